@@ -1,0 +1,346 @@
+"""Contract 2: the model bundle, and how it is validated, read and written.
+
+A bundle is a folder (or a .zip of one) holding::
+
+    manifest.json   what the model is; see ``REQUIRED`` and docs/BUNDLE.md
+    model.onnx      ids [batch, time] + state -> next-word log-probs + state
+    vocab.json      the vocabulary (``vocab.Vocabulary``)
+
+Every file of the bundle is listed in the manifest with its SHA-256, so a
+truncated, corrupted or swapped file is caught at load time and named in the
+error.  Loading never trusts a path from the bundle: names are plain file
+names inside the bundle folder, and symbolic links are refused, so nothing
+(external ONNX data included) can point outside it.
+
+Writing goes to a temporary folder beside the destination, is checked by
+the caller's validation function, and is only then moved into place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .tokenizer import TOKENIZER_VERSION, TokenizerSettings
+from .vocab import Vocabulary, VocabError
+
+log = logging.getLogger(__name__)
+
+BUNDLE_FORMAT = "keyboard-model-bundle"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+
+#: The manifest's required fields and their JSON types.
+REQUIRED: dict[str, type | tuple[type, ...]] = {
+    "format": str,
+    "format_version": int,
+    "name": str,
+    "created": str,
+    "tokenizer": dict,
+    "model": dict,
+    "onnx": dict,
+    "vocab": dict,
+    "files": dict,
+    "corpus": dict,
+    "training": dict,
+    "metrics": dict,
+}
+REQUIRED_MODEL = {"cell": str, "vocab_size": int, "num_layers": int, "hidden_size": int}
+REQUIRED_ONNX = {"file": str, "inputs": dict, "outputs": dict}
+CELLS = ("lstm", "gru")
+MAX_ZIP_BYTES = 2 * 1024**3  # a bundle is a few MB; refuse zip bombs
+
+
+class ModelLoadError(Exception):
+    """A bundle cannot be used; the message is one sentence naming the file."""
+
+
+@dataclass
+class Bundle:
+    """A validated bundle on disk (a zip is extracted to a private folder)."""
+
+    path: Path  # the folder holding the files
+    source: Path  # what the user named: the folder or the .zip
+    manifest: dict[str, Any]
+    vocab: Vocabulary
+    tokenizer_settings: TokenizerSettings
+    _tempdir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
+
+    @property
+    def onnx_path(self) -> Path:
+        return self.path / self.manifest["onnx"]["file"]
+
+    @property
+    def name(self) -> str:
+        return self.manifest["name"]
+
+    @property
+    def cell(self) -> str:
+        return self.manifest["model"]["cell"]
+
+    @property
+    def num_layers(self) -> int:
+        return self.manifest["model"]["num_layers"]
+
+    @property
+    def hidden_size(self) -> int:
+        return self.manifest["model"]["hidden_size"]
+
+    @property
+    def input_names(self) -> dict[str, list]:
+        return self.manifest["onnx"]["inputs"]
+
+    @property
+    def output_names(self) -> dict[str, list]:
+        return self.manifest["onnx"]["outputs"]
+
+    def size_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
+
+    def close(self) -> None:
+        if self._tempdir is not None:
+            self._tempdir.cleanup()
+            self._tempdir = None
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_fields(where: str, data: dict, spec: dict, source: Path) -> None:
+    for key, kind in spec.items():
+        if key not in data:
+            raise ModelLoadError(f"{source / MANIFEST}: {where}field '{key}' is missing.")
+        if not isinstance(data[key], kind) or (kind is int and isinstance(data[key], bool)):
+            raise ModelLoadError(f"{source / MANIFEST}: {where}field '{key}' has the wrong type.")
+
+
+def _plain_name(name: str, source: Path) -> str:
+    if not name or name != Path(name).name or name in (".", ".."):
+        raise ModelLoadError(
+            f"{source / MANIFEST}: file name {name!r} is not a plain name inside the bundle."
+        )
+    return name
+
+
+def read_manifest(folder: Path, source: Path | None = None) -> dict[str, Any]:
+    """Read and check the manifest's structure (not the files it lists)."""
+    source = source or folder
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise ModelLoadError(f"{source}: not a model bundle ({MANIFEST} is missing).")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ModelLoadError(f"{source / MANIFEST}: cannot be read as JSON ({e}).") from e
+    if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
+        raise ModelLoadError(f"{source / MANIFEST}: not a keyboard model bundle manifest.")
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ModelLoadError(
+            f"{source / MANIFEST}: bundle format version {version!r} is not supported "
+            f"(this program reads version {FORMAT_VERSION})."
+        )
+    _check_fields("", manifest, REQUIRED, source)
+    _check_fields("model.", manifest["model"], REQUIRED_MODEL, source)
+    _check_fields("onnx.", manifest["onnx"], REQUIRED_ONNX, source)
+    if manifest["model"]["cell"] not in CELLS:
+        raise ModelLoadError(
+            f"{source / MANIFEST}: cell type {manifest['model']['cell']!r} is not one of {CELLS}."
+        )
+    if manifest["tokenizer"].get("version") != TOKENIZER_VERSION:
+        raise ModelLoadError(
+            f"{source / MANIFEST}: tokenizer version {manifest['tokenizer'].get('version')!r} "
+            f"is not supported (this program has version {TOKENIZER_VERSION})."
+        )
+    return manifest
+
+
+def _verify_files(folder: Path, manifest: dict, source: Path) -> None:
+    files = manifest["files"]
+    for name in (manifest["onnx"]["file"], manifest["vocab"].get("file", "vocab.json")):
+        if name not in files:
+            raise ModelLoadError(f"{source / MANIFEST}: '{name}' is not listed under 'files'.")
+    for name, expected in files.items():
+        _plain_name(name, source)
+        path = folder / name
+        if path.is_symlink():
+            raise ModelLoadError(f"{source / name}: symbolic links are not allowed in a bundle.")
+        if not path.is_file():
+            raise ModelLoadError(f"{source / name}: the file is missing from the bundle.")
+        if sha256_file(path) != expected:
+            raise ModelLoadError(
+                f"{source / name}: the file is corrupt (its checksum does not match the manifest)."
+            )
+    for path in folder.iterdir():
+        if path.is_symlink():
+            raise ModelLoadError(f"{source / path.name}: symbolic links are not allowed in a bundle.")
+
+
+def _extract_zip(source: Path) -> tuple[Path, tempfile.TemporaryDirectory]:
+    tmp = tempfile.TemporaryDirectory(prefix="keyboard-bundle-")
+    try:
+        with zipfile.ZipFile(source) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir()]
+            if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
+                raise ModelLoadError(f"{source}: the archive is too large to be a model bundle.")
+            # A bundle zipped with its folder has one top-level directory.
+            prefixes = {m.filename.split("/", 1)[0] for m in members}
+            strip = ""
+            if len(prefixes) == 1 and all("/" in m.filename for m in members):
+                strip = prefixes.pop() + "/"
+            for member in members:
+                name = member.filename[len(strip):]
+                if "/" in name or "\\" in name or name in ("", ".", ".."):
+                    raise ModelLoadError(
+                        f"{source}: the archive holds {member.filename!r}, "
+                        "which is not a plain file of a bundle."
+                    )
+                with archive.open(member) as src, open(Path(tmp.name) / name, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+    except ModelLoadError:
+        tmp.cleanup()
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        tmp.cleanup()
+        raise ModelLoadError(f"{source}: the zip archive cannot be read ({e}).") from e
+    return Path(tmp.name), tmp
+
+
+def load_bundle(path: str | os.PathLike) -> Bundle:
+    """Open and validate a bundle folder or .zip; raise ``ModelLoadError`` if unusable.
+
+    Checks the manifest's structure and versions, every file's checksum, and
+    that the vocabulary agrees with the manifest.  The ONNX graph itself is
+    checked when the engine opens it (``session.RecurrentSession``).
+    """
+    source = Path(path)
+    if not source.exists():
+        raise ModelLoadError(f"{source}: no such model bundle.")
+    tmp = None
+    folder = source
+    if source.is_file():
+        if not zipfile.is_zipfile(source):
+            raise ModelLoadError(f"{source}: not a model bundle (expected a folder or a .zip).")
+        folder, tmp = _extract_zip(source)
+    try:
+        manifest = read_manifest(folder, source)
+        _verify_files(folder, manifest, source)
+        vocab_name = manifest["vocab"].get("file", "vocab.json")
+        try:
+            vocab = Vocabulary.load(folder / vocab_name)
+        except VocabError as e:
+            raise ModelLoadError(f"{source / vocab_name}: {e}.") from e
+        if len(vocab) != manifest["model"]["vocab_size"]:
+            raise ModelLoadError(
+                f"{source / vocab_name}: it has {len(vocab)} tokens but the manifest "
+                f"says the model has {manifest['model']['vocab_size']}."
+            )
+        try:
+            settings = TokenizerSettings.from_dict(manifest["tokenizer"])
+        except (TypeError, ValueError) as e:
+            raise ModelLoadError(f"{source / MANIFEST}: tokenizer settings are invalid ({e}).") from e
+    except BaseException:
+        if tmp is not None:
+            tmp.cleanup()
+        raise
+    return Bundle(folder, source, manifest, vocab, settings, tmp)
+
+
+def write_bundle(
+    dest: str | os.PathLike,
+    manifest: dict[str, Any],
+    files: dict[str, Path],
+    validate: Callable[[Path], None] | None = None,
+) -> Path:
+    """Write a bundle atomically: build it beside ``dest``, validate, then move it in.
+
+    ``files`` maps bundle file names to the files to copy in; the manifest's
+    ``files`` checksums are filled in here.  ``validate(folder)`` (for example
+    opening it with the engine and predicting) may raise to abort: ``dest`` is
+    then left exactly as it was.  An existing bundle at ``dest`` is replaced
+    only once the new one is complete.
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
+    try:
+        manifest = json.loads(json.dumps(manifest))  # a private, JSON-clean copy
+        manifest["files"] = {}
+        for name, src in files.items():
+            _plain_name(name, dest)
+            shutil.copyfile(src, tmp / name)
+            manifest["files"][name] = sha256_file(tmp / name)
+        _write_json_synced(tmp / MANIFEST, manifest)
+        for name in list(files) + [MANIFEST]:
+            _fsync(tmp / name)
+        load_bundle(tmp)
+        if validate is not None:
+            validate(tmp)
+        old = None
+        if dest.exists():
+            old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
+            if old.exists():
+                shutil.rmtree(old)
+            os.replace(dest, old)
+        os.replace(tmp, dest)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        _fsync_dir(dest.parent)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return dest
+
+
+def _write_json_synced(path: Path, data: Any) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        _fsync(path)
+    except OSError:  # not every platform can fsync a directory
+        pass
+
+
+def zip_bundle(folder: str | os.PathLike, dest: str | os.PathLike) -> Path:
+    """Export a bundle folder as a .zip (written atomically)."""
+    folder, dest = Path(folder), Path(dest)
+    load_bundle(folder)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(tmp_name, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(folder.iterdir()):
+                if path.is_file():
+                    archive.write(path, path.name)
+        os.replace(tmp_name, dest)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return dest
