@@ -1,0 +1,112 @@
+"""The model's shape and the training settings, as frozen dataclasses.
+
+Parsed from the command line in ``cli.main()`` only and passed explicitly
+everywhere else.  Both are recorded in the bundle's manifest and in every
+checkpoint (as plain dicts), so a model can always be rebuilt from either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+CELLS = ("lstm", "gru")
+OUTPUT_LOSSES = ("sampled", "full")
+SCHEDULES = ("cosine", "plateau", "constant")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    vocab_size: int = 20000  # set from the built vocabulary
+    embedding_dim: int = 256  # also the width of the tied output layer
+    hidden_size: int = 512  # recurrent state per layer
+    num_layers: int = 1  # stacked recurrent layers (dropout between them)
+    cell: str = "lstm"  # "lstm" or "gru"
+    dropout: float = 0.1  # on embeddings, between layers and before the output
+    tied: bool = True  # output layer shares the embedding matrix
+    # Untied models only: a bottleneck before the output layer (None: none).
+    # Tied models project hidden_size -> embedding_dim when the two differ.
+    projection: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.cell not in CELLS:
+            raise ValueError(f"cell must be one of {CELLS}, not {self.cell!r}")
+        for name in ("vocab_size", "embedding_dim", "hidden_size", "num_layers"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError("dropout must be in [0, 1)")
+
+    @property
+    def projection_dim(self) -> int | None:
+        """Width of the layer between the last recurrent layer and the output."""
+        if self.tied:
+            return self.embedding_dim if self.embedding_dim != self.hidden_size else None
+        return self.projection
+
+    @property
+    def output_dim(self) -> int:
+        """Width of the features the output layer sees."""
+        return self.projection_dim or self.hidden_size
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    # Vocabulary
+    vocab_size: int = 20000  # at most this many tokens, special tokens included
+    min_count: int = 3  # a word seen fewer times becomes <unk>
+    heldout_fraction: float = 0.02  # the last part of each file is held out
+    max_heldout_tokens: int = 200_000  # cap on the held-out part (validation cost)
+    # Optimisation
+    batch_size: int = 32  # parallel streams
+    bptt: int = 35  # time steps per batch (truncated back-propagation)
+    lr: float = 3e-3  # AdamW peak learning rate
+    weight_decay: float = 0.01  # AdamW, not applied to biases and norms
+    clip: float = 0.5  # gradient norm clipping
+    warmup_steps: int = 200  # linear warm-up before the schedule
+    schedule: str = "cosine"  # "cosine" over the run, "plateau" (halve on no gain) or "constant"
+    epochs: int = 3  # passes over the training tokens (the budget may stop earlier)
+    patience: int = 2  # early stop after this many validations without gain
+    evals_per_epoch: int = 1  # validations (and plateau/early-stop checks) per epoch
+    # Output layer during training only (exported graphs always have the full softmax):
+    # "sampled" scores the target against shared negatives drawn from unigram^0.75
+    # (with the log-Q correction); "full" is the exact softmax cross-entropy.
+    output_loss: str = "sampled"
+    num_samples: int = 2048  # negatives per batch for the sampled softmax
+    # Budget (0 = none): stop cleanly and export when either is reached
+    max_minutes: float = 0.0
+    max_tokens: int = 0
+    # Run
+    seed: int = 1234
+    device: str = "auto"  # "auto" (cuda when available), "cpu", "cuda", "cuda:1"
+    threads: int = 0  # torch threads; 0 = all cores
+    quantize: bool = False  # int8 dynamic quantization of the exported graph
+    dry_run: bool = False  # one batch, export, parity check
+    eval_max_words: int = 5000  # words of held-out text scored for KSR (slow: per keystroke)
+
+    def __post_init__(self) -> None:
+        if self.output_loss not in OUTPUT_LOSSES:
+            raise ValueError(f"output loss must be one of {OUTPUT_LOSSES}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {SCHEDULES}")
+        if self.batch_size < 1 or self.bptt < 1:
+            raise ValueError("batch size and bptt must be at least 1")
+        if not 0.0 <= self.heldout_fraction < 0.5:
+            raise ValueError("the held-out fraction must be in [0, 0.5)")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+
+    def replace(self, **changes: Any) -> "TrainConfig":
+        return replace(self, **changes)
