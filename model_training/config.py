@@ -63,7 +63,7 @@ class TrainConfig:
     vocab_size: int = 20000  # at most this many tokens, special tokens included
     min_count: int = 3  # a word seen fewer times becomes <unk>
     heldout_fraction: float = 0.02  # the last part of each file is held out
-    max_heldout_tokens: int = 200_000  # cap on the held-out part (validation cost)
+    max_new_words: int = 5000  # --init-from: at most this many new words join the vocabulary
     # Optimisation
     batch_size: int = 32  # parallel streams
     bptt: int = 35  # time steps per batch (truncated back-propagation)
@@ -76,10 +76,12 @@ class TrainConfig:
     patience: int = 2  # early stop after this many validations without gain
     evals_per_epoch: int = 1  # validations (and plateau/early-stop checks) per epoch
     # Output layer during training only (exported graphs always have the full softmax):
-    # "sampled" scores the target against shared negatives drawn from unigram^0.75
-    # (with the log-Q correction); "full" is the exact softmax cross-entropy.
+    # "sampled" scores the most frequent words exactly and the rest against shared
+    # negatives drawn from count^0.75 (with the log-Q correction); "full" is the exact
+    # softmax cross-entropy.
     output_loss: str = "sampled"
-    num_samples: int = 2048  # negatives per batch for the sampled softmax
+    num_exact: int = 1024  # sampled softmax: most frequent words always scored exactly
+    num_samples: int = 1024  # sampled softmax: negatives per batch from the other words
     # Budget (0 = none): stop cleanly and export when either is reached
     max_minutes: float = 0.0
     max_tokens: int = 0

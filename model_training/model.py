@@ -66,18 +66,25 @@ class RNNLM(nn.Module):
         n = 2 if self.is_lstm else 1
         return tuple(torch.zeros(shape, device=device) for _ in range(n))
 
-    def features(self, tokens: Tensor, state: State) -> tuple[Tensor, State]:
-        """Output-layer inputs for every position, and the state after the last."""
+    def recurrent(self, tokens: Tensor, state: State) -> tuple[Tensor, State]:
+        """Last recurrent layer's output at every position, and the new state."""
         x = self.drop(self.embedding(tokens))  # (batch, time, embedding)
         if self.is_lstm:
             out, (h, c) = self.rnn(x, (state[0], state[1]))  # (batch, time, hidden)
-            new_state: State = (h, c)  # each (layers, batch, hidden)
-        else:
-            out, h = self.rnn(x, state[0])  # (batch, time, hidden)
-            new_state = (h,)
+            return out, (h, c)  # h, c: (layers, batch, hidden)
+        out, h = self.rnn(x, state[0])  # (batch, time, hidden)
+        return out, (h,)
+
+    def head(self, out: Tensor) -> Tensor:
+        """Output-layer inputs from recurrent outputs: (..., hidden) -> (..., output_dim)."""
         if self.projection is not None:
-            out = self.projection(out)  # (batch, time, projection)
-        return self.drop(out), new_state  # (batch, time, output_dim)
+            out = self.projection(out)  # (..., projection)
+        return self.drop(out)
+
+    def features(self, tokens: Tensor, state: State) -> tuple[Tensor, State]:
+        """Output-layer inputs for every position, and the state after the last."""
+        out, state = self.recurrent(tokens, state)  # (batch, time, hidden)
+        return self.head(out), state  # (batch, time, output_dim)
 
     def forward(self, tokens: Tensor, state: State) -> tuple[Tensor, State]:
         """Logits for the next word at every position: (batch, time, vocab)."""
@@ -94,8 +101,8 @@ class NextWordGraph(nn.Module):
 
     def forward(self, tokens: Tensor, h: Tensor, c: Tensor | None = None):
         state: State = (h, c) if self.model.is_lstm else (h,)
-        feats, new_state = self.model.features(tokens, state)  # (batch, time, output_dim)
-        logits = self.model.decoder(feats[:, -1])  # (batch, vocab)
+        out, new_state = self.model.recurrent(tokens, state)  # (batch, time, hidden)
+        logits = self.model.decoder(self.model.head(out[:, -1]))  # (batch, vocab)
         log_probs = F.log_softmax(logits, dim=-1)  # (batch, vocab)
         return (log_probs, *new_state)
 

@@ -1,0 +1,243 @@
+"""Keystroke latency of the engine, beside the naive way, on a real text.
+
+    .venv/bin/python benchmarks/keystroke_latency.py [BUNDLE] [--text FILE]
+        [--words 3000] [--paste-words 10000] [--naive-samples 120] [--threads 1] [--json]
+
+Types the first ``--words`` words of ``--text`` into ``Predictor.suggest`` one
+character at a time, as the app does (the whole text before the cursor on
+every keystroke), and prints p50 / p99 / max latency for:
+
+* keystrokes inside a word (the word's letters: no network may run),
+* word boundaries (a keystroke after which the committed tokens changed: a
+  space or punctuation after a word),
+* backspace over a word boundary (after every 10th boundary: delete the space
+  again, then retype it),
+* a paste of ``--paste-words`` words at the end of the typed text (5 pastes
+  of different text, each undone afterwards).
+
+Beside each, the naive way on a sample of the same keystrokes: tokenize the
+whole text and re-run the network over the whole context (512-token runs
+from a zero state) on every keystroke, then rank.  The ratio is naive / cached.
+
+BUNDLE defaults to ``assets/models/default``.  Where that does not exist yet,
+``--random`` builds a model of the default size with random weights
+(embedding 256, 2 x LSTM 512, tied output, vocabulary 20k from the text's
+words, int8) with model_training's own export code, into a temporary folder:
+its latencies are those of a trained model of the same size (the network does
+the same work whatever its weights), its suggestions are noise.  Needs torch.
+
+``--text`` defaults to the first of ``corpus/heldout/austen.txt`` (built by
+scripts/build_corpus.py) or ``SAMPLE`` below.  Figures are printed, never
+asserted: timings on a shared 2-core machine are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from keyboard_app.engine.predictor import Predictor  # noqa: E402
+from keyboard_app.engine.textcache import TokenCache  # noqa: E402
+
+DEFAULT_BUNDLE = ROOT / "assets" / "models" / "default"
+DEFAULT_TEXTS = [ROOT / "corpus" / "heldout" / "austen.txt"]
+SAMPLE = (
+    "It was on this point that she had hoped to engage Anne's good offices with Mr Elliot. "
+    "She had previously, in the anticipation of their marriage, been very apprehensive of "
+    "losing her friend by it; but on being assured that he could have made no attempt of that "
+    "nature, since he did not even know her to be in Bath, it immediately occurred that "
+    "something might be done in her favour by the influence of the woman he loved.\n\n"
+)
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"n": 0, "p50": float("nan"), "p99": float("nan"), "max": float("nan"), "mean": float("nan")}
+    a = np.array(values) * 1e3
+    return {"n": len(values), "p50": float(np.percentile(a, 50)), "p99": float(np.percentile(a, 99)),
+            "max": float(a.max()), "mean": float(a.mean())}
+
+
+def build_random_bundle(text: str, out: Path) -> Path:
+    """A default-size model with random weights (see the module docstring)."""
+    import collections
+
+    import torch
+
+    from keyboard_app.engine.tokenizer import SPECIAL_TOKENS, Tokenizer
+    from keyboard_app.engine.vocab import Vocabulary
+    from model_training.config import ModelConfig
+    from model_training.export import build_manifest, export_bundle
+    from model_training.model import RNNLM
+
+    size = 20_000
+    counts = collections.Counter(t.token for t in Tokenizer().iter_tokens(text) if t.token not in SPECIAL_TOKENS)
+    words = [w for w, _ in counts.most_common(size - len(SPECIAL_TOKENS))]
+    words += [f"w{i}" for i in range(size - len(SPECIAL_TOKENS) - len(words))]
+    tokens = list(SPECIAL_TOKENS) + words
+    vocab = Vocabulary(tokens, tokens, [0] * len(SPECIAL_TOKENS) + [counts.get(w, 1) for w in words])
+    torch.manual_seed(0)
+    model = RNNLM(ModelConfig(vocab_size=size, embedding_dim=256, hidden_size=512, num_layers=2,
+                              tied=True, dropout=0.0))
+    manifest = build_manifest(model, vocab, name="random weights, default size", min_count=1, quantized=True)
+    export_bundle(model, vocab, out, manifest=manifest, quantize=True)
+    return out
+
+
+class NaivePredictor:
+    """Tokenize everything and re-run the whole context on every keystroke."""
+
+    def __init__(self, predictor: Predictor, chunk: int = 512) -> None:
+        self.p = predictor
+        self.chunk = chunk
+
+    def suggest(self, text: str, k: int = 3) -> list[str]:
+        context = self.p.tokenizer.split_context(text)
+        ids = np.array(self.p.bundle.vocab.encode(context.tokens), np.int64)
+        session = self.p.session
+        state = session.zero_state()
+        for start in range(0, len(ids), self.chunk):
+            log_probs, state = session.run(ids[start : start + self.chunk].reshape(1, -1), state)
+        ranked = self.p.words.best(log_probs[0], self.p.words.candidates(context.partial.lower()), k)
+        return [self.p.bundle.vocab.display[i] for i, _ in ranked]
+
+
+def timed(fn, *args) -> float:
+    start = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("bundle", nargs="?", default=None, help=f"model bundle (default {DEFAULT_BUNDLE})")
+    parser.add_argument("--random", action="store_true",
+                        help="no bundle: build a default-size random-weight model (needs torch)")
+    parser.add_argument("--text", type=Path, default=None, help="UTF-8 text to type")
+    parser.add_argument("--words", type=int, default=3000, help="words of the text to type")
+    parser.add_argument("--paste-words", type=int, default=10_000)
+    parser.add_argument("--naive-samples", type=int, default=120, help="keystrokes timed the naive way")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+
+    text_path = args.text or next((p for p in DEFAULT_TEXTS if p.is_file()), None)
+    source = text_path.read_text(encoding="utf-8") if text_path else SAMPLE * 400
+    words = source.split()
+    while len(words) < args.words + 6 * args.paste_words:
+        words += words
+    typed_text = " ".join(words[: args.words]) + " "
+
+    tmp = None
+    bundle = Path(args.bundle) if args.bundle else DEFAULT_BUNDLE
+    if args.bundle is None and not DEFAULT_BUNDLE.exists():
+        if not args.random:
+            parser.error(f"{DEFAULT_BUNDLE} does not exist yet: name a bundle, or pass --random")
+        tmp = tempfile.TemporaryDirectory(prefix="latency-")
+        print("building a default-size model with random weights (latency only)...", file=sys.stderr)
+        bundle = build_random_bundle(source, Path(tmp.name) / "bundle")
+
+    started = time.perf_counter()
+    predictor = Predictor.load(bundle, threads=args.threads)
+    predictor.suggest("")
+    load_s = time.perf_counter() - started
+    naive = NaivePredictor(predictor)
+    model = predictor.bundle.manifest["model"]
+
+    # Classify keystrokes with a cache of our own, outside the timed calls.
+    classifier = TokenCache(predictor.tokenizer, predictor.bundle.vocab)
+    in_word, boundary, backspace, other = [], [], [], []
+    kinds: list[tuple[str, int]] = []  # (kind, end) of every keystroke, for the naive sample
+    previous = 1
+    gc.collect()
+    for end in range(1, len(typed_text) + 1):
+        text = typed_text[:end]
+        elapsed = timed(predictor.suggest, text)
+        view = classifier.update(text)
+        if view.length != previous:
+            boundary.append(elapsed)
+            kinds.append(("boundary", end))
+            if len(boundary) % 10 == 0 and text.endswith(" "):
+                backspace.append(timed(predictor.suggest, text[:-1]))
+                classifier.update(text[:-1])
+                predictor.suggest(text)
+                classifier.update(text)
+        elif view.partial:
+            in_word.append(elapsed)
+            kinds.append(("in-word", end))
+        else:
+            other.append(elapsed)
+        previous = view.length
+
+    pastes = []
+    for i in range(5):
+        chunk = " ".join(words[args.words + i * args.paste_words : args.words + (i + 1) * args.paste_words])
+        pasted = typed_text + chunk + " "
+        pastes.append(timed(predictor.suggest, pasted))
+        predictor.suggest(typed_text)  # undo
+    paste_tokens = len(predictor.tokenizer.tokenize(chunk)) + 1
+
+    # The naive way on an even sample of the same keystrokes.
+    step = max(1, len(kinds) // max(1, args.naive_samples))
+    naive_times: dict[str, list[float]] = {"in-word": [], "boundary": []}
+    for kind, end in kinds[::step]:
+        naive_times[kind].append(timed(naive.suggest, typed_text[:end]))
+    naive_paste = [timed(naive.suggest, typed_text + " ".join(words[args.words : args.words + args.paste_words]))]
+
+    rows = {
+        "in-word keystroke": (percentiles(in_word), percentiles(naive_times["in-word"])),
+        "word boundary": (percentiles(boundary), percentiles(naive_times["boundary"])),
+        "backspace over a boundary": (percentiles(backspace), percentiles(naive_times["boundary"])),
+        f"{args.paste_words // 1000}k-word paste": (percentiles(pastes), percentiles(naive_paste)),
+    }
+    all_cached = in_word + boundary + other
+    all_naive = naive_times["in-word"] + naive_times["boundary"]
+    overall = statistics.fmean(all_naive) / statistics.fmean(all_cached)
+
+    if args.json:
+        print(json.dumps({
+            "bundle": str(bundle), "model": model, "threads": args.threads, "load_s": load_s,
+            "text": str(text_path or "built-in sample"), "words": args.words, "keystrokes": len(typed_text),
+            "paste_tokens": paste_tokens,
+            "rows": {name: {"cached": c, "naive": n} for name, (c, n) in rows.items()},
+            "mean_speedup": overall,
+        }, indent=2))
+        return 0
+
+    quant = "int8" if model.get("quantized") else "fp32"
+    print(f"bundle   {bundle}: {model['cell']} {model['num_layers']}x{model['hidden_size']}, "
+          f"embedding {model.get('embedding_dim')}, vocabulary {model['vocab_size']:,}, {quant}, "
+          f"{model.get('parameters', 0) / 1e6:.1f}M parameters; {args.threads} thread(s); "
+          f"loaded with first suggestions in {load_s * 1e3:.0f} ms")
+    print(f"text     {text_path or 'built-in sample'}: {args.words:,} words typed "
+          f"({len(typed_text):,} keystrokes, {len(predictor.tokenizer.tokenize(typed_text)):,} tokens); "
+          f"paste of {args.paste_words:,} words = {paste_tokens:,} tokens")
+    print()
+    header = f"{'':27}{'n':>6}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}   {'naive n':>7}{'p50 ms':>9}{'p99 ms':>9}   {'naive/cached p50':>16}"
+    print(header)
+    for name, (c, n) in rows.items():
+        ratio = n["p50"] / c["p50"] if c["n"] and n["n"] else float("nan")
+        print(f"{name:27}{c['n']:>6}{c['p50']:>9.3f}{c['p99']:>9.3f}{c['max']:>9.2f}   "
+              f"{n['n']:>7}{n['p50']:>9.2f}{n['p99']:>9.2f}   {ratio:>15.0f}x")
+    print()
+    print(f"all keystrokes: mean {statistics.fmean(all_cached) * 1e3:.3f} ms cached, "
+          f"{statistics.fmean(all_naive) * 1e3:.2f} ms naive: {overall:.0f}x faster")
+    print("(backspace's naive column is the naive boundary figure: the naive way does the same work)")
+    if tmp is not None:
+        tmp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

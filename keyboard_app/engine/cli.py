@@ -1,0 +1,155 @@
+"""Command-line entry points of the engine: ``keyboard-suggest`` and ``keyboard-eval``.
+
+    keyboard-suggest BUNDLE "text before the cursor" [-k 3] [--json]
+    keyboard-eval BUNDLE TEXT... [--max-words N] [--json]
+
+Bad input (a missing or corrupt bundle, a missing or non-UTF-8 text) gives
+one sentence on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from .bundle import ModelLoadError
+
+EXIT_USAGE = 2
+
+
+class _Failure(Exception):
+    """One sentence for the user; exit status 2."""
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _load(path: str, threads: int):
+    from .predictor import Predictor
+
+    try:
+        return Predictor.load(path, threads=threads)
+    except ModelLoadError as e:
+        raise _Failure(str(e)) from e
+
+
+def _read_text(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError as e:
+        raise _Failure(f"{path}: no such file.") from e
+    except UnicodeDecodeError as e:
+        raise _Failure(f"{path}: not UTF-8 text (byte {e.start} cannot be decoded).") from e
+    except OSError as e:
+        raise _Failure(f"{path}: cannot be read ({e.strerror or e}).") from e
+
+
+def _run(prog: str, main, argv: Sequence[str] | None) -> int:
+    logging.basicConfig(level=logging.WARNING, format=f"{prog}: %(message)s")
+    try:
+        return main(argv)
+    except _Failure as e:
+        print(f"{prog}: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+
+
+# -- keyboard-suggest ---------------------------------------------------------
+
+
+def _suggest(argv: Sequence[str] | None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="keyboard-suggest",
+        description="Print the suggestions for a text (the text before the cursor).",
+    )
+    parser.add_argument("bundle", help="model bundle: a folder or a .zip")
+    parser.add_argument("text", help='the text before the cursor, e.g. "see you tom"')
+    parser.add_argument("-k", type=_positive, default=3, help="number of suggestions (default 3)")
+    parser.add_argument("--threads", type=_positive, default=1, help="inference threads (default 1)")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    args = parser.parse_args(argv)
+    predictor = _load(args.bundle, args.threads)
+    try:
+        suggestions = predictor.suggest(args.text, args.k)
+    finally:
+        predictor.close()
+    if args.json:
+        print(json.dumps([s.__dict__ for s in suggestions], ensure_ascii=False))
+    elif not suggestions:
+        print("(no suggestions)")
+    else:
+        width = max(len(s.text) for s in suggestions)
+        for s in suggestions:
+            kind = "completion" if s.is_completion else "next word"
+            print(f"{s.text:<{width}}  {s.log_prob:8.3f}  {kind}")
+    return 0
+
+
+def suggest_main(argv: Sequence[str] | None = None) -> int:
+    return _run("keyboard-suggest", _suggest, argv)
+
+
+# -- keyboard-eval --------------------------------------------------------------
+
+
+def _eval(argv: Sequence[str] | None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="keyboard-eval",
+        description="Perplexity, next-word top-1/3/5 and keystroke savings (KSR at k=1,3,5) "
+        "of a model on texts it did not see, typed through the engine "
+        "(definitions: EVALUATION.md).",
+    )
+    parser.add_argument("bundle", help="model bundle: a folder or a .zip")
+    parser.add_argument("texts", nargs="+", metavar="TEXT", help="UTF-8 text file(s), each a document")
+    parser.add_argument("--max-words", type=_positive, default=None, help="score at most this many words")
+    parser.add_argument("--threads", type=_positive, default=1, help="inference threads (default 1)")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    args = parser.parse_args(argv)
+    texts = [_read_text(path) for path in args.texts]
+    predictor = _load(args.bundle, args.threads)
+    from .evaluate import evaluate
+
+    progress = None
+    if not args.json and sys.stderr.isatty():
+        def progress(done: int, total: int) -> None:
+            print(f"\r{done:,}/{total:,} words", end="", file=sys.stderr, flush=True)
+
+    try:
+        report = evaluate(predictor, texts, max_words=args.max_words, progress=progress)
+    finally:
+        predictor.close()
+    if progress is not None:
+        print(file=sys.stderr)
+    if args.json:
+        out = {"bundle": args.bundle, "name": predictor.bundle.name, "texts": args.texts, **report.to_dict()}
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        print(f"model        {predictor.bundle.name} ({args.bundle})")
+        print(f"text         {', '.join(args.texts)}")
+        print(report.format_table())
+    if report.words == 0:
+        print("keyboard-eval: warning: the texts hold no words to score", file=sys.stderr)
+    return 0
+
+
+def eval_main(argv: Sequence[str] | None = None) -> int:
+    return _run("keyboard-eval", _eval, argv)
+
+
+if __name__ == "__main__":  # python -m keyboard_app.engine.cli eval|suggest ...
+    command, rest = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 1 else ("", [])
+    mains = {"suggest": suggest_main, "eval": eval_main}
+    if command not in mains:
+        print("usage: python -m keyboard_app.engine.cli {suggest,eval} ...", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+    sys.exit(mains[command](rest))

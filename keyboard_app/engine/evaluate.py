@@ -1,0 +1,229 @@
+"""Prediction quality through the engine: perplexity, next-word top-k and KSR.
+
+Defined in /work/shared/EVALUATION.md; in short:
+
+* **KSR** (keystroke savings rate) and **top-k** come from simulating a person
+  typing each text through ``Predictor.suggest`` itself, state cache and all,
+  so they measure exactly what the suggestion strip shows.  The words are the
+  tokenizer's word tokens (letters and inner apostrophes); punctuation,
+  numbers, URLs and line breaks are not typed and not counted, but are part
+  of the context, which is always the real text so far.  Before each letter
+  of a word (and before the first) the simulated person looks at the ``k``
+  suggestions; if the word (compared lowercase) is there after ``j`` letters,
+  the word costs ``j + 1`` keystrokes (the selection adds the space), else
+  ``len(word) + 1``.  ``KSR = (1 - cost / (sum of len(word) + 1)) * 100``.
+  A suggestion passed over may be shown again for the same word (Presage's
+  simulator does the same).  Top-k is the share of words that are among the
+  ``k`` suggestions before their first letter.  One simulation serves every
+  ``k``: the best ``k`` are always the first ``k`` of the best ``max(ks)``.
+* **Perplexity** is ``exp`` of the mean negative log-likelihood of every token
+  of the text after the first (the model's own tokenizer, ``<unk>``,
+  punctuation and paragraph breaks included), each given the whole text
+  before it.  Computed batched: each text is cut into segments, the exact
+  state at each segment start comes from a chunked run over the text, and the
+  segments are then stepped in parallel, ``BATCH`` at a time.  (An int8 graph
+  quantizes per batch, so its figure can differ from a one-at-a-time run in
+  the fourth digit.)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from .predictor import Predictor
+from .ranking import is_suggestable
+from .tokenizer import BOS, Token
+
+Progress = Callable[[int, int], None]  # (words done, words in all)
+
+BATCH = 16  # parallel streams for perplexity (about 2x a single stream on 2 cores)
+MIN_SEGMENT = 64  # tokens; shorter segments are not worth a state each
+CHUNK = 512  # tokens per run when computing segment start states
+PROGRESS_EVERY = 100  # words
+
+
+@dataclass
+class EvalReport:
+    words: int  # words scored for top-k and KSR
+    keystrokes: int  # keystrokes without prediction (sum of len(word) + 1)
+    perplexity: float  # nan when there was no token to score
+    heldout_tokens: int  # tokens scored for perplexity
+    vocab_size: int
+    topk: dict[int, float] = field(default_factory=dict)  # fraction 0..1
+    ksr: dict[int, float] = field(default_factory=dict)  # percent
+    repeats_allowed: bool = True  # a passed-over suggestion may be shown again
+
+    def to_metrics(self) -> dict:
+        """The manifest's ``metrics`` entries (fractions for top-k, percent for KSR)."""
+        metrics = {
+            "heldout_tokens": self.heldout_tokens,
+            "vocab_size": self.vocab_size,
+            "perplexity": _rounded(self.perplexity, 3),
+            "ksr": {str(k): round(v, 2) for k, v in self.ksr.items()},
+            "ksr_words": self.words,
+        }
+        for k, v in self.topk.items():
+            metrics[f"top{k}"] = round(v, 4)
+        return metrics
+
+    def to_dict(self) -> dict:
+        return {
+            "words": self.words,
+            "keystrokes": self.keystrokes,
+            "perplexity": _rounded(self.perplexity, 4),
+            "heldout_tokens": self.heldout_tokens,
+            "vocab_size": self.vocab_size,
+            "topk": {str(k): round(v, 4) for k, v in self.topk.items()},
+            "ksr": {str(k): round(v, 2) for k, v in self.ksr.items()},
+            "repeats_allowed": self.repeats_allowed,
+        }
+
+    def format_table(self) -> str:
+        ppl = "n/a" if math.isnan(self.perplexity) else f"{self.perplexity:,.2f}"
+        rows = [
+            ("perplexity", f"{ppl}  (vocabulary {self.vocab_size:,}, {self.heldout_tokens:,} tokens)"),
+            ("next word", "   ".join(f"top-{k} {v:6.1%}" for k, v in self.topk.items())),
+            ("KSR", "   ".join(f"k={k} {v:5.1f}%" for k, v in self.ksr.items())),
+            ("words scored", f"{self.words:,} ({self.keystrokes:,} keystrokes without prediction; "
+                             "a passed-over suggestion may be shown again)"),
+        ]
+        width = max(len(name) for name, _ in rows)
+        return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
+def _rounded(x: float, digits: int) -> float | None:
+    return None if math.isnan(x) else round(x, digits)
+
+
+def typed_words(tokens: Iterable[Token]) -> list[Token]:
+    """The tokens a person types as words (no punctuation, numbers, URLs...)."""
+    return [t for t in tokens if is_suggestable(t.token)]
+
+
+def evaluate(
+    predictor: Predictor,
+    texts: Sequence[str],
+    ks: Sequence[int] = (1, 3, 5),
+    max_words: int | None = None,
+    progress: Progress | None = None,
+) -> EvalReport:
+    """Score ``texts`` (each a document of its own) through ``predictor``.
+
+    ``max_words`` cuts the texts after that many words in all (perplexity is
+    then computed on the same cut text).  ``progress(done, total)`` is called
+    every hundred words and at the end.
+    """
+    ks = sorted({int(k) for k in ks})
+    if not ks or ks[0] < 1:
+        raise ValueError(f"ks must be positive, not {ks}")
+    texts, words = _cut(predictor, texts, max_words)
+    total = sum(len(w) for w in words)
+
+    nll, scored = perplexity_nll(predictor, texts)
+    k_max = ks[-1]
+    hits = {k: 0 for k in ks}
+    cost = {k: 0 for k in ks}
+    keystrokes = done = 0
+    predictor.reset()
+    for text, text_words in zip(texts, words):
+        for word in text_words:
+            typed = word.surface.lower()
+            length = len(word.surface)
+            keystrokes += length + 1
+            found: dict[int, int] = {}
+            for j in range(length):  # j letters typed; all typed saves nothing
+                shown = predictor.suggest(text, k_max, end=word.start + j)
+                rank = next((i for i, s in enumerate(shown) if s.text.lower() == typed), None)
+                if rank is not None:
+                    for k in ks:
+                        if rank < k and k not in found:
+                            found[k] = j
+                if j == 0:
+                    for k in found:
+                        hits[k] += 1
+                if ks[0] in found:
+                    break
+            for k in ks:
+                cost[k] += found[k] + 1 if k in found else length + 1
+            done += 1
+            if progress is not None and done % PROGRESS_EVERY == 0:
+                progress(done, total)
+        predictor.reset()  # the next text is a document of its own
+    if progress is not None:
+        progress(done, total)
+    return EvalReport(
+        words=done,
+        keystrokes=keystrokes,
+        perplexity=math.exp(nll / scored) if scored else float("nan"),
+        heldout_tokens=scored,
+        vocab_size=len(predictor.bundle.vocab),
+        topk={k: hits[k] / done if done else 0.0 for k in ks},
+        ksr={k: (1 - cost[k] / keystrokes) * 100 if keystrokes else 0.0 for k in ks},
+    )
+
+
+def _cut(predictor: Predictor, texts: Sequence[str], max_words: int | None) -> tuple[list[str], list[list[Token]]]:
+    """The texts and their typed words, cut after ``max_words`` words in all."""
+    kept_texts: list[str] = []
+    kept_words: list[list[Token]] = []
+    left = math.inf if max_words is None else max(0, max_words)
+    for text in texts:
+        if left <= 0:
+            break
+        words = typed_words(predictor.tokenizer.iter_tokens(text))
+        if len(words) > left:
+            words = words[: int(left)]
+            text = text[: words[-1].end]
+        left -= len(words)
+        kept_texts.append(text)
+        kept_words.append(words)
+    return kept_texts, kept_words
+
+
+def perplexity_nll(predictor: Predictor, texts: Sequence[str]) -> tuple[float, int]:
+    """Sum of the negative log-likelihoods of every token after the first, and their number."""
+    session = predictor.session
+    vocab = predictor.bundle.vocab
+    segments: list[tuple[tuple[np.ndarray, ...], np.ndarray]] = []  # (start state, ids from there)
+    encoded = []
+    for text in texts:
+        ids = np.array([vocab.id(BOS)] + vocab.encode(predictor.tokenizer.tokenize(text)), np.int64)
+        if len(ids) > 1:
+            encoded.append(ids)
+    total = sum(len(ids) - 1 for ids in encoded)
+    if not total:
+        return 0.0, 0
+    length = max(MIN_SEGMENT, -(-total // BATCH))
+    for ids in encoded:
+        state = session.zero_state()
+        position = 0
+        for start in range(0, len(ids) - 1, length):
+            while position < start:  # the exact state after ids[:start]
+                step = min(CHUNK, start - position)
+                _, state = session.run(ids[position : position + step].reshape(1, -1), state)
+                position += step
+            # feed ids[start:stop] and score ids[start + 1 : stop + 1]
+            stop = min(start + length, len(ids) - 1)
+            segments.append((state, ids[start : stop + 1]))
+
+    segments.sort(key=lambda s: len(s[1]))
+    nll, scored = 0.0, 0
+    for first in range(0, len(segments), BATCH):
+        group = segments[first : first + BATCH]
+        state = tuple(np.concatenate(parts, axis=1) for parts in zip(*(s for s, _ in group)))
+        steps = max(len(ids) for _, ids in group) - 1
+        feed = np.full((len(group), steps + 1), vocab.id(BOS), np.int64)
+        for row, (_, ids) in enumerate(group):
+            feed[row, : len(ids)] = ids
+        rows = np.arange(len(group))
+        lengths = np.array([len(ids) - 1 for _, ids in group])
+        for t in range(steps):
+            log_probs, state = session.run(feed[:, t : t + 1], state)
+            active = lengths > t
+            nll -= float(log_probs[rows[active], feed[active, t + 1]].sum())
+            scored += int(active.sum())
+    return nll, scored

@@ -1,0 +1,191 @@
+"""The predictor: suggestions for the text before the cursor, live.
+
+``Predictor.suggest(text_before_cursor, k)`` returns the ``k`` most likely
+next words (after a space or punctuation) or completions of the word being
+typed, written the way the context asks for.  Between calls it keeps the
+tokenization (``textcache``) and the recurrent states (``cache``) of the
+text, so a keystroke inside a word runs no network, a finished word runs one
+step, and any other edit reruns only what changed.
+
+The model's context is the whole text before the cursor, from its start: a
+fresh engine runs the network over all of it (in 8-token cells, see
+``cache``), and the cache makes that cost paid once, not per keystroke.
+Whatever sequence of edits led to a text, the suggestions, and the
+log-probabilities behind them, are bit for bit those of a fresh engine given
+that text.
+
+``accept`` says how to put a suggestion into the text: which characters to
+replace (the partial word) with what (the word and a space).
+
+A predictor is used by one thread at a time (the app's worker owns it); a
+lock makes a second caller wait rather than corrupt the cache.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from .bundle import Bundle, ModelLoadError, load_bundle
+from .cache import StateCache
+from .ranking import WordIndex, written_form
+from .session import RecurrentSession
+from .textcache import TokenCache, View, partial_start
+from .tokenizer import Tokenizer
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Edit", "ModelLoadError", "Predictor", "Suggestion"]
+
+# After these characters a next word is put in without a space before it.
+_NO_SPACE_AFTER = set("([{<\"'\u201c\u2018\u00ab\u2039\u201e\u201a\u00bf\u00a1-\u2010\u2013\u2014/\\@#_~")
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    text: str  # as shown and inserted: "London", "LONDON", "The"
+    token: str  # the vocabulary token: "london"
+    log_prob: float  # the model's log-probability of the token
+    is_completion: bool  # completes the word being typed (else a next word)
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace ``text[start:end]`` with ``replacement`` (offsets into the text before the cursor)."""
+
+    start: int
+    end: int
+    replacement: str
+
+
+class Predictor:
+    """Suggestions from a model bundle, with the state cache of Contract 3.
+
+    ``session`` may be an ``onnxruntime.InferenceSession`` (or a stand-in
+    with its methods) or a ``RecurrentSession`` made elsewhere; it is checked
+    against the bundle.  By default the bundle's graph is opened with
+    ``threads`` intra-op threads.  ``state_cache`` makes the state cache from
+    the session (tests shrink its checkpoint spacing with it).
+    """
+
+    def __init__(
+        self,
+        bundle: Bundle,
+        session=None,
+        *,
+        threads: int = 1,
+        state_cache: Callable[[RecurrentSession], StateCache] = StateCache,
+    ) -> None:
+        if session is None:
+            session = RecurrentSession.open(bundle, threads)
+        elif not isinstance(session, RecurrentSession):
+            session = RecurrentSession(session, bundle)
+        self.bundle = bundle
+        self.session = session
+        self.tokenizer = Tokenizer(bundle.tokenizer_settings)
+        self.words = WordIndex(bundle.vocab)
+        self._display = bundle.vocab.display
+        self._tokens = TokenCache(self.tokenizer, bundle.vocab)
+        self._states = state_cache(session)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, threads: int = 1) -> "Predictor":
+        """Open a bundle folder or .zip; raise ``ModelLoadError`` (one sentence naming the file)."""
+        bundle = load_bundle(path)
+        try:
+            return cls(bundle, threads=threads)
+        except BaseException:
+            bundle.close()
+            raise
+
+    @property
+    def states(self) -> StateCache:
+        """The state cache (its ``runs`` and ``tokens_run`` count network work)."""
+        return self._states
+
+    def reset(self) -> None:
+        """Forget the cached text and states (the next call starts fresh)."""
+        with self._lock:
+            self._tokens.reset()
+            self._states.reset()
+
+    def close(self) -> None:
+        self.bundle.close()
+
+    # -- suggestions --------------------------------------------------------
+
+    def suggest(self, text_before_cursor: str, k: int = 3, *, end: int | None = None) -> list[Suggestion]:
+        """The ``k`` best next words or completions for the text before the cursor.
+
+        ``end``: the cursor offset when ``text_before_cursor`` is the whole
+        text (saves the caller a copy of a long document).
+        """
+        if k < 0:
+            raise ValueError(f"k must be at least 0, not {k}")
+        with self._lock:
+            log_probs, view = self._distribution(text_before_cursor, end)
+            return self._rank(log_probs, view, k)
+
+    def next_word_log_probs(self, text_before_cursor: str, *, end: int | None = None) -> tuple[np.ndarray, View]:
+        """The distribution behind ``suggest``: log-probabilities (vocab,) of the
+        word at the cursor, and how the text was split (read-only)."""
+        with self._lock:
+            return self._distribution(text_before_cursor, end)
+
+    def _distribution(self, text: str, end: int | None) -> tuple[np.ndarray, View]:
+        if not isinstance(text, str):
+            raise TypeError(f"the text must be a str, not {type(text).__name__}")
+        if end is not None and not 0 <= end <= len(text):
+            raise ValueError(f"end {end} is outside the text (0..{len(text)})")
+        view = self._tokens.update(text, end)
+        if view.changed_from is not None:
+            self._states.invalidate(view.changed_from)
+        return self._states.log_probs(self._tokens.ids, view.length), view
+
+    def _rank(self, log_probs: np.ndarray, view: View, k: int) -> list[Suggestion]:
+        if k == 0:
+            return []
+        typed = view.partial
+        ids = self.words.candidates(typed.lower())
+        vocab_tokens = self.bundle.vocab.tokens
+        want = k
+        while True:
+            best = self.words.best(log_probs, ids, want)
+            shown: list[Suggestion] = []
+            seen: set[str] = set()
+            for token_id, score in best:
+                text = written_form(self._display[token_id], typed, view.sentence_start)
+                if text.lower() in seen:  # only with a case-keeping tokenizer
+                    continue
+                seen.add(text.lower())
+                shown.append(Suggestion(text, vocab_tokens[token_id], score, bool(typed)))
+                if len(shown) == k:
+                    return shown
+            if len(best) < want:
+                return shown
+            want *= 2
+
+    # -- accepting ------------------------------------------------------------
+
+    def accept(self, text_before_cursor: str, suggestion: Suggestion) -> Edit:
+        """How to put ``suggestion`` in: replace the word being typed, add a space.
+
+        A next word right after punctuation or a word ("Hello.|") gets a space
+        before it too; after an opening bracket or quote it does not.
+        """
+        end = len(text_before_cursor)
+        start = partial_start(text_before_cursor, end)
+        replacement = suggestion.text + " "
+        if start == end and end and _needs_space(text_before_cursor[end - 1]):
+            replacement = " " + replacement
+        return Edit(start, end, replacement)
+
+
+def _needs_space(previous: str) -> bool:
+    return not previous.isspace() and previous not in _NO_SPACE_AFTER

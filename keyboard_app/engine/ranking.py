@@ -1,0 +1,79 @@
+"""Which vocabulary words may be suggested, how they are ranked, and how they are written.
+
+``WordIndex`` holds the suggestable words (never the special tokens, never
+punctuation) twice: by id, for next-word suggestions over the whole
+distribution, and sorted by their lowercase form, so that the words starting
+with a typed prefix are one contiguous range found by binary search.  Top-k
+uses ``numpy.argpartition`` (a full sort of 20k scores is about 10x slower);
+ties are broken by id, so the best ``k`` are always the first ``k`` of the
+best ``k + 1``, which the evaluation relies on.
+
+``written_form`` decides the capitals of a suggestion from the word's display
+form (its most frequent written form: "I", "London"), the letters typed so
+far and whether a sentence starts there.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+
+import numpy as np
+
+from .tokenizer import SPECIAL_TOKENS
+from .vocab import Vocabulary
+
+# A word as the tokenizer makes one (letters, inner apostrophes), without digits.
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
+_BEYOND = "\U0010ffff"  # sorts after every character a word can hold
+
+
+def is_suggestable(token: str) -> bool:
+    return token not in SPECIAL_TOKENS and _WORD.fullmatch(token) is not None
+
+
+class WordIndex:
+    """The suggestable words of a vocabulary, by id and by lowercase form."""
+
+    def __init__(self, vocab: Vocabulary) -> None:
+        ids = [i for i, token in enumerate(vocab.tokens) if is_suggestable(token)]
+        keys = [vocab.tokens[i].lower() for i in ids]
+        order = sorted(range(len(ids)), key=lambda j: (keys[j], ids[j]))
+        self.word_ids = np.array(ids, np.int64)
+        self._keys = [keys[j] for j in order]
+        self._sorted_ids = np.array([ids[j] for j in order], np.int64)
+
+    def __len__(self) -> int:
+        return len(self.word_ids)
+
+    def candidates(self, prefix: str = "") -> np.ndarray:
+        """Ids of the words starting with ``prefix`` (lowercase), all words for ``""``."""
+        if not prefix:
+            return self.word_ids
+        lo = bisect_left(self._keys, prefix)
+        hi = bisect_left(self._keys, prefix + _BEYOND, lo)
+        return self._sorted_ids[lo:hi]
+
+    @staticmethod
+    def best(log_probs: np.ndarray, ids: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The ``k`` best of ``ids`` by ``log_probs``, best first, ties by id: (id, log_prob)."""
+        if k <= 0 or len(ids) == 0:
+            return []
+        scores = log_probs[ids]
+        if k < len(ids):
+            top = np.argpartition(scores, len(ids) - k)[len(ids) - k :]
+            chosen = np.flatnonzero(scores >= scores[top].min())  # every tie of the k-th
+        else:
+            chosen = np.arange(len(ids))
+        order = np.lexsort((ids[chosen], -scores[chosen]))[:k]
+        return [(int(ids[chosen[j]]), float(scores[chosen[j]])) for j in order]
+
+
+def written_form(display: str, typed: str, sentence_start: bool) -> str:
+    """How a suggestion is written: ``typed`` in capitals ("LON") gives "LONDON",
+    a typed capital ("Lon") or a sentence start gives "London", else the display form."""
+    if len(typed) >= 2 and typed.isupper():
+        return display.upper()
+    if sentence_start or typed[:1].isupper():
+        return display[:1].upper() + display[1:]
+    return display

@@ -1,0 +1,181 @@
+"""Contract 3, first half: the committed tokens of the text before the cursor,
+kept between keystrokes and rescanned only where the text changed.
+
+The cache holds a *branch*: a text, the offset where its committed part ends
+(before the word being typed), and the tokens of that part (ids, start
+offsets, whether each ends a sentence).  A new text before the cursor is
+compared with it:
+
+* the same committed text (a keystroke inside a word): nothing is scanned;
+* a prefix of it (the cursor moved left, a backspace): the branch is kept,
+  so moving back to where it was costs nothing either, and the view is the
+  branch's first ``length`` tokens;
+* anything else (typing on, a paste, an edit in the middle): the branch is
+  rewritten from the last safe restart point before the first changed
+  character, and the caller learns the first token index whose id changed.
+
+The safe restart point: every alternative of the tokenizer's pattern stops at
+whitespace, except a paragraph break, which stops at the first non-blank
+character after it.  So a match attempted before a position ``J`` where a
+non-blank character follows a blank one examines nothing past ``J``, and no
+token spans ``J``.  Tokens starting before the last such ``J`` inside the
+unchanged text are therefore unchanged, and scanning from ``J`` gives what a
+full scan gives from there (the tokenizer's scanner is restartable).
+``tests/engine/test_textcache.py`` checks both against full scans.
+"""
+
+from __future__ import annotations
+
+import re
+from array import array
+from bisect import bisect_left
+from dataclasses import dataclass
+
+import numpy as np
+
+from .tokenizer import _APOSTROPHES, _PARTIAL, BOS, Tokenizer
+from .vocab import Vocabulary
+
+_TRANSITION = re.compile(r"\s(?=\S)")  # a blank followed by a non-blank
+_PARTIAL_WINDOW = 64  # characters searched first for the word being typed
+_TRANSITION_WINDOW = 256
+
+
+@dataclass(frozen=True)
+class View:
+    """The text before the cursor, as the cache sees it."""
+
+    length: int  # committed tokens (BOS included): the branch's ids[:length]
+    partial: str  # the word being typed, as written, apostrophes normalised
+    partial_start: int  # its offset in the text
+    sentence_start: bool  # the next word starts a sentence
+    changed_from: int | None  # the branch's ids changed from this index on (None: not at all)
+
+
+def partial_start(text: str, end: int) -> int:
+    """Where the word being typed starts in ``text[:end]`` (``end`` if there is none).
+
+    Gives what ``Tokenizer.split_context`` gives, without searching the whole
+    text: the pattern has no look-behind, so a match found more than one
+    character after the start of a window cannot extend further left (a
+    suffix of a match, from a letter or from the letter after an inner
+    apostrophe, is a match too); otherwise the window grows.
+    """
+    size = _PARTIAL_WINDOW
+    while True:
+        lo = max(0, end - size)
+        match = _PARTIAL.search(text, lo, end)
+        if lo == 0 or match is None or match.start() > lo + 1:
+            break
+        size *= 4
+    if match is None:
+        return end
+    word = match.group().translate(_APOSTROPHES).replace("'", "")
+    # A partial word glued to or inside a number ("12ab", "1,00") is not a word.
+    if not word.isalpha() and any(ch.isdigit() for ch in word):
+        return end
+    return match.start()
+
+
+def last_restart_point(text: str, limit: int) -> int:
+    """The last offset ``j < limit`` where a non-blank follows a blank (0 if none)."""
+    size = _TRANSITION_WINDOW
+    while True:
+        lo = max(0, limit - size)
+        last = None
+        for last in _TRANSITION.finditer(text, lo, limit):
+            pass
+        if last is not None:
+            return last.end()
+        if lo == 0:
+            return 0
+        size *= 4
+
+
+def common_prefix_length(a: str, a_end: int, b: str, b_end: int) -> int:
+    """Length of the common prefix of ``a[:a_end]`` and ``b[:b_end]``, without copying either whole."""
+    limit = min(a_end, b_end)
+    if a is b:
+        return limit
+    if a_end == len(a) <= b_end and b.startswith(a):
+        return a_end
+    lo, step = 0, 1024
+    while lo < limit:
+        hi = min(limit, lo + step)
+        if a[lo:hi] != b[lo:hi]:
+            break
+        lo, step = hi, step * 2
+    else:
+        return limit
+    while hi - lo > 1:  # a[:lo] == b[:lo] and a[lo:hi] != b[lo:hi]
+        mid = (lo + hi) // 2
+        if a[lo:mid] == b[lo:mid]:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def first_difference(a: array, b: array, start: int = 0) -> int:
+    """The first index ``>= start`` where ``a`` and ``b`` differ (or the shorter length)."""
+    n = min(len(a), len(b))
+    if n - start <= 16:
+        for i in range(start, n):
+            if a[i] != b[i]:
+                return i
+        return n
+    x = np.frombuffer(a, np.int64, n - start, start * 8)
+    y = np.frombuffer(b, np.int64, n - start, start * 8)
+    diff = np.flatnonzero(x != y)
+    return start + int(diff[0]) if diff.size else n
+
+
+class TokenCache:
+    """The committed tokens of the text before the cursor (see the module docstring)."""
+
+    def __init__(self, tokenizer: Tokenizer, vocab: Vocabulary) -> None:
+        self._tokenizer = tokenizer
+        self._vocab = vocab
+        self._bos = vocab.id(BOS)
+        self.reset()
+
+    def reset(self) -> None:
+        self._text = ""  # the branch's text (a reference, not a copy)
+        self._end = 0  # where its committed part ends
+        self.ids = array("q", [self._bos])  # token ids of the committed part, BOS first
+        self._starts = array("q", [-1])  # their offsets (BOS: before the text)
+        self._ends_sentence = bytearray([1])  # 1 where a token ends a sentence
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def update(self, text: str, end: int | None = None) -> View:
+        """Bring the cache to ``text[:end]`` (the text before the cursor)."""
+        end = len(text) if end is None else end
+        start = partial_start(text, end)
+        partial = text[start:end].translate(_APOSTROPHES)
+        shared = common_prefix_length(self._text, self._end, text, start)
+        if shared == start == self._end:
+            return self._view(len(self.ids), partial, start, None)
+
+        restart = last_restart_point(text, shared)
+        keep = bisect_left(self._starts, restart)  # tokens that start before it
+        tokens = list(self._tokenizer.iter_tokens(text, restart, start))
+        ids = array("q", self._vocab.encode([t.token for t in tokens]))
+        starts = array("q", [t.start for t in tokens])
+        length = keep + len(tokens)
+        if shared == start < self._end and self.ids[keep:length] == ids and self._starts[keep:length] == starts:
+            return self._view(length, partial, start, None)  # a prefix of the branch
+
+        old_ids = self.ids[keep:]
+        same = first_difference(old_ids, ids)
+        changed = None if same == len(old_ids) == len(ids) else keep + same
+        del self.ids[keep:], self._starts[keep:], self._ends_sentence[keep:]
+        self.ids.extend(ids)
+        self._starts.extend(starts)
+        self._ends_sentence.extend(self._tokenizer.is_sentence_end(t.token) for t in tokens)
+        self._text, self._end = text, start
+        return self._view(length, partial, start, changed)
+
+    def _view(self, length: int, partial: str, start: int, changed: int | None) -> View:
+        return View(length, partial, start, bool(self._ends_sentence[length - 1]), changed)

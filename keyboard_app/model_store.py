@@ -1,0 +1,289 @@
+"""The models the user can choose from: the built-in one and the user's own.
+
+A model is a bundle folder.  The built-in default ships with the program
+(``paths.default_model_path``); models the user trained or imported live in
+``paths.user_models_dir()``, one folder each, plus a small ``index.json``
+saying where each came from.  A model is named in the settings by a key:
+``"default"``, ``"user:<folder>"``, or an absolute path (``--model``).
+
+Listing reads the manifests only (fast); the full check (checksums, the
+ONNX graph) happens when a model is loaded or imported.  Every change is
+atomic: an import is written with ``bundle.write_bundle`` (built beside the
+destination, validated, then renamed in), a rename rewrites the manifest
+with a temporary file, a delete renames the folder away before removing it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+import os
+import re
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from . import paths
+from .engine.bundle import MANIFEST, ModelLoadError, load_bundle, read_manifest, zip_bundle
+from .storage import atomic_write_json
+
+log = logging.getLogger(__name__)
+
+DEFAULT_KEY = "default"
+INDEX = "index.json"
+
+
+class ModelStoreError(Exception):
+    """An operation on the user's models failed; the message is for the user."""
+
+
+@dataclass
+class ModelInfo:
+    key: str
+    name: str
+    path: Path
+    origin: str  # "built-in", "trained", "imported" or "file"
+    size_bytes: int = 0
+    created: str = ""
+    manifest: dict[str, Any] = field(default_factory=dict, repr=False)
+    problem: str | None = None  # the manifest could not be read
+
+    @property
+    def is_default(self) -> bool:
+        return self.key == DEFAULT_KEY
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return self.manifest.get("metrics", {}) or {}
+
+    def corpus_summary(self) -> str:
+        corpus = self.manifest.get("corpus", {}) or {}
+        files = corpus.get("files") or []
+        tokens = corpus.get("train_tokens")
+        parts = []
+        if files:
+            names = [Path(str(f.get("path", "?"))).name for f in files[:3]]
+            more = f" and {len(files) - 3} more" if len(files) > 3 else ""
+            parts.append(", ".join(names) + more)
+        if isinstance(tokens, int):
+            parts.append(f"{tokens:,} training tokens")
+        return "; ".join(parts) or "not recorded"
+
+    def metrics_summary(self) -> str:
+        m = self.metrics
+        bits = []
+        if isinstance(m.get("perplexity"), (int, float)):
+            bits.append(f"perplexity {m['perplexity']:.1f}")
+        if isinstance(m.get("top3"), (int, float)):
+            bits.append(f"top-3 {m['top3'] * 100:.1f}%")
+        ksr = m.get("ksr")
+        if isinstance(ksr, dict) and isinstance(ksr.get("3"), (int, float)):
+            bits.append(f"keystrokes saved {ksr['3']:.1f}%")
+        if isinstance(m.get("heldout_tokens"), int):
+            bits.append(f"on {m['heldout_tokens']:,} held-out tokens")
+        return ", ".join(bits) or "not measured"
+
+    def size_text(self) -> str:
+        return format_size(self.size_bytes)
+
+    def created_text(self) -> str:
+        try:
+            when = _dt.datetime.fromisoformat(self.created.replace("Z", "+00:00"))
+        except ValueError:
+            return self.created or "unknown"
+        return when.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def format_size(n: int) -> str:
+    size = float(n)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} bytes"
+
+
+def _folder_size(folder: Path) -> int:
+    try:
+        return sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+    except OSError:
+        return 0
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower()[:40]
+    return slug or "model"
+
+
+class ModelStore:
+    """Lists, resolves, imports, renames, exports and deletes models."""
+
+    def __init__(self, models_dir: Path | None = None, default_path: Path | None = None) -> None:
+        self.models_dir = models_dir if models_dir is not None else paths.user_models_dir()
+        self.default_path = default_path if default_path is not None else paths.default_model_path()
+
+    # --- reading --------------------------------------------------------
+    def _index(self) -> dict[str, dict[str, Any]]:
+        try:
+            data = json.loads((self.models_dir / INDEX).read_text(encoding="utf-8"))
+            return data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def _write_index(self, index: dict[str, dict[str, Any]]) -> None:
+        atomic_write_json(self.models_dir / INDEX, index)
+
+    def info(self, key: str) -> ModelInfo:
+        path = self.path_for(key)
+        if key == DEFAULT_KEY:
+            origin = "built-in"
+        elif key.startswith("user:"):
+            origin = self._index().get(key[5:], {}).get("origin", "imported")
+        else:
+            origin = "file"
+        info = ModelInfo(key=key, name=Path(path).name, path=path, origin=origin)
+        try:
+            manifest = read_manifest(path) if path.is_dir() else load_bundle(path).manifest
+            info.manifest = manifest
+            info.name = manifest.get("name") or info.name
+            info.created = str(manifest.get("created", ""))
+        except ModelLoadError as e:
+            info.problem = str(e)
+        info.size_bytes = _folder_size(path) if path.is_dir() else _file_size(path)
+        return info
+
+    def list(self) -> list[ModelInfo]:
+        """The built-in model (if it is there) first, then the user's, newest first."""
+        models = []
+        if self.default_path.exists():
+            models.append(self.info(DEFAULT_KEY))
+        user = []
+        if self.models_dir.is_dir():
+            for folder in self.models_dir.iterdir():
+                if folder.is_dir() and not folder.name.startswith(".") and (folder / MANIFEST).exists():
+                    user.append(self.info("user:" + folder.name))
+        user.sort(key=lambda m: m.created, reverse=True)
+        return models + user
+
+    def path_for(self, key: str) -> Path:
+        if key == DEFAULT_KEY:
+            return self.default_path
+        if key.startswith("user:"):
+            name = key[5:]
+            if not name or name != Path(name).name or name.startswith("."):
+                raise ModelStoreError(f"{key!r} does not name a model.")
+            return self.models_dir / name
+        return Path(key)
+
+    def key_for(self, path: Path) -> str:
+        """The key of a model path: a user model's key if it lives in the models folder."""
+        path = Path(path).resolve()
+        if path == self.default_path.resolve():
+            return DEFAULT_KEY
+        if path.parent == self.models_dir.resolve():
+            return "user:" + path.name
+        return str(path)
+
+    def exists(self, key: str) -> bool:
+        try:
+            return self.path_for(key).exists()
+        except ModelStoreError:
+            return False
+
+    # --- changing -------------------------------------------------------
+    def new_folder(self, name: str) -> Path:
+        """A fresh, unused folder path in the models folder (not created)."""
+        base = slugify(name)
+        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        candidate = self.models_dir / f"{base}-{stamp}"
+        while candidate.exists():
+            candidate = self.models_dir / f"{base}-{stamp}-{uuid.uuid4().hex[:4]}"
+        return candidate
+
+    def register(self, folder: Path, origin: str) -> str:
+        """Record where a bundle folder in the models folder came from; return its key."""
+        index = self._index()
+        index[folder.name] = {
+            "origin": origin,
+            "added": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        }
+        self._write_index(index)
+        return "user:" + folder.name
+
+    def import_bundle(
+        self, source: Path, validate: Callable[[Path], None] | None = None, *, origin: str = "imported"
+    ) -> str:
+        """Copy a bundle (folder or .zip) into the models folder; return its key.
+
+        Raises ``ModelLoadError`` (the engine's message) if it is not a usable
+        bundle; ``validate(folder)`` may raise too (for example when the ONNX
+        graph does not open).  Nothing is left behind on failure.
+        """
+        from .engine.bundle import write_bundle
+
+        bundle = load_bundle(source)
+        try:
+            manifest = dict(bundle.manifest)
+            files = {name: bundle.path / name for name in manifest["files"]}
+            dest = self.new_folder(manifest.get("name") or Path(source).stem)
+            write_bundle(dest, manifest, files, validate=validate)
+        finally:
+            bundle.close()
+        return self.register(dest, origin)
+
+    def rename(self, key: str, new_name: str) -> None:
+        new_name = new_name.strip()
+        if not new_name:
+            raise ModelStoreError("A model needs a name.")
+        if key == DEFAULT_KEY:
+            raise ModelStoreError("The built-in model cannot be renamed.")
+        path = self.path_for(key)
+        manifest_path = path / MANIFEST
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            manifest["name"] = new_name
+            # The manifest is not among the checksummed files, so this keeps the bundle valid.
+            atomic_write_json(manifest_path, manifest)
+        except (OSError, ValueError) as e:
+            raise ModelStoreError(f"{manifest_path}: the model could not be renamed ({e}).") from e
+
+    def export(self, key: str, dest: Path) -> Path:
+        """Write the model as a .zip (or as a folder if ``dest`` has no .zip suffix)."""
+        source = self.path_for(key)
+        dest = Path(dest)
+        try:
+            if dest.suffix.lower() == ".zip":
+                return zip_bundle(source, dest)
+            if dest.exists():
+                raise ModelStoreError(f"{dest} already exists.")
+            bundle = load_bundle(source)
+            from .engine.bundle import write_bundle
+
+            files = {name: bundle.path / name for name in bundle.manifest["files"]}
+            return write_bundle(dest, bundle.manifest, files)
+        except OSError as e:
+            raise ModelStoreError(f"{dest}: the model could not be exported ({e.strerror or e}).") from e
+
+    def delete(self, key: str) -> None:
+        if key == DEFAULT_KEY or not key.startswith("user:"):
+            raise ModelStoreError("Only models you trained or imported can be deleted.")
+        path = self.path_for(key)
+        trash = path.with_name(f".{path.name}.deleting-{uuid.uuid4().hex[:6]}")
+        try:
+            os.replace(path, trash)  # gone from the list at once, atomically
+        except OSError as e:
+            raise ModelStoreError(f"{path}: the model could not be deleted ({e.strerror}).") from e
+        shutil.rmtree(trash, ignore_errors=True)
+        index = self._index()
+        if index.pop(path.name, None) is not None:
+            self._write_index(index)
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

@@ -1,0 +1,68 @@
+"""Where the app finds its own files and keeps the user's.
+
+``resource_path`` finds files shipped with the program, both from a source
+checkout (the repository root) and from a PyInstaller build (``sys._MEIPASS``).
+The user's models, learned data and settings live in platformdirs' per-user
+folders, never next to the program; the folders are created lazily, on the
+first write (see ``storage``), so merely starting the app writes nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "predictive-keyboard"
+APP_DISPLAY_NAME = "Predictive Keyboard"
+
+_SOURCE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def resource_path(*parts: str) -> Path:
+    """A file shipped with the program: frozen (``sys._MEIPASS``) or from source."""
+    base = getattr(sys, "_MEIPASS", None)
+    root = Path(base) if base else _SOURCE_ROOT
+    return root.joinpath(*parts)
+
+
+def default_model_path() -> Path:
+    """The built-in model bundle."""
+    return resource_path("assets", "models", "default")
+
+
+def _dirs() -> platformdirs.PlatformDirs:
+    # Built on every call: platformdirs reads XDG_* at access time, which is
+    # what lets tests point them at temporary folders.
+    return platformdirs.PlatformDirs(APP_NAME, appauthor=False, ensure_exists=False)
+
+
+def user_data_dir() -> Path:
+    """User models and learned data (not created here)."""
+    return Path(_dirs().user_data_dir)
+
+
+def user_config_dir() -> Path:
+    """Settings (not created here)."""
+    return Path(_dirs().user_config_dir)
+
+
+def user_models_dir() -> Path:
+    """Models the user trained or imported, one bundle folder each."""
+    return user_data_dir() / "models"
+
+
+def settings_path() -> Path:
+    return user_config_dir() / "settings.json"
+
+
+def learned_data_path() -> Path:
+    """The personal layer's counts (see ``learning``)."""
+    return user_data_dir() / "personal.json"
+
+
+def ensure_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) if missing; return it."""
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,230 @@
+"""Retraining on the user's corpus, without Qt and without torch.
+
+The app never imports torch: training runs as a separate process
+(``python -m model_training.cli``, the ``keyboard-train`` command) that
+reports progress as JSON lines.  This module decides whether that is
+possible here, builds the command line, estimates how long it will take,
+counts the corpus, and -- once a new model exists -- compares it with the
+current one on the held-out part of the user's own text through the
+engine's ``evaluate()``.
+
+The held-out text is found the way ``keyboard-train`` finds it (the last
+part of each file, whole lines; ``model_training.corpus``, which needs no
+torch), with a fraction no larger than the trainer's, so the comparison
+never scores a model on text it was trained on.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+TRAIN_PACKAGE = "predictive-keyboard"
+INSTALL_COMMAND = f'pip install "{TRAIN_PACKAGE}[train]"'
+HELDOUT_FRACTION = 0.1  # of each file: plenty for small personal corpora
+# The trainer caps its held-out part at 1.5 MB; a smaller cap here keeps the
+# app's evaluation text inside the trainer's held-out part.
+EVAL_MAX_BYTES = 300_000
+EVAL_MAX_WORDS = 1500  # words scored per model (KSR asks the model at every keystroke)
+TOKENS_PER_WORD = 1.25  # punctuation counts as tokens
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
+
+
+@dataclass(frozen=True)
+class SizePreset:
+    label: str
+    args: tuple[str, ...]
+    tokens_per_s: float  # measured on 2 CPU cores; for the estimate only
+    epochs: int = 3
+
+
+#: Model sizes offered for training from scratch.
+SIZES: dict[str, SizePreset] = {
+    "small": SizePreset(
+        "Small — fastest; fine for a few thousand words",
+        ("--embedding-dim", "128", "--hidden-size", "256", "--layers", "1", "--vocab-size", "10000"),
+        tokens_per_s=6000,
+    ),
+    "medium": SizePreset(
+        "Medium — the size of the built-in model",
+        ("--embedding-dim", "256", "--hidden-size", "512", "--layers", "1", "--vocab-size", "20000"),
+        tokens_per_s=2500,
+    ),
+    "large": SizePreset(
+        "Large — for big corpora; slow without a GPU",
+        ("--embedding-dim", "384", "--hidden-size", "768", "--layers", "2", "--vocab-size", "30000"),
+        tokens_per_s=800,
+    ),
+}
+DEFAULT_SIZE = "small"
+#: Fine-tuning keeps the current model's shape; these are its extra settings: a word
+#: the user wrote at least twice joins the vocabulary (up to 5,000 new words).
+ADAPT_ARGS: tuple[str, ...] = ("--min-count", "2", "--vocab-size", "5000")
+ADAPT_EPOCHS = 3
+FIXED_SECONDS = 25.0  # starting Python and torch, reading, export, the held-out test
+
+
+def training_available() -> tuple[bool, str]:
+    """Whether this copy can train, and if not, why (one sentence for the user)."""
+    if getattr(sys, "frozen", False):
+        return False, (
+            "This standalone copy of the app cannot train models: it carries the "
+            "prediction engine but not PyTorch."
+        )
+    if importlib.util.find_spec("model_training") is None:
+        return False, "The training part of the app (model_training) is not installed."
+    if importlib.util.find_spec("torch") is None:
+        return False, "Training needs PyTorch, which is not installed."
+    return True, ""
+
+
+@dataclass
+class TrainRequest:
+    corpus: list[Path]
+    out: Path  # the bundle to write (the trainer writes it atomically)
+    work_dir: Path
+    name: str
+    init_from: Path | None = None  # fine-tune this bundle; None: from scratch
+    size: str = DEFAULT_SIZE
+    max_minutes: float = 0.0
+    extra_args: list[str] = field(default_factory=list)
+
+    def command(self) -> tuple[str, list[str]]:
+        """The program and arguments of the ``keyboard-train`` process."""
+        args = ["-m", "model_training.cli", *[str(Path(p).resolve()) for p in self.corpus]]
+        args += ["--out", str(self.out), "--work-dir", str(self.work_dir), "--name", self.name]
+        args += ["--progress-json", "--quiet", "--heldout-fraction", str(HELDOUT_FRACTION)]
+        args += ["--ksr-words", "1000"]
+        if self.init_from is not None:
+            args += ["--init-from", str(self.init_from), *ADAPT_ARGS, "--epochs", str(ADAPT_EPOCHS)]
+        else:
+            preset = SIZES[self.size]
+            args += [*preset.args, "--epochs", str(preset.epochs)]
+        if self.max_minutes > 0:
+            args += ["--max-minutes", f"{self.max_minutes:g}"]
+        args += self.extra_args
+        return sys.executable, args
+
+
+def estimate_seconds(
+    words: int, *, size: str | None, adapt_tokens_per_s: float | None = None, max_minutes: float = 0.0
+) -> float:
+    """A rough, honest-by-construction estimate: measured speeds, not promises."""
+    tokens = words * TOKENS_PER_WORD * (1.0 - HELDOUT_FRACTION)
+    if size is None:  # fine-tuning the current model
+        speed, epochs = adapt_tokens_per_s or 2500.0, ADAPT_EPOCHS
+    else:
+        speed, epochs = SIZES[size].tokens_per_s, SIZES[size].epochs
+    seconds = tokens * epochs / max(speed, 1.0)
+    if max_minutes > 0:
+        seconds = min(seconds, max_minutes * 60)
+    return seconds + FIXED_SECONDS
+
+
+def format_duration(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s" if minutes < 10 else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+@dataclass
+class CorpusCount:
+    files: int = 0
+    words: int = 0
+    bytes: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+def count_corpus(paths: Sequence[Path], keep_going: Callable[[Any], bool] = lambda _: True) -> CorpusCount:
+    """Count the words of the text files named or found under ``paths`` (streamed)."""
+    from model_training.corpus import ReadStats, find_files, read_lines
+
+    files = find_files(paths)
+    count = CorpusCount(files=len(files), bytes=sum(f.size for f in files))
+    for f in files:
+        stats = ReadStats()
+        for line in read_lines(f.path, stats):
+            count.words += len(_WORD.findall(line))
+        if not keep_going(count):
+            break
+    return count
+
+
+def heldout_texts(paths: Sequence[Path], fraction: float = HELDOUT_FRACTION,
+                  max_bytes: int = EVAL_MAX_BYTES) -> list[str]:
+    """The held-out end of each corpus file (whole lines), as the trainer splits them."""
+    from model_training.corpus import ReadStats, find_files, heldout_starts, read_lines
+
+    files = find_files(paths)
+    starts = heldout_starts(files, fraction, max_bytes)
+    texts = []
+    for f in files:
+        text = "".join(read_lines(f.path, ReadStats(), starts[f.path]))
+        if text.strip():
+            texts.append(text)
+    return texts
+
+
+@dataclass
+class ModelScore:
+    name: str
+    perplexity: float
+    top3: float  # fraction
+    ksr: float  # percent, k = 3
+    words: int
+    vocab_size: int
+
+
+def score_model(bundle: Path, texts: list[str], name: str,
+                progress: Callable[[float], Any] | None = None) -> ModelScore:
+    """Evaluate one model on ``texts`` with the engine (the strip's own suggestions)."""
+    from .engine.evaluate import evaluate
+    from .engine.predictor import Predictor
+
+    predictor = Predictor.load(bundle, threads=1)
+    try:
+        report = evaluate(predictor, texts, ks=(1, 3, 5), max_words=EVAL_MAX_WORDS,
+                          progress=_progress_adapter(progress))
+    finally:
+        close = getattr(predictor.bundle, "close", None)
+        if callable(close):
+            close()
+    return ModelScore(
+        name=name,
+        perplexity=float(report.perplexity),
+        top3=float(_pick(report.topk, 3)),
+        ksr=float(_pick(report.ksr, 3)),
+        words=int(report.words),
+        vocab_size=len(predictor.bundle.vocab),
+    )
+
+
+def _pick(table: dict, k: int) -> float:
+    return table.get(k, table.get(str(k), 0.0))
+
+
+def _progress_adapter(progress: Callable[[float], Any] | None) -> Callable[..., Any] | None:
+    """The engine reports (done, total) or a fraction; hand on a fraction."""
+    if progress is None:
+        return None
+
+    def report(*args: Any, **kwargs: Any) -> Any:
+        try:
+            if len(args) >= 2 and args[1]:
+                return progress(float(args[0]) / float(args[1]))
+            if args:
+                return progress(float(args[0]))
+        except (TypeError, ValueError):
+            pass
+        return None
+
+    return report

@@ -1,0 +1,340 @@
+"""The model manager: see the models, switch, import, rename, export, delete.
+
+The list comes from ``ModelStore`` (manifests only, so it opens at once);
+the slow parts -- importing (checksums, opening the graph, copying) and
+exporting (zipping) -- run in background tasks.  The built-in model cannot
+be renamed or deleted, and neither can the model in use be deleted.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QPalette, QShortcut
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..model_store import ModelInfo, ModelStore, ModelStoreError, slugify
+from .tasks import run_task
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+BUNDLE_FILTER = "Model bundles (*.zip manifest.json);;All files (*)"
+DETAIL_ROWS = [
+    ("origin", "Origin"), ("status", "Status"), ("size", "Size"), ("created", "Created"),
+    ("shape", "Network"), ("corpus", "Trained on"), ("metrics", "Held-out test"), ("path", "Location"),
+]
+ORIGINS = {
+    "built-in": "Built in",
+    "trained": "Trained by you",
+    "imported": "Imported",
+    "file": "Opened from a file",
+}
+
+
+def choose_bundle_to_import(parent: QWidget, start: str = "") -> Path | None:
+    """Ask for a bundle: a .zip, or the manifest.json inside a bundle folder."""
+    name, _ = QFileDialog.getOpenFileName(
+        parent, "Import a Model (choose a .zip, or the manifest.json in a model folder)", start,
+        BUNDLE_FILTER,
+    )
+    if not name:
+        return None
+    path = Path(name)
+    return path.parent if path.name == "manifest.json" else path
+
+
+class ModelManagerDialog(QDialog):
+    def __init__(self, *, window: "MainWindow", store: ModelStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ModelManager")
+        self.setWindowTitle("Models")
+        self.window_ = window
+        self.store = store
+        self._tasks: list = []
+        self.models: list[ModelInfo] = []
+
+        self.list = QListWidget()
+        self.list.setObjectName("modelList")
+        self.list.setMinimumWidth(240)
+        self.list.currentRowChanged.connect(self._show_details)
+        self.list.itemActivated.connect(lambda _item: self.use_selected())
+
+        # One rich-text view for the details: it wraps long values (paths, corpus
+        # lists) properly and lets them be selected and copied.
+        self.details = QTextBrowser()
+        self.details.setObjectName("modelDetails")
+        self.details.setOpenLinks(False)
+        self.details.setFrameShape(QFrame.Shape.NoFrame)
+        self.details.setMinimumWidth(400)
+        self.details.viewport().setAutoFillBackground(False)
+        self.values: dict[str, str] = {}  # the details as plain text (for tests and tools)
+        details_box = self.details
+
+        self.use_button = QPushButton("&Use This Model")
+        self.import_button = QPushButton("&Import…")
+        self.rename_button = QPushButton("Re&name…")
+        self.export_button = QPushButton("E&xport…")
+        self.delete_button = QPushButton("&Delete")
+        self.use_button.clicked.connect(self.use_selected)
+        self.import_button.clicked.connect(self.import_dialog)
+        self.rename_button.clicked.connect(self.rename_selected)
+        self.export_button.clicked.connect(self.export_selected)
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.use_button.setDefault(True)
+        self.rename_button.setToolTip("Rename (F2)")
+        self.delete_button.setToolTip("Delete (Del)")
+        QShortcut(QKeySequence(Qt.Key.Key_F2), self, self.rename_selected)
+        QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.list, self.delete_selected)
+
+        buttons = QVBoxLayout()
+        for button in (self.use_button, self.import_button, self.rename_button,
+                       self.export_button, self.delete_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+
+        self.message = QLabel()
+        self.message.setObjectName("managerMessage")
+        self.message.setWordWrap(True)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+
+        top = QHBoxLayout()
+        top.addWidget(self.list, 1)
+        top.addWidget(details_box, 2)
+        top.addLayout(buttons)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top, 1)
+        layout.addWidget(self.message)
+        layout.addWidget(close)
+        self.resize(860, 420)
+
+        window.model_ready.connect(self._model_switched)
+        window.model_failed.connect(self._model_failed)
+        self.refresh(select=window.current_key())
+
+    # --- list --------------------------------------------------------------------
+    def refresh(self, select: str | None = None) -> None:
+        current = self.window_.current_key()
+        if select is None and 0 <= self.list.currentRow() < len(self.models):
+            select = self.models[self.list.currentRow()].key
+        self.models = self.store.list()
+        if current and current not in {m.key for m in self.models}:
+            try:  # a model opened with --model from elsewhere
+                self.models.insert(0, self.store.info(current))
+            except ModelStoreError:
+                pass
+        self.list.clear()
+        row = 0
+        for i, info in enumerate(self.models):
+            text = info.name + ("   (in use)" if info.key == current else "")
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, info.key)
+            item.setToolTip(str(info.path))
+            if info.key == current:
+                font = item.font()
+                font.setBold(True)
+                item.setFont(font)
+            self.list.addItem(item)
+            if info.key == select:
+                row = i
+        if self.models:
+            self.list.setCurrentRow(row)
+        self._show_details(self.list.currentRow())
+        self.list.setFocus()
+
+    def selected(self) -> ModelInfo | None:
+        row = self.list.currentRow()
+        return self.models[row] if 0 <= row < len(self.models) else None
+
+    def select_key(self, key: str) -> None:
+        for i, info in enumerate(self.models):
+            if info.key == key:
+                self.list.setCurrentRow(i)
+
+    def _show_details(self, row: int) -> None:
+        info = self.models[row] if 0 <= row < len(self.models) else None
+        current = self.window_.current_key()
+        self.values = {}
+        self.details.clear()
+        if info is None:
+            self._enable(None)
+            return
+        m = info.manifest.get("model", {}) or {}
+        shape = ""
+        if m:
+            shape = (
+                f"{str(m.get('cell', '?')).upper()}, {m.get('num_layers', '?')} × {m.get('hidden_size', '?')}, "
+                f"vocabulary {m.get('vocab_size', 0):,}"
+            )
+            params = m.get("parameters")
+            if isinstance(params, int):
+                shape += f", {params / 1e6:.1f}M parameters" if params >= 1e6 else f", {params:,} parameters"
+            if m.get("quantized"):
+                shape += ", int8"
+        self.values = {
+            "name": info.name,
+            "origin": ORIGINS.get(info.origin, info.origin),
+            "status": f"Cannot be used: {info.problem}" if info.problem
+            else ("In use" if info.key == current else "Ready"),
+            "size": info.size_text(),
+            "created": info.created_text(),
+            "shape": shape,
+            "corpus": info.corpus_summary(),
+            "metrics": info.metrics_summary(),
+            "path": str(info.path),
+        }
+        muted = self.palette().color(QPalette.ColorRole.PlaceholderText).name()
+        rows = "".join(
+            f"<tr><td style='padding:2px 12px 6px 0; color:{muted}'><nobr>{label}</nobr></td>"
+            f"<td style='padding:2px 0 6px 0'>{html.escape(self.values[key])}</td></tr>"
+            for key, label in DETAIL_ROWS if self.values[key]
+        )
+        self.details.setHtml(f"<h3 style='margin-top:0'>{html.escape(info.name)}</h3><table>{rows}</table>")
+        self._enable(info)
+
+    def _enable(self, info: ModelInfo | None) -> None:
+        current = self.window_.current_key()
+        user = info is not None and info.key.startswith("user:")
+        self.use_button.setEnabled(info is not None and info.key != current and not info.problem)
+        self.rename_button.setEnabled(user)
+        self.export_button.setEnabled(info is not None and not info.problem)
+        self.delete_button.setEnabled(user and info.key != current)
+        if info is not None and info.is_default:
+            self.delete_button.setToolTip("The built-in model cannot be deleted")
+        elif info is not None and info.key == current:
+            self.delete_button.setToolTip("Switch to another model before deleting this one")
+        else:
+            self.delete_button.setToolTip("Delete (Del)")
+
+    def _say(self, text: str) -> None:
+        self.message.setText(text)
+
+    # --- actions -----------------------------------------------------------------
+    def use_selected(self) -> None:
+        info = self.selected()
+        if info is None or info.key == self.window_.current_key() or info.problem:
+            return
+        self._say(f"Loading “{info.name}”…")
+        self.use_button.setEnabled(False)
+        self.window_.load_model(info.key)
+
+    def _model_switched(self, name: str) -> None:
+        self._say(f"Now using “{name}”.")
+        self.refresh()
+
+    def _model_failed(self, message: str) -> None:
+        self._say("That model could not be loaded; the previous one is still in use.")
+        self.refresh()
+
+    def import_dialog(self) -> None:
+        source = choose_bundle_to_import(self, self.window_.settings.last_directory)
+        if source is not None:
+            self.import_from(source)
+
+    def import_from(self, source: Path) -> None:
+        self._say(f"Checking and copying {source.name}…")
+        self.import_button.setEnabled(False)
+
+        def done(key: str | None) -> None:
+            self.import_button.setEnabled(True)
+            if key is None:
+                self._say(f"{source.name} was not imported.")
+                return
+            self.refresh(select=key)
+            self._say(f"Imported “{self.store.info(key).name}”. Press “Use This Model” to switch to it.")
+
+        self.window_.import_model(source, use=False, done=done)
+
+    def rename_selected(self) -> None:
+        info = self.selected()
+        if info is None or not info.key.startswith("user:"):
+            return
+        name, ok = QInputDialog.getText(self, "Rename Model", "New name:", text=info.name)
+        if not ok or not name.strip():
+            return
+        try:
+            self.store.rename(info.key, name)
+        except ModelStoreError as e:
+            QMessageBox.critical(self, "Cannot rename", str(e))
+            return
+        if info.key == self.window_.current_key() and self.window_.current_model is not None:
+            self.window_.model_label.setText(f"Model: {name.strip()}")
+        self.refresh(select=info.key)
+        self._say(f"Renamed to “{name.strip()}”.")
+
+    def export_selected(self) -> None:
+        info = self.selected()
+        if info is None:
+            return
+        start = str(Path(self.window_.settings.last_directory or Path.home()) / f"{slugify(info.name)}.zip")
+        name, _ = QFileDialog.getSaveFileName(self, "Export Model", start, "Zip archive (*.zip)")
+        if not name:
+            return
+        dest = Path(name)
+        if dest.suffix.lower() != ".zip":
+            dest = dest.with_name(dest.name + ".zip")
+        self._say(f"Exporting to {dest}…")
+        store, key = self.store, info.key
+
+        def failed(message: str) -> None:
+            self._say("The export failed.")
+            QMessageBox.critical(self, "Cannot export", message)
+
+        self._tasks.append(run_task(
+            lambda: store.export(key, dest), parent=self,
+            on_success=lambda path: self._say(f"Exported to {path}."), on_failure=failed,
+        ))
+
+    def delete_selected(self) -> None:
+        info = self.selected()
+        if info is None or not self.delete_button.isEnabled():
+            return
+        answer = QMessageBox.question(
+            self, "Delete Model", f"Delete “{info.name}” ({info.size_text()})? This cannot be undone.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            self.store.delete(info.key)
+        except ModelStoreError as e:
+            QMessageBox.critical(self, "Cannot delete", str(e))
+            return
+        self._say(f"Deleted “{info.name}”.")
+        self.refresh(select=self.window_.current_key())
+
+    def done(self, result: int) -> None:  # noqa: D401 - Qt API
+        for task in self._tasks:
+            try:
+                task.wait()
+            except RuntimeError:
+                pass
+        try:
+            self.window_.model_ready.disconnect(self._model_switched)
+            self.window_.model_failed.disconnect(self._model_failed)
+        except (RuntimeError, TypeError):
+            pass
+        super().done(result)

@@ -1,0 +1,879 @@
+"""Retrain on your own writing: pick a corpus, train in a separate process, compare.
+
+Training runs as ``keyboard-train`` in a ``QProcess`` (never torch in this
+process), so the window stays responsive and a crash in training cannot
+take the app down.  The dialog reads its JSON progress lines and shows a
+progress bar, the elapsed time and an estimate of what is left, and live
+curves of the training loss and the validation perplexity.  Cancel sends
+SIGTERM: the trainer stops between two steps and writes no bundle; the
+dialog then removes its work folder, so nothing half-made is left.
+
+The new bundle is written to a private staging folder.  When training is
+done both models are scored on the held-out end of the user's files (a
+background task), side by side, and the user chooses: use the new model,
+or keep the current one (and keep the new one in the list, or not).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+import math
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QElapsedTimer, QProcess, QProcessEnvironment, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .. import paths, retraining
+from ..model_store import format_size
+from ..retraining import ModelScore, TrainRequest, format_duration
+from .tasks import Task
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+STOP_GRACE_MS = 10_000  # after SIGTERM, how long before the trainer is killed
+
+
+def training_dir() -> Path:
+    """Staging for runs in progress: bundles are moved to the models folder when kept."""
+    return paths.user_data_dir() / "training"
+
+
+class RetrainDialog(QDialog):
+    #: Emitted when a run ends: "done", "cancelled" or "failed".
+    run_finished = Signal(str)
+    #: Emitted when the comparison is on screen.
+    compared = Signal()
+
+    def __init__(self, *, window: "MainWindow", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("RetrainDialog")
+        self.setWindowTitle("Retrain on My Writing")
+        self.window_ = window
+        self.process: QProcess | None = None
+        self.run_dir: Path | None = None
+        self.new_bundle: Path | None = None
+        self.request: TrainRequest | None = None
+        self.scores: dict[str, ModelScore] = {}
+        self.events: list[dict[str, Any]] = []
+        self._stdout_buffer = b""
+        self._stderr_tail: list[str] = []
+        self._cancelling = False
+        self._outcome = ""
+        self._count_task: Task | None = None
+        self._eval_task: Task | None = None
+        self._elapsed = QElapsedTimer()
+        self._words: int | None = None
+        self._loss_x: list[float] = []
+        self._loss_y: list[float] = []
+        self._val_x: list[float] = []
+        self._val_y: list[float] = []
+        self._eta_s: float | None = None
+
+        self.pages = QStackedWidget()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.pages)
+        available, reason = retraining.training_available()
+        self.available = available
+        if available:
+            self.setup_page = self._build_setup_page()
+            self.training_page = self._build_training_page()
+            self.results_page = self._build_results_page()
+            for page in (self.setup_page, self.training_page, self.results_page):
+                self.pages.addWidget(page)
+            self._remove_stale_runs()
+        else:
+            self.unavailable_page = self._build_unavailable_page(reason)
+            self.pages.addWidget(self.unavailable_page)
+        self._tick = QTimer(self, interval=1000)
+        self._tick.timeout.connect(self._update_times)
+        self.resize(760, 560)
+
+    # --- pages ---------------------------------------------------------------------
+    def _build_unavailable_page(self, reason: str) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        title = QLabel("<h3>Training is not available here</h3>")
+        text = QLabel(
+            f"{reason} Suggestions work as usual; only retraining needs it.<br><br>"
+            "To enable training, install the app's training extra with this one command, "
+            "then start the app again:"
+        )
+        text.setWordWrap(True)
+        self.install_command = QLineEdit(retraining.INSTALL_COMMAND)
+        self.install_command.setObjectName("installCommand")
+        self.install_command.setReadOnly(True)
+        copy = QPushButton("&Copy Command")
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(retraining.INSTALL_COMMAND))
+        row = QHBoxLayout()
+        row.addWidget(self.install_command, 1)
+        row.addWidget(copy)
+        close = QPushButton("Close")
+        close.setDefault(True)
+        close.clicked.connect(self.reject)
+        layout.addWidget(title)
+        layout.addWidget(text)
+        layout.addLayout(row)
+        layout.addStretch(1)
+        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignRight)
+        return page
+
+    def _build_setup_page(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        intro = QLabel(
+            "Teach the keyboard your own words and phrasing. Choose some of your writing "
+            "(text files, or folders of them). Everything stays on this computer."
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+
+        self.corpus_list = QListWidget()
+        self.corpus_list.setObjectName("corpusList")
+        self.corpus_list.setMinimumHeight(110)
+        self.corpus_list.setToolTip("The files and folders to learn from")
+        add_files = QPushButton("Add &Files…")
+        add_folder = QPushButton("Add F&older…")
+        self.remove_button = QPushButton("&Remove")
+        add_files.clicked.connect(self._add_files)
+        add_folder.clicked.connect(self._add_folder)
+        self.remove_button.clicked.connect(self._remove_selected)
+        side = QVBoxLayout()
+        for button in (add_files, add_folder, self.remove_button):
+            side.addWidget(button)
+        side.addStretch(1)
+        corpus_row = QHBoxLayout()
+        corpus_row.addWidget(self.corpus_list, 1)
+        corpus_row.addLayout(side)
+        layout.addLayout(corpus_row)
+        self.count_label = QLabel("No text chosen yet.")
+        self.count_label.setObjectName("countLabel")
+        layout.addWidget(self.count_label)
+
+        form = QFormLayout()
+        self.adapt_radio = QRadioButton("&Adapt the current model (recommended: quick, works with little text)")
+        self.scratch_radio = QRadioButton("Train a new model from &scratch (needs a large corpus)")
+        self.adapt_radio.setChecked(True)
+        self.mode_group = QButtonGroup(self)
+        self.mode_group.addButton(self.adapt_radio)
+        self.mode_group.addButton(self.scratch_radio)
+        mode_box = QVBoxLayout()
+        mode_box.addWidget(self.adapt_radio)
+        mode_box.addWidget(self.scratch_radio)
+        form.addRow("Method:", mode_box)
+        self.size_combo = QComboBox()
+        for key, preset in retraining.SIZES.items():
+            self.size_combo.addItem(preset.label, key)
+        self.size_combo.setCurrentIndex(max(0, self.size_combo.findData(retraining.DEFAULT_SIZE)))
+        form.addRow("Model &size:", self.size_combo)
+        self.name_edit = QLineEdit(f"My writing {_dt.date.today().isoformat()}")
+        form.addRow("&Name:", self.name_edit)
+        self.limit_spin = QDoubleSpinBox()
+        self.limit_spin.setRange(0, 24 * 60)
+        self.limit_spin.setDecimals(0)
+        self.limit_spin.setValue(60)
+        self.limit_spin.setSuffix(" min")
+        self.limit_spin.setSpecialValueText("no limit")
+        self.limit_spin.setToolTip("Training stops (and keeps what it learned) after this long")
+        form.addRow("&Time limit:", self.limit_spin)
+        layout.addLayout(form)
+        self.estimate_label = QLabel("")
+        self.estimate_label.setObjectName("estimateLabel")
+        self.estimate_label.setWordWrap(True)
+        layout.addWidget(self.estimate_label)
+        layout.addStretch(1)
+
+        self.start_button = QPushButton("&Start Training")
+        self.start_button.setDefault(True)
+        self.start_button.setEnabled(False)
+        self.start_button.clicked.connect(self.start_training)
+        close = QPushButton("Close")
+        close.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(close)
+        buttons.addWidget(self.start_button)
+        layout.addLayout(buttons)
+
+        for signal_ in (self.adapt_radio.toggled, self.size_combo.currentIndexChanged,
+                        self.limit_spin.valueChanged):
+            signal_.connect(self._update_estimate)
+        if self.window_.current_model is None:
+            self.scratch_radio.setChecked(True)
+            self.adapt_radio.setEnabled(False)
+        self._update_estimate()
+        return page
+
+    def _build_training_page(self) -> QWidget:
+        import pyqtgraph as pg  # imported here: it costs start-up time
+
+        pg.setConfigOptions(antialias=True, background="w", foreground="k")
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        self.phase_label = QLabel("Starting…")
+        self.phase_label.setObjectName("phaseLabel")
+        font = self.phase_label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        font.setBold(True)
+        self.phase_label.setFont(font)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("trainingProgress")
+        self.progress.setRange(0, 1000)
+        self.progress.setFormat("%p%")
+        self.time_label = QLabel("")
+        self.time_label.setObjectName("timeLabel")
+        self.detail_label = QLabel("")
+        self.detail_label.setObjectName("detailLabel")
+        self.subtitle_label = QLabel("")
+        self.subtitle_label.setObjectName("subtitleLabel")
+        self.subtitle_label.setWordWrap(True)
+        layout.addWidget(self.phase_label)
+        layout.addWidget(self.subtitle_label)
+        layout.addWidget(self.progress)
+        times = QHBoxLayout()
+        times.addWidget(self.time_label)
+        times.addStretch(1)
+        times.addWidget(self.detail_label)
+        layout.addLayout(times)
+
+        self.loss_plot = pg.PlotWidget(title="Training loss")
+        self.loss_plot.setLabel("bottom", "tokens seen (thousands)")
+        self.loss_plot.setLabel("left", "loss (nats)")
+        self.loss_plot.showGrid(x=True, y=True, alpha=0.2)
+        self.loss_curve = self.loss_plot.plot([], [], pen=pg.mkPen("#1f77b4", width=2))
+        self.ppl_plot = pg.PlotWidget(title="Validation perplexity")
+        self.ppl_plot.setLabel("bottom", "epoch")
+        self.ppl_plot.setLabel("left", "perplexity")
+        self.ppl_plot.showGrid(x=True, y=True, alpha=0.2)
+        self.ppl_curve = self.ppl_plot.plot(
+            [], [], pen=pg.mkPen("#d62728", width=2), symbol="o", symbolSize=7,
+            symbolBrush="#d62728",
+        )
+        for plot in (self.loss_plot, self.ppl_plot):
+            for side in ("left", "bottom"):
+                plot.getAxis(side).enableAutoSIPrefix(False)  # no "(x0.001)" on the labels
+            plot.setMinimumHeight(200)
+            plot.setMenuEnabled(False)
+            plot.getPlotItem().hideButtons()
+        plots = QHBoxLayout()
+        plots.addWidget(self.loss_plot)
+        plots.addWidget(self.ppl_plot)
+        layout.addLayout(plots, 1)
+
+        self.error_label = QLabel("")
+        self.error_label.setObjectName("errorLabel")
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #b00020;")
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.error_label)
+        self.cancel_button = QPushButton("&Cancel Training")
+        self.cancel_button.clicked.connect(self.cancel_training)
+        self.back_button = QPushButton("&Back")
+        self.back_button.clicked.connect(lambda: self.pages.setCurrentWidget(self.setup_page))
+        self.back_button.hide()
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.back_button)
+        buttons.addWidget(self.cancel_button)
+        layout.addLayout(buttons)
+        return page
+
+    def _build_results_page(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        self.results_title = QLabel("<h3>Training finished</h3>")
+        layout.addWidget(self.results_title)
+        self.eval_label = QLabel("Comparing the two models on the held-out end of your files…")
+        self.eval_label.setObjectName("evalLabel")
+        self.eval_label.setWordWrap(True)
+        layout.addWidget(self.eval_label)
+        self.eval_progress = QProgressBar()
+        self.eval_progress.setRange(0, 1000)
+        layout.addWidget(self.eval_progress)
+
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(24)
+        self.table: dict[tuple[str, str], QLabel] = {}
+        headers = ["", "Current model", "New model"]
+        for col, text in enumerate(headers):
+            label = QLabel(f"<b>{text}</b>")
+            grid.addWidget(label, 0, col)
+        rows = [("name", "Model"), ("perplexity", "Perplexity (lower is better)"),
+                ("top3", "Next word among the 3 shown"), ("ksr", "Keystrokes saved (3 shown)")]
+        for row, (key, text) in enumerate(rows, start=1):
+            grid.addWidget(QLabel(text), row, 0)
+            for col, which in enumerate(("current", "new"), start=1):
+                value = QLabel("…")
+                value.setObjectName(f"score_{which}_{key}")
+                value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+                grid.addWidget(value, row, col)
+                self.table[(which, key)] = value
+        layout.addLayout(grid)
+        self.verdict_label = QLabel("")
+        self.verdict_label.setObjectName("verdictLabel")
+        self.verdict_label.setWordWrap(True)
+        layout.addWidget(self.verdict_label)
+        layout.addStretch(1)
+
+        self.keep_new_check = QCheckBox("Keep the new model in the model list")
+        self.keep_new_check.setChecked(True)
+        self.use_new_button = QPushButton("&Use New Model")
+        self.keep_current_button = QPushButton("&Keep Current Model")
+        self.use_new_button.setEnabled(False)  # until the new model exists
+        self.use_new_button.clicked.connect(self.use_new_model)
+        self.keep_current_button.clicked.connect(self.keep_current_model)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.keep_new_check)
+        buttons.addStretch(1)
+        buttons.addWidget(self.keep_current_button)
+        buttons.addWidget(self.use_new_button)
+        layout.addLayout(buttons)
+        return page
+
+    # --- corpus ------------------------------------------------------------------------
+    def corpus_paths(self) -> list[Path]:
+        return [Path(self.corpus_list.item(i).text()) for i in range(self.corpus_list.count())]
+
+    def add_corpus_paths(self, paths_: list[Path]) -> None:
+        known = set(self.corpus_paths())
+        for path in paths_:
+            if path not in known:
+                self.corpus_list.addItem(str(path))
+                known.add(path)
+        self._recount()
+
+    def _add_files(self) -> None:
+        names, _ = QFileDialog.getOpenFileNames(
+            self, "Add Text Files", self.window_.settings.last_directory,
+            "Text files (*.txt *.md *.text);;All files (*)",
+        )
+        self.add_corpus_paths([Path(n) for n in names])
+
+    def _add_folder(self) -> None:
+        name = QFileDialog.getExistingDirectory(self, "Add a Folder of Text", self.window_.settings.last_directory)
+        if name:
+            self.add_corpus_paths([Path(name)])
+
+    def _remove_selected(self) -> None:
+        for item in self.corpus_list.selectedItems():
+            self.corpus_list.takeItem(self.corpus_list.row(item))
+        self._recount()
+
+    def _recount(self) -> None:
+        """Count the words in a background task; a newer count replaces an older one."""
+        self._words = None
+        self.start_button.setEnabled(False)
+        if self._count_task is not None:
+            self._count_task.cancel()
+        corpus = self.corpus_paths()
+        if not corpus:
+            self.count_label.setText("No text chosen yet.")
+            self._update_estimate()
+            return
+        self.count_label.setText("Counting words…")
+
+        task = Task(lambda keep_going: retraining.count_corpus(corpus, keep_going),
+                    with_progress=True, parent=self)
+
+        def counted(count: retraining.CorpusCount) -> None:
+            if task is not self._count_task:
+                return
+            self._words = count.words
+            self.count_label.setText(
+                f"{count.words:,} words in {count.files} file{'s' if count.files != 1 else ''} "
+                f"({format_size(count.bytes)})."
+            )
+            self._update_estimate()
+
+        def failed(message: str) -> None:
+            if task is self._count_task:
+                self.count_label.setText(f"This text cannot be used: {message}")
+
+        task.progress.connect(lambda c: task is self._count_task and self.count_label.setText(
+            f"Counting words… {c.words:,} so far"))
+        task.succeeded.connect(counted)
+        task.failed.connect(failed)
+        task.finished.connect(task.deleteLater)
+        self._count_task = task
+        task.start()
+
+    def _size_key(self) -> str | None:
+        return None if self.adapt_radio.isChecked() else self.size_combo.currentData()
+
+    def _update_estimate(self) -> None:
+        self.size_combo.setEnabled(self.scratch_radio.isChecked())
+        if self._words is None:
+            self.estimate_label.setText("")
+            return
+        if self._words < 200:
+            self.estimate_label.setText(
+                f"That is very little text ({self._words} words): the model will not learn much. "
+                "A few thousand words or more work better."
+            )
+        else:
+            self.estimate_label.setText("")
+        adapt_speed = None
+        current = self.window_.current_model
+        if current is not None:
+            training = current.predictor.bundle.manifest.get("training", {}) or {}
+            speed = training.get("tokens_per_s")
+            adapt_speed = float(speed) if isinstance(speed, (int, float)) and speed > 0 else None
+        seconds = retraining.estimate_seconds(
+            self._words, size=self._size_key(), adapt_tokens_per_s=adapt_speed,
+            max_minutes=self.limit_spin.value(),
+        )
+        note = self.estimate_label.text()
+        self.estimate_label.setText(
+            (note + "\n" if note else "")
+            + f"Estimated time: about {format_duration(seconds)} on this computer. "
+            "You can keep typing meanwhile."
+        )
+        self.start_button.setEnabled(self._words > 0)
+
+    # --- training ----------------------------------------------------------------------
+    def start_training(self) -> None:
+        corpus = self.corpus_paths()
+        if not corpus or self.process is not None:
+            return
+        current = self.window_.current_model
+        init_from = current.path if (self.adapt_radio.isChecked() and current is not None) else None
+        self.run_dir = training_dir() / f"run-{_dt.datetime.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+        paths.ensure_dir(self.run_dir)
+        self.new_bundle = self.run_dir / "bundle"
+        self.request = TrainRequest(
+            corpus=corpus, out=self.new_bundle, work_dir=self.run_dir / "work",
+            name=self.name_edit.text().strip() or "My writing", init_from=init_from,
+            size=self.size_combo.currentData(), max_minutes=self.limit_spin.value(),
+        )
+        program, args = self.request.command()
+        log.info("training: %s %s", program, " ".join(args))
+        self._reset_training_view()
+        words = f"{self._words:,} words" if self._words is not None else "your text"
+        if init_from is not None and current is not None:
+            self.subtitle_label.setText(f"Adapting “{current.name}” to {words} of your writing.")
+        else:
+            preset = retraining.SIZES[self.request.size].label.split(" — ")[0].lower()
+            self.subtitle_label.setText(f"Training a new {preset} model on {words} of your writing.")
+        self.pages.setCurrentWidget(self.training_page)
+
+        process = QProcess(self)
+        env = QProcessEnvironment.systemEnvironment()
+        env.insert("PYTHONUNBUFFERED", "1")
+        env.insert("PYTHONIOENCODING", "utf-8")
+        process.setProcessEnvironment(env)
+        process.setProgram(program)
+        process.setArguments(args)
+        process.readyReadStandardOutput.connect(self._read_stdout)
+        process.readyReadStandardError.connect(self._read_stderr)
+        process.finished.connect(self._process_finished)
+        process.errorOccurred.connect(self._process_error)
+        self.process = process
+        self._elapsed.start()
+        self._tick.start()
+        process.start()
+
+    def _reset_training_view(self) -> None:
+        self.events.clear()
+        self._stdout_buffer = b""
+        self._stderr_tail.clear()
+        self._cancelling = False
+        self._outcome = ""
+        self._eta_s = None
+        self._loss_x, self._loss_y, self._val_x, self._val_y = [], [], [], []
+        self.loss_curve.setData([], [])
+        self.ppl_curve.setData([], [])
+        self.phase_label.setText("Starting the trainer…")
+        self.progress.setRange(0, 0)
+        self.time_label.setText("Elapsed 0:00")
+        self.detail_label.setText("")
+        self.error_label.setText("")
+        self.cancel_button.setEnabled(True)
+        self.cancel_button.show()
+        self.back_button.hide()
+
+    def is_training(self) -> bool:
+        return self.process is not None
+
+    def _read_stdout(self) -> None:
+        if self.process is None:
+            return
+        self._stdout_buffer += bytes(self.process.readAllStandardOutput())
+        *lines, self._stdout_buffer = self._stdout_buffer.split(b"\n")
+        for line in lines:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                event = json.loads(line)
+            except ValueError:
+                log.info("trainer: %s", line.decode("utf-8", "replace"))
+                continue
+            if isinstance(event, dict):
+                self.events.append(event)
+                self.handle_event(event)
+
+    def _read_stderr(self) -> None:
+        if self.process is None:
+            return
+        text = bytes(self.process.readAllStandardError()).decode("utf-8", "replace")
+        for line in text.splitlines():
+            if line.strip():
+                log.info("trainer: %s", line)
+                self._stderr_tail.append(line)
+        del self._stderr_tail[:-20]
+
+    def handle_event(self, event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        if kind == "start":
+            self.phase_label.setText(f"Reading {event.get('files', '?')} file(s)…")
+        elif kind == "reading":
+            total = event.get("total") or 0
+            done = event.get("bytes") or 0
+            phase = "Counting words" if event.get("phase") == "count" else "Preparing the text"
+            self.phase_label.setText(f"{phase}…")
+            if total:
+                self.progress.setRange(0, 1000)
+                self.progress.setValue(int(1000 * done / total))
+        elif kind == "progress":
+            tokens, total = event.get("tokens") or 0, event.get("total") or 0
+            if total:
+                self.progress.setRange(0, 1000)
+                self.progress.setValue(min(1000, int(1000 * tokens / total)))
+            self.phase_label.setText("Training…")
+            loss = event.get("loss")
+            if isinstance(loss, (int, float)) and math.isfinite(loss):
+                self._loss_x.append(tokens / 1000.0)
+                self._loss_y.append(float(loss))
+                self.loss_curve.setData(self._loss_x, self._loss_y)
+            speed = event.get("tokens_per_s")
+            if isinstance(speed, (int, float)):
+                self.detail_label.setText(f"{tokens:,} of {total:,} tokens · {speed:,.0f} tokens/s")
+            eta = event.get("eta_s")
+            self._eta_s = float(eta) if isinstance(eta, (int, float)) else None
+            self._update_times()
+        elif kind == "epoch":
+            ppl = event.get("val_ppl")
+            epoch = event.get("epoch")
+            if isinstance(ppl, (int, float)) and isinstance(epoch, (int, float)) and math.isfinite(ppl):
+                self._val_x.append(float(epoch))
+                self._val_y.append(float(ppl))
+                self.ppl_curve.setData(self._val_x, self._val_y)
+                self.ppl_plot.setTitle(f"Validation perplexity: {ppl:,.1f}")
+        elif kind == "metrics":
+            self.phase_label.setText("Writing the model…")
+        elif kind == "done":
+            self.phase_label.setText("Done.")
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(1000)
+        elif kind == "cancelled":
+            self.phase_label.setText("Cancelled.")
+        elif kind == "error":
+            self.error_label.setText(str(event.get("message", "Training failed.")))
+
+    def _update_times(self) -> None:
+        if not self._elapsed.isValid():
+            return
+        elapsed = self._elapsed.elapsed() / 1000.0
+        text = f"Elapsed {_clock(elapsed)}"
+        if self.process is not None and self._eta_s is not None:
+            text += f" · about {format_duration(self._eta_s)} left"
+        self.time_label.setText(text)
+
+    def cancel_training(self) -> None:
+        """Stop the trainer promptly: SIGTERM, then a kill if it does not stop in time."""
+        process = self.process
+        if process is None or self._cancelling:
+            return
+        self._cancelling = True
+        self.cancel_button.setEnabled(False)
+        self.phase_label.setText("Stopping…")
+        process.terminate()  # SIGTERM: the trainer stops between two steps, writes no bundle
+        QTimer.singleShot(STOP_GRACE_MS, self._kill_if_running)
+
+    def _kill_if_running(self) -> None:
+        if self.process is not None and self.process.state() != QProcess.ProcessState.NotRunning:
+            log.warning("the trainer did not stop in time; killing it")
+            self.process.kill()
+
+    def _process_error(self, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart and self.process is not None:
+            message = f"The trainer could not be started ({self.process.errorString()})."
+            self.process.deleteLater()
+            self.process = None
+            self._finish_failed(message)
+
+    def _process_finished(self, exit_code: int, exit_status: QProcess.ExitStatus) -> None:
+        process = self.process
+        if process is None:
+            return
+        self._read_stdout()
+        self._read_stderr()
+        self.process = None
+        process.deleteLater()
+        self._tick.stop()
+        self._update_times()
+        done = next((e for e in reversed(self.events) if e.get("event") == "done"), None)
+        if self._cancelling:
+            self._finish_cancelled()
+        elif done is not None and exit_code == 0 and self.new_bundle is not None and self.new_bundle.is_dir():
+            self._finish_done()
+        else:
+            error = next((e for e in reversed(self.events) if e.get("event") == "error"), None)
+            if error is not None:
+                message = str(error.get("message"))
+            elif exit_status == QProcess.ExitStatus.CrashExit:
+                message = "The trainer crashed. " + " ".join(self._stderr_tail[-3:])
+            else:
+                message = f"The trainer stopped with code {exit_code}. " + " ".join(self._stderr_tail[-3:])
+            self._finish_failed(message.strip())
+
+    def _finish_cancelled(self) -> None:
+        self._discard_run()
+        self.phase_label.setText("Training cancelled; nothing was saved.")
+        self.cancel_button.hide()
+        self.back_button.show()
+        self.back_button.setFocus()
+        self._outcome = "cancelled"
+        self.run_finished.emit("cancelled")
+
+    def _finish_failed(self, message: str) -> None:
+        self._tick.stop()
+        self._discard_run()
+        self.phase_label.setText("Training failed.")
+        self.error_label.setText(message)
+        self.progress.setRange(0, 1000)
+        self.cancel_button.hide()
+        self.back_button.show()
+        self.back_button.setFocus()
+        self._outcome = "failed"
+        self.run_finished.emit("failed")
+
+    def _finish_done(self) -> None:
+        self._outcome = "done"
+        self.run_finished.emit("done")
+        self.pages.setCurrentWidget(self.results_page)
+        self.use_new_button.setEnabled(False)
+        self.keep_current_button.setEnabled(True)
+        elapsed = self._elapsed.elapsed() / 1000.0
+        self.results_title.setText(f"<h3>Training finished in {format_duration(elapsed)}</h3>")
+        self._compare()
+
+    # --- comparison -------------------------------------------------------------------
+    def _compare(self) -> None:
+        assert self.request is not None and self.new_bundle is not None
+        current = self.window_.current_model
+        corpus, new_bundle = list(self.request.corpus), self.new_bundle
+        new_name = self.request.name
+        current_path = current.path if current is not None else None
+        current_name = current.name if current is not None else "(none)"
+        self.eval_progress.show()
+        self.eval_progress.setValue(0)
+        self.eval_label.setText("Comparing the two models on the held-out end of your files…")
+
+        def work(report) -> dict[str, ModelScore]:
+            texts = retraining.heldout_texts(corpus)
+            if not texts:
+                raise ValueError("your files are too short to hold any text out for the comparison")
+            parts = [("current", current_path, current_name), ("new", new_bundle, new_name)]
+            parts = [p for p in parts if p[1] is not None]
+            scores = {}
+            for i, (which, path, name) in enumerate(parts):
+                scores[which] = retraining.score_model(
+                    path, texts, name, progress=lambda f, i=i: report((i + f) / len(parts))
+                )
+            return scores
+
+        task = Task(work, with_progress=True, parent=self)
+        task.progress.connect(lambda f: self.eval_progress.setValue(int(1000 * f)))
+        task.succeeded.connect(self._show_scores)
+        task.failed.connect(self._comparison_failed)
+        task.finished.connect(task.deleteLater)
+        self._eval_task = task
+        task.start()
+
+    def _show_scores(self, scores: dict[str, ModelScore]) -> None:
+        self._eval_task = None
+        self.scores = scores
+        self.eval_progress.hide()
+        new = scores.get("new")
+        current = scores.get("current")
+        words = new.words if new else 0
+        self.eval_label.setText(
+            f"Both models were scored on {words:,} words from the end of your files, which the "
+            "new model did not train on."
+        )
+        for which, score in scores.items():
+            self.table[(which, "name")].setText(score.name)
+            self.table[(which, "perplexity")].setText(
+                f"{score.perplexity:,.2f}" if score.perplexity < 10 else f"{score.perplexity:,.1f}")
+            self.table[(which, "top3")].setText(f"{score.top3 * 100:.1f}%")
+            self.table[(which, "ksr")].setText(f"{score.ksr:.1f}%")
+        if current is None:
+            for key in ("name", "perplexity", "top3", "ksr"):
+                self.table[("current", key)].setText("—")
+        verdict = ""
+        if current is not None and new is not None:
+            gain = new.ksr - current.ksr
+            if abs(gain) < 0.5:
+                verdict = "The two models do about equally well on your text."
+            elif gain > 0:
+                verdict = (f"The new model saves {gain:.1f} points more keystrokes on your text: "
+                           "using it is recommended.")
+            else:
+                verdict = (f"The new model saves {-gain:.1f} points fewer keystrokes on your text: "
+                           "keeping the current model is recommended.")
+            if new.vocab_size != current.vocab_size:
+                verdict += (" The two vocabularies differ, so their perplexities are not directly "
+                            "comparable; the keystroke savings are.")
+            self._mark_better(current, new)
+        self.verdict_label.setText(verdict)
+        self.use_new_button.setEnabled(True)
+        self.use_new_button.setDefault(True)
+        self.use_new_button.setFocus()
+        self.compared.emit()
+
+    def _mark_better(self, current: ModelScore, new: ModelScore) -> None:
+        pairs = {
+            "perplexity": new.perplexity < current.perplexity,
+            "top3": new.top3 > current.top3,
+            "ksr": new.ksr > current.ksr,
+        }
+        for key, new_better in pairs.items():
+            winner = self.table[("new" if new_better else "current", key)]
+            winner.setText(f"<b>{winner.text()}</b>")
+
+    def _comparison_failed(self, message: str) -> None:
+        self._eval_task = None
+        self.eval_progress.hide()
+        self.eval_label.setText(f"The models could not be compared: {message}")
+        self.use_new_button.setEnabled(True)
+        self.compared.emit()
+
+    def _install_new_model(self) -> str | None:
+        """Move the staged bundle into the user's models; its key."""
+        if self.new_bundle is None or not self.new_bundle.is_dir():
+            return None
+        store = self.window_.model_store
+        dest = store.new_folder(self.request.name if self.request else "model")
+        paths.ensure_dir(dest.parent)
+        try:
+            os.replace(self.new_bundle, dest)
+        except OSError:  # another file system: copy, then rename into place
+            tmp = dest.with_name(f".{dest.name}.partial")
+            shutil.copytree(self.new_bundle, tmp)
+            os.replace(tmp, dest)
+        self.new_bundle = None
+        key = store.register(dest, "trained")
+        self._discard_run()
+        return key
+
+    def use_new_model(self) -> None:
+        try:
+            key = self._install_new_model()
+        except OSError as e:
+            QMessageBox.critical(self, "Cannot keep the model", f"{e.filename or ''}: {e.strerror or e}")
+            return
+        if key is not None:
+            self.window_.load_model(key)
+        self.accept()
+
+    def keep_current_model(self) -> None:
+        if self.keep_new_check.isChecked():
+            try:
+                self._install_new_model()
+            except OSError as e:
+                QMessageBox.critical(self, "Cannot keep the model", f"{e.filename or ''}: {e.strerror or e}")
+                return
+        self._discard_run()
+        self.accept()
+
+    # --- clean-up ---------------------------------------------------------------------------
+    def _discard_run(self) -> None:
+        if self.run_dir is not None:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+            self.run_dir = None
+            self.new_bundle = None
+
+    def _remove_stale_runs(self) -> None:
+        """Runs left by a crash of an earlier session: nothing is using them now."""
+        folder = training_dir()
+        if folder.is_dir():
+            for run in folder.iterdir():
+                if run.name.startswith("run-"):
+                    shutil.rmtree(run, ignore_errors=True)
+
+    def stop_and_wait(self, timeout_ms: int = STOP_GRACE_MS) -> None:
+        """Stop the trainer and wait for it (closing the dialog or the app)."""
+        process = self.process
+        if process is not None:
+            self._cancelling = True
+            process.terminate()
+            if not process.waitForFinished(timeout_ms):
+                process.kill()
+                process.waitForFinished(2000)
+            self._process_finished(process.exitCode(), process.exitStatus())
+        for task in (self._count_task, self._eval_task):
+            if task is not None:
+                try:
+                    task.cancel()
+                    task.wait()
+                except RuntimeError:
+                    pass
+
+    def done(self, result: int) -> None:  # noqa: D401 - Qt API
+        if self.process is not None:
+            answer = QMessageBox.question(
+                self, "Stop Training?", "Training is still running. Stop it? Nothing will be saved.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self.stop_and_wait()
+        if self._outcome == "done" and self.new_bundle is not None:
+            # Closed without choosing: the current model stays; the new one is kept
+            # in the list if the box says so (never thrown away silently by default).
+            if self.keep_new_check.isChecked():
+                try:
+                    self._install_new_model()
+                except OSError as e:
+                    log.warning("could not keep the new model: %s", e)
+            self._discard_run()
+        self._tick.stop()
+        super().done(result)
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"

@@ -1,0 +1,322 @@
+"""``keyboard-train``: train a word-level LSTM on a corpus and write a model bundle.
+
+Usage::
+
+    keyboard-train CORPUS [CORPUS ...] --out BUNDLE [options]
+    keyboard-train CORPUS --out BUNDLE --resume            # continue after Ctrl-C
+    keyboard-train MY_TEXT --out MINE --init-from assets/models/default   # fine-tune
+    keyboard-train CORPUS --dry-run                        # one batch, export, parity check
+
+CORPUS is any mix of UTF-8 text files and folders (searched recursively;
+binary files are skipped with a warning).  The training state is kept in
+``--work-dir`` (default: ``BUNDLE.work`` beside the bundle): ``checkpoint.pt``
+is written after each epoch and when the run is stopped, and ``--resume``
+continues from it exactly.  The bundle is only written, atomically, at the
+end: a run stopped early never leaves a half bundle.
+
+Exit codes: 0 done; 2 bad input or settings (one sentence on stderr, no
+traceback); 1 an unexpected error; 130 stopped by Ctrl-C (SIGINT) and 143 by
+SIGTERM, in both cases after writing a checkpoint when training had begun.
+
+Machine-readable progress (``--progress-json``)
+-----------------------------------------------
+Standard output then carries only JSON objects, one per line, flushed as
+written; human messages and warnings go to standard error.  Events:
+
+``{"event": "start", "files": n, "bytes": n}``
+    the corpus was found.
+``{"event": "reading", "phase": "count"|"encode", "bytes": n, "total": n}``
+    after each corpus file, in the two passes over the text.
+``{"event": "progress", "tokens": n, "total": n, "loss": x, "tokens_per_s": x, "eta_s": x|null}``
+    about twice a second while training; ``tokens`` seen so far of the
+    ``total`` planned (which may shrink when a time budget is set), ``loss``
+    the smoothed training loss in nats, ``eta_s`` the seconds left.
+``{"event": "epoch", "epoch": x, "val_ppl": x, "train_loss": x, "step": n}``
+    after each validation (``epoch`` may be fractional).
+``{"event": "metrics", ...}``
+    the held-out metrics recorded in the manifest.
+``{"event": "done", "bundle": path, "metrics": {...}}``
+    the bundle is written and validated; the last line of a successful run.
+``{"event": "cancelled", "checkpoint": path|null, "signal": "SIGTERM"|"SIGINT"}``
+    stopped by a signal; no bundle was written.
+``{"event": "error", "message": sentence}``
+    the run failed; the same sentence is on standard error.
+
+Values that are not finite numbers are written as ``null``.  Readers should
+ignore unknown events and fields: later versions may add some.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+from .config import CELLS, OUTPUT_LOSSES, SCHEDULES, ModelConfig, TrainConfig
+
+log = logging.getLogger("model_training")
+
+EXIT_BAD_INPUT = 2
+EXIT_ERROR = 1
+
+
+class Interrupted(BaseException):
+    """A stop signal arrived outside the training loop (reading, export)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows defaults, except where there is none worth showing."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default in (None, False, argparse.SUPPRESS) or "default" in text:
+            return text
+        return super()._get_help_string(action)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    m, t = ModelConfig(), TrainConfig()
+    p = argparse.ArgumentParser(
+        prog="keyboard-train",
+        description="Train a word-level LSTM language model on a text corpus and "
+        "write a validated ONNX model bundle for the predictive keyboard.",
+        epilog="Exit codes: 0 done, 2 bad input, 1 unexpected error, 130/143 stopped by "
+        "SIGINT/SIGTERM (a checkpoint is kept; continue with --resume).",
+        formatter_class=_HelpFormatter,
+    )
+    p.add_argument("corpus", nargs="+", help="UTF-8 text files and/or folders of them")
+    p.add_argument("--out", "-o", help="bundle folder to write (replaced only when complete)")
+    p.add_argument("--name", default=None, help="the model's display name (default: the bundle's folder name)")
+    p.add_argument("--work-dir", help="checkpoints and encoded ids (default: OUT.work)")
+    p.add_argument("--resume", nargs="?", const="", metavar="CHECKPOINT",
+                   help="continue from CHECKPOINT (default: the work folder's checkpoint.pt)")
+    p.add_argument("--init-from", metavar="BUNDLE_OR_CHECKPOINT",
+                   help="fine-tune an existing model (its architecture is kept; the vocabulary may grow)")
+    g = p.add_argument_group("vocabulary and data")
+    g.add_argument("--vocab-size", type=int, default=t.vocab_size,
+                   help=f"tokens in the vocabulary, specials included; 0 = every word seen "
+                   "--min-count times")
+    g.add_argument("--min-count", type=int, default=t.min_count, help="rarer words become <unk>")
+    g.add_argument("--max-new-words", type=int, default=t.max_new_words,
+                   help=f"with --init-from: most new words added to the model's vocabulary "
+                   f"")
+    g.add_argument("--heldout-fraction", type=float, default=t.heldout_fraction,
+                   help=f"last part of each file kept for validation")
+    g = p.add_argument_group("model")
+    g.add_argument("--cell", choices=CELLS, default=m.cell, help="recurrent cell")
+    g.add_argument("--embedding-dim", type=int, default=m.embedding_dim, help="word vector width (also the tied output layer's)")
+    g.add_argument("--hidden-size", type=int, default=m.hidden_size, help="recurrent state per layer")
+    g.add_argument("--layers", type=int, default=m.num_layers, help="stacked recurrent layers")
+    g.add_argument("--dropout", type=float, default=m.dropout, help="on embeddings, between layers, before the output")
+    g.add_argument("--untied", action="store_true", help="do not tie the output layer to the embedding")
+    g.add_argument("--projection", type=int, default=None,
+                   help="untied models: bottleneck width before the output layer")
+    g = p.add_argument_group("training")
+    g.add_argument("--epochs", type=int, default=t.epochs, help="passes over the training text")
+    g.add_argument("--batch-size", type=int, default=t.batch_size, help="parallel text streams")
+    g.add_argument("--bptt", type=int, default=t.bptt, help="time steps per batch (truncated back-propagation)")
+    g.add_argument("--lr", type=float, default=t.lr, help="AdamW peak learning rate")
+    g.add_argument("--weight-decay", type=float, default=t.weight_decay, help="AdamW weight decay (not on embeddings and biases)")
+    g.add_argument("--clip", type=float, default=t.clip, help="gradient norm clipping")
+    g.add_argument("--warmup", type=int, default=t.warmup_steps, help="linear warm-up steps")
+    g.add_argument("--schedule", choices=SCHEDULES, default=t.schedule, help="learning-rate schedule after warm-up")
+    g.add_argument("--patience", type=int, default=t.patience, help="early stop after this many validations without gain")
+    g.add_argument("--evals-per-epoch", type=int, default=t.evals_per_epoch, help="validations per epoch")
+    g.add_argument("--output-loss", choices=OUTPUT_LOSSES, default=t.output_loss,
+                   help="training loss of the output layer (export is always the full softmax)")
+    g.add_argument("--exact", type=int, default=t.num_exact,
+                   help=f"sampled softmax: most frequent words scored exactly")
+    g.add_argument("--samples", type=int, default=t.num_samples,
+                   help=f"sampled softmax: negatives drawn from the other words")
+    g.add_argument("--max-minutes", type=float, default=t.max_minutes, help="time budget (0: none)")
+    g.add_argument("--max-tokens", type=int, default=t.max_tokens, help="token budget (0: none)")
+    g.add_argument("--seed", type=int, default=t.seed, help="random seed (initialisation, dropout, samples)")
+    g.add_argument("--device", default=t.device, help="auto (CUDA when present), cpu, cuda, cuda:N")
+    g.add_argument("--threads", type=int, default=t.threads, help="CPU threads (0: all cores)")
+    g = p.add_argument_group("export and output")
+    g.add_argument("--quantize", action="store_true", help="int8 dynamic quantization of the graph")
+    g.add_argument("--dry-run", action="store_true", help="one batch, export, parity check")
+    g.add_argument("--ksr-words", type=int, default=t.eval_max_words,
+                   help=f"held-out words scored for keystroke savings (0: skip; default {t.eval_max_words})")
+    g.add_argument("--progress-json", action="store_true", help="JSON lines on stdout (events: see the module docstring)")
+    g.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    g.add_argument("--verbose", "-v", action="store_true", help="more log lines; tracebacks on errors")
+    return p
+
+
+def configs_from_args(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfig]:
+    model = ModelConfig(
+        embedding_dim=args.embedding_dim, hidden_size=args.hidden_size, num_layers=args.layers,
+        cell=args.cell, dropout=args.dropout, tied=not args.untied, projection=args.projection,
+    )
+    train = TrainConfig(
+        vocab_size=args.vocab_size, min_count=args.min_count, max_new_words=args.max_new_words, heldout_fraction=args.heldout_fraction,
+        batch_size=args.batch_size, bptt=args.bptt, lr=args.lr, weight_decay=args.weight_decay,
+        clip=args.clip, warmup_steps=args.warmup, schedule=args.schedule, epochs=args.epochs,
+        patience=args.patience, evals_per_epoch=args.evals_per_epoch, output_loss=args.output_loss,
+        num_samples=args.samples, num_exact=args.exact, max_minutes=args.max_minutes, max_tokens=args.max_tokens,
+        seed=args.seed, device=args.device, threads=args.threads, quantize=args.quantize,
+        dry_run=args.dry_run, eval_max_words=args.ksr_words,
+    )
+    if args.min_count < 1 or args.vocab_size < 0:
+        raise ValueError("--min-count must be at least 1 and --vocab-size not negative")
+    if args.epochs < 1 or args.patience < 1:
+        raise ValueError("--epochs and --patience must be at least 1")
+    return model, train
+
+
+def _setup_logging(verbose: bool) -> logging.Handler:
+    """Warnings (and with ``--verbose`` info) to stderr, prefixed with the program name."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("keyboard-train: %(message)s"))
+    handler.setLevel(logging.INFO if verbose else logging.WARNING)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if verbose or root.level > logging.WARNING or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO if verbose else logging.WARNING)
+    return handler
+
+
+def main(argv: list[str] | None = None) -> int:
+    # OpenMP threads that spin while waiting make a 2-core machine shared with
+    # other work several times slower (measured: 240 vs 1,100 tokens/s under
+    # load); waiting passively costs little when the machine is idle.  Only
+    # effective before torch is imported, which is why torch is imported late.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--progress-json" in argv:
+        def parser_error(message: str):  # the app reads errors from stdout too
+            print(json.dumps({"event": "error", "message": message}), flush=True)
+            argparse.ArgumentParser.error(parser, message)
+
+        parser.error = parser_error  # type: ignore[method-assign]
+    args = parser.parse_args(argv)
+    handler = _setup_logging(args.verbose)
+    try:
+        return _main(args)
+    finally:
+        logging.getLogger().removeHandler(handler)
+
+
+def _main(args: argparse.Namespace) -> int:
+    from .progress import Progress
+
+    progress = Progress(json_lines=args.progress_json, bar=not args.quiet)
+
+    def fail(message: str, code: int) -> int:
+        message = message.rstrip()
+        if not message.endswith("."):
+            message += "."
+        progress.emit("error", message=message)
+        print(f"keyboard-train: error: {message}", file=sys.stderr, flush=True)
+        return code
+
+    if not args.out and not args.dry_run:
+        return fail("--out BUNDLE is required (the bundle folder to write)", EXIT_BAD_INPUT)
+    try:
+        model_cfg, train_cfg = configs_from_args(args)
+    except ValueError as e:
+        return fail(str(e), EXIT_BAD_INPUT)
+    if args.resume is not None and args.init_from:
+        return fail("--resume and --init-from cannot be used together", EXIT_BAD_INPUT)
+
+    trainer_box: list = []
+
+    def on_signal(signum, frame):  # noqa: ARG001
+        if trainer_box and trainer_box[0].in_loop and not trainer_box[0].stop_requested:
+            trainer_box[0].stop_requested = True  # honoured between two steps
+            trainer_box[0].stop_signal = signum
+            return
+        raise Interrupted(signum)
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return _run(args, model_cfg, train_cfg, progress, trainer_box, fail)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _run(args, model_cfg, train_cfg, progress, trainer_box, fail) -> int:
+    import torch
+
+    from keyboard_app.engine.bundle import ModelLoadError
+
+    from .corpus import CorpusError
+    from .export import ExportError
+    from .init_from import InitError
+    from .pipeline import default_work_dir, train_bundle
+    from .train import Stop
+
+    torch.set_num_threads(train_cfg.threads or os.cpu_count() or 1)
+    tmp_out = None
+    if args.out:
+        out = Path(args.out)
+    else:  # --dry-run without --out: a throw-away bundle
+        tmp_out = tempfile.TemporaryDirectory(prefix="keyboard-dry-run-")
+        out = Path(tmp_out.name) / "bundle"
+    work = Path(args.work_dir) if args.work_dir else default_work_dir(out)
+    resume = None
+    if args.resume is not None:
+        resume = Path(args.resume) if args.resume else work / "checkpoint.pt"
+        if not resume.is_file():
+            return fail(f"{resume}: no checkpoint to resume from", EXIT_BAD_INPUT)
+    name = args.name or out.name
+    try:
+        result = train_bundle(
+            args.corpus, out, model_config=model_cfg, train_config=train_cfg,
+            work_dir=work, resume=resume, init_from=args.init_from, name=name,
+            progress=progress, trainer_hook=trainer_box.append,
+        )
+    except Stop:
+        trainer = trainer_box[0]
+        signum = trainer.stop_signal or signal.SIGINT
+        ckpt = work / "checkpoint.pt"
+        progress.emit("cancelled", checkpoint=str(ckpt), signal=signal.Signals(signum).name)
+        print(f"keyboard-train: stopped; checkpoint saved to {ckpt} "
+              f"(continue with --resume).", file=sys.stderr, flush=True)
+        return 128 + int(signum)
+    except Interrupted as e:
+        progress.emit("cancelled", checkpoint=None, signal=signal.Signals(e.signum).name)
+        print("keyboard-train: stopped; no bundle was written.", file=sys.stderr, flush=True)
+        return 128 + e.signum
+    except (CorpusError, ModelLoadError, InitError) as e:
+        return fail(str(e), EXIT_BAD_INPUT)
+    except ValueError as e:  # settings the configs could not reject earlier
+        if args.verbose:
+            log.exception("details")
+        return fail(str(e), EXIT_BAD_INPUT)
+    except (ExportError, FloatingPointError) as e:
+        return fail(str(e), EXIT_ERROR)
+    except OSError as e:
+        return fail(f"{e.filename or ''}: {e.strerror or e}".lstrip(": "), EXIT_ERROR)
+    except Exception as e:  # noqa: BLE001 - a bug: one line, details with --verbose
+        if args.verbose:
+            log.exception("unexpected error")
+        return fail(f"unexpected error: {type(e).__name__}: {e} (run with --verbose for details)",
+                    EXIT_ERROR)
+    finally:
+        if tmp_out is not None:
+            tmp_out.cleanup()
+    progress.emit("metrics", **result.manifest["metrics"])
+    progress.emit("done", bundle=str(result.bundle if tmp_out is None else ""),
+                  metrics=result.manifest["metrics"])
+    if tmp_out is None:
+        progress.write(f"done: {result.bundle}")
+    else:
+        progress.write("dry run done: one batch trained, export and parity check passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

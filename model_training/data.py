@@ -1,0 +1,148 @@
+"""Token ids in compact arrays (pass 2 over the text), and the batches cut from them.
+
+Ids are stored as uint16 (vocabularies up to 65,536) or uint32, in memory
+for small corpora and in a memory map in the work folder for big ones, so
+a corpus larger than memory still trains.  ``Batches`` lays the training
+ids out as ``batch_size`` parallel streams and cuts them into ``bptt``-long
+windows; a batch is addressed by its index, which is the data position a
+checkpoint records.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from keyboard_app.engine.tokenizer import Tokenizer
+from keyboard_app.engine.vocab import Vocabulary
+
+from .corpus import CorpusFile, ReadStats, read_lines
+
+log = logging.getLogger(__name__)
+
+MEMMAP_MIN_TOKENS = 20_000_000  # below this the ids simply live in memory
+
+
+@dataclass
+class EncodedCorpus:
+    train: np.ndarray  # (train_tokens,) uint16/uint32, maybe a memmap
+    heldout: np.ndarray  # (heldout_tokens,)
+    heldout_texts: list[str]  # the held-out text of each file (for the engine's KSR)
+
+
+def id_dtype(vocab_size: int) -> np.dtype:
+    return np.dtype(np.uint16) if vocab_size <= 1 << 16 else np.dtype(np.uint32)
+
+
+def _allocate(n: int, dtype: np.dtype, path: Path | None) -> np.ndarray:
+    if path is None or n < MEMMAP_MIN_TOKENS:
+        return np.empty(n, dtype)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=(n,))
+
+
+def encode_corpus(
+    files: list[CorpusFile],
+    starts: dict[Path, int],
+    vocab: Vocabulary,
+    tokenizer: Tokenizer,
+    *,
+    train_tokens: int,
+    heldout_tokens: int,
+    work_dir: Path | None = None,
+    heldout_text_bytes: int = 2_000_000,
+    progress=None,
+) -> EncodedCorpus:
+    """Pass 2: every token's id, training and held-out parts in separate arrays.
+
+    The token totals come from pass 1 (``vocabulary.count_corpus``).
+    """
+    dtype = id_dtype(len(vocab))
+    train = _allocate(train_tokens, dtype, work_dir and work_dir / "train_ids.npy")
+    heldout = _allocate(heldout_tokens, dtype, work_dir and work_dir / "heldout_ids.npy")
+    index, unk = {t: i for i, t in enumerate(vocab.tokens)}, vocab.unk_id
+    texts: list[str] = []
+    text_budget = heldout_text_bytes
+    pos_t = pos_h = 0
+    buffer = np.empty(1 << 16, dtype)
+    done = 0
+    for file in files:
+        split = starts[file.path]
+        stats = ReadStats()
+        ids: list[int] = []
+        for token in tokenizer.iter_stream(read_lines(file.path, stats, 0, split)):
+            ids.append(index.get(token.token, unk))
+            if len(ids) == len(buffer):
+                train[pos_t : pos_t + len(ids)] = ids
+                pos_t += len(ids)
+                ids.clear()
+        train[pos_t : pos_t + len(ids)] = ids
+        pos_t += len(ids)
+        if split < file.size:
+            lines = list(read_lines(file.path, stats, split))
+            held = [index.get(t.token, unk) for t in tokenizer.iter_stream(lines)]
+            heldout[pos_h : pos_h + len(held)] = held
+            pos_h += len(held)
+            text = "".join(lines)
+            if text_budget > 0 and text.strip():
+                texts.append(text[:text_budget])
+                text_budget -= len(text)
+        done += file.size
+        if progress is not None:
+            progress(done)
+    if pos_t != train_tokens or pos_h != heldout_tokens:
+        raise RuntimeError("the corpus changed while it was being read")
+    if isinstance(train, np.memmap):
+        train.flush()
+    return EncodedCorpus(train, heldout, texts)
+
+
+class Batches:
+    """``batch_size`` parallel streams over ``ids``, cut into ``bptt`` windows.
+
+    Batch ``i`` is ``(x, y)``, both (batch, bptt) int64, with ``y`` the ids
+    one position later: the state at the end of batch ``i`` is the right
+    start for batch ``i + 1``.
+    """
+
+    def __init__(self, ids: np.ndarray, batch_size: int, bptt: int) -> None:
+        self.bptt = bptt
+        per_stream = (len(ids) - 1) // batch_size
+        if per_stream < 2:
+            raise ValueError("too few tokens for one batch")
+        self.streams = ids[: per_stream * batch_size + 1]
+        self.batch_size = batch_size
+        self.per_stream = per_stream
+        self.num_batches = (per_stream + bptt - 1) // bptt
+
+    def __len__(self) -> int:
+        return self.num_batches
+
+    @property
+    def tokens(self) -> int:
+        return self.per_stream * self.batch_size
+
+    def batch_tokens(self, i: int) -> int:
+        return self.batch_size * (min(self.bptt, self.per_stream - i * self.bptt))
+
+    def get(self, i: int, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+        start = i * self.bptt
+        length = min(self.bptt, self.per_stream - start)
+        # Stream s covers ids[s * per_stream : (s + 1) * per_stream + 1].
+        offsets = np.arange(self.batch_size)[:, None] * self.per_stream + start  # (batch, 1)
+        window = np.asarray(self.streams[offsets + np.arange(length + 1)], dtype=np.int64)
+        window_t = torch.from_numpy(window)  # (batch, length + 1)
+        x = window_t[:, :-1].to(device, non_blocking=True)  # (batch, length)
+        y = window_t[:, 1:].to(device, non_blocking=True)  # (batch, length)
+        return x, y
+
+
+def save_meta(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    tmp.replace(path)

@@ -1,0 +1,187 @@
+"""``--init-from``: start training from an existing bundle or checkpoint.
+
+A checkpoint carries its state dict.  A bundle carries only its ONNX graph,
+so the weights are read back from the graph's initializers with the
+``onnx`` package: the exporter keeps the embedding and output bias under
+their parameter names, and the recurrent weights sit on the LSTM/GRU nodes
+in ONNX's gate order (LSTM i,o,f,c; GRU z,r,h), which is undone here.  An
+int8 graph's weights are dequantized first (scale * (q - zero_point)).
+
+The new vocabulary extends the old one (``vocabulary.grow_vocabulary``):
+known words keep their ids and so their embedding and output rows; new
+words start from the mean embedding and a small output bias.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from keyboard_app.engine.bundle import ModelLoadError, load_bundle
+from keyboard_app.engine.vocab import Vocabulary
+
+from .config import ModelConfig
+from .model import RNNLM
+
+log = logging.getLogger(__name__)
+
+
+class InitError(ValueError):
+    """The source model cannot be used to initialise training."""
+
+
+@dataclass
+class Source:
+    config: ModelConfig
+    state_dict: dict[str, Tensor]
+    vocab: Vocabulary
+    path: Path
+
+
+def load_source(path: Path) -> Source:
+    """A bundle (folder or .zip) or a ``keyboard-train`` checkpoint."""
+    path = Path(path)
+    if not path.exists():
+        raise InitError(f"{path}: no such bundle or checkpoint.")
+    if path.is_file() and path.suffix in (".pt", ".pth", ".ckpt"):
+        from .train import load_checkpoint
+
+        try:
+            ckpt = load_checkpoint(path)
+        except Exception as e:  # noqa: BLE001 - any unreadable file gets one sentence
+            raise InitError(f"{path}: cannot be read as a training checkpoint ({e}).") from e
+        weights = ckpt.get("best_model") or ckpt["model"]
+        return Source(ModelConfig.from_dict(ckpt["model_config"]), weights,
+                      Vocabulary.from_dict(ckpt["vocab"]), path)
+    bundle = load_bundle(path)  # ModelLoadError names the faulty file
+    try:
+        config, weights = weights_from_onnx(bundle.onnx_path, bundle.manifest["model"])
+    except (KeyError, ValueError, IndexError) as e:
+        raise ModelLoadError(f"{path / bundle.manifest['onnx']['file']}: its weights cannot be "
+                             f"read back for fine-tuning ({e}).") from e
+    finally:
+        vocab = bundle.vocab
+        bundle.close()
+    return Source(config, weights, vocab, path)
+
+
+def _initializers(graph) -> dict[str, np.ndarray]:
+    from onnx import numpy_helper
+
+    raw = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
+    for node in graph.node:  # Constant nodes hold weights in some exports
+        if node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":
+            raw[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
+    values = dict(raw)
+    for name, q in raw.items():
+        if name.endswith("_quantized"):
+            base = name[: -len("_quantized")]
+            scale = raw[base + "_scale"].astype(np.float32)
+            zero = raw[base + "_zero_point"].astype(np.float32)
+            if q.ndim == 3 and scale.ndim == 1:  # DynamicQuantizeLSTM: per direction
+                scale, zero = scale.reshape(-1, 1, 1), zero.reshape(-1, 1, 1)
+            values[base] = (q.astype(np.float32) - zero) * scale
+    return values
+
+
+def _lstm_torch_order(w: np.ndarray, hidden: int) -> np.ndarray:
+    i, o, f, c = (w[k * hidden : (k + 1) * hidden] for k in range(4))
+    return np.concatenate([i, f, c, o])
+
+
+def _gru_torch_order(w: np.ndarray, hidden: int) -> np.ndarray:
+    z, r, h = (w[k * hidden : (k + 1) * hidden] for k in range(3))
+    return np.concatenate([r, z, h])
+
+
+def weights_from_onnx(onnx_path: Path, model_info: dict) -> tuple[ModelConfig, dict[str, Tensor]]:
+    """Rebuild the ``RNNLM`` state dict from a Contract 2 graph."""
+    import onnx
+
+    graph = onnx.load(str(onnx_path)).graph
+    values = _initializers(graph)
+    base = lambda name: name[: -len("_quantized")] if name.endswith("_quantized") else name  # noqa: E731
+    config = ModelConfig(
+        vocab_size=int(model_info["vocab_size"]),
+        embedding_dim=int(model_info["embedding_dim"]),
+        hidden_size=int(model_info["hidden_size"]),
+        num_layers=int(model_info["num_layers"]),
+        cell=model_info["cell"],
+        dropout=float(model_info.get("dropout", 0.0)),
+        tied=bool(model_info.get("tied", True)),
+        projection=None if model_info.get("tied", True) else model_info.get("projection_dim"),
+    )
+    H = config.hidden_size
+    sd: dict[str, np.ndarray] = {}
+    gather = next(n for n in graph.node if n.op_type == "Gather" and n.input[1] == "tokens")
+    sd["embedding.weight"] = values[base(gather.input[0])]
+    rnn_nodes = [n for n in graph.node if n.op_type in ("LSTM", "GRU", "DynamicQuantizeLSTM")]
+    if len(rnn_nodes) != config.num_layers:
+        raise ValueError(f"found {len(rnn_nodes)} recurrent nodes, expected {config.num_layers}")
+    reorder = _lstm_torch_order if config.cell == "lstm" else _gru_torch_order
+    gates = 4 if config.cell == "lstm" else 3
+    for layer, node in enumerate(rnn_nodes):
+        w, r = values[base(node.input[1])], values[base(node.input[2])]
+        if node.op_type == "DynamicQuantizeLSTM":  # stored (dirs, input, gates*hidden)
+            w, r = w.transpose(0, 2, 1), r.transpose(0, 2, 1)
+        b = values[base(node.input[3])][0]  # (2 * gates * hidden,)
+        sd[f"rnn.weight_ih_l{layer}"] = reorder(w[0], H)
+        sd[f"rnn.weight_hh_l{layer}"] = reorder(r[0], H)
+        sd[f"rnn.bias_ih_l{layer}"] = reorder(b[: gates * H], H)
+        sd[f"rnn.bias_hh_l{layer}"] = reorder(b[gates * H :], H)
+    # Linear layers after the recurrent ones, in graph order: projection, then decoder.
+    linear = []
+    for node in graph.node:
+        if node.op_type in ("MatMul", "MatMulInteger", "Gemm"):
+            weight_name = base(node.input[1])
+            w = values.get(weight_name)
+            if w is None:
+                continue
+            if node.op_type == "Gemm" and any(a.name == "transB" and a.i for a in node.attribute):
+                w = w.T
+            linear.append((node, weight_name, w))  # w: (in, out)
+    if config.projection_dim:
+        _, _, w = linear[0]
+        sd["projection.weight"] = w.T
+    decoder_node, decoder_name, w = linear[-1]
+    sd["decoder.bias"] = values["model.decoder.bias"]
+    if not config.tied:
+        sd["decoder.weight"] = w.T
+    else:
+        sd["decoder.weight"] = sd["embedding.weight"]
+    state = {k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in sd.items()}
+    return config, state
+
+
+def transfer_weights(source: Source, model: RNNLM, vocab: Vocabulary) -> None:
+    """Load ``source`` into ``model`` whose vocabulary extends the source's."""
+    old_v = len(source.vocab)
+    if vocab.tokens[:old_v] != source.vocab.tokens:
+        raise InitError("the new vocabulary does not extend the source model's")
+    target = model.state_dict()
+    with torch.no_grad():
+        for name, value in source.state_dict.items():
+            if name not in target:
+                continue
+            if name in ("embedding.weight", "decoder.weight", "decoder.bias"):
+                new = target[name]
+                new[:old_v] = value
+                if len(new) > old_v:
+                    if name == "decoder.bias":
+                        # New words are rare in the old model's eyes: start them low.
+                        new[old_v:] = value.min()
+                    else:
+                        mean = value[5:].mean(0) if old_v > 5 else value.mean(0)
+                        new[old_v:] = mean + 0.01 * torch.randn_like(new[old_v:])
+            elif target[name].shape == value.shape:
+                target[name].copy_(value)
+            else:
+                raise InitError(f"weight {name} has shape {tuple(value.shape)}, expected "
+                                f"{tuple(target[name].shape)}")
+    model.load_state_dict(target)
+    log.info("initialised from %s: %d known words, %d new", source.path, old_v, len(vocab) - old_v)

@@ -1,0 +1,281 @@
+"""Corpus -> vocabulary -> ids -> training -> metrics -> bundle, in one call.
+
+``train_bundle`` is what ``keyboard-train`` runs and what the test fixtures
+call; each stage lives in its own module (``corpus``, ``vocabulary``,
+``data``, ``train``, ``export``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from keyboard_app.engine.tokenizer import BOS, Tokenizer, TokenizerSettings
+from keyboard_app.engine.vocab import Vocabulary
+
+from .config import ModelConfig, TrainConfig
+from .corpus import CorpusError, find_files, heldout_starts
+from .data import encode_corpus
+from .export import ExportResult, build_manifest, export_bundle, format_quantization
+from .model import RNNLM
+from .progress import Progress
+from .train import Counters, Trainer, load_checkpoint, resolve_device, score_ids
+from .vocabulary import build_vocabulary, count_corpus, grow_vocabulary
+
+log = logging.getLogger(__name__)
+
+MAX_HELDOUT_BYTES = 1_500_000  # ~250k tokens: validation stays a small part of an epoch
+METRIC_MAX_TOKENS = 300_000  # held-out tokens scored for the manifest's perplexity/top-k
+
+
+@dataclass
+class RunResult:
+    bundle: Path
+    manifest: dict[str, Any]
+    counters: Counters
+    export: ExportResult
+
+
+def default_work_dir(out: Path) -> Path:
+    out = Path(out)
+    return out.with_name(out.name + ".work")
+
+
+def train_bundle(
+    corpus: Sequence[str | os.PathLike],
+    out: str | os.PathLike,
+    *,
+    model_config: ModelConfig | None = None,
+    train_config: TrainConfig | None = None,
+    work_dir: str | os.PathLike | None = None,
+    resume: str | os.PathLike | None = None,
+    init_from: str | os.PathLike | None = None,
+    name: str = "Custom model",
+    progress: Progress | None = None,
+    trainer_hook=None,
+) -> RunResult:
+    """Train on ``corpus`` and write a validated bundle to ``out``.
+
+    ``resume`` is a checkpoint to continue exactly (its configs and vocabulary
+    win over the ones given).  ``init_from`` is a bundle or checkpoint to
+    fine-tune (its architecture wins; the vocabulary may grow).
+    ``trainer_hook(trainer)`` is called before training (tests, signals).
+    """
+    started = time.monotonic()
+    out = Path(out)
+    work = Path(work_dir) if work_dir else default_work_dir(out)
+    progress = progress or Progress(bar=False)
+    model_config = model_config or ModelConfig()
+    train_config = train_config or TrainConfig()
+    ckpt = None
+    if resume is not None:
+        ckpt = load_checkpoint(Path(resume))
+        train_config = TrainConfig.from_dict(ckpt["train_config"])
+        model_config = ModelConfig.from_dict(ckpt["model_config"])
+    tokenizer = Tokenizer(TokenizerSettings())
+
+    files = find_files(corpus)
+    starts = heldout_starts(files, train_config.heldout_fraction, MAX_HELDOUT_BYTES)
+    total_bytes = sum(f.size for f in files)
+    progress.emit("start", files=len(files), bytes=total_bytes)
+    progress.write(f"reading {len(files)} file(s), {total_bytes / 1e6:.1f} MB")
+    counts = count_corpus(
+        files, starts, tokenizer,
+        progress=lambda done: progress.emit("reading", bytes=done, total=total_bytes, phase="count"),
+    )
+    if not any(token != BOS for token in counts.counts):  # paragraph breaks only
+        raise CorpusError("the corpus is empty: its files hold no words.")
+
+    init_source = None
+    if ckpt is not None:
+        vocab = Vocabulary.from_dict(ckpt["vocab"])
+    elif init_from is not None:
+        from .init_from import load_source
+
+        init_source = load_source(Path(init_from))
+        fresh = new_corpus_vocabulary(counts, train_config)
+        vocab = grow_vocabulary(init_source.vocab, fresh, train_config.max_new_words)
+        model_config = init_source.config
+    else:
+        vocab = build_vocabulary(counts, train_config.vocab_size, train_config.min_count)
+    model_config = ModelConfig.from_dict({**model_config.to_dict(), "vocab_size": len(vocab)})
+
+    encoded = encode_corpus(
+        files, starts, vocab, tokenizer,
+        train_tokens=counts.train_tokens, heldout_tokens=counts.heldout_tokens, work_dir=work,
+        progress=lambda done: progress.emit("reading", bytes=done, total=total_bytes, phase="encode"),
+    )
+    train_ids, heldout_ids = encoded.train, encoded.heldout
+    if len(heldout_ids) < 2:
+        # Files too short (or one long line) to hold lines out: hold out ids instead.
+        n = max(2, int(len(train_ids) * max(train_config.heldout_fraction, 0.05)))
+        train_ids, heldout_ids = train_ids[:-n], np.asarray(train_ids[-n:])
+        log.warning("no whole lines could be held out; validating on the last %d tokens", n)
+    if len(train_ids) < 2 * train_config.batch_size + 1:
+        raise CorpusError(
+            f"the corpus is too small to train on: {len(train_ids)} tokens "
+            f"(at least {2 * train_config.batch_size + 1} are needed at batch size "
+            f"{train_config.batch_size})."
+        )
+    progress.write(
+        f"{len(train_ids):,} training tokens, {len(heldout_ids):,} held out, vocabulary {len(vocab):,}"
+    )
+
+    torch.manual_seed(train_config.seed)
+    device = resolve_device(train_config.device)
+    model = RNNLM(model_config)
+    if init_source is not None:
+        from .init_from import transfer_weights
+
+        transfer_weights(init_source, model, vocab)
+    elif ckpt is None:
+        model.set_output_bias(torch.tensor(vocab.counts))
+    trainer = Trainer(
+        model, vocab, train_config, train_ids, heldout_ids, device=device, progress=progress
+    )
+    trainer.extra = {"corpus_sha256": counts.sha256,
+                     "init_from": str(init_from) if init_from is not None else None}
+    if ckpt is not None:
+        saved = ckpt.get("extra", {})
+        if saved.get("corpus_sha256") not in (None, counts.sha256):
+            raise CorpusError(
+                f"{resume}: the checkpoint was trained on another corpus (its files or their "
+                "contents differ): resume with the same corpus, or start a new run."
+            )
+        init_from = saved.get("init_from")
+        trainer.extra["init_from"] = init_from
+        trainer.restore(ckpt)
+    if trainer_hook is not None:
+        trainer_hook(trainer)
+    counters = trainer.run(None if train_config.dry_run else work / "checkpoint.pt")
+    model = trainer.model
+
+    metrics = heldout_metrics(model, heldout_ids, device, len(vocab), encoded.heldout_texts,
+                              train_config, progress)
+    wall = time.monotonic() - started
+    corpus_info = {
+        "files": [{"path": f.name, "tokens": f.train_tokens + f.heldout_tokens} for f in counts.files],
+        "train_tokens": int(len(train_ids)),
+        "heldout_tokens": int(len(heldout_ids)),
+        "sha256": counts.sha256,
+    }
+    training = {
+        **train_config.to_dict(),
+        "epochs_run": round(counters.epoch + counters.batch / max(1, len(trainer.batches)), 3),
+        "steps": counters.step,
+        "tokens_seen": counters.tokens,
+        "stop_reason": counters.stop_reason,
+        "wall_time_s": round(wall, 1),
+        "train_time_s": round(counters.elapsed_s, 1),
+        "tokens_per_s": round(counters.tokens / max(counters.elapsed_s, 1e-9), 1),
+        "device": device.type,
+        "init_from": str(init_from) if init_from is not None else None,
+        "history": counters.history,
+    }
+    manifest = build_manifest(
+        model, vocab, name=name, min_count=train_config.min_count,
+        quantized=train_config.quantize, corpus=corpus_info, training=training, metrics=metrics,
+    )
+    hook = None
+    if train_config.eval_max_words > 0 and encoded.heldout_texts and not train_config.dry_run:
+        hook = lambda folder: engine_metrics(  # noqa: E731
+            folder, encoded.heldout_texts, train_config.eval_max_words, progress
+        )
+    result = export_bundle(model, vocab, out, manifest=manifest, quantize=train_config.quantize,
+                           metrics_hook=hook, heldout_ids=heldout_ids)
+    if "quantization" in result.manifest["metrics"]:
+        progress.write(format_quantization(result.manifest["metrics"]["quantization"]))
+    progress.write(
+        f"bundle written to {out} ({result.onnx_bytes / 1e6:.1f} MB model); ONNX parity "
+        f"{max(result.parity.full_max_diff, result.parity.step_max_diff):.2g} "
+        f"(tolerance {result.parity.tolerance:g})"
+    )
+    return RunResult(out, result.manifest, counters, result)
+
+
+def new_corpus_vocabulary(counts, config: TrainConfig) -> Vocabulary:
+    """For fine-tuning: every word of the new corpus seen ``min_count`` times
+    (possibly none: the source model's vocabulary may cover it all)."""
+    try:
+        return build_vocabulary(counts, 0, config.min_count)
+    except CorpusError:
+        from keyboard_app.engine.tokenizer import SPECIAL_TOKENS
+
+        return Vocabulary(list(SPECIAL_TOKENS), list(SPECIAL_TOKENS), [0] * len(SPECIAL_TOKENS))
+
+
+def heldout_metrics(
+    model: RNNLM,
+    heldout_ids: np.ndarray,
+    device: torch.device,
+    vocab_size: int,
+    heldout_texts: list[str],
+    config: TrainConfig,
+    progress: Progress,
+) -> dict[str, Any]:
+    """Perplexity and top-k on the held-out ids (PyTorch, full softmax)."""
+    limit = 2000 if config.dry_run else METRIC_MAX_TOKENS
+    scores = score_ids(model, heldout_ids, device, ks=(1, 3, 5), max_tokens=limit)
+    metrics: dict[str, Any] = {
+        "heldout_tokens": int(scores["tokens"]),
+        "vocab_size": vocab_size,
+        "perplexity": round(scores["perplexity"], 3),
+        "top1": round(scores["top1"], 4),
+        "top3": round(scores["top3"], 4),
+        "top5": round(scores["top5"], 4),
+        "topk_definition": "next token among the model's k most likely (all tokens, PyTorch)",
+    }
+    progress.write(
+        f"held-out: perplexity {metrics['perplexity']:.2f}, top-1 {metrics['top1']:.1%}, "
+        f"top-3 {metrics['top3']:.1%}, top-5 {metrics['top5']:.1%} "
+        f"({metrics['heldout_tokens']:,} tokens, vocabulary {vocab_size:,})"
+    )
+    return metrics
+
+
+def engine_metrics(
+    folder: Path, texts: list[str], max_words: int, progress: Progress
+) -> dict[str, Any]:
+    """Keystroke savings (and the strip's top-k) on held-out text, through the app's engine.
+
+    Skipped with a warning when the engine cannot be imported or fails: the
+    model itself is fine, only this figure is missing from the manifest.
+    """
+    try:
+        from keyboard_app.engine.evaluate import evaluate
+        from keyboard_app.engine.predictor import Predictor
+    except ImportError as e:
+        log.warning("keystroke savings not measured: the engine cannot be imported (%s)", e)
+        return {}
+    try:
+        predictor = Predictor.load(folder, threads=max(1, torch.get_num_threads()))
+        try:
+            report = evaluate(
+                predictor, texts, ks=(1, 3, 5), max_words=max_words,
+                progress=lambda done, total: progress.emit("evaluating", words=done, total=total),
+            )
+        finally:
+            predictor.close()
+    except Exception as e:  # noqa: BLE001 - the engine's failure must not lose the model
+        log.warning("keystroke savings not measured: the engine failed (%s: %s)",
+                    type(e).__name__, e)
+        return {}
+    engine = report.to_metrics()
+    progress.write(
+        "keystroke savings on held-out text: "
+        + ", ".join(f"k={k} {v:.1f}%" for k, v in engine["ksr"].items())
+        + f" ({engine['ksr_words']:,} words)"
+    )
+    return {
+        "ksr": engine["ksr"],
+        "ksr_words": engine["ksr_words"],
+        "strip_topk": {str(k): engine.get(f"top{k}") for k in (1, 3, 5)},
+        "engine_perplexity": engine.get("perplexity"),
+    }

@@ -1,0 +1,80 @@
+"""Progress for people (a tqdm bar on stderr) and for programs (JSON lines on stdout).
+
+With ``--progress-json`` each update is one JSON object on its own line of
+stdout, flushed at once (the event names and fields are listed in
+``cli``'s docstring).  Nothing else is ever written to stdout in that mode.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from typing import Any, TextIO
+
+
+class Progress:
+    def __init__(
+        self,
+        *,
+        json_lines: bool = False,
+        bar: bool = True,
+        stream: TextIO | None = None,
+        interval_s: float = 0.5,
+    ) -> None:
+        self.json_lines = json_lines
+        self.show_bar = bar and not json_lines
+        self.stream = stream or sys.stdout
+        self.interval_s = interval_s
+        self._bar = None
+        self._last = 0.0
+
+    def emit(self, event: str, **fields: Any) -> None:
+        if not self.json_lines:
+            return
+        record = {"event": event}
+        for key, value in fields.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                value = None  # JSON has no NaN or infinity
+            record[key] = value
+        self.stream.write(json.dumps(record) + "\n")
+        self.stream.flush()
+
+    def start(self, total: int, done: int = 0, desc: str = "training") -> None:
+        if self.show_bar:
+            from tqdm import tqdm
+
+            self._bar = tqdm(
+                total=total, initial=done, unit="tok", unit_scale=True, desc=desc,
+                dynamic_ncols=True, smoothing=0.05, file=sys.stderr,
+            )
+
+    def update(
+        self, *, tokens: int, total: int, loss: float, tokens_per_s: float, force: bool = False
+    ) -> None:
+        now = time.monotonic()
+        if self._bar is not None:
+            self._bar.total = total
+            self._bar.update(tokens - self._bar.n)
+            self._bar.set_postfix(loss=f"{loss:.3f}", ppl=f"{math.exp(min(loss, 50)):.0f}",
+                                  refresh=False)
+        if force or now - self._last >= self.interval_s:
+            self._last = now
+            eta = (total - tokens) / tokens_per_s if tokens_per_s > 0 else None
+            self.emit(
+                "progress", tokens=tokens, total=total, loss=round(loss, 4),
+                tokens_per_s=round(tokens_per_s, 1), eta_s=None if eta is None else round(eta, 1),
+            )
+
+    def write(self, message: str) -> None:
+        """A line for people, kept clear of the bar (stderr)."""
+        if self._bar is not None:
+            self._bar.write(message, file=sys.stderr)
+        else:
+            print(message, file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

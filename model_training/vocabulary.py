@@ -1,0 +1,157 @@
+"""Counting the corpus and choosing the vocabulary (pass 1 of 2 over the text).
+
+The count runs over the training part of each file only, so held-out
+metrics see unknown words as a user would.  The display form of a word is
+its most frequent written form among occurrences that do not start a
+sentence ("I", "London", "iPhone"); a sentence-initial capital says
+nothing, so words seen only there are shown lowercase.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from keyboard_app.engine.tokenizer import SPECIAL_TOKENS, Tokenizer
+from keyboard_app.engine.vocab import Vocabulary
+
+from .corpus import CorpusError, CorpusFile, ReadStats, read_lines, warn_invalid
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FileCount:
+    name: str
+    train_tokens: int = 0
+    heldout_tokens: int = 0
+
+
+@dataclass
+class CorpusCounts:
+    counts: Counter = field(default_factory=Counter)  # token -> training occurrences
+    non_initial: Counter = field(default_factory=Counter)  # token -> non-sentence-initial ones
+    forms: dict[str, Counter] = field(default_factory=dict)  # token -> {written form != token: n}
+    files: list[FileCount] = field(default_factory=list)
+    sha256: str = ""
+
+    @property
+    def train_tokens(self) -> int:
+        return sum(f.train_tokens for f in self.files)
+
+    @property
+    def heldout_tokens(self) -> int:
+        return sum(f.heldout_tokens for f in self.files)
+
+    def display_form(self, token: str) -> str:
+        others = self.forms.get(token)
+        if not others:
+            return token
+        lowercase_n = self.non_initial[token] - sum(others.values())
+        form, n = max(others.items(), key=lambda item: (item[1], item[0]))
+        return form if n > lowercase_n else token
+
+
+def count_corpus(
+    files: list[CorpusFile],
+    starts: dict[Path, int],
+    tokenizer: Tokenizer,
+    progress=None,
+) -> CorpusCounts:
+    """Pass 1: token counts and written forms (training part), token totals, hash.
+
+    ``progress(bytes_done)`` is called after each file.
+    """
+    result = CorpusCounts()
+    counts, non_initial, forms = result.counts, result.non_initial, result.forms
+    digest = hashlib.sha256()
+    done = 0
+    for file in files:
+        digest.update(file.name.encode() + b"\0")
+        stats = ReadStats(digest=digest)
+        entry = FileCount(file.name)
+        split = starts[file.path]
+        for token in tokenizer.iter_stream(read_lines(file.path, stats, 0, split)):
+            entry.train_tokens += 1
+            word = token.token
+            counts[word] += 1
+            if not token.initial:
+                non_initial[word] += 1
+                if token.surface != word and token.surface:
+                    by_form = forms.get(word)
+                    if by_form is None:
+                        by_form = forms[word] = Counter()
+                    by_form[token.surface] += 1
+        if split < file.size:
+            held = tokenizer.iter_stream(read_lines(file.path, stats, split))
+            entry.heldout_tokens = sum(1 for _ in held)
+        digest.update(b"\0")
+        warn_invalid(file.path, stats)
+        result.files.append(entry)
+        done += file.size
+        if progress is not None:
+            progress(done)
+    result.sha256 = digest.hexdigest()
+    return result
+
+
+def build_vocabulary(counts: CorpusCounts, size: int, min_count: int) -> Vocabulary:
+    """The special tokens, then the ``size - len(SPECIAL_TOKENS)`` most frequent
+    tokens seen at least ``min_count`` times (``size`` 0: all of them).
+
+    Raises ``CorpusError`` when the corpus has fewer such tokens than asked for.
+    """
+    if 0 < size <= len(SPECIAL_TOKENS):
+        raise CorpusError(f"the vocabulary size must be larger than {len(SPECIAL_TOKENS)}.")
+    special = set(SPECIAL_TOKENS)
+    candidates = [
+        (n, t) for t, n in counts.counts.items() if n >= min_count and t not in special
+    ]
+    wanted = size - len(SPECIAL_TOKENS) if size else len(candidates)
+    if wanted == 0:
+        raise CorpusError(f"the corpus has no word seen at least {_times(min_count)}.")
+    if len(candidates) < wanted:
+        available = len(candidates) + len(SPECIAL_TOKENS)
+        raise CorpusError(
+            f"the corpus is too small for a vocabulary of {size}: it has only "
+            f"{len(candidates)} distinct words seen at least {_times(min_count)} "
+            f"(use a larger corpus, or --vocab-size {available} or less)."
+        )
+    candidates.sort(key=lambda item: (-item[0], item[1]))
+    chosen = [t for _, t in candidates[:wanted]]
+    tokens = list(SPECIAL_TOKENS) + chosen
+    display = list(SPECIAL_TOKENS) + [counts.display_form(t) for t in chosen]
+    kept = set(chosen)
+    unknown = sum(n for t, n in counts.counts.items() if t not in kept and t not in special)
+    numbers = [counts.counts.get(t, 0) for t in SPECIAL_TOKENS]
+    numbers[0] += unknown  # <unk> stands for every word left out
+    vocab = Vocabulary(tokens, display, numbers + [counts.counts[t] for t in chosen])
+    total = max(1, sum(counts.counts.values()))
+    log.info(
+        "vocabulary: %d tokens (min count %d), %.2f%% of training tokens unknown",
+        len(vocab), min_count, 100.0 * unknown / total,
+    )
+    return vocab
+
+
+def grow_vocabulary(base: Vocabulary, new: Vocabulary, max_new: int) -> Vocabulary:
+    """For fine-tuning: ``base``'s tokens keep their ids; the ``max_new`` most
+    frequent tokens of ``new`` that ``base`` lacks are appended."""
+    tokens, display, counts = list(base.tokens), list(base.display), list(base.counts)
+    room = max_new
+    for i, token in enumerate(new.tokens):
+        if room <= 0:
+            break
+        if token not in base:
+            tokens.append(token)
+            display.append(new.display[i])
+            counts.append(new.counts[i])
+            room -= 1
+    return Vocabulary(tokens, display, counts)
+
+
+def _times(n: int) -> str:
+    return "once" if n == 1 else f"{n} times"

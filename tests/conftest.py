@@ -1,0 +1,102 @@
+"""Shared fixtures: a patterned text and tiny bundles trained on it with
+``model_training``'s own code, so engine and app tests use a real model.
+
+``tiny_bundle`` trains once per session (a few seconds on 2 cores).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+# Before torch is imported: OpenMP threads that spin while waiting make a
+# shared 2-core machine several times slower (see model_training.cli).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+# Sentences with a strong, learnable pattern: after "the cat sat on the" comes
+# "mat", after "Alice met Bob in" comes "London", and so on.
+PATTERN_SENTENCES = [
+    "The cat sat on the mat.",
+    "The dog ran to the park.",
+    "Alice met Bob in London.",
+    "I like green apples and red cherries.",
+    "We went to Paris on Monday.",
+    "The bird sang in the tree.",
+    "Bob told Alice that I was late.",
+    "She drinks hot tea every morning.",
+]
+
+
+def make_patterned_text(sentences_per_paragraph: int = 6, paragraphs: int = 60, seed: int = 7) -> str:
+    rng = random.Random(seed)
+    paragraphs_text = []
+    for _ in range(paragraphs):
+        lines = [rng.choice(PATTERN_SENTENCES) for _ in range(sentences_per_paragraph)]
+        paragraphs_text.append("\n".join(lines))
+    return "\n\n".join(paragraphs_text) + "\n"
+
+
+@pytest.fixture(scope="session")
+def patterned_text() -> str:
+    return make_patterned_text()
+
+
+# Tiny sizes: trains in a few seconds, still learns the pattern.
+TINY_MODEL = dict(embedding_dim=24, hidden_size=48, num_layers=1, dropout=0.0)
+TINY_TRAIN = dict(
+    vocab_size=0, min_count=1, heldout_fraction=0.1, batch_size=8, bptt=12, lr=0.01,
+    warmup_steps=10, epochs=12, patience=100, output_loss="full", seed=1, threads=0,
+    device="cpu", eval_max_words=200,
+)
+
+
+def build_tiny_bundle(tmp_path: Path, text: str, **config) -> Path:
+    """Train a tiny model on ``text`` and write its bundle; returns the bundle path.
+
+    ``config`` overrides ``ModelConfig`` / ``TrainConfig`` fields by name, plus
+    ``name`` (the bundle's name), ``out`` (the bundle path) and ``init_from``.
+    """
+    from model_training.config import ModelConfig, TrainConfig
+    from model_training.pipeline import train_bundle
+
+    tmp_path = Path(tmp_path)
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(text, encoding="utf-8")
+    name = config.pop("name", "Tiny test model")
+    out = Path(config.pop("out", tmp_path / "bundle"))
+    init_from = config.pop("init_from", None)
+    model_names = {f.name for f in fields(ModelConfig)}
+    train_names = {f.name for f in fields(TrainConfig)}
+    unknown = set(config) - model_names - train_names
+    if unknown:
+        raise TypeError(f"unknown config fields: {sorted(unknown)}")
+    model_cfg = ModelConfig(**{**TINY_MODEL, **{k: v for k, v in config.items() if k in model_names}})
+    train_cfg = TrainConfig(**{**TINY_TRAIN, **{k: v for k, v in config.items() if k in train_names}})
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny matrices: a second thread only adds waiting
+    try:
+        train_bundle(
+            [corpus], out, model_config=model_cfg, train_config=train_cfg,
+            work_dir=tmp_path / "work", init_from=init_from, name=name,
+        )
+    finally:
+        torch.set_num_threads(threads)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle(tmp_path_factory, patterned_text) -> Path:
+    return build_tiny_bundle(tmp_path_factory.mktemp("tiny_bundle"), patterned_text)
+
+
+@pytest.fixture
+def tiny_bundle_factory():
+    """``tiny_bundle_factory(tmp_path, text, **config) -> Path`` of a fresh bundle."""
+    return build_tiny_bundle

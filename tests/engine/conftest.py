@@ -1,0 +1,43 @@
+"""Engine test fixtures (the helpers behind them: engine_helpers.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine_helpers import FakeGraph, make_vocab, random_bundle_at, write_placeholder_bundle
+from keyboard_app.engine.bundle import load_bundle
+
+
+@pytest.fixture(scope="session")
+def word_bundle(tmp_path_factory) -> Path:
+    return write_placeholder_bundle(tmp_path_factory.mktemp("words") / "bundle", make_vocab())
+
+
+@pytest.fixture
+def make_predictor(word_bundle):
+    """``make_predictor(**FakeGraph options) -> Predictor`` over ``word_bundle``."""
+    from keyboard_app.engine.predictor import Predictor
+
+    def make(**options):
+        bundle = load_bundle(word_bundle)
+        return Predictor(bundle, FakeGraph(bundle.vocab, **options))
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def random_bundle(tmp_path_factory) -> Path:
+    return random_bundle_at(tmp_path_factory.mktemp("random") / "bundle")
+
+
+@pytest.fixture(scope="session")
+def random_int8_bundle(tmp_path_factory) -> Path:
+    return random_bundle_at(tmp_path_factory.mktemp("random_int8") / "bundle", quantize=True, seed=1)
+
+
+@pytest.fixture(scope="session")
+def random_gru_bundle(tmp_path_factory) -> Path:
+    return random_bundle_at(tmp_path_factory.mktemp("random_gru") / "bundle", cell="gru", seed=2)
+

@@ -1,0 +1,99 @@
+"""keyboard-suggest and keyboard-eval: output, and one sentence with exit 2 on bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from engine_helpers import SAMPLE_TEXT
+from keyboard_app.engine.cli import eval_main, suggest_main
+from keyboard_app.engine.predictor import Predictor
+
+
+def test_suggest_prints_the_suggestions(random_bundle, capsys):
+    assert suggest_main([str(random_bundle), "we met in lon", "-k", "2"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    expected = Predictor.load(random_bundle).suggest("we met in lon", 2)
+    assert [line.split()[0] for line in out] == [s.text for s in expected]
+    assert all(line.endswith("completion") for line in out)
+
+
+def test_suggest_json(random_bundle, capsys):
+    assert suggest_main([str(random_bundle), "Alice met ", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert [s["text"] for s in shown] == [s.text for s in Predictor.load(random_bundle).suggest("Alice met ")]
+    assert set(shown[0]) == {"text", "token", "log_prob", "is_completion"}
+
+
+def test_suggest_with_nothing_to_suggest(random_bundle, capsys):
+    assert suggest_main([str(random_bundle), "qqqqq"]) == 0
+    assert capsys.readouterr().out.strip() == "(no suggestions)"
+
+
+def test_eval_prints_a_table(random_bundle, tmp_path, capsys):
+    text = tmp_path / "heldout.txt"
+    text.write_text(SAMPLE_TEXT, encoding="utf-8")
+    assert eval_main([str(random_bundle), str(text), "--max-words", "40"]) == 0
+    out = capsys.readouterr().out
+    for needle in ("perplexity", "vocabulary", "top-1", "top-3", "top-5", "KSR", "k=1", "k=5", "words scored  40 "):
+        assert needle in out
+
+
+def test_eval_json(random_bundle, tmp_path, capsys):
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text(SAMPLE_TEXT, encoding="utf-8")
+    b.write_text("The cat sat on the mat.", encoding="utf-8")
+    assert eval_main([str(random_bundle), str(a), str(b), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["texts"] == [str(a), str(b)]
+    assert set(report["ksr"]) == {"1", "3", "5"} and set(report["topk"]) == {"1", "3", "5"}
+    assert report["words"] > 100 and report["vocab_size"] == len(Predictor.load(random_bundle).bundle.vocab)
+    assert report["repeats_allowed"] is True
+
+
+@pytest.fixture
+def bad_inputs(random_bundle, tmp_path):
+    text = tmp_path / "ok.txt"
+    text.write_text("hello there", encoding="utf-8")
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("caf\u00e9 cr\u00e8me".encode("latin-1"))
+    corrupt = shutil.copytree(random_bundle, tmp_path / "corrupt")
+    (corrupt / "vocab.json").write_text("{}", encoding="utf-8")
+    return {
+        "missing bundle": ([str(tmp_path / "nowhere"), str(text)], "nowhere"),
+        "missing text": ([str(random_bundle), str(tmp_path / "absent.txt")], "absent.txt"),
+        "not UTF-8": ([str(random_bundle), str(latin1)], "latin1.txt: not UTF-8"),
+        "corrupt bundle": ([str(corrupt), str(text)], "vocab.json"),
+        "a text file as bundle": ([str(text), str(text)], "ok.txt: not a model bundle"),
+    }
+
+
+@pytest.mark.parametrize("case", ["missing bundle", "missing text", "not UTF-8", "corrupt bundle",
+                                  "a text file as bundle"])
+def test_eval_bad_input_is_one_sentence_and_exit_2(bad_inputs, case, capsys):
+    args, needle = bad_inputs[case]
+    assert eval_main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("keyboard-eval: error: ") and needle in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_suggest_bad_bundle_is_one_sentence_and_exit_2(tmp_path, capsys):
+    assert suggest_main([str(tmp_path / "nowhere"), "hello"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("keyboard-suggest: error: ") and "nowhere" in err and err.count("\n") == 1
+
+
+def test_the_command_itself_prints_no_traceback(tmp_path):
+    """As a process: what a user sees on the terminal."""
+    done = subprocess.run(
+        [sys.executable, "-m", "keyboard_app.engine.cli", "eval", str(tmp_path / "nowhere"), str(tmp_path / "x")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("keyboard-eval: error: ") and "Traceback" not in done.stderr
+    assert done.stdout == ""

@@ -1,0 +1,146 @@
+"""Reading the corpus, choosing the vocabulary, encoding ids and cutting batches."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from keyboard_app.engine.tokenizer import BOS, SPECIAL_TOKENS, UNK, Tokenizer
+from model_training import corpus as corpus_mod
+from model_training import data as data_mod
+from model_training.corpus import CorpusError, ReadStats, find_files, heldout_starts, read_lines
+from model_training.data import Batches, encode_corpus
+from model_training.vocabulary import build_vocabulary, count_corpus, grow_vocabulary
+
+
+def count(files, fraction=0.0):
+    starts = heldout_starts(files, fraction, 0)
+    return count_corpus(files, starts, Tokenizer()), starts
+
+
+def test_folders_are_searched_recursively_and_binary_files_skipped(tmp_path, caplog):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "one.txt").write_text("one\n")
+    (tmp_path / "a" / "b" / "two.md").write_text("two\n")
+    (tmp_path / "a" / "b" / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0IHDR")
+    (tmp_path / "a" / "empty.txt").write_text("")
+    with caplog.at_level(logging.WARNING):
+        files = find_files([tmp_path / "a"])
+    assert [f.name for f in files] == ["a/b/two.md", "a/one.txt"]
+    assert "image.png: skipped, it looks like a binary file" in caplog.text
+
+
+def test_invalid_utf8_is_replaced_and_counted(tmp_path, caplog):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"caf\xe9 ok \xff\xfe done \xef\xbf\xbd\n")  # 3 bad bytes, 1 real U+FFFD
+    stats = ReadStats()
+    assert list(read_lines(path, stats)) == ["caf\ufffd ok \ufffd\ufffd done \ufffd\n"]
+    assert stats.invalid == 3
+    with caplog.at_level(logging.WARNING):
+        counts, _ = count(find_files([path]))
+    assert "bad.txt: 3 invalid UTF-8 sequences replaced by U+FFFD" in caplog.text
+    assert counts.counts["done"] == 1
+
+
+def test_long_lines_are_read_in_pieces_cut_between_words(tmp_path, monkeypatch):
+    monkeypatch.setattr(corpus_mod, "PIECE_BYTES", 64)
+    words = [f"word{i % 7}x" for i in range(200)]
+    path = tmp_path / "long.txt"
+    path.write_text(" ".join(words) + "\nlast line\n")
+    pieces = list(read_lines(path, ReadStats()))
+    assert len(pieces) > 10 and all(len(p.encode()) < 2 * 64 for p in pieces)  # a carried word + one read
+    assert "".join(pieces).split() == words + ["last", "line"]
+
+
+def test_heldout_is_the_last_lines_of_each_file(tmp_path):
+    for name in ("a", "b"):
+        lines = [f"{name} train line {i} ." for i in range(90)] + [f"{name} tail line {i} ." for i in range(10)]
+        (tmp_path / f"{name}.txt").write_text("\n".join(lines) + "\n")
+    files = find_files([tmp_path])
+    # the first "tail" line starts after 90 of ~100 equal lines: 10% holds out the tails
+    counts, starts = count(files, fraction=0.1)
+    assert counts.counts["train"] == 180 and counts.counts["tail"] == 0  # vocabulary: training part only
+    for f in files:
+        tail = f.path.read_bytes()[starts[f.path]:].decode()
+        assert tail.startswith(f"{f.path.stem} tail line 0 .") or tail.startswith(f"{f.path.stem} train line 89")
+    vocab = build_vocabulary(counts, 0, 1)
+    enc = encode_corpus(files, starts, vocab, Tokenizer(), train_tokens=counts.train_tokens,
+                        heldout_tokens=counts.heldout_tokens)
+    assert len(enc.train) == counts.train_tokens and len(enc.heldout) == counts.heldout_tokens
+    assert counts.heldout_tokens >= 2 * 10 * 5  # ten 5-token lines per file at least
+    # each file's held-out part starts a new stream with <s>
+    assert enc.heldout[0] == vocab.id(BOS)
+    assert all("tail line" in t or "train line 89" in t for t in enc.heldout_texts)
+    assert vocab.id("tail") == vocab.unk_id
+
+
+def test_display_form_is_the_most_frequent_non_initial_form(tmp_path):
+    text = (
+        "Apple pie. Apple tart. Apple cake. I like apple pie and apple tart.\n"  # 'Apple' only starts sentences
+        "Paris is big. We saw Paris and Paris and PARIS.\n"
+        "Nice day. It is nice. Very nice. Nice. Nice.\n"  # 'Nice' starts sentences; 'nice' inside
+        "Zebra.\n"  # only sentence-initial: shown lowercase
+        "We think I said I and i.\n"  # non-initial: I twice, i once
+    )
+    (tmp_path / "t.txt").write_text(text)
+    counts, _ = count(find_files([tmp_path]))
+    vocab = build_vocabulary(counts, 0, 1)
+    display = dict(zip(vocab.tokens, vocab.display))
+    assert display["apple"] == "apple"
+    assert display["paris"] == "Paris"
+    assert display["nice"] == "nice"
+    assert display["zebra"] == "zebra"
+    assert display["i"] == "I"
+    assert vocab.tokens[: len(SPECIAL_TOKENS)] == list(SPECIAL_TOKENS)
+
+
+def test_vocabulary_is_ordered_by_count_and_respects_min_count(tmp_path):
+    (tmp_path / "t.txt").write_text("b a b c b a d\n")
+    counts, _ = count(find_files([tmp_path]))
+    vocab = build_vocabulary(counts, 0, 2)
+    assert vocab.tokens[len(SPECIAL_TOKENS):] == ["b", "a"]
+    assert vocab.counts[vocab.id(UNK)] == 2  # c and d
+    with pytest.raises(CorpusError, match=r"too small for a vocabulary of 10: it has only 2 distinct words"):
+        build_vocabulary(counts, 10, 2)
+
+
+def test_grown_vocabulary_keeps_old_ids_and_appends_new_words(tmp_path):
+    (tmp_path / "old.txt").write_text("a b c a b a\n")
+    (tmp_path / "new.txt").write_text("z c z y z y\n")
+    old = build_vocabulary(count(find_files([tmp_path / "old.txt"]))[0], 0, 1)
+    new = build_vocabulary(count(find_files([tmp_path / "new.txt"]))[0], 0, 1)
+    grown = grow_vocabulary(old, new, 5)
+    assert grown.tokens[: len(old)] == old.tokens
+    assert grown.tokens[len(old):] == ["z", "y"]  # most frequent new words first; 'c' is known
+    assert grow_vocabulary(old, new, 1).tokens[len(old):] == ["z"]
+
+
+def test_big_corpora_are_encoded_into_a_memory_map(tmp_path, monkeypatch):
+    monkeypatch.setattr(data_mod, "MEMMAP_MIN_TOKENS", 10)
+    (tmp_path / "t.txt").write_text("one two three four five six seven eight nine ten\n" * 20)
+    files = find_files([tmp_path / "t.txt"])
+    counts, starts = count(files)
+    vocab = build_vocabulary(counts, 0, 1)
+    enc = encode_corpus(files, starts, vocab, Tokenizer(), train_tokens=counts.train_tokens,
+                        heldout_tokens=0, work_dir=tmp_path / "work")
+    assert isinstance(enc.train, np.memmap) and enc.train.dtype == np.uint16
+    assert (tmp_path / "work" / "train_ids.npy").is_file()
+    words = [vocab.tokens[i] for i in enc.train[1:11]]
+    assert words == "one two three four five six seven eight nine ten".split()
+
+
+def test_batches_are_parallel_streams_with_targets_one_step_ahead():
+    ids = np.arange(101, dtype=np.uint16)
+    batches = Batches(ids, batch_size=4, bptt=10)
+    assert batches.per_stream == 25 and len(batches) == 3
+    x, y = batches.get(0)
+    assert x.shape == (4, 10) and x[:, 0].tolist() == [0, 25, 50, 75]
+    assert (y == x + 1).all()
+    x2, _ = batches.get(2)  # the last batch is shorter
+    assert x2.shape == (4, 5) and x2[0].tolist() == [20, 21, 22, 23, 24]
+    assert batches.batch_tokens(2) == 20
+    # stream s continues where batch i ended: stream 1 of batch 1 starts at 35
+    x1, _ = batches.get(1)
+    assert x1[1, 0].item() == 35

@@ -1,0 +1,155 @@
+"""UI tests: offscreen Qt, temporary user folders, scripted dialogs, Qt warnings fail.
+
+Every test here gets:
+
+* ``QT_QPA_PLATFORM=offscreen`` and ``XDG_DATA_HOME``/``XDG_CONFIG_HOME`` in a
+  temporary folder (never the real user folders);
+* ``boxes``: QMessageBox, QFileDialog and QInputDialog replaced by a script,
+  so no test can hang on a modal dialog, and what was shown is recorded;
+* the ``qt_log_level_fail("WARNING")`` mark: a Qt warning fails the test
+  (the offscreen platform's own notice about size hints excepted).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+QT_NOISE = [
+    r"This plugin does not support propagateSizeHints\(\)",  # offscreen platform
+    r"This plugin does not support raise\(\)",
+    r"This plugin does not support grabbing the keyboard",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.qt_log_level_fail("WARNING"))
+            item.add_marker(pytest.mark.qt_log_ignore(*QT_NOISE))
+
+
+@pytest.fixture(autouse=True)
+def user_folders(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    return tmp_path
+
+
+@dataclass
+class Boxes:
+    """The script the replaced dialogs follow, and what they were asked."""
+
+    shown: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, title, text)
+    answers: list[Any] = field(default_factory=list)  # QMessageBox answers, in order
+    files: list[Any] = field(default_factory=list)  # file dialog results, in order
+    inputs: list[Any] = field(default_factory=list)  # (value, ok) for QInputDialog
+
+    def kinds(self) -> list[str]:
+        return [kind for kind, _, _ in self.shown]
+
+    def texts(self, kind: str | None = None) -> list[str]:
+        return [text for k, _, text in self.shown if kind is None or k == kind]
+
+
+@pytest.fixture(autouse=True)
+def boxes(monkeypatch):
+    from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+
+    script = Boxes()
+    SB = QMessageBox.StandardButton
+
+    def box(kind):
+        def show(parent, title, text, buttons=SB.Ok, default=SB.NoButton, *args, **kwargs):
+            script.shown.append((kind, title, text))
+            if script.answers:
+                return script.answers.pop(0)
+            if kind == "question":
+                return SB.Cancel if buttons & SB.Cancel else SB.No
+            if kind == "warning" and buttons & SB.Cancel:
+                return SB.Cancel
+            return SB.Ok
+
+        return staticmethod(show)
+
+    for kind in ("warning", "critical", "question", "information"):
+        monkeypatch.setattr(QMessageBox, kind, box(kind))
+    monkeypatch.setattr(QMessageBox, "about", staticmethod(
+        lambda parent, title, text: script.shown.append(("about", title, text))))
+
+    def file_dialog(kind, many=False):
+        def ask(*args, **kwargs):
+            script.shown.append((kind, "", ""))
+            value = script.files.pop(0) if script.files else ([] if many else "")
+            if kind == "directory":
+                return str(value)
+            if many:
+                return [str(v) for v in value], ""
+            return str(value) if value else "", ""
+
+        return staticmethod(ask)
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", file_dialog("open"))
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", file_dialog("open-many", many=True))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", file_dialog("save"))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", file_dialog("directory"))
+
+    def input_dialog(kind):
+        def ask(*args, **kwargs):
+            script.shown.append((kind, "", ""))
+            return script.inputs.pop(0) if script.inputs else ("", False)
+
+        return staticmethod(ask)
+
+    monkeypatch.setattr(QInputDialog, "getText", input_dialog("text"))
+    monkeypatch.setattr(QInputDialog, "getItem", input_dialog("item"))
+    return script
+
+
+@pytest.fixture
+def model_store(tiny_bundle):
+    """The store, with the tiny bundle standing in for the built-in model."""
+    from keyboard_app.model_store import ModelStore
+
+    return ModelStore(default_path=tiny_bundle)
+
+
+@pytest.fixture
+def make_window(qtbot, model_store):
+    """``make_window(**kwargs)`` -> a shown MainWindow whose model has loaded."""
+    from keyboard_app.ui.main_window import MainWindow
+
+    windows = []
+
+    def make(wait: bool = True, **kwargs):
+        kwargs.setdefault("model_store", model_store)
+        window = MainWindow(**kwargs)
+        qtbot.addWidget(window)
+        windows.append(window)
+        window.show()
+        qtbot.waitExposed(window)
+        if wait:
+            qtbot.waitUntil(lambda: window.current_model is not None, timeout=10_000)
+        window.activateWindow()
+        window.editor.setFocus()
+        return window
+
+    yield make
+    for window in windows:
+        window.editor.document().setModified(False)
+        window.close()
+        window.shutdown()
+
+
+@pytest.fixture
+def window(make_window):
+    return make_window()
+

@@ -1,0 +1,92 @@
+"""Learning from what the user types: opt-in, mixed into the strip, forget, pause, clear, saved."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from keyboard_app import paths
+from keyboard_app.learning import PersonalModel
+
+
+def enable_learning(window):
+    window.learn_action.trigger()
+    assert window.settings.learning_enabled and window.controller.learning
+
+
+def type_sentence(qtbot, window, text):
+    qtbot.keyClicks(window.editor, text)
+
+
+def test_learning_is_off_until_the_user_turns_it_on(qtbot, window):
+    assert not window.learn_action.isChecked()
+    type_sentence(qtbot, window, "We went to Zanzibar. We went to Zanzibar. ")
+    assert len(window.personal) == 0
+
+
+def test_a_new_name_appears_after_a_few_uses(qtbot, window):
+    enable_learning(window)
+    for _ in range(3):
+        type_sentence(qtbot, window, "We went to Zanzibar. ")
+    type_sentence(qtbot, window, "We went to ")
+    assert "Zanzibar" in window.strip.words()
+    type_sentence(qtbot, window, "Za")
+    assert window.strip.words()[0] == "Zanzibar"
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    assert window.editor.toPlainText().endswith("We went to Zanzibar ")
+    assert window.personal.unigrams["zanzibar"] == 4  # accepted words count too
+
+
+def test_forget_a_word_from_the_strip(qtbot, window):
+    enable_learning(window)
+    for _ in range(3):
+        type_sentence(qtbot, window, "We went to Zanzibar. ")
+    type_sentence(qtbot, window, "We went to Za")
+    index = window.strip.words().index("Zanzibar")
+    menu = window.strip.context_menu(index)
+    forget = [a for a in menu.actions() if a.text().startswith("Forget")][0]
+    assert forget.isEnabled()
+    forget.trigger()
+    assert "Zanzibar" not in window.strip.words()
+    assert not window.personal.knows("zanzibar")
+
+
+def test_never_suggest_a_model_word(qtbot, window):
+    type_sentence(qtbot, window, "The cat sat on the ")
+    index = window.strip.words().index("mat")
+    menu = window.strip.context_menu(index)
+    [a for a in menu.actions() if a.text().startswith("Never")][0].trigger()
+    assert "mat" not in window.strip.words()
+    assert len(window.strip.words()) == 3
+
+
+def test_pause_keeps_using_but_stops_learning(qtbot, window):
+    enable_learning(window)
+    type_sentence(qtbot, window, "Hello Zanzibar. ")
+    window.pause_action.trigger()
+    type_sentence(qtbot, window, "Hello Zanzibar. ")
+    assert window.personal.unigrams["zanzibar"] == 1
+    assert window.worker.predictor.use_personal
+
+
+def test_clear_everything_asks_first(qtbot, window, boxes):
+    enable_learning(window)
+    type_sentence(qtbot, window, "Hello Zanzibar. ")
+    window.clear_learned()  # the scripted box answers Cancel
+    assert len(window.personal) > 0
+    boxes.answers.append(QMessageBox.StandardButton.Yes)
+    window.clear_learned()
+    assert len(window.personal) == 0
+    assert PersonalModel.load(paths.learned_data_path())[0].total == 0
+
+
+def test_counts_are_saved_debounced_and_on_close(qtbot, window):
+    enable_learning(window)
+    type_sentence(qtbot, window, "Hello Zanzibar. ")
+    assert window._learn_timer.isActive()
+    assert not paths.learned_data_path().exists()  # not written on every keystroke
+    window.editor.document().setModified(False)
+    assert window.close()
+    saved, problem = PersonalModel.load(paths.learned_data_path())
+    assert problem is None and saved.unigrams["zanzibar"] == 1
+    assert "Hello Zanzibar" not in paths.learned_data_path().read_text(encoding="utf-8")

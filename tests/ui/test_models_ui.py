@@ -1,0 +1,160 @@
+"""Models in the app: switching (persisted), importing, refusing a bad bundle, the manager dialog."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from keyboard_app.model_store import DEFAULT_KEY
+from keyboard_app.settings import SettingsStore
+from keyboard_app.ui.model_manager import ModelManagerDialog
+
+SB = QMessageBox.StandardButton
+
+
+@pytest.fixture
+def second_model(model_store, tiny_bundle):
+    """A copy of the tiny model imported as a user model, renamed so it can be told apart."""
+    key = model_store.import_bundle(tiny_bundle)
+    model_store.rename(key, "Second model")
+    return key
+
+
+def corrupt_copy(tiny_bundle, where):
+    bad = where / "bad-bundle"
+    shutil.copytree(tiny_bundle, bad)
+    data = bytearray((bad / "model.onnx").read_bytes())
+    data[200:210] = b"0123456789"
+    (bad / "model.onnx").write_bytes(bytes(data))
+    return bad
+
+
+def test_switching_models_is_persisted(qtbot, make_window, second_model):
+    window = make_window()
+    assert window.current_key() == DEFAULT_KEY
+    with qtbot.waitSignal(window.model_ready, timeout=10_000):
+        window.load_model(second_model)
+    assert window.model_label.text() == "Model: Second model"
+    assert SettingsStore().load()[0].model == second_model
+    qtbot.keyClicks(window.editor, "The cat sat on the ")
+    assert "mat" in window.strip.words()
+    window.close()
+    again = make_window()
+    assert again.current_key() == second_model  # the choice survives a restart
+
+
+def test_a_corrupt_bundle_is_refused_and_the_app_keeps_its_model(qtbot, window, boxes, tiny_bundle, tmp_path):
+    bad = corrupt_copy(tiny_bundle, tmp_path)
+    qtbot.keyClicks(window.editor, "The cat sat on the ")
+    window.import_model(bad, use=True)
+    qtbot.waitUntil(lambda: boxes.kinds() == ["critical"], timeout=10_000)
+    assert "model.onnx" in boxes.texts()[0] and "corrupt" in boxes.texts()[0]
+    assert window.current_key() == DEFAULT_KEY
+    assert window.model_label.text() == "Model: Tiny test model"
+    qtbot.keyClicks(window.editor, "m")
+    assert window.strip.words()[0] == "mat"  # still predicting
+
+
+def test_a_model_broken_after_import_fails_to_load_and_the_previous_stays(
+    qtbot, window, boxes, model_store, second_model
+):
+    path = model_store.path_for(second_model)
+    (path / "vocab.json").write_text("{}", encoding="utf-8")
+    with qtbot.waitSignal(window.model_failed, timeout=10_000) as failed:
+        window.load_model(second_model)
+    assert "vocab.json" in failed.args[0]
+    assert boxes.kinds() == ["critical"] and "Still using “Tiny test model”" in boxes.texts()[0]
+    assert window.current_key() == DEFAULT_KEY
+    assert SettingsStore().load()[0].model == DEFAULT_KEY
+
+
+def test_a_vanished_chosen_model_falls_back_to_the_default(qtbot, make_window, boxes, model_store, second_model):
+    store = SettingsStore()
+    settings, _ = store.load()
+    settings.model = second_model
+    store.save(settings)
+    shutil.rmtree(model_store.path_for(second_model))
+    window = make_window()
+    assert window.current_key() == DEFAULT_KEY
+    qtbot.waitUntil(lambda: boxes.kinds() == ["warning"])
+    assert "no longer there" in boxes.texts()[0]
+
+
+def test_model_override_from_the_command_line(make_window, tiny_bundle, tmp_path):
+    copy = tmp_path / "elsewhere"
+    shutil.copytree(tiny_bundle, copy)
+    window = make_window(model_path=copy)
+    assert window.current_model.path == copy
+    assert SettingsStore().load()[0].model == DEFAULT_KEY  # an override is not a choice
+
+
+def manager(qtbot, window, model_store):
+    dialog = ModelManagerDialog(window=window, store=model_store, parent=window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog
+
+
+def test_manager_lists_models_with_their_details(qtbot, window, model_store, second_model):
+    dialog = manager(qtbot, window, model_store)
+    names = [dialog.list.item(i).text() for i in range(dialog.list.count())]
+    assert names == ["Tiny test model   (in use)", "Second model"]
+    assert dialog.values["status"] == "In use"
+    assert "perplexity" in dialog.values["metrics"]
+    assert "LSTM" in dialog.values["shape"]
+    assert not dialog.delete_button.isEnabled() and not dialog.rename_button.isEnabled()
+    dialog.select_key(second_model)
+    assert dialog.values["origin"] == "Imported"
+    assert dialog.delete_button.isEnabled() and dialog.use_button.isEnabled()
+    dialog.close()
+
+
+def test_manager_switch_rename_export_delete(qtbot, window, model_store, second_model, boxes, tmp_path):
+    dialog = manager(qtbot, window, model_store)
+    dialog.select_key(second_model)
+    with qtbot.waitSignal(window.model_ready, timeout=10_000):
+        dialog.use_button.click()
+    assert window.current_key() == second_model
+    assert "Now using" in dialog.message.text()
+    assert not dialog.delete_button.isEnabled()  # not the model in use
+
+    boxes.inputs.append(("Letters", True))
+    dialog.rename_selected()
+    assert model_store.info(second_model).name == "Letters"
+    assert window.model_label.text() == "Model: Letters"
+
+    boxes.files.append(tmp_path / "out")  # .zip is added
+    dialog.export_selected()
+    qtbot.waitUntil(lambda: "Exported" in dialog.message.text(), timeout=10_000)
+    assert (tmp_path / "out.zip").is_file()
+
+    dialog.select_key(DEFAULT_KEY)
+    with qtbot.waitSignal(window.model_ready, timeout=10_000):
+        dialog.use_selected()
+    dialog.select_key(second_model)
+    boxes.answers.append(SB.Yes)
+    dialog.delete_selected()
+    assert not model_store.exists(second_model)
+    assert dialog.list.count() == 1
+    dialog.close()
+
+
+def test_manager_imports_a_zip_and_refuses_a_corrupt_one(qtbot, window, model_store, boxes, tiny_bundle, tmp_path):
+    from keyboard_app.engine.bundle import zip_bundle
+
+    good = zip_bundle(tiny_bundle, tmp_path / "good.zip")
+    dialog = manager(qtbot, window, model_store)
+    boxes.files.append(good)
+    dialog.import_dialog()
+    qtbot.waitUntil(lambda: "Imported" in dialog.message.text(), timeout=10_000)
+    assert dialog.list.count() == 2
+
+    bad = corrupt_copy(tiny_bundle, tmp_path)
+    boxes.files.append(bad / "manifest.json")  # a folder is chosen by its manifest
+    dialog.import_dialog()
+    qtbot.waitUntil(lambda: "not imported" in dialog.message.text(), timeout=10_000)
+    assert boxes.kinds()[-1] == "critical" and "corrupt" in boxes.texts()[-1]
+    assert dialog.list.count() == 2
+    dialog.close()

@@ -1,0 +1,219 @@
+"""The retrain dialog: a real (tiny) keyboard-train run to the end, a cancel midway,
+and the plain message where training is not available."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from keyboard_app import paths, retraining
+from keyboard_app.retraining import SizePreset
+from keyboard_app.ui import retrain_dialog
+from keyboard_app.ui.retrain_dialog import RetrainDialog
+
+# Tiny settings so that a whole run (start Python and torch, train, export,
+# score) takes seconds; one torch thread leaves a core for the UI.
+TINY_RUN = ("--batch-size", "8", "--bptt", "12", "--output-loss", "full", "--warmup", "5",
+            "--lr", "0.01", "--ksr-words", "50", "--threads", "1", "--min-count", "1")
+
+
+@pytest.fixture
+def tiny_training(monkeypatch):
+    monkeypatch.setattr(retraining, "SIZES", {
+        "tiny": SizePreset("Tiny (tests)", ("--embedding-dim", "16", "--hidden-size", "32",
+                                            "--vocab-size", "0", *TINY_RUN), tokens_per_s=5000, epochs=2),
+        "endless": SizePreset("Endless (tests)", ("--embedding-dim", "16", "--hidden-size", "32",
+                                                  "--vocab-size", "0", *TINY_RUN), tokens_per_s=5000,
+                              epochs=500),
+    })
+    monkeypatch.setattr(retraining, "DEFAULT_SIZE", "tiny")
+    monkeypatch.setattr(retraining, "ADAPT_ARGS", TINY_RUN)
+    monkeypatch.setattr(retraining, "ADAPT_EPOCHS", 2)
+
+
+@pytest.fixture
+def corpus(tmp_path, patterned_text):
+    path = tmp_path / "my-writing.txt"
+    path.write_text(patterned_text, encoding="utf-8")
+    return path
+
+
+def open_dialog(qtbot, window, corpus):
+    dialog = RetrainDialog(window=window, parent=window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.add_corpus_paths([corpus])
+    qtbot.waitUntil(lambda: dialog.start_button.isEnabled(), timeout=10_000)
+    return dialog
+
+
+def user_models():
+    folder = paths.user_models_dir()
+    return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.exists() else []
+
+
+def test_corpus_count_and_estimate(qtbot, window, corpus, tiny_training, patterned_text):
+    dialog = open_dialog(qtbot, window, corpus)
+    assert dialog.count_label.text().startswith(f"{len(patterned_text.split()):,} words in 1 file")
+    assert "Estimated time: about" in dialog.estimate_label.text()
+    assert dialog.adapt_radio.isChecked() and not dialog.size_combo.isEnabled()
+    dialog.scratch_radio.setChecked(True)
+    assert dialog.size_combo.isEnabled()
+    dialog.close()
+
+
+def test_a_tiny_training_runs_to_the_end_and_the_new_model_can_be_used(qtbot, window, corpus, tiny_training):
+    dialog = open_dialog(qtbot, window, corpus)
+    with qtbot.waitSignal(dialog.run_finished, timeout=120_000) as finished:
+        dialog.start_button.click()
+        assert dialog.is_training()
+        assert dialog.pages.currentWidget() is dialog.training_page
+    assert finished.args == ["done"], dialog.error_label.text()
+    kinds = [e["event"] for e in dialog.events]
+    assert "progress" in kinds and "epoch" in kinds and kinds[-1] == "done"
+    assert dialog._loss_y and dialog._val_y  # the curves were drawn
+    assert dialog.progress.value() == dialog.progress.maximum()
+
+    qtbot.waitSignal(dialog.compared, timeout=60_000).wait() if not dialog.scores else None
+    qtbot.waitUntil(lambda: dialog.use_new_button.isEnabled(), timeout=60_000)
+    assert set(dialog.scores) == {"current", "new"}
+    for which in ("current", "new"):
+        assert dialog.table[(which, "ksr")].text().rstrip("%</b>").replace("<b>", "")
+        assert dialog.scores[which].words > 50
+    assert "Tiny test model" in dialog.table[("current", "name")].text()
+
+    with qtbot.waitSignal(window.model_ready, timeout=10_000):
+        dialog.use_new_button.click()
+    assert window.current_model.name.startswith("My writing")
+    [folder] = user_models()
+    assert window.current_key() == f"user:{folder}"
+    assert window.model_store.info(window.current_key()).origin == "trained"
+    assert not any((paths.user_data_dir() / "training").iterdir())  # staging cleaned up
+
+
+def test_cancel_midway_stops_promptly_and_leaves_no_model(qtbot, window, corpus, tiny_training):
+    dialog = open_dialog(qtbot, window, corpus)
+    dialog.scratch_radio.setChecked(True)
+    dialog.size_combo.setCurrentIndex(dialog.size_combo.findData("endless"))
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: any(e["event"] == "progress" for e in dialog.events), timeout=60_000)
+    assert dialog._loss_y
+    started = time.monotonic()
+    with qtbot.waitSignal(dialog.run_finished, timeout=10_000) as finished:
+        dialog.cancel_button.click()
+    assert finished.args == ["cancelled"]
+    assert time.monotonic() - started < 5  # promptly: between two training steps
+    assert "nothing was saved" in dialog.phase_label.text()
+    assert user_models() == []
+    assert not any((paths.user_data_dir() / "training").iterdir())
+    assert window.current_key() == "default"
+
+
+def test_a_failing_run_shows_the_trainers_message(qtbot, window, corpus, tiny_training, monkeypatch):
+    dialog = open_dialog(qtbot, window, corpus)
+    corpus.unlink()  # gone between choosing and starting
+    with qtbot.waitSignal(dialog.run_finished, timeout=60_000) as finished:
+        dialog.start_button.click()
+    assert finished.args == ["failed"]
+    assert "no such file" in dialog.error_label.text()
+    assert dialog.back_button.isVisible()
+    assert user_models() == []
+
+
+def test_training_unavailable_says_so_and_shows_the_command(qtbot, window, monkeypatch):
+    monkeypatch.setattr(retraining, "training_available",
+                        lambda: (False, "Training needs PyTorch, which is not installed."))
+    dialog = RetrainDialog(window=window, parent=window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.pages.currentWidget() is dialog.unavailable_page
+    assert dialog.install_command.text() == 'pip install "predictive-keyboard[train]"'
+    dialog.close()
+
+
+def test_training_availability_is_detected_without_importing_torch(monkeypatch):
+    import importlib.util
+    import sys
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    available, reason = retraining.training_available()
+    assert not available and "PyTorch" in reason
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert "standalone" in retraining.training_available()[1]
+
+
+def test_the_app_never_imports_torch(tiny_bundle, user_folders):
+    """In a fresh process: the window, a model, typing and the retrain dialog, without torch."""
+    import subprocess
+    import sys
+
+    script = f"""
+import sys
+from pathlib import Path
+from PySide6.QtTest import QTest
+from keyboard_app.ui.app import create_application
+app = create_application()
+from keyboard_app.ui.main_window import MainWindow
+from keyboard_app.ui.retrain_dialog import RetrainDialog
+window = MainWindow(model_path=Path({str(tiny_bundle)!r}))
+window.show()
+while window.current_model is None:
+    app.processEvents()
+QTest.keyClicks(window.editor, "The cat sat on the ")
+assert window.strip.words(), "no suggestions"
+RetrainDialog(window=window, parent=window).close()
+window.shutdown()
+print("torch" in sys.modules, "pyqtgraph" in sys.modules)
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True"]
+
+
+def test_the_command_line(tmp_path, corpus):
+    request = retraining.TrainRequest(corpus=[corpus], out=tmp_path / "b", work_dir=tmp_path / "w",
+                                      name="Mine", init_from=tmp_path / "current")
+    program, args = request.command()
+    assert args[:3] == ["-m", "model_training.cli", str(corpus.resolve())]
+    assert "--progress-json" in args and args[args.index("--init-from") + 1] == str(tmp_path / "current")
+    scratch = retraining.TrainRequest(corpus=[corpus], out=tmp_path / "b", work_dir=tmp_path / "w",
+                                      name="Mine", size="medium", max_minutes=5)
+    _, args = scratch.command()
+    assert "--init-from" not in args and args[args.index("--hidden-size") + 1] == "512"
+    assert args[args.index("--max-minutes") + 1] == "5"
+
+
+def test_staging_from_a_crashed_session_is_removed(qtbot, window):
+    stale = retrain_dialog.training_dir() / "run-old"
+    (stale / "work").mkdir(parents=True)
+    dialog = RetrainDialog(window=window, parent=window)
+    qtbot.addWidget(dialog)
+    assert not stale.exists()
+    dialog.close()
+
+
+def test_the_dialog_is_not_modal_and_quitting_stops_the_training(qtbot, window, corpus, tiny_training, boxes):
+    from PySide6.QtWidgets import QMessageBox
+
+    window.open_retrain_dialog()
+    dialog = window.retrain_dialog
+    assert not dialog.isModal()
+    dialog.add_corpus_paths([corpus])
+    qtbot.waitUntil(lambda: dialog.start_button.isEnabled(), timeout=10_000)
+    dialog.scratch_radio.setChecked(True)
+    dialog.size_combo.setCurrentIndex(dialog.size_combo.findData("endless"))
+    dialog.start_button.click()
+    qtbot.keyClicks(window.editor, "The cat sat on the ")  # typing goes on meanwhile
+    assert "mat" in window.strip.words()
+    qtbot.waitUntil(lambda: any(e["event"] == "progress" for e in dialog.events), timeout=60_000)
+    assert not window.close()  # the scripted box answers Cancel: training goes on
+    assert dialog.is_training()
+    window.editor.document().setModified(False)
+    boxes.answers.append(QMessageBox.StandardButton.Yes)
+    assert window.close()
+    assert user_models() == []
+    assert not any((paths.user_data_dir() / "training").iterdir())
