@@ -45,19 +45,19 @@ class SizePreset:
 #: Model sizes offered for training from scratch.
 SIZES: dict[str, SizePreset] = {
     "small": SizePreset(
-        "Small — fastest; fine for a few thousand words",
+        "Small — fastest; for up to about a million words",
         ("--embedding-dim", "128", "--hidden-size", "256", "--layers", "1", "--vocab-size", "10000"),
-        tokens_per_s=6000,
+        tokens_per_s=4000,
     ),
     "medium": SizePreset(
         "Medium — the size of the built-in model",
         ("--embedding-dim", "256", "--hidden-size", "512", "--layers", "1", "--vocab-size", "20000"),
-        tokens_per_s=2500,
+        tokens_per_s=2000,
     ),
     "large": SizePreset(
         "Large — for big corpora; slow without a GPU",
         ("--embedding-dim", "384", "--hidden-size", "768", "--layers", "2", "--vocab-size", "30000"),
-        tokens_per_s=800,
+        tokens_per_s=600,
     ),
 }
 DEFAULT_SIZE = "small"

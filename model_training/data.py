@@ -10,7 +10,6 @@ checkpoint records.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,8 +140,3 @@ class Batches:
         y = window_t[:, 1:].to(device, non_blocking=True)  # (batch, length)
         return x, y
 
-
-def save_meta(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data), encoding="utf-8")
-    tmp.replace(path)

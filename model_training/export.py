@@ -171,7 +171,11 @@ def quantize_onnx(src: Path, dst: Path) -> Path:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8)
+        logging.disable(logging.WARNING)  # its advice on static quantization does not apply
+        try:
+            quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8)
+        finally:
+            logging.disable(logging.NOTSET)
     return dst
 
 

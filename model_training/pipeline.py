@@ -80,6 +80,7 @@ def train_bundle(
         train_config = TrainConfig.from_dict(ckpt["train_config"])
         model_config = ModelConfig.from_dict(ckpt["model_config"])
     tokenizer = Tokenizer(TokenizerSettings())
+    device = resolve_device(train_config.device)  # fail before the long reading passes
 
     files = find_files(corpus)
     starts = heldout_starts(files, train_config.heldout_fraction, MAX_HELDOUT_BYTES)
@@ -129,7 +130,6 @@ def train_bundle(
     )
 
     torch.manual_seed(train_config.seed)
-    device = resolve_device(train_config.device)
     model = RNNLM(model_config)
     if init_source is not None:
         from .init_from import transfer_weights

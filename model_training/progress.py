@@ -47,7 +47,7 @@ class Progress:
 
             self._bar = tqdm(
                 total=total, initial=done, unit="tok", unit_scale=True, desc=desc,
-                dynamic_ncols=True, smoothing=0.05, file=sys.stderr,
+                dynamic_ncols=True, smoothing=0.05, file=sys.stderr, mininterval=0.5,
             )
 
     def update(
@@ -61,7 +61,7 @@ class Progress:
                                   refresh=False)
         if force or now - self._last >= self.interval_s:
             self._last = now
-            eta = (total - tokens) / tokens_per_s if tokens_per_s > 0 else None
+            eta = max(0.0, total - tokens) / tokens_per_s if tokens_per_s > 0 else None
             self.emit(
                 "progress", tokens=tokens, total=total, loss=round(loss, 4),
                 tokens_per_s=round(tokens_per_s, 1), eta_s=None if eta is None else round(eta, 1),

@@ -12,7 +12,6 @@ state.  A stop request (``Trainer.stop``, set by the signal handlers in
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 import os
@@ -187,7 +186,7 @@ class Trainer:
     @property
     def planned_tokens(self) -> int:
         per_batch = self.batches.tokens / len(self.batches)
-        return int(self.counters.horizon * per_batch)
+        return max(int(self.counters.horizon * per_batch), self.counters.tokens)
 
     # -- one step -----------------------------------------------------------------
     def train_step(self, x: Tensor, y: Tensor) -> float:
@@ -398,6 +397,3 @@ def model_from_checkpoint(ckpt: dict[str, Any], best: bool = True) -> tuple[RNNL
     model.load_state_dict(weights)
     return model, Vocabulary.from_dict(ckpt["vocab"])
 
-
-def clone_config(config: TrainConfig, **changes: Any) -> TrainConfig:
-    return copy.copy(config).replace(**changes)

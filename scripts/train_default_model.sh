@@ -23,7 +23,7 @@ args=(
     --out "$OUT" --name "English (default)"
     --vocab-size 20000 --min-count 3
     --cell lstm --embedding-dim 256 --hidden-size 512 --layers 1 --dropout 0.1
-    --output-loss sampled --samples 2048
+    --output-loss sampled
     --batch-size 32 --bptt 35 --lr 3e-3 --schedule cosine
     --epochs 2 --evals-per-epoch 4 --max-minutes "$MINUTES"
     --seed 1234 --threads ${THREADS:-1}

@@ -27,7 +27,8 @@ def main() -> int:
     parser.add_argument("--model", type=Path, required=True)
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--out", type=Path, default=HERE)
-    parser.add_argument("--text", default="Thank you for your message. I think we could meet at the st")
+    parser.add_argument("--text", default="Thank you for your message. I think we could meet at the station "
+                        "tomorrow morning, and then we can talk about the pl")
     parser.add_argument("--train-seconds", type=float, default=60.0, help="longest wait for the curves")
     parser.add_argument("--train-args", default="--evals-per-epoch 4",
                         help="extra keyboard-train options (more validation points for the curve)")
@@ -38,7 +39,6 @@ def main() -> int:
     os.environ["XDG_CONFIG_HOME"] = f"{home}/config"
 
     from PySide6.QtCore import QTimer
-    from PySide6.QtTest import QTest
 
     from keyboard_app import retraining
     from keyboard_app.ui.app import create_application
@@ -79,9 +79,7 @@ def main() -> int:
         return 1
     window.activateWindow()
     window.editor.setFocus()
-    for ch in args.text:
-        QTest.keyClicks(window.editor, ch)
-        pump(0.02)
+    type_like_a_user(window, args.text, pump)
     grab(window, "main-window.png")
 
     retraining.ADAPT_ARGS = (*retraining.ADAPT_ARGS, *args.train_args.split())
@@ -101,6 +99,33 @@ def main() -> int:
     window.editor.document().setModified(False)
     window.close()
     return 0
+
+
+def type_like_a_user(window, text: str, pump) -> None:
+    """Type ``text`` key by key, taking a suggestion (Alt+n) as soon as it is the word wanted."""
+    import re
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    for piece in re.findall(r"\w+|\W", text):
+        if not piece[0].isalnum():
+            if piece == " " and window.editor.toPlainText().endswith(" "):
+                continue  # the accepted word brought its space
+            QTest.keyClicks(window.editor, piece)
+            pump(0.02)
+            continue
+        typed = 0
+        while typed < len(piece):
+            shown = [w.lower() for w in window.strip.words()]
+            if piece.lower() in shown and not text.endswith(piece):  # the last word stays partial
+                key = Qt.Key(Qt.Key.Key_1 + shown.index(piece.lower()))
+                QTest.keyClick(window.editor, key, Qt.KeyboardModifier.AltModifier)
+                pump(0.05)
+                break
+            QTest.keyClicks(window.editor, piece[typed])
+            typed += 1
+            pump(0.02)
 
 
 if __name__ == "__main__":

@@ -6,47 +6,72 @@ state after some positions (checkpoints) and runs the network only from the
 best checkpoint before ``n``: one step after a finished word, nothing after a
 backspace to a recent position, one batched run after a paste.
 
+The context is local.  The state at a position depends only on the tokens
+since the last *segment start* at or before it, so the cost of a fresh engine
+on a long document is bounded by its last paragraph, not by the document:
+
+* a paragraph break (the ``<s>`` token, which the text also starts with) is a
+  hard start: the position after it holds the *start state*, the one that one
+  ``<s>`` step from the zero state gives, wherever the break is;
+* a paragraph longer than ``cap`` tokens (2000) restarts too, at the first
+  sentence end (``. ! ?``) at least ``cap`` tokens after its previous start,
+  or ``2 * cap`` tokens after it if there is none by then (a soft start: the
+  position after the mark holds the same start state, as if a new paragraph
+  began there).  Soft starts are found left to right from the paragraph's
+  hard start, so they are a function of the tokens before them, and a fresh
+  engine finds the same ones (``cap=None`` turns them off).
+
+So the suggestions after "A.\\n\\nB c" and after "Z z z.\\n\\nB c" are the same,
+and a fresh engine runs the network over at most one paragraph (at most
+``2 * cap`` tokens) plus the one ``<s>`` step.
+
 Exactness.  An int8 graph quantizes its activations per call, so a run over
 ten tokens and ten one-token runs give slightly different numbers (about
 1e-3), and a cache that sometimes steps and sometimes runs in chunks would
 not reproduce what a fresh engine computes.  So the state after each position
 is defined by one canonical computation, whatever path the edits took:
 
-* the text is cut into cells of ``cell`` tokens (8) from its start;
+* each segment is cut into cells of ``cell`` tokens (8) from its start (the
+  position after the ``<s>`` or the sentence end);
+* the state at a segment start is the start state (one run of ``<s>`` alone
+  from the zero state; the log-probabilities there are that run's);
 * the state at a cell boundary comes from one run over the whole previous
   cell, from the state at that cell's start;
 * the state at any other position comes from one one-token step from the
   position before it;
 * the log-probabilities at a position are those of the run that gave its state.
 
-A fresh engine on a pasted text runs cell after cell (log-probabilities are
-only needed at the end); typing steps one token at a time, and every 8th
-token runs its cell again instead.  The cell size trades the one against the
-other, measured on the default int8 model (2 x 512): a run of 8 tokens takes
-about 0.75 ms (16: 1.3 ms), inside the 2 ms budget for a word boundary,
-while a long paste costs about 92 us a token (16: 81 us; one 512-token run:
-65 us).  With an fp32 graph every path gives the same bits anyway.
+A fresh engine on a pasted text runs cell after cell from the last segment
+start (log-probabilities are only needed at the end); typing steps one token
+at a time, and every 8th token of a segment runs its cell again instead.  The
+cell size trades the one against the other, measured on the default int8
+model (2 x 512): a run of 8 tokens takes about 0.75 ms (16: 1.3 ms), inside
+the 2 ms budget for a word boundary, while a long paste costs about 92 us a
+token (16: 81 us; one 512-token run: 65 us).  With an fp32 graph every path
+gives the same bits anyway.
 
 Memory stays bounded on a long document.  Checkpoints are kept densely near
 two anchors, the position last asked for and the end of the branch (see
 ``textcache``), and at cell boundaries thinned with the distance ``d`` to the
 nearer anchor: all within ``recent`` tokens, then every 2nd, 4th, 8th...
-boundary, the spacing doubling as ``d`` doubles.  That is O(log n)
-checkpoints (about 8 KB each for the default model), and a rewind to ``d``
-tokens back recomputes at most ``2 * d * cell / recent`` (d / 16) tokens more
-than the edit itself requires.
+boundary of their segment, the spacing doubling as ``d`` doubles.  That is
+O(log n) checkpoints (about 8 KB each for the default model), and a rewind to
+``d`` tokens back recomputes at most ``2 * d * cell / recent`` (d / 16) tokens
+more than the edit itself requires, and never more than the segment holds.
+The segment starts themselves cost one integer each.
 """
 
 from __future__ import annotations
 
 import logging
 from array import array
-from bisect import bisect_left, insort
+from bisect import bisect_left, bisect_right, insort
 from collections import OrderedDict
 
 import numpy as np
 
 from .session import RecurrentSession, State
+from .tokenizer import BOS, Tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +79,7 @@ CELL = 8  # tokens per canonical run (see the module docstring)
 DENSE = 64  # every position's state is kept this close to an anchor
 RECENT = 256  # every cell boundary's state is kept this close to an anchor
 LOG_PROBS_KEPT = 8  # distributions kept for the most recently used positions
+CAP = 2000  # tokens after which a long paragraph restarts at a sentence end
 
 
 class StateCache:
@@ -67,27 +93,47 @@ class StateCache:
         dense: int = DENSE,
         recent: int = RECENT,
         log_probs_kept: int = LOG_PROBS_KEPT,
+        cap: int | None = CAP,
     ) -> None:
         if cell < 1 or dense < cell or recent < cell or log_probs_kept < 1:
             raise ValueError("need cell >= 1, dense >= cell, recent >= cell, log_probs_kept >= 1")
+        if cap is not None and cap < 1:
+            raise ValueError(f"cap must be at least 1 (or None), not {cap}")
         self._session = session
         self._cell = cell
         self._dense = dense
         self._recent = recent
         self._log_probs_kept = log_probs_kept
+        self.cap = cap
+        vocab = session.bundle.vocab
+        tokenizer = Tokenizer(session.bundle.tokenizer_settings)
+        self._bos = vocab.id(BOS)
+        self._sentence_ends = np.array(
+            [i for i, t in enumerate(vocab.tokens) if t != BOS and tokenizer.is_sentence_end(t)], np.int64
+        )
+        self._start: tuple[np.ndarray, State] | None = None  # the start state and its log-probabilities
         self.runs = 0  # network runs so far (for tests and benchmarks)
         self.tokens_run = 0  # tokens fed to the network so far
         self.reset()
 
     def reset(self) -> None:
-        self._positions: list[int] = [0]  # sorted checkpoint positions
-        self._states: dict[int, State] = {0: self._session.zero_state()}
+        self._positions: list[int] = []  # sorted checkpoint positions (segment starts are not among them)
+        self._states: dict[int, State] = {}
         self._log_probs: OrderedDict[int, np.ndarray] = OrderedDict()
         self._prune_at = 4 * (self._dense + self._recent // self._cell)
+        # Segment starts at or before ``_scanned`` (all of them); 0 stands for
+        # the zero state, before the <s> that every token list starts with.
+        self._segments = array("q", [0])
+        self._scanned = 0
 
     def __len__(self) -> int:
         """Checkpoints held."""
         return len(self._positions)
+
+    def segment_start(self, ids: array, n: int) -> int:
+        """The position where the context of position ``n`` starts (after its ``<s>`` or sentence end)."""
+        self._scan(ids, n)
+        return self._segments[bisect_right(self._segments, n) - 1]
 
     def invalidate(self, index: int) -> None:
         """The token at ``index`` (and all after it) changed: forget what depended on it."""
@@ -97,6 +143,8 @@ class StateCache:
         del self._positions[cut:]
         for position in [p for p in self._log_probs if p > index]:
             del self._log_probs[position]
+        del self._segments[bisect_left(self._segments, index + 1):]
+        self._scanned = min(self._scanned, index)
 
     def log_probs(self, ids: array, n: int) -> np.ndarray:
         """Log-probabilities (vocab,) of the token after ``ids[:n]``; ``ids`` is an int64 array."""
@@ -106,20 +154,28 @@ class StateCache:
         if found is not None:
             self._log_probs.move_to_end(n)
             return found
-        position = self._start_for(n)
-        state = self._states[position]
-        cell = self._cell
-        while position < n:
-            size = cell if position % cell == 0 and position + cell <= n else 1
-            tokens = np.frombuffer(ids, np.int64, size, position * 8).reshape(1, size)
-            out, state = self._session.run(tokens, state)
-            self.runs += 1
-            self.tokens_run += size
-            position += size
-            if position not in self._states:
-                insort(self._positions, position)
-            self._states[position] = state
-        result = out[0]
+        segment = self.segment_start(ids, n)
+        if segment == n:
+            result = self._start_state()[0]
+        else:
+            position = self._start_for(n, segment)
+            if position == segment:
+                state = self._start_state()[1] if segment else self._session.zero_state()
+            else:
+                state = self._states[position]
+            cell = self._cell
+            while position < n:
+                size = cell if (position - segment) % cell == 0 and position + cell <= n else 1
+                tokens = np.frombuffer(ids, np.int64, size, position * 8).reshape(1, size)
+                out, state = self._session.run(tokens, state)
+                self.runs += 1
+                self.tokens_run += size
+                position += size
+                if position not in self._states:
+                    insort(self._positions, position)
+                self._states[position] = state
+            result = out[0]
+            result.flags.writeable = False  # shared with callers and kept for later calls
         self._log_probs[n] = result
         while len(self._log_probs) > self._log_probs_kept:
             self._log_probs.popitem(last=False)
@@ -127,25 +183,69 @@ class StateCache:
             self._prune(n, len(ids))
         return result
 
-    def _start_for(self, n: int) -> int:
+    def _start_state(self) -> tuple[np.ndarray, State]:
+        """The state after one ``<s>`` from the zero state, and the log-probabilities there."""
+        if self._start is None:
+            out, state = self._session.run(np.array([[self._bos]], np.int64), self._session.zero_state())
+            self.runs += 1
+            self.tokens_run += 1
+            result = out[0]
+            result.flags.writeable = False
+            self._start = (result, state)
+        return self._start
+
+    def _scan(self, ids: array, n: int) -> None:
+        """Find the segment starts up to position ``n`` (see the module docstring)."""
+        done = self._scanned
+        if n <= done:
+            return
+        chunk = np.frombuffer(ids, np.int64, n - done, done * 8)
+        hard = (np.flatnonzero(chunk == self._bos) + (done + 1)).tolist()
+        segments, cap = self._segments, self.cap
+        if cap is None:
+            segments.extend(hard)
+        else:
+            # positions right after a sentence end, the candidate soft starts
+            ends = (np.flatnonzero(np.isin(chunk, self._sentence_ends)) + (done + 1)).tolist()
+            for h in hard + [n + 1]:
+                limit = min(h - 1, n)  # a soft start lies before the next hard one, and within the scan
+                while segments[-1] + cap <= limit:
+                    p = segments[-1]
+                    k = bisect_left(ends, p + cap)
+                    q = ends[k] if k < len(ends) and ends[k] < p + 2 * cap else p + 2 * cap
+                    if q > limit:
+                        break
+                    segments.append(q)
+                if h <= n:
+                    segments.append(h)
+        self._scanned = n
+
+    def _start_for(self, n: int, segment: int) -> int:
         """The best checkpoint before ``n`` from which the canonical computation reaches ``n``:
-        one in ``n``'s own cell (then only steps follow), else a cell boundary."""
+        one in ``n``'s own cell (then only steps follow), else a cell boundary, else the
+        segment start ``segment``."""
         i = bisect_left(self._positions, n) - 1
-        if self._positions[i] >= n - n % self._cell:
+        if i < 0 or self._positions[i] <= segment:
+            return segment
+        if self._positions[i] >= n - (n - segment) % self._cell:
             return self._positions[i]
-        while self._positions[i] % self._cell:
+        while i >= 0 and self._positions[i] > segment:
+            if (self._positions[i] - segment) % self._cell == 0:
+                return self._positions[i]
             i -= 1
-        return self._positions[i]
+        return segment
 
     def _prune(self, anchor: int, end: int) -> None:
-        kept = [0]
-        for p in self._positions[1:]:
+        kept = []
+        segments = self._segments
+        for p in self._positions:
+            segment = segments[bisect_right(segments, p) - 1]
             distance = min(abs(anchor - p), abs(end - p))
-            if p % self._cell:
+            if (p - segment) % self._cell:
                 keep = distance <= self._dense
             else:
                 level = ((distance - 1) // self._recent).bit_length() if distance else 0
-                keep = (p // self._cell) % (1 << level) == 0
+                keep = ((p - segment) // self._cell) % (1 << level) == 0
             if keep:
                 kept.append(p)
             else:

@@ -126,31 +126,30 @@ class RecurrentSession:
             graph_in = {i.name: i for i in self._session.get_inputs()}
             graph_out = {o.name: o for o in self._session.get_outputs()}
         except Exception as e:
-            raise self._fail(f"its inputs and outputs cannot be read ({e})") from e
+            raise self._fail(f"its inputs and outputs cannot be read ({type(e).__name__})") from e
         if sorted(graph_in) != sorted(want_in) or sorted(graph_out) != sorted(want_out):
             raise self._fail(
                 f"the graph has inputs {sorted(graph_in)} and outputs {sorted(graph_out)}, "
                 f"but the manifest declares {sorted(manifest_in)} and {sorted(manifest_out)}"
             )
+        # Contract 2's shapes; a name stands for a dynamic dimension.
         layers, hidden, vocab = self.num_layers, self.hidden_size, self.vocab_size
-        expected: dict[str, Sequence[int | None]] = {"tokens": (None, None), "log_probs": (None, vocab)}
+        expected: dict[str, list[int | str]] = {"tokens": ["batch", "time"], "log_probs": ["batch", vocab]}
         for name in (*self._state_inputs, *STATE_OUTPUTS[self.cell]):
-            expected[name] = (layers, None, hidden)
+            expected[name] = [layers, "batch", hidden]
         declared = {**manifest_in, **manifest_out}
         for name, arg in {**graph_in, **graph_out}.items():
             want_type = _ORT_TYPES.get(name, _FLOAT)
             if arg.type != want_type:
                 raise self._fail(f"'{name}' has element type {arg.type}, but the contract says {want_type}")
-            _check_dims(name, arg.shape, expected[name], "the model's sizes", self._fail)
-            fixed = [d if isinstance(d, int) else None for d in declared[name]]
-            _check_dims(name, arg.shape, fixed, "the manifest", self._fail)
-            if len(declared[name]) != len(expected[name]) or any(
-                isinstance(d, int) and e is not None and d != e
-                for d, e in zip(declared[name], expected[name])
-            ):
+            if not isinstance(declared[name], list) or not _dims_fit(declared[name], expected[name]):
                 raise ModelLoadError(
                     f"{_shown(self.bundle.path / 'manifest.json', self.bundle)}: '{name}' is declared "
-                    f"{declared[name]}, which does not fit the model's sizes {list(expected[name])}."
+                    f"{declared[name]}, which does not fit the model's sizes {expected[name]}."
+                )
+            if arg.shape is None or not _dims_fit(arg.shape, expected[name]) or not _dims_fit(arg.shape, declared[name]):
+                raise self._fail(
+                    f"'{name}' has shape {arg.shape}, but the manifest declares {declared[name]}"
                 )
 
     def _check_one_step(self) -> None:
@@ -158,7 +157,8 @@ class RecurrentSession:
         try:
             log_probs, state = self.run(tokens, self.zero_state())
         except Exception as e:
-            raise self._fail(f"the graph fails on one step ({str(e).strip().splitlines()[0] if str(e) else e!r})") from e
+            reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise self._fail(f"the graph fails on one step ({reason})") from e
         if log_probs.shape != (1, self.vocab_size) or any(
             s.shape != (self.num_layers, 1, self.hidden_size) for s in state
         ):
@@ -171,12 +171,11 @@ class RecurrentSession:
             raise self._fail("one step does not give log-probabilities (log_softmax missing?)")
 
 
-def _check_dims(name, shape, expected, against: str, fail) -> None:
-    if shape is None or len(shape) != len(expected):
-        raise fail(f"'{name}' has shape {shape}, but {against} need rank {len(expected)}")
-    for got, want in zip(shape, expected):
-        if isinstance(got, int) and want is not None and got != want:
-            raise fail(f"'{name}' has shape {list(shape)}, but {against} give {list(expected)}")
+def _dims_fit(shape: Sequence, expected: Sequence) -> bool:
+    """Same rank, and equal wherever both dimensions are fixed numbers."""
+    return len(shape) == len(expected) and all(
+        not (isinstance(a, int) and isinstance(b, int)) or a == b for a, b in zip(shape, expected)
+    )
 
 
 def _shown(path: Path, bundle: Bundle) -> Path:

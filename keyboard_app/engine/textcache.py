@@ -70,7 +70,7 @@ def partial_start(text: str, end: int) -> int:
         size *= 4
     if match is None:
         return end
-    word = match.group().translate(_APOSTROPHES).replace("'", "")
+    word = match.group()
     # A partial word glued to or inside a number ("12ab", "1,00") is not a word.
     if not word.isalpha() and any(ch.isdigit() for ch in word):
         return end

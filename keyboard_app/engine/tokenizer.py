@@ -44,13 +44,15 @@ _PATTERN = re.compile(
     r"""
     (?P<para>\n[^\S\n]*\n\s*)                               # blank line(s)
   | (?P<url>(?:https?://|www\.)[^\s<>"'()\[\]{}]*[^\s<>"'()\[\]{}.,;:!?])
-  | (?P<email>[\w.+-]+@[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)+)
+  | (?P<email>(?<![\w.+-])[\w.+-]+@[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)+)
   | (?P<number>\d+(?:[.,:/]\d+)*(?:[^\W_]+)?)
   | (?P<word>[^\W_]+(?:['\u2019\u02bc][^\W_]+)*)
   | (?P<punct>\.+|,+|!+|\?+|;+|:+)
     """,
     re.VERBOSE,
 )
+
+_DIGIT = re.compile(r"\d")
 
 # The word being typed at the end of the text: letters, and apostrophes inside
 # (a trailing apostrophe, as in "don'", still belongs to it).
@@ -126,7 +128,7 @@ class Tokenizer:
             surface = match.group()
             if kind == "word":
                 surface = surface.translate(_APOSTROPHES)
-                if any(ch.isdigit() for ch in surface):
+                if _DIGIT.search(surface):
                     yield Token(NUM, surface, match.start(), match.end(), initial)
                 else:
                     token = surface.lower() if lower else surface
@@ -172,7 +174,7 @@ class Tokenizer:
         match = _PARTIAL.search(text)
         # A partial word glued to a number ("12ab") or inside one ("1,00") is
         # not a word being typed; treat what precedes it as committed text.
-        if match and not any(ch.isdigit() for ch in match.group()):
+        if match and not _DIGIT.search(match.group()):
             partial_start = match.start()
             partial = text[partial_start:].translate(_APOSTROPHES)
         else:

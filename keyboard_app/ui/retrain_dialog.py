@@ -365,7 +365,7 @@ class RetrainDialog(QDialog):
 
     def add_corpus_paths(self, paths_: list[Path]) -> None:
         known = set(self.corpus_paths())
-        for path in paths_:
+        for path in (Path(p).absolute() for p in paths_):
             if path not in known:
                 self.corpus_list.addItem(str(path))
                 known.add(path)

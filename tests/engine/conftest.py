@@ -17,12 +17,13 @@ def word_bundle(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def make_predictor(word_bundle):
-    """``make_predictor(**FakeGraph options) -> Predictor`` over ``word_bundle``."""
+    """``make_predictor(state_cache=..., **FakeGraph options) -> Predictor`` over ``word_bundle``."""
+    from keyboard_app.engine.cache import StateCache
     from keyboard_app.engine.predictor import Predictor
 
-    def make(**options):
+    def make(state_cache=StateCache, **options):
         bundle = load_bundle(word_bundle)
-        return Predictor(bundle, FakeGraph(bundle.vocab, **options))
+        return Predictor(bundle, FakeGraph(bundle.vocab, **options), state_cache=state_cache)
 
     return make
 

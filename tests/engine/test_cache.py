@@ -4,6 +4,9 @@ edits, gives bit for bit what a fresh engine gives for the same text.
 The int8 graph matters most here: it quantizes activations per run, so one
 run over ten tokens and ten one-token runs differ (by ~1e-3); only the cache's
 canonical computation (cells of ``CELL`` tokens) makes every path agree exactly.
+
+The context starts at the last paragraph break (``<s>``), or at a sentence end
+in a paragraph longer than the cache's ``cap``: a fresh engine runs only that.
 """
 
 from __future__ import annotations
@@ -17,17 +20,27 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine_helpers import ALPHABET, SAMPLE_TEXT, random_edit
-from keyboard_app.engine.cache import CELL, RECENT, StateCache
+from keyboard_app.engine.cache import CAP, CELL, RECENT, StateCache
 from keyboard_app.engine.predictor import Predictor
+from keyboard_app.engine.tokenizer import BOS
 
 BUNDLES = ["random_int8_bundle", "random_bundle", "random_gru_bundle"]
 # Checkpoints far sparser than the defaults, so that thinning and far rewinds happen often.
 SPARSE = functools.partial(StateCache, dense=16, recent=32, log_probs_kept=1)
+# SAMPLE_TEXT without its blank line: one paragraph however often it is repeated.
+ONE_PARAGRAPH = SAMPLE_TEXT.replace("\n\n", "\n")
 
 
 def fresh_like(predictor: Predictor) -> Predictor:
-    """A new engine on the same graph: no cache, no history."""
-    return Predictor(predictor.bundle, predictor.session)
+    """A new engine on the same graph (and the same paragraph cap): no cache, no history."""
+    return Predictor(predictor.bundle, predictor.session,
+                     state_cache=functools.partial(StateCache, cap=predictor.states.cap))
+
+
+def last_paragraph_tokens(predictor: Predictor) -> int:
+    """Tokens from the last <s> of the committed tokens (it included) to their end."""
+    ids = list(predictor._tokens.ids)
+    return len(ids) - max(i for i, t in enumerate(ids) if t == predictor.bundle.vocab.id(BOS))
 
 
 def assert_same_as_fresh(predictor: Predictor, text: str, k: int = 5) -> None:
@@ -69,16 +82,19 @@ def test_each_kind_of_edit_gives_what_a_fresh_engine_gives(request, fixture):
     assert_same_as_fresh(predictor, "We ")
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_random_edit_sequences_give_what_a_fresh_engine_gives(random_int8_bundle, seed):
+@pytest.mark.parametrize("seed, cap", [(0, CAP), (1, CAP), (2, CAP), (3, CAP), (4, 24), (5, 24), (6, None)])
+def test_random_edit_sequences_give_what_a_fresh_engine_gives(random_int8_bundle, seed, cap):
     bundle = Predictor.load(random_int8_bundle)
-    predictor = Predictor(bundle.bundle, bundle.session, state_cache=SPARSE)
+    predictor = Predictor(bundle.bundle, bundle.session, state_cache=functools.partial(SPARSE, cap=cap))
     rng = random.Random(seed)
     text = ""
     for _ in range(150):
         text = random_edit(rng, text)
         if rng.random() < 0.2:
-            text += SAMPLE_TEXT * rng.randint(1, 6)
+            text += rng.choice([SAMPLE_TEXT, ONE_PARAGRAPH]) * rng.randint(1, 6)
+        if rng.random() < 0.1:  # a paragraph break typed or deleted somewhere
+            where = rng.randint(0, len(text))
+            text = text[:where] + "\n\n" + text[where:] if rng.random() < 0.5 else text.replace("\n\n", " ", 1)
         assert_same_as_fresh(predictor, text)
 
 
@@ -157,30 +173,118 @@ def test_every_cell_boundary_runs_its_cell(make_predictor):
     ids = predictor._tokens.ids
     assert fed[0] == [[ids[0]], [ids[1]]]  # <s> and "the", one step each
     # after i + 1 words the position is i + 2 (<s> first): a cell boundary runs the whole cell
-    crossings = {i for i in range(len(fed)) if (i + 2) % CELL == 0}
+    # (cells count from 1, the position after <s>)
+    crossings = {i for i in range(len(fed)) if (i + 1) % CELL == 0}
     for i in crossings:
         assert fed[i] == [list(ids[i + 2 - CELL : i + 2])]
     assert all(f == [[ids[i + 1]]] for i, f in enumerate(fed) if i and i not in crossings)
 
 
 def test_a_paste_runs_its_tokens_once_in_cells(make_predictor):
-    predictor = make_predictor()
+    predictor = make_predictor(state_cache=functools.partial(StateCache, cap=None))
     predictor.suggest("see you ")
     runs, tokens = predictor.states.runs, predictor.states.tokens_run
     text = "see you " + "the cat, " * 3000
     predictor.suggest(text)
     n = len(predictor.tokenizer.tokenize(text)) + 1
-    # from the cell boundary at 0 (3 is inside the first cell): every token once
-    assert predictor.states.tokens_run - tokens == n
+    # from the segment start at 1 (3 is inside the first cell): every token after <s> once
+    assert predictor.states.tokens_run - tokens == n - 1
     assert predictor.states.runs - runs <= n // CELL + CELL
+
+
+def test_a_paste_into_an_enormous_paragraph_runs_from_its_last_restart(make_predictor):
+    predictor = make_predictor()  # the default cap: "the cat, " has no sentence end, so 2 * CAP
+    predictor.suggest("see you ")
+    tokens = predictor.states.tokens_run
+    text = "see you " + "the cat, " * 3000
+    predictor.suggest(text)
+    n = len(predictor.tokenizer.tokenize(text)) + 1
+    start = predictor.states.segment_start(predictor._tokens.ids, n)
+    assert start == 1 + 2 * CAP * ((n - 1) // (2 * CAP))
+    assert predictor.states.tokens_run - tokens == n - start <= 2 * CAP
+
+
+# -- the context starts at the last paragraph break --------------------------------------
+
+
+@pytest.mark.parametrize("fixture", BUNDLES)
+@pytest.mark.parametrize("typed", ["B c", "B c ", "We met in Lon", "the cat sat on the mat. "])
+def test_what_came_before_a_paragraph_break_does_not_matter(request, fixture, typed):
+    predictor = Predictor.load(request.getfixturevalue(fixture))
+    texts = [f"A\n\n{typed}", f"Z z z.\n\n{typed}", f"\n\n{typed}", SAMPLE_TEXT * 5 + f"\n\n \n{typed}",
+             f"The cat sat on the mat; the dog ran\n\n\n{typed}", f"{typed[:1]}\n\n{typed}"]
+    fresh = [fresh_like(predictor).next_word_log_probs(t)[0] for t in texts]
+    cached = [predictor.next_word_log_probs(t)[0] for t in texts]  # one engine, editing
+    for got in fresh[1:] + cached:
+        np.testing.assert_array_equal(got, fresh[0])
+    shown = [fresh_like(predictor).suggest(t, 5) for t in texts]
+    assert all(s == shown[0] for s in shown) and shown[0]
+
+
+def test_a_paragraph_break_restarts_from_the_start_state(make_predictor):
+    predictor = make_predictor()
+    graph = predictor.session._session
+    vocab = predictor.bundle.vocab
+    assert _fed_after(predictor, graph, "Z z z.\n\nthe cat ") == [[vocab.id(BOS)], [vocab.id("the")], [vocab.id("cat")]]
+    # the state after <s> is computed once, and serves every paragraph
+    assert _fed_after(predictor, graph, "Z z z.\n\nthe cat\n\n") == []
+    assert _fed_after(predictor, graph, "Z z z.\n\nthe cat\n\nsee ") == [[vocab.id("see")]]
+
+
+def test_a_fresh_engine_runs_only_the_last_paragraph(random_int8_bundle):
+    predictor = Predictor.load(random_int8_bundle)
+    document = SAMPLE_TEXT * 400 + "\n\nWe met in London on Monday, and the cat sat on the ma"
+    tokens = len(predictor.tokenizer.tokenize(document)) + 1
+    assert tokens > 30_000
+    before = predictor.states.tokens_run
+    predictor.suggest(document)
+    assert predictor.states.tokens_run - before == last_paragraph_tokens(predictor) == 14  # <s> and 13
+    # a jump back into an earlier paragraph reruns that paragraph's tokens at most
+    middle = document[: len(document) // 2]
+    before = predictor.states.tokens_run
+    predictor.suggest(middle)
+    rerun = predictor.states.tokens_run - before
+    fresh = fresh_like(predictor)
+    fresh.suggest(middle)
+    assert fresh.states.tokens_run == last_paragraph_tokens(fresh) < 100
+    assert rerun == fresh.states.tokens_run - 1  # the state after <s> is kept
+    assert_same_as_fresh(predictor, middle)
+
+
+@pytest.mark.parametrize("cap", [20, 200])
+def test_an_enormous_paragraph_restarts_at_a_sentence_end(random_int8_bundle, cap):
+    base = Predictor.load(random_int8_bundle)
+    predictor = Predictor(base.bundle, base.session, state_cache=functools.partial(StateCache, cap=cap))
+    text = ONE_PARAGRAPH * 60  # about 6000 tokens, no blank line
+    predictor.suggest(text)
+    ids = predictor._tokens.ids
+    n = len(ids)
+    starts = sorted({predictor.states.segment_start(ids, m) for m in range(1, n + 1)})
+    assert starts[0] == 1
+    sentence_ends = {predictor.bundle.vocab.id(t) for t in ".!?"}
+    for previous, start in zip(starts, starts[1:]):  # the first sentence end at least cap tokens on
+        assert ids[start - 1] in sentence_ends or start == previous + 2 * cap
+        assert start >= previous + cap
+        assert not any(ids[m - 1] in sentence_ends for m in range(previous + cap, start))
+    assert predictor.states.tokens_run <= 2 * cap + 1
+    assert_same_as_fresh(predictor, text)
+    assert_same_as_fresh(predictor, text + " the ca")
+    assert_same_as_fresh(predictor, text[: len(text) // 3])
+    assert_same_as_fresh(predictor, "Hello. " + text[7:])  # an edit near the start moves every restart
 
 
 # -- a long document ----------------------------------------------------------------------
 
 
+def one_paragraph_engine(bundle_path) -> Predictor:
+    """An engine without the paragraph cap, so that one paragraph can be as long as a document."""
+    base = Predictor.load(bundle_path)
+    return Predictor(base.bundle, base.session, state_cache=functools.partial(StateCache, cap=None))
+
+
 def test_memory_stays_bounded_on_a_long_document(random_int8_bundle):
-    predictor = Predictor.load(random_int8_bundle)
-    text = SAMPLE_TEXT * 300  # about 30k tokens
+    predictor = one_paragraph_engine(random_int8_bundle)
+    text = ONE_PARAGRAPH * 300  # about 30k tokens, one paragraph
     predictor.suggest(text)
     held = len(predictor.states)
     for word in "we met in London on Monday and the cat sat on the mat . ".split() * 20:
@@ -191,8 +295,8 @@ def test_memory_stays_bounded_on_a_long_document(random_int8_bundle):
 
 
 def test_a_far_rewind_reruns_little_more_than_the_edit_needs(random_int8_bundle):
-    predictor = Predictor.load(random_int8_bundle)
-    text = SAMPLE_TEXT * 300
+    predictor = one_paragraph_engine(random_int8_bundle)
+    text = ONE_PARAGRAPH * 300
     predictor.suggest(text)
     n = len(predictor.tokenizer.tokenize(text)) + 1
     cut = len(text) // 3

@@ -58,6 +58,12 @@ def test_quantized_bundle_still_predicts_the_pattern(tmp_path, patterned_text, t
     q = manifest["metrics"]["quantization"]
     assert q["int8_bytes"] < q["fp32_bytes"] and q["tokens"] > 100
     assert abs(q["int8_top1"] - q["fp32_top1"]) < 0.1  # measured on held-out text, both via onnxruntime
+    # an int8 bundle can still be fine-tuned: its weights are read back dequantized
+    from_int8 = load_source(path).state_dict
+    from_checkpoint = load_source(tmp_path / "work" / "checkpoint.pt").state_dict
+    for name, value in from_checkpoint.items():
+        step = float(value.abs().max()) / 100  # int8: ~1/127 of the range per step
+        np.testing.assert_allclose(from_int8[name], value, atol=step, err_msg=name)
     for context, word in PATTERN_CASES:
         assert next_word(path, context) == word
 

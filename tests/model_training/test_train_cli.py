@@ -82,6 +82,13 @@ def test_bad_input_gives_one_clear_sentence_and_exit_code_2(case, tmp_path, caps
     assert not out_dir.exists()
 
 
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has a GPU")
+def test_asking_for_a_gpu_without_one_is_a_clear_error(corpus_dir, tmp_path, capsys):
+    code, out, err = run_main(capsys, corpus_dir, "--out", tmp_path / "b", *TINY, "--device", "cuda")
+    assert code == 2 and "Traceback" not in err
+    assert "keyboard-train: error: --device cuda was asked for but no CUDA GPU is available." in err
+
+
 def test_bad_input_with_progress_json_reports_an_error_event(tmp_path, capsys):
     code, out, err = run_main(capsys, tmp_path / "missing", "--out", tmp_path / "b", "--progress-json")
     assert code == 2

@@ -11,6 +11,7 @@ import pytest
 
 from engine_helpers import SAMPLE_TEXT
 from keyboard_app.engine.cli import eval_main, suggest_main
+from keyboard_app.engine.evaluate import typed_words
 from keyboard_app.engine.predictor import Predictor
 
 
@@ -51,7 +52,9 @@ def test_eval_json(random_bundle, tmp_path, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["texts"] == [str(a), str(b)]
     assert set(report["ksr"]) == {"1", "3", "5"} and set(report["topk"]) == {"1", "3", "5"}
-    assert report["words"] > 100 and report["vocab_size"] == len(Predictor.load(random_bundle).bundle.vocab)
+    predictor = Predictor.load(random_bundle)
+    words = len(typed_words(predictor.tokenizer.iter_tokens(SAMPLE_TEXT))) + 6
+    assert report["words"] == words and report["vocab_size"] == len(predictor.bundle.vocab)
     assert report["repeats_allowed"] is True
 
 

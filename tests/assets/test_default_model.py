@@ -1,0 +1,61 @@
+"""The shipped default model: real expectations of a real model.
+
+These load ``assets/models/default`` exactly as the app does and check a
+handful of predictions any competent English model makes.  They fail if the
+bundle is missing, corrupt, or a poor model.
+"""
+
+import pytest
+
+from keyboard_app.engine.predictor import Predictor
+from keyboard_app.paths import default_model_path
+
+
+@pytest.fixture(scope="module")
+def predictor():
+    p = Predictor.load(default_model_path())
+    yield p
+    p.close()
+
+
+def _words(predictor, text, k=3):
+    return [s.text for s in predictor.suggest(text, k)]
+
+
+def test_manifest_records_held_out_metrics(predictor):
+    metrics = predictor.bundle.manifest["metrics"]
+    assert metrics["perplexity"] < 200
+    assert metrics["ksr"]["3"] > 40  # percent of keystrokes saved, k = 3
+
+
+@pytest.mark.parametrize("text", ["I want to thank ", "Thank "])
+def test_you_follows_thank(predictor, text):
+    assert "you" in _words(predictor, text)
+
+
+def test_of_the_is_followed_by_a_word(predictor):
+    shown = predictor.suggest("He spoke of the ", 3)
+    assert len(shown) == 3
+    assert all(s.text.isalpha() for s in shown)
+    assert all(not s.is_completion for s in shown)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("We went to Lon", "London"),  # a name keeps its capital
+        ("She was very hap", "happy"),
+        ("It was a long ti", "time"),
+    ],
+)
+def test_completions(predictor, text, expected):
+    assert expected in _words(predictor, text)
+
+
+def test_sentence_start_is_capitalised(predictor):
+    shown = _words(predictor, "It rained all day. ")
+    assert shown and all(word[0].isupper() for word in shown)
+
+
+def test_the_united_states(predictor):
+    assert "States" in _words(predictor, "The president of the United ")
