@@ -100,3 +100,12 @@ def tiny_bundle(tmp_path_factory, patterned_text) -> Path:
 def tiny_bundle_factory():
     """``tiny_bundle_factory(tmp_path, text, **config) -> Path`` of a fresh bundle."""
     return build_tiny_bundle
+
+
+@pytest.fixture(autouse=True)
+def user_folders(tmp_path, monkeypatch):
+    """Point platformdirs' user folders at a temporary folder for every test."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    return tmp_path
