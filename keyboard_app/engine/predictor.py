@@ -41,8 +41,8 @@ from .bundle import Bundle, ModelLoadError, load_bundle
 from .cache import StateCache
 from .ranking import WordIndex, written_form
 from .session import RecurrentSession
-from .textcache import TokenCache, View, partial_start
-from .tokenizer import Tokenizer
+from .textcache import TokenCache, View
+from .tokenizer import Tokenizer, partial_start
 
 log = logging.getLogger(__name__)
 

@@ -33,11 +33,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .tokenizer import _APOSTROPHES, _PARTIAL, BOS, Tokenizer
+from .tokenizer import BOS, Tokenizer, normalise_apostrophes, partial_start
 from .vocab import Vocabulary
 
 _TRANSITION = re.compile(r"\s(?=\S)")  # a blank followed by a non-blank
-_PARTIAL_WINDOW = 64  # characters searched first for the word being typed
 _TRANSITION_WINDOW = 256
 
 
@@ -50,31 +49,6 @@ class View:
     partial_start: int  # its offset in the text
     sentence_start: bool  # the next word starts a sentence
     changed_from: int | None  # the branch's ids changed from this index on (None: not at all)
-
-
-def partial_start(text: str, end: int) -> int:
-    """Where the word being typed starts in ``text[:end]`` (``end`` if there is none).
-
-    Gives what ``Tokenizer.split_context`` gives, without searching the whole
-    text: the pattern has no look-behind, so a match found more than one
-    character after the start of a window cannot extend further left (a
-    suffix of a match, from a letter or from the letter after an inner
-    apostrophe, is a match too); otherwise the window grows.
-    """
-    size = _PARTIAL_WINDOW
-    while True:
-        lo = max(0, end - size)
-        match = _PARTIAL.search(text, lo, end)
-        if lo == 0 or match is None or match.start() > lo + 1:
-            break
-        size *= 4
-    if match is None:
-        return end
-    word = match.group()
-    # A partial word glued to or inside a number ("12ab", "1,00") is not a word.
-    if not word.isalpha() and any(ch.isdigit() for ch in word):
-        return end
-    return match.start()
 
 
 def last_restart_point(text: str, limit: int) -> int:
@@ -153,7 +127,7 @@ class TokenCache:
         """Bring the cache to ``text[:end]`` (the text before the cursor)."""
         end = len(text) if end is None else end
         start = partial_start(text, end)
-        partial = text[start:end].translate(_APOSTROPHES)
+        partial = normalise_apostrophes(text[start:end])
         shared = common_prefix_length(self._text, self._end, text, start)
         if shared == start == self._end:
             return self._view(len(self.ids), partial, start, None)

@@ -56,6 +56,7 @@ _DIGIT = re.compile(r"\d")
 
 # The word being typed at the end of the text: letters, and apostrophes inside
 # (a trailing apostrophe, as in "don'", still belongs to it).
+_PARTIAL_WINDOW = 64  # characters searched first for the word being typed
 _PARTIAL = re.compile(r"[^\W_]+(?:['\u2019\u02bc][^\W_]+)*['\u2019\u02bc]?\Z")
 
 
@@ -171,23 +172,44 @@ class Tokenizer:
 
     def split_context(self, text: str) -> Context:
         """Split the text before the cursor into committed tokens and the partial word."""
-        match = _PARTIAL.search(text)
-        # A partial word glued to a number ("12ab") or inside one ("1,00") is
-        # not a word being typed; treat what precedes it as committed text.
-        if match and not _DIGIT.search(match.group()):
-            partial_start = match.start()
-            partial = text[partial_start:].translate(_APOSTROPHES)
-        else:
-            partial_start = len(text)
-            partial = ""
+        start = partial_start(text)
         tokens = [BOS]
-        tokens.extend(t.token for t in self.iter_tokens(text, 0, partial_start))
+        tokens.extend(t.token for t in self.iter_tokens(text, 0, start))
         return Context(
             tokens=tokens,
-            partial=partial,
-            partial_start=partial_start,
+            partial=normalise_apostrophes(text[start:]),
+            partial_start=start,
             sentence_start=self.is_sentence_end(tokens[-1]),
         )
+
+
+def normalise_apostrophes(text: str) -> str:
+    """Curly and modifier apostrophes as the tokenizer writes them (')."""
+    return text.translate(_APOSTROPHES)
+
+
+def partial_start(text: str, end: int | None = None) -> int:
+    """Where the word being typed starts in ``text[:end]`` (``end`` if there is none).
+
+    Searches a window before ``end`` rather than the whole text, so it costs
+    the same on a long document: the pattern has no look-behind, so a match
+    found more than one character after the start of a window cannot extend
+    further left (a suffix of a match, from a letter or from the letter after
+    an inner apostrophe, is a match too); otherwise the window grows.
+    A partial word glued to or inside a number ("12ab", "1,00") is not a
+    word being typed.
+    """
+    end = len(text) if end is None else end
+    size = _PARTIAL_WINDOW
+    while True:
+        lo = max(0, end - size)
+        match = _PARTIAL.search(text, lo, end)
+        if lo == 0 or match is None or match.start() > lo + 1:
+            break
+        size *= 4
+    if match is None or _DIGIT.search(match.group()):
+        return end
+    return match.start()
 
 
 _CLASS_TOKENS = {"url": URL, "email": EMAIL, "number": NUM}
