@@ -9,7 +9,9 @@ every keystroke), and prints p50 / p99 / max latency for:
 
 * keystrokes inside a word (the word's letters: no network may run),
 * word boundaries (a keystroke after which the committed tokens changed: a
-  space or punctuation after a word),
+  space or punctuation after a word), and the same keystrokes typed again
+  into an engine with the network alone (``RecencySettings.off()``: no
+  document cache), to show what the cache adds,
 * backspace over a word boundary (after every 10th boundary: delete the space
   again, then retype it),
 * a paste of ``--paste-words`` words at the end of the typed text (5 pastes
@@ -57,7 +59,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from keyboard_app.engine.predictor import Predictor  # noqa: E402
+from keyboard_app.engine.predictor import Predictor, RecencySettings  # noqa: E402
 from keyboard_app.engine.textcache import TokenCache  # noqa: E402
 
 DEFAULT_BUNDLE = ROOT / "assets" / "models" / "default"
@@ -265,6 +267,17 @@ def main(argv: list[str] | None = None) -> int:
             classifier.update(text)
         previous = view.length
 
+    # The same keystrokes once more with the network alone (no document cache),
+    # to show what the cache adds at word boundaries.
+    network_only = Predictor(predictor.bundle, predictor.session, recency=RecencySettings.off())
+    boundary_off = Clock()
+    boundary_ends = {end for kind, end in kinds if kind == "boundary"}
+    for end in range(1, len(typed_text) + 1):
+        if end in boundary_ends:
+            boundary_off(network_only.suggest, typed_text[:end])
+        else:
+            network_only.suggest(typed_text[:end])
+
     for i in range(5):
         chunk = " ".join(words[args.words + i * args.paste_words : args.words + (i + 1) * args.paste_words])
         pastes(predictor.suggest, typed_text + chunk + " ")
@@ -283,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = {
         "in-word keystroke": (in_word, naive_times["in-word"]),
         "word boundary": (boundary, naive_times["boundary"]),
+        "  same, network alone": (boundary_off, naive_times["boundary"]),
         "backspace over a boundary": (backspace, naive_times["boundary"]),
         f"{args.paste_words:,}-word paste": (pastes, naive_paste),
     }

@@ -68,6 +68,10 @@ class PersonalModel:
         self.bigrams: dict[str, dict[str, int]] = {}
         self.forms: dict[str, dict[str, int]] = {}  # written forms other than the token
         self.blocked: set[str] = set()
+        # Forgotten this session: hidden from the strip even where the engine's document
+        # cache would bring the word back (it is in the text); not saved; typing it again
+        # (a new observation) shows it again.
+        self.hidden: set[str] = set()
         self.total = 0
         self.changes = 0  # bumped on every change: the app saves when it moves
         self._sorted: list[str] | None = None
@@ -85,6 +89,7 @@ class PersonalModel:
         token = word.lower()
         if not _is_word(token):
             return False
+        self.hidden.discard(token)
         if token not in self.unigrams:
             self._sorted = None
         self.unigrams[token] = self.unigrams.get(token, 0) + 1
@@ -116,6 +121,7 @@ class PersonalModel:
                 found = True
         self.bigrams = {p: f for p, f in self.bigrams.items() if f}
         self.forms.pop(token, None)
+        self.hidden.add(token)
         self._sorted = None
         self.changes += 1
         return found
@@ -135,7 +141,7 @@ class PersonalModel:
     def clear(self) -> None:
         changes = self.changes
         self.unigrams, self.bigrams, self.forms = {}, {}, {}
-        self.blocked = set()
+        self.blocked, self.hidden = set(), set()
         self.total = 0
         self._sorted = None
         self.changes = changes + 1
@@ -322,7 +328,7 @@ class PersonalizedPredictor:
 
     def suggest(self, text: str, k: int = 3) -> list:
         personal = self.personal
-        blocked = personal.blocked if personal is not None else ()
+        blocked = (personal.blocked | personal.hidden) if personal is not None else ()
         mixing = self.use_personal and personal is not None and personal.total > 0
         if not mixing and not blocked:
             return self.predictor.suggest(text, k)

@@ -63,7 +63,7 @@ SIZES: dict[str, SizePreset] = {
 DEFAULT_SIZE = "small"
 #: Fine-tuning keeps the current model's shape; these are its extra settings: a word
 #: the user wrote at least twice joins the vocabulary (up to 5,000 new words).
-ADAPT_ARGS: tuple[str, ...] = ("--min-count", "2", "--vocab-size", "5000")
+ADAPT_ARGS: tuple[str, ...] = ("--min-count", "2", "--max-new-words", "5000")
 ADAPT_EPOCHS = 3
 FIXED_SECONDS = 25.0  # starting Python and torch, reading, export, the held-out test
 

@@ -84,14 +84,18 @@ def _latency_line(name: str, values: list[float]) -> str:
     )
 
 
-def _check_suggestions(text: str, partial: str, suggestions: list, vocab) -> None:
-    """The checks that hold for any model: real words, and completions of the partial word."""
+def _check_suggestions(text: str, partial: str, suggestions: list, vocab, known, tokenizer) -> None:
+    """The checks that hold for any model: real words (of its vocabulary, its lexicon or the
+    text typed so far), and completions of the partial word."""
     for s in suggestions:
         if not _WORD.fullmatch(s.text):
             raise SelfTestFailure(f"after {text!r} the suggestion {s.text!r} is not a word.")
-        if s.token not in vocab or s.token.startswith("<"):
+        if s.token.startswith("<"):
+            raise SelfTestFailure(f"after {text!r} a special token ({s.token}) was suggested.")
+        if s.token not in vocab and s.token not in known and s.token not in tokenizer.tokenize(text):
             raise SelfTestFailure(
-                f"after {text!r} the suggestion {s.text!r} is not in the model's vocabulary."
+                f"after {text!r} the suggestion {s.text!r} is neither a word the model "
+                "knows nor one typed before."
             )
         if partial and not s.text.lower().startswith(partial.lower()):
             raise SelfTestFailure(
@@ -117,6 +121,7 @@ def run(model: Path, *, threads: int = 1, sentence: str = SENTENCE,
         raise SelfTestFailure(f"the model does not load: {e}") from e
     figures.load_s = time.perf_counter() - t0
     vocab = predictor.bundle.vocab
+    lexicon = set(predictor.bundle.lexicon.words) if predictor.bundle.lexicon is not None else set()
     tokenizer = Tokenizer(predictor.bundle.tokenizer_settings)
 
     offered: list[list[str]] = []  # at each offset, the suggestions shown (lowercased)
@@ -132,7 +137,7 @@ def run(model: Path, *, threads: int = 1, sentence: str = SENTENCE,
         (figures.in_word_ms if partial else figures.boundary_ms).append(elapsed_ms)
         if len(suggestions) > K:
             raise SelfTestFailure(f"asked for {K} suggestions after {text!r}, got {len(suggestions)}.")
-        _check_suggestions(text, partial, suggestions, vocab)
+        _check_suggestions(text, partial, suggestions, vocab, lexicon, tokenizer)
         offered.append([s.text.lower() for s in suggestions])
 
     # A small keystroke-savings figure: was each word offered before its

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from keyboard_app.engine.bundle import BUNDLE_FORMAT, FORMAT_VERSION, write_bundle
+from keyboard_app.engine.lexicon import LEXICON_FILE, Lexicon
 from keyboard_app.engine.tokenizer import TokenizerSettings
 from keyboard_app.engine.vocab import Vocabulary
 
@@ -331,8 +332,12 @@ def export_bundle(
     quantize: bool = False,
     metrics_hook: Callable[[Path], dict[str, Any]] | None = None,
     heldout_ids: np.ndarray | None = None,
+    lexicon: Lexicon | None = None,
 ) -> ExportResult:
     """Export, check, optionally quantize, and write the bundle atomically to ``out``.
+
+    ``lexicon``, when given, goes in as ``lexicon.json`` (the corpus's words
+    beyond the vocabulary).
 
     ``manifest`` comes from ``build_manifest`` (its ``model.quantized`` is set
     here).  ``metrics_hook(folder)``, when given, is called with a complete,
@@ -372,6 +377,10 @@ def export_bundle(
         reference = run_ort(ort_session(onnx_file), tokens, zeros)[0]  # (1, vocab)
         validate = _validate_bundle_graph(model, reference, tokens, 1e-5)
         files = {ONNX_FILE: onnx_file, VOCAB_FILE: vocab_file}
+        if lexicon is not None:
+            lexicon.save(tmp_dir / LEXICON_FILE)
+            files[LEXICON_FILE] = tmp_dir / LEXICON_FILE
+            manifest["lexicon"] = {"file": LEXICON_FILE, "words": len(lexicon)}
         if metrics_hook is not None:
             staged = write_bundle(tmp_dir / "staged", manifest, files, validate)
             manifest["metrics"].update(metrics_hook(staged))

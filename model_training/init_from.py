@@ -23,6 +23,7 @@ import torch
 from torch import Tensor
 
 from keyboard_app.engine.bundle import ModelLoadError, load_bundle
+from keyboard_app.engine.lexicon import Lexicon
 from keyboard_app.engine.vocab import Vocabulary
 
 from .config import ModelConfig
@@ -41,6 +42,7 @@ class Source:
     state_dict: dict[str, Tensor]
     vocab: Vocabulary
     path: Path
+    lexicon: Lexicon | None = None  # a bundle's words beyond its vocabulary
 
 
 def load_source(path: Path) -> Source:
@@ -65,9 +67,9 @@ def load_source(path: Path) -> Source:
         raise ModelLoadError(f"{path / bundle.manifest['onnx']['file']}: its weights cannot be "
                              f"read back for fine-tuning ({e}).") from e
     finally:
-        vocab = bundle.vocab
+        vocab, lexicon = bundle.vocab, bundle.lexicon
         bundle.close()
-    return Source(config, weights, vocab, path)
+    return Source(config, weights, vocab, path, lexicon)
 
 
 def _initializers(graph) -> dict[str, np.ndarray]:

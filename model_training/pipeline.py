@@ -27,7 +27,7 @@ from .export import ExportResult, build_manifest, export_bundle, format_quantiza
 from .model import RNNLM
 from .progress import Progress
 from .train import Counters, Trainer, load_checkpoint, resolve_device, score_ids
-from .vocabulary import build_vocabulary, count_corpus, grow_vocabulary
+from .vocabulary import build_vocabulary, corpus_lexicon, count_corpus, grow_vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,7 @@ def train_bundle(
     else:
         vocab = build_vocabulary(counts, train_config.vocab_size, train_config.min_count)
     model_config = ModelConfig.from_dict({**model_config.to_dict(), "vocab_size": len(vocab)})
+    lexicon = corpus_lexicon(counts, vocab, init_source.lexicon if init_source is not None else None)
 
     encoded = encode_corpus(
         files, starts, vocab, tokenizer,
@@ -189,7 +190,7 @@ def train_bundle(
             folder, encoded.heldout_texts, train_config.eval_max_words, progress
         )
     result = export_bundle(model, vocab, out, manifest=manifest, quantize=train_config.quantize,
-                           metrics_hook=hook, heldout_ids=heldout_ids)
+                           metrics_hook=hook, heldout_ids=heldout_ids, lexicon=lexicon)
     if "quantization" in result.manifest["metrics"]:
         progress.write(format_quantization(result.manifest["metrics"]["quantization"]))
     progress.write(

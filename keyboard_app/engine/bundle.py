@@ -5,6 +5,8 @@ A bundle is a folder (or a .zip of one) holding::
     manifest.json   what the model is; see ``REQUIRED`` and docs/BUNDLE.md
     model.onnx      ids [batch, time] + state -> next-word log-probs + state
     vocab.json      the vocabulary (``vocab.Vocabulary``)
+    lexicon.json    optional: corpus words beyond the vocabulary (``lexicon.Lexicon``),
+                    named by the manifest's ``lexicon.file``
 
 Every file of the bundle is listed in the manifest with its SHA-256, so a
 truncated, corrupted or swapped file is caught at load time and named in the
@@ -29,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from .lexicon import Lexicon
 from .tokenizer import TOKENIZER_VERSION, TokenizerSettings
 from .vocab import Vocabulary, VocabError
 
@@ -72,6 +75,7 @@ class Bundle:
     manifest: dict[str, Any]
     vocab: Vocabulary
     tokenizer_settings: TokenizerSettings
+    lexicon: Lexicon | None = None
     _tempdir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
 
     @property
@@ -170,7 +174,10 @@ def read_manifest(folder: Path, source: Path | None = None) -> dict[str, Any]:
 
 def _verify_files(folder: Path, manifest: dict, source: Path) -> None:
     files = manifest["files"]
-    for name in (manifest["onnx"]["file"], manifest["vocab"].get("file", "vocab.json")):
+    names = [manifest["onnx"]["file"], manifest["vocab"].get("file", "vocab.json")]
+    if lexicon_file(manifest, source) is not None:
+        names.append(lexicon_file(manifest, source))
+    for name in names:
         if name not in files:
             raise ModelLoadError(f"{source / MANIFEST}: '{name}' is not listed under 'files'.")
     for name, expected in files.items():
@@ -187,6 +194,16 @@ def _verify_files(folder: Path, manifest: dict, source: Path) -> None:
     for path in folder.iterdir():
         if path.is_symlink():
             raise ModelLoadError(f"{source / path.name}: symbolic links are not allowed in a bundle.")
+
+
+def lexicon_file(manifest: dict, source: Path) -> str | None:
+    """The lexicon's file name, if the bundle has one."""
+    entry = manifest.get("lexicon")
+    if entry is None:
+        return None
+    if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
+        raise ModelLoadError(f"{source / MANIFEST}: field 'lexicon' has the wrong type.")
+    return entry["file"]
 
 
 def _extract_zip(source: Path) -> tuple[Path, tempfile.TemporaryDirectory]:
@@ -248,6 +265,13 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
                 f"{source / vocab_name}: it has {len(vocab)} tokens but the manifest "
                 f"says the model has {manifest['model']['vocab_size']}."
             )
+        lexicon = None
+        lexicon_name = lexicon_file(manifest, source)
+        if lexicon_name is not None:
+            try:
+                lexicon = Lexicon.load(folder / lexicon_name)
+            except VocabError as e:
+                raise ModelLoadError(f"{source / lexicon_name}: {e}.") from e
         try:
             settings = TokenizerSettings.from_dict(manifest["tokenizer"])
         except (TypeError, ValueError) as e:
@@ -256,7 +280,7 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
         if tmp is not None:
             tmp.cleanup()
         raise
-    return Bundle(folder, source, manifest, vocab, settings, tmp)
+    return Bundle(folder, source, manifest, vocab, settings, lexicon, tmp)
 
 
 def write_bundle(

@@ -20,6 +20,13 @@ its start, which runs no network.)  Whatever sequence of edits led to a
 text, the suggestions, and the log-probabilities behind them, are bit for bit
 those of a fresh engine given that text.
 
+Two things beyond the network shape the distribution (both computed from the
+text alone, so the rule above holds for them too): the document cache
+(``recency``: words used in the last couple of thousand tokens are mixed in,
+those outside the vocabulary included) and the bundle's lexicon (``lexicon``:
+corpus words beyond the vocabulary share the network's ``<unk>``
+probability, so they can be completed).
+
 ``accept`` says how to put a suggestion into the text: which characters to
 replace (the partial word) with what (the word and a space).
 
@@ -30,6 +37,7 @@ lock makes a second caller wait rather than corrupt the cache.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 from dataclasses import dataclass
@@ -39,14 +47,16 @@ import numpy as np
 
 from .bundle import Bundle, ModelLoadError, load_bundle
 from .cache import StateCache
+from .lexicon import LexiconIndex
 from .ranking import WordIndex, written_form
+from .recency import EMPTY, RecencySettings, RecentWords
 from .session import RecurrentSession
 from .textcache import TokenCache, View
 from .tokenizer import Tokenizer, partial_start
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Edit", "ModelLoadError", "Predictor", "Suggestion"]
+__all__ = ["Edit", "ModelLoadError", "Predictor", "RecencySettings", "Suggestion"]
 
 # After these characters a next word is put in without a space before it.
 _NO_SPACE_AFTER = set("([{<\"'\u201c\u2018\u00ab\u2039\u201e\u201a\u00bf\u00a1-\u2010\u2013\u2014/\\@#_~")
@@ -55,9 +65,19 @@ _NO_SPACE_AFTER = set("([{<\"'\u201c\u2018\u00ab\u2039\u201e\u201a\u00bf\u00a1-\
 @dataclass(frozen=True)
 class Suggestion:
     text: str  # as shown and inserted: "London", "LONDON", "The"
-    token: str  # the vocabulary token: "london"
-    log_prob: float  # the model's log-probability of the token
+    token: str  # the word's token: "london" (a vocabulary token, or a lexicon or document word)
+    log_prob: float  # its log-probability (network, document cache and lexicon mixed)
     is_completion: bool  # completes the word being typed (else a next word)
+
+
+@dataclass(frozen=True)
+class Scores:
+    """The distribution of the word at the cursor."""
+
+    log_probs: np.ndarray  # (vocab,): the network's, mixed with the document cache (read-only)
+    others: dict[str, float]  # recent words outside the vocabulary -> log-probability
+    others_display: dict[str, str]  # how those were written
+    lexicon_base: float  # log-probability of a lexicon word = this + its log share
 
 
 @dataclass(frozen=True)
@@ -76,7 +96,8 @@ class Predictor:
     with its methods) or a ``RecurrentSession`` made elsewhere; it is checked
     against the bundle.  By default the bundle's graph is opened with
     ``threads`` intra-op threads.  ``state_cache`` makes the state cache from
-    the session (tests shrink its checkpoint spacing with it).
+    the session (tests shrink its checkpoint spacing with it).  ``recency``
+    sets the document cache (``RecencySettings(weight=0)`` turns it off).
     """
 
     def __init__(
@@ -86,6 +107,7 @@ class Predictor:
         *,
         threads: int = 1,
         state_cache: Callable[[RecurrentSession], StateCache] = StateCache,
+        recency: RecencySettings = RecencySettings(),
     ) -> None:
         if session is None:
             session = RecurrentSession.open(bundle, threads)
@@ -99,13 +121,23 @@ class Predictor:
         self._tokens = TokenCache(self.tokenizer, bundle.vocab)
         self._states = state_cache(session)
         self._lock = threading.Lock()
+        vocab = bundle.vocab
+        self.lexicon = LexiconIndex(bundle.lexicon, vocab)
+        counted = np.zeros(len(vocab), bool)
+        counted[self.words.word_ids] = True
+        counted[vocab.unk_id] = False  # unknown words are counted by their written form
+        self.recency = recency
+        self._recent = RecentWords(counted, recency, vocab.unk_id)
+        self._memo: tuple[tuple[int, int], Scores] | None = None
 
     @classmethod
-    def load(cls, path: str | os.PathLike, threads: int = 1) -> "Predictor":
+    def load(
+        cls, path: str | os.PathLike, threads: int = 1, *, recency: RecencySettings = RecencySettings()
+    ) -> "Predictor":
         """Open a bundle folder or .zip; raise ``ModelLoadError`` (one sentence naming the file)."""
         bundle = load_bundle(path)
         try:
-            return cls(bundle, threads=threads)
+            return cls(bundle, threads=threads, recency=recency)
         except BaseException:
             bundle.close()
             raise
@@ -135,16 +167,17 @@ class Predictor:
         if k < 0:
             raise ValueError(f"k must be at least 0, not {k}")
         with self._lock:
-            log_probs, view = self._distribution(text_before_cursor, end)
-            return self._rank(log_probs, view, k)
+            scores, view = self._distribution(text_before_cursor, end)
+            return self._rank(scores, view, k)
 
     def next_word_log_probs(self, text_before_cursor: str, *, end: int | None = None) -> tuple[np.ndarray, View]:
-        """The distribution behind ``suggest``: log-probabilities (vocab,) of the
-        word at the cursor, and how the text was split (read-only)."""
+        """The distribution behind ``suggest`` over the vocabulary: log-probabilities
+        (vocab,) of the word at the cursor, and how the text was split (read-only)."""
         with self._lock:
-            return self._distribution(text_before_cursor, end)
+            scores, view = self._distribution(text_before_cursor, end)
+            return scores.log_probs, view
 
-    def _distribution(self, text: str, end: int | None) -> tuple[np.ndarray, View]:
+    def _distribution(self, text: str, end: int | None) -> tuple[Scores, View]:
         if not isinstance(text, str):
             raise TypeError(f"the text must be a str, not {type(text).__name__}")
         if end is not None and not 0 <= end <= len(text):
@@ -152,30 +185,89 @@ class Predictor:
         view = self._tokens.update(text, end)
         if view.changed_from is not None:
             self._states.invalidate(view.changed_from)
-        return self._states.log_probs(self._tokens.ids, view.length), view
+        key = (self._tokens.generation, view.length)
+        if self._memo is not None and self._memo[0] == key:  # a keystroke inside a word
+            return self._memo[1], view
+        scores = self._mix(self._states.log_probs(self._tokens.ids, view.length), view.length)
+        self._memo = (key, scores)
+        return scores, view
 
-    def _rank(self, log_probs: np.ndarray, view: View, k: int) -> list[Suggestion]:
+    def _mix(self, network: np.ndarray, length: int) -> Scores:
+        """The network's distribution with the document cache and the lexicon (module docstring)."""
+        unk = float(network[self.bundle.vocab.unk_id])
+        cache = EMPTY
+        if self.recency.enabled:
+            lo = max(1, length - self.recency.window)
+            ids = np.frombuffer(self._tokens.ids, np.int64, length)
+            cache = self._recent.distribution(ids, self._tokens.unknown_words(lo, length), length)
+        if cache.empty:
+            return Scores(network, {}, {}, unk)
+        settings = self.recency
+        pairs, triples = len(cache.pair_ids) > 0, len(cache.triple_ids) > 0
+        keep = math.log1p(
+            -settings.weight - (settings.pair_weight if pairs else 0.0) - (settings.triple_weight if triples else 0.0)
+        )
+        log_probs = network + keep
+        base = keep + unk
+        others: dict[str, float] = {}
+        if settings.weight > 0.0 and len(cache.ids):
+            weight = math.log(settings.weight)
+            log_probs[cache.ids] = np.logaddexp(log_probs[cache.ids], weight + np.log(cache.probs))
+            others = {
+                word: float(np.logaddexp(base + self.lexicon.share(word), weight + math.log(p)))
+                for word, p in cache.others.items()
+            }
+        for used, weight, ids, probs in ((pairs, settings.pair_weight, cache.pair_ids, cache.pair_probs),
+                                         (triples, settings.triple_weight, cache.triple_ids, cache.triple_probs)):
+            if used:
+                log_probs[ids] = np.logaddexp(log_probs[ids], math.log(weight) + np.log(probs))
+        return Scores(log_probs, others, cache.display, base)
+
+    def _rank(self, scores: Scores, view: View, k: int) -> list[Suggestion]:
+        """The best ``k`` of the vocabulary's, the document's and the lexicon's words that
+        fit the typed letters; ties: vocabulary first, then by id or word."""
         if k == 0:
             return []
         typed = view.partial
-        ids = self.words.candidates(typed.lower())
+        prefix = typed.lower()
+        ids = self.words.candidates(prefix)
+        others = sorted(
+            (-score, 1, word, word) for word, score in scores.others.items() if word.lower().startswith(prefix)
+        )
+        lexicon = self.lexicon
         vocab_tokens = self.bundle.vocab.tokens
         want = k
         while True:
-            best = self.words.best(log_probs, ids, want)
+            best = self.words.best(scores.log_probs, ids, want)
+            pool = [(-score, 0, token_id, vocab_tokens[token_id]) for token_id, score in best]
+            found = lexicon.best(prefix, want + len(others))
+            pool += [
+                (-(scores.lexicon_base + float(lexicon.log_share[i])), 2, lexicon.words[i], lexicon.words[i])
+                for i in found if lexicon.words[i] not in scores.others
+            ][:want]
+            pool += others
+            pool.sort()
             shown: list[Suggestion] = []
             seen: set[str] = set()
-            for token_id, score in best:
-                text = written_form(self._display[token_id], typed, view.sentence_start)
+            for negative, source, _, token in pool:
+                text = written_form(self._display_of(source, token, scores), typed, view.sentence_start)
                 if text.lower() in seen:  # only with a case-keeping tokenizer
                     continue
                 seen.add(text.lower())
-                shown.append(Suggestion(text, vocab_tokens[token_id], score, bool(typed)))
+                shown.append(Suggestion(text, token, -negative, bool(typed)))
                 if len(shown) == k:
                     return shown
-            if len(best) < want:
+            if len(best) < want and len(found) < want + len(others):
                 return shown
             want *= 2
+
+    def _display_of(self, source: int, token: str, scores: Scores) -> str:
+        if source == 0:
+            return self._display[self.bundle.vocab.id(token)]
+        written = scores.others_display.get(token) if source == 1 else None
+        if written:
+            return written
+        return self.lexicon.display_of(token)
 
     # -- accepting ------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .ranking import is_suggestable
 from .tokenizer import BOS, Tokenizer, normalise_apostrophes, partial_start
 from .vocab import Vocabulary
 
@@ -111,6 +112,8 @@ class TokenCache:
         self._tokenizer = tokenizer
         self._vocab = vocab
         self._bos = vocab.id(BOS)
+        self._unk = vocab.unk_id
+        self.generation = 0  # grows whenever the branch is rewritten
         self.reset()
 
     def reset(self) -> None:
@@ -119,6 +122,10 @@ class TokenCache:
         self.ids = array("q", [self._bos])  # token ids of the committed part, BOS first
         self._starts = array("q", [-1])  # their offsets (BOS: before the text)
         self._ends_sentence = bytearray([1])  # 1 where a token ends a sentence
+        # out-of-vocabulary words of the branch: their indexes, and (index, word, written form)
+        self._unknown_at = array("q")
+        self._unknown: list[tuple[int, str, str]] = []
+        self.generation += 1
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -148,8 +155,27 @@ class TokenCache:
         self.ids.extend(ids)
         self._starts.extend(starts)
         self._ends_sentence.extend(self._tokenizer.is_sentence_end(t.token) for t in tokens)
+        self._note_unknown(keep, tokens, ids)
         self._text, self._end = text, start
+        self.generation += 1
         return self._view(length, partial, start, changed)
+
+    def _note_unknown(self, keep: int, tokens: list, ids: array) -> None:
+        cut = bisect_left(self._unknown_at, keep)
+        del self._unknown_at[cut:], self._unknown[cut:]
+        if not ids:
+            return
+        for j in np.flatnonzero(np.frombuffer(ids, np.int64) == self._unk).tolist():
+            token = tokens[j]
+            if is_suggestable(token.token):
+                index = keep + j
+                initial = self._ends_sentence[index - 1]  # its capital may be the sentence's
+                self._unknown_at.append(index)
+                self._unknown.append((index, token.token, "" if initial else token.surface))
+
+    def unknown_words(self, lo: int, hi: int) -> list[tuple[int, str, str]]:
+        """The out-of-vocabulary words among tokens ``lo .. hi - 1``: (index, word, written form)."""
+        return self._unknown[bisect_left(self._unknown_at, lo) : bisect_left(self._unknown_at, hi)]
 
     def _view(self, length: int, partial: str, start: int, changed: int | None) -> View:
         return View(length, partial, start, bool(self._ends_sentence[length - 1]), changed)

@@ -63,3 +63,16 @@ def test_local_context_matches_the_full_split(predictor):
     local = local_context(predictor.tokenizer, text)
     assert (local.tokens[-1], local.partial, local.partial_start, local.sentence_start) == (
         full.tokens[-1], full.partial, full.partial_start, full.sentence_start)
+
+
+def test_a_forgotten_word_leaves_the_strip_until_it_is_typed_again(predictor):
+    # the engine's document cache alone would bring "Zanzibar" back: it is in the text
+    text = "we went to Zanzibar. we went to Zanzibar. we went to Za"
+    assert "Zanzibar" in [s.text for s in predictor.suggest(text, 3)]
+    personal = learned("we went to Zanzibar")
+    wrapped = PersonalizedPredictor(predictor, personal)
+    assert personal.forget("zanzibar")
+    assert "Zanzibar" not in [s.text for s in wrapped.suggest(text, 3)]
+    personal.observe("to", "Zanzibar")  # the user types it again: it may come back
+    assert "Zanzibar" in [s.text for s in wrapped.suggest(text, 3)]
+    assert "hidden" not in personal.to_dict()  # never saved

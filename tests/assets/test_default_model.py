@@ -59,3 +59,16 @@ def test_sentence_start_is_capitalised(predictor):
 
 def test_the_united_states(predictor):
     assert "States" in _words(predictor, "The president of the United ")
+
+
+def test_a_word_beyond_the_vocabulary_is_completed_from_the_lexicon(predictor):
+    lexicon = predictor.bundle.lexicon
+    assert lexicon is not None and len(lexicon) > 10_000
+    assert "gyroscope" not in predictor.bundle.vocab and "gyroscope" in lexicon.words
+    assert "gyroscope" in _words(predictor, "A spinning gyros")
+
+
+def test_a_name_used_in_the_document_comes_back(predictor):
+    assert "quarnbury" not in predictor.bundle.vocab and "quarnbury" not in predictor.bundle.lexicon.words
+    text = "Anna Quarnbury wrote the first draft. Later, the draft was revised by Quar"
+    assert _words(predictor, text)[:1] == ["Quarnbury"]

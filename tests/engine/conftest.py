@@ -17,13 +17,15 @@ def word_bundle(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def make_predictor(word_bundle):
-    """``make_predictor(state_cache=..., **FakeGraph options) -> Predictor`` over ``word_bundle``."""
+    """``make_predictor(state_cache=..., recency=..., **FakeGraph options) -> Predictor`` over
+    ``word_bundle``; the document cache is off unless ``recency`` turns it on, so that
+    FakeGraph's hand-made rankings are what the strip shows."""
     from keyboard_app.engine.cache import StateCache
-    from keyboard_app.engine.predictor import Predictor
+    from keyboard_app.engine.predictor import Predictor, RecencySettings
 
-    def make(state_cache=StateCache, **options):
+    def make(state_cache=StateCache, recency=RecencySettings.off(), **options):
         bundle = load_bundle(word_bundle)
-        return Predictor(bundle, FakeGraph(bundle.vocab, **options), state_cache=state_cache)
+        return Predictor(bundle, FakeGraph(bundle.vocab, **options), state_cache=state_cache, recency=recency)
 
     return make
 

@@ -102,12 +102,14 @@ def make_vocab(words=WORDS) -> Vocabulary:
 
 
 def write_placeholder_bundle(dest: Path, vocab: Vocabulary, *, cell: str = "lstm", layers: int = 1,
-                             hidden: int = 4, onnx_bytes: bytes = b"placeholder") -> Path:
-    """A bundle whose model.onnx is not a graph: for stand-in sessions only."""
+                             hidden: int = 4, onnx_bytes: bytes = b"placeholder", lexicon=None) -> Path:
+    """A bundle whose model.onnx is not a graph: for stand-in sessions only
+    (``lexicon``: a ``Lexicon`` to put in as lexicon.json)."""
     dest = Path(dest)
     src = dest.parent / f".{dest.name}-src"
     src.mkdir(parents=True, exist_ok=True)
     vocab.save(src / "vocab.json")
+    files = {"model.onnx": src / "model.onnx", "vocab.json": src / "vocab.json"}
     (src / "model.onnx").write_bytes(onnx_bytes)
     state = [layers, "batch", hidden]
     inputs = {"tokens": ["batch", "time"], "h": state}
@@ -122,7 +124,11 @@ def write_placeholder_bundle(dest: Path, vocab: Vocabulary, *, cell: str = "lstm
         "vocab": {"file": "vocab.json", "size": len(vocab), "min_count": 1},
         "corpus": {}, "training": {}, "metrics": {},
     }
-    return write_bundle(dest, manifest, {"model.onnx": src / "model.onnx", "vocab.json": src / "vocab.json"})
+    if lexicon is not None:
+        lexicon.save(src / "lexicon.json")
+        files["lexicon.json"] = src / "lexicon.json"
+        manifest["lexicon"] = {"file": "lexicon.json", "words": len(lexicon)}
+    return write_bundle(dest, manifest, files)
 
 
 # -- random-weight graphs ---------------------------------------------------------

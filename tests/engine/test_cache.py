@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from engine_helpers import ALPHABET, SAMPLE_TEXT, random_edit
 from keyboard_app.engine.cache import CAP, CELL, RECENT, StateCache
-from keyboard_app.engine.predictor import Predictor
+from keyboard_app.engine.predictor import Predictor, RecencySettings
 from keyboard_app.engine.tokenizer import BOS
 
 BUNDLES = ["random_int8_bundle", "random_bundle", "random_gru_bundle"]
@@ -34,7 +34,8 @@ ONE_PARAGRAPH = SAMPLE_TEXT.replace("\n\n", "\n")
 def fresh_like(predictor: Predictor) -> Predictor:
     """A new engine on the same graph (and the same paragraph cap): no cache, no history."""
     return Predictor(predictor.bundle, predictor.session,
-                     state_cache=functools.partial(StateCache, cap=predictor.states.cap))
+                     state_cache=functools.partial(StateCache, cap=predictor.states.cap),
+                     recency=predictor.recency)
 
 
 def last_paragraph_tokens(predictor: Predictor) -> int:
@@ -210,7 +211,8 @@ def test_a_paste_into_an_enormous_paragraph_runs_from_its_last_restart(make_pred
 @pytest.mark.parametrize("fixture", BUNDLES)
 @pytest.mark.parametrize("typed", ["B c", "B c ", "We met in Lon", "the cat sat on the mat. "])
 def test_what_came_before_a_paragraph_break_does_not_matter(request, fixture, typed):
-    predictor = Predictor.load(request.getfixturevalue(fixture))
+    # to the network; the document cache looks further back on purpose (test_recency.py)
+    predictor = Predictor.load(request.getfixturevalue(fixture), recency=RecencySettings.off())
     texts = [f"A\n\n{typed}", f"Z z z.\n\n{typed}", f"\n\n{typed}", SAMPLE_TEXT * 5 + f"\n\n \n{typed}",
              f"The cat sat on the mat; the dog ran\n\n\n{typed}", f"{typed[:1]}\n\n{typed}"]
     fresh = [fresh_like(predictor).next_word_log_probs(t)[0] for t in texts]

@@ -10,7 +10,7 @@ import pytest
 
 from keyboard_app import selftest
 from keyboard_app.engine.predictor import Suggestion
-from keyboard_app.engine.tokenizer import SPECIAL_TOKENS
+from keyboard_app.engine.tokenizer import SPECIAL_TOKENS, Tokenizer, TokenizerSettings
 from keyboard_app.engine.vocab import Vocabulary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,15 +78,18 @@ VOCAB = Vocabulary(
         ("I like ", ["<unk>"], "is not a word"),
         ("I like ", ["42"], "is not a word"),
         ("I like ", ["."], "is not a word"),
-        ("I like ", ["blue"], "not in the model's vocabulary"),
+        ("I like ", ["blue"], "neither a word the model knows nor one typed before"),
+        ("I like ", ["azure"], None),  # a lexicon word
+        ("Blue, I like ", ["blue"], None),  # typed before: the document cache may suggest it
         ("I like gr", ["red"], "does not complete 'gr'"),
     ],
 )
 def test_suggestions_must_be_words_of_the_model(text, shown, problem):
     partial = text.rsplit(" ", 1)[1]
     suggestions = [Suggestion(s, s.lower(), -1.0, bool(partial)) for s in shown]
+    check = (text, partial, suggestions, VOCAB, {"azure"}, Tokenizer(TokenizerSettings()))
     if problem is None:
-        selftest._check_suggestions(text, partial, suggestions, VOCAB)
+        selftest._check_suggestions(*check)
     else:
         with pytest.raises(selftest.SelfTestFailure, match=problem):
-            selftest._check_suggestions(text, partial, suggestions, VOCAB)
+            selftest._check_suggestions(*check)

@@ -1,0 +1,111 @@
+"""Choose the document cache's settings on development text, and show what they buy.
+
+    .venv/bin/python benchmarks/tune_recency.py [--bundle assets/models/default]
+        [--heldout corpus/heldout] [--skip 2000] [--words 700] [--k 3]
+        [--weights 0.05,0.1] [--windows 2000] [--decays 100]
+        [--pair-weights 0.1,0.15] [--pair-decays 2000] [--triple-weights 0,0.15]
+
+The development text is each held-out source's words ``--skip`` onwards
+(``--words`` of them): never trained on, and apart from the first 2,000
+words that the model card's and compare_presage.py's figures score, so the
+settings are not chosen on the text they are reported on.  Prints KSR at
+``k`` for every setting, per source and in all (keystrokes pooled), with
+the network alone (weight 0) as the baseline, and the lexicon's share: the
+same figures with the bundle's lexicon left out (the first four rows).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from keyboard_app.engine.bundle import load_bundle  # noqa: E402
+from keyboard_app.engine.evaluate import evaluate, typed_words  # noqa: E402
+from keyboard_app.engine.predictor import Predictor, RecencySettings  # noqa: E402
+
+
+def dev_texts(folder: Path, tokenizer, skip: int, words: int) -> dict[str, str]:
+    texts = {}
+    for path in sorted(folder.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        found = typed_words(tokenizer.iter_tokens(text))
+        if len(found) <= skip + 50:
+            continue
+        start = found[skip].start
+        # start at a line start so that the first words have the context a writer would
+        start = text.rfind("\n", 0, start) + 1
+        texts[path.stem] = text[start:]
+    return texts
+
+
+def floats(text: str) -> list[float]:
+    return [float(x) for x in text.split(",") if x]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--bundle", type=Path, default=ROOT / "assets/models/default")
+    p.add_argument("--heldout", type=Path, default=ROOT / "corpus/heldout")
+    p.add_argument("--skip", type=int, default=2000)
+    p.add_argument("--words", type=int, default=700)
+    p.add_argument("--k", type=int, default=3)
+    p.add_argument("--weights", type=floats, default=floats("0.1"))
+    p.add_argument("--windows", type=floats, default=floats("2000"))
+    p.add_argument("--decays", type=floats, default=floats("100"))
+    p.add_argument("--pair-weights", type=floats, default=floats("0.15"))
+    p.add_argument("--pair-decays", type=floats, default=floats("2000"))
+    p.add_argument("--triple-weights", type=floats, default=floats("0.15"))
+    p.add_argument("--no-lexicon-row", action="store_true",
+                   help="skip the reference rows (network alone and defaults, with and without the lexicon)")
+    args = p.parse_args(argv)
+
+    bundle = load_bundle(args.bundle)
+    base = Predictor(bundle)
+    texts = dev_texts(args.heldout, base.tokenizer, args.skip, args.words)
+    if not texts:
+        print(f"no held-out text of more than {args.skip} words under {args.heldout}", file=sys.stderr)
+        return 2
+    print(f"bundle {args.bundle} ({'with' if bundle.lexicon else 'without'} a lexicon); "
+          f"{len(texts)} sources, words {args.skip}..{args.skip + args.words} of each; KSR at k={args.k}")
+
+    settings = [
+        RecencySettings(w, int(n), d, pw, pd, tw)
+        for w, n, d, pw, pd, tw in itertools.product(
+            args.weights, args.windows, args.decays, args.pair_weights, args.pair_decays, args.triple_weights)
+    ]
+    rows = [(f"w {s.weight:g} win {s.window} dec {s.decay:g} pair {s.pair_weight:g}/{s.pair_decay:g} "
+             f"tri {s.triple_weight:g}", s, True) for s in settings]
+    if not args.no_lexicon_row:
+        rows[:0] = [("network alone, no lexicon", RecencySettings(0.0, 1, 1.0, 0.0, 1.0, 0.0), False),
+                    ("network alone, lexicon", RecencySettings(0.0, 1, 1.0, 0.0, 1.0, 0.0), True),
+                    ("default settings, no lexicon", RecencySettings(), False),
+                    ("default settings", RecencySettings(), True)]
+    names = list(texts)
+    print(f"{'setting':<50}" + "".join(f"{n[:10]:>11}" for n in names) + f"{'all':>8}{'s':>6}")
+    for label, setting, with_lexicon in rows:
+        lexicon = bundle.lexicon
+        if not with_lexicon:
+            bundle.lexicon = None
+        predictor = Predictor(bundle, base.session, recency=setting)
+        bundle.lexicon = lexicon
+        started = time.perf_counter()
+        cost = kn = 0.0
+        cells = []
+        for name in names:
+            report = evaluate(predictor, [texts[name]], ks=(args.k,), max_words=args.words)
+            cells.append(report.ksr[args.k])
+            kn += report.keystrokes
+            cost += report.keystrokes * (1 - report.ksr[args.k] / 100)
+        print(f"{label:<50}" + "".join(f"{c:11.2f}" for c in cells)
+              + f"{(1 - cost / kn) * 100:8.2f}{time.perf_counter() - started:6.0f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""Words beyond the model's vocabulary (``lexicon.json``, optional in a bundle).
+
+The network knows its vocabulary (20k words for the default model); every
+other word of its training corpus was ``<unk>`` to it.  The lexicon lists
+those other words with their corpus counts, so the engine can still complete
+them: a lexicon word ``w`` gets the probability the network gives ``<unk>``,
+shared out by count, ``P(<unk>) * count(w) / unknown_total``, where
+``unknown_total`` is every training occurrence the vocabulary missed (rarer
+words than the lexicon keeps included).  Such a word rarely wins as a next
+word, but after a few letters that no vocabulary word continues
+("gyr" -> "gyroscope") it is what the strip shows.
+
+``LexiconIndex`` finds the lexicon's words starting with a typed prefix by
+binary search over their sorted lowercase forms and ranks them by count.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from bisect import bisect_left
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .vocab import VocabError
+
+LEXICON_FORMAT = "keyboard-lexicon"
+LEXICON_FORMAT_VERSION = 1
+LEXICON_FILE = "lexicon.json"
+_BEYOND = "\U0010ffff"
+
+
+@dataclass
+class Lexicon:
+    words: list[str]  # model form (lowercase unless the tokenizer keeps case)
+    display: list[str]  # the most frequent written form
+    counts: list[int]
+    unknown_total: int  # training occurrences outside the vocabulary, these and rarer ones
+
+    def __post_init__(self) -> None:
+        if not (len(self.words) == len(self.display) == len(self.counts)):
+            raise VocabError("words, display forms and counts differ in length")
+        if len(set(self.words)) != len(self.words):
+            raise VocabError("the lexicon lists a word twice")
+        if any(c <= 0 for c in self.counts) or self.unknown_total < sum(self.counts):
+            raise VocabError("its counts are not positive or exceed its unknown-word total")
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def to_dict(self) -> dict:
+        return {
+            "format": LEXICON_FORMAT,
+            "format_version": LEXICON_FORMAT_VERSION,
+            "size": len(self.words),
+            "unknown_total": self.unknown_total,
+            "words": self.words,
+            "display": self.display,
+            "counts": self.counts,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Lexicon":
+        if not isinstance(data, dict) or data.get("format") != LEXICON_FORMAT:
+            raise VocabError("it is not a keyboard lexicon file")
+        if data.get("format_version") != LEXICON_FORMAT_VERSION:
+            raise VocabError(
+                f"its format version {data.get('format_version')!r} is not supported "
+                f"(expected {LEXICON_FORMAT_VERSION})"
+            )
+        try:
+            words = [str(w) for w in data["words"]]
+            display = [str(w) for w in data["display"]]
+            counts = [int(c) for c in data["counts"]]
+            total = int(data["unknown_total"])
+        except (KeyError, TypeError, ValueError) as e:
+            raise VocabError(f"a field is missing or malformed ({e})") from e
+        if data.get("size") != len(words):
+            raise VocabError(f"it declares {data.get('size')} words but lists {len(words)}")
+        return cls(words, display, counts, total)
+
+    def save(self, path: Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> "Lexicon":
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise VocabError(f"it cannot be read as JSON ({e})") from e
+        return cls.from_dict(data)
+
+
+def build_lexicon(
+    counts: dict[str, int],
+    display_form,
+    in_vocabulary,
+    suggestable,
+    *,
+    min_count: int = 1,
+    max_words: int = 100_000,
+) -> Lexicon | None:
+    """The lexicon of a corpus: its suggestable words outside the vocabulary
+    seen ``min_count`` times, the ``max_words`` most frequent (ties by word).
+    Words seen once are kept by default: in an edited corpus they are mostly
+    real words, and a completion that is never typed costs nothing.
+
+    ``counts`` maps every training token to its count; ``display_form(word)``,
+    ``in_vocabulary(token)`` and ``suggestable(token)`` come from the caller.
+    None when no word qualifies.
+    """
+    unknown_total = sum(c for t, c in counts.items() if not in_vocabulary(t))
+    kept = sorted(
+        (t for t, c in counts.items() if c >= min_count and not in_vocabulary(t) and suggestable(t)),
+        key=lambda t: (-counts[t], t),
+    )[:max_words]
+    if not kept:
+        return None
+    return Lexicon(kept, [display_form(t) for t in kept], [int(counts[t]) for t in kept], int(unknown_total))
+
+
+class LexiconIndex:
+    """The lexicon's words not in the vocabulary, by lowercase prefix, ranked by count."""
+
+    def __init__(self, lexicon: Lexicon | None, vocabulary_words) -> None:
+        rows = []
+        if lexicon is not None:
+            rows = sorted(
+                (w.lower(), -c, w, d)
+                for w, d, c in zip(lexicon.words, lexicon.display, lexicon.counts)
+                if w not in vocabulary_words
+            )
+        self._keys = [r[0] for r in rows]
+        self.words = [r[2] for r in rows]
+        self.display = [r[3] for r in rows]
+        counts = np.array([-r[1] for r in rows], np.float64)
+        total = lexicon.unknown_total if lexicon is not None else 1
+        #: log(count / unknown_total): add the network's log P(<unk>) for a log-probability
+        self.log_share = np.log(counts) - math.log(max(total, 1)) if rows else counts
+        self._position = {w: i for i, w in enumerate(self.words)}
+        # every word, most frequent first, ties by word (a stable sort of the sorted keys)
+        self._by_count = np.argsort(-self.log_share, kind="stable")
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __contains__(self, word: str) -> bool:
+        return word in self._position
+
+    def share(self, word: str) -> float:
+        """log(count / unknown_total) of ``word``, -inf when it is not listed."""
+        i = self._position.get(word)
+        return -math.inf if i is None else float(self.log_share[i])
+
+    def display_of(self, word: str) -> str:
+        """How ``word`` is written (the word itself when it is not listed)."""
+        i = self._position.get(word)
+        return word if i is None else self.display[i]
+
+    def best(self, prefix: str, k: int) -> list[int]:
+        """Up to ``k`` positions of words starting with ``prefix``, most frequent first (ties by word)."""
+        if not prefix:
+            return self._by_count[: max(k, 0)].tolist()
+        lo = bisect_left(self._keys, prefix)
+        hi = bisect_left(self._keys, prefix + _BEYOND, lo)
+        if k <= 0 or hi <= lo:
+            return []
+        shares = self.log_share[lo:hi]
+        if k < hi - lo:
+            threshold = shares[np.argpartition(-shares, k - 1)[:k]].min()
+            above = np.flatnonzero(shares > threshold)
+            ties = np.flatnonzero(shares == threshold)[: k - len(above)]  # the first by position
+            chosen = np.concatenate([above, ties])
+        else:
+            chosen = np.arange(hi - lo)
+        # positions follow the sorted keys, so ties by position are ties by word
+        order = chosen[np.lexsort((chosen, -shares[chosen]))][:k]
+        return (order + lo).tolist()

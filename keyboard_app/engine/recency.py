@@ -1,0 +1,151 @@
+"""The document cache: words used shortly before the cursor are likely again.
+
+A person writing about "gyroscopes" or "Selivanov" types them again a few
+lines later, while the network, whose context starts at the paragraph and
+whose vocabulary stops at its size, may give them little or nothing.  The
+classic remedy (Kuhn and De Mori's cache model; Presage's recency predictor)
+mixes a distribution over the recent words into the model's::
+
+    P(w) = (1 - weight) * P_model(w) + weight * P_cache(w)
+
+``P_cache`` is a decayed count over the ``window`` tokens before the word
+being typed (across paragraph breaks): an occurrence ``d`` tokens back
+counts ``exp(-d / decay)``, and only words count (not punctuation, numbers
+or specials).  Words outside the vocabulary count too, by their written
+form, which is how a name the model has never seen becomes a suggestion
+after it was typed once.  Everything is computed from the text alone, so the
+suggestions stay a function of the text, whatever edits led to it.
+
+Two more parts do the same for phrases: among the words that followed the
+token before the cursor elsewhere in the window (``P_pair``, decayed by
+``pair_decay``, weight ``pair_weight``), and those that followed the two
+tokens before the cursor (``P_triple``, weight ``triple_weight``).  Where the
+text has no such earlier occurrence, that part's weight goes back to the
+network::
+
+    P(w) = (1 - weight - pair_weight - triple_weight) * P_model(w) + weight * P_cache(w)
+           + pair_weight * P_pair(w | previous) + triple_weight * P_triple(w | two previous)
+
+The default weights were chosen on development text (words 6,000 onwards of
+each held-out source, not the words the published figures score); see
+benchmarks/tune_recency.py.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class RecencySettings:
+    weight: float = 0.1  # share of the cache in the mixture; 0 turns it off
+    window: int = 2000  # tokens before the cursor that are looked at
+    decay: float = 100.0  # tokens: an occurrence d tokens back counts exp(-d / decay)
+    pair_weight: float = 0.15  # share of the word-pair cache
+    pair_decay: float = 2000.0  # the same for pairs and triples
+    triple_weight: float = 0.15  # share of the three-token cache
+
+    def __post_init__(self) -> None:
+        weights = (self.weight, self.pair_weight, self.triple_weight)
+        if min(weights) < 0.0 or sum(weights) >= 1.0:
+            raise ValueError(f"the cache weights must be >= 0 with a sum below 1, not {weights}")
+        if self.window < 1 or self.decay <= 0 or self.pair_decay <= 0:
+            raise ValueError("the cache window and decays must be positive")
+
+    @classmethod
+    def off(cls) -> "RecencySettings":
+        """The network (and the lexicon) alone."""
+        return cls(weight=0.0, pair_weight=0.0, triple_weight=0.0)
+
+    @property
+    def enabled(self) -> bool:
+        return self.weight > 0.0 or self.pair_weight > 0.0 or self.triple_weight > 0.0
+
+
+@dataclass(frozen=True)
+class CacheDistribution:
+    """``P_cache`` over the recent words: vocabulary ids and other words, apart."""
+
+    ids: np.ndarray  # vocabulary ids (int64), each once
+    probs: np.ndarray  # their cache probabilities
+    others: dict[str, float]  # words outside the vocabulary -> cache probability
+    display: dict[str, str]  # those words as last written (not at a sentence start)
+    pair_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # followed the previous token
+    pair_probs: np.ndarray = field(default_factory=lambda: np.zeros(0))  # P_pair over them (empty: no evidence)
+    triple_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # followed the two previous
+    triple_probs: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def empty(self) -> bool:
+        return len(self.ids) == 0 and not self.others and len(self.pair_ids) == 0
+
+
+EMPTY = CacheDistribution(np.zeros(0, np.int64), np.zeros(0), {}, {})
+
+
+class RecentWords:
+    """Computes ``CacheDistribution`` for a token sequence (see the module docstring)."""
+
+    def __init__(self, counted: np.ndarray, settings: RecencySettings, unknown_id: int = -1) -> None:
+        self.counted = counted  # bool per vocabulary id: a word the cache counts
+        self.settings = settings
+        self.unknown_id = unknown_id  # after an unknown word there is no pair to look up
+        # weights of the window, nearest last: exp(-d / decay) for d = window-1 .. 0
+        distance = np.arange(settings.window - 1, -1, -1, dtype=np.float64)
+        self._weights = np.exp(-distance / settings.decay)
+        self._pair_weights = np.exp(-distance / settings.pair_decay)
+
+    def distribution(self, ids: np.ndarray, unknown: list[tuple[int, str, str]], length: int) -> CacheDistribution:
+        """The cache over ``ids[:length]`` (ids[0] is ``<s>``).
+
+        ``unknown``: (index, word, written form) of the out-of-vocabulary word
+        tokens among them that lie in the window, in order.
+        """
+        window = self.settings.window
+        lo = max(1, length - window)
+        if length <= lo:
+            return EMPTY
+        everything = ids[lo:length]
+        keep = self.counted[everything]
+        # single words: only the last 10 decays count (the rest weigh under exp(-10))
+        near = max(0, len(everything) - int(10 * self.settings.decay))
+        weights = self._weights[window - len(everything) + near :]
+        recent, w = everything[near:][keep[near:]], weights[keep[near:]]
+        pair_ids, pair_probs = self._followers(everything, keep, 2, self.settings.pair_weight)
+        triple_ids, triple_probs = self._followers(everything, keep, 3, self.settings.triple_weight)
+        others: dict[str, float] = {}
+        display: dict[str, str] = {}
+        for index, word, written in unknown:
+            if index >= lo + near:
+                others[word] = others.get(word, 0.0) + math.exp(-(length - 1 - index) / self.settings.decay)
+                if written:
+                    display[word] = written
+        total = float(w.sum()) + sum(others.values())
+        if total <= 0.0:
+            return EMPTY
+        unique, inverse = np.unique(recent, return_inverse=True)
+        probs = np.bincount(inverse, weights=w, minlength=len(unique)) / total
+        return CacheDistribution(unique, probs, {k: v / total for k, v in others.items()}, display,
+                                 pair_ids, pair_probs, triple_ids, triple_probs)
+
+    def _followers(self, window: np.ndarray, counted: np.ndarray, order: int, weight: float):
+        """The words that followed the last ``order - 1`` tokens of ``window`` earlier in it,
+        and their decayed shares: (ids, probabilities), both empty without evidence."""
+        n, c = len(window), order - 1
+        if weight <= 0.0 or n <= c or self.unknown_id in window[n - c :]:
+            return EMPTY.pair_ids, EMPTY.pair_probs
+        # an earlier copy of the context starts at j (0 <= j < n - c) and is followed by a word
+        hits = counted[c:n].copy()
+        for t in range(c):
+            hits &= window[t : t + n - c] == window[n - c + t]
+        before = np.flatnonzero(hits)
+        if len(before) == 0:
+            return EMPTY.pair_ids, EMPTY.pair_probs
+        followers = window[before + c]
+        w = self._pair_weights[self.settings.window - n + before + c]
+        unique, inverse = np.unique(followers, return_inverse=True)
+        probs = np.bincount(inverse, weights=w, minlength=len(unique))
+        return unique, probs / probs.sum()

@@ -1,0 +1,87 @@
+"""Give an existing bundle the lexicon of its corpus (``lexicon.json``).
+
+``keyboard-train`` writes the lexicon itself; this is for bundles trained
+before it did, or to rebuild one::
+
+    python -m model_training.add_lexicon BUNDLE CORPUS... [--out OUT]
+
+The corpus is counted exactly as training counts it (the same held-out part
+left out, from the bundle's ``training.heldout_fraction``), and the new
+bundle is written atomically and checked by the engine before it replaces
+anything (``--out`` defaults to the bundle itself).  Nothing else changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+from pathlib import Path
+
+from keyboard_app.engine.bundle import ModelLoadError, load_bundle, write_bundle
+from keyboard_app.engine.lexicon import LEXICON_FILE
+from keyboard_app.engine.tokenizer import Tokenizer
+
+from .corpus import CorpusError, find_files, heldout_starts
+from .pipeline import MAX_HELDOUT_BYTES
+from .vocabulary import corpus_lexicon, count_corpus
+
+log = logging.getLogger(__name__)
+
+
+def add_lexicon(bundle_path: Path, corpus: list[Path], out: Path) -> int:
+    """Write ``out``: the bundle with its corpus's lexicon; returns the number of words."""
+    bundle = load_bundle(bundle_path)
+    try:
+        manifest = dict(bundle.manifest)
+        fraction = float(manifest["training"].get("heldout_fraction", 0.02))
+        files = find_files(corpus)
+        starts = heldout_starts(files, fraction, MAX_HELDOUT_BYTES)
+        counts = count_corpus(files, starts, Tokenizer(bundle.tokenizer_settings))
+        expected = manifest.get("corpus", {}).get("sha256")
+        if expected and expected != counts.sha256:
+            log.warning("this corpus is not the one the model was trained on (its hash differs)")
+        lexicon = corpus_lexicon(counts, bundle.vocab)
+        if lexicon is None:
+            raise CorpusError("the corpus has no word beyond the model's vocabulary.")
+        with tempfile.TemporaryDirectory(prefix="keyboard-lexicon-") as tmp:
+            lexicon.save(Path(tmp) / LEXICON_FILE)
+            names = [n for n in manifest["files"] if n != LEXICON_FILE]
+            files_in = {name: bundle.path / name for name in names}
+            files_in[LEXICON_FILE] = Path(tmp) / LEXICON_FILE
+            manifest["lexicon"] = {"file": LEXICON_FILE, "words": len(lexicon)}
+
+            def validate(folder: Path) -> None:
+                from keyboard_app.engine.predictor import Predictor
+
+                predictor = Predictor.load(folder)
+                try:
+                    predictor.suggest("the ", 3)
+                finally:
+                    predictor.close()
+
+            write_bundle(out, manifest, files_in, validate)
+        return len(lexicon)
+    finally:
+        bundle.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m model_training.add_lexicon", description=__doc__.split("\n\n")[0])
+    parser.add_argument("bundle", type=Path)
+    parser.add_argument("corpus", nargs="+", type=Path)
+    parser.add_argument("--out", type=Path, help="bundle folder to write (default: the bundle itself)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        words = add_lexicon(args.bundle, args.corpus, args.out or args.bundle)
+    except (ModelLoadError, CorpusError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"{args.out or args.bundle}: lexicon of {words:,} words beyond the vocabulary")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

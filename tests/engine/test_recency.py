@@ -1,0 +1,125 @@
+"""The document cache: words used shortly before are suggested again."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+import pytest
+
+from engine_helpers import SAMPLE_TEXT, random_edit
+from keyboard_app.engine.predictor import Predictor, RecencySettings
+from keyboard_app.engine.recency import RecentWords
+
+ON = RecencySettings(weight=0.1, window=2000, decay=500.0, pair_weight=0.0, triple_weight=0.0)
+OFF = RecencySettings.off()
+
+
+def test_a_name_typed_once_is_completed_the_next_time(make_predictor):
+    predictor = make_predictor(recency=ON)
+    shown = predictor.suggest("We met Selivanov in London. Then Sel", 3)
+    assert [(s.text, s.token) for s in shown] == [("Selivanov", "selivanov")]
+    # written as it was written, not as the sentence start would have it
+    assert predictor.suggest("Selivanov came. We met Selivanov. Then se", 1)[0].text == "Selivanov"
+    # a word seen only at a sentence start is shown in lowercase
+    assert predictor.suggest("Zorbs are here. The zo", 1)[0].text == "zorbs"
+    off = make_predictor(recency=OFF)
+    assert off.suggest("We met Selivanov in London. Then Sel", 3) == []
+
+
+def test_the_mixture_raises_a_used_word_and_keeps_the_rest_in_order(make_predictor):
+    text = "we met in London and London was "
+    on = make_predictor(recency=ON)
+    off = make_predictor(recency=OFF)
+    mixed, _ = on.next_word_log_probs(text)
+    network, _ = off.next_word_log_probs(text)
+    vocab = on.bundle.vocab
+    london, tea = vocab.id("london"), vocab.id("tea")
+    # exactly (1 - w) * P_net + w * P_cache for a word used twice (of 6 counted words)
+    recent = ["we", "met", "in", "london", "and", "london", "was"]
+    weights = {w: 0.0 for w in recent}
+    for d, word in enumerate(reversed(recent)):
+        weights[word] += math.exp(-d / ON.decay)
+    cache = weights["london"] / sum(weights.values())
+    expected = math.log(0.9 * math.exp(float(network[london])) + 0.1 * cache)
+    assert float(mixed[london]) == pytest.approx(expected, rel=1e-6)
+    # an unused word keeps its network probability, scaled by 1 - w
+    assert float(mixed[tea]) == pytest.approx(float(network[tea]) + math.log(0.9), rel=1e-6)
+    assert np.exp(mixed).sum() <= 1.0 + 1e-6
+    # punctuation and numbers are never counted
+    assert not RecentWords(on._recent.counted, ON).counted[vocab.id(".")]
+
+
+def test_only_the_window_before_the_cursor_counts(make_predictor):
+    predictor = make_predictor(recency=RecencySettings(weight=0.2, window=6, decay=500.0, pair_weight=0.0, triple_weight=0.0))
+    far = "zyzzyva " + "the cat the cat the cat "
+    assert all(s.text != "zyzzyva" for s in predictor.suggest(far + "zy", 3))
+    assert predictor.suggest("zyzzyva the cat zy", 1)[0].text == "zyzzyva"
+
+
+def test_replacing_one_unknown_word_with_another_is_seen(make_predictor):
+    # the two texts have the same token ids (<unk> in the same place): the cache
+    # must still tell them apart
+    predictor = make_predictor(recency=ON)
+    first = predictor.suggest("I met Quentin. Then Q", 1)
+    second = predictor.suggest("I met Quorra. Then Q", 1)
+    assert first[0].text == "Quentin" and second[0].text == "Quorra"
+    fresh = make_predictor(recency=ON)
+    assert fresh.suggest("I met Quorra. Then Q", 1) == second
+
+
+def test_edits_give_what_a_fresh_engine_gives_with_the_cache_on(random_bundle):
+    rng = random.Random(7)
+    predictor = Predictor.load(random_bundle, recency=ON)
+    text = SAMPLE_TEXT + " Zanzibar met Quokka; the quokka said Zanzibar. "
+    for _ in range(60):
+        text = random_edit(rng, text)
+        cursor = rng.randint(0, len(text))
+        got = predictor.suggest(text[:cursor], 5)
+        fresh = Predictor(predictor.bundle, predictor.session, recency=ON)
+        assert got == fresh.suggest(text[:cursor], 5)
+        np.testing.assert_array_equal(
+            predictor.next_word_log_probs(text[:cursor])[0], fresh.next_word_log_probs(text[:cursor])[0]
+        )
+
+
+def test_settings_are_checked():
+    with pytest.raises(ValueError):
+        RecencySettings(weight=0.5, pair_weight=0.3, triple_weight=0.2)
+    with pytest.raises(ValueError):
+        RecencySettings(weight=-0.1)
+    with pytest.raises(ValueError):
+        RecencySettings(window=0)
+    assert not OFF.enabled and ON.enabled and RecencySettings().enabled
+
+
+def test_a_word_that_followed_the_same_word_before_is_likelier(make_predictor):
+    pairs = RecencySettings(weight=0.0, pair_weight=0.2, triple_weight=0.0)
+    on, off = make_predictor(recency=pairs), make_predictor(recency=OFF)
+    vocab = on.bundle.vocab
+    text = "we met in London, then tea in "
+    mixed, network = on.next_word_log_probs(text)[0], off.next_word_log_probs(text)[0]
+    london, tea = vocab.id("london"), vocab.id("tea")
+    # "in" was followed by "london" once: P = 0.8 P_net + 0.2 * 1
+    assert float(mixed[london]) == pytest.approx(math.log(0.8 * math.exp(float(network[london])) + 0.2), rel=1e-6)
+    assert float(mixed[tea]) == pytest.approx(float(network[tea]) + math.log(0.8), rel=1e-6)
+    # "tea" has never been followed by anything: the network's distribution, untouched
+    np.testing.assert_array_equal(on.next_word_log_probs("we met in London, then tea ")[0],
+                                  off.next_word_log_probs("we met in London, then tea ")[0])
+    assert [s.text for s in on.suggest(text + "Lo", 1)] == ["London"]
+
+
+def test_a_word_that_followed_the_same_two_words_before_is_likelier(make_predictor):
+    triples = RecencySettings(weight=0.0, pair_weight=0.0, triple_weight=0.3)
+    on, off = make_predictor(recency=triples), make_predictor(recency=OFF)
+    vocab = on.bundle.vocab
+    # "met in" was followed by "london"; "in" alone also by "tea", which a pair cache would count
+    text = "we met in London, tea in tea, we met in "
+    mixed, network = on.next_word_log_probs(text)[0], off.next_word_log_probs(text)[0]
+    london, tea = vocab.id("london"), vocab.id("tea")
+    assert float(mixed[london]) == pytest.approx(math.log(0.7 * math.exp(float(network[london])) + 0.3), rel=1e-6)
+    assert float(mixed[tea]) == pytest.approx(float(network[tea]) + math.log(0.7), rel=1e-6)
+    # after an unknown word there is nothing to look up
+    np.testing.assert_array_equal(on.next_word_log_probs("zorp in tea, zorp ")[0],
+                                  off.next_word_log_probs("zorp in tea, zorp ")[0])

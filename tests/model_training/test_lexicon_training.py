@@ -1,0 +1,64 @@
+"""The lexicon a training run writes, keeps when fine-tuning, and adds to an older bundle."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from keyboard_app.engine.bundle import load_bundle
+from keyboard_app.engine.predictor import Predictor, RecencySettings
+from model_training.add_lexicon import add_lexicon
+
+RARE = "Once a Xylophone played for Quixote.\n\n"  # words seen once: below min_count 2
+OFF = RecencySettings.off()  # what the lexicon does, not the document cache
+
+
+def completions(path, text):
+    predictor = Predictor.load(path, recency=OFF)
+    try:
+        return [s.text for s in predictor.suggest(text, 3)]
+    finally:
+        predictor.close()
+
+
+def test_training_writes_the_words_beyond_the_vocabulary(tmp_path, patterned_text, tiny_bundle_factory):
+    path = tiny_bundle_factory(tmp_path, RARE + patterned_text, min_count=2, epochs=2, eval_max_words=0)
+    bundle = load_bundle(path)
+    assert "xylophone" not in bundle.vocab and bundle.lexicon is not None
+    assert {"xylophone", "quixote"} <= set(bundle.lexicon.words)
+    assert bundle.manifest["lexicon"] == {"file": "lexicon.json", "words": len(bundle.lexicon)}
+    assert "Xylophone" in completions(path, "The xy")  # as it was written
+    assert completions(path, "The Qui")[:1] == ["Quixote"]
+
+
+def test_fine_tuning_keeps_the_source_lexicon(tmp_path, patterned_text, tiny_bundle_factory):
+    source = tiny_bundle_factory(tmp_path / "a", RARE + patterned_text, min_count=2, epochs=1, eval_max_words=0)
+    tuned = tiny_bundle_factory(tmp_path / "b", "Zephyrs blew once.\n\n" + patterned_text, init_from=source,
+                                min_count=2, epochs=1, eval_max_words=0, max_new_words=0)
+    words = set(load_bundle(tuned).lexicon.words)
+    assert {"xylophone", "quixote", "zephyrs"} <= words
+
+
+def test_add_lexicon_gives_an_older_bundle_its_corpus_words(tmp_path, tiny_bundle, patterned_text):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(RARE + patterned_text, encoding="utf-8")
+    before = load_bundle(tiny_bundle)
+    assert before.lexicon is None and completions(tiny_bundle, "The xy") == []
+    out = tmp_path / "with-lexicon"
+    assert add_lexicon(tiny_bundle, [corpus], out) >= 2
+    after = load_bundle(out)
+    assert "xylophone" in after.lexicon.words
+    assert completions(out, "The xy") == ["Xylophone"]
+    for name in ("model.onnx", "vocab.json"):  # the model itself is untouched
+        assert after.manifest["files"][name] == before.manifest["files"][name]
+
+
+def test_add_lexicon_command_reports_a_bad_bundle_in_one_sentence(tmp_path):
+    (tmp_path / "corpus.txt").write_text("words\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "model_training.add_lexicon", str(tmp_path / "nothing"), str(tmp_path / "corpus.txt")],
+        capture_output=True, text=True,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "no such model bundle" in done.stderr
+    assert "Traceback" not in done.stderr
