@@ -25,6 +25,10 @@ What it does:
    first, because text2ngram cannot rebuild an existing database.
 2. Scores each held-out text with our engine's ``evaluate()`` (EVALUATION.md)
    and with ``presage_simulator -i -q`` on the same words, at the same k.
+   The simulator's results are kept in ``--work`` (simulator-results.json,
+   keyed by a hash of the database stamp, the configuration, the words and
+   presage's version) and reused while all of those are unchanged, so a
+   second model is compared in minutes; ``--rerun-presage`` runs it anyway.
 3. Prints one row per held-out text and a total: words, ``kn`` (keystrokes
    without prediction) and KSR for both sides, then the per-prediction latency
    of both: median and p99 over the same keystroke sequence, ours through
@@ -89,6 +93,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import ctypes.util
+import functools
 import hashlib
 import json
 import logging
@@ -284,6 +289,17 @@ class SimulatorResult:
         return self.cost
 
 
+@functools.lru_cache(maxsize=1)
+def _presage_version() -> str:
+    """The installed presage package's version ("" where dpkg cannot say)."""
+    try:
+        done = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "presage"],
+                              capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
 def start_simulator(config: Path, words_file: Path, env: dict) -> subprocess.Popen:
     cmd = ["presage_simulator", "-q", "-i", "-c", str(config), str(words_file)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
@@ -308,15 +324,43 @@ def finish_simulator(proc: subprocess.Popen) -> SimulatorResult:
 
 
 class SimulatorPool:
-    """presage_simulator runs in the background, at most ``slots`` at a time."""
+    """presage_simulator runs in the background, at most ``slots`` at a time.
 
-    def __init__(self, config: Path, env: dict) -> None:
+    With a ``cache`` file, a result is kept under a hash of everything it
+    depends on (the database's stamp, the configuration, the words file, the
+    simulator's version) and reused by a later run: Presage's side does not
+    change when only our model does, and it is most of this script's time.
+    """
+
+    def __init__(self, config: Path, env: dict, cache: Path | None = None) -> None:
         self.config, self.env = config, env
         self.pending: list[tuple[str, Path]] = []
         self.running: list[tuple[str, subprocess.Popen]] = []
         self.results: dict[str, SimulatorResult] = {}
+        self.cache = cache
+        self.cached: dict[str, dict] = {}
+        self._keys: dict[str, str] = {}
+        if cache is not None and cache.is_file():
+            try:
+                self.cached = json.loads(cache.read_text())
+            except (OSError, ValueError):
+                self.cached = {}
+
+    def _key(self, words_file: Path) -> str:
+        digest = hashlib.sha256()
+        stamp = self.config.parent / "presage-ngram.db.stamp"
+        for part in (stamp.read_bytes() if stamp.is_file() else b"", self.config.read_bytes(),
+                     words_file.read_bytes(), _presage_version().encode()):
+            digest.update(hashlib.sha256(part).digest())
+        return digest.hexdigest()
 
     def add(self, name: str, words_file: Path) -> None:
+        key = self._key(words_file)
+        self._keys[name] = key
+        if key in self.cached:
+            self.results[name] = SimulatorResult(**self.cached[key])
+            log.info("presage  %-20s KSR %.2f (reused from %s)", name, self.results[name].ksr, self.cache)
+            return
         self.pending.append((name, words_file))
 
     def poll(self, slots: int) -> None:
@@ -324,6 +368,11 @@ class SimulatorPool:
             self.running.remove((name, proc))
             self.results[name] = finish_simulator(proc)
             log.info("presage  %-20s KSR %.2f", name, self.results[name].ksr)
+            if self.cache is not None:
+                self.cached[self._keys[name]] = asdict(self.results[name])
+                tmp = self.cache.with_suffix(".tmp")
+                tmp.write_text(json.dumps(self.cached, indent=1))
+                os.replace(tmp, self.cache)
         while self.pending and len(self.running) < slots:
             name, words_file = self.pending.pop(0)
             self.running.append((name, start_simulator(self.config, words_file, self.env)))
@@ -479,6 +528,9 @@ def main(argv: list[str] | None = None) -> int:
     add("--work", type=Path, default=Path(tempfile.gettempdir()) / "presage-work",
         help="Presage's database and configuration go here (default /tmp/presage-work)")
     add("--rebuild", action="store_true", help="rebuild Presage's database even if the corpus is unchanged")
+    add("--rerun-presage", action="store_true",
+        help="run presage_simulator even where --work holds its result for the same database, "
+        "settings and words")
     add("--presage-predictors", default=DEFAULT_PREDICTORS, help=f"default {DEFAULT_PREDICTORS!r}")
     add("--presage-no-repeat", action="store_true",
         help="Presage's stock selector: never show again a suggestion passed over for the current word")
@@ -539,7 +591,7 @@ def compare(args: argparse.Namespace) -> int:
 
     # presage_simulator runs in child processes while our side runs here: one
     # of them at a time meanwhile, then --jobs at a time.
-    pool = SimulatorPool(config, env)
+    pool = SimulatorPool(config, env, None if args.rerun_presage else args.work / "simulator-results.json")
     for i, t in enumerate(texts):
         path = args.work / f"heldout-{i:03d}.words.txt"
         path.write_text(t.presage_text)

@@ -110,8 +110,8 @@ class RecentWords:
             return EMPTY
         everything = ids[lo:length]
         keep = self.counted[everything]
-        # single words: only the last 10 decays count (the rest weigh under exp(-10))
-        near = max(0, len(everything) - int(10 * self.settings.decay))
+        # single words: only the last 6 decays count (the rest would weigh under exp(-6))
+        near = max(0, len(everything) - int(6 * self.settings.decay))
         weights = self._weights[window - len(everything) + near :]
         recent, w = everything[near:][keep[near:]], weights[keep[near:]]
         pair_ids, pair_probs = self._followers(everything, keep, 2, self.settings.pair_weight)

@@ -141,7 +141,7 @@ def test_latency_worker_times_each_keystroke(tmp_path, patterned_text):
 
 
 @needs_presage
-def test_end_to_end_with_a_tiny_bundle(tmp_path, tiny_bundle, patterned_text, capsys):
+def test_end_to_end_with_a_tiny_bundle(tmp_path, tiny_bundle, patterned_text, capsys, monkeypatch):
     corpus = tmp_path / "train"
     corpus.mkdir()
     (corpus / "patterned.txt").write_text(patterned_text)
@@ -160,6 +160,15 @@ def test_end_to_end_with_a_tiny_bundle(tmp_path, tiny_bundle, patterned_text, ca
     assert row["words"] == 60
     assert row["kn_ours"] == row["kn_presage"]
     assert report["latency"]["ours"]["n"] == report["latency"]["presage"]["n"] > 0
+    # a second run with the same database, settings and words reuses the simulator's result
+    calls = []
+    monkeypatch.setattr(cp, "start_simulator", lambda *a: calls.append(a) or pytest.fail("simulator rerun"))
+    again = tmp_path / "again.json"
+    assert cp.main([
+        "--bundle", str(tiny_bundle), "--train-corpus", str(corpus), "--heldout", str(held),
+        "--work", str(tmp_path / "work"), "--max-words", "60", "--latency-words", "0", "--json", str(again),
+    ]) == 0
+    assert json.loads(again.read_text())["rows"][0]["presage"] == row["presage"] and not calls
 
 
 def _write(text: str, folder: Path) -> Path:
