@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/tune_recency.py [--bundle assets/models/default]
         [--heldout corpus/heldout] [--skip 2000] [--words 700] [--k 3]
         [--weights 0.05,0.1] [--windows 2000] [--decays 100]
-        [--pair-weights 0.1,0.15] [--pair-decays 2000] [--triple-weights 0,0.15]
+        [--pair-weights 0.1,0.15] [--pair-decays 2000] [--triple-weights 0,0.15] [--skips 0,1]
 
 The development text is each held-out source's words ``--skip`` onwards
 (``--words`` of them): never trained on, and apart from the first 2,000
@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pair-weights", type=floats, default=floats("0.15"))
     p.add_argument("--pair-decays", type=floats, default=floats("2000"))
     p.add_argument("--triple-weights", type=floats, default=floats("0.15"))
+    p.add_argument("--skips", type=floats, default=floats("1"))
     p.add_argument("--no-lexicon-row", action="store_true",
                    help="skip the reference rows (network alone and defaults, with and without the lexicon)")
     args = p.parse_args(argv)
@@ -75,15 +76,16 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(texts)} sources, words {args.skip}..{args.skip + args.words} of each; KSR at k={args.k}")
 
     settings = [
-        RecencySettings(w, int(n), d, pw, pd, tw)
-        for w, n, d, pw, pd, tw in itertools.product(
-            args.weights, args.windows, args.decays, args.pair_weights, args.pair_decays, args.triple_weights)
+        RecencySettings(w, int(n), d, pw, pd, tw, int(sk))
+        for w, n, d, pw, pd, tw, sk in itertools.product(
+            args.weights, args.windows, args.decays, args.pair_weights, args.pair_decays, args.triple_weights,
+            args.skips)
     ]
     rows = [(f"w {s.weight:g} win {s.window} dec {s.decay:g} pair {s.pair_weight:g}/{s.pair_decay:g} "
-             f"tri {s.triple_weight:g}", s, True) for s in settings]
+             f"tri {s.triple_weight:g} skip {s.skip}", s, True) for s in settings]
     if not args.no_lexicon_row:
-        rows[:0] = [("network alone, no lexicon", RecencySettings(0.0, 1, 1.0, 0.0, 1.0, 0.0), False),
-                    ("network alone, lexicon", RecencySettings(0.0, 1, 1.0, 0.0, 1.0, 0.0), True),
+        rows[:0] = [("network alone, no lexicon", RecencySettings.off(), False),
+                    ("network alone, lexicon", RecencySettings.off(), True),
                     ("default settings, no lexicon", RecencySettings(), False),
                     ("default settings", RecencySettings(), True)]
     names = list(texts)

@@ -210,9 +210,10 @@ class Predictor:
         log_probs = network + keep
         base = keep + unk
         others: dict[str, float] = {}
-        if settings.weight > 0.0 and len(cache.ids):
+        if settings.weight > 0.0:
             weight = math.log(settings.weight)
-            log_probs[cache.ids] = np.logaddexp(log_probs[cache.ids], weight + np.log(cache.probs))
+            if len(cache.ids):
+                log_probs[cache.ids] = np.logaddexp(log_probs[cache.ids], weight + np.log(cache.probs))
             others = {
                 word: float(np.logaddexp(base + self.lexicon.share(word), weight + math.log(p)))
                 for word, p in cache.others.items()

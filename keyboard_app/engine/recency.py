@@ -47,12 +47,13 @@ class RecencySettings:
     pair_weight: float = 0.15  # share of the word-pair cache
     pair_decay: float = 2000.0  # the same for pairs and triples
     triple_weight: float = 0.15  # share of the three-token cache
+    skip: int = 1  # the last tokens before the cursor left out of the single-word cache
 
     def __post_init__(self) -> None:
         weights = (self.weight, self.pair_weight, self.triple_weight)
         if min(weights) < 0.0 or sum(weights) >= 1.0:
             raise ValueError(f"the cache weights must be >= 0 with a sum below 1, not {weights}")
-        if self.window < 1 or self.decay <= 0 or self.pair_decay <= 0:
+        if self.window < 1 or self.decay <= 0 or self.pair_decay <= 0 or not 0 <= self.skip < self.window:
             raise ValueError("the cache window and decays must be positive")
 
     @classmethod
@@ -112,14 +113,16 @@ class RecentWords:
         keep = self.counted[everything]
         # single words: only the last 6 decays count (the rest would weigh under exp(-6))
         near = max(0, len(everything) - int(6 * self.settings.decay))
-        weights = self._weights[window - len(everything) + near :]
-        recent, w = everything[near:][keep[near:]], weights[keep[near:]]
+        # nor the last ``skip`` tokens: a word seldom follows itself ("Hello Hello")
+        far = len(everything) - self.settings.skip
+        weights = self._weights[window - len(everything) + near : window - self.settings.skip]
+        recent, w = everything[near:far][keep[near:far]], weights[keep[near:far]]
         pair_ids, pair_probs = self._followers(everything, keep, 2, self.settings.pair_weight)
         triple_ids, triple_probs = self._followers(everything, keep, 3, self.settings.triple_weight)
         others: dict[str, float] = {}
         display: dict[str, str] = {}
         for index, word, written in unknown:
-            if index >= lo + near:
+            if lo + near <= index < length - self.settings.skip:
                 others[word] = others.get(word, 0.0) + math.exp(-(length - 1 - index) / self.settings.decay)
                 if written:
                     display[word] = written

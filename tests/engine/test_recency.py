@@ -36,11 +36,13 @@ def test_the_mixture_raises_a_used_word_and_keeps_the_rest_in_order(make_predict
     network, _ = off.next_word_log_probs(text)
     vocab = on.bundle.vocab
     london, tea = vocab.id("london"), vocab.id("tea")
-    # exactly (1 - w) * P_net + w * P_cache for a word used twice (of 6 counted words)
+    # exactly (1 - w) * P_net + w * P_cache for a word used twice; the word just
+    # typed ("was", distance 0) is left out (skip = 1)
     recent = ["we", "met", "in", "london", "and", "london", "was"]
     weights = {w: 0.0 for w in recent}
     for d, word in enumerate(reversed(recent)):
-        weights[word] += math.exp(-d / ON.decay)
+        if d >= ON.skip:
+            weights[word] += math.exp(-d / ON.decay)
     cache = weights["london"] / sum(weights.values())
     expected = math.log(0.9 * math.exp(float(network[london])) + 0.1 * cache)
     assert float(mixed[london]) == pytest.approx(expected, rel=1e-6)
@@ -49,6 +51,16 @@ def test_the_mixture_raises_a_used_word_and_keeps_the_rest_in_order(make_predict
     assert np.exp(mixed).sum() <= 1.0 + 1e-6
     # punctuation and numbers are never counted
     assert not RecentWords(on._recent.counted, ON).counted[vocab.id(".")]
+
+
+def test_the_word_just_typed_is_not_pushed_as_the_next(make_predictor):
+    on, off = make_predictor(recency=ON), make_predictor(recency=OFF)
+    # "Hello" is the only word so far: nothing for the cache to offer
+    np.testing.assert_array_equal(on.next_word_log_probs("Hello ")[0], off.next_word_log_probs("Hello ")[0])
+    london = on.bundle.vocab.id("london")
+    mixed = on.next_word_log_probs("we met in London ")[0]
+    network = off.next_word_log_probs("we met in London ")[0]
+    assert float(mixed[london]) == pytest.approx(float(network[london]) + math.log(0.9), rel=1e-6)
 
 
 def test_only_the_window_before_the_cursor_counts(make_predictor):
