@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .vocab import VocabError
+from .vocab import VocabError, check_header, read_json, word_lists
 
 LEXICON_FORMAT = "keyboard-lexicon"
 LEXICON_FORMAT_VERSION = 1
@@ -63,22 +63,12 @@ class Lexicon:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Lexicon":
-        if not isinstance(data, dict) or data.get("format") != LEXICON_FORMAT:
-            raise VocabError("it is not a keyboard lexicon file")
-        if data.get("format_version") != LEXICON_FORMAT_VERSION:
-            raise VocabError(
-                f"its format version {data.get('format_version')!r} is not supported "
-                f"(expected {LEXICON_FORMAT_VERSION})"
-            )
+        check_header(data, LEXICON_FORMAT, LEXICON_FORMAT_VERSION, "lexicon")
+        words, display, counts = word_lists(data, "words")
         try:
-            words = [str(w) for w in data["words"]]
-            display = [str(w) for w in data["display"]]
-            counts = [int(c) for c in data["counts"]]
             total = int(data["unknown_total"])
         except (KeyError, TypeError, ValueError) as e:
             raise VocabError(f"a field is missing or malformed ({e})") from e
-        if data.get("size") != len(words):
-            raise VocabError(f"it declares {data.get('size')} words but lists {len(words)}")
         return cls(words, display, counts, total)
 
     def save(self, path: Path) -> None:
@@ -86,11 +76,7 @@ class Lexicon:
 
     @classmethod
     def load(cls, path: Path) -> "Lexicon":
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise VocabError(f"it cannot be read as JSON ({e})") from e
-        return cls.from_dict(data)
+        return cls.from_dict(read_json(path))
 
 
 def build_lexicon(

@@ -68,22 +68,8 @@ class Vocabulary:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Vocabulary":
-        if not isinstance(data, dict) or data.get("format") != VOCAB_FORMAT:
-            raise VocabError("it is not a keyboard vocabulary file")
-        if data.get("format_version") != VOCAB_FORMAT_VERSION:
-            raise VocabError(
-                f"its format version {data.get('format_version')!r} is not supported "
-                f"(expected {VOCAB_FORMAT_VERSION})"
-            )
-        try:
-            tokens = [str(t) for t in data["tokens"]]
-            display = [str(t) for t in data["display"]]
-            counts = [int(c) for c in data["counts"]]
-        except (KeyError, TypeError, ValueError) as e:
-            raise VocabError(f"a field is missing or malformed ({e})") from e
-        if data.get("size") != len(tokens):
-            raise VocabError(f"it declares {data.get('size')} tokens but lists {len(tokens)}")
-        return cls(tokens, display, counts)
+        check_header(data, VOCAB_FORMAT, VOCAB_FORMAT_VERSION, "vocabulary")
+        return cls(*word_lists(data, "tokens"))
 
     def save(self, path: Path) -> None:
         """Write as JSON (the caller makes it atomic; see ``bundle.write_bundle``)."""
@@ -91,8 +77,36 @@ class Vocabulary:
 
     @classmethod
     def load(cls, path: Path) -> "Vocabulary":
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise VocabError(f"it cannot be read as JSON ({e})") from e
-        return cls.from_dict(data)
+        return cls.from_dict(read_json(path))
+
+
+# -- shared by the bundle's word files (vocab.json, lexicon.json) -----------------------
+
+
+def read_json(path: Path):
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise VocabError(f"it cannot be read as JSON ({e})") from e
+
+
+def check_header(data, format_name: str, version: int, what: str) -> None:
+    if not isinstance(data, dict) or data.get("format") != format_name:
+        raise VocabError(f"it is not a keyboard {what} file")
+    if data.get("format_version") != version:
+        raise VocabError(
+            f"its format version {data.get('format_version')!r} is not supported (expected {version})"
+        )
+
+
+def word_lists(data: dict, key: str) -> tuple[list[str], list[str], list[int]]:
+    """``data[key]``, its display forms and counts, checked against the declared size."""
+    try:
+        words = [str(t) for t in data[key]]
+        display = [str(t) for t in data["display"]]
+        counts = [int(c) for c in data["counts"]]
+    except (KeyError, TypeError, ValueError) as e:
+        raise VocabError(f"a field is missing or malformed ({e})") from e
+    if data.get("size") != len(words):
+        raise VocabError(f"it declares {data.get('size')} {key} but lists {len(words)}")
+    return words, display, counts

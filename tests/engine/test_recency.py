@@ -106,32 +106,25 @@ def test_settings_are_checked():
     assert not OFF.enabled and ON.enabled and RecencySettings().enabled
 
 
-def test_a_word_that_followed_the_same_word_before_is_likelier(make_predictor):
-    pairs = RecencySettings(weight=0.0, pair_weight=0.2, triple_weight=0.0)
-    on, off = make_predictor(recency=pairs), make_predictor(recency=OFF)
+@pytest.mark.parametrize("settings, text, no_evidence", [
+    # "in" was followed by "london" once; "tea" has never been followed by anything
+    (RecencySettings(weight=0.0, pair_weight=0.2, triple_weight=0.0),
+     "we met in London, then tea in ", "we met in London, then tea "),
+    # "met in" was followed by "london" ("in" alone also by "tea", which only a pair
+    # cache would count); after an unknown word there is nothing to look up
+    (RecencySettings(weight=0.0, pair_weight=0.0, triple_weight=0.3),
+     "we met in London, tea in tea, we met in ", "zorp in tea, zorp "),
+])
+def test_a_word_that_followed_the_same_words_before_is_likelier(make_predictor, settings, text, no_evidence):
+    share = settings.pair_weight + settings.triple_weight
+    on, off = make_predictor(recency=settings), make_predictor(recency=OFF)
     vocab = on.bundle.vocab
-    text = "we met in London, then tea in "
     mixed, network = on.next_word_log_probs(text)[0], off.next_word_log_probs(text)[0]
     london, tea = vocab.id("london"), vocab.id("tea")
-    # "in" was followed by "london" once: P = 0.8 P_net + 0.2 * 1
-    assert float(mixed[london]) == pytest.approx(math.log(0.8 * math.exp(float(network[london])) + 0.2), rel=1e-6)
-    assert float(mixed[tea]) == pytest.approx(float(network[tea]) + math.log(0.8), rel=1e-6)
-    # "tea" has never been followed by anything: the network's distribution, untouched
-    np.testing.assert_array_equal(on.next_word_log_probs("we met in London, then tea ")[0],
-                                  off.next_word_log_probs("we met in London, then tea ")[0])
+    # P = (1 - share) P_net + share * 1 for the one follower seen
+    expected = math.log((1 - share) * math.exp(float(network[london])) + share)
+    assert float(mixed[london]) == pytest.approx(expected, rel=1e-6)
+    assert float(mixed[tea]) == pytest.approx(float(network[tea]) + math.log(1 - share), rel=1e-6)
+    # no earlier occurrence: the network's distribution, untouched
+    np.testing.assert_array_equal(on.next_word_log_probs(no_evidence)[0], off.next_word_log_probs(no_evidence)[0])
     assert [s.text for s in on.suggest(text + "Lo", 1)] == ["London"]
-
-
-def test_a_word_that_followed_the_same_two_words_before_is_likelier(make_predictor):
-    triples = RecencySettings(weight=0.0, pair_weight=0.0, triple_weight=0.3)
-    on, off = make_predictor(recency=triples), make_predictor(recency=OFF)
-    vocab = on.bundle.vocab
-    # "met in" was followed by "london"; "in" alone also by "tea", which a pair cache would count
-    text = "we met in London, tea in tea, we met in "
-    mixed, network = on.next_word_log_probs(text)[0], off.next_word_log_probs(text)[0]
-    london, tea = vocab.id("london"), vocab.id("tea")
-    assert float(mixed[london]) == pytest.approx(math.log(0.7 * math.exp(float(network[london])) + 0.3), rel=1e-6)
-    assert float(mixed[tea]) == pytest.approx(float(network[tea]) + math.log(0.7), rel=1e-6)
-    # after an unknown word there is nothing to look up
-    np.testing.assert_array_equal(on.next_word_log_probs("zorp in tea, zorp ")[0],
-                                  off.next_word_log_probs("zorp in tea, zorp ")[0])
