@@ -18,8 +18,9 @@ every keystroke), and prints p50 / p99 / max latency for:
   of different text, each undone afterwards);
 * opening a long document (``--document-words`` words, in the text's own
   paragraphs) and jumping to its end: a fresh engine's first suggestions
-  there.  The context starts at the last paragraph break, so the network runs
-  over the last paragraph only; the text is still tokenized from its start.
+  there.  The context starts 64 tokens before the last paragraph break, so
+  the network runs over the last paragraph and those 64 tokens only; the text
+  is still tokenized from its start.
   "Before" is the same with the whole text as the context, as the engine had
   it until paragraphs reset the state: computed, not run (it would take tens
   of seconds), as the tokenizing time plus every token at the measured cost

@@ -7,15 +7,15 @@ tokenization (``textcache``) and the recurrent states (``cache``) of the
 text, so a keystroke inside a word runs no network, a finished word runs one
 step, and any other edit reruns only what changed.
 
-The model's context is the text before the cursor from the last paragraph
-boundary: at every ``<s>`` (a blank line, and the start of the text) the
-recurrent state is reset to the zero state and ``<s>`` is fed, so the state
-after a paragraph break is the same wherever it occurs, and what came before
-it does not matter.  A paragraph longer than 2000 tokens restarts the same
-way at a sentence end, at points fixed by the text itself (see ``cache``).
-So a fresh engine runs the network over the last paragraph only (in 8-token
-cells, see ``cache``), however long the document, and the cache makes even
-that cost paid once, not per keystroke.  (The text is still tokenized from
+The model's context is the text before the cursor from shortly before the
+last paragraph boundary: the state after a ``<s>`` (a blank line, and the
+start of the text) is that of one run over the 64 tokens ending with it,
+from the zero state, so what came further back does not matter.  A
+paragraph longer than 2000 tokens restarts the same way at a sentence end,
+at points fixed by the text itself (see ``cache``).  So a fresh engine runs
+the network over the last paragraph and 64 tokens only (in 8-token cells,
+see ``cache``), however long the document, and the cache makes even that
+cost paid once, not per keystroke.  (The text is still tokenized from
 its start, which runs no network.)  Whatever sequence of edits led to a
 text, the suggestions, and the log-probabilities behind them, are bit for bit
 those of a fresh engine given that text.

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine_helpers import ALPHABET, SAMPLE_TEXT, random_edit
-from keyboard_app.engine.cache import CAP, CELL, RECENT, StateCache
+from keyboard_app.engine.cache import CAP, CELL, RECENT, WARM, StateCache
 from keyboard_app.engine.predictor import Predictor, RecencySettings
 from keyboard_app.engine.tokenizer import BOS
 
@@ -34,7 +34,8 @@ ONE_PARAGRAPH = SAMPLE_TEXT.replace("\n\n", "\n")
 def fresh_like(predictor: Predictor) -> Predictor:
     """A new engine on the same graph (and the same paragraph cap): no cache, no history."""
     return Predictor(predictor.bundle, predictor.session,
-                     state_cache=functools.partial(StateCache, cap=predictor.states.cap),
+                     state_cache=functools.partial(StateCache, cap=predictor.states.cap,
+                                                   warm=predictor.states.warm),
                      recency=predictor.recency)
 
 
@@ -42,6 +43,13 @@ def last_paragraph_tokens(predictor: Predictor) -> int:
     """Tokens from the last <s> of the committed tokens (it included) to their end."""
     ids = list(predictor._tokens.ids)
     return len(ids) - max(i for i, t in enumerate(ids) if t == predictor.bundle.vocab.id(BOS))
+
+
+def warm_tokens(predictor: Predictor) -> int:
+    """Tokens of the warm start before the last paragraph (its <s> included)."""
+    ids = list(predictor._tokens.ids)
+    last = max(i for i, t in enumerate(ids) if t == predictor.bundle.vocab.id(BOS))
+    return min(predictor.states.warm, last + 1)
 
 
 def assert_same_as_fresh(predictor: Predictor, text: str, k: int = 5) -> None:
@@ -202,19 +210,24 @@ def test_a_paste_into_an_enormous_paragraph_runs_from_its_last_restart(make_pred
     n = len(predictor.tokenizer.tokenize(text)) + 1
     start = predictor.states.segment_start(predictor._tokens.ids, n)
     assert start == 1 + 2 * CAP * ((n - 1) // (2 * CAP))
-    assert predictor.states.tokens_run - tokens == n - start <= 2 * CAP
+    # the segment, and the warm start from the tokens before it
+    assert predictor.states.tokens_run - tokens == n - start + predictor.states.warm <= 2 * CAP + WARM
 
 
-# -- the context starts at the last paragraph break --------------------------------------
+# -- the context starts shortly before the last paragraph break -------------------------
+
+
+FILLER = "Y. " * 40  # 80 tokens: more than the warm start looks back
 
 
 @pytest.mark.parametrize("fixture", BUNDLES)
 @pytest.mark.parametrize("typed", ["B c", "B c ", "We met in Lon", "the cat sat on the mat. "])
-def test_what_came_before_a_paragraph_break_does_not_matter(request, fixture, typed):
+def test_what_came_long_before_a_paragraph_break_does_not_matter(request, fixture, typed):
     # to the network; the document cache looks further back on purpose (test_recency.py)
     predictor = Predictor.load(request.getfixturevalue(fixture), recency=RecencySettings.off())
-    texts = [f"A\n\n{typed}", f"Z z z.\n\n{typed}", f"\n\n{typed}", SAMPLE_TEXT * 5 + f"\n\n \n{typed}",
-             f"The cat sat on the mat; the dog ran\n\n\n{typed}", f"{typed[:1]}\n\n{typed}"]
+    end = f"{FILLER}A\n\n{typed}"
+    texts = [end, f"Z z z.\n\n{end}", f"Z z z. {end}", SAMPLE_TEXT * 5 + f"\n\n \n{end}",
+             f"The cat sat on the mat; the dog ran\n\n\n{end}", f"{typed[:1]}\n\n{end}"]
     fresh = [fresh_like(predictor).next_word_log_probs(t)[0] for t in texts]
     cached = [predictor.next_word_log_probs(t)[0] for t in texts]  # one engine, editing
     for got in fresh[1:] + cached:
@@ -223,14 +236,29 @@ def test_what_came_before_a_paragraph_break_does_not_matter(request, fixture, ty
     assert all(s == shown[0] for s in shown) and shown[0]
 
 
-def test_a_paragraph_break_restarts_from_the_start_state(make_predictor):
+@pytest.mark.parametrize("fixture", BUNDLES)
+def test_how_the_text_before_a_paragraph_ended_is_context(request, fixture):
+    predictor = Predictor.load(request.getfixturevalue(fixture), recency=RecencySettings.off())
+    a = predictor.next_word_log_probs("I love London.\n\nWe met in ")[0].copy()
+    b = predictor.next_word_log_probs("I love Paris.\n\nWe met in ")[0]
+    assert not np.array_equal(a, b)
+    assert_same_as_fresh(predictor, "I love Paris.\n\nWe met in ")
+
+
+def test_a_paragraph_starts_from_one_run_over_the_tokens_before_it(make_predictor):
     predictor = make_predictor()
     graph = predictor.session._session
     vocab = predictor.bundle.vocab
-    assert _fed_after(predictor, graph, "Z z z.\n\nthe cat ") == [[vocab.id(BOS)], [vocab.id("the")], [vocab.id("cat")]]
-    # the state after <s> is computed once, and serves every paragraph
-    assert _fed_after(predictor, graph, "Z z z.\n\nthe cat\n\n") == []
+    ids = [vocab.id(BOS)] + vocab.encode(predictor.tokenizer.tokenize("Z z z.\n\nthe cat\n\n"))
+    # the first paragraph's start is <s> alone, the second's the run up to its <s>
+    fed = _fed_after(predictor, graph, "Z z z.\n\nthe cat ")
+    assert fed == [ids[:6], [vocab.id("the")], [vocab.id("cat")]]
+    assert _fed_after(predictor, graph, "Z z z.\n\nthe cat\n\n") == [ids]
     assert _fed_after(predictor, graph, "Z z z.\n\nthe cat\n\nsee ") == [[vocab.id("see")]]
+    # only the last WARM tokens count
+    long = "see " * 100 + "\n\nthe "
+    fed = _fed_after(predictor, graph, long)
+    assert [len(run) for run in fed] == [WARM, 1]
 
 
 def test_a_fresh_engine_runs_only_the_last_paragraph(random_int8_bundle):
@@ -240,16 +268,17 @@ def test_a_fresh_engine_runs_only_the_last_paragraph(random_int8_bundle):
     assert tokens > 30_000
     before = predictor.states.tokens_run
     predictor.suggest(document)
-    assert predictor.states.tokens_run - before == last_paragraph_tokens(predictor) == 14  # <s> and 13
-    # a jump back into an earlier paragraph reruns that paragraph's tokens at most
+    assert last_paragraph_tokens(predictor) == 14  # <s> and 13
+    assert predictor.states.tokens_run - before == WARM + 13  # the warm start ends with the <s>
+    # a jump back into an earlier paragraph reruns that paragraph's tokens, and its warm start, at most
     middle = document[: len(document) // 2]
     before = predictor.states.tokens_run
     predictor.suggest(middle)
     rerun = predictor.states.tokens_run - before
     fresh = fresh_like(predictor)
     fresh.suggest(middle)
-    assert fresh.states.tokens_run == last_paragraph_tokens(fresh) < 100
-    assert rerun == fresh.states.tokens_run - 1  # the state after <s> is kept
+    assert fresh.states.tokens_run == last_paragraph_tokens(fresh) - 1 + warm_tokens(fresh) < 150
+    assert rerun == fresh.states.tokens_run
     assert_same_as_fresh(predictor, middle)
 
 
@@ -268,7 +297,7 @@ def test_an_enormous_paragraph_restarts_at_a_sentence_end(random_int8_bundle, ca
         assert ids[start - 1] in sentence_ends or start == previous + 2 * cap
         assert start >= previous + cap
         assert not any(ids[m - 1] in sentence_ends for m in range(previous + cap, start))
-    assert predictor.states.tokens_run <= 2 * cap + 1
+    assert predictor.states.tokens_run <= 2 * cap + 1 + WARM
     assert_same_as_fresh(predictor, text)
     assert_same_as_fresh(predictor, text + " the ca")
     assert_same_as_fresh(predictor, text[: len(text) // 3])
