@@ -167,7 +167,8 @@ def check_parity(
 
 
 def quantize_onnx(src: Path, dst: Path) -> Path:
-    """int8 dynamic quantization (weights int8, activations quantized per call)."""
+    """int8 dynamic quantization (weights int8, activations quantized per call);
+    a tied embedding is then stored once (``share_tied_embedding``)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     with warnings.catch_warnings():
@@ -177,7 +178,57 @@ def quantize_onnx(src: Path, dst: Path) -> Path:
             quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8)
         finally:
             logging.disable(logging.NOTSET)
+    share_tied_embedding(dst)
     return dst
+
+
+def share_tied_embedding(path: Path) -> bool:
+    """Store a quantized tied embedding once; True if the graph was changed.
+
+    Dynamic quantization quantizes the embedding twice: as ``W_quantized``
+    (uint8, rows read by the input Gather) and as ``W_Transposed_quantized``
+    (int8, the output layer's MatMulInteger weight), 5 MB each for the
+    default model.  Here the Gather reads columns of the transposed copy
+    instead (Gather axis 1, then Transpose back), dequantized with that
+    copy's scale, and the uint8 copy is dropped.
+    """
+    import onnx
+    from onnx import helper
+
+    model = onnx.load(str(path))
+    graph = model.graph
+    inits = {init.name: init for init in graph.initializer}
+    changed = False
+    for node in list(graph.node):
+        if node.op_type != "Gather" or not node.input[0].endswith("_quantized"):
+            continue
+        base = node.input[0][: -len("_quantized")]
+        shared = base + "_Transposed_quantized"
+        scale, zero = base + "_scale", base + "_zero_point"
+        if shared not in inits or scale not in inits or zero not in inits:
+            continue
+        users = [n for n in graph.node if node.output[0] in n.input]
+        dequantizers = [n for n in graph.node if n.op_type == "DequantizeLinear" and scale in n.input]
+        if len(users) != 1 or users[0].op_type not in ("Transpose", "DequantizeLinear") or not dequantizers:
+            continue  # not the pattern this rewrites
+        columns = node.output[0] + "_columns"
+        at = list(graph.node).index(node)
+        graph.node.remove(node)
+        graph.node.insert(at, helper.make_node(
+            "Gather", [shared, node.input[1]], [columns], name=node.name + "_columns", axis=1))
+        rank_perm = [1, 2, 0]  # (dim, batch, time) -> (batch, time, dim)
+        graph.node.insert(at + 1, helper.make_node(
+            "Transpose", [columns], [node.output[0]], name=node.name + "_rows", perm=rank_perm))
+        for n in dequantizers:
+            n.input[1], n.input[2] = base + "_Transposed_scale", base + "_Transposed_zero_point"
+        for name in (node.input[0], scale, zero):
+            if not any(name in n.input for n in graph.node):
+                graph.initializer.remove(inits[name])
+        changed = True
+    if changed:
+        onnx.checker.check_model(model)
+        onnx.save(model, str(path))
+    return changed
 
 
 def ort_score(onnx_path: Path, ids: np.ndarray, *, streams: int = 16, max_tokens: int = 20_000,

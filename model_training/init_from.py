@@ -121,7 +121,10 @@ def weights_from_onnx(onnx_path: Path, model_info: dict) -> tuple[ModelConfig, d
     H = config.hidden_size
     sd: dict[str, np.ndarray] = {}
     gather = next(n for n in graph.node if n.op_type == "Gather" and n.input[1] == "tokens")
-    sd["embedding.weight"] = values[base(gather.input[0])]
+    embedding = values[base(gather.input[0])]
+    axis = next((a.i for a in gather.attribute if a.name == "axis"), 0)
+    # a shared int8 embedding is read by columns (export.share_tied_embedding)
+    sd["embedding.weight"] = embedding.T if axis == 1 else embedding
     rnn_nodes = [n for n in graph.node if n.op_type in ("LSTM", "GRU", "DynamicQuantizeLSTM")]
     if len(rnn_nodes) != config.num_layers:
         raise ValueError(f"found {len(rnn_nodes)} recurrent nodes, expected {config.num_layers}")

@@ -58,6 +58,13 @@ def test_quantized_bundle_still_predicts_the_pattern(tmp_path, patterned_text, t
     q = manifest["metrics"]["quantization"]
     assert q["int8_bytes"] < q["fp32_bytes"] and q["tokens"] > 100
     assert abs(q["int8_top1"] - q["fp32_top1"]) < 0.1  # measured on held-out text, both via onnxruntime
+    # the tied embedding is stored once (the output layer's int8 copy, read by columns)
+    import onnx
+
+    graph = onnx.load(str(path / "model.onnx")).graph
+    embeddings = [i.name for i in graph.initializer if i.name.startswith("model.embedding.weight")
+                  and i.name.endswith("_quantized")]
+    assert embeddings == ["model.embedding.weight_Transposed_quantized"]
     # an int8 bundle can still be fine-tuned: its weights are read back dequantized
     from_int8 = load_source(path).state_dict
     from_checkpoint = load_source(tmp_path / "work" / "checkpoint.pt").state_dict
