@@ -97,7 +97,7 @@ class Predictor:
     against the bundle.  By default the bundle's graph is opened with
     ``threads`` intra-op threads.  ``state_cache`` makes the state cache from
     the session (tests shrink its checkpoint spacing with it).  ``recency``
-    sets the document cache (``RecencySettings(weight=0)`` turns it off).
+    sets the document cache (``RecencySettings.off()`` turns it off).
     """
 
     def __init__(
@@ -222,6 +222,7 @@ class Predictor:
                                          (triples, settings.triple_weight, cache.triple_ids, cache.triple_probs)):
             if used:
                 log_probs[ids] = np.logaddexp(log_probs[ids], math.log(weight) + np.log(probs))
+        log_probs.flags.writeable = False  # kept for the next keystroke and handed to callers
         return Scores(log_probs, others, cache.display, base)
 
     def _rank(self, scores: Scores, view: View, k: int) -> list[Suggestion]:
