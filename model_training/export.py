@@ -205,8 +205,11 @@ def share_tied_embedding(path: Path) -> bool:
         base = node.input[0][: -len("_quantized")]
         shared = base + "_Transposed_quantized"
         scale, zero = base + "_scale", base + "_zero_point"
-        if shared not in inits or scale not in inits or zero not in inits:
+        shared_scale, shared_zero = base + "_Transposed_scale", base + "_Transposed_zero_point"
+        if not all(name in inits for name in (shared, scale, zero, shared_scale, shared_zero)):
             continue
+        if any(node.input[0] in n.input for n in graph.node if n is not node):
+            continue  # the uint8 copy has other readers: it stays
         users = [n for n in graph.node if node.output[0] in n.input]
         dequantizers = [n for n in graph.node if n.op_type == "DequantizeLinear" and scale in n.input]
         if len(users) != 1 or users[0].op_type not in ("Transpose", "DequantizeLinear") or not dequantizers:
@@ -216,11 +219,10 @@ def share_tied_embedding(path: Path) -> bool:
         graph.node.remove(node)
         graph.node.insert(at, helper.make_node(
             "Gather", [shared, node.input[1]], [columns], name=node.name + "_columns", axis=1))
-        rank_perm = [1, 2, 0]  # (dim, batch, time) -> (batch, time, dim)
-        graph.node.insert(at + 1, helper.make_node(
-            "Transpose", [columns], [node.output[0]], name=node.name + "_rows", perm=rank_perm))
+        graph.node.insert(at + 1, helper.make_node(  # (dim, batch, time) -> (batch, time, dim)
+            "Transpose", [columns], [node.output[0]], name=node.name + "_rows", perm=[1, 2, 0]))
         for n in dequantizers:
-            n.input[1], n.input[2] = base + "_Transposed_scale", base + "_Transposed_zero_point"
+            n.input[1], n.input[2] = shared_scale, shared_zero
         for name in (node.input[0], scale, zero):
             if not any(name in n.input for n in graph.node):
                 graph.initializer.remove(inits[name])

@@ -174,10 +174,8 @@ def read_manifest(folder: Path, source: Path | None = None) -> dict[str, Any]:
 
 def _verify_files(folder: Path, manifest: dict, source: Path) -> None:
     files = manifest["files"]
-    names = [manifest["onnx"]["file"], manifest["vocab"].get("file", "vocab.json")]
-    if lexicon_file(manifest, source) is not None:
-        names.append(lexicon_file(manifest, source))
-    for name in names:
+    names = [manifest["onnx"]["file"], manifest["vocab"].get("file", "vocab.json"), lexicon_file(manifest, source)]
+    for name in filter(None, names):
         if name not in files:
             raise ModelLoadError(f"{source / MANIFEST}: '{name}' is not listed under 'files'.")
     for name, expected in files.items():

@@ -124,8 +124,7 @@ class Predictor:
         vocab = bundle.vocab
         self.lexicon = LexiconIndex(bundle.lexicon, vocab)
         counted = np.zeros(len(vocab), bool)
-        counted[self.words.word_ids] = True
-        counted[vocab.unk_id] = False  # unknown words are counted by their written form
+        counted[self.words.word_ids] = True  # not <unk>: unknown words count by their written form
         self.recency = recency
         self._recent = RecentWords(counted, recency, vocab.unk_id)
         self._memo: tuple[tuple[int, int], Scores] | None = None
@@ -197,9 +196,8 @@ class Predictor:
         unk = float(network[self.bundle.vocab.unk_id])
         cache = EMPTY
         if self.recency.enabled:
-            lo = max(1, length - self.recency.window)
             ids = np.frombuffer(self._tokens.ids, np.int64, length)
-            cache = self._recent.distribution(ids, self._tokens.unknown_words(lo, length), length)
+            cache = self._recent.distribution(ids, length, self._tokens.unknown_words)
         if cache.empty:
             return Scores(network, {}, {}, unk)
         settings = self.recency
@@ -251,8 +249,8 @@ class Predictor:
             pool.sort()
             shown: list[Suggestion] = []
             seen: set[str] = set()
-            for negative, source, _, token in pool:
-                text = written_form(self._display_of(source, token, scores), typed, view.sentence_start)
+            for negative, source, key, token in pool:
+                text = written_form(self._display_of(source, key, scores), typed, view.sentence_start)
                 if text.lower() in seen:  # only with a case-keeping tokenizer
                     continue
                 seen.add(text.lower())
@@ -263,13 +261,12 @@ class Predictor:
                 return shown
             want *= 2
 
-    def _display_of(self, source: int, token: str, scores: Scores) -> str:
+    def _display_of(self, source: int, key: int | str, scores: Scores) -> str:
+        """How a pool entry is written: ``key`` is a vocabulary id (source 0) or the word."""
         if source == 0:
-            return self._display[self.bundle.vocab.id(token)]
-        written = scores.others_display.get(token) if source == 1 else None
-        if written:
-            return written
-        return self.lexicon.display_of(token)
+            return self._display[key]
+        written = scores.others_display.get(key) if source == 1 else None
+        return written or self.lexicon.display_of(key)
 
     # -- accepting ------------------------------------------------------------
 

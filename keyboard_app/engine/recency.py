@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -99,11 +100,14 @@ class RecentWords:
         self._weights = np.exp(-distance / settings.decay)
         self._pair_weights = np.exp(-distance / settings.pair_decay)
 
-    def distribution(self, ids: np.ndarray, unknown: list[tuple[int, str, str]], length: int) -> CacheDistribution:
+    def distribution(
+        self, ids: np.ndarray, length: int, unknown_words: Callable[[int, int], list[tuple[int, str, str]]]
+    ) -> CacheDistribution:
         """The cache over ``ids[:length]`` (ids[0] is ``<s>``).
 
-        ``unknown``: (index, word, written form) of the out-of-vocabulary word
-        tokens among them that lie in the window, in order.
+        ``unknown_words(lo, hi)``: (index, word, written form) of the
+        out-of-vocabulary word tokens among ``ids[lo:hi]``, in order
+        (``textcache.TokenCache.unknown_words``).
         """
         window = self.settings.window
         lo = max(1, length - window)
@@ -121,11 +125,10 @@ class RecentWords:
         triple_ids, triple_probs = self._followers(everything, keep, 3, self.settings.triple_weight)
         others: dict[str, float] = {}
         display: dict[str, str] = {}
-        for index, word, written in unknown:
-            if lo + near <= index < length - self.settings.skip:
-                others[word] = others.get(word, 0.0) + math.exp(-(length - 1 - index) / self.settings.decay)
-                if written:
-                    display[word] = written
+        for index, word, written in unknown_words(lo + near, lo + far):
+            others[word] = others.get(word, 0.0) + math.exp(-(length - 1 - index) / self.settings.decay)
+            if written:
+                display[word] = written
         total = float(w.sum()) + sum(others.values())
         if total <= 0.0:
             return EMPTY

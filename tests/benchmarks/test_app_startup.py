@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from benchmark_scripts import ROOT
 
 
 def test_it_prints_the_app_and_baseline_figures(tiny_bundle):

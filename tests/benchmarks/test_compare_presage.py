@@ -6,28 +6,16 @@ is not installed.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
+import benchmark_scripts
 from keyboard_app.engine.tokenizer import Tokenizer
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _load_script():
-    spec = importlib.util.spec_from_file_location("compare_presage", ROOT / "benchmarks" / "compare_presage.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["compare_presage"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-cp = _load_script()
+cp = benchmark_scripts.load("compare_presage")
 needs_presage = pytest.mark.skipif(
     shutil.which("presage_simulator") is None or shutil.which("text2ngram") is None,
     reason="Presage is not installed (apt-get install presage)",

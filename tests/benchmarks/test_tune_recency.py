@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
+import benchmark_scripts
 from keyboard_app.engine.tokenizer import Tokenizer, TokenizerSettings
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _load_script():
-    spec = importlib.util.spec_from_file_location("tune_recency", ROOT / "benchmarks" / "tune_recency.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["tune_recency"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-tr = _load_script()
+tr = benchmark_scripts.load("tune_recency")
 
 
 def test_development_text_starts_after_the_skipped_words_at_a_line_start(tmp_path):
