@@ -10,8 +10,9 @@ every keystroke), and prints p50 / p99 / max latency for:
 * keystrokes inside a word (the word's letters: no network may run),
 * word boundaries (a keystroke after which the committed tokens changed: a
   space or punctuation after a word), and the same keystrokes typed again
-  into an engine with the network alone (``RecencySettings.off()``: no
-  document cache), to show what the cache adds,
+  into an engine with the network alone (``RecencySettings.off()``,
+  ``PhraseSettings.off()``: no document cache, no phrase tables), to show
+  what those add,
 * backspace over a word boundary (after every 10th boundary: delete the space
   again, then retype it),
 * a paste of ``--paste-words`` words at the end of the typed text (5 pastes
@@ -60,7 +61,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from keyboard_app.engine.predictor import Predictor, RecencySettings  # noqa: E402
+from keyboard_app.engine.predictor import PhraseSettings, Predictor, RecencySettings  # noqa: E402
 from keyboard_app.engine.textcache import TokenCache  # noqa: E402
 
 DEFAULT_BUNDLE = ROOT / "assets" / "models" / "default"
@@ -268,9 +269,10 @@ def main(argv: list[str] | None = None) -> int:
             classifier.update(text)
         previous = view.length
 
-    # The same keystrokes once more with the network alone (no document cache),
-    # to show what the cache adds at word boundaries.
-    network_only = Predictor(predictor.bundle, predictor.session, recency=RecencySettings.off())
+    # The same keystrokes once more with the network alone (no document cache,
+    # no phrase tables), to show what those add at word boundaries.
+    network_only = Predictor(predictor.bundle, predictor.session, recency=RecencySettings.off(),
+                             phrases=PhraseSettings.off())
     boundary_off = Clock()
     boundary_ends = {end for kind, end in kinds if kind == "boundary"}
     for end in range(1, len(typed_text) + 1):

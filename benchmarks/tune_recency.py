@@ -1,17 +1,21 @@
-"""Choose the document cache's settings on development text, and show what they buy.
+"""Choose the document cache's and the phrase tables' settings on development text,
+and show what they buy.
 
     .venv/bin/python benchmarks/tune_recency.py [--bundle assets/models/default]
         [--heldout corpus/heldout] [--skip 2000] [--words 700] [--k 3]
         [--weights 0.05,0.1] [--windows 2000] [--decays 100]
         [--pair-weights 0.1,0.15] [--pair-decays 2000] [--triple-weights 0,0.15] [--skips 0,1]
+        [--phrase-weights 0.05/0.15,0/0.2]
 
 The development text is each held-out source's words ``--skip`` onwards
 (``--words`` of them): never trained on, and apart from the first 2,000
 words that the model card's and compare_presage.py's figures score, so the
 settings are not chosen on the text they are reported on.  Prints KSR at
 ``k`` for every setting, per source and in all (keystrokes pooled), with
-the network alone (weight 0) as the baseline, and the lexicon's share: the
-same figures with the bundle's lexicon left out (the first four rows).
+the network alone (weight 0) as the baseline, and the lexicon's and the
+phrase tables' shares: the same figures with the bundle's lexicon or phrases
+left out (the first five rows).  ``--phrase-weights`` takes pair/triple
+weights of the phrase tables (``PhraseSettings``).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from keyboard_app.engine.bundle import load_bundle  # noqa: E402
 from keyboard_app.engine.evaluate import evaluate, typed_words  # noqa: E402
-from keyboard_app.engine.predictor import Predictor, RecencySettings  # noqa: E402
+from keyboard_app.engine.predictor import PhraseSettings, Predictor, RecencySettings  # noqa: E402
 
 
 def dev_texts(folder: Path, tokenizer, skip: int, words: int) -> dict[str, str]:
@@ -48,6 +52,11 @@ def floats(text: str) -> list[float]:
     return [float(x) for x in text.split(",") if x]
 
 
+def weight_pairs(text: str) -> list[PhraseSettings]:
+    """"0.05/0.15,0/0.2" -> PhraseSettings(0.05, 0.15), PhraseSettings(0, 0.2)"""
+    return [PhraseSettings(*(float(w) for w in pair.split("/"))) for pair in text.split(",") if pair]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--bundle", type=Path, default=ROOT / "assets/models/default")
@@ -62,8 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pair-decays", type=floats, default=floats("2000"))
     p.add_argument("--triple-weights", type=floats, default=floats("0.15"))
     p.add_argument("--skips", type=floats, default=floats("1"))
+    p.add_argument("--phrase-weights", type=weight_pairs, default=[PhraseSettings()],
+                   help="pair/triple weights of the phrase tables, comma-separated")
     p.add_argument("--no-lexicon-row", action="store_true",
-                   help="skip the reference rows (network alone and defaults, with and without the lexicon)")
+                   help="skip the reference rows (network alone and defaults, with and without the lexicon "
+                   "and the phrases)")
     args = p.parse_args(argv)
 
     bundle = load_bundle(args.bundle)
@@ -76,25 +88,28 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(texts)} sources, words {args.skip}..{args.skip + args.words} of each; KSR at k={args.k}")
 
     settings = [
-        RecencySettings(w, int(n), d, pw, pd, tw, int(sk))
-        for w, n, d, pw, pd, tw, sk in itertools.product(
+        (RecencySettings(w, int(n), d, pw, pd, tw, int(sk)), phrases)
+        for w, n, d, pw, pd, tw, sk, phrases in itertools.product(
             args.weights, args.windows, args.decays, args.pair_weights, args.pair_decays, args.triple_weights,
-            args.skips)
+            args.skips, args.phrase_weights)
     ]
     rows = [(f"w {s.weight:g} win {s.window} dec {s.decay:g} pair {s.pair_weight:g}/{s.pair_decay:g} "
-             f"tri {s.triple_weight:g} skip {s.skip}", s, True) for s in settings]
+             f"tri {s.triple_weight:g} skip {s.skip} phrases {ph.pair_weight:g}/{ph.triple_weight:g}", s, ph, True)
+            for s, ph in settings]
+    off, on, no_phrases = RecencySettings.off(), RecencySettings(), PhraseSettings.off()
     if not args.no_lexicon_row:
-        rows[:0] = [("network alone, no lexicon", RecencySettings.off(), False),
-                    ("network alone, lexicon", RecencySettings.off(), True),
-                    ("default settings, no lexicon", RecencySettings(), False),
-                    ("default settings", RecencySettings(), True)]
+        rows[:0] = [("network alone, no lexicon", off, no_phrases, False),
+                    ("network alone, lexicon", off, no_phrases, True),
+                    ("network, lexicon and phrases", off, PhraseSettings(), True),
+                    ("default settings, no phrases", on, no_phrases, True),
+                    ("default settings", on, PhraseSettings(), True)]
     names = list(texts)
-    print(f"{'setting':<50}" + "".join(f"{n[:10]:>11}" for n in names) + f"{'all':>8}{'s':>6}")
-    for label, setting, with_lexicon in rows:
+    print(f"{'setting':<64}" + "".join(f"{n[:10]:>11}" for n in names) + f"{'all':>8}{'s':>6}")
+    for label, setting, phrases, with_lexicon in rows:
         lexicon = bundle.lexicon
         if not with_lexicon:
             bundle.lexicon = None
-        predictor = Predictor(bundle, base.session, recency=setting)
+        predictor = Predictor(bundle, base.session, recency=setting, phrases=phrases)
         bundle.lexicon = lexicon
         started = time.perf_counter()
         cost = kn = 0.0
@@ -104,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             cells.append(report.ksr[args.k])
             kn += report.keystrokes
             cost += report.keystrokes * (1 - report.ksr[args.k] / 100)
-        print(f"{label:<50}" + "".join(f"{c:11.2f}" for c in cells)
+        print(f"{label:<64}" + "".join(f"{c:11.2f}" for c in cells)
               + f"{(1 - cost / kn) * 100:8.2f}{time.perf_counter() - started:6.0f}", flush=True)
     return 0
 

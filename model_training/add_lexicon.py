@@ -1,7 +1,8 @@
-"""Give an existing bundle the lexicon of its corpus (``lexicon.json``).
+"""Give an existing bundle the lexicon and phrase tables of its corpus
+(``lexicon.json``, ``phrases.npz``).
 
-``keyboard-train`` writes the lexicon itself; this is for bundles trained
-before it did, or to rebuild one::
+``keyboard-train`` writes both itself; this is for bundles trained before it
+did, or to rebuild them::
 
     python -m model_training.add_lexicon BUNDLE CORPUS... [--out OUT]
 
@@ -21,36 +22,51 @@ from pathlib import Path
 
 from keyboard_app.engine.bundle import ModelLoadError, load_bundle, write_bundle
 from keyboard_app.engine.lexicon import LEXICON_FILE
+from keyboard_app.engine.phrases import PHRASES_FILE, build_phrases
 from keyboard_app.engine.tokenizer import Tokenizer
 
 from .corpus import CorpusError, find_files, heldout_starts
+from .data import encode_corpus
+from .export import phrases_entry
 from .pipeline import MAX_HELDOUT_BYTES
 from .vocabulary import corpus_lexicon, count_corpus
 
 log = logging.getLogger(__name__)
 
 
-def add_lexicon(bundle_path: Path, corpus: list[Path], out: Path) -> int:
-    """Write ``out``: the bundle with its corpus's lexicon; returns the number of words."""
+def add_lexicon(bundle_path: Path, corpus: list[Path], out: Path) -> tuple[int, int]:
+    """Write ``out``: the bundle with its corpus's lexicon and phrases;
+    returns the number of lexicon words and of phrase entries."""
     bundle = load_bundle(bundle_path)
     try:
         manifest = dict(bundle.manifest)
         fraction = float(manifest["training"].get("heldout_fraction", 0.02))
         files = find_files(corpus)
         starts = heldout_starts(files, fraction, MAX_HELDOUT_BYTES)
-        counts = count_corpus(files, starts, Tokenizer(bundle.tokenizer_settings))
+        tokenizer = Tokenizer(bundle.tokenizer_settings)
+        counts = count_corpus(files, starts, tokenizer)
         expected = manifest.get("corpus", {}).get("sha256")
         if expected and expected != counts.sha256:
             log.warning("this corpus is not the one the model was trained on (its hash differs)")
         lexicon = corpus_lexicon(counts, bundle.vocab)
-        if lexicon is None:
-            raise CorpusError("the corpus has no word beyond the model's vocabulary.")
+        encoded = encode_corpus(files, starts, bundle.vocab, tokenizer,
+                                train_tokens=counts.train_tokens, heldout_tokens=counts.heldout_tokens)
+        phrases = build_phrases(encoded.train, len(bundle.vocab), bundle.vocab.unk_id)
+        if lexicon is None and phrases is None:
+            raise CorpusError("the corpus has no word beyond the model's vocabulary and no phrase.")
         with tempfile.TemporaryDirectory(prefix="keyboard-lexicon-") as tmp:
-            lexicon.save(Path(tmp) / LEXICON_FILE)
-            names = [n for n in manifest["files"] if n != LEXICON_FILE]
+            names = [n for n in manifest["files"] if n not in (LEXICON_FILE, PHRASES_FILE)]
             files_in = {name: bundle.path / name for name in names}
-            files_in[LEXICON_FILE] = Path(tmp) / LEXICON_FILE
-            manifest["lexicon"] = {"file": LEXICON_FILE, "words": len(lexicon)}
+            manifest.pop("lexicon", None)
+            manifest.pop("phrases", None)
+            if lexicon is not None:
+                lexicon.save(Path(tmp) / LEXICON_FILE)
+                files_in[LEXICON_FILE] = Path(tmp) / LEXICON_FILE
+                manifest["lexicon"] = {"file": LEXICON_FILE, "words": len(lexicon)}
+            if phrases is not None:
+                phrases.save(Path(tmp) / PHRASES_FILE)
+                files_in[PHRASES_FILE] = Path(tmp) / PHRASES_FILE
+                manifest["phrases"] = phrases_entry(phrases)
 
             def validate(folder: Path) -> None:
                 from keyboard_app.engine.predictor import Predictor
@@ -62,7 +78,7 @@ def add_lexicon(bundle_path: Path, corpus: list[Path], out: Path) -> int:
                     predictor.close()
 
             write_bundle(out, manifest, files_in, validate)
-        return len(lexicon)
+        return len(lexicon or ()), len(phrases or ())
     finally:
         bundle.close()
 
@@ -75,11 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        words = add_lexicon(args.bundle, args.corpus, args.out or args.bundle)
+        words, entries = add_lexicon(args.bundle, args.corpus, args.out or args.bundle)
     except (ModelLoadError, CorpusError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    print(f"{args.out or args.bundle}: lexicon of {words:,} words beyond the vocabulary")
+    print(f"{args.out or args.bundle}: lexicon of {words:,} words beyond the vocabulary, "
+          f"{entries:,} word pairs and triples")
     return 0
 
 

@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", nargs="?", const="", metavar="CHECKPOINT",
                    help="continue from CHECKPOINT (default: the work folder's checkpoint.pt)")
     p.add_argument("--init-from", metavar="BUNDLE_OR_CHECKPOINT",
-                   help="fine-tune an existing model (its architecture is kept; the vocabulary may grow)")
+                   help="fine-tune an existing model (its architecture is kept, not its dropout; the vocabulary may grow)")
     g = p.add_argument_group("vocabulary and data")
     g.add_argument("--vocab-size", type=int, default=t.vocab_size,
                    help=f"tokens in the vocabulary, specials included; 0 = every word seen "

@@ -30,6 +30,7 @@ import torch
 
 from keyboard_app.engine.bundle import BUNDLE_FORMAT, FORMAT_VERSION, write_bundle
 from keyboard_app.engine.lexicon import LEXICON_FILE, Lexicon
+from keyboard_app.engine.phrases import PHRASES_FILE, Phrases
 from keyboard_app.engine.tokenizer import TokenizerSettings
 from keyboard_app.engine.vocab import Vocabulary
 
@@ -376,6 +377,11 @@ class ExportResult:
     manifest: dict[str, Any]  # as written (checksums aside)
 
 
+def phrases_entry(phrases: Phrases) -> dict[str, Any]:
+    """The manifest's ``phrases`` field: the file and its entries per order."""
+    return {"file": PHRASES_FILE, "entries": {str(o): len(t) for o, t in sorted(phrases.tables.items())}}
+
+
 def export_bundle(
     model: RNNLM,
     vocab: Vocabulary,
@@ -386,11 +392,13 @@ def export_bundle(
     metrics_hook: Callable[[Path], dict[str, Any]] | None = None,
     heldout_ids: np.ndarray | None = None,
     lexicon: Lexicon | None = None,
+    phrases: Phrases | None = None,
 ) -> ExportResult:
     """Export, check, optionally quantize, and write the bundle atomically to ``out``.
 
     ``lexicon``, when given, goes in as ``lexicon.json`` (the corpus's words
-    beyond the vocabulary).
+    beyond the vocabulary), and ``phrases`` as ``phrases.npz`` (its word pairs
+    and triples).
 
     ``manifest`` comes from ``build_manifest`` (its ``model.quantized`` is set
     here).  ``metrics_hook(folder)``, when given, is called with a complete,
@@ -434,6 +442,10 @@ def export_bundle(
             lexicon.save(tmp_dir / LEXICON_FILE)
             files[LEXICON_FILE] = tmp_dir / LEXICON_FILE
             manifest["lexicon"] = {"file": LEXICON_FILE, "words": len(lexicon)}
+        if phrases is not None:
+            phrases.save(tmp_dir / PHRASES_FILE)
+            files[PHRASES_FILE] = tmp_dir / PHRASES_FILE
+            manifest["phrases"] = phrases_entry(phrases)
         if metrics_hook is not None:
             staged = write_bundle(tmp_dir / "staged", manifest, files, validate)
             manifest["metrics"].update(metrics_hook(staged))

@@ -24,6 +24,7 @@ from torch import Tensor
 
 from keyboard_app.engine.bundle import ModelLoadError, load_bundle
 from keyboard_app.engine.lexicon import Lexicon
+from keyboard_app.engine.phrases import Phrases
 from keyboard_app.engine.vocab import Vocabulary
 
 from .config import ModelConfig
@@ -43,6 +44,7 @@ class Source:
     vocab: Vocabulary
     path: Path
     lexicon: Lexicon | None = None  # a bundle's words beyond its vocabulary
+    phrases: Phrases | None = None  # a bundle's word pairs and triples
 
 
 def load_source(path: Path) -> Source:
@@ -67,9 +69,9 @@ def load_source(path: Path) -> Source:
         raise ModelLoadError(f"{path / bundle.manifest['onnx']['file']}: its weights cannot be "
                              f"read back for fine-tuning ({e}).") from e
     finally:
-        vocab, lexicon = bundle.vocab, bundle.lexicon
+        vocab, lexicon, phrases = bundle.vocab, bundle.lexicon, bundle.phrases
         bundle.close()
-    return Source(config, weights, vocab, path, lexicon)
+    return Source(config, weights, vocab, path, lexicon, phrases)
 
 
 def _initializers(graph) -> dict[str, np.ndarray]:

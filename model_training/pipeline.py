@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 import torch
 
+from keyboard_app.engine.phrases import build_phrases
 from keyboard_app.engine.tokenizer import BOS, Tokenizer, TokenizerSettings
 from keyboard_app.engine.vocab import Vocabulary
 
@@ -103,7 +104,8 @@ def train_bundle(
         init_source = load_source(Path(init_from))
         fresh = new_corpus_vocabulary(counts, train_config)
         vocab = grow_vocabulary(init_source.vocab, fresh, train_config.max_new_words)
-        model_config = init_source.config
+        # the architecture is the source's; dropout is a training setting, this run's
+        model_config = replace(init_source.config, dropout=model_config.dropout)
     else:
         vocab = build_vocabulary(counts, train_config.vocab_size, train_config.min_count)
     model_config = ModelConfig.from_dict({**model_config.to_dict(), "vocab_size": len(vocab)})
@@ -189,8 +191,10 @@ def train_bundle(
         hook = lambda folder: engine_metrics(  # noqa: E731
             folder, encoded.heldout_texts, train_config.eval_max_words, progress
         )
+    phrases = build_phrases(train_ids, len(vocab), vocab.unk_id,
+                            base=init_source.phrases if init_source is not None else None)
     result = export_bundle(model, vocab, out, manifest=manifest, quantize=train_config.quantize,
-                           metrics_hook=hook, heldout_ids=heldout_ids, lexicon=lexicon)
+                           metrics_hook=hook, heldout_ids=heldout_ids, lexicon=lexicon, phrases=phrases)
     if "quantization" in result.manifest["metrics"]:
         progress.write(format_quantization(result.manifest["metrics"]["quantization"]))
     progress.write(

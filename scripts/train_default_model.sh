@@ -26,7 +26,7 @@ args=(
     corpus/train
     --out "$OUT" --name "English (default)"
     --vocab-size 20000 --min-count 3
-    --cell lstm --embedding-dim 256 --hidden-size 512 --layers 1 --dropout 0.1
+    --cell lstm --embedding-dim 256 --hidden-size 512 --layers 1 --dropout "${DROPOUT:-0.1}"
     --output-loss sampled
     --batch-size 32 --bptt 35 --lr "${LR:-3e-3}" --schedule cosine
     --epochs "${EPOCHS:-2}" --evals-per-epoch 4 --max-minutes "$MINUTES" --patience "${PATIENCE:-2}"

@@ -7,6 +7,8 @@ A bundle is a folder (or a .zip of one) holding::
     vocab.json      the vocabulary (``vocab.Vocabulary``)
     lexicon.json    optional: corpus words beyond the vocabulary (``lexicon.Lexicon``),
                     named by the manifest's ``lexicon.file``
+    phrases.npz     optional: the corpus's word pairs and triples (``phrases.Phrases``),
+                    named by the manifest's ``phrases.file``
 
 Every file of the bundle is listed in the manifest with its SHA-256, so a
 truncated, corrupted or swapped file is caught at load time and named in the
@@ -32,6 +34,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .lexicon import Lexicon
+from .phrases import Phrases
 from .tokenizer import TOKENIZER_VERSION, TokenizerSettings
 from .vocab import Vocabulary, VocabError
 
@@ -76,6 +79,7 @@ class Bundle:
     vocab: Vocabulary
     tokenizer_settings: TokenizerSettings
     lexicon: Lexicon | None = None
+    phrases: Phrases | None = None
     _tempdir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
 
     @property
@@ -174,7 +178,8 @@ def read_manifest(folder: Path, source: Path | None = None) -> dict[str, Any]:
 
 def _verify_files(folder: Path, manifest: dict, source: Path) -> None:
     files = manifest["files"]
-    names = [manifest["onnx"]["file"], manifest["vocab"].get("file", "vocab.json"), lexicon_file(manifest, source)]
+    names = [manifest["onnx"]["file"], manifest["vocab"].get("file", "vocab.json"),
+             optional_file(manifest, source, "lexicon"), optional_file(manifest, source, "phrases")]
     for name in filter(None, names):
         if name not in files:
             raise ModelLoadError(f"{source / MANIFEST}: '{name}' is not listed under 'files'.")
@@ -194,13 +199,13 @@ def _verify_files(folder: Path, manifest: dict, source: Path) -> None:
             raise ModelLoadError(f"{source / path.name}: symbolic links are not allowed in a bundle.")
 
 
-def lexicon_file(manifest: dict, source: Path) -> str | None:
-    """The lexicon's file name, if the bundle has one."""
-    entry = manifest.get("lexicon")
+def optional_file(manifest: dict, source: Path, field: str) -> str | None:
+    """The file name of an optional part (``lexicon``, ``phrases``), if the bundle has one."""
+    entry = manifest.get(field)
     if entry is None:
         return None
     if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
-        raise ModelLoadError(f"{source / MANIFEST}: field 'lexicon' has the wrong type.")
+        raise ModelLoadError(f"{source / MANIFEST}: field '{field}' has the wrong type.")
     return entry["file"]
 
 
@@ -264,12 +269,19 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
                 f"says the model has {manifest['model']['vocab_size']}."
             )
         lexicon = None
-        lexicon_name = lexicon_file(manifest, source)
+        lexicon_name = optional_file(manifest, source, "lexicon")
         if lexicon_name is not None:
             try:
                 lexicon = Lexicon.load(folder / lexicon_name)
             except VocabError as e:
                 raise ModelLoadError(f"{source / lexicon_name}: {e}.") from e
+        phrases = None
+        phrases_name = optional_file(manifest, source, "phrases")
+        if phrases_name is not None:
+            try:
+                phrases = Phrases.load(folder / phrases_name, len(vocab), vocab.unk_id)
+            except VocabError as e:
+                raise ModelLoadError(f"{source / phrases_name}: {e}.") from e
         try:
             settings = TokenizerSettings.from_dict(manifest["tokenizer"])
         except (TypeError, ValueError) as e:
@@ -278,7 +290,7 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
         if tmp is not None:
             tmp.cleanup()
         raise
-    return Bundle(folder, source, manifest, vocab, settings, lexicon, tmp)
+    return Bundle(folder, source, manifest, vocab, settings, lexicon, phrases, tmp)
 
 
 def write_bundle(

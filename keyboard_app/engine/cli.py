@@ -33,11 +33,12 @@ def _positive(text: str) -> int:
 
 
 def _load(path: str, threads: int, network_only: bool = False):
-    from .predictor import Predictor, RecencySettings
+    from .predictor import PhraseSettings, Predictor, RecencySettings
 
     try:
-        recency = RecencySettings.off() if network_only else RecencySettings()
-        return Predictor.load(path, threads=threads, recency=recency)
+        if network_only:
+            return Predictor.load(path, threads=threads, recency=RecencySettings.off(), phrases=PhraseSettings.off())
+        return Predictor.load(path, threads=threads)
     except ModelLoadError as e:
         raise _Failure(str(e)) from e
 
@@ -115,7 +116,7 @@ def _eval(argv: Sequence[str] | None) -> int:
     parser.add_argument("--max-words", type=_positive, default=None, help="score at most this many words")
     parser.add_argument("--threads", type=_positive, default=1, help="inference threads (default 1)")
     parser.add_argument("--network-only", action="store_true",
-                        help="without the document cache (the network and the lexicon alone)")
+                        help="without the document cache and the phrase tables (the network and the lexicon alone)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     args = parser.parse_args(argv)
     texts = [_read_text(path) for path in args.texts]
@@ -135,13 +136,14 @@ def _eval(argv: Sequence[str] | None) -> int:
         print(file=sys.stderr)
     if args.json:
         out = {"bundle": args.bundle, "name": predictor.bundle.name, "texts": args.texts,
-               "document_cache": not args.network_only, **report.to_dict()}
+               "document_cache": not args.network_only, "phrases": not args.network_only,
+               **report.to_dict()}
         print(json.dumps(out, ensure_ascii=False))
     else:
         print(f"model        {predictor.bundle.name} ({args.bundle})")
         print(f"text         {', '.join(args.texts)}")
         if args.network_only:
-            print("             (network and lexicon alone: no document cache)")
+            print("             (network and lexicon alone: no document cache, no phrase tables)")
         print(report.format_table())
     if report.words == 0:
         print("keyboard-eval: warning: the texts hold no words to score", file=sys.stderr)

@@ -20,12 +20,15 @@ its start, which runs no network.)  Whatever sequence of edits led to a
 text, the suggestions, and the log-probabilities behind them, are bit for bit
 those of a fresh engine given that text.
 
-Two things beyond the network shape the distribution (both computed from the
+Three things beyond the network shape the distribution (all computed from the
 text alone, so the rule above holds for them too): the document cache
 (``recency``: words used in the last couple of thousand tokens are mixed in,
-those outside the vocabulary included) and the bundle's lexicon (``lexicon``:
-corpus words beyond the vocabulary share the network's ``<unk>``
-probability, so they can be completed).
+those outside the vocabulary included), the bundle's phrase tables
+(``phrases``: the words that followed the last one or two tokens in the
+training corpus) and its lexicon (``lexicon``: corpus words beyond the
+vocabulary share the network's ``<unk>`` probability, so they can be
+completed).  The network and the document cache are mixed first, then the
+phrases: ``P = (1 - a - b) P_mixed + a P_pair + b P_triple``.
 
 ``accept`` says how to put a suggestion into the text: which characters to
 replace (the partial word) with what (the word and a space).
@@ -48,6 +51,7 @@ import numpy as np
 from .bundle import Bundle, ModelLoadError, load_bundle
 from .cache import StateCache
 from .lexicon import LexiconIndex
+from .phrases import ORDERS, PhraseSettings
 from .ranking import WordIndex, written_form
 from .recency import EMPTY, RecencySettings, RecentWords
 from .session import RecurrentSession
@@ -56,7 +60,7 @@ from .tokenizer import Tokenizer, partial_start
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Edit", "ModelLoadError", "Predictor", "RecencySettings", "Suggestion"]
+__all__ = ["Edit", "ModelLoadError", "PhraseSettings", "Predictor", "RecencySettings", "Suggestion"]
 
 # After these characters a next word is put in without a space before it.
 _NO_SPACE_AFTER = set("([{<\"'\u201c\u2018\u00ab\u2039\u201e\u201a\u00bf\u00a1-\u2010\u2013\u2014/\\@#_~")
@@ -97,7 +101,8 @@ class Predictor:
     against the bundle.  By default the bundle's graph is opened with
     ``threads`` intra-op threads.  ``state_cache`` makes the state cache from
     the session (tests shrink its checkpoint spacing with it).  ``recency``
-    sets the document cache (``RecencySettings.off()`` turns it off).
+    sets the document cache (``RecencySettings.off()`` turns it off), and
+    ``phrases`` the share of the bundle's phrase tables (``PhraseSettings.off()``).
     """
 
     def __init__(
@@ -108,6 +113,7 @@ class Predictor:
         threads: int = 1,
         state_cache: Callable[[RecurrentSession], StateCache] = StateCache,
         recency: RecencySettings = RecencySettings(),
+        phrases: PhraseSettings = PhraseSettings(),
     ) -> None:
         if session is None:
             session = RecurrentSession.open(bundle, threads)
@@ -127,16 +133,23 @@ class Predictor:
         counted[self.words.word_ids] = True  # not <unk>: unknown words count by their written form
         self.recency = recency
         self._recent = RecentWords(counted, recency, vocab.unk_id)
+        self.phrase_settings = phrases
+        self.phrases = bundle.phrases
         self._memo: tuple[tuple[int, int], Scores] | None = None
 
     @classmethod
     def load(
-        cls, path: str | os.PathLike, threads: int = 1, *, recency: RecencySettings = RecencySettings()
+        cls,
+        path: str | os.PathLike,
+        threads: int = 1,
+        *,
+        recency: RecencySettings = RecencySettings(),
+        phrases: PhraseSettings = PhraseSettings(),
     ) -> "Predictor":
         """Open a bundle folder or .zip; raise ``ModelLoadError`` (one sentence naming the file)."""
         bundle = load_bundle(path)
         try:
-            return cls(bundle, threads=threads, recency=recency)
+            return cls(bundle, threads=threads, recency=recency, phrases=phrases)
         except BaseException:
             bundle.close()
             raise
@@ -192,14 +205,37 @@ class Predictor:
         return scores, view
 
     def _mix(self, network: np.ndarray, length: int) -> Scores:
-        """The network's distribution with the document cache and the lexicon (module docstring)."""
+        """The network's distribution with the document cache, the corpus's phrases
+        and the lexicon (module docstring)."""
         unk = float(network[self.bundle.vocab.unk_id])
+        ids = np.frombuffer(self._tokens.ids, np.int64, length)
         cache = EMPTY
         if self.recency.enabled:
-            ids = np.frombuffer(self._tokens.ids, np.int64, length)
             cache = self._recent.distribution(ids, length, self._tokens.unknown_words)
-        if cache.empty:
+        phrases = []
+        if self.phrases is not None:
+            for order in ORDERS:
+                weight = self.phrase_settings.weight(order)
+                found = self.phrases.followers(ids, length, order) if weight > 0.0 else None
+                if found is not None:
+                    phrases.append((weight, *found))
+        if cache.empty and not phrases:
             return Scores(network, {}, {}, unk)
+        log_probs, others, base = network.copy(), {}, unk
+        if not cache.empty:
+            log_probs, others, base = self._mix_cache(network, cache, unk)
+        if phrases:  # P = (1 - sum of weights) P + sum of weight * P_corpus
+            keep = math.log1p(-sum(weight for weight, _, _ in phrases))
+            log_probs += keep
+            base += keep
+            others = {word: score + keep for word, score in others.items()}
+            for weight, found, corpus in phrases:
+                log_probs[found] = np.logaddexp(log_probs[found], math.log(weight) + corpus)
+        log_probs.flags.writeable = False  # kept for the next keystroke and handed to callers
+        return Scores(log_probs, others, cache.display, base)
+
+    def _mix_cache(self, network: np.ndarray, cache, unk: float) -> tuple[np.ndarray, dict[str, float], float]:
+        """The document cache mixed in: log-probabilities, recent unknown words' and the lexicon's base."""
         settings = self.recency
         pairs, triples = len(cache.pair_ids) > 0, len(cache.triple_ids) > 0
         keep = math.log1p(
@@ -220,8 +256,7 @@ class Predictor:
                                          (triples, settings.triple_weight, cache.triple_ids, cache.triple_probs)):
             if used:
                 log_probs[ids] = np.logaddexp(log_probs[ids], math.log(weight) + np.log(probs))
-        log_probs.flags.writeable = False  # kept for the next keystroke and handed to callers
-        return Scores(log_probs, others, cache.display, base)
+        return log_probs, others, base
 
     def _rank(self, scores: Scores, view: View, k: int) -> list[Suggestion]:
         """The best ``k`` of the vocabulary's, the document's and the lexicon's words that
@@ -251,7 +286,7 @@ class Predictor:
             seen: set[str] = set()
             for negative, source, key, token in pool:
                 text = written_form(self._display_of(source, key, scores), typed, view.sentence_start)
-                if text.lower() in seen:  # only with a case-keeping tokenizer
+                if text.lower() in seen or (typed and text == typed):
                     continue
                 seen.add(text.lower())
                 shown.append(Suggestion(text, token, -negative, bool(typed)))

@@ -21,9 +21,12 @@ def test_development_text_starts_after_the_skipped_words_at_a_line_start(tmp_pat
 def test_the_table_has_the_reference_rows_and_each_setting(tmp_path, tiny_bundle, patterned_text, capsys):
     (tmp_path / "held.txt").write_text(patterned_text)
     code = tr.main(["--bundle", str(tiny_bundle), "--heldout", str(tmp_path), "--skip", "200", "--words", "60",
-                    "--weights", "0.05,0.1", "--pair-weights", "0", "--triple-weights", "0"])
+                    "--weights", "0.05,0.1", "--pair-weights", "0", "--triple-weights", "0",
+                    "--phrase-weights", "0/0,0.1/0.2"])
     assert code == 0
     out = capsys.readouterr().out
-    for row in ("network alone, no lexicon", "default settings", "w 0.05 ", "w 0.1 "):
+    for row in ("network alone, no lexicon", "network, lexicon and phrases", "default settings, no phrases",
+                "default settings", "w 0.05 ", "w 0.1 ", "phrases 0/0 ", "phrases 0.1/0.2 "):
         assert row in out
+    assert len([line for line in out.splitlines() if line.startswith("w ")]) == 4
     assert tr.main(["--bundle", str(tiny_bundle), "--heldout", str(tmp_path), "--skip", "10000000"]) == 2

@@ -37,7 +37,8 @@ def random_bundle(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def random_int8_bundle(tmp_path_factory) -> Path:
-    return random_bundle_at(tmp_path_factory.mktemp("random_int8") / "bundle", quantize=True, seed=1)
+    # with phrase tables, so that the exactness tests cover them too
+    return random_bundle_at(tmp_path_factory.mktemp("random_int8") / "bundle", quantize=True, seed=1, phrases=True)
 
 
 @pytest.fixture(scope="session")

@@ -102,9 +102,11 @@ def make_vocab(words=WORDS) -> Vocabulary:
 
 
 def write_placeholder_bundle(dest: Path, vocab: Vocabulary, *, cell: str = "lstm", layers: int = 1,
-                             hidden: int = 4, onnx_bytes: bytes = b"placeholder", lexicon=None) -> Path:
+                             hidden: int = 4, onnx_bytes: bytes = b"placeholder", lexicon=None,
+                             phrases=None) -> Path:
     """A bundle whose model.onnx is not a graph: for stand-in sessions only
-    (``lexicon``: a ``Lexicon`` to put in as lexicon.json)."""
+    (``lexicon``: a ``Lexicon`` to put in as lexicon.json; ``phrases``: a
+    ``Phrases`` to put in as phrases.npz)."""
     dest = Path(dest)
     src = dest.parent / f".{dest.name}-src"
     src.mkdir(parents=True, exist_ok=True)
@@ -128,6 +130,10 @@ def write_placeholder_bundle(dest: Path, vocab: Vocabulary, *, cell: str = "lstm
         lexicon.save(src / "lexicon.json")
         files["lexicon.json"] = src / "lexicon.json"
         manifest["lexicon"] = {"file": "lexicon.json", "words": len(lexicon)}
+    if phrases is not None:
+        phrases.save(src / "phrases.npz")
+        files["phrases.npz"] = src / "phrases.npz"
+        manifest["phrases"] = {"file": "phrases.npz"}
     return write_bundle(dest, manifest, files)
 
 
@@ -144,8 +150,9 @@ She drinks hot tea every morning, and the bird sang in the tree while we went to
 
 
 def random_bundle_at(dest: Path, *, cell: str = "lstm", quantize: bool = False, layers: int = 2,
-                     hidden: int = 32, embedding: int = 16, seed: int = 0) -> Path:
-    """Export a random-weight model over ``SAMPLE_TEXT``'s words with model_training's code."""
+                     hidden: int = 32, embedding: int = 16, seed: int = 0, phrases: bool = False) -> Path:
+    """Export a random-weight model over ``SAMPLE_TEXT``'s words with model_training's code
+    (``phrases``: with SAMPLE_TEXT's word pairs and triples)."""
     torch = pytest.importorskip("torch")
     from model_training.config import ModelConfig
     from model_training.export import build_manifest, export_bundle
@@ -167,7 +174,13 @@ def random_bundle_at(dest: Path, *, cell: str = "lstm", quantize: bool = False, 
         model.decoder.weight.normal_(0, 1.0)
         model.decoder.bias.normal_(0, 1.0)
     manifest = build_manifest(model, vocab, name=f"random {cell}", min_count=1, quantized=quantize)
-    export_bundle(model, vocab, Path(dest), manifest=manifest, quantize=quantize)
+    table = None
+    if phrases:
+        from keyboard_app.engine.phrases import build_phrases
+
+        ids = [vocab.id(t) if t in vocab else vocab.unk_id for t in Tokenizer().tokenize(SAMPLE_TEXT)]
+        table = build_phrases(np.array(ids * 3), len(vocab), vocab.unk_id)
+    export_bundle(model, vocab, Path(dest), manifest=manifest, quantize=quantize, phrases=table)
     return Path(dest)
 
 

@@ -58,19 +58,23 @@ def test_eval_json(random_bundle, tmp_path, capsys):
     assert report["repeats_allowed"] is True and report["document_cache"] is True
 
 
-def test_eval_network_only_is_the_engine_without_its_document_cache(random_bundle, tmp_path, capsys):
+def test_eval_network_only_is_the_engine_without_its_document_cache_and_phrases(
+        random_int8_bundle, tmp_path, capsys):
     from keyboard_app.engine.evaluate import evaluate
-    from keyboard_app.engine.predictor import RecencySettings
+    from keyboard_app.engine.predictor import PhraseSettings, RecencySettings
 
     text = tmp_path / "heldout.txt"
     text.write_text(SAMPLE_TEXT * 3, encoding="utf-8")  # repeated: the cache has something to do
-    assert eval_main([str(random_bundle), str(text), "--network-only", "--json"]) == 0
+    assert eval_main([str(random_int8_bundle), str(text), "--network-only", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["document_cache"] is False
-    alone = evaluate(Predictor.load(random_bundle, recency=RecencySettings.off()), [SAMPLE_TEXT * 3])
-    cached = evaluate(Predictor.load(random_bundle), [SAMPLE_TEXT * 3])
+    assert report["document_cache"] is False and report["phrases"] is False
+    alone = evaluate(Predictor.load(random_int8_bundle, recency=RecencySettings.off(), phrases=PhraseSettings.off()),
+                     [SAMPLE_TEXT * 3])
+    phrases = evaluate(Predictor.load(random_int8_bundle, recency=RecencySettings.off()), [SAMPLE_TEXT * 3])
+    cached = evaluate(Predictor.load(random_int8_bundle), [SAMPLE_TEXT * 3])
     assert report["ksr"] == {str(k): round(v, 2) for k, v in alone.ksr.items()}
-    assert cached.ksr[3] > alone.ksr[3]  # a text said three times: its words come back
+    # the bundle's phrases come from SAMPLE_TEXT, and a text said three times has its words come back
+    assert phrases.ksr[3] > alone.ksr[3] and cached.ksr[3] > alone.ksr[3]
 
 
 @pytest.fixture

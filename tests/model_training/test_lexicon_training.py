@@ -1,9 +1,12 @@
-"""The lexicon a training run writes, keeps when fine-tuning, and adds to an older bundle."""
+"""The lexicon and phrase tables a training run writes, keeps when fine-tuning,
+and adds to an older bundle."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+
+import numpy as np
 
 from keyboard_app.engine.bundle import load_bundle
 from keyboard_app.engine.predictor import Predictor, RecencySettings
@@ -45,8 +48,9 @@ def test_add_lexicon_gives_an_older_bundle_its_corpus_words(tmp_path, tiny_bundl
     before = load_bundle(tiny_bundle)
     assert before.lexicon is None and completions(tiny_bundle, "The xy") == []
     out = tmp_path / "with-lexicon"
-    assert add_lexicon(tiny_bundle, [corpus], out) >= 2
+    words, entries = add_lexicon(tiny_bundle, [corpus], out)
     after = load_bundle(out)
+    assert words == len(after.lexicon) >= 2 and entries == len(after.phrases) > 0
     assert "xylophone" in after.lexicon.words
     assert completions(out, "The xy") == ["Xylophone"]
     for name in ("model.onnx", "vocab.json"):  # the model itself is untouched
@@ -62,3 +66,35 @@ def test_add_lexicon_command_reports_a_bad_bundle_in_one_sentence(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "no such model bundle" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def follows(bundle, context: str, word: str) -> float:
+    """P_corpus(word | context) from the bundle's phrase tables (0 if never seen)."""
+    vocab = bundle.vocab
+    ids = np.array([vocab.id(t) for t in context.split()], np.int64)
+    found = bundle.phrases.followers(ids, len(ids), len(ids) + 1)
+    if found is None:
+        return 0.0
+    shares = dict(zip(found[0].tolist(), np.exp(found[1]).tolist()))
+    return shares.get(vocab.id(word), 0.0)
+
+
+def test_training_writes_the_corpus_phrases(tiny_bundle):
+    bundle = load_bundle(tiny_bundle)
+    entries = bundle.manifest["phrases"]
+    assert entries["file"] == "phrases.npz"
+    assert sum(entries["entries"].values()) == len(bundle.phrases) > 0
+    assert follows(bundle, "sat on", "the") == 1.0  # every "sat on" of the corpus
+    assert follows(bundle, "met bob", "in") == 1.0
+    assert 0.0 < follows(bundle, "the", "cat") < 1.0
+    assert follows(bundle, "the cat", "ran") == 0.0
+
+
+def test_fine_tuning_adds_its_phrases_to_the_source_ones(tmp_path, patterned_text, tiny_bundle_factory):
+    source = tiny_bundle_factory(tmp_path / "a", patterned_text, epochs=1, eval_max_words=0)
+    new_text = "The cat ran to the park.\n\n" * 20  # words the source knows, in a new order
+    tuned = load_bundle(tiny_bundle_factory(tmp_path / "b", new_text, init_from=source, epochs=1,
+                                            eval_max_words=0, max_new_words=0))
+    assert follows(tuned, "the cat", "ran") > 0.0  # the new corpus's
+    assert follows(tuned, "the cat", "sat") > 0.0  # the source's
+    assert follows(tuned, "alice met", "bob") == 1.0

@@ -1,0 +1,246 @@
+"""The corpus's phrases: which words followed a word, or two words, in training
+(``phrases.npz``, optional in a bundle).
+
+The network learns the corpus's statistics, but a 7M-parameter LSTM cannot
+memorise its stock phrases ("the default value is", "see the documentation
+for"), which is exactly what an n-gram engine like Presage does best.  So the
+bundle may carry the corpus's bigram and trigram counts, and the engine mixes
+them in where the text before the cursor ends with a context they know::
+
+    P(w) = (1 - pair_weight - triple_weight) * P(w)
+           + pair_weight * P_corpus(w | previous) + triple_weight * P_corpus(w | two previous)
+
+``P_corpus`` is the maximum-likelihood estimate: how often ``w`` followed the
+context among all the context's occurrences.  A part whose context never
+occurred (or holds ``<unk>``) hands its weight back, as the document cache's
+parts do.  The tokens are the model's own ids, ``<s>`` included, so the
+phrases that open a paragraph count too.
+
+Pruning (``build_phrases``): a follower seen once is kept only where its
+context is rare (fewer than ``rare_context`` occurrences); after a frequent
+context such a word gets a tiny share that the network already does better.
+For the default corpus (6.2M tokens) that keeps 0.49M word pairs and 2.35M
+triples, 7 MB compressed.
+
+The file is a NumPy ``.npz`` archive (read without pickle): for each order
+``o`` in ``orders``, the sorted context keys ``context_o`` (the context's ids
+as digits in base ``vocab_size``), the context's training occurrences
+``total_o``, its number of kept followers ``followers_o``, and then, context
+by context, the followers' ids ``next_o`` and counts ``count_o``.  Counts, not
+probabilities, so that fine-tuning can add a new corpus's counts to them.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .vocab import VocabError
+
+PHRASES_FORMAT = "keyboard-phrases"
+PHRASES_FORMAT_VERSION = 1
+PHRASES_FILE = "phrases.npz"
+ORDERS = (2, 3)  # word pairs and triples: the context is one or two tokens
+RARE_CONTEXT = 50  # contexts seen fewer times keep the followers seen once
+
+
+@dataclass(frozen=True)
+class PhraseSettings:
+    pair_weight: float = 0.05  # share of P_corpus(w | previous token)
+    triple_weight: float = 0.15  # share of P_corpus(w | two previous tokens)
+
+    def __post_init__(self) -> None:
+        if min(self.pair_weight, self.triple_weight) < 0 or self.pair_weight + self.triple_weight >= 1:
+            raise ValueError("the phrase weights must be >= 0 with a sum below 1")
+
+    @classmethod
+    def off(cls) -> "PhraseSettings":
+        return cls(0.0, 0.0)
+
+    def weight(self, order: int) -> float:
+        return self.pair_weight if order == 2 else self.triple_weight
+
+
+@dataclass
+class PhraseTable:
+    """One order's counts: contexts sorted by key, their followers contiguous."""
+
+    order: int
+    contexts: np.ndarray  # (n,) int64 keys, strictly increasing
+    totals: np.ndarray  # (n,) int64 occurrences of each context in training
+    starts: np.ndarray  # (n + 1,) int64: context i's followers are [starts[i], starts[i + 1])
+    next_ids: np.ndarray  # (m,) int64
+    counts: np.ndarray  # (m,) int64
+
+    def __len__(self) -> int:
+        return len(self.next_ids)
+
+
+class Phrases:
+    """The bundle's phrase tables, and the followers of the text's last tokens."""
+
+    def __init__(self, vocab_size: int, tables: dict[int, PhraseTable], unk_id: int = 0) -> None:
+        self.vocab_size = vocab_size
+        self.tables = tables
+        self.unk_id = unk_id
+        # log P_corpus per entry, computed once (the file holds counts)
+        self._log_probs = {
+            order: np.log(t.counts / np.repeat(t.totals, np.diff(t.starts))).astype(np.float64)
+            for order, t in tables.items()
+        }
+
+    def __len__(self) -> int:
+        return sum(len(t) for t in self.tables.values())
+
+    def followers(self, ids: np.ndarray, length: int, order: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """(follower ids, log P_corpus) after the last ``order - 1`` of ``ids[:length]``;
+        None when that context was never seen or holds ``<unk>``."""
+        table = self.tables.get(order)
+        if table is None or length < order - 1:
+            return None
+        key = 0
+        for token in ids[length - order + 1 : length]:
+            if token == self.unk_id:
+                return None
+            key = key * self.vocab_size + int(token)
+        i = int(np.searchsorted(table.contexts, key))
+        if i == len(table.contexts) or table.contexts[i] != key:
+            return None
+        lo, hi = table.starts[i], table.starts[i + 1]
+        return table.next_ids[lo:hi], self._log_probs[order][lo:hi]
+
+    # -- the file ---------------------------------------------------------------
+
+    def save(self, path: Path) -> None:
+        arrays = {
+            "format": np.array(PHRASES_FORMAT),
+            "format_version": np.array(PHRASES_FORMAT_VERSION),
+            "vocab_size": np.array(self.vocab_size),
+            "orders": np.array(sorted(self.tables), np.int64),
+        }
+        id_type = np.uint16 if self.vocab_size <= 1 << 16 else np.uint32
+        for order, t in self.tables.items():
+            arrays[f"context_{order}"] = t.contexts
+            arrays[f"total_{order}"] = t.totals.astype(np.uint32 if t.totals.max(initial=0) < 1 << 32 else np.int64)
+            arrays[f"followers_{order}"] = np.diff(t.starts).astype(np.uint32)
+            arrays[f"next_{order}"] = t.next_ids.astype(id_type)
+            arrays[f"count_{order}"] = t.counts.astype(np.uint32 if t.counts.max(initial=0) < 1 << 32 else np.int64)
+        with open(path, "wb") as f:
+            np.savez_compressed(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+
+    @classmethod
+    def load(cls, path: Path, vocab_size: int, unk_id: int) -> "Phrases":
+        """Read and check a phrases file; ``VocabError`` (one clause) if it is unusable."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {name: data[name] for name in data.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, io.UnsupportedOperation) as e:
+            raise VocabError(f"it is not a phrases file or is damaged ({e})") from e
+        try:
+            if str(arrays["format"]) != PHRASES_FORMAT:
+                raise VocabError(f"it is not a phrases file (format {str(arrays['format'])!r})")
+            if int(arrays["format_version"]) != PHRASES_FORMAT_VERSION:
+                raise VocabError(f"phrases format version {int(arrays['format_version'])} is not supported "
+                                 f"(this program reads version {PHRASES_FORMAT_VERSION})")
+            if int(arrays["vocab_size"]) != vocab_size:
+                raise VocabError(f"it was made for a vocabulary of {int(arrays['vocab_size'])} tokens, "
+                                 f"not {vocab_size}")
+            tables = {}
+            for order in (int(o) for o in arrays["orders"]):
+                if order not in ORDERS or order in tables:
+                    raise VocabError(f"order {order} is not a phrase order this program reads")
+                tables[order] = _checked_table(order, vocab_size, *(
+                    arrays[f"{name}_{order}"] for name in ("context", "total", "followers", "next", "count")))
+        except VocabError:
+            raise
+        except KeyError as e:
+            raise VocabError(f"the array {e} is missing") from e
+        except (TypeError, ValueError) as e:
+            raise VocabError(f"a field is malformed ({e})") from e
+        return cls(vocab_size, tables, unk_id)
+
+
+def _checked_table(order, vocab_size, contexts, totals, followers, next_ids, counts) -> PhraseTable:
+    n, m = len(contexts), len(next_ids)
+    if any(a.ndim != 1 for a in (contexts, totals, followers, next_ids, counts)):
+        raise VocabError(f"its order-{order} arrays are not flat")
+    if len(totals) != n or len(followers) != n or len(counts) != m or int(followers.sum()) != m:
+        raise VocabError(f"its order-{order} arrays disagree in length")
+    contexts, next_ids = contexts.astype(np.int64), next_ids.astype(np.int64)
+    counts, totals = counts.astype(np.int64), totals.astype(np.int64)
+    starts = np.zeros(n + 1, np.int64)
+    np.cumsum(followers, out=starts[1:])
+    limit = vocab_size ** (order - 1)
+    if n and (contexts[0] < 0 or contexts[-1] >= limit or np.any(np.diff(contexts) <= 0)):
+        raise VocabError(f"its order-{order} contexts are not sorted ids of the vocabulary")
+    if m and (next_ids.min() < 0 or next_ids.max() >= vocab_size or counts.min() <= 0):
+        raise VocabError(f"its order-{order} followers are not ids of the vocabulary with positive counts")
+    per_context = np.add.reduceat(counts, starts[:-1]) if m and np.all(followers > 0) else None
+    if per_context is None and n:
+        raise VocabError(f"an order-{order} context has no follower")
+    if n and np.any(per_context > totals):
+        raise VocabError(f"its order-{order} counts exceed their contexts' totals")
+    return PhraseTable(order, contexts, totals, starts, next_ids, counts)
+
+
+def build_phrases(
+    ids: np.ndarray,
+    vocab_size: int,
+    unk_id: int,
+    *,
+    base: Phrases | None = None,
+    rare_context: int = RARE_CONTEXT,
+) -> Phrases | None:
+    """Count the word pairs and triples of a training id stream (module docstring),
+    added to ``base``'s (the phrases of a model being fine-tuned, whose ids the
+    grown vocabulary keeps).  None when the stream holds no phrase."""
+    ids = np.asarray(ids, dtype=np.int64)
+    tables: dict[int, PhraseTable] = {}
+    for order in ORDERS:
+        n = len(ids) - order + 1
+        codes = np.zeros(max(n, 0), np.int64)
+        known = np.ones(max(n, 0), bool)
+        for t in range(order):
+            codes = codes * vocab_size + ids[t : t + n]
+            if t < order - 1:
+                known &= ids[t : t + n] != unk_id
+        codes, counts = np.unique(codes[known], return_counts=True)
+        context_keys, inverse = np.unique(codes // vocab_size, return_inverse=True)
+        totals = np.bincount(inverse, weights=counts, minlength=len(context_keys)).astype(np.int64)
+        if base is not None and order in base.tables:
+            old = base.tables[order]
+            old_contexts = _rekey(old.contexts, order - 1, base.vocab_size, vocab_size)
+            old_codes = np.repeat(old_contexts, np.diff(old.starts)) * vocab_size + old.next_ids
+            codes, inverse = np.unique(np.concatenate([codes, old_codes]), return_inverse=True)
+            counts = np.bincount(inverse, weights=np.concatenate([counts, old.counts])).astype(np.int64)
+            context_keys, where = np.unique(np.concatenate([context_keys, old_contexts]), return_inverse=True)
+            totals = np.bincount(where, weights=np.concatenate([totals, old.totals])).astype(np.int64)
+        context_of = np.searchsorted(context_keys, codes // vocab_size)
+        keep = (counts >= 2) | (totals[context_of] < rare_context)
+        codes, counts, context_of = codes[keep], counts[keep], context_of[keep]
+        if len(codes) == 0:
+            continue
+        used, followers = np.unique(context_of, return_counts=True)
+        starts = np.zeros(len(used) + 1, np.int64)
+        np.cumsum(followers, out=starts[1:])
+        tables[order] = PhraseTable(order, context_keys[used], totals[used], starts, codes % vocab_size, counts)
+    if not tables:
+        return None
+    return Phrases(vocab_size, tables, unk_id)
+
+
+def _rekey(keys: np.ndarray, digits: int, old_base: int, new_base: int) -> np.ndarray:
+    """Context keys written in base ``old_base`` (a vocabulary's size) rewritten in ``new_base``."""
+    rest, result, scale = keys.copy(), np.zeros_like(keys), 1
+    for _ in range(digits):
+        result += (rest % old_base) * scale
+        rest //= old_base
+        scale *= new_base
+    return result
