@@ -4,10 +4,11 @@
 ``keyboard-train`` writes both itself; this is for bundles trained before it
 did, or to rebuild them::
 
-    python -m model_training.add_lexicon BUNDLE CORPUS... [--out OUT]
+    python -m model_training.add_lexicon BUNDLE CORPUS... [--out OUT] [--whole-corpus]
 
 The corpus is counted exactly as training counts it (the same held-out part
-left out, from the bundle's ``training.heldout_fraction``), and the new
+left out, from the bundle's ``training.heldout_fraction``; with
+``--whole-corpus``, every line, as the default model's were), and the new
 bundle is written atomically and checked by the engine before it replaces
 anything (``--out`` defaults to the bundle itself).  Nothing else changes.
 """
@@ -22,25 +23,25 @@ from pathlib import Path
 
 from keyboard_app.engine.bundle import ModelLoadError, load_bundle, write_bundle
 from keyboard_app.engine.lexicon import LEXICON_FILE
-from keyboard_app.engine.phrases import PHRASES_FILE, build_phrases
+from keyboard_app.engine.phrases import PHRASES_FILE
 from keyboard_app.engine.tokenizer import Tokenizer
 
 from .corpus import CorpusError, find_files, heldout_starts
-from .data import encode_corpus
 from .export import phrases_entry
-from .pipeline import MAX_HELDOUT_BYTES
+from .pipeline import MAX_HELDOUT_BYTES, corpus_phrases
 from .vocabulary import corpus_lexicon, count_corpus
 
 log = logging.getLogger(__name__)
 
 
-def add_lexicon(bundle_path: Path, corpus: list[Path], out: Path) -> tuple[int, int]:
+def add_lexicon(bundle_path: Path, corpus: list[Path], out: Path, *, whole: bool = False) -> tuple[int, int]:
     """Write ``out``: the bundle with its corpus's lexicon and phrases;
-    returns the number of lexicon words and of phrase entries."""
+    returns the number of lexicon words and of phrase entries.  ``whole``:
+    count the validation lines that training held out too."""
     bundle = load_bundle(bundle_path)
     try:
         manifest = dict(bundle.manifest)
-        fraction = float(manifest["training"].get("heldout_fraction", 0.02))
+        fraction = 0.0 if whole else float(manifest["training"].get("heldout_fraction", 0.02))
         files = find_files(corpus)
         starts = heldout_starts(files, fraction, MAX_HELDOUT_BYTES)
         tokenizer = Tokenizer(bundle.tokenizer_settings)
@@ -49,9 +50,7 @@ def add_lexicon(bundle_path: Path, corpus: list[Path], out: Path) -> tuple[int, 
         if expected and expected != counts.sha256:
             log.warning("this corpus is not the one the model was trained on (its hash differs)")
         lexicon = corpus_lexicon(counts, bundle.vocab)
-        encoded = encode_corpus(files, starts, bundle.vocab, tokenizer,
-                                train_tokens=counts.train_tokens, heldout_tokens=counts.heldout_tokens)
-        phrases = build_phrases(encoded.train, len(bundle.vocab), bundle.vocab.unk_id)
+        phrases = corpus_phrases(files, starts, bundle.vocab, lexicon, tokenizer)
         if lexicon is None and phrases is None:
             raise CorpusError("the corpus has no word beyond the model's vocabulary and no phrase.")
         with tempfile.TemporaryDirectory(prefix="keyboard-lexicon-") as tmp:
@@ -88,10 +87,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("bundle", type=Path)
     parser.add_argument("corpus", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, help="bundle folder to write (default: the bundle itself)")
+    parser.add_argument("--whole-corpus", action="store_true",
+                        help="count the lines training held out for validation too (as Presage's database "
+                        "does); the manifest's engine metrics, measured on those lines, then flatter the model")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        words, entries = add_lexicon(args.bundle, args.corpus, args.out or args.bundle)
+        words, entries = add_lexicon(args.bundle, args.corpus, args.out or args.bundle, whole=args.whole_corpus)
     except (ModelLoadError, CorpusError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

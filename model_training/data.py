@@ -101,6 +101,26 @@ def encode_corpus(
     return EncodedCorpus(train, heldout, texts)
 
 
+def phrase_ids(
+    files: list[CorpusFile], starts: dict[Path, int], vocab: Vocabulary, lexicon, tokenizer: Tokenizer
+) -> np.ndarray:
+    """The training part's ids for the phrase tables: vocabulary ids, and
+    ``len(vocab) + i`` for the lexicon's word ``i`` (``engine.phrases``)."""
+    index = {t: i for i, t in enumerate(vocab.tokens)}
+    if lexicon is not None:
+        index.update({w: len(vocab) + i for i, w in enumerate(lexicon.words) if w not in index})
+    unk = vocab.unk_id
+    chunks, ids = [], []
+    for file in files:
+        for token in tokenizer.iter_stream(read_lines(file.path, ReadStats(), 0, starts[file.path])):
+            ids.append(index.get(token.token, unk))
+            if len(ids) >= 1 << 20:
+                chunks.append(np.array(ids, np.int64))
+                ids = []
+    chunks.append(np.array(ids, np.int64))
+    return np.concatenate(chunks)
+
+
 class Batches:
     """``batch_size`` parallel streams over ``ids``, cut into ``bptt`` windows.
 

@@ -17,13 +17,13 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from keyboard_app.engine.phrases import build_phrases
+from keyboard_app.engine.phrases import build_phrases, renumbering
 from keyboard_app.engine.tokenizer import BOS, Tokenizer, TokenizerSettings
 from keyboard_app.engine.vocab import Vocabulary
 
 from .config import ModelConfig, TrainConfig
 from .corpus import CorpusError, find_files, heldout_starts
-from .data import encode_corpus
+from .data import encode_corpus, phrase_ids
 from .export import ExportResult, build_manifest, export_bundle, format_quantization
 from .model import RNNLM
 from .progress import Progress
@@ -191,8 +191,7 @@ def train_bundle(
         hook = lambda folder: engine_metrics(  # noqa: E731
             folder, encoded.heldout_texts, train_config.eval_max_words, progress
         )
-    phrases = build_phrases(train_ids, len(vocab), vocab.unk_id,
-                            base=init_source.phrases if init_source is not None else None)
+    phrases = corpus_phrases(files, starts, vocab, lexicon, tokenizer, init_source)
     result = export_bundle(model, vocab, out, manifest=manifest, quantize=train_config.quantize,
                            metrics_hook=hook, heldout_ids=heldout_ids, lexicon=lexicon, phrases=phrases)
     if "quantization" in result.manifest["metrics"]:
@@ -203,6 +202,25 @@ def train_bundle(
         f"(tolerance {result.parity.tolerance:g})"
     )
     return RunResult(out, result.manifest, counters, result)
+
+
+def corpus_phrases(files, starts, vocab: Vocabulary, lexicon, tokenizer: Tokenizer, source=None):
+    """The bundle's phrase tables: the training part's word pairs and triples, over
+    the vocabulary and the lexicon (``engine.phrases``), added to those of the model
+    being fine-tuned (``source``, whose words are renumbered to the new model's)."""
+    ids = phrase_ids(files, starts, vocab, lexicon, tokenizer)
+    base = base_ids = None
+    if source is not None and source.phrases is not None:
+        base = source.phrases
+        new_index = {t: i for i, t in enumerate(vocab.tokens)}
+        if lexicon is not None:
+            new_index.update({w: len(vocab) + i for i, w in enumerate(lexicon.words) if w not in new_index})
+        old_lexicon = source.lexicon.words if source.lexicon is not None else []
+        base_ids = renumbering(source.vocab.tokens, old_lexicon, new_index, vocab.unk_id)
+    phrases = build_phrases(ids, len(vocab), len(lexicon or ()), vocab.unk_id, base=base, base_ids=base_ids)
+    if phrases is not None:
+        log.info("phrases: %d word pairs and triples", len(phrases))
+    return phrases
 
 
 def new_corpus_vocabulary(counts, config: TrainConfig) -> Vocabulary:

@@ -279,7 +279,7 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
         phrases_name = optional_file(manifest, source, "phrases")
         if phrases_name is not None:
             try:
-                phrases = Phrases.load(folder / phrases_name, len(vocab), vocab.unk_id)
+                phrases = Phrases.load(folder / phrases_name, len(vocab), len(lexicon or ()), vocab.unk_id)
             except VocabError as e:
                 raise ModelLoadError(f"{source / phrases_name}: {e}.") from e
         try:

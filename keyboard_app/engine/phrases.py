@@ -12,19 +12,28 @@ them in where the text before the cursor ends with a context they know::
 
 ``P_corpus`` is the maximum-likelihood estimate: how often ``w`` followed the
 context among all the context's occurrences.  A part whose context never
-occurred (or holds ``<unk>``) hands its weight back, as the document cache's
-parts do.  The tokens are the model's own ids, ``<s>`` included, so the
-phrases that open a paragraph count too.
+occurred (or holds a word known to neither vocabulary nor lexicon) hands its
+weight back, as the document cache's parts do.
+
+The ids are the model's own (``<s>`` included, so the phrases that open a
+paragraph count too), extended by the bundle's lexicon: id ``vocab_size + i``
+is the lexicon's word ``i``.  So the tables also know the names and rare
+terms beyond the vocabulary that a manual repeats ("Contributed by Yury" ->
+"Selivanov"), where the network can only say ``<unk>``.
 
 Pruning (``build_phrases``): a follower seen once is kept only where its
 context is rare (fewer than ``rare_context`` occurrences); after a frequent
 context such a word gets a tiny share that the network already does better.
+A lexicon word is kept only with at least 1% of its context: after "the" a
+thousand rare words each get a sliver, which would cost time at every word
+boundary and change nothing the strip shows.
 For the default corpus (6.2M tokens) that keeps 0.49M word pairs and 2.35M
 triples, 7 MB compressed.
 
-The file is a NumPy ``.npz`` archive (read without pickle): for each order
-``o`` in ``orders``, the sorted context keys ``context_o`` (the context's ids
-as digits in base ``vocab_size``), the context's training occurrences
+The file is a NumPy ``.npz`` archive (read without pickle): ``vocab_size`` and
+``lexicon_size`` (the ids run to their sum), then for each order ``o`` in
+``orders``, the sorted context keys ``context_o`` (the context's ids as
+digits in base ``vocab_size + lexicon_size``), the context's training occurrences
 ``total_o``, its number of kept followers ``followers_o``, and then, context
 by context, the followers' ids ``next_o`` and counts ``count_o``.  Counts, not
 probabilities, so that fine-tuning can add a new corpus's counts to them.
@@ -47,6 +56,7 @@ PHRASES_FORMAT_VERSION = 1
 PHRASES_FILE = "phrases.npz"
 ORDERS = (2, 3)  # word pairs and triples: the context is one or two tokens
 RARE_CONTEXT = 50  # contexts seen fewer times keep the followers seen once
+LEXICON_SHARE = 0.01  # a lexicon word is kept as a follower with at least this share of its context
 
 
 @dataclass(frozen=True)
@@ -84,8 +94,10 @@ class PhraseTable:
 class Phrases:
     """The bundle's phrase tables, and the followers of the text's last tokens."""
 
-    def __init__(self, vocab_size: int, tables: dict[int, PhraseTable], unk_id: int = 0) -> None:
+    def __init__(self, vocab_size: int, lexicon_size: int, tables: dict[int, PhraseTable], unk_id: int = 0) -> None:
         self.vocab_size = vocab_size
+        self.lexicon_size = lexicon_size
+        self.id_space = vocab_size + lexicon_size  # the base of the context keys
         self.tables = tables
         self.unk_id = unk_id
         # log P_corpus per entry, computed once (the file holds counts)
@@ -97,17 +109,17 @@ class Phrases:
     def __len__(self) -> int:
         return sum(len(t) for t in self.tables.values())
 
-    def followers(self, ids: np.ndarray, length: int, order: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """(follower ids, log P_corpus) after the last ``order - 1`` of ``ids[:length]``;
-        None when that context was never seen or holds ``<unk>``."""
+    def followers(self, context: list[int], order: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """(follower ids, log P_corpus) after the last ``order - 1`` ids of ``context``
+        (vocabulary or lexicon ids); None when the corpus never had that context."""
         table = self.tables.get(order)
-        if table is None or length < order - 1:
+        if table is None or len(context) < order - 1:
             return None
         key = 0
-        for token in ids[length - order + 1 : length]:
+        for token in context[len(context) - order + 1 :]:
             if token == self.unk_id:
                 return None
-            key = key * self.vocab_size + int(token)
+            key = key * self.id_space + int(token)
         i = int(np.searchsorted(table.contexts, key))
         if i == len(table.contexts) or table.contexts[i] != key:
             return None
@@ -121,9 +133,10 @@ class Phrases:
             "format": np.array(PHRASES_FORMAT),
             "format_version": np.array(PHRASES_FORMAT_VERSION),
             "vocab_size": np.array(self.vocab_size),
+            "lexicon_size": np.array(self.lexicon_size),
             "orders": np.array(sorted(self.tables), np.int64),
         }
-        id_type = np.uint16 if self.vocab_size <= 1 << 16 else np.uint32
+        id_type = np.uint16 if self.id_space <= 1 << 16 else np.uint32
         for order, t in self.tables.items():
             arrays[f"context_{order}"] = t.contexts
             arrays[f"total_{order}"] = t.totals.astype(np.uint32 if t.totals.max(initial=0) < 1 << 32 else np.int64)
@@ -136,8 +149,9 @@ class Phrases:
             os.fsync(f.fileno())
 
     @classmethod
-    def load(cls, path: Path, vocab_size: int, unk_id: int) -> "Phrases":
-        """Read and check a phrases file; ``VocabError`` (one clause) if it is unusable."""
+    def load(cls, path: Path, vocab_size: int, lexicon_size: int, unk_id: int) -> "Phrases":
+        """Read and check a phrases file for a vocabulary and lexicon of these sizes;
+        ``VocabError`` (one clause) if it is unusable."""
         try:
             with np.load(path, allow_pickle=False) as data:
                 arrays = {name: data[name] for name in data.files}
@@ -149,14 +163,15 @@ class Phrases:
             if int(arrays["format_version"]) != PHRASES_FORMAT_VERSION:
                 raise VocabError(f"phrases format version {int(arrays['format_version'])} is not supported "
                                  f"(this program reads version {PHRASES_FORMAT_VERSION})")
-            if int(arrays["vocab_size"]) != vocab_size:
-                raise VocabError(f"it was made for a vocabulary of {int(arrays['vocab_size'])} tokens, "
-                                 f"not {vocab_size}")
+            sizes = int(arrays["vocab_size"]), int(arrays["lexicon_size"])
+            if sizes != (vocab_size, lexicon_size):
+                raise VocabError(f"it was made for a vocabulary of {sizes[0]} tokens and a lexicon of {sizes[1]} "
+                                 f"words, not {vocab_size} and {lexicon_size}")
             tables = {}
             for order in (int(o) for o in arrays["orders"]):
                 if order not in ORDERS or order in tables:
                     raise VocabError(f"order {order} is not a phrase order this program reads")
-                tables[order] = _checked_table(order, vocab_size, *(
+                tables[order] = _checked_table(order, vocab_size + lexicon_size, *(
                     arrays[f"{name}_{order}"] for name in ("context", "total", "followers", "next", "count")))
         except VocabError:
             raise
@@ -164,10 +179,10 @@ class Phrases:
             raise VocabError(f"the array {e} is missing") from e
         except (TypeError, ValueError) as e:
             raise VocabError(f"a field is malformed ({e})") from e
-        return cls(vocab_size, tables, unk_id)
+        return cls(vocab_size, lexicon_size, tables, unk_id)
 
 
-def _checked_table(order, vocab_size, contexts, totals, followers, next_ids, counts) -> PhraseTable:
+def _checked_table(order, id_space, contexts, totals, followers, next_ids, counts) -> PhraseTable:
     n, m = len(contexts), len(next_ids)
     if any(a.ndim != 1 for a in (contexts, totals, followers, next_ids, counts)):
         raise VocabError(f"its order-{order} arrays are not flat")
@@ -177,10 +192,10 @@ def _checked_table(order, vocab_size, contexts, totals, followers, next_ids, cou
     counts, totals = counts.astype(np.int64), totals.astype(np.int64)
     starts = np.zeros(n + 1, np.int64)
     np.cumsum(followers, out=starts[1:])
-    limit = vocab_size ** (order - 1)
+    limit = id_space ** (order - 1)
     if n and (contexts[0] < 0 or contexts[-1] >= limit or np.any(np.diff(contexts) <= 0)):
         raise VocabError(f"its order-{order} contexts are not sorted ids of the vocabulary")
-    if m and (next_ids.min() < 0 or next_ids.max() >= vocab_size or counts.min() <= 0):
+    if m and (next_ids.min() < 0 or next_ids.max() >= id_space or counts.min() <= 0):
         raise VocabError(f"its order-{order} followers are not ids of the vocabulary with positive counts")
     per_context = np.add.reduceat(counts, starts[:-1]) if m and np.all(followers > 0) else None
     if per_context is None and n:
@@ -193,54 +208,84 @@ def _checked_table(order, vocab_size, contexts, totals, followers, next_ids, cou
 def build_phrases(
     ids: np.ndarray,
     vocab_size: int,
+    lexicon_size: int,
     unk_id: int,
     *,
     base: Phrases | None = None,
+    base_ids: np.ndarray | None = None,
     rare_context: int = RARE_CONTEXT,
 ) -> Phrases | None:
-    """Count the word pairs and triples of a training id stream (module docstring),
-    added to ``base``'s (the phrases of a model being fine-tuned, whose ids the
-    grown vocabulary keeps).  None when the stream holds no phrase."""
+    """Count the word pairs and triples of a training id stream (vocabulary ids, and
+    ``vocab_size + i`` for the lexicon's word ``i``; module docstring).
+
+    ``base``: the phrases of a model being fine-tuned, whose counts are added;
+    ``base_ids[old id]`` is that id in the new vocabulary and lexicon (``unk_id``
+    for a word in neither).  None when the stream holds no phrase.
+    """
     ids = np.asarray(ids, dtype=np.int64)
+    space = vocab_size + lexicon_size
     tables: dict[int, PhraseTable] = {}
     for order in ORDERS:
-        n = len(ids) - order + 1
-        codes = np.zeros(max(n, 0), np.int64)
-        known = np.ones(max(n, 0), bool)
-        for t in range(order):
-            codes = codes * vocab_size + ids[t : t + n]
-            if t < order - 1:
-                known &= ids[t : t + n] != unk_id
-        codes, counts = np.unique(codes[known], return_counts=True)
-        context_keys, inverse = np.unique(codes // vocab_size, return_inverse=True)
-        totals = np.bincount(inverse, weights=counts, minlength=len(context_keys)).astype(np.int64)
+        codes, counts, context_keys, totals = _count(ids, order, space, unk_id)
         if base is not None and order in base.tables:
-            old = base.tables[order]
-            old_contexts = _rekey(old.contexts, order - 1, base.vocab_size, vocab_size)
-            old_codes = np.repeat(old_contexts, np.diff(old.starts)) * vocab_size + old.next_ids
+            old_codes, old_counts, old_keys, old_totals = _renumbered(base.tables[order], base.id_space, base_ids,
+                                                                      space, unk_id)
             codes, inverse = np.unique(np.concatenate([codes, old_codes]), return_inverse=True)
-            counts = np.bincount(inverse, weights=np.concatenate([counts, old.counts])).astype(np.int64)
-            context_keys, where = np.unique(np.concatenate([context_keys, old_contexts]), return_inverse=True)
-            totals = np.bincount(where, weights=np.concatenate([totals, old.totals])).astype(np.int64)
-        context_of = np.searchsorted(context_keys, codes // vocab_size)
+            counts = np.bincount(inverse, weights=np.concatenate([counts, old_counts])).astype(np.int64)
+            context_keys, where = np.unique(np.concatenate([context_keys, old_keys]), return_inverse=True)
+            totals = np.bincount(where, weights=np.concatenate([totals, old_totals])).astype(np.int64)
+        context_of = np.searchsorted(context_keys, codes // space)
         keep = (counts >= 2) | (totals[context_of] < rare_context)
+        keep &= (codes % space < vocab_size) | (counts >= LEXICON_SHARE * totals[context_of])
         codes, counts, context_of = codes[keep], counts[keep], context_of[keep]
         if len(codes) == 0:
             continue
         used, followers = np.unique(context_of, return_counts=True)
         starts = np.zeros(len(used) + 1, np.int64)
         np.cumsum(followers, out=starts[1:])
-        tables[order] = PhraseTable(order, context_keys[used], totals[used], starts, codes % vocab_size, counts)
+        tables[order] = PhraseTable(order, context_keys[used], totals[used], starts, codes % space, counts)
     if not tables:
         return None
-    return Phrases(vocab_size, tables, unk_id)
+    return Phrases(vocab_size, lexicon_size, tables, unk_id)
 
 
-def _rekey(keys: np.ndarray, digits: int, old_base: int, new_base: int) -> np.ndarray:
-    """Context keys written in base ``old_base`` (a vocabulary's size) rewritten in ``new_base``."""
-    rest, result, scale = keys.copy(), np.zeros_like(keys), 1
-    for _ in range(digits):
-        result += (rest % old_base) * scale
-        rest //= old_base
-        scale *= new_base
-    return result
+def _count(ids: np.ndarray, order: int, space: int, unk_id: int):
+    """Every n-gram of ``ids`` as a code (context key * space + follower), with counts,
+    and every context key with its total; contexts holding ``unk_id`` are left out."""
+    n = max(len(ids) - order + 1, 0)
+    codes = np.zeros(n, np.int64)
+    known = np.ones(n, bool)
+    for t in range(order):
+        codes = codes * space + ids[t : t + n]
+        if t < order - 1:
+            known &= ids[t : t + n] != unk_id
+    codes, counts = np.unique(codes[known], return_counts=True)
+    context_keys, inverse = np.unique(codes // space, return_inverse=True)
+    totals = np.bincount(inverse, weights=counts, minlength=len(context_keys)).astype(np.int64)
+    return codes, counts.astype(np.int64), context_keys, totals
+
+
+def _renumbered(table: PhraseTable, old_space: int, new_ids: np.ndarray, space: int, unk_id: int):
+    """A base table's entries (codes, counts) and contexts (keys, totals) in the new id space;
+    contexts that hold a word the new model lacks are dropped."""
+    digits, rest = [], table.contexts.copy()
+    for _ in range(table.order - 1):
+        digits.append(new_ids[rest % old_space])
+        rest //= old_space
+    keys = np.zeros(len(table.contexts), np.int64)
+    known = np.ones(len(table.contexts), bool)
+    for digit in reversed(digits):  # most significant first
+        keys = keys * space + digit
+        known &= digit != unk_id
+    per_entry = np.diff(table.starts)
+    entry_keys, entry_known = np.repeat(keys, per_entry), np.repeat(known, per_entry)
+    codes = entry_keys * space + new_ids[table.next_ids]
+    # two old contexts or followers may now be one (both unknown words): np.unique adds them up
+    return codes[entry_known], table.counts[entry_known], keys[known], table.totals[known]
+
+
+def renumbering(old_vocab_tokens, old_lexicon_words, new_index: dict[str, int], unk_id: int) -> np.ndarray:
+    """``result[old id]``: the id of the same word among the new vocabulary and lexicon
+    (``new_index``: word -> new id), ``unk_id`` where the new model has no such word."""
+    words = list(old_vocab_tokens) + list(old_lexicon_words)
+    return np.array([new_index.get(w, unk_id) for w in words], np.int64)

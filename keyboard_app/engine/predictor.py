@@ -135,6 +135,8 @@ class Predictor:
         self._recent = RecentWords(counted, recency, vocab.unk_id)
         self.phrase_settings = phrases
         self.phrases = bundle.phrases
+        self._lexicon_words = bundle.lexicon.words if bundle.lexicon is not None else []
+        self._lexicon_ids = {word: len(vocab) + i for i, word in enumerate(self._lexicon_words)}
         self._memo: tuple[tuple[int, int], Scores] | None = None
 
     @classmethod
@@ -214,9 +216,10 @@ class Predictor:
             cache = self._recent.distribution(ids, length, self._tokens.unknown_words)
         phrases = []
         if self.phrases is not None:
+            context = self._phrase_context(ids, length)
             for order in ORDERS:
                 weight = self.phrase_settings.weight(order)
-                found = self.phrases.followers(ids, length, order) if weight > 0.0 else None
+                found = self.phrases.followers(context, order) if weight > 0.0 else None
                 if found is not None:
                     phrases.append((weight, *found))
         if cache.empty and not phrases:
@@ -229,10 +232,33 @@ class Predictor:
             log_probs += keep
             base += keep
             others = {word: score + keep for word, score in others.items()}
+            vocab_size = len(log_probs)
             for weight, found, corpus in phrases:
-                log_probs[found] = np.logaddexp(log_probs[found], math.log(weight) + corpus)
+                if found[-1] < vocab_size:  # followers are sorted: lexicon words come last
+                    log_probs[found] = np.logaddexp(log_probs[found], math.log(weight) + corpus)
+                    continue
+                split = int(np.searchsorted(found, vocab_size))
+                log_probs[found[:split]] = np.logaddexp(log_probs[found[:split]], math.log(weight) + corpus[:split])
+                for i, score in zip(found[split:].tolist(), corpus[split:].tolist()):
+                    word = self._lexicon_words[i - vocab_size]
+                    if word in self.lexicon:  # (not a vocabulary word too)
+                        before = others.get(word, base + self.lexicon.share(word))
+                        others[word] = float(np.logaddexp(before, math.log(weight) + score))
         log_probs.flags.writeable = False  # kept for the next keystroke and handed to callers
         return Scores(log_probs, others, cache.display, base)
+
+    def _phrase_context(self, ids: np.ndarray, length: int) -> list[int]:
+        """The last two tokens' ids for the phrase tables: a word outside the vocabulary
+        by its lexicon id (vocabulary size + position), ``<unk>`` if it has none."""
+        context = ids[max(0, length - 2) : length].tolist()
+        unk = self.bundle.vocab.unk_id
+        if unk in context:
+            start = length - len(context)
+            for index, word, _ in self._tokens.unknown_words(start, length):
+                position = self._lexicon_ids.get(word)
+                if position is not None:
+                    context[index - start] = position
+        return context
 
     def _mix_cache(self, network: np.ndarray, cache, unk: float) -> tuple[np.ndarray, dict[str, float], float]:
         """The document cache mixed in: log-probabilities, recent unknown words' and the lexicon's base."""

@@ -179,7 +179,7 @@ def random_bundle_at(dest: Path, *, cell: str = "lstm", quantize: bool = False, 
         from keyboard_app.engine.phrases import build_phrases
 
         ids = [vocab.id(t) if t in vocab else vocab.unk_id for t in Tokenizer().tokenize(SAMPLE_TEXT)]
-        table = build_phrases(np.array(ids * 3), len(vocab), vocab.unk_id)
+        table = build_phrases(np.array(ids * 3), len(vocab), 0, vocab.unk_id)
     export_bundle(model, vocab, Path(dest), manifest=manifest, quantize=quantize, phrases=table)
     return Path(dest)
 

@@ -10,7 +10,8 @@ import pytest
 
 from engine_helpers import WORDS, FakeGraph, make_vocab, write_placeholder_bundle
 from keyboard_app.engine.bundle import ModelLoadError, load_bundle, sha256_file
-from keyboard_app.engine.phrases import PhraseSettings, Phrases, build_phrases
+from keyboard_app.engine.lexicon import Lexicon
+from keyboard_app.engine.phrases import PhraseSettings, Phrases, build_phrases, renumbering
 from keyboard_app.engine.predictor import Predictor, RecencySettings
 from keyboard_app.engine.tokenizer import Tokenizer
 from keyboard_app.engine.vocab import VocabError
@@ -25,15 +26,14 @@ def ids_of(text: str, vocab=VOCAB) -> np.ndarray:
 
 
 def followers(phrases, text, order):
-    ids = ids_of(text)
-    found = phrases.followers(ids, len(ids), order)
+    found = phrases.followers(ids_of(text).tolist(), order)
     if found is None:
         return None
     return {VOCAB.tokens[i]: round(math.exp(p), 4) for i, p in zip(*found)}
 
 
 def test_followers_are_the_corpus_continuations_with_their_shares():
-    phrases = build_phrases(ids_of(CORPUS), len(VOCAB), VOCAB.unk_id)
+    phrases = build_phrases(ids_of(CORPUS), len(VOCAB), 0, VOCAB.unk_id)
     assert followers(phrases, "so we met", 3) == {"tom": 0.6667, "london": 0.3333}
     assert followers(phrases, "and then you", 2) == {"tomorrow": 0.5, "tom": 0.5}
     assert followers(phrases, "see", 2) == {"you": 0.6667, "a": 0.3333}
@@ -43,7 +43,7 @@ def test_followers_are_the_corpus_continuations_with_their_shares():
 
 def test_contexts_with_unknown_words_give_nothing():
     text = "we zork tom. we zork tom."
-    phrases = build_phrases(ids_of(text), len(VOCAB), VOCAB.unk_id)
+    phrases = build_phrases(ids_of(text), len(VOCAB), 0, VOCAB.unk_id)
     assert followers(phrases, "the zork", 2) is None
     assert followers(phrases, "we zork", 3) is None
     assert followers(phrases, "we", 2) == {"<unk>": 1.0}  # an unknown word may follow
@@ -51,31 +51,44 @@ def test_contexts_with_unknown_words_give_nothing():
 
 def test_a_word_seen_once_after_a_frequent_context_is_pruned():
     text = "see you tom. " * 60 + "see you london."
-    kept = build_phrases(ids_of(text), len(VOCAB), VOCAB.unk_id)
+    kept = build_phrases(ids_of(text), len(VOCAB), 0, VOCAB.unk_id)
     assert followers(kept, "see you", 3) == {"tom": 0.9836}  # london was seen once in 61
-    everything = build_phrases(ids_of(text), len(VOCAB), VOCAB.unk_id, rare_context=1000)
+    everything = build_phrases(ids_of(text), len(VOCAB), 0, VOCAB.unk_id, rare_context=1000)
     assert followers(everything, "see you", 3) == {"tom": 0.9836, "london": 0.0164}
 
 
 def test_the_file_round_trips(tmp_path):
-    phrases = build_phrases(ids_of(CORPUS), len(VOCAB), VOCAB.unk_id)
+    phrases = build_phrases(ids_of(CORPUS), len(VOCAB), 0, VOCAB.unk_id)
     phrases.save(tmp_path / "phrases.npz")
-    loaded = Phrases.load(tmp_path / "phrases.npz", len(VOCAB), VOCAB.unk_id)
+    loaded = Phrases.load(tmp_path / "phrases.npz", len(VOCAB), 0, VOCAB.unk_id)
     for order, table in phrases.tables.items():
         for name in ("contexts", "totals", "starts", "next_ids", "counts"):
             assert np.array_equal(getattr(loaded.tables[order], name), getattr(table, name))
     assert followers(loaded, "we met", 3) == followers(phrases, "we met", 3)
 
 
-def test_fine_tuning_adds_counts_and_keeps_the_ids_through_a_grown_vocabulary():
-    base = build_phrases(ids_of(CORPUS), len(VOCAB), VOCAB.unk_id)
+def test_fine_tuning_adds_counts_and_renumbers_the_words_of_a_grown_vocabulary():
+    # before: "zork" is the lexicon's word 0 (id V); after, the vocabulary has grown by "zork"
+    # and the new lexicon lists "quux": "zork" is a vocabulary id, "quux" is id V' + 0
+    zork = len(VOCAB)
+    base = build_phrases(np.append(ids_of("we met tom. we met tom. we met london. we met"), zork),
+                         len(VOCAB), 1, VOCAB.unk_id)
+    assert shares(base, ids_of("we met"), VOCAB.tokens + ["zork"]) == {"tom": 0.5, "london": 0.25, "zork": 0.25}
     grown = make_vocab(WORDS + [("zork", "zork")])
-    assert grown.tokens[: len(VOCAB)] == VOCAB.tokens and grown.id("zork") == len(VOCAB)
-    merged = build_phrases(ids_of("we met zork. we met tom.", grown), len(grown), grown.unk_id, base=base)
-    ids = ids_of("we met", grown)
-    found, log_probs = merged.followers(ids, len(ids), 3)
-    shares = {grown.tokens[i]: round(math.exp(p), 4) for i, p in zip(found, log_probs)}
-    assert shares == {"tom": 0.6, "london": 0.2, "zork": 0.2}
+    quux = len(grown)
+    new_index = {t: i for i, t in enumerate(grown.tokens)} | {"quux": quux}
+    renumber = renumbering(VOCAB.tokens, ["zork"], new_index, grown.unk_id)
+    assert renumber[VOCAB.id("tom")] == grown.id("tom") and renumber[zork] == grown.id("zork")
+    merged = build_phrases(np.append(ids_of("we met zork. we met", grown), quux), len(grown), 1, grown.unk_id,
+                           base=base, base_ids=renumber)
+    assert merged.id_space == len(grown) + 1
+    assert shares(merged, ids_of("we met", grown), grown.tokens + ["quux"]) == {
+        "tom": 0.3333, "london": 0.1667, "zork": 0.3333, "quux": 0.1667}
+
+
+def shares(phrases, context, names):
+    found, log_probs = phrases.followers(context.tolist(), len(context) + 1)
+    return {names[i]: round(math.exp(p), 4) for i, p in zip(found, log_probs)}
 
 
 @pytest.mark.parametrize(
@@ -85,24 +98,26 @@ def test_fine_tuning_adds_counts_and_keeps_the_ids_through_a_grown_vocabulary():
         (lambda path: np.savez(path, format=np.array("something-else")), "not a phrases file"),
         (lambda path: np.savez(path, format=np.array("keyboard-phrases"), format_version=np.array(9)),
          "version 9 is not supported"),
-        (lambda path: build_phrases(ids_of(CORPUS), len(VOCAB) + 1, 0).save(path), "vocabulary of"),
+        (lambda path: build_phrases(ids_of(CORPUS), len(VOCAB) + 1, 0, 0).save(path), "vocabulary of"),
+        (lambda path: build_phrases(ids_of(CORPUS), len(VOCAB), 5, 0).save(path), "and a lexicon of 5 words"),
     ],
 )
 def test_a_foreign_or_damaged_file_is_refused_in_one_sentence(tmp_path, damage, message):
     path = tmp_path / "phrases.npz"
     damage(path)
     with pytest.raises(VocabError, match=message):
-        Phrases.load(path, len(VOCAB), VOCAB.unk_id)
+        Phrases.load(path, len(VOCAB), 0, VOCAB.unk_id)
 
 
 def test_a_bundle_with_a_foreign_phrases_file_names_it(tmp_path):
-    wrong = build_phrases(ids_of(CORPUS), len(VOCAB) + 1, 0)  # for another vocabulary
+    wrong = build_phrases(ids_of(CORPUS), len(VOCAB) + 1, 0, 0)  # for another vocabulary
     # writing validates by loading, so such a bundle never lands
-    with pytest.raises(ModelLoadError, match=rf"phrases\.npz: it was made for a vocabulary of {len(VOCAB) + 1} tokens, not {len(VOCAB)}\.$"):
+    with pytest.raises(ModelLoadError, match=rf"phrases\.npz: it was made for a vocabulary of {len(VOCAB) + 1} tokens and a lexicon "
+                       rf"of 0 words, not {len(VOCAB)} and 0\.$"):
         write_placeholder_bundle(tmp_path / "new", VOCAB, phrases=wrong)
     assert not (tmp_path / "new").exists()
     # one swapped in afterwards, with a matching checksum, is refused when loading
-    path = write_placeholder_bundle(tmp_path / "bundle", VOCAB, phrases=build_phrases(ids_of(CORPUS), len(VOCAB), 0))
+    path = write_placeholder_bundle(tmp_path / "bundle", VOCAB, phrases=build_phrases(ids_of(CORPUS), len(VOCAB), 0, 0))
     wrong.save(path / "phrases.npz")
     manifest = json.loads((path / "manifest.json").read_text())
     manifest["files"]["phrases.npz"] = sha256_file(path / "phrases.npz")
@@ -114,7 +129,7 @@ def test_a_bundle_with_a_foreign_phrases_file_names_it(tmp_path):
 @pytest.fixture(scope="module")
 def phrase_bundle(tmp_path_factory):
     # "london" ranks far below "tom" in FakeGraph's table; the corpus says "we met london"
-    phrases = build_phrases(ids_of("we met london. " * 3), len(VOCAB), VOCAB.unk_id)
+    phrases = build_phrases(ids_of("we met london. " * 3), len(VOCAB), 0, VOCAB.unk_id)
     return write_placeholder_bundle(tmp_path_factory.mktemp("phrases") / "bundle", VOCAB, phrases=phrases)
 
 
@@ -161,3 +176,39 @@ def test_settings_are_checked():
         PhraseSettings(0.6, 0.5)
     with pytest.raises(ValueError):
         PhraseSettings(-0.1, 0.1)
+
+
+# -- words beyond the vocabulary: the lexicon's ids (vocabulary size + position) ------------
+
+NAMES = Lexicon(words=["ivan", "levkivskyi"], display=["Ivan", "Levkivskyi"], counts=[3, 3], unknown_total=1000)
+
+
+@pytest.fixture(scope="module")
+def names_bundle(tmp_path_factory):
+    ivan, levkivskyi = len(VOCAB), len(VOCAB) + 1
+    we, met, stop = VOCAB.id("we"), VOCAB.id("met"), VOCAB.id(".")
+    phrases = build_phrases(np.array([we, met, ivan, levkivskyi, stop] * 3), len(VOCAB), len(NAMES), VOCAB.unk_id)
+    return write_placeholder_bundle(tmp_path_factory.mktemp("names") / "bundle", VOCAB, lexicon=NAMES,
+                                    phrases=phrases)
+
+
+def test_a_name_beyond_the_vocabulary_follows_its_corpus_context(names_bundle):
+    predictor = predictor_for(names_bundle)
+    assert predictor.suggest("so we met ", 1)[0].text == "Ivan"  # the network can only say <unk>
+    shown = predictor.suggest("so we met Ivan ", 3)  # and the lexicon word is a context too
+    assert shown[0].text == "Levkivskyi" and not shown[0].is_completion
+    network, _ = predictor_for(names_bundle, PhraseSettings.off()).next_word_log_probs("so we met Ivan ")
+    settings = PhraseSettings()
+    base = math.log1p(-settings.pair_weight - settings.triple_weight) + network[VOCAB.unk_id]
+    # "ivan" and "met ivan" were always followed by "levkivskyi"
+    expected = np.logaddexp(np.logaddexp(base + math.log(3 / 1000), math.log(settings.pair_weight)),
+                            math.log(settings.triple_weight))
+    assert shown[0].log_prob == pytest.approx(expected)
+
+
+def test_a_word_in_neither_vocabulary_nor_lexicon_is_no_context(names_bundle):
+    plain = predictor_for(names_bundle, PhraseSettings.off())
+    mixed = predictor_for(names_bundle)
+    for text in ("so we met Zork ", "so Zork "):
+        assert np.array_equal(plain.next_word_log_probs(text)[0], mixed.next_word_log_probs(text)[0])
+        assert plain.suggest(text, 3) == mixed.suggest(text, 3)

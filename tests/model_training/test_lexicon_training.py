@@ -32,6 +32,8 @@ def test_training_writes_the_words_beyond_the_vocabulary(tmp_path, patterned_tex
     assert bundle.manifest["lexicon"] == {"file": "lexicon.json", "words": len(bundle.lexicon)}
     assert "Xylophone" in completions(path, "The xy")  # as it was written
     assert completions(path, "The Qui")[:1] == ["Quixote"]
+    # the phrase tables know lexicon words as contexts and as followers
+    assert completions(path, "Then a Xylophone played for ")[:1] == ["Quixote"]
 
 
 def test_fine_tuning_keeps_the_source_lexicon(tmp_path, patterned_text, tiny_bundle_factory):
@@ -57,6 +59,16 @@ def test_add_lexicon_gives_an_older_bundle_its_corpus_words(tmp_path, tiny_bundl
         assert after.manifest["files"][name] == before.manifest["files"][name]
 
 
+def test_add_lexicon_can_count_the_lines_training_held_out(tmp_path, tiny_bundle, patterned_text):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(patterned_text + "\nThe Zanzibar ferry left.\n", encoding="utf-8")  # the validation tail
+    add_lexicon(tiny_bundle, [corpus], tmp_path / "part")
+    add_lexicon(tiny_bundle, [corpus], tmp_path / "whole", whole=True)
+    part, whole = load_bundle(tmp_path / "part"), load_bundle(tmp_path / "whole")
+    assert "zanzibar" not in part.vocab and "zanzibar" not in (part.lexicon.words if part.lexicon else [])
+    assert "zanzibar" in whole.lexicon.words
+
+
 def test_add_lexicon_command_reports_a_bad_bundle_in_one_sentence(tmp_path):
     (tmp_path / "corpus.txt").write_text("words\n")
     done = subprocess.run(
@@ -71,8 +83,8 @@ def test_add_lexicon_command_reports_a_bad_bundle_in_one_sentence(tmp_path):
 def follows(bundle, context: str, word: str) -> float:
     """P_corpus(word | context) from the bundle's phrase tables (0 if never seen)."""
     vocab = bundle.vocab
-    ids = np.array([vocab.id(t) for t in context.split()], np.int64)
-    found = bundle.phrases.followers(ids, len(ids), len(ids) + 1)
+    ids = [vocab.id(t) for t in context.split()]
+    found = bundle.phrases.followers(ids, len(ids) + 1)
     if found is None:
         return 0.0
     shares = dict(zip(found[0].tolist(), np.exp(found[1]).tolist()))
