@@ -5,7 +5,7 @@ and show what they buy.
         [--heldout corpus/heldout] [--skip 2000] [--words 700] [--k 3]
         [--weights 0.05,0.1] [--windows 2000] [--decays 100]
         [--pair-weights 0.1,0.15] [--pair-decays 2000] [--triple-weights 0,0.15] [--skips 0,1]
-        [--phrase-weights 0.05/0.15,0/0.2]
+        [--ramps 0,20] [--phrase-weights 0.05/0.15,0/0.2]
 
 The development text is each held-out source's words ``--skip`` onwards
 (``--words`` of them): never trained on, and apart from the first 2,000
@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pair-decays", type=floats, default=floats("2000"))
     p.add_argument("--triple-weights", type=floats, default=floats("0.15"))
     p.add_argument("--skips", type=floats, default=floats("1"))
+    p.add_argument("--ramps", type=floats, default=floats(str(RecencySettings().ramp)))
     p.add_argument("--phrase-weights", type=weight_pairs, default=[PhraseSettings()],
                    help="pair/triple weights of the phrase tables, comma-separated")
     p.add_argument("--no-lexicon-row", action="store_true",
@@ -88,13 +89,13 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(texts)} sources, words {args.skip}..{args.skip + args.words} of each; KSR at k={args.k}")
 
     settings = [
-        (RecencySettings(w, int(n), d, pw, pd, tw, int(sk)), phrases)
-        for w, n, d, pw, pd, tw, sk, phrases in itertools.product(
+        (RecencySettings(w, int(n), d, pw, pd, tw, int(sk), ramp), phrases)
+        for w, n, d, pw, pd, tw, sk, ramp, phrases in itertools.product(
             args.weights, args.windows, args.decays, args.pair_weights, args.pair_decays, args.triple_weights,
-            args.skips, args.phrase_weights)
+            args.skips, args.ramps, args.phrase_weights)
     ]
     rows = [(f"w {s.weight:g} win {s.window} dec {s.decay:g} pair {s.pair_weight:g}/{s.pair_decay:g} "
-             f"tri {s.triple_weight:g} skip {s.skip} phrases {ph.pair_weight:g}/{ph.triple_weight:g}", s, ph, True)
+             f"tri {s.triple_weight:g} skip {s.skip} ramp {s.ramp:g} phrases {ph.pair_weight:g}/{ph.triple_weight:g}", s, ph, True)
             for s, ph in settings]
     off, on, no_phrases = RecencySettings.off(), RecencySettings(), PhraseSettings.off()
     if not args.no_lexicon_row:
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
                     ("default settings, no phrases", on, no_phrases, True),
                     ("default settings", on, PhraseSettings(), True)]
     names = list(texts)
-    print(f"{'setting':<64}" + "".join(f"{n[:10]:>11}" for n in names) + f"{'all':>8}{'s':>6}")
+    print(f"{'setting':<72}" + "".join(f"{n[:10]:>11}" for n in names) + f"{'all':>8}{'s':>6}")
     for label, setting, phrases, with_lexicon in rows:
         lexicon = bundle.lexicon
         if not with_lexicon:
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             cells.append(report.ksr[args.k])
             kn += report.keystrokes
             cost += report.keystrokes * (1 - report.ksr[args.k] / 100)
-        print(f"{label:<64}" + "".join(f"{c:11.2f}" for c in cells)
+        print(f"{label:<72}" + "".join(f"{c:11.2f}" for c in cells)
               + f"{(1 - cost / kn) * 100:8.2f}{time.perf_counter() - started:6.0f}", flush=True)
     return 0
 

@@ -263,15 +263,18 @@ class Predictor:
     def _mix_cache(self, network: np.ndarray, cache, unk: float) -> tuple[np.ndarray, dict[str, float], float]:
         """The document cache mixed in: log-probabilities, recent unknown words' and the lexicon's base."""
         settings = self.recency
+        single = settings.weight
+        if settings.ramp > 0.0:  # little text yet: little trust in its word counts
+            single *= cache.words / (cache.words + settings.ramp)
         pairs, triples = len(cache.pair_ids) > 0, len(cache.triple_ids) > 0
         keep = math.log1p(
-            -settings.weight - (settings.pair_weight if pairs else 0.0) - (settings.triple_weight if triples else 0.0)
+            -single - (settings.pair_weight if pairs else 0.0) - (settings.triple_weight if triples else 0.0)
         )
         log_probs = network + keep
         base = keep + unk
         others: dict[str, float] = {}
-        if settings.weight > 0.0:
-            weight = math.log(settings.weight)
+        if single > 0.0:
+            weight = math.log(single)
             if len(cache.ids):
                 log_probs[cache.ids] = np.logaddexp(log_probs[cache.ids], weight + np.log(cache.probs))
             others = {

@@ -26,6 +26,11 @@ network::
     P(w) = (1 - weight - pair_weight - triple_weight) * P_model(w) + weight * P_cache(w)
            + pair_weight * P_pair(w | previous) + triple_weight * P_triple(w | two previous)
 
+At the start of a document a handful of words would each get a large
+share of ``P_cache`` ("For God so loved the " would offer "God", "loved" and
+"so" before the network's "world"), so the single-word part's weight grows
+with the evidence: ``weight * n / (n + ramp)`` with ``n`` the words counted.
+
 The default weights were chosen on development text (words 6,000 onwards of
 each held-out source, not the words the published figures score); see
 benchmarks/tune_recency.py.
@@ -49,12 +54,14 @@ class RecencySettings:
     pair_decay: float = 2000.0  # the same for pairs and triples
     triple_weight: float = 0.15  # share of the three-token cache
     skip: int = 1  # the last tokens before the cursor left out of the single-word cache
+    ramp: float = 30.0  # words: with n words counted, the single-word share is weight * n / (n + ramp)
 
     def __post_init__(self) -> None:
         weights = (self.weight, self.pair_weight, self.triple_weight)
         if min(weights) < 0.0 or sum(weights) >= 1.0:
             raise ValueError(f"the cache weights must be >= 0 with a sum below 1, not {weights}")
-        if self.window < 1 or self.decay <= 0 or self.pair_decay <= 0 or not 0 <= self.skip < self.window:
+        if (self.window < 1 or self.decay <= 0 or self.pair_decay <= 0 or not 0 <= self.skip < self.window
+                or self.ramp < 0):
             raise ValueError("the cache window and decays must be positive")
 
     @classmethod
@@ -79,6 +86,7 @@ class CacheDistribution:
     pair_probs: np.ndarray = field(default_factory=lambda: np.zeros(0))  # P_pair over them (empty: no evidence)
     triple_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # followed the two previous
     triple_probs: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    words: int = 0  # occurrences the single-word part counted
 
     @property
     def empty(self) -> bool:
@@ -125,7 +133,8 @@ class RecentWords:
         triple_ids, triple_probs = self._followers(everything, keep, 3, self.settings.triple_weight)
         others: dict[str, float] = {}
         display: dict[str, str] = {}
-        for index, word, written in unknown_words(lo + near, lo + far):
+        unknown = unknown_words(lo + near, lo + far)
+        for index, word, written in unknown:
             others[word] = others.get(word, 0.0) + math.exp(-(length - 1 - index) / self.settings.decay)
             if written:
                 display[word] = written
@@ -135,7 +144,7 @@ class RecentWords:
         unique, inverse = np.unique(recent, return_inverse=True)
         probs = np.bincount(inverse, weights=w, minlength=len(unique)) / total
         return CacheDistribution(unique, probs, {k: v / total for k, v in others.items()}, display,
-                                 pair_ids, pair_probs, triple_ids, triple_probs)
+                                 pair_ids, pair_probs, triple_ids, triple_probs, len(recent) + len(unknown))
 
     def _followers(self, window: np.ndarray, counted: np.ndarray, order: int, weight: float):
         """The words that followed the last ``order - 1`` tokens of ``window`` earlier in it,

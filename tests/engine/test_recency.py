@@ -12,7 +12,7 @@ from engine_helpers import SAMPLE_TEXT, random_edit
 from keyboard_app.engine.predictor import Predictor, RecencySettings
 from keyboard_app.engine.recency import RecentWords
 
-ON = RecencySettings(weight=0.1, window=2000, decay=500.0, pair_weight=0.0, triple_weight=0.0)
+ON = RecencySettings(weight=0.1, window=2000, decay=500.0, pair_weight=0.0, triple_weight=0.0, ramp=0.0)
 OFF = RecencySettings.off()
 
 
@@ -51,6 +51,22 @@ def test_the_mixture_raises_a_used_word_and_keeps_the_rest_in_order(make_predict
     assert np.exp(mixed).sum() <= 1.0 + 1e-6
     # punctuation and numbers are never counted
     assert not RecentWords(on._recent.counted, ON).counted[vocab.id(".")]
+
+
+def test_a_short_text_has_a_smaller_say_than_a_long_one(make_predictor):
+    # with n words counted the single-word share is weight * n / (n + ramp): the first
+    # words of a document should not push the network's likeliest word off the strip
+    ramp = RecencySettings(weight=0.1, window=2000, decay=500.0, pair_weight=0.0, triple_weight=0.0, ramp=30.0)
+    text = "we met in London and London was "
+    network, _ = make_predictor(recency=OFF).next_word_log_probs(text)
+    flat, _ = make_predictor(recency=ON).next_word_log_probs(text)
+    mixed, _ = make_predictor(recency=ramp).next_word_log_probs(text)
+    tea = make_predictor().bundle.vocab.id("tea")
+    single = 0.1 * 6 / (6 + 30)  # six words counted: the one just typed is left out
+    assert float(mixed[tea]) == pytest.approx(float(network[tea]) + math.log(1 - single), rel=1e-6)
+    assert float(flat[tea]) == pytest.approx(float(network[tea]) + math.log(0.9), rel=1e-6)
+    with pytest.raises(ValueError):
+        RecencySettings(ramp=-1.0)
 
 
 def test_the_word_just_typed_is_not_pushed_as_the_next(make_predictor):
