@@ -72,3 +72,16 @@ def test_a_name_used_in_the_document_comes_back(predictor):
     assert "quarnbury" not in predictor.bundle.vocab and "quarnbury" not in predictor.bundle.lexicon.words
     text = "Anna Quarnbury wrote the first draft. Later, the draft was revised by Quar"
     assert _words(predictor, text)[:1] == ["Quarnbury"]
+
+
+def test_a_stock_phrase_of_the_corpus_names_who_comes_next(predictor):
+    assert _words(predictor, "The parser was rewritten. (Contributed by Serhiy ")[:1] == ["Storchaka"]
+    # neither "Ivan" nor "Levkivskyi" is a vocabulary word: only the phrase tables, which
+    # know the lexicon's words as contexts and followers, offer it before its first letter
+    assert "ivan" not in predictor.bundle.vocab and "levkivskyi" not in predictor.bundle.vocab
+    assert _words(predictor, "The typing module is new. (Contributed by Ivan ")[:1] == ["Levkivskyi"]
+
+
+def test_the_first_words_of_a_document_do_not_crowd_out_the_model(predictor):
+    # four words in, the document cache has little to go on: the network's word shows
+    assert "world" in _words(predictor, "For God so loved the ")
