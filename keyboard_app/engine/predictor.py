@@ -289,7 +289,8 @@ class Predictor:
 
     def _rank(self, scores: Scores, view: View, k: int) -> list[Suggestion]:
         """The best ``k`` of the vocabulary's, the document's and the lexicon's words that
-        fit the typed letters; ties: vocabulary first, then by id or word."""
+        fit the typed letters; ties: vocabulary first, then by id or word.  The word
+        exactly as typed is left out (choosing it would do what a space does)."""
         if k == 0:
             return []
         typed = view.partial
