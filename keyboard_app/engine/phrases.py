@@ -82,10 +82,10 @@ class PhraseTable:
 
     order: int
     contexts: np.ndarray  # (n,) int64 keys, strictly increasing
-    totals: np.ndarray  # (n,) int64 occurrences of each context in training
+    totals: np.ndarray  # (n,) occurrences of each context in training (an integer type)
     starts: np.ndarray  # (n + 1,) int64: context i's followers are [starts[i], starts[i + 1])
-    next_ids: np.ndarray  # (m,) int64
-    counts: np.ndarray  # (m,) int64
+    next_ids: np.ndarray  # (m,) follower ids (uint16 or uint32 as read, int64 as built)
+    counts: np.ndarray  # (m,) their counts (an integer type)
 
     def __len__(self) -> int:
         return len(self.next_ids)
@@ -100,11 +100,14 @@ class Phrases:
         self.id_space = vocab_size + lexicon_size  # the base of the context keys
         self.tables = tables
         self.unk_id = unk_id
-        # log P_corpus per entry, computed once (the file holds counts)
-        self._log_probs = {
-            order: np.log(t.counts / np.repeat(t.totals, np.diff(t.starts))).astype(np.float64)
-            for order, t in tables.items()
-        }
+        # log P_corpus per entry, computed once (the file holds counts); float32 like the network's
+        self._log_probs = {}
+        for order, t in tables.items():
+            shares = t.counts.astype(np.float32)
+            shares /= np.repeat(t.totals, np.diff(t.starts)).astype(np.float32)
+            if len(shares) and not shares.max() <= 1.0:
+                raise VocabError(f"its order-{order} counts exceed their contexts' totals")
+            self._log_probs[order] = np.log(shares)
 
     def __len__(self) -> int:
         return sum(len(t) for t in self.tables.values())
@@ -188,8 +191,9 @@ def _checked_table(order, id_space, contexts, totals, followers, next_ids, count
         raise VocabError(f"its order-{order} arrays are not flat")
     if len(totals) != n or len(followers) != n or len(counts) != m or int(followers.sum()) != m:
         raise VocabError(f"its order-{order} arrays disagree in length")
-    contexts, next_ids = contexts.astype(np.int64), next_ids.astype(np.int64)
-    counts, totals = counts.astype(np.int64), totals.astype(np.int64)
+    if not all(np.issubdtype(a.dtype, np.integer) for a in (contexts, totals, followers, next_ids, counts)):
+        raise VocabError(f"its order-{order} arrays are not integers")
+    contexts = contexts.astype(np.int64, copy=False)  # the others keep their compact types
     starts = np.zeros(n + 1, np.int64)
     np.cumsum(followers, out=starts[1:])
     limit = id_space ** (order - 1)
@@ -197,11 +201,8 @@ def _checked_table(order, id_space, contexts, totals, followers, next_ids, count
         raise VocabError(f"its order-{order} contexts are not sorted ids of the vocabulary")
     if m and (next_ids.min() < 0 or next_ids.max() >= id_space or counts.min() <= 0):
         raise VocabError(f"its order-{order} followers are not ids of the vocabulary with positive counts")
-    per_context = np.add.reduceat(counts, starts[:-1]) if m and np.all(followers > 0) else None
-    if per_context is None and n:
+    if n and not followers.min() > 0:
         raise VocabError(f"an order-{order} context has no follower")
-    if n and np.any(per_context > totals):
-        raise VocabError(f"its order-{order} counts exceed their contexts' totals")
     return PhraseTable(order, contexts, totals, starts, next_ids, counts)
 
 

@@ -100,6 +100,10 @@ def shares(phrases, context, names):
          "version 9 is not supported"),
         (lambda path: build_phrases(ids_of(CORPUS), len(VOCAB) + 1, 0, 0).save(path), "vocabulary of"),
         (lambda path: build_phrases(ids_of(CORPUS), len(VOCAB), 5, 0).save(path), "and a lexicon of 5 words"),
+        (lambda path: _resaved(path, count_3=lambda a: a * 100), "counts exceed their contexts' totals"),
+        (lambda path: _resaved(path, context_2=lambda a: a[::-1].copy()), "contexts are not sorted"),
+        (lambda path: _resaved(path, next_3=lambda a: a[:-1].copy()), "disagree in length"),
+        (lambda path: _resaved(path, total_2=lambda a: a.astype(np.float64)), "not integers"),
     ],
 )
 def test_a_foreign_or_damaged_file_is_refused_in_one_sentence(tmp_path, damage, message):
@@ -107,6 +111,16 @@ def test_a_foreign_or_damaged_file_is_refused_in_one_sentence(tmp_path, damage, 
     damage(path)
     with pytest.raises(VocabError, match=message):
         Phrases.load(path, len(VOCAB), 0, VOCAB.unk_id)
+
+
+def _resaved(path, **changes):
+    """A valid phrases file written to ``path`` with some arrays changed."""
+    build_phrases(ids_of(CORPUS), len(VOCAB), 0, VOCAB.unk_id).save(path)
+    with np.load(path) as data:
+        arrays = {name: data[name] for name in data.files}
+    for name, change in changes.items():
+        arrays[name] = change(arrays[name])
+    np.savez(path, **arrays)
 
 
 def test_a_bundle_with_a_foreign_phrases_file_names_it(tmp_path):
