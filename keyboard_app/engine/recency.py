@@ -31,7 +31,7 @@ share of ``P_cache`` ("For God so loved the " would offer "God", "loved" and
 "so" before the network's "world"), so the single-word part's weight grows
 with the evidence: ``weight * n / (n + ramp)`` with ``n`` the words counted.
 
-The default weights were chosen on development text (words 6,000 onwards of
+The default weights were chosen on development text (words 2,000 to 2,700 of
 each held-out source, not the words the published figures score); see
 benchmarks/tune_recency.py.
 """
