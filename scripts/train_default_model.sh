@@ -8,8 +8,9 @@
 #   OUT=runs/default2 MINUTES=45 scripts/train_default_model.sh
 #   OUT=runs/default3 MINUTES=50 LR=4e-4 PATIENCE=100 INIT_FROM=runs/default2.work/checkpoint.pt \
 #       scripts/train_default_model.sh
-# then its lexicon and phrase tables were counted over the whole training folder:
-#   .venv/bin/python -m model_training.add_lexicon runs/default3 corpus/train --whole-corpus
+# then (its tied embedding stored once) its lexicon and phrase tables were counted
+# over the whole training folder, validation lines included:
+#   .venv/bin/python -m model_training.add_lexicon assets/models/default corpus/train --whole-corpus
 # (LR, PATIENCE, EPOCHS, DROPOUT, THREADS and INIT_FROM override the settings below.)
 #
 # Needs the training extra (pip install -e ".[train]") and the corpus built by
