@@ -67,7 +67,9 @@ def main() -> int:
         geometry = widget.frameGeometry()
         pixmap = widget.screen().grabWindow(0, geometry.x(), geometry.y(), geometry.width(), geometry.height())
         path = args.out / name
-        pixmap.save(str(path))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not pixmap.save(str(path)):
+            raise SystemExit(f"could not write {path}")
         print(f"wrote {path} ({pixmap.width()}x{pixmap.height()})")
 
     window = MainWindow(model_path=args.model)
