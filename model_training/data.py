@@ -102,14 +102,10 @@ def encode_corpus(
 
 
 def phrase_ids(
-    files: list[CorpusFile], starts: dict[Path, int], vocab: Vocabulary, lexicon, tokenizer: Tokenizer
+    files: list[CorpusFile], starts: dict[Path, int], index: dict[str, int], unk: int, tokenizer: Tokenizer
 ) -> np.ndarray:
-    """The training part's ids for the phrase tables: vocabulary ids, and
-    ``len(vocab) + i`` for the lexicon's word ``i`` (``engine.phrases``)."""
-    index = {t: i for i, t in enumerate(vocab.tokens)}
-    if lexicon is not None:
-        index.update({w: len(vocab) + i for i, w in enumerate(lexicon.words) if w not in index})
-    unk = vocab.unk_id
+    """The training part's ids for the phrase tables, ``index`` mapping each token
+    (``engine.phrases.phrase_index``: vocabulary and lexicon), ``unk`` the rest."""
     chunks, ids = [], []
     for file in files:
         for token in tokenizer.iter_stream(read_lines(file.path, ReadStats(), 0, starts[file.path])):

@@ -17,7 +17,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from keyboard_app.engine.phrases import build_phrases, renumbering
+from keyboard_app.engine.phrases import build_phrases, phrase_index, renumbering
 from keyboard_app.engine.tokenizer import BOS, Tokenizer, TokenizerSettings
 from keyboard_app.engine.vocab import Vocabulary
 
@@ -208,15 +208,13 @@ def corpus_phrases(files, starts, vocab: Vocabulary, lexicon, tokenizer: Tokeniz
     """The bundle's phrase tables: the training part's word pairs and triples, over
     the vocabulary and the lexicon (``engine.phrases``), added to those of the model
     being fine-tuned (``source``, whose words are renumbered to the new model's)."""
-    ids = phrase_ids(files, starts, vocab, lexicon, tokenizer)
+    index = phrase_index(vocab.tokens, lexicon)
+    ids = phrase_ids(files, starts, index, vocab.unk_id, tokenizer)
     base = base_ids = None
     if source is not None and source.phrases is not None:
         base = source.phrases
-        new_index = {t: i for i, t in enumerate(vocab.tokens)}
-        if lexicon is not None:
-            new_index.update({w: len(vocab) + i for i, w in enumerate(lexicon.words) if w not in new_index})
         old_lexicon = source.lexicon.words if source.lexicon is not None else []
-        base_ids = renumbering(source.vocab.tokens, old_lexicon, new_index, vocab.unk_id)
+        base_ids = renumbering(source.vocab.tokens, old_lexicon, index, vocab.unk_id)
     phrases = build_phrases(ids, len(vocab), len(lexicon or ()), vocab.unk_id, base=base, base_ids=base_ids)
     if phrases is not None:
         log.info("phrases: %d word pairs and triples", len(phrases))

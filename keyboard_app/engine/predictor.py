@@ -51,7 +51,7 @@ import numpy as np
 from .bundle import Bundle, ModelLoadError, load_bundle
 from .cache import StateCache
 from .lexicon import LexiconIndex
-from .phrases import ORDERS, PhraseSettings
+from .phrases import ORDERS, PhraseSettings, phrase_index
 from .ranking import WordIndex, written_form
 from .recency import EMPTY, RecencySettings, RecentWords
 from .session import RecurrentSession
@@ -136,7 +136,7 @@ class Predictor:
         self.phrase_settings = phrases
         self.phrases = bundle.phrases
         self._lexicon_words = bundle.lexicon.words if bundle.lexicon is not None else []
-        self._lexicon_ids = {word: len(vocab) + i for i, word in enumerate(self._lexicon_words)}
+        self._phrase_ids = phrase_index(vocab.tokens, bundle.lexicon) if bundle.phrases is not None else {}
         self._memo: tuple[tuple[int, int], Scores] | None = None
 
     @classmethod
@@ -255,7 +255,7 @@ class Predictor:
         if unk in context:
             start = length - len(context)
             for index, word, _ in self._tokens.unknown_words(start, length):
-                position = self._lexicon_ids.get(word)
+                position = self._phrase_ids.get(word)
                 if position is not None:
                     context[index - start] = position
         return context
