@@ -16,7 +16,6 @@ with a temporary file, a delete renames the folder away before removing it.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import logging
 import os
 import re
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import paths
+from .engine import jsonfile
 from .engine.bundle import MANIFEST, ModelLoadError, load_bundle, read_manifest, zip_bundle
 from .storage import atomic_write_json
 
@@ -38,6 +38,11 @@ INDEX = "index.json"
 
 class ModelStoreError(Exception):
     """An operation on the user's models failed; the message is for the user."""
+
+
+class ModelImportError(ModelStoreError, ModelLoadError):
+    """What the user asked to import is not a usable bundle; one sentence naming
+    their file.  Both a ``ModelStoreError`` and the engine's ``ModelLoadError``."""
 
 
 @dataclass
@@ -62,10 +67,11 @@ class ModelInfo:
     def corpus_summary(self) -> str:
         corpus = self.manifest.get("corpus", {}) or {}
         files = corpus.get("files") or []
+        files = files if isinstance(files, list) else []  # a hand-edited manifest may hold anything
         tokens = corpus.get("train_tokens")
         parts = []
         if files:
-            names = [Path(str(f.get("path", "?"))).name for f in files[:3]]
+            names = [Path(str(f.get("path", "?") if isinstance(f, dict) else "?")).name for f in files[:3]]
             more = f" and {len(files) - 3} more" if len(files) > 3 else ""
             parts.append(", ".join(names) + more)
         if isinstance(tokens, int):
@@ -124,14 +130,26 @@ class ModelStore:
     def __init__(self, models_dir: Path | None = None, default_path: Path | None = None) -> None:
         self.models_dir = models_dir if models_dir is not None else paths.user_models_dir()
         self.default_path = default_path if default_path is not None else paths.default_model_path()
+        # A write or delete cut short by a kill (an import, a retrain's install)
+        # is finished or undone before anything is listed: see engine.staging.
+        from .engine.staging import recover_folder
+
+        self.recovered = recover_folder(self.models_dir)
 
     # --- reading --------------------------------------------------------
     def _index(self) -> dict[str, dict[str, Any]]:
+        path = self.models_dir / INDEX
         try:
-            data = json.loads((self.models_dir / INDEX).read_text(encoding="utf-8"))
-            return data if isinstance(data, dict) else {}
-        except (OSError, ValueError):
+            data = jsonfile.load(path)
+        except FileNotFoundError:
             return {}
+        except (OSError, jsonfile.JSONFileError) as e:
+            # Only where each model came from is lost; the models themselves are listed from their folders.
+            log.warning("%s: ignored, %s.", path, e if isinstance(e, ValueError) else e.strerror or e)
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {name: entry for name, entry in data.items() if isinstance(entry, dict)}
 
     def _write_index(self, index: dict[str, dict[str, Any]]) -> None:
         atomic_write_json(self.models_dir / INDEX, index)
@@ -141,12 +159,17 @@ class ModelStore:
         if key == DEFAULT_KEY:
             origin = "built-in"
         elif key.startswith("user:"):
-            origin = self._index().get(key[5:], {}).get("origin", "imported")
+            origin = str(self._index().get(key[5:], {}).get("origin", "imported"))
         else:
             origin = "file"
         info = ModelInfo(key=key, name=Path(path).name, path=path, origin=origin)
         try:
-            manifest = read_manifest(path) if path.is_dir() else load_bundle(path).manifest
+            if path.is_dir():
+                manifest = read_manifest(path)
+            else:
+                bundle = load_bundle(path)
+                manifest = bundle.manifest
+                bundle.close()
             info.manifest = manifest
             info.name = manifest.get("name") or info.name
             info.created = str(manifest.get("created", ""))
@@ -218,13 +241,16 @@ class ModelStore:
     ) -> str:
         """Copy a bundle (folder or .zip) into the models folder; return its key.
 
-        Raises ``ModelLoadError`` (the engine's message) if it is not a usable
-        bundle; ``validate(folder)`` may raise too (for example when the ONNX
+        Raises ``ModelImportError`` (a ``ModelLoadError`` with the engine's
+        message) if it is not a usable bundle; ``validate(folder)`` may raise too (for example when the ONNX
         graph does not open).  Nothing is left behind on failure.
         """
         from .engine.bundle import write_bundle
 
-        bundle = load_bundle(source)
+        try:
+            bundle = load_bundle(source)
+        except ModelLoadError as e:
+            raise ModelImportError(str(e)) from e
         try:
             manifest = dict(bundle.manifest)
             files = {name: bundle.path / name for name in manifest["files"]}
@@ -243,10 +269,12 @@ class ModelStore:
         path = self.path_for(key)
         manifest_path = path / MANIFEST
         try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            manifest = read_manifest(path)
             manifest["name"] = new_name
             # The manifest is not among the checksummed files, so this keeps the bundle valid.
             atomic_write_json(manifest_path, manifest)
+        except ModelLoadError as e:
+            raise ModelStoreError(f"The model could not be renamed: {e}") from e
         except (OSError, ValueError) as e:
             raise ModelStoreError(f"{manifest_path}: the model could not be renamed ({e}).") from e
 
@@ -268,10 +296,12 @@ class ModelStore:
             raise ModelStoreError(f"{dest}: the model could not be exported ({e.strerror or e}).") from e
 
     def delete(self, key: str) -> None:
+        from .engine.staging import staging_prefix
+
         if key == DEFAULT_KEY or not key.startswith("user:"):
             raise ModelStoreError("Only models you trained or imported can be deleted.")
         path = self.path_for(key)
-        trash = path.with_name(f".{path.name}.deleting-{uuid.uuid4().hex[:6]}")
+        trash = path.with_name(f"{staging_prefix(path, 'deleting')}{uuid.uuid4().hex[:6]}")
         try:
             os.replace(path, trash)  # gone from the list at once, atomically
         except OSError as e:

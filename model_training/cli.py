@@ -14,6 +14,12 @@ is written after each epoch and when the run is stopped, and ``--resume``
 continues from it exactly.  The bundle is only written, atomically, at the
 end: a run stopped early never leaves a half bundle.
 
+``--out`` must be a new or empty folder or an existing model bundle, and may
+not be, hold or lie inside the corpus: anything else is refused (exit 2)
+before the corpus is read, as is a destination that cannot be written or
+lacks room for the bundle.  A replacement cut short by a kill is repaired on
+the next run (the previous bundle is restored; see ``engine.staging``).
+
 Exit codes: 0 done; 2 bad input or settings (one sentence on stderr, no
 traceback); 1 an unexpected error; 130 stopped by Ctrl-C (SIGINT) and 143 by
 SIGTERM, in both cases after writing a checkpoint when training had begun.
@@ -94,7 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_HelpFormatter,
     )
     p.add_argument("corpus", nargs="+", help="UTF-8 text files and/or folders of them")
-    p.add_argument("--out", "-o", help="bundle folder to write (replaced only when complete)")
+    p.add_argument("--out", "-o",
+                   help="bundle folder to write: a new or empty folder, or an existing model bundle "
+                   "(replaced only when the new one is complete); never a folder holding other "
+                   "files or the corpus")
     p.add_argument("--name", default=None, help="the model's display name (default: the bundle's folder name)")
     p.add_argument("--work-dir", help="checkpoints and encoded ids (default: OUT.work)")
     p.add_argument("--resume", nargs="?", const="", metavar="CHECKPOINT",
@@ -251,6 +260,7 @@ def _run(args, model_cfg, train_cfg, progress, trainer_box, fail) -> int:
     import torch
 
     from keyboard_app.engine.bundle import ModelLoadError
+    from keyboard_app.engine.staging import BundleWriteError
 
     from .corpus import CorpusError
     from .export import ExportError
@@ -296,7 +306,7 @@ def _run(args, model_cfg, train_cfg, progress, trainer_box, fail) -> int:
         if args.verbose:
             log.exception("details")
         return fail(str(e), EXIT_BAD_INPUT)
-    except (ExportError, FloatingPointError) as e:
+    except (ExportError, FloatingPointError, BundleWriteError) as e:
         return fail(str(e), EXIT_ERROR)
     except OSError as e:
         return fail(f"{e.filename or ''}: {e.strerror or e}".lstrip(": "), EXIT_ERROR)

@@ -95,6 +95,13 @@ class TrainConfig:
     quantize: bool = False  # int8 dynamic quantization of the exported graph
     dry_run: bool = False  # one batch, export, parity check
     eval_max_words: int = 5000  # words of held-out text scored for KSR (slow: per keystroke)
+    # Work folder.  Both are settings of the run, not of the model: ``--resume``
+    # takes them from its own command line, not from the checkpoint.
+    # A checkpoint at every epoch end, and within an epoch whenever this many minutes
+    # have passed since the last one (0 = epoch ends only), so a killed run loses at
+    # most this much work.  Fractions are allowed.
+    checkpoint_minutes: float = 5.0
+    keep_work: bool = False  # keep the last checkpoint after a successful run
 
     def __post_init__(self) -> None:
         if self.output_loss not in OUTPUT_LOSSES:
@@ -105,6 +112,8 @@ class TrainConfig:
             raise ValueError("batch size and bptt must be at least 1")
         if not 0.0 <= self.heldout_fraction < 0.5:
             raise ValueError("the held-out fraction must be in [0, 0.5)")
+        if not self.checkpoint_minutes >= 0:  # also refuses NaN
+            raise ValueError("--checkpoint-minutes must be 0 (epoch ends only) or more")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -6,14 +6,24 @@ in the last ``heldout_fraction`` of the file are held out for validation,
 the rest is training text.  Knowing the split before reading means one pass
 can count the vocabulary on training text only.
 
+Text is UTF-8, or UTF-16 or UTF-32 with a byte-order mark (as Windows
+editors save it; a UTF-8 mark is dropped too).  Offsets are always bytes of
+the file, and a wide file's lines end at an encoded newline on a code-unit
+boundary, so the held-out split works the same for every encoding.
+
 Bad input raises ``CorpusError`` with one sentence for the user: a missing
-path, no text at all.  A binary file (a NUL byte in its first 8 KiB) is
-skipped with a warning; invalid UTF-8 is decoded with U+FFFD and the number
-of bad sequences is reported in a warning per file.
+path, no text at all.  A binary file (a NUL byte in its first 8 KiB, and no
+byte-order mark) is skipped with a warning, which says when it looks like
+UTF-16 saved without a mark; invalid sequences are decoded as U+FFFD and
+their number is reported in a warning per file.  In a folder, a symbolic
+link is followed only to a file inside the corpus given (a link to
+``/etc/passwd`` is skipped with a warning); a link named on the command line
+is the user's choice and read.
 """
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import logging
 import os
@@ -25,11 +35,53 @@ log = logging.getLogger(__name__)
 
 SNIFF_BYTES = 8192
 PIECE_BYTES = 1 << 16  # long lines reach the tokenizer in pieces of less than twice this
-_REPLACEMENT_UTF8 = "\ufffd".encode()
+
+
+#: Byte-order marks and the encodings they announce; UTF-32-LE's first (it starts with UTF-16-LE's).
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 
 
 class CorpusError(Exception):
     """The corpus cannot be used; the message is one sentence for the user."""
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """How a file's bytes are text: the codec and the byte-order mark's length."""
+
+    codec: str = "utf-8"
+    bom: int = 0
+
+    @property
+    def newline(self) -> bytes:
+        return "\n".encode(self.codec)
+
+    @property
+    def unit(self) -> int:  # bytes per code unit; lines end on a multiple of it
+        return len(self.newline)
+
+    @property
+    def label(self) -> str:  # "UTF-16" for the user
+        return self.codec.upper().removesuffix("-LE").removesuffix("-BE")
+
+
+def encoding_of(head: bytes) -> Encoding:
+    """The encoding a file's first bytes announce with a byte-order mark (UTF-8 without one)."""
+    for bom, codec in BOMS:
+        if head.startswith(bom):
+            return Encoding(codec, len(bom))
+    return Encoding()
+
+
+def file_encoding(path: Path) -> Encoding:
+    with open(path, "rb") as f:
+        return encoding_of(f.read(4))
 
 
 @dataclass(frozen=True)
@@ -39,21 +91,60 @@ class CorpusFile:
     size: int  # bytes
 
 
-def is_binary(path: Path) -> bool:
+def not_text_reason(path: Path) -> str | None:
+    """Why a file is not read as text (None when it is text)."""
     with open(path, "rb") as f:
-        return b"\0" in f.read(SNIFF_BYTES)
+        head = f.read(SNIFF_BYTES)
+    if encoding_of(head).bom or b"\0" not in head:
+        return None
+    # ASCII in UTF-16: every other byte is zero, the others never are
+    zeros = sorted((head[0::2].count(0), head[1::2].count(0)))
+    if len(head) >= 8 and zeros[0] == 0 and zeros[1] >= 0.9 * (len(head) // 2):
+        return "it looks like UTF-16 text without a byte-order mark; save it as UTF-8"
+    return "it looks like a binary file, not text"
+
+
+def is_binary(path: Path) -> bool:
+    return not_text_reason(path) is not None
+
+
+def _inside(target: Path, roots: list[Path]) -> bool:
+    return any(target == root or root in target.parents for root in roots)
+
+
+def _walk(folder: Path, roots: list[Path]) -> list[Path]:
+    """The regular files under ``folder``, sorted.  Symbolic links are followed only
+    to a file inside one of ``roots`` (the corpus as given, resolved); a link that
+    leads elsewhere is skipped with a warning naming it.  Linked folders are not
+    entered: one inside the corpus is read where it is."""
+    found = []
+    for parent, dirs, files in os.walk(folder):  # followlinks=False
+        for name in dirs + files:
+            path = Path(parent) / name
+            if path.is_symlink():
+                target = path.resolve()
+                if not _inside(target, roots):
+                    log.warning("%s: skipped, it is a symbolic link to %s, outside the corpus given.",
+                                path, target)
+                    continue
+                if target.is_file():
+                    found.append(path)
+            elif name in files and path.is_file():
+                found.append(path)
+    return sorted(found)
 
 
 def find_files(paths: Iterable[str | os.PathLike]) -> list[CorpusFile]:
     """The text files named or found (recursively, sorted) under ``paths``."""
     found: list[CorpusFile] = []
     seen: set[Path] = set()
+    roots = [Path(given).resolve() for given in paths]
     for given in paths:
         root = Path(given)
         if not root.exists():
             raise CorpusError(f"{root}: no such file or folder.")
         if root.is_dir():
-            candidates = sorted(p for p in root.rglob("*") if p.is_file())
+            candidates = _walk(root, roots)
             names = [f"{root.name}/{p.relative_to(root).as_posix()}" for p in candidates]
         else:
             candidates, names = [root], [root.name]
@@ -63,8 +154,9 @@ def find_files(paths: Iterable[str | os.PathLike]) -> list[CorpusFile]:
                 continue
             seen.add(resolved)
             try:
-                if is_binary(path):
-                    log.warning("%s: skipped, it looks like a binary file, not text.", path)
+                reason = not_text_reason(path)
+                if reason is not None:
+                    log.warning("%s: skipped, %s.", path, reason)
                     continue
                 size = path.stat().st_size
             except OSError as e:
@@ -82,9 +174,24 @@ def heldout_start(path: Path, split: int) -> int:
     """Offset of the first line that starts at or after byte ``split``."""
     if split <= 0:
         return 0
+    encoding = file_encoding(path)
     with open(path, "rb") as f:
-        f.seek(split - 1)
-        f.readline()
+        if encoding.unit == 1:
+            f.seek(split - 1)
+            f.readline()
+            return f.tell()
+        # the code unit before the first whole one at or after split, then on to a newline
+        unit = encoding.unit
+        position = -(-split // unit) * unit - unit
+        f.seek(position)
+        buf = b""
+        while block := f.read(PIECE_BYTES):
+            buf += block
+            end = _find_aligned(buf, encoding.newline)
+            if end >= 0:
+                return position + end + unit
+            position += len(buf) - len(buf) % unit
+            buf = buf[len(buf) - len(buf) % unit :]
         return f.tell()
 
 
@@ -104,6 +211,7 @@ class ReadStats:
 
     invalid: int = 0
     digest: "hashlib._Hash | None" = field(default=None, repr=False)
+    encoding: Encoding = field(default_factory=Encoding)  # of the file last read
 
 
 def _pieces(f, offset: int) -> Iterator[tuple[int, bytes]]:
@@ -125,31 +233,85 @@ def _pieces(f, offset: int) -> Iterator[tuple[int, bytes]]:
         offset += len(chunk)
 
 
+def _find_aligned(buf: bytes, needle: bytes, start: int = 0, end: int | None = None) -> int:
+    """The first ``needle`` in ``buf[start:end]`` at a multiple of its length (a whole code unit)."""
+    unit = len(needle)
+    i = buf.find(needle, start, end)
+    while i >= 0 and i % unit:
+        i = buf.find(needle, i + 1, end)
+    return i
+
+
+def _rfind_aligned(buf: bytes, needle: bytes, start: int, end: int) -> int:
+    unit = len(needle)
+    i = buf.rfind(needle, start, end)
+    while i >= 0 and i % unit:
+        i = buf.rfind(needle, start, i + unit - 1)
+    return i
+
+
+def _wide_pieces(f, offset: int, codec: str) -> Iterator[tuple[int, bytes]]:
+    """(offset, piece) of a UTF-16/32 file from a line start: whole lines, ending in a
+    newline on a code-unit boundary, long ones cut after a space (as ``_pieces``)."""
+    newline, space = "\n".encode(codec), " ".encode(codec)
+    unit = len(newline)
+    buf, pos, eof = b"", 0, False  # buf[0] is always on a code-unit boundary
+    while True:
+        end = _find_aligned(buf, newline, pos)
+        if end >= 0:
+            end += unit
+        elif len(buf) - pos >= PIECE_BYTES:
+            cut = _rfind_aligned(buf, space, pos, pos + PIECE_BYTES)
+            end = cut + unit if cut > pos else pos + PIECE_BYTES
+        elif eof:
+            if pos < len(buf):
+                yield offset, buf[pos:]
+            return
+        else:
+            block = f.read(PIECE_BYTES)
+            eof = not block
+            buf, pos = buf[pos:] + block, 0
+            continue
+        yield offset, buf[pos:end]
+        offset += end - pos
+        pos = end
+
+
+def _decode(raw: bytes, codec: str, stats: ReadStats) -> str:
+    try:
+        return raw.decode(codec)
+    except UnicodeDecodeError:
+        text = raw.decode(codec, errors="replace")
+        stats.invalid += text.count("\ufffd") - raw.count("\ufffd".encode(codec))
+        return text
+
+
 def read_lines(
     path: Path, stats: ReadStats, start: int = 0, stop: int | None = None
 ) -> Iterator[str]:
     """Decoded lines (long lines in pieces) of bytes ``[start, stop)`` of a file.
 
-    ``start`` and ``stop`` must be line starts (see ``heldout_start``).
+    ``start`` and ``stop`` must be line starts (see ``heldout_start``).  A
+    byte-order mark says the encoding and is not part of the text.
     """
+    encoding = stats.encoding = file_encoding(path)
     with open(path, "rb") as f:
         f.seek(start)
-        for offset, raw in _pieces(f, start):
+        if encoding.unit == 1:
+            pieces = _pieces(f, start)
+        else:
+            pieces = _wide_pieces(f, start, encoding.codec)
+        for offset, raw in pieces:
             if stop is not None and offset >= stop:
                 return
             if stats.digest is not None:
                 stats.digest.update(raw)
-            try:
-                yield raw.decode("utf-8")
-            except UnicodeDecodeError:
-                text = raw.decode("utf-8", errors="replace")
-                stats.invalid += text.count("\ufffd") - raw.count(_REPLACEMENT_UTF8)
-                yield text
+            yield _decode(raw[encoding.bom :] if offset == 0 else raw, encoding.codec, stats)
 
 
 def warn_invalid(path: Path, stats: ReadStats) -> None:
     if stats.invalid:
         log.warning(
-            "%s: %d invalid UTF-8 sequence%s replaced by U+FFFD.",
-            path, stats.invalid, "" if stats.invalid == 1 else "s",
+            "%s: %d invalid %s sequence%s replaced by U+FFFD.",
+            path, stats.invalid, stats.encoding.label, "" if stats.invalid == 1 else "s",
         )

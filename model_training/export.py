@@ -29,6 +29,8 @@ import numpy as np
 import torch
 
 from keyboard_app.engine.bundle import BUNDLE_FORMAT, FORMAT_VERSION, write_bundle
+from keyboard_app.engine.faults import fault_point
+from keyboard_app.engine.staging import check_destination, staging_prefix, write_errors
 from keyboard_app.engine.lexicon import LEXICON_FILE, Lexicon
 from keyboard_app.engine.phrases import PHRASES_FILE, Phrases
 from keyboard_app.engine.tokenizer import TokenizerSettings
@@ -393,12 +395,14 @@ def export_bundle(
     heldout_ids: np.ndarray | None = None,
     lexicon: Lexicon | None = None,
     phrases: Phrases | None = None,
+    inputs: tuple | list = (),
 ) -> ExportResult:
     """Export, check, optionally quantize, and write the bundle atomically to ``out``.
 
     ``lexicon``, when given, goes in as ``lexicon.json`` (the corpus's words
     beyond the vocabulary), and ``phrases`` as ``phrases.npz`` (its word pairs
-    and triples).
+    and triples).  ``inputs`` are the corpus paths ``out`` may not overlap
+    (``staging.check_destination``).
 
     ``manifest`` comes from ``build_manifest`` (its ``model.quantized`` is set
     here).  ``metrics_hook(folder)``, when given, is called with a complete,
@@ -409,9 +413,18 @@ def export_bundle(
     ``heldout_ids``, against the fp32 graph) are logged and recorded in the
     manifest's ``metrics.quantization``.
     """
-    with tempfile.TemporaryDirectory(prefix="keyboard-export-") as tmp:
+    out = Path(out)
+    # Staged beside ``out`` (not in the system's temporary folder): on the
+    # disk the bundle will live on, under a name ``staging.recover`` removes
+    # if this process is killed, and with errors told in terms of ``out``.
+    check_destination(out, inputs=inputs)
+    with write_errors(out):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = tempfile.TemporaryDirectory(prefix=staging_prefix(out, "export"), dir=out.parent)
+    with staging as tmp, write_errors(out, tmp):
         tmp_dir = Path(tmp)
         fp32 = export_onnx(model, tmp_dir / "model.fp32.onnx")
+        fault_point("export.graph-written")
         parity = check_parity(model, fp32)
         log.info(
             "ONNX parity: one run %.2g, step by step %.2g (tolerance %g)",
@@ -449,5 +462,5 @@ def export_bundle(
         if metrics_hook is not None:
             staged = write_bundle(tmp_dir / "staged", manifest, files, validate)
             manifest["metrics"].update(metrics_hook(staged))
-        write_bundle(out, manifest, files, validate)
+        write_bundle(out, manifest, files, validate, inputs=inputs)
         return ExportResult(Path(out), parity, onnx_file.stat().st_size, fp32.stat().st_size, manifest)

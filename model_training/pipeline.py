@@ -18,6 +18,8 @@ import numpy as np
 import torch
 
 from keyboard_app.engine.phrases import build_phrases, phrase_index, renumbering
+from keyboard_app.engine.faults import fault_point
+from keyboard_app.engine.staging import DestinationError, check_destination, recover
 from keyboard_app.engine.tokenizer import BOS, Tokenizer, TokenizerSettings
 from keyboard_app.engine.vocab import Vocabulary
 
@@ -25,7 +27,7 @@ from .config import ModelConfig, TrainConfig
 from .corpus import CorpusError, find_files, heldout_starts
 from .data import encode_corpus, phrase_ids
 from .export import ExportResult, build_manifest, export_bundle, format_quantization
-from .model import RNNLM
+from .model import RNNLM, count_parameters
 from .progress import Progress
 from .train import Counters, Trainer, load_checkpoint, resolve_device, score_ids
 from .vocabulary import build_vocabulary, corpus_lexicon, count_corpus, grow_vocabulary
@@ -82,6 +84,12 @@ def train_bundle(
         model_config = ModelConfig.from_dict(ckpt["model_config"])
     tokenizer = Tokenizer(TokenizerSettings())
     device = resolve_device(train_config.device)  # fail before the long reading passes
+    # Before the long reading passes too: a destination we may not replace, or
+    # cannot write, is refused now rather than after hours of training.
+    recover(out)
+    check_destination(out, inputs=corpus)
+    check_work_dir(work, out, corpus)
+    fault_point("train.destination-checked")
 
     files = find_files(corpus)
     starts = heldout_starts(files, train_config.heldout_fraction, MAX_HELDOUT_BYTES)
@@ -134,6 +142,8 @@ def train_bundle(
 
     torch.manual_seed(train_config.seed)
     model = RNNLM(model_config)
+    # fp32 graph, int8 graph and the bundle's copy stage side by side at the end
+    check_destination(out, inputs=corpus, needed_bytes=3 * 4 * count_parameters(model))
     if init_source is not None:
         from .init_from import transfer_weights
 
@@ -171,6 +181,9 @@ def train_bundle(
     }
     training = {
         **train_config.to_dict(),
+        # the size asked for (0: every word) and the size built: a small corpus caps it
+        "vocab_size_requested": train_config.vocab_size,
+        "vocab_size": len(vocab),
         "epochs_run": round(counters.epoch + counters.batch / max(1, len(trainer.batches)), 3),
         "steps": counters.step,
         "tokens_seen": counters.tokens,
@@ -193,7 +206,8 @@ def train_bundle(
         )
     phrases = corpus_phrases(files, starts, vocab, lexicon, tokenizer, init_source)
     result = export_bundle(model, vocab, out, manifest=manifest, quantize=train_config.quantize,
-                           metrics_hook=hook, heldout_ids=heldout_ids, lexicon=lexicon, phrases=phrases)
+                           metrics_hook=hook, heldout_ids=heldout_ids, lexicon=lexicon, phrases=phrases,
+                           inputs=corpus)
     if "quantization" in result.manifest["metrics"]:
         progress.write(format_quantization(result.manifest["metrics"]["quantization"]))
     progress.write(
@@ -202,6 +216,21 @@ def train_bundle(
         f"(tolerance {result.parity.tolerance:g})"
     )
     return RunResult(out, result.manifest, counters, result)
+
+
+def check_work_dir(work: Path, out: Path, corpus: Sequence[str | os.PathLike]) -> None:
+    """The work folder may not be the bundle's folder, nor inside or equal to the corpus
+    (its encoded ids would be read as corpus on ``--resume``)."""
+    resolved = Path(work).resolve()
+    if resolved == Path(out).resolve():
+        raise DestinationError(f"{work}: the work folder cannot be the bundle folder itself.")
+    for source in corpus:
+        source_path = Path(source).resolve()
+        if resolved == source_path or source_path in resolved.parents or resolved in source_path.parents:
+            raise DestinationError(
+                f"{work}: the work folder may not be, hold or lie inside the corpus {source}; "
+                "name a folder elsewhere with --work-dir."
+            )
 
 
 def corpus_phrases(files, starts, vocab: Vocabulary, lexicon, tokenizer: Tokenizer, source=None):

@@ -6,15 +6,22 @@ continue exactly is in the checkpoint, a plain dict that loads with
 ``torch.load(weights_only=True)``: model, optimizer and best weights (state
 dicts), both configs, the vocabulary, counters (epoch, batch index within
 the epoch = the data position, step, tokens), the carried state and the RNG
-state.  A stop request (``Trainer.stop``, set by the signal handlers in
-``cli``) is honoured between two steps.
+state.  It is written at every epoch end, every ``checkpoint_minutes``
+within an epoch (a run killed mid-epoch resumes at the same batch, as if it
+had never stopped) and when a stop is honoured, always atomically: a
+temporary file, flushed to the disk, then renamed over the previous one.  A
+stop request (``Trainer.stop``, set by the signal handlers in ``cli``) is
+honoured between two steps.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import math
 import os
+import pickle
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -24,6 +31,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from keyboard_app.engine.faults import fault_point
 from keyboard_app.engine.vocab import Vocabulary
 
 from .config import ModelConfig, TrainConfig
@@ -56,6 +64,7 @@ class Counters:
     finished: bool = False  # the run ended (epochs done, early stop or budget)
     stop_reason: str = ""
     pending_eval: bool = False  # a validation was cut short by a stop: redo it on resume
+    smooth_loss: float | None = None  # the running training loss (recorded in the history)
     history: list = field(default_factory=list)  # [{"step", "epoch", "val_ppl", "train_loss"}]
 
 
@@ -232,8 +241,9 @@ class Trainer:
         start_time = time.monotonic()
         start_elapsed, start_tokens = counters.elapsed_s, counters.tokens
         self.progress.start(self.planned_tokens, counters.tokens)
-        smooth_loss = None
+        smooth_loss = counters.smooth_loss
         rate = 0.0
+        self._last_save = start_time
         self.in_loop = True
         try:
             if counters.pending_eval:  # the last run stopped during this validation
@@ -255,6 +265,7 @@ class Trainer:
                 counters.batch += 1
                 counters.tokens += y.numel()
                 smooth_loss = loss if smooth_loss is None else 0.95 * smooth_loss + 0.05 * loss
+                counters.smooth_loss = smooth_loss
                 now = time.monotonic()
                 counters.elapsed_s = start_elapsed + (now - start_time)
                 rate = (counters.tokens - start_tokens) / max(1e-9, now - start_time)
@@ -273,6 +284,9 @@ class Trainer:
                     self._roll_over(budget)
                     if checkpoint_path is not None and (counters.batch == 0 or counters.finished):
                         self.save_checkpoint(checkpoint_path)
+                    elif checkpoint_path is not None and self._checkpoint_due():
+                        self.save_checkpoint(checkpoint_path)
+                        fault_point("train.timed-checkpoint-written")
                 if self.stop_requested:  # even on the last step: a cancelled run writes no bundle
                     if checkpoint_path is not None:
                         self.save_checkpoint(checkpoint_path)
@@ -296,6 +310,10 @@ class Trainer:
             budget = self._budget_reached()
         if budget and not counters.finished:
             counters.finished, counters.stop_reason = True, budget
+
+    def _checkpoint_due(self) -> bool:
+        minutes = self.config.checkpoint_minutes
+        return minutes > 0 and time.monotonic() - self._last_save >= minutes * 60
 
     def _budget_reached(self) -> str:
         c, counters = self.config, self.counters
@@ -366,11 +384,33 @@ class Trainer:
         }
 
     def save_checkpoint(self, path: Path) -> None:
+        """Write the checkpoint atomically: a crash, a kill or a full disk leaves
+        the previous one whole.  A failed write raises ``OSError`` naming ``path``."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
-        torch.save(self.checkpoint(), tmp)
-        os.replace(tmp, path)
+        sink = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as f:
+                sink = _RecordingWriter(f)
+                torch.save(self.checkpoint(), sink)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException as e:
+            tmp.unlink(missing_ok=True)
+            # torch's zip writer turns a failed write into a RuntimeError
+            # ("enforce fail at inline_container.cc"); the sink kept the real cause.
+            cause = sink.error if sink is not None and sink.error is not None else e
+            if not isinstance(cause, OSError):
+                raise
+            reason = ("no space left on the device" if cause.errno in (errno.ENOSPC, errno.EDQUOT)
+                      else (cause.strerror or str(cause)).rstrip(".").lower())
+            kept = "the previous checkpoint is kept" if path.exists() else "no checkpoint was kept"
+            raise OSError(cause.errno, f"{reason} while writing the checkpoint ({kept})",
+                          str(path)) from e
+        _fsync_folder(path.parent)  # the rename itself survives a power cut
+        self._last_save = time.monotonic()
 
     def restore(self, ckpt: dict[str, Any]) -> None:
         """Continue from ``ckpt`` exactly (same data position, counters, RNG)."""
@@ -384,10 +424,82 @@ class Trainer:
             torch.cuda.set_rng_state(ckpt["rng"]["cuda"], self.device)
 
 
+class _RecordingWriter:
+    """A file for ``torch.save`` that remembers the ``OSError`` a write raised."""
+
+    def __init__(self, file) -> None:
+        self.file = file
+        self.error: OSError | None = None
+
+    def write(self, data) -> int:
+        try:
+            return self.file.write(data)
+        except OSError as e:
+            self.error = e
+            raise
+
+    def flush(self) -> None:
+        try:
+            self.file.flush()
+        except OSError as e:
+            self.error = e
+            raise
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # not possible on every platform (Windows)
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class CheckpointError(ValueError):
+    """A file given as a checkpoint that this program did not write, or cannot read."""
+
+
+CHECKPOINT_KEYS = ("model", "optimizer", "model_config", "train_config", "vocab", "counters",
+                   "recurrent_state", "rng")
+
+
 def load_checkpoint(path: Path) -> dict[str, Any]:
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    """A checkpoint written by ``Trainer.save_checkpoint``, loaded with
+    ``weights_only=True`` (never unpickling arbitrary objects).
+
+    Anything else raises ``CheckpointError``: one sentence naming ``path``.
+    """
+
+    def refuse(reason: str) -> CheckpointError:
+        return CheckpointError(f"{path}: not a keyboard-train checkpoint ({reason})")
+
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except OSError:
+        raise  # cannot be read at all (permissions, a folder): the system's own words
+    except pickle.UnpicklingError as e:
+        # torch's message is a page of advice (including weights_only=False, which
+        # would run whatever code the file holds); keep only what the file holds.
+        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(e))
+        if found:
+            raise refuse(f"it holds a {found.group(1)} object, which is not loaded for safety") from e
+        raise refuse("it is not a PyTorch file, or it is damaged") from e
+    except EOFError as e:
+        raise refuse("the file is empty or cut short") from e
+    except Exception as e:  # noqa: BLE001 - torch raises RuntimeError, KeyError... on junk
+        raise refuse("it is not a PyTorch file, or it is damaged") from e
     if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path}: not a keyboard-train checkpoint")
+        raise refuse("a PyTorch file without keyboard-train's training state")
+    if not isinstance(ckpt.get("version"), int) or ckpt["version"] > CHECKPOINT_VERSION:
+        raise refuse(f"format version {ckpt.get('version')!r}, this program reads up to "
+                     f"{CHECKPOINT_VERSION}: written by a newer keyboard-train")
+    missing = [key for key in CHECKPOINT_KEYS if key not in ckpt]
+    if missing:
+        raise refuse(f"its {', '.join(missing)} part is missing")
     return ckpt
 
 

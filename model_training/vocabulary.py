@@ -104,24 +104,32 @@ def build_vocabulary(counts: CorpusCounts, size: int, min_count: int) -> Vocabul
     """The special tokens, then the ``size - len(SPECIAL_TOKENS)`` most frequent
     tokens seen at least ``min_count`` times (``size`` 0: all of them).
 
-    Raises ``CorpusError`` when the corpus has fewer such tokens than asked for.
+    A corpus with fewer such tokens than asked for gets a vocabulary of all of
+    them, with a warning (a small corpus trains with the default size; the
+    manifest records both sizes).  Raises ``CorpusError`` when ``size`` leaves
+    no room for words, or the corpus has no word seen ``min_count`` times.
     """
     if 0 < size <= len(SPECIAL_TOKENS):
-        raise CorpusError(f"the vocabulary size must be larger than {len(SPECIAL_TOKENS)}.")
+        raise CorpusError(
+            f"the vocabulary size must be larger than {len(SPECIAL_TOKENS)}: its "
+            f"{len(SPECIAL_TOKENS)} special tokens leave no room for words (use --vocab-size 0 "
+            "for every word of the corpus)."
+        )
     special = set(SPECIAL_TOKENS)
     candidates = [
         (n, t) for t, n in counts.counts.items() if n >= min_count and t not in special
     ]
+    if not candidates:
+        advice = "use a larger corpus, or --min-count 1" if min_count > 1 else "use a larger corpus"
+        raise CorpusError(f"the corpus has no word seen at least {_times(min_count)} ({advice}).")
     wanted = size - len(SPECIAL_TOKENS) if size else len(candidates)
-    if wanted == 0:
-        raise CorpusError(f"the corpus has no word seen at least {_times(min_count)}.")
     if len(candidates) < wanted:
-        available = len(candidates) + len(SPECIAL_TOKENS)
-        raise CorpusError(
-            f"the corpus is too small for a vocabulary of {size}: it has only "
-            f"{len(candidates)} distinct words seen at least {_times(min_count)} "
-            f"(use a larger corpus, or --vocab-size {available} or less)."
+        log.warning(
+            "the corpus has only %d distinct words seen at least %s: the vocabulary has "
+            "%d tokens, not the %d asked for.",
+            len(candidates), _times(min_count), len(candidates) + len(SPECIAL_TOKENS), size,
         )
+        wanted = len(candidates)
     candidates.sort(key=lambda item: (-item[0], item[1]))
     chosen = [t for _, t in candidates[:wanted]]
     tokens = list(SPECIAL_TOKENS) + chosen

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from . import jsonfile
 from .lexicon import Lexicon
 from .phrases import Phrases
 from .tokenizer import TOKENIZER_VERSION, TokenizerSettings
@@ -62,7 +63,19 @@ REQUIRED: dict[str, type | tuple[type, ...]] = {
 REQUIRED_MODEL = {"cell": str, "vocab_size": int, "num_layers": int, "hidden_size": int}
 REQUIRED_ONNX = {"file": str, "inputs": dict, "outputs": dict}
 CELLS = ("lstm", "gru")
-MAX_ZIP_BYTES = 2 * 1024**3  # a bundle is a few MB; refuse zip bombs
+#: The manifest's sizes, each at least 1 and at most this: far beyond any model we
+#: train (20k words, 512 units, 1-2 layers), low enough that the state and the
+#: output (``layers * hidden``, ``vocab`` floats) always fit in memory.
+SIZE_LIMITS = {"vocab_size": 10_000_000, "num_layers": 64, "hidden_size": 65_536,
+               "embedding_dim": 65_536, "projection_dim": 65_536}
+MAX_STATE_FLOATS = 16 * 1024**2  # layers * hidden_size
+# Zip bombs: a bundle is a few MB (the default model 20 MB); the largest we could
+# train (100k words, 1024 units, float32) well under 1 GB.
+MAX_ZIP_BYTES = 1024**3  # all members together, as declared
+MAX_MEMBER_BYTES = 1024**3  # one member
+MAX_ZIP_RATIO = 100  # uncompressed / compressed: ONNX weights ~1.1, JSON ~4, zeros ~1000
+RATIO_CHECKED_ABOVE = 1024**2  # a small member may compress as well as it likes
+MAX_ZIP_MEMBERS = 64  # a bundle has 3 to 5 files, and perhaps a model card
 
 
 class ModelLoadError(Exception):
@@ -150,9 +163,11 @@ def read_manifest(folder: Path, source: Path | None = None) -> dict[str, Any]:
     if not path.is_file():
         raise ModelLoadError(f"{source}: not a model bundle ({MANIFEST} is missing).")
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ModelLoadError(f"{source / MANIFEST}: cannot be read as JSON ({e}).") from e
+        manifest = jsonfile.load(path)
+    except jsonfile.JSONFileError as e:
+        raise ModelLoadError(f"{source / MANIFEST}: {e}.") from e
+    except OSError as e:
+        raise ModelLoadError(f"{source / MANIFEST}: cannot be read ({e.strerror or e}).") from e
     if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
         raise ModelLoadError(f"{source / MANIFEST}: not a keyboard model bundle manifest.")
     version = manifest.get("format_version")
@@ -168,12 +183,43 @@ def read_manifest(folder: Path, source: Path | None = None) -> dict[str, Any]:
         raise ModelLoadError(
             f"{source / MANIFEST}: cell type {manifest['model']['cell']!r} is not one of {CELLS}."
         )
+    _check_sizes(manifest, source)
     if manifest["tokenizer"].get("version") != TOKENIZER_VERSION:
         raise ModelLoadError(
             f"{source / MANIFEST}: tokenizer version {manifest['tokenizer'].get('version')!r} "
             f"is not supported (this program has version {TOKENIZER_VERSION})."
         )
     return manifest
+
+
+def _check_sizes(manifest: dict, source: Path) -> None:
+    """The model's sizes are positive and bounded, and the part files are named by
+    strings, so nothing later allocates a huge state or trips over a wrong type."""
+    model = manifest["model"]
+    for key, limit in SIZE_LIMITS.items():
+        value = model.get(key)
+        if value is None and key not in REQUIRED_MODEL:
+            continue  # optional (a projection may be null)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ModelLoadError(f"{source / MANIFEST}: field 'model.{key}' has the wrong type.")
+        if not 1 <= value <= limit:
+            raise ModelLoadError(
+                f"{source / MANIFEST}: 'model.{key}' is {value}, outside the sane range 1 to {limit:,}."
+            )
+    if model["num_layers"] * model["hidden_size"] > MAX_STATE_FLOATS:
+        raise ModelLoadError(
+            f"{source / MANIFEST}: {model['num_layers']} layers of {model['hidden_size']} units "
+            "are far more than a keyboard model has."
+        )
+    if not isinstance(manifest["vocab"].get("file", "vocab.json"), str):
+        raise ModelLoadError(f"{source / MANIFEST}: field 'vocab.file' has the wrong type.")
+    phrases = manifest.get("phrases")
+    entries = phrases.get("entries") if isinstance(phrases, dict) else None
+    if entries is not None and not (
+        isinstance(entries, dict)
+        and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in entries.values())
+    ):
+        raise ModelLoadError(f"{source / MANIFEST}: field 'phrases.entries' has the wrong type.")
 
 
 def _verify_files(folder: Path, manifest: dict, source: Path) -> None:
@@ -209,31 +255,70 @@ def optional_file(manifest: dict, source: Path, field: str) -> str | None:
     return entry["file"]
 
 
+def _zip_members(archive: zipfile.ZipFile, source: Path) -> list[tuple[zipfile.ZipInfo, str]]:
+    """The archive's files and their names in the bundle, judged by the sizes the
+    archive declares before anything is extracted (zip bombs, path tricks)."""
+    members = [m for m in archive.infolist() if not m.is_dir()]
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise ModelLoadError(f"{source}: the archive holds {len(members)} files, too many for a model bundle.")
+    # A bundle zipped with its folder has one top-level directory.
+    prefixes = {m.filename.split("/", 1)[0] for m in members}
+    strip = ""
+    if len(prefixes) == 1 and all("/" in m.filename for m in members):
+        strip = prefixes.pop() + "/"
+    named, seen, total = [], set(), 0
+    for member in members:
+        name = member.filename[len(strip):]
+        if "/" in name or "\\" in name or name in ("", ".", "..") or name in seen:
+            raise ModelLoadError(
+                f"{source}: the archive holds {member.filename!r}, which is not a plain file of a bundle."
+            )
+        seen.add(name)
+        size = member.file_size
+        if size > MAX_MEMBER_BYTES:
+            raise ModelLoadError(
+                f"{source}: the archive's {name} would unpack to {size / 1e6:,.0f} MB, "
+                f"more than the {MAX_MEMBER_BYTES / 1e6:,.0f} MB a model bundle's file may have."
+            )
+        if size > RATIO_CHECKED_ABOVE and size > MAX_ZIP_RATIO * max(member.compress_size, 1):
+            raise ModelLoadError(
+                f"{source}: the archive's {name} would unpack to {size / 1e6:,.0f} MB from "
+                f"{member.compress_size / 1e6:,.2f} MB, which no model file does (a zip bomb?)."
+            )
+        total += size
+        named.append((member, name))
+    if total > MAX_ZIP_BYTES:
+        raise ModelLoadError(
+            f"{source}: the archive would unpack to {total / 1e6:,.0f} MB, more than the "
+            f"{MAX_ZIP_BYTES / 1e6:,.0f} MB a model bundle may have."
+        )
+    return named
+
+
+def _copy_capped(src, dst, limit: int, source: Path, name: str) -> None:
+    """Copy at most ``limit`` bytes: an archive whose header lies about a size
+    is stopped at the limit, not at the end of the disk."""
+    done = 0
+    while block := src.read(min(1 << 20, limit + 1 - done)):
+        done += len(block)
+        if done > limit:
+            raise ModelLoadError(f"{source}: the archive's {name} unpacks to more than it declares.")
+        dst.write(block)
+
+
 def _extract_zip(source: Path) -> tuple[Path, tempfile.TemporaryDirectory]:
     tmp = tempfile.TemporaryDirectory(prefix="keyboard-bundle-")
     try:
         with zipfile.ZipFile(source) as archive:
-            members = [m for m in archive.infolist() if not m.is_dir()]
-            if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
-                raise ModelLoadError(f"{source}: the archive is too large to be a model bundle.")
-            # A bundle zipped with its folder has one top-level directory.
-            prefixes = {m.filename.split("/", 1)[0] for m in members}
-            strip = ""
-            if len(prefixes) == 1 and all("/" in m.filename for m in members):
-                strip = prefixes.pop() + "/"
-            for member in members:
-                name = member.filename[len(strip):]
-                if "/" in name or "\\" in name or name in ("", ".", ".."):
-                    raise ModelLoadError(
-                        f"{source}: the archive holds {member.filename!r}, "
-                        "which is not a plain file of a bundle."
-                    )
+            for member, name in _zip_members(archive, source):
                 with archive.open(member) as src, open(Path(tmp.name) / name, "wb") as dst:
-                    shutil.copyfileobj(src, dst)
+                    _copy_capped(src, dst, member.file_size, source, name)
     except ModelLoadError:
         tmp.cleanup()
         raise
-    except (zipfile.BadZipFile, OSError, EOFError) as e:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, ValueError,
+            OSError, EOFError) as e:
+        # RuntimeError: an encrypted member; NotImplementedError: an unknown compression
         tmp.cleanup()
         raise ModelLoadError(f"{source}: the zip archive cannot be read ({e}).") from e
     return Path(tmp.name), tmp
@@ -279,7 +364,8 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
         phrases_name = optional_file(manifest, source, "phrases")
         if phrases_name is not None:
             try:
-                phrases = Phrases.load(folder / phrases_name, len(vocab), len(lexicon or ()), vocab.unk_id)
+                phrases = Phrases.load(folder / phrases_name, len(vocab), len(lexicon or ()), vocab.unk_id,
+                                       entries=manifest["phrases"].get("entries"))
             except VocabError as e:
                 raise ModelLoadError(f"{source / phrases_name}: {e}.") from e
         try:
@@ -298,42 +384,64 @@ def write_bundle(
     manifest: dict[str, Any],
     files: dict[str, Path],
     validate: Callable[[Path], None] | None = None,
+    *,
+    inputs: tuple[str | os.PathLike, ...] | list = (),
 ) -> Path:
     """Write a bundle atomically: build it beside ``dest``, validate, then move it in.
 
     ``files`` maps bundle file names to the files to copy in; the manifest's
     ``files`` checksums are filled in here.  ``validate(folder)`` (for example
     opening it with the engine and predicting) may raise to abort: ``dest`` is
-    then left exactly as it was.  An existing bundle at ``dest`` is replaced
-    only once the new one is complete.
+    then left exactly as it was.  ``dest`` must be new, empty or an existing
+    bundle (``staging.check_destination``; ``inputs`` are paths it may not
+    overlap): an existing bundle is replaced only once the new one is
+    complete, and plain files of the user's beside its own are carried over.
+    What an interrupted earlier write left is recovered first
+    (``staging.recover``).  A failure to write raises ``BundleWriteError``
+    naming ``dest``.
     """
+    from .faults import fault_point
+    from .staging import check_destination, old_name, recover, staging_prefix, write_errors
+
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
+    recover(dest)
+    check_destination(dest, inputs=inputs)
+    with write_errors(dest):
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=staging_prefix(dest, "partial"), dir=dest.parent))
+    old = None
     try:
-        manifest = json.loads(json.dumps(manifest))  # a private, JSON-clean copy
-        manifest["files"] = {}
-        for name, src in files.items():
-            _plain_name(name, dest)
-            shutil.copyfile(src, tmp / name)
-            manifest["files"][name] = sha256_file(tmp / name)
-        _write_json_synced(tmp / MANIFEST, manifest)
-        for name in list(files) + [MANIFEST]:
-            _fsync(tmp / name)
-        load_bundle(tmp)
-        if validate is not None:
-            validate(tmp)
-        old = None
-        if dest.exists():
-            old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
-            if old.exists():
-                shutil.rmtree(old)
-            os.replace(dest, old)
-        os.replace(tmp, dest)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-        _fsync_dir(dest.parent)
+        with write_errors(dest, tmp):
+            manifest = json.loads(json.dumps(manifest))  # a private, JSON-clean copy
+            manifest["files"] = {}
+            for name, src in files.items():
+                _plain_name(name, dest)
+                shutil.copyfile(src, tmp / name)
+                manifest["files"][name] = sha256_file(tmp / name)
+            _write_json_synced(tmp / MANIFEST, manifest)
+            for name in list(files) + [MANIFEST]:
+                _fsync(tmp / name)
+            load_bundle(tmp)
+            if validate is not None:
+                validate(tmp)
+            if dest.exists():
+                for extra in dest.iterdir():  # the user's files beside the bundle's own
+                    if extra.name not in files and extra.name != MANIFEST and extra.is_file():
+                        shutil.copy2(extra, tmp / extra.name)
+                        _fsync(tmp / extra.name)
+                old = old_name(dest)
+                if old.exists():
+                    shutil.rmtree(old)
+                os.replace(dest, old)
+            fault_point("bundle.swapped-out")
+            os.replace(tmp, dest)
+            fault_point("bundle.swapped-in")
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+            _fsync_dir(dest.parent)
     except BaseException:
+        if old is not None and old.exists() and not dest.exists():
+            os.replace(old, dest)  # the swap failed half way: the old bundle goes back
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return dest
@@ -366,7 +474,10 @@ def zip_bundle(folder: str | os.PathLike, dest: str | os.PathLike) -> Path:
     """Export a bundle folder as a .zip (written atomically)."""
     folder, dest = Path(folder), Path(dest)
     load_bundle(folder)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
+    from .staging import recover, staging_prefix
+
+    recover(dest)
+    fd, tmp_name = tempfile.mkstemp(prefix=staging_prefix(dest, "zip"), dir=dest.parent)
     os.close(fd)
     try:
         with zipfile.ZipFile(tmp_name, "w", zipfile.ZIP_DEFLATED) as archive:

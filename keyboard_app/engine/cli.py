@@ -41,6 +41,10 @@ def _load(path: str, threads: int, network_only: bool = False):
         return Predictor.load(path, threads=threads)
     except ModelLoadError as e:
         raise _Failure(str(e)) from e
+    except (ValueError, OSError, MemoryError, RecursionError) as e:
+        # Loading checks every file and turns its problems into ModelLoadError;
+        # should one slip through, the user still gets a sentence naming the bundle.
+        raise _Failure(f"{path}: the model bundle cannot be used ({type(e).__name__}: {e}).") from e
 
 
 def _read_text(path: str) -> str:

@@ -42,6 +42,7 @@ probabilities, so that fine-tuning can add a new corpus's counts to them.
 from __future__ import annotations
 
 import io
+import math
 import os
 import zipfile
 from dataclasses import dataclass
@@ -57,6 +58,11 @@ PHRASES_FILE = "phrases.npz"
 ORDERS = (2, 3)  # word pairs and triples: the context is one or two tokens
 RARE_CONTEXT = 50  # contexts seen fewer times keep the followers seen once
 LEXICON_SHARE = 0.01  # a lexicon word is kept as a follower with at least this share of its context
+# What a file may declare before anything is allocated (``_check_headers``): the
+# default model has 2.6M entries in one order and 40 MB of arrays.
+MAX_ENTRIES = 200_000_000  # per order
+MAX_ARRAY_BYTES = 1024**3  # all arrays together
+MAX_MEMBERS = 64  # 5 scalars and 5 arrays per order
 
 
 @dataclass(frozen=True)
@@ -153,13 +159,19 @@ class Phrases:
             os.fsync(f.fileno())
 
     @classmethod
-    def load(cls, path: Path, vocab_size: int, lexicon_size: int, unk_id: int) -> "Phrases":
+    def load(cls, path: Path, vocab_size: int, lexicon_size: int, unk_id: int,
+             entries: dict[str, int] | None = None) -> "Phrases":
         """Read and check a phrases file for a vocabulary and lexicon of these sizes;
-        ``VocabError`` (one clause) if it is unusable."""
+        ``VocabError`` (one clause) if it is unusable.  ``entries``: the manifest's
+        entries per order (``{"2": n, "3": n}``), which the file must hold exactly."""
         try:
+            _check_headers(path, entries)
             with np.load(path, allow_pickle=False) as data:
                 arrays = {name: data[name] for name in data.files}
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile, io.UnsupportedOperation) as e:
+        except VocabError:
+            raise
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, io.UnsupportedOperation,
+                RuntimeError, NotImplementedError) as e:  # the last two: an encrypted or unknown member
             raise VocabError(f"it is not a phrases file or is damaged ({e})") from e
         try:
             if str(arrays["format"]) != PHRASES_FORMAT:
@@ -184,6 +196,48 @@ class Phrases:
         except (TypeError, ValueError) as e:
             raise VocabError(f"a field is malformed ({e})") from e
         return cls(vocab_size, lexicon_size, tables, unk_id)
+
+
+def _check_headers(path: Path, entries: dict[str, int] | None) -> None:
+    """Judge every array by its ``.npy`` header before any is read: no objects,
+    flat, and no larger than the manifest's ``entries`` (or ``MAX_ENTRIES``) and
+    ``MAX_ARRAY_BYTES`` allow, so a small file declaring a huge array is refused
+    before the memory is taken."""
+    total = 0
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        if len(members) > MAX_MEMBERS:
+            raise VocabError(f"it holds {len(members)} arrays, more than a phrases file has")
+        for info in members:
+            if not info.filename.endswith(".npy"):
+                raise VocabError(f"it holds {info.filename!r}, which is not an array")
+            name = info.filename[: -len(".npy")]
+            with archive.open(info) as f:
+                version = np.lib.format.read_magic(f)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+                elif version == (2, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+                else:
+                    raise VocabError(f"its array {name!r} is in .npy format {version}, which is not read")
+            if dtype.hasobject:
+                raise VocabError(f"its array {name!r} holds Python objects, which are never read")
+            if len(shape) > 1 or any(d < 0 for d in shape):
+                raise VocabError(f"its array {name!r} has the shape {shape}, not a flat one")
+            length = math.prod(shape)
+            kind, _, order = name.rpartition("_")
+            if kind in ("context", "total", "followers", "next", "count"):
+                declared = None if entries is None else entries.get(order)
+                if kind in ("next", "count") and declared is not None and length != declared:
+                    raise VocabError(f"its array {name!r} declares {length:,} entries, "
+                                     f"but the manifest says {declared:,}")
+                if length > (MAX_ENTRIES if declared is None else declared):
+                    raise VocabError(f"its array {name!r} declares {length:,} entries, "
+                                     f"more than {MAX_ENTRIES if declared is None else declared:,}")
+            total += length * dtype.itemsize
+            if total > MAX_ARRAY_BYTES:
+                raise VocabError(f"its arrays declare more than the {MAX_ARRAY_BYTES / 1e6:,.0f} MB "
+                                 f"a phrases file may hold (at {name!r}, {length:,} x {dtype})")
 
 
 def _checked_table(order, id_space, contexts, totals, followers, next_ids, counts) -> PhraseTable:

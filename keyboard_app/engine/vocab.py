@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import jsonfile
 from .tokenizer import SPECIAL_TOKENS, UNK
 
 VOCAB_FORMAT = "keyboard-vocab"
@@ -84,10 +85,13 @@ class Vocabulary:
 
 
 def read_json(path: Path):
+    """The file's JSON (``jsonfile``'s limits); ``VocabError`` (one clause) otherwise."""
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise VocabError(f"it cannot be read as JSON ({e})") from e
+        return jsonfile.load(path)
+    except jsonfile.JSONFileError as e:
+        raise VocabError(str(e)) from e
+    except OSError as e:
+        raise VocabError(f"it cannot be read ({e.strerror or e})") from e
 
 
 def check_header(data, format_name: str, version: int, what: str) -> None:

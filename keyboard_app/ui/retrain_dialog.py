@@ -22,6 +22,7 @@ import logging
 import math
 import os
 import shutil
+import tempfile
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -788,9 +789,15 @@ class RetrainDialog(QDialog):
         try:
             os.replace(self.new_bundle, dest)
         except OSError:  # another file system: copy, then rename into place
-            tmp = dest.with_name(f".{dest.name}.partial")
-            shutil.copytree(self.new_bundle, tmp)
-            os.replace(tmp, dest)
+            from keyboard_app.engine.staging import staging_prefix
+
+            tmp = Path(tempfile.mkdtemp(prefix=staging_prefix(dest, "partial"), dir=dest.parent))
+            try:
+                shutil.copytree(self.new_bundle, tmp, dirs_exist_ok=True)
+                os.replace(tmp, dest)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
         self.new_bundle = None
         key = store.register(dest, "trained")
         self._discard_run()

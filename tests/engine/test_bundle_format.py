@@ -100,7 +100,7 @@ def test_manifest_problems_are_one_clear_sentence(bundle_dir, edit, message):
 
 def test_manifest_that_is_not_json(bundle_dir):
     (bundle_dir / "manifest.json").write_bytes(b"\xff\xfe garbage")
-    with pytest.raises(ModelLoadError, match="manifest.json: cannot be read"):
+    with pytest.raises(ModelLoadError, match="manifest.json: it is not UTF-8 text"):
         load_bundle(bundle_dir)
 
 

@@ -102,8 +102,10 @@ def test_vocabulary_is_ordered_by_count_and_respects_min_count(tmp_path):
     vocab = build_vocabulary(counts, 0, 2)
     assert vocab.tokens[len(SPECIAL_TOKENS):] == ["b", "a"]
     assert vocab.counts[vocab.id(UNK)] == 2  # c and d
-    with pytest.raises(CorpusError, match=r"too small for a vocabulary of 10: it has only 2 distinct words"):
-        build_vocabulary(counts, 10, 2)
+    # asking for more than the corpus has gives all it has (issue 11: no advice to follow)
+    assert build_vocabulary(counts, 10, 2).tokens == vocab.tokens
+    with pytest.raises(CorpusError, match=r"no word seen at least 5 times \(use a larger corpus, or --min-count 1\)"):
+        build_vocabulary(counts, 10, 5)
 
 
 def test_grown_vocabulary_keeps_old_ids_and_appends_new_words(tmp_path):

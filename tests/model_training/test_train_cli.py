@@ -53,8 +53,8 @@ def _bad_inputs(tmp_path: Path, patterned_text: str):
         "empty folder": ([empty_dir], [], "the corpus is empty: no text found in"),
         "blank file": ([tmp_path / "blank.txt"], [], "the corpus is empty: its files hold no words."),
         "only a binary file": ([binary], [], "the corpus is empty"),
-        "vocabulary too large": ([tmp_path / "small.txt"], ["--vocab-size", "500"],
-                                 "the corpus is too small for a vocabulary of 500"),
+        "vocabulary too small": ([tmp_path / "small.txt"], ["--vocab-size", "5"],
+                                 "the vocabulary size must be larger than 5"),
         "too few tokens for a batch": ([tmp_path / "small.txt"], ["--batch-size", "64"],
                                        "too small to train on"),
         "nothing to resume": ([tmp_path / "small.txt"], ["--resume"], "no checkpoint to resume from"),
@@ -64,7 +64,7 @@ def _bad_inputs(tmp_path: Path, patterned_text: str):
     }
 
 
-BAD_CASES = ["missing path", "empty folder", "blank file", "only a binary file", "vocabulary too large",
+BAD_CASES = ["missing path", "empty folder", "blank file", "only a binary file", "vocabulary too small",
              "too few tokens for a batch", "nothing to resume", "init from a non-bundle", "bad dropout"]
 
 

@@ -1,0 +1,288 @@
+"""Where a bundle may be written, and what an interrupted write leaves behind.
+
+One rule for every folder a model is written to (``keyboard-train --out``,
+the model store's import and export, the retrain dialog's install):
+
+* ``check_destination(dest, inputs=...)`` allows a missing folder, an empty
+  folder or an existing model bundle (which is replaced atomically; plain files
+  of the user's beside the bundle's own, such as a model card, are carried
+  over).  Anything else is refused with one sentence naming the folder: a file,
+  a folder holding other things, a symbolic link, a folder that is, holds or
+  lies inside one of the ``inputs`` (the corpus), or one we cannot write to.
+* Everything written on the way goes beside the destination, under names that
+  carry the writer's process id: ``.NAME.export-PID-xxxx`` (the exported
+  graphs), ``.NAME.partial-PID-xxxx`` (the bundle being assembled) and
+  ``.NAME.old-PID`` (the bundle being replaced, for the instant between the two
+  renames of the swap).  ``recover(dest)`` puts back a bundle whose swap was cut
+  short (the old one is restored when the new one is not in place) and removes
+  what dead writers left; ``write_bundle`` runs it first, ``keyboard-train``
+  before it reads the corpus and the model store when it opens.
+* ``write_errors(dest, *staging)`` turns a failure while writing (a full disk,
+  a read-only folder) into a ``BundleWriteError`` that names the user's
+  destination, never the private staging path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from . import jsonfile
+
+log = logging.getLogger(__name__)
+
+#: Kinds of leftovers, as in ``.NAME.KIND-PID[-xxxx]``.
+KINDS = ("partial", "export", "old", "deleting", "zip")
+_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<kind>%s)-(?P<pid>\d+)(?:-[^/]*)?$" % "|".join(KINDS))
+#: Leftovers of a format without a process id are removed once this old.
+STALE_SECONDS = 24 * 3600
+
+
+class DestinationError(ValueError):
+    """A bundle may not be written there; the message is one sentence naming it."""
+
+
+class BundleWriteError(OSError):
+    """Writing a bundle failed (full disk, permissions); one sentence naming the destination."""
+
+
+def staging_prefix(dest: str | os.PathLike, kind: str) -> str:
+    """The name prefix of a staging folder or file of ``kind`` for ``dest``."""
+    assert kind in KINDS, kind
+    return f".{Path(dest).name}.{kind}-{os.getpid()}-"
+
+
+def old_name(dest: Path) -> Path:
+    return dest.with_name(f".{dest.name}.old-{os.getpid()}")
+
+
+def is_bundle_folder(path: Path) -> bool:
+    """A folder whose manifest says it is a model bundle (its files are not checked)."""
+    from .bundle import BUNDLE_FORMAT, MANIFEST
+
+    try:
+        manifest = jsonfile.load(path / MANIFEST, max_bytes=16 * 1024**2)
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("format") == BUNDLE_FORMAT
+
+
+def _overlap(dest: Path, source: Path) -> str | None:
+    if dest == source:
+        return "is"
+    if source in dest.parents:
+        return "lies inside"
+    if dest in source.parents:
+        return "holds"
+    return None
+
+
+def _nearest_existing(path: Path) -> Path:
+    for candidate in [path, *path.parents]:
+        if candidate.exists():
+            return candidate
+    return Path(path.anchor or ".")
+
+
+def check_destination(
+    dest: str | os.PathLike,
+    *,
+    inputs: Iterable[str | os.PathLike] = (),
+    what: str = "the model folder",
+    needed_bytes: int = 0,
+) -> Path:
+    """Refuse, with one sentence, a destination that is not ours to replace.
+
+    ``inputs`` are the paths being read (the corpus): the destination may not
+    be one of them, lie inside one, or hold one.  ``needed_bytes``, when
+    given, is the room the bundle needs on the destination's disk.
+    """
+    dest = Path(dest)
+    resolved = dest.resolve()
+    for source in inputs:
+        relation = _overlap(resolved, Path(source).resolve())
+        if relation is not None:
+            raise DestinationError(
+                f"{dest}: {what} {relation} the corpus {source}; write the model to a new or "
+                "empty folder elsewhere, so that nothing of the corpus can be replaced."
+            )
+    if dest.is_symlink():
+        raise DestinationError(f"{dest}: {what} is a symbolic link; name the folder itself.")
+    if dest.exists():
+        if not dest.is_dir():
+            raise DestinationError(
+                f"{dest}: {what} is a file, not a folder; name a new or empty folder, or an "
+                "existing model bundle to replace."
+            )
+        try:
+            entries = sorted(p.name for p in dest.iterdir())
+        except OSError as e:
+            raise DestinationError(f"{dest}: {what} cannot be read ({e.strerror or e}).") from None
+        if entries and not (is_bundle_folder(dest) and all((dest / n).is_file() for n in entries)):
+            shown = ", ".join(entries[:3]) + (f" and {len(entries) - 3} more" if len(entries) > 3 else "")
+            raise DestinationError(
+                f"{dest}: {what} already holds files that are not a model bundle ({shown}); "
+                "name a new or empty folder, or an existing model bundle to replace."
+            )
+    _check_writable(dest, what, needed_bytes)
+    return dest
+
+
+def _check_writable(dest: Path, what: str, needed_bytes: int) -> None:
+    parent = dest.parent if dest.parent != dest else dest
+    base = _nearest_existing(parent)
+    if not base.is_dir():
+        raise DestinationError(f"{dest}: {what} cannot be created: {base} is not a folder.")
+    if base == parent:
+        try:  # the only reliable test: permissions, read-only mounts, ACLs
+            fd, probe = tempfile.mkstemp(prefix=staging_prefix(dest, "partial"), dir=parent)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as e:
+            raise DestinationError(
+                f"{dest}: {what} cannot be written in {parent} ({e.strerror or e})."
+            ) from None
+    elif not os.access(base, os.W_OK | os.X_OK):
+        raise DestinationError(f"{dest}: {what} cannot be created: {base} is not writable.")
+    if needed_bytes:
+        free = shutil.disk_usage(base).free
+        if free < needed_bytes:
+            raise DestinationError(
+                f"{dest}: not enough room for the model: {needed_bytes / 1e6:.0f} MB needed, "
+                f"{free / 1e6:.0f} MB free on that disk."
+            )
+
+
+# -- recovering from interrupted writes --------------------------------------------------
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def recover(dest: str | os.PathLike) -> list[str]:
+    """Finish or undo what dead writers left beside ``dest``; what was done, in words.
+
+    A bundle whose swap was cut short between its two renames is restored
+    from ``.NAME.old-PID`` when nothing is at ``dest``; when the new bundle is
+    in place, the old copy is removed.  Staging folders of dead processes are
+    removed.  Leftovers of live processes (another copy still writing) are
+    left alone.
+    """
+    dest = Path(dest)
+    folder = dest.parent
+    done: list[str] = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return done
+    olds: list[Path] = []
+    for path in entries:
+        match = _LEFTOVER.match(path.name)
+        if not match or match["name"] != dest.name or _alive(int(match["pid"])):
+            continue
+        if match["kind"] == "old":
+            olds.append(path)
+        else:
+            _remove(path)
+            done.append(f"removed {path.name}, left by an interrupted write")
+    for old in sorted(olds, key=lambda p: p.stat().st_mtime, reverse=True):
+        if not dest.exists() and is_bundle_folder(old):
+            try:
+                os.replace(old, dest)
+            except OSError as e:
+                log.warning("%s: the previous model could not be restored from %s (%s)", dest, old, e)
+                continue
+            done.append(f"restored the previous model at {dest} (the last write of it was interrupted)")
+        else:
+            _remove(old)
+            done.append(f"removed {old.name}, the copy a completed replacement left")
+    for line in done:
+        log.warning("%s", line)
+    return done
+
+
+def recover_folder(folder: str | os.PathLike) -> list[str]:
+    """``recover`` every destination in ``folder`` that has leftovers (the models folder)."""
+    folder = Path(folder)
+    done: list[str] = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return done
+    names = {m["name"] for p in entries if (m := _LEFTOVER.match(p.name))}
+    for name in sorted(names):
+        done += recover(folder / name)
+    now = time.time()
+    for path in entries:  # earlier leftovers without a process id in their name
+        if path.name.startswith(".") and re.search(r"\.(partial|deleting)(-[^/]*)?$", path.name) \
+                and not _LEFTOVER.match(path.name):
+            with contextlib.suppress(OSError):
+                if now - path.lstat().st_mtime > STALE_SECONDS:
+                    _remove(path)
+                    done.append(f"removed {path.name}, left by an interrupted write")
+    return done
+
+
+# -- errors while writing ----------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def write_errors(dest: str | os.PathLike, *staging: str | os.PathLike) -> Iterator[None]:
+    """Say a failure to write ``dest`` in the user's terms.
+
+    An ``OSError`` becomes a ``BundleWriteError`` naming ``dest``; any other
+    error whose message names a ``staging`` path gets ``dest`` in its place.
+    """
+    dest = Path(dest)
+    try:
+        yield
+    except BundleWriteError:
+        raise
+    except OSError as e:
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            reason = "the disk is full"
+        elif e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            reason = "it is not writable"
+        else:
+            reason = _private(str(e.strerror or e), dest, staging)
+        raise BundleWriteError(f"{dest}: the model could not be written: {reason}.") from e
+    except Exception as e:
+        text = str(e)
+        clean = _private(text, dest, staging)
+        if clean != text:
+            with contextlib.suppress(TypeError):
+                e.args = (clean,)
+        raise
+
+
+def _private(text: str, dest: Path, staging) -> str:
+    for path in staging:
+        text = text.replace(str(path), str(dest))
+    return text
