@@ -9,6 +9,7 @@ first write (see ``storage``), so merely starting the app writes nothing.
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from pathlib import Path
 
@@ -60,6 +61,17 @@ def settings_path() -> Path:
 def learned_data_path() -> Path:
     """The personal layer's counts (see ``learning``)."""
     return user_data_dir() / "personal.json"
+
+
+def single_instance_name() -> str:
+    """The local-socket name the running app listens on: one per user data folder.
+
+    Derived from the folder, not the user name, so two test runs with their own
+    ``XDG_DATA_HOME`` (or two users) never see each other's app; short, because
+    on POSIX it becomes a socket path in the temporary folder.
+    """
+    digest = hashlib.sha256(str(user_data_dir().resolve()).encode("utf-8")).hexdigest()
+    return f"keyboard-app-{digest[:16]}"
 
 
 def ensure_dir(path: Path) -> Path:

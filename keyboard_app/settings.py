@@ -1,29 +1,35 @@
 """The user's settings: a small dataclass stored as JSON, written atomically.
 
 A missing file gives the defaults silently.  A file that cannot be read as
-settings (corrupt JSON, wrong shape) gives the defaults too, plus one message
-for the user; the bad file is kept beside it (``settings.json.corrupt``) and
-replaced by the defaults at once, so the message is shown once, not at every
-start.  A single field of the wrong type falls back to its default quietly.
+settings (not JSON, binary, nested too deeply, numbers out of range, the
+wrong shape) gives the defaults too, plus one sentence for the user that
+names the file; the bad file is kept beside it (``settings.json.corrupt``)
+and replaced by the defaults at once, so the sentence is shown once, not at
+every start.  Where it cannot be moved (a read-only folder) the sentence
+says so.  A single field of the wrong type or out of range falls back to its
+default, or is clamped into range, with a log warning; the rest are kept.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from . import paths
-from .storage import atomic_write_json
+from .engine import jsonfile
+from .storage import atomic_write_json, set_aside
 
 log = logging.getLogger(__name__)
 
 SETTINGS_FORMAT = "keyboard-app-settings"
 SETTINGS_VERSION = 1
 MAX_RECENT_FILES = 8
+MIN_FONT_SIZE, MAX_FONT_SIZE = 8, 40
+MAX_PATH_LENGTH = 4096  # longer "paths" are junk, not a file the user opened
+MAX_GEOMETRY_LENGTH = 4096  # base64 of QWidget.saveGeometry() is under 100 characters
 
 
 @dataclass
@@ -34,7 +40,7 @@ class Settings:
     # The personal layer is opt-in; when paused it is used but not updated.
     learning_enabled: bool = False
     learning_paused: bool = False
-    editor_font_size: int = 13
+    editor_font_size: int = 13  # points, MIN_FONT_SIZE..MAX_FONT_SIZE
     window_geometry: str = ""  # base64 of QWidget.saveGeometry()
     last_directory: str = ""  # where the file dialogs start
 
@@ -51,22 +57,78 @@ class Settings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Settings":
+        """Settings from parsed JSON: each field checked on its own (see ``_CHECKS``)."""
         defaults = cls()
         values = {}
         for f in fields(cls):
             if f.name not in data:
                 continue
             value, default = data[f.name], getattr(defaults, f.name)
-            ok = isinstance(value, type(default)) and not (
-                isinstance(value, bool) and not isinstance(default, bool)
-            )
-            if ok and isinstance(default, list):
-                ok = all(isinstance(v, str) for v in value)
-            if ok:
-                values[f.name] = value
-            else:
-                log.warning("settings: ignoring %s=%r (wrong type)", f.name, value)
+            try:
+                values[f.name] = _CHECKS[f.name](value)
+            except ValueError as e:
+                log.warning("settings: %s=%.60r %s; using %r", f.name, value, e, default)
+                continue
+            if values[f.name] != value:
+                log.warning("settings: %s=%.60r cannot be used as it is; using %.60r",
+                            f.name, value, values[f.name])
         return cls(**values)
+
+
+def _text(limit: int) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError("is not text")
+        if len(value) > limit or "\x00" in value:
+            raise ValueError("is not a usable value")
+        return value
+
+    return check
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("is not true or false")
+    return value
+
+
+def _font_size(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("is not a whole number")
+    return max(MIN_FONT_SIZE, min(MAX_FONT_SIZE, value))
+
+
+def _model_key(value: Any) -> str:
+    value = _text(MAX_PATH_LENGTH)(value)
+    if not value.strip():
+        raise ValueError("is empty")
+    return value
+
+
+def _recent_files(value: Any) -> list[str]:
+    if not isinstance(value, list):
+        raise ValueError("is not a list")
+    check = _text(MAX_PATH_LENGTH)
+    kept = []
+    for item in value:
+        try:
+            item = check(item)
+        except ValueError:
+            continue
+        if item and item not in kept:
+            kept.append(item)
+    return kept[:MAX_RECENT_FILES]
+
+
+_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "model": _model_key,
+    "recent_files": _recent_files,
+    "learning_enabled": _flag,
+    "learning_paused": _flag,
+    "editor_font_size": _font_size,
+    "window_geometry": _text(MAX_GEOMETRY_LENGTH),
+    "last_directory": _text(MAX_PATH_LENGTH),
+}
 
 
 class SettingsStore:
@@ -76,30 +138,36 @@ class SettingsStore:
         self.path = Path(path) if path is not None else paths.settings_path()
 
     def load(self) -> tuple[Settings, str | None]:
-        """The settings, and a message for the user if the file was unusable."""
+        """The settings, and a sentence for the user if the file was unusable."""
         try:
-            text = self.path.read_text(encoding="utf-8")
+            data = jsonfile.load(self.path)
+            if not isinstance(data, dict) or data.get("format", SETTINGS_FORMAT) != SETTINGS_FORMAT:
+                raise jsonfile.JSONFileError("it is not a settings file")
+            return Settings.from_dict(data), None
         except FileNotFoundError:
             return Settings(), None
+        except jsonfile.JSONFileError as e:
+            log.warning("damaged settings file %s: %s", self.path, e)
+            reason = str(e)
         except OSError as e:
-            return Settings(), f"The settings file {self.path} cannot be read ({e.strerror}); using the defaults."
-        try:
-            data = json.loads(text)
-            if not isinstance(data, dict) or data.get("format", SETTINGS_FORMAT) != SETTINGS_FORMAT:
-                raise ValueError("not a settings object")
-            return Settings.from_dict(data), None
-        except (ValueError, TypeError) as e:
-            log.warning("corrupt settings file %s: %s", self.path, e)
-        backup = self.path.with_name(self.path.name + ".corrupt")
+            return Settings(), (
+                f"The settings file {self.path} cannot be read ({e.strerror or e}); "
+                "the defaults are used for now."
+            )
         settings = Settings()
+        backup, why_not = set_aside(self.path)
+        if backup is None:
+            return settings, (
+                f"The settings file {self.path} is damaged ({reason}) and could not be moved "
+                f"aside ({why_not}), so it was left as it is and the defaults are used for now."
+            )
         try:
-            os.replace(self.path, backup)
             self.save(settings)
         except OSError as e:
-            log.warning("could not replace the corrupt settings file: %s", e)
+            log.warning("could not write the default settings: %s", e)
         return settings, (
-            f"The settings file was damaged and has been reset to the defaults "
-            f"(the damaged copy is kept as {backup})."
+            f"The settings file {self.path} was damaged ({reason}) and has been reset to the "
+            f"defaults; the damaged copy is kept as {backup}."
         )
 
     def save(self, settings: Settings) -> None:

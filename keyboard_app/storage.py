@@ -4,25 +4,53 @@ A write goes to a temporary file in the destination's folder, is flushed and
 fsynced, and only then renamed over the destination (``os.replace`` is atomic
 on POSIX and Windows).  A crash, a full disk or a killed process therefore
 leaves either the old file or the new one, never half of either.
+
+A killed process does leave its temporary file behind.  Its name says whose
+it is (``.NAME.<pid>.<random>.tmp``), so ``remove_stale_temps`` can tell a
+leftover (its process is gone, or it is older than any write takes) from a
+write in progress in another copy of the app; it runs before every write and
+when the app starts.
+
+``locked(path)`` serialises read-modify-write cycles on one file between
+processes (an advisory ``flock`` on ``NAME.lock`` beside it; a no-op where
+there is no ``fcntl``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import logging
 import os
+import re
 import tempfile
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
+
+from .engine.faults import fault_point
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; the writes stay atomic all the same
+    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
+
+# ".settings.json.1234.k3j_x9a2.tmp" (ours) and ".settings.json.k3j_x9a2.tmp" (older
+# versions, without the pid): mkstemp's random part is 8 characters.
+_TEMP_NAME = re.compile(r"^\.(?P<name>.+?)\.(?:(?P<pid>\d+)\.)?[a-z0-9_]{8}\.tmp$")
+STALE_TEMP_SECONDS = 15 * 60  # no write of ours takes this long, whoever is writing
+LOCK_TIMEOUT_SECONDS = 10.0
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, mode: int | None = None) -> Path:
     """Write ``data`` to ``path`` atomically, creating its folder if needed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    remove_stale_temps(path.parent, name=path.name)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -32,6 +60,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, mode: int | None
             mode = path.stat().st_mode & 0o7777
         if mode is not None:
             os.chmod(tmp_name, mode)
+        fault_point("storage.before-replace")
         os.replace(tmp_name, path)
     except BaseException:
         try:
@@ -50,6 +79,95 @@ def atomic_write_text(path: str | os.PathLike, text: str, *, encoding: str = "ut
 def atomic_write_json(path: str | os.PathLike, data: Any) -> Path:
     text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     return atomic_write_text(path, text)
+
+
+def set_aside(path: str | os.PathLike) -> tuple[Path | None, str | None]:
+    """Move a damaged file of the user's to ``NAME.corrupt``, so that it is kept but
+    no longer read: (the new path, None), or (None, why it could not be moved)."""
+    path = Path(path)
+    backup = path.with_name(path.name + ".corrupt")
+    number = 1
+    while backup.exists() and number < 100:  # an older damaged copy is the user's too
+        number += 1
+        backup = path.with_name(f"{path.name}.corrupt-{number}")
+    try:
+        os.replace(path, backup)
+    except OSError as e:
+        log.warning("could not move %s aside: %s", path, e)
+        return None, e.strerror or str(e)
+    return backup, None
+
+
+def remove_stale_temps(folder: str | os.PathLike, *, name: str | None = None,
+                       max_age: float = STALE_TEMP_SECONDS) -> list[Path]:
+    """Delete the temporary files killed writers left in ``folder`` (only those of
+    ``name`` if given); the paths removed.  Never raises: this is housekeeping."""
+    folder = Path(folder)
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        match = _TEMP_NAME.match(entry.name)
+        if match is None or (name is not None and match["name"] != name):
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            age = now - entry.stat(follow_symlinks=False).st_mtime
+            pid = int(match["pid"]) if match["pid"] else None
+            if age < max_age and (pid is None or pid == os.getpid() or _alive(pid)):
+                continue  # possibly a write in progress (here, or in another copy of the app)
+            os.unlink(entry.path)
+            removed.append(Path(entry.path))
+            log.info("removed %s, left by an interrupted write", entry.path)
+        except OSError as e:
+            log.debug("could not remove %s: %s", entry.path, e)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists; True where we cannot tell (then age decides)."""
+    if os.name != "posix":
+        return True  # os.kill(pid, 0) would terminate the process on Windows
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # e.g. EPERM: someone else's process
+    return True
+
+
+@contextlib.contextmanager
+def locked(path: str | os.PathLike, *, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
+    """Hold an exclusive advisory lock for ``path`` (on ``NAME.lock`` beside it).
+
+    Raises ``TimeoutError`` if another process holds it for ``timeout`` seconds,
+    and ``OSError`` if the lock file cannot be created (a read-only folder: the
+    write that follows would fail too).  A no-op without ``fcntl``.
+    """
+    if fcntl is None:
+        yield
+        return
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(errno.ETIMEDOUT, "another copy of the app keeps it locked") from None
+                time.sleep(0.02)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -10,9 +10,15 @@ Usage::
 CORPUS is any mix of UTF-8 text files and folders (searched recursively;
 binary files are skipped with a warning).  The training state is kept in
 ``--work-dir`` (default: ``BUNDLE.work`` beside the bundle): ``checkpoint.pt``
-is written after each epoch and when the run is stopped, and ``--resume``
-continues from it exactly.  The bundle is only written, atomically, at the
-end: a run stopped early never leaves a half bundle.
+is written after each epoch, every ``--checkpoint-minutes`` within one (5 by
+default; 0: epoch ends only) and when the run is stopped, always atomically
+(a kill or a full disk leaves the previous one whole), and ``--resume``
+continues from it exactly, mid-epoch included.  The bundle is only written,
+atomically, at the end: a run stopped early never leaves a half bundle.
+After a successful run the work folder's files (checkpoint, encoded ids) are
+removed, and the folder if that empties it, unless ``--keep-work``; a
+stopped or failed run keeps its checkpoint and says where.  Files of the
+user's own in a ``--work-dir`` are never touched.
 
 ``--out`` must be a new or empty folder or an existing model bundle, and may
 not be, hold or lie inside the corpus: anything else is refused (exit 2)
@@ -105,7 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "(replaced only when the new one is complete); never a folder holding other "
                    "files or the corpus")
     p.add_argument("--name", default=None, help="the model's display name (default: the bundle's folder name)")
-    p.add_argument("--work-dir", help="checkpoints and encoded ids (default: OUT.work)")
+    p.add_argument("--work-dir", help="checkpoints and encoded ids (default: OUT.work); emptied of "
+                   "them after a successful run, other files are left alone")
+    p.add_argument("--keep-work", action="store_true",
+                   help="keep the last checkpoint in the work folder after a successful run")
+    p.add_argument("--checkpoint-minutes", type=float, default=t.checkpoint_minutes, metavar="MINUTES",
+                   help="also checkpoint within an epoch whenever this many minutes have passed "
+                   "(fractions allowed; 0: at epoch ends only)")
     p.add_argument("--resume", nargs="?", const="", metavar="CHECKPOINT",
                    help="continue from CHECKPOINT (default: the work folder's checkpoint.pt)")
     p.add_argument("--init-from", metavar="BUNDLE_OR_CHECKPOINT",
@@ -175,6 +187,7 @@ def configs_from_args(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfi
         num_samples=args.samples, num_exact=args.exact, max_minutes=args.max_minutes, max_tokens=args.max_tokens,
         seed=args.seed, device=args.device, threads=args.threads, quantize=args.quantize,
         dry_run=args.dry_run, eval_max_words=args.ksr_words,
+        checkpoint_minutes=args.checkpoint_minutes, keep_work=args.keep_work,
     )
     if args.min_count < 1 or args.vocab_size < 0:
         raise ValueError("--min-count must be at least 1 and --vocab-size not negative")
@@ -292,13 +305,23 @@ def _run(args, model_cfg, train_cfg, progress, trainer_box, fail) -> int:
         trainer = trainer_box[0]
         signum = trainer.stop_signal or signal.SIGINT
         ckpt = work / "checkpoint.pt"
-        progress.emit("cancelled", checkpoint=str(ckpt), signal=signal.Signals(signum).name)
-        print(f"keyboard-train: stopped; checkpoint saved to {ckpt} "
-              f"(continue with --resume).", file=sys.stderr, flush=True)
+        saved = ckpt.is_file()  # a dry run writes none
+        progress.emit("cancelled", checkpoint=str(ckpt) if saved else None,
+                      signal=signal.Signals(signum).name)
+        print(f"keyboard-train: stopped; checkpoint saved to {ckpt} (continue with --resume)."
+              if saved else "keyboard-train: stopped; no bundle was written.",
+              file=sys.stderr, flush=True)
         return 128 + int(signum)
     except Interrupted as e:
-        progress.emit("cancelled", checkpoint=None, signal=signal.Signals(e.signum).name)
-        print("keyboard-train: stopped; no bundle was written.", file=sys.stderr, flush=True)
+        # Stopped outside the training loop (reading, export): a checkpoint of
+        # this or an earlier run may still be there to continue from.
+        ckpt = work / "checkpoint.pt"
+        saved = ckpt.is_file()
+        progress.emit("cancelled", checkpoint=str(ckpt) if saved else None,
+                      signal=signal.Signals(e.signum).name)
+        print("keyboard-train: stopped; no bundle was written"
+              + (f"; the checkpoint {ckpt} is kept (continue with --resume)." if saved else "."),
+              file=sys.stderr, flush=True)
         return 128 + e.signum
     except (CorpusError, ModelLoadError, InitError) as e:
         return fail(str(e), EXIT_BAD_INPUT)

@@ -113,7 +113,7 @@ class TrainConfig:
         if not 0.0 <= self.heldout_fraction < 0.5:
             raise ValueError("the held-out fraction must be in [0, 0.5)")
         if not self.checkpoint_minutes >= 0:  # also refuses NaN
-            raise ValueError("--checkpoint-minutes must be 0 (epoch ends only) or more")
+            raise ValueError("checkpoint minutes must be 0 (epoch ends only) or more")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

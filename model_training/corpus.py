@@ -97,9 +97,9 @@ def not_text_reason(path: Path) -> str | None:
         head = f.read(SNIFF_BYTES)
     if encoding_of(head).bom or b"\0" not in head:
         return None
-    # ASCII in UTF-16: every other byte is zero, the others never are
-    zeros = sorted((head[0::2].count(0), head[1::2].count(0)))
-    if len(head) >= 8 and zeros[0] == 0 and zeros[1] >= 0.9 * (len(head) // 2):
+    # Latin text in UTF-16: nearly every other byte is zero, the others nearly never
+    zeros, half = sorted((head[0::2].count(0), head[1::2].count(0))), len(head) // 2
+    if len(head) >= 8 and zeros[0] <= 0.02 * half and zeros[1] >= 0.8 * half:
         return "it looks like UTF-16 text without a byte-order mark; save it as UTF-8"
     return "it looks like a binary file, not text"
 

@@ -2,7 +2,9 @@
 
 Ids are stored as uint16 (vocabularies up to 65,536) or uint32, in memory
 for small corpora and in a memory map in the work folder for big ones, so
-a corpus larger than memory still trains.  ``Batches`` lays the training
+a corpus larger than memory still trains.  The map's disk space is reserved
+before anything is written to it: a full disk is then an ``OSError`` naming
+the work folder, not a SIGBUS in the middle of a write.  ``Batches`` lays the training
 ids out as ``batch_size`` parallel streams and cuts them into ``bptt``-long
 windows; a batch is addressed by its index, which is the data position a
 checkpoint records.
@@ -10,7 +12,10 @@ checkpoint records.
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +30,8 @@ from .corpus import CorpusFile, ReadStats, read_lines
 log = logging.getLogger(__name__)
 
 MEMMAP_MIN_TOKENS = 20_000_000  # below this the ids simply live in memory
+TRAIN_IDS_FILE = "train_ids.npy"  # in the work folder, for big corpora
+HELDOUT_IDS_FILE = "heldout_ids.npy"
 
 
 @dataclass
@@ -41,8 +48,44 @@ def id_dtype(vocab_size: int) -> np.dtype:
 def _allocate(n: int, dtype: np.dtype, path: Path | None) -> np.ndarray:
     if path is None or n < MEMMAP_MIN_TOKENS:
         return np.empty(n, dtype)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=(n,))
+    size = n * dtype.itemsize
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as f:
+            header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": (n,)}
+            np.lib.format.write_array_header_1_0(f, header)
+            f.flush()
+            offset = f.tell()
+            # A memory map over a sparse file dies of SIGBUS when the disk fills up
+            # under it: claim every block now, while a full disk is a plain error.
+            _reserve(f.fileno(), offset, size)
+    except OSError as e:
+        path.unlink(missing_ok=True)
+        if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        free = shutil.disk_usage(path.parent).free
+        raise OSError(
+            e.errno, f"no space left on the device for the encoded corpus ({size / 1e6:.1f} MB "
+            f"needed, {free / 1e6:.1f} MB free): free some space or choose another folder with "
+            "--work-dir", str(path.parent),
+        ) from e
+    return np.memmap(path, dtype=dtype, mode="r+", offset=offset, shape=(n,))
+
+
+def _reserve(fd: int, offset: int, length: int) -> None:
+    """Allocate ``length`` bytes at ``offset`` on the disk (zeros), or raise ``OSError``."""
+    if hasattr(os, "posix_fallocate"):
+        try:
+            os.posix_fallocate(fd, offset, length)
+            return
+        except OSError as e:  # a file system without it: write the zeros instead
+            if e.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+                raise
+    os.lseek(fd, offset, os.SEEK_SET)
+    zeros = bytes(1 << 20)
+    left = length
+    while left > 0:
+        left -= os.write(fd, zeros[: min(left, len(zeros))])
 
 
 def encode_corpus(
@@ -62,8 +105,8 @@ def encode_corpus(
     The token totals come from pass 1 (``vocabulary.count_corpus``).
     """
     dtype = id_dtype(len(vocab))
-    train = _allocate(train_tokens, dtype, work_dir and work_dir / "train_ids.npy")
-    heldout = _allocate(heldout_tokens, dtype, work_dir and work_dir / "heldout_ids.npy")
+    train = _allocate(train_tokens, dtype, work_dir and work_dir / TRAIN_IDS_FILE)
+    heldout = _allocate(heldout_tokens, dtype, work_dir and work_dir / HELDOUT_IDS_FILE)
     index, unk = {t: i for i, t in enumerate(vocab.tokens)}, vocab.unk_id
     texts: list[str] = []
     text_budget = heldout_text_bytes

@@ -25,17 +25,18 @@ from keyboard_app.engine.vocab import Vocabulary
 
 from .config import ModelConfig, TrainConfig
 from .corpus import CorpusError, find_files, heldout_starts
-from .data import encode_corpus, phrase_ids
+from .data import HELDOUT_IDS_FILE, TRAIN_IDS_FILE, encode_corpus, phrase_ids
 from .export import ExportResult, build_manifest, export_bundle, format_quantization
 from .model import RNNLM, count_parameters
 from .progress import Progress
-from .train import Counters, Trainer, load_checkpoint, resolve_device, score_ids
+from .train import Counters, Stop, Trainer, load_checkpoint, resolve_device, score_ids
 from .vocabulary import build_vocabulary, corpus_lexicon, count_corpus, grow_vocabulary
 
 log = logging.getLogger(__name__)
 
 MAX_HELDOUT_BYTES = 1_500_000  # ~250k tokens: validation stays a small part of an epoch
 METRIC_MAX_TOKENS = 300_000  # held-out tokens scored for the manifest's perplexity/top-k
+CHECKPOINT_FILE = "checkpoint.pt"  # in the work folder
 
 
 @dataclass
@@ -55,6 +56,105 @@ def train_bundle(
     corpus: Sequence[str | os.PathLike],
     out: str | os.PathLike,
     *,
+    train_config: TrainConfig | None = None,
+    work_dir: str | os.PathLike | None = None,
+    resume: str | os.PathLike | None = None,
+    progress: Progress | None = None,
+    **options: Any,
+) -> RunResult:
+    """Train on ``corpus`` and write a validated bundle to ``out``.
+
+    ``resume`` is a checkpoint to continue exactly (its configs and vocabulary
+    win over the ones given, except the work-folder settings).  ``options``
+    are ``_train_bundle``'s: ``model_config``, ``init_from``, ``name``,
+    ``trainer_hook``.
+
+    The work folder (``work_dir``, default ``OUT.work``) is tidied whatever
+    happens: the encoded ids are always removed (every run encodes the corpus
+    again, ``--resume`` included); after a success, the checkpoint this run
+    wrote or resumed from is removed too, unless ``train_config.keep_work``,
+    and the folder if that leaves it empty; after a failure or a stop the
+    checkpoint is kept for ``--resume`` and its path said.  Only our own
+    files are removed: a folder the user named keeps everything else.
+    """
+    out = Path(out)
+    work = Path(work_dir) if work_dir else default_work_dir(out)
+    progress = progress or Progress(bar=False)
+    before = WorkFolder.survey(work)
+    try:
+        result = _train_bundle(corpus, out, train_config=train_config, work_dir=work, resume=resume,
+                               progress=progress, **options)
+    except BaseException as e:
+        kept = before.tidy(success=False)
+        # A stop says where its checkpoint is itself (cli); an error, here, when
+        # this run wrote one (an earlier run's, the user already knows about).
+        if (kept is not None and before.made_here(CHECKPOINT_FILE)
+                and isinstance(e, Exception) and not isinstance(e, Stop)):
+            log.warning("the checkpoint %s is kept: --resume continues from it", kept)
+        raise
+    keep = (train_config or TrainConfig()).keep_work
+    kept = before.tidy(success=True, keep_checkpoint=keep, resumed=resume)
+    if keep and kept is not None:
+        progress.write(f"checkpoint kept (--keep-work): {kept}")
+    return result
+
+
+@dataclass
+class WorkFolder:
+    """A work folder as a run found it, to remove what the run left there and no more."""
+
+    path: Path
+    existed: bool  # before the run
+    signatures: dict[str, tuple | None]  # our file names -> (inode, mtime, size) before the run
+
+    @staticmethod
+    def signature(path: Path) -> tuple | None:
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    @classmethod
+    def survey(cls, path: Path) -> "WorkFolder":
+        names = (CHECKPOINT_FILE, CHECKPOINT_FILE + ".tmp", TRAIN_IDS_FILE, HELDOUT_IDS_FILE)
+        return cls(path, path.is_dir(), {name: cls.signature(path / name) for name in names})
+
+    def made_here(self, name: str) -> bool:
+        """Written (created or replaced) by this run."""
+        now = self.signature(self.path / name)
+        return now is not None and now != self.signatures[name]
+
+    def tidy(self, *, success: bool, keep_checkpoint: bool = False,
+             resumed: str | os.PathLike | None = None) -> Path | None:
+        """Remove this run's leftovers; returns the checkpoint kept, if any."""
+        for name in (TRAIN_IDS_FILE, HELDOUT_IDS_FILE, CHECKPOINT_FILE + ".tmp"):
+            if success or self.made_here(name):  # a success vouches for the folder
+                self._remove(self.path / name)
+        checkpoint = self.path / CHECKPOINT_FILE
+        consumed = resumed is not None and Path(resumed).resolve() == checkpoint.resolve()
+        if success and not keep_checkpoint and (self.made_here(CHECKPOINT_FILE) or consumed):
+            self._remove(checkpoint)
+        # A folder we made, or one that held only our files: never the user's empty one.
+        if not self.existed or any(sig is not None for sig in self.signatures.values()):
+            try:
+                self.path.rmdir()  # only when empty
+            except OSError:
+                pass
+        return checkpoint if checkpoint.is_file() else None
+
+    @staticmethod
+    def _remove(path: Path) -> None:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as e:  # e.g. still mapped on Windows: say so, do not fail the run
+            log.warning("%s: could not be removed (%s)", path, e.strerror or e)
+
+
+def _train_bundle(
+    corpus: Sequence[str | os.PathLike],
+    out: str | os.PathLike,
+    *,
     model_config: ModelConfig | None = None,
     train_config: TrainConfig | None = None,
     work_dir: str | os.PathLike | None = None,
@@ -70,6 +170,7 @@ def train_bundle(
     win over the ones given).  ``init_from`` is a bundle or checkpoint to
     fine-tune (its architecture wins; the vocabulary may grow).
     ``trainer_hook(trainer)`` is called before training (tests, signals).
+    ``train_bundle`` wraps this and tidies the work folder.
     """
     started = time.monotonic()
     out = Path(out)
@@ -80,7 +181,9 @@ def train_bundle(
     ckpt = None
     if resume is not None:
         ckpt = load_checkpoint(Path(resume))
-        train_config = TrainConfig.from_dict(ckpt["train_config"])
+        run = train_config  # the work-folder settings are this command's, not the checkpoint's
+        train_config = TrainConfig.from_dict(ckpt["train_config"]).replace(
+            checkpoint_minutes=run.checkpoint_minutes, keep_work=run.keep_work)
         model_config = ModelConfig.from_dict(ckpt["model_config"])
     tokenizer = Tokenizer(TokenizerSettings())
     device = resolve_device(train_config.device)  # fail before the long reading passes
@@ -167,7 +270,7 @@ def train_bundle(
         trainer.restore(ckpt)
     if trainer_hook is not None:
         trainer_hook(trainer)
-    counters = trainer.run(None if train_config.dry_run else work / "checkpoint.pt")
+    counters = trainer.run(None if train_config.dry_run else work / CHECKPOINT_FILE)
     model = trainer.model
 
     metrics = heldout_metrics(model, heldout_ids, device, len(vocab), encoded.heldout_texts,

@@ -172,6 +172,7 @@ class Trainer:
         self.stop_requested = False  # set by a signal handler; honoured between steps
         self.stop_signal: int | None = None
         self.in_loop = False  # a stop request can only wait for a step inside the loop
+        self._last_save = time.monotonic()  # for checkpoint_minutes
         self.extra: dict[str, Any] = {}  # saved with checkpoints (corpus hash, init source)
         planned = config.epochs * len(self.batches)
         if config.max_tokens:
@@ -494,9 +495,12 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         raise refuse("it is not a PyTorch file, or it is damaged") from e
     if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
         raise refuse("a PyTorch file without keyboard-train's training state")
-    if not isinstance(ckpt.get("version"), int) or ckpt["version"] > CHECKPOINT_VERSION:
-        raise refuse(f"format version {ckpt.get('version')!r}, this program reads up to "
-                     f"{CHECKPOINT_VERSION}: written by a newer keyboard-train")
+    version = ckpt.get("version")
+    if not isinstance(version, int):
+        raise refuse("it has no format version")
+    if version > CHECKPOINT_VERSION:
+        raise CheckpointError(f"{path}: written by a newer keyboard-train (checkpoint format "
+                              f"{version}; this one reads up to {CHECKPOINT_VERSION})")
     missing = [key for key in CHECKPOINT_KEYS if key not in ckpt]
     if missing:
         raise refuse(f"its {', '.join(missing)} part is missing")

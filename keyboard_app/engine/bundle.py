@@ -68,7 +68,7 @@ CELLS = ("lstm", "gru")
 #: output (``layers * hidden``, ``vocab`` floats) always fit in memory.
 SIZE_LIMITS = {"vocab_size": 10_000_000, "num_layers": 64, "hidden_size": 65_536,
                "embedding_dim": 65_536, "projection_dim": 65_536}
-MAX_STATE_FLOATS = 16 * 1024**2  # layers * hidden_size
+MAX_STATE_FLOATS = 1024**2  # layers * hidden_size: 4 MB a state
 # Zip bombs: a bundle is a few MB (the default model 20 MB); the largest we could
 # train (100k words, 1024 units, float32) well under 1 GB.
 MAX_ZIP_BYTES = 1024**3  # all members together, as declared

@@ -52,7 +52,7 @@ def test_sampled_softmax_training_learns_the_pattern(tmp_path, patterned_text, t
 
 
 def test_quantized_bundle_still_predicts_the_pattern(tmp_path, patterned_text, tiny_bundle_factory):
-    path = tiny_bundle_factory(tmp_path, patterned_text, quantize=True, eval_max_words=0)
+    path = tiny_bundle_factory(tmp_path, patterned_text, quantize=True, eval_max_words=0, keep_work=True)
     manifest = json.loads((path / "manifest.json").read_text())
     assert manifest["model"]["quantized"] is True
     q = manifest["metrics"]["quantization"]
@@ -162,7 +162,11 @@ def test_checkpoint_is_a_plain_dict_that_loads_with_weights_only(tmp_path, patte
 def test_init_from_with_a_grown_vocabulary_keeps_known_words_weights(
     tmp_path, tiny_bundle, patterned_text, tiny_bundle_factory, source_kind
 ):
-    source_path = tiny_bundle if source_kind == "bundle" else tiny_bundle.parent / "work" / "checkpoint.pt"
+    if source_kind == "bundle":
+        source_path = tiny_bundle
+    else:  # a finished run's checkpoint is only kept when asked for
+        tiny_bundle_factory(tmp_path / "source", patterned_text, keep_work=True, eval_max_words=0)
+        source_path = tmp_path / "source" / "work" / "checkpoint.pt"
     source = load_source(source_path)
     new_text = "Zorro rode a horse. Zorro rode a horse far away.\n\n" * 3 + patterned_text  # not in the held-out tail
     # epochs=1 with lr ~ 0: what we check is the starting point, not the training
