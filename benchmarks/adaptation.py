@@ -607,3 +607,541 @@ def build_user_corpus(source: UserSource, work: Path, corpus_words: int, unseen_
     start = split_by_position(paragraphs, unseen_fraction)
     info = {**info, "train_words": words_of(paragraphs[:start]), "unseen_words": words_of(paragraphs[start:])}
     return UserCorpus(source.name, path, paragraphs, start, info)
+
+
+# --------------------------------------------------------------------------
+# Retraining
+
+
+def _digest(*parts: bytes | str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(hashlib.sha256(part.encode() if isinstance(part, str) else part).digest())
+    return h.hexdigest()
+
+
+def tree_digest(paths: Iterable[Path], pattern: str = "*") -> str:
+    """A digest of the contents of the files under ``paths`` (files or folders)."""
+    files: list[Path] = []
+    for p in paths:
+        files += sorted(p.rglob(pattern)) if p.is_dir() else [p]
+    return _digest(*(f"{f.name}\0".encode() + f.read_bytes() for f in files
+                     if f.is_file() and "__pycache__" not in f.parts))
+
+
+def recipe_command(recipe: str, user_text: Path, out: Path, work_dir: Path, bundle: Path,
+                   extra: Sequence[str], name: str) -> list[str]:
+    """The retrain's command line: the app's own (``TrainRequest``) or the plain CLI's."""
+    if recipe == "app":
+        from keyboard_app.retraining import TrainRequest
+
+        exe, args = TrainRequest(corpus=[user_text], out=out, work_dir=work_dir, name=name,
+                                 init_from=bundle, extra_args=list(extra)).command()
+        return [exe, *args]
+    return [sys.executable, "-m", "model_training.cli", str(user_text.resolve()), "--init-from", str(bundle),
+            "--quantize", "--out", str(out), "--work-dir", str(work_dir), "--name", name, "--quiet", *extra]
+
+
+@dataclass
+class Retrain:
+    bundle: Path
+    command: list[str]
+    wall_s: float | None = None
+    reused: bool = False
+    error: str = ""
+    epochs: list[dict] = field(default_factory=list)  # the trainer's "epoch" events (validation)
+
+
+def retrain(recipe: str, user_text: Path, bundle: Path, extra: Sequence[str], work: Path,
+            label: str, force: bool) -> Retrain:
+    """Fine-tune ``bundle`` on ``user_text`` (or reuse the bundle of an identical earlier run)."""
+    placeholder = Path("OUT")
+    generic = recipe_command(recipe, user_text, placeholder, placeholder, Path("BUNDLE"), extra, label)
+    key = _digest(json.dumps([recipe, generic[1:]]), user_text.read_bytes(), tree_digest([bundle]),
+                  tree_digest([REPO / "model_training", REPO / "keyboard_app" / "retraining.py"], "*.py"))[:16]
+    folder = work / "bundles" / f"{label}-{recipe}-{key}"
+    out, record = folder / "bundle", folder / "retrain.json"
+    command = recipe_command(recipe, user_text, out, folder / "train-work", bundle.resolve(), extra, label)
+    if not force and record.is_file() and (out / "manifest.json").is_file():
+        saved = json.loads(record.read_text())
+        return Retrain(out, command, saved["wall_s"], True, "", saved.get("epochs", []))
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    log.info("retraining: %s", shlex.join(command))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    t0 = time.perf_counter()
+    with (folder / "stdout.log").open("w") as fout, (folder / "stderr.log").open("w") as ferr:
+        done = subprocess.run(command, stdout=fout, stderr=ferr, cwd=REPO, env=env)
+    wall = time.perf_counter() - t0
+    epochs = []
+    for line in (folder / "stdout.log").read_text(errors="replace").splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(event, dict) and event.get("event") == "epoch":
+            epochs.append(event)
+    if done.returncode != 0 or not (out / "manifest.json").is_file():
+        tail = " | ".join((folder / "stderr.log").read_text(errors="replace").strip().splitlines()[-3:])
+        return Retrain(out, command, wall, False, f"exit {done.returncode}: {tail}", epochs)
+    record.write_text(json.dumps({"wall_s": wall, "command": command, "epochs": epochs}, indent=1) + "\n")
+    log.info("retrained %s in %.0f s", label, wall)
+    return Retrain(out, command, wall, False, "", epochs)
+
+
+# --------------------------------------------------------------------------
+# Our side: KSR through the engine, the network's perplexity
+
+
+@dataclass
+class Score:
+    ksr: float
+    words: int
+    keystrokes: int
+    perplexity: float  # the network and lexicon alone
+    ppl_tokens: int
+    vocab_size: int
+
+
+def cut_words(tokenizer, text: str, n: int) -> str:
+    """``text`` up to the end of its ``n``-th scored word (all of it for n <= 0)."""
+    if n <= 0:
+        return text
+    words = cp.scored_words(tokenizer, text)
+    return text if len(words) <= n else text[: words[n - 1].end]
+
+
+def score_bundle(bundle: Path, text: str, ppl_text: str, k: int, threads: int, cache: dict) -> Score:
+    """KSR at ``k`` on ``text`` (the strip's suggestions) and network perplexity on ``ppl_text``."""
+    from keyboard_app.engine.evaluate import evaluate, perplexity_nll
+    from keyboard_app.engine.predictor import PhraseSettings, Predictor, RecencySettings
+
+    key = _digest(tree_digest([bundle]), text, ppl_text, str(k),
+                  tree_digest([REPO / "keyboard_app" / "engine"], "*.py"))
+    if key in cache:
+        return Score(**cache[key])
+    predictor = Predictor.load(bundle, threads=threads)
+    try:
+        report = evaluate(predictor, [text], ks=(k,))
+    finally:
+        predictor.close()
+    network = Predictor.load(bundle, threads=threads, recency=RecencySettings.off(), phrases=PhraseSettings.off())
+    try:
+        nll, tokens = perplexity_nll(network, [ppl_text])
+        vocab = len(network.bundle.vocab)
+    finally:
+        network.close()
+    score = Score(float(report.ksr[k]), report.words, report.keystrokes,
+                  math.exp(nll / tokens) if tokens else float("nan"), tokens, vocab)
+    cache[key] = asdict(score)
+    return score
+
+
+# --------------------------------------------------------------------------
+# Presage: the default database, and a copy of it with the user's text appended
+
+
+def presage_available() -> bool:
+    return all(shutil.which(t) for t in cp.TOOLS) and cp._find_libpresage() is not None
+
+
+def write_presage_words(tokenizer, src_text: str, dest: Path) -> None:
+    """The user's training text as Presage is given it (compare_presage's normalisation)."""
+    with dest.open("w", encoding="utf-8") as out:
+        for line in src_text.split("\n"):
+            out.write(cp.presage_line(tokenizer, line) + "\n")
+
+
+def user_database(default_db: Path, user_words: Path, folder: Path) -> tuple[Path, str, float]:
+    """``folder/presage-ngram.db``: the default database plus the user's text (text2ngram --append).
+
+    Returns the database, its stamp and the seconds it took (0 when reused).
+    The stamp names what the database holds, so the simulator's cached
+    results stay valid when the database itself has been deleted.
+    """
+    default_stamp = (default_db.parent / "presage-ngram.db.stamp").read_text().strip()
+    stamp = _digest(default_stamp, user_words.read_bytes(), f"append v{cp.NORMALISATION_VERSION}")
+    database, stamp_file = folder / "presage-ngram.db", folder / "presage-ngram.db.stamp"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp_file.write_text(stamp + "\n")  # read by the result cache's key
+    built = folder / "presage-ngram.db.built"
+    if database.is_file() and built.is_file() and built.read_text().strip() == stamp:
+        return database, stamp, 0.0
+    t0 = time.perf_counter()
+    partial = folder / "presage-ngram.db.partial"
+    shutil.copyfile(default_db, partial)
+    for n in (1, 2, 3):
+        cp._run(["text2ngram", "-n", str(n), "-l", "-a", "-f", "sqlite", "-o", str(partial), str(user_words)])
+    os.replace(partial, database)
+    built.write_text(stamp + "\n")
+    return database, stamp, time.perf_counter() - t0
+
+
+@dataclass
+class PresageJob:
+    """One presage_simulator run: a database (by its stamp) on one unseen text."""
+
+    name: str
+    config: Path
+    stamp: str
+    words_file: Path
+    result: cp.SimulatorResult | None = None
+
+    def key(self) -> str:
+        # The configuration names the database by path; the stamp says what it holds.
+        return _digest(self.stamp, self.config.read_text().replace(str(self.config.parent), "DIR"),
+                       self.words_file.read_bytes(), cp._presage_version())
+
+
+def run_simulations(jobs: list[PresageJob], cache_file: Path, slots: int, rerun: bool,
+                    prepare: Callable[[PresageJob], None] = lambda job: None) -> None:
+    """Fill each job's result: from ``cache_file``, or by running presage_simulator,
+    ``slots`` at a time (``prepare(job)`` first: build its database)."""
+    cache = json.loads(cache_file.read_text()) if cache_file.is_file() else {}
+    todo = []
+    for job in jobs:
+        if not rerun and job.key() in cache:
+            job.result = cp.SimulatorResult(**cache[job.key()])
+            log.info("presage  %-28s KSR %.2f (reused)", job.name, job.result.ksr)
+        else:
+            todo.append(job)
+    running: list[tuple[PresageJob, subprocess.Popen]] = []
+    envs: dict[Path, dict] = {}  # one empty HOME per folder, made before any run uses it
+    for job in todo:
+        if job.config.parent not in envs:
+            envs[job.config.parent] = cp.presage_env(job.config.parent)
+    while todo or running:
+        while todo and len(running) < slots:
+            job = todo.pop(0)
+            prepare(job)
+            running.append((job, cp.start_simulator(job.config, job.words_file, envs[job.config.parent])))
+        for job, proc in [r for r in running if r[1].poll() is not None]:
+            running.remove((job, proc))
+            job.result = cp.finish_simulator(proc)
+            cache[job.key()] = asdict(job.result)
+            tmp = cache_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps(cache, indent=1))
+            os.replace(tmp, cache_file)
+            log.info("presage  %-28s KSR %.2f (%.0f s)", job.name, job.result.ksr, job.result.wall_s)
+        time.sleep(0.2)
+
+
+# --------------------------------------------------------------------------
+# Report
+
+
+@dataclass
+class Row:
+    corpus: str
+    size: int  # words asked for
+    train_words: int  # words given (fewer when the corpus has fewer)
+    recipe: str
+    default_ksr: float | None = None
+    adapted_ksr: float | None = None
+    default_ppl: float | None = None
+    adapted_ppl: float | None = None
+    default_vocab: int | None = None
+    adapted_vocab: int | None = None
+    presage_default_ksr: float | None = None
+    presage_user_ksr: float | None = None
+    retrain_s: float | None = None
+    retrain_reused: bool = False
+    presage_db_s: float | None = None  # copying and appending to the database
+    scored_words: int = 0
+    error: str = ""
+
+    @property
+    def gain(self) -> float | None:
+        return _minus(self.adapted_ksr, self.default_ksr)
+
+    @property
+    def presage_gain(self) -> float | None:
+        return _minus(self.presage_user_ksr, self.presage_default_ksr)
+
+    @property
+    def ratio(self) -> float | None:
+        return gain_ratio(self.gain, self.presage_gain)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "gain": self.gain, "presage_gain": self.presage_gain, "gain_ratio": self.ratio}
+
+
+def _minus(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a - b
+
+
+def gain_ratio(ours: float | None, presage: float | None) -> float | None:
+    """Our KSR gain over Presage's; None when either is missing or Presage gains nothing."""
+    if ours is None or presage is None or presage <= 0:
+        return None
+    return ours / presage
+
+
+def format_ratio(ratio: float | None) -> str:
+    return "n/a" if ratio is None else f"{ratio:.2f}"
+
+
+def format_gain(gain: float | None) -> str:
+    return "" if gain is None else f"{gain:+.2f}"
+
+
+def format_words(n: int) -> str:
+    return f"{n / 1000:.0f}k" if n >= 10_000 else f"{n / 1000:.1f}k"
+
+
+def _pair(a: float | None, b: float | None, fmt: str) -> str:
+    if a is None and b is None:
+        return ""
+    return f"{'-' if a is None else format(a, fmt)} -> {'-' if b is None else format(b, fmt)}"
+
+
+def format_table(rows: list[Row], k: int) -> str:
+    """One line per corpus and size; gains in KSR points."""
+    head = ("corpus", "words", f"KSR@{k} default -> adapted", "gain", "net ppl default -> adapted",
+            "Presage default -> +user", "gain", "ratio", "retrain")
+    body = []
+    for r in rows:
+        words = format_words(r.train_words) + ("*" if r.train_words < r.size else "")
+        retrain_s = "" if r.retrain_s is None else _duration(r.retrain_s) + (" (cached)" if r.retrain_reused else "")
+        body.append((r.corpus, words, _pair(r.default_ksr, r.adapted_ksr, ".2f"), format_gain(r.gain),
+                     _pair(r.default_ppl, r.adapted_ppl, ".1f"), _pair(r.presage_default_ksr, r.presage_user_ksr, ".2f"),
+                     format_gain(r.presage_gain), format_ratio(r.ratio) if r.presage_default_ksr is not None else "",
+                     retrain_s if not r.error else "FAILED"))
+    widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(head)]
+    left = {0}  # the corpus name; numbers are right-aligned
+
+    def line(cells) -> str:
+        return "  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    out = [line(head), line(["-" * w for w in widths])] + [line(b) for b in body]
+    if any(r.train_words < r.size for r in rows):
+        out.append("* the corpus holds fewer training words than asked for: all of them were used")
+    for r in rows:
+        if r.error:
+            out.append(f"{r.corpus} {format_words(r.size)}: {r.error}")
+    return "\n".join(out)
+
+
+def _duration(seconds: float) -> str:
+    minutes, s = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {s:02d} s" if minutes else f"{s} s"
+
+
+# --------------------------------------------------------------------------
+# Command line
+
+
+def _sizes(text: str) -> list[int]:
+    sizes = sorted({int(s.replace("_", "")) for s in text.split(",") if s.strip()})
+    if not sizes or sizes[0] < 1:
+        raise argparse.ArgumentTypeError(f"sizes must be positive word counts, not {text!r}")
+    return sizes
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Retrain the default model on user corpora the way the app does and compare "
+        "the KSR gain with Presage's gain from the same text (issue 12).",
+        epilog="See this script's docstring for the corpora, their packages and the caches.")
+    add = parser.add_argument
+    add("--corpora", default=",".join(SOURCES), help=f"comma-separated, of: {', '.join(SOURCES)} (default all)")
+    add("--sizes", type=_sizes, default=list(DEFAULT_SIZES), help="training words per retrain (default 20000,50000,200000)")
+    add("--max-words", type=int, default=2000, help="unseen words scored for KSR (default 2000)")
+    add("--ppl-words", type=int, default=20000,
+        help="unseen words for the network's perplexity (default 20000, 0: all; batched, so cheap)")
+    add("--k", type=int, default=3, help="suggestions shown (default 3)")
+    add("--recipe", choices=("app", "cli"), default="app",
+        help="app: keyboard_app.retraining.TrainRequest's command; cli: keyboard-train --init-from --quantize")
+    add("--recipe-args", default="", help='extra trainer arguments, appended, e.g. --recipe-args="--lr 1e-3"')
+    add("--bundle", type=Path, default=REPO / "assets/models/default", help="the default model bundle")
+    add("--train-corpus", type=Path, default=REPO / "corpus/train",
+        help="the default corpus (Presage's database; default corpus/train)")
+    add("--work", type=Path, default=REPO / "build/adaptation", help="caches (default build/adaptation)")
+    add("--corpus-words", type=int, default=CORPUS_WORDS, help=f"words per user corpus at most (default {CORPUS_WORDS})")
+    add("--unseen-fraction", type=float, default=UNSEEN_FRACTION, help="the end of each corpus kept unseen (0.1)")
+    add("--no-presage", action="store_true", help="skip Presage")
+    add("--presage-predictors", default=cp.DEFAULT_PREDICTORS, help=f"default {cp.DEFAULT_PREDICTORS!r}")
+    add("--jobs", type=int, default=2, help="presage_simulator runs at a time (default 2)")
+    add("--keep-presage-dbs", action="store_true", help="keep the default+user databases (each a copy of the default's)")
+    add("--retrain", action="store_true", help="retrain even where --work holds a bundle of the same run")
+    add("--rerun-presage", action="store_true", help="rerun presage_simulator even where its result is cached")
+    add("--threads", type=int, default=1, help="onnxruntime threads when scoring (default 1)")
+    add("--json", type=Path, help="also write every figure here")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    names = [n.strip() for n in args.corpora.split(",") if n.strip()]
+    unknown = [n for n in names if n not in SOURCES]
+    if unknown or not names:
+        print(f"Unknown corpus {', '.join(unknown) or '(none)'}: choose from {', '.join(SOURCES)}.", file=sys.stderr)
+        return 2
+    use_presage = not args.no_presage
+    if use_presage and not presage_available():
+        print("Presage is not installed (apt-get install presage): its columns are left empty.", file=sys.stderr)
+        use_presage = False
+    train_files = sorted(args.train_corpus.glob("*.txt")) if args.train_corpus.is_dir() else [args.train_corpus]
+    train_files = [f for f in train_files if f.is_file()]
+    if use_presage and not train_files:
+        print(f"No default corpus at {args.train_corpus} (scripts/build_corpus.py builds it).", file=sys.stderr)
+        return 2
+    from keyboard_app.engine.bundle import ModelLoadError
+    from keyboard_app.engine.predictor import Predictor
+
+    try:
+        default = Predictor.load(args.bundle, threads=args.threads)
+    except ModelLoadError as e:
+        print(e, file=sys.stderr)
+        return 2
+    tokenizer = default.tokenizer
+    default.close()
+    args.work.mkdir(parents=True, exist_ok=True)
+    extra = shlex.split(args.recipe_args)
+
+    corpora: dict[str, UserCorpus] = {}
+    for name in names:
+        try:
+            corpora[name] = build_user_corpus(SOURCES[name], args.work, args.corpus_words, args.unseen_fraction)
+        except FileNotFoundError as e:
+            print(f"Cannot build {name}: {e}", file=sys.stderr)
+            return 2
+
+    # Our side first, alone on the machine, so the retrain's wall time is honest.
+    scores_file = args.work / "scores.json"
+    scores = json.loads(scores_file.read_text()) if scores_file.is_file() else {}
+    rows: list[Row] = []
+    unseen: dict[str, cp.HeldoutText] = {}
+    train_texts: dict[tuple[str, int], Path] = {}
+    for name, corpus in corpora.items():
+        unseen_path = args.work / "corpora" / f"{name}.unseen.txt"
+        unseen_path.write_text(corpus.unseen_text, encoding="utf-8")
+        held = cp.HeldoutText.load(unseen_path, tokenizer, args.max_words or None)
+        unseen[name] = held
+        ppl_text = cut_words(tokenizer, corpus.unseen_text, args.ppl_words)
+        base = score_bundle(args.bundle, held.text, ppl_text, args.k, args.threads, scores)
+        log.info("default  %-12s KSR %.2f  network ppl %.1f", name, base.ksr, base.perplexity)
+        available = corpus.info["train_words"]
+        for size in sorted({min(s, available) for s in args.sizes}):
+            asked = max([s for s in args.sizes if min(s, available) == size])
+            text_path = args.work / "corpora" / f"{name}.train-{size}.txt"
+            text = "\n\n".join(first_words(corpus.train_paragraphs, size)) + "\n"
+            if not text_path.is_file() or text_path.read_text(encoding="utf-8") != text:
+                text_path.write_text(text, encoding="utf-8")
+            train_texts[(name, size)] = text_path
+            row = Row(name, asked, size, args.recipe, default_ksr=base.ksr, default_ppl=base.perplexity,
+                      default_vocab=base.vocab_size, scored_words=base.words)
+            rows.append(row)
+            run = retrain(args.recipe, text_path, args.bundle, extra, args.work, f"{name}-{size}", args.retrain)
+            row.retrain_s, row.retrain_reused = run.wall_s, run.reused
+            if run.error:
+                row.error = f"retrain failed ({run.error}); logs in {run.bundle.parent}"
+                log.error("%s", row.error)
+                continue
+            adapted = score_bundle(run.bundle, held.text, ppl_text, args.k, args.threads, scores)
+            row.adapted_ksr, row.adapted_ppl, row.adapted_vocab = adapted.ksr, adapted.perplexity, adapted.vocab_size
+            log.info("adapted  %-12s %6d words: KSR %.2f  network ppl %.1f", name, size, adapted.ksr, adapted.perplexity)
+            scores_file.write_text(json.dumps(scores, indent=1) + "\n")
+    scores_file.write_text(json.dumps(scores, indent=1) + "\n")
+
+    presage_info: dict = {}
+    if use_presage:
+        try:
+            presage_info = score_presage(args, rows, corpora, unseen, train_texts, train_files, tokenizer)
+        except RuntimeError as e:  # a Presage tool failed; the message says which
+            print(e, file=sys.stderr)
+            for row in rows:
+                row.error = row.error or f"Presage: {e}"
+
+    print(describe(args, corpora, extra, use_presage))
+    print()
+    print(format_table(rows, args.k))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({
+            "k": args.k, "max_words": args.max_words, "ppl_words": args.ppl_words,
+            "recipe": args.recipe, "recipe_args": extra,
+            "recipe_command": recipe_command(args.recipe, Path("USER_TEXT"), Path("OUT"), Path("WORK"),
+                                             args.bundle, extra, "NAME"),
+            "bundle": str(args.bundle),
+            "corpora": {n: {**c.info, "path": str(c.path)} for n, c in corpora.items()},
+            "presage": presage_info,
+            "rows": [r.to_dict() for r in rows],
+            "machine": platform.platform(), "cpus": os.cpu_count(),
+        }, indent=2, ensure_ascii=False) + "\n")
+    return 1 if any(r.error for r in rows) else 0
+
+
+def score_presage(args, rows: list[Row], corpora: dict[str, UserCorpus], unseen: dict[str, cp.HeldoutText],
+                  train_texts: dict[tuple[str, int], Path], train_files: list[Path], tokenizer) -> dict:
+    """Presage's KSR on each unseen text: default database, and default plus each user text."""
+    root = args.work / "presage"
+    t0 = time.perf_counter()
+    default_db = cp.build_database(train_files, tokenizer, root / "default", False)
+    default_db_s = time.perf_counter() - t0
+    default_stamp = (root / "default" / "presage-ngram.db.stamp").read_text().strip()
+    config = cp.write_config(root / "default", default_db, args.k, args.presage_predictors, True)
+    jobs: list[PresageJob] = []
+    for name, held in unseen.items():
+        words = root / f"{name}.unseen.words.txt"
+        words.write_text(held.presage_text)
+        jobs.append(PresageJob(f"{name} default", config, default_stamp, words))
+    user_jobs: dict[str, tuple[Row, Path]] = {}
+    for row in rows:
+        if (row.corpus, row.train_words) not in train_texts:
+            continue
+        folder = root / f"{row.corpus}-{row.train_words}"
+        folder.mkdir(parents=True, exist_ok=True)
+        user_words = folder / "user.words.txt"
+        write_presage_words(tokenizer, train_texts[(row.corpus, row.train_words)].read_text(encoding="utf-8"), user_words)
+        stamp = _digest(default_stamp, user_words.read_bytes(), f"append v{cp.NORMALISATION_VERSION}")
+        user_config = cp.write_config(folder, folder / "presage-ngram.db", args.k, args.presage_predictors, True)
+        job = PresageJob(f"{row.corpus} +{row.train_words}", user_config, stamp, root / f"{row.corpus}.unseen.words.txt")
+        jobs.append(job)
+        user_jobs[job.name] = (row, user_words)
+
+    def prepare(job: PresageJob) -> None:
+        if job.name in user_jobs:
+            row, user_words = user_jobs[job.name]
+            _, stamp, row.presage_db_s = user_database(default_db, user_words, job.config.parent)
+            assert stamp == job.stamp
+            log.info("presage  %-28s database: default + user text in %.0f s", job.name, row.presage_db_s)
+
+    run_simulations(jobs, root / "simulator-results.json", max(1, args.jobs), args.rerun_presage, prepare)
+    defaults = {j.name[: -len(" default")]: j.result for j in jobs if j.name not in user_jobs}
+    for job in jobs:
+        if job.name in user_jobs:
+            row, _ = user_jobs[job.name]
+            row.presage_default_ksr = defaults[row.corpus].ksr
+            row.presage_user_ksr = job.result.ksr
+            if not args.keep_presage_dbs:
+                (job.config.parent / "presage-ngram.db").unlink(missing_ok=True)
+                (job.config.parent / "presage-ngram.db.built").unlink(missing_ok=True)
+    for row in rows:
+        if row.presage_default_ksr is None and row.corpus in defaults:
+            row.presage_default_ksr = defaults[row.corpus].ksr
+    return {"predictors": args.presage_predictors, "default_database": str(default_db),
+            "default_database_s": round(default_db_s, 1), "version": cp._presage_version(),
+            "simulator": {j.name: asdict(j.result) for j in jobs}}
+
+
+def describe(args, corpora: dict[str, UserCorpus], extra: list[str], presage: bool) -> str:
+    lines = [f"Default model: {args.bundle}; recipe: {args.recipe}"
+             f"{' + ' + shlex.join(extra) if extra else ''} "
+             f"({shlex.join(recipe_command(args.recipe, Path('USER_TEXT'), Path('OUT'), Path('WORK'), Path('BUNDLE'), extra, 'NAME')[1:])})"]
+    for name, c in corpora.items():
+        packages = ", ".join(f"{p} {v}" for p, v in c.info["packages"].items())
+        lines.append(f"  {name:<12} {c.info['words']:>8,} words ({c.info['train_words']:,} to train on, "
+                     f"{c.info['unseen_words']:,} unseen); {packages}")
+    lines.append(f"Scored: the first {args.max_words or 'all'} words of each unseen text, k = {args.k}, "
+                 "a passed-over suggestion may be shown again; network perplexity (no document cache, no "
+                 f"phrase tables) on its first {args.ppl_words or 'all'} words.")
+    if presage:
+        lines.append(f"Presage: {args.presage_predictors}, trigram database from {args.train_corpus} "
+                     "(+ the user's training text, appended by text2ngram -a); gain ratio = our gain / Presage's.")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

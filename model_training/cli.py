@@ -158,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"sampled softmax: most frequent words scored exactly")
     g.add_argument("--samples", type=int, default=t.num_samples,
                    help=f"sampled softmax: negatives drawn from the other words")
+    g.add_argument("--anchor", type=float, default=t.anchor,
+                   help="with --init-from: each step pulls the source model's weights back toward "
+                   "their original values by this fraction of the learning rate (0: off)")
     g.add_argument("--max-minutes", type=float, default=t.max_minutes, help="time budget (0: none)")
     g.add_argument("--max-tokens", type=int, default=t.max_tokens, help="token budget (0: none)")
     g.add_argument("--seed", type=int, default=t.seed, help="random seed (initialisation, dropout, samples)")
@@ -186,7 +189,7 @@ def configs_from_args(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfi
         patience=args.patience, evals_per_epoch=args.evals_per_epoch, output_loss=args.output_loss,
         num_samples=args.samples, num_exact=args.exact, max_minutes=args.max_minutes, max_tokens=args.max_tokens,
         seed=args.seed, device=args.device, threads=args.threads, quantize=args.quantize,
-        dry_run=args.dry_run, eval_max_words=args.ksr_words,
+        dry_run=args.dry_run, eval_max_words=args.ksr_words, anchor=args.anchor,
         checkpoint_minutes=args.checkpoint_minutes, keep_work=args.keep_work,
     )
     if args.min_count < 1 or args.vocab_size < 0:

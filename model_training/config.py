@@ -95,6 +95,11 @@ class TrainConfig:
     quantize: bool = False  # int8 dynamic quantization of the exported graph
     dry_run: bool = False  # one batch, export, parity check
     eval_max_words: int = 5000  # words of held-out text scored for KSR (slow: per keystroke)
+    # Fine-tuning (--init-from): each step also moves every weight of the source model
+    # this fraction of the learning rate back toward its value in the source (a
+    # decoupled L2 pull, as AdamW's decay pulls toward zero), so a small corpus
+    # adapts the network without making it forget; weights of new words are free.
+    anchor: float = 0.0
     # Work folder.  Both are settings of the run, not of the model: ``--resume``
     # takes them from its own command line, not from the checkpoint.
     # A checkpoint at every epoch end, and within an epoch whenever this many minutes
@@ -112,6 +117,8 @@ class TrainConfig:
             raise ValueError("batch size and bptt must be at least 1")
         if not 0.0 <= self.heldout_fraction < 0.5:
             raise ValueError("the held-out fraction must be in [0, 0.5)")
+        if not self.anchor >= 0:
+            raise ValueError("the anchor strength must be 0 or more")
         if not self.checkpoint_minutes >= 0:  # also refuses NaN
             raise ValueError("checkpoint minutes must be 0 (epoch ends only) or more")
 

@@ -32,7 +32,7 @@ from keyboard_app.engine.bundle import BUNDLE_FORMAT, FORMAT_VERSION, write_bund
 from keyboard_app.engine.faults import fault_point
 from keyboard_app.engine.staging import check_destination, staging_prefix, write_errors
 from keyboard_app.engine.lexicon import LEXICON_FILE, Lexicon
-from keyboard_app.engine.phrases import PHRASES_FILE, Phrases
+from keyboard_app.engine.phrases import PHRASES_FILE, PhraseSettings, Phrases
 from keyboard_app.engine.tokenizer import TokenizerSettings
 from keyboard_app.engine.vocab import Vocabulary
 
@@ -41,6 +41,9 @@ from .model import NextWordGraph, RNNLM, count_parameters
 log = logging.getLogger(__name__)
 
 OPSET = 17
+USER_PHRASES_FILE = "user_phrases.npz"
+#: The user's phrase tables' weights before (or without) tuning on held-out text.
+USER_PHRASE_DEFAULTS = PhraseSettings(0.1, 0.3)
 ONNX_FILE = "model.onnx"
 VOCAB_FILE = "vocab.json"
 #: Largest absolute difference allowed between onnxruntime and PyTorch (fp32)
@@ -379,9 +382,9 @@ class ExportResult:
     manifest: dict[str, Any]  # as written (checksums aside)
 
 
-def phrases_entry(phrases: Phrases) -> dict[str, Any]:
-    """The manifest's ``phrases`` field: the file and its entries per order."""
-    return {"file": PHRASES_FILE, "entries": {str(o): len(t) for o, t in sorted(phrases.tables.items())}}
+def phrases_entry(phrases: Phrases, file: str = PHRASES_FILE) -> dict[str, Any]:
+    """The manifest's ``phrases`` (or ``user_phrases``) field: the file and its entries per order."""
+    return {"file": file, "entries": {str(o): len(t) for o, t in sorted(phrases.tables.items())}}
 
 
 def export_bundle(
@@ -395,14 +398,19 @@ def export_bundle(
     heldout_ids: np.ndarray | None = None,
     lexicon: Lexicon | None = None,
     phrases: Phrases | None = None,
+    user_phrases: Phrases | None = None,
+    tune_hook: Callable[[Path], PhraseSettings | None] | None = None,
     inputs: tuple | list = (),
 ) -> ExportResult:
     """Export, check, optionally quantize, and write the bundle atomically to ``out``.
 
     ``lexicon``, when given, goes in as ``lexicon.json`` (the corpus's words
     beyond the vocabulary), and ``phrases`` as ``phrases.npz`` (its word pairs
-    and triples).  ``inputs`` are the corpus paths ``out`` may not overlap
-    (``staging.check_destination``).
+    and triples).  ``user_phrases``, for a fine-tuned model, goes in as
+    ``user_phrases.npz`` (the new corpus's own pairs and triples), with the
+    weights ``tune_hook(folder)`` returns for them (called first with a complete,
+    validated copy; None keeps ``USER_PHRASE_DEFAULTS``).  ``inputs`` are the
+    corpus paths ``out`` may not overlap (``staging.check_destination``).
 
     ``manifest`` comes from ``build_manifest`` (its ``model.quantized`` is set
     here).  ``metrics_hook(folder)``, when given, is called with a complete,
@@ -459,8 +467,20 @@ def export_bundle(
             phrases.save(tmp_dir / PHRASES_FILE)
             files[PHRASES_FILE] = tmp_dir / PHRASES_FILE
             manifest["phrases"] = phrases_entry(phrases)
-        if metrics_hook is not None:
+        if user_phrases is not None:
+            user_phrases.save(tmp_dir / USER_PHRASES_FILE)
+            files[USER_PHRASES_FILE] = tmp_dir / USER_PHRASES_FILE
+            manifest["user_phrases"] = {**phrases_entry(user_phrases, USER_PHRASES_FILE),
+                                        "weights": USER_PHRASE_DEFAULTS.to_dict()}
+        staged = None
+        if tune_hook is not None and user_phrases is not None:
             staged = write_bundle(tmp_dir / "staged", manifest, files, validate)
+            tuned = tune_hook(staged)
+            if tuned is not None:
+                manifest["user_phrases"]["weights"] = tuned.to_dict()
+                staged = None  # the manifest changed: stage it again
+        if metrics_hook is not None:
+            staged = staged or write_bundle(tmp_dir / "staged", manifest, files, validate)
             manifest["metrics"].update(metrics_hook(staged))
         write_bundle(out, manifest, files, validate, inputs=inputs)
         return ExportResult(Path(out), parity, onnx_file.stat().st_size, fp32.stat().st_size, manifest)

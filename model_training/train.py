@@ -137,6 +137,10 @@ def score_ids(
     return result
 
 
+#: Parameters with one row per vocabulary word (the tied decoder shares the embedding's).
+WORD_ROWS = ("embedding.weight", "decoder.weight", "decoder.bias")
+
+
 class Trainer:
     def __init__(
         self,
@@ -169,6 +173,8 @@ class Trainer:
         self.counters = Counters()
         self.state: State = model.init_state(config.batch_size, device)
         self.best_weights: dict[str, Tensor] | None = None
+        self.anchor_weights: dict[str, Tensor] | None = None  # fine-tuning: see set_anchor
+        self.anchor_rows = 0
         self.stop_requested = False  # set by a signal handler; honoured between steps
         self.stop_signal: int | None = None
         self.in_loop = False  # a stop request can only wait for a step inside the loop
@@ -216,7 +222,26 @@ class Trainer:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), self.config.clip)
         self.optimizer.step()
+        if self.anchor_weights is not None and self.config.anchor > 0.0:
+            self._pull_to_anchor(self.optimizer.param_groups[0]["lr"] * self.config.anchor)
         return loss.item()
+
+    def set_anchor(self, known_rows: int) -> None:
+        """Remember the current weights (the source model's, before fine-tuning) as the
+        anchor ``config.anchor`` pulls toward; rows of the vocabulary beyond
+        ``known_rows`` (new words) are not pulled."""
+        self.anchor_weights = {name: p.detach().clone() for name, p in self.model.named_parameters()}
+        self.anchor_rows = known_rows
+
+    @torch.no_grad()
+    def _pull_to_anchor(self, rate: float) -> None:
+        rate = min(rate, 1.0)
+        for name, p in self.model.named_parameters():
+            anchor = self.anchor_weights[name]
+            if name in WORD_ROWS:  # one row per word: new words' rows are free
+                p[: self.anchor_rows].lerp_(anchor[: self.anchor_rows], rate)
+            else:
+                p.lerp_(anchor, rate)
 
     def validate(self) -> float | None:
         """Held-out perplexity; None when a stop request cut it short."""
@@ -382,6 +407,8 @@ class Trainer:
             "recurrent_state": [s.cpu() for s in self.state],
             "rng": rng,
             "extra": self.extra,
+            "anchor": None if self.anchor_weights is None else {
+                "weights": self.anchor_weights, "rows": self.anchor_rows},
         }
 
     def save_checkpoint(self, path: Path) -> None:
@@ -418,6 +445,9 @@ class Trainer:
         self.model.load_state_dict(ckpt["model"])
         self.optimizer.load_state_dict(ckpt["optimizer"])
         self.best_weights = ckpt.get("best_model")
+        anchor = ckpt.get("anchor")
+        if anchor is not None:
+            self.anchor_weights, self.anchor_rows = anchor["weights"], int(anchor["rows"])
         self.counters = Counters(**ckpt["counters"])
         self.state = tuple(s.to(self.device) for s in ckpt["recurrent_state"])
         torch.set_rng_state(ckpt["rng"]["torch"])

@@ -9,6 +9,9 @@ A bundle is a folder (or a .zip of one) holding::
                     named by the manifest's ``lexicon.file``
     phrases.npz     optional: the corpus's word pairs and triples (``phrases.Phrases``),
                     named by the manifest's ``phrases.file``
+    user_phrases.npz  optional: the word pairs and triples of the user's own corpus, for a
+                    model adapted to it (same format), named by ``user_phrases.file``,
+                    mixed in with its own ``user_phrases.weights``
 
 Every file of the bundle is listed in the manifest with its SHA-256, so a
 truncated, corrupted or swapped file is caught at load time and named in the
@@ -35,7 +38,7 @@ from typing import Any, Callable
 
 from . import jsonfile
 from .lexicon import Lexicon
-from .phrases import Phrases
+from .phrases import PhraseSettings, Phrases
 from .tokenizer import TOKENIZER_VERSION, TokenizerSettings
 from .vocab import Vocabulary, VocabError
 
@@ -63,6 +66,7 @@ REQUIRED: dict[str, type | tuple[type, ...]] = {
 REQUIRED_MODEL = {"cell": str, "vocab_size": int, "num_layers": int, "hidden_size": int}
 REQUIRED_ONNX = {"file": str, "inputs": dict, "outputs": dict}
 CELLS = ("lstm", "gru")
+PHRASE_PARTS = ("phrases", "user_phrases")  # optional phrase tables: the corpus's, the user's
 #: The manifest's sizes, each at least 1 and at most this: far beyond any model we
 #: train (20k words, 512 units, 1-2 layers), low enough that the state and the
 #: output (``layers * hidden``, ``vocab`` floats) always fit in memory.
@@ -93,11 +97,19 @@ class Bundle:
     tokenizer_settings: TokenizerSettings
     lexicon: Lexicon | None = None
     phrases: Phrases | None = None
+    user_phrases: Phrases | None = None  # the user's corpus's, for an adapted model
     _tempdir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
 
     @property
     def onnx_path(self) -> Path:
         return self.path / self.manifest["onnx"]["file"]
+
+    @property
+    def user_phrase_settings(self) -> PhraseSettings:
+        """The weights of the user's phrase tables, as tuned when the model was adapted."""
+        if self.user_phrases is None:
+            return PhraseSettings.off()
+        return PhraseSettings.from_dict(self.manifest["user_phrases"].get("weights") or {})
 
     @property
     def name(self) -> str:
@@ -213,19 +225,27 @@ def _check_sizes(manifest: dict, source: Path) -> None:
         )
     if not isinstance(manifest["vocab"].get("file", "vocab.json"), str):
         raise ModelLoadError(f"{source / MANIFEST}: field 'vocab.file' has the wrong type.")
-    phrases = manifest.get("phrases")
-    entries = phrases.get("entries") if isinstance(phrases, dict) else None
-    if entries is not None and not (
-        isinstance(entries, dict)
-        and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in entries.values())
-    ):
-        raise ModelLoadError(f"{source / MANIFEST}: field 'phrases.entries' has the wrong type.")
+    for part in PHRASE_PARTS:
+        phrases = manifest.get(part)
+        entries = phrases.get("entries") if isinstance(phrases, dict) else None
+        if entries is not None and not (
+            isinstance(entries, dict)
+            and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in entries.values())
+        ):
+            raise ModelLoadError(f"{source / MANIFEST}: field '{part}.entries' has the wrong type.")
+    weights = manifest.get("user_phrases", {}).get("weights") if isinstance(manifest.get("user_phrases"), dict) else None
+    if weights is not None:
+        try:
+            PhraseSettings.from_dict(weights)
+        except (TypeError, ValueError, KeyError, AttributeError) as e:
+            raise ModelLoadError(f"{source / MANIFEST}: field 'user_phrases.weights' is invalid ({e}).") from None
 
 
 def _verify_files(folder: Path, manifest: dict, source: Path) -> None:
     files = manifest["files"]
     names = [manifest["onnx"]["file"], manifest["vocab"].get("file", "vocab.json"),
-             optional_file(manifest, source, "lexicon"), optional_file(manifest, source, "phrases")]
+             optional_file(manifest, source, "lexicon"),
+             *(optional_file(manifest, source, part) for part in PHRASE_PARTS)]
     for name in filter(None, names):
         if name not in files:
             raise ModelLoadError(f"{source / MANIFEST}: '{name}' is not listed under 'files'.")
@@ -360,14 +380,16 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
                 lexicon = Lexicon.load(folder / lexicon_name)
             except VocabError as e:
                 raise ModelLoadError(f"{source / lexicon_name}: {e}.") from e
-        phrases = None
-        phrases_name = optional_file(manifest, source, "phrases")
-        if phrases_name is not None:
-            try:
-                phrases = Phrases.load(folder / phrases_name, len(vocab), len(lexicon or ()), vocab.unk_id,
-                                       entries=manifest["phrases"].get("entries"))
-            except VocabError as e:
-                raise ModelLoadError(f"{source / phrases_name}: {e}.") from e
+        tables: dict[str, Phrases | None] = {}
+        for part in PHRASE_PARTS:
+            tables[part] = None
+            phrases_name = optional_file(manifest, source, part)
+            if phrases_name is not None:
+                try:
+                    tables[part] = Phrases.load(folder / phrases_name, len(vocab), len(lexicon or ()),
+                                                vocab.unk_id, entries=manifest[part].get("entries"))
+                except VocabError as e:
+                    raise ModelLoadError(f"{source / phrases_name}: {e}.") from e
         try:
             settings = TokenizerSettings.from_dict(manifest["tokenizer"])
         except (TypeError, ValueError) as e:
@@ -376,7 +398,8 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
         if tmp is not None:
             tmp.cleanup()
         raise
-    return Bundle(folder, source, manifest, vocab, settings, lexicon, phrases, tmp)
+    return Bundle(folder, source, manifest, vocab, settings, lexicon, tables["phrases"],
+                  tables["user_phrases"], tmp)
 
 
 def write_bundle(

@@ -78,6 +78,26 @@ class PhraseSettings:
     def off(cls) -> "PhraseSettings":
         return cls(0.0, 0.0)
 
+    def to_dict(self) -> dict[str, float]:
+        """As a manifest records it (``user_phrases.weights``)."""
+        return {"pair": self.pair_weight, "triple": self.triple_weight}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "PhraseSettings":
+        """From ``to_dict``'s form; a missing weight is 0.  ``ValueError`` if one is not
+        a finite number or they do not sum below 1."""
+        values = []
+        for key in ("pair", "triple"):
+            value = data.get(key, 0.0)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"the {key} weight {value!r} is not a number")
+            values.append(float(value))
+        return cls(*values)
+
+    @property
+    def enabled(self) -> bool:
+        return self.pair_weight > 0.0 or self.triple_weight > 0.0
+
     def weight(self, order: int) -> float:
         return self.pair_weight if order == 2 else self.triple_weight
 

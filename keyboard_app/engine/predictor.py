@@ -28,7 +28,10 @@ those outside the vocabulary included), the bundle's phrase tables
 training corpus) and its lexicon (``lexicon``: corpus words beyond the
 vocabulary share the network's ``<unk>`` probability, so they can be
 completed).  The network and the document cache are mixed first, then the
-phrases: ``P = (1 - a - b) P_mixed + a P_pair + b P_triple``.
+phrases: ``P = (1 - a - b) P_mixed + a P_pair + b P_triple``, and then, in a
+model adapted to a user's corpus, the same again with that corpus's own pairs
+and triples (``bundle.user_phrases``) and their own weights, tuned on the
+user's held-out text when the model was trained.
 
 ``accept`` says how to put a suggestion into the text: which characters to
 replace (the partial word) with what (the word and a space).
@@ -101,8 +104,10 @@ class Predictor:
     against the bundle.  By default the bundle's graph is opened with
     ``threads`` intra-op threads.  ``state_cache`` makes the state cache from
     the session (tests shrink its checkpoint spacing with it).  ``recency``
-    sets the document cache (``RecencySettings.off()`` turns it off), and
-    ``phrases`` the share of the bundle's phrase tables (``PhraseSettings.off()``).
+    sets the document cache (``RecencySettings.off()`` turns it off),
+    ``phrases`` the share of the bundle's phrase tables (``PhraseSettings.off()``)
+    and ``user_phrases`` that of the user's phrase tables in an adapted model
+    (None: the weights tuned when it was adapted, recorded in its manifest).
     """
 
     def __init__(
@@ -114,6 +119,7 @@ class Predictor:
         state_cache: Callable[[RecurrentSession], StateCache] = StateCache,
         recency: RecencySettings = RecencySettings(),
         phrases: PhraseSettings = PhraseSettings(),
+        user_phrases: PhraseSettings | None = None,
     ) -> None:
         if session is None:
             session = RecurrentSession.open(bundle, threads)
@@ -133,11 +139,25 @@ class Predictor:
         counted[self.words.word_ids] = True  # not <unk>: unknown words count by their written form
         self.recency = recency
         self._recent = RecentWords(counted, recency, vocab.unk_id)
-        self.phrase_settings = phrases
         self.phrases = bundle.phrases
         self._lexicon_words = bundle.lexicon.words if bundle.lexicon is not None else []
-        self._phrase_ids = phrase_index(vocab.tokens, bundle.lexicon) if bundle.phrases is not None else {}
+        has_tables = bundle.phrases is not None or bundle.user_phrases is not None
+        self._phrase_ids = phrase_index(vocab.tokens, bundle.lexicon) if has_tables else {}
+        self.set_phrase_settings(phrases, user_phrases)
         self._memo: tuple[tuple[int, int], Scores] | None = None
+
+    def set_phrase_settings(self, phrases: PhraseSettings, user_phrases: PhraseSettings | None = None) -> None:
+        """Change the phrase tables' weights (``user_phrases`` None: the bundle's tuned ones)."""
+        with self._lock:
+            self.phrase_settings = phrases
+            self.user_phrase_settings = (self.bundle.user_phrase_settings if user_phrases is None
+                                         else user_phrases)
+            self._phrase_tables = [
+                (table, settings) for table, settings in ((self.bundle.phrases, self.phrase_settings),
+                                                          (self.bundle.user_phrases, self.user_phrase_settings))
+                if table is not None and settings.enabled
+            ]
+            self._memo = None
 
     @classmethod
     def load(
@@ -147,11 +167,12 @@ class Predictor:
         *,
         recency: RecencySettings = RecencySettings(),
         phrases: PhraseSettings = PhraseSettings(),
+        user_phrases: PhraseSettings | None = None,
     ) -> "Predictor":
         """Open a bundle folder or .zip; raise ``ModelLoadError`` (one sentence naming the file)."""
         bundle = load_bundle(path)
         try:
-            return cls(bundle, threads=threads, recency=recency, phrases=phrases)
+            return cls(bundle, threads=threads, recency=recency, phrases=phrases, user_phrases=user_phrases)
         except BaseException:
             bundle.close()
             raise
@@ -214,20 +235,24 @@ class Predictor:
         cache = EMPTY
         if self.recency.enabled:
             cache = self._recent.distribution(ids, length, self._tokens.unknown_words)
-        phrases = []
-        if self.phrases is not None:
+        stages = []  # the corpus's phrases, then the user's: each mixed into what came before
+        if self._phrase_tables:
             context = self._phrase_context(ids, length)
-            for order in ORDERS:
-                weight = self.phrase_settings.weight(order)
-                found = self.phrases.followers(context, order) if weight > 0.0 else None
-                if found is not None:
-                    phrases.append((weight, *found))
-        if cache.empty and not phrases:
+            for table, settings in self._phrase_tables:
+                found_here = []
+                for order in ORDERS:
+                    weight = settings.weight(order)
+                    found = table.followers(context, order) if weight > 0.0 else None
+                    if found is not None:
+                        found_here.append((weight, *found))
+                if found_here:
+                    stages.append(found_here)
+        if cache.empty and not stages:
             return Scores(network, {}, {}, unk)
         log_probs, others, base = network.copy(), {}, unk
         if not cache.empty:
             log_probs, others, base = self._mix_cache(network, cache, unk)
-        if phrases:  # P = (1 - sum of weights) P + sum of weight * P_corpus
+        for phrases in stages:  # P = (1 - sum of weights) P + sum of weight * P_corpus
             keep = math.log1p(-sum(weight for weight, _, _ in phrases))
             log_probs += keep
             base += keep

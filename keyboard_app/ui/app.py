@@ -1,19 +1,41 @@
-"""Start the GUI: the QApplication, the main window, and an optional auto-quit."""
+"""Start the GUI: the QApplication, one copy per user, the main window, an optional auto-quit.
+
+One copy per user: two copies learning at once would each save over the
+other's words (``learning`` merges the counts as well, in case).  The first
+copy holds a lock file and listens on a local socket named after the user's
+data folder (``paths.single_instance_name``); a second start finds the lock
+taken, asks the first, through the socket, to bring its window to the front,
+and exits 0.  A copy that was killed leaves a stale lock (its process is
+gone, which ``QLockFile`` notices) and a stale socket, which the next copy
+removes and takes over.  ``--self-test`` never gets here, so it is never
+refused.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QDir, QLockFile, QObject, QTimer, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+try:
+    from PySide6.QtNetwork import QLocalServer, QLocalSocket
+except ImportError:  # a build without QtNetwork: two copies are possible (their saves still merge)
+    QLocalServer = QLocalSocket = None  # type: ignore[assignment,misc]
+
 from .. import __version__, paths
+from ..storage import remove_stale_temps
 
 log = logging.getLogger(__name__)
+
+ACTIVATE = b"activate\n"
+ANSWER = b"ok\n"
+ASK_TIMEOUT_S = 10.0  # the first copy may be busy starting; it answers once its event loop runs
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
@@ -34,14 +56,107 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     return app  # type: ignore[return-value]
 
 
+class SingleInstance(QObject):
+    """The first copy's claim: a lock file, and a local server other starts talk to."""
+
+    activated = Signal()  # a second start asked for the window
+
+    def __init__(self, name: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.name = name
+        self._lock = QLockFile(os.path.join(QDir.tempPath(), f"{name}.lock"))
+        self._lock.setStaleLockTime(0)  # stale only when its process is gone, however old
+        self._server: QLocalServer | None = None
+
+    def claim(self) -> bool:
+        """True if this is the first copy (it then listens); False if another one runs."""
+        if not self._lock.tryLock(0):
+            if self._lock.error() == QLockFile.LockError.LockFailedError:
+                return False
+            # Cannot even create the lock (an odd temporary folder): run unguarded.
+            log.warning("cannot take the single-instance lock %s (%s); starting anyway",
+                        self.name, self._lock.error().name)
+            return True
+        if QLocalServer is None:
+            log.warning("this build has no QtNetwork: a second start opens a second window")
+            return True
+        QLocalServer.removeServer(self.name)  # a socket left behind by a copy that was killed
+        server = QLocalServer(self)
+        server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
+        if not server.listen(self.name):
+            log.warning("cannot listen on %s (%s); a second start will not find this window",
+                        self.name, server.errorString())
+            return True
+        server.newConnection.connect(self._on_connection)
+        self._server = server
+        return True
+
+    def _on_connection(self) -> None:
+        assert self._server is not None
+        while (socket := self._server.nextPendingConnection()) is not None:
+            socket.readyRead.connect(lambda s=socket: self._read(s))
+            socket.disconnected.connect(socket.deleteLater)
+            self._read(socket)
+
+    def _read(self, socket: "QLocalSocket") -> None:
+        if not socket.canReadLine():
+            return
+        if bytes(socket.readLine().data()) == ACTIVATE:
+            self.activated.emit()
+            socket.write(ANSWER)
+            socket.flush()
+        socket.disconnectFromServer()
+
+    def release(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        if self._lock.isLocked():
+            self._lock.unlock()
+
+
+def ask_running_copy(name: str, timeout_s: float = ASK_TIMEOUT_S) -> bool:
+    """Ask the copy listening on ``name`` to bring its window forward; True once it answers."""
+    if QLocalSocket is None:
+        return False
+    deadline = time.monotonic() + timeout_s
+    while True:
+        socket = QLocalSocket()
+        socket.connectToServer(name)
+        if socket.waitForConnected(1000):
+            socket.write(ACTIVATE)
+            socket.waitForBytesWritten(1000)
+            connected = QLocalSocket.LocalSocketState.ConnectedState
+            while not socket.canReadLine() and time.monotonic() < deadline:
+                if not socket.waitForReadyRead(200) and socket.state() != connected:
+                    break  # it hung up without answering
+            answered = socket.canReadLine() and bytes(socket.readLine().data()) == ANSWER
+            socket.abort()
+            return answered
+        socket.abort()
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)  # it holds the lock but is not listening yet
+
+
 def run_gui(*, model: Path | None = None, quit_after: float | None = None,
             started: float | None = None) -> int:
     """Show the main window and run the event loop; the exit code."""
     started = time.perf_counter() if started is None else started
     app = create_application()
+    instance = SingleInstance(paths.single_instance_name(), parent=app)
+    if not instance.claim():
+        if ask_running_copy(instance.name):
+            print(f"keyboard-app: {paths.APP_DISPLAY_NAME} is already running; "
+                  "its window was brought to the front.", file=sys.stderr)
+            return 0
+        log.warning("another copy of the app is running but does not answer; starting anyway")
+    for folder in (paths.user_config_dir(), paths.user_data_dir(), paths.user_models_dir()):
+        remove_stale_temps(folder)  # left by a copy killed while saving
     from .main_window import MainWindow
 
     window = MainWindow(model_path=model)
+    instance.activated.connect(window.bring_forward)
     window.model_ready.connect(
         lambda name: log.info("model %r ready %.2f s after start", name, time.perf_counter() - started)
     )
@@ -60,4 +175,5 @@ def run_gui(*, model: Path | None = None, quit_after: float | None = None,
         QTimer.singleShot(int(quit_after * 1000) + 5000, app.quit)
     code = app.exec()
     window.shutdown()
+    instance.release()
     return code

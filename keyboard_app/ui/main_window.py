@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from .. import paths
 from ..learning import PersonalModel
 from ..model_store import DEFAULT_KEY, ModelStore, ModelStoreError
-from ..settings import Settings, SettingsStore
+from ..settings import MAX_FONT_SIZE, MIN_FONT_SIZE, Settings, SettingsStore
 from ..storage import atomic_write_text
 from .controller import KeystrokeStats, SuggestionController
 from .editor import Editor
@@ -41,8 +41,7 @@ log = logging.getLogger(__name__)
 
 APP_TITLE = paths.APP_DISPLAY_NAME
 TEXT_FILTER = "Text files (*.txt *.md *.text);;All files (*)"
-LEARN_SAVE_DELAY_MS = 3000
-MIN_FONT_SIZE, MAX_FONT_SIZE = 8, 40  # debounce: the counts are written at most this often
+LEARN_SAVE_DELAY_MS = 3000  # debounce: the counts are written at most this often
 
 SHORTCUTS = [
     ("Tab", "Put in the first suggestion (never inserts a tab character)"),
@@ -80,7 +79,12 @@ class MainWindow(QMainWindow):
         self.model_store = model_store or ModelStore()
         self.personal_path = personal_path or paths.learned_data_path()
         self.personal, personal_problem = PersonalModel.load(self.personal_path)
-        self._problems = [p for p in (settings_problem, personal_problem) if p]
+        # (title, sentence) pairs shown once the window is up.
+        self._problems: list[tuple[str, str]] = []
+        if settings_problem:
+            self._problems.append(("Settings could not be read", settings_problem))
+        if personal_problem:
+            self._problems.append(("Learned words could not be read", personal_problem))
         self.document_path: Path | None = None
         self.current_model: LoadedModel | None = None
         self._loading_key: str | None = None
@@ -287,8 +291,9 @@ class MainWindow(QMainWindow):
     # --- problems ------------------------------------------------------------
     def _report_problems(self) -> None:
         problems, self._problems = self._problems, []
-        for problem in problems:
-            self.warn("Settings were reset", problem)
+        if problems:  # one box, however many files: a sentence each
+            title = problems[0][0] if len(problems) == 1 else "Some of your files could not be used"
+            self.warn(title, "\n\n".join(text for _, text in problems))
 
     def warn(self, title: str, text: str) -> None:
         """A warning the user must see (a modal box; tests replace QMessageBox.warning)."""
@@ -307,10 +312,11 @@ class MainWindow(QMainWindow):
         key = self.settings.model
         if key != DEFAULT_KEY and not self.model_store.exists(key):
             log.warning("the chosen model %s is gone; using the built-in one", key)
-            self._problems.append(
+            self._problems.append((
+                "Model not found",
                 f"The model you chose last time ({key}) is no longer there; "
-                "using the built-in model instead."
-            )
+                "using the built-in model instead.",
+            ))
             key = DEFAULT_KEY
         self.load_model(key, persist=False)
 
@@ -464,15 +470,29 @@ class MainWindow(QMainWindow):
         if not self._learn_timer.isActive():
             self._learn_timer.start()
 
-    def save_learned(self) -> None:
+    def save_learned(self, *, closing: bool = False) -> bool:
+        """Save the counts (merged with another copy's, see ``learning``); False if that failed."""
         if self.personal.changes == self._saved_changes:
-            return
+            return True
+        changes = self.personal.changes
         try:
             self.personal.save(self.personal_path)
-            self._saved_changes = self.personal.changes
         except OSError as e:
-            self.statusBar().showMessage(f"Could not save the learned words: {e.strerror}", 8000)
             log.warning("saving %s failed: %s", self.personal_path, e)
+            why = e.strerror or str(e)
+            if closing:
+                self.warn("Learned words not saved", (
+                    f"The words learned in this session could not be saved to {self.personal_path} "
+                    f"({why}); the file keeps what was saved before."
+                ))
+            else:
+                self.statusBar().showMessage(
+                    f"Could not save the learned words to {self.personal_path} ({why}); the file keeps "
+                    "what was saved before, and saving is tried again as you type.", 15000
+                )
+            return False
+        self._saved_changes = changes
+        return True
 
     def _changed_personal(self) -> None:
         self._learned()
@@ -655,17 +675,20 @@ class MainWindow(QMainWindow):
         font = self.editor.font()
         font.setPointSize(size)
         self.editor.setFont(font)
+        self.statusBar().showMessage(f"Text size {size} pt.", 2000)
         if size != self.settings.editor_font_size:
             self.settings.editor_font_size = size
-            self.save_settings()
-        self.statusBar().showMessage(f"Text size {size} pt.", 2000)
+            self.save_settings()  # after the size: a failure's sentence must not be covered
 
     # --- settings and closing ----------------------------------------------------
     def save_settings(self) -> None:
         try:
             self.settings_store.save(self.settings)
         except OSError as e:
-            self.statusBar().showMessage(f"Could not save the settings: {e.strerror}", 8000)
+            self.statusBar().showMessage(
+                f"Could not save the settings to {self.settings_store.path} ({e.strerror or e}); "
+                "the file keeps the settings saved before.", 15000
+            )
             log.warning("saving settings failed: %s", e)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
@@ -688,9 +711,19 @@ class MainWindow(QMainWindow):
         self.settings.window_geometry = bytes(self.saveGeometry().toBase64()).decode()
         self.save_settings()
         self._learn_timer.stop()
-        self.save_learned()
+        self.save_learned(closing=True)
         self.shutdown()
         event.accept()
+
+    def bring_forward(self) -> None:
+        """Another start of the app asked for the window (see ``ui.app``): show it on top."""
+        if self.isMinimized():
+            self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMinimized)
+        self.show()
+        self.raise_()
+        self.activateWindow()
+        self.statusBar().showMessage(f"{APP_TITLE} is already open: here it is.", 5000)
+        log.info("another start asked for the window; brought it to the front")
 
     def shutdown(self) -> None:
         """Stop the threads (idempotent): nothing may run once the window is gone."""

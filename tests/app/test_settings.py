@@ -41,7 +41,7 @@ def test_corrupt_file_is_reported_once_and_replaced(content):
     assert again == Settings() and problem_again is None
 
 
-def test_a_field_of_the_wrong_type_falls_back_quietly():
+def test_a_field_of_the_wrong_type_falls_back_quietly():  # to its default; the usable entries stay
     store = SettingsStore()
     store.path.parent.mkdir(parents=True)
     store.path.write_text(json.dumps({"model": 3, "learning_enabled": "yes", "recent_files": ["a", 2],
@@ -49,7 +49,7 @@ def test_a_field_of_the_wrong_type_falls_back_quietly():
     settings, problem = store.load()
     assert problem is None
     assert settings.model == "default" and settings.learning_enabled is False
-    assert settings.recent_files == [] and settings.editor_font_size == 15
+    assert settings.recent_files == ["a"] and settings.editor_font_size == 15
 
 
 def test_recent_files_are_unique_newest_first_and_bounded(tmp_path):

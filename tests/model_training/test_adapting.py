@@ -1,0 +1,134 @@
+"""Fine-tuning on a user's corpus (issue 12): the corpus's own phrase tables as
+a component with weights tuned on its held-out text, and the pull that keeps
+the network close to the model it started from."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from keyboard_app.engine.bundle import ModelLoadError, load_bundle
+from keyboard_app.engine.phrases import PhraseSettings
+from keyboard_app.engine.predictor import Predictor
+from model_training.init_from import load_source
+from model_training.pipeline import USER_PHRASE_GRID
+
+# A user's distinctive writing: names the source never saw, in a fixed phrase,
+# beside sentences of the source's own pattern in a new order.
+USER_TEXT = "".join(
+    f"Zorblat visited Quimby on {day}.\nThe cat ran to the park.\n\n"
+    for day in ["Monday", "Tuesday", "Friday"] * 25
+)
+
+
+def user_follows(bundle, context: str, word: str) -> float:
+    ids = [bundle.vocab.id(t) for t in context.split()]
+    found = bundle.user_phrases.followers(ids, len(ids) + 1)
+    if found is None:
+        return 0.0
+    return dict(zip(found[0].tolist(), np.exp(found[1]).tolist())).get(bundle.vocab.id(word), 0.0)
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory, patterned_text):
+    from conftest import build_tiny_bundle
+
+    return build_tiny_bundle(tmp_path_factory.mktemp("source"), patterned_text, epochs=6, eval_max_words=0)
+
+
+@pytest.fixture(scope="module")
+def adapted(tmp_path_factory, source):
+    from conftest import build_tiny_bundle
+
+    return build_tiny_bundle(tmp_path_factory.mktemp("adapted"), USER_TEXT, init_from=source, epochs=2,
+                             min_count=2, eval_max_words=300, anchor=0.5)
+
+
+def test_a_fine_tune_writes_the_users_own_phrases_with_tuned_weights(adapted):
+    bundle = load_bundle(adapted)
+    entry = bundle.manifest["user_phrases"]
+    assert entry["file"] == "user_phrases.npz"
+    assert sum(entry["entries"].values()) == len(bundle.user_phrases) > 0
+    weights = PhraseSettings.from_dict(entry["weights"])
+    assert (weights.pair_weight, weights.triple_weight) in USER_PHRASE_GRID
+    # the user's counts alone: after "the cat" the user only ever wrote "ran"
+    assert user_follows(bundle, "the cat", "ran") == 1.0
+    assert user_follows(bundle, "the cat", "sat") == 0.0
+    assert user_follows(bundle, "zorblat visited", "quimby") == 1.0
+    # while the corpus's tables still hold the source's phrases too
+    assert bundle.phrases.followers([bundle.vocab.id("sat"), bundle.vocab.id("on")], 3) is not None
+
+
+def test_a_model_trained_from_scratch_has_no_user_phrases(tiny_bundle):
+    bundle = load_bundle(tiny_bundle)
+    assert bundle.user_phrases is None and "user_phrases" not in bundle.manifest
+    assert bundle.user_phrase_settings == PhraseSettings.off()
+
+
+def test_the_users_distinctive_words_are_predicted_after_their_context(adapted):
+    predictor = Predictor.load(adapted)
+    try:
+        assert predictor.suggest("Zorblat visited ", 3)[0].text == "Quimby"
+        assert predictor.suggest("Yesterday Zorblat visited Q", 3)[0].text == "Quimby"
+        # the source's words are still predicted where the user did not write otherwise
+        # (the user always wrote "the park": it may come first, but "mat" stays in the strip)
+        assert "mat" in [s.text for s in predictor.suggest("The cat sat on the ", 3)]
+        assert "London" in [s.text for s in predictor.suggest("Alice met Bob in ", 3)]
+    finally:
+        predictor.close()
+
+
+def test_the_users_phrases_lift_what_the_network_alone_misses(adapted):
+    """With the user's tables off, a phrase the user wrote ranks lower than with them on."""
+    on = Predictor.load(adapted, user_phrases=PhraseSettings(0.2, 0.45))
+    off = Predictor.load(adapted, user_phrases=PhraseSettings.off())
+    try:
+        quimby = adapted_id = on.bundle.vocab.id("quimby")
+        log_on = on.next_word_log_probs("Zorblat visited ")[0][adapted_id]
+        log_off = off.next_word_log_probs("Zorblat visited ")[0][quimby]
+        assert log_on > log_off
+    finally:
+        on.close()
+        off.close()
+
+
+def test_a_manifest_with_bad_user_weights_is_refused(tmp_path, adapted):
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(adapted, broken)
+    manifest = json.loads((broken / "manifest.json").read_text())
+    manifest["user_phrases"]["weights"] = {"pair": 0.7, "triple": 0.6}
+    (broken / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelLoadError, match="user_phrases.weights"):
+        load_bundle(broken)
+
+
+def _rnn_weights(path):
+    source = load_source(path)
+    return {k: v for k, v in source.state_dict.items() if k.startswith("rnn.")}, source
+
+
+def test_the_anchor_holds_the_source_weights_and_frees_new_words(tmp_path, source):
+    """A pull of the whole learning rate's worth each step (clipped at 1) puts every
+    weight of the source back where it was after each step; new words still learn."""
+    from conftest import build_tiny_bundle
+
+    held = build_tiny_bundle(tmp_path / "held", USER_TEXT, init_from=source, epochs=1, min_count=2,
+                             eval_max_words=0, anchor=1e6)
+    free = build_tiny_bundle(tmp_path / "free", USER_TEXT, init_from=source, epochs=1, min_count=2,
+                             eval_max_words=0, anchor=0.0)
+    original, src = _rnn_weights(source)
+    kept, held_src = _rnn_weights(held)
+    moved, _ = _rnn_weights(free)
+    for name, value in original.items():
+        assert torch.equal(kept[name], value), name
+    assert any(not torch.equal(moved[name], value) for name, value in original.items())
+    old = len(src.vocab)
+    embedding = held_src.state_dict["embedding.weight"]
+    assert torch.equal(embedding[:old], src.state_dict["embedding.weight"])
+    assert "zorblat" in held_src.vocab.tokens[old:]  # a new word, whose row trained freely
+    assert load_bundle(held).manifest["training"]["anchor"] == 1e6
