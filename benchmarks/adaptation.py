@@ -846,6 +846,7 @@ class Row:
     presage_user_ksr: float | None = None
     retrain_s: float | None = None
     retrain_reused: bool = False
+    estimate_s: float | None = None  # what the app's dialog would have promised (app recipe)
     presage_db_s: float | None = None  # copying and appending to the database
     scored_words: int = 0
     error: str = ""
@@ -898,7 +899,7 @@ def _pair(a: float | None, b: float | None, fmt: str) -> str:
 def format_table(rows: list[Row], k: int) -> str:
     """One line per corpus and size; gains in KSR points."""
     head = ("corpus", "words", f"KSR@{k} default -> adapted", "gain", "net ppl default -> adapted",
-            "Presage default -> +user", "gain", "ratio", "retrain")
+            "Presage default -> +user", "gain", "ratio", "retrain", "estimate")
     body = []
     for r in rows:
         words = format_words(r.train_words) + ("*" if r.train_words < r.size else "")
@@ -906,7 +907,8 @@ def format_table(rows: list[Row], k: int) -> str:
         body.append((r.corpus, words, _pair(r.default_ksr, r.adapted_ksr, ".2f"), format_gain(r.gain),
                      _pair(r.default_ppl, r.adapted_ppl, ".1f"), _pair(r.presage_default_ksr, r.presage_user_ksr, ".2f"),
                      format_gain(r.presage_gain), format_ratio(r.ratio) if r.presage_default_ksr is not None else "",
-                     retrain_s if not r.error else "FAILED"))
+                     retrain_s if not r.error else "FAILED",
+                     "" if r.estimate_s is None else _duration(r.estimate_s)))
     widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(head)]
     left = {0}  # the corpus name; numbers are right-aligned
 
@@ -1035,6 +1037,10 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row)
             run = retrain(args.recipe, text_path, args.bundle, extra, args.work, f"{name}-{size}", args.retrain)
             row.retrain_s, row.retrain_reused = run.wall_s, run.reused
+            if args.recipe == "app":
+                from keyboard_app.retraining import count_corpus, estimate_seconds
+
+                row.estimate_s = estimate_seconds(count_corpus([text_path]).words, size=None)
             if run.error:
                 row.error = f"retrain failed ({run.error}); logs in {run.bundle.parent}"
                 log.error("%s", row.error)

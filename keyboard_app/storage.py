@@ -60,7 +60,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, mode: int | None
             mode = path.stat().st_mode & 0o7777
         if mode is not None:
             os.chmod(tmp_name, mode)
-        fault_point("storage.before-replace")
+        fault_point("storage.before-rename")
         os.replace(tmp_name, path)
     except BaseException:
         try:

@@ -310,7 +310,7 @@ def test_a_kill_while_saving_keeps_the_old_file_and_the_next_start_cleans_up(tin
     config = paths.user_config_dir()
     before = snapshot(config)
     killed = run_module("keyboard_app", "--model", tiny_bundle, "--quit-after", "0.5",
-                        env={"KEYBOARD_FAULT": "storage.before-replace", "QT_QPA_PLATFORM": "offscreen"},
+                        env={"KEYBOARD_FAULT": "storage.before-rename", "QT_QPA_PLATFORM": "offscreen"},
                         timeout=120)
     assert killed.returncode == -9, killed.output  # died between the temporary file and the rename
     assert_intact(before, config)
