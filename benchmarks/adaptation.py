@@ -20,7 +20,9 @@ not allow shipping a model: nothing trained here ships):
                    CC-BY-SA 3.0 or GPL-2+).
 * ``endless-sky``  Endless Sky's mission and conversation text: conversation
                    lines and choices, dialogs, mission descriptions, from
-                   /usr/share/games/endless-sky/data/*.txt in file order
+                   /usr/share/games/endless-sky/data/*.txt in file order; the
+                   player's name and ship written as fixed names, paragraphs
+                   with other substitutions (<payment>, <planet>) left out
                    (``endless-sky-data``; GPL-3+, text by the Endless Sky authors).
 * ``wesnoth``      Battle for Wesnoth's campaign dialogue: the ``message=`` and
                    ``story=`` translatable strings (``_ "..."``) of the
@@ -112,7 +114,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from html.parser import HTMLParser
@@ -774,7 +775,9 @@ def user_database(default_db: Path, user_words: Path, folder: Path) -> tuple[Pat
         cp._run(["text2ngram", "-n", str(n), "-l", "-a", "-f", "sqlite", "-o", str(partial), str(user_words)])
     os.replace(partial, database)
     built.write_text(stamp + "\n")
-    return database, stamp, time.perf_counter() - t0
+    seconds = time.perf_counter() - t0
+    (folder / "presage-ngram.db.seconds").write_text(f"{seconds:.1f}\n")  # kept when the database is deleted
+    return database, stamp, seconds
 
 
 @dataclass
@@ -848,6 +851,7 @@ class Row:
     retrain_reused: bool = False
     estimate_s: float | None = None  # what the app's dialog would have promised (app recipe)
     presage_db_s: float | None = None  # copying and appending to the database
+    val_ppl: list = field(default_factory=list)  # the trainer's validation perplexity at each validation
     scored_words: int = 0
     error: str = ""
 
@@ -905,7 +909,8 @@ def format_table(rows: list[Row], k: int) -> str:
         words = format_words(r.train_words) + ("*" if r.train_words < r.size else "")
         retrain_s = "" if r.retrain_s is None else _duration(r.retrain_s) + (" (cached)" if r.retrain_reused else "")
         body.append((r.corpus, words, _pair(r.default_ksr, r.adapted_ksr, ".2f"), format_gain(r.gain),
-                     _pair(r.default_ppl, r.adapted_ppl, ".1f"), _pair(r.presage_default_ksr, r.presage_user_ksr, ".2f"),
+                     _pair(r.default_ppl, r.adapted_ppl, ".1f"),
+                     _pair(r.presage_default_ksr, r.presage_user_ksr, ".2f"),
                      format_gain(r.presage_gain), format_ratio(r.ratio) if r.presage_default_ksr is not None else "",
                      retrain_s if not r.error else "FAILED",
                      "" if r.estimate_s is None else _duration(r.estimate_s)))
@@ -913,7 +918,8 @@ def format_table(rows: list[Row], k: int) -> str:
     left = {0}  # the corpus name; numbers are right-aligned
 
     def line(cells) -> str:
-        return "  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        padded = (c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        return "  ".join(padded).rstrip()
 
     out = [line(head), line(["-" * w for w in widths])] + [line(b) for b in body]
     if any(r.train_words < r.size for r in rows):
@@ -947,7 +953,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         epilog="See this script's docstring for the corpora, their packages and the caches.")
     add = parser.add_argument
     add("--corpora", default=",".join(SOURCES), help=f"comma-separated, of: {', '.join(SOURCES)} (default all)")
-    add("--sizes", type=_sizes, default=list(DEFAULT_SIZES), help="training words per retrain (default 20000,50000,200000)")
+    add("--sizes", type=_sizes, default=list(DEFAULT_SIZES),
+        help="training words per retrain (default 20000,50000,200000)")
     add("--max-words", type=int, default=2000, help="unseen words scored for KSR (default 2000)")
     add("--ppl-words", type=int, default=20000,
         help="unseen words for the network's perplexity (default 20000, 0: all; batched, so cheap)")
@@ -959,12 +966,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--train-corpus", type=Path, default=REPO / "corpus/train",
         help="the default corpus (Presage's database; default corpus/train)")
     add("--work", type=Path, default=REPO / "build/adaptation", help="caches (default build/adaptation)")
-    add("--corpus-words", type=int, default=CORPUS_WORDS, help=f"words per user corpus at most (default {CORPUS_WORDS})")
+    add("--corpus-words", type=int, default=CORPUS_WORDS,
+        help=f"words per user corpus at most (default {CORPUS_WORDS})")
     add("--unseen-fraction", type=float, default=UNSEEN_FRACTION, help="the end of each corpus kept unseen (0.1)")
     add("--no-presage", action="store_true", help="skip Presage")
     add("--presage-predictors", default=cp.DEFAULT_PREDICTORS, help=f"default {cp.DEFAULT_PREDICTORS!r}")
     add("--jobs", type=int, default=2, help="presage_simulator runs at a time (default 2)")
-    add("--keep-presage-dbs", action="store_true", help="keep the default+user databases (each a copy of the default's)")
+    add("--keep-presage-dbs", action="store_true",
+        help="keep the default+user databases (each a copy of the default's)")
     add("--retrain", action="store_true", help="retrain even where --work holds a bundle of the same run")
     add("--rerun-presage", action="store_true", help="rerun presage_simulator even where its result is cached")
     add("--threads", type=int, default=1, help="onnxruntime threads when scoring (default 1)")
@@ -1037,6 +1046,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row)
             run = retrain(args.recipe, text_path, args.bundle, extra, args.work, f"{name}-{size}", args.retrain)
             row.retrain_s, row.retrain_reused = run.wall_s, run.reused
+            row.val_ppl = [e.get("val_ppl") for e in run.epochs]
             if args.recipe == "app":
                 from keyboard_app.retraining import count_corpus, estimate_seconds
 
@@ -1047,7 +1057,8 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             adapted = score_bundle(run.bundle, held.text, ppl_text, args.k, args.threads, scores)
             row.adapted_ksr, row.adapted_ppl, row.adapted_vocab = adapted.ksr, adapted.perplexity, adapted.vocab_size
-            log.info("adapted  %-12s %6d words: KSR %.2f  network ppl %.1f", name, size, adapted.ksr, adapted.perplexity)
+            log.info("adapted  %-12s %6d words: KSR %.2f  network ppl %.1f",
+                     name, size, adapted.ksr, adapted.perplexity)
             scores_file.write_text(json.dumps(scores, indent=1) + "\n")
     scores_file.write_text(json.dumps(scores, indent=1) + "\n")
 
@@ -1083,9 +1094,11 @@ def score_presage(args, rows: list[Row], corpora: dict[str, UserCorpus], unseen:
                   train_texts: dict[tuple[str, int], Path], train_files: list[Path], tokenizer) -> dict:
     """Presage's KSR on each unseen text: default database, and default plus each user text."""
     root = args.work / "presage"
+    stamp_file = root / "default" / "presage-ngram.db.stamp"
+    reused = stamp_file.is_file() and stamp_file.read_text().strip() == cp._corpus_stamp(train_files)
     t0 = time.perf_counter()
     default_db = cp.build_database(train_files, tokenizer, root / "default", False)
-    default_db_s = time.perf_counter() - t0
+    default_db_s = None if reused else round(time.perf_counter() - t0, 1)
     default_stamp = (root / "default" / "presage-ngram.db.stamp").read_text().strip()
     config = cp.write_config(root / "default", default_db, args.k, args.presage_predictors, True)
     jobs: list[PresageJob] = []
@@ -1100,10 +1113,12 @@ def score_presage(args, rows: list[Row], corpora: dict[str, UserCorpus], unseen:
         folder = root / f"{row.corpus}-{row.train_words}"
         folder.mkdir(parents=True, exist_ok=True)
         user_words = folder / "user.words.txt"
-        write_presage_words(tokenizer, train_texts[(row.corpus, row.train_words)].read_text(encoding="utf-8"), user_words)
+        user_text = train_texts[(row.corpus, row.train_words)].read_text(encoding="utf-8")
+        write_presage_words(tokenizer, user_text, user_words)
         stamp = _digest(default_stamp, user_words.read_bytes(), f"append v{cp.NORMALISATION_VERSION}")
         user_config = cp.write_config(folder, folder / "presage-ngram.db", args.k, args.presage_predictors, True)
-        job = PresageJob(f"{row.corpus} +{row.train_words}", user_config, stamp, root / f"{row.corpus}.unseen.words.txt")
+        unseen_words = root / f"{row.corpus}.unseen.words.txt"
+        job = PresageJob(f"{row.corpus} +{row.train_words}", user_config, stamp, unseen_words)
         jobs.append(job)
         user_jobs[job.name] = (row, user_words)
 
@@ -1121,6 +1136,9 @@ def score_presage(args, rows: list[Row], corpora: dict[str, UserCorpus], unseen:
             row, _ = user_jobs[job.name]
             row.presage_default_ksr = defaults[row.corpus].ksr
             row.presage_user_ksr = job.result.ksr
+            seconds = job.config.parent / "presage-ngram.db.seconds"
+            if row.presage_db_s is None and seconds.is_file():
+                row.presage_db_s = float(seconds.read_text())
             if not args.keep_presage_dbs:
                 (job.config.parent / "presage-ngram.db").unlink(missing_ok=True)
                 (job.config.parent / "presage-ngram.db.built").unlink(missing_ok=True)
@@ -1128,14 +1146,15 @@ def score_presage(args, rows: list[Row], corpora: dict[str, UserCorpus], unseen:
         if row.presage_default_ksr is None and row.corpus in defaults:
             row.presage_default_ksr = defaults[row.corpus].ksr
     return {"predictors": args.presage_predictors, "default_database": str(default_db),
-            "default_database_s": round(default_db_s, 1), "version": cp._presage_version(),
+            "default_database_s": default_db_s,  # None: reused from an earlier run
+            "version": cp._presage_version(),
             "simulator": {j.name: asdict(j.result) for j in jobs}}
 
 
 def describe(args, corpora: dict[str, UserCorpus], extra: list[str], presage: bool) -> str:
-    lines = [f"Default model: {args.bundle}; recipe: {args.recipe}"
-             f"{' + ' + shlex.join(extra) if extra else ''} "
-             f"({shlex.join(recipe_command(args.recipe, Path('USER_TEXT'), Path('OUT'), Path('WORK'), Path('BUNDLE'), extra, 'NAME')[1:])})"]
+    command = recipe_command(args.recipe, Path("USER_TEXT"), Path("OUT"), Path("WORK"), Path("BUNDLE"), extra, "NAME")
+    command = ["python", *(a.replace(str(Path("USER_TEXT").resolve()), "USER_TEXT") for a in command[1:])]
+    lines = [f"Default model: {args.bundle}; recipe: {args.recipe}: {shlex.join(command)}"]
     for name, c in corpora.items():
         packages = ", ".join(f"{p} {v}" for p, v in c.info["packages"].items())
         lines.append(f"  {name:<12} {c.info['words']:>8,} words ({c.info['train_words']:,} to train on, "

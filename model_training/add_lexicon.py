@@ -41,7 +41,10 @@ def add_lexicon(bundle_path: Path, corpus: list[Path], out: Path, *, whole: bool
     bundle = load_bundle(bundle_path)
     try:
         manifest = dict(bundle.manifest)
-        fraction = 0.0 if whole else float(manifest["training"].get("heldout_fraction", 0.02))
+        fraction = 0.0 if whole else manifest["training"].get("heldout_fraction", 0.02)
+        if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.0 <= fraction < 0.5:
+            raise ModelLoadError(f"{bundle_path / 'manifest.json'}: 'training.heldout_fraction' is "
+                                 f"{fraction!r}, not a fraction below 0.5.")
         files = find_files(corpus)
         starts = heldout_starts(files, fraction, MAX_HELDOUT_BYTES)
         tokenizer = Tokenizer(bundle.tokenizer_settings)
@@ -50,14 +53,16 @@ def add_lexicon(bundle_path: Path, corpus: list[Path], out: Path, *, whole: bool
         if expected and expected != counts.sha256:
             log.warning("this corpus is not the one the model was trained on (its hash differs)")
         lexicon = corpus_lexicon(counts, bundle.vocab)
-        phrases = corpus_phrases(files, starts, bundle.vocab, lexicon, tokenizer)
+        phrases, _ = corpus_phrases(files, starts, bundle.vocab, lexicon, tokenizer)
         if lexicon is None and phrases is None:
             raise CorpusError("the corpus has no word beyond the model's vocabulary and no phrase.")
         with tempfile.TemporaryDirectory(prefix="keyboard-lexicon-") as tmp:
-            names = [n for n in manifest["files"] if n not in (LEXICON_FILE, PHRASES_FILE)]
+            # The user's phrase tables are numbered over the old lexicon: they go too.
+            replaced = {LEXICON_FILE, PHRASES_FILE, (manifest.get("user_phrases") or {}).get("file")}
+            names = [n for n in manifest["files"] if n not in replaced]
             files_in = {name: bundle.path / name for name in names}
-            manifest.pop("lexicon", None)
-            manifest.pop("phrases", None)
+            for part in ("lexicon", "phrases", "user_phrases"):
+                manifest.pop(part, None)
             if lexicon is not None:
                 lexicon.save(Path(tmp) / LEXICON_FILE)
                 files_in[LEXICON_FILE] = Path(tmp) / LEXICON_FILE

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from keyboard_app.engine.bundle import fsync_dir
 from keyboard_app.engine.faults import fault_point
 from keyboard_app.engine.vocab import Vocabulary
 
@@ -437,7 +438,7 @@ class Trainer:
             kept = "the previous checkpoint is kept" if path.exists() else "no checkpoint was kept"
             raise OSError(cause.errno, f"{reason} while writing the checkpoint ({kept})",
                           str(path)) from e
-        _fsync_folder(path.parent)  # the rename itself survives a power cut
+        fsync_dir(path.parent)  # the rename itself survives a power cut
         self._last_save = time.monotonic()
 
     def restore(self, ckpt: dict[str, Any]) -> None:
@@ -475,19 +476,6 @@ class _RecordingWriter:
         except OSError as e:
             self.error = e
             raise
-
-
-def _fsync_folder(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # not possible on every platform (Windows)
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 class CheckpointError(ValueError):

@@ -96,7 +96,7 @@ def tiny_bundle(tmp_path_factory, patterned_text) -> Path:
     return build_tiny_bundle(tmp_path_factory.mktemp("tiny_bundle"), patterned_text)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def tiny_bundle_factory():
     """``tiny_bundle_factory(tmp_path, text, **config) -> Path`` of a fresh bundle."""
     return build_tiny_bundle

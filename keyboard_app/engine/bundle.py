@@ -461,7 +461,7 @@ def write_bundle(
             fault_point("bundle.swapped-in")
             if old is not None:
                 shutil.rmtree(old, ignore_errors=True)
-            _fsync_dir(dest.parent)
+            fsync_dir(dest.parent)
     except BaseException:
         if old is not None and old.exists() and not dest.exists():
             os.replace(old, dest)  # the swap failed half way: the old bundle goes back
@@ -486,7 +486,8 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename in ``path`` durable (where the platform can fsync a folder)."""
     try:
         _fsync(path)
     except OSError:  # not every platform can fsync a directory

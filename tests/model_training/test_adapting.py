@@ -33,17 +33,13 @@ def user_follows(bundle, context: str, word: str) -> float:
 
 
 @pytest.fixture(scope="module")
-def source(tmp_path_factory, patterned_text):
-    from conftest import build_tiny_bundle
-
-    return build_tiny_bundle(tmp_path_factory.mktemp("source"), patterned_text, epochs=6, eval_max_words=0)
+def source(tmp_path_factory, patterned_text, tiny_bundle_factory):
+    return tiny_bundle_factory(tmp_path_factory.mktemp("source"), patterned_text, epochs=6, eval_max_words=0)
 
 
 @pytest.fixture(scope="module")
-def adapted(tmp_path_factory, source):
-    from conftest import build_tiny_bundle
-
-    return build_tiny_bundle(tmp_path_factory.mktemp("adapted"), USER_TEXT, init_from=source, epochs=2,
+def adapted(tmp_path_factory, source, tiny_bundle_factory):
+    return tiny_bundle_factory(tmp_path_factory.mktemp("adapted"), USER_TEXT, init_from=source, epochs=2,
                              min_count=2, eval_max_words=300, anchor=0.5)
 
 
@@ -112,14 +108,12 @@ def _rnn_weights(path):
     return {k: v for k, v in source.state_dict.items() if k.startswith("rnn.")}, source
 
 
-def test_the_anchor_holds_the_source_weights_and_frees_new_words(tmp_path, source):
+def test_the_anchor_holds_the_source_weights_and_frees_new_words(tmp_path, source, tiny_bundle_factory):
     """A pull of the whole learning rate's worth each step (clipped at 1) puts every
     weight of the source back where it was after each step; new words still learn."""
-    from conftest import build_tiny_bundle
-
-    held = build_tiny_bundle(tmp_path / "held", USER_TEXT, init_from=source, epochs=1, min_count=2,
+    held = tiny_bundle_factory(tmp_path / "held", USER_TEXT, init_from=source, epochs=1, min_count=2,
                              eval_max_words=0, anchor=1e6)
-    free = build_tiny_bundle(tmp_path / "free", USER_TEXT, init_from=source, epochs=1, min_count=2,
+    free = tiny_bundle_factory(tmp_path / "free", USER_TEXT, init_from=source, epochs=1, min_count=2,
                              eval_max_words=0, anchor=0.0)
     original, src = _rnn_weights(source)
     kept, held_src = _rnn_weights(held)
