@@ -269,3 +269,18 @@ def test_check_destination_is_the_one_rule(tmp_path):
     assert check_destination(tmp_path / "new") == tmp_path / "new"
     with pytest.raises(DestinationError, match="not enough room"):
         check_destination(tmp_path / "new", needed_bytes=2**62)
+
+
+def test_a_graph_that_fails_validation_is_named_by_the_bundle_not_the_staging_folder(tmp_path, tiny_bundle):
+    from keyboard_app.engine.bundle import ModelLoadError
+
+    def broken_graph(folder):
+        raise ModelLoadError(f"{folder / 'model.onnx'}: the graph does not open (a broken node).")
+
+    bundle = load_bundle(tiny_bundle)
+    dest = tmp_path / "model"
+    with pytest.raises(ModelLoadError) as caught:
+        write_bundle(dest, bundle.manifest, {n: tiny_bundle / n for n in bundle.manifest["files"]},
+                     validate=broken_graph)
+    assert str(caught.value) == f"{dest / 'model.onnx'}: the graph does not open (a broken node)."
+    assert not dest.exists() and list(tmp_path.iterdir()) == []
