@@ -331,15 +331,28 @@ class Predictor:
             best = self.words.best(scores.log_probs, ids, want)
             pool = [(-score, 0, token_id, vocab_tokens[token_id]) for token_id, score in best]
             found = lexicon.best(prefix, want + len(others))
-            pool += [
+            from_lexicon = [
                 (-(scores.lexicon_base + float(lexicon.log_share[i])), 2, lexicon.words[i], lexicon.words[i])
                 for i in found if lexicon.words[i] not in scores.others
-            ][:want]
-            pool += others
+            ]
+            # A list cut at ``want`` may hold, below its last entry fetched, words that
+            # outrank what the other lists offer: the pool is exact only down to that
+            # entry (its "floor").  Without this, a skipped word (the one typed, a
+            # repeat) let a lexicon rarity into the strip ahead of the next vocabulary word.
+            floor = math.inf  # as a negated score, like the pool's
+            if len(best) == want:
+                floor = min(floor, -best[-1][1])
+            if len(from_lexicon) > want or len(found) == want + len(others):
+                from_lexicon = from_lexicon[:want]
+                if from_lexicon:
+                    floor = min(floor, from_lexicon[-1][0])
+            pool += from_lexicon + others
             pool.sort()
             shown: list[Suggestion] = []
             seen: set[str] = set()
             for negative, source, key, token in pool:
+                if negative > floor:
+                    break  # a word not fetched may rank here: fetch more
                 text = written_form(self._display_of(source, key, scores), typed, view.sentence_start)
                 if text.lower() in seen or (typed and text == typed):
                     continue
@@ -347,7 +360,7 @@ class Predictor:
                 shown.append(Suggestion(text, token, -negative, bool(typed)))
                 if len(shown) == k:
                     return shown
-            if len(best) < want and len(found) < want + len(others):
+            if floor == math.inf:  # every list was complete
                 return shown
             want *= 2
 

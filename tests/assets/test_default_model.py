@@ -85,3 +85,17 @@ def test_a_stock_phrase_of_the_corpus_names_who_comes_next(predictor):
 def test_the_first_words_of_a_document_do_not_crowd_out_the_model(predictor):
     # four words in, the document cache has little to go on: the network's word shows
     assert "world" in _words(predictor, "For God so loved the ")
+
+
+SENTENCE = ("It was on this point that I thought the Onan river, ISIS and the washing "
+            "were all one; if only she knew.")
+
+
+def test_a_strip_of_three_is_the_first_three_of_a_longer_list(predictor):
+    """The strip's k suggestions are the best k: a word skipped in the pool (the one
+    typed, a repeat) must not let a rare lexicon word in ahead of the next vocabulary
+    word (it did: "I" offered "ISIS" before "If", "It was on" offered "Onan")."""
+    for end in range(1, len(SENTENCE) + 1):
+        text = SENTENCE[:end]
+        assert _words(predictor, text, 3) == _words(predictor, text, 5)[:3], text
+    assert _words(predictor, "I", 3)[2] != "ISIS"
