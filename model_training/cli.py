@@ -287,7 +287,7 @@ def _run(args, model_cfg, train_cfg, progress, trainer_box, fail) -> int:
     torch.set_num_threads(train_cfg.threads or os.cpu_count() or 1)
     tmp_out = None
     if args.out:
-        out = Path(args.out)
+        out = Path(os.path.abspath(args.out))  # "." and "dir/.." have no name to stage beside
     else:  # --dry-run without --out: a throw-away bundle
         tmp_out = tempfile.TemporaryDirectory(prefix="keyboard-dry-run-")
         out = Path(tmp_out.name) / "bundle"

@@ -81,7 +81,7 @@ def train_bundle(
     checkpoint is kept for ``--resume`` and its path said.  Only our own
     files are removed: a folder the user named keeps everything else.
     """
-    out = Path(out)
+    out = Path(os.path.abspath(out))  # "." has no name to stage a bundle beside
     work = Path(work_dir) if work_dir else default_work_dir(out)
     progress = progress or Progress(bar=False)
     before = WorkFolder.survey(work)

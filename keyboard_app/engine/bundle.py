@@ -426,7 +426,7 @@ def write_bundle(
     from .faults import fault_point
     from .staging import check_destination, old_name, recover, staging_prefix, write_errors
 
-    dest = Path(dest)
+    dest = Path(os.path.abspath(dest))  # "." has no name to stage beside
     recover(dest)
     check_destination(dest, inputs=inputs)
     with write_errors(dest):

@@ -284,3 +284,18 @@ def test_a_graph_that_fails_validation_is_named_by_the_bundle_not_the_staging_fo
                      validate=broken_graph)
     assert str(caught.value) == f"{dest / 'model.onnx'}: the graph does not open (a broken node)."
     assert not dest.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_out_as_the_current_folder_is_written_when_empty_and_refused_when_it_holds_the_corpus(
+        tmp_path, corpus, capsys, monkeypatch):
+    empty = tmp_path / "here"
+    empty.mkdir()
+    monkeypatch.chdir(empty)
+    result = train(capsys, corpus, "--out", ".", *TINY)  # was a traceback: "'.' has an empty name"
+    assert result.returncode == 0, result.output
+    load_bundle(empty).close()
+    monkeypatch.chdir(corpus)
+    before = snapshot(tmp_path / "writing")
+    result = train(capsys, "text.txt", "--out", ".", *TINY)
+    assert_clean_failure(result, code=2, names=corpus, says="corpus")
+    assert_intact(before, tmp_path / "writing")
