@@ -553,9 +553,9 @@ class PersonalizedPredictor:
             is_completion=bool(context.partial),
         )
 
-    def accept(self, text: str, suggestion: Any) -> Any:
+    def accept(self, text: str, suggestion: Any, text_after_cursor: str = "") -> Any:
         """The edit that puts ``suggestion`` in (the engine's rule works for any word)."""
-        return self.predictor.accept(text, suggestion)
+        return self.predictor.accept(text, suggestion, text_after_cursor)
 
 
 def _with_log_prob(suggestion: Any, log_prob: float) -> Any:

@@ -37,7 +37,8 @@ def _load(path: str, threads: int, network_only: bool = False):
 
     try:
         if network_only:
-            return Predictor.load(path, threads=threads, recency=RecencySettings.off(), phrases=PhraseSettings.off())
+            return Predictor.load(path, threads=threads, recency=RecencySettings.off(),
+                                  phrases=PhraseSettings.off(), user_phrases=PhraseSettings.off())
         return Predictor.load(path, threads=threads)
     except ModelLoadError as e:
         raise _Failure(str(e)) from e
@@ -113,7 +114,7 @@ def _eval(argv: Sequence[str] | None) -> int:
         prog="keyboard-eval",
         description="Perplexity, next-word top-1/3/5 and keystroke savings (KSR at k=1,3,5) "
         "of a model on texts it did not see, typed through the engine "
-        "(definitions: EVALUATION.md).",
+        "(definitions: docs/EVALUATION.md).",
     )
     parser.add_argument("bundle", help="model bundle: a folder or a .zip")
     parser.add_argument("texts", nargs="+", metavar="TEXT", help="UTF-8 text file(s), each a document")

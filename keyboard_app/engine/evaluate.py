@@ -1,6 +1,6 @@
 """Prediction quality through the engine: perplexity, next-word top-k and KSR.
 
-Defined in /work/shared/EVALUATION.md; in short:
+Defined in docs/EVALUATION.md; in short:
 
 * **KSR** (keystroke savings rate) and **top-k** come from simulating a person
   typing each text through ``Predictor.suggest`` itself, state cache and all,

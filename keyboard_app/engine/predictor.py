@@ -67,6 +67,11 @@ __all__ = ["Edit", "ModelLoadError", "PhraseSettings", "Predictor", "RecencySett
 
 # After these characters a next word is put in without a space before it.
 _NO_SPACE_AFTER = set("([{<\"'\u201c\u2018\u00ab\u2039\u201e\u201a\u00bf\u00a1-\u2010\u2013\u2014/\\@#_~")
+# Before these characters an accepted word gets no space after it ("rep|." -> "report|.").
+# Straight quotes are left out: one may open the next phrase as well as close this one.
+_NO_SPACE_BEFORE = frozenset(".,;:!?)]}>\u201d\u2019\u00bb\u203a\u2026")
+# A space already here after the cursor is used instead of a new one.
+_SPACES = frozenset(" \t")
 
 
 @dataclass(frozen=True)
@@ -89,11 +94,13 @@ class Scores:
 
 @dataclass(frozen=True)
 class Edit:
-    """Replace ``text[start:end]`` with ``replacement`` (offsets into the text before the cursor)."""
+    """Replace ``text[start:end]`` with ``replacement`` (offsets into the text before the
+    cursor), then move the cursor ``skip`` characters on, over a space already there."""
 
     start: int
     end: int
     replacement: str
+    skip: int = 0
 
 
 class Predictor:
@@ -373,18 +380,29 @@ class Predictor:
 
     # -- accepting ------------------------------------------------------------
 
-    def accept(self, text_before_cursor: str, suggestion: Suggestion) -> Edit:
+    def accept(self, text_before_cursor: str, suggestion: Suggestion, text_after_cursor: str = "") -> Edit:
         """How to put ``suggestion`` in: replace the word being typed, add a space.
 
         A next word right after punctuation or a word ("Hello.|") gets a space
-        before it too; after an opening bracket or quote it does not.
+        before it too; after an opening bracket or quote it does not.  In the
+        middle of a text the characters after the cursor decide the space after
+        it (only the first one is looked at, so a caller may pass a short
+        slice): a space already there is not doubled, the cursor moves over it
+        instead ("The function| returns" -> "The functions |returns"), and
+        closing punctuation gets none before it ("Send the rep|." ->
+        "Send the report|.").
         """
         end = len(text_before_cursor)
         start = partial_start(text_before_cursor, end)
-        replacement = suggestion.text + " "
+        replacement = suggestion.text
         if start == end and end and _needs_space(text_before_cursor[end - 1]):
             replacement = " " + replacement
-        return Edit(start, end, replacement)
+        following = text_after_cursor[:1]
+        if following in _SPACES:
+            return Edit(start, end, replacement, skip=1)
+        if following in _NO_SPACE_BEFORE:
+            return Edit(start, end, replacement)
+        return Edit(start, end, replacement + " ")
 
 
 def _needs_space(previous: str) -> bool:

@@ -209,7 +209,8 @@ class SuggestionController(QObject):
 
     # --- accepting --------------------------------------------------------
     def accept(self, index: int) -> bool:
-        """Put suggestion ``index`` in place of the partial word, with a space: one undo step."""
+        """Put suggestion ``index`` in place of the partial word, with a space (unless the
+        text after the cursor has one, or closing punctuation): one undo step."""
         if self._hidden:
             return False
         text = self.editor.text_before_cursor()
@@ -219,8 +220,10 @@ class SuggestionController(QObject):
         if self._shown_for != text or index >= len(suggestions):
             return False
         suggestion = suggestions[index]
+        after = self.editor.text_after_cursor(1)  # the space after the word depends on it
         try:
-            edit = self.worker.try_call(lambda p: p.accept(text, suggestion))
+            # The engine's own accept: the personal layer's forwards the text before the cursor only.
+            edit = self.worker.try_call(lambda p: p.accept(text, suggestion, after))
         except Exception:  # noqa: BLE001 - an engine error must not lose the user's text
             log.exception("accept failed")
             return False
@@ -228,7 +231,7 @@ class SuggestionController(QObject):
             return False
         partial = text[edit.start : edit.end]
         context = local_context(self.tokenizer, text[: edit.start])
-        self.editor.replace_text(edit.start, edit.end, edit.replacement)
+        self.editor.replace_text(edit.start, edit.end, edit.replacement, edit.skip)
         self._auto_space_at = self.editor.textCursor().position() if edit.replacement.endswith(" ") else None
         self.stats.accepts += 1
         self.stats.chars_accepted += max(0, len(edit.replacement) - len(partial))

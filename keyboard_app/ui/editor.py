@@ -68,6 +68,11 @@ class Editor(QPlainTextEdit):
         text = self.plain_text()
         return text[: self.cursor_offset()]
 
+    def text_after_cursor(self, limit: int | None = None) -> str:
+        """The document's text from the caret on (its first ``limit`` characters)."""
+        start = self.cursor_offset()
+        return self.plain_text()[start : None if limit is None else start + limit]
+
     def _patch_text(self, position: int, removed: int, added: int) -> None:
         if not self._text_valid:
             return
@@ -83,8 +88,11 @@ class Editor(QPlainTextEdit):
             return
         self._text = text
 
-    def replace_text(self, start: int, end: int, text: str) -> None:
-        """Replace Python offsets ``[start, end)`` of the document with ``text``: one undo step."""
+    def replace_text(self, start: int, end: int, text: str, skip: int = 0) -> None:
+        """Replace Python offsets ``[start, end)`` of the document with ``text``: one undo step.
+
+        The caret ends up after ``text``, then ``skip`` characters further on.
+        """
         before = self.plain_text()[:end]
         qt_start, qt_end = _utf16_length(before[:start]), _utf16_length(before)
         cursor = self.textCursor()
@@ -93,6 +101,8 @@ class Editor(QPlainTextEdit):
         cursor.setPosition(qt_end, QTextCursor.MoveMode.KeepAnchor)
         cursor.insertText(text)
         cursor.endEditBlock()
+        if skip:
+            cursor.movePosition(QTextCursor.MoveOperation.NextCharacter, n=skip)
         self.setTextCursor(cursor)
         self.ensureCursorVisible()
 

@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STOP_GRACE_MS = 10_000  # after SIGTERM, how long before the trainer is killed
+PPL_TITLE = "Validation perplexity"
 
 
 def training_dir() -> Path:
@@ -99,6 +100,7 @@ class RetrainDialog(QDialog):
         self._val_x: list[float] = []
         self._val_y: list[float] = []
         self._eta_s: float | None = None
+        self._trained: float | None = None  # the share of training done, once it has begun
 
         self.pages = QStackedWidget()
         layout = QVBoxLayout(self)
@@ -271,7 +273,7 @@ class RetrainDialog(QDialog):
         self.loss_plot.setLabel("left", "loss (nats)")
         self.loss_plot.showGrid(x=True, y=True, alpha=0.2)
         self.loss_curve = self.loss_plot.plot([], [], pen=pg.mkPen("#1f77b4", width=2))
-        self.ppl_plot = pg.PlotWidget(title="Validation perplexity")
+        self.ppl_plot = pg.PlotWidget(title=PPL_TITLE)
         self.ppl_plot.setLabel("bottom", "epoch")
         self.ppl_plot.setLabel("left", "perplexity")
         self.ppl_plot.showGrid(x=True, y=True, alpha=0.2)
@@ -509,11 +511,14 @@ class RetrainDialog(QDialog):
         self._cancelling = False
         self._outcome = ""
         self._eta_s = None
+        self._trained = None
         self._loss_x, self._loss_y, self._val_x, self._val_y = [], [], [], []
         self.loss_curve.setData([], [])
         self.ppl_curve.setData([], [])
+        self.ppl_plot.setTitle(PPL_TITLE)
         self.phase_label.setText("Starting the trainer…")
         self.progress.setRange(0, 0)
+        self.progress.show()
         self.time_label.setText("Elapsed 0:00")
         self.detail_label.setText("")
         self.error_label.setText("")
@@ -559,16 +564,22 @@ class RetrainDialog(QDialog):
         elif kind == "reading":
             total = event.get("total") or 0
             done = event.get("bytes") or 0
-            phase = "Counting words" if event.get("phase") == "count" else "Preparing the text"
-            self.phase_label.setText(f"{phase}…")
-            if total:
+            if total and done < total:
+                phase = "Counting words" if event.get("phase") == "count" else "Preparing the text"
+                self.phase_label.setText(f"{phase}…")
                 self.progress.setRange(0, 1000)
                 self.progress.setValue(int(1000 * done / total))
+            else:
+                # A pass over the text is over; what follows it (the next pass, setting up
+                # the model) reports no progress: a busy bar, not a full one.
+                self.phase_label.setText("Preparing the text…")
+                self.progress.setRange(0, 0)
         elif kind == "progress":
             tokens, total = event.get("tokens") or 0, event.get("total") or 0
             if total:
+                self._trained = min(1.0, tokens / total)
                 self.progress.setRange(0, 1000)
-                self.progress.setValue(min(1000, int(1000 * tokens / total)))
+                self.progress.setValue(int(1000 * self._trained))
             self.phase_label.setText("Training…")
             loss = event.get("loss")
             if isinstance(loss, (int, float)) and math.isfinite(loss):
@@ -593,6 +604,7 @@ class RetrainDialog(QDialog):
             self.phase_label.setText("Writing the model…")
         elif kind == "done":
             self.phase_label.setText("Done.")
+            self._trained = 1.0
             self.progress.setRange(0, 1000)
             self.progress.setValue(1000)
         elif kind == "cancelled":
@@ -618,12 +630,12 @@ class RetrainDialog(QDialog):
         self.cancel_button.setEnabled(False)
         self.phase_label.setText("Stopping…")
         process.terminate()  # SIGTERM: the trainer stops between two steps, writes no bundle
-        QTimer.singleShot(STOP_GRACE_MS, self._kill_if_running)
-
-    def _kill_if_running(self) -> None:
-        if self.process is not None and self.process.state() != QProcess.ProcessState.NotRunning:
-            log.warning("the trainer did not stop in time; killing it")
-            self.process.kill()
+        # Bound to this process: stopped when it ends and deleted with it, so a run
+        # started soon after this one can never be killed by it.
+        kill = QTimer(process, singleShot=True, interval=STOP_GRACE_MS)
+        kill.timeout.connect(lambda: _kill_if_running(process))
+        process.finished.connect(kill.stop)
+        kill.start()
 
     def _process_error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart and self.process is not None:
@@ -657,8 +669,17 @@ class RetrainDialog(QDialog):
                 message = f"The trainer stopped with code {exit_code}. " + " ".join(self._stderr_tail[-3:])
             self._finish_failed(message.strip())
 
+    def _show_how_far_training_got(self) -> None:
+        """After a run that did not finish: the share trained, or no bar before training began."""
+        if self._trained is None:
+            self.progress.hide()
+        else:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(1000 * self._trained))
+
     def _finish_cancelled(self) -> None:
         self._discard_run()
+        self._show_how_far_training_got()
         self.phase_label.setText("Training cancelled; nothing was saved.")
         self.cancel_button.hide()
         self.back_button.show()
@@ -671,7 +692,7 @@ class RetrainDialog(QDialog):
         self._discard_run()
         self.phase_label.setText("Training failed.")
         self.error_label.setText(message)
-        self.progress.setRange(0, 1000)
+        self._show_how_far_training_got()
         self.cancel_button.hide()
         self.back_button.show()
         self.back_button.setFocus()
@@ -877,6 +898,12 @@ class RetrainDialog(QDialog):
             self._discard_run()
         self._tick.stop()
         super().done(result)
+
+
+def _kill_if_running(process: QProcess) -> None:
+    if process.state() != QProcess.ProcessState.NotRunning:
+        log.warning("the trainer did not stop in time; killing it")
+        process.kill()
 
 
 def _clock(seconds: float) -> str:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +15,8 @@ from engine_helpers import SAMPLE_TEXT
 from keyboard_app.engine.cli import eval_main, suggest_main
 from keyboard_app.engine.evaluate import typed_words
 from keyboard_app.engine.predictor import Predictor
+
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 def test_suggest_prints_the_suggestions(random_bundle, capsys):
@@ -102,6 +106,18 @@ def test_eval_bad_input_is_one_sentence_and_exit_2(bad_inputs, case, capsys):
     err = capsys.readouterr().err
     assert err.startswith("keyboard-eval: error: ") and needle in err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_eval_help_points_to_the_definitions_in_the_repository(capsys):
+    with pytest.raises(SystemExit) as done:
+        eval_main(["--help"])
+    assert done.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())  # argparse wraps the lines
+    [doc] = re.findall(r"definitions: (\S+\.md)", help_text)
+    page = (REPOSITORY / doc).read_text(encoding="utf-8")
+    for needle in ("KSR", "presage_simulator", "len(word) + 1", "top-k", "Perplexity", "--network-only",
+                   "What k means"):
+        assert needle in page
 
 
 def test_suggest_bad_bundle_is_one_sentence_and_exit_2(tmp_path, capsys):

@@ -127,6 +127,34 @@ def test_accept_replaces_the_partial_word_and_adds_the_space(make_predictor, typ
     assert predictor.accept(text, suggestion) == edit
 
 
+@pytest.mark.parametrize(
+    "text, choose, edit",
+    [
+        # a space already after the cursor: none is added, the cursor moves over it
+        ("see the cat| sat", 0, Edit(8, 11, "cats", skip=1)),
+        ("see you | tomorrow", 0, Edit(8, 8, "the", skip=1)),
+        ("Hello.| you", 0, Edit(6, 6, " The", skip=1)),
+        ("see you tom|\tand", 0, Edit(8, 11, "tomorrow", skip=1)),
+        # punctuation after the cursor: no space before it
+        ("see you tom|.", 0, Edit(8, 11, "tomorrow")),
+        ("see you tom|, then", 0, Edit(8, 11, "tomorrow")),
+        ("(see you tom|)", 0, Edit(9, 12, "tomorrow")),
+        ("see you tom|?!", 0, Edit(8, 11, "tomorrow")),
+        ("see you tom|;", 0, Edit(8, 11, "tomorrow")),
+        ("see you tom|\u2026", 0, Edit(8, 11, "tomorrow")),
+        # anything else after it, or nothing: the word and a space
+        ("see you tom|", 0, Edit(8, 11, "tomorrow ")),
+        ("see you tom|\nand", 0, Edit(8, 11, "tomorrow ")),
+        ('he said | "hello"', 0, Edit(8, 8, "the", skip=1)),
+    ],
+)
+def test_accept_looks_at_the_text_after_the_cursor(make_predictor, text, choose, edit):
+    predictor = make_predictor()
+    before, after = text.split("|")
+    suggestion = predictor.suggest(before, 3)[choose]
+    assert predictor.accept(before, suggestion, text_after_cursor=after) == edit
+
+
 def test_accepting_leads_to_next_word_suggestions(make_predictor):
     predictor = make_predictor(after={"you": {"tomorrow": 5.0}})
     text = "see you tom"

@@ -3,7 +3,9 @@ and the plain message where training is not available."""
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 import time
 
 import pytest
@@ -38,6 +40,45 @@ def corpus(tmp_path, patterned_text):
     path = tmp_path / "my-writing.txt"
     path.write_text(patterned_text, encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def fake_trainer(monkeypatch):
+    """``fake_trainer(events, exit_code=None, ignore_sigterm=False)``: the next run is a
+    small script in place of keyboard-train (no torch) that prints these progress events,
+    then exits with ``exit_code`` or, when it is None, waits to be stopped."""
+    runs = []
+
+    def command(request):
+        events, exit_code, ignore_sigterm = runs.pop(0)
+        lines = "".join(json.dumps(event) + "\n" for event in events)
+        script = ["import signal, sys, time"]
+        if ignore_sigterm:
+            script.append("signal.signal(signal.SIGTERM, signal.SIG_IGN)")
+        script.append(f"sys.stdout.write({lines!r}); sys.stdout.flush()")
+        script.append("time.sleep(120)" if exit_code is None else f"sys.exit({exit_code})")
+        return sys.executable, ["-c", "\n".join(script)]
+
+    monkeypatch.setattr(retraining.TrainRequest, "command", command)
+    return lambda events, exit_code=None, ignore_sigterm=False: runs.append((events, exit_code, ignore_sigterm))
+
+
+READ = [{"event": "start", "files": 1, "bytes": 1000},
+        {"event": "reading", "phase": "count", "bytes": 1000, "total": 1000},
+        {"event": "reading", "phase": "encode", "bytes": 1000, "total": 1000}]
+TRAINED_A_QUARTER = READ + [
+    {"event": "progress", "tokens": 250, "total": 1000, "loss": 5.0, "tokens_per_s": 100, "eta_s": 8},
+    {"event": "epoch", "epoch": 1, "val_ppl": 110.9, "train_loss": 5.0, "step": 10},
+]
+
+
+def start_and_wait_for(qtbot, dialog, kind):
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: any(e["event"] == kind for e in dialog.events), timeout=30_000)
+
+
+def ppl_title(dialog):
+    return dialog.ppl_plot.getPlotItem().titleLabel.text
 
 
 def open_dialog(qtbot, window, corpus):
@@ -109,6 +150,76 @@ def test_cancel_midway_stops_promptly_and_leaves_no_model(qtbot, window, corpus,
     assert user_models() == []
     assert not any((paths.user_data_dir() / "training").iterdir())
     assert window.current_key() == "default"
+
+
+def test_start_again_soon_after_cancel_is_not_killed_by_the_first_runs_timer(
+        qtbot, window, corpus, fake_trainer, monkeypatch):
+    monkeypatch.setattr(retrain_dialog, "STOP_GRACE_MS", 1500)
+    dialog = open_dialog(qtbot, window, corpus)
+    fake_trainer(READ)
+    start_and_wait_for(qtbot, dialog, "reading")
+    with qtbot.waitSignal(dialog.run_finished, timeout=10_000) as finished:
+        dialog.cancel_button.click()
+    assert finished.args == ["cancelled"]  # at once: the timer had nothing to kill
+    dialog.back_button.click()
+    fake_trainer(READ)
+    start_and_wait_for(qtbot, dialog, "reading")
+    with qtbot.assertNotEmitted(dialog.run_finished, wait=2500):  # past the first run's grace
+        pass
+    assert dialog.is_training()
+    with qtbot.waitSignal(dialog.run_finished, timeout=10_000) as finished:
+        dialog.cancel_button.click()
+    assert finished.args == ["cancelled"]
+
+
+def test_a_trainer_that_ignores_cancel_is_killed_after_the_grace(qtbot, window, corpus, fake_trainer, monkeypatch):
+    monkeypatch.setattr(retrain_dialog, "STOP_GRACE_MS", 500)
+    dialog = open_dialog(qtbot, window, corpus)
+    fake_trainer(READ, ignore_sigterm=True)
+    start_and_wait_for(qtbot, dialog, "reading")
+    with qtbot.waitSignal(dialog.run_finished, timeout=10_000) as finished:
+        dialog.cancel_button.click()
+    assert finished.args == ["cancelled"]
+    assert not dialog.is_training()
+
+
+def test_a_new_run_starts_clean(qtbot, window, corpus, fake_trainer):
+    dialog = open_dialog(qtbot, window, corpus)
+    fake_trainer(TRAINED_A_QUARTER + [{"event": "error", "message": "Out of memory."}], exit_code=1)
+    with qtbot.waitSignal(dialog.run_finished, timeout=30_000) as finished:
+        dialog.start_button.click()
+    assert finished.args == ["failed"]
+    assert ppl_title(dialog) == "Validation perplexity: 110.9"
+    dialog.back_button.click()
+    fake_trainer(READ)
+    start_and_wait_for(qtbot, dialog, "reading")
+    qtbot.waitUntil(lambda: len(dialog.events) == len(READ), timeout=10_000)
+    assert dialog.phase_label.text() == "Preparing the text…"
+    # read to the end, preparing what follows: busy, not a full bar
+    assert dialog.progress.isVisible() and dialog.progress.maximum() == 0
+    assert ppl_title(dialog) == "Validation perplexity"
+    assert not dialog._val_y and not dialog._loss_y
+    assert dialog.error_label.text() == "" and dialog.detail_label.text() == ""
+    with qtbot.waitSignal(dialog.run_finished, timeout=10_000):
+        dialog.cancel_button.click()
+
+
+@pytest.mark.parametrize("events, shown", [
+    (READ, None),  # failed before training began: no bar (it was full after reading)
+    (READ[:2], None),
+    (TRAINED_A_QUARTER, 250),  # how far training got
+])
+def test_a_failure_shows_how_far_training_got(qtbot, window, corpus, fake_trainer, events, shown):
+    dialog = open_dialog(qtbot, window, corpus)
+    fake_trainer(events + [{"event": "error", "message": "Something went wrong."}], exit_code=1)
+    with qtbot.waitSignal(dialog.run_finished, timeout=30_000) as finished:
+        dialog.start_button.click()
+    assert finished.args == ["failed"]
+    if shown is None:
+        assert not dialog.progress.isVisible()
+    else:
+        assert dialog.progress.isVisible()
+        assert (dialog.progress.maximum(), dialog.progress.value()) == (1000, shown)
 
 
 def test_a_failing_run_shows_the_trainers_message(qtbot, window, corpus, tiny_training, monkeypatch):

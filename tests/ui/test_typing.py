@@ -110,13 +110,33 @@ def test_cursor_moves_update_the_strip(qtbot, window):
     assert all(w.lower().startswith("i") for w in words(window))
 
 
-def test_accept_in_the_middle_of_the_text(qtbot, window):
-    type_text(qtbot, window, "The cat sat on the  today")
+@pytest.mark.parametrize("before, after", [
+    # a space already after the cursor: no second one, the cursor moves over it
+    ("I like green apple| and red cherries.", "I like green apples |and red cherries."),
+    ("The cat sat on the | today", "The cat sat on the mat |today"),
+    ("The cat sat on the mat.| Alice", "The cat sat on the mat. {} |Alice"),
+    # punctuation after the cursor: no space before it
+    ("The cat sat on the m|.", "The cat sat on the mat|."),
+    ("Alice met Bob in Lo|, then", "Alice met Bob in London|, then"),
+    ("(The cat sat on the m|)", "(The cat sat on the mat|)"),
+    # a word or a line break after it: the word and a space
+    ("The cat sat on the |today", "The cat sat on the mat |today"),
+    ("The cat sat on the m|\nThe dog", "The cat sat on the mat |\nThe dog"),
+])
+def test_accept_in_the_middle_of_the_text(qtbot, window, before, after):
+    """``{}`` in ``after``: the first suggestion, whatever the tiny model ranks first."""
+    window.editor.setPlainText(before.replace("|", ""))
     cursor = window.editor.textCursor()
-    cursor.setPosition(len("The cat sat on the "))
+    cursor.setPosition(before.index("|"))
     window.editor.setTextCursor(cursor)
+    first = words(window)[0]
     qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
-    assert window.editor.toPlainText() == "The cat sat on the mat  today"
+    assert text_with_cursor(window) == after.format(first)
+
+
+def text_with_cursor(window) -> str:
+    text, position = window.editor.toPlainText(), window.editor.textCursor().position()
+    return text[:position] + "|" + text[position:]
 
 
 def test_a_small_paste_is_served_at_once(qtbot, window):
