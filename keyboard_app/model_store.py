@@ -28,6 +28,7 @@ from typing import Any, Callable
 from . import paths
 from .engine import jsonfile
 from .engine.bundle import MANIFEST, ModelLoadError, load_bundle, read_manifest, zip_bundle
+from .engine.staging import DestinationError
 from .storage import atomic_write_json
 
 log = logging.getLogger(__name__)
@@ -278,12 +279,24 @@ class ModelStore:
         except (OSError, ValueError) as e:
             raise ModelStoreError(f"{manifest_path}: the model could not be renamed ({e}).") from e
 
-    def export(self, key: str, dest: Path) -> Path:
-        """Write the model as a .zip (or as a folder if ``dest`` has no .zip suffix)."""
+    def export(self, key: str, dest: Path, *, replace: bool = False) -> Path:
+        """Write the model as a .zip (or as a folder if ``dest`` has no .zip suffix).
+
+        An existing file is replaced only with ``replace`` (the user was asked);
+        nothing is written inside the model itself or inside the models folder.
+        """
         source = self.path_for(key)
-        dest = Path(dest)
+        dest = Path(os.path.abspath(dest))
+        for folder, what in ((Path(source), "the model being exported"), (self.models_dir, "the models folder")):
+            inside = folder.resolve()
+            if dest.resolve() == inside or inside in dest.resolve().parents:
+                raise ModelStoreError(f"{dest}: cannot export into {what} ({folder}); choose a place outside it.")
         try:
             if dest.suffix.lower() == ".zip":
+                if dest.exists() and not replace:
+                    raise ModelStoreError(f"{dest} already exists.")
+                if dest.is_dir():
+                    raise ModelStoreError(f"{dest} is a folder; choose a file name.")
                 return zip_bundle(source, dest)
             if dest.exists():
                 raise ModelStoreError(f"{dest} already exists.")
@@ -292,6 +305,8 @@ class ModelStore:
 
             files = {name: bundle.path / name for name in bundle.manifest["files"]}
             return write_bundle(dest, bundle.manifest, files)
+        except DestinationError as e:
+            raise ModelStoreError(str(e)) from e
         except OSError as e:
             raise ModelStoreError(f"{dest}: the model could not be exported ({e.strerror or e}).") from e
 

@@ -242,6 +242,7 @@ def _main(args: argparse.Namespace) -> int:
         message = message.rstrip()
         if not message.endswith("."):
             message += "."
+        progress.on_closed = None  # a reader gone by now changes nothing: we are stopping
         progress.emit("error", message=message)
         print(f"keyboard-train: error: {message}", file=sys.stderr, flush=True)
         return code
@@ -257,19 +258,29 @@ def _main(args: argparse.Namespace) -> int:
 
     trainer_box: list = []
 
+    stopping = []  # a stop under way: further signals (a second Ctrl-C) change nothing
+
     def on_signal(signum, frame):  # noqa: ARG001
-        if trainer_box and trainer_box[0].in_loop and not trainer_box[0].stop_requested:
-            trainer_box[0].stop_requested = True  # honoured between two steps
-            trainer_box[0].stop_signal = signum
+        trainer = trainer_box[0] if trainer_box else None
+        if stopping or (trainer is not None and trainer.bundle_written):
+            return  # one stop is enough; once the new bundle is in place, the run finishes
+        stopping.append(signum)
+        if trainer is not None and trainer.in_loop and not trainer.stop_requested:
+            trainer.stop_requested = True  # honoured between two steps
+            trainer.stop_signal = signum
             return
         raise Interrupted(signum)
 
+    # The app reads --progress-json through a pipe: if it goes away, stop as on SIGPIPE.
+    progress.on_closed = lambda: on_signal(signal.SIGPIPE, None)
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         return _run(args, model_cfg, train_cfg, progress, trainer_box, fail)
     finally:
         for s, handler in previous.items():
-            signal.signal(s, handler)
+            # after a stop, a late second signal must not reach Python's default
+            # handler in the middle of the interpreter's exit (a KeyboardInterrupt traceback)
+            signal.signal(s, signal.SIG_IGN if stopping else handler)
 
 
 def _run(args, model_cfg, train_cfg, progress, trainer_box, fail) -> int:

@@ -27,6 +27,7 @@ import codecs
 import hashlib
 import logging
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -93,6 +94,8 @@ class CorpusFile:
 
 def not_text_reason(path: Path) -> str | None:
     """Why a file is not read as text (None when it is text)."""
+    if not stat.S_ISREG(path.stat().st_mode):  # a FIFO would block, /dev/zero never end
+        return "it is not a regular file (a pipe, a device or a socket)"
     with open(path, "rb") as f:
         head = f.read(SNIFF_BYTES)
     if encoding_of(head).bom or b"\0" not in head:

@@ -25,7 +25,7 @@ import torch
 from keyboard_app.engine.tokenizer import Tokenizer
 from keyboard_app.engine.vocab import Vocabulary
 
-from .corpus import CorpusFile, ReadStats, read_lines
+from .corpus import CorpusError, CorpusFile, ReadStats, read_lines
 
 log = logging.getLogger(__name__)
 
@@ -114,34 +114,48 @@ def encode_corpus(
     buffer = np.empty(1 << 16, dtype)
     done = 0
     for file in files:
-        split = starts[file.path]
-        stats = ReadStats()
-        ids: list[int] = []
-        for token in tokenizer.iter_stream(read_lines(file.path, stats, 0, split)):
-            ids.append(index.get(token.token, unk))
-            if len(ids) == len(buffer):
-                train[pos_t : pos_t + len(ids)] = ids
-                pos_t += len(ids)
-                ids.clear()
-        train[pos_t : pos_t + len(ids)] = ids
-        pos_t += len(ids)
-        if split < file.size:
-            lines = list(read_lines(file.path, stats, split))
-            held = [index.get(t.token, unk) for t in tokenizer.iter_stream(lines)]
-            heldout[pos_h : pos_h + len(held)] = held
-            pos_h += len(held)
-            text = "".join(lines)
-            if text_budget > 0 and text.strip():
-                texts.append(text[:text_budget])
-                text_budget -= len(text)
+        try:
+            pos_t, pos_h, text_budget = _encode_file(
+                file, starts[file.path], train, heldout, pos_t, pos_h, texts, text_budget, buffer,
+                index, unk, tokenizer)
+        except ValueError as e:  # more tokens than the first pass counted: the file grew
+            raise CorpusError(f"{file.path}: the file changed while it was being read; run again once "
+                              "it is saved.") from e
         done += file.size
         if progress is not None:
             progress(done)
     if pos_t != train_tokens or pos_h != heldout_tokens:
-        raise RuntimeError("the corpus changed while it was being read")
+        raise CorpusError("the corpus changed while it was being read (a file grew or shrank between "
+                          "the two passes over it); run again once it is saved.")
     if isinstance(train, np.memmap):
         train.flush()
     return EncodedCorpus(train, heldout, texts)
+
+
+def _encode_file(file, split, train, heldout, pos_t, pos_h, texts, text_budget, buffer, index, unk, tokenizer):
+    """One file's training part into ``train`` and held-out part into ``heldout`` from the
+    given positions; the new positions and what is left of the held-out text budget.
+    A file that grew since it was counted overflows its slot: numpy's ``ValueError``."""
+    stats = ReadStats()
+    ids: list[int] = []
+    for token in tokenizer.iter_stream(read_lines(file.path, stats, 0, split)):
+        ids.append(index.get(token.token, unk))
+        if len(ids) == len(buffer):
+            train[pos_t : pos_t + len(ids)] = ids
+            pos_t += len(ids)
+            ids.clear()
+    train[pos_t : pos_t + len(ids)] = ids
+    pos_t += len(ids)
+    if split < file.size:
+        lines = list(read_lines(file.path, stats, split))
+        held = [index.get(t.token, unk) for t in tokenizer.iter_stream(lines)]
+        heldout[pos_h : pos_h + len(held)] = held
+        pos_h += len(held)
+        text = "".join(lines)
+        if text_budget > 0 and text.strip():
+            texts.append(text[:text_budget])
+            text_budget -= len(text)
+    return pos_t, pos_h, text_budget
 
 
 def phrase_ids(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import logging
-import tempfile
+import shutil
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +30,7 @@ import torch
 
 from keyboard_app.engine.bundle import BUNDLE_FORMAT, FORMAT_VERSION, write_bundle
 from keyboard_app.engine.faults import fault_point
-from keyboard_app.engine.staging import check_destination, staging_prefix, write_errors
+from keyboard_app.engine.staging import check_destination, make_folder, write_errors
 from keyboard_app.engine.lexicon import LEXICON_FILE, Lexicon
 from keyboard_app.engine.phrases import PHRASES_FILE, PhraseSettings, Phrases
 from keyboard_app.engine.tokenizer import TokenizerSettings
@@ -428,9 +428,19 @@ def export_bundle(
     check_destination(out, inputs=inputs)
     with write_errors(out):
         out.parent.mkdir(parents=True, exist_ok=True)
-        staging = tempfile.TemporaryDirectory(prefix=staging_prefix(out, "export"), dir=out.parent)
-    with staging as tmp, write_errors(out, tmp):
-        tmp_dir = Path(tmp)
+        tmp_dir = make_folder(out, "export")
+    try:
+        return _export_staged(model, vocab, out, tmp_dir, manifest=manifest, quantize=quantize,
+                              metrics_hook=metrics_hook, heldout_ids=heldout_ids, lexicon=lexicon,
+                              phrases=phrases, user_phrases=user_phrases, tune_hook=tune_hook, inputs=inputs)
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+def _export_staged(model, vocab, out: Path, tmp_dir: Path, *, manifest, quantize, metrics_hook, heldout_ids,
+                   lexicon, phrases, user_phrases, tune_hook, inputs) -> ExportResult:
+    """``export_bundle`` once its staging folder is made (errors told in terms of ``out``)."""
+    with write_errors(out, tmp_dir):
         fp32 = export_onnx(model, tmp_dir / "model.fp32.onnx")
         fault_point("export.graph-written")
         parity = check_parity(model, fp32)

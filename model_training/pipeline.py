@@ -19,7 +19,7 @@ import torch
 
 from keyboard_app.engine.phrases import build_phrases, phrase_index, renumbering
 from keyboard_app.engine.faults import fault_point
-from keyboard_app.engine.staging import DestinationError, check_destination, recover
+from keyboard_app.engine.staging import DestinationError, check_destination, check_work_folder, recover
 from keyboard_app.engine.tokenizer import BOS, Tokenizer, TokenizerSettings
 from keyboard_app.engine.vocab import Vocabulary
 
@@ -251,6 +251,8 @@ def _train_bundle(
     model = RNNLM(model_config)
     # fp32 graph, int8 graph and the bundle's copy stage side by side at the end
     check_destination(out, inputs=corpus, needed_bytes=3 * 4 * count_parameters(model))
+    if not train_config.dry_run:  # a checkpoint: weights, two Adam moments, the best and the anchor
+        check_work_folder(work, needed_bytes=5 * 4 * count_parameters(model))
     if init_source is not None:
         from .init_from import transfer_weights
 
@@ -321,6 +323,7 @@ def _train_bundle(
     result = export_bundle(model, vocab, out, manifest=manifest, quantize=train_config.quantize,
                            metrics_hook=hook, heldout_ids=heldout_ids, lexicon=lexicon, phrases=phrases,
                            user_phrases=user_phrases, tune_hook=tune, inputs=corpus)
+    trainer.bundle_written = True
     if "quantization" in result.manifest["metrics"]:
         progress.write(format_quantization(result.manifest["metrics"]["quantization"]))
     progress.write(
@@ -335,8 +338,8 @@ def check_work_dir(work: Path, out: Path, corpus: Sequence[str | os.PathLike]) -
     """The work folder may not be the bundle's folder, nor inside or equal to the corpus
     (its encoded ids would be read as corpus on ``--resume``)."""
     resolved = Path(work).resolve()
-    if resolved == Path(out).resolve():
-        raise DestinationError(f"{work}: the work folder cannot be the bundle folder itself.")
+    if resolved == Path(out).resolve() or Path(out).resolve() in resolved.parents:
+        raise DestinationError(f"{work}: the work folder cannot be the bundle folder or lie inside it.")
     for source in corpus:
         source_path = Path(source).resolve()
         if resolved == source_path or source_path in resolved.parents or resolved in source_path.parents:
@@ -344,6 +347,7 @@ def check_work_dir(work: Path, out: Path, corpus: Sequence[str | os.PathLike]) -
                 f"{work}: the work folder may not be, hold or lie inside the corpus {source}; "
                 "name a folder elsewhere with --work-dir."
             )
+    check_work_folder(work)
 
 
 def corpus_phrases(files, starts, vocab: Vocabulary, lexicon, tokenizer: Tokenizer, source=None):

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 import time
-from typing import Any, TextIO
+from typing import Any, Callable, TextIO
 
 
 class Progress:
@@ -29,6 +30,7 @@ class Progress:
         self.interval_s = interval_s
         self._bar = None
         self._last = 0.0
+        self.on_closed: Callable[[], None] | None = None  # the JSON reader went away
 
     def emit(self, event: str, **fields: Any) -> None:
         if not self.json_lines:
@@ -38,8 +40,25 @@ class Progress:
             if isinstance(value, float) and not math.isfinite(value):
                 value = None  # JSON has no NaN or infinity
             record[key] = value
-        self.stream.write(json.dumps(record) + "\n")
-        self.stream.flush()
+        try:
+            self.stream.write(json.dumps(record) + "\n")
+            self.stream.flush()
+        except (BrokenPipeError, ValueError) as e:  # the reader is gone (ValueError: closed file)
+            self._reader_gone(e)
+
+    def _reader_gone(self, error: Exception) -> None:
+        """Nobody reads the JSON lines any more: stop writing them, point stdout at
+        /dev/null (so the interpreter's last flush cannot fail either) and tell
+        ``on_closed``, which stops the run as a signal would."""
+        self.json_lines = False
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass
+        if self.on_closed is not None:
+            self.on_closed()
 
     def start(self, total: int, done: int = 0, desc: str = "training") -> None:
         if self.show_bar:

@@ -179,6 +179,7 @@ class Trainer:
         self.stop_requested = False  # set by a signal handler; honoured between steps
         self.stop_signal: int | None = None
         self.in_loop = False  # a stop request can only wait for a step inside the loop
+        self.bundle_written = False  # set once the bundle is in place: too late to stop
         self._last_save = time.monotonic()  # for checkpoint_minutes
         self.extra: dict[str, Any] = {}  # saved with checkpoints (corpus hash, init source)
         planned = config.epochs * len(self.batches)
@@ -427,7 +428,10 @@ class Trainer:
                 os.fsync(f.fileno())
             os.replace(tmp, path)
         except BaseException as e:
-            tmp.unlink(missing_ok=True)
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:  # (a work "folder" that is a file): the first error is the one to tell
+                pass
             # torch's zip writer turns a failed write into a RuntimeError
             # ("enforce fail at inline_container.cc"); the sink kept the real cause.
             cause = sink.error if sink is not None and sink.error is not None else e

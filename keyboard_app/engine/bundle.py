@@ -424,14 +424,14 @@ def write_bundle(
     naming ``dest``.
     """
     from .faults import fault_point
-    from .staging import check_destination, old_name, recover, staging_prefix, write_errors
+    from .staging import check_destination, make_folder, new_folder_mode, old_name, recover, unmark, write_errors
 
     dest = Path(os.path.abspath(dest))  # "." has no name to stage beside
     recover(dest)
     check_destination(dest, inputs=inputs)
     with write_errors(dest):
         dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=staging_prefix(dest, "partial"), dir=dest.parent))
+        tmp = make_folder(dest, "partial")
     old = None
     try:
         with write_errors(dest, tmp):
@@ -447,6 +447,8 @@ def write_bundle(
             load_bundle(tmp)
             if validate is not None:
                 validate(tmp)
+            unmark(tmp)
+            os.chmod(tmp, new_folder_mode(dest))  # the replaced folder's, or the umask's
             if dest.exists():
                 for extra in dest.iterdir():  # the user's files beside the bundle's own
                     if extra.name not in files and extra.name != MANIFEST and extra.is_file():

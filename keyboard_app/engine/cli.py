@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import stat
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -32,6 +34,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _threads(text: str) -> int:
+    value = _positive(text)
+    if value > MAX_THREADS:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_THREADS}, not {value}")
+    return value
+
+
 def _load(path: str, threads: int, network_only: bool = False):
     from .predictor import PhraseSettings, Predictor, RecencySettings
 
@@ -48,13 +57,25 @@ def _load(path: str, threads: int, network_only: bool = False):
         raise _Failure(f"{path}: the model bundle cannot be used ({type(e).__name__}: {e}).") from e
 
 
+MAX_TEXT_BYTES = 256 * 1024**2  # a held-out text of 40M words: far more than is ever scored
+MAX_THREADS = 64
+
+
 def _read_text(path: str) -> str:
     try:
+        info = Path(path).stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise _Failure(f"{path}: not a regular file (a folder, a pipe or a device).")
+        if info.st_size > MAX_TEXT_BYTES:
+            raise _Failure(f"{path}: {info.st_size / 1e6:,.0f} MB is more text than keyboard-eval reads "
+                           f"(at most {MAX_TEXT_BYTES / 1e6:,.0f} MB); cut it, --max-words scores a part anyway.")
         return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError as e:
         raise _Failure(f"{path}: no such file.") from e
     except UnicodeDecodeError as e:
         raise _Failure(f"{path}: not UTF-8 text (byte {e.start} cannot be decoded).") from e
+    except MemoryError as e:
+        raise _Failure(f"{path}: too large to read into memory.") from e
     except OSError as e:
         raise _Failure(f"{path}: cannot be read ({e.strerror or e}).") from e
 
@@ -69,6 +90,23 @@ def _run(prog: str, main, argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of our output went away (``| head``): nothing to say to it
+        _silence_stdout()
+        return 1
+    except OSError as e:  # writing the output failed (a full disk behind ``> file``)
+        _silence_stdout()
+        print(f"{prog}: error: the output could not be written ({e.strerror or e}).", file=sys.stderr)
+        return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 # -- keyboard-suggest ---------------------------------------------------------
@@ -82,7 +120,7 @@ def _suggest(argv: Sequence[str] | None) -> int:
     parser.add_argument("bundle", help="model bundle: a folder or a .zip")
     parser.add_argument("text", help='the text before the cursor, e.g. "see you tom"')
     parser.add_argument("-k", type=_positive, default=3, help="number of suggestions (default 3)")
-    parser.add_argument("--threads", type=_positive, default=1, help="inference threads (default 1)")
+    parser.add_argument("--threads", type=_threads, default=1, help=f"inference threads (default 1, at most {MAX_THREADS})")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     args = parser.parse_args(argv)
     predictor = _load(args.bundle, args.threads)
@@ -119,7 +157,7 @@ def _eval(argv: Sequence[str] | None) -> int:
     parser.add_argument("bundle", help="model bundle: a folder or a .zip")
     parser.add_argument("texts", nargs="+", metavar="TEXT", help="UTF-8 text file(s), each a document")
     parser.add_argument("--max-words", type=_positive, default=None, help="score at most this many words")
-    parser.add_argument("--threads", type=_positive, default=1, help="inference threads (default 1)")
+    parser.add_argument("--threads", type=_threads, default=1, help=f"inference threads (default 1, at most {MAX_THREADS})")
     parser.add_argument("--network-only", action="store_true",
                         help="without the document cache and the phrase tables (the network and the lexicon alone)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")

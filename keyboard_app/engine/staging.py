@@ -32,6 +32,7 @@ import re
 import shutil
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -44,6 +45,11 @@ KINDS = ("partial", "export", "old", "deleting", "zip")
 _LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<kind>%s)-(?P<pid>\d+)(?:-[^/]*)?$" % "|".join(KINDS))
 #: Leftovers of a format without a process id are removed once this old.
 STALE_SECONDS = 24 * 3600
+#: A file in every staging folder we create: only marked folders, bundles and our own
+#: empty probes or zips are ever removed, never a user's folder that matches a name.
+MARKER = ".keyboard-staging"
+#: A destination's name may be this long, so that its staging names fit in 255 bytes.
+MAX_NAME_BYTES = 200
 
 
 class DestinationError(ValueError):
@@ -52,6 +58,30 @@ class DestinationError(ValueError):
 
 class BundleWriteError(OSError):
     """Writing a bundle failed (full disk, permissions); one sentence naming the destination."""
+
+
+def make_folder(dest: str | os.PathLike, kind: str) -> Path:
+    """A new staging folder of ``kind`` beside ``dest``, marked as ours (``MARKER``), so
+    that ``recover`` never takes a folder of the user's that happens to match the name."""
+    folder = Path(tempfile.mkdtemp(prefix=staging_prefix(dest, kind), dir=Path(dest).parent))
+    (folder / MARKER).write_text(f"{os.getpid()}\n")
+    return folder
+
+
+def unmark(folder: Path) -> None:
+    """Take the marker out of a staging folder that is about to become the bundle."""
+    with contextlib.suppress(FileNotFoundError):
+        (folder / MARKER).unlink()
+
+
+def new_folder_mode(dest: Path) -> int:
+    """The mode a folder at ``dest`` should have: the one it has, or what the umask gives."""
+    try:
+        return dest.stat().st_mode & 0o7777
+    except OSError:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        return 0o777 & ~mask
 
 
 def staging_prefix(dest: str | os.PathLike, kind: str) -> str:
@@ -116,6 +146,11 @@ def check_destination(
             )
     if dest.is_symlink():
         raise DestinationError(f"{dest}: {what} is a symbolic link; name the folder itself.")
+    if len(dest.name.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
+        raise DestinationError(
+            f"{dest}: the name of {what} is {len(dest.name)} characters long; keep it under "
+            f"{MAX_NAME_BYTES} (room is needed beside it for the files written on the way)."
+        )
     if dest.exists():
         if not dest.is_dir():
             raise DestinationError(
@@ -134,6 +169,33 @@ def check_destination(
             )
     _check_writable(dest, what, needed_bytes)
     return dest
+
+
+def check_work_folder(folder: str | os.PathLike, *, what: str = "the work folder", needed_bytes: int = 0) -> Path:
+    """A folder we will create files in: it must be a folder (or creatable), writable,
+    and (``needed_bytes``) have that much room.  Refused, with one sentence naming
+    it, before any work is done."""
+    folder = Path(folder)
+    if needed_bytes:
+        free = shutil.disk_usage(_nearest_existing(folder)).free
+        if free < needed_bytes:
+            raise DestinationError(
+                f"{folder}: not enough room for the training checkpoints: {needed_bytes / 1e6:.0f} MB "
+                f"needed, {free / 1e6:.0f} MB free on that disk; free some space or choose another "
+                "folder with --work-dir."
+            )
+    if folder.exists() and not folder.is_dir():
+        raise DestinationError(f"{folder}: {what} is a file, not a folder; name a folder with --work-dir.")
+    if folder.is_dir():
+        try:
+            fd, probe = tempfile.mkstemp(prefix=".keyboard-probe-", dir=folder)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as e:
+            raise DestinationError(f"{folder}: {what} cannot be written ({e.strerror or e}).") from None
+        return folder
+    _check_writable(folder, what, 0)
+    return folder
 
 
 def _check_writable(dest: Path, what: str, needed_bytes: int) -> None:
@@ -186,6 +248,25 @@ def _remove(path: Path) -> None:
             path.unlink()
 
 
+def _ours(path: Path, kind: str) -> bool:
+    """Whether a leftover of ``kind`` is provably something we wrote."""
+    try:
+        if path.is_symlink():
+            return False
+        if path.is_file():
+            if kind == "zip":
+                return path.stat().st_size == 0 or zipfile.is_zipfile(path)
+            return kind == "partial" and path.stat().st_size == 0  # a writability probe
+        if not path.is_dir():
+            return False
+        if kind in ("partial", "export") and (path / MARKER).is_file():
+            return True
+        return kind in ("partial", "old", "deleting") and is_bundle_folder(path) and all(
+            p.is_file() and not p.is_symlink() for p in path.iterdir())
+    except OSError:
+        return False
+
+
 def recover(dest: str | os.PathLike) -> list[str]:
     """Finish or undo what dead writers left beside ``dest``; what was done, in words.
 
@@ -205,8 +286,9 @@ def recover(dest: str | os.PathLike) -> list[str]:
     olds: list[Path] = []
     for path in entries:
         match = _LEFTOVER.match(path.name)
-        if not match or match["name"] != dest.name or _alive(int(match["pid"])):
-            continue
+        if not match or match["name"] != dest.name or _alive(int(match["pid"])) \
+                or not _ours(path, match["kind"]):
+            continue  # someone else's, or a live writer's
         if match["kind"] == "old":
             olds.append(path)
         else:
@@ -241,8 +323,9 @@ def recover_folder(folder: str | os.PathLike) -> list[str]:
         done += recover(folder / name)
     now = time.time()
     for path in entries:  # earlier leftovers without a process id in their name
-        if path.name.startswith(".") and re.search(r"\.(partial|deleting)(-[^/]*)?$", path.name) \
-                and not _LEFTOVER.match(path.name):
+        kind = re.search(r"\.(partial|deleting)(-[^/]*)?$", path.name)
+        if path.name.startswith(".") and kind and not _LEFTOVER.match(path.name) \
+                and _ours(path, kind.group(1)):
             with contextlib.suppress(OSError):
                 if now - path.lstat().st_mtime > STALE_SECONDS:
                     _remove(path)

@@ -293,8 +293,17 @@ class ModelManagerDialog(QDialog):
         if not name:
             return
         dest = Path(name)
-        if dest.suffix.lower() != ".zip":
+        confirmed = dest.suffix.lower() == ".zip"  # the dialog asked before replacing this very file
+        if not confirmed:
             dest = dest.with_name(dest.name + ".zip")
+            if dest.exists():
+                answer = QMessageBox.question(
+                    self, "Export Model", f"{dest} already exists. Replace it?",
+                    QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                    QMessageBox.StandardButton.Cancel,
+                )
+                if answer != QMessageBox.StandardButton.Yes:
+                    return
         self._say(f"Exporting to {dest}…")
         store, key = self.store, info.key
 
@@ -303,7 +312,7 @@ class ModelManagerDialog(QDialog):
             QMessageBox.critical(self, "Cannot export", message)
 
         self._tasks.append(run_task(
-            lambda: store.export(key, dest), parent=self,
+            lambda: store.export(key, dest, replace=True), parent=self,
             on_success=lambda path: self._say(f"Exported to {path}."), on_failure=failed,
         ))
 

@@ -22,7 +22,6 @@ import logging
 import math
 import os
 import shutil
-import tempfile
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -810,11 +809,12 @@ class RetrainDialog(QDialog):
         try:
             os.replace(self.new_bundle, dest)
         except OSError:  # another file system: copy, then rename into place
-            from keyboard_app.engine.staging import staging_prefix
+            from keyboard_app.engine.staging import make_folder, unmark
 
-            tmp = Path(tempfile.mkdtemp(prefix=staging_prefix(dest, "partial"), dir=dest.parent))
+            tmp = make_folder(dest, "partial")
             try:
                 shutil.copytree(self.new_bundle, tmp, dirs_exist_ok=True)
+                unmark(tmp)
                 os.replace(tmp, dest)
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
