@@ -243,7 +243,7 @@ def test_the_app_repairs_its_models_folder_when_it_opens(tmp_path, tiny_bundle):
     models.mkdir()
     shutil.copytree(tiny_bundle, models / f".mine.old-{DEAD_PID}")  # swapped out, then killed
     shutil.copytree(tiny_bundle, models / f".other.partial-{DEAD_PID}-x1")  # half an import
-    (models / f".gone.deleting-{DEAD_PID}-ab").mkdir()  # a delete cut short
+    shutil.copytree(tiny_bundle, models / f".gone.deleting-{DEAD_PID}-ab")  # a delete cut short
     live = models / f".busy.partial-{os.getpid()}-x2"  # another copy still writing
     live.mkdir()
     store = ModelStore(models_dir=models, default_path=tiny_bundle)
@@ -253,13 +253,18 @@ def test_the_app_repairs_its_models_folder_when_it_opens(tmp_path, tiny_bundle):
     assert store.info("user:mine").problem is None
 
 
-def test_leftovers_without_a_process_id_are_kept_until_stale(tmp_path):
-    young, old = tmp_path / ".a.partial-x", tmp_path / ".b.partial"
-    young.mkdir()
-    old.mkdir()
-    os.utime(old, (0, 0))
+def test_leftovers_without_a_process_id_are_kept_until_stale(tmp_path, tiny_bundle):
+    """Half-written bundles of the earlier naming (no pid) go once a day old; a
+    folder of the user's with such a name never does."""
+    young, old, users = tmp_path / ".a.partial-x", tmp_path / ".b.partial", tmp_path / ".c.partial"
+    shutil.copytree(tiny_bundle, young)
+    shutil.copytree(tiny_bundle, old)
+    users.mkdir()
+    (users / "draft.txt").write_text("mine\n")
+    for folder in (old, users):
+        os.utime(folder, (0, 0))
     recover_folder(tmp_path)
-    assert young.exists() and not old.exists()
+    assert young.exists() and not old.exists() and (users / "draft.txt").exists()
 
 
 def test_check_destination_is_the_one_rule(tmp_path):

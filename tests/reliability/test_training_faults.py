@@ -142,7 +142,7 @@ def test_a_full_disk_while_encoding_the_corpus_is_one_sentence_naming_the_work_f
 
 
 def test_a_full_disk_while_checkpointing_keeps_the_previous_checkpoint(
-    tmp_path, small_disk, corpus, capsys, one_thread
+    tmp_path, small_disk, corpus, capsys, one_thread, monkeypatch
 ):
     work = small_disk / "work"
     out = tmp_path / "model"
@@ -153,6 +153,14 @@ def test_a_full_disk_while_checkpointing_keeps_the_previous_checkpoint(
     before = snapshot(work)
     assert "checkpoint.pt" in before
     fill(small_disk)
+    # A full work disk is now refused before training (exit 2, the next test); the disk
+    # can still fill while training runs (another program), which is what this replays.
+    import model_training.pipeline as pipeline
+
+    result = train(capsys, corpus, "--out", out, "--resume", *settings)
+    assert_clean_failure(result, code=2, names=work, says="not enough room for the training checkpoints")
+    assert_intact(before, work)
+    monkeypatch.setattr(pipeline, "check_work_folder", lambda *args, **kwargs: None)
     result = train(capsys, corpus, "--out", out, "--resume", *settings)
     # before: "unexpected error: RuntimeError: [enforce fail at inline_container.cc:672]"
     # and a half-written checkpoint.pt.tmp
