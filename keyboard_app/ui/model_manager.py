@@ -296,14 +296,8 @@ class ModelManagerDialog(QDialog):
         confirmed = dest.suffix.lower() == ".zip"  # the dialog asked before replacing this very file
         if not confirmed:
             dest = dest.with_name(dest.name + ".zip")
-            if dest.exists():
-                answer = QMessageBox.question(
-                    self, "Export Model", f"{dest} already exists. Replace it?",
-                    QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                    QMessageBox.StandardButton.Cancel,
-                )
-                if answer != QMessageBox.StandardButton.Yes:
-                    return
+            if dest.exists() and not self._confirm("Export Model", f"{dest} already exists. Replace it?"):
+                return
         self._say(f"Exporting to {dest}…")
         store, key = self.store, info.key
 
@@ -316,16 +310,19 @@ class ModelManagerDialog(QDialog):
             on_success=lambda path: self._say(f"Exported to {path}."), on_failure=failed,
         ))
 
+    def _confirm(self, title: str, question: str) -> bool:
+        """Yes or Cancel, Cancel by default."""
+        answer = QMessageBox.question(
+            self, title, question, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
     def delete_selected(self) -> None:
         info = self.selected()
         if info is None or not self.delete_button.isEnabled():
             return
-        answer = QMessageBox.question(
-            self, "Delete Model", f"Delete “{info.name}” ({info.size_text()})? This cannot be undone.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel,
-        )
-        if answer != QMessageBox.StandardButton.Yes:
+        if not self._confirm("Delete Model", f"Delete “{info.name}” ({info.size_text()})? This cannot be undone."):
             return
         try:
             self.store.delete(info.key)

@@ -129,6 +129,12 @@ def test_manager_switch_rename_export_delete(qtbot, window, model_store, second_
     dialog.export_selected()
     qtbot.waitUntil(lambda: "Exported" in dialog.message.text(), timeout=10_000)
     assert (tmp_path / "out.zip").is_file()
+    # the same name again: the dialog asked about "out", not "out.zip", so we ask; Cancel keeps it
+    (tmp_path / "out.zip").write_bytes(b"the user's own archive")
+    boxes.files.append(tmp_path / "out")
+    dialog.export_selected()
+    assert boxes.kinds()[-1] == "question" and "already exists" in boxes.texts()[-1]
+    assert (tmp_path / "out.zip").read_bytes() == b"the user's own archive"
 
     dialog.select_key(DEFAULT_KEY)
     with qtbot.waitSignal(window.model_ready, timeout=10_000):
