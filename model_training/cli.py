@@ -45,6 +45,11 @@ written; human messages and warnings go to standard error.  Events:
     the smoothed training loss in nats, ``eta_s`` the seconds left.
 ``{"event": "epoch", "epoch": x, "val_ppl": x, "train_loss": x, "step": n}``
     after each validation (``epoch`` may be fractional).
+``{"event": "tuning", "step": n, "total": n}``
+    fine-tuning only: the weights of the user's own phrase tables being
+    chosen on held-out text, after each of ``total`` scorings.
+``{"event": "evaluating", "words": n, "total": n}``
+    keystroke savings being measured on held-out text.
 ``{"event": "metrics", ...}``
     the held-out metrics recorded in the manifest.
 ``{"event": "done", "bundle": path, "metrics": {...}}``
