@@ -599,6 +599,17 @@ class RetrainDialog(QDialog):
                 self._val_y.append(float(ppl))
                 self.ppl_curve.setData(self._val_x, self._val_y)
                 self.ppl_plot.setTitle(f"Validation perplexity: {ppl:,.1f}")
+        elif kind in ("tuning", "evaluating"):
+            # after training: fitting the weights of your own phrases, then measuring
+            # the new model on your held-out text; each reports its own steps
+            step = event.get("step", event.get("words")) or 0
+            total = event.get("total") or 0
+            self.phase_label.setText("Fitting your phrases to your text…" if kind == "tuning"
+                                     else "Measuring the new model on your text…")
+            if total:
+                self.progress.setRange(0, total)
+                self.progress.setValue(min(int(step), int(total)))
+            self.detail_label.setText("")
         elif kind == "metrics":
             self.phase_label.setText("Writing the model…")
         elif kind == "done":

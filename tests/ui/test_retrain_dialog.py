@@ -328,3 +328,17 @@ def test_the_dialog_is_not_modal_and_quitting_stops_the_training(qtbot, window, 
     assert window.close()
     assert user_models() == []
     assert not any((paths.user_data_dir() / "training").iterdir())
+
+
+def test_the_steps_after_training_are_shown_not_a_frozen_bar(qtbot, window, corpus):
+    """Fitting the user's phrase weights and measuring the new model take a minute after
+    training: the dialog says which and shows their own progress."""
+    dialog = open_dialog(qtbot, window, corpus)
+    for event in TRAINED_A_QUARTER:
+        dialog.handle_event(event)
+    dialog.handle_event({"event": "tuning", "step": 5, "total": 12})
+    assert dialog.phase_label.text() == "Fitting your phrases to your text…"
+    assert (dialog.progress.value(), dialog.progress.maximum()) == (5, 12)
+    dialog.handle_event({"event": "evaluating", "words": 400, "total": 1000})
+    assert dialog.phase_label.text() == "Measuring the new model on your text…"
+    assert (dialog.progress.value(), dialog.progress.maximum()) == (400, 1000)
