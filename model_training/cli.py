@@ -283,9 +283,9 @@ def _main(args: argparse.Namespace) -> int:
         return _run(args, model_cfg, train_cfg, progress, trainer_box, fail)
     finally:
         for s, handler in previous.items():
-            # after a stop, a late second signal must not reach Python's default
-            # handler in the middle of the interpreter's exit (a KeyboardInterrupt traceback)
-            signal.signal(s, signal.SIG_IGN if stopping else handler)
+            signal.signal(s, handler)
+        if stopping:
+            _stopped_by_signal.append(stopping[0])
 
 
 def _run(args, model_cfg, train_cfg, progress, trainer_box, fail) -> int:
@@ -370,5 +370,21 @@ def _run(args, model_cfg, train_cfg, progress, trainer_box, fail) -> int:
     return 0
 
 
+_stopped_by_signal: list[int] = []  # set by main() when a signal stopped the run
+
+
+def console_main() -> int:
+    """The ``keyboard-train`` command: ``main``, and after a stop by a signal, further
+    ones ignored for the few moments left before the process exits, so a second
+    Ctrl-C cannot reach Python's default handler during the interpreter's shutdown
+    (a KeyboardInterrupt traceback).  Not done in ``main`` itself: in a process that
+    goes on (tests, a caller), an ignored SIGTERM would be inherited by every child."""
+    code = main()
+    if _stopped_by_signal:
+        for s in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(s, signal.SIG_IGN)
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console_main())

@@ -236,3 +236,20 @@ def test_a_name_too_long_to_stage_beside_is_refused_plainly(tmp_path, corpus, ca
     out = tmp_path / ("m" * 250)
     result = train(capsys, corpus, "--out", out, *TINY)
     assert_clean_failure(result, code=2, says="keep it under 200")
+
+
+def test_a_stopped_run_leaves_the_callers_signal_handlers_as_they_were(tmp_path, corpus, capsys, monkeypatch):
+    """main() in a process that goes on (the tests, a caller) restores the handlers: an
+    ignored SIGTERM left behind would be inherited by every child it starts (it was, and a
+    later test's trainer could no longer be cancelled)."""
+    import model_training.pipeline as pipeline
+
+    def stopped(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(1)
+
+    monkeypatch.setattr(pipeline, "train_bundle", stopped)
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    result = train(capsys, corpus, "--out", tmp_path / "o", *TINY)
+    assert result.returncode == 130, result.output
+    assert {s: signal.getsignal(s) for s in before} == before
