@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .engine.faults import fault_point
+from .engine.staging import fsync_dir, process_alive
 
 try:
     import fcntl
@@ -68,7 +69,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, mode: int | None
         except OSError:
             pass
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return path
 
 
@@ -118,7 +119,7 @@ def remove_stale_temps(folder: str | os.PathLike, *, name: str | None = None,
                 continue
             age = now - entry.stat(follow_symlinks=False).st_mtime
             pid = int(match["pid"]) if match["pid"] else None
-            if age < max_age and (pid is None or pid == os.getpid() or _alive(pid)):
+            if age < max_age and (pid is None or process_alive(pid)):
                 continue  # possibly a write in progress (here, or in another copy of the app)
             os.unlink(entry.path)
             removed.append(Path(entry.path))
@@ -126,19 +127,6 @@ def remove_stale_temps(folder: str | os.PathLike, *, name: str | None = None,
         except OSError as e:
             log.debug("could not remove %s: %s", entry.path, e)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    """Whether process ``pid`` exists; True where we cannot tell (then age decides)."""
-    if os.name != "posix":
-        return True  # os.kill(pid, 0) would terminate the process on Windows
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # e.g. EPERM: someone else's process
-    return True
 
 
 @contextlib.contextmanager
@@ -168,17 +156,3 @@ def locked(path: str | os.PathLike, *, timeout: float = LOCK_TIMEOUT_SECONDS) ->
         yield
     finally:
         os.close(fd)  # closing releases the lock
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (not possible on every platform)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -19,7 +19,9 @@ import torch
 
 from keyboard_app.engine.phrases import build_phrases, phrase_index, renumbering
 from keyboard_app.engine.faults import fault_point
-from keyboard_app.engine.staging import DestinationError, check_destination, check_work_folder, recover
+from keyboard_app.engine.staging import (
+    DestinationError, check_destination, check_room, check_work_folder, recover,
+)
 from keyboard_app.engine.tokenizer import BOS, Tokenizer, TokenizerSettings
 from keyboard_app.engine.vocab import Vocabulary
 
@@ -250,9 +252,10 @@ def _train_bundle(
     torch.manual_seed(train_config.seed)
     model = RNNLM(model_config)
     # fp32 graph, int8 graph and the bundle's copy stage side by side at the end
-    check_destination(out, inputs=corpus, needed_bytes=3 * 4 * count_parameters(model))
+    check_room(out, 3 * 4 * count_parameters(model))
     if not train_config.dry_run:  # a checkpoint: weights, two Adam moments, the best and the anchor
-        check_work_folder(work, needed_bytes=5 * 4 * count_parameters(model))
+        check_room(work, 5 * 4 * count_parameters(model), what="the training checkpoints",
+                   advice="free some space or choose another folder with --work-dir")
     if init_source is not None:
         from .init_from import transfer_weights
 

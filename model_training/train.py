@@ -31,8 +31,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from keyboard_app.engine.bundle import fsync_dir
 from keyboard_app.engine.faults import fault_point
+from keyboard_app.engine.staging import fsync_dir
 from keyboard_app.engine.vocab import Vocabulary
 
 from .config import ModelConfig, TrainConfig

@@ -39,6 +39,7 @@ from typing import Any, Callable
 from . import jsonfile
 from .lexicon import Lexicon
 from .phrases import PhraseSettings, Phrases
+from .staging import fsync_dir
 from .tokenizer import TOKENIZER_VERSION, TokenizerSettings
 from .vocab import Vocabulary, VocabError
 
@@ -486,14 +487,6 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a rename in ``path`` durable (where the platform can fsync a folder)."""
-    try:
-        _fsync(path)
-    except OSError:  # not every platform can fsync a directory
-        pass
 
 
 def zip_bundle(folder: str | os.PathLike, dest: str | os.PathLike) -> Path:

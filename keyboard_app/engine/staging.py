@@ -167,77 +167,92 @@ def check_destination(
                 f"{dest}: {what} already holds files that are not a model bundle ({shown}); "
                 "name a new or empty folder, or an existing model bundle to replace."
             )
-    _check_writable(dest, what, needed_bytes)
+    _check_writable(dest, what)
+    if needed_bytes:
+        check_room(dest, needed_bytes)
     return dest
 
 
-def check_work_folder(folder: str | os.PathLike, *, what: str = "the work folder", needed_bytes: int = 0) -> Path:
-    """A folder we will create files in: it must be a folder (or creatable), writable,
-    and (``needed_bytes``) have that much room.  Refused, with one sentence naming
-    it, before any work is done."""
+def check_work_folder(folder: str | os.PathLike, *, what: str = "the work folder") -> Path:
+    """A folder we will create files in: it must be a folder (or creatable) and writable.
+    Refused, with one sentence naming it, before any work is done."""
     folder = Path(folder)
-    if needed_bytes:
-        free = shutil.disk_usage(_nearest_existing(folder)).free
-        if free < needed_bytes:
-            raise DestinationError(
-                f"{folder}: not enough room for the training checkpoints: {needed_bytes / 1e6:.0f} MB "
-                f"needed, {free / 1e6:.0f} MB free on that disk; free some space or choose another "
-                "folder with --work-dir."
-            )
     if folder.exists() and not folder.is_dir():
         raise DestinationError(f"{folder}: {what} is a file, not a folder; name a folder with --work-dir.")
     if folder.is_dir():
         try:
-            fd, probe = tempfile.mkstemp(prefix=".keyboard-probe-", dir=folder)
-            os.close(fd)
-            os.unlink(probe)
+            _probe(folder)
         except OSError as e:
             raise DestinationError(f"{folder}: {what} cannot be written ({e.strerror or e}).") from None
         return folder
-    _check_writable(folder, what, 0)
+    _check_writable(folder, what)
     return folder
 
 
-def _check_writable(dest: Path, what: str, needed_bytes: int) -> None:
+def check_room(path: str | os.PathLike, needed_bytes: int, *, what: str = "the model", advice: str = "") -> None:
+    """Refuse, naming ``path``, when its disk has less than ``needed_bytes`` free."""
+    path = Path(path)
+    free = shutil.disk_usage(_nearest_existing(path)).free
+    if free < needed_bytes:
+        raise DestinationError(
+            f"{path}: not enough room for {what}: {needed_bytes / 1e6:.0f} MB needed, "
+            f"{free / 1e6:.0f} MB free on that disk{'; ' + advice if advice else ''}."
+        )
+
+
+def _probe(folder: Path) -> None:
+    """Create and remove a file in ``folder``: the only reliable test of writing there
+    (permissions, read-only mounts, ACLs).  ``OSError`` if it cannot be done."""
+    fd, probe = tempfile.mkstemp(prefix=".keyboard-probe-", dir=folder)
+    os.close(fd)
+    os.unlink(probe)
+
+
+def _check_writable(dest: Path, what: str) -> None:
     parent = dest.parent if dest.parent != dest else dest
     base = _nearest_existing(parent)
     if not base.is_dir():
         raise DestinationError(f"{dest}: {what} cannot be created: {base} is not a folder.")
     if base == parent:
-        try:  # the only reliable test: permissions, read-only mounts, ACLs
-            fd, probe = tempfile.mkstemp(prefix=staging_prefix(dest, "partial"), dir=parent)
-            os.close(fd)
-            os.unlink(probe)
+        try:
+            _probe(parent)
         except OSError as e:
             raise DestinationError(
                 f"{dest}: {what} cannot be written in {parent} ({e.strerror or e})."
             ) from None
     elif not os.access(base, os.W_OK | os.X_OK):
         raise DestinationError(f"{dest}: {what} cannot be created: {base} is not writable.")
-    if needed_bytes:
-        free = shutil.disk_usage(base).free
-        if free < needed_bytes:
-            raise DestinationError(
-                f"{dest}: not enough room for the model: {needed_bytes / 1e6:.0f} MB needed, "
-                f"{free / 1e6:.0f} MB free on that disk."
-            )
 
 
 # -- recovering from interrupted writes --------------------------------------------------
 
 
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` may be running; True where we cannot tell (Windows, whose
+    ``os.kill(pid, 0)`` would end the process), so a leftover is then only ever left."""
+    if pid == os.getpid() or os.name != "posix":
         return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # someone else's process
+    except OSError:  # EPERM: someone else's process
         return True
-    except OSError:
-        return False
     return True
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename in ``path`` durable (where the platform can fsync a folder)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _remove(path: Path) -> None:
@@ -254,9 +269,7 @@ def _ours(path: Path, kind: str) -> bool:
         if path.is_symlink():
             return False
         if path.is_file():
-            if kind == "zip":
-                return path.stat().st_size == 0 or zipfile.is_zipfile(path)
-            return kind == "partial" and path.stat().st_size == 0  # a writability probe
+            return kind == "zip" and (path.stat().st_size == 0 or zipfile.is_zipfile(path))
         if not path.is_dir():
             return False
         if kind in ("partial", "export") and (path / MARKER).is_file():
@@ -286,7 +299,7 @@ def recover(dest: str | os.PathLike) -> list[str]:
     olds: list[Path] = []
     for path in entries:
         match = _LEFTOVER.match(path.name)
-        if not match or match["name"] != dest.name or _alive(int(match["pid"])) \
+        if not match or match["name"] != dest.name or process_alive(int(match["pid"])) \
                 or not _ours(path, match["kind"]):
             continue  # someone else's, or a live writer's
         if match["kind"] == "old":

@@ -68,27 +68,16 @@ def shown(monkeypatch):
 
 
 @pytest.fixture
-def start(qtbot, tiny_bundle, shown):
-    """``start()`` -> a shown MainWindow, its model loaded, start-up problems reported."""
-    from keyboard_app.model_store import ModelStore
-    from keyboard_app.ui.main_window import MainWindow
-
-    windows = []
+def start(make_window, qtbot, shown):
+    """``start()`` -> a shown MainWindow, its model loaded, start-up problems reported
+    (to ``shown``, patched in before the window exists)."""
 
     def make():
-        window = MainWindow(model_store=ModelStore(default_path=tiny_bundle))
-        qtbot.addWidget(window)
-        windows.append(window)
-        window.show()
-        qtbot.waitUntil(lambda: window.current_model is not None, timeout=20_000)
+        window = make_window()
         qtbot.wait(20)  # let the queued start-up report run
         return window
 
-    yield make
-    for window in windows:
-        window.editor.document().setModified(False)
-        window.close()
-        window.shutdown()
+    return make
 
 
 def warnings(shown) -> list[str]:

@@ -160,7 +160,7 @@ def test_a_full_disk_while_checkpointing_keeps_the_previous_checkpoint(
     result = train(capsys, corpus, "--out", out, "--resume", *settings)
     assert_clean_failure(result, code=2, names=work, says="not enough room for the training checkpoints")
     assert_intact(before, work)
-    monkeypatch.setattr(pipeline, "check_work_folder", lambda *args, **kwargs: None)
+    monkeypatch.setattr(pipeline, "check_room", lambda *args, **kwargs: None)
     result = train(capsys, corpus, "--out", out, "--resume", *settings)
     # before: "unexpected error: RuntimeError: [enforce fail at inline_container.cc:672]"
     # and a half-written checkpoint.pt.tmp

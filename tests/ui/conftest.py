@@ -109,41 +109,6 @@ def boxes(monkeypatch):
 
 
 @pytest.fixture
-def model_store(tiny_bundle):
-    """The store, with the tiny bundle standing in for the built-in model."""
-    from keyboard_app.model_store import ModelStore
-
-    return ModelStore(default_path=tiny_bundle)
-
-
-@pytest.fixture
-def make_window(qtbot, model_store):
-    """``make_window(**kwargs)`` -> a shown MainWindow whose model has loaded."""
-    from keyboard_app.ui.main_window import MainWindow
-
-    windows = []
-
-    def make(wait: bool = True, **kwargs):
-        kwargs.setdefault("model_store", model_store)
-        window = MainWindow(**kwargs)
-        qtbot.addWidget(window)
-        windows.append(window)
-        window.show()
-        qtbot.waitExposed(window)
-        if wait:
-            qtbot.waitUntil(lambda: window.current_model is not None, timeout=10_000)
-        window.activateWindow()
-        window.editor.setFocus()
-        return window
-
-    yield make
-    for window in windows:
-        window.editor.document().setModified(False)
-        window.close()
-        window.shutdown()
-
-
-@pytest.fixture
 def window(make_window):
     return make_window()
 
