@@ -192,6 +192,15 @@ class ModelStore:
         user.sort(key=lambda m: m.created, reverse=True)
         return models + user
 
+    def distinct_name(self, name: str) -> str:
+        """``name``, or "name (2)", "name (3)"… if a model in the list is already called that."""
+        taken = {info.name.casefold() for info in self.list()}
+        candidate, number = name, 1
+        while candidate.casefold() in taken:
+            number += 1
+            candidate = f"{name} ({number})"
+        return candidate
+
     def path_for(self, key: str) -> Path:
         if key == DEFAULT_KEY:
             return self.default_path
@@ -254,6 +263,10 @@ class ModelStore:
             raise ModelImportError(str(e)) from e
         try:
             manifest = dict(bundle.manifest)
+            # Two models called "English (default)" cannot be told apart in the list: the
+            # copy gets "English (default) (2)" (the name is not among the checksummed files).
+            name = manifest.get("name") or Path(source).stem
+            manifest["name"] = self.distinct_name(str(name))
             files = {name: bundle.path / name for name in manifest["files"]}
             dest = self.new_folder(manifest.get("name") or Path(source).stem)
             write_bundle(dest, manifest, files, validate=validate)

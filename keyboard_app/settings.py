@@ -30,6 +30,10 @@ MAX_RECENT_FILES = 8
 MIN_FONT_SIZE, MAX_FONT_SIZE = 8, 40
 MAX_PATH_LENGTH = 4096  # longer "paths" are junk, not a file the user opened
 MAX_GEOMETRY_LENGTH = 4096  # base64 of QWidget.saveGeometry() is under 100 characters
+MIN_SUGGESTIONS, MAX_SUGGESTIONS = 1, 5
+THEMES = ("system", "light", "dark")
+ACCEPT_KEYS = ("tab", "none")
+MAX_RETRAIN_SOURCES = 200
 
 
 @dataclass
@@ -43,6 +47,16 @@ class Settings:
     editor_font_size: int = 13  # points, MIN_FONT_SIZE..MAX_FONT_SIZE
     window_geometry: str = ""  # base64 of QWidget.saveGeometry()
     last_directory: str = ""  # where the file dialogs start
+    # Preferences (Edit > Preferences); each is checked in _CHECKS like the rest.
+    suggestion_count: int = 3  # slots in the strip, MIN_SUGGESTIONS..MAX_SUGGESTIONS
+    strip_font_size: int = 0  # points; 0 follows the editor's size (its zoom)
+    theme: str = "system"  # one of THEMES
+    accept_key: str = "tab"  # one of ACCEPT_KEYS; "none": Tab inserts a tab character
+    space_after_accept: bool = True  # an accepted word is followed by a space
+    auto_capitalise: bool = True  # capitals at sentence starts
+    large_strip_buttons: bool = False  # taller buttons, easier to hit
+    high_contrast: bool = False  # black on white (white on black when dark), thick borders
+    retrain_sources: list[str] = field(default_factory=list)  # the files last chosen to retrain on
 
     def add_recent_file(self, path: str) -> None:
         path = str(Path(path).resolve())
@@ -98,6 +112,27 @@ def _font_size(value: Any) -> int:
     return max(MIN_FONT_SIZE, min(MAX_FONT_SIZE, value))
 
 
+def _suggestion_count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("is not a whole number")
+    return max(MIN_SUGGESTIONS, min(MAX_SUGGESTIONS, value))
+
+
+def _strip_font_size(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("is not a whole number")
+    return 0 if value <= 0 else max(MIN_FONT_SIZE, min(MAX_FONT_SIZE, value))
+
+
+def _choice(allowed: tuple[str, ...]) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in allowed:
+            raise ValueError(f"is not one of {', '.join(allowed)}")
+        return value
+
+    return check
+
+
 def _model_key(value: Any) -> str:
     value = _text(MAX_PATH_LENGTH)(value)
     if not value.strip():
@@ -105,19 +140,25 @@ def _model_key(value: Any) -> str:
     return value
 
 
-def _recent_files(value: Any) -> list[str]:
-    if not isinstance(value, list):
-        raise ValueError("is not a list")
-    check = _text(MAX_PATH_LENGTH)
-    kept = []
-    for item in value:
-        try:
-            item = check(item)
-        except ValueError:
-            continue
-        if item and item not in kept:
-            kept.append(item)
-    return kept[:MAX_RECENT_FILES]
+def _path_list(limit: int) -> Callable[[Any], list[str]]:
+    def check(value: Any) -> list[str]:
+        if not isinstance(value, list):
+            raise ValueError("is not a list")
+        check_path = _text(MAX_PATH_LENGTH)
+        kept = []
+        for item in value:
+            try:
+                item = check_path(item)
+            except ValueError:
+                continue
+            if item and item not in kept:
+                kept.append(item)
+        return kept[:limit]
+
+    return check
+
+
+_recent_files = _path_list(MAX_RECENT_FILES)
 
 
 _CHECKS: dict[str, Callable[[Any], Any]] = {
@@ -128,6 +169,15 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "editor_font_size": _font_size,
     "window_geometry": _text(MAX_GEOMETRY_LENGTH),
     "last_directory": _text(MAX_PATH_LENGTH),
+    "suggestion_count": _suggestion_count,
+    "strip_font_size": _strip_font_size,
+    "theme": _choice(THEMES),
+    "accept_key": _choice(ACCEPT_KEYS),
+    "space_after_accept": _flag,
+    "auto_capitalise": _flag,
+    "large_strip_buttons": _flag,
+    "high_contrast": _flag,
+    "retrain_sources": _path_list(MAX_RETRAIN_SOURCES),
 }
 
 

@@ -16,7 +16,7 @@ for a request that has since been superseded is dropped.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -95,6 +95,8 @@ class SuggestionController(QObject):
         self.personal = personal
         self.learning = False  # observe what is typed (opt-in; off while paused)
         self.k = k
+        self.space_after = True  # an accepted word gets a space after it (a preference)
+        self.auto_capitalise = True  # capitals at sentence starts (a preference)
         self.stats = KeystrokeStats()
         self._hidden = False
         self._generation = 0
@@ -110,7 +112,7 @@ class SuggestionController(QObject):
         editor.cursorPositionChanged.connect(self._cursor_moved)
         editor.keystroke.connect(self._on_keystroke)
         editor.typing.connect(self._on_typing)
-        editor.tab_pressed.connect(lambda: self.accept(0))
+        editor.tab_handler = self.tab
         strip.activated.connect(self.accept)
         worker.suggestions_ready.connect(self._on_async_result)
         worker.suggest_failed.connect(self._on_async_failed)
@@ -137,6 +139,12 @@ class SuggestionController(QObject):
 
     def is_hidden(self) -> bool:
         return self._hidden
+
+    def set_count(self, k: int) -> None:
+        """How many suggestions to show (the strip's slots)."""
+        self.k = k
+        self.strip.set_slot_count(k)
+        self.refresh(force=True)
 
     # --- suggestions ------------------------------------------------------
     def refresh(self, force: bool = False) -> None:
@@ -188,6 +196,8 @@ class SuggestionController(QObject):
             self._show([], self.editor.text_before_cursor(), placeholder=f"No suggestions: {message}")
 
     def _show(self, suggestions: list, text: str, placeholder: str = "") -> None:
+        if not self.auto_capitalise and suggestions:
+            suggestions = self._without_sentence_capitals(suggestions, text)
         self._shown_for = text
         self._requested_for = None
         self.strip.set_suggestions(suggestions, placeholder=placeholder)
@@ -207,7 +217,45 @@ class SuggestionController(QObject):
             # Once the key has been handled, even one that changed nothing (Home at the start).
             QTimer.singleShot(0, self.refresh)
 
+    def _without_sentence_capitals(self, suggestions: list, text: str) -> list:
+        """Auto-capitalisation off: a sentence's first word as the word is written
+        ("the", but still "I" and "London"), unless the user typed a capital."""
+        context = local_context(self.tokenizer, text)
+        if not context.sentence_start or context.partial[:1].isupper():
+            return suggestions
+        return [replace(s, text=self._display_form(s)) for s in suggestions]
+
+    def _display_form(self, suggestion) -> str:
+        token, shown = suggestion.token, suggestion.text
+        if self.personal is not None and self.personal.knows(token):
+            written = self.personal.display(token)
+        else:
+            predictor = self.worker.predictor
+            bundle = getattr(predictor, "bundle", None)
+            vocab = getattr(bundle, "vocab", None)
+            lexicon = getattr(getattr(predictor, "predictor", predictor), "lexicon", None)
+            if vocab is not None and token in vocab:
+                written = vocab.display[vocab.id(token)]
+            elif lexicon is not None:
+                written = lexicon.display_of(token)
+            else:
+                return shown
+        # Only the first letter's capital is the sentence's: "LONDON" typed stays as it is.
+        if written.lower() == shown.lower() and shown[:1].isupper() and shown[1:] == written[1:]:
+            return written
+        return shown
+
     # --- accepting --------------------------------------------------------
+    def tab(self) -> bool:
+        """Tab: put in the first suggestion; False if there is none to take (the editor
+        then inserts a tab character).  While suggestions are being computed Tab waits
+        for nothing and does nothing, rather than insert a tab the user did not mean."""
+        if self._hidden:
+            return False
+        if self._requested_for is not None and self._requested_for == self.editor.text_before_cursor():
+            return True
+        return self.accept(0)
+
     def accept(self, index: int) -> bool:
         """Put suggestion ``index`` in place of the partial word, with a space (unless the
         text after the cursor has one, or closing punctuation): one undo step."""
@@ -229,6 +277,8 @@ class SuggestionController(QObject):
             return False
         if edit is None:
             return False
+        if not self.space_after:
+            edit = replace(edit, replacement=edit.replacement.rstrip(" "), skip=0)
         partial = text[edit.start : edit.end]
         context = local_context(self.tokenizer, text[: edit.start])
         self.editor.replace_text(edit.start, edit.end, edit.replacement, edit.skip)

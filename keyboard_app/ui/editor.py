@@ -1,9 +1,11 @@
 """The text editor: a plain-text edit that reports what the user types.
 
 It knows nothing about models.  It tells the controller about keystrokes
-(for the keystroke-savings count and the personal layer) and turns Tab
-into a request to accept the first suggestion: Tab never inserts a tab
-character into the prose, whether or not a suggestion is shown.
+(for the keystroke-savings count and the personal layer) and hands Tab to
+``tab_handler`` (the controller puts in the first suggestion); when that
+takes nothing (no suggestion shown, the strip hidden with Esc, or Tab not
+chosen as the accept key) Tab inserts a tab character as in any editor.
+Ctrl+Y redoes, as Ctrl+Shift+Z does.
 
 It also keeps the document's text as a Python string, patched from Qt's
 ``contentsChange`` at every edit: ``toPlainText()`` copies and converts the
@@ -18,6 +20,7 @@ offsets too, and otherwise they are converted.
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QKeyEvent, QTextCursor
@@ -29,7 +32,7 @@ class Editor(QPlainTextEdit):
     typing = Signal(str)
     #: Any key press that edits or moves (the strip comes back after Esc).
     keystroke = Signal()
-    tab_pressed = Signal()
+    tab_pressed = Signal()  # Tab was used to accept (not inserted)
 
     def __init__(self, *, font_size: int = 13, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -44,6 +47,8 @@ class Editor(QPlainTextEdit):
         self.document().setModified(False)  # the margin counts as a change to Qt
         self._text = ""
         self._text_valid = True  # _text is the document's text, and it is all BMP
+        #: Called on Tab; True if it used the key (put a suggestion in). None: Tab is a tab.
+        self.tab_handler: Callable[[], bool] | None = None
         self.document().contentsChange.connect(self._patch_text)
 
     # --- the text as Python sees it -----------------------------------------------
@@ -110,8 +115,13 @@ class Editor(QPlainTextEdit):
         key = event.key()
         mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
         if key == Qt.Key.Key_Tab and mods == Qt.KeyboardModifier.NoModifier:
+            if self.tab_handler is not None and self.tab_handler():
+                event.accept()
+                self.tab_pressed.emit()
+                return
+        if key == Qt.Key.Key_Y and mods == Qt.KeyboardModifier.ControlModifier:
             event.accept()
-            self.tab_pressed.emit()
+            self.redo()  # Qt binds redo to Ctrl+Shift+Z only, outside Windows
             return
         text = event.text()
         inserts = bool(text) and text.isprintable() or key in (Qt.Key.Key_Return, Qt.Key.Key_Enter)

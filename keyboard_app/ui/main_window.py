@@ -17,7 +17,6 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMenu,
@@ -31,10 +30,13 @@ from .. import paths
 from ..learning import PersonalModel
 from ..model_store import DEFAULT_KEY, ModelStore, ModelStoreError
 from ..settings import MAX_FONT_SIZE, MIN_FONT_SIZE, Settings, SettingsStore
-from ..storage import atomic_write_text
+from ..storage import atomic_write_bytes
+from . import appearance, documents, mnemonics
 from .controller import KeystrokeStats, SuggestionController
 from .editor import Editor
-from .strip import SuggestionStrip
+from .elide import ElidingStatusBar
+from .preferences import LEARNING_HELP
+from .strip import MAX_SLOTS, WORD_SCALE, SuggestionStrip
 from .worker import LoadedModel, PredictorWorker, load_predictor
 
 log = logging.getLogger(__name__)
@@ -42,17 +44,21 @@ log = logging.getLogger(__name__)
 APP_TITLE = paths.APP_DISPLAY_NAME
 TEXT_FILTER = "Text files (*.txt *.md *.text);;All files (*)"
 LEARN_SAVE_DELAY_MS = 3000  # debounce: the counts are written at most this often
+MODEL_LABEL_WIDTH = 220  # pixels: a long model name is elided, the messages keep their room
 
 SHORTCUTS = [
-    ("Tab", "Put in the first suggestion (never inserts a tab character)"),
-    ("Alt+1, Alt+2, Alt+3", "Put in suggestion 1, 2 or 3"),
-    ("Ctrl+1, Ctrl+2, Ctrl+3", "The same, for keyboards where Alt is taken"),
+    ("Tab", "Put in the first suggestion; a tab character when none is shown, after Esc, "
+            "or always if Preferences ▸ Accept key is “None”"),
+    ("Alt+1 … Alt+5", "Put in suggestion 1 to 5 (as many as Preferences shows)"),
+    ("Ctrl+1 … Ctrl+5", "The same, for keyboards where Alt is taken"),
     ("Click a suggestion", "Put it in; right-click to forget it or never see it again"),
+    ("Alt+S, N", "Suggestions ▸ Never Suggest: the same from the keyboard"),
     ("Esc", "Hide the suggestions until the next keystroke"),
-    ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo (a suggestion put in is one undo step)"),
+    ("Ctrl+Z / Ctrl+Y or Ctrl+Shift+Z", "Undo / redo (a suggestion put in is one undo step)"),
     ("Ctrl+N, Ctrl+O, Ctrl+S", "New, open, save"),
     ("Ctrl+Shift+S", "Save as"),
-    ("Ctrl++ / Ctrl+- / Ctrl+0", "Larger, smaller, normal text"),
+    ("Ctrl++ / Ctrl+- / Ctrl+0", "Larger, smaller, normal text (the suggestions follow)"),
+    ("Ctrl+,", "Preferences"),
     ("Ctrl+M", "Manage models"),
     ("Ctrl+Shift+T", "Retrain on your own writing"),
     ("F1", "This list"),
@@ -74,6 +80,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.setObjectName("MainWindow")
+        mnemonics.install()  # Save, Discard… in Qt's standard boxes answer to Alt+letter
         self.settings_store = settings_store or SettingsStore()
         self.settings, settings_problem = self.settings_store.load()
         self.model_store = model_store or ModelStore()
@@ -86,6 +93,8 @@ class MainWindow(QMainWindow):
         if personal_problem:
             self._problems.append(("Learned words could not be read", personal_problem))
         self.document_path: Path | None = None
+        self.document_encoding = "utf-8"  # how the open file was read, and is written back
+        self._encoding_confirmed = True  # the user agreed to write it in that encoding
         self.current_model: LoadedModel | None = None
         self._loading_key: str | None = None
         self._persist_choice = False
@@ -95,7 +104,7 @@ class MainWindow(QMainWindow):
 
         self.worker = PredictorWorker(personal=self.personal, loader=loader, parent=self)
         self.editor = Editor(font_size=self.settings.editor_font_size)
-        self.strip = SuggestionStrip()
+        self.strip = SuggestionStrip(slots=self.settings.suggestion_count)
         self.strip.can_forget = lambda s: self.personal.knows(s.token)
         self.controller = SuggestionController(
             editor=self.editor, strip=self.strip, worker=self.worker, personal=self.personal, parent=self
@@ -118,6 +127,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self._apply_learning_settings()
+        self.apply_preferences()
         self._update_title()
         self._show_stats(self.controller.stats)
 
@@ -132,7 +142,8 @@ class MainWindow(QMainWindow):
 
     # --- construction -----------------------------------------------------
     def _build_status_bar(self) -> None:
-        bar = self.statusBar()
+        bar = ElidingStatusBar()
+        self.setStatusBar(bar)
         self.model_label = QLabel("Loading model…")
         self.model_label.setObjectName("modelLabel")
         self.busy = QProgressBar()
@@ -147,11 +158,26 @@ class MainWindow(QMainWindow):
             "Keystrokes the suggestions saved in this document: the characters they typed "
             "for you, less one keystroke or click per suggestion taken"
         )
-        for label in (self.model_label, self.ksr_label):
+        self.learning_label = QLabel("Learning paused")
+        self.learning_label.setObjectName("learningLabel")
+        self.learning_label.setToolTip(
+            "What was learned is used, but nothing new is learned "
+            "(Suggestions ▸ Learning ▸ Pause Learning, or Preferences)"
+        )
+        self.learning_label.setAccessibleName("Learning from your typing is paused")
+        self.learning_label.hide()
+        for label in (self.model_label, self.ksr_label, self.learning_label):
             label.setContentsMargins(8, 0, 8, 0)
         bar.addPermanentWidget(self.busy)
-        bar.addPermanentWidget(self.model_label)
-        bar.addPermanentWidget(self.ksr_label)
+        bar.addPermanentWidget(self.learning_label)
+        bar.addPermanentWidget(self.model_label, yields=True)
+        bar.addPermanentWidget(self.ksr_label, yields=True)
+
+    def set_model_label(self, text: str) -> None:
+        """The status bar's model name, elided to MODEL_LABEL_WIDTH (the whole in its tooltip)."""
+        metrics = self.model_label.fontMetrics()
+        self.model_label.setText(metrics.elidedText(text, Qt.TextElideMode.ElideRight, MODEL_LABEL_WIDTH))
+        self.model_label.setAccessibleName(text)
 
     def _action(self, text: str, slot: Callable, shortcut: Any = None, tip: str = "",
                 checkable: bool = False) -> QAction:
@@ -194,7 +220,7 @@ class MainWindow(QMainWindow):
             tip="Put in the first suggestion (Tab)",
         )
         self.accept_actions = []
-        for i in range(3):
+        for i in range(MAX_SLOTS):
             action = self._action(
                 f"Accept Suggestion &{i + 1}", lambda _=False, i=i: self.controller.accept(i),
                 [K(f"Alt+{i + 1}"), K(f"Ctrl+{i + 1}")],
@@ -207,13 +233,24 @@ class MainWindow(QMainWindow):
         )
         self.learn_action = self._action(
             "&Learn From My Typing", self._toggle_learning, checkable=True,
-            tip="Count the words you type or accept (never the text itself), on this computer only",
+            tip=LEARNING_HELP["on"],
         )
         self.pause_action = self._action(
             "&Pause Learning", self._toggle_pause, checkable=True,
-            tip="Keep using what was learned, but learn nothing new",
+            tip=LEARNING_HELP["paused"],
         )
         self.forget_action = self._action("&Forget a Word…", self.forget_word_dialog)
+        self.learned_words_action = self._action(
+            "Learned and &Blocked Words…", self.learned_words_dialog,
+            tip="See, search and remove the words learned from your typing and those never suggested",
+        )
+        self.unblock_last_action = self._action("&Allow the Last Blocked Word Again", self.unblock_last)
+        self.unblock_last_action.setEnabled(False)
+        self._last_blocked: tuple[str, str] | None = None  # (token, as shown)
+        self.preferences_action = self._action(
+            "Pr&eferences…", self.open_preferences, [QKeySequence("Ctrl+,"), K.StandardKey.Preferences],
+        )
+        self.preferences_action.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.clear_learned_action = self._action("&Clear Everything Learned…", self.clear_learned)
 
         self.manage_models_action = self._action("&Manage Models…", self.open_model_manager, K("Ctrl+M"))
@@ -252,19 +289,30 @@ class MainWindow(QMainWindow):
         edit_menu.addActions([self.cut_action, self.copy_action, self.paste_action])
         edit_menu.addSeparator()
         edit_menu.addAction(self.select_all_action)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.preferences_action)
 
         view_menu = bar.addMenu("&View")
         view_menu.addActions([self.zoom_in_action, self.zoom_out_action, self.zoom_reset_action])
+        from ..osk.app import toggle_for_window  # the on-screen keyboard, sharing this window's engine
+
+        view_menu.addSeparator()
+        view_menu.addAction("On-Screen &Keyboard", lambda: toggle_for_window(self))
 
         suggestions_menu = bar.addMenu("&Suggestions")
         suggestions_menu.addAction(self.accept_first_action)
         suggestions_menu.addActions(self.accept_actions)
         suggestions_menu.addAction(self.hide_action)
         suggestions_menu.addSeparator()
+        self.never_menu = suggestions_menu.addMenu("&Never Suggest")
+        self.never_menu.aboutToShow.connect(self._fill_never_menu)
+        self._fill_never_menu()
+        suggestions_menu.addAction(self.unblock_last_action)
+        suggestions_menu.addSeparator()
         learning = suggestions_menu.addMenu("&Learning")
         learning.addActions([self.learn_action, self.pause_action])
         learning.addSeparator()
-        learning.addActions([self.forget_action, self.clear_learned_action])
+        learning.addActions([self.learned_words_action, self.forget_action, self.clear_learned_action])
         learning.aboutToShow.connect(self._update_learning_actions)
 
         models_menu = bar.addMenu("&Models")
@@ -329,7 +377,7 @@ class MainWindow(QMainWindow):
             return
         self._loading_key = key
         self._persist_choice = persist
-        self.model_label.setText("Loading model…")
+        self.set_model_label("Loading model…")
         self.busy.show()
         if self.current_model is None:
             self.controller.set_status("Loading model…")
@@ -340,7 +388,7 @@ class MainWindow(QMainWindow):
         self.current_model = loaded
         self._loading_key = None
         self.busy.hide()
-        self.model_label.setText(f"Model: {loaded.name}")
+        self.set_model_label(f"Model: {loaded.name}")
         self.model_label.setToolTip(str(loaded.path))
         self.statusBar().showMessage(f"Model “{loaded.name}” ready ({loaded.seconds:.1f} s).", 4000)
         if self._persist_choice and self.settings.model != loaded.key:
@@ -354,10 +402,10 @@ class MainWindow(QMainWindow):
         self._loading_key = None
         self.busy.hide()
         if self.current_model is not None:
-            self.model_label.setText(f"Model: {self.current_model.name}")
+            self.set_model_label(f"Model: {self.current_model.name}")
             detail = f"{message}\n\nStill using “{self.current_model.name}”."
         else:
-            self.model_label.setText("No model")
+            self.set_model_label("No model")
             self.controller.set_status("No model — choose one in Models ▸ Manage Models")
             detail = f"{message}\n\nChoose another model in Models ▸ Manage Models."
             if key != DEFAULT_KEY and self.model_store.exists(DEFAULT_KEY):
@@ -383,7 +431,7 @@ class MainWindow(QMainWindow):
     def import_model_dialog(self) -> None:
         from .model_manager import choose_bundle_to_import
 
-        source = choose_bundle_to_import(self, self.settings.last_directory)
+        source = choose_bundle_to_import(self, self.start_directory())
         if source is not None:
             self.import_model(source, use=True)
 
@@ -441,6 +489,7 @@ class MainWindow(QMainWindow):
         self.pause_action.setChecked(self.settings.learning_paused)
         self.controller.learning = enabled and not self.settings.learning_paused
         self.worker.set_use_personal(enabled)
+        self.learning_label.setVisible(enabled and self.settings.learning_paused)
         self._update_learning_actions()
 
     def _update_learning_actions(self) -> None:
@@ -448,6 +497,7 @@ class MainWindow(QMainWindow):
         self.pause_action.setEnabled(enabled)
         has_data = bool(len(self.personal) or self.personal.blocked)
         self.forget_action.setEnabled(bool(len(self.personal)))
+        self.learned_words_action.setEnabled(has_data)
         self.clear_learned_action.setEnabled(has_data)
 
     def _toggle_learning(self, checked: bool) -> None:
@@ -510,24 +560,52 @@ class MainWindow(QMainWindow):
     def _block_suggestion(self, index: int) -> None:
         suggestions = self.strip.suggestions()
         if index < len(suggestions):
-            self.personal.block(suggestions[index].token)
+            token, word = suggestions[index].token, suggestions[index].text
+            self.personal.block(token)
+            self._last_blocked = (token, word)
+            self.unblock_last_action.setText(f"&Allow “{word}” Again")
+            self.unblock_last_action.setEnabled(True)
             self.statusBar().showMessage(
-                f"“{suggestions[index].text}” will not be suggested again "
-                "(Suggestions ▸ Learning ▸ Clear Everything Learned undoes this).", 6000
+                f"“{word}” will not be suggested again; Suggestions ▸ Allow “{word}” Again undoes it.",
+                8000,
             )
             self._changed_personal()
 
-    def forget_word_dialog(self) -> None:
-        words = sorted(self.personal.display(t) for t in self.personal.unigrams)
-        if not words:
+    def unblock_last(self) -> None:
+        """Undo the last "Never Suggest"."""
+        if self._last_blocked is None:
             return
-        word, ok = QInputDialog.getItem(
-            self, "Forget a Word", "Forget everything learned about:", words, 0, True
-        )
-        if ok and word:
-            if self.personal.forget(word):
-                self.statusBar().showMessage(f"Forgot “{word}”.", 4000)
-            self._changed_personal()
+        token, word = self._last_blocked
+        self._last_blocked = None
+        self.unblock_last_action.setText("&Allow the Last Blocked Word Again")
+        self.unblock_last_action.setEnabled(False)
+        self.personal.unblock(token)
+        self.statusBar().showMessage(f"“{word}” can be suggested again.", 4000)
+        self._changed_personal()
+
+    def _fill_never_menu(self) -> None:
+        """Suggestions ▸ Never Suggest: the words on the strip, reachable from the keyboard."""
+        menu: QMenu = self.never_menu
+        menu.clear()
+        suggestions = self.strip.suggestions()
+        for i, suggestion in enumerate(suggestions):
+            action = menu.addAction(f"&{i + 1} {suggestion.text}")
+            action.triggered.connect(lambda _=False, i=i: self._block_suggestion(i))
+        if not suggestions:
+            menu.addAction("No suggestions shown").setEnabled(False)
+
+    def forget_word_dialog(self) -> Any:
+        """Forget a word: the list of learned words, nothing selected (Enter forgets nothing)."""
+        return self.learned_words_dialog()
+
+    def learned_words_dialog(self) -> Any:
+        from .learned_words import LearnedWordsDialog
+
+        dialog = LearnedWordsDialog(personal=self.personal, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.changed.connect(self._changed_personal)
+        dialog.open()
+        return dialog
 
     def clear_learned(self) -> None:
         answer = QMessageBox.question(
@@ -580,6 +658,7 @@ class MainWindow(QMainWindow):
         self.editor.document().clearUndoRedoStacks()
         self.editor.document().setModified(False)
         self.document_path = None
+        self.document_encoding, self._encoding_confirmed = "utf-8", True
         self.controller.reset_stats()
         self._update_title()
 
@@ -587,7 +666,7 @@ class MainWindow(QMainWindow):
         if not self.maybe_save():
             return False
         if path is None:
-            name, _ = QFileDialog.getOpenFileName(self, "Open", self.settings.last_directory, TEXT_FILTER)
+            name, _ = QFileDialog.getOpenFileName(self, "Open", self.start_directory(), TEXT_FILTER)
             if not name:
                 return False
             path = Path(name)
@@ -598,10 +677,10 @@ class MainWindow(QMainWindow):
             self._forget_recent(path)
             return False
         try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = data.decode("latin-1")
-            self.statusBar().showMessage(f"{path.name} is not UTF-8; it was read as Latin-1.", 8000)
+            text, encoding = documents.decode(data)
+        except documents.NotTextError as e:
+            self.error("Cannot open the file", f"{path.name} {e}, so it was not opened.")
+            return False
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # a long file takes a moment to lay out
         try:
             self.editor.setPlainText(text)
@@ -610,6 +689,13 @@ class MainWindow(QMainWindow):
         self.editor.moveCursor(self.editor.textCursor().MoveOperation.End)
         self.editor.document().setModified(False)
         self.document_path = path
+        self.document_encoding = encoding
+        self._encoding_confirmed = encoding in documents.UTF8
+        if not self._encoding_confirmed:
+            self.statusBar().showMessage(
+                f"{path.name} is not UTF-8; it was read as {documents.label(encoding)}, "
+                "and saving asks which encoding to keep.", 10000
+            )
         self.controller.reset_stats()
         self._remember(path)
         self._update_title()
@@ -620,21 +706,58 @@ class MainWindow(QMainWindow):
             return self.save_document_as()
         return self._write(self.document_path)
 
+    def start_directory(self) -> str:
+        """Where the file dialogs start: the last folder used, else the home folder
+        (never the folder the app happened to be started from)."""
+        last = self.settings.last_directory
+        if last and Path(last).is_dir():
+            return last
+        return str(Path.home())
+
     def save_document_as(self) -> bool:
-        start = str(self.document_path) if self.document_path else self.settings.last_directory
+        if self.document_path:
+            start = str(self.document_path)
+        else:
+            start = str(Path(self.start_directory()) / "Untitled.txt")
         name, _ = QFileDialog.getSaveFileName(self, "Save As", start, TEXT_FILTER)
         if not name:
             return False
         return self._write(Path(name))
 
+    def _choose_encoding(self, path: Path, text: str) -> str | None:
+        """The encoding to write ``path`` in; None if the user cancelled.  A file read as
+        something other than UTF-8 is written back the same way only if the user says so."""
+        encoding = self.document_encoding
+        if self._encoding_confirmed:
+            return encoding
+        choice = documents.ask_encoding(self, path.name, encoding, documents.fits(text, encoding))
+        if choice is not None:
+            self.document_encoding, self._encoding_confirmed = choice, True
+        return choice
+
     def _write(self, path: Path) -> bool:
+        text = self.editor.toPlainText()
+        encoding = self._choose_encoding(path, text)
+        if encoding is None:
+            self.statusBar().showMessage("Not saved.", 3000)
+            return False
         try:
-            atomic_write_text(path, self.editor.toPlainText())
+            data = text.encode(encoding)
+        except UnicodeEncodeError as e:  # the box offered only what fits; a last guard
+            self.error("Cannot save the file", f"{path.name} cannot hold “{text[e.start]}” in "
+                       f"{documents.label(encoding)}; save it as UTF-8 instead.")
+            return False
+        try:
+            # A new file gets the usual mode for the user's umask (as any editor's would);
+            # an existing one keeps its own.
+            mode = None if path.exists() else documents.new_file_mode()
+            atomic_write_bytes(path, data, mode=mode)
         except OSError as e:
             self.error("Cannot save the file", f"{path}: {e.strerror or e}. Nothing was lost: "
                        "the text is still here, and the old file (if any) is untouched.")
             return False
         self.document_path = path
+        self.document_encoding = encoding
         self.editor.document().setModified(False)
         self._remember(path)
         self._update_title()
@@ -675,10 +798,48 @@ class MainWindow(QMainWindow):
         font = self.editor.font()
         font.setPointSize(size)
         self.editor.setFont(font)
+        self._apply_strip_font(size)
         self.statusBar().showMessage(f"Text size {size} pt.", 2000)
         if size != self.settings.editor_font_size:
             self.settings.editor_font_size = size
             self.save_settings()  # after the size: a failure's sentence must not be covered
+
+    # --- preferences -----------------------------------------------------------------
+    def _apply_strip_font(self, editor_size: int) -> None:
+        own = self.settings.strip_font_size
+        self.strip.set_word_point_size(own if own else editor_size * WORD_SCALE)
+
+    def apply_preferences(self) -> None:
+        """Make the window follow ``self.settings`` (the Preferences dialog calls this live)."""
+        s = self.settings
+        self.controller.set_count(s.suggestion_count)
+        for i, action in enumerate(self.accept_actions):
+            action.setVisible(i < s.suggestion_count)
+        tab = s.accept_key == "tab"
+        self.editor.tab_handler = self.controller.tab if tab else None
+        self.strip.accept_key = "Tab" if tab else ""
+        self.accept_first_action.setText("Accept First Suggestion\tTab" if tab else "Accept First Suggestion")
+        self.controller.space_after = s.space_after_accept
+        self.controller.auto_capitalise = s.auto_capitalise
+        self._apply_strip_font(s.editor_font_size)
+        self.strip.set_large_buttons(s.large_strip_buttons)
+        appearance.apply_theme(s.theme, high_contrast=s.high_contrast)
+        self.strip.set_high_contrast(s.high_contrast)
+        self._apply_learning_settings()
+        self.controller.refresh(force=True)
+
+    def open_preferences(self) -> Any:
+        """Edit ▸ Preferences (Ctrl+,): changes apply at once and are saved."""
+        from .preferences import PreferencesDialog
+
+        dialog = self.findChild(PreferencesDialog)
+        if dialog is None:
+            dialog = PreferencesDialog(window=self, parent=self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
 
     # --- settings and closing ----------------------------------------------------
     def save_settings(self) -> None:

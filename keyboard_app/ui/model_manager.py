@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BUNDLE_FILTER = "Model bundles (*.zip manifest.json);;All files (*)"
+BUNDLE_FILTER = "Model bundles: a .zip, or manifest.json in a folder (*.zip manifest.json);;All files (*)"
+IMPORT_TITLE = "Import a Model"  # short: a window manager cuts long titles in the middle
 DETAIL_ROWS = [
     ("origin", "Origin"), ("status", "Status"), ("size", "Size"), ("created", "Created"),
     ("shape", "Network"), ("corpus", "Trained on"), ("metrics", "Held-out test"), ("path", "Location"),
@@ -56,7 +57,7 @@ ORIGINS = {
 def choose_bundle_to_import(parent: QWidget, start: str = "") -> Path | None:
     """Ask for a bundle: a .zip, or the manifest.json inside a bundle folder."""
     name, _ = QFileDialog.getOpenFileName(
-        parent, "Import a Model (choose a .zip, or the manifest.json in a model folder)", start,
+        parent, IMPORT_TITLE, start,
         BUNDLE_FILTER,
     )
     if not name:
@@ -249,7 +250,7 @@ class ModelManagerDialog(QDialog):
         self.refresh()
 
     def import_dialog(self) -> None:
-        source = choose_bundle_to_import(self, self.window_.settings.last_directory)
+        source = choose_bundle_to_import(self, self.window_.start_directory())
         if source is not None:
             self.import_from(source)
 
@@ -280,7 +281,7 @@ class ModelManagerDialog(QDialog):
             QMessageBox.critical(self, "Cannot rename", str(e))
             return
         if info.key == self.window_.current_key() and self.window_.current_model is not None:
-            self.window_.model_label.setText(f"Model: {name.strip()}")
+            self.window_.set_model_label(f"Model: {name.strip()}")
         self.refresh(select=info.key)
         self._say(f"Renamed to “{name.strip()}”.")
 
@@ -288,7 +289,7 @@ class ModelManagerDialog(QDialog):
         info = self.selected()
         if info is None:
             return
-        start = str(Path(self.window_.settings.last_directory or Path.home()) / f"{slugify(info.name)}.zip")
+        start = str(Path(self.window_.start_directory()) / f"{slugify(info.name)}.zip")
         name, _ = QFileDialog.getSaveFileName(self, "Export Model", start, "Zip archive (*.zip)")
         if not name:
             return

@@ -53,6 +53,7 @@ from PySide6.QtWidgets import (
 from .. import paths, retraining
 from ..model_store import format_size
 from ..retraining import ModelScore, TrainRequest, format_duration
+from .eta import RunEstimate
 from .tasks import Task
 
 if TYPE_CHECKING:
@@ -98,7 +99,9 @@ class RetrainDialog(QDialog):
         self._loss_y: list[float] = []
         self._val_x: list[float] = []
         self._val_y: list[float] = []
-        self._eta_s: float | None = None
+        self._eta_s: float | None = None  # the trainer's own (tokens left only)
+        self.estimate: RunEstimate | None = None  # the whole run's time left, see ``eta``
+        self.now = lambda: self._elapsed.elapsed() / 1000.0  # seconds into the run (tests set it)
         self._trained: float | None = None  # the share of training done, once it has begun
 
         self.pages = QStackedWidget()
@@ -119,6 +122,8 @@ class RetrainDialog(QDialog):
         self._tick = QTimer(self, interval=1000)
         self._tick.timeout.connect(self._update_times)
         self.resize(760, 560)
+        if available:
+            self._restore_sources()
 
     # --- pages ---------------------------------------------------------------------
     def _build_unavailable_page(self, reason: str) -> QWidget:
@@ -183,7 +188,7 @@ class RetrainDialog(QDialog):
 
         form = QFormLayout()
         self.adapt_radio = QRadioButton("&Adapt the current model (recommended: quick, works with little text)")
-        self.scratch_radio = QRadioButton("Train a new model from &scratch (needs a large corpus)")
+        self.scratch_radio = QRadioButton("Train a ne&w model from scratch (needs a large corpus)")
         self.adapt_radio.setChecked(True)
         self.mode_group = QButtonGroup(self)
         self.mode_group.addButton(self.adapt_radio)
@@ -196,7 +201,7 @@ class RetrainDialog(QDialog):
         for key, preset in retraining.SIZES.items():
             self.size_combo.addItem(preset.label, key)
         self.size_combo.setCurrentIndex(max(0, self.size_combo.findData(retraining.DEFAULT_SIZE)))
-        form.addRow("Model &size:", self.size_combo)
+        form.addRow("Model si&ze:", self.size_combo)
         self.name_edit = QLineEdit(f"My writing {_dt.date.today().isoformat()}")
         form.addRow("&Name:", self.name_edit)
         self.limit_spin = QDoubleSpinBox()
@@ -375,15 +380,29 @@ class RetrainDialog(QDialog):
 
     def _add_files(self) -> None:
         names, _ = QFileDialog.getOpenFileNames(
-            self, "Add Text Files", self.window_.settings.last_directory,
+            self, "Add Text Files", self.window_.start_directory(),
             "Text files (*.txt *.md *.text);;All files (*)",
         )
         self.add_corpus_paths([Path(n) for n in names])
 
     def _add_folder(self) -> None:
-        name = QFileDialog.getExistingDirectory(self, "Add a Folder of Text", self.window_.settings.last_directory)
+        name = QFileDialog.getExistingDirectory(self, "Add a Folder of Text", self.window_.start_directory())
         if name:
             self.add_corpus_paths([Path(name)])
+
+    def _restore_sources(self) -> None:
+        """The files and folders chosen last time (those still there), as the list starts."""
+        remembered = [Path(p) for p in self.window_.settings.retrain_sources]
+        present = [p for p in remembered if p.exists()]
+        if present:
+            self.add_corpus_paths(present)
+
+    def _remember_sources(self) -> None:
+        chosen = [str(p) for p in self.corpus_paths()]
+        settings = self.window_.settings
+        if chosen != settings.retrain_sources:
+            settings.retrain_sources = chosen
+            self.window_.save_settings()
 
     def _remove_selected(self) -> None:
         for item in self.corpus_list.selectedItems():
@@ -394,6 +413,7 @@ class RetrainDialog(QDialog):
         """Count the words in a background task; a newer count replaces an older one."""
         self._words = None
         self.start_button.setEnabled(False)
+        self._remember_sources()
         if self._count_task is not None:
             self._count_task.cancel()
         corpus = self.corpus_paths()
@@ -510,6 +530,7 @@ class RetrainDialog(QDialog):
         self._cancelling = False
         self._outcome = ""
         self._eta_s = None
+        self.estimate = self._new_estimate()
         self._trained = None
         self._loss_x, self._loss_y, self._val_x, self._val_y = [], [], [], []
         self.loss_curve.setData([], [])
@@ -590,6 +611,9 @@ class RetrainDialog(QDialog):
                 self.detail_label.setText(f"{tokens:,} of {total:,} tokens · {speed:,.0f} tokens/s")
             eta = event.get("eta_s")
             self._eta_s = float(eta) if isinstance(eta, (int, float)) else None
+            if self.estimate is not None:
+                self.estimate.training(self.now(), tokens=tokens, total=total, eta_s=self._eta_s,
+                                       tokens_per_s=speed if isinstance(speed, (int, float)) else None)
             self._update_times()
         elif kind == "epoch":
             ppl = event.get("val_ppl")
@@ -610,8 +634,14 @@ class RetrainDialog(QDialog):
                 self.progress.setRange(0, total)
                 self.progress.setValue(min(int(step), int(total)))
             self.detail_label.setText("")
+            if self.estimate is not None:
+                self.estimate.step(self.now(), kind, step=float(step), total=float(total))
+            self._update_times()
         elif kind == "metrics":
             self.phase_label.setText("Writing the model…")
+            if self.estimate is not None:
+                self.estimate.writing(self.now())
+            self._update_times()
         elif kind == "done":
             self.phase_label.setText("Done.")
             self._trained = 1.0
@@ -627,9 +657,31 @@ class RetrainDialog(QDialog):
             return
         elapsed = self._elapsed.elapsed() / 1000.0
         text = f"Elapsed {_clock(elapsed)}"
-        if self.process is not None and self._eta_s is not None:
-            text += f" · about {format_duration(self._eta_s)} left"
+        if self.process is not None:
+            text += self._time_left_text()
         self.time_label.setText(text)
+
+    def _new_estimate(self) -> RunEstimate:
+        adapt = self.request is not None and self.request.init_from is not None
+        words = self._words if self._words is not None else retraining.EVAL_MAX_WORDS * 10
+        compare = int(min(retraining.EVAL_MAX_WORDS, words * retraining.HELDOUT_FRACTION))
+        return RunEstimate(
+            fixed_s=retraining.ADAPT_FIXED_SECONDS if adapt else retraining.FIXED_SECONDS,
+            words=words, compare_words=compare, adapt=adapt,
+            models_compared=2 if self.window_.current_model is not None else 1,
+        )
+
+    def _time_left_text(self) -> str:
+        """" · about 40 s left" for the whole run (comparison included), or what is known."""
+        if self.estimate is None:
+            return ""
+        now = self.now()
+        left = self.estimate.left(now)
+        if left is not None:
+            return f" · about {format_duration(left)} left, the comparison included"
+        if self.estimate.overrun(now):
+            return " · taking longer than estimated"
+        return ""
 
     def cancel_training(self) -> None:
         """Stop the trainer promptly: SIGTERM, then a kill if it does not stop in time."""
@@ -745,12 +797,23 @@ class RetrainDialog(QDialog):
             return scores
 
         task = Task(work, with_progress=True, parent=self)
-        task.progress.connect(lambda f: self.eval_progress.setValue(int(1000 * f)))
+        task.progress.connect(self._comparison_progress)
         task.succeeded.connect(self._show_scores)
         task.failed.connect(self._comparison_failed)
         task.finished.connect(task.deleteLater)
         self._eval_task = task
         task.start()
+
+    def _comparison_progress(self, fraction: float) -> None:
+        self.eval_progress.setValue(int(1000 * fraction))
+        text = "Comparing the two models on the held-out end of your files…"
+        if self.estimate is not None:
+            now = self.now()
+            self.estimate.comparing(now, fraction)
+            left = self.estimate.left(now)
+            if left is not None:
+                text += f" About {format_duration(left)} left."
+        self.eval_label.setText(text)
 
     def _show_scores(self, scores: dict[str, ModelScore]) -> None:
         self._eval_task = None

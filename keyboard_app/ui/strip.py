@@ -1,9 +1,19 @@
-"""The suggestion strip: three buttons above the editor.
+"""The suggestion strip: one to five buttons above the editor.
 
 Buttons never take the keyboard focus, so clicking one leaves the caret in
 the editor.  Each shows its number (the Alt/Ctrl shortcut), the first one
 is marked as the Tab target, and a right-click offers to forget the word.
 The strip keeps its height when empty, so the text never jumps.
+
+Text that does not fit is drawn a little smaller, then elided with "…" (a
+word in its middle: it keeps the start that was typed and the end that
+tells it from the other completions), never clipped; the whole text is in
+the tooltip and the accessible name.  The strip has a minimum width at
+which each slot still shows a few letters, and its look follows the
+preferences: the word size (the editor's zoom, or its own), larger buttons,
+high contrast.  Its colours are written into its style sheet from the
+application's palette (the theme), with the slot numbers at WCAG AA
+contrast or better.
 """
 
 from __future__ import annotations
@@ -11,8 +21,16 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QSizePolicy, QWidget
+from PySide6.QtGui import QAction, QColor, QFont, QPalette
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QMenu, QPushButton, QSizePolicy, QWidget
+
+from .elide import ElidedLabel
+
+MAX_SLOTS = 5
+MIN_SLOT_WIDTH = 84  # the number, and four or five letters of a word before the "…"
+BUTTON_HEIGHT, LARGE_BUTTON_HEIGHT = 40, 60
+WORD_SCALE = 1.25  # the words are this much larger than the editor's text
+AA_CONTRAST = 4.5  # WCAG 2 AA for normal text
 
 
 class SuggestionButton(QPushButton):
@@ -24,29 +42,70 @@ class SuggestionButton(QPushButton):
         self.setObjectName(f"suggestion{index + 1}")
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setMinimumHeight(40)
+        self.setMinimumHeight(BUTTON_HEIGHT)
+        self.setMinimumWidth(MIN_SLOT_WIDTH)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 2, 10, 2)
+        layout.setSpacing(4)
         self.hint = QLabel(str(index + 1))
         self.hint.setObjectName("hint")
-        self.word = QLabel("")
+        self.word = ElidedLabel("", mode=Qt.TextElideMode.ElideMiddle, shrink=0.75)
         self.word.setObjectName("word")
         self.word.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        font = self.word.font()
-        font.setPointSizeF(font.pointSizeF() * 1.25)
-        self.word.setFont(font)
         for label in (self.hint, self.word):
             label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         layout.addWidget(self.hint)
         layout.addWidget(self.word, 1)
-        spacer = QLabel("")  # balances the hint so the word is centred
-        spacer.setFixedWidth(self.hint.sizeHint().width())
-        layout.addWidget(spacer)
+        self.spacer = QLabel("")  # balances the hint so the word is centred
+        self.spacer.setFixedWidth(self.hint.sizeHint().width())
+        layout.addWidget(self.spacer)
 
-    def set_word(self, word: str) -> None:
+    def set_word(self, word: str, *, placeholder: bool = False) -> None:
         self.word.setText(word)
+        self.word.set_elide_mode(Qt.TextElideMode.ElideRight if placeholder else Qt.TextElideMode.ElideMiddle)
+        # A long placeholder sentence reads from its start; it is left-aligned so it can
+        # use the width, a word is centred.
+        self.word.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+                               if placeholder else Qt.AlignmentFlag.AlignCenter)
+        self.spacer.setVisible(not placeholder)
         self.setAccessibleName(f"Suggestion {self.index + 1}: {word}" if word else f"Suggestion {self.index + 1}")
+
+    def set_word_font(self, size: float, *, bold: bool = False) -> None:
+        font = QFont(self.font())  # the button's: nothing left over from an earlier look
+        font.setPointSizeF(size)
+        font.setBold(bold)
+        self.word.setFont(font)
+
+
+def contrast_ratio(a: QColor, b: QColor) -> float:
+    """WCAG 2's contrast ratio of two colours (1 to 21)."""
+
+    def luminance(c: QColor) -> float:
+        def channel(v: float) -> float:
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+        return 0.2126 * channel(c.redF()) + 0.7152 * channel(c.greenF()) + 0.0722 * channel(c.blueF())
+
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def muted_color(palette: QPalette, *, minimum: float = AA_CONTRAST) -> QColor:
+    """A colour between the text's and the background's, as light as it can be while
+    keeping ``minimum`` contrast with the background (the slot numbers, the placeholder)."""
+    text = palette.color(QPalette.ColorRole.WindowText)
+    base = palette.color(QPalette.ColorRole.Base)
+    for step in range(60, -1, -5):  # the share of the background mixed in, in percent
+        t = step / 100
+        mixed = QColor.fromRgbF(
+            text.redF() * (1 - t) + base.redF() * t,
+            text.greenF() * (1 - t) + base.greenF() * t,
+            text.blueF() * (1 - t) + base.blueF() * t,
+        )
+        if contrast_ratio(mixed, base) >= minimum:
+            return mixed
+    return text
 
 
 class SuggestionStrip(QWidget):
@@ -59,55 +118,148 @@ class SuggestionStrip(QWidget):
         self.setObjectName("strip")
         self._suggestions: list[Any] = []
         self._placeholder = ""
+        self._high_contrast = False
+        self._large = False
+        self._word_size: float | None = None
+        self._restyling = False
         self.can_forget = lambda suggestion: False  # set by the window (personal layer)
+        self.accept_key = "Tab"  # named in the first button's tooltip; "" when none
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.setSpacing(6)
         self.buttons: list[SuggestionButton] = []
-        for i in range(slots):
+        for i in range(MAX_SLOTS):
             button = SuggestionButton(index=i)
             button.clicked.connect(lambda _=False, i=i: self.activated.emit(i))
             button.customContextMenuRequested.connect(lambda pos, i=i: self._context_menu(i, pos))
             layout.addWidget(button)
             self.buttons.append(button)
         self.buttons[0].setProperty("first", True)
-        self.setStyleSheet(
-            """
-            QPushButton { border: 1px solid palette(mid); border-radius: 6px;
-                          background: palette(base); }
-            QPushButton:hover:enabled { background: palette(alternate-base);
-                                        border-color: palette(highlight); }
-            QPushButton:pressed { background: palette(midlight); }
-            QPushButton[first="true"]:enabled { border: 2px solid palette(highlight); }
-            QPushButton:disabled { border-style: dashed; }
-            QLabel#hint { color: palette(placeholder-text); }
-            QLabel#word:disabled { color: palette(placeholder-text); }
-            """
-        )
-        self.set_suggestions([])
+        self._slots = MAX_SLOTS
+        self.set_slot_count(slots)
+        self._restyle()
 
+    # --- look ----------------------------------------------------------------------
+    def slot_count(self) -> int:
+        return self._slots
+
+    def set_slot_count(self, slots: int) -> None:
+        """Show ``slots`` buttons (1 to MAX_SLOTS)."""
+        self._slots = max(1, min(MAX_SLOTS, slots))
+        for i, button in enumerate(self.buttons):
+            button.setVisible(i < self._slots)
+        self.setMinimumWidth(self._slots * MIN_SLOT_WIDTH + (self._slots - 1) * 6 + 16)
+        self.set_suggestions(self._suggestions, placeholder=self._placeholder)
+
+    def set_word_point_size(self, size: float) -> None:
+        """The words' size in points (the numbers stay at the normal size)."""
+        self._word_size = size
+        for button in self.buttons:
+            button.set_word_font(size, bold=self._high_contrast)
+
+    def set_large_buttons(self, large: bool) -> None:
+        self._large = large
+        for button in self.buttons:
+            button.setMinimumHeight(LARGE_BUTTON_HEIGHT if large else BUTTON_HEIGHT)
+        self._restyle()
+
+    def set_high_contrast(self, on: bool) -> None:
+        self._high_contrast = on
+        self._restyle()
+
+    def colors(self) -> QPalette:
+        """The palette the strip is drawn with: the application's (the theme's).
+
+        A widget with a style sheet keeps the palette it had when the sheet was set,
+        so the colours are taken from the application and written into the sheet.
+        """
+        app = QApplication.instance()
+        return QApplication.palette() if app is not None else self.palette()
+
+    def hint_color(self) -> QColor:
+        """The colour of the slot numbers and the placeholder (AA contrast, at least)."""
+        if self._high_contrast:
+            return self.colors().color(QPalette.ColorRole.WindowText)
+        return muted_color(self.colors())
+
+    def changeEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        super().changeEvent(event)
+        if self._restyling:
+            return
+        if event.type() in (event.Type.PaletteChange, event.Type.ApplicationPaletteChange):
+            self._restyle()  # a theme change: the sheet's colours are the palette's
+
+    def _restyle(self, force: bool = False) -> None:
+        p = self.colors()
+        R = QPalette.ColorRole
+
+        def c(role: QPalette.ColorRole) -> str:
+            return p.color(role).name()
+
+        muted = self.hint_color().name()
+        hc = self._high_contrast
+        border = f"3px solid {c(R.WindowText)}" if hc else f"1px solid {c(R.Mid)}"
+        first = "4px" if hc else "2px"
+        bold = "font-weight: bold;" if hc else ""
+        sheet = f"""
+            QPushButton {{ border: {border}; border-radius: 6px; background: {c(R.Base)};
+                          color: {c(R.Text)}; }}
+            QPushButton:hover:enabled {{ background: {c(R.AlternateBase)}; border-color: {c(R.Highlight)}; }}
+            QPushButton:pressed {{ background: {c(R.Midlight)}; }}
+            QPushButton[first="true"]:enabled {{ border: {first} solid {c(R.Highlight)}; }}
+            QPushButton:disabled {{ border-style: dashed; }}
+            QLabel#hint {{ color: {muted}; {bold} }}
+            QLabel#word {{ color: {c(R.Text)}; }}
+            QLabel#word:disabled {{ color: {muted}; }}
+            """
+        if force or self.styleSheet() != sheet:
+            self._restyling = True  # setting a style sheet sends palette changes of its own
+            try:
+                if force and self.styleSheet() == sheet:
+                    self.setStyleSheet("")
+                self.setStyleSheet(sheet)
+            finally:
+                self._restyling = False
+        if self._word_size is not None:  # bold in high contrast
+            self.set_word_point_size(self._word_size)
+
+    # --- content ---------------------------------------------------------------------
     def suggestions(self) -> list[Any]:
         return list(self._suggestions)
 
     def words(self) -> list[str]:
         return [s.text for s in self._suggestions]
 
+    def placeholder(self) -> str:
+        return self._placeholder
+
     def set_suggestions(self, suggestions: Sequence[Any], *, placeholder: str = "") -> None:
-        self._suggestions = list(suggestions)[: len(self.buttons)]
+        self._suggestions = list(suggestions)[: self._slots]
         self._placeholder = placeholder
         for i, button in enumerate(self.buttons):
             if i < len(self._suggestions):
                 word = self._suggestions[i].text
                 button.set_word(word)
                 button.setEnabled(True)
-                keys = "Tab, " if i == 0 else ""
+                keys = f"{self.accept_key}, " if i == 0 and self.accept_key else ""
                 button.setToolTip(
                     f"Insert “{word}” ({keys}Alt+{i + 1} or Ctrl+{i + 1})\nRight-click for more"
                 )
+            elif i == 0 and not self._suggestions and placeholder:
+                button.set_word(placeholder, placeholder=True)
+                button.setEnabled(False)
+                button.setToolTip(placeholder)
             else:
-                button.set_word(placeholder if i == 0 and not self._suggestions else "")
+                button.set_word("")
                 button.setEnabled(False)
                 button.setToolTip(f"Suggestion {i + 1} (Alt+{i + 1} or Ctrl+{i + 1})")
+        # A placeholder sentence may use the whole strip: the empty slots give way.
+        stretch_placeholder = not self._suggestions and bool(placeholder)
+        layout = self.layout()
+        for i in range(self._slots):
+            layout.setStretch(i, (3 * self._slots if i == 0 else 1) if stretch_placeholder else 1)
+        for i in range(1, self._slots):
+            self.buttons[i].setMinimumWidth(MIN_SLOT_WIDTH // 2 if stretch_placeholder else MIN_SLOT_WIDTH)
 
     def _context_menu(self, index: int, pos: QPoint) -> None:
         if index >= len(self._suggestions):
@@ -118,12 +270,12 @@ class SuggestionStrip(QWidget):
     def context_menu(self, index: int) -> QMenu:
         suggestion = self._suggestions[index]
         menu = QMenu(self)
-        insert = QAction(f"Insert “{suggestion.text}”", menu)
+        insert = QAction(f"&Insert “{suggestion.text}”", menu)
         insert.triggered.connect(lambda: self.activated.emit(index))
-        forget = QAction(f"Forget “{suggestion.text}” (learned from my typing)", menu)
+        forget = QAction(f"&Forget “{suggestion.text}” (learned from my typing)", menu)
         forget.setEnabled(bool(self.can_forget(suggestion)))
         forget.triggered.connect(lambda: self.forget_requested.emit(index))
-        block = QAction(f"Never Suggest “{suggestion.text}”", menu)
+        block = QAction(f"&Never Suggest “{suggestion.text}”", menu)
         block.triggered.connect(lambda: self.block_requested.emit(index))
         menu.addActions([insert])
         menu.addSeparator()

@@ -100,3 +100,15 @@ def test_key_for_paths(store, tiny_bundle, tmp_path):
     assert store.key_for(store.path_for(key)) == key
     assert store.key_for(tmp_path / "elsewhere") == str((tmp_path / "elsewhere").resolve())
     assert json.loads((paths.user_models_dir() / "index.json").read_text())[key[5:]]["origin"] == "imported"
+
+
+def test_an_imported_bundle_with_a_name_in_the_list_gets_a_distinct_one(store, tiny_bundle):
+    # Issue 18: importing the default model's bundle listed two "Tiny test model" entries.
+    name = store.info(DEFAULT_KEY).name
+    first = store.import_bundle(tiny_bundle)
+    second = store.import_bundle(tiny_bundle)
+    names = [m.name for m in store.list()]
+    assert store.info(first).name == f"{name} (2)"
+    assert store.info(second).name == f"{name} (3)"
+    assert len(set(names)) == len(names) == 3
+    load_bundle(store.path_for(second)).close()  # still a valid bundle

@@ -78,3 +78,39 @@ def test_save_is_atomic_when_the_write_fails(monkeypatch):
     loaded, _ = store.load()
     assert loaded.model == "user:old"  # the old file is whole
     assert [p.name for p in store.path.parent.iterdir()] == ["settings.json"]  # no temp left
+
+
+PREFERENCES = {
+    "suggestion_count": 5, "strip_font_size": 18, "theme": "dark", "accept_key": "none",
+    "space_after_accept": False, "auto_capitalise": False, "large_strip_buttons": True,
+    "high_contrast": True, "retrain_sources": ["/home/me/notes"],
+}
+
+
+def test_the_preferences_round_trip(tmp_path):
+    store = SettingsStore(tmp_path / "s.json")
+    store.save(Settings(**PREFERENCES))
+    loaded, problem = store.load()
+    assert problem is None
+    assert {name: getattr(loaded, name) for name in PREFERENCES} == PREFERENCES
+
+
+@pytest.mark.parametrize("name, value, expected", [
+    ("suggestion_count", 0, 1), ("suggestion_count", 9, 5), ("suggestion_count", "3", 3),
+    ("suggestion_count", True, 3),
+    ("strip_font_size", -4, 0), ("strip_font_size", 3, 8), ("strip_font_size", 99, 40),
+    ("strip_font_size", 2.5, 0),
+    ("theme", "purple", "system"), ("theme", None, "system"), ("theme", "light", "light"),
+    ("accept_key", "enter", "tab"), ("accept_key", "none", "none"),
+    ("space_after_accept", "no", True), ("auto_capitalise", 0, True),
+    ("large_strip_buttons", 1, False), ("high_contrast", "true", False),
+    ("retrain_sources", "a.txt", []), ("retrain_sources", ["a", 3, "a", "b"], ["a", "b"]),
+])
+def test_a_bad_preference_is_clamped_or_falls_back_alone(name, value, expected):
+    store = SettingsStore()
+    store.path.parent.mkdir(parents=True)
+    store.path.write_text(json.dumps({name: value, "editor_font_size": 15}))
+    settings, problem = store.load()
+    assert problem is None
+    assert getattr(settings, name) == expected
+    assert settings.editor_font_size == 15  # the rest is kept

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from keyboard_app import paths, retraining
-from keyboard_app.retraining import SizePreset
+from keyboard_app.retraining import SizePreset, TrainRequest
 from keyboard_app.ui import retrain_dialog
 from keyboard_app.ui.retrain_dialog import RetrainDialog
 
@@ -342,3 +342,23 @@ def test_the_steps_after_training_are_shown_not_a_frozen_bar(qtbot, window, corp
     dialog.handle_event({"event": "evaluating", "words": 400, "total": 1000})
     assert dialog.phase_label.text() == "Measuring the new model on your text…"
     assert (dialog.progress.value(), dialog.progress.maximum()) == (400, 1000)
+
+
+def test_the_time_left_includes_the_steps_after_training_and_the_comparison(qtbot, window, corpus):
+    # Issue 18: "about 1 s left / 96%" for ~15 s, and the comparison was not in the estimate.
+    dialog = open_dialog(qtbot, window, corpus)
+    dialog.request = TrainRequest(corpus=[corpus], out=corpus.parent / "b", work_dir=corpus.parent / "w",
+                                  name="x", init_from=window.current_model.path)
+    dialog.estimate = dialog._new_estimate()
+    clock = [10.0]
+    dialog.now = lambda: clock[0]
+    dialog.handle_event({"event": "progress", "tokens": 100, "total": 10_000, "loss": 5.0,
+                         "tokens_per_s": 100.0, "eta_s": 99.0})
+    clock[0] = 106.0
+    dialog.handle_event({"event": "progress", "tokens": 9_600, "total": 10_000, "loss": 4.0,
+                         "tokens_per_s": 100.0, "eta_s": 1.0})
+    text = dialog._time_left_text()
+    assert "left" in text and "comparison" in text and "1 s left" not in text
+    clock[0] = 500.0  # long past the estimate, still running
+    assert dialog._time_left_text() == " · taking longer than estimated"
+    dialog.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QTextCursor
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QPlainTextEdit
 
 
 
@@ -77,12 +77,50 @@ def test_accepting_is_one_undo_step(qtbot, window):
     assert window.editor.toPlainText() == "The cat sat on the mat "
 
 
-def test_tab_never_inserts_a_tab_character(qtbot, window):
-    type_text(qtbot, window, "The cat")
+def test_tab_inserts_a_tab_character_when_no_suggestion_is_shown(qtbot, window):
+    # Issue 18 (friction): Tab could never insert a tab character.
+    type_text(qtbot, window, "The cat sat on the ")
     qtbot.keyClick(window.editor, Qt.Key.Key_Escape)
     assert words(window) == []
     qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
-    assert window.editor.toPlainText() == "The cat"  # hidden strip: nothing happens
+    assert window.editor.toPlainText() == "The cat sat on the \t"  # hidden strip: Tab is a tab
+    qtbot.keyClick(window.editor, Qt.Key.Key_Backspace)
+    qtbot.waitUntil(lambda: bool(words(window)))  # the strip is back: Tab takes the first word
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    assert "\t" not in window.editor.toPlainText()
+
+
+def test_tab_is_a_tab_when_the_accept_key_is_none(qtbot, window):
+    window.settings.accept_key = "none"
+    window.apply_preferences()
+    type_text(qtbot, window, "The cat sat on the ")
+    assert words(window)
+    assert "Tab" not in window.strip.buttons[0].toolTip()
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    assert window.editor.toPlainText() == "The cat sat on the \t"
+    qtbot.keyClick(window.editor, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)
+    assert window.editor.toPlainText().startswith("The cat sat on the \t")  # Alt+1 still accepts
+
+
+def test_ctrl_y_redoes_where_the_platform_binds_redo_to_ctrl_shift_z_only(qtbot, window, monkeypatch):
+    # Issue 18 (friction): under X11 Ctrl+Y did not redo (Qt binds Redo to Ctrl+Shift+Z
+    # there; the offscreen platform binds Ctrl+Y too, so X11's bindings are stood in for).
+    base = QPlainTextEdit.keyPressEvent
+
+    def x11_bindings(editor, event):
+        if event.key() == Qt.Key.Key_Y and event.modifiers() == Qt.KeyboardModifier.ControlModifier:
+            event.ignore()
+            return
+        base(editor, event)
+
+    monkeypatch.setattr(QPlainTextEdit, "keyPressEvent", x11_bindings)
+    type_text(qtbot, window, "The cat sat on the ")
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    accepted = window.editor.toPlainText()
+    qtbot.keyClick(window.editor, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.editor.toPlainText() == "The cat sat on the "
+    qtbot.keyClick(window.editor, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert window.editor.toPlainText() == accepted
 
 
 def test_escape_hides_the_strip_until_the_next_keystroke(qtbot, window):

@@ -1,0 +1,126 @@
+"""Text that does not fit is elided with "…", never clipped.
+
+``ElidedLabel`` draws its text elided to its width, smaller first if allowed
+(a suggestion word is elided in the middle: its start is what the user typed,
+its end is what tells "internationally" from "internationalization"); ``ElidingStatusBar`` does the same
+for the temporary messages of a status bar, between its left edge and its
+permanent widgets, and puts the whole message in its tooltip.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that elides its text with "…" instead of clipping it.
+
+    With ``shrink`` below 1 a text that does not fit is first drawn smaller, down to
+    that share of the font's size, and elided only if it still does not fit.
+    """
+
+    def __init__(self, text: str = "", *, mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight,
+                 shrink: float = 1.0, parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self._mode = mode
+        self._shrink = shrink
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def set_elide_mode(self, mode: Qt.TextElideMode) -> None:
+        self._mode = mode
+        self.update()
+
+    def drawn_font(self) -> QFont:
+        """The font the text is drawn in: the label's, or smaller (see ``shrink``)."""
+        font = QFont(self.font())
+        width = self.contentsRect().width()
+        size = font.pointSizeF()
+        if self._shrink >= 1.0 or size <= 0 or QFontMetrics(font).horizontalAdvance(self.text()) <= width:
+            return font
+        for step in range(1, 6):
+            font.setPointSizeF(size * (1 - (1 - self._shrink) * step / 5))
+            if QFontMetrics(font).horizontalAdvance(self.text()) <= width:
+                break
+        return font
+
+    def elided_text(self) -> str:
+        """The text as drawn at the current width."""
+        width = self.contentsRect().width()
+        return QFontMetrics(self.drawn_font()).elidedText(self.text(), self._mode, max(0, width))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        hint = super().minimumSizeHint()
+        return QSize(self.fontMetrics().horizontalAdvance("W…"), hint.height())
+
+    def paintEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        painter = QPainter(self)
+        painter.setFont(self.drawn_font())
+        self.style().drawItemText(painter, self.contentsRect(), int(self.alignment()), self.palette(),
+                                  self.isEnabled(), self.elided_text(), self.foregroundRole())
+
+
+class ElidingStatusBar(QStatusBar):
+    """A status bar whose messages are elided to the room left by its permanent widgets.
+
+    Permanent widgets added with ``yields=True`` (the model's name, the keystroke
+    count) step aside while a message that would not fit beside them is shown.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._yielding: list[QWidget] = []
+        self._stepped_aside: list[QWidget] = []
+        self.messageChanged.connect(self._message_changed)
+
+    def addPermanentWidget(self, widget: QWidget, stretch: int = 0, *, yields: bool = False) -> None:  # noqa: N802
+        super().addPermanentWidget(widget, stretch)
+        if yields:
+            self._yielding.append(widget)
+
+    def _message_changed(self, message: str) -> None:
+        if not message:
+            for widget in self._stepped_aside:
+                widget.show()
+            self._stepped_aside = []
+        elif not self._stepped_aside:
+            needed = self.fontMetrics().horizontalAdvance(message) + 12
+            if needed > self.message_rect().width():
+                self._stepped_aside = [w for w in self._yielding if w.isVisible()]
+                for widget in self._stepped_aside:
+                    widget.hide()
+                layout = self.layout()
+                if layout is not None:
+                    layout.activate()  # the room they leave, before the message is measured
+        self.setToolTip(message if message and message != self.elided_message() else "")
+        self.update()
+
+    def message_rect(self) -> QRect:
+        """Where the message is drawn: from the left edge to the first permanent widget."""
+        right = self.width()
+        for child in self.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            if child.isVisible() and child.geometry().left() > 0:
+                right = min(right, child.geometry().left())
+        rect = self.rect().adjusted(6, 0, 0, 0)
+        rect.setRight(right - 6)
+        return rect
+
+    def elided_message(self) -> str:
+        return self.fontMetrics().elidedText(self.currentMessage(), Qt.TextElideMode.ElideRight,
+                                             max(0, self.message_rect().width()))
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._message_changed(self.currentMessage())
+
+    def paintEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        if not self.currentMessage():
+            super().paintEvent(event)
+            return
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+        painter.drawText(self.message_rect(), int(Qt.AlignmentFlag.AlignLeading | Qt.AlignmentFlag.AlignVCenter
+                                                  | Qt.TextFlag.TextSingleLine), self.elided_message())

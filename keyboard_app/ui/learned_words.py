@@ -1,0 +1,158 @@
+"""Suggestions ▸ Learning ▸ Learned and Blocked Words: see, search, remove one by one.
+
+The list holds the words learned from the user's typing (with how often
+each was counted) and the words they chose never to see again.  Nothing is
+selected when it opens, and no button is the default, so Enter in the
+search field removes nothing: a word goes only when it is chosen and
+"Remove" (or Delete) is pressed.  Removing a learned word forgets it;
+removing a blocked one lets it be suggested again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..learning import PersonalModel
+
+LEARNED, BLOCKED = "learned", "blocked"
+
+
+class LearnedWordsDialog(QDialog):
+    changed = Signal()  # a word was forgotten or unblocked
+
+    def __init__(self, *, personal: PersonalModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("LearnedWordsDialog")
+        self.setWindowTitle("Learned and Blocked Words")
+        self.personal = personal
+
+        self.search = QLineEdit()
+        self.search.setObjectName("search")
+        self.search.setPlaceholderText("Type to filter the list")
+        self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName("Search the learned and blocked words")
+        search_label = QLabel("&Search:")
+        search_label.setBuddy(self.search)
+        self.list = QTreeWidget()
+        self.list.setObjectName("words")
+        self.list.setColumnCount(2)
+        self.list.setHeaderLabels(["Word", "Status"])
+        self.list.setRootIsDecorated(False)
+        self.list.setSortingEnabled(True)
+        self.list.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.list.setAccessibleName("Learned and blocked words")
+        self.summary = QLabel()
+        self.summary.setObjectName("summary")
+        self.remove_button = QPushButton("&Remove")
+        self.remove_button.setObjectName("remove")
+        self.remove_button.setAutoDefault(False)
+        self.remove_button.setAccessibleName("Remove the chosen words")
+        self.remove_button.setToolTip("Forget a learned word, or let a blocked word be suggested again (Delete)")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        for button in buttons.buttons():
+            button.setAutoDefault(False)
+            button.setDefault(False)
+        buttons.addButton(self.remove_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.rejected.connect(self.reject)
+
+        top = QHBoxLayout()
+        top.addWidget(search_label)
+        top.addWidget(self.search, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.summary)
+        layout.addWidget(buttons)
+
+        self.search.textChanged.connect(self._filter)
+        self.list.itemSelectionChanged.connect(self._enable)
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.list.installEventFilter(self)  # Delete in the list removes (in the search field it edits)
+        self.resize(460, 420)
+        self.refresh()
+        self.search.setFocus()
+
+    def refresh(self) -> None:
+        self.list.setSortingEnabled(False)
+        self.list.clear()
+        for token, count in self.personal.unigrams.items():
+            item = QTreeWidgetItem([self.personal.display(token), f"learned, counted {count}×"])
+            item.setData(0, Qt.ItemDataRole.UserRole, (LEARNED, token))
+            self.list.addTopLevelItem(item)
+        for token in self.personal.blocked:
+            item = QTreeWidgetItem([token, "never suggested"])
+            item.setData(0, Qt.ItemDataRole.UserRole, (BLOCKED, token))
+            self.list.addTopLevelItem(item)
+        self.list.setSortingEnabled(True)
+        self.list.setCurrentItem(None)
+        self.list.clearSelection()
+        self._filter(self.search.text())
+
+    def _filter(self, text: str) -> None:
+        needle = text.strip().lower()
+        shown = 0
+        for i in range(self.list.topLevelItemCount()):
+            item = self.list.topLevelItem(i)
+            hidden = bool(needle) and needle not in item.text(0).lower()
+            item.setHidden(hidden)
+            if hidden:
+                item.setSelected(False)
+            shown += not hidden
+        total = self.list.topLevelItemCount()
+        self.summary.setText(f"{shown} of {total} words" if needle else f"{total} words")
+        self._enable()
+
+    def selected(self) -> list[tuple[str, str]]:
+        return [item.data(0, Qt.ItemDataRole.UserRole) for item in self.list.selectedItems()
+                if not item.isHidden()]
+
+    def _enable(self) -> None:
+        self.remove_button.setEnabled(bool(self.selected()))
+
+    def remove_selected(self) -> None:
+        chosen = self.selected()
+        if not chosen:
+            return
+        for kind, token in chosen:
+            if kind == LEARNED:
+                self.personal.forget(token)
+            else:
+                self.personal.unblock(token)
+        self.refresh()
+        self.changed.emit()
+
+    def words(self) -> list[str]:
+        """The words listed and not filtered out (for tests)."""
+        return [self.list.topLevelItem(i).text(0) for i in range(self.list.topLevelItemCount())
+                if not self.list.topLevelItem(i).isHidden()]
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        if (watched is self.list and event.type() == QEvent.Type.KeyPress
+                and event.matches(QKeySequence.StandardKey.Delete)):
+            self.remove_selected()
+            return True
+        return super().eventFilter(watched, event)
+
+    def keyPressEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        # Enter never removes: a dialog would press its default button; there is none here.
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            event.accept()
+            return
+        super().keyPressEvent(event)
