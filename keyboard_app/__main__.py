@@ -2,7 +2,8 @@
 
 ``--model PATH`` uses a bundle (folder or .zip) for this run; ``--self-test``
 checks that this copy predicts, without a display; ``--quit-after SECONDS``
-closes the window by itself (a smoke test of a frozen build).
+closes the window by itself (a smoke test of a frozen build); ``--osk`` opens
+the on-screen keyboard instead of the editor (``keyboard_app.osk``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="check that this copy predicts (no window), then exit")
     parser.add_argument("--quit-after", type=float, metavar="SECONDS",
                         help="close the window after this many seconds (smoke tests)")
+    parser.add_argument("--osk", action="store_true",
+                        help="open the on-screen keyboard, which types into other applications")
     parser.add_argument("--verbose", "-v", action="store_true", help="log more (to stderr)")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
@@ -51,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.quit_after is not None and args.quit_after < 0:
         parser.error("--quit-after must not be negative")
+    if args.osk:
+        from .osk.app import run_osk
+
+        return run_osk(model=args.model, quit_after=args.quit_after)
     from .ui.app import run_gui
 
     return run_gui(model=args.model, quit_after=args.quit_after, started=_STARTED)

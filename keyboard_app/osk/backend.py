@@ -1,0 +1,98 @@
+"""Typing into other applications: key events injected with pynput.
+
+``Injector`` is what the keyboard needs: ``type_text`` for characters (any
+Unicode letter: pynput maps a spare keycode on X11 for letters the keyboard
+map lacks) and ``press`` for the action keys.  ``PynputInjector`` sends real
+events to whichever window has the focus; ``RecordingInjector`` keeps them
+as text (tests and the benchmark drive the real widget with it).
+
+``injection_problem()`` says, in one sentence with what to do, when synthetic
+keys cannot reach other applications: a Wayland session (an X11 client's
+events reach only other X11 clients there, and Wayland offers no portal
+pynput can use), or no display at all.  pynput is imported only when the
+keyboard opens, since on import it connects to the display.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+#: Action keys the injector presses (layout actions that type into the target).
+KEY_ACTIONS = ("backspace", "enter", "tab", "left", "right", "up", "down")
+
+
+class InjectionError(RuntimeError):
+    """Keys cannot be sent; the message is one sentence for the user."""
+
+
+class Injector(Protocol):
+    def type_text(self, text: str) -> None: ...
+
+    def press(self, action: str) -> None: ...
+
+
+def injection_problem(environ: dict[str, str] | None = None, platform: str = sys.platform) -> str | None:
+    """One sentence if this session cannot receive synthetic keys from us, else None."""
+    env = os.environ if environ is None else environ
+    if not platform.startswith("linux"):
+        return None  # Windows and macOS: pynput's own back ends (macOS asks for the accessibility permission)
+    if env.get("XDG_SESSION_TYPE", "").lower() == "wayland" or env.get("WAYLAND_DISPLAY"):
+        return ("This is a Wayland session, where applications do not accept keys typed by another "
+                "program: log in with an X11 session (\"on Xorg\" at the login screen) to use the "
+                "on-screen keyboard, or write in the app's own editor.")
+    if not env.get("DISPLAY"):
+        return ("There is no X11 display to type into (DISPLAY is not set): start the on-screen "
+                "keyboard from a graphical X11 session, or write in the app's own editor.")
+    return None
+
+
+class PynputInjector:
+    """Real key events through pynput's keyboard controller."""
+
+    def __init__(self) -> None:
+        try:
+            from pynput import keyboard
+        except Exception as e:  # noqa: BLE001 - pynput raises plain exceptions without a display
+            raise InjectionError(
+                f"Keys cannot be sent to other applications ({str(e).strip() or type(e).__name__}); "
+                "install pynput and run an X11, Windows or macOS desktop session."
+            ) from e
+        self._controller = keyboard.Controller()
+        key = keyboard.Key
+        self._keys = {
+            "backspace": key.backspace, "enter": key.enter, "tab": key.tab,
+            "left": key.left, "right": key.right, "up": key.up, "down": key.down,
+        }
+
+    def type_text(self, text: str) -> None:
+        if text:
+            self._controller.type(text)
+
+    def press(self, action: str) -> None:
+        self._controller.tap(self._keys[action])
+
+
+class RecordingInjector:
+    """Applies the events to a text of its own (a target with the cursor at the end)."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.events: list[tuple[str, str]] = []
+
+    def type_text(self, text: str) -> None:
+        self.events.append(("type", text))
+        self.text += text
+
+    def press(self, action: str) -> None:
+        self.events.append(("press", action))
+        if action == "backspace":
+            self.text = self.text[:-1]
+        elif action == "enter":
+            self.text += "\n"
+        elif action == "tab":
+            self.text += "\t"

@@ -1,0 +1,98 @@
+"""What the keyboard typed since the focus last changed: the context it predicts from.
+
+The keyboard cannot read the other application's text, so it predicts from
+what it typed itself.  ``TypedContext`` keeps that text; a change of the
+active window (``FocusWatcher``) or a cursor key resets it to a sentence
+start, because the text around the cursor is then unknown.  No Qt here.
+
+``FocusWatcher`` polls an ``active_window`` function (any id; None when
+unknown) and calls ``on_change`` when it changes.  ``x11_active_window``
+gives the root window's ``_NET_ACTIVE_WINDOW`` through python-xlib (which
+pynput brings); where that is not available the watcher does nothing and
+the context resets only on cursor keys.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Callable, Hashable
+
+log = logging.getLogger(__name__)
+
+MAX_CONTEXT_CHARS = 4000  # the predictor needs the last paragraph or so; older text is dropped
+
+
+class TypedContext:
+    def __init__(self) -> None:
+        self.text = ""
+        self.resets = 0
+
+    def reset(self) -> None:
+        """Forget the text: the next word starts a sentence."""
+        self.text = ""
+        self.resets += 1
+
+    def type(self, chars: str) -> None:
+        self.text += chars
+        if len(self.text) > MAX_CONTEXT_CHARS:
+            self.text = self.text[-MAX_CONTEXT_CHARS // 2:]
+
+    def backspace(self, count: int = 1) -> None:
+        self.text = self.text[: max(0, len(self.text) - count)]
+
+
+class FocusWatcher:
+    """Calls ``on_change(new_window)`` whenever ``active_window()`` gives another window."""
+
+    def __init__(self, active_window: Callable[[], Hashable | None],
+                 on_change: Callable[[Hashable | None], None], *,
+                 ignore: Callable[[Hashable], bool] = lambda window: False) -> None:
+        self._active_window = active_window
+        self._on_change = on_change
+        self._ignore = ignore  # the keyboard's own window, should a window manager activate it
+        self.current: Hashable | None = None
+        self._started = False
+
+    def poll(self) -> bool:
+        """Look once; True if the active window changed (and ``on_change`` was called)."""
+        try:
+            window = self._active_window()
+        except Exception as e:  # noqa: BLE001 - a lost display connection must not stop typing
+            log.debug("active window unknown: %s", e)
+            return False
+        if window is not None and self._ignore(window):
+            return False
+        if not self._started:
+            self._started, self.current = True, window
+            return False
+        if window == self.current:
+            return False
+        self.current = window
+        self._on_change(window)
+        return True
+
+
+def x11_active_window() -> Callable[[], int | None] | None:
+    """A function giving the X11 active window's id, or None where there is no X11 display."""
+    if not os.environ.get("DISPLAY"):
+        return None
+    try:
+        from Xlib import X, display  # python-xlib, a dependency of pynput on Linux
+    except ImportError:
+        return None
+    try:
+        connection = display.Display()
+    except Exception as e:  # noqa: BLE001 - Xlib raises several kinds of errors
+        log.info("no X11 connection for watching the focus: %s", e)
+        return None
+    root = connection.screen().root
+    active_atom = connection.intern_atom("_NET_ACTIVE_WINDOW")
+
+    def active() -> int | None:
+        prop = root.get_full_property(active_atom, X.AnyPropertyType)
+        if prop is None or not len(prop.value):
+            return None
+        return int(prop.value[0]) or None
+
+    return active

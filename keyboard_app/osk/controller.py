@@ -1,0 +1,214 @@
+"""The keyboard's logic between its keys, the engine and the application typed into.
+
+A key press is sent to the target through the injector and added to the
+typed context; the suggestion row is then asked for again, from the same
+predictor worker (and so the same state cache) as the editor's: a key inside
+a word runs no network.  A suggestion is put in by typing the rest of the
+word and a space, or Backspaces and the whole word when the case differs,
+so it works in any text field.  Shift is one-shot, Caps stays on (letters
+only); neither is sent to the target: the keyboard types the character.
+
+No widgets here: ``window`` shows the state and forwards the presses.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from ..engine.tokenizer import Tokenizer
+from ..learning import PersonalModel, local_context
+from .backend import KEY_ACTIONS, Injector
+from .context import TypedContext
+from .layout import Key
+
+log = logging.getLogger(__name__)
+
+#: Typed right after an accepted suggestion, these replace the space it added ("mat ." -> "mat.").
+SPACE_EATERS = frozenset(".,!?;:")
+RETRY_MS = 40  # the predictor was busy (a model loading, the editor's big paste): ask again soon
+#: Keys after which the keyboard no longer knows the text at the target's cursor.
+CONTEXT_LOST = frozenset({"tab", "left", "right", "up", "down"})
+
+
+@dataclass
+class KeyStats:
+    """Key activations on the keyboard and what the suggestions saved."""
+
+    activations: int = 0  # every key and suggestion pressed (Shift and Caps included)
+    keys_typed: int = 0  # keys that typed a character, a space, Enter or a Backspace
+    accepts: int = 0  # suggestions taken
+    chars_accepted: int = 0  # characters the suggestions typed for the user
+
+    @property
+    def keystrokes_saved(self) -> int:
+        return self.chars_accepted - self.accepts
+
+    @property
+    def saved_percent(self) -> float | None:
+        total = self.keys_typed + self.chars_accepted
+        return 100.0 * self.keystrokes_saved / total if total else None
+
+
+class OskController(QObject):
+    suggestions_changed = Signal(list)  # the Suggestions now shown (may be empty)
+    modifiers_changed = Signal(bool, bool)  # shift, caps
+    stats_changed = Signal(object)  # KeyStats
+    status_changed = Signal(str)  # what the row says when it has no suggestions
+    learned = Signal()  # the personal layer counted a word
+
+    def __init__(self, *, worker: Any, injector: Injector, slots: int = 4,
+                 personal: PersonalModel | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.worker = worker  # a PredictorWorker: try_suggest / try_call / predictor
+        self.injector = injector
+        self.slots = slots
+        self.personal = personal
+        self.learning = False  # opt-in (settings.learn_from_typing)
+        self.context = TypedContext()
+        self.stats = KeyStats()
+        self.shift = False
+        self.caps = False
+        self.suggestions: list = []
+        self._shown_for: str | None = None
+        self._auto_space = False  # the last thing typed is the space after an accepted suggestion
+        self._fallback_tokenizer = Tokenizer()
+        self._retry = QTimer(self, singleShot=True, interval=RETRY_MS)
+        self._retry.timeout.connect(self.refresh)
+
+    # --- suggestions ------------------------------------------------------
+    def refresh(self) -> None:
+        """Ask the predictor for the context's suggestions and show them."""
+        text = self.context.text
+        if self.worker.predictor is None:
+            self._show([], text)
+            self.status_changed.emit("Loading model…")
+            self._retry.start(250)
+            return
+        try:
+            result = self.worker.try_suggest(text, self.slots)
+        except Exception as e:  # noqa: BLE001 - a failed suggestion must never stop typing
+            log.exception("suggest failed")
+            self._show([], text)
+            self.status_changed.emit(f"No suggestions: {e}")
+            return
+        if result is None:  # busy: keep the row, ask again shortly
+            self._retry.start()
+            return
+        self._show(result, text)
+
+    def _show(self, suggestions: list, text: str) -> None:
+        self.suggestions = list(suggestions)
+        self._shown_for = text
+        self.suggestions_changed.emit(self.suggestions)
+
+    def set_slots(self, slots: int) -> None:
+        self.slots = slots
+        self.refresh()
+
+    def focus_changed(self) -> None:
+        """Another window has the focus: its text is unknown, start a sentence."""
+        self.context.reset()
+        self._auto_space = False
+        self.refresh()
+
+    # --- keys -------------------------------------------------------------
+    def press(self, key: Key) -> None:
+        """One activation of ``key`` (a click, a dwell or a scan select)."""
+        self.stats.activations += 1
+        if key.action == "shift":
+            self.shift = not self.shift
+            self.modifiers_changed.emit(self.shift, self.caps)
+        elif key.action == "caps":
+            self.caps, self.shift = not self.caps, False
+            self.modifiers_changed.emit(self.shift, self.caps)
+        elif key.action == "space":
+            self._type(" ")
+        elif key.action in KEY_ACTIONS:
+            self._press_action(key.action)
+        else:
+            shifted = self.shift != (self.caps and key.char.isalpha())
+            self._type(key.text(shifted))
+            if self.shift:
+                self.shift = False
+                self.modifiers_changed.emit(self.shift, self.caps)
+        self.stats_changed.emit(self.stats)
+        self.refresh()
+
+    def _type(self, char: str) -> None:
+        if char in SPACE_EATERS and self._auto_space and self.context.text.endswith(" "):
+            self.injector.press("backspace")
+            self.context.backspace()
+        self._auto_space = False
+        before = self.context.text
+        self.injector.type_text(char)
+        self.context.type(char)
+        self.stats.keys_typed += 1
+        if not (char.isalnum() or char in "'’"):
+            self._learn_partial(before)
+
+    def _press_action(self, action: str) -> None:
+        self._auto_space = False
+        self.injector.press(action)
+        self.stats.keys_typed += 1
+        if action == "backspace":
+            self.context.backspace()
+        elif action == "enter":
+            self._learn_partial(self.context.text)
+            self.context.type("\n")
+        elif action in CONTEXT_LOST:
+            self.context.reset()
+
+    # --- suggestions put in -------------------------------------------------
+    def accept(self, index: int) -> bool:
+        """Put suggestion ``index`` in: the rest of the word and a space (or Backspaces and the
+        word, when what was typed differs from it in case)."""
+        text = self.context.text
+        if self._shown_for != text or not 0 <= index < len(self.suggestions):
+            return False
+        suggestion = self.suggestions[index]
+        try:
+            edit = self.worker.try_call(lambda p: p.accept(text, suggestion, ""))
+        except Exception:  # noqa: BLE001 - an engine error must not type anything wrong
+            log.exception("accept failed")
+            return False
+        if edit is None:
+            return False
+        partial = text[edit.start:edit.end]
+        replacement = edit.replacement
+        if replacement.startswith(partial):
+            self.injector.type_text(replacement[len(partial):])
+        else:
+            for _ in partial:
+                self.injector.press("backspace")
+            self.injector.type_text(replacement)
+        self.context.text = text[:edit.start] + replacement
+        self._auto_space = replacement.endswith(" ")
+        self.stats.activations += 1
+        self.stats.accepts += 1
+        self.stats.chars_accepted += max(0, len(replacement) - len(partial))
+        self.stats_changed.emit(self.stats)
+        context = local_context(self._tokenizer(), text[:edit.start])
+        self._learn(context.tokens[-1], replacement.strip(), context.sentence_start)
+        self.refresh()
+        return True
+
+    # --- learning (opt-in) ----------------------------------------------------
+    def _tokenizer(self) -> Tokenizer:
+        predictor = self.worker.predictor
+        return getattr(predictor, "tokenizer", None) or self._fallback_tokenizer
+
+    def _learn_partial(self, text: str) -> None:
+        if not self.learning or self.personal is None:
+            return
+        context = local_context(self._tokenizer(), text)
+        if context.partial:
+            self._learn(context.tokens[-1], context.partial, context.sentence_start)
+
+    def _learn(self, previous: str, word: str, initial: bool) -> None:
+        if self.learning and self.personal is not None and word:
+            if self.personal.observe(previous, word, initial=initial):
+                self.learned.emit()

@@ -1,0 +1,516 @@
+"""The on-screen keyboard's window: a suggestion row over the layout's keys.
+
+It never takes the focus, so a press types into the application the user
+was in: a tool window that stays on top with ``WindowDoesNotAcceptFocus``
+(on X11 its input hint is off, which window managers honour), shown without
+activating, and buttons that never take the focus either.
+
+Three ways to press a key, each usable alone (``OskSettings.access``):
+a pointer click; dwell (rest the pointer on a key; it fills up, then
+presses); switch scanning (``access.Scanner``: the suggestion row first,
+then the rows, then a row's keys).  With scanning, a click anywhere on the
+keyboard is the switch (the left button selects; with two switches the
+right button steps), and so are the switch keys (``switches``: keys a switch
+interface sends, grabbed while scanning); ``switch(n)`` is the same from code.
+
+The window only shows and forwards: ``OskController`` does the typing and
+the predicting, ``FocusWatcher`` tells it when the target changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Callable, Hashable
+
+from PySide6.QtCore import QByteArray, QEvent, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QActionGroup, QColor, QFont, QMouseEvent, QPainter
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .access import Clock, Dwell, Scanner
+from .context import FocusWatcher
+from .controller import KeyStats, OskController
+from .layout import Key, Layout, load_layout
+from .settings import SLOTS, OskSettings, OskSettingsStore
+
+log = logging.getLogger(__name__)
+
+TICK_MS = 30  # dwell fill and scan timing resolution
+FOCUS_POLL_MS = 200
+BASE_KEY_PX = 46  # a key's height at 100 %
+BASE_FONT_PT = 13
+WIDTH_UNIT = 4  # layout widths (1, 1.5, 1.75...) as integer stretch factors
+
+STYLE = """
+QWidget#osk { background: #e8eaed; }
+QPushButton { background: #ffffff; color: #1b1b1b; border: 1px solid #9aa0a6; border-radius: 6px; }
+QPushButton:hover { background: #d2e3fc; }
+QPushButton:pressed, QPushButton[latched="true"] { background: #8ab4f8; }
+QPushButton[role="suggestion"] { background: #fef7e0; font-weight: bold; }
+QPushButton[scan="group"] { border: 3px solid #e37400; }
+QPushButton[scan="key"] { border: 4px solid #d93025; background: #fce8e6; }
+QLabel#status { color: #3c4043; }
+QLabel#notice { color: #a50e0e; }
+"""
+HIGH_CONTRAST = """
+QWidget#osk { background: #000000; }
+QPushButton { background: #000000; color: #ffff00; border: 2px solid #ffffff; border-radius: 4px; }
+QPushButton:hover { background: #003a8c; }
+QPushButton:pressed, QPushButton[latched="true"] { background: #ffff00; color: #000000; }
+QPushButton[role="suggestion"] { color: #00ffff; font-weight: bold; }
+QPushButton[scan="group"] { border: 4px solid #ff8c00; }
+QPushButton[scan="key"] { border: 5px solid #ff0000; background: #400000; }
+QLabel#status, QLabel#notice { color: #ffffff; }
+QToolButton { background: #000000; color: #ffffff; border: 2px solid #ffffff; border-radius: 4px; }
+"""
+
+
+class KeyButton(QPushButton):
+    """A key (or a suggestion slot) that never takes the focus and can show a dwell fill."""
+
+    hovered = Signal(object)  # self
+    unhovered = Signal(object)
+
+    def __init__(self, text: str = "", *, role: str = "key", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setAutoDefault(False)
+        self.setProperty("role", role)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.fill = 0.0  # dwell progress, 0..1
+
+    def set_fill(self, fill: float) -> None:
+        if abs(fill - self.fill) > 1e-3:
+            self.fill = fill
+            self.update()
+
+    def set_state(self, name: str, value: str) -> None:
+        if self.property(name) != value:
+            self.setProperty(name, value)
+            self.style().unpolish(self)
+            self.style().polish(self)
+
+    def enterEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().enterEvent(event)
+        self.hovered.emit(self)
+
+    def leaveEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt API
+        super().leaveEvent(event)
+        self.unhovered.emit(self)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().paintEvent(event)
+        if self.fill > 0:
+            painter = QPainter(self)
+            rect = QRectF(self.rect()).adjusted(2, 2, -2, -2)
+            rect.setTop(rect.bottom() - rect.height() * self.fill)
+            painter.fillRect(rect, QColor(26, 115, 232, 110))
+            painter.end()
+
+
+class OnScreenKeyboard(QWidget):
+    settings_changed = Signal(object)  # OskSettings
+    closed = Signal()  # a tool window is not the app's "last window": its runner quits on this
+
+    def __init__(
+        self,
+        *,
+        controller: OskController,
+        settings: OskSettings = OskSettings(),
+        store: OskSettingsStore | None = None,
+        clock: Clock = time.monotonic,
+        active_window: Callable[[], Hashable | None] | None = None,
+        switch_keys: Callable[[tuple[str, ...]], Any] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("osk")
+        self.setWindowTitle("On-Screen Keyboard")
+        self.setWindowFlags(Qt.WindowType.Tool | Qt.WindowType.WindowStaysOnTopHint
+                            | Qt.WindowType.WindowDoesNotAcceptFocus)
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
+        self.setAttribute(Qt.WidgetAttribute.WA_X11DoNotAcceptFocus)
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.controller = controller
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.problems: list[str] = []
+        self._switch_factory = switch_keys  # keys -> an X11KeyGrab-like object (None: clicks only)
+        self._switch_grab: Any = None
+        self.layout_data, problem = load_layout(settings.layout_path)
+        if problem:
+            self.problems.append(problem)
+
+        self.suggestion_buttons: list[KeyButton] = []
+        self._scan_marks: dict[KeyButton, str] = {}  # the buttons marked by the scan highlight
+        self.key_buttons: list[list[KeyButton]] = []
+        self._keys: dict[KeyButton, Key] = {}
+        self.dwell: Dwell[KeyButton] = Dwell(settings.dwell_ms / 1000, clock=clock)
+        self.scanner = Scanner([0], switches=settings.scan_switches,
+                               interval=settings.scan_interval_ms / 1000, clock=clock)
+        self._build()
+        self._tick = QTimer(self, interval=TICK_MS)
+        self._tick.timeout.connect(self.tick)
+        self.focus_watcher: FocusWatcher | None = None
+        self._focus_timer = QTimer(self, interval=FOCUS_POLL_MS)
+        if active_window is not None:
+            own = lambda window: window == int(self.winId())  # noqa: E731 - the keyboard itself
+            self.focus_watcher = FocusWatcher(active_window, lambda _: controller.focus_changed(), ignore=own)
+            self._focus_timer.timeout.connect(self.focus_watcher.poll)
+            self._focus_timer.start()
+
+        controller.suggestions_changed.connect(self._show_suggestions)
+        controller.modifiers_changed.connect(self._show_modifiers)
+        controller.stats_changed.connect(self._show_stats)
+        controller.status_changed.connect(self.status.setText)
+        controller.learning = settings.learn_from_typing
+        self.apply_settings(settings, save=False)
+        if settings.window_geometry:
+            self.restoreGeometry(QByteArray.fromBase64(settings.window_geometry.encode()))
+        else:
+            self.resize(960, 330)
+        if self.problems:
+            self.show_status(self.problems[0])
+        controller.refresh()
+
+    # --- building -----------------------------------------------------------
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(6, 6, 6, 6)
+        outer.setSpacing(4)
+        top = QHBoxLayout()
+        top.setSpacing(4)
+        for index in range(SLOTS[1]):
+            button = KeyButton(role="suggestion")
+            button.setObjectName(f"suggestion{index + 1}")
+            button.clicked.connect(lambda _=False, i=index: self.press_suggestion(i))
+            self._watch(button)
+            top.addWidget(button, 3)
+            self.suggestion_buttons.append(button)
+        self.status = QLabel("")
+        self.status.setObjectName("status")
+        self.status.setWordWrap(True)
+        self.status.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        top.addWidget(self.status, 2)
+        self.menu_button = QToolButton()
+        self.menu_button.setText("⚙")
+        self.menu_button.setToolTip("Keyboard settings")
+        self.menu_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.menu_button.setMenu(self._build_menu())
+        top.addWidget(self.menu_button)
+        outer.addLayout(top, 1)
+        self.notice = QLabel("")  # a problem with a file of the user's, until it is dealt with
+        self.notice.setObjectName("notice")
+        self.notice.setWordWrap(True)
+        self.notice.hide()
+        outer.addWidget(self.notice)
+        self.rows_layout = QVBoxLayout()
+        self.rows_layout.setSpacing(4)
+        outer.addLayout(self.rows_layout, len(self.layout_data.rows))
+        self._build_keys(self.layout_data)
+
+    def _build_keys(self, layout: Layout) -> None:
+        for row in self.key_buttons:
+            for button in row:
+                button.deleteLater()
+        while (item := self.rows_layout.takeAt(0)) is not None:
+            if item.layout() is not None:
+                item.layout().deleteLater()
+        self.key_buttons, self._keys, self._scan_marks = [], {}, {}
+        self.layout_data = layout
+        for row in layout.rows:
+            line = QHBoxLayout()
+            line.setSpacing(4)
+            buttons = []
+            for key in row:
+                button = KeyButton(key.caption(False))
+                button.setObjectName(f"key-{key.action or key.char}")
+                button.clicked.connect(lambda _=False, b=button: self.press_button(b))
+                self._watch(button)
+                line.addWidget(button, max(1, round(key.width * WIDTH_UNIT)))
+                buttons.append(button)
+                self._keys[button] = key
+            self.rows_layout.addLayout(line, 1)
+            self.key_buttons.append(buttons)
+        self._update_scan_groups()
+
+    def _watch(self, button: KeyButton) -> None:
+        button.hovered.connect(self._hovered)
+        button.unhovered.connect(self._unhovered)
+
+    def _build_menu(self) -> QMenu:
+        menu = QMenu(self)
+        access = menu.addMenu("Access method")
+        self._access_group = QActionGroup(self)
+        self._access_actions = {}
+        for name, text in (("pointer", "Click"), ("dwell", "Dwell (hover to press)"),
+                           ("scan", "Switch scanning")):
+            action = access.addAction(text)
+            action.setCheckable(True)
+            self._access_group.addAction(action)
+            action.triggered.connect(lambda _=False, n=name: self.update_settings(access=n))
+            self._access_actions[name] = action
+        dwell = menu.addMenu("Dwell time")
+        for ms in (300, 500, 800, 1000, 1500, 2000):
+            dwell.addAction(f"{ms / 1000:g} s", lambda ms=ms: self.update_settings(dwell_ms=ms))
+        scan = menu.addMenu("Scanning")
+        scan.addAction("One switch (the highlight moves by itself)",
+                       lambda: self.update_settings(scan_switches=1))
+        scan.addAction("Two switches (right click steps, left click selects)",
+                       lambda: self.update_settings(scan_switches=2))
+        scan.addAction("Switch keys…", self._choose_switch_keys)
+        scan.addSeparator()
+        for ms in (500, 750, 1000, 1500, 2000, 3000):
+            scan.addAction(f"Step every {ms / 1000:g} s", lambda ms=ms: self.update_settings(scan_interval_ms=ms))
+        slots = menu.addMenu("Suggestions")
+        for n in range(SLOTS[0], SLOTS[1] + 1):
+            slots.addAction(f"{n} suggestions", lambda n=n: self.update_settings(suggestion_slots=n))
+        menu.addSeparator()
+        menu.addAction("Larger keys", lambda: self.update_settings(zoom_percent=self.settings.zoom_percent + 25))
+        menu.addAction("Smaller keys", lambda: self.update_settings(zoom_percent=self.settings.zoom_percent - 25))
+        self._contrast_action = menu.addAction("High contrast")
+        self._contrast_action.setCheckable(True)
+        self._contrast_action.triggered.connect(lambda on: self.update_settings(high_contrast=on))
+        self._learn_action = menu.addAction("Learn from what I type here")
+        self._learn_action.setCheckable(True)
+        self._learn_action.setToolTip("Counts the words you type on this keyboard to improve the "
+                                      "suggestions; only counts are kept, never your text.")
+        menu.setToolTipsVisible(True)
+        self._learn_action.triggered.connect(lambda on: self.update_settings(learn_from_typing=on))
+        menu.addSeparator()
+        menu.addAction("Layout file…", self._choose_layout)
+        menu.addAction("Built-in QWERTY layout", lambda: self.update_settings(layout_path=""))
+        return menu
+
+    # --- settings ---------------------------------------------------------------
+    def update_settings(self, **changes) -> None:
+        self.apply_settings(self.settings.with_(**changes))
+
+    def apply_settings(self, settings: OskSettings, *, save: bool = True) -> None:
+        old, self.settings = self.settings, settings
+        if settings.layout_path != old.layout_path:
+            layout, problem = load_layout(settings.layout_path)
+            self._build_keys(layout)
+            self.show_status(problem or "")
+        self._access_actions[settings.access].setChecked(True)
+        self._contrast_action.setChecked(settings.high_contrast)
+        self._learn_action.setChecked(settings.learn_from_typing)
+        self.controller.learning = settings.learn_from_typing
+        self.dwell = Dwell(settings.dwell_ms / 1000, clock=self.clock)
+        self.scanner = Scanner(self._scan_sizes(), switches=settings.scan_switches,
+                               interval=settings.scan_interval_ms / 1000, clock=self.clock)
+        self.setStyleSheet(HIGH_CONTRAST if settings.high_contrast else STYLE)
+        zoom = settings.zoom_percent / 100
+        font = QFont(self.font())
+        font.setPointSizeF(BASE_FONT_PT * zoom)
+        for button in self._all_buttons():
+            button.setFont(font)
+            button.setMinimumHeight(round(BASE_KEY_PX * zoom))
+            button.setMinimumWidth(round(BASE_KEY_PX * zoom * 0.8))
+            button.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, settings.access == "scan")
+            button.set_fill(0)
+        self._tick.stop()
+        if settings.access in ("dwell", "scan"):
+            self._tick.start()
+        self._update_switch_keys(old)
+        if settings.suggestion_slots != self.controller.slots:
+            self.controller.set_slots(settings.suggestion_slots)
+        self._show_suggestions(self.controller.suggestions)
+        if save and settings != old:
+            self.settings_changed.emit(settings)
+            self._save()
+
+    def _save(self) -> None:
+        if self.store is None:
+            return
+        try:
+            self.store.save(self.settings)
+        except OSError as e:
+            self.show_status(f"The keyboard settings could not be saved to {self.store.path} "
+                              f"({e.strerror or e}).")
+
+    def _update_switch_keys(self, old: OskSettings) -> None:
+        """Grab the switch keys while scanning (and only then), ungrab otherwise."""
+        wanted = self.settings.access == "scan" and self._switch_factory is not None
+        if self._switch_grab is not None and (not wanted or old.switch_keys != self.settings.switch_keys):
+            self._switch_grab.stop()
+            self._switch_grab = None
+        if wanted and self._switch_grab is None:
+            from .switches import parse_switch_keys
+
+            grab = self._switch_factory(parse_switch_keys(self.settings.switch_keys))
+            grab.pressed.connect(self._switch_key)
+            grab.failed.connect(self.show_status)
+            problem = grab.start()
+            if problem:
+                self.show_status(problem)
+            else:
+                self._switch_grab = grab
+
+    def _switch_key(self, index: int) -> None:
+        # The first key selects, the second steps (with one switch, both select).
+        self.switch(1 if index == 0 else 0)
+
+    def _choose_switch_keys(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        from .switches import SwitchKeyError, parse_switch_keys
+
+        text, ok = QInputDialog.getText(
+            self, "Switch Keys", "The keys your switches send (the first selects, the second steps), "
+            "such as F9 F10:", text=self.settings.switch_keys)
+        if not ok:
+            return
+        try:
+            keys = parse_switch_keys(text)
+        except SwitchKeyError as e:
+            self.show_status(str(e))
+            return
+        self.show_status("")
+        self.update_settings(switch_keys=" ".join(keys))
+
+    def _choose_layout(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Keyboard layout", "", "Layouts (*.json);;All files (*)")
+        if path:
+            self.update_settings(layout_path=path)
+
+    def _all_buttons(self) -> list[KeyButton]:
+        return self.suggestion_buttons + [b for row in self.key_buttons for b in row]
+
+    # --- presses ------------------------------------------------------------------
+    def press_button(self, button: KeyButton) -> None:
+        key = self._keys.get(button)
+        if key is not None:
+            self.controller.press(key)
+
+    def press_key(self, row: int, column: int) -> None:
+        self.press_button(self.key_buttons[row][column])
+
+    def press_suggestion(self, index: int) -> None:
+        self.controller.accept(index)
+
+    def switch(self, number: int = 0) -> None:
+        """A scanning switch was pressed (0: the select switch with one switch, the step one with two)."""
+        if self.settings.access != "scan":
+            return
+        chosen = self.scanner.switch(number)
+        if chosen is not None:
+            group, item = chosen
+            if group == 0:
+                self.press_suggestion(item)
+            else:
+                self.press_key(group - 1, item)
+        self._show_scan()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        if self.settings.access == "scan":
+            two = self.settings.scan_switches == 2
+            self.switch(0 if two and event.button() == Qt.MouseButton.RightButton else 1)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def _hovered(self, button: KeyButton) -> None:
+        if self.settings.access == "dwell":
+            self.dwell.enter(button)
+
+    def _unhovered(self, button: KeyButton) -> None:
+        if self.dwell.target is button:
+            button.set_fill(0)
+            self.dwell.leave()
+
+    def tick(self) -> None:
+        """The timer's beat: the dwell fill and press, the scan highlight's move."""
+        if self.settings.access == "dwell":
+            target = self.dwell.target
+            fired = self.dwell.poll()
+            if target is not None:
+                target.set_fill(self.dwell.progress())
+            if fired is not None and fired.isVisible():
+                fired.click()
+        elif self.settings.access == "scan" and self.scanner.poll():
+            self._show_scan()
+
+    # --- showing ----------------------------------------------------------------
+    def _scan_sizes(self) -> list[int]:
+        shown = min(len(self.controller.suggestions), self.settings.suggestion_slots)
+        return [shown] + [len(row) for row in self.key_buttons]
+
+    def _update_scan_groups(self) -> None:
+        if hasattr(self, "scanner"):
+            self.scanner.set_sizes(self._scan_sizes())
+            self._show_scan()
+
+    def _show_scan(self) -> None:
+        """Mark the highlighted group or key (only the buttons whose mark changes are restyled)."""
+        highlight = self.scanner.highlight if self.settings.access == "scan" else None
+        marks: dict[KeyButton, str] = {}
+        if highlight is not None:
+            buttons = ([self.suggestion_buttons] + self.key_buttons)[highlight.group]
+            if highlight.item is None:
+                marks = {button: "group" for button in buttons}
+            elif highlight.item < len(buttons):
+                marks = {buttons[highlight.item]: "key"}
+        for button in self._scan_marks.keys() | marks.keys():
+            button.set_state("scan", marks.get(button, ""))
+        self._scan_marks = marks
+
+    def _show_suggestions(self, suggestions: list) -> None:
+        slots = self.settings.suggestion_slots
+        for index, button in enumerate(self.suggestion_buttons):
+            button.setVisible(index < slots)
+            word = suggestions[index].text if index < len(suggestions) and index < slots else ""
+            button.setText(word)
+            button.setEnabled(bool(word))
+        if suggestions:
+            self.status.setText(self._stats_text(self.controller.stats))
+        self._update_scan_groups()
+
+    def _show_modifiers(self, shift: bool, caps: bool) -> None:
+        for button, key in self._keys.items():
+            if key.is_char:
+                shifted = shift != (caps and key.char.isalpha())
+                button.setText(key.caption(shifted))
+            elif key.action in ("shift", "caps"):
+                button.set_state("latched", "true" if (shift if key.action == "shift" else caps) else "false")
+
+    def _show_stats(self, stats: KeyStats) -> None:
+        self.status.setText(self._stats_text(stats))
+
+    def show_status(self, text: str) -> None:
+        """A sentence about a problem (a bad layout file, settings that cannot be saved); "" hides it."""
+        self.notice.setText(text)
+        self.notice.setVisible(bool(text))
+
+    @staticmethod
+    def _stats_text(stats: KeyStats) -> str:
+        if stats.saved_percent is None:
+            return "Keystrokes saved: none yet"
+        saved = stats.keystrokes_saved
+        return f"Saved {saved} keystroke{'s' if saved != 1 else ''} ({stats.saved_percent:.0f} %)"
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self._tick.stop()
+        self._focus_timer.stop()
+        if self._switch_grab is not None:
+            self._switch_grab.stop()
+            self._switch_grab = None
+        geometry = bytes(self.saveGeometry().toBase64()).decode()
+        if geometry != self.settings.window_geometry:
+            self.settings = self.settings.with_(window_geometry=geometry)
+            self._save()
+        super().closeEvent(event)
+        self.closed.emit()

@@ -1,0 +1,237 @@
+"""Typing with the keyboard: keys, suggestions, the context and its reset, the shared engine."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from keyboard_app.engine.predictor import Suggestion
+from keyboard_app.osk.context import FocusWatcher, TypedContext
+
+
+def type_text(keyboard, text: str) -> None:
+    """Press the keys that type ``text`` (Shift before a shifted character)."""
+    layout = keyboard.layout_data
+    for char in text:
+        if char == " ":
+            keyboard.press_key(*layout.find_action("space"))
+            continue
+        row, column, shifted = layout.find_char(char)
+        if shifted:
+            keyboard.press_key(*layout.find_action("shift"))
+        keyboard.press_key(row, column)
+
+
+def press(keyboard, action: str) -> None:
+    keyboard.press_key(*keyboard.layout_data.find_action(action))
+
+
+def network_runs(keyboard) -> int:
+    return keyboard.controller.worker.predictor.predictor.states.runs
+
+
+def test_keys_type_into_the_target_shift_is_one_shot_caps_stays(make_keyboard):
+    keyboard, injector = make_keyboard()
+    type_text(keyboard, "Hé, ")
+    press(keyboard, "caps")
+    type_text(keyboard, "ok1")
+    press(keyboard, "caps")
+    press(keyboard, "backspace")
+    press(keyboard, "enter")
+    assert injector.text == "Hé, OK\n"
+    assert keyboard.controller.context.text == "Hé, OK\n"
+    assert ("press", "backspace") in injector.events
+    assert keyboard.controller.stats.activations == 12  # Shift and Caps count as activations
+
+
+def test_a_key_inside_a_word_runs_no_network(make_keyboard):
+    keyboard, _ = make_keyboard()
+    type_text(keyboard, "The cat sat on the m")
+    runs = network_runs(keyboard)
+    type_text(keyboard, "a")
+    assert network_runs(keyboard) == runs
+    assert [s.text for s in keyboard.controller.suggestions][:1] == ["mat"]
+    type_text(keyboard, "t ")  # a finished word: one step
+    assert network_runs(keyboard) == runs + 1
+
+
+def test_a_suggestion_types_the_rest_of_the_word_and_a_space(make_keyboard):
+    keyboard, injector = make_keyboard()
+    type_text(keyboard, "The cat sat on the ma")
+    assert keyboard.suggestion_buttons[0].text() == "mat"
+    keyboard.suggestion_buttons[0].click()
+    assert injector.events[-1] == ("type", "t ")
+    assert injector.text == keyboard.controller.context.text == "The cat sat on the mat "
+    type_text(keyboard, ".")  # the space the suggestion added makes way for the full stop
+    assert injector.text == "The cat sat on the mat."
+    stats = keyboard.controller.stats
+    assert (stats.accepts, stats.chars_accepted, stats.keystrokes_saved) == (1, 2, 1)
+
+
+def test_a_suggestion_in_another_case_replaces_what_was_typed(make_keyboard):
+    keyboard, injector = make_keyboard()
+    type_text(keyboard, "we met th")
+    controller = keyboard.controller
+    controller.suggestions = [Suggestion(text="The", token="the", log_prob=-1.0, is_completion=True)]
+    assert controller.accept(0)
+    assert injector.events[-3:] == [("press", "backspace"), ("press", "backspace"), ("type", "The ")]
+    assert injector.text == "we met The "
+
+
+def test_cursor_keys_and_tab_forget_the_context(make_keyboard):
+    keyboard, injector = make_keyboard()
+    for action in ("left", "tab"):
+        type_text(keyboard, "the cat ")
+        press(keyboard, action)
+        assert keyboard.controller.context.text == ""
+    assert injector.events[-1] == ("press", "tab")
+
+
+def test_the_focus_watcher_calls_back_only_on_a_change():
+    windows = iter([1, 1, None, 2, 2, 99, 2])
+    changes = []
+    watcher = FocusWatcher(lambda: next(windows), changes.append, ignore=lambda w: w == 99)
+    results = [watcher.poll() for _ in range(7)]
+    assert results == [False, False, True, True, False, False, False]
+    assert changes == [None, 2]  # 99 (the keyboard itself) is ignored
+
+
+def test_a_broken_display_connection_does_not_stop_typing():
+    def broken():
+        raise ConnectionError("display gone")
+
+    assert FocusWatcher(broken, lambda w: None).poll() is False
+
+
+def test_a_focus_change_resets_the_context_to_a_sentence_start(make_keyboard):
+    active = {"window": "mail"}  # not a number: never the keyboard's own window id
+    keyboard, injector = make_keyboard(active_window=lambda: active["window"])
+    start = [s.text for s in keyboard.controller.suggestions]
+    keyboard.focus_watcher.poll()  # the keyboard learns which window is the target
+    type_text(keyboard, "The cat sat on the ")
+    assert keyboard.controller.context.text == "The cat sat on the "
+    keyboard.focus_watcher.poll()
+    assert keyboard.controller.context.text == "The cat sat on the "  # same window: kept
+    active["window"] = "chat"  # the user clicked into another window
+    keyboard.focus_watcher.poll()
+    assert keyboard.controller.context.text == ""
+    assert [s.text for s in keyboard.controller.suggestions] == start
+    type_text(keyboard, "I")
+    assert injector.text == "The cat sat on the I"  # what was typed is the target's own
+
+
+def test_the_context_is_bounded():
+    context = TypedContext()
+    context.type("word " * 2000)
+    assert len(context.text) <= 4000 and context.text.endswith("word ")
+
+
+def test_learning_is_off_by_default_and_counts_words_when_on(make_keyboard):
+    from keyboard_app.learning import PersonalModel
+
+    keyboard, _ = make_keyboard()
+    personal = PersonalModel()
+    keyboard.controller.personal = personal
+    type_text(keyboard, "zebras run ")
+    assert len(personal) == 0
+    keyboard.update_settings(learn_from_typing=True)
+    type_text(keyboard, "zebras run ")
+    assert personal.knows("zebras") and personal.knows("run")
+
+
+def test_settings_changes_are_saved_and_shown(make_keyboard, tmp_path):
+    from keyboard_app.osk.settings import OskSettingsStore
+
+    keyboard, _ = make_keyboard()
+    keyboard.update_settings(suggestion_slots=5, high_contrast=True, zoom_percent=150)
+    assert sum(button.isVisible() for button in keyboard.suggestion_buttons) == 5
+    assert len(keyboard.controller.suggestions) <= 5 and keyboard.controller.slots == 5
+    assert "#ffff00" in keyboard.styleSheet()
+    saved, problem = OskSettingsStore(tmp_path / "osk.json").load()
+    assert problem is None and (saved.suggestion_slots, saved.high_contrast, saved.zoom_percent) == (5, True, 150)
+
+
+def test_the_window_never_takes_the_focus(make_keyboard):
+    from PySide6.QtCore import Qt
+
+    keyboard, _ = make_keyboard()
+    flags = keyboard.windowFlags()
+    assert flags & Qt.WindowType.WindowDoesNotAcceptFocus and flags & Qt.WindowType.WindowStaysOnTopHint
+    assert keyboard.testAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
+    assert all(button.focusPolicy() == Qt.FocusPolicy.NoFocus for button in keyboard._all_buttons())
+
+
+def test_the_main_windows_keyboard_shares_its_engine(make_window, qtbot):
+    from keyboard_app.osk.app import toggle_for_window
+    from keyboard_app.osk.backend import RecordingInjector
+
+    window = make_window()
+    window.editor.setPlainText("The cat sat on the ")
+    injector = RecordingInjector()
+    keyboard = toggle_for_window(window, injector=injector)
+    assert keyboard.isVisible() and keyboard.controller.worker is window.worker
+    type_text(keyboard, "Alice met Bob in L")
+    assert injector.text == "Alice met Bob in L"
+    assert keyboard.suggestion_buttons[0].text() == "London"
+    toggle_for_window(window)  # the menu entry again: hidden, and kept
+    assert not keyboard.isVisible()
+    assert toggle_for_window(window) is keyboard and keyboard.isVisible()
+    window.close()
+    qtbot.waitUntil(lambda: not keyboard.isVisible(), timeout=5000)
+
+
+def test_the_menu_entry_is_in_the_view_menu(make_window):
+    window = make_window()
+    view = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")
+    assert "On-Screen &Keyboard" in [a.text() for a in view.actions()]
+
+
+# --- the entry point and the platform check ----------------------------------
+
+def test_osk_flag_opens_the_keyboard(monkeypatch, tmp_path):
+    from keyboard_app import __main__ as entry
+    from keyboard_app.osk import app as osk_app
+
+    calls = []
+    monkeypatch.setattr(osk_app, "run_osk", lambda **kwargs: calls.append(kwargs) or 0)
+    assert entry.main(["--osk", "--model", str(tmp_path)]) == 0
+    assert calls == [{"model": tmp_path, "quit_after": None}]
+
+
+@pytest.mark.parametrize("environ", [
+    {"XDG_SESSION_TYPE": "wayland", "DISPLAY": ":0"},
+    {"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0"},
+])
+def test_wayland_is_detected_and_said_in_one_sentence(environ):
+    from keyboard_app.osk.backend import injection_problem
+
+    problem = injection_problem(environ, platform="linux")
+    assert problem.startswith("This is a Wayland session") and problem.count(". ") == 0
+    assert "X11 session" in problem and "editor" in problem
+    assert injection_problem({"DISPLAY": ":0", "XDG_SESSION_TYPE": "x11"}, platform="linux") is None
+    assert injection_problem({}, platform="win32") is None
+
+
+def test_run_osk_on_wayland_says_so_and_exits(monkeypatch, capsys):
+    from keyboard_app.osk.app import run_osk
+
+    monkeypatch.setenv("XDG_SESSION_TYPE", "wayland")
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the Wayland check is for Linux")
+    assert run_osk() == 1
+    err = capsys.readouterr().err
+    assert err.startswith("keyboard-app: This is a Wayland session") and err.count("\n") == 1
+
+
+def test_the_menu_entry_on_wayland_says_why_instead_of_opening(make_window, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from keyboard_app.osk.app import toggle_for_window
+
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda parent, title, text: shown.append(text)))
+    monkeypatch.setenv("XDG_SESSION_TYPE", "wayland")
+    window = make_window()
+    assert toggle_for_window(window) is None
+    assert len(shown) == 1 and shown[0].startswith("This is a Wayland session")

@@ -1,0 +1,216 @@
+"""The keyboard under a real X server: it types into another process and never takes the focus.
+
+Starts Xvfb and openbox (focus handling needs a window manager), a separate
+target program with a text field (``target_app.py``) and ``keyboard-app --osk``
+(through ``osk_driver.py``, which reports where the keys are), then clicks
+keys and a suggestion with real pointer events (xdotool), and checks that
+the target received exactly the text, é and a Backspace included, and stayed
+the active window throughout; then that activating another window resets the
+keyboard's context and the keys type there.  Skipped, with the reason, where
+Xvfb, openbox or xdotool is missing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+TOOLS = {"Xvfb": "xvfb", "openbox": "openbox", "xdotool": "xdotool", "xprop": "x11-utils"}
+STEP_TIMEOUT = 20.0  # seconds for one reaction on a busy 2-core machine (not a timing assertion)
+
+
+def _missing_tools() -> list[str]:
+    return [f"{tool} (Debian: {package})" for tool, package in TOOLS.items() if shutil.which(tool) is None]
+
+
+pytestmark = pytest.mark.skipif(bool(_missing_tools()), reason=f"needs an X server to type into: "
+                                f"{', '.join(_missing_tools())} not installed")
+
+
+def wait_for(what: str, condition, timeout: float = STEP_TIMEOUT):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+class X11:
+    """Xvfb + openbox, and the processes started on them (all stopped at the end)."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.processes: list[subprocess.Popen] = []
+        self.logs: dict[str, Path] = {}
+        read_fd, write_fd = os.pipe()
+        self.server = subprocess.Popen(
+            ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+            pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(write_fd)
+        with os.fdopen(read_fd) as pipe:
+            number = pipe.readline().strip()
+        if not number:
+            self.server.kill()
+            pytest.skip("Xvfb did not start")
+        self.display = f":{number}"
+        self.env = {**os.environ, "DISPLAY": self.display, "QT_QPA_PLATFORM": "xcb",
+                    "XDG_SESSION_TYPE": "x11", "PYTHONPATH": str(HERE.parent.parent)}
+        self.env.pop("WAYLAND_DISPLAY", None)
+        self.start("openbox", ["openbox"])
+        wait_for("openbox", lambda: "window id" in self.run("xprop", "-root", "_NET_SUPPORTING_WM_CHECK"))
+
+    def start(self, name: str, argv: list[str]) -> subprocess.Popen:
+        log = self.tmp_path / f"{name}.log"
+        self.logs[name] = log
+        with open(log, "wb") as out:
+            process = subprocess.Popen(argv, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        self.processes.append(process)
+        return process
+
+    def run(self, *argv: str) -> str:
+        return subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=30).stdout
+
+    def active_window(self) -> int:
+        return int(self.run("xdotool", "getactivewindow").strip() or 0)
+
+    def click(self, at: list[int]) -> None:
+        self.run("xdotool", "mousemove", "--sync", str(at[0]), str(at[1]), "click", "1")
+
+    def log(self, name: str) -> str:
+        return self.logs[name].read_text(errors="replace")[-3000:]
+
+    def close(self) -> None:
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        self.server.terminate()
+        self.server.wait(10)
+
+
+@pytest.fixture
+def x11(tmp_path):
+    server = X11(tmp_path)
+    yield server
+    server.close()
+
+
+def start_target(x11: X11, name: str) -> tuple[Path, dict]:
+    state = x11.tmp_path / f"{name}.json"
+    process = x11.start(name, [sys.executable, str(HERE / "target_app.py"), str(state), name])
+    try:
+        return state, wait_for(f"{name} to be the active window",
+                               lambda: (s := read_json(state)) and s["active"] and s)
+    except AssertionError:
+        if process.poll() is not None and "xcb" in x11.log(name):
+            pytest.skip(f"Qt cannot open the X11 display: {x11.log(name).strip().splitlines()[-1]}")
+        raise
+
+
+def test_the_keyboard_types_into_another_application_which_keeps_the_focus(x11, tiny_bundle):
+    if importlib.util.find_spec("pynput") is None:
+        pytest.skip("pynput, which injects the key events, is not installed")
+    target_state, target = start_target(x11, "target")
+    window = target["window"]
+    osk_state = x11.tmp_path / "osk.json"
+    x11.start("osk", [sys.executable, str(HERE / "osk_driver.py"), str(osk_state), "--model", str(tiny_bundle)])
+    osk = wait_for("the keyboard with its first suggestions",
+                   lambda: (s := read_json(osk_state)) and s["keys"] and s["suggestions"] and s)
+    assert osk["window"] != window
+    assert x11.active_window() == window, "opening the keyboard took the focus"
+
+    def target_text() -> str:
+        return read_json(target_state)["text"]
+
+    def press(key: str, expected: str) -> None:
+        x11.click(read_json(osk_state)["keys"][key])
+        try:
+            wait_for(f"{expected!r} in the target", lambda: target_text() == expected)
+        except AssertionError:
+            raise AssertionError(f"after {key}: {target_text()!r}, not {expected!r}\n{x11.log('osk')}")
+        assert x11.active_window() == window, f"clicking {key} took the focus"
+
+    press("shift", "")
+    press("t", "T")
+    press("h", "Th")
+    osk = wait_for("completions of 'Th'", lambda: (s := read_json(osk_state)) and s["context"] == "Th"
+                   and any(x["text"].lower() == "the" for x in s["suggestions"]) and s)
+    the = next(x for x in osk["suggestions"] if x["text"].lower() == "the")
+    x11.click(the["at"])
+    expected = the["text"] + " "
+    wait_for(f"{expected!r} in the target", lambda: target_text() == expected)
+    assert x11.active_window() == window
+    for key, text in [("c", "c"), ("a", "ca"), ("f", "caf"), ("e", "cafe"), ("backspace", "caf"), ("é", "café")]:
+        press(key, expected + text)
+    final = read_json(target_state)
+    assert final["text"] == "The café"
+    assert final["active"] and final["deactivations"] == 0
+    assert read_json(osk_state)["context"] == "The café"
+
+    # Another window gets the focus: the context starts again, and the keys type there.
+    other_state, other = start_target(x11, "other")
+    wait_for("the other window to be active for the window manager",
+             lambda: x11.active_window() == other["window"])
+    wait_for("the context reset", lambda: read_json(osk_state)["context"] == ""
+             and read_json(osk_state)["resets"] >= 1)
+    x11.click(read_json(osk_state)["keys"]["o"])
+    x11.click(read_json(osk_state)["keys"]["k"])
+    wait_for("'ok' in the other window", lambda: read_json(other_state)["text"] == "ok")
+    assert target_text() == "The café"
+    assert x11.active_window() == other["window"]
+
+
+def test_switch_keys_scan_the_keyboard_and_never_reach_the_application(x11, tiny_bundle, user_folders):
+    if importlib.util.find_spec("pynput") is None:
+        pytest.skip("pynput, which injects the key events, is not installed")
+    config = user_folders / "xdg-config" / "predictive-keyboard"
+    config.mkdir(parents=True)
+    (config / "osk.json").write_text(json.dumps({
+        "access": "scan", "scan_switches": 2, "switch_keys": "F9 F10", "scan_interval_ms": 5000}))
+    target_state, target = start_target(x11, "target")
+    osk_state = x11.tmp_path / "osk.json"
+    x11.start("osk", [sys.executable, str(HERE / "osk_driver.py"), str(osk_state), "--model", str(tiny_bundle)])
+    wait_for("the keyboard with its first suggestions",
+             lambda: (s := read_json(osk_state)) and s["keys"] and s["suggestions"])
+    # Row-column scanning from the suggestion row: "q" is key 1 of row 1 (group 2).
+    for key in ["F10", "F10", "F9", "F10", "F9"]:
+        x11.run("xdotool", "key", key)
+        time.sleep(0.2)  # one switch press at a time, as a person would
+    try:
+        wait_for("'q' in the target", lambda: read_json(target_state)["text"] == "q")
+    except AssertionError:
+        raise AssertionError(f"{read_json(target_state)}\n{x11.log('osk')}")
+    state = read_json(target_state)
+    assert state["function_keys"] == 0 and state["deactivations"] == 0
+    assert x11.active_window() == target["window"]
+
+
+def test_keyboard_app_osk_starts_and_quits_by_itself(x11, tiny_bundle):
+    if importlib.util.find_spec("pynput") is None:
+        pytest.skip("pynput, which injects the key events, is not installed")
+    result = subprocess.run(
+        [sys.executable, "-m", "keyboard_app", "--osk", "--model", str(tiny_bundle), "--quit-after", "2"],
+        env=x11.env, capture_output=True, text=True, timeout=120)
+    assert (result.returncode, result.stderr) == (0, "")
