@@ -12,6 +12,17 @@ child.  Beside it, the same launch of a bare Qt main window (PySide6
 imported, one empty QMainWindow shown) as the baseline: what Python and Qt
 cost before the app does anything.  Prints medians over ``--runs`` launches
 and the ratio app / baseline; figures are printed, never asserted.
+
+The model's phrase tables are launched in both forms, side by side: stored
+uncompressed and memory-mapped (issue 17) and compressed (the form before),
+each a copy of ``--model`` made here (``phrases.copy_bundle``).  For each
+form, beside the app: the engine alone in a fresh process (``Predictor.load``
+and the first suggestions, from the interpreter's start, and its peak
+memory), and ``keyboard-suggest`` (one call, as a script makes it, start to
+exit), whose target is to cost what loading the bundle costs.  (This process
+never loads a model: a child's peak memory would count its parent's.)  The last
+lines print issue 17's targets (first suggestions <= 0.5 s after launch,
+<= 150 MB peak) beside the figures.
 """
 
 from __future__ import annotations
@@ -34,6 +45,12 @@ BARE = (
     "from PySide6.QtWidgets import QApplication, QMainWindow\n"
     "app = QApplication(sys.argv[:1]); w = QMainWindow(); w.show(); app.processEvents()\n"
     "print('shown', file=sys.stderr, flush=True)\n"
+)
+ENGINE = (
+    "import sys, time, resource\n"
+    "from keyboard_app.engine.predictor import Predictor\n"
+    "p = Predictor.load(sys.argv[1]); p.suggest('')\n"
+    "print('loaded', file=sys.stderr, flush=True)\n"
 )
 
 
@@ -58,24 +75,50 @@ def launch(cmd: list[str], marks: dict[str, re.Pattern], env: dict, timeout: flo
     return {**found, "rss_mb": usage.ru_maxrss / 1024}  # ru_maxrss is in KiB on Linux
 
 
+def timed_run(cmd: list[str], env: dict) -> dict:
+    """Run ``cmd`` to its end: seconds from launch to exit, and max RSS (MB)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status):
+        raise RuntimeError(f"{' '.join(cmd[:4])}... failed")
+    return {"exit": time.perf_counter() - started, "rss_mb": usage.ru_maxrss / 1024}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, default=ROOT / "assets/models/default")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
 
+    forms = ("stored", "compressed")
+    apps: dict[str, list] = {form: [] for form in forms}
+    engines: dict[str, list] = {form: [] for form in forms}
+    suggests: dict[str, list] = {form: [] for form in forms}
+    bares, pythons = [], []
     with tempfile.TemporaryDirectory(prefix="app-startup-") as home:
         env = dict(os.environ, XDG_DATA_HOME=f"{home}/data", XDG_CONFIG_HOME=f"{home}/config",
-                   XDG_CACHE_HOME=f"{home}/cache")
+                   XDG_CACHE_HOME=f"{home}/cache", PYTHONPATH=str(ROOT))
         if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
             env["QT_QPA_PLATFORM"] = "offscreen"
-        app_cmd = [sys.executable, "-m", "keyboard_app", "--verbose", "--model", str(args.model),
-                   "--quit-after", "1"]
+        # Copied by a child: a child's peak memory counts its parent's at the fork, so this
+        # process stays small (it never loads a model itself).
+        models = {form: Path(home) / form for form in forms}
+        for form, model in models.items():
+            subprocess.run([sys.executable, "-m", "keyboard_app.engine.phrases", str(args.model), str(model),
+                            *(["--compressed"] if form == "compressed" else [])], env=env, check=True)
         bare_cmd = [sys.executable, "-c", BARE]
-        apps, bares = [], []
         for _ in range(args.runs):
-            apps.append(launch(app_cmd, {"ready": READY, "first": FIRST}, env))
+            for form, model in models.items():
+                app_cmd = [sys.executable, "-m", "keyboard_app", "--verbose", "--model", str(model),
+                           "--quit-after", "1"]
+                apps[form].append(launch(app_cmd, {"ready": READY, "first": FIRST}, env))
+                engines[form].append(launch([sys.executable, "-c", ENGINE, str(model)],
+                                            {"loaded": re.compile("loaded")}, env))
+                suggests[form].append(timed_run([sys.executable, "-m", "keyboard_app.engine.cli", "suggest",
+                                                 str(model), "see you tom"], env))
             bares.append(launch(bare_cmd, {"shown": re.compile("shown")}, env))
+            pythons.append(timed_run([sys.executable, "-c", "pass"], env))
 
     def med(rows: list[dict], key: str) -> float:
         return statistics.median(r[key] for r in rows)
@@ -83,12 +126,26 @@ def main(argv: list[str] | None = None) -> int:
     print(f"model    {args.model}; {args.runs} launches each; platform "
           f"{env.get('QT_QPA_PLATFORM', 'the display')}; load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    print(f"app      model ready {med(apps, 'ready'):.2f} s, first suggestions {med(apps, 'first'):.2f} s "
-          f"after launch; peak memory {med(apps, 'rss_mb'):.0f} MB")
+    for form in forms:
+        print(f"app      phrase tables {form:10}: model ready {med(apps[form], 'ready'):.2f} s, first suggestions "
+              f"{med(apps[form], 'first'):.2f} s after launch; peak memory {med(apps[form], 'rss_mb'):.0f} MB")
+    for form in forms:
+        print(f"engine   phrase tables {form:10}: Predictor.load and first suggestions {med(engines[form], 'loaded'):.2f} s "
+              f"after the interpreter's start; peak memory {med(engines[form], 'rss_mb'):.0f} MB")
+    for form in forms:
+        print(f"command  phrase tables {form:10}: keyboard-suggest, start to exit {med(suggests[form], 'exit'):.2f} s; "
+              f"peak memory {med(suggests[form], 'rss_mb'):.0f} MB")
     print(f"baseline bare Qt window shown {med(bares, 'shown'):.2f} s after launch; "
-          f"peak memory {med(bares, 'rss_mb'):.0f} MB")
-    print(f"ratio    first suggestions / bare window {med(apps, 'first') / med(bares, 'shown'):.1f}x; "
-          f"memory {med(apps, 'rss_mb') / med(bares, 'rss_mb'):.1f}x")
+          f"peak memory {med(bares, 'rss_mb'):.0f} MB; a bare interpreter (python -c pass) "
+          f"{med(pythons, 'exit'):.2f} s")
+    stored, compressed = apps["stored"], apps["compressed"]
+    print(f"ratio    first suggestions, compressed / stored {med(compressed, 'first') / med(stored, 'first'):.2f}x; "
+          f"peak memory {med(compressed, 'rss_mb') / med(stored, 'rss_mb'):.2f}x; "
+          f"stored / bare window {med(stored, 'first') / med(bares, 'shown'):.1f}x")
+    print(f"ratio    keyboard-suggest / engine load (stored) "
+          f"{med(suggests['stored'], 'exit') / med(engines['stored'], 'loaded'):.2f}x")
+    print(f"target   first suggestions <= 0.50 s: {med(stored, 'first'):.2f} s; "
+          f"peak memory <= 150 MB: {med(stored, 'rss_mb'):.0f} MB")
     return 0
 
 

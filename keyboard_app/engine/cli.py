@@ -57,6 +57,7 @@ def _load(path: str, threads: int, network_only: bool = False):
         raise _Failure(f"{path}: the model bundle cannot be used ({type(e).__name__}: {e}).") from e
 
 
+JOB_WORDS = 2000  # keyboard-eval's default: one process per this many words (starting one takes ~1 s)
 MAX_TEXT_BYTES = 256 * 1024**2  # a held-out text of 40M words: far more than is ever scored
 MAX_THREADS = 64
 
@@ -158,6 +159,9 @@ def _eval(argv: Sequence[str] | None) -> int:
     parser.add_argument("texts", nargs="+", metavar="TEXT", help="UTF-8 text file(s), each a document")
     parser.add_argument("--max-words", type=_positive, default=None, help="score at most this many words")
     parser.add_argument("--threads", type=_threads, default=1, help=f"inference threads (default 1, at most {MAX_THREADS})")
+    parser.add_argument("--jobs", type=_threads, default=None,
+                        help="processes typing the words at once (default: one per 2,000 words scored, "
+                             "at most one per core and 4); the figures are the same whatever the number")
     parser.add_argument("--network-only", action="store_true",
                         help="without the document cache and the phrase tables (the network and the lexicon alone)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
@@ -171,8 +175,14 @@ def _eval(argv: Sequence[str] | None) -> int:
         def progress(done: int, total: int) -> None:
             print(f"\r{done:,}/{total:,} words", end="", file=sys.stderr, flush=True)
 
+    jobs = args.jobs
+    if jobs is None:
+        words = sum(len(text.split()) for text in texts)  # about the words scored
+        if args.max_words is not None:
+            words = min(words, args.max_words)
+        jobs = max(1, min(os.cpu_count() or 1, 4, words // JOB_WORDS))
     try:
-        report = evaluate(predictor, texts, max_words=args.max_words, progress=progress)
+        report = evaluate(predictor, texts, max_words=args.max_words, progress=progress, jobs=jobs)
     finally:
         predictor.close()
     if progress is not None:

@@ -29,6 +29,7 @@ Defined in docs/EVALUATION.md; in short:
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
@@ -110,12 +111,18 @@ def evaluate(
     ks: Sequence[int] = (1, 3, 5),
     max_words: int | None = None,
     progress: Progress | None = None,
+    jobs: int = 1,
 ) -> EvalReport:
     """Score ``texts`` (each a document of its own) through ``predictor``.
 
     ``max_words`` cuts the texts after that many words in all (perplexity is
     then computed on the same cut text).  ``progress(done, total)`` is called
-    every hundred words and at the end.
+    every hundred words and at the end.  ``jobs`` > 1 types the words in that
+    many processes at once (this one and ``jobs - 1`` others that load the same
+    bundle), each a contiguous part of them: the suggestions at any point of a
+    text are those a fresh engine gives (Contract 3), so the figures are the
+    same as one process gives, in about ``1 / jobs`` of the time plus a second
+    to start.  Only for a predictor loaded from a bundle with onnxruntime.
     """
     ks = sorted({int(k) for k in ks})
     if not ks or ks[0] < 1:
@@ -123,12 +130,48 @@ def evaluate(
     texts, words = _cut(predictor, texts, max_words)
     total = sum(len(w) for w in words)
 
-    nll, scored = perplexity_nll(predictor, texts)
-    k_max = ks[-1]
     hits = {k: 0 for k in ks}
     cost = {k: 0 for k in ks}
+    # Perplexity runs the network in batches, which onnxruntime does without holding
+    # Python's lock: on a second core, beside the typing simulation (mostly Python), it
+    # costs almost no time.  (The same runs, so the same figure.)  A stand-in graph
+    # (tests) may not be called from two threads: then one after the other.
+    parallel = getattr(predictor.session, "thread_safe", False)
+    with ThreadPoolExecutor(1, thread_name_prefix="perplexity") as pool:
+        perplexity = pool.submit(perplexity_nll, predictor, texts) if parallel else None
+        nll, scored = (0.0, 0) if parallel else perplexity_nll(predictor, texts)
+        predictor.reset()
+        # the simulation asks at word starts only, never between the two line breaks of a
+        # blank line: a paragraph start computed ahead would never be used
+        run_ahead, predictor.run_ahead = getattr(predictor, "run_ahead", False), False
+        try:
+            parts = _parts(words, jobs) if jobs > 1 and getattr(predictor.session, "thread_safe", False) else []
+            if len(parts) > 1:
+                done, keystrokes = _simulate_parallel(predictor, texts, parts, ks, hits, cost, total, progress)
+            else:
+                done, keystrokes = _simulate(predictor, texts, words, ks, hits, cost, total, progress)
+        finally:
+            predictor.run_ahead = run_ahead
+        if perplexity is not None:
+            nll, scored = perplexity.result()
+    if progress is not None:
+        progress(done, total)
+    return EvalReport(
+        words=done,
+        keystrokes=keystrokes,
+        perplexity=math.exp(nll / scored) if scored else float("nan"),
+        heldout_tokens=scored,
+        vocab_size=len(predictor.bundle.vocab),
+        topk={k: hits[k] / done if done else 0.0 for k in ks},
+        ksr={k: (1 - cost[k] / keystrokes) * 100 if keystrokes else 0.0 for k in ks},
+    )
+
+
+def _simulate(predictor, texts, words, ks, hits, cost, total, progress) -> tuple[int, int]:
+    """Type every word letter by letter through ``predictor.suggest`` (module docstring);
+    counts into ``hits`` and ``cost``; (words done, keystrokes without prediction)."""
+    k_max = ks[-1]
     keystrokes = done = 0
-    predictor.reset()
     for text, text_words in zip(texts, words):
         for word in text_words:
             typed = word.surface.lower()
@@ -153,17 +196,57 @@ def evaluate(
             if progress is not None and done % PROGRESS_EVERY == 0:
                 progress(done, total)
         predictor.reset()  # the next text is a document of its own
-    if progress is not None:
-        progress(done, total)
-    return EvalReport(
-        words=done,
-        keystrokes=keystrokes,
-        perplexity=math.exp(nll / scored) if scored else float("nan"),
-        heldout_tokens=scored,
-        vocab_size=len(predictor.bundle.vocab),
-        topk={k: hits[k] / done if done else 0.0 for k in ks},
-        ksr={k: (1 - cost[k] / keystrokes) * 100 if keystrokes else 0.0 for k in ks},
-    )
+    return done, keystrokes
+
+
+def _parts(words: list[list[Token]], jobs: int) -> list[list[list[Token]]]:
+    """The texts' words cut into ``jobs`` contiguous parts of about equal size, each a
+    list over the texts (empty where a part has none of a text's words)."""
+    flat = [(t, w) for t, text_words in enumerate(words) for w in text_words]
+    size = -(-len(flat) // max(jobs, 1))
+    parts = []
+    for lo in range(0, len(flat), size):
+        part: list[list[Token]] = [[] for _ in words]
+        for t, w in flat[lo : lo + size]:
+            part[t].append(w)
+        parts.append(part)
+    return parts
+
+
+def _simulate_part(source: str, threads: int, settings: tuple, texts, words, ks) -> tuple:
+    """``_simulate`` in a worker process, on its own engine loaded from ``source``."""
+    recency, phrases, user_phrases = settings
+    predictor = Predictor.load(source, threads=threads, recency=recency, phrases=phrases, user_phrases=user_phrases)
+    predictor.run_ahead = False
+    try:
+        hits = {k: 0 for k in ks}
+        cost = {k: 0 for k in ks}
+        done, keystrokes = _simulate(predictor, texts, words, ks, hits, cost, 0, None)
+        return done, keystrokes, hits, cost
+    finally:
+        predictor.close()
+
+
+def _simulate_parallel(predictor, texts, parts, ks, hits, cost, total, progress) -> tuple[int, int]:
+    """The first part here, the others in worker processes (``evaluate``'s ``jobs``)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    settings = (predictor.recency, predictor.phrase_settings, predictor.user_phrase_settings)
+    threads = getattr(predictor.session, "threads", 1)
+    context = multiprocessing.get_context("spawn")  # a fork would copy onnxruntime's threads' state
+    with ProcessPoolExecutor(len(parts) - 1, mp_context=context) as pool:
+        others = [pool.submit(_simulate_part, str(predictor.bundle.source), threads, settings, texts, part, ks)
+                  for part in parts[1:]]
+        done, keystrokes = _simulate(predictor, texts, parts[0], ks, hits, cost, total, progress)
+        for other in others:
+            n, strokes, part_hits, part_cost = other.result()
+            done += n
+            keystrokes += strokes
+            for k in ks:
+                hits[k] += part_hits[k]
+                cost[k] += part_cost[k]
+    return done, keystrokes
 
 
 def _cut(predictor: Predictor, texts: Sequence[str], max_words: int | None) -> tuple[list[str], list[list[Token]]]:

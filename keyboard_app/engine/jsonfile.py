@@ -27,6 +27,15 @@ MAX_DEPTH = 32  # our files nest at most four levels
 MAX_INT_DIGITS = 19  # int64
 MAX_BYTES = 256 * 1024**2  # a vocabulary of a million words is ~40 MB
 _LONG_DIGITS = re.compile(r"\d{%d}" % (MAX_INT_DIGITS + 1))
+_ALL_DIGITS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_ZEROS = b"0" * (MAX_INT_DIGITS + 1)
+
+
+def _long_digit_run(data: bytes) -> bool:
+    """Whether ``data`` holds more than ``MAX_INT_DIGITS`` ASCII digits in a row (what
+    ``_LONG_DIGITS`` finds in JSON's numbers, which are ASCII), in a millisecond where the
+    regex takes 40 on a lexicon."""
+    return _LONG_ZEROS in data.translate(_ALL_DIGITS_ZERO)
 
 
 class JSONFileError(ValueError):
@@ -66,7 +75,9 @@ def _depth(value: Any) -> int:
 
 def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
     """Parse JSON text within our limits; ``JSONFileError`` otherwise."""
+    long_digits = None
     if isinstance(text, bytes):
+        long_digits = _long_digit_run(text)
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as e:
@@ -77,7 +88,9 @@ def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
         # Checking every integer costs 3x the parse of a vocabulary: only where
         # the text holds a run of digits long enough to matter (inside a string
         # too, which is then a harmless false alarm).
-        parse_int = _parse_int if _LONG_DIGITS.search(text) else None
+        if long_digits is None:
+            long_digits = _LONG_DIGITS.search(text) is not None
+        parse_int = _parse_int if long_digits else None
         data = json.loads(
             text, parse_int=parse_int, parse_float=_parse_float, parse_constant=_parse_constant
         )

@@ -37,13 +37,28 @@ digits in base ``vocab_size + lexicon_size``), the context's training occurrence
 ``total_o``, its number of kept followers ``followers_o``, and then, context
 by context, the followers' ids ``next_o`` and counts ``count_o``.  Counts, not
 probabilities, so that fine-tuning can add a new corpus's counts to them.
+
+Since issue 17 the archive's members are stored, not compressed, each
+``.npy``'s data at a multiple of 64 bytes in the file (the zip's extra
+field pads the member's header), so the engine memory-maps the arrays
+instead of inflating 40 MB at start-up: the file is 4x larger on disk
+(a downloaded bundle is compressed anyway), loading takes milliseconds,
+and only the pages of the contexts looked up are ever read.  It is still
+an ordinary ``.npz`` (``numpy.load`` and older versions of this program
+read it), and a compressed file, as bundles made before held, is still
+read (inflated into memory).  A context's log-probabilities are computed
+when it is looked up (a few thousand entries at most), not for all 3M
+entries at load.
 """
 
 from __future__ import annotations
 
 import io
 import math
+import mmap
 import os
+import struct
+import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +78,11 @@ LEXICON_SHARE = 0.01  # a lexicon word is kept as a follower with at least this 
 MAX_ENTRIES = 200_000_000  # per order
 MAX_ARRAY_BYTES = 1024**3  # all arrays together
 MAX_MEMBERS = 64  # 5 scalars and 5 arrays per order
+ALIGN = 64  # bytes: where each stored array's data starts in the file
+LARGE_CONTEXT = 256  # followers: a context's log-probabilities are kept from this many on
+KEPT_CONTEXTS = 64  # ... for this many contexts at most (the first looked up goes first)
+_PADDING_ID = 0xD935  # the zip extra field that pads a member's header (as Android's zipalign)
+_LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature ... file name length, extra field length
 
 
 @dataclass(frozen=True)
@@ -126,14 +146,12 @@ class Phrases:
         self.id_space = vocab_size + lexicon_size  # the base of the context keys
         self.tables = tables
         self.unk_id = unk_id
-        # log P_corpus per entry, computed once (the file holds counts); float32 like the network's
-        self._log_probs = {}
+        # the log-probabilities of the largest contexts looked up lately (``followers``)
+        self._kept: dict[tuple[int, int], np.ndarray] = {}
+        self._lock = threading.Lock()
         for order, t in tables.items():
-            shares = t.counts.astype(np.float32)
-            shares /= np.repeat(t.totals, np.diff(t.starts)).astype(np.float32)
-            if len(shares) and not shares.max() <= 1.0:
+            if len(t.contexts) and np.any(np.maximum.reduceat(t.counts, t.starts[:-1]) > t.totals):
                 raise VocabError(f"its order-{order} counts exceed their contexts' totals")
-            self._log_probs[order] = np.log(shares)
 
     def __len__(self) -> int:
         return sum(len(t) for t in self.tables.values())
@@ -153,11 +171,27 @@ class Phrases:
         if i == len(table.contexts) or table.contexts[i] != key:
             return None
         lo, hi = table.starts[i], table.starts[i + 1]
-        return table.next_ids[lo:hi], self._log_probs[order][lo:hi]
+        with self._lock:
+            log_probs = self._kept.get((order, i))
+        if log_probs is None:
+            # log(count / total) in float32, like the network's, element by element as a
+            # whole-table computation would give it
+            shares = table.counts[lo:hi].astype(np.float32)
+            shares /= np.float32(table.totals[i])
+            log_probs = np.log(shares)
+            log_probs.flags.writeable = False
+            if hi - lo >= LARGE_CONTEXT:  # "the", "of": thousands of followers, often again
+                with self._lock:
+                    self._kept[(order, i)] = log_probs
+                    if len(self._kept) > KEPT_CONTEXTS:
+                        self._kept.pop(next(iter(self._kept)))
+        return table.next_ids[lo:hi], log_probs
 
     # -- the file ---------------------------------------------------------------
 
-    def save(self, path: Path) -> None:
+    def save(self, path: Path, *, compressed: bool = False) -> None:
+        """Write the file (stored uncompressed for memory-mapping; ``compressed``: the
+        form bundles had before issue 17, for tests and benchmarks)."""
         arrays = {
             "format": np.array(PHRASES_FORMAT),
             "format_version": np.array(PHRASES_FORMAT_VERSION),
@@ -174,7 +208,10 @@ class Phrases:
             arrays[f"next_{order}"] = t.next_ids.astype(id_type)
             arrays[f"count_{order}"] = compact(t.counts)
         with open(path, "wb") as f:
-            np.savez_compressed(f, **arrays)
+            if compressed:
+                np.savez_compressed(f, **arrays)
+            else:
+                write_aligned_npz(f, arrays)
             f.flush()
             os.fsync(f.fileno())
 
@@ -186,8 +223,10 @@ class Phrases:
         entries per order (``{"2": n, "3": n}``), which the file must hold exactly."""
         try:
             _check_headers(path, entries)
-            with np.load(path, allow_pickle=False) as data:
-                arrays = {name: data[name] for name in data.files}
+            arrays, mapped = _mapped_arrays(path)
+            if arrays is None:  # compressed (a bundle made before issue 17): inflate it
+                with np.load(path, allow_pickle=False) as data:
+                    arrays = {name: data[name] for name in data.files}
         except VocabError:
             raise
         except (OSError, ValueError, EOFError, zipfile.BadZipFile, io.UnsupportedOperation,
@@ -215,7 +254,68 @@ class Phrases:
             raise VocabError(f"the array {e} is missing") from e
         except (TypeError, ValueError) as e:
             raise VocabError(f"a field is malformed ({e})") from e
-        return cls(vocab_size, lexicon_size, tables, unk_id)
+        phrases = cls(vocab_size, lexicon_size, tables, unk_id)
+        if mapped is not None and hasattr(mapped, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
+            # The checks above read every page; only the contexts (binary-searched at
+            # every word boundary) need to stay in memory: the rest is read again, from
+            # the page cache, a few pages per context looked up.
+            mapped.madvise(mmap.MADV_DONTNEED)
+            for table in tables.values():
+                table.contexts.max(initial=0)
+        return phrases
+
+
+def write_aligned_npz(f, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``arrays`` to the open file ``f`` as an ``.npz`` whose members are stored
+    uncompressed, each array's data starting at a multiple of ``ALIGN`` bytes."""
+    with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as archive:
+        for name, array in arrays.items():
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, np.asarray(array), allow_pickle=False)
+            data = buffer.getvalue()  # its header is padded to a multiple of 64 bytes
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_STORED
+            start = archive.fp.tell() + _LOCAL_HEADER.size + len(info.filename.encode())
+            pad = -start % ALIGN
+            if pad:
+                pad += ALIGN if pad < 4 else 0  # an extra field takes 4 bytes at least
+                info.extra = struct.pack("<HH", _PADDING_ID, pad - 4) + bytes(pad - 4)
+            archive.writestr(info, data)
+
+
+def _mapped_arrays(path: Path) -> tuple[dict[str, np.ndarray] | None, mmap.mmap | None]:
+    """The arrays of an archive of stored members, memory-mapped (read into memory on
+    Windows, where a mapped file could not be replaced), and the map (None if not
+    mapped); (None, None) if a member is compressed.  ``_check_headers`` has judged
+    every header first."""
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+    if any(info.compress_type != zipfile.ZIP_STORED for info in members):
+        return None, None
+    arrays = {}
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if os.name != "nt" and size else None
+        for info in members:
+            f.seek(info.header_offset)
+            signature, name_length, extra_length = _LOCAL_HEADER.unpack(f.read(_LOCAL_HEADER.size))
+            if signature != b"PK\x03\x04":
+                raise ValueError(f"the member {info.filename!r} has no local header")
+            start = info.header_offset + _LOCAL_HEADER.size + name_length + extra_length
+            f.seek(start)
+            version = np.lib.format.read_magic(f)
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, dtype = read_header(f)
+            count = math.prod(shape)
+            offset = f.tell()
+            if offset + count * dtype.itemsize > start + info.file_size:
+                raise ValueError(f"the array {info.filename!r} runs past its member")
+            name = info.filename[: -len(".npy")]
+            if mapped is not None and count:
+                arrays[name] = np.frombuffer(mapped, dtype, count, offset).reshape(shape)
+            else:
+                arrays[name] = np.fromfile(f, dtype, count).reshape(shape)
+    return arrays, mapped
 
 
 def _check_headers(path: Path, entries: dict[str, int] | None) -> None:
@@ -264,15 +364,15 @@ def _checked_table(order, id_space, contexts, totals, followers, next_ids, count
     n, m = len(contexts), len(next_ids)
     if any(a.ndim != 1 for a in (contexts, totals, followers, next_ids, counts)):
         raise VocabError(f"its order-{order} arrays are not flat")
-    if len(totals) != n or len(followers) != n or len(counts) != m or int(followers.sum()) != m:
-        raise VocabError(f"its order-{order} arrays disagree in length")
     if not all(np.issubdtype(a.dtype, np.integer) for a in (contexts, totals, followers, next_ids, counts)):
         raise VocabError(f"its order-{order} arrays are not integers")
+    if len(totals) != n or len(followers) != n or len(counts) != m or int(followers.sum(dtype=np.int64)) != m:
+        raise VocabError(f"its order-{order} arrays disagree in length")
     contexts = contexts.astype(np.int64, copy=False)  # the others keep their compact types
     starts = np.zeros(n + 1, np.int64)
     np.cumsum(followers, out=starts[1:])
     limit = id_space ** (order - 1)
-    if n and (contexts[0] < 0 or contexts[-1] >= limit or np.any(np.diff(contexts) <= 0)):
+    if n and (contexts[0] < 0 or contexts[-1] >= limit or np.any(contexts[1:] <= contexts[:-1])):
         raise VocabError(f"its order-{order} contexts are not sorted ids of the vocabulary")
     if m and (next_ids.min() < 0 or next_ids.max() >= id_space or counts.min() <= 0):
         raise VocabError(f"its order-{order} followers are not ids of the vocabulary with positive counts")
@@ -376,3 +476,48 @@ def renumbering(old_vocab_tokens, old_lexicon_words, new_index: dict[str, int], 
     (``new_index``: word -> new id), ``unk_id`` where the new model has no such word."""
     words = list(old_vocab_tokens) + list(old_lexicon_words)
     return np.array([new_index.get(w, unk_id) for w in words], np.int64)
+
+
+def copy_bundle(source, dest, *, compressed: bool = False) -> Path:
+    """Copy the bundle ``source`` to ``dest`` with its phrase tables written anew: stored
+    uncompressed (issue 17's form), or ``compressed`` (the form before); all else as it was."""
+    import json
+    import tempfile
+
+    from .bundle import MANIFEST, PHRASE_PARTS, load_bundle, write_bundle
+
+    bundle = load_bundle(source)
+    try:
+        manifest = json.loads((bundle.path / MANIFEST).read_text(encoding="utf-8"))
+        files = {name: bundle.path / name for name in manifest["files"]}
+        with tempfile.TemporaryDirectory(prefix="phrases-") as tmp:
+            for part in PHRASE_PARTS:
+                table = getattr(bundle, part)
+                if table is not None:
+                    name = manifest[part]["file"]
+                    table.save(Path(tmp) / name, compressed=compressed)
+                    files[name] = Path(tmp) / name
+            # over itself is fine: the files are copied before the old bundle is replaced
+            same = Path(os.path.abspath(dest)) == Path(os.path.abspath(source))
+            return write_bundle(dest, manifest, files, inputs=[] if same else [source])
+    finally:
+        bundle.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m keyboard_app.engine.phrases SOURCE DEST``: copy the bundle SOURCE to
+    DEST with its phrase tables stored uncompressed (issue 17's form), everything else as
+    it was: for a bundle made before (keyboard-train writes the new form itself)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m keyboard_app.engine.phrases", description=main.__doc__)
+    parser.add_argument("source", help="a model bundle (folder or .zip)")
+    parser.add_argument("dest", help="where the copy goes (a new folder, or the same bundle to rewrite it)")
+    parser.add_argument("--compressed", action="store_true", help="write the form before issue 17 instead")
+    args = parser.parse_args(argv)
+    copy_bundle(args.source, args.dest, compressed=args.compressed)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -54,12 +54,13 @@ import numpy as np
 from .bundle import Bundle, ModelLoadError, load_bundle
 from .cache import StateCache
 from .lexicon import LexiconIndex
+from .mixture import Mixture, logaddexp
 from .phrases import ORDERS, PhraseSettings, phrase_index
 from .ranking import WordIndex, written_form
 from .recency import EMPTY, RecencySettings, RecentWords
 from .session import RecurrentSession
 from .textcache import TokenCache, View
-from .tokenizer import Tokenizer, partial_start
+from .tokenizer import BOS, Tokenizer, partial_start
 
 log = logging.getLogger(__name__)
 
@@ -86,10 +87,15 @@ class Suggestion:
 class Scores:
     """The distribution of the word at the cursor."""
 
-    log_probs: np.ndarray  # (vocab,): the network's, mixed with the document cache (read-only)
+    mixture: Mixture  # over the vocabulary: the network's, the document cache's and the phrases'
     others: dict[str, float]  # recent words outside the vocabulary -> log-probability
     others_display: dict[str, str]  # how those were written
     lexicon_base: float  # log-probability of a lexicon word = this + its log share
+
+    @property
+    def log_probs(self) -> np.ndarray:
+        """(vocab,) log-probabilities, read-only (computed whole on first use)."""
+        return self.mixture.dense()
 
 
 @dataclass(frozen=True)
@@ -152,6 +158,9 @@ class Predictor:
         self._phrase_ids = phrase_index(vocab.tokens, bundle.lexicon) if has_tables else {}
         self.set_phrase_settings(phrases, user_phrases)
         self._memo: tuple[tuple[int, int], Scores] | None = None
+        self._bos = vocab.id(BOS)
+        #: compute a new paragraph's start state ahead, after a line break (``cache``)
+        self.run_ahead = True
 
     def set_phrase_settings(self, phrases: PhraseSettings, user_phrases: PhraseSettings | None = None) -> None:
         """Change the phrase tables' weights (``user_phrases`` None: the bundle's tuned ones)."""
@@ -210,7 +219,17 @@ class Predictor:
             raise ValueError(f"k must be at least 0, not {k}")
         with self._lock:
             scores, view = self._distribution(text_before_cursor, end)
-            return self._rank(scores, view, k)
+            shown = self._rank(scores, view, k)
+            if self.run_ahead and not view.partial:
+                self._run_ahead(text_before_cursor, len(text_before_cursor) if end is None else end, view)
+            return shown
+
+    def _run_ahead(self, text: str, end: int, view: View) -> None:
+        """After a line break, start the start state of the paragraph that a second one
+        would begin (``cache``: running ahead), so that keystroke does not wait for it."""
+        tail = text[max(0, end - 16) : end].rstrip(" \t\r\f\v")
+        if tail.endswith("\n") and self._tokens.ids[view.length - 1] != self._bos:
+            self._states.run_ahead(self._tokens.ids, view.length)
 
     def next_word_log_probs(self, text_before_cursor: str, *, end: int | None = None) -> tuple[np.ndarray, View]:
         """The distribution behind ``suggest`` over the vocabulary: log-probabilities
@@ -236,7 +255,8 @@ class Predictor:
 
     def _mix(self, network: np.ndarray, length: int) -> Scores:
         """The network's distribution with the document cache, the corpus's phrases
-        and the lexicon (module docstring)."""
+        and the lexicon (module docstring), as a ``Mixture``: the steps are recorded
+        here, and computed when the strip ranks (``mixture``)."""
         unk = float(network[self.bundle.vocab.unk_id])
         ids = np.frombuffer(self._tokens.ids, np.int64, length)
         cache = EMPTY
@@ -254,30 +274,31 @@ class Predictor:
                         found_here.append((weight, *found))
                 if found_here:
                     stages.append(found_here)
+        mixture = Mixture(network, self.words)
         if cache.empty and not stages:
-            return Scores(network, {}, {}, unk)
-        log_probs, others, base = network.copy(), {}, unk
+            return Scores(mixture, {}, {}, unk)
+        others, base = {}, unk
         if not cache.empty:
-            log_probs, others, base = self._mix_cache(network, cache, unk)
+            others, base = self._mix_cache(mixture, cache, unk)
+        vocab_size = len(network)
         for phrases in stages:  # P = (1 - sum of weights) P + sum of weight * P_corpus
             keep = math.log1p(-sum(weight for weight, _, _ in phrases))
-            log_probs += keep
+            mixture.add(keep)
             base += keep
             others = {word: score + keep for word, score in others.items()}
-            vocab_size = len(log_probs)
             for weight, found, corpus in phrases:
+                log_weight = math.log(weight)
                 if found[-1] < vocab_size:  # followers are sorted: lexicon words come last
-                    log_probs[found] = np.logaddexp(log_probs[found], math.log(weight) + corpus)
+                    mixture.merge(found, corpus, log_weight)
                     continue
                 split = int(np.searchsorted(found, vocab_size))
-                log_probs[found[:split]] = np.logaddexp(log_probs[found[:split]], math.log(weight) + corpus[:split])
+                mixture.merge(found[:split], corpus[:split], log_weight)
                 for i, score in zip(found[split:].tolist(), corpus[split:].tolist()):
                     word = self._lexicon_words[i - vocab_size]
                     if word in self.lexicon:  # (not a vocabulary word too)
                         before = others.get(word, base + self.lexicon.share(word))
-                        others[word] = float(np.logaddexp(before, math.log(weight) + score))
-        log_probs.flags.writeable = False  # kept for the next keystroke and handed to callers
-        return Scores(log_probs, others, cache.display, base)
+                        others[word] = logaddexp(before, log_weight + score)
+        return Scores(mixture, others, cache.display, base)
 
     def _phrase_context(self, ids: np.ndarray, length: int) -> list[int]:
         """The last two tokens' ids for the phrase tables: a word outside the vocabulary
@@ -292,8 +313,8 @@ class Predictor:
                     context[index - start] = position
         return context
 
-    def _mix_cache(self, network: np.ndarray, cache, unk: float) -> tuple[np.ndarray, dict[str, float], float]:
-        """The document cache mixed in: log-probabilities, recent unknown words' and the lexicon's base."""
+    def _mix_cache(self, mixture: Mixture, cache, unk: float) -> tuple[dict[str, float], float]:
+        """The document cache mixed in: recent unknown words' log-probabilities and the lexicon's base."""
         settings = self.recency
         single = settings.weight
         if settings.ramp > 0.0:  # little text yet: little trust in its word counts
@@ -302,22 +323,20 @@ class Predictor:
         keep = math.log1p(
             -single - (settings.pair_weight if pairs else 0.0) - (settings.triple_weight if triples else 0.0)
         )
-        log_probs = network + keep
+        mixture.add(keep)
         base = keep + unk
         others: dict[str, float] = {}
         if single > 0.0:
             weight = math.log(single)
             if len(cache.ids):
-                log_probs[cache.ids] = np.logaddexp(log_probs[cache.ids], weight + np.log(cache.probs))
-            others = {
-                word: float(np.logaddexp(base + self.lexicon.share(word), weight + math.log(p)))
-                for word, p in cache.others.items()
-            }
+                mixture.merge(cache.ids, weight + np.log(cache.probs))
+            share = self.lexicon.share
+            others = {word: logaddexp(base + share(word), weight + math.log(p)) for word, p in cache.others.items()}
         for used, weight, ids, probs in ((pairs, settings.pair_weight, cache.pair_ids, cache.pair_probs),
                                          (triples, settings.triple_weight, cache.triple_ids, cache.triple_probs)):
             if used:
-                log_probs[ids] = np.logaddexp(log_probs[ids], math.log(weight) + np.log(probs))
-        return log_probs, others, base
+                mixture.merge(ids, math.log(weight) + np.log(probs))
+        return others, base
 
     def _rank(self, scores: Scores, view: View, k: int) -> list[Suggestion]:
         """The best ``k`` of the vocabulary's, the document's and the lexicon's words that
@@ -327,7 +346,7 @@ class Predictor:
             return []
         typed = view.partial
         prefix = typed.lower()
-        ids = self.words.candidates(prefix)
+        lo, hi = self.words.span(prefix)
         others = sorted(
             (-score, 1, word, word) for word, score in scores.others.items() if word.lower().startswith(prefix)
         )
@@ -335,7 +354,7 @@ class Predictor:
         vocab_tokens = self.bundle.vocab.tokens
         want = k
         while True:
-            best = self.words.best(scores.log_probs, ids, want)
+            best = scores.mixture.best(lo, hi, want)
             pool = [(-score, 0, token_id, vocab_tokens[token_id]) for token_id, score in best]
             found = lexicon.best(prefix, want + len(others))
             from_lexicon = [

@@ -29,7 +29,8 @@ _BEYOND = "\U0010ffff"  # sorts after every character a word can hold
 
 
 def is_suggestable(token: str) -> bool:
-    return token not in SPECIAL_TOKENS and _WORD.fullmatch(token) is not None
+    # letters only (most words) is a word; anything else asks the pattern
+    return token not in SPECIAL_TOKENS and (token.isalpha() or _WORD.fullmatch(token) is not None)
 
 
 class WordIndex:
@@ -41,7 +42,11 @@ class WordIndex:
         order = sorted(range(len(ids)), key=lambda j: (keys[j], ids[j]))
         self.word_ids = np.array(ids, np.int64)
         self._keys = [keys[j] for j in order]
-        self._sorted_ids = np.array([ids[j] for j in order], np.int64)
+        self.sorted_ids = np.array([ids[j] for j in order], np.int64)  # by lowercase form, then id
+        #: each id's place in ``sorted_ids`` (-1: not a suggestable word), so that "does this
+        #: word start with the prefix" is ``lo <= position[id] < hi`` for the prefix's ``span``
+        self.position = np.full(len(vocab), -1, np.int64)
+        self.position[self.sorted_ids] = np.arange(len(ids))
 
     def __len__(self) -> int:
         return len(self.word_ids)
@@ -50,23 +55,37 @@ class WordIndex:
         """Ids of the words starting with ``prefix`` (lowercase), all words for ``""``."""
         if not prefix:
             return self.word_ids
+        lo, hi = self.span(prefix)
+        return self.sorted_ids[lo:hi]
+
+    def span(self, prefix: str = "") -> tuple[int, int]:
+        """The range of ``sorted_ids`` holding the words that start with ``prefix`` (lowercase)."""
+        if not prefix:
+            return 0, len(self._keys)
         lo = bisect_left(self._keys, prefix)
-        hi = bisect_left(self._keys, prefix + _BEYOND, lo)
-        return self._sorted_ids[lo:hi]
+        return lo, bisect_left(self._keys, prefix + _BEYOND, lo)
 
     @staticmethod
     def best(log_probs: np.ndarray, ids: np.ndarray, k: int) -> list[tuple[int, float]]:
         """The ``k`` best of ``ids`` by ``log_probs``, best first, ties by id: (id, log_prob)."""
         if k <= 0 or len(ids) == 0:
             return []
-        scores = log_probs[ids]
-        if k < len(ids):
-            top = np.argpartition(scores, len(ids) - k)[len(ids) - k :]
-            chosen = np.flatnonzero(scores >= scores[top].min())  # every tie of the k-th
-        else:
-            chosen = np.arange(len(ids))
-        order = np.lexsort((ids[chosen], -scores[chosen]))[:k]
-        return [(int(ids[chosen[j]]), float(scores[chosen[j]])) for j in order]
+        return top_k(log_probs[ids], ids, k)
+
+
+def top_k(scores: np.ndarray, ids: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The ``k`` best ``ids`` by their ``scores`` (aligned), best first, ties by id."""
+    if k <= 0 or len(ids) == 0:
+        return []
+    if len(ids) <= 48:  # a few: sorting Python floats is quicker than NumPy's calls
+        return [(i, -negative) for negative, i in sorted(zip((-scores).tolist(), ids.tolist()))[:k]]
+    if k < len(ids):
+        top = np.argpartition(scores, len(ids) - k)[len(ids) - k :]
+        chosen = np.flatnonzero(scores >= scores[top].min())  # every tie of the k-th
+    else:
+        chosen = np.arange(len(ids))
+    order = np.lexsort((ids[chosen], -scores[chosen]))[:k]
+    return [(int(ids[chosen[j]]), float(scores[chosen[j]])) for j in order]
 
 
 def written_form(display: str, typed: str, sentence_start: bool) -> str:

@@ -72,6 +72,9 @@ class RecurrentSession:
         self.hidden_size = bundle.hidden_size
         self.vocab_size = len(bundle.vocab)
         self._session = session
+        #: may be run from two threads at once (onnxruntime's sessions may; a stand-in may not)
+        self.thread_safe = isinstance(session, ort.InferenceSession)
+        self.threads = 1  # intra-op threads (``open`` sets what it opened with)
         self._state_inputs = STATE_INPUTS[self.cell]
         self._input_names = ("tokens", *self._state_inputs)
         self._output_names = ["log_probs", *STATE_OUTPUTS[self.cell]]
@@ -90,7 +93,9 @@ class RecurrentSession:
         except Exception as e:  # onnxruntime raises its own exception types
             reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise ModelLoadError(f"{_shown(path, bundle)}: onnxruntime cannot open the graph ({reason}).") from e
-        return cls(session, bundle)
+        opened = cls(session, bundle)
+        opened.threads = threads
+        return opened
 
     # -- running -----------------------------------------------------------
 

@@ -344,3 +344,49 @@ def test_a_far_rewind_reruns_little_more_than_the_edit_needs(random_int8_bundle)
     assert_same_as_fresh(predictor, edited)
     rerun = predictor.states.tokens_run - before
     assert rerun <= n - n // 3 + 2 * (n - n // 3) * CELL // RECENT + 4 * CELL
+
+
+# -- running ahead (issue 17): a new paragraph's start state computed after the first line break ----
+
+
+def test_a_paragraph_start_is_computed_ahead_after_a_line_break(random_int8_bundle):
+    import threading
+
+    predictor = Predictor.load(random_int8_bundle)
+    plain = Predictor(predictor.bundle, predictor.session)
+    plain.run_ahead = False
+    assert predictor.states.run_ahead_enabled and predictor.run_ahead
+    session = predictor.session
+    threads = []
+    run = session.run
+
+    def recording(tokens, state):
+        if tokens.shape[1] > 1 and not state[0].any():  # a start state, from the zero state
+            threads.append(threading.current_thread().name)
+        return run(tokens, state)
+
+    session.run = recording
+    try:
+        text = SAMPLE_TEXT.replace("\n\n", " ") * 3 + "That was all.\n\nThen we"
+        first_break = text.index("\n\n") + 1
+        for end in range(1, len(text) + 1):
+            shown = predictor.suggest(text[:end])
+            assert shown == plain.suggest(text[:end]), repr(text[:end][-20:])
+            if end == first_break:
+                predictor.states._ahead[next(iter(predictor.states._ahead))]._done.wait(30)
+        assert np.array_equal(predictor.next_word_log_probs(text)[0], plain.next_word_log_probs(text)[0])
+    finally:
+        session.run = run
+    # the blank line's start state came from the helper thread: the one computed on the
+    # caller's thread is the other engine's, which does not run ahead; their counters agree
+    assert "warm-start-ahead" in threads
+    assert threads.count(threading.main_thread().name) == 1
+    assert (predictor.states.runs, predictor.states.tokens_run) == (plain.states.runs, plain.states.tokens_run)
+    assert_same_as_fresh(predictor, text)
+
+
+def test_a_stand_in_graph_never_runs_ahead(make_predictor):
+    predictor = make_predictor()
+    assert not predictor.states.run_ahead_enabled
+    predictor.suggest("the cat\n")
+    assert not predictor.states._ahead

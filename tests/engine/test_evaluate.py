@@ -133,3 +133,17 @@ def test_a_trained_model_saves_keystrokes_on_its_pattern(tiny_bundle, patterned_
     assert report.ksr[3] > 50 and report.topk[3] > 0.6
     assert report.perplexity < 5
     assert isinstance(report, EvalReport)
+
+
+def test_typing_in_several_processes_gives_the_same_figures(random_int8_bundle):
+    """Issue 17: ``jobs`` splits the words into contiguous parts typed by fresh engines in
+    other processes; a fresh engine suggests what one that typed its way there does."""
+    from keyboard_app.engine.evaluate import _parts
+
+    predictor = Predictor.load(random_int8_bundle)
+    texts = [SAMPLE_TEXT * 3, "We met in London. " * 20, SAMPLE_TEXT]
+    one = evaluate(predictor, texts, max_words=400)
+    three = evaluate(predictor, texts, max_words=400, jobs=3)
+    assert three.to_dict() == one.to_dict() and one.words == 400
+    words = [[1, 2, 3], [], [4, 5, 6, 7]]
+    assert _parts(words, 3) == [[[1, 2, 3], [], []], [[], [], [4, 5, 6]], [[], [], [7]]]

@@ -226,3 +226,72 @@ def test_a_word_in_neither_vocabulary_nor_lexicon_is_no_context(names_bundle):
     for text in ("so we met Zork ", "so Zork "):
         assert np.array_equal(plain.next_word_log_probs(text)[0], mixed.next_word_log_probs(text)[0])
         assert plain.suggest(text, 3) == mixed.suggest(text, 3)
+
+
+# -- the file's two forms (issue 17): stored and memory-mapped, or compressed as before -------
+
+
+def _mapped_base(array):
+    while isinstance(array, (np.ndarray, memoryview)):
+        array = array.base if isinstance(array, np.ndarray) else array.obj
+    return array
+
+
+def test_the_file_is_stored_uncompressed_aligned_and_memory_mapped(tmp_path):
+    import mmap
+    import os
+    import zipfile
+
+    phrases = build_phrases(ids_of(CORPUS * 3), len(VOCAB), 0, VOCAB.unk_id)
+    phrases.save(tmp_path / "phrases.npz")
+    with zipfile.ZipFile(tmp_path / "phrases.npz") as archive:
+        assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_STORED}
+    loaded = Phrases.load(tmp_path / "phrases.npz", len(VOCAB), 0, VOCAB.unk_id)
+    for order, table in loaded.tables.items():
+        for name in ("contexts", "totals", "next_ids", "counts"):
+            array = getattr(table, name)
+            assert array.ctypes.data % 64 == 0, (order, name)
+            if os.name != "nt":
+                assert isinstance(_mapped_base(array), mmap.mmap), (order, name)
+    # still an ordinary .npz: numpy (and the engine before issue 17) reads it
+    with np.load(tmp_path / "phrases.npz", allow_pickle=False) as data:
+        assert np.array_equal(data["next_3"], loaded.tables[3].next_ids)
+
+
+def test_the_compressed_form_of_before_loads_identically(tmp_path):
+    import zipfile
+
+    phrases = build_phrases(ids_of(CORPUS * 3 + " we met london. see you tom."), len(VOCAB), 0, VOCAB.unk_id)
+    phrases.save(tmp_path / "stored.npz")
+    phrases.save(tmp_path / "compressed.npz", compressed=True)
+    with zipfile.ZipFile(tmp_path / "compressed.npz") as archive:
+        assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_DEFLATED}
+    stored = Phrases.load(tmp_path / "stored.npz", len(VOCAB), 0, VOCAB.unk_id)
+    compressed = Phrases.load(tmp_path / "compressed.npz", len(VOCAB), 0, VOCAB.unk_id)
+    assert stored.tables.keys() == compressed.tables.keys() == {2, 3}
+    for order, table in stored.tables.items():
+        for name in ("contexts", "totals", "starts", "next_ids", "counts"):
+            a, b = getattr(table, name), getattr(compressed.tables[order], name)
+            assert a.dtype == b.dtype and np.array_equal(a, b), (order, name)
+        # every context's followers, bit for bit, and as the whole table's computation gave them
+        shares = table.counts.astype(np.float32)
+        shares /= np.repeat(table.totals, np.diff(table.starts)).astype(np.float32)
+        whole = np.log(shares)
+        for i, key in enumerate(table.contexts.tolist()):
+            context = [key // stored.id_space, key % stored.id_space] if order == 3 else [key]
+            for source in (stored, compressed):
+                ids, log_probs = source.followers(context, order)
+                assert np.array_equal(ids, table.next_ids[table.starts[i] : table.starts[i + 1]])
+                assert np.array_equal(log_probs, whole[table.starts[i] : table.starts[i + 1]])
+
+
+def test_a_bundle_of_either_form_suggests_the_same(tmp_path, phrase_bundle):
+    from keyboard_app.engine.phrases import copy_bundle
+
+    old = copy_bundle(phrase_bundle, tmp_path / "old", compressed=True)
+    new = copy_bundle(old, tmp_path / "new")
+    assert (old / "phrases.npz").stat().st_size < (new / "phrases.npz").stat().st_size
+    before, after = predictor_for(old), predictor_for(new)
+    for text in ("so we met ", "we met lon", "they met ", "see you ", ""):
+        assert np.array_equal(before.next_word_log_probs(text)[0], after.next_word_log_probs(text)[0])
+        assert before.suggest(text, 5) == after.suggest(text, 5)
