@@ -33,6 +33,14 @@ model adapted to a user's corpus, the same again with that corpus's own pairs
 and triples (``bundle.user_phrases``) and their own weights, tuned on the
 user's held-out text when the model was trained.
 
+With ``typo_tolerance`` on, the strip inside a word may also offer
+corrections (``typos``): words the typed letters may have been meant as
+through a slip or a misspelling, scored ``log P(word | context) + log
+P(typed | word)``, shown where that beats the completions and the typed
+letters taken as a word, and marked ``kind="correction"``.  With
+``auto_correct`` on, ``autocorrect`` says what a space would replace a
+mistyped word with.  Both are off by default.
+
 ``accept`` says how to put a suggestion into the text: which characters to
 replace (the partial word) with what (the word and a space).
 
@@ -61,6 +69,7 @@ from .recency import EMPTY, RecencySettings, RecentWords
 from .session import RecurrentSession
 from .textcache import TokenCache, View
 from .tokenizer import BOS, Tokenizer, partial_start
+from .typos import AUTO_CORRECT_MARGIN, AUTO_CORRECT_MINIMUM, ErrorModel, TypoChannel
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +88,10 @@ _SPACES = frozenset(" \t")
 class Suggestion:
     text: str  # as shown and inserted: "London", "LONDON", "The"
     token: str  # the word's token: "london" (a vocabulary token, or a lexicon or document word)
-    log_prob: float  # its log-probability (network, document cache and lexicon mixed)
+    log_prob: float  # its log-probability (network, document cache and lexicon mixed); a correction's
+    #                  plus log P(typed | word), the error model's
     is_completion: bool  # completes the word being typed (else a next word)
+    kind: str = "word"  # "correction": the typed letters read as this word's through a typo (``typos``)
 
 
 @dataclass(frozen=True)
@@ -161,6 +172,13 @@ class Predictor:
         self._bos = vocab.id(BOS)
         #: compute a new paragraph's start state ahead, after a line break (``cache``)
         self.run_ahead = True
+        #: offer corrections of mistyped letters in the strip (``typos``); off by default
+        #: until the app turns it on (the strip has been completions only so far)
+        self.typo_tolerance = False
+        #: ``autocorrect`` replaces a mistyped word when a space is typed (off by default)
+        self.auto_correct = False
+        self.typo_model = ErrorModel()
+        self._typos: TypoChannel | None = None
 
     def set_phrase_settings(self, phrases: PhraseSettings, user_phrases: PhraseSettings | None = None) -> None:
         """Change the phrase tables' weights (``user_phrases`` None: the bundle's tuned ones)."""
@@ -220,6 +238,8 @@ class Predictor:
         with self._lock:
             scores, view = self._distribution(text_before_cursor, end)
             shown = self._rank(scores, view, k)
+            if self.typo_tolerance and len(view.partial) >= self.typo_model.min_typed:
+                shown = self._with_corrections(shown, scores, view, k)
             if self.run_ahead and not view.partial:
                 self._run_ahead(text_before_cursor, len(text_before_cursor) if end is None else end, view)
             return shown
@@ -390,6 +410,35 @@ class Predictor:
                 return shown
             want *= 2
 
+    @property
+    def typos(self) -> TypoChannel:
+        """The typo channel over the vocabulary and the lexicon (built at its first use:
+        one sort of their words, about a tenth of a second)."""
+        if self._typos is None or self._typos.model != self.typo_model:
+            self._typos = TypoChannel(self.words, self.bundle.vocab, self.lexicon, self.typo_model)
+        return self._typos
+
+    def _with_corrections(self, shown: list[Suggestion], scores: Scores, view: View, k: int) -> list[Suggestion]:
+        """``shown`` with the corrections of the typed letters that outscore its ``k``-th,
+        best first (a completion before a correction on a tie)."""
+        if k == 0:
+            return shown
+        typed = view.partial
+        floor = shown[-1].log_prob if len(shown) >= k else -math.inf
+        found = self.typos.corrections(typed, scores.log_probs, scores.lexicon_base, k, floor=floor,
+                                       best_completion=shown[0].log_prob if shown else None)
+        if not found:
+            return shown
+        seen = {s.text.lower() for s in shown}
+        merged = list(shown)
+        for correction in found:
+            text = written_form(self.typos.display(correction.word), typed, view.sentence_start)
+            if text.lower() not in seen:
+                seen.add(text.lower())
+                merged.append(Suggestion(text, correction.word, correction.score, True, kind="correction"))
+        merged.sort(key=lambda s: -s.log_prob)
+        return merged[:k]
+
     def _display_of(self, source: int, key: int | str, scores: Scores) -> str:
         """How a pool entry is written: ``key`` is a vocabulary id (source 0) or the word."""
         if source == 0:
@@ -398,6 +447,36 @@ class Predictor:
         return written or self.lexicon.display_of(key)
 
     # -- accepting ------------------------------------------------------------
+
+    def autocorrect(self, text_before_cursor: str) -> Edit | None:
+        """With ``auto_correct`` on, what to put in place of the word just typed when a
+        space follows it (the caller adds the space; None: the word stays).
+
+        A word one or two typos away whose score (``typos``) beats the word as typed
+        by a wide margin and is likely enough in its own right, or else the word's
+        capitals where the model writes it capitalised and it was typed in small
+        letters ("i" -> "I", "london" -> "London").  Keeping the old word for a
+        Backspace right after is the caller's (an ordinary undo of this edit).
+        """
+        if not self.auto_correct:
+            return None
+        with self._lock:
+            scores, view = self._distribution(text_before_cursor, None)
+            typed = view.partial
+            if not typed:
+                return None
+            word = typed
+            found = self.typos.replacement(typed, scores.log_probs, scores.lexicon_base,
+                                           AUTO_CORRECT_MARGIN, AUTO_CORRECT_MINIMUM)
+            if found is not None:
+                word = written_form(self.typos.display(found.word), typed, view.sentence_start)
+            elif typed.islower():
+                display = self.typos.display(typed)
+                if display[:1].isupper() and display.lower() == typed:
+                    word = display
+            if word == typed:
+                return None
+            return Edit(view.partial_start, len(text_before_cursor), word)
 
     def accept(self, text_before_cursor: str, suggestion: Suggestion, text_after_cursor: str = "") -> Edit:
         """How to put ``suggestion`` in: replace the word being typed, add a space.

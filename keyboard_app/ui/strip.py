@@ -13,7 +13,9 @@ which each slot still shows a few letters, and its look follows the
 preferences: the word size (the editor's zoom, or its own), larger buttons,
 high contrast.  Its colours are written into its style sheet from the
 application's palette (the theme), with the slot numbers at WCAG AA
-contrast or better.
+contrast or better.  A correction of mistyped letters (a suggestion of
+``kind`` "correction") is drawn in italics, underlined, and says so in its
+tooltip and accessible name.
 """
 
 from __future__ import annotations
@@ -57,24 +59,36 @@ class SuggestionButton(QPushButton):
             label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         layout.addWidget(self.hint)
         layout.addWidget(self.word, 1)
+        self.correction = False  # the word is a correction of the typed letters
         self.spacer = QLabel("")  # balances the hint so the word is centred
         self.spacer.setFixedWidth(self.hint.sizeHint().width())
         layout.addWidget(self.spacer)
 
-    def set_word(self, word: str, *, placeholder: bool = False) -> None:
+    def set_word(self, word: str, *, placeholder: bool = False, correction: bool = False) -> None:
         self.word.setText(word)
+        if correction != self.correction:
+            self.correction = correction
+            self._mark(self.word.font())
         self.word.set_elide_mode(Qt.TextElideMode.ElideRight if placeholder else Qt.TextElideMode.ElideMiddle)
         # A long placeholder sentence reads from its start; it is left-aligned so it can
         # use the width, a word is centred.
         self.word.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
                                if placeholder else Qt.AlignmentFlag.AlignCenter)
         self.spacer.setVisible(not placeholder)
-        self.setAccessibleName(f"Suggestion {self.index + 1}: {word}" if word else f"Suggestion {self.index + 1}")
+        name = f"{word} (correction)" if correction else word
+        self.setAccessibleName(f"Suggestion {self.index + 1}: {name}" if word else f"Suggestion {self.index + 1}")
 
     def set_word_font(self, size: float, *, bold: bool = False) -> None:
         font = QFont(self.font())  # the button's: nothing left over from an earlier look
         font.setPointSizeF(size)
         font.setBold(bold)
+        self._mark(font)
+
+    def _mark(self, font: QFont) -> None:
+        """The word's font, in italics and underlined for a correction."""
+        font = QFont(font)
+        font.setItalic(self.correction)
+        font.setUnderline(self.correction)
         self.word.setFont(font)
 
 
@@ -239,11 +253,13 @@ class SuggestionStrip(QWidget):
         for i, button in enumerate(self.buttons):
             if i < len(self._suggestions):
                 word = self._suggestions[i].text
-                button.set_word(word)
+                correction = getattr(self._suggestions[i], "kind", "word") == "correction"
+                button.set_word(word, correction=correction)
                 button.setEnabled(True)
                 keys = f"{self.accept_key}, " if i == 0 and self.accept_key else ""
+                action = "Correct to" if correction else "Insert"
                 button.setToolTip(
-                    f"Insert “{word}” ({keys}Alt+{i + 1} or Ctrl+{i + 1})\nRight-click for more"
+                    f"{action} “{word}” ({keys}Alt+{i + 1} or Ctrl+{i + 1})\nRight-click for more"
                 )
             elif i == 0 and not self._suggestions and placeholder:
                 button.set_word(placeholder, placeholder=True)

@@ -29,7 +29,9 @@ def load_predictor(path: Path) -> Any:
     """The engine's loader (imported here, so the UI starts before the engine loads)."""
     from ..engine.predictor import Predictor
 
-    return Predictor.load(path, threads=1)
+    predictor = Predictor.load(path, threads=1)
+    predictor.typo_tolerance = True  # a word found through a slip, shown as a correction (issue 14)
+    return predictor
 
 
 @dataclass(frozen=True)

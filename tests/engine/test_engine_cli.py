@@ -31,7 +31,8 @@ def test_suggest_json(random_bundle, capsys):
     assert suggest_main([str(random_bundle), "Alice met ", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert [s["text"] for s in shown] == [s.text for s in Predictor.load(random_bundle).suggest("Alice met ")]
-    assert set(shown[0]) == {"text", "token", "log_prob", "is_completion"}
+    assert set(shown[0]) == {"text", "token", "log_prob", "is_completion", "kind"}
+    assert shown[0]["kind"] == "word"  # "correction" only with typo tolerance on
 
 
 def test_suggest_with_nothing_to_suggest(random_bundle, capsys):
