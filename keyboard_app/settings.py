@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from . import paths
 from .engine import jsonfile
+from .checks import checked_fields, clamped, choice as _choice, flag as _flag, text as _text
 from .storage import atomic_write_json, set_aside
 
 log = logging.getLogger(__name__)
@@ -72,65 +73,16 @@ class Settings:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Settings":
         """Settings from parsed JSON: each field checked on its own (see ``_CHECKS``)."""
-        defaults = cls()
-        values = {}
-        for f in fields(cls):
-            if f.name not in data:
-                continue
-            value, default = data[f.name], getattr(defaults, f.name)
-            try:
-                values[f.name] = _CHECKS[f.name](value)
-            except ValueError as e:
-                log.warning("settings: %s=%.60r %s; using %r", f.name, value, e, default)
-                continue
-            if values[f.name] != value:
-                log.warning("settings: %s=%.60r cannot be used as it is; using %.60r",
-                            f.name, value, values[f.name])
-        return cls(**values)
+        return cls(**checked_fields(cls, data, _CHECKS, "settings"))
 
 
-def _text(limit: int) -> Callable[[Any], str]:
-    def check(value: Any) -> str:
-        if not isinstance(value, str):
-            raise ValueError("is not text")
-        if len(value) > limit or "\x00" in value:
-            raise ValueError("is not a usable value")
-        return value
-
-    return check
-
-
-def _flag(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError("is not true or false")
-    return value
-
-
-def _font_size(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError("is not a whole number")
-    return max(MIN_FONT_SIZE, min(MAX_FONT_SIZE, value))
-
-
-def _suggestion_count(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError("is not a whole number")
-    return max(MIN_SUGGESTIONS, min(MAX_SUGGESTIONS, value))
+_font_size = clamped(MIN_FONT_SIZE, MAX_FONT_SIZE)
+_suggestion_count = clamped(MIN_SUGGESTIONS, MAX_SUGGESTIONS)
 
 
 def _strip_font_size(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError("is not a whole number")
-    return 0 if value <= 0 else max(MIN_FONT_SIZE, min(MAX_FONT_SIZE, value))
-
-
-def _choice(allowed: tuple[str, ...]) -> Callable[[Any], str]:
-    def check(value: Any) -> str:
-        if value not in allowed:
-            raise ValueError(f"is not one of {', '.join(allowed)}")
-        return value
-
-    return check
+    value = clamped(0, MAX_FONT_SIZE)(value)  # 0 (or less): follow the zoom
+    return 0 if value == 0 else _font_size(value)
 
 
 def _model_key(value: Any) -> str:
@@ -171,8 +123,8 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "last_directory": _text(MAX_PATH_LENGTH),
     "suggestion_count": _suggestion_count,
     "strip_font_size": _strip_font_size,
-    "theme": _choice(THEMES),
-    "accept_key": _choice(ACCEPT_KEYS),
+    "theme": _choice(*THEMES),
+    "accept_key": _choice(*ACCEPT_KEYS),
     "space_after_accept": _flag,
     "auto_capitalise": _flag,
     "large_strip_buttons": _flag,

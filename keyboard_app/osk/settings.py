@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
 from .. import paths
+from ..checks import checked_fields, choice, clamped, flag, text
 from ..engine import jsonfile
 from ..storage import atomic_write_json, set_aside
 
@@ -55,47 +56,11 @@ class OskSettings:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "OskSettings":
         """Settings from parsed JSON, each field checked on its own (``_CHECKS``)."""
-        defaults, values = cls(), {}
-        for f in fields(cls):
-            if f.name not in data:
-                continue
-            value, default = data[f.name], getattr(defaults, f.name)
-            try:
-                values[f.name] = _CHECKS[f.name](value)
-            except ValueError as e:
-                log.warning("osk settings: %s=%.60r %s; using %r", f.name, value, e, default)
-                continue
-            if values[f.name] != value:
-                log.warning("osk settings: %s=%.60r is out of range; using %r", f.name, value, values[f.name])
-        return cls(**values)
+        return cls(**checked_fields(cls, data, _CHECKS, "osk settings"))
 
     def with_(self, **changes: Any) -> "OskSettings":
         """A copy with ``changes``, each checked and clamped like a value read from the file."""
         return replace(self, **{name: _CHECKS[name](value) for name, value in changes.items()})
-
-
-def _number(low: int, high: int) -> Callable[[Any], int]:
-    def check(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError("is not a number")
-        return max(low, min(high, int(round(value))))
-
-    return check
-
-
-def _choice(*allowed: Any) -> Callable[[Any], Any]:
-    def check(value: Any) -> Any:
-        if isinstance(value, bool) or value not in allowed:
-            raise ValueError(f"is not one of {', '.join(map(str, allowed))}")
-        return value
-
-    return check
-
-
-def _flag(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError("is not true or false")
-    return value
 
 
 def _switch_keys(value: Any) -> str:
@@ -106,23 +71,20 @@ def _switch_keys(value: Any) -> str:
     return " ".join(parse_switch_keys(value))
 
 
-def _text(value: Any) -> str:
-    if not isinstance(value, str) or len(value) > MAX_TEXT or "\x00" in value:
-        raise ValueError("is not a usable text")
-    return value
+_text = text(MAX_TEXT)
 
 
 _CHECKS: dict[str, Callable[[Any], Any]] = {
-    "access": _choice(*ACCESS_METHODS),
-    "dwell_ms": _number(*DWELL_MS),
-    "scan_interval_ms": _number(*SCAN_INTERVAL_MS),
-    "scan_switches": _choice(1, 2),
+    "access": choice(*ACCESS_METHODS),
+    "dwell_ms": clamped(*DWELL_MS, fractions=True),
+    "scan_interval_ms": clamped(*SCAN_INTERVAL_MS, fractions=True),
+    "scan_switches": choice(1, 2),
     "switch_keys": _switch_keys,
-    "suggestion_slots": _number(*SLOTS),
-    "zoom_percent": _number(*ZOOM_PERCENT),
-    "high_contrast": _flag,
+    "suggestion_slots": clamped(*SLOTS, fractions=True),
+    "zoom_percent": clamped(*ZOOM_PERCENT, fractions=True),
+    "high_contrast": flag,
     "layout_path": _text,
-    "learn_from_typing": _flag,
+    "learn_from_typing": flag,
     "window_geometry": _text,
 }
 

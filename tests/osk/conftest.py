@@ -8,21 +8,13 @@ import os
 from pathlib import Path
 
 import pytest
+from qt_helpers import fail_on_qt_warnings
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-QT_NOISE = [
-    r"This plugin does not support propagateSizeHints\(\)",  # offscreen platform
-    r"This plugin does not support raise\(\)",
-]
-
 
 def pytest_collection_modifyitems(config, items):
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.qt_log_level_fail("WARNING"))
-            item.add_marker(pytest.mark.qt_log_ignore(*QT_NOISE))
+    fail_on_qt_warnings(Path(__file__).parent, items)
 
 
 class FakeClock:

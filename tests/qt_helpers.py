@@ -1,0 +1,21 @@
+"""What the Qt test folders share: fail a test on any Qt warning but the offscreen platform's noise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+QT_NOISE = [
+    r"This plugin does not support propagateSizeHints\(\)",  # offscreen platform
+    r"This plugin does not support raise\(\)",
+    r"This plugin does not support grabbing the keyboard",
+]
+
+
+def fail_on_qt_warnings(folder: Path, items) -> None:
+    """Mark the tests collected under ``folder`` (a conftest's own folder)."""
+    for item in items:
+        if folder in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.qt_log_level_fail("WARNING"))
+            item.add_marker(pytest.mark.qt_log_ignore(*QT_NOISE))
