@@ -63,11 +63,12 @@ What it does:
    is measured with nothing else of this script running.
 3. Scores the default and the adapted bundle on the unseen text with the
    engine's ``evaluate()`` (KSR at ``--k``, EVALUATION.md), and the
-   network's perplexity with the network and lexicon alone (no document
-   cache, no phrase tables: what ``keyboard-eval --network-only`` reports).
-   The adapted vocabulary is larger (words the user wrote twice join it), so
-   the two perplexities are not strictly comparable: both vocabulary sizes
-   are printed and in the JSON.
+   network's perplexity alone (no document cache, no phrase tables) over
+   the default model's vocabulary: the adapted vocabulary is larger (words
+   the user wrote twice join it), so a token beyond the default's words
+   counts as ``<unk>`` for both models, with the adapted model's ``<unk>``
+   and new words' probabilities summed (``shared_vocab_nll``).  Both
+   vocabulary sizes are in the JSON.
 4. Presage (benchmarks/compare_presage.py's machinery, imported): its
    trigram database built by ``text2ngram`` from the default corpus (once,
    some 5-8 minutes for 5.4M words, kept in ``--work``), and for each user
@@ -699,7 +700,7 @@ class Score:
     ksr: float
     words: int
     keystrokes: int
-    perplexity: float  # the network and lexicon alone
+    perplexity: float  # the network alone, over the default model's words (``shared_vocab_nll``)
     ppl_tokens: int
     vocab_size: int
 
@@ -712,12 +713,46 @@ def cut_words(tokenizer, text: str, n: int) -> str:
     return text if len(words) <= n else text[: words[n - 1].end]
 
 
-def score_bundle(bundle: Path, text: str, ppl_text: str, k: int, threads: int, cache: dict) -> Score:
-    """KSR at ``k`` on ``text`` (the strip's suggestions) and network perplexity on ``ppl_text``."""
-    from keyboard_app.engine.evaluate import evaluate, perplexity_nll
+def shared_vocab_nll(predictor, text: str, known: int) -> tuple[float, int]:
+    """Negative log-likelihood of ``text``'s tokens (after the first) under the network,
+    over the first ``known`` words of its vocabulary: a token beyond them counts as
+    ``<unk>``, whose probability is ``<unk>``'s plus that of every word beyond them.
+
+    An adapted model's new words would otherwise make its perplexity incomparable:
+    a name that was one cheap ``<unk>`` to the default model becomes a specific,
+    costly word (kernel docs at 50k words: 142 -> 154 over different vocabularies).
+    With ``known`` = the default model's vocabulary both models are scored on the
+    same events, so a fall means the network predicts the user's text better.
+    """
+    import numpy as np
+
+    from keyboard_app.engine.tokenizer import BOS
+
+    vocab = predictor.bundle.vocab
+    unk = vocab.unk_id
+    ids = [vocab.id(BOS)] + vocab.encode(predictor.tokenizer.tokenize(text))
+    session = predictor.session
+    state = session.zero_state()
+    nll = 0.0
+    for t in range(len(ids) - 1):
+        log_probs, state = session.run(np.array([[ids[t]]], np.int64), state)
+        row = log_probs[0].astype(np.float64)
+        target = ids[t + 1]
+        if target >= known or target == unk:
+            nll -= float(np.logaddexp(row[unk], np.logaddexp.reduce(row[known:])) if len(row) > known else row[unk])
+        else:
+            nll -= float(row[target])
+    return nll, len(ids) - 1
+
+
+def score_bundle(bundle: Path, text: str, ppl_text: str, k: int, threads: int, cache: dict,
+                 known: int) -> Score:
+    """KSR at ``k`` on ``text`` (the strip's suggestions) and the network's perplexity on
+    ``ppl_text`` over the first ``known`` words of the vocabulary (the default model's)."""
+    from keyboard_app.engine.evaluate import evaluate
     from keyboard_app.engine.predictor import PhraseSettings, Predictor, RecencySettings
 
-    key = _digest(tree_digest([bundle]), text, ppl_text, str(k),
+    key = _digest(tree_digest([bundle]), text, ppl_text, str(k), f"shared-vocab {known}",
                   tree_digest([REPO / "keyboard_app" / "engine"], "*.py"))
     if key in cache:
         return Score(**cache[key])
@@ -728,7 +763,7 @@ def score_bundle(bundle: Path, text: str, ppl_text: str, k: int, threads: int, c
         predictor.close()
     network = Predictor.load(bundle, threads=threads, recency=RecencySettings.off(), phrases=PhraseSettings.off())
     try:
-        nll, tokens = perplexity_nll(network, [ppl_text])
+        nll, tokens = shared_vocab_nll(network, ppl_text, known)
         vocab = len(network.bundle.vocab)
     finally:
         network.close()
@@ -902,7 +937,7 @@ def _pair(a: float | None, b: float | None, fmt: str) -> str:
 
 def format_table(rows: list[Row], k: int) -> str:
     """One line per corpus and size; gains in KSR points."""
-    head = ("corpus", "words", f"KSR@{k} default -> adapted", "gain", "net ppl default -> adapted",
+    head = ("corpus", "words", f"KSR@{k} default -> adapted", "gain", "net ppl* default -> adapted",
             "Presage default -> +user", "gain", "ratio", "retrain", "estimate")
     body = []
     for r in rows:
@@ -1007,6 +1042,7 @@ def main(argv: list[str] | None = None) -> int:
         print(e, file=sys.stderr)
         return 2
     tokenizer = default.tokenizer
+    known = len(default.bundle.vocab)  # perplexities are over the default model's words
     default.close()
     args.work.mkdir(parents=True, exist_ok=True)
     extra = shlex.split(args.recipe_args)
@@ -1031,7 +1067,7 @@ def main(argv: list[str] | None = None) -> int:
         held = cp.HeldoutText.load(unseen_path, tokenizer, args.max_words or None)
         unseen[name] = held
         ppl_text = cut_words(tokenizer, corpus.unseen_text, args.ppl_words)
-        base = score_bundle(args.bundle, held.text, ppl_text, args.k, args.threads, scores)
+        base = score_bundle(args.bundle, held.text, ppl_text, args.k, args.threads, scores, known)
         log.info("default  %-12s KSR %.2f  network ppl %.1f", name, base.ksr, base.perplexity)
         available = corpus.info["train_words"]
         for size in sorted({min(s, available) for s in args.sizes}):
@@ -1055,7 +1091,7 @@ def main(argv: list[str] | None = None) -> int:
                 row.error = f"retrain failed ({run.error}); logs in {run.bundle.parent}"
                 log.error("%s", row.error)
                 continue
-            adapted = score_bundle(run.bundle, held.text, ppl_text, args.k, args.threads, scores)
+            adapted = score_bundle(run.bundle, held.text, ppl_text, args.k, args.threads, scores, known)
             row.adapted_ksr, row.adapted_ppl, row.adapted_vocab = adapted.ksr, adapted.perplexity, adapted.vocab_size
             log.info("adapted  %-12s %6d words: KSR %.2f  network ppl %.1f",
                      name, size, adapted.ksr, adapted.perplexity)
@@ -1160,8 +1196,10 @@ def describe(args, corpora: dict[str, UserCorpus], extra: list[str], presage: bo
         lines.append(f"  {name:<12} {c.info['words']:>8,} words ({c.info['train_words']:,} to train on, "
                      f"{c.info['unseen_words']:,} unseen); {packages}")
     lines.append(f"Scored: the first {args.max_words or 'all'} words of each unseen text, k = {args.k}, "
-                 "a passed-over suggestion may be shown again; network perplexity (no document cache, no "
-                 f"phrase tables) on its first {args.ppl_words or 'all'} words.")
+                 "a passed-over suggestion may be shown again; net ppl*: the network's perplexity alone (no "
+                 f"document cache, no phrase tables) on its first {args.ppl_words or 'all'} words, over the "
+                 "default model's words (a word beyond them counts as <unk>, with the probability of <unk> "
+                 "and of every new word: both models scored on the same events).")
     if presage:
         lines.append(f"Presage: {args.presage_predictors}, trigram database from {args.train_corpus} "
                      "(+ the user's training text, appended by text2ngram -a); gain ratio = our gain / Presage's.")

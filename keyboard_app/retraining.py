@@ -8,10 +8,10 @@ counts the corpus, and -- once a new model exists -- compares it with the
 current one on the held-out part of the user's own text through the
 engine's ``evaluate()``.
 
-The held-out text is found the way ``keyboard-train`` finds it (the last
-part of each file, whole lines; ``model_training.corpus``, which needs no
-torch), with a fraction no larger than the trainer's, so the comparison
-never scores a model on text it was trained on.
+The held-out text is the one the trainer held out and wrote for us
+(``--write-heldout``, ``keyboard_app.engine.heldout``): the split is
+defined once, by the trainer, so the comparison never scores a model on
+text it was trained on.
 """
 
 from __future__ import annotations
@@ -26,9 +26,6 @@ from typing import Any, Callable, Sequence
 TRAIN_PACKAGE = "predictive-keyboard"
 INSTALL_COMMAND = f'pip install "{TRAIN_PACKAGE}[train]"'
 HELDOUT_FRACTION = 0.1  # of each file: plenty for small personal corpora
-# The trainer caps its held-out part at 1.5 MB; a smaller cap here keeps the
-# app's evaluation text inside the trainer's held-out part.
-EVAL_MAX_BYTES = 300_000
 EVAL_MAX_WORDS = 1500  # words scored per model (KSR asks the model at every keystroke)
 TOKENS_PER_WORD = 1.25  # punctuation counts as tokens
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
@@ -68,6 +65,8 @@ DEFAULT_SIZE = "small"
 #: gain; every weight of the current model pulled back toward its value (``--anchor``:
 #: 5 x the learning rate a step), so a small corpus adapts the network without it
 #: forgetting or memorising; and an int8 graph like the built-in model's, as fast.
+#: The trainer starts each new word where the user's text puts it
+#: (``model_training.init_from.init_new_words``), not at the bottom of the ranking.
 #: Chosen on benchmarks/adaptation.py (issue 12): on the handbook's unseen text the
 #: network's perplexity went 118.5 -> 89.8 with these, -> 97.1 with 3 epochs at 3e-3.
 ADAPT_ARGS: tuple[str, ...] = (
@@ -78,9 +77,20 @@ ADAPT_ARGS: tuple[str, ...] = (
 ADAPT_EPOCHS = 3
 FIXED_SECONDS = 25.0  # starting Python and torch, reading, export, the held-out test
 #: An adapted model also gets an int8 graph and its own phrase weights tuned on held-out
-#: text (12 scorings of 1,000 words): measured 60-95 s beyond training on 2 cores
-#: (benchmarks/adaptation.py: e.g. 286 s in all for 136k words, 192 s of it training).
-ADAPT_FIXED_SECONDS = 75.0
+#: text (12 scorings of up to 1,000 held-out words, then one more for the manifest): the
+#: part that does not grow with training, measured 60-95 s on 2 cores with 1,000 words
+#: held out (benchmarks/adaptation.py: 286 s in all for 136k words, 192 s of it
+#: training), under 30 s in all for a 20 KB corpus (issue 18).
+ADAPT_START_SECONDS = 15.0
+ADAPT_SECONDS_PER_HELDOUT_WORD = 0.06
+TUNE_MAX_WORDS = 1000  # model_training.pipeline.TUNE_MAX_WORDS: the trainer's cap
+
+
+def adapt_fixed_seconds(words: int) -> float:
+    """The part of a fine-tune that does not grow with training: start, export, the
+    phrase weights' tuning and the final scoring, which score the held-out words."""
+    heldout_words = min(words * HELDOUT_FRACTION, TUNE_MAX_WORDS)
+    return ADAPT_START_SECONDS + ADAPT_SECONDS_PER_HELDOUT_WORD * heldout_words
 
 
 def training_available() -> tuple[bool, str]:
@@ -108,17 +118,23 @@ class TrainRequest:
     max_minutes: float = 0.0
     extra_args: list[str] = field(default_factory=list)
 
+    @property
+    def heldout_file(self) -> Path:
+        """Where the trainer writes the text it held out (``--write-heldout``)."""
+        return self.work_dir.parent / "heldout.json"
+
     def command(self) -> tuple[str, list[str]]:
         """The program and arguments of the ``keyboard-train`` process."""
         args = ["-m", "model_training.cli", *[str(Path(p).resolve()) for p in self.corpus]]
         args += ["--out", str(self.out), "--work-dir", str(self.work_dir), "--name", self.name]
         args += ["--progress-json", "--quiet", "--heldout-fraction", str(HELDOUT_FRACTION)]
         args += ["--ksr-words", "1000"]
+        args += ["--write-heldout", str(self.heldout_file)]
         if self.init_from is not None:
             args += ["--init-from", str(self.init_from), *ADAPT_ARGS, "--epochs", str(ADAPT_EPOCHS)]
         else:
-            preset = SIZES[self.size]
-            args += [*preset.args, "--epochs", str(preset.epochs)]
+            preset = SIZES[self.size]  # int8 like the built-in model: a quarter of the size, as fast
+            args += [*preset.args, "--epochs", str(preset.epochs), "--quantize"]
         if self.max_minutes > 0:
             args += ["--max-minutes", f"{self.max_minutes:g}"]
         args += self.extra_args
@@ -137,7 +153,7 @@ def estimate_seconds(
     seconds = tokens * epochs / max(speed, 1.0)
     if max_minutes > 0:
         seconds = min(seconds, max_minutes * 60)
-    return seconds + (ADAPT_FIXED_SECONDS if size is None else FIXED_SECONDS)
+    return seconds + (adapt_fixed_seconds(words) if size is None else FIXED_SECONDS)
 
 
 def format_duration(seconds: float) -> str:
@@ -174,19 +190,13 @@ def count_corpus(paths: Sequence[Path], keep_going: Callable[[Any], bool] = lamb
     return count
 
 
-def heldout_texts(paths: Sequence[Path], fraction: float = HELDOUT_FRACTION,
-                  max_bytes: int = EVAL_MAX_BYTES) -> list[str]:
-    """The held-out end of each corpus file (whole lines), as the trainer splits them."""
-    from model_training.corpus import ReadStats, find_files, heldout_starts, read_lines
+def heldout_texts(request: TrainRequest) -> list[str]:
+    """The text the trainer held out of the user's corpus (it wrote it for us:
+    ``--write-heldout``), so the comparison never scores a model on text it was
+    trained on.  ``HeldoutError`` (one sentence) when the trainer wrote none."""
+    from .engine.heldout import read_heldout
 
-    files = find_files(paths)
-    starts = heldout_starts(files, fraction, max_bytes)
-    texts = []
-    for f in files:
-        text = "".join(read_lines(f.path, ReadStats(), starts[f.path]))
-        if text.strip():
-            texts.append(text)
-    return texts
+    return [text for text in read_heldout(request.heldout_file) if text.strip()]
 
 
 @dataclass

@@ -30,6 +30,27 @@ Exit codes: 0 done; 2 bad input or settings (one sentence on stderr, no
 traceback); 1 an unexpected error; 130 stopped by Ctrl-C (SIGINT) and 143 by
 SIGTERM, in both cases after writing a checkpoint when training had begun.
 
+Several processes or machines (``distributed``)
+-----------------------------------------------
+``torchrun --nproc-per-node=N [--nnodes M --node-rank R --rdzv-endpoint HOST:PORT]
+-m model_training.cli CORPUS --out BUNDLE ...`` trains with DistributedDataParallel
+(gloo on the CPU, NCCL on GPUs, chosen from ``--device``); ``--nproc N`` starts
+torchrun on this machine for you.  ``--batch-size`` is per process, the learning
+rate stays ``--lr`` (``--lr-scaling sqrt`` or ``linear`` to scale it with N), and ``--max-tokens``, the time
+budget and the schedule count the tokens of all processes together.  Rank 0 alone
+prepares the data (the others wait), validates, logs, writes ``--progress-json``,
+the checkpoints and the bundle; a SIGINT or SIGTERM on any rank stops every rank
+at the same step after one checkpoint.  ``--resume`` accepts a checkpoint written
+by another number of processes: the data position is kept as the fraction of the
+epoch done, the recurrent state restarts from zeros.  Under ``--nproc`` the exit
+code is rank 0's, as above; under torchrun itself a stop exits 130/143 on every
+rank, which torchrun reports as a failed run.
+
+Data preparation keeps its working memory under ``--prep-memory`` GB (2):
+the vocabulary and phrase counts are counted in shards, spilled to the work
+folder and merged; ``--keep-prepared`` keeps the prepared data for the next run
+over the same files (see ``prepared``).
+
 Machine-readable progress (``--progress-json``)
 -----------------------------------------------
 Standard output then carries only JSON objects, one per line, flushed as
@@ -74,7 +95,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .config import CELLS, OUTPUT_LOSSES, SCHEDULES, ModelConfig, TrainConfig
+from .config import CELLS, LR_SCALINGS, OUTPUT_LOSSES, PRECISIONS, SCHEDULES, ModelConfig, TrainConfig
 
 log = logging.getLogger("model_training")
 
@@ -120,6 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "them after a successful run, other files are left alone")
     p.add_argument("--keep-work", action="store_true",
                    help="keep the last checkpoint in the work folder after a successful run")
+    p.add_argument("--keep-prepared", action="store_true",
+                   help="keep the prepared data (vocabulary, encoded ids, phrase tables) in "
+                   "WORK/prepared; a later run over the same files (same sizes and modification "
+                   "times) and vocabulary settings uses it instead of reading the corpus again")
     p.add_argument("--checkpoint-minutes", type=float, default=t.checkpoint_minutes, metavar="MINUTES",
                    help="also checkpoint within an epoch whenever this many minutes have passed "
                    "(fractions allowed; 0: at epoch ends only)")
@@ -137,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
                    f"")
     g.add_argument("--heldout-fraction", type=float, default=t.heldout_fraction,
                    help=f"last part of each file kept for validation")
+    g.add_argument("--prep-memory", type=float, default=t.prep_memory_gb, metavar="GB",
+                   help="ceiling of data preparation's working memory: the vocabulary and phrase "
+                   "counts are spilled to the work folder in shards and merged to stay under it")
     g = p.add_argument_group("model")
     g.add_argument("--cell", choices=CELLS, default=m.cell, help="recurrent cell")
     g.add_argument("--embedding-dim", type=int, default=m.embedding_dim, help="word vector width (also the tied output layer's)")
@@ -148,9 +176,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="untied models: bottleneck width before the output layer")
     g = p.add_argument_group("training")
     g.add_argument("--epochs", type=int, default=t.epochs, help="passes over the training text")
-    g.add_argument("--batch-size", type=int, default=t.batch_size, help="parallel text streams")
+    g.add_argument("--batch-size", type=int, default=t.batch_size,
+                   help="parallel text streams per process (under torchrun or --nproc N the "
+                   "optimizer step sees N times as many)")
     g.add_argument("--bptt", type=int, default=t.bptt, help="time steps per batch (truncated back-propagation)")
-    g.add_argument("--lr", type=float, default=t.lr, help="AdamW peak learning rate")
+    g.add_argument("--lr", type=float, default=t.lr,
+                   help="AdamW peak learning rate of one process (N processes: see --lr-scaling)")
+    g.add_argument("--lr-scaling", choices=LR_SCALINGS, default=t.lr_scaling,
+                   help="with N processes the peak learning rate is lr*sqrt(N), lr*N or lr (none: "
+                   "the same rate for an N times larger batch); --max-tokens, the time budget "
+                   "and the schedule count all processes' tokens together")
     g.add_argument("--weight-decay", type=float, default=t.weight_decay, help="AdamW weight decay (not on embeddings and biases)")
     g.add_argument("--clip", type=float, default=t.clip, help="gradient norm clipping")
     g.add_argument("--warmup", type=int, default=t.warmup_steps, help="linear warm-up steps")
@@ -170,12 +205,20 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--max-tokens", type=int, default=t.max_tokens, help="token budget (0: none)")
     g.add_argument("--seed", type=int, default=t.seed, help="random seed (initialisation, dropout, samples)")
     g.add_argument("--device", default=t.device, help="auto (CUDA when present), cpu, cuda, cuda:N")
-    g.add_argument("--threads", type=int, default=t.threads, help="CPU threads (0: all cores)")
+    g.add_argument("--threads", type=int, default=t.threads,
+                   help="CPU threads (0: all cores, shared out among the processes of this machine)")
+    g.add_argument("--precision", choices=PRECISIONS, default=t.precision,
+                   help="auto: bfloat16 autocast on a CUDA GPU that supports it, float32 elsewhere")
+    g.add_argument("--nproc", type=int, default=0, metavar="N",
+                   help="train as N processes on this machine (torchrun --standalone; DDP, gloo "
+                   "on the CPU, NCCL on GPUs); for several machines run torchrun yourself (README)")
     g = p.add_argument_group("export and output")
     g.add_argument("--quantize", action="store_true", help="int8 dynamic quantization of the graph")
     g.add_argument("--dry-run", action="store_true", help="one batch, export, parity check")
     g.add_argument("--ksr-words", type=int, default=t.eval_max_words,
                    help=f"held-out words scored for keystroke savings (0: skip; default {t.eval_max_words})")
+    g.add_argument("--write-heldout", type=Path, metavar="FILE",
+                   help="write the text held out of the corpus to FILE (JSON), to compare models on it")
     g.add_argument("--progress-json", action="store_true", help="JSON lines on stdout (events: see the module docstring)")
     g.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     g.add_argument("--verbose", "-v", action="store_true", help="more log lines; tracebacks on errors")
@@ -194,13 +237,17 @@ def configs_from_args(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfi
         patience=args.patience, evals_per_epoch=args.evals_per_epoch, output_loss=args.output_loss,
         num_samples=args.samples, num_exact=args.exact, max_minutes=args.max_minutes, max_tokens=args.max_tokens,
         seed=args.seed, device=args.device, threads=args.threads, quantize=args.quantize,
+        lr_scaling=args.lr_scaling, precision=args.precision,
         dry_run=args.dry_run, eval_max_words=args.ksr_words, anchor=args.anchor,
         checkpoint_minutes=args.checkpoint_minutes, keep_work=args.keep_work,
+        prep_memory_gb=args.prep_memory, keep_prepared=args.keep_prepared,
     )
     if args.min_count < 1 or args.vocab_size < 0:
         raise ValueError("--min-count must be at least 1 and --vocab-size not negative")
     if args.epochs < 1 or args.patience < 1:
         raise ValueError("--epochs and --patience must be at least 1")
+    if args.nproc < 0:
+        raise ValueError("--nproc must be 1 or more")
     return model, train
 
 
@@ -233,15 +280,52 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler = _setup_logging(args.verbose)
     try:
+        if args.nproc > 1:
+            from .distributed import launch_local, under_torchrun
+
+            if not under_torchrun():  # launch torchrun, which runs this again N times
+                try:
+                    configs_from_args(args)
+                except ValueError:  # bad settings: said once, as by a one-process run
+                    return _main(args)
+                if (not args.out and not args.dry_run) or _missing_checkpoint(args):
+                    return _main(args)  # the same: one sentence, before N processes start
+                return launch_local(args.nproc, argv, args.threads)
         return _main(args)
     finally:
         logging.getLogger().removeHandler(handler)
 
 
+def _missing_checkpoint(args: argparse.Namespace) -> bool:
+    """``--resume`` without the checkpoint it names (or the work folder's)."""
+    if args.resume is None:
+        return False
+    if args.resume:
+        return not Path(args.resume).is_file()
+    out = Path(os.path.abspath(args.out or "."))
+    work = Path(args.work_dir) if args.work_dir else out.with_name(out.name + ".work")
+    return not (work / "checkpoint.pt").is_file()
+
+
+def _torchrun_rank() -> int:
+    """This process's rank when torchrun started it as one of several, else 0
+    (read from the environment: torch is not imported yet)."""
+    try:
+        return int(os.environ["RANK"]) if int(os.environ.get("WORLD_SIZE", "1")) > 1 else 0
+    except (KeyError, ValueError):
+        return 0
+
+
 def _main(args: argparse.Namespace) -> int:
     from .progress import Progress
 
-    progress = Progress(json_lines=args.progress_json, bar=not args.quiet)
+    if _torchrun_rank():  # under torchrun rank 0 alone speaks: logs, progress, JSON lines
+        from .distributed import QuietProgress
+
+        progress = QuietProgress()
+        logging.getLogger().setLevel(logging.ERROR)
+    else:
+        progress = Progress(json_lines=args.progress_json, bar=not args.quiet)
 
     def fail(message: str, code: int) -> int:
         message = message.rstrip()
@@ -291,16 +375,42 @@ def _main(args: argparse.Namespace) -> int:
 def _run(args, model_cfg, train_cfg, progress, trainer_box, fail) -> int:
     import torch
 
+    from . import distributed
+
+    dist = None
+    if distributed.under_torchrun():
+        try:
+            dist = distributed.init(train_cfg.device)
+        except (ValueError, RuntimeError) as e:
+            return fail(f"could not join the other processes: {e}", EXIT_BAD_INPUT
+                        if isinstance(e, ValueError) else EXIT_ERROR)
+    agreed: list[bool] = []  # an outcome every rank shares (see distributed.report_exit)
+    try:
+        code = _run_rank(args, model_cfg, train_cfg, progress, trainer_box, fail, dist, agreed)
+    finally:
+        if dist is not None:
+            distributed.shutdown()
+    return distributed.report_exit(dist, code, bool(agreed))
+
+
+def _run_rank(args, model_cfg, train_cfg, progress, trainer_box, fail, dist, agreed) -> int:
+    import torch
+
     from keyboard_app.engine.bundle import ModelLoadError
     from keyboard_app.engine.staging import BundleWriteError
 
     from .corpus import CorpusError
+    from .distributed import PeerFailed, told_peers
     from .export import ExportError
     from .init_from import InitError
     from .pipeline import default_work_dir, train_bundle
     from .train import Stop
 
-    torch.set_num_threads(train_cfg.threads or os.cpu_count() or 1)
+    main_rank = dist is None or dist.is_main
+    threads = train_cfg.threads
+    if not threads:  # all cores, shared out among this machine's processes
+        threads = max(1, (os.cpu_count() or 1) // int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1))
+    torch.set_num_threads(threads)
     tmp_out = None
     if args.out:
         out = Path(os.path.abspath(args.out))  # "." and "dir/.." have no name to stage beside
@@ -313,16 +423,29 @@ def _run(args, model_cfg, train_cfg, progress, trainer_box, fail) -> int:
         resume = Path(args.resume) if args.resume else work / "checkpoint.pt"
         if not resume.is_file():
             return fail(f"{resume}: no checkpoint to resume from", EXIT_BAD_INPUT)
+    if args.write_heldout is not None and not args.write_heldout.resolve().parent.is_dir():
+        return fail(f"{args.write_heldout}: its folder does not exist (--write-heldout)", EXIT_BAD_INPUT)
     name = args.name or out.name
     try:
-        result = train_bundle(
-            args.corpus, out, model_config=model_cfg, train_config=train_cfg,
-            work_dir=work, resume=resume, init_from=args.init_from, name=name,
-            progress=progress, trainer_hook=trainer_box.append,
-        )
+        try:
+            result = train_bundle(
+                args.corpus, out, model_config=model_cfg, train_config=train_cfg,
+                work_dir=work, resume=resume, init_from=args.init_from, name=name,
+                progress=progress, trainer_hook=trainer_box.append, heldout_out=args.write_heldout, dist=dist,
+            )
+        except BaseException as e:
+            if told_peers(e):  # rank 0's failure before training, which the others exit on too
+                agreed.append(True)
+            raise
+    except PeerFailed as e:  # rank 0 failed or stopped while preparing the data, and said so
+        agreed.append(True)
+        return e.code
     except Stop:
+        agreed.append(True)  # under torchrun every rank stops at the same step
         trainer = trainer_box[0]
         signum = trainer.stop_signal or signal.SIGINT
+        if not main_rank:
+            return 128 + int(signum)
         ckpt = work / "checkpoint.pt"
         saved = ckpt.is_file()  # a dry run writes none
         progress.emit("cancelled", checkpoint=str(ckpt) if saved else None,
@@ -332,6 +455,8 @@ def _run(args, model_cfg, train_cfg, progress, trainer_box, fail) -> int:
               file=sys.stderr, flush=True)
         return 128 + int(signum)
     except Interrupted as e:
+        if not main_rank:
+            return 128 + e.signum
         # Stopped outside the training loop (reading, export): a checkpoint of
         # this or an earlier run may still be there to continue from.
         ckpt = work / "checkpoint.pt"
@@ -360,6 +485,9 @@ def _run(args, model_cfg, train_cfg, progress, trainer_box, fail) -> int:
     finally:
         if tmp_out is not None:
             tmp_out.cleanup()
+    agreed.append(True)
+    if result is None:  # a rank other than 0: the bundle is rank 0's
+        return 0
     progress.emit("metrics", **result.manifest["metrics"])
     progress.emit("done", bundle=str(result.bundle if tmp_out is None else ""),
                   metrics=result.manifest["metrics"])

@@ -13,6 +13,8 @@ from typing import Any
 CELLS = ("lstm", "gru")
 OUTPUT_LOSSES = ("sampled", "full")
 SCHEDULES = ("cosine", "plateau", "constant")
+LR_SCALINGS = ("sqrt", "linear", "none")  # with the number of processes (see distributed)
+PRECISIONS = ("auto", "fp32", "bf16")
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,13 @@ class TrainConfig:
     # Run
     seed: int = 1234
     device: str = "auto"  # "auto" (cuda when available), "cpu", "cuda", "cuda:1"
+    # Under torchrun (N processes, each --batch-size streams): the peak learning rate is
+    # lr ("none": a larger batch at the same rate, the safe choice), lr * sqrt(N)
+    # ("sqrt") or lr * N ("linear").  One process: lr.
+    lr_scaling: str = "none"
+    # Forward pass precision: "auto" = bfloat16 autocast on a CUDA GPU that supports it,
+    # float32 elsewhere; "fp32" or "bf16" to choose.  The exported graph is float32 always.
+    precision: str = "auto"
     threads: int = 0  # torch threads; 0 = all cores
     quantize: bool = False  # int8 dynamic quantization of the exported graph
     dry_run: bool = False  # one batch, export, parity check
@@ -107,18 +116,30 @@ class TrainConfig:
     # most this much work.  Fractions are allowed.
     checkpoint_minutes: float = 5.0
     keep_work: bool = False  # keep the last checkpoint after a successful run
+    # Data preparation's working memory (GB): the vocabulary count and the phrase
+    # tables' counts are spilled to the work folder in shards to stay under it.
+    prep_memory_gb: float = 2.0
+    # Keep the prepared data (vocabulary, encoded ids, phrase tables) in WORK/prepared
+    # for the next run over the same files (sizes and modification times) and settings.
+    keep_prepared: bool = False
 
     def __post_init__(self) -> None:
         if self.output_loss not in OUTPUT_LOSSES:
             raise ValueError(f"output loss must be one of {OUTPUT_LOSSES}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {SCHEDULES}")
+        if self.lr_scaling not in LR_SCALINGS:
+            raise ValueError(f"the learning-rate scaling must be one of {LR_SCALINGS}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"the precision must be one of {PRECISIONS}")
         if self.batch_size < 1 or self.bptt < 1:
             raise ValueError("batch size and bptt must be at least 1")
         if not 0.0 <= self.heldout_fraction < 0.5:
             raise ValueError("the held-out fraction must be in [0, 0.5)")
         if not self.anchor >= 0:
             raise ValueError("the anchor strength must be 0 or more")
+        if not self.prep_memory_gb >= 0.01:  # also refuses NaN
+            raise ValueError("the data preparation's memory (--prep-memory) must be at least 0.01 GB")
         if not self.checkpoint_minutes >= 0:  # also refuses NaN
             raise ValueError("checkpoint minutes must be 0 (epoch ends only) or more")
 

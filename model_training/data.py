@@ -45,8 +45,8 @@ def id_dtype(vocab_size: int) -> np.dtype:
     return np.dtype(np.uint16) if vocab_size <= 1 << 16 else np.dtype(np.uint32)
 
 
-def _allocate(n: int, dtype: np.dtype, path: Path | None) -> np.ndarray:
-    if path is None or n < MEMMAP_MIN_TOKENS:
+def _allocate(n: int, dtype: np.dtype, path: Path | None, always_map: bool = False) -> np.ndarray:
+    if path is None or (n < MEMMAP_MIN_TOKENS and not always_map):
         return np.empty(n, dtype)
     size = n * dtype.itemsize
     try:
@@ -69,7 +69,38 @@ def _allocate(n: int, dtype: np.dtype, path: Path | None) -> np.ndarray:
             f"needed, {free / 1e6:.1f} MB free): free some space or choose another folder with "
             "--work-dir", str(path.parent),
         ) from e
-    return np.memmap(path, dtype=dtype, mode="r+", offset=offset, shape=(n,))
+    return _IdFile(path, offset, n, dtype)
+
+
+class _IdFile:
+    """The encoded ids on their way to the work folder's file, written at their offsets
+    with plain writes: the pages written stay in the page cache, never in this
+    process's resident memory as a memory map's would (data preparation's memory
+    does not grow with the corpus).  ``finish()`` maps the file for training."""
+
+    def __init__(self, path: Path, offset: int, n: int, dtype: np.dtype) -> None:
+        self.path, self.offset, self.n, self.dtype = path, offset, n, dtype
+        self.file = open(path, "r+b")
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __setitem__(self, key: slice, values) -> None:
+        start, stop = key.start or 0, key.stop
+        values = np.asarray(values, self.dtype)
+        if stop > self.n or len(values) != stop - start:  # as numpy: a slot too small
+            raise ValueError(f"{len(values)} ids do not fit positions {start}..{min(stop, self.n)}")
+        self.file.seek(self.offset + start * self.dtype.itemsize)
+        self.file.write(values.tobytes())
+
+    def close(self) -> None:
+        self.file.close()
+
+    def finish(self) -> np.memmap:
+        if not self.file.closed:
+            self.file.flush()
+            self.close()
+        return np.memmap(self.path, dtype=self.dtype, mode="r+", offset=self.offset, shape=(self.n,))
 
 
 def _reserve(fd: int, offset: int, length: int) -> None:
@@ -99,13 +130,16 @@ def encode_corpus(
     work_dir: Path | None = None,
     heldout_text_bytes: int = 2_000_000,
     progress=None,
+    map_ids: bool = False,
 ) -> EncodedCorpus:
     """Pass 2: every token's id, training and held-out parts in separate arrays.
 
-    The token totals come from pass 1 (``vocabulary.count_corpus``).
+    The token totals come from pass 1 (``vocabulary.count_corpus``).  ``map_ids``:
+    the training ids go to the work folder's file whatever their number (under
+    torchrun the other ranks map it).
     """
     dtype = id_dtype(len(vocab))
-    train = _allocate(train_tokens, dtype, work_dir and work_dir / TRAIN_IDS_FILE)
+    train = _allocate(train_tokens, dtype, work_dir and work_dir / TRAIN_IDS_FILE, map_ids)
     heldout = _allocate(heldout_tokens, dtype, work_dir and work_dir / HELDOUT_IDS_FILE)
     index, unk = {t: i for i, t in enumerate(vocab.tokens)}, vocab.unk_id
     texts: list[str] = []
@@ -113,17 +147,25 @@ def encode_corpus(
     pos_t = pos_h = 0
     buffer = np.empty(1 << 16, dtype)
     done = 0
-    for file in files:
-        try:
-            pos_t, pos_h, text_budget = _encode_file(
-                file, starts[file.path], train, heldout, pos_t, pos_h, texts, text_budget, buffer,
-                index, unk, tokenizer)
-        except ValueError as e:  # more tokens than the first pass counted: the file grew
-            raise CorpusError(f"{file.path}: the file changed while it was being read; run again once "
-                              "it is saved.") from e
-        done += file.size
-        if progress is not None:
-            progress(done)
+    try:
+        for file in files:
+            try:
+                pos_t, pos_h, text_budget = _encode_file(
+                    file, starts[file.path], train, heldout, pos_t, pos_h, texts, text_budget, buffer,
+                    index, unk, tokenizer)
+            except ValueError as e:  # more tokens than the first pass counted: the file grew
+                raise CorpusError(f"{file.path}: the file changed while it was being read; run again "
+                                  "once it is saved.") from e
+            done += file.size
+            if progress is not None:
+                progress(done)
+    finally:
+        for part in (train, heldout):
+            if isinstance(part, _IdFile) and not part.file.closed:
+                part.file.flush()
+                part.close()
+    train = train.finish() if isinstance(train, _IdFile) else train
+    heldout = heldout.finish() if isinstance(heldout, _IdFile) else heldout
     if pos_t != train_tokens or pos_h != heldout_tokens:
         raise CorpusError("the corpus changed while it was being read (a file grew or shrank between "
                           "the two passes over it); run again once it is saved.")
@@ -182,31 +224,54 @@ class Batches:
     start for batch ``i + 1``.
     """
 
-    def __init__(self, ids: np.ndarray, batch_size: int, bptt: int) -> None:
+    def __init__(self, ids: np.ndarray, batch_size: int, bptt: int, rank: int = 0, world_size: int = 1) -> None:
         self.bptt = bptt
-        per_stream = (len(ids) - 1) // batch_size
+        # Under torchrun: world_size * batch_size streams, rank r trains on B of them.
+        per_stream = (len(ids) - 1) // (batch_size * world_size)
         if per_stream < 2:
             raise ValueError("too few tokens for one batch")
-        self.streams = ids[: per_stream * batch_size + 1]
+        self.streams = ids[: per_stream * batch_size * world_size + 1]
         self.batch_size = batch_size
+        self.world_size = world_size
+        self.first_stream = rank * batch_size
         self.per_stream = per_stream
         self.num_batches = (per_stream + bptt - 1) // bptt
+        self.on_device: torch.Tensor | None = None  # this rank's streams, see to_device
 
     def __len__(self) -> int:
         return self.num_batches
 
     @property
     def tokens(self) -> int:
-        return self.per_stream * self.batch_size
+        """Training tokens of one epoch, all processes together."""
+        return self.per_stream * self.batch_size * self.world_size
 
     def batch_tokens(self, i: int) -> int:
-        return self.batch_size * (min(self.bptt, self.per_stream - i * self.bptt))
+        return self.batch_size * self.world_size * (min(self.bptt, self.per_stream - i * self.bptt))
+
+    def to_device(self, device: torch.device, max_fraction: float = 0.25) -> bool:
+        """Keep this rank's streams on ``device`` (a GPU) as int32, so a batch is cut
+        there without a copy from the host; only when they take under ``max_fraction``
+        of its free memory.  True when done.  (Untested on a GPU here.)"""
+        if device.type != "cuda":
+            return False
+        first = self.first_stream * self.per_stream
+        share = np.asarray(self.streams[first : first + self.batch_size * self.per_stream + 1])
+        free, _ = torch.cuda.mem_get_info(device)
+        if share.size * 4 > max_fraction * free:
+            return False
+        self.on_device = torch.from_numpy(share.astype(np.int32)).to(device)
+        return True
 
     def get(self, i: int, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
         start = i * self.bptt
         length = min(self.bptt, self.per_stream - start)
         # Stream s covers ids[s * per_stream : (s + 1) * per_stream + 1].
-        offsets = np.arange(self.batch_size)[:, None] * self.per_stream + start  # (batch, 1)
+        if self.on_device is not None:  # this rank's streams, already on the GPU
+            offsets = torch.arange(self.batch_size, device=self.on_device.device)[:, None] * self.per_stream + start
+            window_d = self.on_device[offsets + torch.arange(length + 1, device=offsets.device)].long()
+            return window_d[:, :-1], window_d[:, 1:]  # (batch, length) each
+        offsets = (self.first_stream + np.arange(self.batch_size))[:, None] * self.per_stream + start  # (batch, 1)
         window = np.asarray(self.streams[offsets + np.arange(length + 1)], dtype=np.int64)
         window_t = torch.from_numpy(window)  # (batch, length + 1)
         x = window_t[:, :-1].to(device, non_blocking=True)  # (batch, length)

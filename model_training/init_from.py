@@ -192,3 +192,79 @@ def transfer_weights(source: Source, model: RNNLM, vocab: Vocabulary) -> None:
                                 f"{tuple(target[name].shape)}")
     model.load_state_dict(target)
     log.info("initialised from %s: %d known words, %d new", source.path, old_v, len(vocab) - old_v)
+
+
+#: Occurrences of each new word whose contexts set its starting vector, and the
+#: tokens before each that the source network reads (a cost of a few seconds).
+NEW_WORD_CONTEXTS = 8
+BOS_ID = 1  # SPECIAL_TOKENS' order (Contract 1)
+CONTEXT_WINDOW = 24
+
+
+def init_new_words(model: RNNLM, known: int, train_ids: np.ndarray, *, contexts: int = NEW_WORD_CONTEXTS,
+                   window: int = CONTEXT_WINDOW, batch: int = 256) -> int:
+    """Start the words a fine-tune adds (ids ``known`` and up) where the user's text puts them.
+
+    ``transfer_weights`` gives them the mean vector and the lowest bias, and at
+    a fine-tune's learning rate they hardly move from there: a name the user
+    wrote a hundred times stayed unpredictable (rank beyond the strip at every
+    occurrence).  Here each new word's vector becomes what the source network
+    expects at the places the word occurs: the mean, over up to ``contexts`` of
+    its occurrences in ``train_ids``, of the source's predicted mixture of its
+    known words' vectors (so a name lands among names, a command among
+    commands); and its output bias the log of its frequency in the user's text
+    plus the median gap between known words' biases and their frequency there.
+    Returns how many words were placed (those never seen in ``train_ids`` keep
+    their start).
+    """
+    vocab_size = model.decoder.bias.shape[0]
+    if vocab_size <= known or len(train_ids) < 2:
+        return 0
+    ids = np.asarray(train_ids, dtype=np.int64)
+    user = np.bincount(ids, minlength=vocab_size).astype(np.float64)
+    positions: list[int] = []
+    owners: list[int] = []
+    seen = np.zeros(vocab_size, np.int64)
+    new_at = np.flatnonzero(ids[1:] >= known) + 1  # a new word after at least one token
+    for t in new_at.tolist():
+        word = int(ids[t])
+        if seen[word] < contexts:
+            seen[word] += 1
+            positions.append(t)
+            owners.append(word)
+    if not positions:
+        return 0
+    was_training = model.training
+    model.eval()
+    weight = model.embedding.weight
+    try:
+        with torch.no_grad():
+            known_vectors = weight[:known]
+            sums = torch.zeros(vocab_size, weight.shape[1])
+            for start in range(0, len(positions), batch):
+                chunk = positions[start : start + batch]
+                windows = np.full((len(chunk), window), BOS_ID, np.int64)
+                for row, t in enumerate(chunk):
+                    before = ids[max(0, t - window) : t]
+                    windows[row, window - len(before) :] = before  # a text's start reads as a paragraph's
+                tokens = torch.from_numpy(windows)
+                feats, _ = model.features(tokens, model.init_state(len(chunk)))
+                logits = feats[:, -1] @ known_vectors.T + model.decoder.bias[:known]
+                expected = torch.softmax(logits, dim=-1) @ known_vectors  # (chunk, dim)
+                sums.index_add_(0, torch.tensor(owners[start : start + batch]), expected)
+            placed = torch.from_numpy(np.flatnonzero(seen))
+            weight[placed] = sums[placed] / torch.from_numpy(seen[placed.numpy()]).float().unsqueeze(1)
+            # bias: known words' gap between their bias and their log frequency in this text
+            total = user.sum()
+            bias = model.decoder.bias
+            shared = np.flatnonzero(user[:known] >= 2)
+            shared = shared[shared >= 5]  # not the special tokens
+            if len(shared):
+                gap = float(np.median(bias[shared].numpy() - np.log(user[shared] / total)))
+                new = np.arange(known, vocab_size)
+                counted = new[user[new] > 0]
+                bias[counted] = torch.from_numpy(np.log(user[counted] / total) + gap).float()
+    finally:
+        model.train(was_training)
+    log.info("placed %d new words where the corpus uses them", len(placed))
+    return len(placed)

@@ -27,11 +27,14 @@ from keyboard_app.engine.vocab import Vocabulary
 
 from .config import ModelConfig, TrainConfig
 from .corpus import CorpusError, find_files, heldout_starts
-from .data import HELDOUT_IDS_FILE, TRAIN_IDS_FILE, encode_corpus, phrase_ids
+from .data import HELDOUT_IDS_FILE, TRAIN_IDS_FILE, EncodedCorpus, encode_corpus, phrase_ids
+from .distributed import SINGLE, DistContext, Handshake
 from .export import ExportResult, build_manifest, export_bundle, format_quantization
 from .model import RNNLM, count_parameters
+from .prepared import PreparedStore, prepared_key
 from .progress import Progress
 from .train import Counters, Stop, Trainer, load_checkpoint, resolve_device, score_ids
+from .streaming import max_word_types
 from .vocabulary import build_vocabulary, corpus_lexicon, count_corpus, grow_vocabulary
 
 log = logging.getLogger(__name__)
@@ -86,11 +89,17 @@ def train_bundle(
     out = Path(os.path.abspath(out))  # "." has no name to stage a bundle beside
     work = Path(work_dir) if work_dir else default_work_dir(out)
     progress = progress or Progress(bar=False)
+    dist = options.get("dist") or SINGLE
+    if not dist.is_main:  # under torchrun the work folder is rank 0's to tidy
+        return _train_bundle(corpus, out, train_config=train_config, work_dir=work, resume=resume,
+                             progress=progress, **options)
     before = WorkFolder.survey(work)
+    handshake = options["handshake"] = Handshake(dist)
     try:
         result = _train_bundle(corpus, out, train_config=train_config, work_dir=work, resume=resume,
                                progress=progress, **options)
     except BaseException as e:
+        handshake.fail(e)  # under torchrun, before training: the others exit alike
         kept = before.tidy(success=False)
         # A stop says where its checkpoint is itself (cli); an error, here, when
         # this run wrote one (an earlier run's, the user already knows about).
@@ -169,13 +178,20 @@ def _train_bundle(
     name: str = "Custom model",
     progress: Progress | None = None,
     trainer_hook=None,
-) -> RunResult:
+    dist: DistContext | None = None,
+    handshake: Handshake | None = None,
+    heldout_out: str | os.PathLike | None = None,
+) -> RunResult | None:
     """Train on ``corpus`` and write a validated bundle to ``out``.
 
+    ``dist``: this process's place under torchrun (``distributed``); ranks other
+    than 0 train in step with rank 0 and return None.  ``handshake``: how rank 0
+    tells them the data is ready (or that it failed: ``train_bundle`` says so).
     ``resume`` is a checkpoint to continue exactly (its configs and vocabulary
     win over the ones given).  ``init_from`` is a bundle or checkpoint to
     fine-tune (its architecture wins; the vocabulary may grow).
     ``trainer_hook(trainer)`` is called before training (tests, signals).
+    ``heldout_out``: a file to write the held-out text to (``keyboard_app.engine.heldout``).
     ``train_bundle`` wraps this and tidies the work folder.
     """
     started = time.monotonic()
@@ -184,70 +200,12 @@ def _train_bundle(
     progress = progress or Progress(bar=False)
     model_config = model_config or ModelConfig()
     train_config = train_config or TrainConfig()
-    ckpt = None
-    if resume is not None:
-        ckpt = load_checkpoint(Path(resume))
-        run = train_config  # the work-folder settings are this command's, not the checkpoint's
-        train_config = TrainConfig.from_dict(ckpt["train_config"]).replace(
-            checkpoint_minutes=run.checkpoint_minutes, keep_work=run.keep_work)
-        model_config = ModelConfig.from_dict(ckpt["model_config"])
-    tokenizer = Tokenizer(TokenizerSettings())
-    device = resolve_device(train_config.device)  # fail before the long reading passes
-    # Before the long reading passes too: a destination we may not replace, or
-    # cannot write, is refused now rather than after hours of training.
-    recover(out)
-    check_destination(out, inputs=corpus)
-    check_work_dir(work, out, corpus)
-    fault_point("train.destination-checked")
-
-    files = find_files(corpus)
-    starts = heldout_starts(files, train_config.heldout_fraction, MAX_HELDOUT_BYTES)
-    total_bytes = sum(f.size for f in files)
-    progress.emit("start", files=len(files), bytes=total_bytes)
-    progress.write(f"reading {len(files)} file(s), {total_bytes / 1e6:.1f} MB")
-    counts = count_corpus(
-        files, starts, tokenizer,
-        progress=lambda done: progress.emit("reading", bytes=done, total=total_bytes, phase="count"),
-    )
-    if not any(token != BOS for token in counts.counts):  # paragraph breaks only
-        raise CorpusError("the corpus is empty: its files hold no words.")
-
-    init_source = None
-    if ckpt is not None:
-        vocab = Vocabulary.from_dict(ckpt["vocab"])
-    elif init_from is not None:
-        from .init_from import load_source
-
-        init_source = load_source(Path(init_from))
-        fresh = new_corpus_vocabulary(counts, train_config)
-        vocab = grow_vocabulary(init_source.vocab, fresh, train_config.max_new_words)
-        # the architecture is the source's; dropout is a training setting, this run's
-        model_config = replace(init_source.config, dropout=model_config.dropout)
-    else:
-        vocab = build_vocabulary(counts, train_config.vocab_size, train_config.min_count)
-    model_config = ModelConfig.from_dict({**model_config.to_dict(), "vocab_size": len(vocab)})
-    lexicon = corpus_lexicon(counts, vocab, init_source.lexicon if init_source is not None else None)
-
-    encoded = encode_corpus(
-        files, starts, vocab, tokenizer,
-        train_tokens=counts.train_tokens, heldout_tokens=counts.heldout_tokens, work_dir=work,
-        progress=lambda done: progress.emit("reading", bytes=done, total=total_bytes, phase="encode"),
-    )
-    train_ids, heldout_ids = encoded.train, encoded.heldout
-    if len(heldout_ids) < 2:
-        # Files too short (or one long line) to hold lines out: hold out ids instead.
-        n = max(2, int(len(train_ids) * max(train_config.heldout_fraction, 0.05)))
-        train_ids, heldout_ids = train_ids[:-n], np.asarray(train_ids[-n:])
-        log.warning("no whole lines could be held out; validating on the last %d tokens", n)
-    if len(train_ids) < 2 * train_config.batch_size + 1:
-        raise CorpusError(
-            f"the corpus is too small to train on: {len(train_ids)} tokens "
-            f"(at least {2 * train_config.batch_size + 1} are needed at batch size "
-            f"{train_config.batch_size})."
-        )
-    progress.write(
-        f"{len(train_ids):,} training tokens, {len(heldout_ids):,} held out, vocabulary {len(vocab):,}"
-    )
+    dist = dist or SINGLE
+    if not dist.is_main:  # under torchrun: rank 0 prepares, checkpoints and exports
+        return _follow_rank0(dist, work, progress, trainer_hook)
+    prep = _prepare(corpus, out, work, model_config, train_config, resume, init_from, progress, dist=dist)
+    (files, starts, counts, vocab, lexicon, init_source, model_config, train_config, encoded,
+     train_ids, heldout_ids, ckpt, tokenizer, device, prepared) = prep
 
     torch.manual_seed(train_config.seed)
     model = RNNLM(model_config)
@@ -257,13 +215,26 @@ def _train_bundle(
         check_room(work, 5 * 4 * count_parameters(model), what="the training checkpoints",
                    advice="free some space or choose another folder with --work-dir")
     if init_source is not None:
-        from .init_from import transfer_weights
+        from .init_from import init_new_words, transfer_weights
 
         transfer_weights(init_source, model, vocab)
+        init_new_words(model, len(init_source.vocab), train_ids)
     elif ckpt is None:
         model.set_output_bias(torch.tensor(vocab.counts))
+    if dist.enabled:  # the others wait for this: the data and settings to train with
+        from .distributed import share_ids
+
+        ids_path = getattr(train_ids, "filename", None)
+        handshake.send({
+            "train_config": train_config.to_dict(), "model_config": model_config.to_dict(),
+            "vocab": vocab.to_dict(), "train_len": len(train_ids), "dtype": str(train_ids.dtype),
+            "ids_path": str(ids_path) if ids_path else None,
+            "anchor_rows": len(init_source.vocab) if init_source is not None and train_config.anchor > 0.0 else None,
+            "ckpt": ckpt,
+        })
+        share_ids(dist, train_ids, Path(ids_path) if ids_path else None, len(train_ids), str(train_ids.dtype))
     trainer = Trainer(
-        model, vocab, train_config, train_ids, heldout_ids, device=device, progress=progress
+        model, vocab, train_config, train_ids, heldout_ids, device=device, progress=progress, dist=dist
     )
     trainer.extra = {"corpus_sha256": counts.sha256,
                      "init_from": str(init_from) if init_from is not None else None}
@@ -306,6 +277,7 @@ def _train_bundle(
         "train_time_s": round(counters.elapsed_s, 1),
         "tokens_per_s": round(counters.tokens / max(counters.elapsed_s, 1e-9), 1),
         "device": device.type,
+        "world_size": dist.world_size,  # processes under torchrun (1: one)
         "init_from": str(init_from) if init_from is not None else None,
         "history": counters.history,
     }
@@ -314,7 +286,18 @@ def _train_bundle(
         quantized=train_config.quantize, corpus=corpus_info, training=training, metrics=metrics,
     )
     hook = tune = None
-    phrases, user_phrases = corpus_phrases(files, starts, vocab, lexicon, tokenizer, init_source)
+    kept_phrases = prepared.phrases() if prepared is not None else None
+    if kept_phrases is not None:  # --keep-prepared, an earlier run's
+        phrases, user_phrases = kept_phrases
+    else:
+        phrases, user_phrases = corpus_phrases(files, starts, vocab, lexicon, tokenizer, init_source,
+                                               memory_bytes=prep_memory_bytes(train_config), spill_dir=work)
+        if prepared is not None:
+            prepared.save_phrases(phrases, user_phrases)
+    if heldout_out is not None:  # the app compares models on exactly this text
+        from keyboard_app.engine.heldout import write_heldout
+
+        write_heldout(heldout_out, encoded.heldout_texts)
     if train_config.eval_max_words > 0 and encoded.heldout_texts and not train_config.dry_run:
         hook = lambda folder: engine_metrics(  # noqa: E731
             folder, encoded.heldout_texts, train_config.eval_max_words, progress
@@ -337,6 +320,146 @@ def _train_bundle(
     return RunResult(out, result.manifest, counters, result)
 
 
+def _prepare(corpus, out: Path, work: Path, model_config: ModelConfig, train_config: TrainConfig,
+             resume, init_from, progress: Progress, *, dist=None):
+    """Everything before the model: the checks of the destination, the two passes over
+    the corpus (vocabulary, lexicon, encoded ids) and the checkpoint to resume.
+    Under torchrun rank 0 alone runs it; the training ids then go to the work folder
+    whatever their number, for the other ranks to map."""
+    ckpt = None
+    if resume is not None:
+        ckpt = load_checkpoint(Path(resume))
+        run = train_config  # the work-folder settings are this command's, not the checkpoint's
+        train_config = TrainConfig.from_dict(ckpt["train_config"]).replace(
+            checkpoint_minutes=run.checkpoint_minutes, keep_work=run.keep_work,
+            prep_memory_gb=run.prep_memory_gb, keep_prepared=run.keep_prepared)
+        model_config = ModelConfig.from_dict(ckpt["model_config"])
+    tokenizer = Tokenizer(TokenizerSettings())
+    # fail before the long reading passes (under torchrun the device is the rank's own)
+    device = dist.device if dist is not None and dist.enabled else resolve_device(train_config.device)
+    # Before the long reading passes too: a destination we may not replace, or
+    # cannot write, is refused now rather than after hours of training.
+    recover(out)
+    check_destination(out, inputs=corpus)
+    check_work_dir(work, out, corpus)
+    fault_point("train.destination-checked")
+
+    files = find_files(corpus)
+    starts = heldout_starts(files, train_config.heldout_fraction, MAX_HELDOUT_BYTES)
+    total_bytes = sum(f.size for f in files)
+    progress.emit("start", files=len(files), bytes=total_bytes)
+    init_source = None
+    if init_from is not None and ckpt is None:
+        from .init_from import load_source
+
+        init_source = load_source(Path(init_from))
+        # the architecture is the source's; dropout is a training setting, this run's
+        model_config = replace(init_source.config, dropout=model_config.dropout)
+    # --keep-prepared: what an earlier run over the same files and settings kept
+    store = PreparedStore(work)
+    key = prepared_key(files, train_config, init_from)
+    kept = store.load(key)
+    if kept is not None and ckpt is not None and kept.vocab.tokens != ckpt["vocab"]["tokens"]:
+        kept = None  # kept for another vocabulary than the checkpoint's
+    if kept is not None:
+        progress.write(f"{len(files)} file(s) unchanged: using the prepared data kept in {store.folder}")
+        counts, vocab, lexicon = kept.counts, kept.vocab, kept.lexicon
+        encoded = EncodedCorpus(kept.train, kept.heldout, kept.heldout_texts)
+    else:
+        progress.write(f"reading {len(files)} file(s), {total_bytes / 1e6:.1f} MB")
+        ids_folder = store.start() if train_config.keep_prepared else work
+        memory = prep_memory_bytes(train_config)
+        counts = count_corpus(
+            files, starts, tokenizer,
+            progress=lambda done: progress.emit("reading", bytes=done, total=total_bytes, phase="count"),
+            # bounded (spilled to the work folder) but for fine-tuning, whose small corpus
+            # is merged with the source's lexicon word by word
+            max_types=max_word_types(memory) if init_from is None else None, spill_dir=work,
+            keep_words=(train_config.vocab_size or None) if ckpt is None else len(ckpt["vocab"]["tokens"]),
+            min_count=train_config.min_count,
+        )
+        if not any(token != BOS for token in counts.counts):  # paragraph breaks only
+            raise CorpusError("the corpus is empty: its files hold no words.")
+
+        if ckpt is not None:
+            vocab = Vocabulary.from_dict(ckpt["vocab"])
+        elif init_source is not None:
+            fresh = new_corpus_vocabulary(counts, train_config)
+            vocab = grow_vocabulary(init_source.vocab, fresh, train_config.max_new_words, counts)
+        else:
+            vocab = build_vocabulary(counts, train_config.vocab_size, train_config.min_count)
+        lexicon = corpus_lexicon(counts, vocab, init_source.lexicon if init_source is not None else None)
+
+        encoded = encode_corpus(
+            files, starts, vocab, tokenizer,
+            train_tokens=counts.train_tokens, heldout_tokens=counts.heldout_tokens, work_dir=ids_folder,
+            progress=lambda done: progress.emit("reading", bytes=done, total=total_bytes, phase="encode"),
+            map_ids=(dist is not None and dist.enabled) or train_config.keep_prepared,
+        )
+        if train_config.keep_prepared:
+            store.save(key, counts, vocab, lexicon, encoded.train, encoded.heldout, encoded.heldout_texts)
+    if ckpt is not None and ckpt.get("extra", {}).get("corpus_sha256") not in (None, counts.sha256):
+        raise CorpusError(  # now, not after the model is made: under torchrun the others wait
+            f"{resume}: the checkpoint was trained on another corpus (its files or their "
+            "contents differ): resume with the same corpus, or start a new run."
+        )
+    model_config = ModelConfig.from_dict({**model_config.to_dict(), "vocab_size": len(vocab)})
+    prepared = store if kept is not None or train_config.keep_prepared else None
+    train_ids, heldout_ids = encoded.train, encoded.heldout
+    if len(heldout_ids) < 2:
+        # Files too short (or one long line) to hold lines out: hold out ids instead.
+        n = max(2, int(len(train_ids) * max(train_config.heldout_fraction, 0.05)))
+        train_ids, heldout_ids = train_ids[:-n], np.asarray(train_ids[-n:])
+        log.warning("no whole lines could be held out; validating on the last %d tokens", n)
+    streams = train_config.batch_size * (dist.world_size if dist is not None else 1)
+    if len(train_ids) < 2 * streams + 1:
+        processes = f" on each of {dist.world_size} processes" if streams > train_config.batch_size else ""
+        raise CorpusError(
+            f"the corpus is too small to train on: {len(train_ids)} tokens "
+            f"(at least {2 * streams + 1} are needed at batch size "
+            f"{train_config.batch_size}{processes})."
+        )
+    progress.write(
+        f"{len(train_ids):,} training tokens, {len(heldout_ids):,} held out, vocabulary {len(vocab):,}"
+    )
+    return (files, starts, counts, vocab, lexicon, init_source, model_config, train_config, encoded,
+            train_ids, heldout_ids, ckpt, tokenizer, device, prepared)
+
+
+def _follow_rank0(dist, work: Path, progress: Progress, trainer_hook) -> None:
+    """A rank other than 0 under torchrun: wait for rank 0's data, train in step with
+    it (DDP), write nothing.  Returns None: the bundle is rank 0's."""
+    from .distributed import PeerFailed, broadcast, share_ids
+
+    meta = broadcast(dist, None)
+    if "failed" in meta:
+        raise PeerFailed(meta["failed"])
+    train_config = TrainConfig.from_dict(meta["train_config"])
+    model_config = ModelConfig.from_dict(meta["model_config"])
+    vocab = Vocabulary.from_dict(meta["vocab"])
+    ids_path = Path(meta["ids_path"]) if meta["ids_path"] else None
+    train_ids = share_ids(dist, None, ids_path, meta["train_len"], meta["dtype"])
+    torch.manual_seed(train_config.seed)
+    model = RNNLM(model_config)  # its weights come from rank 0 when DDP wraps it
+    trainer = Trainer(model, vocab, train_config, train_ids, np.empty(0, train_ids.dtype),
+                      device=dist.device, progress=progress, dist=dist)
+    if meta["anchor_rows"] is not None:
+        trainer.set_anchor(meta["anchor_rows"])
+    if meta["ckpt"] is not None:
+        trainer.restore(meta["ckpt"])
+    if trainer_hook is not None:
+        trainer_hook(trainer)
+    trainer.run(None if train_config.dry_run else work / CHECKPOINT_FILE)
+    return None
+
+
+def prep_memory_bytes(config: TrainConfig) -> int:
+    """The ceiling of data preparation's working memory (``--prep-memory``)."""
+    from .streaming import GB
+
+    return int(config.prep_memory_gb * GB)
+
+
 def check_work_dir(work: Path, out: Path, corpus: Sequence[str | os.PathLike]) -> None:
     """The work folder may not be the bundle's folder, nor inside or equal to the corpus
     (its encoded ids would be read as corpus on ``--resume``)."""
@@ -353,19 +476,37 @@ def check_work_dir(work: Path, out: Path, corpus: Sequence[str | os.PathLike]) -
     check_work_folder(work)
 
 
-def corpus_phrases(files, starts, vocab: Vocabulary, lexicon, tokenizer: Tokenizer, source=None):
+def corpus_phrases(files, starts, vocab: Vocabulary, lexicon, tokenizer: Tokenizer, source=None, *,
+                   memory_bytes: int | None = None, spill_dir: Path | None = None):
     """The bundle's phrase tables: the training part's word pairs and triples, over
     the vocabulary and the lexicon (``engine.phrases``), added to those of the model
     being fine-tuned (``source``, whose words are renumbered to the new model's);
     and, when fine-tuning, the training part's own tables alone (the user's
-    phrases, None otherwise)."""
+    phrases, None otherwise).
+
+    Counted in shards spilled to ``spill_dir`` (a private folder in it; the system's
+    temporary folder when None) and merged, within ``memory_bytes`` (default
+    ``streaming.DEFAULT_PREP_MEMORY_GB``); ``memory_bytes=0`` counts in memory in one
+    piece (the same tables; the tests compare the two)."""
+    from .streaming import DEFAULT_PREP_MEMORY_GB, GB, stream_phrases
+
     index = phrase_index(vocab.tokens, lexicon)
-    ids = phrase_ids(files, starts, index, vocab.unk_id, tokenizer)
     base = base_ids = None
     if source is not None and source.phrases is not None:
         base = source.phrases
         old_lexicon = source.lexicon.words if source.lexicon is not None else []
         base_ids = renumbering(source.vocab.tokens, old_lexicon, index, vocab.unk_id)
+    if memory_bytes is None:
+        memory_bytes = int(DEFAULT_PREP_MEMORY_GB * GB)
+    if memory_bytes:
+        phrases, user = stream_phrases(
+            files, starts, index, len(vocab), len(lexicon or ()), vocab.unk_id, tokenizer,
+            memory_bytes=memory_bytes, spill_parent=spill_dir, base=base, base_ids=base_ids,
+            user_tables=source is not None)
+        if phrases is not None:
+            log.info("phrases: %d word pairs and triples", len(phrases))
+        return phrases, user
+    ids = phrase_ids(files, starts, index, vocab.unk_id, tokenizer)
     phrases = build_phrases(ids, len(vocab), len(lexicon or ()), vocab.unk_id, base=base, base_ids=base_ids)
     if phrases is not None:
         log.info("phrases: %d word pairs and triples", len(phrases))

@@ -37,7 +37,8 @@ from keyboard_app.engine.vocab import Vocabulary
 
 from .config import ModelConfig, TrainConfig
 from .data import Batches
-from .losses import SampledSoftmax, full_softmax_loss
+from .distributed import SINGLE, DistContext, StepLoss, autocast_dtype, lr_factor
+from .losses import SampledSoftmax
 from .model import RNNLM, State
 from .progress import Progress
 
@@ -153,12 +154,16 @@ class Trainer:
         *,
         device: torch.device,
         progress: Progress | None = None,
+        dist: DistContext | None = None,
     ) -> None:
         self.model = model.to(device)
         self.vocab = vocab
         self.config = config
         self.device = device
-        self.batches = Batches(train_ids, config.batch_size, config.bptt)
+        self.dist = dist or SINGLE  # under torchrun: this rank's place (see distributed)
+        self.batches = Batches(train_ids, config.batch_size, config.bptt, self.dist.rank, self.dist.world_size)
+        if device.type == "cuda":
+            self.batches.to_device(device)
         self.heldout_ids = heldout_ids
         self.progress = progress or Progress(bar=False)
         # fused: one pass over the parameters (8x faster than the default on CPU,
@@ -172,6 +177,15 @@ class Trainer:
             if config.output_loss == "sampled" else None
         )
         self.counters = Counters()
+        # The loss of a batch as one module's forward: what DDP wraps under torchrun.
+        self.step_loss: torch.nn.Module = StepLoss(model, self.sampled, autocast_dtype(device, config.precision))
+        self._agreed_stop = self._agreed_checkpoint = False  # under torchrun: shared every step
+        if self.dist.enabled:
+            from .distributed import wrap
+
+            self.step_loss = wrap(self.step_loss, self.dist)  # rank 0's weights on every rank
+            if not self.dist.is_main:  # other dropout masks and samples than rank 0's
+                torch.manual_seed(config.seed + 1_000_003 * self.dist.rank)
         self.state: State = model.init_state(config.batch_size, device)
         self.best_weights: dict[str, Tensor] | None = None
         self.anchor_weights: dict[str, Tensor] | None = None  # fine-tuning: see set_anchor
@@ -192,7 +206,8 @@ class Trainer:
     # -- schedule ---------------------------------------------------------------
     def learning_rate(self) -> float:
         c, step = self.config, self.counters.step
-        lr = c.lr * min(1.0, (step + 1) / max(1, c.warmup_steps))
+        lr = c.lr * lr_factor(c.lr_scaling, self.dist.world_size)
+        lr *= min(1.0, (step + 1) / max(1, c.warmup_steps))
         if c.schedule == "cosine" and step >= c.warmup_steps:
             span = max(1, self.counters.horizon - c.warmup_steps)
             t = min(1.0, (step - c.warmup_steps) / span)
@@ -211,15 +226,8 @@ class Trainer:
         model = self.model
         for group in self.optimizer.param_groups:
             group["lr"] = self.learning_rate()
-        feats, state = model.features(x, self.state)  # (batch, time, output_dim)
+        loss, state = self.step_loss(x, self.state, y)  # DDP averages the gradients under torchrun
         self.state = detach(state)
-        feats = feats.reshape(-1, feats.shape[-1])  # (batch * time, output_dim)
-        targets = y.reshape(-1)  # (batch * time,)
-        weight, bias = model.decoder.weight, model.decoder.bias  # (vocab, dim), (vocab,)
-        if self.sampled is not None:
-            loss = self.sampled(feats, targets, weight, bias)
-        else:
-            loss = full_softmax_loss(feats, targets, weight, bias)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), self.config.clip)
@@ -247,6 +255,14 @@ class Trainer:
 
     def validate(self) -> float | None:
         """Held-out perplexity; None when a stop request cut it short."""
+        if self.dist.enabled:  # rank 0 validates, every rank takes its figure
+            from .distributed import broadcast
+
+            ppl = self._validate() if self.dist.is_main else None
+            return broadcast(self.dist, ppl)
+        return self._validate()
+
+    def _validate(self) -> float | None:
         if len(self.heldout_ids) < 3:
             return float("nan")
         scores = score_ids(self.model, self.heldout_ids, self.device,
@@ -279,7 +295,7 @@ class Trainer:
                 if not counters.pending_eval:
                     self._roll_over("")
             while not counters.finished:
-                if self.stop_requested:
+                if self._stop_now():
                     if checkpoint_path is not None:
                         self.save_checkpoint(checkpoint_path)
                     raise Stop()
@@ -291,12 +307,14 @@ class Trainer:
                     raise FloatingPointError("the training loss became NaN or infinite")
                 counters.step += 1
                 counters.batch += 1
-                counters.tokens += y.numel()
+                counters.tokens += y.numel() * self.dist.world_size  # all processes together
                 smooth_loss = loss if smooth_loss is None else 0.95 * smooth_loss + 0.05 * loss
                 counters.smooth_loss = smooth_loss
                 now = time.monotonic()
                 counters.elapsed_s = start_elapsed + (now - start_time)
-                rate = (counters.tokens - start_tokens) / max(1e-9, now - start_time)
+                if self.dist.enabled:  # stop requests, rank 0's clock: the same on every rank
+                    self._share_flags()
+                rate = (counters.tokens - start_tokens) / max(1e-9, counters.elapsed_s - start_elapsed)
                 self._adjust_horizon(rate)
                 self.progress.update(
                     tokens=counters.tokens, total=self.planned_tokens, loss=smooth_loss,
@@ -315,7 +333,7 @@ class Trainer:
                     elif checkpoint_path is not None and self._checkpoint_due():
                         self.save_checkpoint(checkpoint_path)
                         fault_point("train.timed-checkpoint-written")
-                if self.stop_requested:  # even on the last step: a cancelled run writes no bundle
+                if self._stop_now():  # even on the last step: a cancelled run writes no bundle
                     if checkpoint_path is not None:
                         self.save_checkpoint(checkpoint_path)
                     raise Stop()
@@ -339,7 +357,26 @@ class Trainer:
         if budget and not counters.finished:
             counters.finished, counters.stop_reason = True, budget
 
+    def _stop_now(self) -> bool:
+        """A stop to honour now: this process's request, or under torchrun the
+        request of any rank as shared at the last step (all ranks stop together)."""
+        return self._agreed_stop if self.dist.enabled else self.stop_requested
+
+    def _share_flags(self) -> None:
+        from .distributed import agree
+
+        minutes = self.config.checkpoint_minutes
+        due = minutes > 0 and time.monotonic() - self._last_save >= minutes * 60
+        asked = (self.stop_signal or 2) if self.stop_requested else 0  # 2: SIGINT, as cli assumes
+        signum, self._agreed_checkpoint, self.counters.elapsed_s = agree(
+            self.dist, stop=asked, checkpoint_due=due, elapsed_s=self.counters.elapsed_s)
+        self._agreed_stop = signum > 0
+        if signum and not self.stop_requested:  # another rank's signal: stop as it does
+            self.stop_requested, self.stop_signal = True, signum
+
     def _checkpoint_due(self) -> bool:
+        if self.dist.enabled:
+            return self._agreed_checkpoint
         minutes = self.config.checkpoint_minutes
         return minutes > 0 and time.monotonic() - self._last_save >= minutes * 60
 
@@ -396,6 +433,11 @@ class Trainer:
         rng = {"torch": torch.get_rng_state()}
         if self.device.type == "cuda":
             rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        state, rank_rng = [s.cpu() for s in self.state], [rng]
+        if self.dist.enabled:  # every rank's streams and random numbers (a collective)
+            from .distributed import gather, gather_state
+
+            state, rank_rng = gather_state(self.dist, self.state), gather(self.dist, rng)
         return {
             "format": CHECKPOINT_FORMAT,
             "version": CHECKPOINT_VERSION,
@@ -406,8 +448,12 @@ class Trainer:
             "train_config": self.config.to_dict(),
             "vocab": self.vocab.to_dict(),
             "counters": asdict(self.counters),
-            "recurrent_state": [s.cpu() for s in self.state],
+            "recurrent_state": state,  # (layers, world_size * batch, hidden) each
             "rng": rng,
+            # Under torchrun: the layout the data position and the state belong to.
+            "world_size": self.dist.world_size,
+            "batches_per_epoch": len(self.batches),
+            "rank_rng": rank_rng,
             "extra": self.extra,
             "anchor": None if self.anchor_weights is None else {
                 "weights": self.anchor_weights, "rows": self.anchor_rows},
@@ -417,13 +463,17 @@ class Trainer:
         """Write the checkpoint atomically: a crash, a kill or a full disk leaves
         the previous one whole.  A failed write raises ``OSError`` naming ``path``."""
         path = Path(path)
+        ckpt = self.checkpoint()  # under torchrun a collective: every rank calls this
+        if not self.dist.is_main:  # rank 0 alone writes
+            self._last_save = time.monotonic()
+            return
         tmp = path.with_name(path.name + ".tmp")
         sink = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with open(tmp, "wb") as f:
                 sink = _RecordingWriter(f)
-                torch.save(self.checkpoint(), sink)
+                torch.save(ckpt, sink)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)
@@ -454,10 +504,41 @@ class Trainer:
         if anchor is not None:
             self.anchor_weights, self.anchor_rows = anchor["weights"], int(anchor["rows"])
         self.counters = Counters(**ckpt["counters"])
-        self.state = tuple(s.to(self.device) for s in ckpt["recurrent_state"])
-        torch.set_rng_state(ckpt["rng"]["torch"])
-        if "cuda" in ckpt["rng"] and self.device.type == "cuda":
-            torch.cuda.set_rng_state(ckpt["rng"]["cuda"], self.device)
+        saved_world = int(ckpt.get("world_size", 1))
+        saved_batches = int(ckpt.get("batches_per_epoch", 0)) or len(self.batches)
+        rank, width = self.dist.rank, self.config.batch_size
+        if saved_world == self.dist.world_size and saved_batches == len(self.batches):
+            # The same layout: continue exactly, each rank with its own streams' state.
+            self.state = tuple(s[:, rank * width : (rank + 1) * width].contiguous().to(self.device)
+                               for s in ckpt["recurrent_state"])
+            rng = ckpt.get("rank_rng", [ckpt["rng"]])[rank]
+            torch.set_rng_state(rng["torch"])
+            if "cuda" in rng and self.device.type == "cuda":
+                torch.cuda.set_rng_state(rng["cuda"], self.device)
+        else:
+            self._remap(saved_world, saved_batches)
+
+    def _remap(self, saved_world: int, saved_batches: int) -> None:
+        """Resume a checkpoint written by another number of processes.
+
+        The data position is kept as the fraction of the epoch done: batch ``b`` of
+        ``n`` becomes batch ``floor(b / n * n')`` of the new layout's ``n'``, so
+        every one of the ``world_size * batch_size`` new streams continues from
+        the same fraction of its share of the text.  The recurrent state starts
+        from zeros (the streams are not the old ones), the random numbers are
+        reseeded, and the schedule's horizon, counted in steps, is rescaled to
+        the tokens a step now takes.  Counters, weights and optimizer carry over.
+        """
+        c, new_world = self.counters, self.dist.world_size
+        c.batch = min(len(self.batches) - 1, int(c.batch / saved_batches * len(self.batches)))
+        left = max(0, c.horizon - c.step)
+        c.horizon = c.step + max(1, round(left * saved_world / new_world))
+        self.state = self.model.init_state(self.config.batch_size, self.device)
+        torch.manual_seed(self.config.seed + 1_000_003 * self.dist.rank + c.step)
+        if self.dist.is_main:
+            log.warning("resuming on %d process(es) a run checkpointed on %d: continuing at batch %d of "
+                        "%d of epoch %d, the recurrent state restarted", new_world, saved_world,
+                        c.batch, len(self.batches), c.epoch + 1)
 
 
 class _RecordingWriter:

@@ -24,6 +24,8 @@ from .corpus import CorpusError, CorpusFile, ReadStats, read_lines, warn_invalid
 
 log = logging.getLogger(__name__)
 
+LEXICON_MAX_WORDS = 100_000  # engine.lexicon.build_lexicon's default max_words
+
 
 @dataclass
 class FileCount:
@@ -39,6 +41,9 @@ class CorpusCounts:
     forms: dict[str, Counter] = field(default_factory=dict)  # token -> {written form != token: n}
     files: list[FileCount] = field(default_factory=list)
     sha256: str = ""
+    # Occurrences of the tokens a count spilled to disk left out (``streaming.keep_top``):
+    # too rare for the vocabulary and the lexicon, unknown words either way.
+    dropped: int = 0
 
     @property
     def train_tokens(self) -> int:
@@ -62,12 +67,26 @@ def count_corpus(
     starts: dict[Path, int],
     tokenizer: Tokenizer,
     progress=None,
+    *,
+    max_types: int | None = None,
+    spill_dir: Path | None = None,
+    keep_words: int | None = None,
+    min_count: int = 1,
 ) -> CorpusCounts:
     """Pass 1: token counts and written forms (training part), token totals, hash.
 
-    ``progress(bytes_done)`` is called after each file.
+    ``progress(bytes_done)`` is called after each file.  With ``max_types``, memory
+    is bounded: whenever more distinct tokens than that are held, the counts go to a
+    sorted file in ``spill_dir`` and start again; at the end the files are merged and
+    only what the vocabulary (``keep_words`` tokens, or all seen ``min_count`` times
+    when None) and the lexicon can use is kept (``streaming.keep_top``), exactly as
+    counting in memory would choose it.
     """
+    from .streaming import SpillFolder, keep_top, spill_counts
+
     result = CorpusCounts()
+    spill = spilled = None
+    check_every = max(1, min(1 << 16, (max_types or 0) // 4))  # tokens between two looks at the size
     counts, non_initial, forms = result.counts, result.non_initial, result.forms
     digest = hashlib.sha256()
     done = 0
@@ -78,6 +97,10 @@ def count_corpus(
         split = starts[file.path]
         for token in tokenizer.iter_stream(read_lines(file.path, stats, 0, split)):
             entry.train_tokens += 1
+            if max_types is not None and not entry.train_tokens % check_every and len(counts) > max_types:
+                if spill is None:
+                    spill, spilled = SpillFolder(spill_dir), []
+                spilled.append(spill_counts(counts, non_initial, forms, spill))
             word = token.token
             counts[word] += 1
             if not token.initial:
@@ -97,6 +120,14 @@ def count_corpus(
         if progress is not None:
             progress(done)
     result.sha256 = digest.hexdigest()
+    if spill is not None:
+        try:
+            spilled.append(spill_counts(counts, non_initial, forms, spill))
+            merged = keep_top(spilled, keep_words, min_count, LEXICON_MAX_WORDS)
+            result.counts, result.non_initial, result.forms, result.dropped = merged
+        finally:
+            spill.close()
+        log.info("vocabulary count: %d spills merged, %d tokens kept", len(spilled), len(result.counts))
     return result
 
 
@@ -135,11 +166,11 @@ def build_vocabulary(counts: CorpusCounts, size: int, min_count: int) -> Vocabul
     tokens = list(SPECIAL_TOKENS) + chosen
     display = list(SPECIAL_TOKENS) + [counts.display_form(t) for t in chosen]
     kept = set(chosen)
-    unknown = sum(n for t, n in counts.counts.items() if t not in kept and t not in special)
+    unknown = sum(n for t, n in counts.counts.items() if t not in kept and t not in special) + counts.dropped
     numbers = [counts.counts.get(t, 0) for t in SPECIAL_TOKENS]
     numbers[0] += unknown  # <unk> stands for every word left out
     vocab = Vocabulary(tokens, display, numbers + [counts.counts[t] for t in chosen])
-    total = max(1, sum(counts.counts.values()))
+    total = max(1, sum(counts.counts.values()) + counts.dropped)
     log.info(
         "vocabulary: %d tokens (min count %d), %.2f%% of training tokens unknown",
         len(vocab), min_count, 100.0 * unknown / total,
@@ -154,13 +185,13 @@ def corpus_lexicon(counts: CorpusCounts, vocab: Vocabulary, base: Lexicon | None
     special = set(SPECIAL_TOKENS)
     merged: Counter = Counter({t: n for t, n in counts.counts.items() if t not in special})
     display = {}
-    extra_unknown = 0
+    extra_unknown = counts.dropped  # the rare words a spilled count left out
     if base is not None:
         for word, form, n in zip(base.words, base.display, base.counts):
             merged[word] += n
             if word not in counts.counts:
                 display[word] = form
-        extra_unknown = base.unknown_total - sum(base.counts)  # its words rarer than it kept
+        extra_unknown += base.unknown_total - sum(base.counts)  # its words rarer than it kept
     lexicon = build_lexicon(
         merged, lambda t: display.get(t) or counts.display_form(t), lambda t: t in vocab, is_suggestable
     )
@@ -171,10 +202,30 @@ def corpus_lexicon(counts: CorpusCounts, vocab: Vocabulary, base: Lexicon | None
     return lexicon
 
 
-def grow_vocabulary(base: Vocabulary, new: Vocabulary, max_new: int) -> Vocabulary:
+#: Occurrences inside a sentence (not at its start) of a known word in the user's text
+#: before the way the user writes it replaces the source model's (``grow_vocabulary``).
+MIN_FORM_EVIDENCE = 3
+
+
+def grow_vocabulary(base: Vocabulary, new: Vocabulary, max_new: int,
+                    written: CorpusCounts | None = None) -> Vocabulary:
     """For fine-tuning: ``base``'s tokens keep their ids; the ``max_new`` most
-    frequent tokens of ``new`` that ``base`` lacks are appended."""
+    frequent tokens of ``new`` that ``base`` lacks are appended.
+
+    ``written``: the user's corpus counts.  A known word the user writes inside
+    sentences at least ``MIN_FORM_EVIDENCE`` times is shown the way the user
+    mostly writes it there with capitals ("License" in "the GNU General Public
+    License", where the source model said "license"): the strip offers the
+    user's spelling of their terms.  A capital is never taken away ("English"
+    stays so for a user who writes "english").
+    """
     tokens, display, counts = list(base.tokens), list(base.display), list(base.counts)
+    if written is not None:
+        for i, token in enumerate(tokens):
+            if written.non_initial.get(token, 0) >= MIN_FORM_EVIDENCE:
+                form = written.display_form(token)
+                if form != token:
+                    display[i] = form
     room = max_new
     for i, token in enumerate(new.tokens):
         if room <= 0:

@@ -159,7 +159,8 @@ class RetrainDialog(QDialog):
         layout = QVBoxLayout(page)
         intro = QLabel(
             "Teach the keyboard your own words and phrasing. Choose some of your writing "
-            "(text files, or folders of them). Everything stays on this computer."
+            "(text files, or folders of them). Everything stays on this computer. The new "
+            "model is stored compactly (8-bit weights, like the built-in one), so it is as fast."
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
@@ -666,7 +667,7 @@ class RetrainDialog(QDialog):
         words = self._words if self._words is not None else retraining.EVAL_MAX_WORDS * 10
         compare = int(min(retraining.EVAL_MAX_WORDS, words * retraining.HELDOUT_FRACTION))
         return RunEstimate(
-            fixed_s=retraining.ADAPT_FIXED_SECONDS if adapt else retraining.FIXED_SECONDS,
+            fixed_s=retraining.adapt_fixed_seconds(words) if adapt else retraining.FIXED_SECONDS,
             words=words, compare_words=compare, adapt=adapt,
             models_compared=2 if self.window_.current_model is not None else 1,
         )
@@ -775,7 +776,7 @@ class RetrainDialog(QDialog):
     def _compare(self) -> None:
         assert self.request is not None and self.new_bundle is not None
         current = self.window_.current_model
-        corpus, new_bundle = list(self.request.corpus), self.new_bundle
+        request, new_bundle = self.request, self.new_bundle
         new_name = self.request.name
         current_path = current.path if current is not None else None
         current_name = current.name if current is not None else "(none)"
@@ -784,7 +785,7 @@ class RetrainDialog(QDialog):
         self.eval_label.setText("Comparing the two models on the held-out end of your files…")
 
         def work(report) -> dict[str, ModelScore]:
-            texts = retraining.heldout_texts(corpus)
+            texts = retraining.heldout_texts(request)
             if not texts:
                 raise ValueError("your files are too short to hold any text out for the comparison")
             parts = [("current", current_path, current_name), ("new", new_bundle, new_name)]

@@ -264,3 +264,25 @@ def test_appending_the_users_text_equals_building_from_both(tmp_path):
 
     assert tables(appended) == tables(together)
     assert tables(default_db)["_1_gram"] != tables(together)["_1_gram"]  # the default was copied, not changed
+
+
+def test_perplexity_over_the_default_words_scores_new_words_as_unknown(tiny_bundle, patterned_text):
+    """Over its whole vocabulary the shared perplexity is the engine's; over fewer words
+    each word beyond them counts as <unk> with its probability added to <unk>'s, so it
+    can only be cheaper, never dearer."""
+    import math
+
+    from keyboard_app.engine.evaluate import perplexity_nll
+    from keyboard_app.engine.predictor import PhraseSettings, Predictor, RecencySettings
+
+    text = patterned_text[:400]
+    network = Predictor.load(tiny_bundle, recency=RecencySettings.off(), phrases=PhraseSettings.off())
+    try:
+        size = len(network.bundle.vocab)
+        whole, tokens = ad.shared_vocab_nll(network, text, size)
+        reference, ref_tokens = perplexity_nll(network, [text])
+        assert tokens == ref_tokens and math.isclose(whole, reference, rel_tol=1e-4)
+        fewer, _ = ad.shared_vocab_nll(network, text, size // 2)
+        assert fewer < whole
+    finally:
+        network.close()

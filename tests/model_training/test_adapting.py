@@ -126,3 +126,76 @@ def test_the_anchor_holds_the_source_weights_and_frees_new_words(tmp_path, sourc
     assert torch.equal(embedding[:old], src.state_dict["embedding.weight"])
     assert "zorblat" in held_src.vocab.tokens[old:]  # a new word, whose row trained freely
     assert load_bundle(held).manifest["training"]["anchor"] == 1e6
+
+
+def _grown_model(source_path, new_words):
+    from dataclasses import replace
+
+    from keyboard_app.engine.vocab import Vocabulary
+    from model_training.init_from import transfer_weights
+    from model_training.model import RNNLM
+
+    src = load_source(source_path)
+    vocab = Vocabulary(src.vocab.tokens + new_words, src.vocab.display + new_words,
+                       list(src.vocab.counts) + [5] * len(new_words))
+    model = RNNLM(replace(src.config, vocab_size=len(vocab)))
+    transfer_weights(src, model, vocab)
+    return model, vocab, len(src.vocab)
+
+
+def _rank_after(model, vocab, context: str, word: str) -> int:
+    from keyboard_app.engine.tokenizer import BOS
+
+    ids = torch.tensor([[vocab.id(t) for t in [BOS, *context.split()]]])
+    with torch.no_grad():
+        logits, _ = model.eval()(ids, model.init_state(1))
+    scores = logits[0, -1]
+    return int((scores > scores[vocab.id(word)]).sum())
+
+
+def test_new_words_start_where_the_users_text_puts_them(source):
+    """A word the source never saw, always written where the source expects a place
+    name, is among the network's first suggestions there before any training step;
+    started as the mean vector with the lowest bias it ranked near the bottom."""
+    from model_training.init_from import init_new_words
+
+    text = "we went to zorvia on monday . alice met bob in zorvia . " * 20
+    model, vocab, known = _grown_model(source, ["zorvia"])
+    ids = np.array([vocab.id(t) for t in text.split()], np.int64)
+    before = _rank_after(model, vocab, "we went to", "zorvia")
+    assert init_new_words(model, known, ids) == 1
+    after = _rank_after(model, vocab, "we went to", "zorvia")
+    assert after < 3 <= before and before > len(vocab) // 2
+    assert _rank_after(model, vocab, "the cat sat on", "the") < 3  # the source's words are untouched
+    # a new word the text never uses keeps its start
+    model, vocab, known = _grown_model(source, ["zorvia", "unused"])
+    start = model.embedding.weight[vocab.id("unused")].clone()
+    assert init_new_words(model, known, ids) == 1
+    assert torch.equal(model.embedding.weight[vocab.id("unused")], start)
+
+
+def test_known_words_are_shown_the_way_the_users_text_writes_them():
+    """Issue 18: a retrained model offered "license" in "GNU General Public " although
+    the user's corpus always wrote "License"; it now follows the user's capitals on a
+    known word once they wrote it a few times inside sentences."""
+    from collections import Counter
+
+    from keyboard_app.engine.vocab import Vocabulary
+    from model_training.vocabulary import MIN_FORM_EVIDENCE, CorpusCounts, grow_vocabulary
+
+    base = Vocabulary(["<unk>", "<s>", "<num>", "<url>", "<email>", "license", "english", "gnu"],
+                      ["<unk>", "<s>", "<num>", "<url>", "<email>", "license", "English", "gnu"], [0] * 8)
+    n = MIN_FORM_EVIDENCE
+    written = CorpusCounts(
+        counts=Counter({"license": n, "english": n, "gnu": n - 1}),
+        non_initial=Counter({"license": n, "english": n, "gnu": n - 1}),
+        forms={"license": Counter({"License": n}), "gnu": Counter({"GNU": n - 1})},
+    )
+    fresh = Vocabulary(list(base.tokens[:5]), list(base.display[:5]), [0] * 5)
+    grown = grow_vocabulary(base, fresh, 10, written)
+    assert grown.tokens == base.tokens  # ids unchanged
+    shown = dict(zip(grown.tokens, grown.display))
+    assert shown["license"] == "License"  # always capitalised by the user
+    assert shown["english"] == "English"  # a capital is never taken away
+    assert shown["gnu"] == "gnu"  # too little evidence: the source's form stays
+    assert grow_vocabulary(base, fresh, 10).display == base.display

@@ -61,11 +61,14 @@ def _bad_inputs(tmp_path: Path, patterned_text: str):
         "init from a non-bundle": ([tmp_path / "small.txt"], ["--init-from", tmp_path / "bad_bundle"],
                                    "manifest.json is missing"),
         "bad dropout": ([tmp_path / "small.txt"], ["--dropout", "1.5"], "dropout must be in [0, 1)"),
+        "held-out file in no folder": ([tmp_path / "small.txt"], ["--write-heldout", tmp_path / "nope" / "h.json"],
+                                       "h.json: its folder does not exist"),
     }
 
 
 BAD_CASES = ["missing path", "empty folder", "blank file", "only a binary file", "vocabulary too small",
-             "too few tokens for a batch", "nothing to resume", "init from a non-bundle", "bad dropout"]
+             "too few tokens for a batch", "nothing to resume", "init from a non-bundle", "bad dropout",
+             "held-out file in no folder"]
 
 
 @pytest.mark.parametrize("case", BAD_CASES)
@@ -134,6 +137,26 @@ def test_token_budget_stops_training_and_still_writes_the_bundle(corpus_dir, tmp
     training = json.loads((out_dir / "manifest.json").read_text())["training"]
     assert training["stop_reason"] == "token budget reached"
     assert 500 <= training["tokens_seen"] < 500 + 4 * 8  # stops within one batch (4 x 8 tokens)
+
+
+def test_the_held_out_text_is_written_for_the_app_and_is_the_end_of_each_file(tmp_path, capsys, patterned_text):
+    """--write-heldout: the app compares models on exactly the text the trainer held out."""
+    from keyboard_app.engine.heldout import read_heldout
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    first, second = patterned_text[:5000], patterned_text[5000:9000]
+    (corpus / "a.txt").write_text(first)
+    (corpus / "b.txt").write_text(second)
+    heldout = tmp_path / "heldout.json"
+    code, out, err = run_main(capsys, corpus, "--out", tmp_path / "bundle", *TINY, "--max-tokens", "200",
+                              "--write-heldout", heldout)
+    assert code == 0, err
+    texts = read_heldout(heldout)
+    assert len(texts) == 2
+    for text, whole in zip(texts, (first, second)):
+        assert whole.endswith(text) and 0 < len(text) < 0.2 * len(whole)  # the last tenth, whole lines
+        assert text.startswith(whole.splitlines()[-len(text.splitlines())])
 
 
 def test_a_gru_model_trains_and_exports(corpus_dir, tmp_path, capsys):

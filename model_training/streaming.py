@@ -1,0 +1,506 @@
+"""Data preparation in bounded memory: counts made in shards, spilled to disk, merged.
+
+Two things grow with the corpus when they are counted in one piece: the
+vocabulary count (one entry per distinct word: a web crawl has tens of
+millions) and the phrase tables' raw counts (every word pair and triple, about
+1 GB per 20M tokens counted at once).  Both are counted here in shards that fit
+a memory ceiling (``TrainConfig.prep_memory_gb``, 2 GB by default), each shard
+sorted and written to a spill folder, then merged from disk in sorted order,
+block by block, so that peak memory stays under the ceiling whatever the corpus
+size.  The results are exactly those of counting in one piece (tests compare).
+
+What the ceiling does not cover is what the run keeps by design: the
+vocabulary and lexicon chosen, the phrase tables kept (after their pruning),
+a model being fine-tuned, and the held-out text (at most 1.5 MB).  The encoded
+ids live in a memory map in the work folder (``data``).
+
+The budget is split: a quarter for a shard of the phrase counts (about 64 bytes
+a token while ``np.unique`` sorts it), a quarter for the merge's blocks, half
+for the vocabulary count (about 400 bytes a distinct word in Python dicts).
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import shutil
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from keyboard_app.engine.phrases import LEXICON_SHARE, ORDERS, RARE_CONTEXT, Phrases, PhraseTable, _renumbered
+from keyboard_app.engine.tokenizer import Tokenizer
+
+from .corpus import CorpusFile, ReadStats, read_lines
+
+log = logging.getLogger(__name__)
+
+GB = 1 << 30
+PHRASE_BYTES_PER_TOKEN = 64  # a shard's ids, codes, mask and np.unique's sort, together
+WORD_ENTRY_BYTES = 400  # one distinct word in the count's three dicts (strings included)
+DEFAULT_PREP_MEMORY_GB = 2.0
+
+
+def shard_tokens(memory_bytes: int) -> int:
+    """Tokens of one phrase-count shard under ``memory_bytes`` in all."""
+    return max(4096, int(memory_bytes * 0.25 / PHRASE_BYTES_PER_TOKEN))
+
+
+def max_word_types(memory_bytes: int) -> int:
+    """Distinct words counted in memory before a spill, under ``memory_bytes`` in all."""
+    return max(1000, int(memory_bytes * 0.5 / WORD_ENTRY_BYTES))
+
+
+class SpillFolder:
+    """A private folder for spilled shards, removed with everything in it at the end."""
+
+    def __init__(self, parent: Path | None) -> None:
+        if parent is not None:
+            Path(parent).mkdir(parents=True, exist_ok=True)
+        self.path = Path(tempfile.mkdtemp(prefix=".spill-", dir=parent))
+        self.count = 0
+
+    def new(self, suffix: str) -> Path:
+        self.count += 1
+        return self.path / f"{self.count:06d}{suffix}"
+
+    def close(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+    def __enter__(self) -> "SpillFolder":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+# -- the phrase tables ---------------------------------------------------------------
+
+def _stream_ids(files: list[CorpusFile], starts, index: dict[str, int], unk: int, tokenizer: Tokenizer,
+                size: int) -> Iterator[np.ndarray]:
+    """The training part's phrase ids (``data.phrase_ids``'s stream) in arrays of ``size``."""
+    out = np.empty(size, np.int64)
+    n = 0
+    pending: list[int] = []
+    for file in files:
+        for token in tokenizer.iter_stream(read_lines(file.path, ReadStats(), 0, starts[file.path])):
+            pending.append(index.get(token.token, unk))
+            if len(pending) >= 8192:
+                while pending:
+                    take = min(len(pending), size - n)
+                    out[n : n + take] = pending[:take]
+                    del pending[:take]
+                    n += take
+                    if n == size:
+                        yield out
+                        out, n = np.empty(size, np.int64), 0
+    while pending:
+        take = min(len(pending), size - n)
+        out[n : n + take] = pending[:take]
+        del pending[:take]
+        n += take
+        if n == size:
+            yield out
+            out, n = np.empty(size, np.int64), 0
+    if n:
+        yield out[:n]
+
+
+def _shard_codes(ids: np.ndarray, order: int, space: int, unk_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """The n-grams of ``ids`` (every start), as sorted unique codes and their counts;
+    contexts holding ``unk_id`` left out (as ``engine.phrases._count``)."""
+    n = max(len(ids) - order + 1, 0)
+    codes = np.zeros(n, np.int64)
+    known = np.ones(n, bool)
+    for t in range(order):
+        codes = codes * space + ids[t : t + n]
+        if t < order - 1:
+            known &= ids[t : t + n] != unk_id
+    codes, counts = np.unique(codes[known], return_counts=True)
+    return codes, counts.astype(np.int64)
+
+
+def count_phrase_runs(files, starts, index: dict[str, int], unk: int, tokenizer: Tokenizer, space: int,
+                      spill: SpillFolder, memory_bytes: int) -> dict[int, list[tuple[Path, Path]]]:
+    """Count every pair and triple of the training text in shards; each shard's sorted
+    (codes, counts) per order is written to ``spill``.  The n-grams that cross a shard
+    boundary are counted once, in the shard where they end."""
+    runs: dict[int, list[tuple[Path, Path]]] = {order: [] for order in ORDERS}
+    keep = max(ORDERS) - 1
+    tail = np.empty(0, np.int64)  # the last ids of the previous shard
+    for shard in _stream_ids(files, starts, index, unk, tokenizer, shard_tokens(memory_bytes)):
+        ids = np.concatenate([tail, shard])
+        for order in ORDERS:
+            first = max(0, len(tail) - (order - 1))  # n-grams ending in this shard only
+            codes, counts = _shard_codes(ids[first:], order, space, unk)
+            if len(codes):
+                paths = spill.new(f"-{order}-codes.npy"), spill.new(f"-{order}-counts.npy")
+                np.save(paths[0], codes)
+                np.save(paths[1], counts)
+                runs[order].append(paths)
+            del codes, counts
+        tail = ids[-keep:].copy()
+        del ids
+    return runs
+
+
+def merge_runs(runs: list[tuple[np.ndarray, np.ndarray]], space: int, block_entries: int
+               ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Sorted (codes, counts) runs merged, counts of equal codes added, as chunks in
+    increasing order; each chunk holds whole contexts (``code // space``), so a
+    context's total can be taken chunk by chunk."""
+    pos = [0] * len(runs)
+    block = max(1, block_entries)
+    while True:
+        bound = None
+        for (codes, _), p in zip(runs, pos):
+            end = p + block
+            if end < len(codes):  # this run goes on past its block: the merge may go no further
+                last = int(codes[end - 1])
+                bound = last if bound is None else min(bound, last)
+        limit = None if bound is None else (bound // space) * space  # whole contexts only
+        taken_codes, taken_counts = [], []
+        for i, (codes, counts) in enumerate(runs):
+            p = pos[i]
+            if p >= len(codes):
+                continue
+            window = np.asarray(codes[p : p + block])
+            k = len(window) if limit is None else int(np.searchsorted(window, limit, side="left"))
+            if k:
+                taken_codes.append(window[:k])
+                taken_counts.append(np.asarray(counts[p : p + k]))
+                pos[i] = p + k
+        if not taken_codes:
+            if limit is None:
+                return  # every run is done
+            block *= 2  # one context fills a whole block: look further
+            continue
+        merged, inverse = np.unique(np.concatenate(taken_codes), return_inverse=True)
+        summed = np.bincount(inverse, weights=np.concatenate(taken_counts)).astype(np.int64)
+        del taken_codes, taken_counts, inverse
+        yield merged, summed
+
+
+def _prune_chunk(codes, counts, space, vocab_size, rare_context, extra_keys, extra_totals):
+    """One chunk of merged counts (whole contexts) -> the kept entries and their contexts,
+    with ``engine.phrases.build_phrases``'s rule."""
+    context_keys, context_of = np.unique(codes // space, return_inverse=True)
+    totals = np.bincount(context_of, weights=counts, minlength=len(context_keys)).astype(np.int64)
+    if extra_keys is not None and len(extra_keys):  # the base's totals beyond its kept followers
+        where = np.searchsorted(extra_keys, context_keys)
+        where = np.minimum(where, len(extra_keys) - 1)
+        hit = extra_keys[where] == context_keys
+        totals[hit] += extra_totals[where[hit]]
+    keep = (counts >= 2) | (totals[context_of] < rare_context)
+    keep &= (codes % space < vocab_size) | (counts >= LEXICON_SHARE * totals[context_of])
+    codes, counts, context_of = codes[keep], counts[keep], context_of[keep]
+    used, followers = np.unique(context_of, return_counts=True)
+    return codes, counts, context_keys[used], totals[used], followers
+
+
+def merged_table(order: int, runs, space: int, vocab_size: int, block_entries: int,
+                 base_codes=None, base_counts=None, extra_keys=None, extra_totals=None,
+                 rare_context: int = RARE_CONTEXT, *, out: SpillFolder | None = None) -> PhraseTable | None:
+    """One order's table from the spilled runs (plus a base table's entries).
+
+    With ``out``, the kept entries are written chunk by chunk to files there and the
+    table's arrays are read-only memory maps of them: the tables a large corpus keeps
+    (tens of millions of entries) never sit in this process's memory while they are
+    built, only their pages that a reader touches later (the export)."""
+    loaded = [(_RunFile(c), _RunFile(n)) for c, n in runs]
+    if base_codes is not None and len(base_codes):
+        loaded.append((base_codes, base_counts))
+    names = ("contexts", "totals", "starts", "next_ids", "counts")
+    sink = _TableSink(names, out)
+    sink.add("starts", np.zeros(1, np.int64))
+    offset = 0
+    for codes, counts in merge_runs(loaded, space, block_entries):
+        kept, kept_counts, contexts, totals, followers = _prune_chunk(
+            codes, counts, space, vocab_size, rare_context, extra_keys, extra_totals)
+        del codes, counts
+        if not len(kept):
+            continue
+        sink.add("contexts", contexts)
+        sink.add("totals", totals)
+        sink.add("starts", offset + np.cumsum(followers))
+        sink.add("next_ids", kept % space)
+        sink.add("counts", kept_counts)
+        offset += len(kept)
+    arrays = sink.finish()
+    if not offset:
+        return None
+    return PhraseTable(order, *(arrays[name] for name in names))
+
+
+class _RunFile:
+    """A spilled run (a .npy file) read block by block with plain reads: a memory map's
+    pages, once read, would count in this process's resident memory until the end."""
+
+    def __init__(self, path: Path) -> None:
+        with open(path, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                           else np.lib.format.read_array_header_2_0)
+            shape, _, dtype = read_header(f)
+            self.offset = f.tell()
+        self.path, self.dtype, self.n = path, np.dtype(dtype), int(shape[0])
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            start, stop = max(0, key.start or 0), min(self.n, self.n if key.stop is None else key.stop)
+            count = max(0, stop - start)
+        else:
+            start, count = int(key), 1
+        with open(self.path, "rb") as f:
+            f.seek(self.offset + start * self.dtype.itemsize)
+            values = np.fromfile(f, dtype=self.dtype, count=count)
+        return values if isinstance(key, slice) else values[0]
+
+
+class _TableSink:
+    """Arrays built chunk by chunk: in memory, or appended to files and mapped at the end."""
+
+    def __init__(self, names, out: SpillFolder | None) -> None:
+        self.out = out
+        self.parts: dict[str, list] = {name: [] for name in names}
+        self.files = {name: open(out.new(f"-{name}.bin"), "wb") for name in names} if out is not None else {}
+        self.lengths = dict.fromkeys(names, 0)
+
+    def add(self, name: str, array: np.ndarray) -> None:
+        array = np.ascontiguousarray(array, dtype=np.int64)
+        self.lengths[name] += len(array)
+        if self.out is None:
+            self.parts[name].append(array)
+        else:
+            self.files[name].write(array.tobytes())
+
+    def finish(self) -> dict[str, np.ndarray]:
+        if self.out is None:
+            return {name: np.concatenate(parts) if parts else np.zeros(0, np.int64)
+                    for name, parts in self.parts.items()}
+        arrays = {}
+        for name, f in self.files.items():
+            f.close()
+            n = self.lengths[name]
+            arrays[name] = (np.memmap(f.name, dtype=np.int64, mode="r", shape=(n,)) if n
+                            else np.zeros(0, np.int64))
+        return arrays
+
+
+def _base_entries(base: Phrases, order: int, base_ids: np.ndarray, space: int, unk_id: int):
+    """A base table's entries renumbered, merged and sorted; and per context its total
+    beyond the counts of the entries it kept (what ``build_phrases`` adds on top)."""
+    codes, counts, keys, totals = _renumbered(base.tables[order], base.id_space, base_ids, space, unk_id)
+    codes, inverse = np.unique(codes, return_inverse=True)
+    counts = np.bincount(inverse, weights=counts).astype(np.int64)
+    keys, where = np.unique(keys, return_inverse=True)
+    totals = np.bincount(where, weights=totals).astype(np.int64)
+    kept = np.bincount(np.searchsorted(keys, codes // space), weights=counts, minlength=len(keys)).astype(np.int64)
+    return codes, counts, keys, totals - kept
+
+
+def stream_phrases(files, starts, index: dict[str, int], vocab_size: int, lexicon_size: int, unk_id: int,
+                   tokenizer: Tokenizer, *, memory_bytes: int, spill_parent: Path | None,
+                   base: Phrases | None = None, base_ids: np.ndarray | None = None,
+                   user_tables: bool = False) -> tuple[Phrases | None, Phrases | None]:
+    """``engine.phrases.build_phrases`` over the training text, in bounded memory.
+
+    Returns the tables (added to ``base``'s, renumbered by ``base_ids``, when
+    fine-tuning) and, when ``user_tables``, the corpus's own tables alone.
+    """
+    space = vocab_size + lexicon_size
+    # The kept tables' files outlive the spill folder: mapped, they are gone from the
+    # disk with their last map (on Linux and macOS; elsewhere the folder stays).
+    tables_folder = SpillFolder(spill_parent)
+    with SpillFolder(spill_parent) as spill:
+        runs = count_phrase_runs(files, starts, index, unk_id, tokenizer, space, spill, memory_bytes)
+        n_runs = max(1, max(len(r) for r in runs.values()) + 1)
+        block = max(4096, int(memory_bytes * 0.25 / (PHRASE_BYTES_PER_TOKEN * n_runs)))
+        tables, user = {}, {}
+        for order in ORDERS:
+            extra = (None, None, None, None)
+            if base is not None and order in base.tables:
+                extra = _base_entries(base, order, base_ids, space, unk_id)
+            table = merged_table(order, runs[order], space, vocab_size, block, *extra, out=tables_folder)
+            if table is not None:
+                tables[order] = table
+            if user_tables:
+                own = merged_table(order, runs[order], space, vocab_size, block, out=tables_folder)
+                if own is not None:
+                    user[order] = own
+    tables_folder.close()  # the mapped files stay readable until their maps go
+    phrases = Phrases(vocab_size, lexicon_size, tables, unk_id) if tables else None
+    own_phrases = Phrases(vocab_size, lexicon_size, user, unk_id) if user else None
+    return phrases, own_phrases
+
+
+# -- the vocabulary count ------------------------------------------------------------
+
+def spill_counts(counts: Counter, non_initial: Counter, forms: dict, spill: SpillFolder) -> Path:
+    """Write the counts so far, sorted by token, one token a line:
+    ``token TAB count TAB non_initial [TAB form TAB n]...``; then empty them."""
+    path = spill.new("-words.tsv")
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        for token in sorted(counts):
+            fields = [token, str(counts[token]), str(non_initial.get(token, 0))]
+            for form, n in (forms.get(token) or {}).items():
+                fields += [form, str(n)]
+            f.write("\t".join(fields) + "\n")
+    counts.clear()
+    non_initial.clear()
+    forms.clear()
+    return path
+
+
+def _read_spill(path: Path) -> Iterator[tuple[str, int, int, list[tuple[str, int]]]]:
+    with open(path, encoding="utf-8", newline="\n") as f:
+        for line in f:
+            fields = line.rstrip("\n").split("\t")
+            pairs = [(fields[i], int(fields[i + 1])) for i in range(3, len(fields), 2)]
+            yield fields[0], int(fields[1]), int(fields[2]), pairs
+
+
+def merge_counts(paths: list[Path]) -> Iterator[tuple[str, int, int, dict[str, int]]]:
+    """The spilled counts merged: each token once, in sorted order, its numbers added."""
+    current = None
+    for token, n, initial_not, pairs in heapq.merge(*(_read_spill(p) for p in paths), key=lambda r: r[0]):
+        if current is not None and current[0] == token:
+            current[1] += n
+            current[2] += initial_not
+            for form, k in pairs:
+                current[3][form] = current[3].get(form, 0) + k
+            continue
+        if current is not None:
+            yield tuple(current)  # type: ignore[misc]
+        current = [token, n, initial_not, dict(pairs)]
+    if current is not None:
+        yield tuple(current)  # type: ignore[misc]
+
+
+def keep_top(paths: list[Path], keep_words: int | None, min_count: int, lexicon_words: int):
+    """Merge spilled counts and keep what the vocabulary and the lexicon can use:
+    the ``keep_words`` most frequent tokens (every token seen ``min_count`` times when
+    None) and the ``keep_words + lexicon_words`` most frequent suggestable ones, ties by
+    token as ``vocabulary.build_vocabulary`` and ``engine.lexicon.build_lexicon`` break
+    them.  Returns (counts, non_initial, forms, dropped): ``dropped`` the occurrences of
+    the tokens left out (they are unknown words either way)."""
+    from keyboard_app.engine.ranking import is_suggestable
+    from keyboard_app.engine.tokenizer import SPECIAL_TOKENS
+
+    special = set(SPECIAL_TOKENS)
+    top: list = []  # min-heaps of ((count, reversed token), token): the best stay
+    top_words: list = []
+    records: dict[str, tuple[int, int, dict]] = {}
+    holders: Counter = Counter()  # token -> heaps holding it
+    dropped = 0
+
+    def offer(heap: list, limit: int, key, token: str) -> int:
+        """1 when ``token`` is among the ``limit`` best so far; an evicted token whose
+        last heap this was is dropped."""
+        nonlocal dropped
+        if len(heap) < limit:
+            heapq.heappush(heap, (key, token))
+            return 1
+        if not key > heap[0][0]:
+            return 0
+        evicted = heapq.heapreplace(heap, (key, token))[1]
+        holders[evicted] -= 1
+        if holders[evicted] <= 0:
+            del holders[evicted]
+            dropped += records.pop(evicted)[0]
+        return 1
+
+    for token, n, initial_not, forms in merge_counts(paths):
+        if token in special:
+            records[token] = (n, initial_not, forms)
+            continue
+        key = (n, _Reverse(token))  # the larger count first, then the smaller token
+        held = 0
+        if keep_words is None:  # the vocabulary is every token seen min_count times
+            if n >= min_count:
+                held = 1
+            elif is_suggestable(token):
+                held = offer(top_words, lexicon_words, key, token)
+        else:
+            held = offer(top, keep_words, key, token)
+            if is_suggestable(token):
+                held += offer(top_words, keep_words + lexicon_words, key, token)
+        if held:
+            records[token] = (n, initial_not, forms)
+            holders[token] = held
+        else:
+            dropped += n
+    counts, non_initial, forms_out = Counter(), Counter(), {}
+    for token, (n, initial_not, forms) in records.items():
+        counts[token] = n
+        if initial_not:
+            non_initial[token] = initial_not
+        if forms:
+            forms_out[token] = Counter(forms)
+    return counts, non_initial, forms_out, dropped
+
+
+class _Reverse:
+    """A string that sorts backwards (so a min-heap drops the larger token first)."""
+
+    __slots__ = ("s",)
+
+    def __init__(self, s: str) -> None:
+        self.s = s
+
+    def __lt__(self, other: "_Reverse") -> bool:
+        return self.s > other.s
+
+    def __gt__(self, other: "_Reverse") -> bool:
+        return self.s < other.s
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Reverse) and self.s == other.s
+
+
+def memory_bytes_of(gb: float) -> int:
+    return int(gb * GB)
+
+
+def reset_peak_rss() -> bool:
+    """Start this process's peak resident memory again from now (Linux: VmHWM).
+    ``getrusage``'s peak cannot be reset and is inherited through fork and exec (a
+    process started by a big one starts with its parent's peak)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_bytes() -> int:
+    """This process's peak resident memory (since ``reset_peak_rss``, on Linux)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak if sys.platform == "darwin" else peak * 1024)
+
+
+def folder_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file()) if Path(path).exists() else 0
+
+
+__all__ = [
+    "DEFAULT_PREP_MEMORY_GB", "SpillFolder", "stream_phrases", "spill_counts", "keep_top",
+    "max_word_types", "shard_tokens", "peak_rss_bytes", "reset_peak_rss",
+]

@@ -1,0 +1,33 @@
+"""The retrain's up-front estimate (keyboard_app.retraining), without Qt or a trainer."""
+
+from keyboard_app import retraining
+
+
+def test_a_fine_tunes_fixed_part_grows_with_the_held_out_words_then_stops():
+    """Tuning and the final scoring read the held-out words (at most the trainer's cap):
+    a 3,500-word corpus is not charged the 1,000 held-out words of a big one."""
+    small, medium, big, huge = (retraining.adapt_fixed_seconds(w) for w in (3_500, 10_000, 200_000, 2_000_000))
+    assert small < medium == big == huge
+    assert small < 40 and 60 <= big <= 95  # measured: under 30 s in all for 20 KB; 60-95 s beyond training
+
+
+def test_the_estimate_adds_training_time_in_proportion_to_the_words():
+    one = retraining.estimate_seconds(100_000, size=None, adapt_tokens_per_s=2500)
+    two = retraining.estimate_seconds(200_000, size=None, adapt_tokens_per_s=2500)
+    fixed = retraining.adapt_fixed_seconds(100_000)
+    assert abs((two - fixed) - 2 * (one - fixed)) < 1e-6
+    capped = retraining.estimate_seconds(10_000_000, size=None, adapt_tokens_per_s=2500, max_minutes=5)
+    assert capped == 300 + fixed
+    assert retraining.estimate_seconds(1000, size="small") > retraining.FIXED_SECONDS
+
+
+def test_every_retrain_writes_an_int8_model_and_its_held_out_text(tmp_path):
+    from pathlib import Path
+
+    for init_from in (None, Path("/models/current")):
+        request = retraining.TrainRequest(corpus=[tmp_path], out=tmp_path / "run" / "bundle",
+                                          work_dir=tmp_path / "run" / "work", name="x", init_from=init_from)
+        _, args = request.command()
+        assert "--quantize" in args
+        assert args[args.index("--write-heldout") + 1] == str(tmp_path / "run" / "heldout.json")
+        assert request.heldout_file.parent == request.out.parent  # removed with the run's folder
