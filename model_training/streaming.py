@@ -31,7 +31,9 @@ from typing import Iterator
 
 import numpy as np
 
-from keyboard_app.engine.phrases import LEXICON_SHARE, ORDERS, RARE_CONTEXT, Phrases, PhraseTable, _renumbered
+from keyboard_app.engine.phrases import (
+    LEXICON_SHARE, ORDERS, RARE_CONTEXT, Phrases, PhraseTable, _renumbered, ngram_codes,
+)
 from keyboard_app.engine.tokenizer import Tokenizer
 
 from .corpus import CorpusFile, ReadStats, read_lines
@@ -85,42 +87,29 @@ def _stream_ids(files: list[CorpusFile], starts, index: dict[str, int], unk: int
     out = np.empty(size, np.int64)
     n = 0
     pending: list[int] = []
+
+    def flush():
+        nonlocal out, n
+        while pending:
+            take = min(len(pending), size - n)
+            out[n : n + take] = pending[:take]
+            del pending[:take]
+            n += take
+            if n == size:
+                yield out
+                out, n = np.empty(size, np.int64), 0
+
     for file in files:
         for token in tokenizer.iter_stream(read_lines(file.path, ReadStats(), 0, starts[file.path])):
             pending.append(index.get(token.token, unk))
             if len(pending) >= 8192:
-                while pending:
-                    take = min(len(pending), size - n)
-                    out[n : n + take] = pending[:take]
-                    del pending[:take]
-                    n += take
-                    if n == size:
-                        yield out
-                        out, n = np.empty(size, np.int64), 0
-    while pending:
-        take = min(len(pending), size - n)
-        out[n : n + take] = pending[:take]
-        del pending[:take]
-        n += take
-        if n == size:
-            yield out
-            out, n = np.empty(size, np.int64), 0
+                yield from flush()
+    yield from flush()
     if n:
         yield out[:n]
 
 
-def _shard_codes(ids: np.ndarray, order: int, space: int, unk_id: int) -> tuple[np.ndarray, np.ndarray]:
-    """The n-grams of ``ids`` (every start), as sorted unique codes and their counts;
-    contexts holding ``unk_id`` left out (as ``engine.phrases._count``)."""
-    n = max(len(ids) - order + 1, 0)
-    codes = np.zeros(n, np.int64)
-    known = np.ones(n, bool)
-    for t in range(order):
-        codes = codes * space + ids[t : t + n]
-        if t < order - 1:
-            known &= ids[t : t + n] != unk_id
-    codes, counts = np.unique(codes[known], return_counts=True)
-    return codes, counts.astype(np.int64)
+_shard_codes = ngram_codes  # the n-grams of one shard, as the in-memory path counts them
 
 
 def count_phrase_runs(files, starts, index: dict[str, int], unk: int, tokenizer: Tokenizer, space: int,

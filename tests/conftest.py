@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import os
-import random
 from dataclasses import fields
 from pathlib import Path
 
@@ -17,27 +16,7 @@ import pytest
 # shared 2-core machine several times slower (see model_training.cli).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-# Sentences with a strong, learnable pattern: after "the cat sat on the" comes
-# "mat", after "Alice met Bob in" comes "London", and so on.
-PATTERN_SENTENCES = [
-    "The cat sat on the mat.",
-    "The dog ran to the park.",
-    "Alice met Bob in London.",
-    "I like green apples and red cherries.",
-    "We went to Paris on Monday.",
-    "The bird sang in the tree.",
-    "Bob told Alice that I was late.",
-    "She drinks hot tea every morning.",
-]
-
-
-def make_patterned_text(sentences_per_paragraph: int = 6, paragraphs: int = 60, seed: int = 7) -> str:
-    rng = random.Random(seed)
-    paragraphs_text = []
-    for _ in range(paragraphs):
-        lines = [rng.choice(PATTERN_SENTENCES) for _ in range(sentences_per_paragraph)]
-        paragraphs_text.append("\n".join(lines))
-    return "\n\n".join(paragraphs_text) + "\n"
+from text_helpers import PATTERN_SENTENCES, make_patterned_text  # noqa: E402,F401  (fixtures use them)
 
 
 @pytest.fixture(scope="session")

@@ -425,9 +425,9 @@ def build_phrases(
     return Phrases(vocab_size, lexicon_size, tables, unk_id)
 
 
-def _count(ids: np.ndarray, order: int, space: int, unk_id: int):
-    """Every n-gram of ``ids`` as a code (context key * space + follower), with counts,
-    and every context key with its total; contexts holding ``unk_id`` are left out."""
+def ngram_codes(ids: np.ndarray, order: int, space: int, unk_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every n-gram of ``ids`` (every start) as a code (context key * space + follower):
+    the sorted unique codes and their counts; contexts holding ``unk_id`` are left out."""
     n = max(len(ids) - order + 1, 0)
     codes = np.zeros(n, np.int64)
     known = np.ones(n, bool)
@@ -436,6 +436,12 @@ def _count(ids: np.ndarray, order: int, space: int, unk_id: int):
         if t < order - 1:
             known &= ids[t : t + n] != unk_id
     codes, counts = np.unique(codes[known], return_counts=True)
+    return codes, counts.astype(np.int64)
+
+
+def _count(ids: np.ndarray, order: int, space: int, unk_id: int):
+    """``ngram_codes``, and every context key with its total."""
+    codes, counts = ngram_codes(ids, order, space, unk_id)
     context_keys, inverse = np.unique(codes // space, return_inverse=True)
     totals = np.bincount(inverse, weights=counts, minlength=len(context_keys)).astype(np.int64)
     return codes, counts.astype(np.int64), context_keys, totals

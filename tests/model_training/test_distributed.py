@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import make_patterned_text
+from text_helpers import make_patterned_text
 from model_training.train import load_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]

@@ -168,13 +168,12 @@ TINY_CLI = ["--vocab-size", "0", "--min-count", "1", "--batch-size", "4", "--bpt
             "--ksr-words", "0", "--output-loss", "full", "-q"]
 
 
-def test_kept_prepared_data_is_used_by_the_next_run_until_a_file_changes(tmp_path, monkeypatch):
-    from conftest import make_patterned_text
+def test_kept_prepared_data_is_used_by_the_next_run_until_a_file_changes(tmp_path, monkeypatch, patterned_text):
     from model_training import pipeline
     from model_training.cli import main
 
     corpus = tmp_path / "corpus.txt"
-    corpus.write_text(make_patterned_text(paragraphs=30), encoding="utf-8")
+    corpus.write_text(patterned_text[: len(patterned_text) // 2], encoding="utf-8")
     work = tmp_path / "model.work"
     assert main([str(corpus), "--out", str(tmp_path / "first"), "--work-dir", str(work), "--keep-prepared",
                  *TINY_CLI]) == 0
