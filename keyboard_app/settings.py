@@ -55,6 +55,7 @@ class Settings:
     accept_key: str = "tab"  # one of ACCEPT_KEYS; "none": Tab inserts a tab character
     space_after_accept: bool = True  # an accepted word is followed by a space
     auto_capitalise: bool = True  # capitals at sentence starts
+    typo_corrections: bool = True  # the strip offers the word meant through a typing slip
     large_strip_buttons: bool = False  # taller buttons, easier to hit
     high_contrast: bool = False  # black on white (white on black when dark), thick borders
     retrain_sources: list[str] = field(default_factory=list)  # the files last chosen to retrain on
@@ -128,6 +129,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "space_after_accept": _flag,
     "auto_capitalise": _flag,
     "large_strip_buttons": _flag,
+    "typo_corrections": _flag,
     "high_contrast": _flag,
     "retrain_sources": _path_list(MAX_RETRAIN_SOURCES),
 }

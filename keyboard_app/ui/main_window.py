@@ -821,6 +821,7 @@ class MainWindow(QMainWindow):
         self.accept_first_action.setText("Accept First Suggestion\tTab" if tab else "Accept First Suggestion")
         self.controller.space_after = s.space_after_accept
         self.controller.auto_capitalise = s.auto_capitalise
+        self.worker.set_typo_corrections(s.typo_corrections)
         self._apply_strip_font(s.editor_font_size)
         self.strip.set_large_buttons(s.large_strip_buttons)
         appearance.apply_theme(s.theme, high_contrast=s.high_contrast)

@@ -59,6 +59,7 @@ class PreferencesDialog(QDialog):
         self.accept_combo = self._combo(ACCEPT_KEYS)
         self.space_check = QCheckBox("Add a s&pace after an accepted word")
         self.capitals_check = QCheckBox("&Capital letter at the start of a sentence")
+        self.typos_check = QCheckBox("Offer c&orrections for typing slips")
         self.learning_combo = self._combo(LEARNING)
         self.learning_help = QLabel()
         self.learning_help.setObjectName("learningHelp")
@@ -75,6 +76,8 @@ class PreferencesDialog(QDialog):
             self.space_check: ("Add a space after an accepted word", ""),
             self.capitals_check: ("Capital letter at the start of a sentence",
                                   "Suggestions at a sentence start begin with a capital"),
+            self.typos_check: ("Offer corrections for typing slips",
+                               "\"recieve\" offers \"receive\", shown in italics as a correction"),
             self.learning_combo: ("Learning from my typing", "Off, on, or paused"),
             self.large_check: ("Larger suggestion buttons", "Taller buttons, easier to hit"),
             self.contrast_check: ("High contrast", "Black and white, thicker borders"),
@@ -92,6 +95,7 @@ class PreferencesDialog(QDialog):
         form.addRow("&Accept key:", self.accept_combo)
         form.addRow(self.space_check)
         form.addRow(self.capitals_check)
+        form.addRow(self.typos_check)
         learning = QGroupBox("Learning")
         learning_form = QFormLayout(learning)
         learning_form.addRow("&Learning from my typing:", self.learning_combo)
@@ -127,6 +131,7 @@ class PreferencesDialog(QDialog):
             lambda _: self._set("accept_key", self.accept_combo.currentData()))
         self.space_check.toggled.connect(lambda v: self._set("space_after_accept", v))
         self.capitals_check.toggled.connect(lambda v: self._set("auto_capitalise", v))
+        self.typos_check.toggled.connect(lambda v: self._set("typo_corrections", v))
         self.learning_combo.currentIndexChanged.connect(lambda _: self._set_learning(self.learning_combo.currentData()))
         self.large_check.toggled.connect(lambda v: self._set("large_strip_buttons", v))
         self.contrast_check.toggled.connect(lambda v: self._set("high_contrast", v))
@@ -155,6 +160,7 @@ class PreferencesDialog(QDialog):
             self._select(self.accept_combo, s.accept_key)
             self.space_check.setChecked(s.space_after_accept)
             self.capitals_check.setChecked(s.auto_capitalise)
+            self.typos_check.setChecked(s.typo_corrections)
             self._select(self.learning_combo, learning_state(s))
             self.large_check.setChecked(s.large_strip_buttons)
             self.contrast_check.setChecked(s.high_contrast)
@@ -188,7 +194,7 @@ class PreferencesDialog(QDialog):
         """Every preference here back to its default (the learning switch and what was learned stay)."""
         defaults = Settings()
         names = ("suggestion_count", "strip_font_size", "theme", "accept_key", "space_after_accept",
-                 "auto_capitalise", "large_strip_buttons", "high_contrast")
+                 "auto_capitalise", "typo_corrections", "large_strip_buttons", "high_contrast")
         self._changed(lambda s: [setattr(s, n, getattr(defaults, n)) for n in names])
         self._load()
 

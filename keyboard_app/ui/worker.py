@@ -81,6 +81,7 @@ class PredictorWorker(QThread):
         self._pending_suggest: _SuggestRequest | None = None
         self._abort = False
         self._use_personal = personal is not None
+        self._typo_corrections = True
 
     # --- called from the UI thread --------------------------------------
     @property
@@ -92,6 +93,13 @@ class PredictorWorker(QThread):
         predictor = self._predictor
         if predictor is not None:
             predictor.use_personal = enabled
+
+    def set_typo_corrections(self, enabled: bool) -> None:
+        """Whether the strip offers corrections of typing slips (the engine's typo tolerance)."""
+        self._typo_corrections = enabled
+        predictor = self._predictor
+        if predictor is not None:
+            predictor.predictor.typo_tolerance = enabled
 
     def request_load(self, path: Path, key: str) -> None:
         with self._cond:
@@ -168,6 +176,7 @@ class PredictorWorker(QThread):
             raw = self._loader(request.path)
             predictor = PersonalizedPredictor(raw, self._personal)
             predictor.use_personal = self._use_personal
+            raw.typo_tolerance = self._typo_corrections
             # Warm it up: the first run of an onnxruntime session is the slow one.
             predictor.suggest("", 3)
             predictor.reset()

@@ -214,3 +214,15 @@ def test_preferences_survive_a_restart(qtbot, make_window, prefs, window):
     prefs.space_check.setChecked(False)
     again = make_window()
     assert again.strip.slot_count() == 4 and again.controller.space_after is False
+
+
+def test_corrections_of_typing_slips_on_by_default_and_off(qtbot, window, prefs):
+    assert prefs.typos_check.isChecked() and window.settings.typo_corrections
+    qtbot.keyClicks(window.editor, "Alice met Bob in Lodn")
+    qtbot.waitUntil(lambda: "London" in window.strip.words())  # "Lodn" is a slip for "Lond"
+    prefs.typos_check.setChecked(False)
+    assert window.worker.predictor.predictor.typo_tolerance is False
+    qtbot.waitUntil(lambda: "London" not in window.strip.words())
+    assert saved().typo_corrections is False
+    prefs.typos_check.setChecked(True)
+    qtbot.waitUntil(lambda: "London" in window.strip.words())
