@@ -9,7 +9,7 @@ current one on the held-out part of the user's own text through the
 engine's ``evaluate()``.
 
 The held-out text is the one the trainer held out and wrote for us
-(``--write-heldout``, ``keyboard_app.engine.heldout``): the split is
+(``--write-heldout``, ``keyboard_app.heldout``): the split is
 defined once, by the trainer, so the comparison never scores a model on
 text it was trained on.
 """
@@ -194,7 +194,7 @@ def heldout_texts(request: TrainRequest) -> list[str]:
     """The text the trainer held out of the user's corpus (it wrote it for us:
     ``--write-heldout``), so the comparison never scores a model on text it was
     trained on.  ``HeldoutError`` (one sentence) when the trainer wrote none."""
-    from .engine.heldout import read_heldout
+    from .heldout import read_heldout
 
     return [text for text in read_heldout(request.heldout_file) if text.strip()]
 

@@ -191,7 +191,7 @@ def _train_bundle(
     win over the ones given).  ``init_from`` is a bundle or checkpoint to
     fine-tune (its architecture wins; the vocabulary may grow).
     ``trainer_hook(trainer)`` is called before training (tests, signals).
-    ``heldout_out``: a file to write the held-out text to (``keyboard_app.engine.heldout``).
+    ``heldout_out``: a file to write the held-out text to (``keyboard_app.heldout``).
     ``train_bundle`` wraps this and tidies the work folder.
     """
     started = time.monotonic()
@@ -295,7 +295,7 @@ def _train_bundle(
         if prepared is not None:
             prepared.save_phrases(phrases, user_phrases)
     if heldout_out is not None:  # the app compares models on exactly this text
-        from keyboard_app.engine.heldout import write_heldout
+        from keyboard_app.heldout import write_heldout
 
         write_heldout(heldout_out, encoded.heldout_texts)
     if train_config.eval_max_words > 0 and encoded.heldout_texts and not train_config.dry_run:

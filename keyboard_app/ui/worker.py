@@ -29,9 +29,7 @@ def load_predictor(path: Path) -> Any:
     """The engine's loader (imported here, so the UI starts before the engine loads)."""
     from ..engine.predictor import Predictor
 
-    predictor = Predictor.load(path, threads=1)
-    predictor.typo_tolerance = True  # a word found through a slip, shown as a correction (issue 14)
-    return predictor
+    return Predictor.load(path, threads=1)
 
 
 @dataclass(frozen=True)
@@ -81,7 +79,7 @@ class PredictorWorker(QThread):
         self._pending_suggest: _SuggestRequest | None = None
         self._abort = False
         self._use_personal = personal is not None
-        self._typo_corrections = True
+        self._typo_corrections = True  # the strip offers corrections of typing slips (Preferences)
 
     # --- called from the UI thread --------------------------------------
     @property

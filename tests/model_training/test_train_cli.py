@@ -141,7 +141,7 @@ def test_token_budget_stops_training_and_still_writes_the_bundle(corpus_dir, tmp
 
 def test_the_held_out_text_is_written_for_the_app_and_is_the_end_of_each_file(tmp_path, capsys, patterned_text):
     """--write-heldout: the app compares models on exactly the text the trainer held out."""
-    from keyboard_app.engine.heldout import read_heldout
+    from keyboard_app.heldout import read_heldout
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

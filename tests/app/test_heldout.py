@@ -1,10 +1,10 @@
-"""The held-out text file the trainer writes for the app (keyboard_app.engine.heldout)."""
+"""The held-out text file the trainer writes for the app (keyboard_app.heldout)."""
 
 import json
 
 import pytest
 
-from keyboard_app.engine.heldout import HeldoutError, read_heldout, write_heldout
+from keyboard_app.heldout import HeldoutError, read_heldout, write_heldout
 
 
 def test_written_texts_read_back_and_no_temporary_file_is_left(tmp_path):

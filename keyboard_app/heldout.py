@@ -5,7 +5,8 @@ corpus (the end of each file, whole lines: ``model_training.corpus``) to
 ``FILE``; the app's retrain dialog compares the old and the new model on
 exactly that text, instead of splitting the corpus again by a rule kept in
 step by hand.  Both sides import this module (it needs neither torch nor
-Qt), so the file's shape is defined once.
+Qt: the engine's bounded JSON reader and the app's atomic writer), so the
+file's shape is defined once.
 
 The file is JSON: ``{"format": "keyboard-heldout", "format_version": 1,
 "texts": [one string per corpus file that held lines out]}``, written
@@ -15,13 +16,11 @@ sentence (``HeldoutError``) when it is anything else.
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 from pathlib import Path
 
-from . import jsonfile
-from .staging import fsync_dir
+from .engine import jsonfile
+from .storage import atomic_write_json
 
 HELDOUT_FORMAT = "keyboard-heldout"
 HELDOUT_VERSION = 1
@@ -33,21 +32,9 @@ class HeldoutError(ValueError):
 
 
 def write_heldout(path: str | os.PathLike, texts: list[str]) -> Path:
-    """Write ``texts`` to ``path`` atomically (a temporary file beside it, then a rename)."""
-    path = Path(path)
-    data = {"format": HELDOUT_FORMAT, "format_version": HELDOUT_VERSION, "texts": list(texts)}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, ensure_ascii=False)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
-    return path
+    """Write ``texts`` to ``path`` atomically (``storage.atomic_write_json``)."""
+    return atomic_write_json(path, {"format": HELDOUT_FORMAT, "format_version": HELDOUT_VERSION,
+                                    "texts": list(texts)})
 
 
 def read_heldout(path: str | os.PathLike) -> list[str]:
