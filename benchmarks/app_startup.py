@@ -14,12 +14,17 @@ cost before the app does anything.  Prints medians over ``--runs`` launches
 and the ratio app / baseline; figures are printed, never asserted.
 
 The model's phrase tables are launched in both forms, side by side: stored
-uncompressed and memory-mapped (issue 17) and compressed (the form before),
-each a copy of ``--model`` made here (``phrases.copy_bundle``).  For each
-form, beside the app: the engine alone in a fresh process (``Predictor.load``
-and the first suggestions, from the interpreter's start, and its peak
-memory), and ``keyboard-suggest`` (one call, as a script makes it, start to
-exit), whose target is to cost what loading the bundle costs.  (This process
+uncompressed and memory-mapped (issue 17) and compressed (the form the
+default model ships in), each a copy of ``--model`` made here
+(``phrases.copy_bundle``).  The app keeps a stored copy of compressed tables
+in the user's cache folder, written at the first start: so the compressed
+form is launched twice per run, once with that folder emptied first (a
+first start, which writes the copy) and once after (every later start,
+which maps it).  For each form, beside the app: the engine alone in a fresh
+process (``Predictor.load`` and the first suggestions, from the
+interpreter's start, and its peak memory; no cache folder), and
+``keyboard-suggest`` (one call, as a script makes it, start to exit), whose
+target is to cost what loading the bundle costs.  (This process
 never loads a model: a child's peak memory would count its parent's.)  The last
 lines print issue 17's targets (first suggestions <= 0.5 s after launch,
 <= 150 MB peak) beside the figures.
@@ -30,6 +35,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -92,7 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     forms = ("stored", "compressed")
-    apps: dict[str, list] = {form: [] for form in forms}
+    starts = {"stored": "stored in the bundle", "first": "compressed, first start",
+              "later": "compressed, later starts"}
+    apps: dict[str, list] = {start: [] for start in starts}
     engines: dict[str, list] = {form: [] for form in forms}
     suggests: dict[str, list] = {form: [] for form in forms}
     bares, pythons = [], []
@@ -107,12 +115,16 @@ def main(argv: list[str] | None = None) -> int:
         for form, model in models.items():
             subprocess.run([sys.executable, "-m", "keyboard_app.engine.phrases", str(args.model), str(model),
                             *(["--compressed"] if form == "compressed" else [])], env=env, check=True)
+        copies = Path(home) / "cache" / "predictive-keyboard" / "phrase-tables"  # paths.phrase_cache_dir()
         bare_cmd = [sys.executable, "-c", BARE]
         for _ in range(args.runs):
-            for form, model in models.items():
-                app_cmd = [sys.executable, "-m", "keyboard_app", "--verbose", "--model", str(model),
+            for start, form in (("stored", "stored"), ("first", "compressed"), ("later", "compressed")):
+                if start == "first":
+                    shutil.rmtree(copies, ignore_errors=True)
+                app_cmd = [sys.executable, "-m", "keyboard_app", "--verbose", "--model", str(models[form]),
                            "--quit-after", "1"]
-                apps[form].append(launch(app_cmd, {"ready": READY, "first": FIRST}, env))
+                apps[start].append(launch(app_cmd, {"ready": READY, "first": FIRST}, env))
+            for form, model in models.items():
                 engines[form].append(launch([sys.executable, "-c", ENGINE, str(model)],
                                             {"loaded": re.compile("loaded")}, env))
                 suggests[form].append(timed_run([sys.executable, "-m", "keyboard_app.engine.cli", "suggest",
@@ -126,9 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"model    {args.model}; {args.runs} launches each; platform "
           f"{env.get('QT_QPA_PLATFORM', 'the display')}; load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    for form in forms:
-        print(f"app      phrase tables {form:10}: model ready {med(apps[form], 'ready'):.2f} s, first suggestions "
-              f"{med(apps[form], 'first'):.2f} s after launch; peak memory {med(apps[form], 'rss_mb'):.0f} MB")
+    for start, label in starts.items():
+        print(f"app      phrase tables {label:24}: model ready {med(apps[start], 'ready'):.2f} s, first suggestions "
+              f"{med(apps[start], 'first'):.2f} s after launch; peak memory {med(apps[start], 'rss_mb'):.0f} MB")
     for form in forms:
         print(f"engine   phrase tables {form:10}: Predictor.load and first suggestions {med(engines[form], 'loaded'):.2f} s "
               f"after the interpreter's start; peak memory {med(engines[form], 'rss_mb'):.0f} MB")
@@ -138,14 +150,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"baseline bare Qt window shown {med(bares, 'shown'):.2f} s after launch; "
           f"peak memory {med(bares, 'rss_mb'):.0f} MB; a bare interpreter (python -c pass) "
           f"{med(pythons, 'exit'):.2f} s")
-    stored, compressed = apps["stored"], apps["compressed"]
-    print(f"ratio    first suggestions, compressed / stored {med(compressed, 'first') / med(stored, 'first'):.2f}x; "
-          f"peak memory {med(compressed, 'rss_mb') / med(stored, 'rss_mb'):.2f}x; "
-          f"stored / bare window {med(stored, 'first') / med(bares, 'shown'):.1f}x")
+    stored, first, later = apps["stored"], apps["first"], apps["later"]
+    print(f"ratio    first suggestions, first start / later starts {med(first, 'first') / med(later, 'first'):.2f}x, "
+          f"later starts / stored {med(later, 'first') / med(stored, 'first'):.2f}x; peak memory "
+          f"{med(first, 'rss_mb') / med(later, 'rss_mb'):.2f}x, {med(later, 'rss_mb') / med(stored, 'rss_mb'):.2f}x; "
+          f"later starts / bare window {med(later, 'first') / med(bares, 'shown'):.1f}x")
     print(f"ratio    keyboard-suggest / engine load (stored) "
           f"{med(suggests['stored'], 'exit') / med(engines['stored'], 'loaded'):.2f}x")
-    print(f"target   first suggestions <= 0.50 s: {med(stored, 'first'):.2f} s; "
-          f"peak memory <= 150 MB: {med(stored, 'rss_mb'):.0f} MB")
+    print(f"target   first suggestions <= 0.50 s: {med(later, 'first'):.2f} s; "
+          f"peak memory <= 150 MB: {med(later, 'rss_mb'):.0f} MB (the default model's form, later starts)")
     return 0
 
 

@@ -1,9 +1,10 @@
 """Just enough of the ELF format (64-bit, little-endian) to find sections and dynamic symbols.
 
-The build needs two things from a library: whether it carries debug
-information (a ``.debug_*`` section, see ``debuginfo``) and where the ICU data
-symbol's bytes lie in ``libicudata`` (see ``icu``).  Both are read from the
-section header table; nothing is loaded or relocated.
+The build needs three things from a library: whether it carries debug
+information (a ``.debug_*`` section, see ``debuginfo``), where the ICU data
+symbol's bytes lie in ``libicudata`` (see ``icu``), and which libraries and
+functions a module imports (see ``libraries`` and ``blas``).  All are read from the section
+header table; nothing is loaded or relocated.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from typing import NamedTuple
 
 ELF64_LITTLE_ENDIAN = b"\x7fELF\x02\x01"  # magic, ELFCLASS64, ELFDATA2LSB
 SHT_DYNSYM = 11
+SHN_UNDEF = 0  # a symbol's section index when the file imports it
+SHT_DYNAMIC = 6
+DT_NEEDED = 1
 
 
 class Section(NamedTuple):
@@ -72,6 +76,38 @@ def elf_symbol(data: bytes, prefix: str, suffix: str) -> Symbol:
                 target = sections[shndx]
                 return Symbol(name, target.offset + value - target.addr, length)
     raise ValueError(f"no symbol {prefix}*{suffix}")
+
+
+def dynamic_symbols(data: bytes) -> list[tuple[str, bool]]:
+    """(name, defined) of every named dynamic symbol; ``defined`` is False for a
+    symbol the file imports (its section index is ``SHN_UNDEF``)."""
+    sections = elf_sections(data)
+    symbols = []
+    for section in sections:
+        if section.kind != SHT_DYNSYM or not section.entsize:
+            continue
+        strtab = sections[section.link].offset
+        for j in range(section.size // section.entsize):
+            st_name, _info, _other, shndx, _value, _size = struct.unpack_from(
+                "<IBBHQQ", data, section.offset + j * section.entsize)
+            if st_name:
+                symbols.append((_c_string(data, strtab + st_name), shndx != SHN_UNDEF))
+    return symbols
+
+
+def needed_libraries(data: bytes) -> list[str]:
+    """The libraries the file links to directly (its ``DT_NEEDED`` entries), in order."""
+    sections = elf_sections(data)
+    needed = []
+    for section in sections:
+        if section.kind != SHT_DYNAMIC or not section.entsize:
+            continue
+        strtab = sections[section.link].offset
+        for j in range(section.size // section.entsize):
+            tag, value = struct.unpack_from("<qQ", data, section.offset + j * section.entsize)
+            if tag == DT_NEEDED:
+                needed.append(_c_string(data, strtab + value))
+    return needed
 
 
 def has_debug_info(path: str | Path) -> bool:

@@ -47,14 +47,22 @@ def keep_qt_file(dest: str, plugins: Mapping[str, Collection[str]]) -> bool:
     return not (parts[0] == "PySide6" and "translations" in parts)
 
 
-def _pyinstaller_imports(path: str) -> Iterable[tuple[str, object]]:
+def direct_imports(path: str) -> Iterable[tuple[str, object]]:
+    """What ``path`` links to directly: its ELF ``DT_NEEDED`` entries, or PyInstaller's
+    ``get_imports`` for other formats (on Linux that runs ``ldd``, which also lists what
+    the libraries linked to link to, so a library replaced by one needing less, as
+    ``blas`` does, would keep its old dependencies)."""
+    from .elf import is_elf64le, needed_libraries
+
+    if is_elf64le(path):
+        return [(name, None) for name in needed_libraries(Path(path).read_bytes())]
     from PyInstaller.depend.bindepend import get_imports
 
     return get_imports(path)
 
 
 def prune_unused_libraries(binaries: list[TocEntry], dlopened: tuple[str, ...],
-                           imports_of: ImportsOf = _pyinstaller_imports) -> list[TocEntry]:
+                           imports_of: ImportsOf = direct_imports) -> list[TocEntry]:
     """Drop shared libraries that nothing kept links to any more.
 
     PyInstaller collects the libraries of every plugin before the filters
@@ -84,6 +92,20 @@ def prune_unused_libraries(binaries: list[TocEntry], dlopened: tuple[str, ...],
     dropped = sorted({e[0] for e in binaries} - {e[0] for e in kept})
     if dropped:
         print(f"build.spec: left out {len(dropped)} libraries nothing uses: {', '.join(dropped)}")
+    return kept
+
+
+def leave_to_host(binaries: list[TocEntry], names: Collection[str]) -> list[TocEntry]:
+    """Drop the libraries ``names`` (file names as linked, "libX11.so.6"): the program takes
+    them from the machine it runs on.  Run before ``prune_unused_libraries``, which then
+    drops what only they needed."""
+    wanted = set(names)
+    kept = [e for e in binaries if Path(e[0]).name not in wanted]
+    left = sorted({Path(e[0]).name for e in binaries} & wanted)
+    if left:
+        size = sum(Path(src).stat().st_size for dest, src, kind in binaries
+                   if Path(dest).name in wanted and kind != "SYMLINK")
+        print(f"build.spec: left to the host system ({size / 1e6:.1f} MB): {', '.join(left)}")
     return kept
 
 

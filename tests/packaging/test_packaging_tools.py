@@ -114,8 +114,29 @@ def test_bin_ls_carries_no_debug_info():
 
 
 @needs_ls
+@needs_readelf
+def test_the_libraries_bin_ls_links_to_are_those_readelf_lists():
+    listed = [line.split("[", 1)[1].rstrip("]") for line in readelf("-d", str(LS)).splitlines()
+              if "(NEEDED)" in line]
+    assert listed and elf.needed_libraries(LS.read_bytes()) == listed
+
+
+@needs_ls
+@needs_readelf
+def test_the_dynamic_symbols_of_bin_ls_are_those_readelf_lists():
+    listed = set()
+    for line in readelf("--dyn-syms", str(LS)).splitlines():
+        fields = line.split()
+        if len(fields) >= 8 and fields[0].rstrip(":").isdigit():
+            listed.add((fields[7].split("@")[0], fields[6] != "UND"))
+    symbols = set(elf.dynamic_symbols(LS.read_bytes()))
+    assert symbols == listed
+    assert ("malloc", False) in symbols  # imported from libc
+
+
+@needs_ls
 def test_pruning_reads_the_libraries_a_real_file_links_to():
-    needed = {name for name, _path in libraries._pyinstaller_imports(str(LS))}
+    needed = {name for name, _path in libraries.direct_imports(str(LS))}
     assert "libc.so.6" in needed
 
 
@@ -197,6 +218,21 @@ def test_pruning_with_nothing_to_drop_says_nothing(tmp_path, capsys):
     toc = fake_tree(tmp_path, {"PySide6/QtCore.abi3.so": ["libQt6Core.so.6"], "libQt6Core.so.6": []})
     assert libraries.prune_unused_libraries(toc, dlopened=(), imports_of=read_links) == toc
     assert capsys.readouterr().out == ""
+
+
+def test_libraries_left_to_the_host_go_and_so_does_what_only_they_needed(tmp_path, capsys):
+    toc = fake_tree(tmp_path, {
+        "PySide6/QtGui.abi3.so": ["libQt6Gui.so.6"],
+        "PySide6/Qt/lib/libQt6Gui.so.6": ["libX11.so.6", "libxkbcommon.so.0"],
+        "libX11.so.6": ["libXau.so.6"],
+        "libXau.so.6": [],
+        "libxkbcommon.so.0": [],
+    })
+    left = libraries.leave_to_host(toc, ["libX11.so.6", "libdbus-1.so.3"])
+    assert "left to the host system (0.0 MB): libX11.so.6" in capsys.readouterr().out
+    kept = libraries.prune_unused_libraries(left, dlopened=(), imports_of=read_links)
+    assert [Path(dest).name for dest, _src, _kind in kept] == [
+        "QtGui.abi3.so", "libQt6Gui.so.6", "libxkbcommon.so.0"]
 
 
 def test_symbolic_links_to_files_left_out_go_too():
@@ -413,3 +449,37 @@ def test_the_output_folder_report(tmp_path, capsys):
     (folder / "_internal" / "torch" / "x.so").write_bytes(b"")
     with pytest.raises(SystemExit, match="holds the training stack"):
         checks.check_output_folder(folder, FORBIDDEN)
+
+
+def test_the_size_limits_pass_a_folder_within_them(tmp_path, capsys):
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "a.bin").write_bytes(b"x" * 600_000)
+    (tmp_path / "app" / "b.bin").write_bytes(b"x" * 300_000)
+    (tmp_path / "app" / "link").symlink_to("a.bin")  # counts nothing
+    checks.check_size_limits(tmp_path / "app", folder_limit_mb=1, file_limit_mb=0.7)
+    assert "app/ is 0.9 MB (limit 1 MB); its largest file a.bin 0.6 MB" in capsys.readouterr().out
+
+
+def test_a_folder_over_its_limit_stops_the_build(tmp_path):
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "a.bin").write_bytes(b"x" * 600_000)
+    (tmp_path / "app" / "b.bin").write_bytes(b"x" * 500_000)
+    with pytest.raises(SystemExit, match=r"app is 1\.1 MB, over its limit of 1 MB .*--max-folder-mb"):
+        checks.check_size_limits(tmp_path / "app", folder_limit_mb=1, file_limit_mb=0.7)
+
+
+def test_one_file_over_its_limit_stops_the_build(tmp_path):
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "big.bin").write_bytes(b"x" * 800_000)
+    with pytest.raises(SystemExit, match=r"big\.bin is 0\.8 MB, over the limit of 0\.7 MB .*--max-file-mb"):
+        checks.check_size_limits(tmp_path / "app", folder_limit_mb=1, file_limit_mb=0.7)
+
+
+def test_the_single_file_program_is_held_to_its_limit(tmp_path, capsys):
+    program = tmp_path / "keyboard-app-onefile"
+    program.write_bytes(b"x" * 700_000)
+    checks.check_file_size(program, 0.7, "--max-onefile-mb")
+    assert "is 0.7 MB (limit 0.7 MB)" in capsys.readouterr().out
+    program.write_bytes(b"x" * 700_001)
+    with pytest.raises(SystemExit, match="over its limit of 0.7 MB .*-- --max-onefile-mb N"):
+        checks.check_file_size(program, 0.7, "--max-onefile-mb")
