@@ -10,9 +10,11 @@ Two measurements (figures printed, never asserted here):
     (untested here: this machine has none).
 ``prep``
     the peak memory of data preparation (count, vocabulary, lexicon, encoded ids,
-    phrase tables) of a generated corpus of ``--tokens`` tokens, in a process of
-    its own: peak resident memory less the memory before preparing.  ``--in-memory``
-    counts everything in one piece (the path before issue 16) for comparison.
+    phrase tables) of a generated corpus of ``--tokens`` tokens, and of writing
+    the phrase tables into a bundle's ``phrases.npz`` (as the export does), in a
+    process of its own: peak resident memory less the memory before preparing,
+    overall and stage by stage.  ``--in-memory`` counts everything in one piece
+    (the path before issue 16) for comparison.
 
 Usage::
 
@@ -111,7 +113,7 @@ def measure_prep(corpus: Path, work: Path, memory_mb: float, in_memory: bool, vo
     from model_training.data import encode_corpus
     from model_training.pipeline import MAX_HELDOUT_BYTES, corpus_phrases
     from model_training.streaming import max_word_types, peak_rss_bytes, reset_peak_rss
-    from model_training.vocabulary import build_vocabulary, corpus_lexicon, count_corpus
+    from model_training.vocabulary import build_vocabulary, corpus_lexicon, count_corpus_tokens
 
     spills = {"words": 0, "phrase_shards": 0}
     spill_counts, shard_codes = streaming.spill_counts, streaming._shard_codes
@@ -127,30 +129,48 @@ def measure_prep(corpus: Path, work: Path, memory_mb: float, in_memory: bool, vo
     streaming.spill_counts, streaming._shard_codes = counting_spill, counting_shard
     memory = int(memory_mb * 2**20)
     tok = Tokenizer()
+    stages: dict[str, int] = {}  # each stage's peak, less the memory before preparing
+
+    def stage_done(name: str) -> None:
+        stages[name] = peak_rss_bytes() - before
+        reset_peak_rss()  # the next stage's peak from here (Linux)
+
     reset_peak_rss()
     before = rss_bytes()
     started = time.perf_counter()
     files = find_files([corpus])
     starts = heldout_starts(files, 0.02, MAX_HELDOUT_BYTES)
-    counts = count_corpus(files, starts, tok, max_types=None if in_memory else max_word_types(memory),
-                          spill_dir=work, keep_words=vocab_size, min_count=min_count)
+    counts = count_corpus_tokens(files, starts, tok, max_types=None if in_memory else max_word_types(memory),
+                                 spill_dir=work, keep_words=vocab_size, min_count=min_count)
     vocab = build_vocabulary(counts, vocab_size, min_count)
     lexicon = corpus_lexicon(counts, vocab)
+    stage_done("count")
     encoded = encode_corpus(files, starts, vocab, tok, train_tokens=counts.train_tokens,
                             heldout_tokens=counts.heldout_tokens, work_dir=work)
+    stage_done("encode")
     phrases, _ = corpus_phrases(files, starts, vocab, lexicon, tok, memory_bytes=0 if in_memory else memory,
                                 spill_dir=work)
+    stage_done("phrases")
     seconds = time.perf_counter() - started
-    peak = peak_rss_bytes() - before
+    if phrases is not None:  # into a bundle, as the export writes them
+        phrases.save(work / "phrases.npz")
+        phrases_bytes = (work / "phrases.npz").stat().st_size
+        (work / "phrases.npz").unlink()
+        if hasattr(phrases, "close"):
+            phrases.close()
+    stage_done("export")
+    peak = max(stages.values())
     return {
         "tokens": counts.train_tokens + counts.heldout_tokens,
         "distinct_words": len(counts.counts) + (0 if not counts.dropped else -1),
         "words_dropped_after_merge": counts.dropped,
         "peak_bytes": peak,
+        "stage_peak_bytes": stages,
         "rss_before_bytes": before,
         "ceiling_bytes": None if in_memory else memory,
         "seconds": round(seconds, 1),
         "phrase_entries": 0 if phrases is None else len(phrases),
+        "phrases_npz_bytes": 0 if phrases is None else phrases_bytes,
         "lexicon_words": 0 if lexicon is None else len(lexicon),
         "ids_on_disk": isinstance(encoded.train, np.memmap),
         "spills": spills,
@@ -170,6 +190,10 @@ def prep_main(args) -> dict:
     return result
 
 
+def _stages(row: dict) -> str:
+    return ", ".join(f"{name} {peak / 2**20:.0f}" for name, peak in row["stage_peak_bytes"].items())
+
+
 def prep_curve(args) -> None:
     rows = []
     for size in [int(s) for s in args.sizes.split(",")]:
@@ -184,8 +208,8 @@ def prep_curve(args) -> None:
             row = json.loads(out.stdout.strip().splitlines()[-1])
             rows.append(row)
             print(f"{row['tokens']:>12,} tokens  {'in memory' if in_memory else 'streamed':9}  peak "
-                  f"{row['peak_bytes'] / 2**20:8.0f} MiB  (ceiling {args.prep_memory_mb:.0f} MiB)  "
-                  f"{row['seconds']:7.0f} s  spills {row['spills']}", flush=True)
+                  f"{row['peak_bytes'] / 2**20:8.0f} MiB  (ceiling {args.prep_memory_mb:.0f} MiB; "
+                  f"{_stages(row)})  {row['seconds']:7.0f} s  spills {row['spills']}", flush=True)
     print(json.dumps(rows))
 
 
@@ -262,8 +286,9 @@ def main() -> None:
         if args.json:
             print(json.dumps(result))
         else:
-            print(f"{result['tokens']:,} tokens: peak {result['peak_bytes'] / 2**20:.0f} MiB in "
-                  f"{result['seconds']} s; spills {result['spills']}")
+            print(f"{result['tokens']:,} tokens: peak {result['peak_bytes'] / 2**20:.0f} MiB ({_stages(result)}) "
+                  f"in {result['seconds']} s; {result['phrase_entries']:,} phrase entries, phrases.npz "
+                  f"{result['phrases_npz_bytes'] / 2**20:.0f} MiB; spills {result['spills']}")
     elif args.command == "prep-curve":
         prep_curve(args)
     else:

@@ -22,14 +22,14 @@ import tempfile
 from pathlib import Path
 
 from keyboard_app.engine.bundle import ModelLoadError, load_bundle, write_bundle
-from keyboard_app.engine.lexicon import LEXICON_FILE
-from keyboard_app.engine.phrases import PHRASES_FILE
+from keyboard_app.engine.contract import LEXICON_FILE, PHRASES_FILE
 from keyboard_app.engine.tokenizer import Tokenizer
 
 from .corpus import CorpusError, find_files, heldout_starts
 from .export import phrases_entry
 from .pipeline import MAX_HELDOUT_BYTES, corpus_phrases
-from .vocabulary import corpus_lexicon, count_corpus
+from .streaming import SpilledPhrases
+from .vocabulary import corpus_lexicon, count_corpus_tokens
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ def add_lexicon(bundle_path: Path, corpus: list[Path], out: Path, *, whole: bool
     returns the number of lexicon words and of phrase entries.  ``whole``:
     count the validation lines that training held out too."""
     bundle = load_bundle(bundle_path)
+    phrases = None
     try:
         manifest = dict(bundle.manifest)
         fraction = 0.0 if whole else manifest["training"].get("heldout_fraction", 0.02)
@@ -48,7 +49,7 @@ def add_lexicon(bundle_path: Path, corpus: list[Path], out: Path, *, whole: bool
         files = find_files(corpus)
         starts = heldout_starts(files, fraction, MAX_HELDOUT_BYTES)
         tokenizer = Tokenizer(bundle.tokenizer_settings)
-        counts = count_corpus(files, starts, tokenizer)
+        counts = count_corpus_tokens(files, starts, tokenizer)
         expected = manifest.get("corpus", {}).get("sha256")
         if expected and expected != counts.sha256:
             log.warning("this corpus is not the one the model was trained on (its hash differs)")
@@ -84,6 +85,8 @@ def add_lexicon(bundle_path: Path, corpus: list[Path], out: Path, *, whole: bool
             write_bundle(out, manifest, files_in, validate)
         return len(lexicon or ()), len(phrases or ())
     finally:
+        if isinstance(phrases, SpilledPhrases):
+            phrases.close()
         bundle.close()
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-CELLS = ("lstm", "gru")
+from keyboard_app.engine.contract import CELLS  # the model types a bundle may hold
+
 OUTPUT_LOSSES = ("sampled", "full")
 SCHEDULES = ("cosine", "plateau", "constant")
 LR_SCALINGS = ("sqrt", "linear", "none")  # with the number of processes (see distributed)
@@ -26,7 +27,7 @@ class ModelConfig:
     # ~1.7x faster than two on a CPU (measured), so an hour's budget gets ~1.7x
     # the epochs, and it steps faster in the app.
     num_layers: int = 1
-    cell: str = "lstm"  # "lstm" or "gru"
+    cell: str = "lstm"  # one of CELLS: "lstm" or "gru"
     dropout: float = 0.1  # on embeddings, between layers and before the output
     tied: bool = True  # output layer shares the embedding matrix
     # Untied models only: a bottleneck before the output layer (None: none).

@@ -134,7 +134,7 @@ def encode_corpus(
 ) -> EncodedCorpus:
     """Pass 2: every token's id, training and held-out parts in separate arrays.
 
-    The token totals come from pass 1 (``vocabulary.count_corpus``).  ``map_ids``:
+    The token totals come from pass 1 (``vocabulary.count_corpus_tokens``).  ``map_ids``:
     the training ids go to the work folder's file whatever their number (under
     torchrun the other ranks map it).
     """

@@ -4,7 +4,8 @@ The graph: ``tokens`` int64 (batch, time), ``h`` [and ``c`` for an LSTM]
 float32 (layers, batch, hidden) in; ``log_probs`` float32 (batch, vocab) for
 the word after the last position, ``h_out`` [and ``c_out``] out.  Dynamic
 batch and time, weights embedded, legacy exporter (fused LSTM/GRU nodes),
-opset 17.
+opset 17.  The names, shapes, opset and file names are
+``keyboard_app.engine.contract``'s, which the engine checks bundles against.
 
 Before anything is written where a bundle was, the exported graph is checked
 against PyTorch (``check_parity``): one run over a sequence, and the same
@@ -28,11 +29,15 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from keyboard_app.engine.bundle import BUNDLE_FORMAT, FORMAT_VERSION, write_bundle
+from keyboard_app.engine.bundle import write_bundle
+from keyboard_app.engine.contract import (
+    BUNDLE_FORMAT, FORMAT_VERSION, LEXICON_FILE, ONNX_FILE, OPSET, PHRASES_FILE, USER_PHRASES_FILE,
+    VOCAB_FILE, Cell, cell_type, dynamic_axes,
+)
 from keyboard_app.engine.faults import fault_point
 from keyboard_app.engine.staging import check_destination, make_folder, write_errors
-from keyboard_app.engine.lexicon import LEXICON_FILE, Lexicon
-from keyboard_app.engine.phrases import PHRASES_FILE, PhraseSettings, Phrases
+from keyboard_app.engine.lexicon import Lexicon
+from keyboard_app.engine.phrases import PhraseSettings, Phrases
 from keyboard_app.engine.tokenizer import TokenizerSettings
 from keyboard_app.engine.vocab import Vocabulary
 
@@ -40,12 +45,8 @@ from .model import NextWordGraph, RNNLM, count_parameters
 
 log = logging.getLogger(__name__)
 
-OPSET = 17
-USER_PHRASES_FILE = "user_phrases.npz"
 #: The user's phrase tables' weights before (or without) tuning on held-out text.
 USER_PHRASE_DEFAULTS = PhraseSettings(0.1, 0.3)
-ONNX_FILE = "model.onnx"
-VOCAB_FILE = "vocab.json"
 #: Largest absolute difference allowed between onnxruntime and PyTorch (fp32)
 #: on log-probabilities and states; measured differences are ~1e-6.
 PARITY_ATOL = 1e-4
@@ -58,24 +59,29 @@ class ExportError(RuntimeError):
     """The exported graph does not behave like the PyTorch model."""
 
 
-def state_names(cell: str) -> tuple[list[str], list[str]]:
-    return (["h", "c"], ["h_out", "c_out"]) if cell == "lstm" else (["h"], ["h_out"])
+def signature(model: RNNLM) -> tuple[dict[str, list], dict[str, list]]:
+    """The graph's inputs and outputs with their shapes (``contract.Cell.signature``)."""
+    c = model.config
+    return cell_type(c.cell).signature(vocab_size=c.vocab_size, num_layers=c.num_layers,
+                                       hidden_size=c.hidden_size)
+
+
+def zero_state(cell: Cell, num_layers: int, hidden_size: int, batch: int = 1) -> tuple[np.ndarray, ...]:
+    """The graph's state inputs at the start of a text, as onnxruntime takes them."""
+    return tuple(np.zeros((num_layers, batch, hidden_size), np.float32) for _ in cell.states)
 
 
 def export_onnx(model: RNNLM, path: Path, opset: int = OPSET) -> Path:
     """Write ``model`` as a Contract 2 graph to ``path`` (CPU, eval mode)."""
-    cfg = model.config
+    cell = cell_type(model.config.cell)
     graph = NextWordGraph(model).eval()
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
     model.cpu()
-    in_states, out_states = state_names(cfg.cell)
     tokens = torch.zeros((2, 3), dtype=torch.long)  # (batch, time); >= 2 keeps axes dynamic
     state = model.init_state(2, "cpu")
-    dynamic = {"tokens": {0: "batch", 1: "time"}, "log_probs": {0: "batch"}}
-    for name in in_states + out_states:
-        dynamic[name] = {1: "batch"}
+    inputs, outputs = signature(model)
     try:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # the exporter's LSTM-with-batch_first notices
@@ -83,9 +89,9 @@ def export_onnx(model: RNNLM, path: Path, opset: int = OPSET) -> Path:
                 graph,
                 (tokens, *state),
                 str(path),
-                input_names=["tokens", *in_states],
-                output_names=["log_probs", *out_states],
-                dynamic_axes=dynamic,
+                input_names=list(cell.inputs),
+                output_names=list(cell.outputs),
+                dynamic_axes=dynamic_axes({**inputs, **outputs}),
                 opset_version=opset,
                 do_constant_folding=True,
                 dynamo=False,
@@ -108,7 +114,8 @@ def ort_session(path: Path, threads: int = 1):
 
 
 def run_ort(session, tokens: np.ndarray, state: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
-    names = ["tokens", "h", "c"][: 1 + len(state)]
+    """(log_probs, *new state) of a Contract 2 graph; ``state`` in the graph's input order."""
+    names = [i.name for i in session.get_inputs()]  # tokens, then the state's parts
     feeds = dict(zip(names, (tokens.astype(np.int64), *state)))
     return tuple(session.run(None, feeds))
 
@@ -135,7 +142,7 @@ def check_parity(
     tokens = torch.randint(0, cfg.vocab_size, (2, 9), generator=gen)  # (batch, time)
     state = tuple(
         0.5 * torch.randn((cfg.num_layers, 2, cfg.hidden_size), generator=gen)
-        for _ in range(2 if cfg.cell == "lstm" else 1)
+        for _ in cell_type(cfg.cell).states
     )  # each (layers, batch, hidden)
     graph = NextWordGraph(model).eval()
     was_training = model.training
@@ -251,8 +258,7 @@ def ort_score(onnx_path: Path, ids: np.ndarray, *, streams: int = 16, max_tokens
     x = ids[: streams * length].reshape(streams, length)  # (streams, length)
     y = ids[1 : streams * length + 1].reshape(streams, length)  # (streams, length)
     session = ort_session(onnx_path)
-    state = tuple(np.zeros((num_layers, streams, hidden_size), np.float32)
-                  for _ in state_names(cell)[0])
+    state = zero_state(cell_type(cell), num_layers, hidden_size, streams)
     nll, hits = 0.0, 0
     for t in range(length):
         log_probs, *state = run_ort(session, x[:, t : t + 1], tuple(state))  # (streams, vocab)
@@ -279,13 +285,7 @@ def model_manifest(model: RNNLM, *, quantized: bool) -> dict[str, Any]:
 
 
 def onnx_manifest(model: RNNLM) -> dict[str, Any]:
-    c = model.config
-    state = [c.num_layers, "batch", c.hidden_size]
-    inputs: dict[str, list] = {"tokens": ["batch", "time"], "h": state}
-    outputs: dict[str, list] = {"log_probs": ["batch", c.vocab_size], "h_out": state}
-    if c.cell == "lstm":
-        inputs["c"] = state
-        outputs["c_out"] = state
+    inputs, outputs = signature(model)
     return {"file": ONNX_FILE, "opset": OPSET, "inputs": inputs, "outputs": outputs}
 
 
@@ -359,13 +359,10 @@ def _validate_bundle_graph(model: RNNLM, reference: np.ndarray, tokens: np.ndarr
         session = ort_session(folder / ONNX_FILE)
         inputs = [i.name for i in session.get_inputs()]
         outputs = [o.name for o in session.get_outputs()]
-        want_in, want_out = state_names(model.config.cell)
-        if inputs != ["tokens", *want_in] or outputs != ["log_probs", *want_out]:
+        cell = cell_type(model.config.cell)
+        if inputs != list(cell.inputs) or outputs != list(cell.outputs):
             raise ExportError(f"the graph's inputs/outputs are {inputs} -> {outputs}")
-        state = tuple(
-            np.zeros((model.config.num_layers, 1, model.config.hidden_size), np.float32)
-            for _ in want_in
-        )
+        state = zero_state(cell, model.config.num_layers, model.config.hidden_size)
         log_probs = run_ort(session, tokens, state)[0]  # (1, vocab)
         if log_probs.shape != reference.shape or not np.allclose(log_probs, reference, atol=atol):
             raise ExportError("the written graph does not reproduce the exported one")
@@ -462,10 +459,7 @@ def _export_staged(model, vocab, out: Path, tmp_dir: Path, *, manifest, quantize
 
         cfg = model.config
         tokens = np.array([[1] + [i % cfg.vocab_size for i in range(5, 9)]], np.int64)  # (1, 5)
-        zeros = tuple(
-            np.zeros((cfg.num_layers, 1, cfg.hidden_size), np.float32)
-            for _ in state_names(cfg.cell)[0]
-        )
+        zeros = zero_state(cell_type(cfg.cell), cfg.num_layers, cfg.hidden_size)
         reference = run_ort(ort_session(onnx_file), tokens, zeros)[0]  # (1, vocab)
         validate = _validate_bundle_graph(model, reference, tokens, 1e-5)
         files = {ONNX_FILE: onnx_file, VOCAB_FILE: vocab_file}

@@ -23,6 +23,7 @@ import torch
 from torch import Tensor
 
 from keyboard_app.engine.bundle import ModelLoadError, load_bundle
+from keyboard_app.engine.contract import TOKENS
 from keyboard_app.engine.lexicon import Lexicon
 from keyboard_app.engine.phrases import Phrases
 from keyboard_app.engine.vocab import Vocabulary
@@ -103,6 +104,16 @@ def _gru_torch_order(w: np.ndarray, hidden: int) -> np.ndarray:
     return np.concatenate([r, z, h])
 
 
+#: Where each model type (``contract.CELLS``) keeps its recurrent weights in an exported
+#: graph: the ONNX node types (fp32 and int8), the gates per unit, and how to put
+#: ONNX's gate order back into torch's.  A type missing here cannot be fine-tuned
+#: from a bundle (its checkpoints still can).
+RECURRENT_NODES = {
+    "lstm": (("LSTM", "DynamicQuantizeLSTM"), 4, _lstm_torch_order),
+    "gru": (("GRU",), 3, _gru_torch_order),
+}
+
+
 def weights_from_onnx(onnx_path: Path, model_info: dict) -> tuple[ModelConfig, dict[str, Tensor]]:
     """Rebuild the ``RNNLM`` state dict from a Contract 2 graph."""
     import onnx
@@ -122,16 +133,17 @@ def weights_from_onnx(onnx_path: Path, model_info: dict) -> tuple[ModelConfig, d
     )
     H = config.hidden_size
     sd: dict[str, np.ndarray] = {}
-    gather = next(n for n in graph.node if n.op_type == "Gather" and n.input[1] == "tokens")
+    gather = next(n for n in graph.node if n.op_type == "Gather" and n.input[1] == TOKENS)
     embedding = values[base(gather.input[0])]
     axis = next((a.i for a in gather.attribute if a.name == "axis"), 0)
     # a shared int8 embedding is read by columns (export.share_tied_embedding)
     sd["embedding.weight"] = embedding.T if axis == 1 else embedding
-    rnn_nodes = [n for n in graph.node if n.op_type in ("LSTM", "GRU", "DynamicQuantizeLSTM")]
+    if config.cell not in RECURRENT_NODES:
+        raise ValueError(f"a {config.cell} model's weights are not read back from a bundle")
+    op_types, gates, reorder = RECURRENT_NODES[config.cell]
+    rnn_nodes = [n for n in graph.node if n.op_type in op_types]
     if len(rnn_nodes) != config.num_layers:
         raise ValueError(f"found {len(rnn_nodes)} recurrent nodes, expected {config.num_layers}")
-    reorder = _lstm_torch_order if config.cell == "lstm" else _gru_torch_order
-    gates = 4 if config.cell == "lstm" else 3
     for layer, node in enumerate(rnn_nodes):
         w, r = values[base(node.input[1])], values[base(node.input[2])]
         if node.op_type == "DynamicQuantizeLSTM":  # stored (dirs, input, gates*hidden)

@@ -4,7 +4,8 @@
 optional linear projection -> output layer, whose weight is the embedding
 matrix when tied.  ``NextWordGraph`` wraps it into the Contract 2 signature
 (ids and state in, log-probabilities of the word after the last position and
-the new state out) that ``export.py`` hands to the ONNX exporter.
+the new state out) that ``export.py`` hands to the ONNX exporter.  The state's
+parts, and their order, are the model type's in ``keyboard_app.engine.contract``.
 """
 
 from __future__ import annotations
@@ -13,9 +14,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from keyboard_app.engine.contract import cell_type
+
 from .config import ModelConfig
 
 State = tuple[Tensor, ...]  # LSTM: (h, c); GRU: (h,); each (layers, batch, hidden)
+
+#: The torch layer of each recurrent model type (``contract.CELLS``); both take and
+#: return the state parts in the contract's order.
+RECURRENT_LAYERS: dict[str, type[nn.Module]] = {"lstm": nn.LSTM, "gru": nn.GRU}
 
 
 class RNNLM(nn.Module):
@@ -25,8 +32,8 @@ class RNNLM(nn.Module):
         c = config
         self.embedding = nn.Embedding(c.vocab_size, c.embedding_dim)
         self.drop = nn.Dropout(c.dropout)
-        rnn = nn.LSTM if c.cell == "lstm" else nn.GRU
-        self.rnn = rnn(
+        self.state_parts = len(cell_type(c.cell).states)  # LSTM: h and c; GRU: h
+        self.rnn = RECURRENT_LAYERS[c.cell](
             c.embedding_dim,
             c.hidden_size,
             c.num_layers,
@@ -56,22 +63,17 @@ class RNNLM(nn.Module):
             probs = counts.double().clamp(min=1) / counts.double().clamp(min=1).sum()
             self.decoder.bias.copy_(probs.log().float())
 
-    @property
-    def is_lstm(self) -> bool:
-        return self.config.cell == "lstm"
-
     def init_state(self, batch_size: int, device: torch.device | str | None = None) -> State:
         shape = (self.config.num_layers, batch_size, self.config.hidden_size)
         device = device or self.embedding.weight.device
-        n = 2 if self.is_lstm else 1
-        return tuple(torch.zeros(shape, device=device) for _ in range(n))
+        return tuple(torch.zeros(shape, device=device) for _ in range(self.state_parts))
 
     def recurrent(self, tokens: Tensor, state: State) -> tuple[Tensor, State]:
         """Last recurrent layer's output at every position, and the new state."""
         x = self.drop(self.embedding(tokens))  # (batch, time, embedding)
-        if self.is_lstm:
-            out, (h, c) = self.rnn(x, (state[0], state[1]))  # (batch, time, hidden)
-            return out, (h, c)  # h, c: (layers, batch, hidden)
+        if self.state_parts > 1:  # LSTM: the state is a tuple (h, c)
+            out, new_state = self.rnn(x, tuple(state))  # (batch, time, hidden)
+            return out, tuple(new_state)  # each (layers, batch, hidden)
         out, h = self.rnn(x, state[0])  # (batch, time, hidden)
         return out, (h,)
 
@@ -99,8 +101,8 @@ class NextWordGraph(nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, tokens: Tensor, h: Tensor, c: Tensor | None = None):
-        state: State = (h, c) if self.model.is_lstm else (h,)
+    def forward(self, tokens: Tensor, *state: Tensor):
+        """``state``: the parts in the contract's order (LSTM: h, c; GRU: h)."""
         out, new_state = self.model.recurrent(tokens, state)  # (batch, time, hidden)
         logits = self.model.decoder(self.model.head(out[:, -1]))  # (batch, vocab)
         log_probs = F.log_softmax(logits, dim=-1)  # (batch, vocab)

@@ -34,8 +34,8 @@ from .model import RNNLM, count_parameters
 from .prepared import PreparedStore, prepared_key
 from .progress import Progress
 from .train import Counters, Stop, Trainer, load_checkpoint, resolve_device, score_ids
-from .streaming import max_word_types
-from .vocabulary import build_vocabulary, corpus_lexicon, count_corpus, grow_vocabulary
+from .streaming import SpilledPhrases, max_word_types
+from .vocabulary import build_vocabulary, corpus_lexicon, count_corpus_tokens, grow_vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -306,9 +306,14 @@ def _train_bundle(
             tune = lambda folder: tune_user_phrases(  # noqa: E731
                 folder, encoded.heldout_texts, min(train_config.eval_max_words, TUNE_MAX_WORDS), progress
             )
-    result = export_bundle(model, vocab, out, manifest=manifest, quantize=train_config.quantize,
-                           metrics_hook=hook, heldout_ids=heldout_ids, lexicon=lexicon, phrases=phrases,
-                           user_phrases=user_phrases, tune_hook=tune, inputs=corpus)
+    try:
+        result = export_bundle(model, vocab, out, manifest=manifest, quantize=train_config.quantize,
+                               metrics_hook=hook, heldout_ids=heldout_ids, lexicon=lexicon, phrases=phrases,
+                               user_phrases=user_phrases, tune_hook=tune, inputs=corpus)
+    finally:
+        for tables in (phrases, user_phrases):
+            if isinstance(tables, SpilledPhrases):  # streamed: their files go now
+                tables.close()
     trainer.bundle_written = True
     if "quantization" in result.manifest["metrics"]:
         progress.write(format_quantization(result.manifest["metrics"]["quantization"]))
@@ -369,7 +374,7 @@ def _prepare(corpus, out: Path, work: Path, model_config: ModelConfig, train_con
         progress.write(f"reading {len(files)} file(s), {total_bytes / 1e6:.1f} MB")
         ids_folder = store.start() if train_config.keep_prepared else work
         memory = prep_memory_bytes(train_config)
-        counts = count_corpus(
+        counts = count_corpus_tokens(
             files, starts, tokenizer,
             progress=lambda done: progress.emit("reading", bytes=done, total=total_bytes, phase="count"),
             # bounded (spilled to the work folder) but for fine-tuning, whose small corpus
@@ -486,8 +491,10 @@ def corpus_phrases(files, starts, vocab: Vocabulary, lexicon, tokenizer: Tokeniz
 
     Counted in shards spilled to ``spill_dir`` (a private folder in it; the system's
     temporary folder when None) and merged, within ``memory_bytes`` (default
-    ``streaming.DEFAULT_PREP_MEMORY_GB``); ``memory_bytes=0`` counts in memory in one
-    piece (the same tables; the tests compare the two)."""
+    ``streaming.DEFAULT_PREP_MEMORY_GB``), the kept tables left in files there
+    (``streaming.SpilledPhrases``: ``save`` them into a bundle, then ``close`` them);
+    ``memory_bytes=0`` counts in memory in one piece (``Phrases``: the same tables,
+    the tests compare the two)."""
     from .streaming import DEFAULT_PREP_MEMORY_GB, GB, stream_phrases
 
     index = phrase_index(vocab.tokens, lexicon)

@@ -25,19 +25,20 @@ from typing import Any
 import numpy as np
 
 from keyboard_app.engine.lexicon import Lexicon
-from keyboard_app.engine.phrases import Phrases, PhraseTable
 from keyboard_app.engine.tokenizer import TokenizerSettings
 from keyboard_app.engine.vocab import Vocabulary
 
 from .config import TrainConfig
 from .corpus import CorpusFile
+from .streaming import SpilledPhrases
 from .vocabulary import CorpusCounts, FileCount
 
 log = logging.getLogger(__name__)
 
 PREPARED_DIR = "prepared"
 FORMAT = "keyboard-train-prepared"
-VERSION = 1
+VERSION = 2  # 2: the phrase tables kept as ``streaming.SpilledPhrases`` files, not one .npz
+PHRASES_DIR = "phrases"  # main/ and user/ in it
 KEY_FILE, META_FILE = "key.json", "meta.json"
 TRAIN_IDS, HELDOUT_IDS = "train_ids.npy", "heldout_ids.npy"
 
@@ -75,36 +76,26 @@ class Prepared:
     folder: Path
 
 
-def _tables(data, name: str) -> Phrases | None:
-    if f"{name}_orders" not in data:
-        return None
-    vocab_size, lexicon_size, unk = (int(x) for x in data[f"{name}_sizes"])
-    tables = {}
-    for order in data[f"{name}_orders"].tolist():
-        p = f"{name}_{order}_"
-        tables[order] = PhraseTable(order, data[p + "contexts"], data[p + "totals"], data[p + "starts"],
-                                    data[p + "next_ids"], data[p + "counts"])
-    return Phrases(vocab_size, lexicon_size, tables, unk)
-
-
 class PreparedStore:
     """``WORK/prepared``: load what a run kept, or keep this run's."""
 
     def __init__(self, work: Path) -> None:
         self.folder = Path(work) / PREPARED_DIR
 
-    def phrases(self) -> tuple[Phrases | None, Phrases | None] | None:
-        """The phrase tables kept with the data, or None when there are none yet."""
-        path = self.folder / "phrases.npz"
-        if not path.is_file():
-            return None
+    def phrases(self) -> tuple[SpilledPhrases | None, SpilledPhrases | None] | None:
+        """The phrase tables kept with the data (read from their files as needed, never
+        whole in memory), or None when there are none yet."""
+        path = self.folder / PHRASES_DIR
         try:
-            with np.load(path, allow_pickle=False) as data:
-                return _tables(data, "main"), _tables(data, "user")
-        except (OSError, ValueError, KeyError) as e:
+            with open(path / "tables.json", encoding="utf-8") as f:
+                parts = json.load(f)
+            return tuple(SpilledPhrases.kept(path / name) if name in parts else None  # type: ignore[return-value]
+                         for name in ("main", "user"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as e:
             log.warning("%s: the kept phrase tables cannot be read (%s); counting them again", path, e)
             return None
-
 
     def load(self, key: dict) -> Prepared | None:
         """The kept data when ``key`` matches; None otherwise (never an error)."""
@@ -154,24 +145,21 @@ class PreparedStore:
         _write_json(self.folder / META_FILE, meta)
         _write_json(self.folder / KEY_FILE, key)  # last: a folder without it is never used
 
-    def save_phrases(self, phrases: Phrases | None, user: Phrases | None) -> None:
-        arrays = {}
-        for name, tables in (("main", phrases), ("user", user)):
-            if tables is None:
-                continue
-            arrays[f"{name}_sizes"] = np.array([tables.vocab_size, tables.lexicon_size, tables.unk_id], np.int64)
-            arrays[f"{name}_orders"] = np.array(sorted(tables.tables), np.int64)
-            for order, t in tables.tables.items():
-                p = f"{name}_{order}_"
-                arrays.update({p + "contexts": t.contexts, p + "totals": t.totals, p + "starts": t.starts,
-                               p + "next_ids": t.next_ids, p + "counts": t.counts})
-        tmp = self.folder / "phrases.npz.tmp"
+    def save_phrases(self, phrases: SpilledPhrases | None, user: SpilledPhrases | None) -> None:
+        """Keep the phrase tables (copied file by file; ``tables.json`` last: a folder
+        without it is never used)."""
+        path = self.folder / PHRASES_DIR
+        shutil.rmtree(path, ignore_errors=True)
         try:
-            with open(tmp, "wb") as f:
-                np.savez(f, **arrays)
-            os.replace(tmp, self.folder / "phrases.npz")
+            parts = {}
+            for name, tables in (("main", phrases), ("user", user)):
+                if tables is not None:
+                    tables.keep(path / name)
+                    parts[name] = len(tables)
+            path.mkdir(parents=True, exist_ok=True)
+            _write_json(path / "tables.json", parts)
         except OSError as e:
-            tmp.unlink(missing_ok=True)
+            shutil.rmtree(path, ignore_errors=True)
             log.warning("%s: the phrase tables were not kept (%s)", self.folder, e.strerror or e)
 
 

@@ -1,18 +1,22 @@
 """Progress for people (a tqdm bar on stderr) and for programs (JSON lines on stdout).
 
 With ``--progress-json`` each update is one JSON object on its own line of
-stdout, flushed at once (the event names and fields are listed in
-``cli``'s docstring).  Nothing else is ever written to stdout in that mode.
+stdout, flushed at once.  Nothing else is ever written to stdout in that mode.
+The events and their fields are defined once, in ``keyboard_app.progress_events``
+(torch-free dataclasses the app parses the same lines into); ``cli``'s
+docstring describes them for people.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys
 import time
 from typing import Any, Callable, TextIO
+
+from keyboard_app import progress_events
+from keyboard_app.progress_events import ProgressEvent
 
 
 class Progress:
@@ -33,15 +37,15 @@ class Progress:
         self.on_closed: Callable[[], None] | None = None  # the JSON reader went away
 
     def emit(self, event: str, **fields: Any) -> None:
+        """Write the event named ``event`` (see ``progress_events``; a name or field it
+        does not define is a ``TypeError``, whether or not lines are being written)."""
+        self.send(progress_events.make(event, **fields))
+
+    def send(self, event: ProgressEvent) -> None:
         if not self.json_lines:
             return
-        record = {"event": event}
-        for key, value in fields.items():
-            if isinstance(value, float) and not math.isfinite(value):
-                value = None  # JSON has no NaN or infinity
-            record[key] = value
         try:
-            self.stream.write(json.dumps(record) + "\n")
+            self.stream.write(event.to_line() + "\n")
             self.stream.flush()
         except (BrokenPipeError, ValueError) as e:  # the reader is gone (ValueError: closed file)
             self._reader_gone(e)
@@ -81,10 +85,10 @@ class Progress:
         if force or now - self._last >= self.interval_s:
             self._last = now
             eta = max(0.0, total - tokens) / tokens_per_s if tokens_per_s > 0 else None
-            self.emit(
-                "progress", tokens=tokens, total=total, loss=round(loss, 4),
+            self.send(progress_events.Training(
+                tokens=tokens, total=total, loss=round(loss, 4),
                 tokens_per_s=round(tokens_per_s, 1), eta_s=None if eta is None else round(eta, 1),
-            )
+            ))
 
     def write(self, message: str) -> None:
         """A line for people, kept clear of the bar (stderr)."""

@@ -10,29 +10,40 @@ block by block, so that peak memory stays under the ceiling whatever the corpus
 size.  The results are exactly those of counting in one piece (tests compare).
 
 What the ceiling does not cover is what the run keeps by design: the
-vocabulary and lexicon chosen, the phrase tables kept (after their pruning),
-a model being fine-tuned, and the held-out text (at most 1.5 MB).  The encoded
-ids live in a memory map in the work folder (``data``).
+vocabulary and lexicon chosen, a model being fine-tuned, and the held-out text
+(at most 1.5 MB).  The encoded ids go to a file in the work folder (``data``),
+and so do the phrase tables kept after their pruning (``SpilledPhrases``: tens
+of millions of entries for a large corpus), which are read back chunk by chunk,
+with plain reads, when the bundle's ``phrases.npz`` is written: neither is ever
+whole in this process's memory.  (Memory maps would not do: the pages of a map,
+once read, count in the process's resident memory until the map goes.)
 
 The budget is split: a quarter for a shard of the phrase counts (about 64 bytes
-a token while ``np.unique`` sorts it), a quarter for the merge's blocks, half
-for the vocabulary count (about 400 bytes a distinct word in Python dicts).
+a token while ``np.unique`` sorts it), a quarter for the merge's blocks (about 96
+bytes a merged entry with the pruning), half for the vocabulary count (about 400
+bytes a distinct word in Python dicts).
 """
 
 from __future__ import annotations
 
 import heapq
+import io
+import json
 import logging
+import os
 import shutil
+import struct
 import tempfile
+import zipfile
 from collections import Counter
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
 from keyboard_app.engine.phrases import (
-    LEXICON_SHARE, ORDERS, RARE_CONTEXT, Phrases, PhraseTable, _renumbered, ngram_codes,
+    _LOCAL_HEADER, _PADDING_ID, ALIGN, LEXICON_SHARE, ORDERS, PHRASES_FORMAT, PHRASES_FORMAT_VERSION,
+    RARE_CONTEXT, Phrases, PhraseTable, _renumbered, ngram_codes,
 )
 from keyboard_app.engine.tokenizer import Tokenizer
 
@@ -42,6 +53,9 @@ log = logging.getLogger(__name__)
 
 GB = 1 << 30
 PHRASE_BYTES_PER_TOKEN = 64  # a shard's ids, codes, mask and np.unique's sort, together
+# A merged chunk's entries (codes and counts), np.unique's sort of them and the pruning's
+# arrays, together: more than a shard's token, so the merge's blocks are sized by it.
+MERGE_BYTES_PER_ENTRY = 96
 WORD_ENTRY_BYTES = 400  # one distinct word in the count's three dicts (strings included)
 DEFAULT_PREP_MEMORY_GB = 2.0
 
@@ -171,6 +185,7 @@ def merge_runs(runs: list[tuple[np.ndarray, np.ndarray]], space: int, block_entr
         summed = np.bincount(inverse, weights=np.concatenate(taken_counts)).astype(np.int64)
         del taken_codes, taken_counts, inverse
         yield merged, summed
+        del merged, summed  # before the next chunk is gathered: two would be alive at once
 
 
 def _prune_chunk(codes, counts, space, vocab_size, rare_context, extra_keys, extra_totals):
@@ -192,36 +207,33 @@ def _prune_chunk(codes, counts, space, vocab_size, rare_context, extra_keys, ext
 
 def merged_table(order: int, runs, space: int, vocab_size: int, block_entries: int,
                  base_codes=None, base_counts=None, extra_keys=None, extra_totals=None,
-                 rare_context: int = RARE_CONTEXT, *, out: SpillFolder | None = None) -> PhraseTable | None:
-    """One order's table from the spilled runs (plus a base table's entries).
-
-    With ``out``, the kept entries are written chunk by chunk to files there and the
-    table's arrays are read-only memory maps of them: the tables a large corpus keeps
-    (tens of millions of entries) never sit in this process's memory while they are
-    built, only their pages that a reader touches later (the export)."""
+                 rare_context: int = RARE_CONTEXT, *, out: SpillFolder) -> "SpilledTable | None":
+    """One order's table from the spilled runs (plus a base table's entries), its kept
+    entries written chunk by chunk to files in ``out``: the tables a large corpus keeps
+    (tens of millions of entries) never sit in this process's memory."""
     loaded = [(_RunFile(c), _RunFile(n)) for c, n in runs]
     if base_codes is not None and len(base_codes):
         loaded.append((base_codes, base_counts))
-    names = ("contexts", "totals", "starts", "next_ids", "counts")
-    sink = _TableSink(names, out)
+    sink = _TableSink(order, out)
     sink.add("starts", np.zeros(1, np.int64))
     offset = 0
     for codes, counts in merge_runs(loaded, space, block_entries):
         kept, kept_counts, contexts, totals, followers = _prune_chunk(
             codes, counts, space, vocab_size, rare_context, extra_keys, extra_totals)
         del codes, counts
-        if not len(kept):
-            continue
-        sink.add("contexts", contexts)
-        sink.add("totals", totals)
-        sink.add("starts", offset + np.cumsum(followers))
-        sink.add("next_ids", kept % space)
-        sink.add("counts", kept_counts)
-        offset += len(kept)
-    arrays = sink.finish()
+        if len(kept):
+            sink.add("contexts", contexts)
+            sink.add("totals", totals)
+            sink.add("starts", offset + np.cumsum(followers))
+            sink.add("next_ids", kept % space)
+            sink.add("counts", kept_counts)
+            offset += len(kept)
+        del kept, kept_counts, contexts, totals, followers  # gone before the next chunk is merged
+    table = sink.finish()
     if not offset:
+        table.close()
         return None
-    return PhraseTable(order, *(arrays[name] for name in names))
+    return table
 
 
 class _RunFile:
@@ -253,33 +265,190 @@ class _RunFile:
 
 
 class _TableSink:
-    """Arrays built chunk by chunk: in memory, or appended to files and mapped at the end."""
+    """A table's arrays built chunk by chunk, appended to files in a spill folder."""
 
-    def __init__(self, names, out: SpillFolder | None) -> None:
-        self.out = out
-        self.parts: dict[str, list] = {name: [] for name in names}
-        self.files = {name: open(out.new(f"-{name}.bin"), "wb") for name in names} if out is not None else {}
-        self.lengths = dict.fromkeys(names, 0)
+    def __init__(self, order: int, out: SpillFolder) -> None:
+        self.order = order
+        self.paths = {name: out.new(f"-{order}-{name}.bin") for name in TABLE_ARRAYS}
+        self.files = {name: open(path, "wb") for name, path in self.paths.items()}
+        self.lengths = dict.fromkeys(TABLE_ARRAYS, 0)
+        self.maxima = dict.fromkeys(TABLE_ARRAYS, 0)
 
     def add(self, name: str, array: np.ndarray) -> None:
         array = np.ascontiguousarray(array, dtype=np.int64)
-        self.lengths[name] += len(array)
-        if self.out is None:
-            self.parts[name].append(array)
-        else:
+        if len(array):
+            self.lengths[name] += len(array)
+            self.maxima[name] = max(self.maxima[name], int(array.max()))
             self.files[name].write(array.tobytes())
 
-    def finish(self) -> dict[str, np.ndarray]:
-        if self.out is None:
-            return {name: np.concatenate(parts) if parts else np.zeros(0, np.int64)
-                    for name, parts in self.parts.items()}
-        arrays = {}
-        for name, f in self.files.items():
+    def finish(self) -> "SpilledTable":
+        for f in self.files.values():
             f.close()
-            n = self.lengths[name]
-            arrays[name] = (np.memmap(f.name, dtype=np.int64, mode="r", shape=(n,)) if n
-                            else np.zeros(0, np.int64))
-        return arrays
+        return SpilledTable(self.order, self.paths, self.lengths, self.maxima)
+
+
+TABLE_ARRAYS = ("contexts", "totals", "starts", "next_ids", "counts")  # ``PhraseTable``'s, as int64
+CHUNK_ENTRIES = 1 << 20  # read back and written into a bundle this many at a time (8 MB an array)
+
+
+class SpilledTable:
+    """One order's kept entries: ``PhraseTable``'s five arrays in files (int64), read
+    back chunk by chunk with plain reads.  The files are open from the start, so where
+    the system allows it (Linux, macOS) they can leave the disk's folder at once and
+    go with the last handle, even if the process is killed."""
+
+    def __init__(self, order: int, paths: dict[str, Path], lengths: dict[str, int],
+                 maxima: dict[str, int]) -> None:
+        self.order = order
+        self.paths, self.lengths, self.maxima = dict(paths), dict(lengths), dict(maxima)
+        self._files = {name: open(path, "rb") for name, path in self.paths.items()}
+
+    def __len__(self) -> int:
+        return self.lengths["next_ids"]
+
+    def chunks(self, name: str, size: int | None = None) -> Iterator[np.ndarray]:
+        """The array ``name`` in pieces of at most ``size`` (``CHUNK_ENTRIES``) entries."""
+        f, n = self._files[name], self.lengths[name]
+        size = size or CHUNK_ENTRIES
+        for start in range(0, n, size):
+            f.seek(start * 8)
+            yield np.fromfile(f, np.int64, min(size, n - start))
+
+    def array(self, name: str) -> np.ndarray:
+        """The whole array in memory (small tables, tests)."""
+        parts = list(self.chunks(name))
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+    def to_table(self) -> PhraseTable:
+        return PhraseTable(self.order, *(self.array(name) for name in TABLE_ARRAYS))
+
+    def close(self) -> None:
+        for f in self._files.values():
+            f.close()
+
+
+class SpilledPhrases:
+    """The phrase tables ``stream_phrases`` built, in files: what ``engine.phrases.Phrases``
+    holds, for a training run that only writes them into a bundle.  ``save`` writes the
+    bytes ``Phrases.save`` would, chunk by chunk (tests compare), so that a large
+    corpus's tables never sit in memory on their way to the bundle; ``to_phrases``
+    reads them whole into a ``Phrases`` for small tables and tests."""
+
+    def __init__(self, vocab_size: int, lexicon_size: int, tables: dict[int, SpilledTable], unk_id: int,
+                 folder: Path | None = None) -> None:
+        self.vocab_size, self.lexicon_size, self.unk_id = vocab_size, lexicon_size, unk_id
+        self.id_space = vocab_size + lexicon_size
+        self.tables = tables
+        self.folder = folder  # removed by ``close`` (None: the files are someone else's)
+
+    def __len__(self) -> int:
+        return sum(len(t) for t in self.tables.values())
+
+    def to_phrases(self) -> Phrases:
+        return Phrases(self.vocab_size, self.lexicon_size,
+                       {order: t.to_table() for order, t in self.tables.items()}, self.unk_id)
+
+    def save(self, path: Path) -> None:
+        """Write ``phrases.npz`` as ``Phrases.save`` does (stored, aligned), in chunks."""
+        members: dict[str, tuple[np.dtype, int, Callable[[], Iterator[np.ndarray]]]] = {}
+        id_type = np.dtype(np.uint16 if self.id_space <= 1 << 16 else np.uint32)
+        compact = lambda t, name: np.dtype(np.uint32 if t.maxima[name] < 1 << 32 else np.int64)  # noqa: E731
+        for order, t in self.tables.items():
+            members[f"context_{order}"] = (np.dtype(np.int64), t.lengths["contexts"],
+                                           lambda t=t: t.chunks("contexts"))
+            members[f"total_{order}"] = (compact(t, "totals"), t.lengths["totals"], lambda t=t: t.chunks("totals"))
+            members[f"followers_{order}"] = (np.dtype(np.uint32), t.lengths["starts"] - 1,
+                                             lambda t=t: _differences(t.chunks("starts")))
+            members[f"next_{order}"] = (id_type, len(t), lambda t=t: t.chunks("next_ids"))
+            members[f"count_{order}"] = (compact(t, "counts"), len(t), lambda t=t: t.chunks("counts"))
+        small = {
+            "format": np.array(PHRASES_FORMAT),
+            "format_version": np.array(PHRASES_FORMAT_VERSION),
+            "vocab_size": np.array(self.vocab_size),
+            "lexicon_size": np.array(self.lexicon_size),
+            "orders": np.array(sorted(self.tables), np.int64),
+        }
+        with open(path, "wb") as f:
+            with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as archive:
+                for name, array in small.items():
+                    buffer = io.BytesIO()
+                    np.lib.format.write_array(buffer, array, allow_pickle=False)
+                    _write_member(archive, name, [buffer.getvalue()])
+                for name, (dtype, n, chunks) in members.items():
+                    header = io.BytesIO()
+                    np.lib.format.write_array_header_1_0(header, {
+                        "descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": (n,)})
+                    data = (c.astype(dtype).tobytes() for c in chunks())
+                    _write_member(archive, name, [header.getvalue()], data, n * dtype.itemsize)
+            f.flush()
+            os.fsync(f.fileno())
+
+    def keep(self, folder: Path) -> None:
+        """Copy the tables' files into ``folder`` (``prepared``'s store), with what ``kept`` needs."""
+        folder.mkdir(parents=True, exist_ok=True)
+        meta = {"vocab_size": self.vocab_size, "lexicon_size": self.lexicon_size, "unk_id": self.unk_id,
+                "tables": {}}
+        for order, t in self.tables.items():
+            for name in TABLE_ARRAYS:  # through the open files: their folder may be gone
+                with open(folder / f"{order}-{name}.bin", "wb") as dst:
+                    for chunk in t.chunks(name):
+                        dst.write(chunk.tobytes())
+            meta["tables"][str(order)] = {"lengths": t.lengths, "maxima": t.maxima}
+        with open(folder / "tables.json", "w", encoding="utf-8") as f:
+            json.dump(meta, f)
+
+    @classmethod
+    def kept(cls, folder: Path) -> "SpilledPhrases":
+        """The tables ``keep`` left in ``folder`` (``OSError``, ``ValueError`` or
+        ``KeyError`` when they are not all there)."""
+        with open(folder / "tables.json", encoding="utf-8") as f:
+            meta = json.load(f)
+        tables = {}
+        for order_text, entry in meta["tables"].items():
+            order = int(order_text)
+            paths = {name: folder / f"{order}-{name}.bin" for name in TABLE_ARRAYS}
+            for name, path in paths.items():
+                if path.stat().st_size != 8 * entry["lengths"][name]:
+                    raise ValueError(f"{path.name} is not the length its table says")
+            tables[order] = SpilledTable(order, paths, entry["lengths"], entry["maxima"])
+        return cls(meta["vocab_size"], meta["lexicon_size"], tables, meta["unk_id"])
+
+    def close(self) -> None:
+        for t in self.tables.values():
+            t.close()
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _differences(chunks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+    """``np.diff`` of an array given in chunks, chunk by chunk."""
+    previous = None
+    for chunk in chunks:
+        if previous is not None:
+            yield np.diff(chunk, prepend=previous)
+        elif len(chunk) > 1:
+            yield np.diff(chunk)
+        if len(chunk):
+            previous = chunk[-1]
+
+
+def _write_member(archive: zipfile.ZipFile, name: str, head: list[bytes], data: Iterator[bytes] = iter(()),
+                  data_bytes: int = 0) -> None:
+    """One ``.npy`` member, stored, its data at a multiple of ``ALIGN`` bytes in the file:
+    ``engine.phrases.write_aligned_npz``'s layout, written piece by piece."""
+    info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_STORED
+    start = archive.fp.tell() + _LOCAL_HEADER.size + len(info.filename.encode())
+    pad = -start % ALIGN
+    if pad:
+        pad += ALIGN if pad < 4 else 0  # an extra field takes 4 bytes at least
+        info.extra = struct.pack("<HH", _PADDING_ID, pad - 4) + bytes(pad - 4)
+    info.file_size = sum(len(h) for h in head) + data_bytes
+    with archive.open(info, "w") as member:
+        for piece in head:
+            member.write(piece)
+        for piece in data:
+            member.write(piece)
 
 
 def _base_entries(base: Phrases, order: int, base_ids: np.ndarray, space: int, unk_id: int):
@@ -297,35 +466,45 @@ def _base_entries(base: Phrases, order: int, base_ids: np.ndarray, space: int, u
 def stream_phrases(files, starts, index: dict[str, int], vocab_size: int, lexicon_size: int, unk_id: int,
                    tokenizer: Tokenizer, *, memory_bytes: int, spill_parent: Path | None,
                    base: Phrases | None = None, base_ids: np.ndarray | None = None,
-                   user_tables: bool = False) -> tuple[Phrases | None, Phrases | None]:
+                   user_tables: bool = False) -> tuple[SpilledPhrases | None, SpilledPhrases | None]:
     """``engine.phrases.build_phrases`` over the training text, in bounded memory.
 
     Returns the tables (added to ``base``'s, renumbered by ``base_ids``, when
-    fine-tuning) and, when ``user_tables``, the corpus's own tables alone.
+    fine-tuning) and, when ``user_tables``, the corpus's own tables alone, in files
+    (``SpilledPhrases``; ``close`` them when done).
     """
     space = vocab_size + lexicon_size
-    # The kept tables' files outlive the spill folder: mapped, they are gone from the
-    # disk with their last map (on Linux and macOS; elsewhere the folder stays).
+    # The kept tables' files are open from the start, so they outlive their folder's
+    # removal below, leaving the disk with their last handle (on Linux and macOS;
+    # elsewhere the folder stays until ``SpilledPhrases.close``).
     tables_folder = SpillFolder(spill_parent)
-    with SpillFolder(spill_parent) as spill:
-        runs = count_phrase_runs(files, starts, index, unk_id, tokenizer, space, spill, memory_bytes)
-        n_runs = max(1, max(len(r) for r in runs.values()) + 1)
-        block = max(4096, int(memory_bytes * 0.25 / (PHRASE_BYTES_PER_TOKEN * n_runs)))
-        tables, user = {}, {}
-        for order in ORDERS:
-            extra = (None, None, None, None)
-            if base is not None and order in base.tables:
-                extra = _base_entries(base, order, base_ids, space, unk_id)
-            table = merged_table(order, runs[order], space, vocab_size, block, *extra, out=tables_folder)
-            if table is not None:
-                tables[order] = table
-            if user_tables:
-                own = merged_table(order, runs[order], space, vocab_size, block, out=tables_folder)
-                if own is not None:
-                    user[order] = own
-    tables_folder.close()  # the mapped files stay readable until their maps go
-    phrases = Phrases(vocab_size, lexicon_size, tables, unk_id) if tables else None
-    own_phrases = Phrases(vocab_size, lexicon_size, user, unk_id) if user else None
+    tables: dict[int, SpilledTable] = {}
+    user: dict[int, SpilledTable] = {}
+    try:
+        with SpillFolder(spill_parent) as spill:
+            runs = count_phrase_runs(files, starts, index, unk_id, tokenizer, space, spill, memory_bytes)
+            n_runs = max(1, max(len(r) for r in runs.values()) + 1)
+            block = max(4096, int(memory_bytes * 0.25 / (MERGE_BYTES_PER_ENTRY * n_runs)))
+            for order in ORDERS:
+                extra = (None, None, None, None)
+                if base is not None and order in base.tables:
+                    extra = _base_entries(base, order, base_ids, space, unk_id)
+                table = merged_table(order, runs[order], space, vocab_size, block, *extra, out=tables_folder)
+                if table is not None:
+                    tables[order] = table
+                if user_tables:
+                    own = merged_table(order, runs[order], space, vocab_size, block, out=tables_folder)
+                    if own is not None:
+                        user[order] = own
+    except BaseException:
+        for table in (*tables.values(), *user.values()):
+            table.close()
+        raise
+    finally:
+        tables_folder.close()  # the open files stay readable until they are closed
+    folder = None if os.name == "posix" else tables_folder.path  # where removing it failed
+    phrases = SpilledPhrases(vocab_size, lexicon_size, tables, unk_id, folder) if tables else None
+    own_phrases = SpilledPhrases(vocab_size, lexicon_size, user, unk_id, folder) if user else None
     return phrases, own_phrases
 
 
@@ -490,6 +669,6 @@ def folder_size(path: Path) -> int:
 
 
 __all__ = [
-    "DEFAULT_PREP_MEMORY_GB", "SpillFolder", "stream_phrases", "spill_counts", "keep_top",
+    "DEFAULT_PREP_MEMORY_GB", "SpillFolder", "SpilledPhrases", "stream_phrases", "spill_counts", "keep_top",
     "max_word_types", "shard_tokens", "peak_rss_bytes", "reset_peak_rss",
 ]

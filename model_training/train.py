@@ -35,7 +35,7 @@ from keyboard_app.engine.faults import fault_point
 from keyboard_app.engine.staging import fsync_dir
 from keyboard_app.engine.vocab import Vocabulary
 
-from .config import ModelConfig, TrainConfig
+from .config import TrainConfig
 from .data import Batches
 from .distributed import SINGLE, DistContext, StepLoss, autocast_dtype, lr_factor
 from .losses import SampledSoftmax
@@ -608,11 +608,4 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     if missing:
         raise refuse(f"its {', '.join(missing)} part is missing")
     return ckpt
-
-
-def model_from_checkpoint(ckpt: dict[str, Any], best: bool = True) -> tuple[RNNLM, Vocabulary]:
-    model = RNNLM(ModelConfig.from_dict(ckpt["model_config"]))
-    weights = ckpt.get("best_model") if best and ckpt.get("best_model") else ckpt["model"]
-    model.load_state_dict(weights)
-    return model, Vocabulary.from_dict(ckpt["vocab"])
 

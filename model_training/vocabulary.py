@@ -62,7 +62,7 @@ class CorpusCounts:
         return form if n > lowercase_n else token
 
 
-def count_corpus(
+def count_corpus_tokens(
     files: list[CorpusFile],
     starts: dict[Path, int],
     tokenizer: Tokenizer,
@@ -197,6 +197,10 @@ def corpus_lexicon(counts: CorpusCounts, vocab: Vocabulary, base: Lexicon | None
     )
     if lexicon is not None and extra_unknown > 0:
         lexicon = Lexicon(lexicon.words, lexicon.display, lexicon.counts, lexicon.unknown_total + extra_unknown)
+    if lexicon is not None and base is not None and base.identifiers:
+        # the source's identifier marks (engine/completions.py), less the words this corpus
+        # uses itself: a user who writes "fromhex" is offered it as any other word
+        lexicon.identifiers = base.identifiers - counts.counts.keys()
     if lexicon is not None:
         log.info("lexicon: %d words beyond the vocabulary", len(lexicon))
     return lexicon

@@ -2,7 +2,7 @@
 
 A bundle is a folder (or a .zip of one) holding::
 
-    manifest.json   what the model is; see ``REQUIRED`` and docs/BUNDLE.md
+    manifest.json   what the model is; see ``REQUIRED`` and docs/CONTRACTS.md
     model.onnx      ids [batch, time] + state -> next-word log-probs + state
     vocab.json      the vocabulary (``vocab.Vocabulary``)
     lexicon.json    optional: corpus words beyond the vocabulary (``lexicon.Lexicon``),
@@ -21,6 +21,9 @@ names inside the bundle folder, and symbolic links are refused, so nothing
 
 Writing goes to a temporary folder beside the destination, is checked by
 the caller's validation function, and is only then moved into place.
+
+The format's constants (its name and version, the file names, the model
+types) are ``contract``'s, shared with the trainer.
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from . import jsonfile
+from . import contract, jsonfile
+from .contract import BUNDLE_FORMAT, FORMAT_VERSION, MANIFEST, VOCAB_FILE
 from .lexicon import Lexicon
 from .phrases import PhraseSettings, Phrases
 from .staging import fsync_dir
@@ -44,10 +48,6 @@ from .tokenizer import TOKENIZER_VERSION, TokenizerSettings
 from .vocab import Vocabulary, VocabError
 
 log = logging.getLogger(__name__)
-
-BUNDLE_FORMAT = "keyboard-model-bundle"
-FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
 
 #: The manifest's required fields and their JSON types.
 REQUIRED: dict[str, type | tuple[type, ...]] = {
@@ -66,7 +66,6 @@ REQUIRED: dict[str, type | tuple[type, ...]] = {
 }
 REQUIRED_MODEL = {"cell": str, "vocab_size": int, "num_layers": int, "hidden_size": int}
 REQUIRED_ONNX = {"file": str, "inputs": dict, "outputs": dict}
-CELLS = ("lstm", "gru")
 PHRASE_PARTS = ("phrases", "user_phrases")  # optional phrase tables: the corpus's, the user's
 #: The manifest's sizes, each at least 1 and at most this: far beyond any model we
 #: train (20k words, 512 units, 1-2 layers), low enough that the state and the
@@ -119,6 +118,11 @@ class Bundle:
     @property
     def cell(self) -> str:
         return self.manifest["model"]["cell"]
+
+    @property
+    def cell_type(self) -> contract.Cell:
+        """The model type (``read_manifest`` checked it is one of ``contract.CELLS``)."""
+        return contract.cell_type(self.cell)
 
     @property
     def num_layers(self) -> int:
@@ -192,10 +196,10 @@ def read_manifest(folder: Path, source: Path | None = None) -> dict[str, Any]:
     _check_fields("", manifest, REQUIRED, source)
     _check_fields("model.", manifest["model"], REQUIRED_MODEL, source)
     _check_fields("onnx.", manifest["onnx"], REQUIRED_ONNX, source)
-    if manifest["model"]["cell"] not in CELLS:
-        raise ModelLoadError(
-            f"{source / MANIFEST}: cell type {manifest['model']['cell']!r} is not one of {CELLS}."
-        )
+    try:
+        contract.cell_type(manifest["model"]["cell"])
+    except ValueError as e:
+        raise ModelLoadError(f"{source / MANIFEST}: {e}.") from None
     _check_sizes(manifest, source)
     if manifest["tokenizer"].get("version") != TOKENIZER_VERSION:
         raise ModelLoadError(
@@ -224,7 +228,7 @@ def _check_sizes(manifest: dict, source: Path) -> None:
             f"{source / MANIFEST}: {model['num_layers']} layers of {model['hidden_size']} units "
             "are far more than a keyboard model has."
         )
-    if not isinstance(manifest["vocab"].get("file", "vocab.json"), str):
+    if not isinstance(manifest["vocab"].get("file", VOCAB_FILE), str):
         raise ModelLoadError(f"{source / MANIFEST}: field 'vocab.file' has the wrong type.")
     for part in PHRASE_PARTS:
         phrases = manifest.get(part)
@@ -244,7 +248,7 @@ def _check_sizes(manifest: dict, source: Path) -> None:
 
 def _verify_files(folder: Path, manifest: dict, source: Path) -> None:
     files = manifest["files"]
-    names = [manifest["onnx"]["file"], manifest["vocab"].get("file", "vocab.json"),
+    names = [manifest["onnx"]["file"], manifest["vocab"].get("file", VOCAB_FILE),
              optional_file(manifest, source, "lexicon"),
              *(optional_file(manifest, source, part) for part in PHRASE_PARTS)]
     for name in filter(None, names):
@@ -345,12 +349,14 @@ def _extract_zip(source: Path) -> tuple[Path, tempfile.TemporaryDirectory]:
     return Path(tmp.name), tmp
 
 
-def load_bundle(path: str | os.PathLike) -> Bundle:
+def load_bundle(path: str | os.PathLike, *, phrase_cache: str | os.PathLike | None = None) -> Bundle:
     """Open and validate a bundle folder or .zip; raise ``ModelLoadError`` if unusable.
 
     Checks the manifest's structure and versions, every file's checksum, and
     that the vocabulary agrees with the manifest.  The ONNX graph itself is
     checked when the engine opens it (``session.RecurrentSession``).
+    ``phrase_cache``: a folder for the stored copies of compressed phrase
+    tables, keyed by their checked checksums (``Phrases.load``).
     """
     source = Path(path)
     if not source.exists():
@@ -364,7 +370,7 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
     try:
         manifest = read_manifest(folder, source)
         _verify_files(folder, manifest, source)
-        vocab_name = manifest["vocab"].get("file", "vocab.json")
+        vocab_name = manifest["vocab"].get("file", VOCAB_FILE)
         try:
             vocab = Vocabulary.load(folder / vocab_name)
         except VocabError as e:
@@ -388,7 +394,8 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
             if phrases_name is not None:
                 try:
                     tables[part] = Phrases.load(folder / phrases_name, len(vocab), len(lexicon or ()),
-                                                vocab.unk_id, entries=manifest[part].get("entries"))
+                                                vocab.unk_id, entries=manifest[part].get("entries"),
+                                                cache_folder=phrase_cache, sha256=manifest["files"][phrases_name])
                 except VocabError as e:
                     raise ModelLoadError(f"{source / phrases_name}: {e}.") from e
         try:

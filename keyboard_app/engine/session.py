@@ -9,8 +9,8 @@ state in and gets the new one back (the predictor's cache keeps them).
 Opening a graph checks everything the engine relies on before the first
 keystroke needs it, and fails with ``ModelLoadError`` naming the file: the
 input and output names, element types and fixed dimensions (against the
-contract and the manifest), that external data stays inside the bundle, and
-one real step.
+signature ``contract`` gives for the bundle's model type, and against the
+manifest), that external data stays inside the bundle, and one real step.
 
 Threads: a desktop app must not let inference starve its UI, so the session
 uses an explicit, small intra-op thread count, one inter-op thread, and no
@@ -28,6 +28,7 @@ import numpy as np
 import onnxruntime as ort
 
 from .bundle import Bundle, ModelLoadError
+from .contract import TOKENS, element_type
 from .onnx_check import OnnxFormatError, external_data_locations
 from .tokenizer import BOS
 
@@ -36,10 +37,7 @@ log = logging.getLogger(__name__)
 #: The recurrent state: (h, c) for an LSTM, (h,) for a GRU; each (layers, batch, hidden).
 State = tuple[np.ndarray, ...]
 
-STATE_INPUTS = {"lstm": ("h", "c"), "gru": ("h",)}
-STATE_OUTPUTS = {"lstm": ("h_out", "c_out"), "gru": ("h_out",)}
-_ORT_TYPES = {"tokens": "tensor(int64)"}  # every other input and output is float32
-_FLOAT = "tensor(float)"
+_ORT_TYPES = {"int64": "tensor(int64)", "float32": "tensor(float)"}  # as onnxruntime names them
 
 
 def session_options(threads: int = 1) -> ort.SessionOptions:
@@ -68,6 +66,7 @@ class RecurrentSession:
     def __init__(self, session: Any, bundle: Bundle) -> None:
         self.bundle = bundle
         self.cell = bundle.cell
+        self.cell_type = bundle.cell_type
         self.num_layers = bundle.num_layers
         self.hidden_size = bundle.hidden_size
         self.vocab_size = len(bundle.vocab)
@@ -75,9 +74,9 @@ class RecurrentSession:
         #: may be run from two threads at once (onnxruntime's sessions may; a stand-in may not)
         self.thread_safe = isinstance(session, ort.InferenceSession)
         self.threads = 1  # intra-op threads (``open`` sets what it opened with)
-        self._state_inputs = STATE_INPUTS[self.cell]
-        self._input_names = ("tokens", *self._state_inputs)
-        self._output_names = ["log_probs", *STATE_OUTPUTS[self.cell]]
+        self._state_inputs = self.cell_type.states
+        self._input_names = self.cell_type.inputs
+        self._output_names = list(self.cell_type.outputs)
         self._check_signature()
         self._check_one_step()
 
@@ -107,7 +106,7 @@ class RecurrentSession:
         """Feed ``tokens`` (batch, time) from ``state``: (log_probs (batch, vocab), new state)."""
         if tokens.ndim != 2 or tokens.shape[1] < 1:
             raise ValueError(f"tokens must be (batch, time) with time >= 1, not {tokens.shape}")
-        feeds = {"tokens": tokens.astype(np.int64, copy=False)}
+        feeds = {TOKENS: tokens.astype(np.int64, copy=False)}
         feeds.update(zip(self._state_inputs, state))
         log_probs, *new_state = self._session.run(self._output_names, feeds)
         return log_probs, tuple(new_state)
@@ -138,13 +137,12 @@ class RecurrentSession:
                 f"but the manifest declares {sorted(manifest_in)} and {sorted(manifest_out)}"
             )
         # Contract 2's shapes; a name stands for a dynamic dimension.
-        layers, hidden, vocab = self.num_layers, self.hidden_size, self.vocab_size
-        expected: dict[str, list[int | str]] = {"tokens": ["batch", "time"], "log_probs": ["batch", vocab]}
-        for name in (*self._state_inputs, *STATE_OUTPUTS[self.cell]):
-            expected[name] = [layers, "batch", hidden]
+        expected_in, expected_out = self.cell_type.signature(
+            vocab_size=self.vocab_size, num_layers=self.num_layers, hidden_size=self.hidden_size)
+        expected = {**expected_in, **expected_out}
         declared = {**manifest_in, **manifest_out}
         for name, arg in {**graph_in, **graph_out}.items():
-            want_type = _ORT_TYPES.get(name, _FLOAT)
+            want_type = _ORT_TYPES[element_type(name)]
             if arg.type != want_type:
                 raise self._fail(f"'{name}' has element type {arg.type}, but the contract says {want_type}")
             if not isinstance(declared[name], list) or not _dims_fit(declared[name], expected[name]):

@@ -7,8 +7,8 @@ disagree:
   word token, lowercased for the model; its written form is kept for display;
 * a number ("42", "1,000.5", "3rd", "12:30") becomes ``<num>``, a URL ``<url>``,
   an e-mail address ``<email>``;
-* each of ``. , ! ? ; :`` is a token of its own (a run of the same mark, as in
-  "...", is one token);
+* each of ``. , ! ? ; :`` (``PUNCTUATION``) is a token of its own (a run of
+  the same mark, as in "...", is one token);
 * a blank line (paragraph break) becomes the boundary token ``<s>``; every
   text also starts with ``<s>``;
 * anything else (quotes, brackets, dashes, symbols, emoji, control
@@ -38,6 +38,13 @@ SPECIAL_TOKENS: tuple[str, ...] = (UNK, BOS, NUM, URL, EMAIL)
 
 TOKENIZER_VERSION = 1
 
+#: The marks that are tokens of their own.  A rule of this tokenizer version, not a
+#: setting: changing it changes what the model was trained on, so it would be a new
+#: ``TOKENIZER_VERSION``.  (Manifests written before may record it as
+#: ``tokenizer.punctuation``, always this value; loading ignores it.)
+PUNCTUATION = ".,!?;:"
+_PUNCT = "|".join(re.escape(mark) + "+" for mark in PUNCTUATION)  # a run of one mark
+
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'", "\u2018": "'"})
 
 _PATTERN = re.compile(
@@ -47,7 +54,7 @@ _PATTERN = re.compile(
   | (?P<email>(?<![\w.+-])[\w.+-]+@[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)+)
   | (?P<number>\d+(?:[.,:/]\d+)*(?:[^\W_]+)?)
   | (?P<word>[^\W_]+(?:['\u2019\u02bc][^\W_]+)*)
-  | (?P<punct>\.+|,+|!+|\?+|;+|:+)
+  | (?P<punct>""" + _PUNCT + r""")
     """,
     re.VERBOSE,
 )
@@ -66,8 +73,7 @@ class TokenizerSettings:
 
     version: int = TOKENIZER_VERSION
     lowercase: bool = True  # the model sees lowercase; display forms keep case
-    punctuation: str = ".,!?;:"  # each mark is a token of its own
-    sentence_end: str = ".!?"  # marks after which a sentence starts
+    sentence_end: str = ".!?"  # marks (of PUNCTUATION) after which a sentence starts
     special_tokens: tuple[str, ...] = field(default=SPECIAL_TOKENS)
 
     def to_dict(self) -> dict:
@@ -77,6 +83,8 @@ class TokenizerSettings:
 
     @classmethod
     def from_dict(cls, data: dict) -> "TokenizerSettings":
+        """From a manifest's ``tokenizer``; fields this version does not have (an old
+        manifest's ``punctuation``) are ignored."""
         known = {f: data[f] for f in cls.__dataclass_fields__ if f in data}
         if "special_tokens" in known:
             known["special_tokens"] = tuple(known["special_tokens"])

@@ -6,6 +6,7 @@ from keyboard_app.engine.tokenizer import (
     BOS,
     EMAIL,
     NUM,
+    PUNCTUATION,
     URL,
     Tokenizer,
     TokenizerSettings,
@@ -89,3 +90,15 @@ def test_settings_round_trip_and_version_check():
     assert TokenizerSettings.from_dict(settings.to_dict()) == settings
     with pytest.raises(ValueError, match="version"):
         Tokenizer(TokenizerSettings(version=99))
+
+
+def test_a_manifest_written_before_punctuation_became_a_rule_still_loads():
+    """Manifests up to now record ``punctuation`` (which never changed what a token is):
+    they load to the same settings, and the marks are the tokenizer's own."""
+    old = {"version": 1, "lowercase": True, "punctuation": ".,!?;:", "sentence_end": ".!?",
+           "special_tokens": ["<unk>", "<s>", "<num>", "<url>", "<email>"]}
+    assert TokenizerSettings.from_dict(old) == TokenizerSettings()
+    assert "punctuation" not in TokenizerSettings().to_dict()
+    text = "".join(f"a{mark}{mark} " for mark in PUNCTUATION)
+    assert Tokenizer(TokenizerSettings.from_dict(old)).tokenize(text) == [
+        t for mark in PUNCTUATION for t in ("a", mark)]

@@ -12,12 +12,12 @@ from model_training import corpus as corpus_mod
 from model_training import data as data_mod
 from model_training.corpus import CorpusError, ReadStats, find_files, heldout_starts, read_lines
 from model_training.data import Batches, encode_corpus
-from model_training.vocabulary import build_vocabulary, count_corpus, grow_vocabulary
+from model_training.vocabulary import build_vocabulary, count_corpus_tokens, grow_vocabulary
 
 
 def count(files, fraction=0.0):
     starts = heldout_starts(files, fraction, 0)
-    return count_corpus(files, starts, Tokenizer()), starts
+    return count_corpus_tokens(files, starts, Tokenizer()), starts
 
 
 def test_folders_are_searched_recursively_and_binary_files_skipped(tmp_path, caplog):

@@ -6,12 +6,15 @@ import numpy as np
 import pytest
 import torch
 
+from keyboard_app.engine import contract
+from keyboard_app.engine.contract import cell_type
 from model_training.config import ModelConfig
 from model_training.export import (
     PARITY_ATOL,
     ExportError,
     check_parity,
     export_onnx,
+    onnx_manifest,
     ort_session,
     run_ort,
 )
@@ -97,6 +100,34 @@ def test_onnx_matches_torch_in_one_run_and_step_by_step(name, tmp_path):
     for ours, ort_full, ort_step in zip(expected, full, stepped):
         np.testing.assert_allclose(ort_full, ours, atol=PARITY_ATOL, rtol=0)
         np.testing.assert_allclose(ort_step, ours, atol=PARITY_ATOL, rtol=0)
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_the_exported_graph_and_its_manifest_entry_have_the_contracts_signature(name, tmp_path):
+    """What the engine checks a bundle against (``contract``) is what the exporter writes:
+    the names in order, the element types, and every dimension, dynamic ones by name."""
+    onnx = pytest.importorskip("onnx")
+    config = CONFIGS[name]
+    model = make_model(config)
+    path = export_onnx(model, tmp_path / "m.onnx")
+    cell = cell_type(config.cell)
+    shapes_in, shapes_out = cell.signature(vocab_size=config.vocab_size, num_layers=config.num_layers,
+                                           hidden_size=config.hidden_size)
+    graph = onnx.load(str(path)).graph
+
+    def described(values):
+        return {v.name: ([d.dim_param or d.dim_value for d in v.type.tensor_type.shape.dim],
+                         onnx.helper.tensor_dtype_to_np_dtype(v.type.tensor_type.elem_type).name)
+                for v in values}
+
+    want = lambda shapes: {n: (dims, contract.element_type(n)) for n, dims in shapes.items()}  # noqa: E731
+    assert [v.name for v in graph.input] == list(cell.inputs)
+    assert [v.name for v in graph.output] == list(cell.outputs)
+    assert described(graph.input) == want(shapes_in)
+    assert described(graph.output) == want(shapes_out)
+    manifest = onnx_manifest(model)
+    assert (manifest["inputs"], manifest["outputs"]) == (shapes_in, shapes_out)
+    assert manifest["opset"] == contract.OPSET and manifest["file"] == contract.ONNX_FILE
 
 
 def test_parity_check_rejects_a_graph_that_differs(tmp_path):

@@ -17,8 +17,8 @@ import pytest
 from keyboard_app.engine.tokenizer import Tokenizer
 from model_training.corpus import find_files, heldout_starts
 from model_training.pipeline import corpus_phrases
-from model_training.streaming import merge_runs
-from model_training.vocabulary import build_vocabulary, corpus_lexicon, count_corpus
+from model_training.streaming import SpilledPhrases, merge_runs
+from model_training.vocabulary import build_vocabulary, corpus_lexicon, count_corpus_tokens
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -38,7 +38,7 @@ def corpus(tmp_path_factory) -> Path:
 def prepared(corpus: Path, **count_options):
     files = find_files([corpus])
     starts = heldout_starts(files, 0.05, 1_500_000)
-    counts = count_corpus(files, starts, Tokenizer(), **count_options)
+    counts = count_corpus_tokens(files, starts, Tokenizer(), **count_options)
     return files, starts, counts
 
 
@@ -46,6 +46,7 @@ def assert_same_tables(a, b):
     assert (a is None) == (b is None)
     if a is None:
         return
+    a, b = (t.to_phrases() if isinstance(t, SpilledPhrases) else t for t in (a, b))
     assert a.tables.keys() == b.tables.keys()
     for order, table in a.tables.items():
         other = b.tables[order]
@@ -66,7 +67,12 @@ def test_streamed_phrase_tables_equal_the_in_memory_ones(corpus, tmp_path):
     streamed, _ = corpus_phrases(files, starts, vocab, lexicon, tok, memory_bytes=1, spill_dir=tmp_path)
     assert len(whole.tables[2]) > 1000 and len(whole.tables[3]) > 1000
     assert_same_tables(streamed, whole)
-    assert list(tmp_path.iterdir()) == []  # the spilled shards are gone
+    assert list(tmp_path.iterdir()) == []  # the spilled shards are gone, the kept tables' files too
+    # written into a bundle from their files, chunk by chunk: the bytes Phrases.save writes
+    streamed.save(tmp_path / "streamed.npz")
+    whole.save(tmp_path / "whole.npz")
+    assert (tmp_path / "streamed.npz").read_bytes() == (tmp_path / "whole.npz").read_bytes()
+    streamed.close()
 
 
 def test_streamed_tables_added_to_a_fine_tuned_models_equal_the_in_memory_ones(corpus, tmp_path):
@@ -84,6 +90,147 @@ def test_streamed_tables_added_to_a_fine_tuned_models_equal_the_in_memory_ones(c
     assert_same_tables(streamed, whole)
     assert_same_tables(streamed_user, whole_user)
     assert whole.tables[2].counts.sum() > whole_user.tables[2].counts.sum()  # the base's were added
+    streamed.close()
+    streamed_user.close()
+
+
+def random_table(rng, order: int, contexts: int, id_space: int, big_counts: bool = False):
+    """A valid table (sorted contexts, 1-5 followers each, totals >= every count)."""
+    keys = np.unique(rng.integers(0, id_space ** (order - 1), contexts * 2))[:contexts].astype(np.int64)
+    followers = rng.integers(1, 6, len(keys))
+    starts = np.concatenate([[0], np.cumsum(followers)]).astype(np.int64)
+    next_ids = rng.integers(0, id_space, int(starts[-1])).astype(np.int64)
+    counts = rng.integers(1, 50, len(next_ids)).astype(np.int64)
+    if big_counts:  # beyond uint32: stored as int64
+        counts[::7] += 1 << 33
+    totals = np.add.reduceat(counts, starts[:-1]) + rng.integers(0, 3, len(keys))
+    return keys, totals.astype(np.int64), starts, next_ids, counts
+
+
+def spilled(tmp_path: Path, tables: dict, vocab_size: int, lexicon_size: int, pieces: int = 3):
+    """The tables written through ``merged_table``'s sink, each array in ``pieces`` parts."""
+    from model_training.streaming import SpillFolder, SpilledPhrases, _TableSink
+
+    folder = SpillFolder(tmp_path)
+    out = {}
+    for order, arrays in tables.items():
+        sink = _TableSink(order, folder)
+        for name, array in zip(("contexts", "totals", "starts", "next_ids", "counts"), arrays):
+            for part in np.array_split(array, pieces):
+                sink.add(name, part)
+        out[order] = sink.finish()
+    return SpilledPhrases(vocab_size, lexicon_size, out, 0, folder.path)
+
+
+@pytest.mark.parametrize("vocab_size, lexicon_size, big_counts", [(300, 20, False), (70_000, 10, True)])
+def test_spilled_tables_are_written_as_phrases_save_writes_them(tmp_path, monkeypatch, vocab_size,
+                                                                 lexicon_size, big_counts):
+    """Chunk by chunk (here 7 entries a chunk, so that the followers' differences cross
+    chunk ends), with the file's compact types: 16- or 32-bit ids, 32- or 64-bit counts."""
+    from keyboard_app.engine.phrases import Phrases
+    from model_training import streaming
+
+    monkeypatch.setattr(streaming, "CHUNK_ENTRIES", 7)
+    rng = np.random.default_rng(3)
+    space = vocab_size + lexicon_size
+    tables = {2: random_table(rng, 2, 40, space, big_counts), 3: random_table(rng, 3, 55, space, big_counts)}
+    phrases = spilled(tmp_path / "spill", tables, vocab_size, lexicon_size)
+    assert len(phrases) == sum(len(t[3]) for t in tables.values())
+    phrases.save(tmp_path / "streamed.npz")
+    phrases.to_phrases().save(tmp_path / "whole.npz")
+    assert (tmp_path / "streamed.npz").read_bytes() == (tmp_path / "whole.npz").read_bytes()
+    loaded = Phrases.load(tmp_path / "streamed.npz", vocab_size, lexicon_size, 0)
+    assert loaded.tables[3].next_ids.dtype == (np.uint32 if space > 1 << 16 else np.uint16)
+    assert loaded.tables[3].counts.dtype == (np.int64 if big_counts else np.uint32)
+    for order, arrays in tables.items():
+        for name, expected in zip(("contexts", "totals", "starts", "next_ids", "counts"), arrays):
+            np.testing.assert_array_equal(getattr(loaded.tables[order], name), expected, err_msg=name)
+    phrases.close()
+    assert not (tmp_path / "spill").exists() or not any((tmp_path / "spill").iterdir())
+
+
+EXPORT_SCRIPT = """
+import json, sys
+from pathlib import Path
+import numpy as np
+from keyboard_app.engine.phrases import Phrases, PhraseTable
+from model_training.streaming import SpillFolder, SpilledPhrases, _TableSink, peak_rss_bytes, reset_peak_rss
+
+entries, how, folder = int(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+spill = SpillFolder(folder / "spill")
+sink = _TableSink(3, spill)  # (entries / 4) contexts of 4 followers each, written 1M at a time
+contexts = entries // 4
+sink.add("starts", np.zeros(1, np.int64))
+for lo in range(0, contexts, 1 << 18):
+    keys = np.arange(lo, min(contexts, lo + (1 << 18)), dtype=np.int64)
+    sink.add("contexts", keys * 7)
+    sink.add("totals", np.full(len(keys), 40, np.int64))
+    sink.add("starts", 4 * (keys + 1))
+    sink.add("next_ids", np.tile(np.arange(4, dtype=np.int64), len(keys)) + 5)
+    sink.add("counts", np.full(4 * len(keys), 10, np.int64))
+table = sink.finish()
+phrases = SpilledPhrases(60_000, 0, {3: table}, 0)
+names = ("contexts", "totals", "starts", "next_ids", "counts")
+with open("/proc/self/status") as f:
+    before = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS:"))
+reset_peak_rss()
+if how == "streamed":
+    phrases.save(folder / "phrases.npz")
+else:  # as export wrote them before: a Phrases over memory maps of the same files
+    mapped = {name: np.memmap(table.paths[name], np.int64, "r") for name in names}
+    Phrases(60_000, 0, {3: PhraseTable(3, *(mapped[n] for n in names))}, 0).save(folder / "phrases.npz")
+print(json.dumps({"peak_bytes": peak_rss_bytes() - before, "file_bytes": (folder / "phrases.npz").stat().st_size}))
+"""
+
+
+def export_memory(tmp_path: Path, entries: int, how: str) -> dict:
+    folder = tmp_path / how
+    folder.mkdir()
+    out = subprocess.run([sys.executable, "-c", EXPORT_SCRIPT, str(entries), how, str(folder)],
+                         capture_output=True, text=True, cwd=REPO, timeout=600)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_writing_spilled_tables_into_a_bundle_stays_under_a_ceiling(tmp_path):
+    """4M kept entries (90 MB of table files, a 40 MB phrases.npz) go into the bundle
+    within 40 MiB, read and converted 1M entries at a time; a Phrases over memory maps
+    of the same files (export before) takes more than twice that, and more with every
+    entry: its pages and its converted copies stay in memory."""
+    streamed = export_memory(tmp_path, 4_000_000, "streamed")
+    assert streamed["file_bytes"] > 35 * 2**20
+    assert streamed["peak_bytes"] < 40 * 2**20, streamed
+    mapped = export_memory(tmp_path, 4_000_000, "mapped")
+    assert mapped["peak_bytes"] > 80 * 2**20, mapped
+
+
+def test_merging_many_chunks_stays_within_the_merges_share_of_the_ceiling(tmp_path):
+    """The merge of spilled runs gathers ``runs x block`` entries at a time, and takes no
+    more memory for its tenth chunk than for its first (each chunk's arrays are gone
+    before the next is gathered): under ``MERGE_BYTES_PER_ENTRY`` a gathered entry."""
+    import tracemalloc
+
+    from model_training import streaming
+
+    rng = np.random.default_rng(0)
+    space, runs, entries, block = 100_000, 6, 200_000, 20_000
+    spill = streaming.SpillFolder(tmp_path)
+    paths = []
+    for _ in range(runs):
+        codes = np.unique(rng.integers(0, space ** 3 // 50, 2 * entries))[:entries]
+        paths.append((spill.new("-codes.npy"), spill.new("-counts.npy")))
+        np.save(paths[-1][0], codes.astype(np.int64))
+        np.save(paths[-1][1], rng.integers(1, 5, len(codes)).astype(np.int64))
+    tracemalloc.start()
+    try:
+        table = streaming.merged_table(3, paths, space, 20_000, block, out=spill)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(table) > 0.9 * runs * entries  # ten chunks and more went through
+    assert peak < streaming.MERGE_BYTES_PER_ENTRY * runs * block, peak / (runs * block)
+    table.close()
+    spill.close()
 
 
 def test_merging_runs_block_by_block_adds_equal_codes_and_keeps_contexts_whole():
@@ -178,11 +325,11 @@ def test_kept_prepared_data_is_used_by_the_next_run_until_a_file_changes(tmp_pat
     assert main([str(corpus), "--out", str(tmp_path / "first"), "--work-dir", str(work), "--keep-prepared",
                  *TINY_CLI]) == 0
     assert sorted(p.name for p in (work / "prepared").iterdir()) == [
-        "heldout_ids.npy", "key.json", "meta.json", "phrases.npz", "train_ids.npy"]
+        "heldout_ids.npy", "key.json", "meta.json", "phrases", "train_ids.npy"]
 
     reads = []
-    count = pipeline.count_corpus
-    monkeypatch.setattr(pipeline, "count_corpus", lambda *a, **k: reads.append(1) or count(*a, **k))
+    count = pipeline.count_corpus_tokens
+    monkeypatch.setattr(pipeline, "count_corpus_tokens", lambda *a, **k: reads.append(1) or count(*a, **k))
     assert main([str(corpus), "--out", str(tmp_path / "second"), "--work-dir", str(work), *TINY_CLI]) == 0
     assert reads == []  # the corpus was not read again
     first = json.loads((tmp_path / "first" / "manifest.json").read_text())

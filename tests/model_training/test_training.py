@@ -17,7 +17,7 @@ from model_training.data import encode_corpus
 from model_training.init_from import load_source
 from model_training.model import RNNLM
 from model_training.train import Stop, Trainer, load_checkpoint
-from model_training.vocabulary import build_vocabulary, count_corpus
+from model_training.vocabulary import build_vocabulary, count_corpus_tokens
 from training_helpers import PATTERN_CASES, next_word
 
 
@@ -82,7 +82,7 @@ def _trainer(text_dir, seed=3, **train):
     files = find_files([text_dir])
     starts = heldout_starts(files, 0.1, 0)
     tok = Tokenizer()
-    counts = count_corpus(files, starts, tok)
+    counts = count_corpus_tokens(files, starts, tok)
     vocab = build_vocabulary(counts, 0, 1)
     enc = encode_corpus(files, starts, vocab, tok, train_tokens=counts.train_tokens,
                         heldout_tokens=counts.heldout_tokens)

@@ -30,7 +30,7 @@ from keyboard_app.engine.tokenizer import Tokenizer, TokenizerSettings
 from keyboard_app.engine.vocab import VocabError
 from keyboard_app.model_store import ModelImportError, ModelStore, ModelStoreError
 from model_training.corpus import CorpusError, ReadStats, find_files, heldout_starts, read_lines
-from model_training.vocabulary import build_vocabulary, count_corpus
+from model_training.vocabulary import build_vocabulary, count_corpus_tokens
 
 from .conftest import assert_clean_failure, assert_intact, run_module, snapshot
 
@@ -438,7 +438,7 @@ ENCODINGS = {
 def _counts(path: Path, fraction: float = 0.3):
     files = find_files([path])
     starts = heldout_starts(files, fraction, 10**9)
-    return files, starts, count_corpus(files, starts, Tokenizer(TokenizerSettings()))
+    return files, starts, count_corpus_tokens(files, starts, Tokenizer(TokenizerSettings()))
 
 
 @pytest.mark.parametrize("encoding", list(ENCODINGS))
