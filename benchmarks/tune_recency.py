@@ -1,5 +1,5 @@
-"""Choose the document cache's and the phrase tables' settings on development text,
-and show what they buy.
+"""Choose the mixture's weights (``MixtureWeights``: the document cache's and the phrase
+tables' settings) on development text, and show what they buy.
 
     .venv/bin/python benchmarks/tune_recency.py [--bundle assets/models/default]
         [--heldout corpus/heldout] [--skip 2000] [--words 700] [--k 3]
@@ -15,7 +15,11 @@ settings are not chosen on the text they are reported on.  Prints KSR at
 the network alone (weight 0) as the baseline, and the lexicon's and the
 phrase tables' shares: the same figures with the bundle's lexicon or phrases
 left out (the first five rows).  ``--phrase-weights`` takes pair/triple
-weights of the phrase tables (``PhraseSettings``).
+weights of the phrase tables (``PhraseSettings``).  Each row is one
+``MixtureWeights``, given to the engine as it is (``Predictor(weights=...)``);
+the chosen one's values go into its defaults (engine/mixture.py and the
+settings classes it holds).  The personal layer's share is not tuned here:
+it needs a user's own text and typing (benchmarks/adaptation.py's kind).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from keyboard_app.engine.bundle import load_bundle  # noqa: E402
 from keyboard_app.engine.evaluate import evaluate, typed_words  # noqa: E402
-from keyboard_app.engine.predictor import PhraseSettings, Predictor, RecencySettings  # noqa: E402
+from keyboard_app.engine.predictor import MixtureWeights, PhraseSettings, Predictor, RecencySettings  # noqa: E402
 
 
 def dev_texts(folder: Path, tokenizer, skip: int, words: int) -> dict[str, str]:
@@ -55,6 +59,13 @@ def floats(text: str) -> list[float]:
 def weight_pairs(text: str) -> list[PhraseSettings]:
     """"0.05/0.15,0/0.2" -> PhraseSettings(0.05, 0.15), PhraseSettings(0, 0.2)"""
     return [PhraseSettings(*(float(w) for w in pair.split("/"))) for pair in text.split(",") if pair]
+
+
+def label(weights: MixtureWeights) -> str:
+    """A table row's name: the values the grid varies."""
+    s, ph = weights.recency, weights.phrases
+    return (f"w {s.weight:g} win {s.window} dec {s.decay:g} pair {s.pair_weight:g}/{s.pair_decay:g} "
+            f"tri {s.triple_weight:g} skip {s.skip} ramp {s.ramp:g} phrases {ph.pair_weight:g}/{ph.triple_weight:g}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,29 +99,28 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bundle {args.bundle} ({'with' if bundle.lexicon else 'without'} a lexicon); "
           f"{len(texts)} sources, words {args.skip}..{args.skip + args.words} of each; KSR at k={args.k}")
 
-    settings = [
-        (RecencySettings(w, int(n), d, pw, pd, tw, int(sk), ramp), phrases)
+    grid = [
+        MixtureWeights(recency=RecencySettings(w, int(n), d, pw, pd, tw, int(sk), ramp), phrases=phrases)
         for w, n, d, pw, pd, tw, sk, ramp, phrases in itertools.product(
             args.weights, args.windows, args.decays, args.pair_weights, args.pair_decays, args.triple_weights,
             args.skips, args.ramps, args.phrase_weights)
     ]
-    rows = [(f"w {s.weight:g} win {s.window} dec {s.decay:g} pair {s.pair_weight:g}/{s.pair_decay:g} "
-             f"tri {s.triple_weight:g} skip {s.skip} ramp {s.ramp:g} phrases {ph.pair_weight:g}/{ph.triple_weight:g}", s, ph, True)
-            for s, ph in settings]
-    off, on, no_phrases = RecencySettings.off(), RecencySettings(), PhraseSettings.off()
+    rows = [(label(weights), weights, True) for weights in grid]
+    off = MixtureWeights.off()
+    no_phrases = MixtureWeights(phrases=PhraseSettings.off())
     if not args.no_lexicon_row:
-        rows[:0] = [("network alone, no lexicon", off, no_phrases, False),
-                    ("network alone, lexicon", off, no_phrases, True),
-                    ("network, lexicon and phrases", off, PhraseSettings(), True),
-                    ("default settings, no phrases", on, no_phrases, True),
-                    ("default settings", on, PhraseSettings(), True)]
+        rows[:0] = [("network alone, no lexicon", off, False),
+                    ("network alone, lexicon", off, True),
+                    ("network, lexicon and phrases", MixtureWeights(recency=RecencySettings.off()), True),
+                    ("default settings, no phrases", no_phrases, True),
+                    ("default settings", MixtureWeights(), True)]
     names = list(texts)
     print(f"{'setting':<72}" + "".join(f"{n[:10]:>11}" for n in names) + f"{'all':>8}{'s':>6}")
-    for label, setting, phrases, with_lexicon in rows:
+    for title, weights, with_lexicon in rows:
         lexicon = bundle.lexicon
         if not with_lexicon:
             bundle.lexicon = None
-        predictor = Predictor(bundle, base.session, recency=setting, phrases=phrases)
+        predictor = Predictor(bundle, base.session, weights=weights)
         bundle.lexicon = lexicon
         started = time.perf_counter()
         cost = kn = 0.0
@@ -120,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             cells.append(report.ksr[args.k])
             kn += report.keystrokes
             cost += report.keystrokes * (1 - report.ksr[args.k] / 100)
-        print(f"{label:<72}" + "".join(f"{c:11.2f}" for c in cells)
+        print(f"{title:<72}" + "".join(f"{c:11.2f}" for c in cells)
               + f"{(1 - cost / kn) * 100:8.2f}{time.perf_counter() - started:6.0f}", flush=True)
     return 0
 

@@ -12,11 +12,13 @@ A damaged file is kept aside as ``NAME.corrupt``, never written over.
 
 ``PersonalModel.candidates`` gives, for the previous token and the prefix
 being typed, a small bigram distribution (interpolated with the unigram
-counts).  ``PersonalizedPredictor`` wraps the engine's ``Predictor`` and
-mixes that distribution into the LSTM's suggestions, so a new name or
-phrase appears after a few uses.  The wrapper exists because the engine's
-``Predictor`` has no hook for it; see ``PersonalModel.candidates`` for the
-hook the engine could call instead.
+counts).  ``PersonalLayer`` makes that distribution a component of the
+engine's mixture (``engine.components``): plugged into the ``Predictor``
+(``add_component``), it offers its best words at each keystroke and the
+engine mixes them into the strip, so a new name or phrase appears after a
+few uses.  The data and its storage stay here; the engine defines the
+interface, the weights (``MixtureWeights.personal``, ``personal_ramp``,
+``pool``) and the formula.
 
 Nothing here imports Qt: it is tested without a display.
 """
@@ -26,15 +28,15 @@ from __future__ import annotations
 import errno
 import functools
 import logging
-import math
 import os
 import threading
 from bisect import bisect_left
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .engine import jsonfile
+from .engine.components import Candidate, Candidates, Component, Cursor
+from .engine.mixture import MixtureWeights
 from .engine.tokenizer import BOS, Context, Tokenizer
 from .storage import atomic_write_json, locked, set_aside
 
@@ -45,13 +47,6 @@ PERSONAL_VERSION = 1
 MAX_WORDS = 50_000  # beyond this, the words seen once are dropped
 MAX_WORD_LENGTH = 40  # longer "words" are pasted junk, not vocabulary
 MAX_COUNT = 10**9  # no one types a word this often: a larger count is damage
-
-
-@dataclass(frozen=True)
-class PersonalCandidate:
-    token: str  # lowercased, as the model sees it
-    display: str  # the user's own written form
-    prob: float  # P(token | previous) under the personal counts
 
 
 def _locked(method):
@@ -160,6 +155,11 @@ class PersonalModel:
         self._base, self._forgotten, self._cleared = _Counts(), set(), True
         self.changes = changes + 1
 
+    @_locked
+    def excluded(self) -> set[str]:
+        """The tokens never to show: blocked, and forgotten this session."""
+        return self.blocked | self.hidden
+
     def knows(self, token: str) -> bool:
         return token.lower() in self.unigrams
 
@@ -187,17 +187,12 @@ class PersonalModel:
             return token
         return max(forms.items(), key=lambda item: (item[1], item[0] == token))[0]
 
-    def weight(self) -> float:
-        """How much of the mixture the personal layer gets: grows with what it has seen."""
-        return 0.3 * self.total / (self.total + 20.0) if self.total else 0.0
-
     @_locked
-    def candidates(self, previous: str, prefix: str = "", limit: int = 10) -> list[PersonalCandidate]:
+    def candidates(self, previous: str, prefix: str = "", limit: int = 10) -> list[Candidate]:
         """The personal distribution's best tokens starting with ``prefix``, after ``previous``.
 
         P(w | prev) = (c(prev, w) + a * c(w) / N) / (c(prev) + a): a bigram
-        estimate smoothed towards the user's unigram counts.  This is the
-        hook an engine ``Predictor`` could call to mix the layer in itself.
+        estimate smoothed towards the user's unigram counts.
         """
         if not self.total:
             return []
@@ -214,7 +209,7 @@ class PersonalModel:
             )
             scored.append((p, token))
         scored.sort(key=lambda item: (-item[0], item[1]))
-        return [PersonalCandidate(t, self.display(t), p) for p, t in scored[:limit]]
+        return [Candidate(t, self.display(t), p) for p, t in scored[:limit]]
 
     def _with_prefix(self, prefix: str) -> list[str]:
         if not prefix:
@@ -477,88 +472,31 @@ def local_context(tokenizer: Tokenizer, text: str, window: int = CONTEXT_WINDOW)
     )
 
 
-class PersonalizedPredictor:
-    """An engine ``Predictor`` with the personal layer mixed into its suggestions.
+class PersonalLayer(Component):
+    """The personal layer as a component of the engine's mixture (module docstring).
 
-    Score of a candidate ``w``: ``(1 - lam) * P_lstm(w) + lam * P_personal(w)``,
-    with ``lam = personal.weight()``.  The LSTM's candidates come from its own
-    ``suggest`` (a larger pool than is shown) and its probability of each
-    personal candidate from ``next_word_log_probs`` (zero for a word it does
-    not know).  Blocked words are never shown, whether the personal layer is
-    in use or not.
+    At each keystroke it offers the personal distribution's best words for the
+    letters typed after the token before the cursor, with the share
+    ``personal * n / (n + personal_ramp)`` of the engine's ``MixtureWeights``
+    (``n`` the words counted), so a little data does not drown the model.
+    Blocked and forgotten words are never shown, whether it is ``enabled`` or not.
     """
 
-    def __init__(self, predictor: Any, personal: PersonalModel | None = None, *, pool: int = 12) -> None:
-        self.predictor = predictor
-        self.personal = personal
-        self.use_personal = personal is not None
-        self.pool = pool
-        self.tokenizer = Tokenizer(predictor.bundle.tokenizer_settings)
+    def __init__(self, model: PersonalModel) -> None:
+        self.model = model
+        #: mix the counts in (off: the engine's suggestions, less the excluded words)
+        self.enabled = True
 
-    @property
-    def bundle(self) -> Any:
-        return self.predictor.bundle
+    def share(self, weights: MixtureWeights) -> float:
+        """The layer's share of the mixture now: it grows with what it has seen."""
+        total = self.model.total
+        return weights.personal * total / (total + weights.personal_ramp) if total > 0 else 0.0
 
-    def reset(self) -> None:
-        self.predictor.reset()
-
-    def suggest(self, text: str, k: int = 3) -> list:
-        personal = self.personal
-        blocked = (personal.blocked | personal.hidden) if personal is not None else ()
-        mixing = self.use_personal and personal is not None and personal.total > 0
-        if not mixing and not blocked:
-            return self.predictor.suggest(text, k)
-        base = self.predictor.suggest(text, max(self.pool, k + len(blocked)))
-        base = [s for s in base if s.token not in blocked]
-        if not mixing:
-            return base[:k]
-        context = local_context(self.tokenizer, text)
-        extra = personal.candidates(context.tokens[-1], context.partial, limit=self.pool)
-        lam = personal.weight()
-        scores: dict[str, float] = {}
-        chosen: dict[str, Any] = {}
-        for s in base:
-            scores[s.token] = (1.0 - lam) * math.exp(s.log_prob)
-            chosen[s.token] = s
-        lstm_log_probs = None
-        vocab = self.predictor.bundle.vocab
-        for c in extra:
-            if c.token not in chosen:
-                lstm = 0.0
-                if c.token in vocab:
-                    if lstm_log_probs is None:
-                        lstm_log_probs = self._log_probs(text)
-                    if lstm_log_probs is not None:
-                        lstm = math.exp(float(lstm_log_probs[vocab.id(c.token)]))
-                scores[c.token] = (1.0 - lam) * lstm
-                chosen[c.token] = self._suggestion(c, context)
-            scores[c.token] += lam * c.prob
-        ranked = sorted(scores, key=lambda t: -scores[t])[:k]
-        return [_with_log_prob(chosen[t], math.log(max(scores[t], 1e-300))) for t in ranked]
-
-    def _log_probs(self, text: str) -> Any:
-        method = getattr(self.predictor, "next_word_log_probs", None)
-        if method is None:
+    def candidates(self, at: Cursor, typed: str) -> Candidates | None:
+        if not self.enabled or self.model.total <= 0:
             return None
-        log_probs, _view = method(text)
-        return log_probs
+        weights = at.weights
+        return Candidates(self.share(weights), self.model.candidates(at.previous, typed, limit=weights.pool))
 
-    def _suggestion(self, candidate: PersonalCandidate, context: Context) -> Any:
-        from .engine.predictor import Suggestion
-        from .engine.ranking import written_form
-
-        text = written_form(candidate.display, context.partial, context.sentence_start)
-        return Suggestion(
-            text=text, token=candidate.token, log_prob=math.log(max(candidate.prob, 1e-12)),
-            is_completion=bool(context.partial),
-        )
-
-    def accept(self, text: str, suggestion: Any, text_after_cursor: str = "") -> Any:
-        """The edit that puts ``suggestion`` in (the engine's rule works for any word)."""
-        return self.predictor.accept(text, suggestion, text_after_cursor)
-
-
-def _with_log_prob(suggestion: Any, log_prob: float) -> Any:
-    from dataclasses import replace
-
-    return replace(suggestion, log_prob=log_prob)
+    def excluded(self) -> set[str]:
+        return self.model.excluded()

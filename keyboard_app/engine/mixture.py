@@ -1,11 +1,20 @@
-"""The distribution at the cursor as the steps that make it, evaluated where asked.
+"""The distribution at the cursor: its weights, the one place its components are
+combined, and the steps that compute it, evaluated where asked.
 
-The predictor mixes the network's next-word distribution with the document
-cache and the phrase tables (``predictor``'s docstring has the formula).
-Written out over the whole vocabulary that is a copy, two or three passes
-that add a constant, several ``logaddexp`` merges (the phrase tables alone
-merge thousands of followers after "the") and then a top-k over 20k words,
-at every word boundary, for a strip of three words.
+The predictor mixes the network's next-word distribution with its components
+(``components``: the document cache, the phrase tables, the user's counts).
+``MixtureWeights`` holds every weight of that mixture in one frozen value
+(the predictor's ``weights``; benchmarks/tune_recency.py tunes it, and
+``to_dict``/``from_dict`` let a manifest or the settings carry it).
+``combine`` is where a word boundary's stages are mixed in, in order, each
+``P = (1 - sum of its weights) P_above + sum of weight * P_part``, and
+``mix_candidates`` where a keystroke's candidates are (``(1 - w) P_above + w
+P_component`` over the ranked words and the component's own).
+
+Written out over the whole vocabulary a word boundary's mixture is a copy,
+two or three passes that add a constant, several ``logaddexp`` merges (the
+phrase tables alone merge thousands of followers after "the") and then a
+top-k over 20k words, at every word boundary, for a strip of three words.
 
 ``Mixture`` records the mixture instead as the steps that compute it, in
 order: *add* a constant to every word's log-probability, or *merge* a
@@ -33,9 +42,9 @@ brings); those few are evaluated exactly (``values``) and ranked, with no
 pass over the thousands of words that followed "the" in the corpus.  It cuts
 the boundary's tail (benchmarks/keystroke_latency.py: "mix + top 3" rows),
 but the first letter of the word then pays for the whole array instead, and
-a keystroke inside a word has the tighter target (0.3 ms at p99, against
-1 ms at a boundary): so the predictor computes the array at the boundary,
-until it can do so while the person moves to the next key.
+a keystroke inside a word has the tighter target (docs/ARCHITECTURE.md): so
+the predictor computes the array at the boundary, until it can do so while
+the person moves to the next key.
 
 Ranking the candidates by the same values as the dense array, with the same
 tie rule, gives the same suggestions; tests/engine/test_mixture.py checks
@@ -45,16 +54,107 @@ both against the whole-vocabulary computation on many contexts.
 from __future__ import annotations
 
 import math
+from dataclasses import asdict, dataclass, fields, replace
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
 
+from .document_cache import RecencySettings
+from .phrases import PhraseSettings
 from .ranking import WordIndex, top_k
+
+if TYPE_CHECKING:
+    from .components import Candidate, Candidates, Stage
+    from .lexicon import LexiconIndex
 
 # Slack for float rounding in the candidate bound (a log-probability; float32
 # rounding of a few operations is ~1e-5 at most).
 MARGIN = 1e-3
 SEED_SPREAD = 6.0  # the network's words this close to its best are the first candidates
 LN2 = math.log(2.0)
+
+
+@dataclass(frozen=True)
+class MixtureWeights:
+    """Every weight of the distribution at the cursor (module docstring).
+
+    ``user_phrases`` None stands for what an adapted bundle's manifest
+    records (the predictor puts those in); the other defaults were chosen on
+    development text (benchmarks/tune_recency.py).
+    """
+
+    recency: RecencySettings = RecencySettings()  # the document cache: its weights, window and decays
+    phrases: PhraseSettings = PhraseSettings()  # the bundle's phrase tables (the training corpus's)
+    user_phrases: PhraseSettings | None = None  # an adapted bundle's user tables (None: its manifest's)
+    personal: float = 0.3  # the user's counts' share, reached as they grow:
+    personal_ramp: float = 20.0  # with n words counted, the share is personal * n / (n + personal_ramp)
+    pool: int = 12  # the ranked words the user's counts are mixed over, and their own best as many
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.personal < 1.0 or not self.personal_ramp >= 0.0:
+            raise ValueError(f"the personal share must be in [0, 1) and its ramp >= 0, not "
+                             f"{self.personal} and {self.personal_ramp}")
+        if isinstance(self.pool, bool) or not isinstance(self.pool, int) or self.pool < 1:
+            raise ValueError(f"the pool must be a whole number of words, at least 1, not {self.pool!r}")
+
+    @classmethod
+    def off(cls) -> "MixtureWeights":
+        """The network and the lexicon alone."""
+        return cls(RecencySettings.off(), PhraseSettings.off(), PhraseSettings.off(), personal=0.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        """As plain JSON values (the form ``from_dict`` reads)."""
+        return {
+            "recency": asdict(self.recency),
+            "phrases": self.phrases.to_dict(),
+            "user_phrases": None if self.user_phrases is None else self.user_phrases.to_dict(),
+            "personal": self.personal,
+            "personal_ramp": self.personal_ramp,
+            "pool": self.pool,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "MixtureWeights":
+        """From ``to_dict``'s form; what is missing keeps its default.  ``ValueError``, one
+        sentence, for anything else (an unknown key, a value of the wrong kind)."""
+        if not isinstance(data, dict):
+            raise ValueError("the mixture weights are not a table")
+        unknown = set(data) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"the mixture weights have unknown entries: {', '.join(sorted(unknown))}")
+        values: dict[str, Any] = {}
+        if "recency" in data:
+            values["recency"] = _recency_from_dict(data["recency"])
+        for key in ("phrases", "user_phrases"):
+            if data.get(key) is not None:
+                if not isinstance(data[key], dict):
+                    raise ValueError(f"the mixture weights' {key} are not a table")
+                values[key] = PhraseSettings.from_dict(data[key])
+        for key, kind in (("personal", float), ("personal_ramp", float), ("pool", int)):
+            if key in data:
+                value = data[key]
+                if isinstance(value, bool) or not isinstance(value, (int, float) if kind is float else int) \
+                        or not math.isfinite(value):
+                    raise ValueError(f"the mixture weight {key} {value!r} is not a number")
+                values[key] = kind(value)
+        return cls(**values)
+
+
+def _recency_from_dict(data: Any) -> RecencySettings:
+    if not isinstance(data, dict):
+        raise ValueError("the mixture weights' recency is not a table")
+    known = {f.name: f for f in fields(RecencySettings)}
+    unknown = set(data) - set(known)
+    if unknown:
+        raise ValueError(f"the mixture weights' recency has unknown entries: {', '.join(sorted(unknown))}")
+    values = {}
+    for key, value in data.items():
+        whole = isinstance(RecencySettings.__dataclass_fields__[key].default, int)
+        if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)) \
+                or not math.isfinite(value):
+            raise ValueError(f"the document cache's {key} {value!r} is not a {'whole ' if whole else ''}number")
+        values[key] = value if whole else float(value)
+    return RecencySettings(**values)
 
 
 def logaddexp(x: float, y: float) -> float:
@@ -206,3 +306,83 @@ class Mixture:
                 candidates.append(found.astype(np.int64, copy=False))
         chosen = np.unique(np.concatenate(candidates)) if len(candidates) > 1 else candidates[0]
         return top_k(self.values(chosen), chosen, k)
+
+
+@dataclass(frozen=True)
+class Scores:
+    """The distribution of the word at the cursor, as ``combine`` makes it."""
+
+    mixture: Mixture  # over the vocabulary: the network's and the stages' parts there
+    others: dict[str, float]  # words beyond the vocabulary that a stage gave a probability -> log-probability
+    others_display: dict[str, str]  # how those were written (the document's words)
+    lexicon_base: float  # log-probability of any other lexicon word = this + its log share
+
+    @property
+    def log_probs(self) -> np.ndarray:
+        """(vocab,) log-probabilities, read-only (computed whole on first use)."""
+        return self.mixture.dense()
+
+
+def combine(network: np.ndarray, index: WordIndex, lexicon: "LexiconIndex", unk_id: int,
+            stages: Iterable["Stage"]) -> Scores:
+    """The network's distribution (``network``, log-probabilities over the vocabulary)
+    with the lexicon under its ``<unk>`` and each stage mixed in, in order:
+    ``P = (1 - sum of weights) P_above + sum of weight * P_part``.
+
+    Over the vocabulary the steps are recorded (``Mixture``); beyond it, a word a
+    part names starts from what the stages above give it (the lexicon's share of
+    ``<unk>``, or nothing) and every other lexicon word keeps ``lexicon_base`` plus
+    its share.  The float operations are those of the whole-vocabulary computation
+    (tests/engine/test_mixture.py), so the numbers are the same bit for bit.
+    """
+    mixture = Mixture(network, index)
+    base = float(network[unk_id])
+    others: dict[str, float] = {}
+    display: dict[str, str] = {}
+    for parts, written in stages:
+        keep = math.log1p(-sum((part.weight for part in parts), 0.0))
+        mixture.add(keep)
+        base += keep
+        if others:
+            others = {word: score + keep for word, score in others.items()}
+        for part in parts:
+            log_weight = math.log(part.weight)
+            mixture.merge(part.ids, part.log_probs, log_weight)
+            for word, log_prob in part.words.items():
+                before = others.get(word)
+                if before is None:
+                    before = base + lexicon.share(word)
+                others[word] = logaddexp(before, log_weight + log_prob)
+        if written:
+            display.update(written)
+    return Scores(mixture, others, display, base)
+
+
+def mix_candidates(ranked: list, offer: "Candidates", engine_log_prob: Callable[[str], float | None],
+                   suggestion: Callable[["Candidate"], Any], k: int) -> list:
+    """The best ``k`` of ``(1 - w) P_above + w P_component`` over the ranked suggestions
+    and a component's candidates (``offer``), in probability space; each suggestion's
+    ``log_prob`` becomes its mixed one.
+
+    A ranked word keeps its suggestion (written form, kind) and its score; a candidate
+    not among them gets ``suggestion(candidate)`` and the engine's probability of it,
+    ``engine_log_prob(token)`` (the distribution over the vocabulary; None: none
+    counted).  Words in neither list are not looked at, which is what makes this cheap
+    for a distribution held in Python (the user's counts).  Ties keep the order of the
+    lists, ranked first.
+    """
+    share = offer.weight
+    scores: dict[str, float] = {}
+    chosen: dict[str, Any] = {}
+    for s in ranked:
+        scores[s.token] = (1.0 - share) * math.exp(s.log_prob)
+        chosen[s.token] = s
+    for candidate in offer.words:
+        token = candidate.token
+        if token not in chosen:
+            log_prob = engine_log_prob(token)
+            scores[token] = (1.0 - share) * (0.0 if log_prob is None else math.exp(log_prob))
+            chosen[token] = suggestion(candidate)
+        scores[token] += share * candidate.prob
+    best = sorted(scores, key=lambda t: -scores[t])[:k]
+    return [replace(chosen[t], log_prob=math.log(max(scores[t], 1e-300))) for t in best]

@@ -3,7 +3,7 @@
 ``Predictor.suggest(text_before_cursor, k)`` returns the ``k`` most likely
 next words (after a space or punctuation) or completions of the word being
 typed, written the way the context asks for.  Between calls it keeps the
-tokenization (``textcache``) and the recurrent states (``cache``) of the
+tokenization (``token_cache``) and the recurrent states (``state_cache``) of the
 text, so a keystroke inside a word runs no network, a finished word runs one
 step, and any other edit reruns only what changed.
 
@@ -12,26 +12,27 @@ last paragraph boundary: the state after a ``<s>`` (a blank line, and the
 start of the text) is that of one run over the 64 tokens ending with it,
 from the zero state, so what came further back does not matter.  A
 paragraph longer than 2000 tokens restarts the same way at a sentence end,
-at points fixed by the text itself (see ``cache``).  So a fresh engine runs
+at points fixed by the text itself (see ``state_cache``).  So a fresh engine runs
 the network over the last paragraph and 64 tokens only (in 8-token cells,
-see ``cache``), however long the document, and the cache makes even that
+see ``state_cache``), however long the document, and the cache makes even that
 cost paid once, not per keystroke.  (The text is still tokenized from
 its start, which runs no network.)  Whatever sequence of edits led to a
 text, the suggestions, and the log-probabilities behind them, are bit for bit
 those of a fresh engine given that text.
 
-Three things beyond the network shape the distribution (all computed from the
-text alone, so the rule above holds for them too): the document cache
-(``recency``: words used in the last couple of thousand tokens are mixed in,
-those outside the vocabulary included), the bundle's phrase tables
-(``phrases``: the words that followed the last one or two tokens in the
-training corpus) and its lexicon (``lexicon``: corpus words beyond the
-vocabulary share the network's ``<unk>`` probability, so they can be
-completed).  The network and the document cache are mixed first, then the
-phrases: ``P = (1 - a - b) P_mixed + a P_pair + b P_triple``, and then, in a
-model adapted to a user's corpus, the same again with that corpus's own pairs
-and triples (``bundle.user_phrases``) and their own weights, tuned on the
-user's held-out text when the model was trained.
+The distribution at the cursor is a mixture (``components``): the network's,
+with the lexicon's words sharing its ``<unk>`` (``lexicon``: corpus words
+beyond the vocabulary, so they can be completed), and then, each mixed in by
+its weight, the document cache (``document_cache``: words and phrases used
+in the last couple of thousand tokens, those outside the vocabulary
+included), the bundle's phrase tables (``phrases``: the words that followed
+the last one or two tokens in the training corpus) and, in a model adapted to
+a user's corpus, that corpus's own pairs and triples (``bundle.user_phrases``,
+with the weights tuned on the user's held-out text when the model was
+trained).  These are computed from the text alone, so the rule above holds
+for them too.  All the weights are one ``MixtureWeights`` (``weights``), and
+``mixture.combine`` is where they are applied.  The app plugs in its own
+components (the user's counts) with ``add_component``.
 
 With ``typo_tolerance`` on, the strip inside a word may also offer
 corrections (``typos``): words the typed letters may have been meant as
@@ -41,8 +42,13 @@ letters taken as a word, and marked ``kind="correction"``.  With
 ``auto_correct`` on, ``autocorrect`` says what a space would replace a
 mistyped word with.  Both are off by default.
 
+At a word start the strip may also offer a phrase, the next two to four
+words (``phrase``, ``beam``): a short beam search from the cached state,
+asked for after the words, offered where it is likelier than the word whose
+slot it takes (``beam.place``), marked ``kind="phrase"``.
+
 ``accept`` says how to put a suggestion into the text: which characters to
-replace (the partial word) with what (the word and a space).
+replace (the partial word) with what (the word, or the phrase, and a space).
 
 A predictor is used by one thread at a time (the app's worker owns it); a
 lock makes a second caller wait rather than corrupt the cache.
@@ -54,27 +60,34 @@ import logging
 import math
 import os
 import threading
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import dataclass, replace
+from types import EllipsisType
+from typing import Callable, Sequence
 
 import numpy as np
 
+from .beam import BeamSettings, BeamStats, PhraseBeam
 from .bundle import Bundle, ModelLoadError, load_bundle
-from .cache import StateCache
+from .completions import CompletionSettings, Completions, Rules
+from .components import Candidate, Component, Cursor, DocumentCache, PhraseTables, hooked
+from .document_cache import RecencySettings
 from .lexicon import LexiconIndex
-from .mixture import Mixture, logaddexp
-from .phrases import ORDERS, PhraseSettings, phrase_index
-from .ranking import WordIndex, written_form
-from .recency import EMPTY, RecencySettings, RecentWords
+from .mixture import MixtureWeights, Scores, combine, mix_candidates
+from .phrases import PhraseSettings, phrase_index
+from .ranking import Ranker, Suggestion, WordIndex, written_form
 from .session import RecurrentSession
-from .textcache import TokenCache, View
+from .state_cache import StateCache
+from .token_cache import TokenCache, View
 from .tokenizer import BOS, Tokenizer, partial_start
 from .typos import AUTO_CORRECT_MARGIN, AUTO_CORRECT_MINIMUM, ErrorModel, TypoChannel
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Edit", "ModelLoadError", "PhraseSettings", "Predictor", "RecencySettings", "Suggestion"]
+__all__ = ["Component", "Edit", "MixtureWeights", "ModelLoadError", "PhraseSettings", "Predictor", "RecencySettings",
+           "Suggestion"]
 
+# The pronoun "I" and its contractions: auto-correct capitalises these only.
+_PRONOUN_I = frozenset({"i", "i'm", "i'll", "i'd", "i've"})
 # After these characters a next word is put in without a space before it.
 _NO_SPACE_AFTER = set("([{<\"'\u201c\u2018\u00ab\u2039\u201e\u201a\u00bf\u00a1-\u2010\u2013\u2014/\\@#_~")
 # Before these characters an accepted word gets no space after it ("rep|." -> "report|.").
@@ -82,31 +95,6 @@ _NO_SPACE_AFTER = set("([{<\"'\u201c\u2018\u00ab\u2039\u201e\u201a\u00bf\u00a1-\
 _NO_SPACE_BEFORE = frozenset(".,;:!?)]}>\u201d\u2019\u00bb\u203a\u2026")
 # A space already here after the cursor is used instead of a new one.
 _SPACES = frozenset(" \t")
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    text: str  # as shown and inserted: "London", "LONDON", "The"
-    token: str  # the word's token: "london" (a vocabulary token, or a lexicon or document word)
-    log_prob: float  # its log-probability (network, document cache and lexicon mixed); a correction's
-    #                  plus log P(typed | word), the error model's
-    is_completion: bool  # completes the word being typed (else a next word)
-    kind: str = "word"  # "correction": the typed letters read as this word's through a typo (``typos``)
-
-
-@dataclass(frozen=True)
-class Scores:
-    """The distribution of the word at the cursor."""
-
-    mixture: Mixture  # over the vocabulary: the network's, the document cache's and the phrases'
-    others: dict[str, float]  # recent words outside the vocabulary -> log-probability
-    others_display: dict[str, str]  # how those were written
-    lexicon_base: float  # log-probability of a lexicon word = this + its log share
-
-    @property
-    def log_probs(self) -> np.ndarray:
-        """(vocab,) log-probabilities, read-only (computed whole on first use)."""
-        return self.mixture.dense()
 
 
 @dataclass(frozen=True)
@@ -127,11 +115,13 @@ class Predictor:
     with its methods) or a ``RecurrentSession`` made elsewhere; it is checked
     against the bundle.  By default the bundle's graph is opened with
     ``threads`` intra-op threads.  ``state_cache`` makes the state cache from
-    the session (tests shrink its checkpoint spacing with it).  ``recency``
-    sets the document cache (``RecencySettings.off()`` turns it off),
-    ``phrases`` the share of the bundle's phrase tables (``PhraseSettings.off()``)
-    and ``user_phrases`` that of the user's phrase tables in an adapted model
-    (None: the weights tuned when it was adapted, recorded in its manifest).
+    the session (tests shrink its checkpoint spacing with it).  ``weights``
+    are the mixture's (``MixtureWeights.off()``: the network and the lexicon
+    alone); ``recency``, ``phrases`` and ``user_phrases``, where given,
+    replace the document cache's, the phrase tables' and an adapted model's
+    user tables' settings in them (``user_phrases`` None: the weights tuned
+    when the model was adapted, recorded in its manifest).  ``components``
+    are mixed in after the built-in ones (``add_component``).
     """
 
     def __init__(
@@ -141,9 +131,11 @@ class Predictor:
         *,
         threads: int = 1,
         state_cache: Callable[[RecurrentSession], StateCache] = StateCache,
-        recency: RecencySettings = RecencySettings(),
-        phrases: PhraseSettings = PhraseSettings(),
+        weights: MixtureWeights = MixtureWeights(),
+        recency: RecencySettings | None = None,
+        phrases: PhraseSettings | None = None,
         user_phrases: PhraseSettings | None = None,
+        components: Sequence[Component] = (),
     ) -> None:
         if session is None:
             session = RecurrentSession.open(bundle, threads)
@@ -153,24 +145,21 @@ class Predictor:
         self.session = session
         self.tokenizer = Tokenizer(bundle.tokenizer_settings)
         self.words = WordIndex(bundle.vocab)
-        self._display = bundle.vocab.display
         self._tokens = TokenCache(self.tokenizer, bundle.vocab)
         self._states = state_cache(session)
         self._lock = threading.Lock()
         vocab = bundle.vocab
         self.lexicon = LexiconIndex(bundle.lexicon, vocab)
-        counted = np.zeros(len(vocab), bool)
-        counted[self.words.word_ids] = True  # not <unk>: unknown words count by their written form
-        self.recency = recency
-        self._recent = RecentWords(counted, recency, vocab.unk_id)
+        self._ranker = Ranker(self.words, vocab, self.lexicon)
         self.phrases = bundle.phrases
-        self._lexicon_words = bundle.lexicon.words if bundle.lexicon is not None else []
-        has_tables = bundle.phrases is not None or bundle.user_phrases is not None
-        self._phrase_ids = phrase_index(vocab.tokens, bundle.lexicon) if has_tables else {}
-        self.set_phrase_settings(phrases, user_phrases)
-        self._memo: tuple[tuple[int, int], Scores] | None = None
+        self._components: list = self._built_in_components()
+        self._components.extend(components)
+        self._hooks()
+        self._memo: tuple[tuple[int, int], Scores, Cursor] | None = None
+        self.weights = weights  # (set_weights below resolves it)
+        self.set_weights(_with(weights, recency=recency, phrases=phrases, user_phrases=user_phrases))
         self._bos = vocab.id(BOS)
-        #: compute a new paragraph's start state ahead, after a line break (``cache``)
+        #: compute a new paragraph's start state ahead, after a line break (``state_cache``)
         self.run_ahead = True
         #: offer corrections of mistyped letters in the strip (``typos``); off by default
         #: until the app turns it on (the strip has been completions only so far)
@@ -179,19 +168,78 @@ class Predictor:
         self.auto_correct = False
         self.typo_model = ErrorModel()
         self._typos: TypoChannel | None = None
+        #: the strip's rules for the letters typed (``completions``: the word as typed first when
+        #: it is likely finished, typed capitals as evidence, identifiers only where used)
+        self.completions = CompletionSettings()
+        self._completions = Completions(self.words, vocab, self.lexicon,
+                                        bundle.lexicon.identifiers if bundle.lexicon is not None else frozenset())
+        #: phrase suggestions at word starts (``phrase``; None: none)
+        self.phrase_beam: BeamSettings | None = BeamSettings()
+        self._beam: PhraseBeam | None = None
+
+    def _built_in_components(self) -> list[Component]:
+        """The document cache, then the bundle's phrase tables: the corpus's, the user's."""
+        bundle, vocab = self.bundle, self.bundle.vocab
+        counted = np.zeros(len(vocab), bool)
+        counted[self.words.word_ids] = True  # not <unk>: unknown words count by their written form
+        components: list[Component] = [DocumentCache(counted, vocab.unk_id)]
+        tables = [(table, field) for table, field in ((bundle.phrases, "phrases"),
+                                                      (bundle.user_phrases, "user_phrases")) if table is not None]
+        if tables:
+            phrase_ids = phrase_index(vocab.tokens, bundle.lexicon)
+            lexicon_words = bundle.lexicon.words if bundle.lexicon is not None else []
+            for table, field in tables:
+                components.append(PhraseTables(table, field, vocab_size=len(vocab), unk_id=vocab.unk_id,
+                                               phrase_ids=phrase_ids, lexicon_words=lexicon_words,
+                                               lexicon=self.lexicon))
+        return components
+
+    def _hooks(self) -> None:
+        """Which components to call at a word boundary and which at every keystroke."""
+        self._at_boundary = hooked(self._components, "stage")
+        self._at_keystroke = hooked(self._components, "candidates", "excluded")
+
+    @property
+    def components(self) -> tuple[Component, ...]:
+        """The mixture's components, in the order they are mixed in."""
+        return tuple(self._components)
+
+    def add_component(self, component: Component) -> None:
+        """Mix ``component`` in too, after those there (``components``)."""
+        with self._lock:
+            self._components.append(component)
+            self._hooks()
+            self._memo = None
+
+    def remove_component(self, component: Component) -> None:
+        with self._lock:
+            self._components.remove(component)
+            self._hooks()
+            self._memo = None
+
+    def set_weights(self, weights: MixtureWeights) -> None:
+        """Mix with ``weights`` from now on (``user_phrases`` None: the bundle's tuned ones)."""
+        if weights.user_phrases is None:
+            weights = replace(weights, user_phrases=self.bundle.user_phrase_settings)
+        with self._lock:
+            self.weights = weights
+            self._memo = None
 
     def set_phrase_settings(self, phrases: PhraseSettings, user_phrases: PhraseSettings | None = None) -> None:
         """Change the phrase tables' weights (``user_phrases`` None: the bundle's tuned ones)."""
-        with self._lock:
-            self.phrase_settings = phrases
-            self.user_phrase_settings = (self.bundle.user_phrase_settings if user_phrases is None
-                                         else user_phrases)
-            self._phrase_tables = [
-                (table, settings) for table, settings in ((self.bundle.phrases, self.phrase_settings),
-                                                          (self.bundle.user_phrases, self.user_phrase_settings))
-                if table is not None and settings.enabled
-            ]
-            self._memo = None
+        self.set_weights(replace(self.weights, phrases=phrases, user_phrases=user_phrases))
+
+    @property
+    def recency(self) -> RecencySettings:
+        return self.weights.recency
+
+    @property
+    def phrase_settings(self) -> PhraseSettings:
+        return self.weights.phrases
+
+    @property
+    def user_phrase_settings(self) -> PhraseSettings:
+        return self.weights.user_phrases
 
     @classmethod
     def load(
@@ -199,14 +247,16 @@ class Predictor:
         path: str | os.PathLike,
         threads: int = 1,
         *,
-        recency: RecencySettings = RecencySettings(),
-        phrases: PhraseSettings = PhraseSettings(),
+        weights: MixtureWeights = MixtureWeights(),
+        recency: RecencySettings | None = None,
+        phrases: PhraseSettings | None = None,
         user_phrases: PhraseSettings | None = None,
     ) -> "Predictor":
         """Open a bundle folder or .zip; raise ``ModelLoadError`` (one sentence naming the file)."""
         bundle = load_bundle(path)
         try:
-            return cls(bundle, threads=threads, recency=recency, phrases=phrases, user_phrases=user_phrases)
+            return cls(bundle, threads=threads, weights=weights, recency=recency, phrases=phrases,
+                       user_phrases=user_phrases)
         except BaseException:
             bundle.close()
             raise
@@ -236,17 +286,58 @@ class Predictor:
         if k < 0:
             raise ValueError(f"k must be at least 0, not {k}")
         with self._lock:
-            scores, view = self._distribution(text_before_cursor, end)
-            shown = self._rank(scores, view, k)
-            if self.typo_tolerance and len(view.partial) >= self.typo_model.min_typed:
-                shown = self._with_corrections(shown, scores, view, k)
+            scores, view, at = self._distribution(text_before_cursor, end)
+            rules = self._completions.rules(self.completions, view, self._tokens, text_before_cursor)
+            if self._at_keystroke:
+                shown = self._with_components(scores, view, at, k, rules)
+            else:
+                shown = self._ranked(scores, view, k, rules)
             if self.run_ahead and not view.partial:
                 self._run_ahead(text_before_cursor, len(text_before_cursor) if end is None else end, view)
             return shown
 
+    def _ranked(self, scores: Scores, view: View, k: int, rules: Rules | None = None) -> list[Suggestion]:
+        """The engine's own strip: the best words for the typed letters (``completions``'
+        rules applied), and corrections."""
+        shown = self._ranker.rank(scores, view.partial, view.sentence_start, k, rules)
+        shown = self._completions.finish(shown, self.completions, rules, scores, view, k,
+                                         lambda: self._ranker.rank(scores, view.partial, view.sentence_start, k))
+        if self.typo_tolerance and len(view.partial) >= self.typo_model.min_typed:
+            shown = self._with_corrections(shown, scores, view, k)
+        return shown
+
+    def _with_components(self, scores: Scores, view: View, at: Cursor, k: int,
+                         rules: Rules | None = None) -> list[Suggestion]:
+        """The strip with the keystroke components' candidates mixed in (``components``):
+        over the best ``weights.pool`` ranked words (more where words are excluded) and
+        each component's own, none of the excluded words."""
+        components = self._at_keystroke
+        excluded = set().union(*(c.excluded() for c in components))
+        typed = view.partial
+        offers = [offer for offer in (c.candidates(at, typed) for c in components) if offer is not None]
+        if not offers and not excluded:
+            return self._ranked(scores, view, k, rules)
+        shown = self._ranked(scores, view, max(self.weights.pool, k + len(excluded)), rules)
+        shown = [s for s in shown if s.token not in excluded]
+        if not offers:
+            return shown[:k]
+        vocab = self.bundle.vocab
+
+        def engine_log_prob(token: str) -> float | None:
+            return float(scores.log_probs[vocab.id(token)]) if token in vocab else None
+
+        def suggestion(candidate: Candidate) -> Suggestion:
+            text = written_form(candidate.display, typed, view.sentence_start)
+            return Suggestion(text, candidate.token, math.log(max(candidate.prob, 1e-12)), bool(typed))
+
+        for i, offer in enumerate(offers):
+            keep = k if i == len(offers) - 1 else len(shown) + len(offer.words)  # cut after the last
+            shown = mix_candidates(shown, offer, engine_log_prob, suggestion, keep)
+        return shown
+
     def _run_ahead(self, text: str, end: int, view: View) -> None:
         """After a line break, start the start state of the paragraph that a second one
-        would begin (``cache``: running ahead), so that keystroke does not wait for it."""
+        would begin (``state_cache``: running ahead), so that keystroke does not wait for it."""
         tail = text[max(0, end - 16) : end].rstrip(" \t\r\f\v")
         if tail.endswith("\n") and self._tokens.ids[view.length - 1] != self._bos:
             self._states.run_ahead(self._tokens.ids, view.length)
@@ -255,10 +346,10 @@ class Predictor:
         """The distribution behind ``suggest`` over the vocabulary: log-probabilities
         (vocab,) of the word at the cursor, and how the text was split (read-only)."""
         with self._lock:
-            scores, view = self._distribution(text_before_cursor, end)
+            scores, view, _ = self._distribution(text_before_cursor, end)
             return scores.log_probs, view
 
-    def _distribution(self, text: str, end: int | None) -> tuple[Scores, View]:
+    def _distribution(self, text: str, end: int | None) -> tuple[Scores, View, Cursor]:
         if not isinstance(text, str):
             raise TypeError(f"the text must be a str, not {type(text).__name__}")
         if end is not None and not 0 <= end <= len(text):
@@ -267,148 +358,24 @@ class Predictor:
         if view.changed_from is not None:
             self._states.invalidate(view.changed_from)
         key = (self._tokens.generation, view.length)
-        if self._memo is not None and self._memo[0] == key:  # a keystroke inside a word
-            return self._memo[1], view
-        scores = self._mix(self._states.log_probs(self._tokens.ids, view.length), view.length)
-        self._memo = (key, scores)
-        return scores, view
+        memo = self._memo
+        if memo is not None and memo[0] == key:  # a keystroke inside a word
+            return memo[1], view, memo[2]
+        at = self._cursor(view.length)
+        scores = self._mix(self._states.log_probs(self._tokens.ids, view.length), view.length, at)
+        self._memo = (key, scores, at)
+        return scores, view, at
 
-    def _mix(self, network: np.ndarray, length: int) -> Scores:
-        """The network's distribution with the document cache, the corpus's phrases
-        and the lexicon (module docstring), as a ``Mixture``: the steps are recorded
-        here, and computed when the strip ranks (``mixture``)."""
-        unk = float(network[self.bundle.vocab.unk_id])
-        ids = np.frombuffer(self._tokens.ids, np.int64, length)
-        cache = EMPTY
-        if self.recency.enabled:
-            cache = self._recent.distribution(ids, length, self._tokens.unknown_words)
-        stages = []  # the corpus's phrases, then the user's: each mixed into what came before
-        if self._phrase_tables:
-            context = self._phrase_context(ids, length)
-            for table, settings in self._phrase_tables:
-                found_here = []
-                for order in ORDERS:
-                    weight = settings.weight(order)
-                    found = table.followers(context, order) if weight > 0.0 else None
-                    if found is not None:
-                        found_here.append((weight, *found))
-                if found_here:
-                    stages.append(found_here)
-        mixture = Mixture(network, self.words)
-        if cache.empty and not stages:
-            return Scores(mixture, {}, {}, unk)
-        others, base = {}, unk
-        if not cache.empty:
-            others, base = self._mix_cache(mixture, cache, unk)
-        vocab_size = len(network)
-        for phrases in stages:  # P = (1 - sum of weights) P + sum of weight * P_corpus
-            keep = math.log1p(-sum(weight for weight, _, _ in phrases))
-            mixture.add(keep)
-            base += keep
-            others = {word: score + keep for word, score in others.items()}
-            for weight, found, corpus in phrases:
-                log_weight = math.log(weight)
-                if found[-1] < vocab_size:  # followers are sorted: lexicon words come last
-                    mixture.merge(found, corpus, log_weight)
-                    continue
-                split = int(np.searchsorted(found, vocab_size))
-                mixture.merge(found[:split], corpus[:split], log_weight)
-                for i, score in zip(found[split:].tolist(), corpus[split:].tolist()):
-                    word = self._lexicon_words[i - vocab_size]
-                    if word in self.lexicon:  # (not a vocabulary word too)
-                        before = others.get(word, base + self.lexicon.share(word))
-                        others[word] = logaddexp(before, log_weight + score)
-        return Scores(mixture, others, cache.display, base)
+    def _cursor(self, length: int) -> Cursor:
+        return Cursor(self._tokens, self._states, length, self.weights)
 
-    def _phrase_context(self, ids: np.ndarray, length: int) -> list[int]:
-        """The last two tokens' ids for the phrase tables: a word outside the vocabulary
-        by its lexicon id (vocabulary size + position), ``<unk>`` if it has none."""
-        context = ids[max(0, length - 2) : length].tolist()
-        unk = self.bundle.vocab.unk_id
-        if unk in context:
-            start = length - len(context)
-            for index, word, _ in self._tokens.unknown_words(start, length):
-                position = self._phrase_ids.get(word)
-                if position is not None:
-                    context[index - start] = position
-        return context
-
-    def _mix_cache(self, mixture: Mixture, cache, unk: float) -> tuple[dict[str, float], float]:
-        """The document cache mixed in: recent unknown words' log-probabilities and the lexicon's base."""
-        settings = self.recency
-        single = settings.weight
-        if settings.ramp > 0.0:  # little text yet: little trust in its word counts
-            single *= cache.words / (cache.words + settings.ramp)
-        pairs, triples = len(cache.pair_ids) > 0, len(cache.triple_ids) > 0
-        keep = math.log1p(
-            -single - (settings.pair_weight if pairs else 0.0) - (settings.triple_weight if triples else 0.0)
-        )
-        mixture.add(keep)
-        base = keep + unk
-        others: dict[str, float] = {}
-        if single > 0.0:
-            weight = math.log(single)
-            if len(cache.ids):
-                mixture.merge(cache.ids, weight + np.log(cache.probs))
-            share = self.lexicon.share
-            others = {word: logaddexp(base + share(word), weight + math.log(p)) for word, p in cache.others.items()}
-        for used, weight, ids, probs in ((pairs, settings.pair_weight, cache.pair_ids, cache.pair_probs),
-                                         (triples, settings.triple_weight, cache.triple_ids, cache.triple_probs)):
-            if used:
-                mixture.merge(ids, math.log(weight) + np.log(probs))
-        return others, base
-
-    def _rank(self, scores: Scores, view: View, k: int) -> list[Suggestion]:
-        """The best ``k`` of the vocabulary's, the document's and the lexicon's words that
-        fit the typed letters; ties: vocabulary first, then by id or word.  The word
-        exactly as typed is left out (choosing it would do what a space does)."""
-        if k == 0:
-            return []
-        typed = view.partial
-        prefix = typed.lower()
-        lo, hi = self.words.span(prefix)
-        others = sorted(
-            (-score, 1, word, word) for word, score in scores.others.items() if word.lower().startswith(prefix)
-        )
-        lexicon = self.lexicon
-        vocab_tokens = self.bundle.vocab.tokens
-        want = k
-        while True:
-            best = scores.mixture.best(lo, hi, want)
-            pool = [(-score, 0, token_id, vocab_tokens[token_id]) for token_id, score in best]
-            found = lexicon.best(prefix, want + len(others))
-            from_lexicon = [
-                (-(scores.lexicon_base + float(lexicon.log_share[i])), 2, lexicon.words[i], lexicon.words[i])
-                for i in found if lexicon.words[i] not in scores.others
-            ]
-            # A list cut at ``want`` may hold, below its last entry fetched, words that
-            # outrank what the other lists offer: the pool is exact only down to that
-            # entry (its "floor").  Without this, a skipped word (the one typed, a
-            # repeat) let a lexicon rarity into the strip ahead of the next vocabulary word.
-            floor = math.inf  # as a negated score, like the pool's
-            if len(best) == want:
-                floor = min(floor, -best[-1][1])
-            if len(from_lexicon) > want or len(found) == want + len(others):
-                from_lexicon = from_lexicon[:want]
-                if from_lexicon:
-                    floor = min(floor, from_lexicon[-1][0])
-            pool += from_lexicon + others
-            pool.sort()
-            shown: list[Suggestion] = []
-            seen: set[str] = set()
-            for negative, source, key, token in pool:
-                if negative > floor:
-                    break  # a word not fetched may rank here: fetch more
-                text = written_form(self._display_of(source, key, scores), typed, view.sentence_start)
-                if text.lower() in seen or (typed and text == typed):
-                    continue
-                seen.add(text.lower())
-                shown.append(Suggestion(text, token, -negative, bool(typed)))
-                if len(shown) == k:
-                    return shown
-            if floor == math.inf:  # every list was complete
-                return shown
-            want *= 2
+    def _mix(self, network: np.ndarray, length: int, at: Cursor | None = None) -> Scores:
+        """The network's distribution with every word-boundary component's stage mixed in
+        (``mixture.combine``): the steps are recorded, and computed when the strip ranks."""
+        if at is None:
+            at = self._cursor(length)
+        stages = [stage for stage in (c.stage(at) for c in self._at_boundary) if stage is not None]
+        return combine(network, self.words, self.lexicon, self.bundle.vocab.unk_id, stages)
 
     @property
     def typos(self) -> TypoChannel:
@@ -439,12 +406,73 @@ class Predictor:
         merged.sort(key=lambda s: -s.log_prob)
         return merged[:k]
 
-    def _display_of(self, source: int, key: int | str, scores: Scores) -> str:
-        """How a pool entry is written: ``key`` is a vocabulary id (source 0) or the word."""
-        if source == 0:
-            return self._display[key]
-        written = scores.others_display.get(key) if source == 1 else None
-        return written or self.lexicon.display_of(key)
+    # -- phrases ----------------------------------------------------------------
+
+    def phrase(self, text_before_cursor: str, k: int = 3, *, end: int | None = None,
+               budget: float | None | EllipsisType = ..., stop: Callable[[], bool] | None = None,
+               ) -> Suggestion | None:
+        """The phrase a strip of ``k`` slots offers for the text before the cursor, or None
+        (``beam``): only at a word start, only when it is likely enough to earn a slot.
+
+        ``budget`` (seconds; ``...``: ``phrase_beam.budget``, None: no limit) and
+        ``stop()`` (asked between steps) drop it.  The beam runs outside the lock
+        (from the cached state, read-only), so a ``suggest`` from another thread
+        is not held up by it; one caller of ``phrase`` at a time.
+        """
+        found = self._phrases(text_before_cursor, k, end, budget, stop, None, best=True)
+        return found[0] if found else None
+
+    def phrase_candidates(self, text_before_cursor: str, k: int | None = 3, *, end: int | None = None,
+                          threshold: float | None = None) -> list[Suggestion]:
+        """Every phrase the beam keeps, the one ``phrase`` would offer first (for measuring:
+        benchmarks/phrases.py).  ``k`` None: whatever the strip shows; ``threshold``: a
+        log-probability in place of ``phrase_beam.threshold``.  No budget."""
+        return self._phrases(text_before_cursor, k, end, None, None, threshold, best=False)
+
+    @property
+    def phrase_stats(self) -> BeamStats:
+        """What the last phrase search did (network runs, seconds, dropped)."""
+        return self._beam.stats if self._beam is not None else BeamStats()
+
+    def _phrases(self, text: str, k: int | None, end: int | None, budget, stop, threshold: float | None,
+                 *, best: bool) -> list[Suggestion]:
+        """What the beam starts from is taken under the lock (the strip's words, the floor,
+        the cached state); the beam itself runs outside it."""
+        settings = self.phrase_beam
+        if settings is None or (k is not None and k < 2):
+            return []
+        floor = settings.threshold if threshold is None else threshold
+        with self._lock:
+            scores, view, at = self._distribution(text, end)
+            if view.partial:
+                return []
+            vocab = self.bundle.vocab
+            if k is None:  # whatever the strip: the likeliest words
+                shown = [Suggestion(written_form(vocab.display[i], "", view.sentence_start), vocab.tokens[i], p, False)
+                         for i, p in scores.mixture.best(0, len(self.words), settings.width)]
+            else:  # the strip's words, as ``suggest`` gives them
+                shown = (self._with_components(scores, view, at, k) if self._at_keystroke
+                         else self._ranked(scores, view, k))
+                if len(shown) >= k:  # it must beat the word whose slot it would take
+                    floor = max(floor, shown[k - 1].log_prob + math.log(settings.odds))
+            first = {vocab.id(s.token): s for s in shown if s.kind == "word" and s.token in vocab}
+            banned = {vocab.id(t) for c in self._at_keystroke for t in c.excluded() if t in vocab}
+            state = at.state()
+            if self._beam is None or self._beam.settings != settings:
+                lengths = np.array([len(token) for token in vocab.tokens])
+                self._beam = PhraseBeam(self.session, self.words.position >= 0, lengths, settings)
+            beam = self._beam
+        starts = [(i, s.log_prob) for i, s in first.items()]
+        if best:
+            found = beam.search(state, starts, floor=floor, budget=budget, stop=stop, banned=banned)
+            phrases = [] if found is None else [found]
+        else:
+            phrases = sorted(beam.candidates(state, starts, floor=floor, budget=None, banned=banned),
+                             key=beam.worth, reverse=True)
+        display = vocab.display  # the first word as the strip writes it, the others as the model does
+        return [Suggestion(" ".join([first[p.ids[0]].text] + [display[i] for i in p.ids[1:]]),
+                           " ".join(vocab.tokens[i] for i in p.ids), p.log_prob, False, kind="phrase")
+                for p in phrases]
 
     # -- accepting ------------------------------------------------------------
 
@@ -454,14 +482,17 @@ class Predictor:
 
         A word one or two typos away whose score (``typos``) beats the word as typed
         by a wide margin and is likely enough in its own right, or else the word's
-        capitals where the model writes it capitalised and it was typed in small
-        letters ("i" -> "I", "london" -> "London").  Keeping the old word for a
-        Backspace right after is the caller's (an ordinary undo of this edit).
+        capital of the pronoun "I" ("i", "i'm", ... typed in small letters).  Other
+        words keep the letters as typed: the vocabulary records only each word's most
+        frequent form, not how often it is written in small letters, so capitalising
+        "london" would also turn "fox" into "Fox" (a name in the corpus); the strip
+        still offers the capitalised form.  Keeping the old word for a Backspace right
+        after is the caller's (an ordinary undo of this edit).
         """
         if not self.auto_correct:
             return None
         with self._lock:
-            scores, view = self._distribution(text_before_cursor, None)
+            scores, view, _ = self._distribution(text_before_cursor, None)
             typed = view.partial
             if not typed:
                 return None
@@ -470,7 +501,7 @@ class Predictor:
                                            AUTO_CORRECT_MARGIN, AUTO_CORRECT_MINIMUM)
             if found is not None:
                 word = written_form(self.typos.display(found.word), typed, view.sentence_start)
-            elif typed.islower():
+            elif typed.islower() and typed.replace("\u2019", "'") in _PRONOUN_I:
                 display = self.typos.display(typed)
                 if display[:1].isupper() and display.lower() == typed:
                     word = display
@@ -505,3 +536,9 @@ class Predictor:
 
 def _needs_space(previous: str) -> bool:
     return not previous.isspace() and previous not in _NO_SPACE_AFTER
+
+
+def _with(weights: MixtureWeights, **settings) -> MixtureWeights:
+    """``weights`` with the settings given (not None) in place of its own."""
+    given = {name: value for name, value in settings.items() if value is not None}
+    return replace(weights, **given) if given else weights

@@ -1,10 +1,15 @@
-"""Which vocabulary words may be suggested, how they are ranked, and how they are written.
+"""Which words may be suggested, how the strip's words are ranked, and how they are written.
+
+``Ranker`` picks the strip's ``k`` words from the distribution at the cursor
+(``mixture.Scores``): the vocabulary's, the words beyond it that a component
+gave a probability (the document's), and the lexicon's, among those that
+start with the typed letters.
 
 ``WordIndex`` holds the suggestable words (never the special tokens, never
 punctuation) twice: by id, for next-word suggestions over the whole
 distribution, and sorted by their lowercase form, so that the words starting
 with a typed prefix are one contiguous range found by binary search.  Top-k
-uses ``numpy.argpartition`` (a full sort of 20k scores is about 10x slower);
+uses ``numpy.argpartition`` (a full sort of the whole vocabulary is far slower);
 ties are broken by id, so the best ``k`` are always the first ``k`` of the
 best ``k + 1``, which the evaluation relies on.
 
@@ -15,17 +20,36 @@ far and whether a sentence starts there.
 
 from __future__ import annotations
 
+import math
 import re
 from bisect import bisect_left
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .tokenizer import SPECIAL_TOKENS
 from .vocab import Vocabulary
 
+if TYPE_CHECKING:
+    from .completions import Rules
+    from .lexicon import LexiconIndex
+    from .mixture import Scores
+
 # A word as the tokenizer makes one (letters, inner apostrophes), without digits.
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
 _BEYOND = "\U0010ffff"  # sorts after every character a word can hold
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    text: str  # as shown and inserted: "London", "LONDON", "The"
+    token: str  # the word's token: "london" (a vocabulary token, or a lexicon or document word)
+    log_prob: float  # its log-probability (network, document cache and lexicon mixed); a correction's
+    #                  plus log P(typed | word), the error model's
+    is_completion: bool  # completes the word being typed (else a next word)
+    kind: str = "word"  # "correction": the typed letters read as this word's through a typo (``typos``);
+    #                     "phrase": the next few words in one slot (``beam``; text and token hold them all)
 
 
 def is_suggestable(token: str) -> bool:
@@ -96,3 +120,75 @@ def written_form(display: str, typed: str, sentence_start: bool) -> str:
     if sentence_start or typed[:1].isupper():
         return display[:1].upper() + display[1:]
     return display
+
+
+class Ranker:
+    """The strip's words from the distribution at the cursor (module docstring)."""
+
+    def __init__(self, words: WordIndex, vocab: Vocabulary, lexicon: "LexiconIndex") -> None:
+        self.words = words
+        self.lexicon = lexicon
+        self._tokens = vocab.tokens
+        self._display = vocab.display
+
+    def rank(self, scores: "Scores", typed: str, sentence_start: bool, k: int,
+             rules: "Rules | None" = None) -> list[Suggestion]:
+        """The best ``k`` of the vocabulary's, the document's and the lexicon's words that
+        fit the ``typed`` letters; ties: vocabulary first, then by id or word.  The word
+        exactly as typed is left out here (``completions`` decides where it goes).
+        ``rules`` (``completions.Rules``) leave words out and lower scores."""
+        if k == 0:
+            return []
+        prefix = typed.lower()
+        lo, hi = self.words.span(prefix)
+        others = sorted(
+            (-score, 1, word, word) for word, score in scores.others.items() if word.lower().startswith(prefix)
+        )
+        lexicon = self.lexicon
+        vocab_tokens = self._tokens
+        want = k
+        while True:
+            best = scores.mixture.best(lo, hi, want)
+            pool = [(-score, 0, token_id, vocab_tokens[token_id]) for token_id, score in best]
+            found = lexicon.best(prefix, want + len(others))
+            from_lexicon = [
+                (-(scores.lexicon_base + float(lexicon.log_share[i])), 2, lexicon.words[i], lexicon.words[i])
+                for i in found if lexicon.words[i] not in scores.others
+            ]
+            # A list cut at ``want`` may hold, below its last entry fetched, words that
+            # outrank what the other lists offer: the pool is exact only down to that
+            # entry (its "floor").  Without this, a skipped word (the one typed, a
+            # repeat) let a lexicon rarity into the strip ahead of the next vocabulary word.
+            floor = math.inf  # as a negated score, like the pool's
+            if len(best) == want:
+                floor = min(floor, -best[-1][1])
+            if len(from_lexicon) > want or len(found) == want + len(others):
+                from_lexicon = from_lexicon[:want]
+                if from_lexicon:
+                    floor = min(floor, from_lexicon[-1][0])
+            pool += from_lexicon + others
+            if rules is not None:
+                pool = rules.adjust(pool, scores)
+            pool.sort()
+            shown: list[Suggestion] = []
+            seen: set[str] = set()
+            for negative, source, key, token in pool:
+                if negative > floor:
+                    break  # a word not fetched may rank here: fetch more
+                text = written_form(self._display_of(source, key, scores), typed, sentence_start)
+                if text.lower() in seen or (typed and text == typed):
+                    continue
+                seen.add(text.lower())
+                shown.append(Suggestion(text, token, -negative, bool(typed)))
+                if len(shown) == k:
+                    return shown
+            if floor == math.inf:  # every list was complete
+                return shown
+            want *= 2
+
+    def _display_of(self, source: int, key: int | str, scores: "Scores") -> str:
+        """How a pool entry is written: ``key`` is a vocabulary id (source 0) or the word."""
+        if source == 0:
+            return self._display[key]
+        written = scores.others_display.get(key) if source == 1 else None
+        return written or self.lexicon.display_of(key)

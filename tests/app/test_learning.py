@@ -7,7 +7,8 @@ import json
 import pytest
 
 from keyboard_app import paths
-from keyboard_app.learning import PersonalModel
+from keyboard_app.engine.mixture import MixtureWeights
+from keyboard_app.learning import PersonalLayer, PersonalModel
 
 
 def typed(model: PersonalModel, text: str) -> None:
@@ -68,13 +69,15 @@ def test_forget_and_block():
     assert len(model) == 0 and not model.blocked
 
 
-def test_weight_grows_with_use():
+def test_the_layers_share_grows_with_use():
     model = PersonalModel()
-    assert model.weight() == 0
+    layer = PersonalLayer(model)
+    weights = MixtureWeights()
+    assert layer.share(weights) == 0
     typed(model, "one two")
-    small = model.weight()
+    small = layer.share(weights)
     typed(model, "word " * 200)
-    assert 0 < small < model.weight() < 0.31
+    assert 0 < small < layer.share(weights) < weights.personal
 
 
 def test_save_load_round_trip():

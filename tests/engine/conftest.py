@@ -20,7 +20,7 @@ def make_predictor(word_bundle):
     """``make_predictor(state_cache=..., recency=..., **FakeGraph options) -> Predictor`` over
     ``word_bundle``; the document cache is off unless ``recency`` turns it on, so that
     FakeGraph's hand-made rankings are what the strip shows."""
-    from keyboard_app.engine.cache import StateCache
+    from keyboard_app.engine.state_cache import StateCache
     from keyboard_app.engine.predictor import Predictor, RecencySettings
 
     def make(state_cache=StateCache, recency=RecencySettings.off(), **options):

@@ -14,7 +14,22 @@ from keyboard_app.engine.mixture import Mixture, logaddexp
 from keyboard_app.engine.phrases import ORDERS
 from keyboard_app.engine.predictor import Predictor, RecencySettings
 from keyboard_app.engine.ranking import WordIndex, top_k
-from keyboard_app.engine.recency import EMPTY
+from keyboard_app.engine.document_cache import EMPTY, RecentWords
+from keyboard_app.engine.phrases import phrase_index
+
+
+def phrase_context(p: Predictor, ids: np.ndarray, length: int) -> list[int]:
+    """The phrase tables' context: the last two ids, a word outside the vocabulary by its
+    lexicon id."""
+    context = ids[max(0, length - 2) : length].tolist()
+    unk = p.bundle.vocab.unk_id
+    if unk in context:
+        index = phrase_index(p.bundle.vocab.tokens, p.bundle.lexicon)
+        start = length - len(context)
+        for i, word, _ in p._tokens.unknown_words(start, length):
+            if word in index:
+                context[i - start] = index[word]
+    return context
 
 
 def reference_mix(p: Predictor, network: np.ndarray, length: int) -> np.ndarray:
@@ -22,11 +37,17 @@ def reference_mix(p: Predictor, network: np.ndarray, length: int) -> np.ndarray:
     every step applied to the whole array (kept here, verbatim in its arithmetic, as
     the yardstick)."""
     ids = np.frombuffer(p._tokens.ids, np.int64, length)
-    cache = p._recent.distribution(ids, length, p._tokens.unknown_words) if p.recency.enabled else EMPTY
+    counted = np.zeros(len(p.bundle.vocab), bool)
+    counted[p.words.word_ids] = True
+    recent = RecentWords(counted, p.recency, p.bundle.vocab.unk_id)
+    cache = recent.distribution(ids, length, p._tokens.unknown_words) if p.recency.enabled else EMPTY
     stages = []
-    if p._phrase_tables:
-        context = p._phrase_context(ids, length)
-        for table, settings in p._phrase_tables:
+    tables = [(table, settings) for table, settings in ((p.bundle.phrases, p.phrase_settings),
+                                                        (p.bundle.user_phrases, p.user_phrase_settings))
+              if table is not None and settings.enabled]
+    if tables:
+        context = phrase_context(p, ids, length)
+        for table, settings in tables:
             found_here = []
             for order in ORDERS:
                 weight = settings.weight(order)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from keyboard_app.engine.completions import CompletionSettings
 from keyboard_app.engine.predictor import Edit, Predictor, Suggestion
 from keyboard_app.engine.ranking import is_suggestable
 from keyboard_app.engine.tokenizer import Tokenizer
@@ -24,7 +25,8 @@ def _texts(shown):
         # the word exactly as typed is not offered (a space does the same), a new form is
         ("see you Tom|", ["Tomorrow"]),
         ("see you TOM|", ["TOMORROW"]),
-        ("see you T|", ["The", "Tomorrow", "Tom"]),
+        # a capital typed inside a sentence: words written with one first (``completions``)
+        ("see you T|", ["Tom", "The", "Tomorrow"]),
         ("we met in lon|", ["London", "lonely"]),
         ("we met in Lon|", ["London", "Lonely"]),
         ("we met in LON|", ["LONDON", "LONELY"]),
@@ -33,7 +35,8 @@ def _texts(shown):
         ("they work at nas|", ["NASA"]),
         ("I don'|", ["don't"]),
         ("I don\u2019|", ["don't"]),
-        ("we met \u00e9|", ["\u00c9mile"]),
+        # the word as typed, first where it is more likely finished than not (``completions``)
+        ("we met \u00e9|", ["\u00e9", "\u00c9mile"]),
         ("\u00e9|", ["\u00c9", "\u00c9mile"]),
         # next words: capitals at a sentence start
         ("|", ["The", "I", "Tomorrow"]),
@@ -73,8 +76,10 @@ def test_a_word_favoured_by_the_context_comes_first(make_predictor):
 
 
 def test_the_typed_word_itself_is_not_offered(make_predictor):
-    # "cat" ranks first, but choosing it would do what a space does: the slot goes to another word
+    # "cat" ranks first, but the ranker leaves it out (choosing it would do what a space
+    # does); where it goes is ``completions``' rule (tests/engine/test_completions.py)
     predictor = make_predictor()
+    predictor.completions = CompletionSettings.off()
     shown = predictor.suggest("the cat", 3)
     assert _texts(shown) == ["cats"]
     assert shown[0] == Suggestion("cats", "cats", shown[0].log_prob, True)
@@ -131,7 +136,7 @@ def test_accept_replaces_the_partial_word_and_adds_the_space(make_predictor, typ
     "text, choose, edit",
     [
         # a space already after the cursor: none is added, the cursor moves over it
-        ("see the cat| sat", 0, Edit(8, 11, "cats", skip=1)),
+        ("see the cat| sat", 0, Edit(8, 11, "cat", skip=1)),  # the word as typed: likely finished
         ("see you | tomorrow", 0, Edit(8, 8, "the", skip=1)),
         ("Hello.| you", 0, Edit(6, 6, " The", skip=1)),
         ("see you tom|\tand", 0, Edit(8, 11, "tomorrow", skip=1)),
@@ -212,6 +217,7 @@ def test_text_must_be_a_string(make_predictor):
 @pytest.mark.parametrize("prefix", ["t", "th", "a", "lo", "don", "q", "zzz"])
 def test_completions_are_the_best_words_with_the_prefix(random_bundle, prefix):
     predictor = Predictor.load(random_bundle)
+    predictor.completions = CompletionSettings.off()  # the distribution's order alone
     text = "the quick brown fox said " + prefix
     shown = predictor.suggest(text, 50)
     log_probs, _ = predictor.next_word_log_probs(text)

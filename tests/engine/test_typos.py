@@ -198,3 +198,14 @@ def test_corrections_follow_the_text_alone(predictor):
         assert fresh.suggest(text[:17], 3) == typed[17]
     finally:
         fresh.close()
+
+
+@pytest.mark.parametrize("text", ["The quick brown fox", "We went to london", "The apple"])
+def test_auto_correct_leaves_the_capitals_of_other_words_to_the_user(predictor, text):
+    # "fox" is written "Fox" more often than not in the corpus (a name): a space must
+    # not capitalise an ordinary word the user typed in small letters.
+    predictor.auto_correct = True
+    try:
+        assert predictor.autocorrect(text) is None
+    finally:
+        predictor.auto_correct = False

@@ -13,14 +13,14 @@ by the document:
 
 * a paragraph break (the ``<s>`` token, which the text also starts with) is a
   hard start: the position after it holds a *start state*, the one that one
-  run over the ``warm`` tokens (64) before it, the ``<s>`` included, from the
+  run over the ``warm`` tokens before it, the ``<s>`` included, from the
   zero state gives (at the text's start that is ``<s>`` alone).  So a new
   paragraph still knows how the text before it ended, as in training, where
   the state flows through ``<s>``, while what lies further back does not
   matter;
-* a paragraph longer than ``cap`` tokens (2000) restarts too, at the first
-  sentence end (``. ! ?``) at least ``cap`` tokens after its previous start,
-  or ``2 * cap`` tokens after it if there is none by then (a soft start: the
+* a paragraph longer than ``cap`` tokens restarts too, at the first sentence
+  end (``. ! ?``) at least ``cap`` tokens after its previous start, or
+  ``2 * cap`` tokens after it if there is none by then (a soft start: the
   position after the mark holds the same start state, as if a new paragraph
   began there).  Soft starts are found left to right from the paragraph's
   hard start, so they are a function of the tokens before them, and a fresh
@@ -28,18 +28,15 @@ by the document:
 
 So the suggestions after "A.\\n\\nB c" and after "Y. " * 40 + "A.\\n\\nB c" are
 the same, and a fresh engine runs the network over at most one paragraph (at
-most ``2 * cap`` tokens) plus the ``warm`` tokens before it.  (Until this
-warm start the start state was one ``<s>`` step from the zero state,
-whatever came before; measured on the default model, the 64 tokens gained
-about a point of keystroke savings on texts of short paragraphs.)
+most ``2 * cap`` tokens) plus the ``warm`` tokens before it.
 
 Exactness.  An int8 graph quantizes its activations per call, so a run over
-ten tokens and ten one-token runs give slightly different numbers (about
-1e-3), and a cache that sometimes steps and sometimes runs in chunks would
-not reproduce what a fresh engine computes.  So the state after each position
-is defined by one canonical computation, whatever path the edits took:
+ten tokens and ten one-token runs give slightly different numbers, and a
+cache that sometimes steps and sometimes runs in chunks would not reproduce
+what a fresh engine computes.  So the state after each position is defined by
+one canonical computation, whatever path the edits took:
 
-* each segment is cut into cells of ``cell`` tokens (8) from its start (the
+* each segment is cut into cells of ``cell`` tokens from its start (the
   position after the ``<s>`` or the sentence end);
 * the state at a segment start is its start state (one run over the up to
   ``warm`` tokens before it, from the zero state; the log-probabilities there
@@ -52,34 +49,33 @@ is defined by one canonical computation, whatever path the edits took:
 
 A fresh engine on a pasted text runs cell after cell from the last segment
 start (log-probabilities are only needed at the end); typing steps one token
-at a time, and every 8th token of a segment runs its cell again instead.  The
-cell size trades the one against the other, measured on the default int8
-model (2 x 512): a run of 8 tokens takes about 0.75 ms (16: 1.3 ms), inside
-the 2 ms budget for a word boundary, while a long paste costs about 92 us a
-token (16: 81 us; one 512-token run: 65 us).  With an fp32 graph every path
-gives the same bits anyway.
+at a time, and every ``cell``-th token of a segment runs its cell again
+instead.  The cell size trades the one against the other: a larger cell makes
+a paste cheaper per token and that word boundary dearer; ``CELL`` keeps the
+boundary inside its budget (docs/ARCHITECTURE.md has the measurements).
+With an fp32 graph every path gives the same bits anyway.
 
 Memory stays bounded on a long document.  Checkpoints are kept densely near
 two anchors, the position last asked for and the end of the branch (see
-``textcache``), and at cell boundaries thinned with the distance ``d`` to the
-nearer anchor: all within ``recent`` tokens, then every 2nd, 4th, 8th...
+``token_cache``), and at cell boundaries thinned with the distance ``d`` to
+the nearer anchor: all within ``recent`` tokens, then every 2nd, 4th, 8th...
 boundary of their segment, the spacing doubling as ``d`` doubles.  That is
-O(log n) checkpoints (about 8 KB each for the default model), and a rewind to
-``d`` tokens back recomputes at most ``2 * d * cell / recent`` (d / 16) tokens
-more than the edit itself requires, and never more than the segment holds.
-The segment starts themselves cost one integer each.
+O(log n) checkpoints, and a rewind to ``d`` tokens back recomputes at most
+``2 * d * cell / recent`` tokens more than the edit itself requires, and
+never more than the segment holds.  The segment starts themselves cost one
+integer each.
 
-Running ahead.  A new paragraph's start state is one run over 64 tokens
-(about 2.5 ms), paid at the keystroke that completes the blank line.  Its
-tokens are all known one keystroke earlier, when the text ends with a line
-break: ``run_ahead`` then computes that start state on a helper thread (the
-same session, the same inputs, so the same numbers), while the person moves
-a finger to the next key, and ``_start_state`` takes it when the blank line
-comes (waiting for it if it is not quite done, which still saves the part
-already run), or it is dropped.  The counters (``runs``, ``tokens_run``)
-count such a run when it is used, so they say the same as without it.
-Only a session that may be called from two threads at once (onnxruntime's)
-runs ahead.
+Running ahead.  A new paragraph's start state is one run over ``warm``
+tokens, the dearest single run of ordinary typing, paid at the keystroke
+that completes the blank line.  Its tokens are all known one keystroke
+earlier, when the text ends with a line break: ``run_ahead`` then computes
+that start state on a helper thread (the same session, the same inputs, so
+the same numbers), while the person moves a finger to the next key, and
+``_start_state`` takes it when the blank line comes (waiting for it if it is
+not quite done, which still saves the part already run), or it is dropped.
+The counters (``runs``, ``tokens_run``) count such a run when it is used, so
+they say the same as without it.  Only a session that may be called from two
+threads at once (onnxruntime's) runs ahead.
 """
 
 from __future__ import annotations
@@ -216,6 +212,21 @@ class StateCache:
         if len(self._positions) > self._prune_at:
             self._prune(n, len(ids))
         return result
+
+    def state_at(self, ids: array, n: int) -> State:
+        """The recurrent state after ``ids[:n]``: the one ``log_probs(ids, n)`` computed (the
+        canonical computation, so the same whatever the path), computed now if it is not kept.
+        Read-only: the cache keeps it."""
+        self.log_probs(ids, n)
+        segment = self.segment_start(ids, n)
+        if segment == n:
+            return self._start_state(ids, segment)[1]
+        found = self._states.get(n)
+        if found is None:  # thinned since: compute it again
+            self._log_probs.pop(n, None)
+            self.log_probs(ids, n)
+            found = self._states[n]
+        return found
 
     def _start_state(self, ids: array, segment: int) -> tuple[np.ndarray, State]:
         """The start state of ``segment`` (one run over the ``warm`` tokens before it from

@@ -115,7 +115,7 @@ class RecentWords:
 
         ``unknown_words(lo, hi)``: (index, word, written form) of the
         out-of-vocabulary word tokens among ``ids[lo:hi]``, in order
-        (``textcache.TokenCache.unknown_words``).
+        (``token_cache.TokenCache.unknown_words``).
         """
         settings = self.settings
         window = settings.window

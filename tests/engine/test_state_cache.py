@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine_helpers import ALPHABET, SAMPLE_TEXT, random_edit
-from keyboard_app.engine.cache import CAP, CELL, RECENT, WARM, StateCache
+from keyboard_app.engine.state_cache import CAP, CELL, RECENT, WARM, StateCache
 from keyboard_app.engine.predictor import Predictor, RecencySettings
 from keyboard_app.engine.tokenizer import BOS
 
@@ -223,7 +223,7 @@ FILLER = "Y. " * 40  # 80 tokens: more than the warm start looks back
 @pytest.mark.parametrize("fixture", BUNDLES)
 @pytest.mark.parametrize("typed", ["B c", "B c ", "We met in Lon", "the cat sat on the mat. "])
 def test_what_came_long_before_a_paragraph_break_does_not_matter(request, fixture, typed):
-    # to the network; the document cache looks further back on purpose (test_recency.py)
+    # to the network; the document cache looks further back on purpose (test_document_cache.py)
     predictor = Predictor.load(request.getfixturevalue(fixture), recency=RecencySettings.off())
     end = f"{FILLER}A\n\n{typed}"
     texts = [end, f"Z z z.\n\n{end}", f"Z z z. {end}", SAMPLE_TEXT * 5 + f"\n\n \n{end}",
@@ -390,3 +390,28 @@ def test_a_stand_in_graph_never_runs_ahead(make_predictor):
     assert not predictor.states.run_ahead_enabled
     predictor.suggest("the cat\n")
     assert not predictor.states._ahead
+
+
+def test_the_state_at_a_position_is_the_canonical_one(random_int8_bundle):
+    """``state_at``: what a fresh engine computes, and one step from it gives the next
+    position's numbers where the canonical computation steps too (not at a cell boundary)."""
+    predictor = Predictor.load(random_int8_bundle, recency=RecencySettings.off())
+    text = SAMPLE_TEXT * 2
+    for end in [*range(0, len(text), 7), len(text)]:  # typed on, the cache thinning behind
+        predictor.next_word_log_probs(text[:end])
+    fresh = fresh_like(predictor)
+    fresh.next_word_log_probs(text)
+    ids, states = predictor._tokens.ids, predictor.states
+    assert fresh._tokens.ids == ids
+    stepped = 0
+    for position in range(1, len(ids)):
+        state = states.state_at(ids, position)
+        for mine, theirs in zip(state, fresh.states.state_at(ids, position)):
+            np.testing.assert_array_equal(mine, theirs)
+        after = position + 1
+        segment = states.segment_start(ids, after)
+        if after < len(ids) and segment != after and (after - segment) % CELL:
+            out, _ = predictor.session.run(np.array([[ids[position]]], np.int64), state)
+            np.testing.assert_array_equal(out[0], states.log_probs(ids, after))
+            stepped += 1
+    assert stepped > 50

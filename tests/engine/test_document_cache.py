@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from engine_helpers import SAMPLE_TEXT, random_edit
+from keyboard_app.engine.components import DocumentCache
 from keyboard_app.engine.predictor import Predictor, RecencySettings
-from keyboard_app.engine.recency import RecentWords
 
 ON = RecencySettings(weight=0.1, window=2000, decay=500.0, pair_weight=0.0, triple_weight=0.0, ramp=0.0)
 OFF = RecencySettings.off()
@@ -50,7 +50,8 @@ def test_the_mixture_raises_a_used_word_and_keeps_the_rest_in_order(make_predict
     assert float(mixed[tea]) == pytest.approx(float(network[tea]) + math.log(0.9), rel=1e-6)
     assert np.exp(mixed).sum() <= 1.0 + 1e-6
     # punctuation and numbers are never counted
-    assert not RecentWords(on._recent.counted, ON).counted[vocab.id(".")]
+    [document_cache] = [c for c in on.components if isinstance(c, DocumentCache)]
+    assert not document_cache.counted[vocab.id(".")] and document_cache.counted[london]
 
 
 def test_a_short_text_has_a_smaller_say_than_a_long_one(make_predictor):

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from keyboard_app.engine.textcache import (
+from keyboard_app.engine.token_cache import (
     TokenCache,
     common_prefix_length,
     first_difference,
@@ -59,7 +59,10 @@ def test_common_prefix_length(a, b):
     expected = 0
     while expected < min(len(a), len(b)) and a[expected] == b[expected]:
         expected += 1
-    assert common_prefix_length(a, len(a), b, len(b)) == expected
+    assert common_prefix_length(a, b) == common_prefix_length(a, b, len(a), len(b)) == expected
+    # only the first a_end and b_end characters count
+    assert common_prefix_length(a, b, len(a) // 2, len(b)) == min(expected, len(a) // 2)
+    assert common_prefix_length(a, a + b, len(a), len(a)) == len(a)
 
 
 def test_first_difference():

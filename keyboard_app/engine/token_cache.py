@@ -21,7 +21,7 @@ non-blank character follows a blank one examines nothing past ``J``, and no
 token spans ``J``.  Tokens starting before the last such ``J`` inside the
 unchanged text are therefore unchanged, and scanning from ``J`` gives what a
 full scan gives from there (the tokenizer's scanner is restartable).
-``tests/engine/test_textcache.py`` checks both against full scans.
+``tests/engine/test_token_cache.py`` checks both against full scans.
 """
 
 from __future__ import annotations
@@ -67,8 +67,11 @@ def last_restart_point(text: str, limit: int) -> int:
         size *= 4
 
 
-def common_prefix_length(a: str, a_end: int, b: str, b_end: int) -> int:
-    """Length of the common prefix of ``a[:a_end]`` and ``b[:b_end]``, without copying either whole."""
+def common_prefix_length(a: str, b: str, a_end: int | None = None, b_end: int | None = None) -> int:
+    """Length of the common prefix of ``a[:a_end]`` and ``b[:b_end]`` (the whole strings by
+    default), without copying either whole: slices compared at C speed, doubling, then halving."""
+    a_end = len(a) if a_end is None else a_end
+    b_end = len(b) if b_end is None else b_end
     limit = min(a_end, b_end)
     if a is b:
         return limit
@@ -135,7 +138,7 @@ class TokenCache:
         end = len(text) if end is None else end
         start = partial_start(text, end)
         partial = normalise_apostrophes(text[start:end])
-        shared = common_prefix_length(self._text, self._end, text, start)
+        shared = common_prefix_length(self._text, text, self._end, start)
         if shared == start == self._end:
             return self._view(len(self.ids), partial, start, None)
 
@@ -176,6 +179,17 @@ class TokenCache:
     def unknown_words(self, lo: int, hi: int) -> list[tuple[int, str, str]]:
         """The out-of-vocabulary words among tokens ``lo .. hi - 1``: (index, word, written form)."""
         return self._unknown[bisect_left(self._unknown_at, lo) : bisect_left(self._unknown_at, hi)]
+
+    def token(self, index: int) -> str:
+        """The token at ``index`` as the model sees it; one outside the vocabulary as itself."""
+        token_id = self.ids[index]
+        if token_id != self._unk:
+            return self._vocab.tokens[token_id]
+        found = self.unknown_words(index, index + 1)
+        if found:
+            return found[0][1]
+        # not a word (an unknown mark): scan it again where it starts
+        return next(self._tokenizer.iter_tokens(self._text, self._starts[index], self._end)).token
 
     def _view(self, length: int, partial: str, start: int, changed: int | None) -> View:
         return View(length, partial, start, bool(self._ends_sentence[length - 1]), changed)
