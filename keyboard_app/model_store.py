@@ -7,14 +7,19 @@ saying where each came from.  A model is named in the settings by a key:
 ``"default"``, ``"user:<folder>"``, or an absolute path (``--model``).
 
 Listing reads the manifests only (fast); the full check (checksums, the
-ONNX graph) happens when a model is loaded or imported.  Every change is
-atomic: an import is written with ``bundle.write_bundle`` (built beside the
-destination, validated, then renamed in), a rename rewrites the manifest
-with a temporary file, a delete renames the folder away before removing it.
+ONNX graph) happens when a model is loaded, imported or adopted.  Every
+change is atomic: an import is written with ``bundle.write_bundle`` (built
+beside the destination, validated, then renamed in); an adoption (a bundle
+the app made, such as a retrain's) is checked where it lies, then moved
+beside its destination under a staging name and renamed in; a rename
+rewrites the manifest with a temporary file; a delete renames the folder
+away before removing it.  What a kill leaves half done is finished or
+removed when the store is next opened (``engine.staging.recover_folder``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import logging
 import os
@@ -28,6 +33,7 @@ from typing import Any, Callable
 from . import paths
 from .engine import jsonfile
 from .engine.bundle import MANIFEST, ModelLoadError, load_bundle, read_manifest, zip_bundle
+from .engine.faults import fault_point
 from .engine.staging import DestinationError
 from .storage import atomic_write_json
 
@@ -42,8 +48,8 @@ class ModelStoreError(Exception):
 
 
 class ModelImportError(ModelStoreError, ModelLoadError):
-    """What the user asked to import is not a usable bundle; one sentence naming
-    their file.  Both a ``ModelStoreError`` and the engine's ``ModelLoadError``."""
+    """What the user asked to import (or the app to adopt) is not a usable bundle; one
+    sentence naming the file.  Both a ``ModelStoreError`` and the engine's ``ModelLoadError``."""
 
 
 @dataclass
@@ -273,6 +279,76 @@ class ModelStore:
         finally:
             bundle.close()
         return self.register(dest, origin)
+
+    def adopt(
+        self, folder: Path, *, name: str | None = None, origin: str = "trained",
+        validate: Callable[[Path], None] | None = None,
+    ) -> str:
+        """Move a finished bundle folder (a retrain's) into the models folder; its key.
+
+        The bundle is checked where it lies first, as an import is (``load_bundle``:
+        the manifest and every checksum; then ``validate(folder)``, say opening it with
+        the engine): ``ModelImportError``, one sentence, if it fails, and nothing has
+        moved.  It is named ``name`` (or its manifest's name), made distinct as an
+        import's is ("My writing (2)"), then moved beside its destination under a
+        staging name (one rename on the same disk, else a copy) and renamed in: the
+        models folder never holds half a model, and a kill on the way leaves a staging
+        folder that the next opening of the store removes.  ``folder`` is gone once
+        this returns; on a failure it is where and as it was.
+        """
+        from .engine.staging import fsync_dir, make_folder, staging_prefix, unmark, write_errors
+
+        folder = Path(folder)
+        try:
+            bundle = load_bundle(folder)
+        except ModelLoadError as e:
+            raise ModelImportError(str(e)) from e
+        manifest = dict(bundle.manifest)
+        bundle.close()
+        if validate is not None:
+            try:
+                validate(folder)
+            except ModelStoreError:
+                raise
+            except ModelLoadError as e:  # the engine's sentence, naming the file
+                raise ModelImportError(str(e)) from e
+            except Exception as e:  # noqa: BLE001 - anything else, said in one sentence
+                raise ModelImportError(f"{folder}: the model cannot be used ({e}).") from e
+        name = self.distinct_name(str(name or manifest.get("name") or folder.name))
+        dest = self.new_folder(name)
+        manifest_path = folder / MANIFEST
+        original = manifest_path.read_bytes()
+        staged = dest.with_name(f"{staging_prefix(dest, 'partial')}{uuid.uuid4().hex[:6]}")
+        moved = False
+        try:
+            with write_errors(dest, staged):
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.rename(folder, staged)
+                    moved = True
+                except OSError:  # another file system: copy beside the destination instead
+                    staged = make_folder(dest, "partial")
+                    shutil.copytree(folder, staged, dirs_exist_ok=True)
+                    unmark(staged)
+                if manifest.get("name") != name:
+                    # Not among the checksummed files: the bundle stays valid.
+                    atomic_write_json(staged / MANIFEST, {**manifest, "name": name})
+                fault_point("store.adopt-staged")
+                os.replace(staged, dest)
+                fsync_dir(dest.parent)
+        except BaseException:
+            if moved:
+                with contextlib.suppress(OSError):
+                    os.rename(staged, folder)
+                    (folder / MANIFEST).write_bytes(original)
+            else:
+                shutil.rmtree(staged, ignore_errors=True)
+            raise
+        if not moved:
+            shutil.rmtree(folder, ignore_errors=True)
+        key = self.register(dest, origin)
+        log.info("adopted %s as %s", folder, key)
+        return key
 
     def rename(self, key: str, new_name: str) -> None:
         new_name = new_name.strip()

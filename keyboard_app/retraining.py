@@ -23,10 +23,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from .settings import DEFAULT_SUGGESTIONS
+
 TRAIN_PACKAGE = "predictive-keyboard"
 INSTALL_COMMAND = f'pip install "{TRAIN_PACKAGE}[train]"'
 HELDOUT_FRACTION = 0.1  # of each file: plenty for small personal corpora
 EVAL_MAX_WORDS = 1500  # words scored per model (KSR asks the model at every keystroke)
+#: The models are compared with as many suggestions shown as the strip shows by default
+#: (the manifests' metrics use the same k, so the figures can be set side by side).  They are
+#: scored as the trainer scores its held-out text, at every k its metrics record, so that the
+#: comparison takes per word what the trainer's last step took (``ui.eta`` counts on that).
+COMPARE_K = DEFAULT_SUGGESTIONS
+COMPARE_KS = (1, COMPARE_K, 5)
 TOKENS_PER_WORD = 1.25  # punctuation counts as tokens
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
 
@@ -175,7 +183,7 @@ class CorpusCount:
     skipped: list[str] = field(default_factory=list)
 
 
-def count_corpus(paths: Sequence[Path], keep_going: Callable[[Any], bool] = lambda _: True) -> CorpusCount:
+def count_corpus_words(paths: Sequence[Path], keep_going: Callable[[Any], bool] = lambda _: True) -> CorpusCount:
     """Count the words of the text files named or found under ``paths`` (streamed)."""
     from model_training.corpus import ReadStats, find_files, read_lines
 
@@ -203,8 +211,8 @@ def heldout_texts(request: TrainRequest) -> list[str]:
 class ModelScore:
     name: str
     perplexity: float
-    top3: float  # fraction
-    ksr: float  # percent, k = 3
+    top_k: float  # fraction: the next word among the COMPARE_K shown
+    ksr: float  # percent, k = COMPARE_K
     words: int
     vocab_size: int
 
@@ -213,24 +221,38 @@ def score_model(bundle: Path, texts: list[str], name: str,
                 progress: Callable[[float], Any] | None = None) -> ModelScore:
     """Evaluate one model on ``texts`` with the engine (the strip's own suggestions)."""
     from .engine.evaluate import evaluate
-    from .engine.predictor import Predictor
+    from .predictors import close_predictor, load_predictor
 
-    predictor = Predictor.load(bundle, threads=1)
+    predictor = load_predictor(bundle)
     try:
-        report = evaluate(predictor, texts, ks=(1, 3, 5), max_words=EVAL_MAX_WORDS,
+        report = evaluate(predictor, texts, ks=COMPARE_KS, max_words=EVAL_MAX_WORDS,
                           progress=_progress_adapter(progress))
     finally:
-        close = getattr(predictor.bundle, "close", None)
-        if callable(close):
-            close()
+        close_predictor(predictor)
     return ModelScore(
         name=name,
         perplexity=float(report.perplexity),
-        top3=float(_pick(report.topk, 3)),
-        ksr=float(_pick(report.ksr, 3)),
+        top_k=float(_pick(report.topk, COMPARE_K)),
+        ksr=float(_pick(report.ksr, COMPARE_K)),
         words=int(report.words),
         vocab_size=len(predictor.bundle.vocab),
     )
+
+
+def compare_models(request: TrainRequest, models: dict[str, tuple[Path | None, str]],
+                   progress: Callable[[float], Any] | None = None) -> dict[str, ModelScore]:
+    """Score each of ``models`` (``{which: (bundle, name)}``; a bundle of None is left out)
+    on the text the trainer held out for ``request``; ``progress`` gets the fraction done
+    of all of them.  A ``ValueError`` (one sentence) when there is no held-out text."""
+    texts = heldout_texts(request)
+    if not texts:
+        raise ValueError("your files are too short to hold any text out for the comparison")
+    parts = [(which, bundle, name) for which, (bundle, name) in models.items() if bundle is not None]
+    scores = {}
+    for i, (which, bundle, name) in enumerate(parts):
+        report = None if progress is None else (lambda f, i=i: progress((i + f) / len(parts)))
+        scores[which] = score_model(bundle, texts, name, progress=report)
+    return scores
 
 
 def _pick(table: dict, k: int) -> float:

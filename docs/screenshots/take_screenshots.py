@@ -85,7 +85,8 @@ def main() -> int:
     grab(window, "main-window.png")
 
     retraining.ADAPT_ARGS = (*retraining.ADAPT_ARGS, *args.train_args.split())
-    dialog = RetrainDialog(window=window, parent=window)
+    dialog = RetrainDialog(controller=window.models, settings=window.settings, save_settings=window.save_settings,
+                           start_directory=window.start_directory, parent=window)
     dialog.move(60, 60)
     dialog.show()
     dialog.add_corpus_paths([args.corpus])

@@ -1,4 +1,11 @@
-"""Reading and writing the user's text files: encodings and file modes.
+"""The document in the editor: new, open, save, save as, encodings, recent files.
+
+``Documents`` owns the file behind the editor's text (its path, the
+encoding it was read with, whether the user agreed to write it back that
+way), asks about unsaved changes, and keeps the recent-files list and the
+folder the file dialogs start in (in the settings).  The window only wires
+it to its menus, title and status bar (``changed``, ``opened``,
+``message``).
 
 ``decode`` reads UTF-8 (with or without a byte-order mark), UTF-16 with a
 byte-order mark, and otherwise Latin-1, which any byte sequence is; a file
@@ -15,12 +22,23 @@ file.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
+from pathlib import Path
+from typing import Callable
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox, QPlainTextEdit, QWidget
 
+from ..settings import Settings
+from ..storage import atomic_write_bytes
+
+log = logging.getLogger(__name__)
+
+TEXT_FILTER = "Text files (*.txt *.md *.text);;All files (*)"
+UNTITLED = "Untitled"
 UTF8 = ("utf-8", "utf-8-sig")
 SNIFF_BYTES = 64 * 1024  # the start of the file decides whether it is text
 MAX_CONTROL_SHARE = 0.05  # more control characters than this, and it is not prose
@@ -107,3 +125,196 @@ def ask_encoding(parent: QWidget, name: str, encoding: str, keeps_text: bool) ->
     if clicked is convert:
         return "utf-8"
     return None
+
+
+class Documents(QObject):
+    """The file behind the editor's text; its boxes are children of ``parent``."""
+
+    #: The path or the encoding changed (a new, opened or saved file): the title follows.
+    changed = Signal()
+    #: Another text is in the editor (new or opened): the keystroke count starts again.
+    opened = Signal()
+    #: A status-bar message and how long it stays (ms).
+    message = Signal(str, int)
+
+    def __init__(
+        self,
+        *,
+        editor: QPlainTextEdit,
+        settings: Settings,
+        save_settings: Callable[[], None],
+        error: Callable[[str, str], None],
+        parent: QWidget,
+    ) -> None:
+        super().__init__(parent)
+        self.editor = editor
+        self.settings = settings
+        self._save_settings = save_settings
+        self._error = error
+        self._parent = parent
+        self.path: Path | None = None
+        self.encoding = "utf-8"  # how the open file was read, and is written back
+        self._encoding_confirmed = True  # the user agreed to write it in that encoding
+
+    # --- state ---------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.path.name if self.path else UNTITLED
+
+    def is_modified(self) -> bool:
+        return self.editor.document().isModified()
+
+    def start_directory(self) -> str:
+        """Where the file dialogs start: the last folder used, else the home folder
+        (never the folder the app happened to be started from)."""
+        last = self.settings.last_directory
+        if last and Path(last).is_dir():
+            return last
+        return str(Path.home())
+
+    # --- new, open ------------------------------------------------------------------
+    def maybe_save(self) -> bool:
+        """Ask about unsaved changes; False if the user cancels."""
+        if not self.is_modified():
+            return True
+        answer = QMessageBox.warning(
+            self._parent, "Unsaved Changes", f"Save the changes to “{self.name}” before closing it?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def new(self) -> None:
+        if not self.maybe_save():
+            return
+        self.editor.clear()
+        self.editor.document().clearUndoRedoStacks()
+        self.editor.document().setModified(False)
+        self.path = None
+        self.encoding, self._encoding_confirmed = "utf-8", True
+        self.opened.emit()
+        self.changed.emit()
+
+    def open(self, path: Path | None = None) -> bool:
+        if not self.maybe_save():
+            return False
+        if path is None:
+            name, _ = QFileDialog.getOpenFileName(self._parent, "Open", self.start_directory(), TEXT_FILTER)
+            if not name:
+                return False
+            path = Path(name)
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            self._error("Cannot open the file", f"{path}: {e.strerror or e}.")
+            self._forget_recent(path)
+            return False
+        try:
+            text, encoding = decode(data)
+        except NotTextError as e:
+            self._error("Cannot open the file", f"{path.name} {e}, so it was not opened.")
+            return False
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # a long file takes a moment to lay out
+        try:
+            self.editor.setPlainText(text)
+        finally:
+            QApplication.restoreOverrideCursor()
+        self.editor.moveCursor(self.editor.textCursor().MoveOperation.End)
+        self.editor.document().setModified(False)
+        self.path = path
+        self.encoding = encoding
+        self._encoding_confirmed = encoding in UTF8
+        if not self._encoding_confirmed:
+            self.message.emit(
+                f"{path.name} is not UTF-8; it was read as {label(encoding)}, "
+                "and saving asks which encoding to keep.", 10000
+            )
+        self.opened.emit()
+        self._remember(path)
+        self.changed.emit()
+        return True
+
+    # --- save -----------------------------------------------------------------------
+    def save(self) -> bool:
+        if self.path is None:
+            return self.save_as()
+        return self._write(self.path)
+
+    def save_as(self) -> bool:
+        start = str(self.path) if self.path else str(Path(self.start_directory()) / f"{UNTITLED}.txt")
+        name, _ = QFileDialog.getSaveFileName(self._parent, "Save As", start, TEXT_FILTER)
+        if not name:
+            return False
+        return self._write(Path(name))
+
+    def _choose_encoding(self, path: Path, text: str) -> str | None:
+        """The encoding to write ``path`` in; None if the user cancelled.  A file read as
+        something other than UTF-8 is written back the same way only if the user says so."""
+        if self._encoding_confirmed:
+            return self.encoding
+        choice = ask_encoding(self._parent, path.name, self.encoding, fits(text, self.encoding))
+        if choice is not None:
+            self.encoding, self._encoding_confirmed = choice, True
+        return choice
+
+    def _write(self, path: Path) -> bool:
+        text = self.editor.toPlainText()
+        encoding = self._choose_encoding(path, text)
+        if encoding is None:
+            self.message.emit("Not saved.", 3000)
+            return False
+        try:
+            data = text.encode(encoding)
+        except UnicodeEncodeError as e:  # the box offered only what fits; a last guard
+            self._error("Cannot save the file", f"{path.name} cannot hold “{text[e.start]}” in "
+                        f"{label(encoding)}; save it as UTF-8 instead.")
+            return False
+        try:
+            # A new file gets the usual mode for the user's umask (as any editor's would);
+            # an existing one keeps its own.
+            mode = None if path.exists() else new_file_mode()
+            atomic_write_bytes(path, data, mode=mode)
+        except OSError as e:
+            self._error("Cannot save the file", f"{path}: {e.strerror or e}. Nothing was lost: "
+                        "the text is still here, and the old file (if any) is untouched.")
+            return False
+        self.path = path
+        self.encoding = encoding
+        self.editor.document().setModified(False)
+        self._remember(path)
+        self.changed.emit()
+        self.message.emit(f"Saved {path.name}.", 3000)
+        return True
+
+    # --- recent files ------------------------------------------------------------------
+    def _remember(self, path: Path) -> None:
+        self.settings.add_recent_file(str(path))
+        self.settings.last_directory = str(Path(path).resolve().parent)
+        self._save_settings()
+
+    def _forget_recent(self, path: Path) -> None:
+        resolved = str(Path(path).resolve())
+        if resolved in self.settings.recent_files:
+            self.settings.recent_files.remove(resolved)
+            self._save_settings()
+
+    def fill_recent_menu(self, menu: QMenu) -> None:
+        """File ▸ Open Recent, filled as it is about to show (the list may have changed)."""
+        menu.clear()
+        for i, name in enumerate(self.settings.recent_files):
+            action = menu.addAction(f"&{i + 1} {Path(name).name}")
+            action.setToolTip(name)
+            action.setStatusTip(name)
+            action.triggered.connect(lambda _=False, p=name: self.open(Path(p)))
+        if not self.settings.recent_files:
+            menu.addAction("No recent files").setEnabled(False)
+        else:
+            menu.addSeparator()
+            menu.addAction("Clear Recent Files", self._clear_recent)
+
+    def _clear_recent(self) -> None:
+        self.settings.recent_files = []
+        self._save_settings()

@@ -1,9 +1,13 @@
 """The main window: the editor, the suggestion strip, menus and status bar.
 
-It wires the parts together and owns what the user sees as "the app":
-documents (open, save, recent files, the unsaved-changes prompt), which
-model is in use (loaded by the worker, never on the UI thread), the
-personal layer's switches, and the dialogs for models and retraining.
+It wires the parts together and owns what the user sees as "the app": the
+menus and status bar, the personal layer's switches, the preferences, and
+the dialogs.  The parts with a job of their own live beside it and talk to
+it by signals: ``documents.Documents`` (open, save, encodings, recent
+files, the unsaved-changes prompt) and ``model_controller.ModelController``
+(which model is in use, loaded by the worker, never on the UI thread;
+imports and adoptions), which the model manager and the retrain dialog are
+given instead of the window.
 """
 
 from __future__ import annotations
@@ -15,8 +19,6 @@ from typing import Any, Callable
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMenu,
@@ -28,21 +30,22 @@ from PySide6.QtWidgets import (
 
 from .. import paths
 from ..learning import PersonalModel
-from ..model_store import DEFAULT_KEY, ModelStore, ModelStoreError
-from ..settings import MAX_FONT_SIZE, MIN_FONT_SIZE, Settings, SettingsStore
-from ..storage import atomic_write_bytes
-from . import appearance, documents, mnemonics
+from ..model_store import ModelStore
+from ..predictors import load_predictor
+from ..settings import MAX_FONT_SIZE, MAX_SUGGESTIONS, MIN_FONT_SIZE, Settings, SettingsStore
+from . import appearance, mnemonics
 from .controller import KeystrokeStats, SuggestionController
+from .documents import Documents
 from .editor import Editor
 from .elide import ElidingStatusBar
+from .model_controller import LOADING, ModelController
 from .preferences import LEARNING_HELP
-from .strip import MAX_SLOTS, WORD_SCALE, SuggestionStrip
-from .worker import LoadedModel, PredictorWorker, load_predictor
+from .strip import WORD_SCALE, SuggestionStrip
+from .worker import LoadedModel, PredictorWorker
 
 log = logging.getLogger(__name__)
 
 APP_TITLE = paths.APP_DISPLAY_NAME
-TEXT_FILTER = "Text files (*.txt *.md *.text);;All files (*)"
 LEARN_SAVE_DELAY_MS = 3000  # debounce: the counts are written at most this often
 MODEL_LABEL_WIDTH = 220  # pixels: a long model name is elided, the messages keep their room
 
@@ -66,8 +69,8 @@ SHORTCUTS = [
 
 
 class MainWindow(QMainWindow):
-    model_ready = Signal(str)  # the model's name, once loaded
-    model_failed = Signal(str)  # the message shown
+    model_ready = Signal(str)  # the model's name, once loaded and in use
+    model_failed = Signal(str)  # the loader's message
 
     def __init__(
         self,
@@ -83,7 +86,6 @@ class MainWindow(QMainWindow):
         mnemonics.install()  # Save, Discard… in Qt's standard boxes answer to Alt+letter
         self.settings_store = settings_store or SettingsStore()
         self.settings, settings_problem = self.settings_store.load()
-        self.model_store = model_store or ModelStore()
         self.personal_path = personal_path or paths.learned_data_path()
         self.personal, personal_problem = PersonalModel.load(self.personal_path)
         # (title, sentence) pairs shown once the window is up.
@@ -92,18 +94,15 @@ class MainWindow(QMainWindow):
             self._problems.append(("Settings could not be read", settings_problem))
         if personal_problem:
             self._problems.append(("Learned words could not be read", personal_problem))
-        self.document_path: Path | None = None
-        self.document_encoding = "utf-8"  # how the open file was read, and is written back
-        self._encoding_confirmed = True  # the user agreed to write it in that encoding
-        self.current_model: LoadedModel | None = None
-        self._loading_key: str | None = None
-        self._persist_choice = False
-        self._tasks: list[Any] = []
         self.retrain_dialog: Any = None  # the open RetrainDialog, if any
         self._saved_changes = self.personal.changes
 
         self.worker = PredictorWorker(personal=self.personal, loader=loader, parent=self)
+        self.models = ModelController(store=model_store or ModelStore(), worker=self.worker, parent=self)
+        self.model_store = self.models.store
         self.editor = Editor(font_size=self.settings.editor_font_size)
+        self.documents = Documents(editor=self.editor, settings=self.settings, save_settings=self.save_settings,
+                                   error=self.error, parent=self)
         self.strip = SuggestionStrip(slots=self.settings.suggestion_count)
         self.strip.can_forget = lambda s: self.personal.knows(s.token)
         self.controller = SuggestionController(
@@ -136,7 +135,9 @@ class MainWindow(QMainWindow):
         else:
             self.resize(900, 640)
 
-        self._start_model(model_path)
+        model_problem = self.models.start(model_path, self.settings.model)
+        if model_problem:
+            self._problems.append(("Model not found", model_problem))
         if self._problems:
             QTimer.singleShot(0, self._report_problems)
 
@@ -144,7 +145,7 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         bar = ElidingStatusBar()
         self.setStatusBar(bar)
-        self.model_label = QLabel("Loading model…")
+        self.model_label = QLabel(LOADING)
         self.model_label.setObjectName("modelLabel")
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)
@@ -173,11 +174,14 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.model_label, yields=True)
         bar.addPermanentWidget(self.ksr_label, yields=True)
 
-    def set_model_label(self, text: str) -> None:
-        """The status bar's model name, elided to MODEL_LABEL_WIDTH (the whole in its tooltip)."""
+    def set_model_label(self, text: str, tooltip: str | None = None) -> None:
+        """The status bar's model name, elided to MODEL_LABEL_WIDTH (the whole in its
+        accessible name); ``tooltip``, when given, the model's path."""
         metrics = self.model_label.fontMetrics()
         self.model_label.setText(metrics.elidedText(text, Qt.TextElideMode.ElideRight, MODEL_LABEL_WIDTH))
         self.model_label.setAccessibleName(text)
+        if tooltip:
+            self.model_label.setToolTip(tooltip)
 
     def _action(self, text: str, slot: Callable, shortcut: Any = None, tip: str = "",
                 checkable: bool = False) -> QAction:
@@ -197,10 +201,10 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         K = QKeySequence
-        self.new_action = self._action("&New", self.new_document, K.StandardKey.New)
-        self.open_action = self._action("&Open…", lambda: self.open_document(), K.StandardKey.Open)
-        self.save_action = self._action("&Save", self.save_document, K.StandardKey.Save)
-        self.save_as_action = self._action("Save &As…", self.save_document_as, K("Ctrl+Shift+S"))
+        self.new_action = self._action("&New", self.documents.new, K.StandardKey.New)
+        self.open_action = self._action("&Open…", lambda: self.documents.open(), K.StandardKey.Open)
+        self.save_action = self._action("&Save", self.documents.save, K.StandardKey.Save)
+        self.save_as_action = self._action("Save &As…", self.documents.save_as, K("Ctrl+Shift+S"))
         self.quit_action = self._action("&Quit", self.close, K.StandardKey.Quit)
         self.undo_action = self._action("&Undo", self.editor.undo, K.StandardKey.Undo)
         self.redo_action = self._action("&Redo", self.editor.redo, [K("Ctrl+Shift+Z"), K("Ctrl+Y")])
@@ -220,7 +224,7 @@ class MainWindow(QMainWindow):
             tip="Put in the first suggestion (Tab)",
         )
         self.accept_actions = []
-        for i in range(MAX_SLOTS):
+        for i in range(MAX_SUGGESTIONS):
             action = self._action(
                 f"Accept Suggestion &{i + 1}", lambda _=False, i=i: self.controller.accept(i),
                 [K(f"Alt+{i + 1}"), K(f"Ctrl+{i + 1}")],
@@ -332,8 +336,18 @@ class MainWindow(QMainWindow):
         self.controller.learned.connect(self._learned)
         self.strip.forget_requested.connect(self._forget_suggestion)
         self.strip.block_requested.connect(self._block_suggestion)
-        self.worker.model_loaded.connect(self._on_model_loaded)
-        self.worker.load_failed.connect(self._on_model_failed)
+        self.documents.changed.connect(self._update_title)
+        self.documents.opened.connect(self.controller.reset_stats)
+        self.documents.message.connect(self.statusBar().showMessage)
+        models = self.models
+        models.label_changed.connect(self.set_model_label)
+        models.loading.connect(self._on_model_loading)
+        models.ready.connect(self._on_model_loaded)
+        models.chosen.connect(self._remember_model)
+        models.failed.connect(self._on_model_failed)
+        models.busy.connect(self.busy.setVisible)
+        models.status.connect(self._show_status)
+        models.error.connect(self.error)
         self.worker.busy_changed.connect(self._on_worker_busy)
 
     # --- problems ------------------------------------------------------------
@@ -353,79 +367,58 @@ class MainWindow(QMainWindow):
         QMessageBox.critical(self, title, text)
 
     # --- models --------------------------------------------------------------
-    def _start_model(self, model_path: Path | None) -> None:
-        if model_path is not None:
-            self.load_model(self.model_store.key_for(model_path), persist=False)
-            return
-        key = self.settings.model
-        if key != DEFAULT_KEY and not self.model_store.exists(key):
-            log.warning("the chosen model %s is gone; using the built-in one", key)
-            self._problems.append((
-                "Model not found",
-                f"The model you chose last time ({key}) is no longer there; "
-                "using the built-in model instead.",
-            ))
-            key = DEFAULT_KEY
-        self.load_model(key, persist=False)
+    @property
+    def current_model(self) -> LoadedModel | None:
+        return self.models.current
+
+    def current_key(self) -> str | None:
+        return self.models.current_key()
 
     def load_model(self, key: str, *, persist: bool = True) -> None:
-        """Switch to a model (loaded in the worker); on failure the current one stays."""
-        try:
-            path = self.model_store.path_for(key)
-        except ModelStoreError as e:
-            self.error("Cannot use this model", str(e))
-            return
-        self._loading_key = key
-        self._persist_choice = persist
-        self.set_model_label("Loading model…")
+        """Switch to a model (``ModelController.load``); on failure the current one stays."""
+        self.models.load(key, persist=persist)
+
+    def _on_model_loading(self, name: str) -> None:
         self.busy.show()
-        if self.current_model is None:
-            self.controller.set_status("Loading model…")
-        self.statusBar().showMessage(f"Loading {path.name}…")
-        self.worker.request_load(path, key)
+        if self.models.current is None:
+            self.controller.set_status(LOADING)
+        self.statusBar().showMessage(f"Loading {name}…")
 
     def _on_model_loaded(self, loaded: LoadedModel) -> None:
-        self.current_model = loaded
-        self._loading_key = None
         self.busy.hide()
-        self.set_model_label(f"Model: {loaded.name}")
-        self.model_label.setToolTip(str(loaded.path))
         self.statusBar().showMessage(f"Model “{loaded.name}” ready ({loaded.seconds:.1f} s).", 4000)
-        if self._persist_choice and self.settings.model != loaded.key:
-            self.settings.model = loaded.key
-            self.save_settings()
         self.worker.set_use_personal(self.settings.learning_enabled)
         self.controller.model_changed()
         self.model_ready.emit(loaded.name)
 
-    def _on_model_failed(self, message: str, key: str) -> None:
-        self._loading_key = None
+    def _remember_model(self, key: str) -> None:
+        """The user chose this model: it is the one to start with next time."""
+        if self.settings.model != key:
+            self.settings.model = key
+            self.save_settings()
+
+    def _on_model_failed(self, message: str, detail: str) -> None:
         self.busy.hide()
-        if self.current_model is not None:
-            self.set_model_label(f"Model: {self.current_model.name}")
-            detail = f"{message}\n\nStill using “{self.current_model.name}”."
-        else:
-            self.set_model_label("No model")
+        if self.models.current is None:
             self.controller.set_status("No model — choose one in Models ▸ Manage Models")
-            detail = f"{message}\n\nChoose another model in Models ▸ Manage Models."
-            if key != DEFAULT_KEY and self.model_store.exists(DEFAULT_KEY):
-                detail = f"{message}\n\nUsing the built-in model instead."
-                QTimer.singleShot(0, lambda: self.load_model(DEFAULT_KEY, persist=False))
         self.statusBar().clearMessage()
         self.model_failed.emit(message)
         self.error("The model could not be loaded", detail)
 
     def _on_worker_busy(self, busy: bool) -> None:
-        if self._loading_key is None:
+        if not self.models.is_loading():
             self.busy.setVisible(busy)
 
-    def current_key(self) -> str | None:
-        return self.current_model.key if self.current_model else None
+    def _show_status(self, text: str, timeout_ms: int) -> None:
+        if text:
+            self.statusBar().showMessage(text, timeout_ms)
+        else:
+            self.statusBar().clearMessage()
 
     def open_model_manager(self) -> None:
         from .model_manager import ModelManagerDialog
 
-        dialog = ModelManagerDialog(window=self, store=self.model_store, parent=self)
+        dialog = ModelManagerDialog(controller=self.models, start_directory=self.start_directory, parent=self)
         dialog.exec()
 
     def import_model_dialog(self) -> None:
@@ -438,32 +431,7 @@ class MainWindow(QMainWindow):
     def import_model(self, source: Path, *, use: bool = False,
                      done: Callable[[str | None], None] | None = None) -> None:
         """Validate and copy a bundle into the user's models (in a thread), then maybe use it."""
-        from .tasks import run_task
-
-        store = self.model_store
-        self.busy.show()
-        self.statusBar().showMessage(f"Checking {source.name}…")
-
-        def work() -> str:
-            return store.import_bundle(source, validate=lambda folder: _check_loads(folder))
-
-        def ok(key: str) -> None:
-            self.busy.hide()
-            name = store.info(key).name
-            self.statusBar().showMessage(f"Imported “{name}”.", 5000)
-            if use:
-                self.load_model(key)
-            if done:
-                done(key)
-
-        def failed(message: str) -> None:
-            self.busy.hide()
-            self.statusBar().clearMessage()
-            self.error("This model cannot be used", message)
-            if done:
-                done(None)
-
-        self._tasks.append(run_task(work, parent=self, on_success=ok, on_failure=failed))
+        self.models.import_bundle(source, use=use, done=done)
 
     def open_retrain_dialog(self) -> None:
         """Open (or bring back) the retrain dialog; it is not modal: typing goes on meanwhile."""
@@ -471,7 +439,8 @@ class MainWindow(QMainWindow):
 
         dialog = self.retrain_dialog
         if dialog is None:
-            dialog = RetrainDialog(window=self, parent=self)
+            dialog = RetrainDialog(controller=self.models, settings=self.settings, save_settings=self.save_settings,
+                                   start_directory=self.start_directory, parent=self)
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             dialog.destroyed.connect(self._retrain_dialog_closed)
             self.retrain_dialog = dialog
@@ -621,11 +590,35 @@ class MainWindow(QMainWindow):
             self._changed_personal()
             self.statusBar().showMessage("Everything learned has been cleared.", 4000)
 
-    # --- documents -----------------------------------------------------------
+    # --- documents (``Documents`` does the work) ---------------------------------
+    @property
+    def document_path(self) -> Path | None:
+        return self.documents.path
+
+    def start_directory(self) -> str:
+        return self.documents.start_directory()
+
+    def maybe_save(self) -> bool:
+        return self.documents.maybe_save()
+
+    def new_document(self) -> None:
+        self.documents.new()
+
+    def open_document(self, path: Path | None = None) -> bool:
+        return self.documents.open(path)
+
+    def save_document(self) -> bool:
+        return self.documents.save()
+
+    def save_document_as(self) -> bool:
+        return self.documents.save_as()
+
+    def _fill_recent_menu(self) -> None:
+        self.documents.fill_recent_menu(self.recent_menu)
+
     def _update_title(self) -> None:
-        name = self.document_path.name if self.document_path else "Untitled"
-        self.setWindowTitle(f"{name}[*] — {APP_TITLE}")
-        self.setWindowModified(self.editor.document().isModified())
+        self.setWindowTitle(f"{self.documents.name}[*] — {APP_TITLE}")
+        self.setWindowModified(self.documents.is_modified())
 
     def _show_stats(self, stats: KeystrokeStats) -> None:
         ksr = stats.ksr
@@ -635,163 +628,6 @@ class MainWindow(QMainWindow):
             self.ksr_label.setText(
                 f"Keystrokes saved: {ksr:.0f}% ({stats.keystrokes_saved} of {stats.keystrokes_without})"
             )
-
-    def maybe_save(self) -> bool:
-        """Ask about unsaved changes; False if the user cancels."""
-        if not self.editor.document().isModified():
-            return True
-        name = self.document_path.name if self.document_path else "Untitled"
-        answer = QMessageBox.warning(
-            self, "Unsaved Changes", f"Save the changes to “{name}” before closing it?",
-            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Save,
-        )
-        if answer == QMessageBox.StandardButton.Save:
-            return self.save_document()
-        return answer == QMessageBox.StandardButton.Discard
-
-    def new_document(self) -> None:
-        if not self.maybe_save():
-            return
-        self.editor.clear()
-        self.editor.document().clearUndoRedoStacks()
-        self.editor.document().setModified(False)
-        self.document_path = None
-        self.document_encoding, self._encoding_confirmed = "utf-8", True
-        self.controller.reset_stats()
-        self._update_title()
-
-    def open_document(self, path: Path | None = None) -> bool:
-        if not self.maybe_save():
-            return False
-        if path is None:
-            name, _ = QFileDialog.getOpenFileName(self, "Open", self.start_directory(), TEXT_FILTER)
-            if not name:
-                return False
-            path = Path(name)
-        try:
-            data = path.read_bytes()
-        except OSError as e:
-            self.error("Cannot open the file", f"{path}: {e.strerror or e}.")
-            self._forget_recent(path)
-            return False
-        try:
-            text, encoding = documents.decode(data)
-        except documents.NotTextError as e:
-            self.error("Cannot open the file", f"{path.name} {e}, so it was not opened.")
-            return False
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # a long file takes a moment to lay out
-        try:
-            self.editor.setPlainText(text)
-        finally:
-            QApplication.restoreOverrideCursor()
-        self.editor.moveCursor(self.editor.textCursor().MoveOperation.End)
-        self.editor.document().setModified(False)
-        self.document_path = path
-        self.document_encoding = encoding
-        self._encoding_confirmed = encoding in documents.UTF8
-        if not self._encoding_confirmed:
-            self.statusBar().showMessage(
-                f"{path.name} is not UTF-8; it was read as {documents.label(encoding)}, "
-                "and saving asks which encoding to keep.", 10000
-            )
-        self.controller.reset_stats()
-        self._remember(path)
-        self._update_title()
-        return True
-
-    def save_document(self) -> bool:
-        if self.document_path is None:
-            return self.save_document_as()
-        return self._write(self.document_path)
-
-    def start_directory(self) -> str:
-        """Where the file dialogs start: the last folder used, else the home folder
-        (never the folder the app happened to be started from)."""
-        last = self.settings.last_directory
-        if last and Path(last).is_dir():
-            return last
-        return str(Path.home())
-
-    def save_document_as(self) -> bool:
-        if self.document_path:
-            start = str(self.document_path)
-        else:
-            start = str(Path(self.start_directory()) / "Untitled.txt")
-        name, _ = QFileDialog.getSaveFileName(self, "Save As", start, TEXT_FILTER)
-        if not name:
-            return False
-        return self._write(Path(name))
-
-    def _choose_encoding(self, path: Path, text: str) -> str | None:
-        """The encoding to write ``path`` in; None if the user cancelled.  A file read as
-        something other than UTF-8 is written back the same way only if the user says so."""
-        encoding = self.document_encoding
-        if self._encoding_confirmed:
-            return encoding
-        choice = documents.ask_encoding(self, path.name, encoding, documents.fits(text, encoding))
-        if choice is not None:
-            self.document_encoding, self._encoding_confirmed = choice, True
-        return choice
-
-    def _write(self, path: Path) -> bool:
-        text = self.editor.toPlainText()
-        encoding = self._choose_encoding(path, text)
-        if encoding is None:
-            self.statusBar().showMessage("Not saved.", 3000)
-            return False
-        try:
-            data = text.encode(encoding)
-        except UnicodeEncodeError as e:  # the box offered only what fits; a last guard
-            self.error("Cannot save the file", f"{path.name} cannot hold “{text[e.start]}” in "
-                       f"{documents.label(encoding)}; save it as UTF-8 instead.")
-            return False
-        try:
-            # A new file gets the usual mode for the user's umask (as any editor's would);
-            # an existing one keeps its own.
-            mode = None if path.exists() else documents.new_file_mode()
-            atomic_write_bytes(path, data, mode=mode)
-        except OSError as e:
-            self.error("Cannot save the file", f"{path}: {e.strerror or e}. Nothing was lost: "
-                       "the text is still here, and the old file (if any) is untouched.")
-            return False
-        self.document_path = path
-        self.document_encoding = encoding
-        self.editor.document().setModified(False)
-        self._remember(path)
-        self._update_title()
-        self.statusBar().showMessage(f"Saved {path.name}.", 3000)
-        return True
-
-    def _remember(self, path: Path) -> None:
-        self.settings.add_recent_file(str(path))
-        self.settings.last_directory = str(Path(path).resolve().parent)
-        self.save_settings()
-
-    def _forget_recent(self, path: Path) -> None:
-        resolved = str(Path(path).resolve())
-        if resolved in self.settings.recent_files:
-            self.settings.recent_files.remove(resolved)
-            self.save_settings()
-
-    def _fill_recent_menu(self) -> None:
-        menu: QMenu = self.recent_menu
-        menu.clear()
-        for i, name in enumerate(self.settings.recent_files):
-            action = menu.addAction(f"&{i + 1} {Path(name).name}")
-            action.setToolTip(name)
-            action.setStatusTip(name)
-            action.triggered.connect(lambda _=False, p=name: self.open_document(Path(p)))
-        if not self.settings.recent_files:
-            menu.addAction("No recent files").setEnabled(False)
-        else:
-            menu.addSeparator()
-            menu.addAction("Clear Recent Files", self._clear_recent)
-
-    def _clear_recent(self) -> None:
-        self.settings.recent_files = []
-        self.save_settings()
 
     def set_font_size(self, size: int) -> None:
         size = max(MIN_FONT_SIZE, min(MAX_FONT_SIZE, size))
@@ -822,6 +658,7 @@ class MainWindow(QMainWindow):
         self.controller.space_after = s.space_after_accept
         self.controller.auto_capitalise = s.auto_capitalise
         self.worker.set_typo_corrections(s.typo_corrections)
+        self.worker.set_auto_correct(s.auto_correct)
         self._apply_strip_font(s.editor_font_size)
         self.strip.set_large_buttons(s.large_strip_buttons)
         appearance.apply_theme(s.theme, high_contrast=s.high_contrast)
@@ -889,13 +726,8 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop the threads (idempotent): nothing may run once the window is gone."""
+        self.models.shutdown()
         self.worker.stop()
-        for task in self._tasks:
-            try:
-                task.wait()
-            except RuntimeError:  # already deleted
-                pass
-        self._tasks.clear()
 
     # --- help -----------------------------------------------------------------
     def show_shortcuts(self) -> None:
@@ -923,12 +755,4 @@ class MainWindow(QMainWindow):
             f"Your models and learned words: {paths.user_data_dir()}",
         )
 
-
-def _check_loads(folder: Path) -> None:
-    """Validation for an import: the engine must open the graph and predict."""
-    predictor = load_predictor(folder)
-    predictor.suggest("", 3)
-    close = getattr(predictor.bundle, "close", None)
-    if callable(close):
-        close()
 

@@ -3,7 +3,9 @@
 The list comes from ``ModelStore`` (manifests only, so it opens at once);
 the slow parts -- importing (checksums, opening the graph, copying) and
 exporting (zipping) -- run in background tasks.  The built-in model cannot
-be renamed or deleted, and neither can the model in use be deleted.
+be renamed or deleted, and neither can the model in use be deleted.  The
+dialog is given the ``ModelController``, not the window: it switches,
+imports and renames through it and follows its signals.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import html
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QPalette, QShortcut
@@ -32,11 +34,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..model_store import ModelInfo, ModelStore, ModelStoreError, slugify
+from ..model_store import ModelInfo, ModelStoreError, slugify
+from .model_controller import ModelController
 from .tasks import run_task
-
-if TYPE_CHECKING:
-    from .main_window import MainWindow
+from .worker import LoadedModel
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +68,19 @@ def choose_bundle_to_import(parent: QWidget, start: str = "") -> Path | None:
 
 
 class ModelManagerDialog(QDialog):
-    def __init__(self, *, window: "MainWindow", store: ModelStore, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        controller: ModelController,
+        start_directory: Callable[[], str],
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("ModelManager")
         self.setWindowTitle("Models")
-        self.window_ = window
-        self.store = store
+        self.controller = controller
+        self.store = controller.store
+        self._start_directory = start_directory
         self._tasks: list = []
         self.models: list[ModelInfo] = []
 
@@ -131,13 +139,13 @@ class ModelManagerDialog(QDialog):
         layout.addWidget(close)
         self.resize(860, 420)
 
-        window.model_ready.connect(self._model_switched)
-        window.model_failed.connect(self._model_failed)
-        self.refresh(select=window.current_key())
+        controller.ready.connect(self._model_switched)
+        controller.failed.connect(self._model_failed)
+        self.refresh(select=controller.current_key())
 
     # --- list --------------------------------------------------------------------
     def refresh(self, select: str | None = None) -> None:
-        current = self.window_.current_key()
+        current = self.controller.current_key()
         if select is None and 0 <= self.list.currentRow() < len(self.models):
             select = self.models[self.list.currentRow()].key
         self.models = self.store.list()
@@ -176,7 +184,7 @@ class ModelManagerDialog(QDialog):
 
     def _show_details(self, row: int) -> None:
         info = self.models[row] if 0 <= row < len(self.models) else None
-        current = self.window_.current_key()
+        current = self.controller.current_key()
         self.values = {}
         self.details.clear()
         if info is None:
@@ -216,7 +224,7 @@ class ModelManagerDialog(QDialog):
         self._enable(info)
 
     def _enable(self, info: ModelInfo | None) -> None:
-        current = self.window_.current_key()
+        current = self.controller.current_key()
         user = info is not None and info.key.startswith("user:")
         self.use_button.setEnabled(info is not None and info.key != current and not info.problem)
         self.rename_button.setEnabled(user)
@@ -235,22 +243,22 @@ class ModelManagerDialog(QDialog):
     # --- actions -----------------------------------------------------------------
     def use_selected(self) -> None:
         info = self.selected()
-        if info is None or info.key == self.window_.current_key() or info.problem:
+        if info is None or info.key == self.controller.current_key() or info.problem:
             return
         self._say(f"Loading “{info.name}”…")
         self.use_button.setEnabled(False)
-        self.window_.load_model(info.key)
+        self.controller.load(info.key)
 
-    def _model_switched(self, name: str) -> None:
-        self._say(f"Now using “{name}”.")
+    def _model_switched(self, loaded: LoadedModel) -> None:
+        self._say(f"Now using “{loaded.name}”.")
         self.refresh()
 
-    def _model_failed(self, message: str) -> None:
+    def _model_failed(self, message: str, detail: str) -> None:
         self._say("That model could not be loaded; the previous one is still in use.")
         self.refresh()
 
     def import_dialog(self) -> None:
-        source = choose_bundle_to_import(self, self.window_.start_directory())
+        source = choose_bundle_to_import(self, self._start_directory())
         if source is not None:
             self.import_from(source)
 
@@ -266,7 +274,7 @@ class ModelManagerDialog(QDialog):
             self.refresh(select=key)
             self._say(f"Imported “{self.store.info(key).name}”. Press “Use This Model” to switch to it.")
 
-        self.window_.import_model(source, use=False, done=done)
+        self.controller.import_bundle(source, use=False, done=done)
 
     def rename_selected(self) -> None:
         info = self.selected()
@@ -276,12 +284,10 @@ class ModelManagerDialog(QDialog):
         if not ok or not name.strip():
             return
         try:
-            self.store.rename(info.key, name)
+            self.controller.rename(info.key, name)  # the status bar follows, by a signal
         except ModelStoreError as e:
             QMessageBox.critical(self, "Cannot rename", str(e))
             return
-        if info.key == self.window_.current_key() and self.window_.current_model is not None:
-            self.window_.set_model_label(f"Model: {name.strip()}")
         self.refresh(select=info.key)
         self._say(f"Renamed to “{name.strip()}”.")
 
@@ -289,7 +295,7 @@ class ModelManagerDialog(QDialog):
         info = self.selected()
         if info is None:
             return
-        start = str(Path(self.window_.start_directory()) / f"{slugify(info.name)}.zip")
+        start = str(Path(self._start_directory()) / f"{slugify(info.name)}.zip")
         name, _ = QFileDialog.getSaveFileName(self, "Export Model", start, "Zip archive (*.zip)")
         if not name:
             return
@@ -331,7 +337,7 @@ class ModelManagerDialog(QDialog):
             QMessageBox.critical(self, "Cannot delete", str(e))
             return
         self._say(f"Deleted “{info.name}”.")
-        self.refresh(select=self.window_.current_key())
+        self.refresh(select=self.controller.current_key())
 
     def done(self, result: int) -> None:  # noqa: D401 - Qt API
         for task in self._tasks:
@@ -340,8 +346,8 @@ class ModelManagerDialog(QDialog):
             except RuntimeError:
                 pass
         try:
-            self.window_.model_ready.disconnect(self._model_switched)
-            self.window_.model_failed.disconnect(self._model_failed)
+            self.controller.ready.disconnect(self._model_switched)
+            self.controller.failed.disconnect(self._model_failed)
         except (RuntimeError, TypeError):
             pass
         super().done(result)

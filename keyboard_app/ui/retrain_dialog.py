@@ -1,32 +1,34 @@
 """Retrain on your own writing: pick a corpus, train in a separate process, compare.
 
-Training runs as ``keyboard-train`` in a ``QProcess`` (never torch in this
-process), so the window stays responsive and a crash in training cannot
-take the app down.  The dialog reads its JSON progress lines and shows a
-progress bar, the elapsed time and an estimate of what is left, and live
-curves of the training loss and the validation perplexity.  Cancel sends
-SIGTERM: the trainer stops between two steps and writes no bundle; the
-dialog then removes its work folder, so nothing half-made is left.
+Training runs as ``keyboard-train`` in its own process (``trainer_process``:
+never torch in this one), so the window stays responsive and a crash in
+training cannot take the app down.  The dialog shows its progress events
+(``progress_events``, typed) as a progress bar, the elapsed time and an
+estimate of what is left, and live curves of the training loss and the
+validation perplexity.  Cancel stops the trainer between two steps, before
+it writes a bundle; the dialog then removes its work folder, so nothing
+half-made is left.
 
 The new bundle is written to a private staging folder.  When training is
 done both models are scored on the held-out end of the user's files (a
 background task), side by side, and the user chooses: use the new model,
-or keep the current one (and keep the new one in the list, or not).
+or keep the current one (and keep the new one in the list, or not).  The
+dialog is given the ``ModelController``, not the window: keeping a model is
+its ``adopt`` (checked, then moved into the store atomically), using it
+its ``load``.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import logging
 import math
-import os
 import shutil
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Callable
 
-from PySide6.QtCore import QElapsedTimer, QProcess, QProcessEnvironment, Qt, QTimer, Signal
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -52,16 +54,28 @@ from PySide6.QtWidgets import (
 
 from .. import paths, retraining
 from ..model_store import format_size
-from ..retraining import ModelScore, TrainRequest, format_duration
+from ..progress_events import (
+    Cancelled,
+    Done,
+    Epoch,
+    Error,
+    Evaluating,
+    Metrics,
+    ProgressEvent,
+    Reading,
+    Start,
+    Training,
+    Tuning,
+)
+from ..retraining import COMPARE_K, ModelScore, TrainRequest, format_duration
+from ..settings import Settings
 from .eta import RunEstimate
+from .model_controller import ModelController
 from .tasks import Task
-
-if TYPE_CHECKING:
-    from .main_window import MainWindow
+from .trainer_process import RunResult, TrainerRun
 
 log = logging.getLogger(__name__)
 
-STOP_GRACE_MS = 10_000  # after SIGTERM, how long before the trainer is killed
 PPL_TITLE = "Validation perplexity"
 
 
@@ -76,21 +90,31 @@ class RetrainDialog(QDialog):
     #: Emitted when the comparison is on screen.
     compared = Signal()
 
-    def __init__(self, *, window: "MainWindow", parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        controller: ModelController,
+        settings: Settings,
+        save_settings: Callable[[], None],
+        start_directory: Callable[[], str],
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("RetrainDialog")
         self.setWindowTitle("Retrain on My Writing")
-        self.window_ = window
-        self.process: QProcess | None = None
+        self.controller = controller
+        self.settings = settings  # the files chosen last time are kept there
+        self._save_settings = save_settings
+        self._start_directory = start_directory
+        self.run: TrainerRun | None = None
         self.run_dir: Path | None = None
         self.new_bundle: Path | None = None
         self.request: TrainRequest | None = None
         self.scores: dict[str, ModelScore] = {}
-        self.events: list[dict[str, Any]] = []
-        self._stdout_buffer = b""
-        self._stderr_tail: list[str] = []
-        self._cancelling = False
+        self.events: list[ProgressEvent] = []  # this run's, in order
+        self.rejected: list[str] = []  # a sentence for each line of this run's that was not an event
         self._outcome = ""
+        self._closed = False
         self._count_task: Task | None = None
         self._eval_task: Task | None = None
         self._elapsed = QElapsedTimer()
@@ -235,7 +259,7 @@ class RetrainDialog(QDialog):
         for signal_ in (self.adapt_radio.toggled, self.size_combo.currentIndexChanged,
                         self.limit_spin.valueChanged):
             signal_.connect(self._update_estimate)
-        if self.window_.current_model is None:
+        if self.controller.current is None:
             self.scratch_radio.setChecked(True)
             self.adapt_radio.setEnabled(False)
         self._update_estimate()
@@ -336,7 +360,8 @@ class RetrainDialog(QDialog):
             label = QLabel(f"<b>{text}</b>")
             grid.addWidget(label, 0, col)
         rows = [("name", "Model"), ("perplexity", "Perplexity (lower is better)"),
-                ("top3", "Next word among the 3 shown"), ("ksr", "Keystrokes saved (3 shown)")]
+                ("top_k", f"Next word among the {COMPARE_K} shown"),
+                ("ksr", f"Keystrokes saved ({COMPARE_K} shown)")]
         for row, (key, text) in enumerate(rows, start=1):
             grid.addWidget(QLabel(text), row, 0)
             for col, which in enumerate(("current", "new"), start=1):
@@ -381,29 +406,28 @@ class RetrainDialog(QDialog):
 
     def _add_files(self) -> None:
         names, _ = QFileDialog.getOpenFileNames(
-            self, "Add Text Files", self.window_.start_directory(),
+            self, "Add Text Files", self._start_directory(),
             "Text files (*.txt *.md *.text);;All files (*)",
         )
         self.add_corpus_paths([Path(n) for n in names])
 
     def _add_folder(self) -> None:
-        name = QFileDialog.getExistingDirectory(self, "Add a Folder of Text", self.window_.start_directory())
+        name = QFileDialog.getExistingDirectory(self, "Add a Folder of Text", self._start_directory())
         if name:
             self.add_corpus_paths([Path(name)])
 
     def _restore_sources(self) -> None:
         """The files and folders chosen last time (those still there), as the list starts."""
-        remembered = [Path(p) for p in self.window_.settings.retrain_sources]
+        remembered = [Path(p) for p in self.settings.retrain_sources]
         present = [p for p in remembered if p.exists()]
         if present:
             self.add_corpus_paths(present)
 
     def _remember_sources(self) -> None:
         chosen = [str(p) for p in self.corpus_paths()]
-        settings = self.window_.settings
-        if chosen != settings.retrain_sources:
-            settings.retrain_sources = chosen
-            self.window_.save_settings()
+        if chosen != self.settings.retrain_sources:
+            self.settings.retrain_sources = chosen
+            self._save_settings()
 
     def _remove_selected(self) -> None:
         for item in self.corpus_list.selectedItems():
@@ -424,7 +448,7 @@ class RetrainDialog(QDialog):
             return
         self.count_label.setText("Counting words…")
 
-        task = Task(lambda keep_going: retraining.count_corpus(corpus, keep_going),
+        task = Task(lambda keep_going: retraining.count_corpus_words(corpus, keep_going),
                     with_progress=True, parent=self)
 
         def counted(count: retraining.CorpusCount) -> None:
@@ -465,7 +489,7 @@ class RetrainDialog(QDialog):
         else:
             self.estimate_label.setText("")
         adapt_speed = None
-        current = self.window_.current_model
+        current = self.controller.current
         if current is not None:
             training = current.predictor.bundle.manifest.get("training", {}) or {}
             speed = training.get("tokens_per_s")
@@ -485,9 +509,9 @@ class RetrainDialog(QDialog):
     # --- training ----------------------------------------------------------------------
     def start_training(self) -> None:
         corpus = self.corpus_paths()
-        if not corpus or self.process is not None:
+        if not corpus or self.run is not None:
             return
-        current = self.window_.current_model
+        current = self.controller.current
         init_from = current.path if (self.adapt_radio.isChecked() and current is not None) else None
         self.run_dir = training_dir() / f"run-{_dt.datetime.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
         paths.ensure_dir(self.run_dir)
@@ -508,27 +532,17 @@ class RetrainDialog(QDialog):
             self.subtitle_label.setText(f"Training a new {preset} model on {words} of your writing.")
         self.pages.setCurrentWidget(self.training_page)
 
-        process = QProcess(self)
-        env = QProcessEnvironment.systemEnvironment()
-        env.insert("PYTHONUNBUFFERED", "1")
-        env.insert("PYTHONIOENCODING", "utf-8")
-        process.setProcessEnvironment(env)
-        process.setProgram(program)
-        process.setArguments(args)
-        process.readyReadStandardOutput.connect(self._read_stdout)
-        process.readyReadStandardError.connect(self._read_stderr)
-        process.finished.connect(self._process_finished)
-        process.errorOccurred.connect(self._process_error)
-        self.process = process
+        run = TrainerRun(program, args, parent=self)
+        run.event.connect(self._on_event)
+        run.finished.connect(self._run_finished)
+        self.run = run
         self._elapsed.start()
         self._tick.start()
-        process.start()
+        run.start()
 
     def _reset_training_view(self) -> None:
         self.events.clear()
-        self._stdout_buffer = b""
-        self._stderr_tail.clear()
-        self._cancelling = False
+        self.rejected = []
         self._outcome = ""
         self._eta_s = None
         self.estimate = self._new_estimate()
@@ -540,7 +554,7 @@ class RetrainDialog(QDialog):
         self.phase_label.setText("Starting the trainer…")
         self.progress.setRange(0, 0)
         self.progress.show()
-        self.time_label.setText("Elapsed 0:00")
+        self.time_label.setText(f"Elapsed {format_duration(0)}")
         self.detail_label.setText("")
         self.error_label.setText("")
         self.cancel_button.setEnabled(True)
@@ -548,117 +562,88 @@ class RetrainDialog(QDialog):
         self.back_button.hide()
 
     def is_training(self) -> bool:
-        return self.process is not None
+        return self.run is not None
 
-    def _read_stdout(self) -> None:
-        if self.process is None:
-            return
-        self._stdout_buffer += bytes(self.process.readAllStandardOutput())
-        *lines, self._stdout_buffer = self._stdout_buffer.split(b"\n")
-        for line in lines:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                event = json.loads(line)
-            except ValueError:
-                log.info("trainer: %s", line.decode("utf-8", "replace"))
-                continue
-            if isinstance(event, dict):
-                self.events.append(event)
-                self.handle_event(event)
+    def _on_event(self, event: ProgressEvent) -> None:
+        self.events.append(event)
+        self.handle_event(event)
 
-    def _read_stderr(self) -> None:
-        if self.process is None:
-            return
-        text = bytes(self.process.readAllStandardError()).decode("utf-8", "replace")
-        for line in text.splitlines():
-            if line.strip():
-                log.info("trainer: %s", line)
-                self._stderr_tail.append(line)
-        del self._stderr_tail[:-20]
-
-    def handle_event(self, event: dict[str, Any]) -> None:
-        kind = event.get("event")
-        if kind == "start":
-            self.phase_label.setText(f"Reading {event.get('files', '?')} file(s)…")
-        elif kind == "reading":
-            total = event.get("total") or 0
-            done = event.get("bytes") or 0
-            if total and done < total:
-                phase = "Counting words" if event.get("phase") == "count" else "Preparing the text"
-                self.phase_label.setText(f"{phase}…")
+    def handle_event(self, event: ProgressEvent) -> None:
+        """Show one progress event of the trainer."""
+        match event:
+            case Start(files=files):
+                self.phase_label.setText(f"Reading {files} file(s)…")
+            case Reading(bytes=done, total=total, phase=phase):
+                if total and done < total:
+                    self.phase_label.setText(f"{'Counting words' if phase == 'count' else 'Preparing the text'}…")
+                    self.progress.setRange(0, 1000)
+                    self.progress.setValue(int(1000 * done / total))
+                else:
+                    # A pass over the text is over; what follows it (the next pass, setting up
+                    # the model) reports no progress: a busy bar, not a full one.
+                    self.phase_label.setText("Preparing the text…")
+                    self.progress.setRange(0, 0)
+            case Training():
+                self._show_training(event)
+            case Epoch(epoch=epoch, val_ppl=ppl):
+                if ppl is not None and math.isfinite(ppl):
+                    self._val_x.append(epoch)
+                    self._val_y.append(ppl)
+                    self.ppl_curve.setData(self._val_x, self._val_y)
+                    self.ppl_plot.setTitle(f"Validation perplexity: {ppl:,.1f}")
+            case Tuning(step=step, total=total) | Evaluating(words=step, total=total):
+                # after training: fitting the weights of your own phrases, then measuring
+                # the new model on your held-out text; each reports its own steps
+                tuning = isinstance(event, Tuning)
+                self.phase_label.setText("Fitting your phrases to your text…" if tuning
+                                         else "Measuring the new model on your text…")
+                if total:
+                    self.progress.setRange(0, total)
+                    self.progress.setValue(min(step, total))
+                self.detail_label.setText("")
+                if self.estimate is not None:
+                    self.estimate.step(self.now(), event.EVENT, step=float(step), total=float(total))
+                self._update_times()
+            case Metrics():
+                self.phase_label.setText("Writing the model…")
+                if self.estimate is not None:
+                    self.estimate.writing(self.now())
+                self._update_times()
+            case Done():
+                self.phase_label.setText("Done.")
+                self._trained = 1.0
                 self.progress.setRange(0, 1000)
-                self.progress.setValue(int(1000 * done / total))
-            else:
-                # A pass over the text is over; what follows it (the next pass, setting up
-                # the model) reports no progress: a busy bar, not a full one.
-                self.phase_label.setText("Preparing the text…")
-                self.progress.setRange(0, 0)
-        elif kind == "progress":
-            tokens, total = event.get("tokens") or 0, event.get("total") or 0
-            if total:
-                self._trained = min(1.0, tokens / total)
-                self.progress.setRange(0, 1000)
-                self.progress.setValue(int(1000 * self._trained))
-            self.phase_label.setText("Training…")
-            loss = event.get("loss")
-            if isinstance(loss, (int, float)) and math.isfinite(loss):
-                self._loss_x.append(tokens / 1000.0)
-                self._loss_y.append(float(loss))
-                self.loss_curve.setData(self._loss_x, self._loss_y)
-            speed = event.get("tokens_per_s")
-            if isinstance(speed, (int, float)):
-                self.detail_label.setText(f"{tokens:,} of {total:,} tokens · {speed:,.0f} tokens/s")
-            eta = event.get("eta_s")
-            self._eta_s = float(eta) if isinstance(eta, (int, float)) else None
-            if self.estimate is not None:
-                self.estimate.training(self.now(), tokens=tokens, total=total, eta_s=self._eta_s,
-                                       tokens_per_s=speed if isinstance(speed, (int, float)) else None)
-            self._update_times()
-        elif kind == "epoch":
-            ppl = event.get("val_ppl")
-            epoch = event.get("epoch")
-            if isinstance(ppl, (int, float)) and isinstance(epoch, (int, float)) and math.isfinite(ppl):
-                self._val_x.append(float(epoch))
-                self._val_y.append(float(ppl))
-                self.ppl_curve.setData(self._val_x, self._val_y)
-                self.ppl_plot.setTitle(f"Validation perplexity: {ppl:,.1f}")
-        elif kind in ("tuning", "evaluating"):
-            # after training: fitting the weights of your own phrases, then measuring
-            # the new model on your held-out text; each reports its own steps
-            step = event.get("step", event.get("words")) or 0
-            total = event.get("total") or 0
-            self.phase_label.setText("Fitting your phrases to your text…" if kind == "tuning"
-                                     else "Measuring the new model on your text…")
-            if total:
-                self.progress.setRange(0, total)
-                self.progress.setValue(min(int(step), int(total)))
-            self.detail_label.setText("")
-            if self.estimate is not None:
-                self.estimate.step(self.now(), kind, step=float(step), total=float(total))
-            self._update_times()
-        elif kind == "metrics":
-            self.phase_label.setText("Writing the model…")
-            if self.estimate is not None:
-                self.estimate.writing(self.now())
-            self._update_times()
-        elif kind == "done":
-            self.phase_label.setText("Done.")
-            self._trained = 1.0
+                self.progress.setValue(1000)
+            case Cancelled():
+                self.phase_label.setText("Cancelled.")
+            case Error(message=message):
+                self.error_label.setText(message)
+
+    def _show_training(self, event: Training) -> None:
+        tokens, total = event.tokens, event.total
+        if total:
+            self._trained = min(1.0, tokens / total)
             self.progress.setRange(0, 1000)
-            self.progress.setValue(1000)
-        elif kind == "cancelled":
-            self.phase_label.setText("Cancelled.")
-        elif kind == "error":
-            self.error_label.setText(str(event.get("message", "Training failed.")))
+            self.progress.setValue(int(1000 * self._trained))
+        self.phase_label.setText("Training…")
+        if event.loss is not None and math.isfinite(event.loss):
+            self._loss_x.append(tokens / 1000.0)
+            self._loss_y.append(event.loss)
+            self.loss_curve.setData(self._loss_x, self._loss_y)
+        if event.tokens_per_s is not None:
+            self.detail_label.setText(f"{tokens:,} of {total:,} tokens · {event.tokens_per_s:,.0f} tokens/s")
+        self._eta_s = event.eta_s
+        if self.estimate is not None:
+            self.estimate.training(self.now(), tokens=tokens, total=total, eta_s=self._eta_s,
+                                   tokens_per_s=event.tokens_per_s)
+        self._update_times()
 
     def _update_times(self) -> None:
         if not self._elapsed.isValid():
             return
         elapsed = self._elapsed.elapsed() / 1000.0
-        text = f"Elapsed {_clock(elapsed)}"
-        if self.process is not None:
+        text = f"Elapsed {format_duration(elapsed)}"
+        if self.run is not None:
             text += self._time_left_text()
         self.time_label.setText(text)
 
@@ -669,7 +654,7 @@ class RetrainDialog(QDialog):
         return RunEstimate(
             fixed_s=retraining.adapt_fixed_seconds(words) if adapt else retraining.FIXED_SECONDS,
             words=words, compare_words=compare, adapt=adapt,
-            models_compared=2 if self.window_.current_model is not None else 1,
+            models_compared=2 if self.controller.current is not None else 1,
         )
 
     def _time_left_text(self) -> str:
@@ -685,52 +670,26 @@ class RetrainDialog(QDialog):
         return ""
 
     def cancel_training(self) -> None:
-        """Stop the trainer promptly: SIGTERM, then a kill if it does not stop in time."""
-        process = self.process
-        if process is None or self._cancelling:
+        """Stop the trainer promptly (see ``TrainerRun.cancel``)."""
+        if self.run is None or self.run.is_cancelling():
             return
-        self._cancelling = True
         self.cancel_button.setEnabled(False)
         self.phase_label.setText("Stopping…")
-        process.terminate()  # SIGTERM: the trainer stops between two steps, writes no bundle
-        # Bound to this process: stopped when it ends and deleted with it, so a run
-        # started soon after this one can never be killed by it.
-        kill = QTimer(process, singleShot=True, interval=STOP_GRACE_MS)
-        kill.timeout.connect(lambda: _kill_if_running(process))
-        process.finished.connect(kill.stop)
-        kill.start()
+        self.run.cancel()
 
-    def _process_error(self, error: QProcess.ProcessError) -> None:
-        if error == QProcess.ProcessError.FailedToStart and self.process is not None:
-            message = f"The trainer could not be started ({self.process.errorString()})."
-            self.process.deleteLater()
-            self.process = None
-            self._finish_failed(message)
-
-    def _process_finished(self, exit_code: int, exit_status: QProcess.ExitStatus) -> None:
-        process = self.process
-        if process is None:
-            return
-        self._read_stdout()
-        self._read_stderr()
-        self.process = None
-        process.deleteLater()
+    def _run_finished(self, result: RunResult) -> None:
+        run, self.run = self.run, None
+        if run is not None:
+            self.rejected = list(run.rejected)
+            run.deleteLater()
         self._tick.stop()
         self._update_times()
-        done = next((e for e in reversed(self.events) if e.get("event") == "done"), None)
-        if self._cancelling:
+        if result.cancelled:
             self._finish_cancelled()
-        elif done is not None and exit_code == 0 and self.new_bundle is not None and self.new_bundle.is_dir():
+        elif result.succeeded and self.new_bundle is not None and self.new_bundle.is_dir():
             self._finish_done()
         else:
-            error = next((e for e in reversed(self.events) if e.get("event") == "error"), None)
-            if error is not None:
-                message = str(error.get("message"))
-            elif exit_status == QProcess.ExitStatus.CrashExit:
-                message = "The trainer crashed. " + " ".join(self._stderr_tail[-3:])
-            else:
-                message = f"The trainer stopped with code {exit_code}. " + " ".join(self._stderr_tail[-3:])
-            self._finish_failed(message.strip())
+            self._finish_failed(result.failure_message())
 
     def _show_how_far_training_got(self) -> None:
         """After a run that did not finish: the share trained, or no bar before training began."""
@@ -775,7 +734,7 @@ class RetrainDialog(QDialog):
     # --- comparison -------------------------------------------------------------------
     def _compare(self) -> None:
         assert self.request is not None and self.new_bundle is not None
-        current = self.window_.current_model
+        current = self.controller.current
         request, new_bundle = self.request, self.new_bundle
         new_name = self.request.name
         current_path = current.path if current is not None else None
@@ -784,18 +743,10 @@ class RetrainDialog(QDialog):
         self.eval_progress.setValue(0)
         self.eval_label.setText("Comparing the two models on the held-out end of your files…")
 
+        models = {"current": (current_path, current_name), "new": (new_bundle, new_name)}
+
         def work(report) -> dict[str, ModelScore]:
-            texts = retraining.heldout_texts(request)
-            if not texts:
-                raise ValueError("your files are too short to hold any text out for the comparison")
-            parts = [("current", current_path, current_name), ("new", new_bundle, new_name)]
-            parts = [p for p in parts if p[1] is not None]
-            scores = {}
-            for i, (which, path, name) in enumerate(parts):
-                scores[which] = retraining.score_model(
-                    path, texts, name, progress=lambda f, i=i: report((i + f) / len(parts))
-                )
-            return scores
+            return retraining.compare_models(request, models, progress=report)
 
         task = Task(work, with_progress=True, parent=self)
         task.progress.connect(self._comparison_progress)
@@ -831,10 +782,10 @@ class RetrainDialog(QDialog):
             self.table[(which, "name")].setText(score.name)
             self.table[(which, "perplexity")].setText(
                 f"{score.perplexity:,.2f}" if score.perplexity < 10 else f"{score.perplexity:,.1f}")
-            self.table[(which, "top3")].setText(f"{score.top3 * 100:.1f}%")
+            self.table[(which, "top_k")].setText(f"{score.top_k * 100:.1f}%")
             self.table[(which, "ksr")].setText(f"{score.ksr:.1f}%")
         if current is None:
-            for key in ("name", "perplexity", "top3", "ksr"):
+            for key in ("name", "perplexity", "top_k", "ksr"):
                 self.table[("current", key)].setText("—")
         verdict = ""
         if current is not None and new is not None:
@@ -860,7 +811,7 @@ class RetrainDialog(QDialog):
     def _mark_better(self, current: ModelScore, new: ModelScore) -> None:
         pairs = {
             "perplexity": new.perplexity < current.perplexity,
-            "top3": new.top3 > current.top3,
+            "top_k": new.top_k > current.top_k,
             "ksr": new.ksr > current.ksr,
         }
         for key, new_better in pairs.items():
@@ -874,48 +825,46 @@ class RetrainDialog(QDialog):
         self.use_new_button.setEnabled(True)
         self.compared.emit()
 
-    def _install_new_model(self) -> str | None:
-        """Move the staged bundle into the user's models; its key."""
-        if self.new_bundle is None or not self.new_bundle.is_dir():
-            return None
-        store = self.window_.model_store
-        dest = store.new_folder(self.request.name if self.request else "model")
-        paths.ensure_dir(dest.parent)
-        try:
-            os.replace(self.new_bundle, dest)
-        except OSError:  # another file system: copy, then rename into place
-            from keyboard_app.engine.staging import make_folder, unmark
+    # --- the choice -------------------------------------------------------------------
+    def _keep_new_model(self, *, use: bool, then: Callable[[bool], None] | None = None) -> bool:
+        """Hand the new bundle to the store (``ModelController.adopt``: checked in a thread,
+        then moved in atomically) and, with ``use``, switch to it.  Once that is over the
+        run's folder is removed, unless the store refused the bundle and ``then`` (the
+        dialog, still open) is told ``then(False)``: the user may try again.  False if
+        there is no new bundle."""
+        if self.new_bundle is None or not self.new_bundle.is_dir() or self.request is None:
+            return False
+        bundle, run_dir = self.new_bundle, self.run_dir
+        self.new_bundle = self.run_dir = None  # the store's now, unless it refuses
 
-            tmp = make_folder(dest, "partial")
-            try:
-                shutil.copytree(self.new_bundle, tmp, dirs_exist_ok=True)
-                unmark(tmp)
-                os.replace(tmp, dest)
-            except BaseException:
-                shutil.rmtree(tmp, ignore_errors=True)
-                raise
-        self.new_bundle = None
-        key = store.register(dest, "trained")
-        self._discard_run()
-        return key
+        def done(key: str | None) -> None:
+            if then is not None and key is None and not self._closed:
+                self.new_bundle, self.run_dir = bundle, run_dir
+            elif run_dir is not None:  # what the trainer left beside the bundle
+                shutil.rmtree(run_dir, ignore_errors=True)
+            if then is not None and not self._closed:
+                then(key is not None)
+
+        self.controller.adopt(bundle, name=self.request.name, use=use, done=done)
+        return True
 
     def use_new_model(self) -> None:
-        try:
-            key = self._install_new_model()
-        except OSError as e:
-            QMessageBox.critical(self, "Cannot keep the model", f"{e.filename or ''}: {e.strerror or e}")
-            return
-        if key is not None:
-            self.window_.load_model(key)
-        self.accept()
+        self.use_new_button.setEnabled(False)
+        self.keep_current_button.setEnabled(False)
+
+        def then(kept: bool) -> None:
+            if kept:
+                self.accept()
+            else:  # the controller said why (a box); the current model stays in use
+                self.use_new_button.setEnabled(True)
+                self.keep_current_button.setEnabled(True)
+
+        if not self._keep_new_model(use=True, then=then):
+            self.accept()
 
     def keep_current_model(self) -> None:
         if self.keep_new_check.isChecked():
-            try:
-                self._install_new_model()
-            except OSError as e:
-                QMessageBox.critical(self, "Cannot keep the model", f"{e.filename or ''}: {e.strerror or e}")
-                return
+            self._keep_new_model(use=False)
         self._discard_run()
         self.accept()
 
@@ -934,16 +883,10 @@ class RetrainDialog(QDialog):
                 if run.name.startswith("run-"):
                     shutil.rmtree(run, ignore_errors=True)
 
-    def stop_and_wait(self, timeout_ms: int = STOP_GRACE_MS) -> None:
+    def stop_and_wait(self, timeout_ms: int | None = None) -> None:
         """Stop the trainer and wait for it (closing the dialog or the app)."""
-        process = self.process
-        if process is not None:
-            self._cancelling = True
-            process.terminate()
-            if not process.waitForFinished(timeout_ms):
-                process.kill()
-                process.waitForFinished(2000)
-            self._process_finished(process.exitCode(), process.exitStatus())
+        if self.run is not None:
+            self.run.stop_and_wait(timeout_ms)
         for task in (self._count_task, self._eval_task):
             if task is not None:
                 try:
@@ -953,7 +896,7 @@ class RetrainDialog(QDialog):
                     pass
 
     def done(self, result: int) -> None:  # noqa: D401 - Qt API
-        if self.process is not None:
+        if self.run is not None:
             answer = QMessageBox.question(
                 self, "Stop Training?", "Training is still running. Stop it? Nothing will be saved.",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
@@ -962,27 +905,12 @@ class RetrainDialog(QDialog):
             if answer != QMessageBox.StandardButton.Yes:
                 return
         self.stop_and_wait()
+        self._closed = True  # a check under way (``_keep_new_model``) must not touch the dialog
         if self._outcome == "done" and self.new_bundle is not None:
             # Closed without choosing: the current model stays; the new one is kept
             # in the list if the box says so (never thrown away silently by default).
             if self.keep_new_check.isChecked():
-                try:
-                    self._install_new_model()
-                except OSError as e:
-                    log.warning("could not keep the new model: %s", e)
+                self._keep_new_model(use=False)
             self._discard_run()
         self._tick.stop()
         super().done(result)
-
-
-def _kill_if_running(process: QProcess) -> None:
-    if process.state() != QProcess.ProcessState.NotRunning:
-        log.warning("the trainer did not stop in time; killing it")
-        process.kill()
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"

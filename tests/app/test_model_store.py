@@ -1,15 +1,20 @@
-"""The model store: list, import (folder and .zip), refuse bad bundles, rename, export, delete."""
+"""The model store: list, import (folder and .zip), refuse bad bundles, rename, export, delete,
+adopt (a retrain's bundle moved in)."""
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 
 from keyboard_app import paths
 from keyboard_app.engine.bundle import ModelLoadError, load_bundle
-from keyboard_app.model_store import DEFAULT_KEY, ModelStore, ModelStoreError
+from keyboard_app.model_store import DEFAULT_KEY, ModelImportError, ModelStore, ModelStoreError
 
 
 @pytest.fixture
@@ -112,3 +117,85 @@ def test_an_imported_bundle_with_a_name_in_the_list_gets_a_distinct_one(store, t
     assert store.info(second).name == f"{name} (3)"
     assert len(set(names)) == len(names) == 3
     load_bundle(store.path_for(second)).close()  # still a valid bundle
+
+
+# -- adopt: a finished bundle (a retrain's) moved into the store --------------------------
+
+def folder_state(folder):
+    """Every file under ``folder`` with its bytes: what a user could lose."""
+    if not folder.exists():
+        return {}
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def finished_run(tiny_bundle, tmp_path, name="run"):
+    """A bundle where a retrain leaves it: in a folder of its own outside the store."""
+    bundle = tmp_path / name / "bundle"
+    shutil.copytree(tiny_bundle, bundle)
+    return bundle
+
+
+def test_adopt_moves_the_bundle_in_under_a_distinct_name(store, tiny_bundle, tmp_path):
+    first = store.adopt(finished_run(tiny_bundle, tmp_path, "one"), name="My writing")
+    source = finished_run(tiny_bundle, tmp_path, "two")
+    second = store.adopt(source, name="My writing")
+    assert not source.exists()  # moved, not copied
+    assert [store.info(key).name for key in (first, second)] == ["My writing", "My writing (2)"]
+    assert {store.info(key).origin for key in (first, second)} == {"trained"}
+    load_bundle(store.path_for(second)).close()  # the new name kept the checksums valid
+    # without a name, the manifest's, made distinct from the built-in model's like an import's
+    third = store.adopt(finished_run(tiny_bundle, tmp_path, "three"))
+    assert store.info(third).name == f"{store.info(DEFAULT_KEY).name} (2)"
+
+
+def test_adopt_refuses_a_bundle_that_fails_validation_and_moves_nothing(store, tiny_bundle, tmp_path):
+    source = finished_run(tiny_bundle, tmp_path)
+    before = folder_state(source)
+
+    def refuse(folder):
+        raise RuntimeError("the graph does not open")
+
+    with pytest.raises(ModelImportError) as refused:
+        store.adopt(source, name="Mine", validate=refuse)
+    assert str(refused.value) == f"{source}: the model cannot be used (the graph does not open)."
+    with open(source / "model.onnx", "r+b") as f:  # and a damaged file, found by its checksum
+        f.seek(100)
+        f.write(b"garbage")
+    with pytest.raises(ModelImportError, match="model.onnx.*corrupt"):
+        store.adopt(source, name="Mine")
+    assert folder_state(source).keys() == before.keys()  # still there, for the caller to remove
+    assert [m.key for m in store.list()] == [DEFAULT_KEY]
+    assert folder_state(paths.user_models_dir()) == {}
+
+
+def test_adopt_copies_across_disks_and_leaves_no_staging(store, tiny_bundle, tmp_path, monkeypatch):
+    def other_disk(src, dst):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    source = finished_run(tiny_bundle, tmp_path)
+    monkeypatch.setattr(os, "rename", other_disk)
+    key = store.adopt(source, name="Mine")
+    assert not source.exists()
+    assert folder_state(store.path_for(key)).keys() == folder_state(tiny_bundle).keys()
+    load_bundle(store.path_for(key)).close()
+    assert sorted(p.name for p in paths.user_models_dir().iterdir()) == sorted([key[5:], "index.json"])
+
+
+def test_a_kill_in_the_middle_of_adopt_leaves_the_store_as_it_was(store, tiny_bundle, tmp_path):
+    kept = store.adopt(finished_run(tiny_bundle, tmp_path, "earlier"), name="Earlier")
+    models = paths.user_models_dir()
+    before = folder_state(models)
+    listed = [(m.key, m.name) for m in store.list()]
+    source = finished_run(tiny_bundle, tmp_path, "new")
+    script = (f"from keyboard_app.model_store import ModelStore; from pathlib import Path\n"
+              f"ModelStore(default_path=Path({str(tiny_bundle)!r})).adopt(Path({str(source)!r}), name='Earlier')\n")
+    killed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "KEYBOARD_FAULT": "store.adopt-staged"})
+    assert killed.returncode == -9, killed.stderr
+    assert [p.name for p in models.iterdir() if ".partial-" in p.name]  # the worst moment: staged
+
+    again = ModelStore(default_path=tiny_bundle)  # what the app does when it next starts
+    assert again.recovered and "interrupted" in again.recovered[0]
+    assert folder_state(models) == before
+    assert [(m.key, m.name) for m in again.list()] == listed
+    assert again.info(kept).origin == "trained"

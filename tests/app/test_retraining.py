@@ -1,4 +1,7 @@
-"""The retrain's up-front estimate (keyboard_app.retraining), without Qt or a trainer."""
+"""The retrain (keyboard_app.retraining), without Qt or a trainer: the up-front estimate, the
+command line, and the comparison of two models on the held-out text."""
+
+import pytest
 
 from keyboard_app import retraining
 
@@ -31,3 +34,21 @@ def test_every_retrain_writes_an_int8_model_and_its_held_out_text(tmp_path):
         assert "--quantize" in args
         assert args[args.index("--write-heldout") + 1] == str(tmp_path / "run" / "heldout.json")
         assert request.heldout_file.parent == request.out.parent  # removed with the run's folder
+
+
+def test_the_comparison_scores_each_model_on_the_text_the_trainer_held_out(tmp_path, tiny_bundle, patterned_text):
+    from keyboard_app.heldout import write_heldout
+
+    request = retraining.TrainRequest(corpus=[tmp_path], out=tmp_path / "run" / "bundle",
+                                      work_dir=tmp_path / "run" / "work", name="x")
+    models = {"current": (None, "(none)"), "new": (tiny_bundle, "Mine")}
+    with pytest.raises(ValueError, match="too short to hold any text out"):
+        write_heldout(request.heldout_file, ["  \n"])
+        retraining.compare_models(request, models)
+    write_heldout(request.heldout_file, [patterned_text[-1500:]])
+    seen = []
+    scores = retraining.compare_models(request, {**models, "again": (tiny_bundle, "Mine")}, progress=seen.append)
+    assert set(scores) == {"new", "again"}  # a model without a bundle is left out
+    assert scores["new"] == scores["again"] and scores["new"].name == "Mine"
+    assert scores["new"].words > 100 and 0 < scores["new"].top_k <= 1 and 0 < scores["new"].ksr < 100
+    assert seen == sorted(seen) and 0.5 <= seen[-1] <= 1.0  # the fraction of both, in order

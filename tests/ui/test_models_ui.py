@@ -91,7 +91,7 @@ def test_model_override_from_the_command_line(make_window, tiny_bundle, tmp_path
 
 
 def manager(qtbot, window, model_store):
-    dialog = ModelManagerDialog(window=window, store=model_store, parent=window)
+    dialog = ModelManagerDialog(controller=window.models, start_directory=window.start_directory, parent=window)
     qtbot.addWidget(dialog)
     dialog.show()
     return dialog

@@ -10,9 +10,10 @@ import time
 
 import pytest
 
-from keyboard_app import paths, retraining
+from keyboard_app import paths, progress_events, retraining
+from keyboard_app.progress_events import Evaluating, Tuning
 from keyboard_app.retraining import SizePreset, TrainRequest
-from keyboard_app.ui import retrain_dialog
+from keyboard_app.ui import retrain_dialog, trainer_process
 from keyboard_app.ui.retrain_dialog import RetrainDialog
 
 # Tiny settings so that a whole run (start Python and torch, train, export,
@@ -45,13 +46,14 @@ def corpus(tmp_path, patterned_text):
 @pytest.fixture
 def fake_trainer(monkeypatch):
     """``fake_trainer(events, exit_code=None, ignore_sigterm=False)``: the next run is a
-    small script in place of keyboard-train (no torch) that prints these progress events,
-    then exits with ``exit_code`` or, when it is None, waits to be stopped."""
+    small script in place of keyboard-train (no torch) that prints these progress events
+    (a string: that line as it is), then exits with ``exit_code`` or, when it is None,
+    waits to be stopped."""
     runs = []
 
     def command(request):
         events, exit_code, ignore_sigterm = runs.pop(0)
-        lines = "".join(json.dumps(event) + "\n" for event in events)
+        lines = "".join((event if isinstance(event, str) else json.dumps(event)) + "\n" for event in events)
         script = ["import signal, sys, time"]
         if ignore_sigterm:
             script.append("signal.signal(signal.SIGTERM, signal.SIG_IGN)")
@@ -72,9 +74,20 @@ TRAINED_A_QUARTER = READ + [
 ]
 
 
+def kinds(dialog):
+    """The names of the progress events the dialog has received, in order."""
+    return [e.EVENT for e in dialog.events]
+
+
 def start_and_wait_for(qtbot, dialog, kind):
     dialog.start_button.click()
-    qtbot.waitUntil(lambda: any(e["event"] == kind for e in dialog.events), timeout=30_000)
+    qtbot.waitUntil(lambda: kind in kinds(dialog), timeout=30_000)
+
+
+def new_dialog(window):
+    """The dialog as the window makes it: given the model controller, not the window."""
+    return RetrainDialog(controller=window.models, settings=window.settings, save_settings=window.save_settings,
+                         start_directory=window.start_directory, parent=window)
 
 
 def ppl_title(dialog):
@@ -82,7 +95,7 @@ def ppl_title(dialog):
 
 
 def open_dialog(qtbot, window, corpus):
-    dialog = RetrainDialog(window=window, parent=window)
+    dialog = new_dialog(window)
     qtbot.addWidget(dialog)
     dialog.show()
     dialog.add_corpus_paths([corpus])
@@ -112,8 +125,9 @@ def test_a_tiny_training_runs_to_the_end_and_the_new_model_can_be_used(qtbot, wi
         assert dialog.is_training()
         assert dialog.pages.currentWidget() is dialog.training_page
     assert finished.args == ["done"], dialog.error_label.text()
-    kinds = [e["event"] for e in dialog.events]
-    assert "progress" in kinds and "epoch" in kinds and kinds[-1] == "done"
+    seen = kinds(dialog)
+    assert "progress" in seen and "epoch" in seen and seen[-1] == "done"
+    assert dialog.rejected == []  # every line the real trainer wrote was read as an event
     assert dialog._loss_y and dialog._val_y  # the curves were drawn
     assert dialog.progress.value() == dialog.progress.maximum()
 
@@ -139,7 +153,7 @@ def test_cancel_midway_stops_promptly_and_leaves_no_model(qtbot, window, corpus,
     dialog.scratch_radio.setChecked(True)
     dialog.size_combo.setCurrentIndex(dialog.size_combo.findData("endless"))
     dialog.start_button.click()
-    qtbot.waitUntil(lambda: any(e["event"] == "progress" for e in dialog.events), timeout=60_000)
+    qtbot.waitUntil(lambda: "progress" in kinds(dialog), timeout=60_000)
     assert dialog._loss_y
     started = time.monotonic()
     with qtbot.waitSignal(dialog.run_finished, timeout=10_000) as finished:
@@ -154,7 +168,7 @@ def test_cancel_midway_stops_promptly_and_leaves_no_model(qtbot, window, corpus,
 
 def test_start_again_soon_after_cancel_is_not_killed_by_the_first_runs_timer(
         qtbot, window, corpus, fake_trainer, monkeypatch):
-    monkeypatch.setattr(retrain_dialog, "STOP_GRACE_MS", 1500)
+    monkeypatch.setattr(trainer_process, "STOP_GRACE_MS", 1500)
     dialog = open_dialog(qtbot, window, corpus)
     fake_trainer(READ)
     start_and_wait_for(qtbot, dialog, "reading")
@@ -173,7 +187,7 @@ def test_start_again_soon_after_cancel_is_not_killed_by_the_first_runs_timer(
 
 
 def test_a_trainer_that_ignores_cancel_is_killed_after_the_grace(qtbot, window, corpus, fake_trainer, monkeypatch):
-    monkeypatch.setattr(retrain_dialog, "STOP_GRACE_MS", 500)
+    monkeypatch.setattr(trainer_process, "STOP_GRACE_MS", 500)
     dialog = open_dialog(qtbot, window, corpus)
     fake_trainer(READ, ignore_sigterm=True)
     start_and_wait_for(qtbot, dialog, "reading")
@@ -202,6 +216,26 @@ def test_a_new_run_starts_clean(qtbot, window, corpus, fake_trainer):
     assert dialog.error_label.text() == "" and dialog.detail_label.text() == ""
     with qtbot.waitSignal(dialog.run_finished, timeout=10_000):
         dialog.cancel_button.click()
+
+
+def test_a_line_that_is_not_a_progress_event_is_logged_once_and_skipped(qtbot, window, corpus, fake_trainer,
+                                                                       caplog):
+    dialog = open_dialog(qtbot, window, corpus)
+    fake_trainer([*READ, "Warning: something printed this", '{"event": "progress", "tokens": "many"}',
+                  {"event": "rewinding"}, *TRAINED_A_QUARTER[len(READ):]])
+    start_and_wait_for(qtbot, dialog, "epoch")
+    assert kinds(dialog) == ["start", "reading", "reading", "progress", "epoch"]  # the rest was read
+    assert dialog._loss_y == [5.0] and ppl_title(dialog) == "Validation perplexity: 110.9"
+    with qtbot.waitSignal(dialog.run_finished, timeout=10_000):
+        dialog.cancel_button.click()
+    assert dialog.rejected == [
+        "progress line 'Warning: something printed this': not JSON.",
+        """progress line '{"event": "progress", "tokens": "many"}': 'tokens' should be a whole number, """
+        'not "many".',
+        """progress line '{"event": "rewinding"}': unknown event 'rewinding'.""",
+    ]
+    logged = [r.getMessage() for r in caplog.records if r.name == "keyboard_app.ui.trainer_process"]
+    assert logged == [f"trainer: {sentence}" for sentence in dialog.rejected]  # once each, no traceback
 
 
 @pytest.mark.parametrize("events, shown", [
@@ -236,7 +270,7 @@ def test_a_failing_run_shows_the_trainers_message(qtbot, window, corpus, tiny_tr
 def test_training_unavailable_says_so_and_shows_the_command(qtbot, window, monkeypatch):
     monkeypatch.setattr(retraining, "training_available",
                         lambda: (False, "Training needs PyTorch, which is not installed."))
-    dialog = RetrainDialog(window=window, parent=window)
+    dialog = new_dialog(window)
     qtbot.addWidget(dialog)
     dialog.show()
     assert dialog.pages.currentWidget() is dialog.unavailable_page
@@ -275,7 +309,8 @@ while window.current_model is None:
     app.processEvents()
 QTest.keyClicks(window.editor, "The cat sat on the ")
 assert window.strip.words(), "no suggestions"
-RetrainDialog(window=window, parent=window).close()
+window.open_retrain_dialog()
+window.retrain_dialog.close()
 window.shutdown()
 print("torch" in sys.modules, "pyqtgraph" in sys.modules)
 """
@@ -301,7 +336,7 @@ def test_the_command_line(tmp_path, corpus):
 def test_staging_from_a_crashed_session_is_removed(qtbot, window):
     stale = retrain_dialog.training_dir() / "run-old"
     (stale / "work").mkdir(parents=True)
-    dialog = RetrainDialog(window=window, parent=window)
+    dialog = new_dialog(window)
     qtbot.addWidget(dialog)
     assert not stale.exists()
     dialog.close()
@@ -320,7 +355,7 @@ def test_the_dialog_is_not_modal_and_quitting_stops_the_training(qtbot, window, 
     dialog.start_button.click()
     qtbot.keyClicks(window.editor, "The cat sat on the ")  # typing goes on meanwhile
     assert "mat" in window.strip.words()
-    qtbot.waitUntil(lambda: any(e["event"] == "progress" for e in dialog.events), timeout=60_000)
+    qtbot.waitUntil(lambda: "progress" in kinds(dialog), timeout=60_000)
     assert not window.close()  # the scripted box answers Cancel: training goes on
     assert dialog.is_training()
     window.editor.document().setModified(False)
@@ -335,11 +370,11 @@ def test_the_steps_after_training_are_shown_not_a_frozen_bar(qtbot, window, corp
     training: the dialog says which and shows their own progress."""
     dialog = open_dialog(qtbot, window, corpus)
     for event in TRAINED_A_QUARTER:
-        dialog.handle_event(event)
-    dialog.handle_event({"event": "tuning", "step": 5, "total": 12})
+        dialog.handle_event(progress_events.from_dict(event))
+    dialog.handle_event(Tuning(step=5, total=12))
     assert dialog.phase_label.text() == "Fitting your phrases to your text…"
     assert (dialog.progress.value(), dialog.progress.maximum()) == (5, 12)
-    dialog.handle_event({"event": "evaluating", "words": 400, "total": 1000})
+    dialog.handle_event(Evaluating(words=400, total=1000))
     assert dialog.phase_label.text() == "Measuring the new model on your text…"
     assert (dialog.progress.value(), dialog.progress.maximum()) == (400, 1000)
 
@@ -352,11 +387,11 @@ def test_the_time_left_includes_the_steps_after_training_and_the_comparison(qtbo
     dialog.estimate = dialog._new_estimate()
     clock = [10.0]
     dialog.now = lambda: clock[0]
-    dialog.handle_event({"event": "progress", "tokens": 100, "total": 10_000, "loss": 5.0,
-                         "tokens_per_s": 100.0, "eta_s": 99.0})
+    dialog.handle_event(progress_events.Training(tokens=100, total=10_000, loss=5.0, tokens_per_s=100.0,
+                                                 eta_s=99.0))
     clock[0] = 106.0
-    dialog.handle_event({"event": "progress", "tokens": 9_600, "total": 10_000, "loss": 4.0,
-                         "tokens_per_s": 100.0, "eta_s": 1.0})
+    dialog.handle_event(progress_events.Training(tokens=9_600, total=10_000, loss=4.0, tokens_per_s=100.0,
+                                                 eta_s=1.0))
     text = dialog._time_left_text()
     assert "left" in text and "comparison" in text and "about 1 s left" not in text
     clock[0] = 500.0  # long past the estimate, still running
