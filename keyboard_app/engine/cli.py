@@ -1,7 +1,7 @@
 """Command-line entry points of the engine: ``keyboard-suggest`` and ``keyboard-eval``.
 
     keyboard-suggest BUNDLE "text before the cursor" [-k 3] [--json]
-    keyboard-eval BUNDLE TEXT... [--max-words N] [--json]
+    keyboard-eval BUNDLE TEXT... [--max-words N] [--phrases] [--json]
 
 Bad input (a missing or corrupt bundle, a missing or non-UTF-8 text) gives
 one sentence on stderr and exit status 2, never a traceback.
@@ -164,6 +164,9 @@ def _eval(argv: Sequence[str] | None) -> int:
                              "at most one per core and 4); the figures are the same whatever the number")
     parser.add_argument("--network-only", action="store_true",
                         help="without the document cache and the phrase tables (the network and the lexicon alone)")
+    parser.add_argument("--phrases", action="store_true",
+                        help="also KSR with phrase suggestions in the strip (the next few words in one slot), "
+                             "beside the KSR without them, from the same simulation")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     args = parser.parse_args(argv)
     texts = [_read_text(path) for path in args.texts]
@@ -182,7 +185,8 @@ def _eval(argv: Sequence[str] | None) -> int:
             words = min(words, args.max_words)
         jobs = max(1, min(os.cpu_count() or 1, 4, words // JOB_WORDS))
     try:
-        report = evaluate(predictor, texts, max_words=args.max_words, progress=progress, jobs=jobs)
+        report = evaluate(predictor, texts, max_words=args.max_words, progress=progress, jobs=jobs,
+                          phrases=args.phrases)
     finally:
         predictor.close()
     if progress is not None:
@@ -197,6 +201,9 @@ def _eval(argv: Sequence[str] | None) -> int:
         print(f"text         {', '.join(args.texts)}")
         if args.network_only:
             print("             (network and lexicon alone: no document cache, no phrase tables)")
+        if args.phrases:
+            print("             (with phrases: the same words typed with phrase suggestions in the strip too; "
+                  "docs/EVALUATION.md)")
         print(report.format_table())
     if report.words == 0:
         print("keyboard-eval: warning: the texts hold no words to score", file=sys.stderr)

@@ -16,6 +16,14 @@ Defined in docs/EVALUATION.md; in short:
   simulator does the same).  Top-k is the share of words that are among the
   ``k`` suggestions before their first letter.  One simulation serves every
   ``k``: the best ``k`` are always the first ``k`` of the best ``max(ks)``.
+* **Phrases** (``phrases=True``): at each word start the strip of ``k``
+  slots may also hold a phrase (``Predictor.phrase``, placed by
+  ``beam.place`` exactly as the app places it).  The simulated person takes
+  it with one keystroke only when its words are exactly the next words of
+  the text (no punctuation between them); the words it covers then cost
+  nothing more.  Where it is not taken, the word it pushed out of the strip
+  is not there to be taken before the first letter.  The same simulation
+  gives KSR with and without phrases, side by side.
 * **Perplexity** is ``exp`` of the mean negative log-likelihood of every token
   of the text after the first (the model's own tokenizer, ``<unk>``,
   punctuation and paragraph breaks included), each given the whole text
@@ -35,6 +43,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from .beam import place
 from .predictor import Predictor
 from .ranking import is_suggestable
 from .tokenizer import BOS, Token
@@ -57,6 +66,12 @@ class EvalReport:
     topk: dict[int, float] = field(default_factory=dict)  # fraction 0..1
     ksr: dict[int, float] = field(default_factory=dict)  # percent
     repeats_allowed: bool = True  # a passed-over suggestion may be shown again
+    # with ``phrases=True``: KSR of the same words with phrases offered, and per k the
+    # phrases shown, taken, and the words the taken ones covered
+    ksr_phrases: dict[int, float] = field(default_factory=dict)
+    phrases_shown: dict[int, int] = field(default_factory=dict)
+    phrases_taken: dict[int, int] = field(default_factory=dict)
+    phrase_words: dict[int, int] = field(default_factory=dict)
 
     def to_metrics(self) -> dict:
         """The manifest's ``metrics`` entries (fractions for top-k, percent for KSR)."""
@@ -72,7 +87,7 @@ class EvalReport:
         return metrics
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "words": self.words,
             "keystrokes": self.keystrokes,
             "perplexity": _rounded(self.perplexity, 4),
@@ -82,6 +97,11 @@ class EvalReport:
             "ksr": {str(k): round(v, 2) for k, v in self.ksr.items()},
             "repeats_allowed": self.repeats_allowed,
         }
+        if self.ksr_phrases:
+            out["ksr_phrases"] = {str(k): round(v, 2) for k, v in self.ksr_phrases.items()}
+            out["phrase_suggestions"] = {str(k): {"shown": self.phrases_shown[k], "taken": self.phrases_taken[k],
+                                       "words": self.phrase_words[k]} for k in self.ksr_phrases}
+        return out
 
     def format_table(self) -> str:
         ppl = "n/a" if math.isnan(self.perplexity) else f"{self.perplexity:,.2f}"
@@ -89,6 +109,14 @@ class EvalReport:
             ("perplexity", f"{ppl}  (vocabulary {self.vocab_size:,}, {self.heldout_tokens:,} tokens)"),
             ("next word", "   ".join(f"top-{k} {v:6.1%}" for k, v in self.topk.items())),
             ("KSR", "   ".join(f"k={k} {v:5.1f}%" for k, v in self.ksr.items())),
+        ]
+        if self.ksr_phrases:
+            rows += [
+                ("KSR, phrases", "   ".join(f"k={k} {v:5.1f}%" for k, v in self.ksr_phrases.items())),
+                ("phrases taken", "   ".join(f"k={k} {self.phrases_taken[k]:,} of {self.phrases_shown[k]:,} "
+                                             f"({self.phrase_words[k]:,} words)" for k in self.ksr_phrases)),
+            ]
+        rows += [
             ("words scored", f"{self.words:,} ({self.keystrokes:,} keystrokes without prediction; "
                              "a passed-over suggestion may be shown again)"),
         ]
@@ -112,6 +140,7 @@ def evaluate(
     max_words: int | None = None,
     progress: Progress | None = None,
     jobs: int = 1,
+    phrases: bool = False,
 ) -> EvalReport:
     """Score ``texts`` (each a document of its own) through ``predictor``.
 
@@ -123,15 +152,18 @@ def evaluate(
     text are those a fresh engine gives (Contract 3), so the figures are the
     same as one process gives, in about ``1 / jobs`` of the time plus a second
     to start.  Only for a predictor loaded from a bundle with onnxruntime.
+    ``phrases``: also score the strip with phrase suggestions (module
+    docstring), with the predictor's ``phrase_beam`` settings and no time
+    budget, so the figure does not depend on the machine's load.
     """
     ks = sorted({int(k) for k in ks})
     if not ks or ks[0] < 1:
         raise ValueError(f"ks must be positive, not {ks}")
+    if phrases and predictor.phrase_beam is None:
+        raise ValueError("phrases=True needs a predictor with phrase suggestions on (phrase_beam)")
     texts, words = _cut(predictor, texts, max_words)
     total = sum(len(w) for w in words)
 
-    hits = {k: 0 for k in ks}
-    cost = {k: 0 for k in ks}
     # Perplexity runs the network in batches, which onnxruntime does without holding
     # Python's lock: on a second core, beside the typing simulation (mostly Python), it
     # costs almost no time.  (The same runs, so the same figure.)  A stand-in graph
@@ -147,37 +179,92 @@ def evaluate(
         try:
             parts = _parts(words, jobs) if jobs > 1 and getattr(predictor.session, "thread_safe", False) else []
             if len(parts) > 1:
-                done, keystrokes = _simulate_parallel(predictor, texts, parts, ks, hits, cost, total, progress)
+                typed = _simulate_parallel(predictor, texts, parts, ks, phrases, total, progress)
             else:
-                done, keystrokes = _simulate(predictor, texts, words, ks, hits, cost, total, progress)
+                typed = _simulate(predictor, texts, words, ks, phrases, total, progress)
         finally:
             predictor.run_ahead = run_ahead
         if perplexity is not None:
             nll, scored = perplexity.result()
+    done = len(typed)
     if progress is not None:
         progress(done, total)
-    return EvalReport(
+    keystrokes = sum(word.length + 1 for word in typed)
+    report = EvalReport(
         words=done,
         keystrokes=keystrokes,
         perplexity=math.exp(nll / scored) if scored else float("nan"),
         heldout_tokens=scored,
         vocab_size=len(predictor.bundle.vocab),
-        topk={k: hits[k] / done if done else 0.0 for k in ks},
-        ksr={k: (1 - cost[k] / keystrokes) * 100 if keystrokes else 0.0 for k in ks},
+        topk={k: sum(word.found.get(k) == 0 for word in typed) / done if done else 0.0 for k in ks},
+        ksr={k: _ksr(sum(word.cost(k) for word in typed), keystrokes) for k in ks},
     )
+    if phrases:
+        for k in ks:
+            cost, shown, taken, covered = _cost_with_phrases(typed, k)
+            report.ksr_phrases[k] = _ksr(cost, keystrokes)
+            report.phrases_shown[k], report.phrases_taken[k], report.phrase_words[k] = shown, taken, covered
+    return report
 
 
-def _simulate(predictor, texts, words, ks, hits, cost, total, progress) -> tuple[int, int]:
-    """Type every word letter by letter through ``predictor.suggest`` (module docstring);
-    counts into ``hits`` and ``cost``; (words done, keystrokes without prediction)."""
+def _ksr(cost: int, keystrokes: int) -> float:
+    return (1 - cost / keystrokes) * 100 if keystrokes else 0.0
+
+
+@dataclass
+class _Typed:
+    """One word as the simulated person typed it (the costs are worked out from it)."""
+
+    length: int
+    found: dict[int, int]  # k -> letters typed when the word was first among k suggestions
+    # with phrases: k -> the words of the text a phrase in the strip of k covered, when it
+    # was shown before this word's first letter (0: shown, but not those words)
+    phrase: dict[int, int] = field(default_factory=dict)
+    # k -> letters typed when the word was first among the k suggestions with the
+    # phrase in the strip (a phrase may have taken its slot before its first letter)
+    found_beside_phrase: dict[int, int] = field(default_factory=dict)
+
+    def cost(self, k: int) -> int:
+        return self.found[k] + 1 if k in self.found else self.length + 1
+
+    def cost_beside_phrase(self, k: int) -> int:
+        j = self.found_beside_phrase.get(k)
+        return j + 1 if j is not None else self.length + 1
+
+
+def _cost_with_phrases(typed: list[_Typed], k: int) -> tuple[int, int, int, int]:
+    """Keystrokes for the words with phrases in the strip of ``k`` (a phrase taken costs one,
+    the words it covers nothing more); and the phrases shown, taken, and words covered."""
+    cost = shown = taken = covered = 0
+    skip = 0
+    for word in typed:
+        if skip:
+            skip -= 1
+            continue
+        words = word.phrase.get(k)
+        if words is not None:
+            shown += 1
+        if words:
+            cost += 1
+            taken += 1
+            covered += words
+            skip = words - 1
+        else:
+            cost += word.cost_beside_phrase(k)
+    return cost, shown, taken, covered
+
+
+def _simulate(predictor, texts, words, ks, phrases, total, progress) -> list[_Typed]:
+    """Type every word letter by letter through ``predictor.suggest`` (module docstring)."""
     k_max = ks[-1]
-    keystrokes = done = 0
+    typed_words: list[_Typed] = []
     for text, text_words in zip(texts, words):
+        following = following_words(predictor, text, predictor.phrase_beam.max_words) if phrases else {}
         for word in text_words:
             typed = word.surface.lower()
             length = len(word.surface)
-            keystrokes += length + 1
             found: dict[int, int] = {}
+            record = _Typed(length, found)
             for j in range(length):  # j letters typed; all typed saves nothing
                 shown = predictor.suggest(text, k_max, end=word.start + j)
                 rank = next((i for i, s in enumerate(shown) if s.text.lower() == typed), None)
@@ -185,18 +272,49 @@ def _simulate(predictor, texts, words, ks, hits, cost, total, progress) -> tuple
                     for k in ks:
                         if rank < k and k not in found:
                             found[k] = j
-                if j == 0:
-                    for k in found:
-                        hits[k] += 1
-                if ks[0] in found:
+                if j == 0 and phrases:
+                    _offer_phrases(predictor, text, word, shown, typed, following[word.start], ks, record)
+                elif rank is not None:
+                    for k in ks:
+                        if rank < k and k not in record.found_beside_phrase:
+                            record.found_beside_phrase[k] = j
+                if ks[0] in found and all(k in record.found_beside_phrase for k in record.phrase):
                     break
-            for k in ks:
-                cost[k] += found[k] + 1 if k in found else length + 1
-            done += 1
-            if progress is not None and done % PROGRESS_EVERY == 0:
-                progress(done, total)
+            typed_words.append(record)
+            if progress is not None and len(typed_words) % PROGRESS_EVERY == 0:
+                progress(len(typed_words), total)
         predictor.reset()  # the next text is a document of its own
-    return done, keystrokes
+    return typed_words
+
+
+def _offer_phrases(predictor, text, word, shown, typed, following, ks, record: _Typed) -> None:
+    """Before the word's first letter: the strip of each k with its phrase, if any."""
+    for k in ks:
+        phrase = predictor.phrase(text, k, end=word.start, budget=None) if k >= 2 else None
+        strip = place(shown, phrase, k, predictor.phrase_beam.odds)
+        if phrase is not None and any(s is phrase for s in strip):
+            said = phrase.text.lower().split(" ")
+            record.phrase[k] = len(said) if following[: len(said)] == said else 0
+        if any(s is not phrase and s.text.lower() == typed for s in strip):
+            record.found_beside_phrase[k] = 0
+
+
+def following_words(predictor, text: str, most: int) -> dict[int, list[str]]:
+    """For each word of ``text`` (by its start), it and the words right after it, lowercase,
+    up to ``most`` and up to the first token that is not a word (punctuation, a number,
+    a paragraph break): what a phrase taken there must match."""
+    tokens = list(predictor.tokenizer.iter_tokens(text))
+    is_word = [is_suggestable(t.token) for t in tokens]
+    following = {}
+    for i, token in enumerate(tokens):
+        if is_word[i]:
+            run = []
+            for t, w in zip(tokens[i : i + most], is_word[i : i + most]):
+                if not w:
+                    break
+                run.append(t.surface.lower())
+            following[token.start] = run
+    return following
 
 
 def _parts(words: list[list[Token]], jobs: int) -> list[list[list[Token]]]:
@@ -213,40 +331,41 @@ def _parts(words: list[list[Token]], jobs: int) -> list[list[list[Token]]]:
     return parts
 
 
-def _simulate_part(source: str, threads: int, settings: tuple, texts, words, ks) -> tuple:
-    """``_simulate`` in a worker process, on its own engine loaded from ``source``."""
-    recency, phrases, user_phrases = settings
-    predictor = Predictor.load(source, threads=threads, recency=recency, phrases=phrases, user_phrases=user_phrases)
+#: The predictor's attributes, beyond its weights, that change what the strip shows: a
+#: worker process's fresh engine takes them from the one ``evaluate`` was given.
+STRIP_SETTINGS = ("typo_tolerance", "typo_model", "completions")
+
+
+def _simulate_part(source: str, threads: int, settings: dict, texts, words, ks, phrases) -> list[_Typed]:
+    """``_simulate`` in a worker process, on its own engine loaded from ``source`` and set
+    up as the caller's (``settings``: its mixture weights, phrase beam and ``STRIP_SETTINGS``)."""
+    predictor = Predictor.load(source, threads=threads, weights=settings.pop("weights"))
     predictor.run_ahead = False
+    for name, value in settings.items():
+        setattr(predictor, name, value)
     try:
-        hits = {k: 0 for k in ks}
-        cost = {k: 0 for k in ks}
-        done, keystrokes = _simulate(predictor, texts, words, ks, hits, cost, 0, None)
-        return done, keystrokes, hits, cost
+        return _simulate(predictor, texts, words, ks, phrases, 0, None)
     finally:
         predictor.close()
 
 
-def _simulate_parallel(predictor, texts, parts, ks, hits, cost, total, progress) -> tuple[int, int]:
-    """The first part here, the others in worker processes (``evaluate``'s ``jobs``)."""
+def _simulate_parallel(predictor, texts, parts, ks, phrases, total, progress) -> list[_Typed]:
+    """The first part here, the others in worker processes (``evaluate``'s ``jobs``), in order."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    settings = (predictor.recency, predictor.phrase_settings, predictor.user_phrase_settings)
+    settings = {"weights": predictor.weights, "phrase_beam": predictor.phrase_beam,
+                **{name: getattr(predictor, name) for name in STRIP_SETTINGS}}
     threads = getattr(predictor.session, "threads", 1)
     context = multiprocessing.get_context("spawn")  # a fork would copy onnxruntime's threads' state
     with ProcessPoolExecutor(len(parts) - 1, mp_context=context) as pool:
-        others = [pool.submit(_simulate_part, str(predictor.bundle.source), threads, settings, texts, part, ks)
+        others = [pool.submit(_simulate_part, str(predictor.bundle.source), threads, settings, texts, part, ks,
+                              phrases)
                   for part in parts[1:]]
-        done, keystrokes = _simulate(predictor, texts, parts[0], ks, hits, cost, total, progress)
+        typed = _simulate(predictor, texts, parts[0], ks, phrases, total, progress)
         for other in others:
-            n, strokes, part_hits, part_cost = other.result()
-            done += n
-            keystrokes += strokes
-            for k in ks:
-                hits[k] += part_hits[k]
-                cost[k] += part_cost[k]
-    return done, keystrokes
+            typed += other.result()
+    return typed
 
 
 def _cut(predictor: Predictor, texts: Sequence[str], max_words: int | None) -> tuple[list[str], list[list[Token]]]:

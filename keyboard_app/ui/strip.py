@@ -15,7 +15,9 @@ high contrast.  Its colours are written into its style sheet from the
 application's palette (the theme), with the slot numbers at WCAG AA
 contrast or better.  A correction of mistyped letters (a suggestion of
 ``kind`` "correction") is drawn in italics, underlined, and says so in its
-tooltip and accessible name.
+tooltip and accessible name.  A phrase (``kind`` "phrase": the next few
+words in one slot) is drawn on a tinted background with a "»" after it, not
+by colour alone, and says "phrase" likewise.
 """
 
 from __future__ import annotations
@@ -26,9 +28,9 @@ from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QMenu, QPushButton, QSizePolicy, QWidget
 
+from ..settings import DEFAULT_SUGGESTIONS, MAX_SUGGESTIONS, MIN_SUGGESTIONS
 from .elide import ElidedLabel
 
-MAX_SLOTS = 5
 MIN_SLOT_WIDTH = 84  # the number, and four or five letters of a word before the "…"
 BUTTON_HEIGHT, LARGE_BUTTON_HEIGHT = 40, 60
 WORD_SCALE = 1.25  # the words are this much larger than the editor's text
@@ -60,12 +62,18 @@ class SuggestionButton(QPushButton):
         layout.addWidget(self.hint)
         layout.addWidget(self.word, 1)
         self.correction = False  # the word is a correction of the typed letters
-        self.spacer = QLabel("")  # balances the hint so the word is centred
+        self.spacer = QLabel("")  # balances the hint so the word is centred; "»" after a phrase
         self.spacer.setFixedWidth(self.hint.sizeHint().width())
         layout.addWidget(self.spacer)
 
-    def set_word(self, word: str, *, placeholder: bool = False, correction: bool = False) -> None:
+    def set_word(self, word: str, *, placeholder: bool = False, correction: bool = False,
+                 phrase: bool = False) -> None:
         self.word.setText(word)
+        if phrase != bool(self.property("phrase")):
+            self.setProperty("phrase", phrase)  # the style sheet's tint
+            self.style().unpolish(self)
+            self.style().polish(self)
+        self.spacer.setText("»" if phrase else "")
         if correction != self.correction:
             self.correction = correction
             self._mark(self.word.font())
@@ -75,7 +83,7 @@ class SuggestionButton(QPushButton):
         self.word.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
                                if placeholder else Qt.AlignmentFlag.AlignCenter)
         self.spacer.setVisible(not placeholder)
-        name = f"{word} (correction)" if correction else word
+        name = f"{word} (correction)" if correction else f"{word} (phrase)" if phrase else word
         self.setAccessibleName(f"Suggestion {self.index + 1}: {name}" if word else f"Suggestion {self.index + 1}")
 
     def set_word_font(self, size: float, *, bold: bool = False) -> None:
@@ -105,6 +113,12 @@ def contrast_ratio(a: QColor, b: QColor) -> float:
     return (hi + 0.05) / (lo + 0.05)
 
 
+def _mixed(a: QColor, b: QColor, share: float) -> QColor:
+    """``a`` with ``share`` of ``b`` mixed in."""
+    return QColor.fromRgbF(*(x * (1 - share) + y * share for x, y in
+                             zip((a.redF(), a.greenF(), a.blueF()), (b.redF(), b.greenF(), b.blueF()))))
+
+
 def muted_color(palette: QPalette, *, minimum: float = AA_CONTRAST) -> QColor:
     """A colour between the text's and the background's, as light as it can be while
     keeping ``minimum`` contrast with the background (the slot numbers, the placeholder)."""
@@ -127,7 +141,7 @@ class SuggestionStrip(QWidget):
     forget_requested = Signal(int)  # right-click: forget what was learned of it
     block_requested = Signal(int)  # right-click: never suggest it
 
-    def __init__(self, *, slots: int = 3, parent: QWidget | None = None) -> None:
+    def __init__(self, *, slots: int = DEFAULT_SUGGESTIONS, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("strip")
         self._suggestions: list[Any] = []
@@ -142,14 +156,14 @@ class SuggestionStrip(QWidget):
         layout.setContentsMargins(8, 6, 8, 6)
         layout.setSpacing(6)
         self.buttons: list[SuggestionButton] = []
-        for i in range(MAX_SLOTS):
+        for i in range(MAX_SUGGESTIONS):
             button = SuggestionButton(index=i)
             button.clicked.connect(lambda _=False, i=i: self.activated.emit(i))
             button.customContextMenuRequested.connect(lambda pos, i=i: self._context_menu(i, pos))
             layout.addWidget(button)
             self.buttons.append(button)
         self.buttons[0].setProperty("first", True)
-        self._slots = MAX_SLOTS
+        self._slots = MAX_SUGGESTIONS
         self.set_slot_count(slots)
         self._restyle()
 
@@ -158,8 +172,8 @@ class SuggestionStrip(QWidget):
         return self._slots
 
     def set_slot_count(self, slots: int) -> None:
-        """Show ``slots`` buttons (1 to MAX_SLOTS)."""
-        self._slots = max(1, min(MAX_SLOTS, slots))
+        """Show ``slots`` buttons (MIN_SUGGESTIONS to MAX_SUGGESTIONS)."""
+        self._slots = max(MIN_SUGGESTIONS, min(MAX_SUGGESTIONS, slots))
         for i, button in enumerate(self.buttons):
             button.setVisible(i < self._slots)
         self.setMinimumWidth(self._slots * MIN_SLOT_WIDTH + (self._slots - 1) * 6 + 16)
@@ -211,6 +225,7 @@ class SuggestionStrip(QWidget):
             return p.color(role).name()
 
         muted = self.hint_color().name()
+        tint = _mixed(p.color(R.Base), p.color(R.Highlight), 0.15).name()  # a phrase's background
         hc = self._high_contrast
         border = f"3px solid {c(R.WindowText)}" if hc else f"1px solid {c(R.Mid)}"
         first = "4px" if hc else "2px"
@@ -221,6 +236,7 @@ class SuggestionStrip(QWidget):
             QPushButton:hover:enabled {{ background: {c(R.AlternateBase)}; border-color: {c(R.Highlight)}; }}
             QPushButton:pressed {{ background: {c(R.Midlight)}; }}
             QPushButton[first="true"]:enabled {{ border: {first} solid {c(R.Highlight)}; }}
+            QPushButton[phrase="true"]:enabled {{ background: {tint}; border-color: {c(R.Highlight)}; }}
             QPushButton:disabled {{ border-style: dashed; }}
             QLabel#hint {{ color: {muted}; {bold} }}
             QLabel#word {{ color: {c(R.Text)}; }}
@@ -253,11 +269,12 @@ class SuggestionStrip(QWidget):
         for i, button in enumerate(self.buttons):
             if i < len(self._suggestions):
                 word = self._suggestions[i].text
-                correction = getattr(self._suggestions[i], "kind", "word") == "correction"
-                button.set_word(word, correction=correction)
+                kind = getattr(self._suggestions[i], "kind", "word")
+                correction = kind == "correction"
+                button.set_word(word, correction=correction, phrase=kind == "phrase")
                 button.setEnabled(True)
                 keys = f"{self.accept_key}, " if i == 0 and self.accept_key else ""
-                action = "Correct to" if correction else "Insert"
+                action = "Correct to" if correction else "Insert the phrase" if kind == "phrase" else "Insert"
                 button.setToolTip(
                     f"{action} “{word}” ({keys}Alt+{i + 1} or Ctrl+{i + 1})\nRight-click for more"
                 )
