@@ -21,10 +21,19 @@ every keystroke), and prints p50 / p99 / max latency for:
   (``--paragraph-words`` words of the text's own paragraphs typed), which
   needs the new paragraph's start state (one run over 64 tokens).  The
   engine computes it ahead, on a helper thread, after the first line break
-  (``cache``: running ahead); beside it the same keystrokes typed into an
+  (``state_cache``: running ahead); beside it the same keystrokes typed into an
   engine that does not (``run_ahead = False``).  Both wait ``--gap-ms``
   (20 ms) before that keystroke, as a person does (a fast typist takes
   over 100 ms a key);
+* the in-word keystrokes again with typo tolerance on (``typo_tolerance``:
+  corrections of slips searched at every keystroke of three letters or
+  more, ``engine/typos.py``), beside the same keystrokes typed into an
+  engine with it off and into one without the completion rules
+  (``CompletionSettings.off()``, ``engine/completions.py``), interleaved
+  keystroke by keystroke in the same pass, each engine first in turn, so
+  that the columns share the machine's load and no column gets the CPU
+  caches the one before it warmed; issue 14's target with tolerance on is
+  p99 <= 1 ms;
 * mixing and ranking alone at the word boundaries (the network's part
   cached): as the engine does it (the whole array, then the words near the
   best: ``mixture.Mixture.best``), from the candidates that can reach the
@@ -76,8 +85,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from keyboard_app.engine.completions import CompletionSettings  # noqa: E402
 from keyboard_app.engine.predictor import PhraseSettings, Predictor, RecencySettings  # noqa: E402
-from keyboard_app.engine.textcache import TokenCache  # noqa: E402
+from keyboard_app.engine.token_cache import TokenCache  # noqa: E402
 
 DEFAULT_BUNDLE = ROOT / "assets" / "models" / "default"
 DEFAULT_TEXTS = [ROOT / "corpus" / "heldout" / "austen.txt"]
@@ -207,6 +217,30 @@ def paragraph_starts(predictor: Predictor, source: str, words: int, gap_s: float
     return with_ahead, without
 
 
+def typo_tolerance(predictor: Predictor, text: str, ends: list[int]) -> tuple["Clock", "Clock", "Clock"]:
+    """The in-word keystrokes at ``ends`` with typo tolerance on, off, and off without the
+    completion rules, interleaved (see the module docstring); the engines share the session
+    and type the same text."""
+    on = Predictor(predictor.bundle, predictor.session)
+    off = Predictor(predictor.bundle, predictor.session)
+    bare = Predictor(predictor.bundle, predictor.session)
+    on.typo_tolerance = True
+    bare.completions = CompletionSettings.off()
+    on.typos  # its index is built at the first use (once a model is loaded): not a keystroke's cost
+    with_typos, without, without_rules = Clock(), Clock(), Clock()
+    engines = [(on, with_typos), (off, without), (bare, without_rules)]
+    wanted = set(ends)
+    for end in range(1, max(ends, default=0) + 1):
+        # The first engine to see a keystroke pays more (the text is not yet in the CPU's
+        # caches): each goes first in turn, so no column gets the others' warm-up.
+        for engine, clock in engines[end % 3 :] + engines[: end % 3]:
+            if end in wanted:
+                clock(engine.suggest, text[:end])
+            else:
+                engine.suggest(text[:end])
+    return with_typos, without, without_rules
+
+
 def mixing_and_ranking(predictor: Predictor, text: str, ends: list[int]) -> tuple["Clock", "Clock", "Clock"]:
     """At each word boundary, the network's part cached: the mixture built and its best
     three found as the engine does (the whole array, then the words near the best), from
@@ -240,7 +274,7 @@ def mixing_and_ranking(predictor: Predictor, text: str, ends: list[int]) -> tupl
 
 def open_long_document(predictor: Predictor, source: str, words: int) -> dict:
     """A fresh engine's first suggestions at the end of a long document (see the module docstring)."""
-    from keyboard_app.engine.cache import CELL
+    from keyboard_app.engine.state_cache import CELL
 
     document = long_document(source, words)
     tokens = TokenCache(predictor.tokenizer, predictor.bundle.vocab)
@@ -351,6 +385,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             network_only.suggest(typed_text[:end])
 
+    typos_on, typos_off, rules_off = typo_tolerance(predictor, typed_text,
+                                                    [end for kind, end in kinds if kind == "in-word"])
     mix_new, mix_lazy, mix_old = mixing_and_ranking(predictor, typed_text, sorted(boundary_ends))
     paragraph_ahead = paragraph_plain = Clock()
     if args.paragraph_words:
@@ -374,6 +410,9 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = {
         "in-word keystroke": (in_word, naive_times["in-word"]),
+        "in-word, typo tolerance on": (typos_on, naive_times["in-word"]),
+        "  same pass, tolerance off": (typos_off, naive_times["in-word"]),
+        "  same pass, rules off": (rules_off, naive_times["in-word"]),
         "word boundary": (boundary, naive_times["boundary"]),
         "  same, network alone": (boundary_off, naive_times["boundary"]),
         "backspace over a boundary": (backspace, naive_times["boundary"]),
@@ -393,9 +432,19 @@ def main(argv: list[str] | None = None) -> int:
         "word boundary p99 <= 1.0 ms (CPU time)": percentiles(boundary.cpu)["p99"],
         "in-word keystroke p99 <= 0.3 ms": percentiles(in_word.wall)["p99"],
         "in-word keystroke p99 <= 0.3 ms (CPU time)": percentiles(in_word.cpu)["p99"],
+        "in-word keystroke, typo tolerance on, p99 <= 1.0 ms": percentiles(typos_on.wall)["p99"],
+        "in-word keystroke, typo tolerance on, p99 <= 1.0 ms (CPU time)": percentiles(typos_on.cpu)["p99"],
         "first word of a paragraph p99 <= 1.0 ms": percentiles(paragraph_ahead.wall)["p99"],
     }
     ratios = {
+        "in-word keystroke, typo tolerance on / off (CPU p50)":
+            percentiles(typos_on.cpu)["p50"] / percentiles(typos_off.cpu)["p50"],
+        "in-word keystroke, typo tolerance on / off (CPU p99)":
+            percentiles(typos_on.cpu)["p99"] / percentiles(typos_off.cpu)["p99"],
+        "in-word keystroke, completion rules on / off (CPU p50)":
+            percentiles(typos_off.cpu)["p50"] / percentiles(rules_off.cpu)["p50"],
+        "in-word keystroke, completion rules on / off (CPU p99)":
+            percentiles(typos_off.cpu)["p99"] / percentiles(rules_off.cpu)["p99"],
         "paragraph start, not run ahead / run ahead (p50)":
             percentiles(paragraph_plain.wall)["p50"] / percentiles(paragraph_ahead.wall)["p50"],
         "mix + top 3, before / the engine's (p50)":

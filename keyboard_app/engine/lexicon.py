@@ -12,6 +12,13 @@ word, but after a few letters that no vocabulary word continues
 
 ``LexiconIndex`` finds the lexicon's words starting with a typed prefix by
 binary search over their sorted lowercase forms and ranks them by count.
+
+The file may also list ``identifiers``: words of the vocabulary or the
+lexicon marked as code identifiers from the corpus's documentation
+("RunSQL", "fromhex", "runserver"), which the engine offers in a document
+only once the document uses such words (``identifiers``; the rule and how
+the marks are made are in the model card).  A bundle without the list
+marks nothing, and an engine that does not know the field ignores it.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from __future__ import annotations
 import json
 import math
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +35,8 @@ from .vocab import VocabError, check_header, read_json, word_lists
 
 LEXICON_FORMAT = "keyboard-lexicon"
 LEXICON_FORMAT_VERSION = 1
-LEXICON_FILE = "lexicon.json"
 _BEYOND = "\U0010ffff"
+MAX_IDENTIFIERS = 1_000_000  # more marks than any vocabulary and lexicon hold: not a lexicon file
 
 
 @dataclass
@@ -38,6 +45,8 @@ class Lexicon:
     display: list[str]  # the most frequent written form
     counts: list[int]
     unknown_total: int  # training occurrences outside the vocabulary, these and rarer ones
+    #: tokens (of the vocabulary or of this lexicon) marked as documentation identifiers
+    identifiers: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
         if not (len(self.words) == len(self.display) == len(self.counts)):
@@ -46,12 +55,13 @@ class Lexicon:
             raise VocabError("the lexicon lists a word twice")
         if any(c <= 0 for c in self.counts) or self.unknown_total < sum(self.counts):
             raise VocabError("its counts are not positive or exceed its unknown-word total")
+        self.identifiers = frozenset(self.identifiers)
 
     def __len__(self) -> int:
         return len(self.words)
 
     def to_dict(self) -> dict:
-        return {
+        data = {
             "format": LEXICON_FORMAT,
             "format_version": LEXICON_FORMAT_VERSION,
             "size": len(self.words),
@@ -60,6 +70,9 @@ class Lexicon:
             "display": self.display,
             "counts": self.counts,
         }
+        if self.identifiers:  # optional: a lexicon without marks is written as before
+            data["identifiers"] = sorted(self.identifiers)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "Lexicon":
@@ -69,7 +82,11 @@ class Lexicon:
             total = int(data["unknown_total"])
         except (KeyError, TypeError, ValueError) as e:
             raise VocabError(f"a field is missing or malformed ({e})") from e
-        return cls(words, display, counts, total)
+        marked = data.get("identifiers", [])
+        if (not isinstance(marked, list) or len(marked) > MAX_IDENTIFIERS
+                or not all(isinstance(word, str) and word for word in marked)):
+            raise VocabError("its identifiers are not a list of words")
+        return cls(words, display, counts, total, frozenset(marked))
 
     def save(self, path: Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), ensure_ascii=False), encoding="utf-8")
@@ -128,6 +145,8 @@ class LexiconIndex:
         self._position = {w: i for i, w in enumerate(self.words)}
         # every word, most frequent first, ties by word (a stable sort of the sorted keys)
         self._by_count = np.argsort(-self.log_share, kind="stable")
+        # running sums of the shares in key order: a prefix's words' total share in two lookups
+        self._cumulative = np.concatenate([[0.0], np.cumsum(np.exp(self.log_share))])
 
     def __len__(self) -> int:
         return len(self.words)
@@ -144,6 +163,18 @@ class LexiconIndex:
         """How ``word`` is written (the word itself when it is not listed)."""
         i = self._position.get(word)
         return word if i is None else self.display[i]
+
+    def log_mass(self, prefix: str, without: str | None = None) -> float:
+        """log of the summed shares of the words starting with ``prefix`` (lowercase),
+        ``without`` that word; -inf where none does."""
+        lo = bisect_left(self._keys, prefix)
+        hi = bisect_left(self._keys, prefix + _BEYOND, lo)
+        total = float(self._cumulative[hi] - self._cumulative[lo])
+        if without is not None and without in self._position:
+            i = self._position[without]
+            if lo <= i < hi:
+                total -= math.exp(float(self.log_share[i]))
+        return math.log(total) if total > 1e-15 else -math.inf  # (what rounding leaves is none)
 
     def best(self, prefix: str, k: int) -> list[int]:
         """Up to ``k`` positions of words starting with ``prefix``, most frequent first (ties by word)."""

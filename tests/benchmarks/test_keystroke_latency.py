@@ -18,7 +18,10 @@ def test_it_prints_every_row_and_the_targets(tiny_bundle):
     assert done.returncode == 0, done.stderr[-2000:]
     out = done.stdout
     for row in ("in-word keystroke", "word boundary", "first word of a paragraph", "same, not run ahead",
-                "mix + top 3 (the engine's)", "same, candidates only", "same, as before"):
+                "mix + top 3 (the engine's)", "same, candidates only", "same, as before",
+                "in-word, typo tolerance on", "same pass, tolerance off", "same pass, rules off"):
         assert row in out, row
     assert "ratio   paragraph start, not run ahead / run ahead" in out
+    assert "ratio   in-word keystroke, typo tolerance on / off (CPU p99)" in out
+    assert "target  in-word keystroke, typo tolerance on, p99 <= 1.0 ms" in out
     assert "target  word boundary p99 <= 1.0 ms" in out and "target  in-word keystroke p99 <= 0.3 ms" in out

@@ -1,0 +1,124 @@
+"""The strip's rules for the letters typed (``engine/completions.py``, issue 14 part 3),
+on the shipped default model: a real model, real expectations.
+
+* the word as typed first where it is more likely finished than not ("quick" + Tab keeps it);
+* a capital typed inside a sentence is evidence ("by Fri" -> "Friday");
+* identifiers marked in the bundle only in documents that use them ("from" -> no "fromhex").
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from keyboard_app.engine.completions import CompletionSettings
+from keyboard_app.engine.predictor import Edit, Predictor
+from keyboard_app.paths import default_model_path
+
+
+@pytest.fixture(scope="module")
+def engine() -> Predictor:
+    predictor = Predictor.load(default_model_path())
+    yield predictor
+    predictor.close()
+
+
+@pytest.fixture
+def p(engine) -> Predictor:
+    engine.completions = CompletionSettings()
+    engine.reset()
+    return engine
+
+
+def texts(predictor: Predictor, text: str, k: int = 3) -> list[str]:
+    return [s.text for s in predictor.suggest(text, k)]
+
+
+def marked(predictor: Predictor) -> frozenset[str]:
+    return predictor.bundle.lexicon.identifiers
+
+
+# -- the word as typed ----------------------------------------------------------------
+
+
+def test_quick_and_tab_keeps_quick(p):
+    shown = p.suggest("The quick", 3)
+    assert shown[0].text == "quick"  # Tab takes the first slot
+    assert p.accept("The quick", shown[0]) == Edit(4, 9, "quick ")
+    assert "quickly" in [s.text for s in shown[1:]]  # the longer words in the other slots
+    p.completions = CompletionSettings.off()
+    assert texts(p, "The quick")[0] == "quickly"  # what a new user saw before
+
+
+def test_thanks_is_not_silently_extended(p):
+    assert texts(p, "Thanks")[:2] == ["Thanks", "Thanksgiving"]
+
+
+def test_a_word_more_likely_to_go_on_is_still_completed(p):
+    # "some" is a word, but after "We need to do" the model expects "something"
+    shown = texts(p, "We need to do some")
+    assert shown[0] == "something" and "some" not in shown
+
+
+def test_the_strip_of_k_is_the_first_k_of_more(p):
+    for text in ("The quick", "Thanks", "We need to do some", "See you by Fri", "I came from"):
+        assert texts(p, text, 3) == texts(p, text, 5)[:3]
+
+
+# -- capitals typed as evidence -------------------------------------------------------
+
+
+def test_a_capital_inside_a_sentence_asks_for_a_word_written_with_one(p):
+    assert texts(p, "See you by Fri")[0] == "Friday"
+    p.completions = CompletionSettings.off()
+    assert texts(p, "See you by Fri")[0] == "Friendly"  # the network's order: the issue's report
+
+
+@pytest.mark.parametrize("text", [
+    "Fri",  # a sentence starts: the capital is the position's
+    "We met.\nFri",
+    "He said: \"Fri",  # after an opening quote
+    "See you by FRI",  # capitals throughout say nothing
+    "see you by fri",  # small letters: no evidence either way
+])
+def test_capitals_the_position_gives_say_nothing(p, text):
+    on = texts(p, text, 5)
+    p.completions = CompletionSettings.off()
+    assert on == texts(p, text, 5)
+
+
+# -- identifiers ------------------------------------------------------------------------
+
+
+def test_the_default_bundle_marks_the_issues_identifiers(p):
+    assert {"fromhex", "runserver", "runsql", "thenvalue"} <= marked(p)
+    assert not {"from", "then", "runs", "regards", "friday", "database"} & marked(p)
+
+
+@pytest.mark.parametrize("text", ["I came from", "The program runs", "He then"])
+def test_prose_is_not_offered_identifiers(p, text):
+    for k in (3, 5):
+        assert not [s.text for s in p.suggest(text, k) if s.token in marked(p)]
+    p.completions = CompletionSettings.off()
+    assert any(s.token in marked(p) for s in p.suggest(text, 5))  # the issue's report
+
+
+def test_a_document_that_uses_identifiers_is_offered_them(p):
+    text = "Call bytes.fromhex() on the string. I came from"
+    assert any(s.token in marked(p) for s in p.suggest(text, 5))
+
+
+def test_an_identifier_is_offered_where_nothing_else_fits(p):
+    assert texts(p, "I came fromh")[0] == "fromhex"
+    assert "runserver" in texts(p, "The program runse")
+
+
+def test_a_fresh_engine_agrees_with_one_that_typed_its_way_there(p):
+    """Contract 3 holds for the rules too: the identifier gate follows edits."""
+    typed = "Call bytes.fromhex() on it. I came from"
+    for end in range(1, len(typed) + 1):
+        p.suggest(typed[:end])
+    edited = "Call it. I came from"  # the identifier deleted: the gate closes again
+    for text in (typed, edited, typed + "m", edited + " Fri"):
+        shown = p.suggest(text, 5)
+        fresh = Predictor(p.bundle, p.session)
+        assert shown == fresh.suggest(text, 5)
