@@ -49,6 +49,16 @@ def user_config_dir() -> Path:
     return Path(_dirs().user_config_dir)
 
 
+def user_cache_dir() -> Path:
+    """What the app can make again from the program's own files (not created here)."""
+    return Path(_dirs().user_cache_dir)
+
+
+def phrase_cache_dir() -> Path:
+    """Stored copies of compressed phrase tables (``engine.phrases``: "The stored copy")."""
+    return user_cache_dir() / "phrase-tables"
+
+
 def user_models_dir() -> Path:
     """Models the user trained or imported, one bundle folder each."""
     return user_data_dir() / "models"

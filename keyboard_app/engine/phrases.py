@@ -53,11 +53,15 @@ entries at load.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import logging
 import math
 import mmap
 import os
+import re
 import struct
+import tempfile
 import threading
 import zipfile
 from dataclasses import dataclass
@@ -65,11 +69,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .staging import fsync_dir, process_alive
 from .vocab import VocabError
+
+log = logging.getLogger(__name__)
 
 PHRASES_FORMAT = "keyboard-phrases"
 PHRASES_FORMAT_VERSION = 1
-PHRASES_FILE = "phrases.npz"
 ORDERS = (2, 3)  # word pairs and triples: the context is one or two tokens
 RARE_CONTEXT = 50  # contexts seen fewer times keep the followers seen once
 LEXICON_SHARE = 0.01  # a lexicon word is kept as a follower with at least this share of its context
@@ -83,6 +89,10 @@ LARGE_CONTEXT = 256  # followers: a context's log-probabilities are kept from th
 KEPT_CONTEXTS = 64  # ... for this many contexts at most (the first looked up goes first)
 _PADDING_ID = 0xD935  # the zip extra field that pads a member's header (as Android's zipalign)
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature ... file name length, extra field length
+# What a damaged or foreign file raises while it is read (the last two: an encrypted or
+# unknown zip member).
+_DAMAGED = (OSError, ValueError, EOFError, zipfile.BadZipFile, io.UnsupportedOperation,
+            RuntimeError, NotImplementedError)
 
 
 @dataclass(frozen=True)
@@ -149,6 +159,7 @@ class Phrases:
         # the log-probabilities of the largest contexts looked up lately (``followers``)
         self._kept: dict[tuple[int, int], np.ndarray] = {}
         self._lock = threading.Lock()
+        self.copying: threading.Thread | None = None  # writing the stored copy (``load``)
         for order, t in tables.items():
             if len(t.contexts) and np.any(np.maximum.reduceat(t.counts, t.starts[:-1]) > t.totals):
                 raise VocabError(f"its order-{order} counts exceed their contexts' totals")
@@ -217,21 +228,39 @@ class Phrases:
 
     @classmethod
     def load(cls, path: Path, vocab_size: int, lexicon_size: int, unk_id: int,
-             entries: dict[str, int] | None = None) -> "Phrases":
+             entries: dict[str, int] | None = None, *, cache_folder: Path | None = None,
+             sha256: str | None = None) -> "Phrases":
         """Read and check a phrases file for a vocabulary and lexicon of these sizes;
         ``VocabError`` (one clause) if it is unusable.  ``entries``: the manifest's
-        entries per order (``{"2": n, "3": n}``), which the file must hold exactly."""
-        try:
-            _check_headers(path, entries)
-            arrays, mapped = _mapped_arrays(path)
-            if arrays is None:  # compressed (a bundle made before issue 17): inflate it
-                with np.load(path, allow_pickle=False) as data:
-                    arrays = {name: data[name] for name in data.files}
-        except VocabError:
-            raise
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile, io.UnsupportedOperation,
-                RuntimeError, NotImplementedError) as e:  # the last two: an encrypted or unknown member
-            raise VocabError(f"it is not a phrases file or is damaged ({e})") from e
+        entries per order (``{"2": n, "3": n}``), which the file must hold exactly.
+
+        ``cache_folder`` and ``sha256`` (the file's checksum, as the bundle's manifest
+        records it and the bundle's check confirmed): a compressed file is read from its
+        stored copy ``cache_folder/<sha256>.npz`` when there is a usable one; otherwise it
+        is inflated as before and the copy is written, on the thread ``copying``, for the
+        next load (see "The stored copy" below)."""
+        copy = Path(cache_folder) / f"{sha256}.npz" if cache_folder is not None and sha256 else None
+        arrays, mapped = _read(path, entries)
+        if arrays is None and copy is not None:
+            phrases = cls._load_copy(copy, vocab_size, lexicon_size, unk_id, entries)
+            if phrases is not None:
+                return phrases
+        inflated = arrays is None
+        if inflated:  # compressed (a bundle made before issue 17): inflate it
+            arrays = _inflate(path)
+        phrases = cls._checked(arrays, mapped, vocab_size, lexicon_size, unk_id)
+        if inflated and copy is not None:
+            # not a daemon (a thread started from a Qt thread would be one by default):
+            # the interpreter waits for the copy at exit rather than leave half of it
+            phrases.copying = threading.Thread(target=_write_copy, args=(arrays, copy),
+                                               name="phrase-tables-copy", daemon=False)
+            phrases.copying.start()
+        return phrases
+
+    @classmethod
+    def _checked(cls, arrays: dict[str, np.ndarray], mapped: mmap.mmap | None, vocab_size: int,
+                 lexicon_size: int, unk_id: int) -> "Phrases":
+        """The tables the arrays of a file hold, checked; ``VocabError`` if they are unusable."""
         try:
             if str(arrays["format"]) != PHRASES_FORMAT:
                 raise VocabError(f"it is not a phrases file (format {str(arrays['format'])!r})")
@@ -262,6 +291,27 @@ class Phrases:
             mapped.madvise(mmap.MADV_DONTNEED)
             for table in tables.values():
                 table.contexts.max(initial=0)
+        return phrases
+
+    @classmethod
+    def _load_copy(cls, copy: Path, vocab_size: int, lexicon_size: int, unk_id: int,
+                   entries: dict[str, int] | None) -> "Phrases | None":
+        """The tables from the stored copy ``copy``, or None (no copy, or an unusable one,
+        which is removed so that this load makes it again)."""
+        if not copy.is_file():
+            return None
+        try:
+            arrays, mapped = _read(copy, entries)
+            if arrays is None:
+                raise VocabError("it is compressed")
+            phrases = cls._checked(arrays, mapped, vocab_size, lexicon_size, unk_id)
+        except VocabError as e:
+            log.warning("%s: the stored copy of the phrase tables is unusable (%s); it is made again", copy, e)
+            with contextlib.suppress(OSError):
+                copy.unlink()
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(copy)  # used: the pruning keeps the copies used last
         return phrases
 
 
@@ -316,6 +366,77 @@ def _mapped_arrays(path: Path) -> tuple[dict[str, np.ndarray] | None, mmap.mmap 
             else:
                 arrays[name] = np.fromfile(f, dtype, count).reshape(shape)
     return arrays, mapped
+
+
+def _read(path: Path, entries: dict[str, int] | None) -> tuple[dict[str, np.ndarray] | None, mmap.mmap | None]:
+    """``_mapped_arrays`` after ``_check_headers``, with a damaged file as ``VocabError``."""
+    try:
+        _check_headers(path, entries)
+        return _mapped_arrays(path)
+    except VocabError:
+        raise
+    except _DAMAGED as e:
+        raise VocabError(f"it is not a phrases file or is damaged ({e})") from e
+
+
+def _inflate(path: Path) -> dict[str, np.ndarray]:
+    """Every array of a compressed file, read into memory."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {name: data[name] for name in data.files}
+    except _DAMAGED as e:
+        raise VocabError(f"it is not a phrases file or is damaged ({e})") from e
+
+
+# -- the stored copy of a compressed file ---------------------------------------------
+#
+# A bundle whose tables are compressed (the default model's: 9.8 MB, where the stored
+# form is 44 MB, in git, in the download and in the standalone folder) costs an
+# inflation of 40 MB at every start.  So the first load writes the stored form into a
+# cache folder the caller names (the app: its user cache folder), under the compressed
+# file's checksum, which the bundle's check has just confirmed against its manifest:
+# a changed bundle has another checksum and so another copy, and a copy is only ever
+# read for the file it was made from.  The copy is read with every check a bundle's
+# file gets (headers, sizes, the manifest's entries, sorted contexts, ids in range),
+# and one that fails them is removed and made again.  It is written to a temporary
+# file, synced and renamed into place (a crash leaves the old state, and a temporary
+# file whose writer is gone, which the next write removes), and the copies used
+# longest ago beyond ``KEPT_COPIES`` are removed.  A failure to write (a full disk, no
+# cache folder) is logged and changes nothing else: the next start inflates again.
+
+KEPT_COPIES = 3
+_COPY_NAME = re.compile(r"^[0-9a-f]{64}\.npz$")
+_COPY_TEMP = re.compile(r"^\.[0-9a-f]{64}\.npz\.(?P<pid>\d+)\.[a-z0-9_]{8}\.tmp$")
+
+
+def _write_copy(arrays: dict[str, np.ndarray], copy: Path) -> None:
+    """Write ``arrays`` to ``copy`` in the stored form, atomically (on the ``copying`` thread)."""
+    try:
+        folder = copy.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        for path in folder.iterdir():
+            match = _COPY_TEMP.match(path.name)
+            if match and not process_alive(int(match["pid"])):
+                path.unlink(missing_ok=True)  # a write that was cut short
+        fd, temp = tempfile.mkstemp(prefix=f".{copy.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                write_aligned_npz(f, arrays)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(temp, copy)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+        fsync_dir(folder)
+        copies = sorted((p for p in folder.iterdir() if _COPY_NAME.match(p.name) and p != copy),
+                        key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in copies[KEPT_COPIES - 1:]:
+            old.unlink(missing_ok=True)
+        log.info("%s: a stored copy of the phrase tables, read from now on", copy)
+    except Exception as e:  # noqa: BLE001 (a thread's failure has nowhere else to go)
+        log.warning("%s: cannot keep a stored copy of the phrase tables (%s); they are inflated at every start",
+                    copy.parent, e)
 
 
 def _check_headers(path: Path, entries: dict[str, int] | None) -> None:
