@@ -1084,9 +1084,9 @@ def main(argv: list[str] | None = None) -> int:
             row.retrain_s, row.retrain_reused = run.wall_s, run.reused
             row.val_ppl = [e.get("val_ppl") for e in run.epochs]
             if args.recipe == "app":
-                from keyboard_app.retraining import count_corpus, estimate_seconds
+                from keyboard_app.retraining import count_corpus_words, estimate_seconds
 
-                row.estimate_s = estimate_seconds(count_corpus([text_path]).words, size=None)
+                row.estimate_s = estimate_seconds(count_corpus_words([text_path]).words, size=None)
             if run.error:
                 row.error = f"retrain failed ({run.error}); logs in {run.bundle.parent}"
                 log.error("%s", row.error)

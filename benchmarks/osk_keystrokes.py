@@ -120,7 +120,7 @@ def type_text(keyboard, app, text: str, *, suggestions: bool, scanning: bool, ti
 
     def activate(group: int, item: int) -> None:
         """Press (group 0: a suggestion, else a key of row group - 1), by the pointer or the switches."""
-        states = controller.worker.predictor.predictor.states
+        states = controller.worker.predictor.states
         runs_before = states.runs
         started = time.perf_counter()
         if scanning:

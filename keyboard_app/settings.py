@@ -31,7 +31,9 @@ MAX_RECENT_FILES = 8
 MIN_FONT_SIZE, MAX_FONT_SIZE = 8, 40
 MAX_PATH_LENGTH = 4096  # longer "paths" are junk, not a file the user opened
 MAX_GEOMETRY_LENGTH = 4096  # base64 of QWidget.saveGeometry() is under 100 characters
-MIN_SUGGESTIONS, MAX_SUGGESTIONS = 1, 5
+#: The suggestion slots: how many the strip may show, and how many it shows until the user
+#: chooses (Preferences); everything that asks for "the suggestions" uses these.
+MIN_SUGGESTIONS, MAX_SUGGESTIONS, DEFAULT_SUGGESTIONS = 1, 5, 3
 THEMES = ("system", "light", "dark")
 ACCEPT_KEYS = ("tab", "none")
 MAX_RETRAIN_SOURCES = 200
@@ -49,13 +51,14 @@ class Settings:
     window_geometry: str = ""  # base64 of QWidget.saveGeometry()
     last_directory: str = ""  # where the file dialogs start
     # Preferences (Edit > Preferences); each is checked in _CHECKS like the rest.
-    suggestion_count: int = 3  # slots in the strip, MIN_SUGGESTIONS..MAX_SUGGESTIONS
+    suggestion_count: int = DEFAULT_SUGGESTIONS  # slots in the strip, MIN_SUGGESTIONS..MAX_SUGGESTIONS
     strip_font_size: int = 0  # points; 0 follows the editor's size (its zoom)
     theme: str = "system"  # one of THEMES
     accept_key: str = "tab"  # one of ACCEPT_KEYS; "none": Tab inserts a tab character
     space_after_accept: bool = True  # an accepted word is followed by a space
     auto_capitalise: bool = True  # capitals at sentence starts
     typo_corrections: bool = True  # the strip offers the word meant through a typing slip
+    auto_correct: bool = False  # a space replaces a mistyped word with the word meant (Backspace undoes it)
     large_strip_buttons: bool = False  # taller buttons, easier to hit
     high_contrast: bool = False  # black on white (white on black when dark), thick borders
     retrain_sources: list[str] = field(default_factory=list)  # the files last chosen to retrain on
@@ -130,6 +133,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "auto_capitalise": _flag,
     "large_strip_buttons": _flag,
     "typo_corrections": _flag,
+    "auto_correct": _flag,
     "high_contrast": _flag,
     "retrain_sources": _path_list(MAX_RETRAIN_SOURCES),
 }

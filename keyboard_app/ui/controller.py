@@ -6,6 +6,12 @@ an accepted suggestion as one undo step; it counts the keystrokes the
 suggestions saved; and, when learning is on, it feeds the words the user
 types or accepts to the personal layer (counts only).
 
+With auto-correction on (a preference; the engine's ``auto_correct``), a
+space typed after a mistyped word replaces it with the word meant ("teh" ->
+"the"), and a Backspace right after puts back exactly what was typed, the
+space removed, as phone keyboards do; a space typed after the word then
+leaves it as it is.
+
 Small changes are served at once on the UI thread.  A change of more than
 ``BIG_CHANGE_CHARS`` since the text the predictor last saw (a big paste,
 opening a file, a jump to the end of a long document) goes to the worker,
@@ -18,10 +24,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 
+from ..engine.beam import place
+from ..engine.token_cache import common_prefix_length
 from ..engine.tokenizer import Tokenizer
 from ..learning import PersonalModel, local_context
+from ..settings import DEFAULT_SUGGESTIONS
 from .editor import Editor
 from .strip import SuggestionStrip
 from .worker import PredictorWorker
@@ -56,20 +65,18 @@ class KeystrokeStats:
         return 100.0 * self.keystrokes_saved / total if total else None
 
 
-def common_prefix_length(a: str, b: str) -> int:
-    """Length of the common prefix, by bisection on C-speed slice comparisons."""
-    if b.startswith(a):
-        return len(a)
-    if a.startswith(b):
-        return len(b)
-    lo, hi = 0, min(len(a), len(b))
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if a[:mid] == b[:mid]:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+@dataclass(frozen=True)
+class AutoCorrection:
+    """What a space just replaced (Python offsets), so a Backspace right after can put it back."""
+
+    start: int  # where the word starts
+    typed: str  # the letters as typed ("teh")
+    corrected: str  # what replaced them ("the")
+    caret: int  # the caret (Qt's position) right after the space
+
+
+_MODIFIER_KEYS = frozenset((Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta,
+                            Qt.Key.Key_AltGr, Qt.Key.Key_CapsLock))
 
 
 class SuggestionController(QObject):
@@ -85,7 +92,7 @@ class SuggestionController(QObject):
         strip: SuggestionStrip,
         worker: PredictorWorker,
         personal: PersonalModel | None = None,
-        k: int = 3,
+        k: int = DEFAULT_SUGGESTIONS,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -97,14 +104,18 @@ class SuggestionController(QObject):
         self.k = k
         self.space_after = True  # an accepted word gets a space after it (a preference)
         self.auto_capitalise = True  # capitals at sentence starts (a preference)
+        self.offer_phrases = True  # at a word start, the next few words in one slot (engine ``phrase``)
         self.stats = KeystrokeStats()
         self._hidden = False
         self._generation = 0
         self._shown_for: str | None = None  # the text the strip's suggestions are for
+        self._shown_words: list = []  # the engine's words shown for it (before any phrase)
         self._engine_text = ""  # the text the predictor last saw
         self._status = "Loading model…"
         self._fallback_tokenizer = Tokenizer()
         self._auto_space_at: int | None = None  # caret right after an accepted word's space
+        self._autocorrected: AutoCorrection | None = None  # the last auto-correction, until the next key
+        self._kept: tuple[int, str] | None = None  # a word put back by Backspace: (start, letters), left alone
         self._refreshed_key: tuple[int, int] | None = None
         self._requested_for: str | None = None  # the text a worker request is out for
 
@@ -113,9 +124,11 @@ class SuggestionController(QObject):
         editor.keystroke.connect(self._on_keystroke)
         editor.typing.connect(self._on_typing)
         editor.tab_handler = self.tab
+        editor.installEventFilter(self)  # a Backspace right after an auto-correction undoes it
         strip.activated.connect(self.accept)
         worker.suggestions_ready.connect(self._on_async_result)
         worker.suggest_failed.connect(self._on_async_failed)
+        worker.phrase_ready.connect(self._on_phrase)
 
     # --- state ------------------------------------------------------------
     @property
@@ -137,9 +150,6 @@ class SuggestionController(QObject):
         self.stats = KeystrokeStats()
         self.stats_changed.emit(self.stats)
 
-    def is_hidden(self) -> bool:
-        return self._hidden
-
     def set_count(self, k: int) -> None:
         """How many suggestions to show (the strip's slots)."""
         self.k = k
@@ -159,6 +169,7 @@ class SuggestionController(QObject):
         if not force and (text == self._shown_for or text == self._requested_for):
             return
         self._generation += 1
+        self.worker.drop_phrases(self._generation)  # one for the text before is no longer wanted
         if self.worker.predictor is None:
             self._show([], text, placeholder=self._status)
             return
@@ -183,6 +194,9 @@ class SuggestionController(QObject):
     def _cursor_moved(self) -> None:
         if self._auto_space_at is not None and self.editor.textCursor().position() != self._auto_space_at:
             self._auto_space_at = None
+        corrected = self._autocorrected
+        if corrected is not None and self.editor.textCursor().position() not in (corrected.caret - 1, corrected.caret):
+            self._autocorrected = None  # (the caret passes caret - 1 before the space goes in)
         self.refresh()
 
     def _on_async_result(self, generation: int, text: str, suggestions: list) -> None:
@@ -199,9 +213,25 @@ class SuggestionController(QObject):
         if not self.auto_capitalise and suggestions:
             suggestions = self._without_sentence_capitals(suggestions, text)
         self._shown_for = text
+        self._shown_words = list(suggestions)
         self._requested_for = None
         self.strip.set_suggestions(suggestions, placeholder=placeholder)
         self.suggestions_changed.emit(list(suggestions))
+        if self.offer_phrases and self.k >= 2 and suggestions and not suggestions[0].is_completion:
+            # the words are out: the phrase, if any, follows (``_on_phrase``)
+            self.worker.request_phrase(self._generation, text, self.k)
+
+    def _on_phrase(self, generation: int, text: str, phrase) -> None:
+        """A phrase for the word start shown: in the slot it earns (``engine.beam.place``)."""
+        if self._hidden or generation != self._generation or text != self._shown_for:
+            return  # the strip has moved on
+        words = self._shown_words
+        if [id(s) for s in self.strip.suggestions()] != [id(s) for s in words]:
+            return  # the strip shows something else now (a note, or another caller's words)
+        shown = place(words, phrase, self.k)
+        if any(s is phrase for s in shown):
+            self.strip.set_suggestions(shown)
+            self.suggestions_changed.emit(list(shown))
 
     def hide(self) -> None:
         """Esc: hide the strip until the next keystroke."""
@@ -287,14 +317,62 @@ class SuggestionController(QObject):
         self.stats.chars_accepted += max(0, len(edit.replacement) - len(partial))
         self.stats_changed.emit(self.stats)
         word = edit.replacement.strip()
-        self._learn(context.tokens[-1], word, context.sentence_start)
+        previous, initial = context.tokens[-1], context.sentence_start
+        for each in word.split(" ") if getattr(suggestion, "kind", "word") == "phrase" else [word]:
+            self._learn(previous, each, initial)  # a phrase: each of its words after the one before
+            previous, initial = each.lower(), False
         self.accepted.emit(word)
         return True
 
     # --- typing: keystroke savings and the personal layer ----------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        if watched is self.editor and event.type() == QEvent.Type.KeyPress:
+            if event.key() == Qt.Key.Key_Backspace and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+                if self._undo_autocorrection():
+                    return True
+            if event.key() not in _MODIFIER_KEYS:
+                self._autocorrected = None
+        return super().eventFilter(watched, event)
+
+    def _autocorrect(self) -> None:
+        """A space is about to go in: let the engine replace the word just typed."""
+        cursor = self.editor.textCursor()
+        if cursor.hasSelection():
+            return
+        text = self.editor.text_before_cursor()
+        try:
+            edit = self.worker.try_call(lambda p: p.autocorrect(text))
+        except Exception:  # noqa: BLE001 - an engine error must not lose the user's text
+            log.exception("auto-correction failed")
+            return
+        kept, self._kept = self._kept, None
+        if edit is None or not edit.replacement:
+            return
+        typed = text[edit.start : edit.end]
+        if kept == (edit.start, typed):
+            return  # the user just took this correction back: the word stays as typed
+        self.editor.replace_text(edit.start, edit.end, edit.replacement)
+        self._autocorrected = AutoCorrection(edit.start, typed, edit.replacement,
+                                             self.editor.textCursor().position() + 1)
+
+    def _undo_autocorrection(self) -> bool:
+        """Backspace right after an auto-correction: the letters as typed, without the space."""
+        corrected, self._autocorrected = self._autocorrected, None
+        cursor = self.editor.textCursor()
+        if corrected is None or cursor.hasSelection() or cursor.position() != corrected.caret:
+            return False
+        end = self.editor.cursor_offset()
+        if self.editor.plain_text()[corrected.start : end] != corrected.corrected + " ":
+            return False
+        self.editor.replace_text(corrected.start, end, corrected.typed)
+        self._kept = (corrected.start, corrected.typed)
+        return True
+
     def _on_typing(self, typed: str) -> None:
         self.stats.keys_typed += 1
         self.stats_changed.emit(self.stats)
+        if typed == " ":
+            self._autocorrect()
         if typed in SPACE_EATERS and self._auto_space_at is not None:
             # "mat |" + "." gives "mat." : the space the suggestion added goes away.
             cursor = self.editor.textCursor()

@@ -8,7 +8,7 @@ on its label and an accessible name for screen readers.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable, Protocol
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -26,8 +26,17 @@ from PySide6.QtWidgets import (
 
 from ..settings import MAX_FONT_SIZE, MAX_SUGGESTIONS, MIN_FONT_SIZE, MIN_SUGGESTIONS, Settings
 
-if TYPE_CHECKING:
-    from .main_window import MainWindow
+
+class SettingsHost(Protocol):
+    """What the dialog needs of the window (typed without importing it: the window
+    imports this module)."""
+
+    settings: Settings
+
+    def save_settings(self) -> None: ...
+
+    def apply_preferences(self) -> None: ...
+
 
 THEMES = [("system", "Same as the system"), ("light", "Light"), ("dark", "Dark")]
 ACCEPT_KEYS = [("tab", "Tab"), ("none", "None (Tab inserts a tab character)")]
@@ -42,7 +51,7 @@ FOLLOW_ZOOM = MIN_FONT_SIZE - 1  # the spin box's lowest value: "follows the tex
 
 
 class PreferencesDialog(QDialog):
-    def __init__(self, *, window: "MainWindow", parent: QWidget | None = None) -> None:
+    def __init__(self, *, window: SettingsHost, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("PreferencesDialog")
         self.setWindowTitle("Preferences")
@@ -60,6 +69,7 @@ class PreferencesDialog(QDialog):
         self.space_check = QCheckBox("Add a s&pace after an accepted word")
         self.capitals_check = QCheckBox("&Capital letter at the start of a sentence")
         self.typos_check = QCheckBox("Offer c&orrections for typing slips")
+        self.autocorrect_check = QCheckBox("Correct typing slips a&utomatically on space")
         self.learning_combo = self._combo(LEARNING)
         self.learning_help = QLabel()
         self.learning_help.setObjectName("learningHelp")
@@ -76,6 +86,8 @@ class PreferencesDialog(QDialog):
             self.space_check: ("Add a space after an accepted word", ""),
             self.capitals_check: ("Capital letter at the start of a sentence",
                                   "Suggestions at a sentence start begin with a capital"),
+            self.autocorrect_check: ("Correct typing slips automatically on space",
+                                     "A space replaces \"teh\" with \"the\"; Backspace right after undoes it"),
             self.typos_check: ("Offer corrections for typing slips",
                                "\"recieve\" offers \"receive\", shown in italics as a correction"),
             self.learning_combo: ("Learning from my typing", "Off, on, or paused"),
@@ -96,6 +108,7 @@ class PreferencesDialog(QDialog):
         form.addRow(self.space_check)
         form.addRow(self.capitals_check)
         form.addRow(self.typos_check)
+        form.addRow(self.autocorrect_check)
         learning = QGroupBox("Learning")
         learning_form = QFormLayout(learning)
         learning_form.addRow("&Learning from my typing:", self.learning_combo)
@@ -132,6 +145,7 @@ class PreferencesDialog(QDialog):
         self.space_check.toggled.connect(lambda v: self._set("space_after_accept", v))
         self.capitals_check.toggled.connect(lambda v: self._set("auto_capitalise", v))
         self.typos_check.toggled.connect(lambda v: self._set("typo_corrections", v))
+        self.autocorrect_check.toggled.connect(lambda v: self._set("auto_correct", v))
         self.learning_combo.currentIndexChanged.connect(lambda _: self._set_learning(self.learning_combo.currentData()))
         self.large_check.toggled.connect(lambda v: self._set("large_strip_buttons", v))
         self.contrast_check.toggled.connect(lambda v: self._set("high_contrast", v))
@@ -161,6 +175,7 @@ class PreferencesDialog(QDialog):
             self.space_check.setChecked(s.space_after_accept)
             self.capitals_check.setChecked(s.auto_capitalise)
             self.typos_check.setChecked(s.typo_corrections)
+            self.autocorrect_check.setChecked(s.auto_correct)
             self._select(self.learning_combo, learning_state(s))
             self.large_check.setChecked(s.large_strip_buttons)
             self.contrast_check.setChecked(s.high_contrast)
@@ -194,7 +209,7 @@ class PreferencesDialog(QDialog):
         """Every preference here back to its default (the learning switch and what was learned stay)."""
         defaults = Settings()
         names = ("suggestion_count", "strip_font_size", "theme", "accept_key", "space_after_accept",
-                 "auto_capitalise", "typo_corrections", "large_strip_buttons", "high_contrast")
+                 "auto_capitalise", "typo_corrections", "auto_correct", "large_strip_buttons", "high_contrast")
         self._changed(lambda s: [setattr(s, n, getattr(defaults, n)) for n in names])
         self._load()
 

@@ -7,6 +7,10 @@ document, a big paste -- is handed to this thread.  As in the Qt
 mandelbrot example, a new request replaces the one waiting (the newest
 wins), results carry the request's generation so the controller can drop
 stale ones, and errors cross back as signals carrying a message.
+
+A phrase suggestion (the next few words, ``request_phrase``) is computed here
+too, after the words of the same keystroke are shown and after any other
+request: it never delays them, and anything newer stops it.
 """
 
 from __future__ import annotations
@@ -20,21 +24,16 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QThread, Signal
 
-from ..learning import PersonalizedPredictor, PersonalModel
+from ..learning import PersonalLayer, PersonalModel
+from ..predictors import close_predictor, load_predictor
+from ..settings import DEFAULT_SUGGESTIONS
 
 log = logging.getLogger(__name__)
 
 
-def load_predictor(path: Path) -> Any:
-    """The engine's loader (imported here, so the UI starts before the engine loads)."""
-    from ..engine.predictor import Predictor
-
-    return Predictor.load(path, threads=1)
-
-
 @dataclass(frozen=True)
 class LoadedModel:
-    predictor: PersonalizedPredictor
+    predictor: Any  # the engine's Predictor, the personal layer plugged in
     key: str
     path: Path
     name: str
@@ -43,6 +42,13 @@ class LoadedModel:
 
 @dataclass
 class _SuggestRequest:
+    generation: int
+    text: str
+    k: int
+
+
+@dataclass
+class _PhraseRequest:
     generation: int
     text: str
     k: int
@@ -59,6 +65,7 @@ class PredictorWorker(QThread):
     load_failed = Signal(str, str)  # message, key
     suggestions_ready = Signal(int, str, list)  # generation, text, suggestions
     suggest_failed = Signal(int, str)  # generation, message
+    phrase_ready = Signal(int, str, object)  # generation, text, the phrase (a Suggestion)
     busy_changed = Signal(bool)
 
     def __init__(
@@ -70,34 +77,42 @@ class PredictorWorker(QThread):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("PredictorWorker")
-        self._personal = personal
+        #: the user's counts, plugged into every model loaded (a component of the engine's mixture)
+        self.personal_layer = PersonalLayer(personal) if personal is not None else None
         self._loader = loader
-        self._predictor: PersonalizedPredictor | None = None
+        self._predictor: Any = None
         self._predictor_lock = threading.Lock()  # whoever runs the predictor holds it
         self._cond = threading.Condition()  # guards the pending requests below
         self._pending_load: _LoadRequest | None = None
         self._pending_suggest: _SuggestRequest | None = None
+        self._pending_phrase: _PhraseRequest | None = None
+        self._phrases_from = 0  # phrases asked for before this generation are no longer wanted
         self._abort = False
-        self._use_personal = personal is not None
         self._typo_corrections = True  # the strip offers corrections of typing slips (Preferences)
+        self._auto_correct = False  # a space replaces a mistyped word (Preferences)
 
     # --- called from the UI thread --------------------------------------
     @property
-    def predictor(self) -> PersonalizedPredictor | None:
+    def predictor(self) -> Any:
         return self._predictor
 
     def set_use_personal(self, enabled: bool) -> None:
-        self._use_personal = enabled
-        predictor = self._predictor
-        if predictor is not None:
-            predictor.use_personal = enabled
+        if self.personal_layer is not None:
+            self.personal_layer.enabled = enabled
 
     def set_typo_corrections(self, enabled: bool) -> None:
         """Whether the strip offers corrections of typing slips (the engine's typo tolerance)."""
         self._typo_corrections = enabled
         predictor = self._predictor
         if predictor is not None:
-            predictor.predictor.typo_tolerance = enabled
+            predictor.typo_tolerance = enabled
+
+    def set_auto_correct(self, enabled: bool) -> None:
+        """Whether a space replaces a mistyped word (the engine's ``auto_correct``)."""
+        self._auto_correct = enabled
+        predictor = self._predictor
+        if predictor is not None:
+            predictor.auto_correct = enabled
 
     def request_load(self, path: Path, key: str) -> None:
         with self._cond:
@@ -105,13 +120,27 @@ class PredictorWorker(QThread):
             self._cond.notify()
         self._ensure_running()
 
-    def request_suggest(self, generation: int, text: str, k: int = 3) -> None:
+    def request_suggest(self, generation: int, text: str, k: int = DEFAULT_SUGGESTIONS) -> None:
         with self._cond:
             self._pending_suggest = _SuggestRequest(generation, text, k)
             self._cond.notify()
         self._ensure_running()
 
-    def try_suggest(self, text: str, k: int = 3) -> list | None:
+    def request_phrase(self, generation: int, text: str, k: int = DEFAULT_SUGGESTIONS) -> None:
+        """Ask for the phrase to offer at a word start, after the words are shown: it comes
+        back as ``phrase_ready`` when there is one, within the engine's time budget, and
+        is dropped when any newer request comes first."""
+        with self._cond:
+            self._pending_phrase = _PhraseRequest(generation, text, k)
+            self._cond.notify()
+        self._ensure_running()
+
+    def drop_phrases(self, generation: int) -> None:
+        """The text has changed (request ``generation`` is the newest): a phrase asked for
+        before it is not computed, or stops between two steps of its beam."""
+        self._phrases_from = generation
+
+    def try_suggest(self, text: str, k: int = DEFAULT_SUGGESTIONS) -> list | None:
         """Suggestions now, on the caller's thread; None if the worker is busy or no model."""
         predictor = self._predictor
         if predictor is None or self._pending_load is not None:
@@ -123,7 +152,7 @@ class PredictorWorker(QThread):
         finally:
             self._predictor_lock.release()
 
-    def try_call(self, fn: Callable[[PersonalizedPredictor], Any]) -> Any:
+    def try_call(self, fn: Callable[[Any], Any]) -> Any:
         """Run ``fn(predictor)`` on the caller's thread if the predictor is free, else None."""
         predictor = self._predictor
         if predictor is None or not self._predictor_lock.acquire(blocking=False):
@@ -151,7 +180,7 @@ class PredictorWorker(QThread):
     def run(self) -> None:
         while True:
             with self._cond:
-                while not (self._abort or self._pending_load or self._pending_suggest):
+                while not (self._abort or self._pending_load or self._pending_suggest or self._pending_phrase):
                     self._cond.wait()
                 if self._abort:
                     return
@@ -159,6 +188,12 @@ class PredictorWorker(QThread):
                 suggest = self._pending_suggest
                 if load is None:
                     self._pending_suggest = None
+                phrase = None
+                if load is None and suggest is None:  # a phrase waits for everything else
+                    phrase, self._pending_phrase = self._pending_phrase, None
+            if phrase is not None:
+                self._phrase(phrase)
+                continue
             self.busy_changed.emit(True)
             try:
                 if load is not None:
@@ -171,12 +206,13 @@ class PredictorWorker(QThread):
     def _load(self, request: _LoadRequest) -> None:
         started = time.perf_counter()
         try:
-            raw = self._loader(request.path)
-            predictor = PersonalizedPredictor(raw, self._personal)
-            predictor.use_personal = self._use_personal
-            raw.typo_tolerance = self._typo_corrections
+            predictor = self._loader(request.path)
+            if self.personal_layer is not None:
+                predictor.add_component(self.personal_layer)
+            predictor.typo_tolerance = self._typo_corrections
+            predictor.auto_correct = self._auto_correct
             # Warm it up: the first run of an onnxruntime session is the slow one.
-            predictor.suggest("", 3)
+            predictor.suggest("", DEFAULT_SUGGESTIONS)
             predictor.reset()
         except Exception as e:  # noqa: BLE001 - every failure is reported, the app runs on
             log.warning("loading %s failed: %s", request.path, e)
@@ -185,11 +221,35 @@ class PredictorWorker(QThread):
         with self._predictor_lock:
             old, self._predictor = self._predictor, predictor
         if old is not None:
-            _close(old)
-        name = str(getattr(raw.bundle, "name", request.path.name))
+            close_predictor(old)
+        name = str(getattr(predictor.bundle, "name", request.path.name))
         self.model_loaded.emit(
             LoadedModel(predictor, request.key, request.path, name, time.perf_counter() - started)
         )
+
+    def _phrase(self, request: _PhraseRequest) -> None:
+        """The phrase, off the UI thread and without the worker's lock: the engine runs its
+        beam outside its own lock, so a keystroke's suggestions on the UI thread are not
+        held up; a newer request of any kind stops it between two steps."""
+        predictor = self._predictor
+        phrase = getattr(predictor, "phrase", None)
+        if phrase is None:
+            return
+
+        def newer() -> bool:
+            return (self._abort or request.generation < self._phrases_from or self._pending_load is not None
+                    or self._pending_suggest is not None or self._pending_phrase is not None)
+
+        if newer():
+            return
+
+        try:
+            found = phrase(request.text, request.k, stop=newer)
+        except Exception:  # noqa: BLE001 - a phrase is a bonus: its failure must not disturb typing
+            log.exception("phrase failed")
+            return
+        if found is not None and not newer():
+            self.phrase_ready.emit(request.generation, request.text, found)
 
     def _suggest(self, request: _SuggestRequest) -> None:
         predictor = self._predictor
@@ -209,12 +269,3 @@ def _message(error: BaseException) -> str:
     text = str(error).strip()
     return text or error.__class__.__name__
 
-
-def _close(predictor: PersonalizedPredictor) -> None:
-    bundle = getattr(predictor.predictor, "bundle", None)
-    close = getattr(bundle, "close", None)
-    if callable(close):
-        try:
-            close()
-        except OSError:
-            pass

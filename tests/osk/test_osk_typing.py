@@ -28,7 +28,7 @@ def press(keyboard, action: str) -> None:
 
 
 def network_runs(keyboard) -> int:
-    return keyboard.controller.worker.predictor.predictor.states.runs
+    return keyboard.controller.worker.predictor.states.runs
 
 
 def test_keys_type_into_the_target_shift_is_one_shot_caps_stays(make_keyboard):

@@ -66,7 +66,7 @@ def test_pause_keeps_using_but_stops_learning(qtbot, window):
     window.pause_action.trigger()
     type_sentence(qtbot, window, "Hello Zanzibar. ")
     assert window.personal.unigrams["zanzibar"] == 1
-    assert window.worker.predictor.use_personal
+    assert window.worker.personal_layer.enabled
 
 
 def test_clear_everything_asks_first(qtbot, window, boxes):

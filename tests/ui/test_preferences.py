@@ -221,7 +221,7 @@ def test_corrections_of_typing_slips_on_by_default_and_off(qtbot, window, prefs)
     qtbot.keyClicks(window.editor, "Alice met Bob in Lodn")
     qtbot.waitUntil(lambda: "London" in window.strip.words())  # "Lodn" is a slip for "Lond"
     prefs.typos_check.setChecked(False)
-    assert window.worker.predictor.predictor.typo_tolerance is False
+    assert window.worker.predictor.typo_tolerance is False
     qtbot.waitUntil(lambda: "London" not in window.strip.words())
     assert saved().typo_corrections is False
     prefs.typos_check.setChecked(True)

@@ -111,4 +111,4 @@ def test_a_failed_load_keeps_the_previous_model(qtbot, worker, tmp_path):
         w.request_load(tmp_path, "good")
     with qtbot.waitSignal(w.load_failed, timeout=5000):
         w.request_load(tmp_path, "bad")
-    assert w.predictor.predictor is good
+    assert w.predictor is good
