@@ -201,6 +201,13 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--anchor", type=float, default=t.anchor,
                    help="with --init-from: each step pulls the source model's weights back toward "
                    "their original values by this fraction of the learning rate (0: off)")
+    g.add_argument("--interpolate", type=float, default=t.interpolate, metavar="ALPHA",
+                   help="with --init-from: after training, blend each weight of the source model as "
+                   "source + ALPHA x (trained - source) (WiSE-FT; new words keep their trained rows; "
+                   "1: the trained weights)")
+    g.add_argument("--no-user-phrases", dest="user_phrases", action="store_false", default=t.user_phrases,
+                   help="with --init-from: do not add the corpus's own word pairs and triples as a second "
+                   "phrase table")
     g.add_argument("--max-minutes", type=float, default=t.max_minutes, help="time budget (0: none)")
     g.add_argument("--max-tokens", type=int, default=t.max_tokens, help="token budget (0: none)")
     g.add_argument("--seed", type=int, default=t.seed, help="random seed (initialisation, dropout, samples)")
@@ -238,7 +245,7 @@ def configs_from_args(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfi
         num_samples=args.samples, num_exact=args.exact, max_minutes=args.max_minutes, max_tokens=args.max_tokens,
         seed=args.seed, device=args.device, threads=args.threads, quantize=args.quantize,
         lr_scaling=args.lr_scaling, precision=args.precision,
-        dry_run=args.dry_run, eval_max_words=args.ksr_words, anchor=args.anchor,
+        dry_run=args.dry_run, eval_max_words=args.ksr_words, anchor=args.anchor, interpolate=args.interpolate, user_phrases=args.user_phrases,
         checkpoint_minutes=args.checkpoint_minutes, keep_work=args.keep_work,
         prep_memory_gb=args.prep_memory, keep_prepared=args.keep_prepared,
     )

@@ -110,6 +110,16 @@ class TrainConfig:
     # decoupled L2 pull, as AdamW's decay pulls toward zero), so a small corpus
     # adapts the network without making it forget; weights of new words are free.
     anchor: float = 0.0
+    # Fine-tuning: after training, every weight of the source model becomes
+    # source + interpolate x (trained - source) (WiSE-FT); new words keep their trained
+    # rows.  1 keeps the trained weights.  Less than 1 trades a little of the gain on
+    # the user's text for much less forgetting elsewhere (benchmarks/adaptation.py).
+    interpolate: float = 1.0
+    # Fine-tuning: also write the user's own word pairs and triples as a second phrase
+    # table (``user_phrases``).  They add little on the user's text once the network
+    # has learnt it, and cost KSR on every other text (issue 12), so the app's recipe
+    # leaves them out.
+    user_phrases: bool = True
     # Work folder.  Both are settings of the run, not of the model: ``--resume``
     # takes them from its own command line, not from the checkpoint.
     # A checkpoint at every epoch end, and within an epoch whenever this many minutes
@@ -139,6 +149,8 @@ class TrainConfig:
             raise ValueError("the held-out fraction must be in [0, 0.5)")
         if not self.anchor >= 0:
             raise ValueError("the anchor strength must be 0 or more")
+        if not 0.0 < self.interpolate <= 1.0:  # also refuses NaN
+            raise ValueError("the interpolation toward the source model (--interpolate) must be in (0, 1]")
         if not self.prep_memory_gb >= 0.01:  # also refuses NaN
             raise ValueError("the data preparation's memory (--prep-memory) must be at least 0.01 GB")
         if not self.checkpoint_minutes >= 0:  # also refuses NaN

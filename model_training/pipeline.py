@@ -229,7 +229,8 @@ def _train_bundle(
             "train_config": train_config.to_dict(), "model_config": model_config.to_dict(),
             "vocab": vocab.to_dict(), "train_len": len(train_ids), "dtype": str(train_ids.dtype),
             "ids_path": str(ids_path) if ids_path else None,
-            "anchor_rows": len(init_source.vocab) if init_source is not None and train_config.anchor > 0.0 else None,
+            "anchor_rows": len(init_source.vocab) if init_source is not None and (
+                train_config.anchor > 0.0 or train_config.interpolate < 1.0) else None,
             "ckpt": ckpt,
         })
         share_ids(dist, train_ids, Path(ids_path) if ids_path else None, len(train_ids), str(train_ids.dtype))
@@ -238,7 +239,7 @@ def _train_bundle(
     )
     trainer.extra = {"corpus_sha256": counts.sha256,
                      "init_from": str(init_from) if init_from is not None else None}
-    if init_source is not None and train_config.anchor > 0.0:
+    if init_source is not None and (train_config.anchor > 0.0 or train_config.interpolate < 1.0):
         trainer.set_anchor(len(init_source.vocab))
     if ckpt is not None:
         saved = ckpt.get("extra", {})
@@ -253,6 +254,8 @@ def _train_bundle(
     if trainer_hook is not None:
         trainer_hook(trainer)
     counters = trainer.run(None if train_config.dry_run else work / CHECKPOINT_FILE)
+    if trainer.anchor_weights is not None and train_config.interpolate < 1.0:
+        trainer.interpolate_toward_anchor(train_config.interpolate)  # the best weights, blended
     model = trainer.model
 
     metrics = heldout_metrics(model, heldout_ids, device, len(vocab), encoded.heldout_texts,
@@ -289,9 +292,14 @@ def _train_bundle(
     kept_phrases = prepared.phrases() if prepared is not None else None
     if kept_phrases is not None:  # --keep-prepared, an earlier run's
         phrases, user_phrases = kept_phrases
+        if user_phrases is not None and not train_config.user_phrases:
+            if isinstance(user_phrases, SpilledPhrases):
+                user_phrases.close()
+            user_phrases = None
     else:
         phrases, user_phrases = corpus_phrases(files, starts, vocab, lexicon, tokenizer, init_source,
-                                               memory_bytes=prep_memory_bytes(train_config), spill_dir=work)
+                                               memory_bytes=prep_memory_bytes(train_config), spill_dir=work,
+                                               user_tables=train_config.user_phrases)
         if prepared is not None:
             prepared.save_phrases(phrases, user_phrases)
     if heldout_out is not None:  # the app compares models on exactly this text
@@ -482,12 +490,12 @@ def check_work_dir(work: Path, out: Path, corpus: Sequence[str | os.PathLike]) -
 
 
 def corpus_phrases(files, starts, vocab: Vocabulary, lexicon, tokenizer: Tokenizer, source=None, *,
-                   memory_bytes: int | None = None, spill_dir: Path | None = None):
+                   memory_bytes: int | None = None, spill_dir: Path | None = None, user_tables: bool = True):
     """The bundle's phrase tables: the training part's word pairs and triples, over
     the vocabulary and the lexicon (``engine.phrases``), added to those of the model
     being fine-tuned (``source``, whose words are renumbered to the new model's);
     and, when fine-tuning, the training part's own tables alone (the user's
-    phrases, None otherwise).
+    phrases, None otherwise or when ``user_tables`` is false).
 
     Counted in shards spilled to ``spill_dir`` (a private folder in it; the system's
     temporary folder when None) and merged, within ``memory_bytes`` (default
@@ -509,7 +517,7 @@ def corpus_phrases(files, starts, vocab: Vocabulary, lexicon, tokenizer: Tokeniz
         phrases, user = stream_phrases(
             files, starts, index, len(vocab), len(lexicon or ()), vocab.unk_id, tokenizer,
             memory_bytes=memory_bytes, spill_parent=spill_dir, base=base, base_ids=base_ids,
-            user_tables=source is not None)
+            user_tables=source is not None and user_tables)
         if phrases is not None:
             log.info("phrases: %d word pairs and triples", len(phrases))
         return phrases, user
@@ -517,7 +525,7 @@ def corpus_phrases(files, starts, vocab: Vocabulary, lexicon, tokenizer: Tokeniz
     phrases = build_phrases(ids, len(vocab), len(lexicon or ()), vocab.unk_id, base=base, base_ids=base_ids)
     if phrases is not None:
         log.info("phrases: %d word pairs and triples", len(phrases))
-    if source is None:
+    if source is None or not user_tables:
         return phrases, None
     # The user's own pairs and triples, as a component of their own: added into the
     # source's counts (above) they drown, 200k words against millions.

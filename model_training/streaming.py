@@ -32,7 +32,6 @@ import json
 import logging
 import os
 import shutil
-import struct
 import tempfile
 import zipfile
 from collections import Counter
@@ -42,8 +41,8 @@ from typing import Callable, Iterator
 import numpy as np
 
 from keyboard_app.engine.phrases import (
-    _LOCAL_HEADER, _PADDING_ID, ALIGN, LEXICON_SHARE, ORDERS, PHRASES_FORMAT, PHRASES_FORMAT_VERSION,
-    RARE_CONTEXT, Phrases, PhraseTable, _renumbered, ngram_codes,
+    LEXICON_SHARE, ORDERS, PHRASES_FORMAT, PHRASES_FORMAT_VERSION,
+    RARE_CONTEXT, Phrases, PhraseTable, _renumbered, aligned_member, ngram_codes,
 )
 from keyboard_app.engine.tokenizer import Tokenizer
 
@@ -436,13 +435,7 @@ def _write_member(archive: zipfile.ZipFile, name: str, head: list[bytes], data: 
                   data_bytes: int = 0) -> None:
     """One ``.npy`` member, stored, its data at a multiple of ``ALIGN`` bytes in the file:
     ``engine.phrases.write_aligned_npz``'s layout, written piece by piece."""
-    info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-    info.compress_type = zipfile.ZIP_STORED
-    start = archive.fp.tell() + _LOCAL_HEADER.size + len(info.filename.encode())
-    pad = -start % ALIGN
-    if pad:
-        pad += ALIGN if pad < 4 else 0  # an extra field takes 4 bytes at least
-        info.extra = struct.pack("<HH", _PADDING_ID, pad - 4) + bytes(pad - 4)
+    info = aligned_member(archive, name)
     info.file_size = sum(len(h) for h in head) + data_bytes
     with archive.open(info, "w") as member:
         for piece in head:

@@ -244,6 +244,12 @@ class Trainer:
         self.anchor_rows = known_rows
 
     @torch.no_grad()
+    def interpolate_toward_anchor(self, alpha: float) -> None:
+        """WiSE-FT: every weight of the source becomes ``anchor + alpha (w - anchor)``;
+        new words' rows keep their trained values (they have no source)."""
+        self._pull_to_anchor(1.0 - alpha)
+
+    @torch.no_grad()
     def _pull_to_anchor(self, rate: float) -> None:
         rate = min(rate, 1.0)
         for name, p in self.model.named_parameters():

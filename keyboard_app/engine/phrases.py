@@ -323,14 +323,21 @@ def write_aligned_npz(f, arrays: dict[str, np.ndarray]) -> None:
             buffer = io.BytesIO()
             np.lib.format.write_array(buffer, np.asarray(array), allow_pickle=False)
             data = buffer.getvalue()  # its header is padded to a multiple of 64 bytes
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_STORED
-            start = archive.fp.tell() + _LOCAL_HEADER.size + len(info.filename.encode())
-            pad = -start % ALIGN
-            if pad:
-                pad += ALIGN if pad < 4 else 0  # an extra field takes 4 bytes at least
-                info.extra = struct.pack("<HH", _PADDING_ID, pad - 4) + bytes(pad - 4)
-            archive.writestr(info, data)
+            archive.writestr(aligned_member(archive, name), data)
+
+
+def aligned_member(archive: zipfile.ZipFile, name: str) -> zipfile.ZipInfo:
+    """The stored member ``name.npy`` to write next into ``archive``, its local header
+    padded (an extra field, as zipalign does) so its data starts at a multiple of
+    ``ALIGN`` bytes in the file."""
+    info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_STORED
+    start = archive.fp.tell() + _LOCAL_HEADER.size + len(info.filename.encode())
+    pad = -start % ALIGN
+    if pad:
+        pad += ALIGN if pad < 4 else 0  # an extra field takes 4 bytes at least
+        info.extra = struct.pack("<HH", _PADDING_ID, pad - 4) + bytes(pad - 4)
+    return info
 
 
 def _mapped_arrays(path: Path) -> tuple[dict[str, np.ndarray] | None, mmap.mmap | None]:

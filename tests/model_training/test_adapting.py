@@ -199,3 +199,37 @@ def test_known_words_are_shown_the_way_the_users_text_writes_them():
     assert shown["english"] == "English"  # a capital is never taken away
     assert shown["gnu"] == "gnu"  # too little evidence: the source's form stays
     assert grow_vocabulary(base, fresh, 10).display == base.display
+
+
+def test_interpolating_blends_the_trained_weights_with_the_source(tmp_path, source, tiny_bundle_factory):
+    """WiSE-FT: with --interpolate 0.5 each source weight ends half-way between the
+    source and what the same run trained; new words keep their trained rows."""
+    free = tiny_bundle_factory(tmp_path / "free", USER_TEXT, init_from=source, epochs=1, min_count=2,
+                               eval_max_words=0, anchor=0.0)
+    half = tiny_bundle_factory(tmp_path / "half", USER_TEXT, init_from=source, epochs=1, min_count=2,
+                               eval_max_words=0, anchor=0.0, interpolate=0.5)
+    original, src = _rnn_weights(source)
+    trained, _ = _rnn_weights(free)
+    blended, half_src = _rnn_weights(half)
+    for name, value in original.items():
+        assert not torch.equal(trained[name], value), name  # the run did move it
+        torch.testing.assert_close(blended[name], value + 0.5 * (trained[name] - value), rtol=0, atol=1e-6)
+    old = len(src.vocab)
+    free_rows = load_source(free).state_dict["embedding.weight"]
+    torch.testing.assert_close(half_src.state_dict["embedding.weight"][old:], free_rows[old:], rtol=0, atol=0)
+    assert load_bundle(half).manifest["training"]["interpolate"] == 0.5
+
+
+def test_a_fine_tune_can_leave_the_users_phrase_tables_out(tmp_path, source, tiny_bundle_factory):
+    bundle = load_bundle(tiny_bundle_factory(tmp_path / "plain", USER_TEXT, init_from=source, epochs=1,
+                                             min_count=2, eval_max_words=0, user_phrases=False))
+    assert bundle.user_phrases is None and "user_phrases" not in bundle.manifest
+    assert bundle.phrases is not None  # the corpus's tables, the user's text added in, stay
+
+
+@pytest.mark.parametrize("alpha", [0.0, -0.5, 1.5, float("nan")])
+def test_an_interpolation_outside_zero_to_one_is_refused(alpha):
+    from model_training.config import TrainConfig
+
+    with pytest.raises(ValueError, match="--interpolate"):
+        TrainConfig(interpolate=alpha)
