@@ -50,8 +50,8 @@ def _stat_of(path: Path) -> list:
 
 def prepared_key(files: list[CorpusFile], config: TrainConfig, init_from) -> dict:
     """What the prepared data depends on: the files (path, size, modification time),
-    the settings that shape the vocabulary and the held-out split, and the model
-    being fine-tuned.  (A resumed checkpoint's vocabulary is compared on loading.)"""
+    the settings that shape the vocabulary, the held-out split and which phrase tables
+    are kept, and the model being fine-tuned.  (A resumed checkpoint's vocabulary is compared on loading.)"""
     source = None
     if init_from is not None:
         source = [_stat_of(p) for p in sorted(Path(init_from).rglob("*"))] if Path(init_from).is_dir() \
@@ -59,7 +59,8 @@ def prepared_key(files: list[CorpusFile], config: TrainConfig, init_from) -> dic
     return {
         "format": FORMAT, "version": VERSION,
         "files": [[str(f.path.resolve()), f.name, *_stat_of(f.path)[1:]] for f in files],
-        "settings": {k: getattr(config, k) for k in ("vocab_size", "min_count", "max_new_words", "heldout_fraction")},
+        "settings": {k: getattr(config, k)
+                     for k in ("vocab_size", "min_count", "max_new_words", "heldout_fraction", "user_phrases")},
         "tokenizer": TokenizerSettings().to_dict(),
         "init_from": source,
     }

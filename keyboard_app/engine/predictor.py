@@ -450,9 +450,10 @@ class Predictor:
             if k is None:  # whatever the strip: the likeliest words
                 shown = [Suggestion(written_form(vocab.display[i], "", view.sentence_start), vocab.tokens[i], p, False)
                          for i, p in scores.mixture.best(0, len(self.words), settings.width)]
-            else:  # the strip's words, as ``suggest`` gives them
-                shown = (self._with_components(scores, view, at, k) if self._at_keystroke
-                         else self._ranked(scores, view, k))
+            else:  # the strip's words, as ``suggest`` gives them (its completion rules too)
+                rules = self._completions.rules(self.completions, view, self._tokens, text)
+                shown = (self._with_components(scores, view, at, k, rules) if self._at_keystroke
+                         else self._ranked(scores, view, k, rules))
                 if len(shown) >= k:  # it must beat the word whose slot it would take
                     floor = max(floor, shown[k - 1].log_prob + math.log(settings.odds))
             first = {vocab.id(s.token): s for s in shown if s.kind == "word" and s.token in vocab}
@@ -499,7 +500,8 @@ class Predictor:
             word = typed
             found = self.typos.replacement(typed, scores.log_probs, scores.lexicon_base,
                                            AUTO_CORRECT_MARGIN, AUTO_CORRECT_MINIMUM)
-            if found is not None:
+            blocked = {t for c in self._at_keystroke for t in c.excluded()}
+            if found is not None and found.word not in blocked:  # never type a word the user blocked
                 word = written_form(self.typos.display(found.word), typed, view.sentence_start)
             elif typed.islower() and typed.replace("\u2019", "'") in _PRONOUN_I:
                 display = self.typos.display(typed)

@@ -209,3 +209,26 @@ def test_auto_correct_leaves_the_capitals_of_other_words_to_the_user(predictor, 
         assert predictor.autocorrect(text) is None
     finally:
         predictor.auto_correct = False
+
+
+def test_auto_correct_never_types_a_word_the_user_blocked(predictor):
+    from keyboard_app.engine.components import Component
+
+    class Blocks(Component):
+        def excluded(self):
+            return {"the"}
+
+    text = "I went to teh"
+    predictor.auto_correct = True
+    try:
+        assert predictor.autocorrect(text).replacement == "the"
+        blocker = Blocks()
+        predictor.add_component(blocker)
+        try:
+            edit = predictor.autocorrect(text)
+            assert edit is None or edit.replacement.lower() != "the"
+            assert "the" not in [s.text.lower() for s in _shown(predictor, text)]
+        finally:
+            predictor.remove_component(blocker)
+    finally:
+        predictor.auto_correct = False

@@ -364,3 +364,16 @@ def test_each_rank_cuts_its_own_streams_of_the_one_process_layout():
     for i in range(len(whole)):
         for a, b in zip(on_device.get(i), ranks[1].get(i)):
             assert torch.equal(a, b)
+
+
+def test_kept_prepared_data_depends_on_whether_the_users_phrase_table_is_kept(tmp_path):
+    from model_training.config import TrainConfig
+    from model_training.corpus import CorpusFile
+    from model_training.prepared import prepared_key
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("the cat sat on the mat .\n", encoding="utf-8")
+    files = [CorpusFile(corpus, corpus.name, corpus.stat().st_size)]
+    with_user = prepared_key(files, TrainConfig(), None)
+    assert with_user != prepared_key(files, TrainConfig(user_phrases=False), None)
+    assert with_user == prepared_key(files, TrainConfig(), None)
