@@ -135,10 +135,16 @@ class PersonalModel:
         return found
 
     @_locked
-    def block(self, token: str) -> None:
-        """Never suggest ``token`` again (until unblocked or cleared)."""
-        self.blocked.add(token.lower())
+    def block(self, token: str) -> bool:
+        """Never suggest ``token`` again (until unblocked or cleared); False, and nothing
+        blocked, for what is not a word (a phrase such as "of the"): the saved file keeps
+        words only, so blocking it would last for this session and be dropped at the next."""
+        token = token.lower()
+        if not _is_word(token):
+            return False
+        self.blocked.add(token)
         self.changes += 1
+        return True
 
     @_locked
     def unblock(self, token: str) -> None:

@@ -290,13 +290,14 @@ class ModelStore:
         the manifest and every checksum; then ``validate(folder)``, say opening it with
         the engine): ``ModelImportError``, one sentence, if it fails, and nothing has
         moved.  It is named ``name`` (or its manifest's name), made distinct as an
-        import's is ("My writing (2)"), then moved beside its destination under a
-        staging name (one rename on the same disk, else a copy) and renamed in: the
-        models folder never holds half a model, and a kill on the way leaves a staging
-        folder that the next opening of the store removes.  ``folder`` is gone once
-        this returns; on a failure it is where and as it was.
+        import's is ("My writing (2)") in its manifest where it lies, then renamed in
+        (on another disk: copied beside its destination under a staging name, then
+        renamed in): the models folder never holds half a model, and a kill on the way
+        leaves the bundle where it was (or a copy's staging folder, which the next
+        opening of the store removes).  ``folder`` is gone once this returns; on a
+        failure it is where it was, as it was.
         """
-        from .engine.staging import fsync_dir, make_folder, staging_prefix, unmark, write_errors
+        from .engine.staging import fsync_dir, make_folder, unmark, write_errors
 
         folder = Path(folder)
         try:
@@ -318,31 +319,35 @@ class ModelStore:
         dest = self.new_folder(name)
         manifest_path = folder / MANIFEST
         original = manifest_path.read_bytes()
-        staged = dest.with_name(f"{staging_prefix(dest, 'partial')}{uuid.uuid4().hex[:6]}")
-        moved = False
+        staged: Path | None = None
+        renamed = moved = False
         try:
-            with write_errors(dest, staged):
+            with write_errors(dest, folder):
                 dest.parent.mkdir(parents=True, exist_ok=True)
+                if manifest.get("name") != name:
+                    # Named where it lies (not among the checksummed files: the bundle stays
+                    # valid), so that one rename puts it in place: a kill at any moment leaves
+                    # it either where it was or in the models folder, never only in a staging
+                    # folder that the next opening of the store would remove.
+                    atomic_write_json(manifest_path, {**manifest, "name": name})
+                    renamed = True
+                fault_point("store.adopt-staged")
                 try:
-                    os.rename(folder, staged)
+                    os.rename(folder, dest)
                     moved = True
-                except OSError:  # another file system: copy beside the destination instead
+                except OSError:  # another file system: a copy beside the destination, renamed in
                     staged = make_folder(dest, "partial")
                     shutil.copytree(folder, staged, dirs_exist_ok=True)
                     unmark(staged)
-                if manifest.get("name") != name:
-                    # Not among the checksummed files: the bundle stays valid.
-                    atomic_write_json(staged / MANIFEST, {**manifest, "name": name})
-                fault_point("store.adopt-staged")
-                os.replace(staged, dest)
+                    os.replace(staged, dest)
+                    staged = None
                 fsync_dir(dest.parent)
         except BaseException:
-            if moved:
-                with contextlib.suppress(OSError):
-                    os.rename(staged, folder)
-                    (folder / MANIFEST).write_bytes(original)
-            else:
+            if staged is not None:
                 shutil.rmtree(staged, ignore_errors=True)
+            if renamed and not moved:
+                with contextlib.suppress(OSError):
+                    manifest_path.write_bytes(original)
             raise
         if not moved:
             shutil.rmtree(folder, ignore_errors=True)

@@ -228,6 +228,8 @@ class SuggestionController(QObject):
         words = self._shown_words
         if [id(s) for s in self.strip.suggestions()] != [id(s) for s in words]:
             return  # the strip shows something else now (a note, or another caller's words)
+        if not self.auto_capitalise:
+            phrase = self._phrase_without_sentence_capital(phrase, text)
         shown = place(words, phrase, self.k)
         if any(s is phrase for s in shown):
             self.strip.set_suggestions(shown)
@@ -254,6 +256,14 @@ class SuggestionController(QObject):
         if not context.sentence_start or context.partial[:1].isupper():
             return suggestions
         return [replace(s, text=self._display_form(s)) for s in suggestions]
+
+    def _phrase_without_sentence_capital(self, phrase, text: str):
+        """A phrase's first word as ``_without_sentence_capitals`` writes a word ("the cat
+        sat", but "Alice met Bob"): the rest of the phrase keeps its written forms."""
+        first, space, rest = phrase.text.partition(" ")
+        head = replace(phrase, text=first, token=phrase.token.partition(" ")[0])
+        written = self._without_sentence_capitals([head], text)[0].text
+        return phrase if written == first else replace(phrase, text=written + space + rest)
 
     def _display_form(self, suggestion) -> str:
         token, shown = suggestion.token, suggestion.text

@@ -522,6 +522,9 @@ class MainWindow(QMainWindow):
         suggestions = self.strip.suggestions()
         if index < len(suggestions):
             word = suggestions[index].text
+            if suggestions[index].kind == "phrase":
+                self._words_only(word)
+                return
             if self.personal.forget(suggestions[index].token):
                 self.statusBar().showMessage(f"Forgot “{word}”.", 4000)
             self._changed_personal()
@@ -530,7 +533,13 @@ class MainWindow(QMainWindow):
         suggestions = self.strip.suggestions()
         if index < len(suggestions):
             token, word = suggestions[index].token, suggestions[index].text
-            self.personal.block(token)
+            if suggestions[index].kind == "phrase":
+                self._words_only(word)
+                return
+            if not self.personal.block(token):  # not a word of letters, so it could not be kept
+                self.statusBar().showMessage(
+                    f"“{word}” cannot be blocked: only words of letters can be never suggested.", 6000)
+                return
             self._last_blocked = (token, word)
             self.unblock_last_action.setText(f"&Allow “{word}” Again")
             self.unblock_last_action.setEnabled(True)
@@ -539,6 +548,11 @@ class MainWindow(QMainWindow):
                 8000,
             )
             self._changed_personal()
+
+    def _words_only(self, shown: str) -> None:
+        self.statusBar().showMessage(
+            f"“{shown}” is a phrase: only single words can be forgotten or never suggested.", 6000
+        )
 
     def unblock_last(self) -> None:
         """Undo the last "Never Suggest"."""
@@ -559,6 +573,7 @@ class MainWindow(QMainWindow):
         suggestions = self.strip.suggestions()
         for i, suggestion in enumerate(suggestions):
             action = menu.addAction(f"&{i + 1} {suggestion.text}")
+            action.setEnabled(suggestion.kind != "phrase")  # words only (``PersonalModel.block``)
             action.triggered.connect(lambda _=False, i=i: self._block_suggestion(i))
         if not suggestions:
             menu.addAction("No suggestions shown").setEnabled(False)

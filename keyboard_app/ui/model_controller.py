@@ -106,7 +106,18 @@ class ModelController(QObject):
         self.loading.emit(path.name)
         self.worker.request_load(path, key)
 
+    def _stale(self, key: str) -> bool:
+        """An earlier load's late news while a newer one is under way: it neither ends the
+        loading nor becomes the user's choice."""
+        return self._loading_key is not None and key != self._loading_key
+
     def _loaded(self, loaded: LoadedModel) -> None:
+        if self._stale(loaded.key):
+            # The worker runs it until the newer load replaces it (and closes it then), so it
+            # is the one in use for now: a failure of the newer load keeps it, and says so.
+            log.info("model %s loaded while %s is loading; not chosen", loaded.key, self._loading_key)
+            self.current = loaded
+            return
         self.current = loaded
         self._loading_key = None
         self.label_changed.emit(label_for(loaded.name), str(loaded.path))
@@ -115,6 +126,9 @@ class ModelController(QObject):
             self.chosen.emit(loaded.key)
 
     def _load_failed(self, message: str, key: str) -> None:
+        if self._stale(key):
+            log.info("an earlier load of %s failed while %s is loading: %s", key, self._loading_key, message)
+            return
         self._loading_key = None
         if self.current is not None:
             self.label_changed.emit(label_for(self.current.name), str(self.current.path))

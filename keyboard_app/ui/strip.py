@@ -306,9 +306,11 @@ class SuggestionStrip(QWidget):
         insert = QAction(f"&Insert “{suggestion.text}”", menu)
         insert.triggered.connect(lambda: self.activated.emit(index))
         forget = QAction(f"&Forget “{suggestion.text}” (learned from my typing)", menu)
-        forget.setEnabled(bool(self.can_forget(suggestion)))
+        phrase = suggestion.kind == "phrase"  # learning and blocking keep single words only
+        forget.setEnabled(not phrase and bool(self.can_forget(suggestion)))
         forget.triggered.connect(lambda: self.forget_requested.emit(index))
         block = QAction(f"&Never Suggest “{suggestion.text}”", menu)
+        block.setEnabled(not phrase)
         block.triggered.connect(lambda: self.block_requested.emit(index))
         menu.addActions([insert])
         menu.addSeparator()

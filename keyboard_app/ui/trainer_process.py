@@ -117,11 +117,16 @@ class TrainerRun(QObject):
         self._process_finished(process.exitCode(), process.exitStatus())
 
     # --- reading --------------------------------------------------------------------
-    def _read_stdout(self) -> None:
+    def _read_stdout(self, final: bool = False) -> None:
+        """The whole lines read so far; ``final`` (the process has ended) takes a last
+        line without its newline too, which would otherwise be lost with the buffer."""
         if self._process is None:
             return
         self._stdout_buffer += bytes(self._process.readAllStandardOutput())
         *lines, self._stdout_buffer = self._stdout_buffer.split(b"\n")
+        if final and self._stdout_buffer:
+            lines.append(self._stdout_buffer)
+            self._stdout_buffer = b""
         for line in lines:
             if not line.strip():
                 continue
@@ -158,7 +163,7 @@ class TrainerRun(QObject):
     def _process_finished(self, exit_code: int, exit_status: QProcess.ExitStatus) -> None:
         if self._process is None:
             return
-        self._read_stdout()
+        self._read_stdout(final=True)
         self._read_stderr()
         self._result.exit_code = exit_code
         self._result.crashed = exit_status == QProcess.ExitStatus.CrashExit

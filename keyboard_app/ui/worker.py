@@ -142,23 +142,24 @@ class PredictorWorker(QThread):
 
     def try_suggest(self, text: str, k: int = DEFAULT_SUGGESTIONS) -> list | None:
         """Suggestions now, on the caller's thread; None if the worker is busy or no model."""
-        predictor = self._predictor
-        if predictor is None or self._pending_load is not None:
+        if self._predictor is None or self._pending_load is not None:
             return None
         if not self._predictor_lock.acquire(blocking=False):
             return None
         try:
-            return predictor.suggest(text, k)
+            # read under the lock: a load may have swapped (and closed) the one seen before it
+            predictor = self._predictor
+            return None if predictor is None else predictor.suggest(text, k)
         finally:
             self._predictor_lock.release()
 
     def try_call(self, fn: Callable[[Any], Any]) -> Any:
         """Run ``fn(predictor)`` on the caller's thread if the predictor is free, else None."""
-        predictor = self._predictor
-        if predictor is None or not self._predictor_lock.acquire(blocking=False):
+        if self._predictor is None or not self._predictor_lock.acquire(blocking=False):
             return None
         try:
-            return fn(predictor)
+            predictor = self._predictor  # under the lock, as in ``try_suggest``
+            return None if predictor is None else fn(predictor)
         finally:
             self._predictor_lock.release()
 

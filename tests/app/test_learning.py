@@ -101,3 +101,14 @@ def test_corrupt_file_is_set_aside_once():
     assert path.with_name(path.name + ".corrupt").exists()
     _, again = PersonalModel.load(path)
     assert again is None
+
+
+def test_block_refuses_a_phrase_so_the_session_and_the_saved_file_agree():
+    model = PersonalModel()
+    assert not model.block("of the")
+    assert model.block("Hello")
+    assert model.blocked == {"hello"}
+    path = paths.learned_data_path()
+    model.save(path)
+    loaded, problem = PersonalModel.load(path)
+    assert problem is None and loaded.blocked == model.blocked

@@ -181,21 +181,38 @@ def test_adopt_copies_across_disks_and_leaves_no_staging(store, tiny_bundle, tmp
     assert sorted(p.name for p in paths.user_models_dir().iterdir()) == sorted([key[5:], "index.json"])
 
 
+def kill_adopting(source, tiny_bundle):
+    """Adopt ``source`` (as "Earlier") in a process killed just before the bundle is renamed in."""
+    script = (f"from keyboard_app.model_store import ModelStore; from pathlib import Path\n"
+              f"ModelStore(default_path=Path({str(tiny_bundle)!r})).adopt(Path({str(source)!r}), name='Earlier')\n")
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "KEYBOARD_FAULT": "store.adopt-staged"})
+
+
 def test_a_kill_in_the_middle_of_adopt_leaves_the_store_as_it_was(store, tiny_bundle, tmp_path):
     kept = store.adopt(finished_run(tiny_bundle, tmp_path, "earlier"), name="Earlier")
     models = paths.user_models_dir()
     before = folder_state(models)
     listed = [(m.key, m.name) for m in store.list()]
     source = finished_run(tiny_bundle, tmp_path, "new")
-    script = (f"from keyboard_app.model_store import ModelStore; from pathlib import Path\n"
-              f"ModelStore(default_path=Path({str(tiny_bundle)!r})).adopt(Path({str(source)!r}), name='Earlier')\n")
-    killed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "KEYBOARD_FAULT": "store.adopt-staged"})
+    killed = kill_adopting(source, tiny_bundle)
     assert killed.returncode == -9, killed.stderr
-    assert [p.name for p in models.iterdir() if ".partial-" in p.name]  # the worst moment: staged
 
     again = ModelStore(default_path=tiny_bundle)  # what the app does when it next starts
-    assert again.recovered and "interrupted" in again.recovered[0]
     assert folder_state(models) == before
     assert [(m.key, m.name) for m in again.list()] == listed
     assert again.info(kept).origin == "trained"
+
+
+def test_a_kill_just_before_the_rename_loses_nothing_and_the_bundle_can_be_adopted_again(
+        store, tiny_bundle, tmp_path):
+    store.adopt(finished_run(tiny_bundle, tmp_path, "earlier"), name="Earlier")  # so it is renamed
+    source = finished_run(tiny_bundle, tmp_path, "new")
+    files = folder_state(source).keys()
+    assert kill_adopting(source, tiny_bundle).returncode == -9
+    again = ModelStore(default_path=tiny_bundle)  # its recovery must not take the only copy
+    assert folder_state(source).keys() == files
+    load_bundle(source).close()  # whole: every checksum still holds
+    key = again.adopt(source, name="Earlier")
+    assert again.info(key).name == "Earlier (2)" and not source.exists()
+    load_bundle(again.path_for(key)).close()

@@ -90,3 +90,20 @@ def test_counts_are_saved_debounced_and_on_close(qtbot, window):
     saved, problem = PersonalModel.load(paths.learned_data_path())
     assert problem is None and saved.unigrams["zanzibar"] == 1
     assert "Hello Zanzibar" not in paths.learned_data_path().read_text(encoding="utf-8")
+
+
+def test_a_phrase_cannot_be_forgotten_or_blocked(qtbot, window):
+    qtbot.keyClicks(window.editor, "Alice ")
+    qtbot.waitUntil(lambda: any(s.kind == "phrase" for s in window.strip.suggestions()), timeout=5000)
+    index = next(i for i, s in enumerate(window.strip.suggestions()) if s.kind == "phrase")
+    phrase = window.strip.suggestions()[index].text
+    menu = window.strip.context_menu(index)
+    labels = {a.text().replace("&", "").split(" ")[0]: a for a in menu.actions() if a.text()}
+    assert not labels["Forget"].isEnabled() and not labels["Never"].isEnabled()
+    window._fill_never_menu()  # what opening Suggestions ▸ Never Suggest does
+    entry = [a for a in window.never_menu.actions() if phrase in a.text()][0]
+    assert not entry.isEnabled()
+    window._block_suggestion(index)  # a late click still blocks nothing, and says so
+    assert not window.personal.blocked and not window.unblock_last_action.isEnabled()
+    assert "phrase" in window.statusBar().currentMessage()
+    assert window.strip.suggestions()[index].kind == "phrase"

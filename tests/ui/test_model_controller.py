@@ -101,3 +101,23 @@ def test_adopting_a_good_bundle_keeps_it_and_switches_to_it(qtbot, window, model
     assert window.current_key() == key and model_store.info(key).origin == "trained"
     assert window.model_label.text() == "Model: My writing"
     assert not run.exists()
+
+
+def test_an_earlier_loads_late_news_neither_ends_the_loading_nor_is_chosen(qtbot, controller, second_model):
+    from keyboard_app.ui.worker import LoadedModel
+
+    with qtbot.waitSignal(controller.ready, timeout=10_000):
+        controller.load(DEFAULT_KEY)
+    first = controller.current
+    chosen, failed, labels = [], [], []
+    controller.chosen.connect(chosen.append)
+    controller.failed.connect(lambda message, detail: failed.append(message))
+    controller.label_changed.connect(lambda text, tooltip: labels.append(text))
+    controller.load(second_model)
+    # before the worker answers: a late completion, then a late failure, of the earlier load
+    controller._loaded(LoadedModel(first.predictor, DEFAULT_KEY, first.path, "Earlier", 0.1))
+    controller._load_failed("the earlier one failed", DEFAULT_KEY)
+    assert controller.is_loading() and chosen == [] and failed == [] and labels == ["Loading model…"]
+    qtbot.waitUntil(lambda: chosen == [second_model], timeout=10_000)
+    assert not controller.is_loading() and controller.current_key() == second_model
+    assert labels == ["Loading model…", "Model: Second model"]

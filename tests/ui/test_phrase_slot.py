@@ -133,3 +133,20 @@ def test_no_phrase_inside_a_word_nor_when_phrases_are_off(qtbot, window):
     qtbot.keyClicks(window.editor, "et ")  # a word start: "Bob in London" would follow
     qtbot.wait(300)
     assert phrase_slot(window) is None and "Alice met " not in [text for text, _ in sent]
+
+
+def test_without_auto_capitals_a_phrase_at_a_sentence_start_is_written_as_its_words(qtbot, window):
+    from keyboard_app.engine.ranking import Suggestion
+
+    controller = window.controller
+    controller.auto_capitalise, controller.offer_phrases = False, False  # the phrase is ours
+    qtbot.keyClicks(window.editor, "Alice met Bob in London. ")
+    words = window.strip.suggestions()
+    assert any(w.text == "the" for w in words)  # the words were lowercased
+    best = words[0].log_prob + 1.0
+    for text, expected in (("The cat sat", "the cat sat"), ("Alice met Bob", "Alice met Bob")):
+        phrase = Suggestion(text, text.lower(), best, False, kind="phrase")
+        controller._on_phrase(controller._generation, window.editor.text_before_cursor(), phrase)
+        assert window.strip.suggestions()[phrase_slot(window)].text == expected
+        window.strip.set_suggestions(words)  # as shown before the phrase came
+        controller._shown_words = words

@@ -112,3 +112,33 @@ def test_a_failed_load_keeps_the_previous_model(qtbot, worker, tmp_path):
     with qtbot.waitSignal(w.load_failed, timeout=5000):
         w.request_load(tmp_path, "bad")
     assert w.predictor is good
+
+
+class _SwapBeforeAcquire:
+    """The worker's lock, with a model load (swap, then release) slipped in just before
+    each acquire: the window between reading the predictor and taking the lock."""
+
+    def __init__(self, worker, lock, new) -> None:
+        self.worker, self.lock, self.new = worker, lock, new
+
+    def acquire(self, blocking=True):
+        with self.lock:
+            self.worker._predictor = self.new  # as ``_load`` does; it then closes the old one
+        return self.lock.acquire(blocking)
+
+    def release(self):
+        self.lock.release()
+
+    def locked(self):
+        return self.lock.locked()
+
+
+def test_try_suggest_and_try_call_use_the_predictor_current_under_the_lock(qtbot, worker):
+    w = worker()
+    old, new = SlowPredictor(), SlowPredictor()
+    w._predictor = old
+    w._predictor_lock = _SwapBeforeAcquire(w, w._predictor_lock, new)
+    assert w.try_suggest("hello", 3)[0].text == "llo"
+    w._predictor = old
+    assert w.try_call(lambda predictor: predictor) is new
+    assert new.calls == ["hello"] and old.calls == []
