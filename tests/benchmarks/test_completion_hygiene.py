@@ -32,7 +32,9 @@ def test_it_prints_every_variant_per_text_and_the_examples(tiny_bundle, patterne
     assert set(data["examples"][0]) == {"text", "problem", "before", "after"}
 
 
-def test_an_unknown_variant_is_one_sentence(tiny_bundle):
-    done = run(tiny_bundle, "--variants", "before,sideways")
+def test_an_unknown_variant_is_one_sentence(tiny_bundle, tmp_path):
+    text = tmp_path / "story.txt"  # the built corpus may be absent (a fresh clone)
+    text.write_text("The cat sat on the mat.\n", encoding="utf-8")
+    done = run(tiny_bundle, "--texts", str(text), "--variants", "before,sideways")
     assert done.returncode == 2 and "unknown variant(s) sideways" in done.stderr
     assert "Traceback" not in done.stderr
