@@ -396,7 +396,7 @@ def _run(args, model_cfg, train_cfg, progress, trainer_box, fail) -> int:
         code = _run_rank(args, model_cfg, train_cfg, progress, trainer_box, fail, dist, agreed)
     finally:
         if dist is not None:
-            distributed.shutdown()
+            distributed.shutdown(peers_done=bool(agreed))
     return distributed.report_exit(dist, code, bool(agreed))
 
 

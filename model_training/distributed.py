@@ -208,10 +208,19 @@ def init(device_name: str) -> DistContext:
     return DistContext(rank, world, local, backend, device)
 
 
-def shutdown() -> None:
+def shutdown(peers_done: bool = False) -> None:
+    """Leave the process group.  ``peers_done``: every rank reached the same outcome, so
+    all wait for each other first; a rank that tore its connections down while another
+    still sent its last messages made that one abort (SIGABRT) and torchrun print a
+    failure after a clean stop."""
     import torch.distributed as dist
 
     if dist.is_available() and dist.is_initialized():
+        if peers_done:
+            try:
+                dist.barrier()
+            except RuntimeError:  # a peer already gone: nothing left to wait for
+                pass
         dist.destroy_process_group()
 
 
