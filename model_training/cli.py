@@ -95,7 +95,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .config import CELLS, LR_SCALINGS, OUTPUT_LOSSES, PRECISIONS, SCHEDULES, ModelConfig, TrainConfig
+from .config import CELLS, LR_SCALINGS, OUTPUT_LOSSES, PHRASES_LIMIT_MB, PRECISIONS, SCHEDULES, ModelConfig, TrainConfig
 
 log = logging.getLogger("model_training")
 
@@ -165,6 +165,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--prep-memory", type=float, default=t.prep_memory_gb, metavar="GB",
                    help="ceiling of data preparation's working memory: the vocabulary and phrase "
                    "counts are spilled to the work folder in shards and merged to stay under it")
+    g.add_argument("--phrases-limit", type=float, default=t.phrases_limit_mb, metavar="MB",
+                   help="the most the bundle's phrase tables may take; a very large corpus's rarest "
+                   "word pairs and triples are left out until they fit, before training starts "
+                   f"(at most {PHRASES_LIMIT_MB:,.0f}, what the app accepts)")
     g = p.add_argument_group("model")
     g.add_argument("--cell", choices=CELLS, default=m.cell, help="recurrent cell")
     g.add_argument("--embedding-dim", type=int, default=m.embedding_dim, help="word vector width (also the tied output layer's)")
@@ -248,6 +252,7 @@ def configs_from_args(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfi
         dry_run=args.dry_run, eval_max_words=args.ksr_words, anchor=args.anchor, interpolate=args.interpolate, user_phrases=args.user_phrases,
         checkpoint_minutes=args.checkpoint_minutes, keep_work=args.keep_work,
         prep_memory_gb=args.prep_memory, keep_prepared=args.keep_prepared,
+        phrases_limit_mb=args.phrases_limit,
     )
     if args.min_count < 1 or args.vocab_size < 0:
         raise ValueError("--min-count must be at least 1 and --vocab-size not negative")

@@ -11,11 +11,13 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from keyboard_app.engine.contract import CELLS  # the model types a bundle may hold
+from keyboard_app.engine.contract import PHRASE_ARRAYS_MAX_BYTES
 
 OUTPUT_LOSSES = ("sampled", "full")
 SCHEDULES = ("cosine", "plateau", "constant")
 LR_SCALINGS = ("sqrt", "linear", "none")  # with the number of processes (see distributed)
 PRECISIONS = ("auto", "fp32", "bf16")
+PHRASES_LIMIT_MB = PHRASE_ARRAYS_MAX_BYTES / 1e6  # what the engine accepts
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,11 @@ class TrainConfig:
     # Data preparation's working memory (GB): the vocabulary count and the phrase
     # tables' counts are spilled to the work folder in shards to stay under it.
     prep_memory_gb: float = 2.0
+    # The most the phrase tables' arrays may take in the bundle (MB): a corpus of
+    # hundreds of millions of words keeps more distinct pairs and triples than that,
+    # and the rarest are cut until they fit (``streaming.fit_phrases``), before
+    # training starts.  The engine refuses a file over ``PHRASES_LIMIT_MB``.
+    phrases_limit_mb: float = 512.0
     # Keep the prepared data (vocabulary, encoded ids, phrase tables) in WORK/prepared
     # for the next run over the same files (sizes and modification times) and settings.
     keep_prepared: bool = False
@@ -153,6 +160,9 @@ class TrainConfig:
             raise ValueError("the interpolation toward the source model (--interpolate) must be in (0, 1]")
         if not self.prep_memory_gb >= 0.01:  # also refuses NaN
             raise ValueError("the data preparation's memory (--prep-memory) must be at least 0.01 GB")
+        if not 0.01 <= self.phrases_limit_mb <= PHRASES_LIMIT_MB:  # also refuses NaN
+            raise ValueError(f"the phrase tables' limit (--phrases-limit) must be between 0.01 and "
+                             f"{PHRASES_LIMIT_MB:,.0f} MB (what the app accepts)")
         if not self.checkpoint_minutes >= 0:  # also refuses NaN
             raise ValueError("checkpoint minutes must be 0 (epoch ends only) or more")
 

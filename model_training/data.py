@@ -255,13 +255,17 @@ class Batches:
         of its free memory.  True when done.  (Untested on a GPU here.)"""
         if device.type != "cuda":
             return False
-        first = self.first_stream * self.per_stream
-        share = np.asarray(self.streams[first : first + self.batch_size * self.per_stream + 1])
+        share = self.share()
         free, _ = torch.cuda.mem_get_info(device)
         if share.size * 4 > max_fraction * free:
             return False
         self.on_device = torch.from_numpy(share.astype(np.int32)).to(device)
         return True
+
+    def share(self) -> np.ndarray:
+        """This rank's streams, one after another (what ``to_device`` moves)."""
+        first = self.first_stream * self.per_stream
+        return np.asarray(self.streams[first : first + self.batch_size * self.per_stream + 1])
 
     def get(self, i: int, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
         start = i * self.bptt

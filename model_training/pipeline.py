@@ -207,114 +207,106 @@ def _train_bundle(
     (files, starts, counts, vocab, lexicon, init_source, model_config, train_config, encoded,
      train_ids, heldout_ids, ckpt, tokenizer, device, prepared) = prep
 
-    torch.manual_seed(train_config.seed)
-    model = RNNLM(model_config)
-    # fp32 graph, int8 graph and the bundle's copy stage side by side at the end
-    check_room(out, 3 * 4 * count_parameters(model))
-    if not train_config.dry_run:  # a checkpoint: weights, two Adam moments, the best and the anchor
-        check_room(work, 5 * 4 * count_parameters(model), what="the training checkpoints",
-                   advice="free some space or choose another folder with --work-dir")
-    if init_source is not None:
-        from .init_from import init_new_words, transfer_weights
-
-        transfer_weights(init_source, model, vocab)
-        init_new_words(model, len(init_source.vocab), train_ids)
-    elif ckpt is None:
-        model.set_output_bias(torch.tensor(vocab.counts))
-    if dist.enabled:  # the others wait for this: the data and settings to train with
-        from .distributed import share_ids
-
-        ids_path = getattr(train_ids, "filename", None)
-        handshake.send({
-            "train_config": train_config.to_dict(), "model_config": model_config.to_dict(),
-            "vocab": vocab.to_dict(), "train_len": len(train_ids), "dtype": str(train_ids.dtype),
-            "ids_path": str(ids_path) if ids_path else None,
-            "anchor_rows": len(init_source.vocab) if init_source is not None and (
-                train_config.anchor > 0.0 or train_config.interpolate < 1.0) else None,
-            "ckpt": ckpt,
-        })
-        share_ids(dist, train_ids, Path(ids_path) if ids_path else None, len(train_ids), str(train_ids.dtype))
-    trainer = Trainer(
-        model, vocab, train_config, train_ids, heldout_ids, device=device, progress=progress, dist=dist
-    )
-    trainer.extra = {"corpus_sha256": counts.sha256,
-                     "init_from": str(init_from) if init_from is not None else None}
-    if init_source is not None and (train_config.anchor > 0.0 or train_config.interpolate < 1.0):
-        trainer.set_anchor(len(init_source.vocab))
-    if ckpt is not None:
-        saved = ckpt.get("extra", {})
-        if saved.get("corpus_sha256") not in (None, counts.sha256):
-            raise CorpusError(
-                f"{resume}: the checkpoint was trained on another corpus (its files or their "
-                "contents differ): resume with the same corpus, or start a new run."
-            )
-        init_from = saved.get("init_from")
-        trainer.extra["init_from"] = init_from
-        trainer.restore(ckpt)
-    if trainer_hook is not None:
-        trainer_hook(trainer)
-    counters = trainer.run(None if train_config.dry_run else work / CHECKPOINT_FILE)
-    if trainer.anchor_weights is not None and train_config.interpolate < 1.0:
-        trainer.interpolate_toward_anchor(train_config.interpolate)  # the best weights, blended
-    model = trainer.model
-
-    metrics = heldout_metrics(model, heldout_ids, device, len(vocab), encoded.heldout_texts,
-                              train_config, progress)
-    wall = time.monotonic() - started
-    corpus_info = {
-        "files": [{"path": f.name, "tokens": f.train_tokens + f.heldout_tokens} for f in counts.files],
-        "train_tokens": int(len(train_ids)),
-        "heldout_tokens": int(len(heldout_ids)),
-        "sha256": counts.sha256,
-    }
-    training = {
-        **train_config.to_dict(),
-        # the size asked for (0: every word) and the size built: a small corpus caps it
-        "vocab_size_requested": train_config.vocab_size,
-        "vocab_size": len(vocab),
-        "epochs_run": round(counters.epoch + counters.batch / max(1, len(trainer.batches)), 3),
-        "steps": counters.step,
-        "tokens_seen": counters.tokens,
-        "stop_reason": counters.stop_reason,
-        "wall_time_s": round(wall, 1),
-        "train_time_s": round(counters.elapsed_s, 1),
-        "tokens_per_s": round(counters.tokens / max(counters.elapsed_s, 1e-9), 1),
-        "device": device.type,
-        "world_size": dist.world_size,  # processes under torchrun (1: one)
-        "init_from": str(init_from) if init_from is not None else None,
-        "history": counters.history,
-    }
-    manifest = build_manifest(
-        model, vocab, name=name, min_count=train_config.min_count,
-        quantized=train_config.quantize, corpus=corpus_info, training=training, metrics=metrics,
-    )
-    hook = tune = None
-    kept_phrases = prepared.phrases() if prepared is not None else None
-    if kept_phrases is not None:  # --keep-prepared, an earlier run's
-        phrases, user_phrases = kept_phrases
-        if user_phrases is not None and not train_config.user_phrases:
-            if isinstance(user_phrases, SpilledPhrases):
-                user_phrases.close()
-            user_phrases = None
-    else:
-        phrases, user_phrases = corpus_phrases(files, starts, vocab, lexicon, tokenizer, init_source,
-                                               memory_bytes=prep_memory_bytes(train_config), spill_dir=work,
-                                               user_tables=train_config.user_phrases)
-        if prepared is not None:
-            prepared.save_phrases(phrases, user_phrases)
-    if heldout_out is not None:  # the app compares models on exactly this text
-        from keyboard_app.heldout import write_heldout
-
-        write_heldout(heldout_out, encoded.heldout_texts)
-    if train_config.eval_max_words > 0 and encoded.heldout_texts and not train_config.dry_run:
-        hook = lambda folder: engine_metrics(  # noqa: E731
-            folder, encoded.heldout_texts, train_config.eval_max_words, progress
-        )
-        if user_phrases is not None:
-            tune = lambda folder: tune_user_phrases(  # noqa: E731
-                folder, encoded.heldout_texts, min(train_config.eval_max_words, TUNE_MAX_WORDS), progress
-            )
+    # The phrase tables before the training: they need only the vocabulary, and a
+    # corpus whose tables must be cut to fit (``--phrases-limit``) says so now, not
+    # after hours of training.  Their files go when the run ends, however it ends.
+    phrases, user_phrases = phrase_tables(prepared, files, starts, vocab, lexicon, tokenizer,
+                                          init_source, train_config, work)
     try:
+        torch.manual_seed(train_config.seed)
+        model = RNNLM(model_config)
+        # fp32 graph, int8 graph and the bundle's copy stage side by side at the end
+        check_room(out, 3 * 4 * count_parameters(model))
+        if not train_config.dry_run:  # a checkpoint: weights, two Adam moments, the best and the anchor
+            check_room(work, 5 * 4 * count_parameters(model), what="the training checkpoints",
+                       advice="free some space or choose another folder with --work-dir")
+        if init_source is not None:
+            from .init_from import init_new_words, transfer_weights
+
+            transfer_weights(init_source, model, vocab)
+            init_new_words(model, len(init_source.vocab), train_ids)
+        elif ckpt is None:
+            model.set_output_bias(torch.tensor(vocab.counts))
+        if dist.enabled:  # the others wait for this: the data and settings to train with
+            from .distributed import share_ids
+
+            ids_path = getattr(train_ids, "filename", None)
+            handshake.send({
+                "train_config": train_config.to_dict(), "model_config": model_config.to_dict(),
+                "vocab": vocab.to_dict(), "train_len": len(train_ids), "dtype": str(train_ids.dtype),
+                "ids_path": str(ids_path) if ids_path else None,
+                "anchor_rows": len(init_source.vocab) if init_source is not None and (
+                    train_config.anchor > 0.0 or train_config.interpolate < 1.0) else None,
+                "ckpt": ckpt,
+            })
+            share_ids(dist, train_ids, Path(ids_path) if ids_path else None, len(train_ids), str(train_ids.dtype))
+        trainer = Trainer(
+            model, vocab, train_config, train_ids, heldout_ids, device=device, progress=progress, dist=dist
+        )
+        trainer.extra = {"corpus_sha256": counts.sha256,
+                         "init_from": str(init_from) if init_from is not None else None}
+        if init_source is not None and (train_config.anchor > 0.0 or train_config.interpolate < 1.0):
+            trainer.set_anchor(len(init_source.vocab))
+        if ckpt is not None:
+            saved = ckpt.get("extra", {})
+            if saved.get("corpus_sha256") not in (None, counts.sha256):
+                raise CorpusError(
+                    f"{resume}: the checkpoint was trained on another corpus (its files or their "
+                    "contents differ): resume with the same corpus, or start a new run."
+                )
+            init_from = saved.get("init_from")
+            trainer.extra["init_from"] = init_from
+            trainer.restore(ckpt)
+        if trainer_hook is not None:
+            trainer_hook(trainer)
+        counters = trainer.run(None if train_config.dry_run else work / CHECKPOINT_FILE)
+        if trainer.anchor_weights is not None and train_config.interpolate < 1.0:
+            trainer.interpolate_toward_anchor(train_config.interpolate)  # the best weights, blended
+        model = trainer.model
+
+        metrics = heldout_metrics(model, heldout_ids, device, len(vocab), encoded.heldout_texts,
+                                  train_config, progress)
+        wall = time.monotonic() - started
+        corpus_info = {
+            "files": [{"path": f.name, "tokens": f.train_tokens + f.heldout_tokens} for f in counts.files],
+            "train_tokens": int(len(train_ids)),
+            "heldout_tokens": int(len(heldout_ids)),
+            "sha256": counts.sha256,
+        }
+        training = {
+            **train_config.to_dict(),
+            # the size asked for (0: every word) and the size built: a small corpus caps it
+            "vocab_size_requested": train_config.vocab_size,
+            "vocab_size": len(vocab),
+            "epochs_run": round(counters.epoch + counters.batch / max(1, len(trainer.batches)), 3),
+            "steps": counters.step,
+            "tokens_seen": counters.tokens,
+            "stop_reason": counters.stop_reason,
+            "wall_time_s": round(wall, 1),
+            "train_time_s": round(counters.elapsed_s, 1),
+            "tokens_per_s": round(counters.tokens / max(counters.elapsed_s, 1e-9), 1),
+            "device": device.type,
+            "world_size": dist.world_size,  # processes under torchrun (1: one)
+            "init_from": str(init_from) if init_from is not None else None,
+            "history": counters.history,
+        }
+        manifest = build_manifest(
+            model, vocab, name=name, min_count=train_config.min_count,
+            quantized=train_config.quantize, corpus=corpus_info, training=training, metrics=metrics,
+        )
+        hook = tune = None
+        if heldout_out is not None:  # the app compares models on exactly this text
+            from keyboard_app.heldout import write_heldout
+
+            write_heldout(heldout_out, encoded.heldout_texts)
+        if train_config.eval_max_words > 0 and encoded.heldout_texts and not train_config.dry_run:
+            hook = lambda folder: engine_metrics(  # noqa: E731
+                folder, encoded.heldout_texts, train_config.eval_max_words, progress
+            )
+            if user_phrases is not None:
+                tune = lambda folder: tune_user_phrases(  # noqa: E731
+                    folder, encoded.heldout_texts, min(train_config.eval_max_words, TUNE_MAX_WORDS), progress
+                )
         result = export_bundle(model, vocab, out, manifest=manifest, quantize=train_config.quantize,
                                metrics_hook=hook, heldout_ids=heldout_ids, lexicon=lexicon, phrases=phrases,
                                user_phrases=user_phrases, tune_hook=tune, inputs=corpus)
@@ -489,8 +481,30 @@ def check_work_dir(work: Path, out: Path, corpus: Sequence[str | os.PathLike]) -
     check_work_folder(work)
 
 
+def phrase_tables(prepared, files, starts, vocab: Vocabulary, lexicon, tokenizer: Tokenizer, init_source,
+                  train_config: TrainConfig, work: Path):
+    """The bundle's phrase tables and the user's (None when not made): an earlier
+    run's from ``--keep-prepared``, or counted now (``corpus_phrases``) and kept."""
+    kept = prepared.phrases() if prepared is not None else None
+    if kept is not None:  # --keep-prepared, an earlier run's (its key holds the limit)
+        phrases, user_phrases = kept
+        if user_phrases is not None and not train_config.user_phrases:
+            if isinstance(user_phrases, SpilledPhrases):
+                user_phrases.close()
+            user_phrases = None
+        return phrases, user_phrases
+    phrases, user_phrases = corpus_phrases(files, starts, vocab, lexicon, tokenizer, init_source,
+                                           memory_bytes=prep_memory_bytes(train_config), spill_dir=work,
+                                           user_tables=train_config.user_phrases,
+                                           max_bytes=int(train_config.phrases_limit_mb * 1e6))
+    if prepared is not None:
+        prepared.save_phrases(phrases, user_phrases)
+    return phrases, user_phrases
+
+
 def corpus_phrases(files, starts, vocab: Vocabulary, lexicon, tokenizer: Tokenizer, source=None, *,
-                   memory_bytes: int | None = None, spill_dir: Path | None = None, user_tables: bool = True):
+                   memory_bytes: int | None = None, spill_dir: Path | None = None, user_tables: bool = True,
+                   max_bytes: int | None = int(TrainConfig.phrases_limit_mb * 1e6)):
     """The bundle's phrase tables: the training part's word pairs and triples, over
     the vocabulary and the lexicon (``engine.phrases``), added to those of the model
     being fine-tuned (``source``, whose words are renumbered to the new model's);
@@ -502,8 +516,9 @@ def corpus_phrases(files, starts, vocab: Vocabulary, lexicon, tokenizer: Tokeniz
     ``streaming.DEFAULT_PREP_MEMORY_GB``), the kept tables left in files there
     (``streaming.SpilledPhrases``: ``save`` them into a bundle, then ``close`` them);
     ``memory_bytes=0`` counts in memory in one piece (``Phrases``: the same tables,
-    the tests compare the two)."""
-    from .streaming import DEFAULT_PREP_MEMORY_GB, GB, stream_phrases
+    the tests compare the two).  ``max_bytes``: each set of tables is cut to fit
+    (``streaming.fit_phrases``; by default ``--phrases-limit``'s default, None: never)."""
+    from .streaming import DEFAULT_PREP_MEMORY_GB, GB, fit_phrases, stream_phrases
 
     index = phrase_index(vocab.tokens, lexicon)
     base = base_ids = None
@@ -517,12 +532,14 @@ def corpus_phrases(files, starts, vocab: Vocabulary, lexicon, tokenizer: Tokeniz
         phrases, user = stream_phrases(
             files, starts, index, len(vocab), len(lexicon or ()), vocab.unk_id, tokenizer,
             memory_bytes=memory_bytes, spill_parent=spill_dir, base=base, base_ids=base_ids,
-            user_tables=source is not None and user_tables)
+            user_tables=source is not None and user_tables, max_bytes=max_bytes)
         if phrases is not None:
             log.info("phrases: %d word pairs and triples", len(phrases))
         return phrases, user
     ids = phrase_ids(files, starts, index, vocab.unk_id, tokenizer)
     phrases = build_phrases(ids, len(vocab), len(lexicon or ()), vocab.unk_id, base=base, base_ids=base_ids)
+    if max_bytes is not None:
+        phrases = fit_phrases(phrases, max_bytes)
     if phrases is not None:
         log.info("phrases: %d word pairs and triples", len(phrases))
     if source is None or not user_tables:
@@ -530,6 +547,8 @@ def corpus_phrases(files, starts, vocab: Vocabulary, lexicon, tokenizer: Tokeniz
     # The user's own pairs and triples, as a component of their own: added into the
     # source's counts (above) they drown, 200k words against millions.
     user = build_phrases(ids, len(vocab), len(lexicon or ()), vocab.unk_id)
+    if max_bytes is not None:
+        user = fit_phrases(user, max_bytes)
     if user is not None:
         log.info("the corpus's own phrases: %d word pairs and triples", len(user))
     return phrases, user

@@ -313,6 +313,15 @@ class SpilledTable:
             f.seek(start * 8)
             yield np.fromfile(f, np.int64, min(size, n - start))
 
+    def read(self, name: str, start: int, stop: int) -> np.ndarray:
+        """Entries ``start:stop`` of the array ``name``."""
+        f = self._files[name]
+        stop = min(stop, self.lengths[name])
+        if stop <= start:
+            return np.zeros(0, np.int64)
+        f.seek(start * 8)
+        return np.fromfile(f, np.int64, stop - start)
+
     def array(self, name: str) -> np.ndarray:
         """The whole array in memory (small tables, tests)."""
         parts = list(self.chunks(name))
@@ -419,6 +428,163 @@ class SpilledPhrases:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
+# -- the tables' size: what the engine accepts -----------------------------------------
+
+THRESHOLD_CAP = 1 << 16  # counts at or above it are one bin of the histograms below
+
+
+def _entry_and_context_bytes(id_space: int, wide_totals: bool, wide_counts: bool) -> tuple[int, int]:
+    """Bytes ``phrases.npz`` spends on a kept entry (its id and count) and on a kept
+    context (its key, total and follower count), as ``Phrases.save`` writes them."""
+    id_bytes = 2 if id_space <= 1 << 16 else 4
+    return id_bytes + (8 if wide_counts else 4), 8 + (8 if wide_totals else 4) + 4
+
+
+def _blocks(read, n_contexts: int, contexts_per_block: int = 1 << 18):
+    """A table's contexts a block at a time: (contexts, totals, starts, next_ids,
+    counts), ``starts`` relative to the block's first entry.  ``read(name, a, b)``
+    gives entries ``a:b`` of one of ``TABLE_ARRAYS``."""
+    for c0 in range(0, n_contexts, contexts_per_block):
+        c1 = min(n_contexts, c0 + contexts_per_block)
+        starts = np.asarray(read("starts", c0, c1 + 1), np.int64)
+        e0, e1 = int(starts[0]), int(starts[-1])
+        yield (read("contexts", c0, c1), read("totals", c0, c1), starts - e0,
+               read("next_ids", e0, e1), np.asarray(read("counts", e0, e1), np.int64))
+
+
+def _reader(table) -> tuple[Callable[[str, int, int], np.ndarray], int]:
+    """``_blocks``'s ``read`` for a ``SpilledTable`` or an in-memory ``PhraseTable``."""
+    if isinstance(table, SpilledTable):
+        return table.read, table.lengths["contexts"]
+    return (lambda name, a, b: getattr(table, name)[a:b]), len(table.contexts)
+
+
+def _histograms(table) -> tuple[np.ndarray, np.ndarray]:
+    """How many entries have each count, and how many contexts have each largest
+    follower count (a context stays while one follower does): counts from
+    ``THRESHOLD_CAP`` on share the last bin."""
+    entries = np.zeros(THRESHOLD_CAP + 1, np.int64)
+    contexts = np.zeros(THRESHOLD_CAP + 1, np.int64)
+    read, n = _reader(table)
+    for _, _, starts, _, counts in _blocks(read, n):
+        if not len(counts):
+            continue
+        entries += np.bincount(np.minimum(counts, THRESHOLD_CAP), minlength=THRESHOLD_CAP + 1)
+        largest = np.maximum.reduceat(counts, starts[:-1])
+        contexts += np.bincount(np.minimum(largest, THRESHOLD_CAP), minlength=THRESHOLD_CAP + 1)
+    return entries, contexts
+
+
+def fitting_count(tables: dict, id_space: int, max_bytes: int) -> int:
+    """The smallest count a follower needs so that the tables' arrays fit in
+    ``max_bytes`` (1: they fit as they are).  The rarest evidence goes first, the
+    same threshold in every order: a pair or triple seen a few times in a corpus
+    this large is what the network predicts as well on its own.  ``ValueError``
+    when not even the commonest entries fit."""
+    need = np.zeros(THRESHOLD_CAP + 2, np.int64)  # need[t]: bytes kept with threshold t
+    for table in tables.values():
+        if isinstance(table, SpilledTable):
+            wide_totals, wide_counts = table.maxima["totals"] >= 1 << 32, table.maxima["counts"] >= 1 << 32
+        else:
+            wide_totals = len(table.totals) and int(table.totals.max()) >= 1 << 32
+            wide_counts = len(table.counts) and int(table.counts.max()) >= 1 << 32
+        entry_bytes, context_bytes = _entry_and_context_bytes(id_space, bool(wide_totals), bool(wide_counts))
+        entries, contexts = _histograms(table)
+        # kept at threshold t: the bins t and above (a reverse cumulative sum)
+        need[:-1] += entry_bytes * np.cumsum(entries[::-1])[::-1] + context_bytes * np.cumsum(contexts[::-1])[::-1]
+    fits = np.flatnonzero(need[1:THRESHOLD_CAP + 1] <= max_bytes)
+    if not len(fits):
+        raise ValueError(f"the phrase tables cannot be cut to {max_bytes / 1e6:,.0f} MB")
+    return int(fits[0]) + 1
+
+
+def _pruned_blocks(table, min_count: int):
+    """The table's arrays without followers seen fewer than ``min_count`` times (nor
+    the contexts left with none), block by block: (contexts, totals, followers,
+    next_ids, counts)."""
+    read, n = _reader(table)
+    for contexts, totals, starts, next_ids, counts in _blocks(read, n):
+        keep = counts >= min_count
+        owner = np.repeat(np.arange(len(contexts)), np.diff(starts))
+        followers = np.bincount(owner[keep], minlength=len(contexts))
+        used = followers > 0
+        yield (np.asarray(contexts)[used], np.asarray(totals)[used], followers[used],
+               np.asarray(next_ids)[keep], counts[keep])
+
+
+def prune_spilled(table: SpilledTable, min_count: int, out: SpillFolder) -> SpilledTable | None:
+    """``table`` without its followers seen fewer than ``min_count`` times, in new files."""
+    sink = _TableSink(table.order, out)
+    sink.add("starts", np.zeros(1, np.int64))
+    offset = 0
+    for contexts, totals, followers, next_ids, counts in _pruned_blocks(table, min_count):
+        if len(next_ids):
+            sink.add("contexts", contexts)
+            sink.add("totals", totals)
+            sink.add("starts", offset + np.cumsum(followers))
+            sink.add("next_ids", next_ids)
+            sink.add("counts", counts)
+            offset += len(next_ids)
+    pruned = sink.finish()
+    if not offset:
+        pruned.close()
+        return None
+    return pruned
+
+
+def prune_table(table: PhraseTable, min_count: int) -> PhraseTable | None:
+    """The in-memory ``prune_spilled``."""
+    parts = list(_pruned_blocks(table, min_count))
+    contexts, totals, followers, next_ids, counts = (np.concatenate([p[i] for p in parts]) for i in range(5))
+    if not len(next_ids):
+        return None
+    starts = np.zeros(len(followers) + 1, np.int64)
+    np.cumsum(followers, out=starts[1:])
+    return PhraseTable(table.order, contexts, totals, starts, next_ids, counts)
+
+
+def fit_phrases(phrases: "Phrases | None", max_bytes: int) -> "Phrases | None":
+    """In-memory tables (``build_phrases``'s) cut to ``max_bytes`` as ``stream_phrases``
+    cuts its own: the same threshold, the same entries kept."""
+    if phrases is None:
+        return None
+    min_count = fitting_count(phrases.tables, phrases.id_space, max_bytes)
+    if min_count <= 1:
+        return phrases
+    _say_pruned(min_count, max_bytes)
+    tables = {order: t for order, t in ((o, prune_table(t, min_count)) for o, t in phrases.tables.items())
+              if t is not None}
+    return Phrases(phrases.vocab_size, phrases.lexicon_size, tables, phrases.unk_id) if tables else None
+
+
+def _say_pruned(min_count: int, max_bytes: int) -> None:
+    log.info("phrases: followers seen fewer than %d times left out, to fit in %.0f MB", min_count, max_bytes / 1e6)
+
+
+def _fit_spilled(tables: dict[int, SpilledTable], id_space: int, max_bytes: int,
+                 out: SpillFolder) -> dict[int, SpilledTable]:
+    """``fit_phrases`` for spilled tables: the pruned ones in new files, the old closed."""
+    if not tables:
+        return tables
+    min_count = fitting_count(tables, id_space, max_bytes)
+    if min_count <= 1:
+        return tables
+    _say_pruned(min_count, max_bytes)
+    fitted = {}
+    try:
+        for order, table in tables.items():
+            pruned = prune_spilled(table, min_count, out)
+            if pruned is not None:
+                fitted[order] = pruned
+    except BaseException:
+        for table in fitted.values():
+            table.close()
+        raise
+    for table in tables.values():
+        table.close()
+    return fitted
+
+
 def _differences(chunks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
     """``np.diff`` of an array given in chunks, chunk by chunk."""
     previous = None
@@ -459,12 +625,15 @@ def _base_entries(base: Phrases, order: int, base_ids: np.ndarray, space: int, u
 def stream_phrases(files, starts, index: dict[str, int], vocab_size: int, lexicon_size: int, unk_id: int,
                    tokenizer: Tokenizer, *, memory_bytes: int, spill_parent: Path | None,
                    base: Phrases | None = None, base_ids: np.ndarray | None = None,
-                   user_tables: bool = False) -> tuple[SpilledPhrases | None, SpilledPhrases | None]:
+                   user_tables: bool = False, max_bytes: int | None = None,
+                   ) -> tuple[SpilledPhrases | None, SpilledPhrases | None]:
     """``engine.phrases.build_phrases`` over the training text, in bounded memory.
 
     Returns the tables (added to ``base``'s, renumbered by ``base_ids``, when
     fine-tuning) and, when ``user_tables``, the corpus's own tables alone, in files
-    (``SpilledPhrases``; ``close`` them when done).
+    (``SpilledPhrases``; ``close`` them when done).  ``max_bytes``: each set of
+    tables is cut to fit a ``phrases.npz`` whose arrays take at most this many
+    bytes (``fit_phrases``).
     """
     space = vocab_size + lexicon_size
     # The kept tables' files are open from the start, so they outlive their folder's
@@ -489,6 +658,9 @@ def stream_phrases(files, starts, index: dict[str, int], vocab_size: int, lexico
                     own = merged_table(order, runs[order], space, vocab_size, block, out=tables_folder)
                     if own is not None:
                         user[order] = own
+            if max_bytes is not None:
+                tables = _fit_spilled(tables, space, max_bytes, tables_folder)
+                user = _fit_spilled(user, space, max_bytes, tables_folder)
     except BaseException:
         for table in (*tables.values(), *user.values()):
             table.close()
@@ -662,6 +834,6 @@ def folder_size(path: Path) -> int:
 
 
 __all__ = [
-    "DEFAULT_PREP_MEMORY_GB", "SpillFolder", "SpilledPhrases", "stream_phrases", "spill_counts", "keep_top",
+    "DEFAULT_PREP_MEMORY_GB", "SpillFolder", "fit_phrases", "fitting_count", "SpilledPhrases", "stream_phrases", "spill_counts", "keep_top",
     "max_word_types", "shard_tokens", "peak_rss_bytes", "reset_peak_rss",
 ]

@@ -35,6 +35,9 @@ VOCAB_FILE = "vocab.json"
 LEXICON_FILE = "lexicon.json"  # optional
 PHRASES_FILE = "phrases.npz"  # optional
 USER_PHRASES_FILE = "user_phrases.npz"  # optional: a model adapted to the user's corpus
+# The most a phrases file's arrays may take together: the engine refuses a larger one
+# before reading it, and the trainer cuts its tables to fit (``--phrases-limit``).
+PHRASE_ARRAYS_MAX_BYTES = 1024**3
 OPSET = 17  # the ONNX opset the trainer exports with
 
 # -- the graph's signature ---------------------------------------------------------------

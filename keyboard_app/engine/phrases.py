@@ -69,6 +69,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .contract import PHRASE_ARRAYS_MAX_BYTES
 from .staging import fsync_dir, process_alive
 from .vocab import VocabError
 
@@ -82,7 +83,7 @@ LEXICON_SHARE = 0.01  # a lexicon word is kept as a follower with at least this 
 # What a file may declare before anything is allocated (``_check_headers``): the
 # default model has 2.6M entries in one order and 40 MB of arrays.
 MAX_ENTRIES = 200_000_000  # per order
-MAX_ARRAY_BYTES = 1024**3  # all arrays together
+MAX_ARRAY_BYTES = PHRASE_ARRAYS_MAX_BYTES  # all arrays together
 MAX_MEMBERS = 64  # 5 scalars and 5 arrays per order
 ALIGN = 64  # bytes: where each stored array's data starts in the file
 LARGE_CONTEXT = 256  # followers: a context's log-probabilities are kept from this many on
@@ -150,7 +151,8 @@ class PhraseTable:
 class Phrases:
     """The bundle's phrase tables, and the followers of the text's last tokens."""
 
-    def __init__(self, vocab_size: int, lexicon_size: int, tables: dict[int, PhraseTable], unk_id: int = 0) -> None:
+    def __init__(self, vocab_size: int, lexicon_size: int, tables: dict[int, PhraseTable], unk_id: int = 0,
+                 *, checked: bool = False) -> None:
         self.vocab_size = vocab_size
         self.lexicon_size = lexicon_size
         self.id_space = vocab_size + lexicon_size  # the base of the context keys
@@ -160,8 +162,8 @@ class Phrases:
         self._kept: dict[tuple[int, int], np.ndarray] = {}
         self._lock = threading.Lock()
         self.copying: threading.Thread | None = None  # writing the stored copy (``load``)
-        for order, t in tables.items():
-            if len(t.contexts) and np.any(np.maximum.reduceat(t.counts, t.starts[:-1]) > t.totals):
+        for order, t in tables.items():  # (``checked``: ``load`` has, a chunk at a time)
+            if not checked and len(t.contexts) and np.any(np.maximum.reduceat(t.counts, t.starts[:-1]) > t.totals):
                 raise VocabError(f"its order-{order} counts exceed their contexts' totals")
 
     def __len__(self) -> int:
@@ -272,26 +274,20 @@ class Phrases:
                 raise VocabError(f"it was made for a vocabulary of {sizes[0]} tokens and a lexicon of {sizes[1]} "
                                  f"words, not {vocab_size} and {lexicon_size}")
             tables = {}
+            release = _page_releaser(mapped)
             for order in (int(o) for o in arrays["orders"]):
                 if order not in ORDERS or order in tables:
                     raise VocabError(f"order {order} is not a phrase order this program reads")
                 tables[order] = _checked_table(order, vocab_size + lexicon_size, *(
-                    arrays[f"{name}_{order}"] for name in ("context", "total", "followers", "next", "count")))
+                    arrays[f"{name}_{order}"] for name in ("context", "total", "followers", "next", "count")),
+                    release=release)
         except VocabError:
             raise
         except KeyError as e:
             raise VocabError(f"the array {e} is missing") from e
         except (TypeError, ValueError) as e:
             raise VocabError(f"a field is malformed ({e})") from e
-        phrases = cls(vocab_size, lexicon_size, tables, unk_id)
-        if mapped is not None and hasattr(mapped, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
-            # The checks above read every page; only the contexts (binary-searched at
-            # every word boundary) need to stay in memory: the rest is read again, from
-            # the page cache, a few pages per context looked up.
-            mapped.madvise(mmap.MADV_DONTNEED)
-            for table in tables.values():
-                table.contexts.max(initial=0)
-        return phrases
+        return cls(vocab_size, lexicon_size, tables, unk_id, checked=True)
 
     @classmethod
     def _load_copy(cls, copy: Path, vocab_size: int, lexicon_size: int, unk_id: int,
@@ -488,24 +484,81 @@ def _check_headers(path: Path, entries: dict[str, int] | None) -> None:
                                  f"a phrases file may hold (at {name!r}, {length:,} x {dtype})")
 
 
-def _checked_table(order, id_space, contexts, totals, followers, next_ids, counts) -> PhraseTable:
+CHECK_CHUNK = 1 << 18  # entries checked at a time, their pages handed back after
+
+
+def _page_releaser(mapped: mmap.mmap | None):
+    """``release(array)``: hand the pages of a memory-mapped array's slice back to the
+    system (``MADV_DONTNEED``; they are read again from the page cache when needed),
+    so that checking a large file keeps only a chunk of it resident at a time, not
+    the whole file (a peak of its size at every start).  A no-op where the arrays
+    are not mapped or the system has no ``madvise``."""
+    if mapped is None or not hasattr(mapped, "madvise") or not hasattr(mmap, "MADV_DONTNEED") or not len(mapped):
+        return lambda array: None
+    base = np.frombuffer(mapped, np.uint8, 1).ctypes.data
+    page = mmap.PAGESIZE
+
+    def release(array: np.ndarray) -> None:
+        start = array.ctypes.data - base
+        if not array.nbytes or not 0 <= start < len(mapped):
+            return  # not in the map (a copy in memory)
+        first = start - start % page
+        mapped.madvise(mmap.MADV_DONTNEED, first, min(start + array.nbytes, len(mapped)) - first)
+
+    return release
+
+
+def _chunks(array: np.ndarray, release):
+    """``array`` in slices, each one's pages released once the caller is done with it."""
+    size = CHECK_CHUNK
+    for i in range(0, len(array), size):
+        part = array[i : i + size]
+        yield part
+        release(part)
+
+
+def _checked_table(order, id_space, contexts, totals, followers, next_ids, counts, *,
+                   release=lambda array: None) -> PhraseTable:
+    """The table the arrays hold, every entry checked a chunk at a time (``release``:
+    ``_page_releaser``'s); only the contexts, binary-searched at every word boundary,
+    and the followers' offsets, which the checks compute, stay in memory."""
     n, m = len(contexts), len(next_ids)
     if any(a.ndim != 1 for a in (contexts, totals, followers, next_ids, counts)):
         raise VocabError(f"its order-{order} arrays are not flat")
     if not all(np.issubdtype(a.dtype, np.integer) for a in (contexts, totals, followers, next_ids, counts)):
         raise VocabError(f"its order-{order} arrays are not integers")
-    if len(totals) != n or len(followers) != n or len(counts) != m or int(followers.sum(dtype=np.int64)) != m:
+    if len(totals) != n or len(followers) != n or len(counts) != m:
         raise VocabError(f"its order-{order} arrays disagree in length")
     contexts = contexts.astype(np.int64, copy=False)  # the others keep their compact types
-    starts = np.zeros(n + 1, np.int64)
-    np.cumsum(followers, out=starts[1:])
+    starts = np.zeros(n + 1, np.int32 if m < 1 << 31 else np.int64)
+    done = 0
+    for part in _chunks(followers, release):
+        if part.min() <= 0:
+            raise VocabError(f"an order-{order} context has no follower")
+        np.cumsum(part, out=starts[done + 1 : done + 1 + len(part)], dtype=np.int64)
+        starts[done + 1 : done + 1 + len(part)] += starts[done]
+        done += len(part)
+    if int(starts[-1]) != m:
+        raise VocabError(f"its order-{order} arrays disagree in length")
     limit = id_space ** (order - 1)
     if n and (contexts[0] < 0 or contexts[-1] >= limit or np.any(contexts[1:] <= contexts[:-1])):
         raise VocabError(f"its order-{order} contexts are not sorted ids of the vocabulary")
-    if m and (next_ids.min() < 0 or next_ids.max() >= id_space or counts.min() <= 0):
-        raise VocabError(f"its order-{order} followers are not ids of the vocabulary with positive counts")
-    if n and not followers.min() > 0:
-        raise VocabError(f"an order-{order} context has no follower")
+    for part in _chunks(next_ids, release):
+        if part.min() < 0 or part.max() >= id_space:
+            raise VocabError(f"its order-{order} followers are not ids of the vocabulary with positive counts")
+    # the counts, context by context: positive, and none above its context's total
+    c0 = 0
+    while c0 < n:  # whole contexts, about CHECK_CHUNK entries at a time
+        c1 = max(c0 + 1, min(n, int(np.searchsorted(starts, starts[c0] + CHECK_CHUNK, "right")) - 1))
+        e0, e1 = int(starts[c0]), int(starts[c1])
+        part, their_totals = counts[e0:e1], totals[c0:c1]
+        if part.min() <= 0:
+            raise VocabError(f"its order-{order} followers are not ids of the vocabulary with positive counts")
+        if np.any(np.maximum.reduceat(part, starts[c0:c1] - e0) > their_totals):
+            raise VocabError(f"its order-{order} counts exceed their contexts' totals")
+        release(part)
+        release(their_totals)
+        c0 = c1
     return PhraseTable(order, contexts, totals, starts, next_ids, counts)
 
 

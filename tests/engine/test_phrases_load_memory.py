@@ -1,0 +1,110 @@
+"""Loading a stored phrases file checks every entry a chunk at a time and hands each
+chunk's pages back: the whole file is never resident at once (it was, for a moment,
+at every start), and damage in any chunk is still found."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from keyboard_app.engine import phrases as phrases_module
+from keyboard_app.engine.phrases import Phrases, PhraseTable
+from keyboard_app.engine.vocab import VocabError
+
+ID_SPACE = 60_000
+
+
+def large_tables(contexts: int, seed: int = 0) -> Phrases:
+    """Valid order-2 and order-3 tables of up to ``contexts`` contexts each, 1-12
+    followers a context (the default model's triples have 2.3)."""
+    rng = np.random.default_rng(seed)
+    tables = {}
+    for order in (2, 3):
+        n = contexts
+        keys = np.unique(rng.integers(0, ID_SPACE ** (order - 1), n + n // 10))[:n].astype(np.int64)
+        followers = rng.integers(1, 13, len(keys))
+        starts = np.concatenate([[0], np.cumsum(followers)]).astype(np.int64)
+        next_ids = rng.integers(0, ID_SPACE, int(starts[-1])).astype(np.int64)
+        counts = rng.integers(1, 40, len(next_ids)).astype(np.int64)
+        totals = np.add.reduceat(counts, starts[:-1]) + rng.integers(0, 3, len(keys))
+        tables[order] = PhraseTable(order, keys, totals.astype(np.int64), starts, next_ids, counts)
+    return Phrases(ID_SPACE, 0, tables, 1)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc/self/status")
+def test_loading_a_stored_file_never_holds_all_of_it(tmp_path):
+    path = tmp_path / "phrases.npz"
+    large_tables(700_000).save(path)
+    size = path.stat().st_size
+    script = textwrap.dedent(f"""
+        import json
+        from keyboard_app.engine.phrases import Phrases
+
+        def status():
+            fields = dict(line.split(":", 1) for line in open("/proc/self/status"))
+            return {{k: int(fields[k].split()[0]) * 1024 for k in ("VmHWM", "VmRSS")}}
+
+        before = status()
+        phrases = Phrases.load({str(path)!r}, {ID_SPACE}, 0, 1)
+        after = status()
+        kept = sum(t.contexts.nbytes + t.starts.nbytes for t in phrases.tables.values())
+        print(json.dumps({{"peak": after["VmHWM"] - before["VmHWM"], "resident": after["VmRSS"] - before["VmRSS"],
+                          "kept": kept, "entries": len(phrases)}}))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    figures = json.loads(out)
+    assert figures["entries"] > 4_000_000
+    # what stays: the context keys and the followers' offsets, and a few chunks' worth beyond them
+    chunk_bytes = 4 * 8 * phrases_module.CHECK_CHUNK
+    assert figures["resident"] < figures["kept"] + 2 * chunk_bytes, figures
+    assert figures["peak"] < figures["kept"] + 2 * chunk_bytes, figures
+    assert figures["peak"] < 0.6 * size, (figures, size)  # the whole file would be 100%
+
+
+def small_file(tmp_path, **changes):
+    """A valid file of a few thousand entries with some arrays changed."""
+    path = tmp_path / "phrases.npz"
+    large_tables(500, seed=1).save(path)
+    with np.load(path) as data:
+        arrays = {name: data[name] for name in data.files}
+    for name, change in changes.items():
+        arrays[name] = change(arrays[name].copy())
+    with open(path, "wb") as f:
+        phrases_module.write_aligned_npz(f, arrays)
+    return path
+
+
+def _set_last(value):
+    def change(array):
+        array[-1] = value
+        return array
+    return change
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"count_3": lambda a: np.concatenate([a[:-1], a[-1:] * 1000])}, "counts exceed their contexts' totals"),
+    ({"next_3": _set_last(ID_SPACE)}, "not ids of the vocabulary"),
+    ({"count_2": _set_last(0)}, "positive counts"),
+    ({"followers_3": _set_last(0)}, "has no follower"),
+])
+def test_damage_in_the_last_chunk_is_found(tmp_path, monkeypatch, changes, message):
+    monkeypatch.setattr(phrases_module, "CHECK_CHUNK", 7)  # hundreds of chunks
+    path = small_file(tmp_path, **changes)
+    with pytest.raises(VocabError, match=message):
+        Phrases.load(path, ID_SPACE, 0, 1)
+
+
+def test_checked_in_small_chunks_the_tables_are_the_ones_written(tmp_path, monkeypatch):
+    monkeypatch.setattr(phrases_module, "CHECK_CHUNK", 7)
+    written = large_tables(500, seed=2)
+    written.save(tmp_path / "phrases.npz")
+    loaded = Phrases.load(tmp_path / "phrases.npz", ID_SPACE, 0, 1)
+    for order, table in written.tables.items():
+        got = loaded.tables[order]
+        for name in ("contexts", "totals", "starts", "next_ids", "counts"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(table, name), err_msg=f"{order} {name}")
