@@ -558,7 +558,8 @@ def fit_phrases(phrases: "Phrases | None", max_bytes: int) -> "Phrases | None":
 
 
 def _say_pruned(min_count: int, max_bytes: int) -> None:
-    log.info("phrases: followers seen fewer than %d times left out, to fit in %.0f MB", min_count, max_bytes / 1e6)
+    log.warning("phrases: the pairs and triples seen fewer than %d times are left out, to fit in %.0f MB "
+                "(--phrases-limit)", min_count, max_bytes / 1e6)
 
 
 def _fit_spilled(tables: dict[int, SpilledTable], id_space: int, max_bytes: int,
