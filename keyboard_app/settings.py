@@ -59,6 +59,7 @@ class Settings:
     auto_capitalise: bool = True  # capitals at sentence starts
     typo_corrections: bool = True  # the strip offers the word meant through a typing slip
     auto_correct: bool = False  # a space replaces a mistyped word with the word meant (Backspace undoes it)
+    phrase_suggestions: bool = True  # at a word start a slot may offer the next few words at once
     large_strip_buttons: bool = False  # taller buttons, easier to hit
     high_contrast: bool = False  # black on white (white on black when dark), thick borders
     retrain_sources: list[str] = field(default_factory=list)  # the files last chosen to retrain on
@@ -134,6 +135,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "large_strip_buttons": _flag,
     "typo_corrections": _flag,
     "auto_correct": _flag,
+    "phrase_suggestions": _flag,
     "high_contrast": _flag,
     "retrain_sources": _path_list(MAX_RETRAIN_SOURCES),
 }

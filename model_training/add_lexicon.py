@@ -10,7 +10,9 @@ The corpus is counted exactly as training counts it (the same held-out part
 left out, from the bundle's ``training.heldout_fraction``; with
 ``--whole-corpus``, every line, as the default model's were), and the new
 bundle is written atomically and checked by the engine before it replaces
-anything (``--out`` defaults to the bundle itself).  Nothing else changes.
+anything (``--out`` defaults to the bundle itself).  The identifier marks of
+scripts/mark_identifiers.py are kept for the words still there.  Nothing
+else changes.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ def add_lexicon(bundle_path: Path, corpus: list[Path], out: Path, *, whole: bool
         if expected and expected != counts.sha256:
             log.warning("this corpus is not the one the model was trained on (its hash differs)")
         lexicon = corpus_lexicon(counts, bundle.vocab)
+        kept_marks(bundle, lexicon)
         phrases, _ = corpus_phrases(files, starts, bundle.vocab, lexicon, tokenizer)
         if lexicon is None and phrases is None:
             raise CorpusError("the corpus has no word beyond the model's vocabulary and no phrase.")
@@ -88,6 +91,25 @@ def add_lexicon(bundle_path: Path, corpus: list[Path], out: Path, *, whole: bool
         if isinstance(phrases, SpilledPhrases):
             phrases.close()
         bundle.close()
+
+
+def kept_marks(bundle, lexicon) -> None:
+    """Give ``lexicon`` (the corpus's, new) the bundle's identifier marks of the words it still
+    has: of the vocabulary, or of the new lexicon.  The marks were made from the corpus's
+    manuals (scripts/mark_identifiers.py), which a new count of the same corpus does not
+    change; a word the new count no longer has loses its mark with it."""
+    old = bundle.lexicon.identifiers if bundle.lexicon is not None else frozenset()
+    if not old:
+        return
+    if lexicon is None:
+        log.warning("%d identifier marks dropped: the corpus has no word beyond the vocabulary, so the bundle "
+                    "keeps no lexicon file to hold them", len(old))
+        return
+    present = set(lexicon.words)
+    lexicon.identifiers = frozenset(word for word in old if word in bundle.vocab or word in present)
+    if len(lexicon.identifiers) < len(old):
+        log.info("%d of %d identifier marks kept (the other words are no longer in the corpus)",
+                 len(lexicon.identifiers), len(old))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,9 +16,14 @@ likely).  The floor is the larger of ``threshold`` and what the phrase has
 to beat to earn its slot, the last word of the strip (times ``odds``), so
 after most words the search ends before its first run, and after "as
 well" it follows the two or three continuations that can still get there.
-The continuations are the network's alone (the mixture's other parts
-describe the word at the cursor, not the words after it), and only words
-are followed: a phrase never holds punctuation.
+Each word after the first is scored as the strip would score it at a
+cursor placed after the hypothesis (``continuations``): the network's
+probability with the document's copies mixed in (the words that followed
+the hypothesis' last one or two tokens earlier in the text, by how often
+and how lately), so "the Tools menu" that a manual keeps repeating can earn
+a slot the network alone would not give it (``BeamSettings.mixture``; off,
+the network alone scores them).  Only words are followed: a phrase never
+holds punctuation.
 
 Of the hypotheses of ``min_words`` or more above the floor, the one offered
 is the one worth the most keystrokes: its probability times the letters and
@@ -45,11 +50,14 @@ import math
 import time
 from types import EllipsisType
 from dataclasses import dataclass
-from typing import Callable, Collection, Sequence
+from typing import TYPE_CHECKING, Callable, Collection, Sequence
 
 import numpy as np
 
 from .session import RecurrentSession, State
+
+if TYPE_CHECKING:
+    from .continuations import Continuations
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +74,9 @@ class BeamSettings:
     threshold: float = math.log(0.04)
     odds: float = 1.0
     budget: float | None = 0.005  # seconds; None: no limit (the evaluation)
+    # The words after the first scored with the document's copies after the hypothesis mixed
+    # in (``continuations``), not by the network alone.
+    mixture: bool = True
 
     def __post_init__(self) -> None:
         if not 2 <= self.min_words <= self.max_words:
@@ -131,9 +142,11 @@ class PhraseBeam:
         budget: float | None | EllipsisType = ...,
         stop: Callable[[], bool] | None = None,
         banned: Collection[int] = (),
+        follow: "Continuations | None" = None,
     ) -> Phrase | None:
         """The phrase to offer after ``state``, or None (arguments: ``candidates``)."""
-        found = self.candidates(state, first, floor=floor, budget=budget, stop=stop, banned=banned)
+        found = self.candidates(state, first, floor=floor, budget=budget, stop=stop, banned=banned,
+                                follow=follow)
         return max(found, key=self.worth) if found else None
 
     def worth(self, phrase: Phrase) -> tuple[float, float, tuple[int, ...]]:
@@ -150,6 +163,7 @@ class PhraseBeam:
         budget: float | None | EllipsisType = ...,
         stop: Callable[[], bool] | None = None,
         banned: Collection[int] = (),
+        follow: "Continuations | None" = None,
     ) -> list[Phrase]:
         """Every hypothesis of ``min_words`` to ``max_words`` words that the search kept.
 
@@ -158,8 +172,10 @@ class PhraseBeam:
         with the mixture's log-probabilities).  ``floor``: the log-probability
         a phrase must reach (None: the settings' ``threshold``).  ``budget``:
         seconds (``...``: the settings'; None: no limit).  ``banned``: ids never
-        to put in a phrase (words the person blocked).  [] when the budget ran
-        out or ``stop()`` returned True between two steps.
+        to put in a phrase (words the person blocked).  ``follow``: the document's
+        copies after each hypothesis (``continuations``; None: the network's
+        log-probabilities alone score the words after the first).  [] when the
+        budget ran out or ``stop()`` returned True between two steps.
         """
         settings = self.settings
         if floor is None:
@@ -189,12 +205,18 @@ class PhraseBeam:
             top = np.argpartition(log_probs, -take, axis=1)[:, -take:]
             grown = []
             for row, (score, ids, _) in enumerate(live):
-                scores = log_probs[row]
+                if follow is None:
+                    scores = log_probs[row]
+                    ranked = [(i, float(scores[i])) for i in top[row].tolist()]
+                else:  # with the document's copies after this hypothesis (``continuations``)
+                    candidates, mixed = follow.scored(log_probs[row], ids, top[row])
+                    ranked = list(zip(candidates.tolist(), mixed.tolist()))
+                ranked.sort(key=lambda pair: (-pair[1], pair[0]))
                 kept = 0
-                for i in sorted(top[row].tolist(), key=lambda i: (-scores[i], i)):
+                for i, next_score in ranked:
                     if not self._is_word[i] or i in banned:
                         continue
-                    total = score + float(scores[i])
+                    total = score + next_score
                     if total < floor:
                         break  # the rest are less likely still
                     grown.append((total, ids + (i,), row))

@@ -70,6 +70,7 @@ from .beam import BeamSettings, BeamStats, PhraseBeam
 from .bundle import Bundle, ModelLoadError, load_bundle
 from .completions import CompletionSettings, Completions, Rules
 from .components import Candidate, Component, Cursor, DocumentCache, PhraseTables, hooked
+from .continuations import Continuations
 from .document_cache import RecencySettings
 from .lexicon import LexiconIndex
 from .mixture import MixtureWeights, Scores, combine, mix_candidates
@@ -459,16 +460,17 @@ class Predictor:
             first = {vocab.id(s.token): s for s in shown if s.kind == "word" and s.token in vocab}
             banned = {vocab.id(t) for c in self._at_keystroke for t in c.excluded() if t in vocab}
             state = at.state()
+            follow = Continuations.at(at, self._components, vocab.unk_id) if settings.mixture else None
             if self._beam is None or self._beam.settings != settings:
                 lengths = np.array([len(token) for token in vocab.tokens])
                 self._beam = PhraseBeam(self.session, self.words.position >= 0, lengths, settings)
             beam = self._beam
         starts = [(i, s.log_prob) for i, s in first.items()]
         if best:
-            found = beam.search(state, starts, floor=floor, budget=budget, stop=stop, banned=banned)
+            found = beam.search(state, starts, floor=floor, budget=budget, stop=stop, banned=banned, follow=follow)
             phrases = [] if found is None else [found]
         else:
-            phrases = sorted(beam.candidates(state, starts, floor=floor, budget=None, banned=banned),
+            phrases = sorted(beam.candidates(state, starts, floor=floor, budget=None, banned=banned, follow=follow),
                              key=beam.worth, reverse=True)
         display = vocab.display  # the first word as the strip writes it, the others as the model does
         return [Suggestion(" ".join([first[p.ids[0]].text] + [display[i] for i in p.ids[1:]]),

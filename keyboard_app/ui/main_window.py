@@ -672,6 +672,7 @@ class MainWindow(QMainWindow):
         self.accept_first_action.setText("Accept First Suggestion\tTab" if tab else "Accept First Suggestion")
         self.controller.space_after = s.space_after_accept
         self.controller.auto_capitalise = s.auto_capitalise
+        self.controller.offer_phrases = s.phrase_suggestions
         self.worker.set_typo_corrections(s.typo_corrections)
         self.worker.set_auto_correct(s.auto_correct)
         self._apply_strip_font(s.editor_font_size)

@@ -70,6 +70,7 @@ class PreferencesDialog(QDialog):
         self.capitals_check = QCheckBox("&Capital letter at the start of a sentence")
         self.typos_check = QCheckBox("Offer c&orrections for typing slips")
         self.autocorrect_check = QCheckBox("Correct typing slips a&utomatically on space")
+        self.phrases_check = QCheckBox("Offer &whole phrases (the next few words in one slot)")
         self.learning_combo = self._combo(LEARNING)
         self.learning_help = QLabel()
         self.learning_help.setObjectName("learningHelp")
@@ -90,6 +91,8 @@ class PreferencesDialog(QDialog):
                                      "A space replaces \"teh\" with \"the\"; Backspace right after undoes it"),
             self.typos_check: ("Offer corrections for typing slips",
                                "\"recieve\" offers \"receive\", shown in italics as a correction"),
+            self.phrases_check: ("Offer whole phrases",
+                                 "At the start of a word, one slot may offer the next few words, marked »"),
             self.learning_combo: ("Learning from my typing", "Off, on, or paused"),
             self.large_check: ("Larger suggestion buttons", "Taller buttons, easier to hit"),
             self.contrast_check: ("High contrast", "Black and white, thicker borders"),
@@ -109,6 +112,7 @@ class PreferencesDialog(QDialog):
         form.addRow(self.capitals_check)
         form.addRow(self.typos_check)
         form.addRow(self.autocorrect_check)
+        form.addRow(self.phrases_check)
         learning = QGroupBox("Learning")
         learning_form = QFormLayout(learning)
         learning_form.addRow("&Learning from my typing:", self.learning_combo)
@@ -146,6 +150,7 @@ class PreferencesDialog(QDialog):
         self.capitals_check.toggled.connect(lambda v: self._set("auto_capitalise", v))
         self.typos_check.toggled.connect(lambda v: self._set("typo_corrections", v))
         self.autocorrect_check.toggled.connect(lambda v: self._set("auto_correct", v))
+        self.phrases_check.toggled.connect(lambda v: self._set("phrase_suggestions", v))
         self.learning_combo.currentIndexChanged.connect(lambda _: self._set_learning(self.learning_combo.currentData()))
         self.large_check.toggled.connect(lambda v: self._set("large_strip_buttons", v))
         self.contrast_check.toggled.connect(lambda v: self._set("high_contrast", v))
@@ -176,6 +181,7 @@ class PreferencesDialog(QDialog):
             self.capitals_check.setChecked(s.auto_capitalise)
             self.typos_check.setChecked(s.typo_corrections)
             self.autocorrect_check.setChecked(s.auto_correct)
+            self.phrases_check.setChecked(s.phrase_suggestions)
             self._select(self.learning_combo, learning_state(s))
             self.large_check.setChecked(s.large_strip_buttons)
             self.contrast_check.setChecked(s.high_contrast)
@@ -209,7 +215,8 @@ class PreferencesDialog(QDialog):
         """Every preference here back to its default (the learning switch and what was learned stay)."""
         defaults = Settings()
         names = ("suggestion_count", "strip_font_size", "theme", "accept_key", "space_after_accept",
-                 "auto_capitalise", "typo_corrections", "auto_correct", "large_strip_buttons", "high_contrast")
+                 "auto_capitalise", "typo_corrections", "auto_correct", "phrase_suggestions", "large_strip_buttons",
+                 "high_contrast")
         self._changed(lambda s: [setattr(s, n, getattr(defaults, n)) for n in names])
         self._load()
 

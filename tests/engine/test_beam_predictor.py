@@ -16,6 +16,7 @@ import pytest
 from keyboard_app.engine.beam import BeamSettings, place
 from keyboard_app.engine.bundle import load_bundle
 from keyboard_app.engine.components import Component
+from keyboard_app.engine.document_cache import RecencySettings
 from keyboard_app.engine.predictor import Predictor
 
 DEFAULT_BUNDLE = Path(__file__).resolve().parents[2] / "assets" / "models" / "default"
@@ -145,3 +146,40 @@ def test_a_phrase_after_a_word_without_a_space_gets_one_before_it(make_predictor
     phrase = predictor.phrase("We see ", 3)
     assert predictor.accept("We see.", phrase).replacement == " you tomorrow "
     assert predictor.accept("We see ", phrase, "?").replacement == "you tomorrow"
+
+
+def test_a_phrase_the_document_repeats_earns_its_slot_through_its_copies(word_bundle, make_predictor):
+    """The network gives "tomorrow" after "see you" 0.1: "you tomorrow" (0.65 x 0.1 with the
+    document's pair and triple for "you") is less likely than the third word.  The document
+    said "see you tomorrow" before: scored by the mixture, as the strip would score the word
+    after "see you", the copy's later word gets (1 - 0.3) 0.1 + 0.15 + 0.15 and the phrase
+    earns the slot."""
+    from dataclasses import replace
+
+
+    vocab = load_bundle(word_bundle).vocab
+    recency = RecencySettings(weight=0.0, pair_weight=0.15, triple_weight=0.15)
+    predictor = make_predictor(recency=recency, **with_probabilities(
+        vocab, {"see": {"you": 0.5, "the": 0.2, "i": 0.15}, "you": {"tomorrow": 0.1}}))
+    predictor.phrase_beam = BeamSettings(budget=None)
+    text = "We see you tomorrow. We see "
+    shown = predictor.suggest(text, 3)
+    assert [s.text for s in shown] == ["you", "the", "I"]
+    you = 0.7 * 0.5 + 0.3
+    assert shown[0].log_prob == pytest.approx(math.log(you), abs=1e-4)
+    phrase = predictor.phrase(text, 3)
+    assert phrase is not None and phrase.text == "you tomorrow"
+    assert phrase.log_prob == pytest.approx(math.log(you * (0.7 * 0.1 + 0.3)), abs=1e-4)
+    predictor.phrase_beam = replace(predictor.phrase_beam, mixture=False)  # the network alone
+    assert predictor.phrase(text, 3) is None
+    assert predictor.phrase("We see ", 3) is None  # no copy: nothing to lift it
+
+
+def test_without_copies_the_mixture_scores_a_phrase_as_the_network_does(make_predictor):
+    predictor = make_predictor(after=CHAIN, recency=RecencySettings(weight=0.0))
+    network = make_predictor(after=CHAIN, recency=RecencySettings(weight=0.0))
+    network.phrase_beam = BeamSettings(budget=None, mixture=False)
+    for text in ("We see ", "I met you. We see "):
+        mixed, alone = predictor.phrase(text, 3), network.phrase(text, 3)
+        assert mixed.text == alone.text == "you tomorrow"
+        assert mixed.log_prob == pytest.approx(alone.log_prob, abs=1e-9)  # (through exp and log)

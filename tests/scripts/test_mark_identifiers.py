@@ -105,3 +105,26 @@ def test_counts_by_file_use_the_models_tokens(tmp_path):
     (tmp_path / "a.txt").write_text("Use fromhex() twice: fromhex.\n", encoding="utf-8")
     counts = mi.count_files([tmp_path / "a.txt"], Tokenizer())
     assert counts["a"]["fromhex"] == 2 and isinstance(counts["a"], Counter)
+
+
+def test_add_lexicon_keeps_the_marks_of_the_words_still_there(corpus_and_bundle, tmp_path):
+    from model_training.add_lexicon import add_lexicon
+
+    corpus, wordnet, bundle = corpus_and_bundle
+    marked = tmp_path / "marked"
+    done = run(bundle, corpus, "--out", marked, "--documentation", "manual", "--dictionary", wordnet)
+    assert done.returncode == 0, done.stderr
+    marks = load_bundle(marked).lexicon.identifiers
+    assert {"parktree", "greenapple", "catmat"} <= marks
+    again = tmp_path / "again"
+    add_lexicon(marked, sorted(corpus.glob("*.txt")), again, whole=True)  # the same corpus: the same marks
+    assert load_bundle(again).lexicon.identifiers == marks
+    shorter = tmp_path / "manual.txt"  # the manual without its last line: no more "parkTree"
+    shorter.write_text("Start the server with catmat and read the option.\nThe GREENAPPLE flag is below.\n",
+                       encoding="utf-8")
+    fewer = tmp_path / "fewer"
+    add_lexicon(marked, [corpus / "prose.txt", shorter], fewer, whole=True)
+    kept = load_bundle(fewer).lexicon
+    assert "parktree" not in kept.words and "parktree" not in kept.identifiers
+    assert {"greenapple", "catmat"} <= kept.identifiers
+    assert kept.identifiers <= set(kept.words) | set(load_bundle(fewer).vocab.tokens)

@@ -226,3 +226,23 @@ def test_corrections_of_typing_slips_on_by_default_and_off(qtbot, window, prefs)
     assert saved().typo_corrections is False
     prefs.typos_check.setChecked(True)
     qtbot.waitUntil(lambda: "London" in window.strip.words())
+
+
+def test_phrase_suggestions_on_by_default_off_and_saved(qtbot, window, prefs, make_window):
+    assert prefs.phrases_check.isChecked() and window.settings.phrase_suggestions
+    assert window.controller.offer_phrases
+    phrase_shown = lambda: any(s.kind == "phrase" for s in window.strip.suggestions())  # noqa: E731
+    qtbot.keyClicks(window.editor, "Alice ")  # the tiny model is sure of "met Bob in London"
+    qtbot.waitUntil(phrase_shown, timeout=5000)
+    prefs.phrases_check.setChecked(False)
+    assert not window.controller.offer_phrases and saved().phrase_suggestions is False
+    assert not phrase_shown() and window.strip.words()[0] == "met"  # the words stay
+    qtbot.keyClicks(window.editor, "met Bob in London. Alice ")
+    qtbot.wait(300)
+    assert not phrase_shown()
+    assert make_window().controller.offer_phrases is False  # after a restart too
+    prefs.phrases_check.setChecked(True)
+    qtbot.waitUntil(phrase_shown, timeout=5000)
+    prefs.phrases_check.setChecked(False)
+    prefs.defaults_button.click()
+    assert prefs.phrases_check.isChecked() and saved().phrase_suggestions is True
