@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--phrases-limit", type=float, default=t.phrases_limit_mb, metavar="MB",
                    help="the most the bundle's phrase tables may take; a very large corpus's rarest "
                    "word pairs and triples are left out until they fit, before training starts "
-                   f"(at most {PHRASES_LIMIT_MB:,.0f}, what the app accepts)")
+                   f"(at most {PHRASES_LIMIT_MB:,.2f}, what the app accepts)")
     g = p.add_argument_group("model")
     g.add_argument("--cell", choices=CELLS, default=m.cell, help="recurrent cell")
     g.add_argument("--embedding-dim", type=int, default=m.embedding_dim, help="word vector width (also the tied output layer's)")

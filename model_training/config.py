@@ -162,7 +162,7 @@ class TrainConfig:
             raise ValueError("the data preparation's memory (--prep-memory) must be at least 0.01 GB")
         if not 0.01 <= self.phrases_limit_mb <= PHRASES_LIMIT_MB:  # also refuses NaN
             raise ValueError(f"the phrase tables' limit (--phrases-limit) must be between 0.01 and "
-                             f"{PHRASES_LIMIT_MB:,.0f} MB (what the app accepts)")
+                             f"{PHRASES_LIMIT_MB:,.2f} MB (what the app accepts)")
         if not self.checkpoint_minutes >= 0:  # also refuses NaN
             raise ValueError("checkpoint minutes must be 0 (epoch ends only) or more")
 

@@ -337,7 +337,8 @@ def _prepare(corpus, out: Path, work: Path, model_config: ModelConfig, train_con
         run = train_config  # the work-folder settings are this command's, not the checkpoint's
         train_config = TrainConfig.from_dict(ckpt["train_config"]).replace(
             checkpoint_minutes=run.checkpoint_minutes, keep_work=run.keep_work,
-            prep_memory_gb=run.prep_memory_gb, keep_prepared=run.keep_prepared)
+            prep_memory_gb=run.prep_memory_gb, keep_prepared=run.keep_prepared,
+            phrases_limit_mb=run.phrases_limit_mb)
         model_config = ModelConfig.from_dict(ckpt["model_config"])
     tokenizer = Tokenizer(TokenizerSettings())
     # fail before the long reading passes (under torchrun the device is the rank's own)
@@ -496,15 +497,26 @@ def phrase_tables(prepared, files, starts, vocab: Vocabulary, lexicon, tokenizer
     phrases, user_phrases = corpus_phrases(files, starts, vocab, lexicon, tokenizer, init_source,
                                            memory_bytes=prep_memory_bytes(train_config), spill_dir=work,
                                            user_tables=train_config.user_phrases,
-                                           max_bytes=int(train_config.phrases_limit_mb * 1e6))
+                                           max_bytes=phrase_bytes(train_config))
     if prepared is not None:
         prepared.save_phrases(phrases, user_phrases)
     return phrases, user_phrases
 
 
+def phrase_bytes(config: TrainConfig) -> int:
+    """``--phrases-limit`` in bytes of arrays, less what the file's scalars take, which
+    the app counts against its limit too."""
+    from keyboard_app.engine.contract import PHRASE_ARRAYS_MAX_BYTES
+
+    return min(int(config.phrases_limit_mb * 1e6), PHRASE_ARRAYS_MAX_BYTES - PHRASE_SCALARS_BYTES)
+
+
+PHRASE_SCALARS_BYTES = 4096  # the format, version, sizes and orders: ~120 bytes, with room
+
+
 def corpus_phrases(files, starts, vocab: Vocabulary, lexicon, tokenizer: Tokenizer, source=None, *,
                    memory_bytes: int | None = None, spill_dir: Path | None = None, user_tables: bool = True,
-                   max_bytes: int | None = int(TrainConfig.phrases_limit_mb * 1e6)):
+                   max_bytes: int | None = phrase_bytes(TrainConfig())):
     """The bundle's phrase tables: the training part's word pairs and triples, over
     the vocabulary and the lexicon (``engine.phrases``), added to those of the model
     being fine-tuned (``source``, whose words are renumbered to the new model's);
@@ -548,7 +560,7 @@ def corpus_phrases(files, starts, vocab: Vocabulary, lexicon, tokenizer: Tokeniz
     # source's counts (above) they drown, 200k words against millions.
     user = build_phrases(ids, len(vocab), len(lexicon or ()), vocab.unk_id)
     if max_bytes is not None:
-        user = fit_phrases(user, max_bytes)
+        user = fit_phrases(user, max_bytes, "your own phrase tables")
     if user is not None:
         log.info("the corpus's own phrases: %d word pairs and triples", len(user))
     return phrases, user

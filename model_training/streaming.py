@@ -36,7 +36,7 @@ import tempfile
 import zipfile
 from collections import Counter
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, NamedTuple
 
 import numpy as np
 
@@ -475,49 +475,89 @@ def _histograms(table) -> tuple[np.ndarray, np.ndarray]:
     return entries, contexts
 
 
-def fitting_count(tables: dict, id_space: int, max_bytes: int) -> int:
-    """The smallest count a follower needs so that the tables' arrays fit in
-    ``max_bytes`` (1: they fit as they are).  The rarest evidence goes first, the
-    same threshold in every order: a pair or triple seen a few times in a corpus
-    this large is what the network predicts as well on its own.  ``ValueError``
-    when not even the commonest entries fit."""
+class Cut(NamedTuple):
+    """How tables are cut to fit (``fitting_cut``): every follower seen ``min_count``
+    times or more is kept, and of those seen ``min_count - 1`` times, the first in
+    the tables' order (pairs, then triples; contexts by key) while their bytes fit
+    in ``spare``."""
+
+    min_count: int
+    spare: int
+
+
+def _widths(table, id_space: int) -> tuple[int, int]:
+    """``_entry_and_context_bytes`` for ``table`` as ``Phrases.save`` will write it."""
+    if isinstance(table, SpilledTable):
+        wide_totals, wide_counts = table.maxima["totals"] >= 1 << 32, table.maxima["counts"] >= 1 << 32
+    else:
+        wide_totals = len(table.totals) and int(table.totals.max()) >= 1 << 32
+        wide_counts = len(table.counts) and int(table.counts.max()) >= 1 << 32
+    return _entry_and_context_bytes(id_space, bool(wide_totals), bool(wide_counts))
+
+
+def fitting_cut(tables: dict, id_space: int, max_bytes: int) -> Cut:
+    """How to cut the tables so that their arrays fit in ``max_bytes``
+    (``Cut(1, ...)``: they fit as they are).  The rarest evidence goes first: the
+    smallest count N that fits when every follower seen fewer than N times goes,
+    the same in every order (a pair or triple seen a few times in a corpus this
+    large is what the network predicts as well on its own); the room N leaves is
+    then filled with followers seen N - 1 times, so that a cut of one count (two
+    thirds of a real corpus's entries are seen once) does not leave the tables far
+    under the limit.  ``ValueError`` when not even the commonest entries fit."""
     need = np.zeros(THRESHOLD_CAP + 2, np.int64)  # need[t]: bytes kept with threshold t
-    for table in tables.values():
-        if isinstance(table, SpilledTable):
-            wide_totals, wide_counts = table.maxima["totals"] >= 1 << 32, table.maxima["counts"] >= 1 << 32
-        else:
-            wide_totals = len(table.totals) and int(table.totals.max()) >= 1 << 32
-            wide_counts = len(table.counts) and int(table.counts.max()) >= 1 << 32
-        entry_bytes, context_bytes = _entry_and_context_bytes(id_space, bool(wide_totals), bool(wide_counts))
+    for order in sorted(tables):
+        table = tables[order]
+        entry_bytes, context_bytes = _widths(table, id_space)
         entries, contexts = _histograms(table)
         # kept at threshold t: the bins t and above (a reverse cumulative sum)
         need[:-1] += entry_bytes * np.cumsum(entries[::-1])[::-1] + context_bytes * np.cumsum(contexts[::-1])[::-1]
     fits = np.flatnonzero(need[1:THRESHOLD_CAP + 1] <= max_bytes)
     if not len(fits):
-        raise ValueError(f"the phrase tables cannot be cut to {max_bytes / 1e6:,.0f} MB")
-    return int(fits[0]) + 1
+        raise ValueError(f"the phrase tables cannot be cut to {max_bytes / 1e6:,.2f} MB")
+    min_count = int(fits[0]) + 1
+    return Cut(min_count, int(max_bytes - need[min_count]))
 
 
-def _pruned_blocks(table, min_count: int):
-    """The table's arrays without followers seen fewer than ``min_count`` times (nor
-    the contexts left with none), block by block: (contexts, totals, followers,
-    next_ids, counts)."""
+def fitting_count(tables: dict, id_space: int, max_bytes: int) -> int:
+    """``fitting_cut``'s count alone."""
+    return fitting_cut(tables, id_space, max_bytes).min_count
+
+
+def _pruned_blocks(table, cut: Cut, room: list[int], id_space: int):
+    """The table's arrays cut by ``cut`` (nor the contexts left with no follower),
+    block by block: (contexts, totals, followers, next_ids, counts).  ``room``: the
+    bytes left for followers seen ``cut.min_count - 1`` times, shared by the orders
+    in turn (a one-element list, spent here; -1 once one did not fit, so that what
+    is kept is a prefix of the tables' order however they are split in blocks)."""
+    entry_bytes, context_bytes = _widths(table, id_space)
     read, n = _reader(table)
     for contexts, totals, starts, next_ids, counts in _blocks(read, n):
-        keep = counts >= min_count
+        keep = counts >= cut.min_count
         owner = np.repeat(np.arange(len(contexts)), np.diff(starts))
+        if cut.min_count > 1 and room[0] >= 0:
+            edge = np.flatnonzero(counts == cut.min_count - 1)
+            if len(edge):
+                has_kept = np.bincount(owner[keep], minlength=len(contexts)) > 0
+                first = np.ones(len(edge), bool)
+                first[1:] = owner[edge][1:] != owner[edge][:-1]
+                cost = entry_bytes + context_bytes * (first & ~has_kept[owner[edge]])
+                spent = np.cumsum(cost)
+                taken = int(np.searchsorted(spent, room[0], side="right"))
+                keep[edge[:taken]] = True
+                room[0] = -1 if taken < len(edge) else room[0] - int(spent[-1])
         followers = np.bincount(owner[keep], minlength=len(contexts))
         used = followers > 0
         yield (np.asarray(contexts)[used], np.asarray(totals)[used], followers[used],
                np.asarray(next_ids)[keep], counts[keep])
 
 
-def prune_spilled(table: SpilledTable, min_count: int, out: SpillFolder) -> SpilledTable | None:
-    """``table`` without its followers seen fewer than ``min_count`` times, in new files."""
+def prune_spilled(table: SpilledTable, cut: Cut, room: list[int], id_space: int,
+                  out: SpillFolder) -> SpilledTable | None:
+    """``table`` cut by ``cut`` (``_pruned_blocks``), in new files; None if nothing stays."""
     sink = _TableSink(table.order, out)
     sink.add("starts", np.zeros(1, np.int64))
     offset = 0
-    for contexts, totals, followers, next_ids, counts in _pruned_blocks(table, min_count):
+    for contexts, totals, followers, next_ids, counts in _pruned_blocks(table, cut, room, id_space):
         if len(next_ids):
             sink.add("contexts", contexts)
             sink.add("totals", totals)
@@ -532,57 +572,70 @@ def prune_spilled(table: SpilledTable, min_count: int, out: SpillFolder) -> Spil
     return pruned
 
 
-def prune_table(table: PhraseTable, min_count: int) -> PhraseTable | None:
+def prune_table(table: PhraseTable, cut: Cut, room: list[int], id_space: int) -> PhraseTable | None:
     """The in-memory ``prune_spilled``."""
-    parts = list(_pruned_blocks(table, min_count))
-    contexts, totals, followers, next_ids, counts = (np.concatenate([p[i] for p in parts]) for i in range(5))
-    if not len(next_ids):
+    parts = [p for p in _pruned_blocks(table, cut, room, id_space) if len(p[3])]
+    if not parts:
         return None
+    contexts, totals, followers, next_ids, counts = (np.concatenate([p[i] for p in parts]) for i in range(5))
     starts = np.zeros(len(followers) + 1, np.int64)
     np.cumsum(followers, out=starts[1:])
     return PhraseTable(table.order, contexts, totals, starts, next_ids, counts)
 
 
-def fit_phrases(phrases: "Phrases | None", max_bytes: int) -> "Phrases | None":
+def fit_phrases(phrases: "Phrases | None", max_bytes: int, what: str = "phrase tables") -> "Phrases | None":
     """In-memory tables (``build_phrases``'s) cut to ``max_bytes`` as ``stream_phrases``
-    cuts its own: the same threshold, the same entries kept."""
+    cuts its own: the same cut, the same entries kept."""
     if phrases is None:
         return None
-    min_count = fitting_count(phrases.tables, phrases.id_space, max_bytes)
-    if min_count <= 1:
+    cut = fitting_cut(phrases.tables, phrases.id_space, max_bytes)
+    if cut.min_count <= 1:
         return phrases
-    _say_pruned(min_count, max_bytes)
-    tables = {order: t for order, t in ((o, prune_table(t, min_count)) for o, t in phrases.tables.items())
-              if t is not None}
-    return Phrases(phrases.vocab_size, phrases.lexicon_size, tables, phrases.unk_id) if tables else None
+    room = [cut.spare]
+    tables = {}
+    for order in sorted(phrases.tables):
+        pruned = prune_table(phrases.tables[order], cut, room, phrases.id_space)
+        if pruned is not None:
+            tables[order] = pruned
+    kept = Phrases(phrases.vocab_size, phrases.lexicon_size, tables, phrases.unk_id) if tables else None
+    _say_cut(what, cut, max_bytes, len(phrases), len(kept) if kept is not None else 0)
+    return kept
 
 
-def _say_pruned(min_count: int, max_bytes: int) -> None:
-    log.warning("phrases: the pairs and triples seen fewer than %d times are left out, to fit in %.0f MB "
-                "(--phrases-limit)", min_count, max_bytes / 1e6)
+def _say_cut(what: str, cut: Cut, max_bytes: int, before: int, after: int) -> None:
+    if after:
+        edge = cut.min_count - 1
+        log.warning("%s: %s of %s entries kept to fit in %.2f MB (--phrases-limit): those seen fewer "
+                    "than %d times left out, and some seen %s", what, f"{after:,}", f"{before:,}",
+                    max_bytes / 1e6, cut.min_count, {1: "once", 2: "twice"}.get(edge, f"{edge} times"))
+    else:
+        log.warning("%s: none kept: %.2f MB (--phrases-limit) holds none of their %s entries",
+                    what, max_bytes / 1e6, f"{before:,}")
 
 
 def _fit_spilled(tables: dict[int, SpilledTable], id_space: int, max_bytes: int,
-                 out: SpillFolder) -> dict[int, SpilledTable]:
-    """``fit_phrases`` for spilled tables: the pruned ones in new files, the old closed."""
+                 out: SpillFolder, what: str) -> dict[int, SpilledTable]:
+    """``fit_phrases`` for spilled tables: the cut ones in new files, the old closed."""
     if not tables:
         return tables
-    min_count = fitting_count(tables, id_space, max_bytes)
-    if min_count <= 1:
+    cut = fitting_cut(tables, id_space, max_bytes)
+    if cut.min_count <= 1:
         return tables
-    _say_pruned(min_count, max_bytes)
+    room = [cut.spare]
     fitted = {}
     try:
-        for order, table in tables.items():
-            pruned = prune_spilled(table, min_count, out)
+        for order in sorted(tables):
+            pruned = prune_spilled(tables[order], cut, room, id_space, out)
             if pruned is not None:
                 fitted[order] = pruned
     except BaseException:
         for table in fitted.values():
             table.close()
         raise
+    before = sum(len(t) for t in tables.values())
     for table in tables.values():
         table.close()
+    _say_cut(what, cut, max_bytes, before, sum(len(t) for t in fitted.values()))
     return fitted
 
 
@@ -660,8 +713,8 @@ def stream_phrases(files, starts, index: dict[str, int], vocab_size: int, lexico
                     if own is not None:
                         user[order] = own
             if max_bytes is not None:
-                tables = _fit_spilled(tables, space, max_bytes, tables_folder)
-                user = _fit_spilled(user, space, max_bytes, tables_folder)
+                tables = _fit_spilled(tables, space, max_bytes, tables_folder, "phrase tables")
+                user = _fit_spilled(user, space, max_bytes, tables_folder, "your own phrase tables")
     except BaseException:
         for table in (*tables.values(), *user.values()):
             table.close()
@@ -835,6 +888,6 @@ def folder_size(path: Path) -> int:
 
 
 __all__ = [
-    "DEFAULT_PREP_MEMORY_GB", "SpillFolder", "fit_phrases", "fitting_count", "SpilledPhrases", "stream_phrases", "spill_counts", "keep_top",
+    "DEFAULT_PREP_MEMORY_GB", "SpillFolder", "Cut", "fit_phrases", "fitting_count", "fitting_cut", "SpilledPhrases", "stream_phrases", "spill_counts", "keep_top",
     "max_word_types", "shard_tokens", "peak_rss_bytes", "reset_peak_rss",
 ]

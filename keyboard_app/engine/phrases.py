@@ -285,7 +285,7 @@ class Phrases:
             raise
         except KeyError as e:
             raise VocabError(f"the array {e} is missing") from e
-        except (TypeError, ValueError) as e:
+        except (TypeError, ValueError, IndexError) as e:
             raise VocabError(f"a field is malformed ({e})") from e
         return cls(vocab_size, lexicon_size, tables, unk_id, checked=True)
 
@@ -531,14 +531,17 @@ def _checked_table(order, id_space, contexts, totals, followers, next_ids, count
         raise VocabError(f"its order-{order} arrays disagree in length")
     contexts = contexts.astype(np.int64, copy=False)  # the others keep their compact types
     starts = np.zeros(n + 1, np.int32 if m < 1 << 31 else np.int64)
-    done = 0
+    done = total = 0  # the offsets summed in int64: a damaged count must not wrap around
     for part in _chunks(followers, release):
         if part.min() <= 0:
             raise VocabError(f"an order-{order} context has no follower")
-        np.cumsum(part, out=starts[done + 1 : done + 1 + len(part)], dtype=np.int64)
-        starts[done + 1 : done + 1 + len(part)] += starts[done]
+        offsets = total + np.cumsum(part, dtype=np.int64)
+        total = int(offsets[-1])
+        if total > m:
+            raise VocabError(f"its order-{order} arrays disagree in length")
+        starts[done + 1 : done + 1 + len(part)] = offsets
         done += len(part)
-    if int(starts[-1]) != m:
+    if total != m:
         raise VocabError(f"its order-{order} arrays disagree in length")
     limit = id_space ** (order - 1)
     if n and (contexts[0] < 0 or contexts[-1] >= limit or np.any(contexts[1:] <= contexts[:-1])):

@@ -108,3 +108,21 @@ def test_checked_in_small_chunks_the_tables_are_the_ones_written(tmp_path, monke
         got = loaded.tables[order]
         for name in ("contexts", "totals", "starts", "next_ids", "counts"):
             np.testing.assert_array_equal(getattr(got, name), getattr(table, name), err_msg=f"{order} {name}")
+
+
+@pytest.mark.parametrize("followers", [[1, 2**32 - 1, 3], [2**32 - 1, 1, 3]])
+def test_follower_counts_that_would_wrap_the_offsets_are_refused(tmp_path, followers):
+    """Counts summing to the entries plus 2**32: the offsets are summed in 64 bits, so
+    the damage is found, not wrapped into plausible offsets (or an IndexError)."""
+    keys = np.array([1, 2, 3], np.int64)
+    table = PhraseTable(2, keys, np.array([4, 4, 4], np.int64), np.array([0, 1, 2, 3], np.int64),
+                        np.array([5, 6, 7], np.int64), np.array([2, 2, 2], np.int64))
+    path = tmp_path / "phrases.npz"
+    Phrases(100, 0, {2: table}, 1).save(path)
+    with np.load(path) as data:
+        arrays = {name: data[name] for name in data.files}
+    arrays["followers_2"] = np.array(followers, np.uint32)
+    with open(path, "wb") as f:
+        phrases_module.write_aligned_npz(f, arrays)
+    with pytest.raises(VocabError, match="disagree in length"):
+        Phrases.load(path, 100, 0, 1)

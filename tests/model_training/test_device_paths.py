@@ -36,11 +36,24 @@ def test_a_bfloat16_autocast_run_learns_and_exports_a_float32_graph(tmp_path, pa
         asked.append(precision)
         return torch.bfloat16
 
+    def trained(folder, dtypes):
+        def hook(module, inputs, output):  # what the model's layers compute in
+            if isinstance(module, torch.nn.Linear) and module.training:
+                dtypes.add(output.dtype)
+
+        handle = torch.nn.modules.module.register_module_forward_hook(hook)
+        try:
+            return tiny_bundle_factory(tmp_path / folder, patterned_text, eval_max_words=0)
+        finally:
+            handle.remove()
+
     monkeypatch.setattr(train_module, "autocast_dtype", bf16)
-    path = tiny_bundle_factory(tmp_path / "bf16", patterned_text, eval_max_words=0)
+    low, full = set(), set()
+    path = trained("bf16", low)
     assert asked == ["auto"]
     monkeypatch.undo()
-    reference = tiny_bundle_factory(tmp_path / "fp32", patterned_text, eval_max_words=0)
+    reference = trained("fp32", full)
+    assert low == {torch.bfloat16} and full == {torch.float32}  # autocast was applied, and only there
 
     hits = sum(next_word(path, context) == word for context, word in PATTERN_CASES)
     assert hits >= len(PATTERN_CASES) - 1

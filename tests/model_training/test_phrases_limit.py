@@ -4,6 +4,7 @@ memory alike, and finds out before training, not after it."""
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from model_training import pipeline
 from model_training.config import ModelConfig, TrainConfig
 from model_training.corpus import find_files, heldout_starts
 from model_training.pipeline import corpus_phrases, train_bundle
-from model_training.streaming import SpilledPhrases, fit_phrases, fitting_count, prune_table
+from model_training.streaming import Cut, SpilledPhrases, fit_phrases, fitting_count, fitting_cut, prune_table
 from model_training.vocabulary import build_vocabulary, corpus_lexicon, count_corpus_tokens
 
 REPO = Path(__file__).resolve().parents[2]
@@ -54,31 +55,45 @@ def as_phrases(tables) -> Phrases:
     return tables.to_phrases() if isinstance(tables, SpilledPhrases) else tables
 
 
-def test_tables_over_the_limit_lose_their_rarest_entries_until_they_fit(prepared, tmp_path):
+def test_tables_over_the_limit_lose_their_rarest_entries_until_they_fit(prepared, tmp_path, caplog):
     files, starts, vocab, lexicon, tok = prepared
     whole, _ = corpus_phrases(files, starts, vocab, lexicon, tok, memory_bytes=0, max_bytes=None)
     full = saved_bytes(whole, tmp_path, "full.npz")
     limit = int(full * 0.6)
 
-    fitted = fit_phrases(whole, limit)
-    threshold = fitting_count(whole.tables, whole.id_space, limit)
+    with caplog.at_level(logging.WARNING, logger="model_training.streaming"):
+        fitted = fit_phrases(whole, limit)
+    assert any("entries kept to fit in" in r.getMessage() for r in caplog.records)
+    cut = fitting_cut(whole.tables, whole.id_space, limit)
+    threshold = cut.min_count
     assert threshold >= 2
-    assert saved_bytes(fitted, tmp_path, "fitted.npz") <= limit
+    used = saved_bytes(fitted, tmp_path, "fitted.npz")
+    assert used <= limit
     # the smallest threshold that fits: one less would not
-    one_less = {o: prune_table(t, threshold - 1) for o, t in whole.tables.items()}
-    assert sum(len(t) for t in one_less.values()) > len(fitted)
+    one_less = {o: prune_table(t, Cut(threshold - 1, 0), [0], whole.id_space) for o, t in whole.tables.items()}
     assert saved_bytes(Phrases(whole.vocab_size, whole.lexicon_size, one_less, whole.unk_id),
                        tmp_path, "one_less.npz") > limit
-    # exactly the entries seen threshold times or more, with their counts and totals
-    for order, table in whole.tables.items():
-        kept = fitted.tables[order]
-        assert kept.counts.min() >= threshold
+    # every entry seen threshold times or more, with its count and total; of those seen
+    # once less, a prefix in the tables' order (pairs first), as many as fit
+    left_out = 0
+    for order in sorted(whole.tables):
+        table, kept = whole.tables[order], fitted.tables[order]
         owner = np.repeat(np.arange(len(table.contexts)), np.diff(table.starts))
+        edge = np.flatnonzero(table.counts == threshold - 1)
+        taken = int(np.sum(kept.counts == threshold - 1))
+        if left_out:
+            assert taken == 0  # a later order gets nothing once one entry did not fit
         keep = table.counts >= threshold
+        keep[edge[:taken]] = True
+        left_out += len(edge) - taken
         np.testing.assert_array_equal(kept.next_ids, table.next_ids[keep])
         np.testing.assert_array_equal(kept.counts, table.counts[keep])
         np.testing.assert_array_equal(kept.contexts, table.contexts[np.unique(owner[keep])])
         np.testing.assert_array_equal(kept.totals, table.totals[np.unique(owner[keep])])
+    # the room is used: the next entry would not have fitted (an entry and its context,
+    # at most 2 + 4 + 8 + 4 + 4 bytes)
+    assert left_out and limit - used < 22
+    assert used > 0.95 * limit
 
     # streamed in shards, the same tables, the same bytes in the bundle
     streamed, _ = corpus_phrases(files, starts, vocab, lexicon, tok, memory_bytes=1, spill_dir=tmp_path / "spill",
@@ -88,11 +103,22 @@ def test_tables_over_the_limit_lose_their_rarest_entries_until_they_fit(prepared
         streamed.save(tmp_path / "streamed.npz")
         in_memory.save(tmp_path / "in_memory.npz")
         assert (tmp_path / "streamed.npz").read_bytes() == (tmp_path / "in_memory.npz").read_bytes()
+        assert (tmp_path / "streamed.npz").read_bytes() == (tmp_path / "fitted.npz").read_bytes()
         # and the engine reads what it was given
         loaded = Phrases.load(tmp_path / "streamed.npz", whole.vocab_size, whole.lexicon_size, whole.unk_id)
         assert len(loaded) == len(fitted)
     finally:
         streamed.close()
+
+
+def test_a_limit_that_holds_nothing_leaves_no_tables_and_says_so(prepared, caplog):
+    files, starts, vocab, lexicon, tok = prepared
+    whole, _ = corpus_phrases(files, starts, vocab, lexicon, tok, memory_bytes=0, max_bytes=None)
+    largest = max(int(t.counts.max()) for t in whole.tables.values())
+    assert largest < 1 << 16  # so a cut to a few bytes removes every entry
+    with caplog.at_level(logging.WARNING, logger="model_training.streaming"):
+        assert fit_phrases(whole, 10) is None
+    assert any("none kept" in r.getMessage() for r in caplog.records)
 
 
 def test_tables_under_the_limit_are_left_as_they_are(prepared):

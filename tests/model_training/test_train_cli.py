@@ -61,7 +61,7 @@ def _bad_inputs(tmp_path: Path, patterned_text: str):
                                    "manifest.json is missing"),
         "bad dropout": ([tmp_path / "small.txt"], ["--dropout", "1.5"], "dropout must be in [0, 1)"),
         "phrase limit over the app's": ([tmp_path / "small.txt"], ["--phrases-limit", "5000"],
-                                        "must be between 0.01 and 1,074 MB (what the app accepts)"),
+                                        "must be between 0.01 and 1,073.74 MB (what the app accepts)"),
         "held-out file in no folder": ([tmp_path / "small.txt"], ["--write-heldout", tmp_path / "nope" / "h.json"],
                                        "h.json: its folder does not exist"),
     }
