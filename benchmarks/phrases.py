@@ -9,10 +9,11 @@ suggestions"):
 
 1. **KSR with and without phrases**, per text and pooled, from one
    simulation each (``evaluate(..., phrases=True)``, what ``keyboard-eval
-   --phrases`` prints), with the bundle's default phrase settings
-   (``beam.BeamSettings``); and again with the words after a phrase's first
-   scored by the network alone (``BeamSettings.mixture`` off: no document
-   copies), the same-process baseline of the mixture's.
+   --phrases`` prints), with the default phrase settings
+   (``beam.BeamSettings``) but the document's copies mixed into a phrase's
+   later words (``BeamSettings.mixture`` on); and again with those words
+   scored by the network alone (the app's default), the same-process
+   baseline of the mixture's.
 2. **What limits it.**  At every word start of the same words (a strip of
    three): the phrase candidates the beam finds (``Predictor.phrase_candidates``)
    and the words that follow in the text.  How often a correct phrase (its
@@ -305,15 +306,16 @@ def main(argv: list[str] | None = None) -> int:
     texts = {p.stem: p.read_text(encoding="utf-8") for p in paths}
     predictor = Predictor.load(args.bundle)
     predictor.run_ahead = False
-    settings = predictor.phrase_beam
+    default = predictor.phrase_beam
+    predictor.phrase_beam = settings = replace(default, mixture=True)  # beside the network alone
     results: dict = {"bundle": args.bundle, "k": K, "words_per_text": args.words,
                      "settings": {"threshold": math.exp(settings.threshold), "odds": settings.odds,
                                   "width": settings.width, "branch": settings.branch,
                                   "max_words": settings.max_words, "budget_ms": settings.budget * 1e3}}
     if "ksr" not in skip:
         results["ksr"] = ksr(predictor, texts, args.words, args.jobs)
-        if settings.mixture:  # the same, the words after the first scored by the network alone
-            results["ksr_network"] = ksr(predictor, texts, args.words, args.jobs, mixture=False)
+        # the same, the words after the first scored by the network alone (the app's default)
+        results["ksr_network"] = ksr(predictor, texts, args.words, args.jobs, mixture=False)
     if "curve" not in skip:
         results["curve"] = curve(predictor, texts, args.words)
     if "latency" not in skip:

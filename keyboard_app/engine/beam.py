@@ -16,13 +16,13 @@ likely).  The floor is the larger of ``threshold`` and what the phrase has
 to beat to earn its slot, the last word of the strip (times ``odds``), so
 after most words the search ends before its first run, and after "as
 well" it follows the two or three continuations that can still get there.
-Each word after the first is scored as the strip would score it at a
-cursor placed after the hypothesis (``continuations``): the network's
-probability with the document's copies mixed in (the words that followed
-the hypothesis' last one or two tokens earlier in the text, by how often
-and how lately), so "the Tools menu" that a manual keeps repeating can earn
-a slot the network alone would not give it (``BeamSettings.mixture``; off,
-the network alone scores them).  Only words are followed: a phrase never
+Each word after the first is scored by the network; with
+``BeamSettings.mixture`` (off by default: measured, it does not pay), the
+document cache's pair and triple parts after the hypothesis are mixed in
+too (``continuations``: the words that followed its last one or two tokens
+earlier in the text, by how often and how lately), so "the Tools menu"
+that a manual keeps repeating can earn a slot the network alone would not
+give it.  Only words are followed: a phrase never
 holds punctuation.
 
 Of the hypotheses of ``min_words`` or more above the floor, the one offered
@@ -75,8 +75,10 @@ class BeamSettings:
     odds: float = 1.0
     budget: float | None = 0.005  # seconds; None: no limit (the evaluation)
     # The words after the first scored with the document's copies after the hypothesis mixed
-    # in (``continuations``), not by the network alone.
-    mixture: bool = True
+    # in (``continuations``), not by the network alone.  Off: measured, it adds +0.02 KSR@3
+    # pooled (noise) for 17% more phrases shown and 1.4 times the phrase's CPU
+    # (docs/EVALUATION.md).
+    mixture: bool = False
 
     def __post_init__(self) -> None:
         if not 2 <= self.min_words <= self.max_words:

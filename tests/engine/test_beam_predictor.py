@@ -151,8 +151,8 @@ def test_a_phrase_after_a_word_without_a_space_gets_one_before_it(make_predictor
 def test_a_phrase_the_document_repeats_earns_its_slot_through_its_copies(word_bundle, make_predictor):
     """The network gives "tomorrow" after "see you" 0.1: "you tomorrow" (0.65 x 0.1 with the
     document's pair and triple for "you") is less likely than the third word.  The document
-    said "see you tomorrow" before: scored by the mixture, as the strip would score the word
-    after "see you", the copy's later word gets (1 - 0.3) 0.1 + 0.15 + 0.15 and the phrase
+    said "see you tomorrow" before: with the document's pairs and triples mixed into the later
+    words (``mixture``), the copy's later word gets (1 - 0.3) 0.1 + 0.15 + 0.15 and the phrase
     earns the slot."""
     from dataclasses import replace
 
@@ -161,7 +161,7 @@ def test_a_phrase_the_document_repeats_earns_its_slot_through_its_copies(word_bu
     recency = RecencySettings(weight=0.0, pair_weight=0.15, triple_weight=0.15)
     predictor = make_predictor(recency=recency, **with_probabilities(
         vocab, {"see": {"you": 0.5, "the": 0.2, "i": 0.15}, "you": {"tomorrow": 0.1}}))
-    predictor.phrase_beam = BeamSettings(budget=None)
+    predictor.phrase_beam = BeamSettings(budget=None, mixture=True)
     text = "We see you tomorrow. We see "
     shown = predictor.suggest(text, 3)
     assert [s.text for s in shown] == ["you", "the", "I"]
@@ -177,6 +177,7 @@ def test_a_phrase_the_document_repeats_earns_its_slot_through_its_copies(word_bu
 
 def test_without_copies_the_mixture_scores_a_phrase_as_the_network_does(make_predictor):
     predictor = make_predictor(after=CHAIN, recency=RecencySettings(weight=0.0))
+    predictor.phrase_beam = BeamSettings(budget=None, mixture=True)
     network = make_predictor(after=CHAIN, recency=RecencySettings(weight=0.0))
     network.phrase_beam = BeamSettings(budget=None, mixture=False)
     for text in ("We see ", "I met you. We see "):

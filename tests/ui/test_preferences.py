@@ -237,9 +237,13 @@ def test_phrase_suggestions_on_by_default_off_and_saved(qtbot, window, prefs, ma
     prefs.phrases_check.setChecked(False)
     assert not window.controller.offer_phrases and saved().phrase_suggestions is False
     assert not phrase_shown() and window.strip.words()[0] == "met"  # the words stay
+    asked = []
+    request = window.worker.request_phrase
+    window.worker.request_phrase = lambda *args, **kwargs: (asked.append(args), request(*args, **kwargs))
     qtbot.keyClicks(window.editor, "met Bob in London. Alice ")
-    qtbot.wait(300)
-    assert not phrase_shown()
+    qtbot.waitUntil(lambda: window.strip.words()[:1] == ["met"])  # the words after "Alice " are shown
+    assert asked == [] and not phrase_shown()  # and no phrase was even asked for
+    window.worker.request_phrase = request
     assert make_window().controller.offer_phrases is False  # after a restart too
     prefs.phrases_check.setChecked(True)
     qtbot.waitUntil(phrase_shown, timeout=5000)
