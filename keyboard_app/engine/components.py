@@ -43,6 +43,7 @@ engine, what it gives is a function of the text before the cursor.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from functools import cached_property
 from typing import TYPE_CHECKING, Collection, Mapping, NamedTuple, Sequence
 
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
 
 _NO_IDS = np.zeros(0, np.int64)
 _NO_VALUES = np.zeros(0)
+PARTS_KEPT = 1024  # a phrase table's parts kept for the contexts met most recently
 
 
 class Part(NamedTuple):
@@ -189,7 +191,13 @@ class DocumentCache(Component):
 class PhraseTables(Component):
     """A bundle's phrase tables as a stage: ``P_corpus(w | previous token)`` and
     ``P_corpus(w | two previous tokens)`` with the weights of ``weights.<field>``
-    (``"phrases"``: the corpus's tables; ``"user_phrases"``: an adapted model's own)."""
+    (``"phrases"``: the corpus's tables; ``"user_phrases"``: an adapted model's own).
+
+    A part is a function of its context and weight alone, and a text meets the same
+    contexts again and again ("of the", "the"): the parts of the ``PARTS_KEPT``
+    contexts met last are kept, so a word boundary after one of them does no table
+    lookup, no logarithm and no split of the lexicon's words.
+    """
 
     def __init__(self, table: Phrases, field: str, *, vocab_size: int, unk_id: int,
                  phrase_ids: Mapping[str, int], lexicon_words: Sequence[str], lexicon: "LexiconIndex") -> None:
@@ -200,18 +208,30 @@ class PhraseTables(Component):
         self._phrase_ids = phrase_ids  # word -> id in the tables (vocabulary, then lexicon)
         self._lexicon_words = lexicon_words  # the bundle's lexicon, by lexicon id
         self._lexicon = lexicon
+        self._kept: OrderedDict[tuple, Part | None] = OrderedDict()  # (weight, *context) -> its part
 
     def stage(self, at: Cursor) -> Stage | None:
         settings = getattr(at.weights, self.field)
         if settings is None or not settings.enabled:
             return None
         context = self._context(at)
+        kept = self._kept
         parts = []
         for order in ORDERS:
             weight = settings.weight(order)
-            found = self.table.followers(context, order) if weight > 0.0 else None
-            if found is not None:
-                parts.append(self._part(weight, *found))
+            if weight <= 0.0 or len(context) < order - 1:
+                continue
+            key = (weight, *context[len(context) - order + 1 :])
+            part = kept.get(key, False)
+            if part is False:
+                found = self.table.followers(context, order)
+                part = kept[key] = None if found is None else self._part(weight, *found)
+                while len(kept) > PARTS_KEPT:
+                    kept.popitem(last=False)
+            else:
+                kept.move_to_end(key)
+            if part is not None:
+                parts.append(part)
         return Stage(parts) if parts else None
 
     def _context(self, at: Cursor) -> list[int]:

@@ -123,17 +123,21 @@ class RecentWords:
         if length <= lo:
             return EMPTY
         everything = ids[lo:length]
-        keep = self.counted[everything]
         n = len(everything)
         # single words: only the last 6 decays count (the rest would weigh under exp(-6))
         near = max(0, n - int(6 * settings.decay))
         # nor the last ``skip`` tokens: a word seldom follows itself ("Hello Hello")
         far = n - settings.skip
-        chosen = keep[near:far]
-        recent = everything[near:far][chosen]
+        nearby = everything[near:far]
+        chosen = self.counted[nearby]
+        recent = nearby[chosen]
         w = self._weights[window - n + near : window - settings.skip][chosen]
-        pair_ids, pair_probs = self._followers(everything, keep, 2, settings.pair_weight)
-        triple_ids, triple_probs = self._followers(everything, keep, 3, settings.triple_weight)
+        # where the token before the cursor occurred earlier: the pairs' contexts, and the
+        # triples' among them (one pass over the window for both)
+        last = everything[n - 1] if n > 1 else -1
+        after_last = (everything[: n - 1] == last).nonzero()[0] if n > 1 and last != self.unknown_id else None
+        pair_ids, pair_probs = self._followers(everything, after_last, 2, settings.pair_weight)
+        triple_ids, triple_probs = self._followers(everything, after_last, 3, settings.triple_weight)
         others: dict[str, float] = {}
         display: dict[str, str] = {}
         unknown = unknown_words(lo + near, lo + far)
@@ -151,24 +155,37 @@ class RecentWords:
         return CacheDistribution(unique, probs, {k: v / total for k, v in others.items()}, display,
                                  pair_ids, pair_probs, triple_ids, triple_probs, len(recent) + len(unknown))
 
-    def _followers(self, window: np.ndarray, counted: np.ndarray, order: int, weight: float):
+    def _followers(self, window: np.ndarray, after_last: np.ndarray | None, order: int, weight: float):
         """The words that followed the last ``order - 1`` tokens of ``window`` earlier in it,
-        and their decayed shares: (ids, probabilities), both empty without evidence."""
+        and their decayed shares: (ids, probabilities), both empty without evidence.
+        ``after_last``: the positions ``j < n - 1`` holding the window's last token (None
+        where it is ``<unk>``)."""
         n, c = len(window), order - 1
-        if weight <= 0.0 or n <= c:
+        if weight <= 0.0 or n <= c or after_last is None:
             return EMPTY.pair_ids, EMPTY.pair_probs
-        context = window[n - c :].tolist()
-        if self.unknown_id in context:
-            return EMPTY.pair_ids, EMPTY.pair_probs
-        # an earlier copy of the context starts at j (0 <= j < n - c) and is followed by a word
-        before = (window[: n - c] == context[0]).nonzero()[0]
-        for t in range(1, c):
-            before = before[window[before + t] == context[t]]
-        before = before[counted[before + c]]
-        if len(before) == 0:
-            return EMPTY.pair_ids, EMPTY.pair_probs
+        if c == 1:
+            before = after_last
+        else:  # an earlier copy of the context starts at j (0 <= j < n - c): its last token at j + c - 1
+            context = window[n - c :].tolist()
+            if self.unknown_id in context:
+                return EMPTY.pair_ids, EMPTY.pair_probs
+            before = after_last[after_last >= c - 1] - (c - 1)
+            for t in range(c - 1):
+                before = before[window[before + t] == context[t]]
+        # ... and is followed by a word the cache counts
         followers = window[before + c]
-        w = self._pair_weights[self.settings.window - n + before + c]
+        chosen = self.counted[followers]
+        followers = followers[chosen]
+        if len(followers) == 0:
+            return EMPTY.pair_ids, EMPTY.pair_probs
+        w = self._pair_weights[self.settings.window - n + c + before[chosen]]
+        if len(followers) <= 64:  # a few (most contexts): a dictionary is quicker than NumPy's calls,
+            sums: dict[int, float] = {}  # and adds each word's weights in the same order as bincount
+            for word, weight in zip(followers.tolist(), w.tolist()):
+                sums[word] = sums.get(word, 0.0) + weight
+            unique = sorted(sums)
+            probs = np.array([sums[word] for word in unique])
+            return np.array(unique, np.int64), probs / probs.sum()
         unique = _unique(followers)
         probs = np.bincount(unique.searchsorted(followers), weights=w, minlength=len(unique))
         return unique, probs / probs.sum()

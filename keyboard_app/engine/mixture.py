@@ -43,8 +43,10 @@ pass over the thousands of words that followed "the" in the corpus.  It cuts
 the boundary's tail (benchmarks/keystroke_latency.py: "mix + top 3" rows),
 but the first letter of the word then pays for the whole array instead, and
 a keystroke inside a word has the tighter target (docs/ARCHITECTURE.md): so
-the predictor computes the array at the boundary, until it can do so while
-the person moves to the next key.
+the predictor computes the array at the boundary (a helper thread that built it
+while the person moves to the next key passed the interpreter's lock back and
+forth with the keystrokes and cost more than it saved on a busy machine:
+docs/ARCHITECTURE.md).
 
 Ranking the candidates by the same values as the dense array, with the same
 tie rule, gives the same suggestions; tests/engine/test_mixture.py checks
@@ -70,7 +72,7 @@ if TYPE_CHECKING:
 # Slack for float rounding in the candidate bound (a log-probability; float32
 # rounding of a few operations is ~1e-5 at most).
 MARGIN = 1e-3
-SEED_SPREAD = 6.0  # the network's words this close to its best are the first candidates
+SEED_SPREAD = 3.0  # log-probability: the words this close to the best are looked at first (more if too few)
 LN2 = math.log(2.0)
 
 
@@ -230,8 +232,13 @@ class Mixture:
             if not self._steps:
                 self._dense = self.network
                 return self._dense
-            v = self.network.copy()
-            for step in self._steps:
+            steps = self._steps
+            if type(steps[0]) is float:  # (a stage's first step: one pass, not a copy and a pass)
+                v = self.network + steps[0]
+                steps = steps[1:]
+            else:
+                v = self.network.copy()
+            for step in steps:
                 if type(step) is float:
                     v += step
                     continue

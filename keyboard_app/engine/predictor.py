@@ -363,20 +363,26 @@ class Predictor:
         if memo is not None and memo[0] == key:  # a keystroke inside a word
             return memo[1], view, memo[2]
         at = self._cursor(view.length)
-        scores = self._mix(self._states.log_probs(self._tokens.ids, view.length), view.length, at)
+        # The stages first: they need only the tokens, and their arrays are still in the CPU's
+        # caches, which the network's run (megabytes of weights) then sweeps out.
+        stages = self._stages(at)
+        scores = self._mix(self._states.log_probs(self._tokens.ids, view.length), view.length, at, stages)
         self._memo = (key, scores, at)
         return scores, view, at
 
     def _cursor(self, length: int) -> Cursor:
         return Cursor(self._tokens, self._states, length, self.weights)
 
-    def _mix(self, network: np.ndarray, length: int, at: Cursor | None = None) -> Scores:
+    def _mix(self, network: np.ndarray, length: int, at: Cursor | None = None, stages: list | None = None) -> Scores:
         """The network's distribution with every word-boundary component's stage mixed in
         (``mixture.combine``): the steps are recorded, and computed when the strip ranks."""
-        if at is None:
-            at = self._cursor(length)
-        stages = [stage for stage in (c.stage(at) for c in self._at_boundary) if stage is not None]
+        if stages is None:
+            stages = self._stages(self._cursor(length) if at is None else at)
         return combine(network, self.words, self.lexicon, self.bundle.vocab.unk_id, stages)
+
+    def _stages(self, at: Cursor) -> list:
+        """What each word-boundary component mixes in at ``at`` (a function of the text alone)."""
+        return [stage for stage in (c.stage(at) for c in self._at_boundary) if stage is not None]
 
     @property
     def typos(self) -> TypoChannel:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,9 @@ if TYPE_CHECKING:
 # A word as the tokenizer makes one (letters, inner apostrophes), without digits.
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
 _BEYOND = "\U0010ffff"  # sorts after every character a word can hold
+LEXICON_KEPT = 4096  # the lexicon's best words kept for the prefixes typed most recently
+FIRST_DEPTH = 2  # times k: how deep the ranker reads its lists at once
+PENALISED_DEPTH = 8  # ... and where small letters are penalised (capitals typed inside a sentence)
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,7 @@ class WordIndex:
     def __init__(self, vocab: Vocabulary) -> None:
         ids = [i for i, token in enumerate(vocab.tokens) if is_suggestable(token)]
         keys = [vocab.tokens[i].lower() for i in ids]
-        order = sorted(range(len(ids)), key=lambda j: (keys[j], ids[j]))
+        order = sorted(range(len(ids)), key=keys.__getitem__)  # stable: ties by id, as ids ascend
         self.word_ids = np.array(ids, np.int64)
         self._keys = [keys[j] for j in order]
         self.sorted_ids = np.array([ids[j] for j in order], np.int64)  # by lowercase form, then id
@@ -130,6 +134,9 @@ class Ranker:
         self.lexicon = lexicon
         self._tokens = vocab.tokens
         self._display = vocab.display
+        # The lexicon's order is its counts', the same in every context: its best words
+        # for a prefix are kept (a dozen array operations each, at every keystroke).
+        self._lexicon_kept: OrderedDict[tuple[str, int], list[int]] = OrderedDict()
 
     def rank(self, scores: "Scores", typed: str, sentence_start: bool, k: int,
              rules: "Rules | None" = None) -> list[Suggestion]:
@@ -146,11 +153,15 @@ class Ranker:
         )
         lexicon = self.lexicon
         vocab_tokens = self._tokens
-        want = k
+        # The lists are read deeper than k at once (the word as typed, a repeat or a hidden
+        # identifier is skipped), deeper still where capitals typed inside a sentence lower
+        # the small-letter words (``rules``): one pass, where reading k and doubling took two
+        # to five.  The answer is the same from any depth (the floor below).
+        want = k * (PENALISED_DEPTH if rules is not None and rules.lower_penalty else FIRST_DEPTH)
         while True:
             best = scores.mixture.best(lo, hi, want)
             pool = [(-score, 0, token_id, vocab_tokens[token_id]) for token_id, score in best]
-            found = lexicon.best(prefix, want + len(others))
+            found = self._lexicon_best(prefix, want + len(others))
             from_lexicon = [
                 (-(scores.lexicon_base + float(lexicon.log_share[i])), 2, lexicon.words[i], lexicon.words[i])
                 for i in found if lexicon.words[i] not in scores.others
@@ -173,8 +184,8 @@ class Ranker:
             shown: list[Suggestion] = []
             seen: set[str] = set()
             for negative, source, key, token in pool:
-                if negative > floor:
-                    break  # a word not fetched may rank here: fetch more
+                if negative > floor or (negative == floor != math.inf):
+                    break  # a word not fetched may rank here, or tie with this one: fetch more
                 text = written_form(self._display_of(source, key, scores), typed, sentence_start)
                 if text.lower() in seen or (typed and text == typed):
                     continue
@@ -185,6 +196,19 @@ class Ranker:
             if floor == math.inf:  # every list was complete
                 return shown
             want *= 2
+
+    def _lexicon_best(self, prefix: str, k: int) -> list[int]:
+        """``lexicon.best(prefix, k)``, kept for the prefixes met last (read-only)."""
+        kept = self._lexicon_kept
+        key = (prefix, k)
+        found = kept.get(key)
+        if found is None:
+            found = kept[key] = self.lexicon.best(prefix, k)
+            while len(kept) > LEXICON_KEPT:
+                kept.popitem(last=False)
+        else:
+            kept.move_to_end(key)
+        return found
 
     def _display_of(self, source: int, key: int | str, scores: "Scores") -> str:
         """How a pool entry is written: ``key`` is a vocabulary id (source 0) or the word."""

@@ -38,7 +38,7 @@ from .tokenizer import BOS, Tokenizer, normalise_apostrophes, partial_start
 from .vocab import Vocabulary
 
 _TRANSITION = re.compile(r"\s(?=\S)")  # a blank followed by a non-blank
-_TRANSITION_WINDOW = 256
+_TRANSITION_WINDOW = 32  # characters searched first (the window grows where it holds none)
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,10 @@ class TokenCache:
         del self._unknown_at[cut:], self._unknown[cut:]
         if not ids:
             return
-        for j in np.flatnonzero(np.frombuffer(ids, np.int64) == self._unk).tolist():
+        unk = self._unk
+        found = ([j for j, i in enumerate(ids) if i == unk] if len(ids) <= 16  # a word or two: no NumPy call
+                 else np.flatnonzero(np.frombuffer(ids, np.int64) == unk).tolist())
+        for j in found:
             token = tokens[j]
             if is_suggestable(token.token):
                 index = keep + j

@@ -63,7 +63,7 @@ _DIGIT = re.compile(r"\d")
 
 # The word being typed at the end of the text: letters, and apostrophes inside
 # (a trailing apostrophe, as in "don'", still belongs to it).
-_PARTIAL_WINDOW = 64  # characters searched first for the word being typed
+_PARTIAL_WINDOW = 16  # characters searched first for the word being typed (it grows as needed)
 _PARTIAL = re.compile(r"[^\W_]+(?:['\u2019\u02bc][^\W_]+)*['\u2019\u02bc]?\Z")
 
 

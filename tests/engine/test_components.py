@@ -215,3 +215,47 @@ def test_bad_weights_are_one_sentence(data, words):
         MixtureWeights.from_dict(data)
     message = str(caught.value)
     assert words in message and "\n" not in message
+
+
+def test_phrase_parts_are_kept_per_context_and_weight(random_int8_bundle, monkeypatch):
+    """A context met again is mixed in from the parts kept for it (no table lookup),
+    which are the parts a fresh lookup gives; a new weight is a new part; the kept
+    parts are bounded (``PARTS_KEPT``)."""
+    import keyboard_app.engine.components as components
+    from keyboard_app.engine.components import PhraseTables
+
+    bundle = load_bundle(random_int8_bundle)
+    try:
+        predictor = Predictor(bundle)
+        [tables] = [c for c in predictor.components if isinstance(c, PhraseTables)]
+        lookups = []
+        followers = tables.table.followers
+        monkeypatch.setattr(tables.table, "followers", lambda context, order: lookups.append(order) or
+                            followers(context, order))
+        words = [t for t in bundle.vocab.tokens if t.isalpha()][:40]
+        text = " ".join(words[i % 7] for i in range(60)) + " "  # the same few contexts again and again
+        for end in range(1, len(text) + 1):
+            predictor.suggest(text[:end])
+        first = len(lookups)
+        assert 0 < first <= 2 * 7 + 2  # each pair and triple context looked up once
+        at = predictor._memo[2]
+        kept = tables.stage(at).parts
+        assert len(lookups) == first  # met before: nothing looked up
+        fresh = PhraseTables(tables.table, "phrases", vocab_size=len(bundle.vocab), unk_id=bundle.vocab.unk_id,
+                             phrase_ids=tables._phrase_ids, lexicon_words=tables._lexicon_words,
+                             lexicon=tables._lexicon).stage(at).parts
+        assert len(lookups) == first + 2  # a fresh component looks up both orders
+        assert len(kept) == len(fresh) > 0
+        for a, b in zip(kept, fresh):
+            assert a.weight == b.weight and a.words == b.words
+            assert np.array_equal(a.ids, b.ids) and np.array_equal(a.log_probs, b.log_probs)
+        predictor.set_phrase_settings(PhraseSettings(pair_weight=0.07, triple_weight=0.2))
+        predictor.suggest(text)
+        assert len(lookups) > first + 2  # other weights: other parts
+        assert {part.weight for part in tables.stage(predictor._memo[2]).parts} <= {0.07, 0.2}
+        monkeypatch.setattr(components, "PARTS_KEPT", 3)
+        predictor.suggest(text + "x ")
+        predictor.suggest(text + "x y ")
+        assert len(tables._kept) <= 3
+    finally:
+        bundle.close()

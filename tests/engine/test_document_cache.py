@@ -145,3 +145,46 @@ def test_a_word_that_followed_the_same_words_before_is_likelier(make_predictor, 
     # no earlier occurrence: the network's distribution, untouched
     np.testing.assert_array_equal(on.next_word_log_probs(no_evidence)[0], off.next_word_log_probs(no_evidence)[0])
     assert [s.text for s in on.suggest(text + "Lo", 1)] == ["London"]
+
+
+def _followers_by_hand(window: list[int], counted: np.ndarray, order: int, settings: RecencySettings,
+                       unknown: int) -> dict[int, float]:
+    """The decayed counts of the words that followed the last ``order - 1`` tokens earlier
+    in ``window``, one position at a time (the definition the array code must meet)."""
+    n, c = len(window), order - 1
+    context = window[n - c:]
+    if n <= c or unknown in context:
+        return {}
+    found: dict[int, float] = {}
+    for j in range(n - c):
+        if window[j : j + c] == context and counted[window[j + c]]:
+            d = n - 1 - (j + c)
+            found[window[j + c]] = found.get(window[j + c], 0.0) + math.exp(-d / settings.pair_decay)
+    total = sum(found.values())
+    return {word: weight / total for word, weight in found.items()}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pairs_and_triples_are_the_words_that_followed_the_same_tokens(seed):
+    """The pair and triple parts share one search of the window for the token before the
+    cursor (``RecentWords.distribution``): the same words and shares as looking at every
+    position, with repeats, words the cache does not count and the unknown token."""
+    from keyboard_app.engine.document_cache import RecentWords
+
+    rng = random.Random(seed)
+    vocabulary, unknown = 12, 0
+    counted = np.ones(vocabulary, bool)
+    counted[[0, 5]] = False  # <unk> and a punctuation mark
+    settings = RecencySettings(window=rng.choice([40, 300]), pair_decay=rng.choice([7.0, 2000.0]))
+    cache = RecentWords(counted, settings, unknown)
+    ids = np.array([1] + [rng.choice([1, 2, 3, 3, 4, 5, 6, 0, 7]) for _ in range(500)], np.int64)
+    checked = 0
+    for length in range(2, len(ids) + 1):
+        got = cache.distribution(ids, length, lambda lo, hi: [])
+        window = ids[max(1, length - settings.window) : length].tolist()
+        for order, got_ids, got_probs in ((2, got.pair_ids, got.pair_probs), (3, got.triple_ids, got.triple_probs)):
+            expected = _followers_by_hand(window, counted, order, settings, unknown)
+            assert got_ids.tolist() == sorted(expected), (length, order)
+            assert got_probs == pytest.approx([expected[i] for i in sorted(expected)], rel=1e-9)
+            checked += bool(expected)
+    assert checked > 300  # most positions have evidence of both kinds

@@ -1,0 +1,174 @@
+"""Where a word boundary's time goes: each stage of ``Predictor.suggest``, timed in place.
+
+    .venv/bin/python benchmarks/boundary_stages.py [BUNDLE] [--text FILE] [--words 2000]
+        [--onnx-steps 3000]
+
+Types the first ``--words`` words of ``--text`` into one ``Predictor`` a character at
+a time, as benchmarks/keystroke_latency.py does, and at every word boundary records
+the time spent inside each stage (inclusive: a stage's row contains the rows nested
+in it, e.g. the network's step inside the state cache).  It prints p50 / mean / p90 /
+p99 per stage in microseconds for all boundaries, for those that run a whole 8-token
+cell of the state cache (``state_cache.CELL``) and for the one-step ones, and the
+remainder (the predictor's own code between stages).
+
+Then it opens the bundle's graph alone with onnxruntime's profiler and steps it
+``--onnx-steps`` times (one token, the state fed back): the time of each node,
+which splits the network's step into the LSTM, the projection, the output layer
+and the log-softmax.  Those figures are for a graph whose weights stay in the CPU's
+caches between steps; inside the engine they do not (compare the network's row).
+
+The stages are timed by wrapping the engine's methods for the run, so the timer's
+own cost (about a microsecond a stage) is in the figures.  Figures are printed,
+never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import gc
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from keyboard_app.engine import components, completions, document_cache, mixture, phrases  # noqa: E402
+from keyboard_app.engine import predictor, ranking, session, state_cache, token_cache  # noqa: E402
+
+DEFAULT_BUNDLE = ROOT / "assets" / "models" / "default"
+DEFAULT_TEXT = ROOT / "corpus" / "heldout" / "austen.txt"
+
+# (owner, method, row): the rows in the order printed; nesting is shown by indentation.
+STAGES = [
+    (token_cache.TokenCache, "update", "tokens (TokenCache.update)"),
+    (state_cache.StateCache, "log_probs", "state cache (log_probs)"),
+    (session.RecurrentSession, "run", "  network step (session.run)"),
+    (components.DocumentCache, "stage", "document cache stage"),
+    (document_cache.RecentWords, "distribution", "  its distribution"),
+    (components.PhraseTables, "stage", "phrase tables stage"),
+    (phrases.Phrases, "followers", "  table lookups"),
+    (mixture, "combine", "combine"),
+    (ranking.Ranker, "rank", "rank (the strip's words)"),
+    (mixture.Mixture, "dense", "  whole-vocabulary array"),
+    (mixture.Mixture, "_best_of_all", "  top-k over it"),
+    (completions.Completions, "rules", "completion rules"),
+    (completions.Completions, "finish", "completion finish"),
+]
+# the rows whose sum leaves the predictor's own code as the remainder (not nested in each other)
+OUTER = ["tokens (TokenCache.update)", "state cache (log_probs)", "document cache stage", "phrase tables stage",
+         "combine", "rank (the strip's words)", "completion rules", "completion finish"]
+
+
+def instrument(record: dict[str, int]) -> None:
+    """Wrap every stage's method so that it adds its time (ns) to ``record[row]``."""
+    for owner, name, row in STAGES:
+        original = getattr(owner, name)
+
+        def timed(*args, _original=original, _row=row, **kwargs):
+            start = time.perf_counter_ns()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                record[_row] += time.perf_counter_ns() - start
+
+        setattr(owner, name, timed)
+    predictor.combine = mixture.combine  # (the predictor imported it by name)
+
+
+def table(rows: list[dict[str, float]], title: str) -> None:
+    print(f"{title}: {len(rows)} boundaries")
+    print(f"  {'stage':32}{'p50':>9}{'mean':>9}{'p90':>9}{'p99':>9}   (us)")
+    names = ["keystroke (wall)", "keystroke (CPU)"] + [row for _, _, row in STAGES] + ["the predictor's own code"]
+    for name in names:
+        a = np.array([r.get(name, 0.0) for r in rows]) / 1e3
+        print(f"  {name:32}{np.median(a):9.1f}{a.mean():9.1f}{np.percentile(a, 90):9.1f}{np.percentile(a, 99):9.1f}")
+    print()
+
+
+def onnx_nodes(bundle: Path, steps: int) -> None:
+    """Each node's time over ``steps`` one-token steps (onnxruntime's profiler)."""
+    import onnxruntime as ort
+
+    from keyboard_app.engine.bundle import load_bundle
+
+    loaded = load_bundle(bundle)
+    options = session.session_options(1)
+    options.enable_profiling = True
+    with tempfile.TemporaryDirectory(prefix="onnx-profile-") as folder:
+        options.profile_file_prefix = str(Path(folder) / "profile")
+        graph = ort.InferenceSession(str(loaded.onnx_path), options, providers=["CPUExecutionProvider"])
+        opened = session.RecurrentSession(graph, loaded)
+        state = opened.zero_state()
+        rng = np.random.default_rng(0)
+        for token in rng.integers(16, len(loaded.vocab), steps):  # (past the special tokens)
+            _, state = opened.run(np.array([[token]], np.int64), state)
+        events = json.loads(Path(graph.end_profiling()).read_text())
+    loaded.close()
+    times: dict[str, list[int]] = collections.defaultdict(list)
+    for event in events:
+        if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
+            times[event["name"][: -len("_kernel_time")]].append(event["dur"])
+        elif event.get("cat") == "Session" and event["name"] == "model_run":
+            times["(the whole run)"].append(event["dur"])
+    skip = steps // 10  # the first steps warm up
+    print(f"the graph alone, {steps} one-token steps, onnxruntime's profiler (us; its own cost included):")
+    print(f"  {'node':56}{'p50':>8}{'p99':>8}")
+    for name, durations in sorted(times.items(), key=lambda item: -float(np.median(item[1][skip:]))):
+        a = np.array(durations[skip:], float)
+        print(f"  {name:56}{np.median(a):8.1f}{np.percentile(a, 99):8.1f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("bundle", nargs="?", default=str(DEFAULT_BUNDLE))
+    parser.add_argument("--text", type=Path, default=DEFAULT_TEXT)
+    parser.add_argument("--words", type=int, default=2000)
+    parser.add_argument("--onnx-steps", type=int, default=3000, help="steps of the graph alone (0: skip)")
+    args = parser.parse_args(argv)
+    if not args.text.is_file():
+        parser.error(f"{args.text}: no such text (build the corpus, or name one with --text)")
+
+    record: dict[str, int] = collections.defaultdict(int)
+    instrument(record)
+    engine = predictor.Predictor.load(args.bundle)
+    engine.suggest("")
+    typed = " ".join(args.text.read_text(encoding="utf-8").split()[: args.words]) + " "
+    classifier = token_cache.TokenCache(engine.tokenizer, engine.bundle.vocab)
+    rows, cells, steps = [], [], []
+    previous_length, previous_run = 1, engine.states.tokens_run
+    gc.collect()
+    for end in range(1, len(typed) + 1):
+        record.clear()
+        cpu, wall = time.thread_time_ns(), time.perf_counter_ns()
+        engine.suggest(typed[:end])
+        wall, cpu = time.perf_counter_ns() - wall, time.thread_time_ns() - cpu
+        row = dict(record)  # (before the classifier's own update adds to it)
+        length = classifier.update(typed[:end]).length
+        ran = engine.states.tokens_run - previous_run
+        previous_run = engine.states.tokens_run
+        if length != previous_length:
+            row["keystroke (wall)"], row["keystroke (CPU)"] = wall, cpu
+            row["the predictor's own code"] = wall - sum(row.get(name, 0) for name in OUTER)
+            rows.append(row)
+            (cells if ran >= state_cache.CELL else steps).append(row)
+        previous_length = length
+    print(f"bundle {args.bundle}; text {args.text}: {args.words:,} words, {len(typed):,} keystrokes; "
+          f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print()
+    table(rows, "every word boundary")
+    table(cells, "boundaries that run a whole cell (8 tokens)")
+    table(steps, "one-step boundaries")
+    if args.onnx_steps:
+        onnx_nodes(Path(args.bundle), args.onnx_steps)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
