@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from pathlib import Path
 
 _STARTED = time.perf_counter()  # start-up figures are measured from here
+# Before numpy is imported: its OpenBLAS would start a thread per core, which slows the
+# start-up and serves nothing (the app makes no BLAS call; the network runs in onnxruntime,
+# the trainer's torch has its own BLAS).  A user's own setting wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from . import __version__
 

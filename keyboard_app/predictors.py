@@ -18,12 +18,16 @@ from .settings import DEFAULT_SUGGESTIONS
 def load_predictor(path: Path) -> Any:
     """The engine's loader (imported here, so the UI starts before the engine loads).
     Compressed phrase tables are read from their stored copy in the user's cache folder,
-    made at the first start (``engine.phrases``)."""
+    made at the first start (``engine.phrases``); the files' checksums confirmed at an
+    earlier start are not read again while the files are unchanged (``checksum_memo``)."""
     from . import paths
+    from .checksum_memo import ChecksumMemo
     from .engine.bundle import load_bundle
     from .engine.predictor import Predictor
 
-    bundle = load_bundle(path, phrase_cache=paths.phrase_cache_dir())
+    memo = ChecksumMemo()
+    bundle = load_bundle(path, phrase_cache=paths.phrase_cache_dir(), checksums=memo)
+    memo.save()
     try:
         return Predictor(bundle, threads=1)
     except BaseException:

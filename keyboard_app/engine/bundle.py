@@ -15,8 +15,18 @@ A bundle is a folder (or a .zip of one) holding::
 
 Every file of the bundle is listed in the manifest with its SHA-256, so a
 truncated, corrupted or swapped file is caught at load time and named in the
-error.  Loading never trusts a path from the bundle: names are plain file
-names inside the bundle folder, and symbolic links are refused, so nothing
+error.  A caller that loads the same bundle again and again (the app, at every
+start) may pass a ``ChecksumMemo``: a file whose checksum was confirmed before
+and whose identity (size, modification and change times, inode, device) is
+the same is not read again.  Any write to a file changes its change time,
+which a program cannot set back (short of moving the system's clock), so a
+file changed since is read and checked again; only a change below the file system (a failing disk) goes
+unseen, as it does for every program that trusts its files between starts.
+(Hashing every file at every start is slow where SHA-256 is not OpenSSL's, as
+in the frozen build.)
+
+Loading never trusts a path from the bundle: names are plain file names
+inside the bundle folder, and symbolic links are refused, so nothing
 (external ONNX data included) can point outside it.
 
 Writing goes to a temporary folder beside the destination, is checked by
@@ -34,10 +44,11 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 from . import contract, jsonfile
 from .contract import BUNDLE_FORMAT, FORMAT_VERSION, MANIFEST, VOCAB_FILE
@@ -80,10 +91,28 @@ MAX_MEMBER_BYTES = 1024**3  # one member
 MAX_ZIP_RATIO = 100  # uncompressed / compressed: ONNX weights ~1.1, JSON ~4, zeros ~1000
 RATIO_CHECKED_ABOVE = 1024**2  # a small member may compress as well as it likes
 MAX_ZIP_MEMBERS = 64  # a bundle has 3 to 5 files, and perhaps a model card
+SETTLED_SECONDS = 2.0  # a file changed more recently is not remembered by a ChecksumMemo
 
 
 class ModelLoadError(Exception):
     """A bundle cannot be used; the message is one sentence naming the file."""
+
+
+class ChecksumMemo(Protocol):
+    """Checksums confirmed by earlier loads, by file identity (the app keeps one in the
+    user's cache folder: ``keyboard_app.checksum_memo``)."""
+
+    def known(self, path: Path, identity: tuple[int, ...]) -> str | None:
+        """The SHA-256 confirmed for ``path`` when it had ``identity``, else None."""
+
+    def remember(self, path: Path, identity: tuple[int, ...], sha256: str) -> None:
+        """``path``, as ``identity`` describes it, holds what ``sha256`` says."""
+
+
+def file_identity(stat: os.stat_result) -> tuple[int, ...]:
+    """What changes whenever a file's content does: its size, its modification time (which
+    a program may set back) and its change time (which it cannot), its inode and device."""
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_dev)
 
 
 @dataclass
@@ -99,6 +128,9 @@ class Bundle:
     phrases: Phrases | None = None
     user_phrases: Phrases | None = None  # the user's corpus's, for an adapted model
     _tempdir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
+    #: the folder of stored copies of compressed phrase tables it was loaded with (``load_bundle``),
+    #: so that another load of the same bundle (``evaluate``'s worker processes) reads them too
+    phrase_cache: Path | None = None
 
     @property
     def onnx_path(self) -> Path:
@@ -246,7 +278,7 @@ def _check_sizes(manifest: dict, source: Path) -> None:
             raise ModelLoadError(f"{source / MANIFEST}: field 'user_phrases.weights' is invalid ({e}).") from None
 
 
-def _verify_files(folder: Path, manifest: dict, source: Path) -> None:
+def _verify_files(folder: Path, manifest: dict, source: Path, memo: ChecksumMemo | None = None) -> None:
     files = manifest["files"]
     names = [manifest["onnx"]["file"], manifest["vocab"].get("file", VOCAB_FILE),
              optional_file(manifest, source, "lexicon"),
@@ -261,13 +293,30 @@ def _verify_files(folder: Path, manifest: dict, source: Path) -> None:
             raise ModelLoadError(f"{source / name}: symbolic links are not allowed in a bundle.")
         if not path.is_file():
             raise ModelLoadError(f"{source / name}: the file is missing from the bundle.")
-        if sha256_file(path) != expected:
+        if not _checksum_matches(path, expected, memo):
             raise ModelLoadError(
                 f"{source / name}: the file is corrupt (its checksum does not match the manifest)."
             )
     for path in folder.iterdir():
         if path.is_symlink():
             raise ModelLoadError(f"{source / path.name}: symbolic links are not allowed in a bundle.")
+
+
+def _checksum_matches(path: Path, expected: str, memo: ChecksumMemo | None) -> bool:
+    """Whether ``path`` holds what ``expected`` says: remembered by ``memo`` for a file
+    whose identity has not changed since, else read and hashed (and then remembered)."""
+    if memo is None:
+        return sha256_file(path) == expected
+    identity = file_identity(path.stat())  # taken before the read: a write meanwhile changes it
+    if memo.known(path, identity) == expected:
+        return True
+    if sha256_file(path) != expected:
+        return False
+    # File times are kept at the clock's coarse tick: a write within it could leave the same
+    # times, so only a file that has not changed for a while is remembered ("racy git").
+    if time.time_ns() - identity[2] > SETTLED_SECONDS * 1_000_000_000:
+        memo.remember(path, identity, expected)
+    return True
 
 
 def optional_file(manifest: dict, source: Path, field: str) -> str | None:
@@ -349,7 +398,8 @@ def _extract_zip(source: Path) -> tuple[Path, tempfile.TemporaryDirectory]:
     return Path(tmp.name), tmp
 
 
-def load_bundle(path: str | os.PathLike, *, phrase_cache: str | os.PathLike | None = None) -> Bundle:
+def load_bundle(path: str | os.PathLike, *, phrase_cache: str | os.PathLike | None = None,
+                checksums: ChecksumMemo | None = None) -> Bundle:
     """Open and validate a bundle folder or .zip; raise ``ModelLoadError`` if unusable.
 
     Checks the manifest's structure and versions, every file's checksum, and
@@ -357,6 +407,8 @@ def load_bundle(path: str | os.PathLike, *, phrase_cache: str | os.PathLike | No
     checked when the engine opens it (``session.RecurrentSession``).
     ``phrase_cache``: a folder for the stored copies of compressed phrase
     tables, keyed by their checked checksums (``Phrases.load``).
+    ``checksums``: the checksums earlier loads confirmed (see the module's
+    docstring); not used for a .zip, whose files are extracted anew each time.
     """
     source = Path(path)
     if not source.exists():
@@ -369,7 +421,7 @@ def load_bundle(path: str | os.PathLike, *, phrase_cache: str | os.PathLike | No
         folder, tmp = _extract_zip(source)
     try:
         manifest = read_manifest(folder, source)
-        _verify_files(folder, manifest, source)
+        _verify_files(folder, manifest, source, checksums if tmp is None else None)
         vocab_name = manifest["vocab"].get("file", VOCAB_FILE)
         try:
             vocab = Vocabulary.load(folder / vocab_name)
@@ -407,7 +459,7 @@ def load_bundle(path: str | os.PathLike, *, phrase_cache: str | os.PathLike | No
             tmp.cleanup()
         raise
     return Bundle(folder, source, manifest, vocab, settings, lexicon, tables["phrases"],
-                  tables["user_phrases"], tmp)
+                  tables["user_phrases"], tmp, Path(phrase_cache) if phrase_cache is not None else None)
 
 
 def write_bundle(

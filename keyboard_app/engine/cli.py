@@ -18,7 +18,11 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from .bundle import ModelLoadError
+# Before numpy is imported (by .bundle): one OpenBLAS thread, not one per core; the engine
+# makes no BLAS call, and starting the threads slows every call.  A user's own setting wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from .bundle import ModelLoadError  # noqa: E402 (after the setting above)
 
 EXIT_USAGE = 2
 
@@ -42,13 +46,26 @@ def _threads(text: str) -> int:
 
 
 def _load(path: str, threads: int, network_only: bool = False):
+    """The bundle's predictor.  Compressed phrase tables are read from the stored copy in the
+    user's cache folder, the app's (``paths.phrase_cache_dir``), written by the first load of
+    that file by either: without it every call would inflate them again (issue 17).  The
+    files' checksums confirmed before are remembered there too (``checksum_memo``)."""
+    from .. import paths  # the user's folders only (platformdirs): no Qt, nothing of the app's UI
+    from ..checksum_memo import ChecksumMemo
+    from .bundle import load_bundle
     from .predictor import PhraseSettings, Predictor, RecencySettings
 
+    off = dict(recency=RecencySettings.off(), phrases=PhraseSettings.off(),
+               user_phrases=PhraseSettings.off()) if network_only else {}
     try:
-        if network_only:
-            return Predictor.load(path, threads=threads, recency=RecencySettings.off(),
-                                  phrases=PhraseSettings.off(), user_phrases=PhraseSettings.off())
-        return Predictor.load(path, threads=threads)
+        memo = ChecksumMemo()  # the files' checksums confirmed by earlier calls, as the app does
+        bundle = load_bundle(path, phrase_cache=paths.phrase_cache_dir(), checksums=memo)
+        memo.save()
+        try:
+            return Predictor(bundle, threads=threads, **off)
+        except BaseException:
+            bundle.close()
+            raise
     except ModelLoadError as e:
         raise _Failure(str(e)) from e
     except (ValueError, OSError, MemoryError, RecursionError) as e:

@@ -44,6 +44,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from .beam import place
+from .bundle import load_bundle
 from .predictor import Predictor
 from .ranking import is_suggestable
 from .tokenizer import BOS, Token
@@ -336,10 +337,17 @@ def _parts(words: list[list[Token]], jobs: int) -> list[list[list[Token]]]:
 STRIP_SETTINGS = ("typo_tolerance", "typo_model", "completions")
 
 
-def _simulate_part(source: str, threads: int, settings: dict, texts, words, ks, phrases) -> list[_Typed]:
+def _simulate_part(source: str, threads: int, settings: dict, texts, words, ks, phrases,
+                   phrase_cache: str | None = None) -> list[_Typed]:
     """``_simulate`` in a worker process, on its own engine loaded from ``source`` and set
-    up as the caller's (``settings``: its mixture weights, phrase beam and ``STRIP_SETTINGS``)."""
-    predictor = Predictor.load(source, threads=threads, weights=settings.pop("weights"))
+    up as the caller's (``settings``: its mixture weights, phrase beam and ``STRIP_SETTINGS``;
+    ``phrase_cache``: the caller's folder of stored phrase-table copies, see ``load_bundle``)."""
+    bundle = load_bundle(source, phrase_cache=phrase_cache)
+    try:
+        predictor = Predictor(bundle, threads=threads, weights=settings.pop("weights"))
+    except BaseException:
+        bundle.close()
+        raise
     predictor.run_ahead = False
     for name, value in settings.items():
         setattr(predictor, name, value)
@@ -357,10 +365,15 @@ def _simulate_parallel(predictor, texts, parts, ks, phrases, total, progress) ->
     settings = {"weights": predictor.weights, "phrase_beam": predictor.phrase_beam,
                 **{name: getattr(predictor, name) for name in STRIP_SETTINGS}}
     threads = getattr(predictor.session, "threads", 1)
+    cache = getattr(predictor.bundle, "phrase_cache", None)
+    for table in (getattr(predictor.bundle, "phrases", None), getattr(predictor.bundle, "user_phrases", None)):
+        copying = getattr(table, "copying", None)
+        if cache is not None and copying is not None:
+            copying.join()  # the stored copy the workers read, not inflate (and write) again each
     context = multiprocessing.get_context("spawn")  # a fork would copy onnxruntime's threads' state
     with ProcessPoolExecutor(len(parts) - 1, mp_context=context) as pool:
         others = [pool.submit(_simulate_part, str(predictor.bundle.source), threads, settings, texts, part, ks,
-                              phrases)
+                              phrases, None if cache is None else str(cache))
                   for part in parts[1:]]
         typed = _simulate(predictor, texts, parts[0], ks, phrases, total, progress)
         for other in others:

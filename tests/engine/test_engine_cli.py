@@ -136,3 +136,47 @@ def test_the_command_itself_prints_no_traceback(tmp_path):
     assert done.returncode == 2
     assert done.stderr.startswith("keyboard-eval: error: ") and "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+@pytest.fixture(scope="module")
+def compressed_bundle(random_int8_bundle, tmp_path_factory):
+    """The random int8 bundle with its phrase tables compressed (the default model's form)."""
+    from keyboard_app.engine.phrases import copy_bundle
+
+    return copy_bundle(random_int8_bundle, tmp_path_factory.mktemp("compressed") / "bundle", compressed=True)
+
+
+def _join_copies() -> None:
+    import threading
+
+    for thread in threading.enumerate():
+        if thread.name == "phrase-tables-copy":
+            thread.join()
+
+
+@pytest.mark.parametrize("command", ["suggest", "eval"])
+def test_the_commands_keep_compressed_phrase_tables_stored_in_the_users_cache(
+        command, compressed_bundle, tmp_path, monkeypatch, capsys):
+    """The first call inflates the tables and leaves the stored copy in the user's cache
+    folder (the app's); the next reads that copy, inflating nothing, and prints the same."""
+    from keyboard_app import paths
+    from keyboard_app.engine import phrases as phrases_module
+    from keyboard_app.engine.bundle import sha256_file
+
+    text = tmp_path / "text.txt"
+    text.write_text(SAMPLE_TEXT, encoding="utf-8")
+    argv = [str(compressed_bundle), "we met in lon", "--json"] if command == "suggest" else \
+        [str(compressed_bundle), str(text), "--max-words", "40", "--json", "--jobs", "1"]
+    main = suggest_main if command == "suggest" else eval_main
+    assert main(argv) == 0
+    _join_copies()
+    first = capsys.readouterr().out
+    checksum = sha256_file(compressed_bundle / "phrases.npz")
+    assert [p.name for p in paths.phrase_cache_dir().iterdir()] == [f"{checksum}.npz"]
+
+    def never(*_):
+        raise AssertionError("the tables were inflated again")
+
+    monkeypatch.setattr(phrases_module, "_inflate", never)
+    assert main(argv) == 0
+    assert capsys.readouterr().out == first

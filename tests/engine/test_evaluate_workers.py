@@ -35,3 +35,39 @@ def test_worker_processes_score_with_the_engines_strip_settings(tiny_bundle, pat
         assert evaluate(predictor, [text], ks=(1, 3)).ksr != one.ksr  # the settings matter here
     finally:
         predictor.close()
+
+
+def test_worker_processes_read_the_callers_stored_copy_of_compressed_phrase_tables(
+        random_int8_bundle, tmp_path, monkeypatch):
+    """A bundle loaded with a phrase cache (keyboard-eval's) hands it to its workers: the copy is
+    written before they start, and a worker's load reads it instead of inflating the tables."""
+    from engine_helpers import SAMPLE_TEXT
+    from keyboard_app.engine import phrases as phrases_module
+    from keyboard_app.engine.bundle import load_bundle, sha256_file
+    from keyboard_app.engine.evaluate import STRIP_SETTINGS, _cut, _parts, _simulate, _simulate_part
+    from keyboard_app.engine.phrases import copy_bundle
+
+    compressed = copy_bundle(random_int8_bundle, tmp_path / "compressed", compressed=True)
+    cache = tmp_path / "cache"
+    bundle = load_bundle(compressed, phrase_cache=cache)
+    predictor = Predictor(bundle)
+    try:
+        assert bundle.phrase_cache == cache
+        one = evaluate(predictor, [SAMPLE_TEXT], ks=(1, 3))
+        two = evaluate(predictor, [SAMPLE_TEXT], ks=(1, 3), jobs=2)
+        assert two.words == one.words and two.ksr == one.ksr
+        assert [p.name for p in cache.iterdir()] == [f"{sha256_file(compressed / 'phrases.npz')}.npz"]
+
+        def never(*_):
+            raise AssertionError("a worker inflated the tables again")
+
+        monkeypatch.setattr(phrases_module, "_inflate", never)
+        texts, words = _cut(predictor, [SAMPLE_TEXT], 60)
+        [part] = _parts(words, 1)
+        settings = {"weights": predictor.weights, "phrase_beam": predictor.phrase_beam,
+                    **{name: getattr(predictor, name) for name in STRIP_SETTINGS}}
+        predictor.run_ahead = False
+        assert _simulate_part(str(compressed), 1, settings, texts, part, (1, 3), False, str(cache)) == \
+            _simulate(predictor, texts, part, (1, 3), False, 0, None)
+    finally:
+        predictor.close()

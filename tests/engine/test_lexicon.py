@@ -64,6 +64,19 @@ def test_without_a_lexicon_nothing_beyond_the_vocabulary_is_shown(word_bundle):
     assert predictor.suggest("a gy", 3) == []
 
 
+def test_the_lexicon_index_orders_by_lowercase_form_then_count_then_word_whatever_the_files_order():
+    # listed in no particular order; "Zeta"/"zeta"/"ZETA" share a key, two share a count
+    lexicon = Lexicon(words=["zeta", "Zeta", "alpha", "ZETA", "the", "Alpha"],
+                      display=["zeta", "Zeta", "alpha", "ZETA", "the", "Alpha"],
+                      counts=[3, 3, 1, 5, 9, 1], unknown_total=100)
+    index = LexiconIndex(lexicon, make_vocab())
+    assert index.words == ["Alpha", "alpha", "ZETA", "Zeta", "zeta"]
+    assert index._keys == ["alpha", "alpha", "zeta", "zeta", "zeta"]
+    assert index.display == index.words and np.exp(index.log_share).tolist() == pytest.approx(
+        [0.01, 0.01, 0.05, 0.03, 0.03])
+    assert [index.words[i] for i in index.best("zet", 2)] == ["ZETA", "Zeta"]
+
+
 def test_the_lexicon_index_ranks_by_count_and_finds_prefixes():
     index = LexiconIndex(LEXICON, make_vocab())
     assert "the" not in index and "gyroscope" in index  # vocabulary words are left out

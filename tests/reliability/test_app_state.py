@@ -295,6 +295,11 @@ def test_two_processes_saving_at_once_keep_every_count(tmp_path):
 
 
 def test_a_kill_while_saving_keeps_the_old_file_and_the_next_start_cleans_up(tiny_bundle):
+    from keyboard_app.predictors import close_predictor, load_predictor
+
+    # The bundle's checksums remembered first (checksum_memo): else the start below would
+    # write that file before the settings, and be killed there instead.
+    close_predictor(load_predictor(tiny_bundle))
     SettingsStore().save(Settings(editor_font_size=21))
     config = paths.user_config_dir()
     before = snapshot(config)

@@ -1,0 +1,94 @@
+"""The checksums of model files the app has confirmed, kept between starts (no Qt).
+
+Loading a bundle checks every file against its manifest's SHA-256
+(``engine.bundle``), which means reading all of them at every start.  This
+remembers, in the user's cache folder, each checksum a load confirmed with
+the file's identity at that time (``bundle.file_identity``: size,
+modification and change times, inode, device); the next load reads only the
+files whose identity changed.  A write to a file always changes its change
+time, so an edited, truncated or replaced file is read and checked again and
+a corrupt one still gives its one sentence.
+
+It is a cache: a missing, damaged or unwritable file costs only the reading
+it would have saved, never the start (a line in the log says why).  Writes
+are atomic (``storage``), and what a killed save left is removed at the next
+load; two programs saving at once keep one or the other's entries, and a lost
+entry is one more read.  At most ``MAX_ENTRIES`` files
+are kept, those confirmed last.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from . import paths
+from .engine import jsonfile
+from .storage import atomic_write_json, remove_stale_temps
+
+log = logging.getLogger(__name__)
+
+MEMO_FORMAT = "keyboard-checksums"
+MEMO_VERSION = 1
+MAX_ENTRIES = 64  # a few bundles' files (4-6 each): the models a user switches between
+
+
+def memo_path() -> Path:
+    return paths.user_cache_dir() / "bundle-checksums.json"
+
+
+class ChecksumMemo:
+    """``engine.bundle.ChecksumMemo`` kept in a JSON file; ``save`` writes what changed."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = memo_path() if path is None else Path(path)
+        remove_stale_temps(self.path.parent, name=self.path.name)  # a killed save's, even if none follows
+        self._entries: dict[str, dict] = self._read()
+        self._changed = False
+
+    def _read(self) -> dict[str, dict]:
+        try:
+            data = jsonfile.load(self.path)
+        except FileNotFoundError:
+            return {}
+        except (OSError, jsonfile.JSONFileError) as e:
+            log.info("%s: not used (%s); the model files are checked in full", self.path, e)
+            return {}
+        if not isinstance(data, dict) or data.get("format") != MEMO_FORMAT or data.get("version") != MEMO_VERSION:
+            log.info("%s: not a file of remembered checksums; the model files are checked in full", self.path)
+            return {}
+        files = data.get("files")  # in the order of use, the last used last
+        if not isinstance(files, list):
+            return {}
+        return {entry["path"]: {"identity": entry["identity"], "sha256": entry["sha256"]}
+                for entry in files if _valid(entry)}
+
+    def known(self, path: Path, identity: tuple[int, ...]) -> str | None:
+        entry = self._entries.get(str(Path(path).absolute()))
+        return entry["sha256"] if entry is not None and tuple(entry["identity"]) == tuple(identity) else None
+
+    def remember(self, path: Path, identity: tuple[int, ...], sha256: str) -> None:
+        key = str(Path(path).absolute())
+        self._entries.pop(key, None)  # re-inserted last: the dict's order is the order of use
+        self._entries[key] = {"identity": list(identity), "sha256": sha256}
+        while len(self._entries) > MAX_ENTRIES:
+            del self._entries[next(iter(self._entries))]
+        self._changed = True
+
+    def save(self) -> None:
+        """Write the file if a checksum was confirmed anew; a failure is logged, not raised."""
+        if not self._changed:
+            return
+        try:
+            files = [{"path": name, **entry} for name, entry in self._entries.items()]
+            atomic_write_json(self.path, {"format": MEMO_FORMAT, "version": MEMO_VERSION, "files": files})
+            self._changed = False
+        except OSError as e:
+            log.info("%s: cannot remember the model files' checksums (%s); they are read at every start",
+                     self.path, e.strerror or e)
+
+
+def _valid(entry) -> bool:
+    return (isinstance(entry, dict) and isinstance(entry.get("path"), str) and isinstance(entry.get("sha256"), str)
+            and isinstance(entry.get("identity"), list) and len(entry["identity"]) == 5
+            and all(isinstance(x, int) and not isinstance(x, bool) for x in entry["identity"]))
