@@ -7,6 +7,7 @@ call; each stage lives in its own module (``corpus``, ``vocabulary``,
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import time
@@ -207,19 +208,19 @@ def _train_bundle(
     (files, starts, counts, vocab, lexicon, init_source, model_config, train_config, encoded,
      train_ids, heldout_ids, ckpt, tokenizer, device, prepared) = prep
 
+    torch.manual_seed(train_config.seed)
+    model = RNNLM(model_config)
+    # fp32 graph, int8 graph and the bundle's copy stage side by side at the end
+    check_room(out, 3 * 4 * count_parameters(model))
+    if not train_config.dry_run:  # a checkpoint: weights, two Adam moments, the best and the anchor
+        check_room(work, 5 * 4 * count_parameters(model), what="the training checkpoints",
+                   advice="free some space or choose another folder with --work-dir")
     # The phrase tables before the training: they need only the vocabulary, and a
     # corpus whose tables must be cut to fit (``--phrases-limit``) says so now, not
     # after hours of training.  Their files go when the run ends, however it ends.
     phrases, user_phrases = phrase_tables(prepared, files, starts, vocab, lexicon, tokenizer,
                                           init_source, train_config, work)
     try:
-        torch.manual_seed(train_config.seed)
-        model = RNNLM(model_config)
-        # fp32 graph, int8 graph and the bundle's copy stage side by side at the end
-        check_room(out, 3 * 4 * count_parameters(model))
-        if not train_config.dry_run:  # a checkpoint: weights, two Adam moments, the best and the anchor
-            check_room(work, 5 * 4 * count_parameters(model), what="the training checkpoints",
-                       advice="free some space or choose another folder with --work-dir")
         if init_source is not None:
             from .init_from import init_new_words, transfer_weights
 
@@ -494,10 +495,16 @@ def phrase_tables(prepared, files, starts, vocab: Vocabulary, lexicon, tokenizer
                 user_phrases.close()
             user_phrases = None
         return phrases, user_phrases
-    phrases, user_phrases = corpus_phrases(files, starts, vocab, lexicon, tokenizer, init_source,
-                                           memory_bytes=prep_memory_bytes(train_config), spill_dir=work,
-                                           user_tables=train_config.user_phrases,
-                                           max_bytes=phrase_bytes(train_config))
+    try:
+        phrases, user_phrases = corpus_phrases(files, starts, vocab, lexicon, tokenizer, init_source,
+                                               memory_bytes=prep_memory_bytes(train_config), spill_dir=work,
+                                               user_tables=train_config.user_phrases,
+                                               max_bytes=phrase_bytes(train_config))
+    except OSError as e:
+        if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise OSError(e.errno, "no space left on the device for the phrase tables' working files: free "
+                      "some space or choose another folder with --work-dir", str(work)) from e
     if prepared is not None:
         prepared.save_phrases(phrases, user_phrases)
     return phrases, user_phrases

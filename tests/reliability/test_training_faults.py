@@ -161,6 +161,12 @@ def test_a_full_disk_while_checkpointing_keeps_the_previous_checkpoint(
     assert_clean_failure(result, code=2, names=work, says="not enough room for the training checkpoints")
     assert_intact(before, work)
     monkeypatch.setattr(pipeline, "check_room", lambda *args, **kwargs: None)
+    # past the room check, the phrase tables' working files are the first write (before training)
+    result = train(capsys, corpus, "--out", out, "--resume", *settings)
+    assert_clean_failure(result, code=1, names=work, says="no space left on the device for the phrase tables")
+    assert_intact(before, work)
+    # the disk fills once the tables are made, while training runs
+    monkeypatch.setattr(pipeline, "phrase_tables", lambda *args, **kwargs: (None, None))
     result = train(capsys, corpus, "--out", out, "--resume", *settings)
     # before: "unexpected error: RuntimeError: [enforce fail at inline_container.cc:672]"
     # and a half-written checkpoint.pt.tmp
