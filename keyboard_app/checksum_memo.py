@@ -83,12 +83,26 @@ class ChecksumMemo:
             files = [{"path": name, **entry} for name, entry in self._entries.items()]
             atomic_write_json(self.path, {"format": MEMO_FORMAT, "version": MEMO_VERSION, "files": files})
             self._changed = False
-        except OSError as e:
+        except (OSError, ValueError) as e:  # ValueError: a name that cannot be written
             log.info("%s: cannot remember the model files' checksums (%s); they are read at every start",
-                     self.path, e.strerror or e)
+                     self.path, getattr(e, "strerror", None) or e)
+
+
+_HEX = frozenset("0123456789abcdef")
 
 
 def _valid(entry) -> bool:
-    return (isinstance(entry, dict) and isinstance(entry.get("path"), str) and isinstance(entry.get("sha256"), str)
+    return (isinstance(entry, dict) and isinstance(entry.get("path"), str) and _encodable(entry["path"])
+            and isinstance(entry.get("sha256"), str) and len(entry["sha256"]) == 64
+            and set(entry["sha256"]) <= _HEX
             and isinstance(entry.get("identity"), list) and len(entry["identity"]) == 5
             and all(isinstance(x, int) and not isinstance(x, bool) for x in entry["identity"]))
+
+
+def _encodable(path: str) -> bool:
+    """A name a file system can hold (JSON can carry a lone surrogate, UTF-8 cannot)."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -214,25 +214,13 @@ def merged_table(order: int, runs, space: int, vocab_size: int, block_entries: i
     if base_codes is not None and len(base_codes):
         loaded.append((base_codes, base_counts))
     sink = _TableSink(order, out)
-    sink.add("starts", np.zeros(1, np.int64))
-    offset = 0
     for codes, counts in merge_runs(loaded, space, block_entries):
         kept, kept_counts, contexts, totals, followers = _prune_chunk(
             codes, counts, space, vocab_size, rare_context, extra_keys, extra_totals)
         del codes, counts
-        if len(kept):
-            sink.add("contexts", contexts)
-            sink.add("totals", totals)
-            sink.add("starts", offset + np.cumsum(followers))
-            sink.add("next_ids", kept % space)
-            sink.add("counts", kept_counts)
-            offset += len(kept)
+        sink.add_contexts(contexts, totals, followers, kept % space, kept_counts)
         del kept, kept_counts, contexts, totals, followers  # gone before the next chunk is merged
-    table = sink.finish()
-    if not offset:
-        table.close()
-        return None
-    return table
+    return sink.finish_kept()
 
 
 class _RunFile:
@@ -280,10 +268,32 @@ class _TableSink:
             self.maxima[name] = max(self.maxima[name], int(array.max()))
             self.files[name].write(array.tobytes())
 
+    def add_contexts(self, contexts, totals, followers, next_ids, counts) -> None:
+        """Whole contexts and their followers, after those added so far: ``starts``
+        (from 0, running on) is made from the followers' numbers."""
+        if not len(next_ids):
+            return
+        if not self.lengths["starts"]:
+            self.add("starts", np.zeros(1, np.int64))
+        offset = self.lengths["next_ids"]
+        self.add("contexts", contexts)
+        self.add("totals", totals)
+        self.add("starts", offset + np.cumsum(followers))
+        self.add("next_ids", next_ids)
+        self.add("counts", counts)
+
     def finish(self) -> "SpilledTable":
         for f in self.files.values():
             f.close()
         return SpilledTable(self.order, self.paths, self.lengths, self.maxima)
+
+    def finish_kept(self) -> "SpilledTable | None":
+        """``finish``, or None (its files closed) when no entry was added."""
+        table = self.finish()
+        if not len(table):
+            table.close()
+            return None
+        return table
 
 
 TABLE_ARRAYS = ("contexts", "totals", "starts", "next_ids", "counts")  # ``PhraseTable``'s, as int64
@@ -518,11 +528,6 @@ def fitting_cut(tables: dict, id_space: int, max_bytes: int) -> Cut:
     return Cut(min_count, int(max_bytes - need[min_count]))
 
 
-def fitting_count(tables: dict, id_space: int, max_bytes: int) -> int:
-    """``fitting_cut``'s count alone."""
-    return fitting_cut(tables, id_space, max_bytes).min_count
-
-
 def _pruned_blocks(table, cut: Cut, room: list[int], id_space: int):
     """The table's arrays cut by ``cut`` (nor the contexts left with no follower),
     block by block: (contexts, totals, followers, next_ids, counts).  ``room``: the
@@ -555,21 +560,9 @@ def prune_spilled(table: SpilledTable, cut: Cut, room: list[int], id_space: int,
                   out: SpillFolder) -> SpilledTable | None:
     """``table`` cut by ``cut`` (``_pruned_blocks``), in new files; None if nothing stays."""
     sink = _TableSink(table.order, out)
-    sink.add("starts", np.zeros(1, np.int64))
-    offset = 0
-    for contexts, totals, followers, next_ids, counts in _pruned_blocks(table, cut, room, id_space):
-        if len(next_ids):
-            sink.add("contexts", contexts)
-            sink.add("totals", totals)
-            sink.add("starts", offset + np.cumsum(followers))
-            sink.add("next_ids", next_ids)
-            sink.add("counts", counts)
-            offset += len(next_ids)
-    pruned = sink.finish()
-    if not offset:
-        pruned.close()
-        return None
-    return pruned
+    for block in _pruned_blocks(table, cut, room, id_space):
+        sink.add_contexts(*block)
+    return sink.finish_kept()
 
 
 def prune_table(table: PhraseTable, cut: Cut, room: list[int], id_space: int) -> PhraseTable | None:
@@ -888,6 +881,6 @@ def folder_size(path: Path) -> int:
 
 
 __all__ = [
-    "DEFAULT_PREP_MEMORY_GB", "SpillFolder", "Cut", "fit_phrases", "fitting_count", "fitting_cut", "SpilledPhrases", "stream_phrases", "spill_counts", "keep_top",
+    "DEFAULT_PREP_MEMORY_GB", "SpillFolder", "Cut", "fit_phrases", "fitting_cut", "SpilledPhrases", "stream_phrases", "spill_counts", "keep_top",
     "max_word_types", "shard_tokens", "peak_rss_bytes", "reset_peak_rss",
 ]

@@ -98,6 +98,21 @@ def test_a_damaged_memo_costs_only_the_reading(bundle, hashed, content):
     assert json.loads(path.read_text(encoding="utf-8"))["format"] == "keyboard-checksums"  # made anew
 
 
+@pytest.mark.parametrize("entry", [
+    {"path": "/x/\ud800", "identity": [1, 2, 3, 4, 5], "sha256": "0" * 64},  # no file system holds the name
+    {"path": "/x/a", "identity": [1, 2, 3, 4, 5], "sha256": "not hex"},
+])
+def test_a_crafted_memo_entry_is_dropped_and_the_model_still_loads(bundle, hashed, entry):
+    path = memo_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"format": "keyboard-checksums", "version": 1, "files": [entry]}), encoding="utf-8")
+    assert load(bundle).name  # was: UnicodeEncodeError from the save, and no model at all
+    assert len(hashed) >= 3
+    kept = json.loads(path.read_text(encoding="utf-8"))["files"]
+    assert kept and entry["path"] not in [e["path"] for e in kept]
+    assert load(bundle).name  # and at the next start too
+
+
 def test_a_memo_entry_for_other_contents_does_not_pass_a_corrupt_file(bundle, hashed):
     load(bundle)
     path = memo_path()

@@ -17,7 +17,7 @@ from model_training import pipeline
 from model_training.config import ModelConfig, TrainConfig
 from model_training.corpus import find_files, heldout_starts
 from model_training.pipeline import corpus_phrases, train_bundle
-from model_training.streaming import Cut, SpilledPhrases, fit_phrases, fitting_count, fitting_cut, prune_table
+from model_training.streaming import Cut, SpilledPhrases, fit_phrases, fitting_cut, prune_table
 from model_training.vocabulary import build_vocabulary, corpus_lexicon, count_corpus_tokens
 
 REPO = Path(__file__).resolve().parents[2]
@@ -124,7 +124,7 @@ def test_a_limit_that_holds_nothing_leaves_no_tables_and_says_so(prepared, caplo
 def test_tables_under_the_limit_are_left_as_they_are(prepared):
     files, starts, vocab, lexicon, tok = prepared
     whole, _ = corpus_phrases(files, starts, vocab, lexicon, tok, memory_bytes=0, max_bytes=None)
-    assert fitting_count(whole.tables, whole.id_space, 1 << 30) == 1
+    assert fitting_cut(whole.tables, whole.id_space, 1 << 30).min_count == 1
     assert fit_phrases(whole, 1 << 30) is whole
 
 
