@@ -1,7 +1,7 @@
 """Where a word boundary's time goes: each stage of ``Predictor.suggest``, timed in place.
 
     .venv/bin/python benchmarks/boundary_stages.py [BUNDLE] [--text FILE] [--words 2000]
-        [--onnx-steps 3000]
+        [--onnx-steps 3000] [--prepacking]
 
 Types the first ``--words`` words of ``--text`` into one ``Predictor`` a character at
 a time, as benchmarks/keystroke_latency.py does, and at every word boundary records
@@ -16,6 +16,11 @@ Then it opens the bundle's graph alone with onnxruntime's profiler and steps it
 which splits the network's step into the LSTM, the projection, the output layer
 and the log-softmax.  Those figures are for a graph whose weights stay in the CPU's
 caches between steps; inside the engine they do not (compare the network's row).
+
+``--prepacking`` then weighs onnxruntime's pre-packed weights (on in the engine's
+``session.session_options``): the resident memory an open session adds, each variant
+opened in a fresh interpreter, and a one-token step's time with and without them,
+the two sessions stepped in turn in this process.
 
 The stages are timed by wrapping the engine's methods for the run, so the timer's
 own cost (about a microsecond a stage) is in the figures.  Figures are printed,
@@ -125,12 +130,67 @@ def onnx_nodes(bundle: Path, steps: int) -> None:
         print(f"  {name:56}{np.median(a):8.1f}{np.percentile(a, 99):8.1f}")
 
 
+PREPACK_CHILD = r"""
+import sys
+import onnxruntime as ort
+from keyboard_app.engine import session
+from keyboard_app.engine.bundle import load_bundle
+def rss_kb():
+    return int(next(line for line in open("/proc/self/status") if line.startswith("VmRSS")).split()[1])
+bundle = load_bundle(sys.argv[1])
+options = session.session_options(1)
+options.add_session_config_entry("session.disable_prepacking", sys.argv[2])
+before = rss_kb()
+graph = ort.InferenceSession(str(bundle.onnx_path), options, providers=["CPUExecutionProvider"])
+print(rss_kb() - before)
+"""
+
+
+def prepacking(bundle: Path, steps: int) -> None:
+    """A session's memory and step time with and without onnxruntime's pre-packed weights."""
+    import subprocess
+
+    import onnxruntime as ort
+
+    from keyboard_app.engine.bundle import load_bundle
+
+    loaded = load_bundle(bundle)
+    variants = {"pre-packed (the engine's)": "0", "not pre-packed": "1"}
+    memory, opened, times = {}, {}, {}
+    for name, disabled in variants.items():
+        child = subprocess.run([sys.executable, "-c", PREPACK_CHILD, str(bundle), disabled], check=True,
+                               capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        memory[name] = int(child.stdout.split()[-1]) / 1024
+        options = session.session_options(1)
+        options.add_session_config_entry("session.disable_prepacking", disabled)
+        graph = ort.InferenceSession(str(loaded.onnx_path), options, providers=["CPUExecutionProvider"])
+        opened[name] = [session.RecurrentSession(graph, loaded), None]
+        opened[name][1] = opened[name][0].zero_state()
+        times[name] = []
+    for token in np.random.default_rng(0).integers(16, len(loaded.vocab), steps):  # in turn, same tokens
+        for name, pair in opened.items():
+            start = time.perf_counter_ns()
+            _, pair[1] = pair[0].run(np.array([[token]], np.int64), pair[1])
+            times[name].append(time.perf_counter_ns() - start)
+    print(f"onnxruntime's pre-packed weights: {steps} one-token steps each, in turn "
+          f"(memory: the session's RSS growth in a fresh interpreter):")
+    steps_us = {name: np.array(t[steps // 10:]) / 1e3 for name, t in times.items()}  # (the first warm up)
+    base, other = variants
+    for name, a in steps_us.items():
+        print(f"  {name:28} session {memory[name]:6.1f} MB   step p50 {np.median(a):7.1f} us  "
+              f"p99 {np.percentile(a, 99):7.1f} us   p50 / pre-packed {np.median(a) / np.median(steps_us[base]):.2f}x")
+    print(f"  memory saved without pre-packing: {memory[base] - memory[other]:.1f} MB")
+    loaded.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("bundle", nargs="?", default=str(DEFAULT_BUNDLE))
     parser.add_argument("--text", type=Path, default=DEFAULT_TEXT)
     parser.add_argument("--words", type=int, default=2000)
     parser.add_argument("--onnx-steps", type=int, default=3000, help="steps of the graph alone (0: skip)")
+    parser.add_argument("--prepacking", action="store_true",
+                        help="also a session's memory and step time without pre-packed weights")
     args = parser.parse_args(argv)
     if not args.text.is_file():
         parser.error(f"{args.text}: no such text (build the corpus, or name one with --text)")
@@ -167,6 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     table(steps, "one-step boundaries")
     if args.onnx_steps:
         onnx_nodes(Path(args.bundle), args.onnx_steps)
+    if args.prepacking:
+        print()
+        prepacking(Path(args.bundle), args.onnx_steps or 3000)
     return 0
 
 

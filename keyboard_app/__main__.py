@@ -10,18 +10,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import time
 from pathlib import Path
 
 _STARTED = time.perf_counter()  # start-up figures are measured from here
-# Before numpy is imported: its OpenBLAS would start a thread per core, which slows the
-# start-up and serves nothing (the app makes no BLAS call; the network runs in onnxruntime,
-# the trainer's torch has its own BLAS).  A user's own setting wins.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from . import __version__
+from . import __version__, blas_threads
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    blas_threads.limit()  # before numpy is imported; not at import (``blas_threads``)
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)

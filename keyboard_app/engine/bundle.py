@@ -18,12 +18,15 @@ truncated, corrupted or swapped file is caught at load time and named in the
 error.  A caller that loads the same bundle again and again (the app, at every
 start) may pass a ``ChecksumMemo``: a file whose checksum was confirmed before
 and whose identity (size, modification and change times, inode, device) is
-the same is not read again.  Any write to a file changes its change time,
-which a program cannot set back (short of moving the system's clock), so a
-file changed since is read and checked again; only a change below the file system (a failing disk) goes
-unseen, as it does for every program that trusts its files between starts.
-(Hashing every file at every start is slow where SHA-256 is not OpenSSL's, as
-in the frozen build.)
+the same is not read again.  On a POSIX system any write to a file changes its
+change time, which a program cannot set back (short of moving the system's
+clock), so a file changed since is read and checked again; only a change below
+the file system (a failing disk) goes unseen, as it does for every program that
+trusts its files between starts.  On Windows ``st_ctime`` is the creation time,
+so the identity would miss a same-size edit whose modification time was put
+back: a memo must not vouch for files there (the app's remembers nothing on
+Windows: ``keyboard_app.checksum_memo.change_time_kept``).  (Hashing every file
+at every start is slow where SHA-256 is not OpenSSL's, as in the frozen build.)
 
 Loading never trusts a path from the bundle: names are plain file names
 inside the bundle folder, and symbolic links are refused, so nothing
@@ -100,7 +103,8 @@ class ModelLoadError(Exception):
 
 class ChecksumMemo(Protocol):
     """Checksums confirmed by earlier loads, by file identity (the app keeps one in the
-    user's cache folder: ``keyboard_app.checksum_memo``)."""
+    user's cache folder: ``keyboard_app.checksum_memo``).  Sound only where the identity's
+    change time is one (POSIX); elsewhere ``known`` must answer None."""
 
     def known(self, path: Path, identity: tuple[int, ...]) -> str | None:
         """The SHA-256 confirmed for ``path`` when it had ``identity``, else None."""
@@ -110,8 +114,9 @@ class ChecksumMemo(Protocol):
 
 
 def file_identity(stat: os.stat_result) -> tuple[int, ...]:
-    """What changes whenever a file's content does: its size, its modification time (which
-    a program may set back) and its change time (which it cannot), its inode and device."""
+    """What changes whenever a file's content does on a POSIX system: its size, its
+    modification time (which a program may set back) and its change time (which it cannot),
+    its inode and device.  Not on Windows, where ``st_ctime_ns`` is the creation time."""
     return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_dev)
 
 

@@ -18,13 +18,11 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-# Before numpy is imported (by .bundle): one OpenBLAS thread, not one per core; the engine
-# makes no BLAS call, and starting the threads slows every call.  A user's own setting wins.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
-from .bundle import ModelLoadError  # noqa: E402 (after the setting above)
-
 EXIT_USAGE = 2
+# The commands' own folder of stored phrase-table copies, inside the app's: the copies are
+# evicted per folder (``phrases.KEPT_COPIES``), so scripts scoring other models never push
+# out the copy of the model the app starts with.
+COMMAND_COPIES = "commands"
 
 
 class _Failure(Exception):
@@ -45,21 +43,28 @@ def _threads(text: str) -> int:
     return value
 
 
-def _load(path: str, threads: int, network_only: bool = False):
-    """The bundle's predictor.  Compressed phrase tables are read from the stored copy in the
-    user's cache folder, the app's (``paths.phrase_cache_dir``), written by the first load of
-    that file by either: without it every call would inflate them again (issue 17).  The
-    files' checksums confirmed before are remembered there too (``checksum_memo``)."""
+def phrase_copies() -> Path:
+    """Where the commands keep stored copies of compressed phrase tables: a folder of their
+    own in the app's (``paths.phrase_cache_dir() / COMMAND_COPIES``)."""
     from .. import paths  # the user's folders only (platformdirs): no Qt, nothing of the app's UI
+
+    return paths.phrase_cache_dir() / COMMAND_COPIES
+
+
+def _load(path: str, threads: int, network_only: bool = False):
+    """The bundle's predictor.  Compressed phrase tables are read from a stored copy in the
+    user's cache folder (``phrase_copies``), written by the first call on that file: without
+    it every call would inflate them again (issue 17).  The files' checksums confirmed
+    before are remembered there too, as the app does (``checksum_memo``)."""
     from ..checksum_memo import ChecksumMemo
-    from .bundle import load_bundle
+    from .bundle import ModelLoadError, load_bundle
     from .predictor import PhraseSettings, Predictor, RecencySettings
 
     off = dict(recency=RecencySettings.off(), phrases=PhraseSettings.off(),
                user_phrases=PhraseSettings.off()) if network_only else {}
     try:
         memo = ChecksumMemo()  # the files' checksums confirmed by earlier calls, as the app does
-        bundle = load_bundle(path, phrase_cache=paths.phrase_cache_dir(), checksums=memo)
+        bundle = load_bundle(path, phrase_cache=phrase_copies(), checksums=memo)
         memo.save()
         try:
             return Predictor(bundle, threads=threads, **off)
@@ -99,6 +104,9 @@ def _read_text(path: str) -> str:
 
 
 def _run(prog: str, main, argv: Sequence[str] | None) -> int:
+    from .. import blas_threads
+
+    blas_threads.limit()  # before numpy is imported; not at import (``blas_threads``)
     logging.basicConfig(level=logging.WARNING, format=f"{prog}: %(message)s")
     try:
         return main(argv)

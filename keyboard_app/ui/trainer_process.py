@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
+from .. import blas_threads
 from ..progress_events import Done, Error, ProgressEvent, ProgressLineError, parse_line
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,8 @@ class TrainerRun(QObject):
         self._ended = False
         process = QProcess(self)
         env = QProcessEnvironment.systemEnvironment()
+        for name in blas_threads.ours():  # the app's own limit, not the user's: the trainer gets the cores
+            env.remove(name)
         env.insert("PYTHONUNBUFFERED", "1")
         env.insert("PYTHONIOENCODING", "utf-8")
         process.setProcessEnvironment(env)

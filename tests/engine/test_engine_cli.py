@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from engine_helpers import SAMPLE_TEXT
-from keyboard_app.engine.cli import eval_main, suggest_main
+from keyboard_app.engine.cli import eval_main, phrase_copies, suggest_main
 from keyboard_app.engine.evaluate import typed_words
 from keyboard_app.engine.predictor import Predictor
 
@@ -158,8 +158,8 @@ def _join_copies() -> None:
 def test_the_commands_keep_compressed_phrase_tables_stored_in_the_users_cache(
         command, compressed_bundle, tmp_path, monkeypatch, capsys):
     """The first call inflates the tables and leaves the stored copy in the user's cache
-    folder (the app's); the next reads that copy, inflating nothing, and prints the same."""
-    from keyboard_app import paths
+    folder (the commands' own, ``phrase_copies``); the next reads that copy, inflating nothing,
+    and prints the same."""
     from keyboard_app.engine import phrases as phrases_module
     from keyboard_app.engine.bundle import sha256_file
 
@@ -172,7 +172,7 @@ def test_the_commands_keep_compressed_phrase_tables_stored_in_the_users_cache(
     _join_copies()
     first = capsys.readouterr().out
     checksum = sha256_file(compressed_bundle / "phrases.npz")
-    assert [p.name for p in paths.phrase_cache_dir().iterdir()] == [f"{checksum}.npz"]
+    assert [p.name for p in phrase_copies().iterdir()] == [f"{checksum}.npz"]
 
     def never(*_):
         raise AssertionError("the tables were inflated again")
