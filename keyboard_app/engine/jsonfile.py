@@ -20,6 +20,7 @@ import json
 import math
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +117,10 @@ def load(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES, max_depth: int 
     file cannot be read at all (missing, unreadable, a folder).
     """
     path = Path(path)
-    size = path.stat().st_size
+    info = path.stat()
+    if stat.S_ISFIFO(info.st_mode) or stat.S_ISCHR(info.st_mode) or stat.S_ISSOCK(info.st_mode):
+        raise JSONFileError("it is not a regular file (a pipe, a device or a socket)")  # would block or never end
+    size = info.st_size
     if size > max_bytes:
         raise JSONFileError(f"it is {size / 1e6:.0f} MB, more than the {max_bytes / 1e6:.0f} MB allowed")
     with open(path, "rb") as f:

@@ -115,3 +115,24 @@ def test_the_size_cap_holds_a_full_memo_of_the_longest_paths(tmp_path):
     assert (tmp_path / "memo.json").stat().st_size > checksum_memo.MAX_BYTES * 0.7
     again = ChecksumMemo(tmp_path / "memo.json")
     assert again.known(tmp_path / ("063" + "\x01" * (name_bytes - 3)), (2**63 - 1,) * 5) == "a" * 64
+
+
+def test_a_memo_that_is_a_named_pipe_is_not_waited_on(tmp_path, caplog):
+    """A FIFO in the memo's place would block the app's start at the read; it is passed over."""
+    import logging
+    import threading
+
+    path = tmp_path / "bundle-checksums.json"
+    os.mkfifo(path)
+    made = []
+    worker = threading.Thread(target=lambda: made.append(ChecksumMemo(path)), daemon=True)
+    with caplog.at_level(logging.INFO, logger="keyboard_app.checksum_memo"):
+        worker.start()
+        worker.join(30)
+    if worker.is_alive():  # blocked on the pipe: open a writer so the thread can end, then fail
+        with open(path, "w"):
+            pass
+        worker.join(5)
+        pytest.fail("reading the memo blocked on a named pipe")
+    assert made and made[0].known(tmp_path / "x", (1, 2)) is None
+    assert "not a regular file" in caplog.text
