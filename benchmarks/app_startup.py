@@ -1,6 +1,6 @@
 """How long the app takes from launch to its first suggestions, and its memory.
 
-    .venv/bin/python benchmarks/app_startup.py [--model assets/models/default] [--runs 3]
+    .venv/bin/python benchmarks/app_startup.py [--model assets/models/default] [--runs 3] [--before TREE]
 
 Launches the real app (``python -m keyboard_app --verbose``) as a person
 would, with ``QT_QPA_PLATFORM=offscreen`` unless a display is set, with
@@ -30,6 +30,13 @@ target is to cost what loading the bundle costs.  (This process
 never loads a model: a child's peak memory would count its parent's.)  The last
 lines print issue 17's targets (first suggestions <= 0.5 s after launch,
 <= 150 MB peak) beside the figures.
+
+The app's rows also give the CPU time it had used (all threads, from
+``/proc``) when its first suggestions came: on a shared machine the wall
+time follows the load, the CPU time much less, and the peak memory not at
+all.  ``--before TREE`` launches the app (later starts, the compressed form)
+from TREE, a copy of this source tree before a change, and from this tree,
+alternately, and prints both and their ratios: a change measured in one run.
 """
 
 from __future__ import annotations
@@ -37,7 +44,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -70,17 +76,31 @@ def bytecode_cache(home: str) -> dict[str, str]:
     return {"PYTHONPYCACHEPREFIX": str(Path(home) / "pycache")}
 
 
-def launch(cmd: list[str], marks: dict[str, re.Pattern], env: dict, timeout: float = 60.0) -> dict:
-    """Run ``cmd``; seconds from launch to the first stderr line matching each mark, and max RSS (MB)."""
+def child_cpu(pid: int) -> float:
+    """CPU seconds (user and system, all threads) the running process ``pid`` has used so
+    far, from ``/proc/PID/stat`` (in clock ticks, 10 ms); NaN where there is no such file."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def launch(cmd: list[str], marks: dict[str, re.Pattern], env: dict, timeout: float = 60.0,
+           cwd: Path | None = None) -> dict:
+    """Run ``cmd``; seconds from launch to the first stderr line matching each mark, the
+    CPU seconds used by then (``cpu_`` and the mark's name), and max RSS (MB)."""
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env, cwd=cwd)
     found: dict[str, float] = {}
     assert proc.stderr is not None
     for line in proc.stderr:
         for name, pattern in marks.items():
             if name not in found and pattern.search(line):
                 found[name] = time.perf_counter() - started
-        if len(found) == len(marks) or time.perf_counter() - started > timeout:
+                found[f"cpu_{name}"] = child_cpu(proc.pid)
+        if all(name in found for name in marks) or time.perf_counter() - started > timeout:
             break
     proc.stderr.close()
     _, status, usage = os.wait4(proc.pid, 0)
@@ -101,11 +121,37 @@ def timed_run(cmd: list[str], env: dict) -> dict:
     return {"exit": time.perf_counter() - started, "rss_mb": usage.ru_maxrss / 1024}
 
 
+def side_by_side(before: Path, model: Path, home: str, env: dict, runs: int) -> dict[str, list]:
+    """Later starts of the app from ``before`` and from this tree, alternately, ``runs``
+    each: the same model, each tree with user folders of its own (its stored copy and
+    checksums made by an untimed start first) and run from its own folder (``python -m``
+    imports from the working folder first)."""
+    trees = {"before": before.resolve(), "now": ROOT}
+    envs = {}
+    for name, tree in trees.items():
+        folder = Path(home) / f"tree-{name}"
+        envs[name] = dict(env, XDG_DATA_HOME=f"{folder}/data", XDG_CONFIG_HOME=f"{folder}/config",
+                          XDG_CACHE_HOME=f"{folder}/cache", PYTHONPATH=str(tree))
+    cmd = [sys.executable, "-m", "keyboard_app", "--verbose", "--model", str(model), "--quit-after", "1"]
+    for name, tree in trees.items():  # untimed: bytecode, the stored copy, the checksums
+        launch(cmd, {"first": FIRST}, envs[name], cwd=tree)
+    rows: dict[str, list] = {name: [] for name in trees}
+    for _ in range(runs):
+        for name, tree in trees.items():
+            rows[name].append(launch(cmd, {"first": FIRST}, envs[name], cwd=tree))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, default=ROOT / "assets/models/default")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--before", type=Path, metavar="TREE",
+                        help="also launch the app from TREE (a copy of this source tree before a change), "
+                             "alternately with this one, and print the two side by side")
     args = parser.parse_args(argv)
+    if args.before is not None and not (args.before / "keyboard_app" / "__main__.py").is_file():
+        parser.error(f"{args.before} is not a copy of this source tree (no keyboard_app/__main__.py in it)")
 
     forms = ("stored", "compressed")
     starts = {"stored": "stored in the bundle", "first": "compressed, first start",
@@ -133,12 +179,14 @@ def main(argv: list[str] | None = None) -> int:
         # and the files are in the page cache, for every launch below alike.
         launch([sys.executable, "-m", "keyboard_app", "--verbose", "--model", str(models["stored"]),
                 "--quit-after", "1"], {"first": FIRST}, env)
-        timed_run([sys.executable, "-m", "keyboard_app.engine.cli", "suggest", str(models["stored"]), "a"], env)
+        for model in models.values():  # (and the commands' own stored copy of the compressed tables)
+            timed_run([sys.executable, "-m", "keyboard_app.engine.cli", "suggest", str(model), "a"], env)
         launch(bare_cmd, {"shown": re.compile("shown")}, env)
         for _ in range(args.runs):
             for start, form in (("stored", "stored"), ("first", "compressed"), ("later", "compressed")):
                 if start == "first":  # nothing in the user's cache: no copy, no remembered checksum
-                    shutil.rmtree(copies, ignore_errors=True)
+                    for copy in copies.glob("*.npz"):  # the app's (the commands' folder inside is theirs)
+                        copy.unlink()
                     memo.unlink(missing_ok=True)
                 app_cmd = [sys.executable, "-m", "keyboard_app", "--verbose", "--model", str(models[form]),
                            "--quit-after", "1"]
@@ -150,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
                                                  str(model), "see you tom"], env))
             bares.append(launch(bare_cmd, {"shown": re.compile("shown")}, env))
             pythons.append(timed_run([sys.executable, "-c", "pass"], env))
+        trees = side_by_side(args.before, models["compressed"], home, env, args.runs) if args.before else {}
 
     def med(rows: list[dict], key: str) -> float:
         return statistics.median(r[key] for r in rows)
@@ -159,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     for start, label in starts.items():
         print(f"app      phrase tables {label:24}: model ready {med(apps[start], 'ready'):.2f} s, first suggestions "
-              f"{med(apps[start], 'first'):.2f} s after launch; peak memory {med(apps[start], 'rss_mb'):.0f} MB")
+              f"{med(apps[start], 'first'):.2f} s after launch (CPU {med(apps[start], 'cpu_first'):.2f} s); "
+              f"peak memory {med(apps[start], 'rss_mb'):.0f} MB")
     for form in forms:
         print(f"engine   phrase tables {form:10}: Predictor.load and first suggestions {med(engines[form], 'loaded'):.2f} s "
               f"after the interpreter's start; peak memory {med(engines[form], 'rss_mb'):.0f} MB")
@@ -176,6 +226,14 @@ def main(argv: list[str] | None = None) -> int:
           f"later starts / bare window {med(later, 'first') / med(bares, 'shown'):.1f}x")
     print(f"ratio    keyboard-suggest / engine load (stored) "
           f"{med(suggests['stored'], 'exit') / med(engines['stored'], 'loaded'):.2f}x")
+    if trees:
+        for name, rows in trees.items():
+            print(f"{name:8} later starts, launched alternately: first suggestions {med(rows, 'first'):.2f} s after "
+                  f"launch (CPU {med(rows, 'cpu_first'):.2f} s); peak memory {med(rows, 'rss_mb'):.1f} MB")
+        before, now = trees["before"], trees["now"]
+        print(f"ratio    now / before: first suggestions {med(now, 'first') / med(before, 'first'):.2f}x, CPU "
+              f"{med(now, 'cpu_first') / med(before, 'cpu_first'):.2f}x, peak memory "
+              f"{med(now, 'rss_mb') / med(before, 'rss_mb'):.3f}x ({med(now, 'rss_mb') - med(before, 'rss_mb'):+.1f} MB)")
     print(f"target   first suggestions <= 0.50 s: {med(later, 'first'):.2f} s; "
           f"peak memory <= 150 MB: {med(later, 'rss_mb'):.0f} MB (the default model's form, later starts)")
     return 0

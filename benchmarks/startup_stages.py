@@ -90,6 +90,19 @@ def memory():
                 out[line[:5]] = int(line.split()[1]) / 1024
     return out["VmRSS"], out["VmHWM"]
 
+resident = {}  # resident MB by mapping, after the first suggestions (``by_mapping``)
+
+def by_mapping():
+    out, name = {}, None
+    with open("/proc/self/smaps") as f:
+        for line in f:
+            fields = line.split()
+            if "-" in fields[0] and not fields[0].endswith(":"):
+                name = fields[5] if len(fields) > 5 else "[anon]"
+            elif fields[0] == "Rss:" and fields[1] != "0":
+                out[name] = out.get(name, 0) + int(fields[1]) / 1024
+    return out
+
 def probe(name, call, *args, **kwargs):
     level = getattr(depth, "n", 0); depth.n = level + 1
     row = {"name": name, "thread": threading.current_thread().name, "level": level,
@@ -109,6 +122,8 @@ def probe(name, call, *args, **kwargs):
         row["end"] = time.perf_counter() - T0
         row["process_cpu"] = time.process_time()
         row["rss"], row["hwm"] = memory()
+        if name == "Predictor.suggest" and not resident:
+            resident.update(by_mapping())
         if TRACE:
             now, peak = tracemalloc.get_traced_memory()
             own = max(peaks.pop(), peak)
@@ -195,7 +210,8 @@ else:
 if TRACE:
     peak = tracemalloc.get_traced_memory()[1] / 2**20
 import json
-print("STAGES " + json.dumps({"rows": rows, "maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}),
+print("STAGES " + json.dumps({"rows": rows, "maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                              "resident": resident}),
       flush=True)
 '''
 
@@ -248,7 +264,40 @@ def main(argv: list[str] | None = None) -> int:
             line += f" {r['py']:6.1f} {r['py_peak']:6.1f}"
         print(line)
     print(f"peak memory (max RSS) {result['maxrss']:.0f} MB")
+    groups: dict[str, float] = {}
+    for path, mb in result["resident"].items():
+        group = library(path)
+        groups[group] = groups.get(group, 0.0) + mb
+    print(f"resident after the first suggestions, by what is mapped (MB; {sum(groups.values()):.1f} in all):")
+    for group, mb in sorted(groups.items(), key=lambda item: -item[1]):
+        print(f"  {mb:6.1f}  {group}")
     return 0
+
+
+#: (what a mapping's path contains, the group it is counted in), the first match wins
+LIBRARIES = (
+    ("/PySide6/", "Qt: its libraries, plugins and PySide6's bindings (mapped files)"),
+    ("/shiboken6/", "Qt: its libraries, plugins and PySide6's bindings (mapped files)"),
+    ("/onnxruntime/", "onnxruntime's library (mapped files)"),
+    ("/numpy", "numpy and its OpenBLAS (mapped files)"),
+    ("libpython", "the interpreter and its extension modules (mapped files)"),
+    ("/lib-dynload/", "the interpreter and its extension modules (mapped files)"),
+    ("/bin/python", "the interpreter and its extension modules (mapped files)"),
+    ("/fonts", "fonts and fontconfig's caches"),
+    ("/fontconfig/", "fonts and fontconfig's caches"),
+    (".npz", "phrase tables, memory-mapped (the pages touched)"),
+    ("[heap]", "the main thread's C heap (Python's objects, Qt's, numpy's arrays)"),
+    ("[anon]", "anonymous memory: other threads' C heaps, Python's arenas, large arrays, "
+               "onnxruntime's weights and buffers"),
+    ("/lib", "system libraries (libc, libstdc++, OpenSSL, X11, GL, ...)"),
+)
+
+
+def library(path: str) -> str:
+    for part, group in LIBRARIES:
+        if part in path:
+            return group
+    return "other"
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ a time beside the UI) and releases what it holds the same way.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +31,26 @@ def load_predictor(path: Path) -> Any:
     bundle = load_bundle(path, phrase_cache=paths.phrase_cache_dir(), checksums=memo)
     memo.save()
     try:
-        return Predictor(bundle, threads=1)
+        predictor = Predictor(bundle, threads=1)
     except BaseException:
         bundle.close()
         raise
+    release_free_memory()
+    return predictor
+
+
+def release_free_memory() -> None:
+    """Hand the C heap's free pages back to the system (glibc's ``malloc_trim``): a load
+    leaves the parsed files' and the indexes' temporaries freed but still resident in
+    the loading thread's heap, which the process's memory counts until something reuses
+    them.  Nothing where the C library has no such call (not glibc, not Linux)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 
 def close_predictor(predictor: Any) -> None:

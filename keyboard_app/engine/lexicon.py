@@ -26,12 +26,13 @@ from __future__ import annotations
 import json
 import math
 from bisect import bisect_left
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .vocab import VocabError, check_header, read_json, word_lists
+from .vocab import VocabError, Vocabulary, check_header, read_json, word_lists
 
 LEXICON_FORMAT = "keyboard-lexicon"
 LEXICON_FORMAT_VERSION = 1
@@ -137,10 +138,11 @@ class LexiconIndex:
             kept = [i for i, w in enumerate(words) if not known(w)]
             lowered = [w if (low := w.lower()) == w else low for w in words]  # (the same string kept)
             # By lowercase form, then most frequent, then word: three stable sorts on plain
-            # keys, each nearly in order already, instead of one sort of 50k built tuples.
-            negative = [-c for c in lexicon.counts]
+            # keys, each nearly in order already, instead of one sort of 50k built tuples
+            # (a reversed sort keeps ties in order too, and needs no list of negated counts,
+            # a new number a word, which would count in the start's peak memory).
             kept.sort(key=words.__getitem__)
-            kept.sort(key=negative.__getitem__)
+            kept.sort(key=lexicon.counts.__getitem__, reverse=True)
             kept.sort(key=lowered.__getitem__)
         self._keys = [lowered[i] for i in kept]
         self.words = [words[i] for i in kept]
@@ -149,6 +151,9 @@ class LexiconIndex:
         total = lexicon.unknown_total if lexicon is not None else 1
         #: log(count / unknown_total): add the network's log P(<unk>) for a log-probability
         self.log_share = np.log(counts) - math.log(max(total, 1)) if kept else counts
+        #: each listed word's id in the bundle's lexicon (its position there), by position here
+        self._lexicon_ids = np.array(kept, np.int32)
+        del kept, lowered  # first: the positions' numbers below take the memory of kept's
         self._position = {w: i for i, w in enumerate(self.words)}
         # every word, most frequent first, ties by word (a stable sort of the sorted keys)
         self._by_count = np.argsort(-self.log_share, kind="stable")
@@ -165,6 +170,12 @@ class LexiconIndex:
         """log(count / unknown_total) of ``word``, -inf when it is not listed."""
         i = self._position.get(word)
         return -math.inf if i is None else float(self.log_share[i])
+
+    def lexicon_id(self, word: str) -> int | None:
+        """``word``'s id in the bundle's lexicon; None when it is not listed here (a
+        vocabulary word is not)."""
+        i = self._position.get(word)
+        return None if i is None else int(self._lexicon_ids[i])
 
     def display_of(self, word: str) -> str:
         """How ``word`` is written (the word itself when it is not listed)."""
@@ -202,3 +213,34 @@ class LexiconIndex:
         # positions follow the sorted keys, so ties by position are ties by word
         order = chosen[np.lexsort((chosen, -shares[chosen]))][:k]
         return (order + lo).tolist()
+
+
+class PhraseIds(Mapping):
+    """Word -> id in the phrase tables, numbered as ``phrases.phrase_index`` numbers them
+    (the vocabulary's ids, then the vocabulary's size plus the lexicon id), answered from
+    the vocabulary's and the lexicon index's own dictionaries: a third dictionary of every
+    word would hold as much memory again, for a lookup made only for the few words outside
+    the vocabulary in a word boundary's context."""
+
+    def __init__(self, vocab: Vocabulary, lexicon: LexiconIndex) -> None:
+        self._vocab = vocab
+        self._lexicon = lexicon
+
+    def get(self, word: str, default: int | None = None) -> int | None:
+        if word in self._vocab:
+            return self._vocab.id(word)
+        i = self._lexicon.lexicon_id(word)
+        return default if i is None else len(self._vocab) + i
+
+    def __getitem__(self, word: str) -> int:
+        found = self.get(word)
+        if found is None:
+            raise KeyError(word)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._vocab.tokens
+        yield from self._lexicon.words
+
+    def __len__(self) -> int:
+        return len(self._vocab) + len(self._lexicon)

@@ -520,8 +520,10 @@ def _chunks(array: np.ndarray, release):
 def _checked_table(order, id_space, contexts, totals, followers, next_ids, counts, *,
                    release=lambda array: None) -> PhraseTable:
     """The table the arrays hold, every entry checked a chunk at a time (``release``:
-    ``_page_releaser``'s); only the contexts, binary-searched at every word boundary,
-    and the followers' offsets, which the checks compute, stay in memory."""
+    ``_page_releaser``'s); only the followers' offsets, which the checks compute, stay
+    in memory.  The contexts' pages are handed back too: a word boundary's binary
+    search touches about twenty of them, which come back from the page cache as it
+    does, so the process holds the pages typing uses rather than the whole array."""
     n, m = len(contexts), len(next_ids)
     if any(a.ndim != 1 for a in (contexts, totals, followers, next_ids, counts)):
         raise VocabError(f"its order-{order} arrays are not flat")
@@ -544,8 +546,13 @@ def _checked_table(order, id_space, contexts, totals, followers, next_ids, count
     if total != m:
         raise VocabError(f"its order-{order} arrays disagree in length")
     limit = id_space ** (order - 1)
-    if n and (contexts[0] < 0 or contexts[-1] >= limit or np.any(contexts[1:] <= contexts[:-1])):
+    if n and contexts[-1] >= limit:
         raise VocabError(f"its order-{order} contexts are not sorted ids of the vocabulary")
+    previous = -1  # (so the first context must not be negative)
+    for part in _chunks(contexts, release):
+        if part[0] <= previous or np.any(part[1:] <= part[:-1]):
+            raise VocabError(f"its order-{order} contexts are not sorted ids of the vocabulary")
+        previous = int(part[-1])
     for part in _chunks(next_ids, release):
         if part.min() < 0 or part.max() >= id_space:
             raise VocabError(f"its order-{order} followers are not ids of the vocabulary with positive counts")

@@ -72,9 +72,9 @@ from .completions import CompletionSettings, Completions, Rules
 from .components import Candidate, Component, Cursor, DocumentCache, PhraseTables, hooked
 from .continuations import Continuations
 from .document_cache import RecencySettings
-from .lexicon import LexiconIndex
+from .lexicon import LexiconIndex, PhraseIds
 from .mixture import MixtureWeights, Scores, combine, mix_candidates
-from .phrases import PhraseSettings, phrase_index
+from .phrases import PhraseSettings
 from .ranking import Ranker, Suggestion, WordIndex, written_form
 from .session import RecurrentSession
 from .state_cache import StateCache
@@ -187,7 +187,7 @@ class Predictor:
         tables = [(table, field) for table, field in ((bundle.phrases, "phrases"),
                                                       (bundle.user_phrases, "user_phrases")) if table is not None]
         if tables:
-            phrase_ids = phrase_index(vocab.tokens, bundle.lexicon)
+            phrase_ids = PhraseIds(vocab, self.lexicon)  # (phrases.phrase_index, without a third dictionary)
             lexicon_words = bundle.lexicon.words if bundle.lexicon is not None else []
             for table, field in tables:
                 components.append(PhraseTables(table, field, vocab_size=len(vocab), unk_id=vocab.unk_id,

@@ -113,4 +113,8 @@ def word_lists(data: dict, key: str) -> tuple[list[str], list[str], list[int]]:
         raise VocabError(f"a field is missing or malformed ({e})") from e
     if data.get("size") != len(words):
         raise VocabError(f"it declares {data.get('size')} {key} but lists {len(words)}")
+    if len(display) == len(words):
+        # most words are written as they are: their display form is then the word's own
+        # string, not the copy the JSON parser made (a second string a word, kept for good)
+        display = [w if d == w else d for w, d in zip(words, display)]
     return words, display, counts
