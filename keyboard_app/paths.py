@@ -9,11 +9,22 @@ first write (see ``storage``), so merely starting the app writes nothing.
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from pathlib import Path
 
 import platformdirs
+
+# CPython's own SHA-256, the one hashlib falls back to without OpenSSL: importing hashlib
+# would map OpenSSL's libcrypto into every start just to name the socket, while the
+# bundle's checksums, the only other hashing, are remembered from one start to the next
+# (``checksum_memo``).  The same digest either way, so every version finds the others.
+try:
+    from _sha2 import sha256 as _sha256  # CPython 3.12 and later
+except ImportError:
+    try:
+        from _sha256 import sha256 as _sha256  # CPython 3.11
+    except ImportError:  # another interpreter
+        from hashlib import sha256 as _sha256
 
 APP_NAME = "predictive-keyboard"
 APP_DISPLAY_NAME = "Predictive Keyboard"
@@ -80,7 +91,7 @@ def single_instance_name() -> str:
     ``XDG_DATA_HOME`` (or two users) never see each other's app; short, because
     on POSIX it becomes a socket path in the temporary folder.
     """
-    digest = hashlib.sha256(str(user_data_dir().resolve()).encode("utf-8")).hexdigest()
+    digest = _sha256(str(user_data_dir().resolve()).encode("utf-8")).hexdigest()
     return f"keyboard-app-{digest[:16]}"
 
 

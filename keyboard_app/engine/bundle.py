@@ -41,7 +41,6 @@ types) are ``contract``'s, shared with the trainer.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -187,6 +186,10 @@ class Bundle:
 
 
 def sha256_file(path: Path) -> str:
+    # Imported here: hashlib maps OpenSSL's libcrypto, which a later start, whose checksums
+    # the memo confirms, never needs (see ``paths``).
+    import hashlib
+
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

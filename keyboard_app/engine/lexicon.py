@@ -153,8 +153,7 @@ class LexiconIndex:
         self.log_share = np.log(counts) - math.log(max(total, 1)) if kept else counts
         #: each listed word's id in the bundle's lexicon (its position there), by position here
         self._lexicon_ids = np.array(kept, np.int32)
-        del kept, lowered  # first: the positions' numbers below take the memory of kept's
-        self._position = {w: i for i, w in enumerate(self.words)}
+        del kept, lowered
         # every word, most frequent first, ties by word (a stable sort of the sorted keys)
         self._by_count = np.argsort(-self.log_share, kind="stable")
         # running sums of the shares in key order: a prefix's words' total share in two lookups
@@ -163,23 +162,37 @@ class LexiconIndex:
     def __len__(self) -> int:
         return len(self.words)
 
+    def _position(self, word: str) -> int | None:
+        """``word``'s position here, or None: found among the words of its lowercase key
+        (a binary search of the sorted keys, then the one to three words that differ only
+        in case), not in a dictionary of every word, which the start's peak memory
+        would count for a lookup made a few times a keystroke."""
+        key = word.lower()
+        keys, words = self._keys, self.words
+        i = bisect_left(keys, key)
+        while i < len(keys) and keys[i] == key:
+            if words[i] == word:
+                return i
+            i += 1
+        return None
+
     def __contains__(self, word: str) -> bool:
-        return word in self._position
+        return self._position(word) is not None
 
     def share(self, word: str) -> float:
         """log(count / unknown_total) of ``word``, -inf when it is not listed."""
-        i = self._position.get(word)
+        i = self._position(word)
         return -math.inf if i is None else float(self.log_share[i])
 
     def lexicon_id(self, word: str) -> int | None:
         """``word``'s id in the bundle's lexicon; None when it is not listed here (a
         vocabulary word is not)."""
-        i = self._position.get(word)
+        i = self._position(word)
         return None if i is None else int(self._lexicon_ids[i])
 
     def display_of(self, word: str) -> str:
         """How ``word`` is written (the word itself when it is not listed)."""
-        i = self._position.get(word)
+        i = self._position(word)
         return word if i is None else self.display[i]
 
     def log_mass(self, prefix: str, without: str | None = None) -> float:
@@ -188,8 +201,7 @@ class LexiconIndex:
         lo = bisect_left(self._keys, prefix)
         hi = bisect_left(self._keys, prefix + _BEYOND, lo)
         total = float(self._cumulative[hi] - self._cumulative[lo])
-        if without is not None and without in self._position:
-            i = self._position[without]
+        if without is not None and (i := self._position(without)) is not None:
             if lo <= i < hi:
                 total -= math.exp(float(self.log_share[i]))
         return math.log(total) if total > 1e-15 else -math.inf  # (what rounding leaves is none)

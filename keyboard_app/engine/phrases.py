@@ -86,6 +86,8 @@ MAX_ENTRIES = 200_000_000  # per order
 MAX_ARRAY_BYTES = PHRASE_ARRAYS_MAX_BYTES  # all arrays together
 MAX_MEMBERS = 64  # 5 scalars and 5 arrays per order
 ALIGN = 64  # bytes: where each stored array's data starts in the file
+OFFSET_BLOCK = 32  # (a power of two) a loaded table keeps every OFFSET_BLOCK-th of its offsets (``Offsets``)
+_BLOCK_SHIFT = OFFSET_BLOCK.bit_length() - 1
 LARGE_CONTEXT = 256  # followers: a context's log-probabilities are kept from this many on
 KEPT_CONTEXTS = 64  # ... for this many contexts at most (the first looked up goes first)
 _PADDING_ID = 0xD935  # the zip extra field that pads a member's header (as Android's zipalign)
@@ -133,6 +135,67 @@ class PhraseSettings:
         return self.pair_weight if order == 2 else self.triple_weight
 
 
+class Offsets:
+    """Where each context's followers start, as a loaded table knows it: the file's
+    follower numbers (``followers_o``, memory-mapped) and every ``OFFSET_BLOCK``-th
+    offset, kept in memory.  Indexing it gives what the full array of offsets
+    (``np.cumsum`` of the numbers, from 0) would; a context's offset is its block's
+    plus at most ``OFFSET_BLOCK - 1`` numbers summed.  So a load no longer builds an
+    offset for every context of every order, which the file already implies and the
+    start's peak memory would count: typing reads the pages of the numbers near the
+    contexts it looks up, as it does the contexts' keys.  ``np.asarray`` builds the
+    full array (fine-tuning, saving)."""
+
+    __slots__ = ("followers", "blocks")
+    dtype = np.dtype(np.int64)  # what indexing gives
+
+    def __init__(self, followers: np.ndarray, blocks: np.ndarray) -> None:
+        self.followers = followers  # (n,) positive, an integer type
+        self.blocks = blocks  # (n // OFFSET_BLOCK + 1,) int64: offsets 0, OFFSET_BLOCK, ...
+
+    def __len__(self) -> int:
+        return len(self.followers) + 1
+
+    @property
+    def nbytes(self) -> int:
+        """What it keeps in memory (the numbers are the file's)."""
+        return self.blocks.nbytes
+
+    def at(self, i: int) -> int:
+        """Offset ``i`` (0 <= i <= n)."""
+        block = i >> _BLOCK_SHIFT
+        first = block << _BLOCK_SHIFT
+        offset = int(self.blocks[block])
+        return offset + int(self.followers[first:i].sum(dtype=np.int64)) if i > first else offset
+
+    def span(self, i: int) -> tuple[int, int]:
+        """Context ``i``'s followers: entries [lo, hi)."""
+        lo = self.at(i)
+        return lo, lo + int(self.followers[i])
+
+    def __getitem__(self, key):
+        n = len(self)
+        if isinstance(key, slice):
+            a, b, step = key.indices(n)
+            if step != 1:
+                return np.asarray(self)[key]
+            if b <= a:
+                return np.zeros(0, np.int64)
+            out = np.empty(b - a, np.int64)
+            out[0] = self.at(a)
+            np.cumsum(self.followers[a : b - 1], dtype=np.int64, out=out[1:])
+            out[1:] += out[0]
+            return out
+        i = int(key)
+        if not -n <= i < n:
+            raise IndexError(f"index {i} is out of bounds for {n} offsets")
+        return self.at(i % n)
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        full = self[:]
+        return full if dtype is None else full.astype(dtype)
+
+
 @dataclass
 class PhraseTable:
     """One order's counts: contexts sorted by key, their followers contiguous."""
@@ -140,7 +203,9 @@ class PhraseTable:
     order: int
     contexts: np.ndarray  # (n,) int64 keys, strictly increasing
     totals: np.ndarray  # (n,) occurrences of each context in training (an integer type)
-    starts: np.ndarray  # (n + 1,) int64: context i's followers are [starts[i], starts[i + 1])
+    # (n + 1,) int64: context i's followers are [starts[i], starts[i + 1]); ``Offsets``
+    # where the table was loaded from a file
+    starts: np.ndarray | Offsets
     next_ids: np.ndarray  # (m,) follower ids (uint16 or uint32 as read, int64 as built)
     counts: np.ndarray  # (m,) their counts (an integer type)
 
@@ -183,7 +248,8 @@ class Phrases:
         i = int(np.searchsorted(table.contexts, key))
         if i == len(table.contexts) or table.contexts[i] != key:
             return None
-        lo, hi = table.starts[i], table.starts[i + 1]
+        starts = table.starts
+        lo, hi = starts.span(i) if isinstance(starts, Offsets) else (int(starts[i]), int(starts[i + 1]))
         with self._lock:
             log_probs = self._kept.get((order, i))
         if log_probs is None:
@@ -520,10 +586,12 @@ def _chunks(array: np.ndarray, release):
 def _checked_table(order, id_space, contexts, totals, followers, next_ids, counts, *,
                    release=lambda array: None) -> PhraseTable:
     """The table the arrays hold, every entry checked a chunk at a time (``release``:
-    ``_page_releaser``'s); only the followers' offsets, which the checks compute, stay
-    in memory.  The contexts' pages are handed back too: a word boundary's binary
-    search touches about twenty of them, which come back from the page cache as it
-    does, so the process holds the pages typing uses rather than the whole array."""
+    ``_page_releaser``'s); only every ``OFFSET_BLOCK``-th of the followers' offsets,
+    which the checks compute, stays in memory (``Offsets``).  The contexts' and the
+    follower numbers' pages are handed back too: a word boundary's binary search
+    touches about twenty of the first and a page of the second, which come back from
+    the page cache as it does, so the process holds the pages typing uses rather
+    than the whole arrays."""
     n, m = len(contexts), len(next_ids)
     if any(a.ndim != 1 for a in (contexts, totals, followers, next_ids, counts)):
         raise VocabError(f"its order-{order} arrays are not flat")
@@ -532,17 +600,36 @@ def _checked_table(order, id_space, contexts, totals, followers, next_ids, count
     if len(totals) != n or len(followers) != n or len(counts) != m:
         raise VocabError(f"its order-{order} arrays disagree in length")
     contexts = contexts.astype(np.int64, copy=False)  # the others keep their compact types
-    starts = np.zeros(n + 1, np.int32 if m < 1 << 31 else np.int64)
-    done = total = 0  # the offsets summed in int64: a damaged count must not wrap around
-    for part in _chunks(followers, release):
+    blocks = np.zeros(n // OFFSET_BLOCK + 1, np.int64)
+    # Whole contexts a chunk at a time (their offsets summed in int64: a damaged number
+    # must not wrap around): every context has followers, within the entries, and
+    # every count is positive and none above its context's total.
+    total = 0
+    for c0 in range(0, n, CHECK_CHUNK):
+        part = followers[c0 : c0 + CHECK_CHUNK]
         if part.min() <= 0:
             raise VocabError(f"an order-{order} context has no follower")
-        offsets = total + np.cumsum(part, dtype=np.int64)
-        total = int(offsets[-1])
-        if total > m:
+        if part.max() > m:  # (nor can a chunk's sum then wrap around)
             raise VocabError(f"its order-{order} arrays disagree in length")
-        starts[done + 1 : done + 1 + len(part)] = offsets
-        done += len(part)
+        offsets = np.empty(len(part) + 1, np.int64)
+        offsets[0] = total
+        np.cumsum(part, dtype=np.int64, out=offsets[1:])
+        offsets[1:] += total
+        if offsets[-1] > m:
+            raise VocabError(f"its order-{order} arrays disagree in length")
+        kept = offsets[-c0 % OFFSET_BLOCK :: OFFSET_BLOCK]  # offsets c0 ... c0 + len(part)
+        block = -(-c0 // OFFSET_BLOCK)
+        blocks[block : block + len(kept)] = kept
+        e0, e1 = total, int(offsets[-1])
+        entries, their_totals = counts[e0:e1], totals[c0 : c0 + len(part)]
+        if entries.min() <= 0:
+            raise VocabError(f"its order-{order} followers are not ids of the vocabulary with positive counts")
+        if np.any(np.maximum.reduceat(entries, offsets[:-1] - e0) > their_totals):
+            raise VocabError(f"its order-{order} counts exceed their contexts' totals")
+        release(part)
+        release(entries)
+        release(their_totals)
+        total = e1
     if total != m:
         raise VocabError(f"its order-{order} arrays disagree in length")
     limit = id_space ** (order - 1)
@@ -556,20 +643,7 @@ def _checked_table(order, id_space, contexts, totals, followers, next_ids, count
     for part in _chunks(next_ids, release):
         if part.min() < 0 or part.max() >= id_space:
             raise VocabError(f"its order-{order} followers are not ids of the vocabulary with positive counts")
-    # the counts, context by context: positive, and none above its context's total
-    c0 = 0
-    while c0 < n:  # whole contexts, about CHECK_CHUNK entries at a time
-        c1 = max(c0 + 1, min(n, int(np.searchsorted(starts, starts[c0] + CHECK_CHUNK, "right")) - 1))
-        e0, e1 = int(starts[c0]), int(starts[c1])
-        part, their_totals = counts[e0:e1], totals[c0:c1]
-        if part.min() <= 0:
-            raise VocabError(f"its order-{order} followers are not ids of the vocabulary with positive counts")
-        if np.any(np.maximum.reduceat(part, starts[c0:c1] - e0) > their_totals):
-            raise VocabError(f"its order-{order} counts exceed their contexts' totals")
-        release(part)
-        release(their_totals)
-        c0 = c1
-    return PhraseTable(order, contexts, totals, starts, next_ids, counts)
+    return PhraseTable(order, contexts, totals, Offsets(followers, blocks), next_ids, counts)
 
 
 def build_phrases(

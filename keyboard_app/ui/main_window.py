@@ -298,10 +298,8 @@ class MainWindow(QMainWindow):
 
         view_menu = bar.addMenu("&View")
         view_menu.addActions([self.zoom_in_action, self.zoom_out_action, self.zoom_reset_action])
-        from ..osk.app import toggle_for_window  # the on-screen keyboard, sharing this window's engine
-
         view_menu.addSeparator()
-        view_menu.addAction("On-Screen &Keyboard", lambda: toggle_for_window(self))
+        view_menu.addAction("On-Screen &Keyboard", self._toggle_on_screen_keyboard)
 
         suggestions_menu = bar.addMenu("&Suggestions")
         suggestions_menu.addAction(self.accept_first_action)
@@ -565,6 +563,14 @@ class MainWindow(QMainWindow):
         self.personal.unblock(token)
         self.statusBar().showMessage(f"“{word}” can be suggested again.", 4000)
         self._changed_personal()
+
+    def _toggle_on_screen_keyboard(self) -> None:
+        # The on-screen keyboard, sharing this window's engine: imported when first asked
+        # for, not at every start, where its modules and the Qt types they use would count
+        # in the start's peak memory.
+        from ..osk.app import toggle_for_window
+
+        toggle_for_window(self)
 
     def _fill_never_menu(self) -> None:
         """Suggestions ▸ Never Suggest: the words on the strip, reachable from the keyboard."""
