@@ -118,6 +118,7 @@ def _first(value):
 @pytest.mark.parametrize("order, change", [
     (2, _swap_across(7)),  # out of order exactly where one chunk ends and the next begins
     (3, _repeat_across(14)),  # a key twice, one in each chunk
+    (3, _repeat_across(10)),  # a key twice inside one chunk
     (3, _swap_across(290)),  # in the last chunk
     (2, _first(-1)),  # a negative key
     (2, lambda keys: np.concatenate([keys[:-1], [ID_SPACE]])),  # past the ids of the vocabulary
