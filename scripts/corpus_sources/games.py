@@ -41,8 +41,14 @@ ADONTHELL_DIALOGUES = Path("/usr/share/games/adonthell/games/wastesedge/scripts/
 # of these, are left out: the game's insults, and its own bookkeeping.
 PROFANE_TAGS = {"<swear>", "<swear!>", "<name_b>", "<fuck_you>", "<shitty>", "<dumb>", "<sass>",
                 "<get_lost>", "<drop_it>"}
-_PLACEHOLDER = re.compile(r"<[^<>\s]+>|%(\d+\$)?[-+#0-9.]*[sdifxuc](?![a-z])|\$\$?[A-Za-z_]\w*|[{}\[\]\\|]")
+# A tag may hold spaces (Dink's "<Casts harm>" is a spell's effect, not speech),
+# but starts with a letter: a hint's "cycle with '<' and '>'" names two keys.
+_PLACEHOLDER = re.compile(r"<[A-Za-z_!][^<>]*>|%(\d+\$)?[-+#0-9.]*[sdifxuc](?![a-z])|\$\$?[A-Za-z_]\w*|[{}\[\]\\|]")
 _LETTER = re.compile(r"[A-Za-z]")
+# Block elements ("█"): Cataclysm's redacted documents black out words, and a
+# line with holes in it is not a sentence anyone types.
+_REDACTED = re.compile(r"[\u2580-\u259f]")
+_SENTENCE_END = re.compile(r"[.!?]['\"”’)]*$")
 
 
 def clean_line(text: str) -> str | None:
@@ -50,16 +56,25 @@ def clean_line(text: str) -> str | None:
     text = norm_space(text)
     text = re.sub(r"^\[[^\]]{1,40}\]\s*", "", text)  # "[INT 8] ...", "[Persuade] ..."
     text = re.sub(r"\[/?[bi]\]", "", text)  # FreedroidRPG's bold marks
-    if not text or _PLACEHOLDER.search(text) or not _LETTER.search(text):
+    if not text or _PLACEHOLDER.search(text) or _REDACTED.search(text) or not _LETTER.search(text):
         return None
     return text
+
+
+def reads_as_sentence(line: str) -> bool:
+    """Four words or more, or a sentence's end: what a fill-in list holds beside
+    its sentences are single words and short phrases ("neo", "bummed", "amigo")."""
+    return word_count(line) >= 4 or bool(_SENTENCE_END.search(line))
 
 
 # --------------------------------------------------------------------------
 # Cataclysm: Dark Days Ahead
 # --------------------------------------------------------------------------
 # Snippet categories that are lists of names, labels or test data, not sentences.
-_CDDA_TEST_FILE = re.compile(r"(?i)test|debug")  # the game's own test conversations
+# The game's own test data: a path part that is, starts or ends with "test" or
+# "debug" (TEST_DATA/, TALK_TEST.json, mapgen-test.json, debug.json), but not a
+# word that merely contains it (Aftershock's "selftest" NPC background).
+_CDDA_TEST_FILE = re.compile(r"(?i)(?:^|[/_-])(?:test|debug)")
 CDDA_SKIP_SNIPPETS = re.compile(r"^(mapgen_test|trailhead_graffiti|grave_label|.*_name|.*names?)$")
 
 
@@ -163,20 +178,22 @@ def cdda_docs(root: Path) -> list[Document]:
                 for t in texts if isinstance(texts, list) else [texts]:
                     s = _cdda_str(t)
                     if s is not None:
-                        snippets.append(s)
+                        snippets.append((s, cat.startswith("<")))
             elif kind == "talk_topic":
-                talk.extend(_cdda_lines(obj.get("dynamic_line")))
+                talk.extend((s, False) for s in _cdda_lines(obj.get("dynamic_line")))
                 for resp in obj.get("responses") or []:
                     if isinstance(resp, dict):
                         tf = resp.get("truefalsetext")
                         options = [resp.get("text")] + ([tf.get("true"), tf.get("false")] if isinstance(tf, dict) else [])
-                        talk.extend(s for s in map(_cdda_str, options) if s is not None)
+                        talk.extend((s, False) for s in map(_cdda_str, options) if s is not None)
         for raw, docs in ((snippets, snippet_docs), (talk, talk_docs)):
             doc = []
-            for s in raw:
+            for s, fill_in in raw:
                 filled = cdda_fill(s, table)
                 line = clean_line(filled) if filled is not None else None
-                if line:
+                # A <tag> category is a list the game picks from to fill other
+                # lines: its sentences are kept, its bare words and phrases not.
+                if line and (not fill_in or reads_as_sentence(line)):
                     doc.append(line)
             if doc:
                 docs.append(doc)
@@ -226,7 +243,7 @@ def cdda_description_docs(root: Path) -> list[Document]:
                 continue
             s = _cdda_str(obj.get("description"))
             line = clean_line(s) if s else None
-            if line and word_count(line) >= 4 and re.search(r"[.!?]['\"”’)]*$", line):
+            if line and word_count(line) >= 4 and _SENTENCE_END.search(line):
                 doc.append(line)
         if doc:
             docs.append(doc)
@@ -246,6 +263,9 @@ def extract_cdda_descriptions(ctx: Context) -> list[Document]:
 # --------------------------------------------------------------------------
 _LUA_STRING = re.compile(r'_\s*"((?:[^"\\\n]|\\.)*)"')
 _PY_STRING = re.compile(r'_\(\s*"((?:[^"\\\n]|\\.)*)"\s*\)')
+# A string a helper function returns is a piece the dialogue splices into a
+# line (Adonthell's ``return _("thief to her")``), not a line of its own.
+_RETURNED = re.compile(r"^return\b")
 
 
 def _unescape(s: str) -> str:
@@ -258,7 +278,7 @@ def script_lines(text: str, pattern: re.Pattern[str]) -> Document:
     out: Document = []
     for line in text.split("\n"):
         stripped = line.lstrip()
-        if stripped.startswith(("--", "#")):
+        if stripped.startswith(("--", "#")) or _RETURNED.match(stripped):
             continue
         for m in pattern.finditer(line):
             cleaned = clean_line(_unescape(m.group(1)))
@@ -268,6 +288,9 @@ def script_lines(text: str, pattern: re.Pattern[str]) -> Document:
 
 
 _FREEDROID_MACHINE = re.compile(r"(?i)terminal|vending|^c-net")
+# A script that prints a login prompt is a machine's console whatever its file
+# is called (DSB-PowerControl.lua, SACD.lua): "Login :", "passwd", shell prompts.
+_LOGIN_PROMPT = re.compile(r'_\s*"\s*Login\s*:\s*"')
 
 
 def freedroid_docs(root: Path) -> list[Document]:
@@ -275,11 +298,13 @@ def freedroid_docs(root: Path) -> list[Document]:
     last characters are the held-out part).
 
     The computer terminals, vending machines and the in-game network (and the
-    shared scripts under base/) print shell sessions and menus, not conversation.
+    shared scripts under base/) print shell sessions and menus, not conversation:
+    they are known by their file names, or by the login prompt they print.
     """
     paths = [p for act in ("act2", "act1") for p in sorted((root / "storyline" / act / "dialogs").glob("*.lua"))
              if not _FREEDROID_MACHINE.search(p.name)]
-    docs = [script_lines(p.read_text(encoding="utf-8", errors="replace"), _LUA_STRING) for p in paths]
+    texts = [p.read_text(encoding="utf-8", errors="replace") for p in paths]
+    docs = [script_lines(t, _LUA_STRING) for t in texts if not _LOGIN_PROMPT.search(t)]
     return dedupe([d for d in docs if d])
 
 

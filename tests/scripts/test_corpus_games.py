@@ -192,3 +192,71 @@ def test_a_series_filled_from_one_template_keeps_only_its_first():
             [ring.format("silver"), ring.format("platinum"), "A short one.", "A short one."]]
     assert games.drop_templates(docs) == [[ring.format("gold"), "A pair of blue jeans with two deep pockets and a belt."],
                                           ["A short one.", "A short one."]]
+
+
+# --------------------------------------------------------------------------
+# What the second reading found (fill-in lists, fragments, consoles, redactions)
+# --------------------------------------------------------------------------
+def test_a_tag_with_spaces_or_a_redaction_drops_the_line_but_a_key_name_does_not():
+    for line in ("<Casts harm>", "Jack used to be kind. <bursts into tears>",
+                 "Subject ███ was moved to the ██████ wing.", "The keyring is ▓▓▓ inert."):
+        assert games.clean_line(line) is None, line
+    hint = "Cycle through monsters with '<' and '>'."
+    assert games.clean_line(hint) == hint
+
+
+def test_a_fill_in_list_keeps_its_sentences_but_not_its_bare_words(tmp_path):
+    root = cdda_tree(tmp_path)
+    write_json(root / "json" / "snippets" / "moods.json", [
+        {"type": "snippet", "category": "<musicgenre_prefix>", "text": ["neo", "retro"]},
+        {"type": "snippet", "category": "<sad>", "text": ["bummed", "feeling blue",
+                                                          "I could cry all day long", "Leave me be."]},
+        {"type": "snippet", "category": "lost_note", "text": ["Gone"]},  # not a fill-in list: kept
+    ])
+    lines = [p for d in games.cdda_docs(root) for p in d]
+    for kept in ("I could cry all day long", "Leave me be.", "Gone", "Hey friend, good to see you.",
+                 "Take a dozen, friend."):
+        assert kept in lines, kept
+    # the words a list fills in stay in the lines they fill, never paragraphs of their own
+    for fragment in ("neo", "retro", "bummed", "feeling blue", "friend", "pal"):
+        assert fragment not in lines, fragment
+
+
+def test_only_the_games_test_data_is_skipped_not_a_file_that_contains_test(tmp_path):
+    root = cdda_tree(tmp_path)
+    write_json(root / "mods" / "Aftershock" / "npcs" / "Backgrounds" / "selftest.json", [
+        {"type": "talk_topic", "id": "BGSS_SELF", "dynamic_line": "I made a living bootlegging medicines."}])
+    for path in ("mods/TEST_DATA/items.json", "json/mapgen/mapgen-test.json", "mods/Magiclysm/Spells/debug.json",
+                 "json/npcs/NC_DEBUG.json"):
+        write_json(root / path, [{"type": "talk_topic", "id": "T", "dynamic_line": f"Test line of {path}."}])
+    lines = [p for d in games.cdda_docs(root) for p in d]
+    assert "I made a living bootlegging medicines." in lines
+    assert not any(p.startswith("Test line") or "test response" in p for p in lines)
+
+
+def test_a_freedroid_script_that_prints_a_login_prompt_is_a_console_whatever_its_name(tmp_path):
+    dialogs = tmp_path / "storyline" / "act1" / "dialogs"
+    write(dialogs / "DSB-PowerControl.lua", '''return {
+	FirstTime = function()
+		cli_says(_"Login : ", "NO_WAIT")
+		Tux:says(_"admin", "NO_WAIT")
+		cli_says(_" Password : ", "NO_WAIT")
+		Npc:says(_"Power is now off.")
+	end,
+	{ id = "node0", text = _"passwd" },
+}
+''')
+    write(dialogs / "Bender.lua", 'Npc:says(_"I sometimes login to her account. Login is easy.")\n')
+    assert games.freedroid_docs(tmp_path) == [["I sometimes login to her account. Login is easy."]]
+
+
+def test_a_string_a_helper_returns_is_a_fragment_not_a_line(tmp_path):
+    write(tmp_path / "orloth_start.py", ADONTHELL + '''
+	def get_culprit(self):
+	    if self.fem:
+	        return _("thief to her")
+	    return _("your ")
+''')
+    lines = [p for d in games.adonthell_docs(tmp_path) for p in d]
+    assert "I think that \"theft\" is a better word for it." in lines
+    assert not any(p in ("thief to her", "your") for p in lines)

