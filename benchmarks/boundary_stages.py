@@ -1,7 +1,7 @@
 """Where a word boundary's time goes: each stage of ``Predictor.suggest``, timed in place.
 
     .venv/bin/python benchmarks/boundary_stages.py [BUNDLE] [--text FILE] [--words 2000]
-        [--onnx-steps 3000] [--prepacking]
+        [--onnx-steps 3000] [--prepacking] [--session-options]
 
 Types the first ``--words`` words of ``--text`` into one ``Predictor`` a character at
 a time, as benchmarks/keystroke_latency.py does, and at every word boundary records
@@ -9,7 +9,12 @@ the time spent inside each stage (inclusive: a stage's row contains the rows nes
 in it, e.g. the network's step inside the state cache).  It prints p50 / mean / p90 /
 p99 per stage in microseconds for all boundaries, for those that run a whole 8-token
 cell of the state cache (``state_cache.CELL``) and for the one-step ones, and the
-remainder (the predictor's own code between stages).
+remainder (the predictor's own code between stages).  Then what the slowest 1% of
+boundaries (by CPU time) have in common beside the others: how many ran a whole
+cell, how many saw a garbage collection (``gc.callbacks``) and how many minor page
+faults they took (``getrusage``), each stage's mean excess over the middle half
+(the stages are timed by the wall clock: a stage during which the process waited
+for a core shows that wait, which the keystroke's CPU time leaves out).
 
 Then it opens the bundle's graph alone with onnxruntime's profiler and steps it
 ``--onnx-steps`` times (one token, the state fed back): the time of each node,
@@ -21,6 +26,13 @@ caches between steps; inside the engine they do not (compare the network's row).
 ``session.session_options``): the resident memory an open session adds, each variant
 opened in a fresh interpreter, and a one-token step's time with and without them,
 the two sessions stepped in turn in this process.
+
+``--session-options`` steps the graph opened with the engine's options and with
+each of a few onnxruntime options changed (denormals as zero, no memory arena, no
+memory pattern, extended instead of all graph optimisations), in turn, the same
+tokens, with an 8 MB array read between steps so that the weights come back from
+memory as they do at a word boundary: CPU time per step and the ratio to the
+engine's options.
 
 The stages are timed by wrapping the engine's methods for the run, so the timer's
 own cost (about a microsecond a stage) is in the figures.  Figures are printed,
@@ -34,6 +46,7 @@ import collections
 import gc
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -49,6 +62,7 @@ from keyboard_app.engine import predictor, ranking, session, state_cache, token_
 
 DEFAULT_BUNDLE = ROOT / "assets" / "models" / "default"
 DEFAULT_TEXT = ROOT / "corpus" / "heldout" / "austen.txt"
+THREAD = getattr(resource, "RUSAGE_THREAD", resource.RUSAGE_SELF)  # (Linux: this thread's page faults)
 
 # (owner, method, row): the rows in the order printed; nesting is shown by indentation.
 STAGES = [
@@ -94,6 +108,31 @@ def table(rows: list[dict[str, float]], title: str) -> None:
     for name in names:
         a = np.array([r.get(name, 0.0) for r in rows]) / 1e3
         print(f"  {name:32}{np.median(a):9.1f}{a.mean():9.1f}{np.percentile(a, 90):9.1f}{np.percentile(a, 99):9.1f}")
+    print()
+
+
+def slowest(rows: list[dict[str, float]], share: float = 0.01) -> None:
+    """What the slowest ``share`` of boundaries (CPU time) have that the middle half has not."""
+    cpu = np.array([r["keystroke (CPU)"] for r in rows])
+    order = np.argsort(cpu)
+    top, middle = order[len(rows) - max(1, int(len(rows) * share)):], order[len(rows) // 4: 3 * len(rows) // 4]
+
+    def mean(name: str, chosen: np.ndarray) -> float:
+        return float(np.mean([rows[i].get(name, 0.0) for i in chosen]))
+
+    everyone = range(len(rows))
+    print(f"the slowest {share:.0%} of boundaries by CPU time ({len(top)}), beside the middle half and all:")
+    print(f"  ran a whole cell: {sum(rows[i]['cell'] for i in top)} of {len(top)} "
+          f"(all: {sum(r['cell'] for r in rows)} of {len(rows)})")
+    print(f"  saw a garbage collection: {sum(rows[i]['collections'] > 0 for i in top)} of {len(top)} "
+          f"(all: {sum(r['collections'] > 0 for r in rows)} of {len(rows)})")
+    print(f"  minor page faults, mean: {mean('faults', top):.1f} (middle half {mean('faults', middle):.1f}, "
+          f"all {mean('faults', everyone):.1f})")
+    print(f"  {'stage':32}{'slowest':>9}{'middle':>9}{'excess':>9}   (us, means)")
+    names = ["keystroke (CPU)"] + [row for _, _, row in STAGES] + ["the predictor's own code"]
+    for name in names:
+        a, b = mean(name, top) / 1e3, mean(name, middle) / 1e3
+        print(f"  {name:32}{a:9.1f}{b:9.1f}{a - b:9.1f}")
     print()
 
 
@@ -183,6 +222,62 @@ def prepacking(bundle: Path, steps: int) -> None:
     loaded.close()
 
 
+def option_variants(bundle: Path, steps: int) -> None:
+    """A one-token step's CPU time with the engine's session options and with one changed."""
+    import onnxruntime as ort
+
+    from keyboard_app.engine.bundle import load_bundle
+
+    def engine_options(options):
+        return options
+
+    def denormals_as_zero(options):
+        options.add_session_config_entry("session.set_denormal_as_zero", "1")
+        return options
+
+    def no_arena(options):
+        options.enable_cpu_mem_arena = False
+        return options
+
+    def no_pattern(options):
+        options.enable_mem_pattern = False
+        return options
+
+    def extended(options):
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+        return options
+
+    loaded = load_bundle(bundle)
+    variants = {"the engine's options": engine_options, "denormals as zero": denormals_as_zero,
+                "no memory arena": no_arena, "no memory pattern": no_pattern,
+                "extended optimisation": extended}
+    opened = {}
+    for name, change in variants.items():
+        graph = ort.InferenceSession(str(loaded.onnx_path), change(session.session_options(1)),
+                                     providers=["CPUExecutionProvider"])
+        opened[name] = [session.RecurrentSession(graph, loaded), None]
+        opened[name][1] = opened[name][0].zero_state()
+    times: dict[str, list[int]] = {name: [] for name in variants}
+    sweep = np.ones(1 << 20)  # 8 MB, read between steps: the weights leave the CPU's caches
+    names = list(variants)
+    for i, token in enumerate(np.random.default_rng(0).integers(16, len(loaded.vocab), steps)):
+        for name in names[i % len(names):] + names[: i % len(names)]:  # each first in turn
+            sweep.sum()
+            pair = opened[name]
+            start = time.thread_time_ns()
+            _, pair[1] = pair[0].run(np.array([[token]], np.int64), pair[1])
+            times[name].append(time.thread_time_ns() - start)
+    print(f"onnxruntime's session options: {steps} one-token steps each, in turn, the caches swept between steps "
+          f"(CPU time; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}):")
+    step_us = {name: np.array(t[steps // 10:]) / 1e3 for name, t in times.items()}  # (the first warm up)
+    base = step_us["the engine's options"]
+    for name, a in step_us.items():
+        print(f"  {name:24} p50 {np.median(a):7.1f} us  p99 {np.percentile(a, 99):7.1f} us   "
+              f"/ the engine's: p50 {np.median(a) / np.median(base):.2f}x  p99 "
+              f"{np.percentile(a, 99) / np.percentile(base, 99):.2f}x")
+    loaded.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("bundle", nargs="?", default=str(DEFAULT_BUNDLE))
@@ -191,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--onnx-steps", type=int, default=3000, help="steps of the graph alone (0: skip)")
     parser.add_argument("--prepacking", action="store_true",
                         help="also a session's memory and step time without pre-packed weights")
+    parser.add_argument("--session-options", action="store_true",
+                        help="also a step's time with a few onnxruntime options changed, one at a time")
     args = parser.parse_args(argv)
     if not args.text.is_file():
         parser.error(f"{args.text}: no such text (build the corpus, or name one with --text)")
@@ -203,21 +300,27 @@ def main(argv: list[str] | None = None) -> int:
     classifier = token_cache.TokenCache(engine.tokenizer, engine.bundle.vocab)
     rows, cells, steps = [], [], []
     previous_length, previous_run = 1, engine.states.tokens_run
+    collections_seen = [0]
+    gc.callbacks.append(lambda phase, info: collections_seen.__setitem__(0, collections_seen[0] + (phase == "start")))
     gc.collect()
     for end in range(1, len(typed) + 1):
         record.clear()
+        faults, collected = resource.getrusage(THREAD).ru_minflt, collections_seen[0]
         cpu, wall = time.thread_time_ns(), time.perf_counter_ns()
         engine.suggest(typed[:end])
         wall, cpu = time.perf_counter_ns() - wall, time.thread_time_ns() - cpu
+        faults = resource.getrusage(THREAD).ru_minflt - faults
         row = dict(record)  # (before the classifier's own update adds to it)
+        row["faults"], row["collections"] = faults, collections_seen[0] - collected
         length = classifier.update(typed[:end]).length
         ran = engine.states.tokens_run - previous_run
         previous_run = engine.states.tokens_run
         if length != previous_length:
             row["keystroke (wall)"], row["keystroke (CPU)"] = wall, cpu
             row["the predictor's own code"] = wall - sum(row.get(name, 0) for name in OUTER)
+            row["cell"] = ran >= state_cache.CELL
             rows.append(row)
-            (cells if ran >= state_cache.CELL else steps).append(row)
+            (cells if row["cell"] else steps).append(row)
         previous_length = length
     print(f"bundle {args.bundle}; text {args.text}: {args.words:,} words, {len(typed):,} keystrokes; "
           f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
@@ -225,11 +328,15 @@ def main(argv: list[str] | None = None) -> int:
     table(rows, "every word boundary")
     table(cells, "boundaries that run a whole cell (8 tokens)")
     table(steps, "one-step boundaries")
+    slowest(rows)
     if args.onnx_steps:
         onnx_nodes(Path(args.bundle), args.onnx_steps)
     if args.prepacking:
         print()
         prepacking(Path(args.bundle), args.onnx_steps or 3000)
+    if args.session_options:
+        print()
+        option_variants(Path(args.bundle), args.onnx_steps or 3000)
     return 0
 
 

@@ -11,26 +11,39 @@ The predictor mixes the network's next-word distribution with its components
 ``mix_candidates`` where a keystroke's candidates are (``(1 - w) P_above + w
 P_component`` over the ranked words and the component's own).
 
-Written out over the whole vocabulary a word boundary's mixture is a copy,
-two or three passes that add a constant, several ``logaddexp`` merges (the
-phrase tables alone merge thousands of followers after "the") and then a
-top-k over 20k words, at every word boundary, for a strip of three words.
+Written out over the whole vocabulary as log-probabilities, a word
+boundary's mixture is a copy, two or three passes that add a constant, and a
+``logaddexp`` merge per part: an ``exp`` and a ``log1p`` of the C library per
+word merged, one word at a time, and the phrase tables alone merge
+thousands of followers after "the".  That was the largest item in a word
+boundary's tail (docs/ARCHITECTURE.md has the figures).
 
 ``Mixture`` records the mixture instead as the steps that compute it, in
 order: *add* a constant to every word's log-probability, or *merge* a
-component's log-probabilities into its words (``logaddexp``), and evaluates
-them for the words asked about:
+component's probabilities into its words, and evaluates them in probability
+space: ``exp`` of the network's log-probabilities once, each merge's words
+added to (``exp(values + shift)``, where the shift divides a part's weight by
+the constants added before it, so that no pass scales the whole array), and
+one ``log`` at the end plus the sum of the constants.  NumPy vectorises
+float32 ``exp`` and ``log``, so a merge costs a gather and a scatter, and the
+passes over 20k words are two.  The numbers are those of the log-space
+computation to float32's precision (a few units in the last place), not bit
+for bit: the held-out KSR table is unchanged (docs/ARCHITECTURE.md,
+tests/engine/test_mixture.py).  A network whose lowest log-probability is below
+``LOWEST`` (float32's exp() runs out of range at -87) is summed in float64.
+A mixture of constants alone adds them one after another, as before.  It
+evaluates the steps for the words asked about:
 
 * ``values(ids)``: the mixture's log-probabilities of ``ids``, computed with
-  the same float operations in the same order as the whole-vocabulary
+  the same float operations, element for element, as the whole-vocabulary
   computation (``dense``) applies to those words, so bit for bit its values;
 * ``best(lo, hi, k)``: the ``k`` best words of a range of the ``WordIndex``'s
   sorted words (all of them, or those with a typed prefix), best first, ties
   by id: exactly ``top_k(dense()[ids], ids, k)``.  Over all the words it
   looks only at those near the best (a threshold lowered until ``k`` pass),
   not at a partition of 20k scores;
-* ``dense()``: the whole vocabulary, computed once, exactly as the predictor
-  did before this module existed; the letters of a word then gather from it.
+* ``dense()``: the whole vocabulary, computed once; the letters of a word
+  then gather from it.
 
 ``lazy`` mixtures rank a word boundary without computing the whole array:
 most words' mixed score is the network's plus the sum of the added
@@ -39,18 +52,18 @@ reaches at least, and a word's score exceeds its largest part by at most
 ``log(parts)``, so only words with a part above ``t - log(parts)`` are
 candidates (a part: the network's score plus the constants, or what a merge
 brings); those few are evaluated exactly (``values``) and ranked, with no
-pass over the thousands of words that followed "the" in the corpus.  It cuts
-the boundary's tail (benchmarks/keystroke_latency.py: "mix + top 3" rows),
-but the first letter of the word then pays for the whole array instead, and
-a keystroke inside a word has the tighter target (docs/ARCHITECTURE.md): so
+pass over the thousands of words that followed "the" in the corpus.  But
+the first letter of the word then pays for the whole array instead, and a
+keystroke inside a word has the tighter target (docs/ARCHITECTURE.md): so
 the predictor computes the array at the boundary (a helper thread that built it
 while the person moves to the next key passed the interpreter's lock back and
 forth with the keystrokes and cost more than it saved on a busy machine:
-docs/ARCHITECTURE.md).
+docs/ARCHITECTURE.md).  In probability space the array costs little more
+than the candidates' search did.
 
 Ranking the candidates by the same values as the dense array, with the same
 tie rule, gives the same suggestions; tests/engine/test_mixture.py checks
-both against the whole-vocabulary computation on many contexts.
+both against the log-space computation on many contexts.
 """
 
 from __future__ import annotations
@@ -74,6 +87,10 @@ if TYPE_CHECKING:
 MARGIN = 1e-3
 SEED_SPREAD = 3.0  # log-probability: the words this close to the best are looked at first (more if too few)
 LN2 = math.log(2.0)
+# A network log-probability below this makes ``Mixture`` sum probabilities in float64: float32's
+# exp() reaches its subnormal range at -87.3, where it loses precision and then gives 0 (a trained
+# model's distribution stays far above it; the check costs one pass over the network's array).
+LOWEST = -80.0
 
 
 @dataclass(frozen=True)
@@ -176,11 +193,11 @@ def logaddexp(x: float, y: float) -> float:
 class Mixture:
     """A distribution over the vocabulary as ``network`` plus steps (module docstring).
 
-    ``add(c)``: every word's log-probability + ``c`` (in float32, as
-    ``array + c`` does).  ``merge(ids, values, offset)``: for the words
-    ``ids`` (sorted, unique), ``logaddexp(current, offset + values)``
-    (``offset`` a Python float or None; ``values`` float32 or float64, and
-    the result stored as float32 as an assignment into the array does).
+    ``add(c)``: every word's log-probability + ``c``.  ``merge(ids, values,
+    offset)``: for the words ``ids`` (sorted, unique), the probability ``exp(offset
+    + values)`` added to theirs (``offset`` a Python float or None; ``values``
+    float32 or float64 log-probabilities).  Evaluated in probability space, the
+    constants added so far folded into each merge's shift (module docstring).
     """
 
     def __init__(self, network: np.ndarray, index: WordIndex, *, lazy: bool = False) -> None:
@@ -189,9 +206,11 @@ class Mixture:
         #: rank a word boundary from the candidates alone, never computing the whole array
         #: (module docstring: why the engine does not, yet)
         self.lazy = lazy
-        self._steps: list = []  # floats (add) and (ids, values, offset) tuples (merge)
+        self._steps: list = []  # floats (add) and (ids, values, offset, shift) tuples (merge)
         self._added = 0.0  # the sum of the constants added
+        self._merged = False  # whether a merge step was recorded
         self._dense: np.ndarray | None = None
+        self._wide: bool | None = None  # the network's probabilities need float64 (``_exp``)
 
     @property
     def plain(self) -> bool:
@@ -204,46 +223,77 @@ class Mixture:
 
     def merge(self, ids: np.ndarray, values: np.ndarray, offset: float | None = None) -> None:
         if len(ids):
-            self._steps.append((ids, values, offset))
+            # P = exp(added) * (exp(network) + sum of exp(values + shift)): the constants added
+            # before a merge scale only what was there, so its own share is divided by them.
+            shift = (0.0 if offset is None else offset) - self._added
+            self._steps.append((ids, values, offset, shift))
+            self._merged = True
 
     # -- evaluation -------------------------------------------------------------
 
+    def _exp(self, scores: np.ndarray) -> np.ndarray:
+        """``exp(scores)`` (network log-probabilities) as a new array: float32, unless the
+        network holds a log-probability so low that float32 would round it to a
+        subnormal or to 0 (then float64, and a word keeps its own score)."""
+        if self._wide is None:
+            self._wide = bool(len(self.network)) and float(self.network.min()) < LOWEST
+        if self._wide:
+            return np.exp(scores.astype(np.float64))
+        return np.exp(scores)
+
+    def _log(self, probs: np.ndarray) -> np.ndarray:
+        """The log-probabilities (float32) of ``_exp``'s sums, the constants added."""
+        if probs.dtype == np.float32:
+            v = np.log(probs, out=probs)
+        else:
+            with np.errstate(divide="ignore"):  # (a probability below float64's range: -inf)
+                v = np.log(probs).astype(np.float32)
+        v += self._added
+        return v
+
+    def _added_only(self, v: np.ndarray) -> np.ndarray:
+        """``v`` (a new array) with the constants added, one after another, in float32."""
+        for step in self._steps:
+            v += step
+        return v
+
     def values(self, ids: np.ndarray) -> np.ndarray:
-        """Log-probabilities (float32) of ``ids`` (unique; any order), bit for bit ``dense()[ids]``."""
+        """Log-probabilities (float32) of ``ids`` (unique; any order), bit for bit ``dense()[ids]``:
+        the same float operations, element for element, on fewer elements."""
         if self._dense is not None:
             return self._dense[ids]
-        v = self.network[ids]
+        if not self._merged:
+            return self._added_only(self.network[ids])
+        probs = self._exp(self.network[ids])
         for step in self._steps:
             if type(step) is float:
-                v += step
                 continue
-            merged, values, offset = step
+            merged, values, _, shift = step
             pos = merged.searchsorted(ids)
             hit = (merged.take(pos, mode="clip") == ids).nonzero()[0]
             if len(hit):
-                at = pos[hit]
-                other = values[at] if offset is None else offset + values[at]
-                v[hit] = np.logaddexp(v[hit], other)
-        return v
+                brought = values[pos[hit]] + shift
+                probs[hit] += np.exp(brought, out=brought)
+        return self._log(probs)
 
     def dense(self) -> np.ndarray:
-        """The whole vocabulary's log-probabilities (read-only; computed once)."""
+        """The whole vocabulary's log-probabilities (read-only; computed once): one pass of
+        ``exp`` over the network, each merge's words added to, one pass of ``log``."""
         if self._dense is None:
             if not self._steps:
                 self._dense = self.network
                 return self._dense
-            steps = self._steps
-            if type(steps[0]) is float:  # (a stage's first step: one pass, not a copy and a pass)
-                v = self.network + steps[0]
-                steps = steps[1:]
+            if not self._merged:
+                v = self._added_only(self.network.copy())
             else:
-                v = self.network.copy()
-            for step in steps:
-                if type(step) is float:
-                    v += step
-                    continue
-                merged, values, offset = step
-                v[merged] = np.logaddexp(v[merged], values if offset is None else offset + values)
+                probs = self._exp(self.network)
+                for step in self._steps:
+                    if type(step) is float:
+                        continue
+                    merged, values, _, shift = step
+                    brought = values + shift
+                    probs[merged] += np.exp(brought, out=brought)
+                v = self._log(probs)
             v.flags.writeable = False
             self._dense = v
         return self._dense
@@ -305,7 +355,7 @@ class Mixture:
         for step in self._steps:
             if type(step) is float:
                 continue
-            merged, values, offset = step
+            merged, values, offset, _ = step
             # a merge brings at most offset + value (the constants added after it are <= 0)
             found = merged[values >= (bound if offset is None else bound - offset)]
             if len(found):
@@ -339,8 +389,10 @@ def combine(network: np.ndarray, index: WordIndex, lexicon: "LexiconIndex", unk_
     Over the vocabulary the steps are recorded (``Mixture``); beyond it, a word a
     part names starts from what the stages above give it (the lexicon's share of
     ``<unk>``, or nothing) and every other lexicon word keeps ``lexicon_base`` plus
-    its share.  The float operations are those of the whole-vocabulary computation
-    (tests/engine/test_mixture.py), so the numbers are the same bit for bit.
+    its share.  Over the vocabulary the sums are taken in probability space
+    (``Mixture``), so the numbers are the log-space computation's to float32's
+    precision (tests/engine/test_mixture.py); beyond it, in Python floats, with
+    ``logaddexp``.
     """
     mixture = Mixture(network, index)
     base = float(network[unk_id])

@@ -45,3 +45,39 @@ def test_a_folder_without_the_package_is_one_sentence(tmp_path):
         assert str(e) == f"{tmp_path} holds no keyboard_app package"
     else:
         raise AssertionError("no error")
+
+
+def changed_checkout(tmp_path, path: str, old: str, new: str):
+    """A copy of this checkout's package with one line of ``path`` changed."""
+    shutil.copytree(benchmark_scripts.ROOT / "keyboard_app", tmp_path / "other" / "keyboard_app",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    changed = tmp_path / "other" / "keyboard_app" / path
+    source = changed.read_text()
+    assert source.count(old) == 1
+    changed.write_text(source.replace(old, new))
+    return tmp_path / "other"
+
+
+def test_a_tolerance_lets_last_bits_move_but_not_the_words(tmp_path, tiny_bundle, patterned_text, capsys):
+    """A mixture whose numbers moved by 1e-5 differs exactly, and is the same within 1e-4,
+    which the output counts apart; a changed weight still differs within 1e-4."""
+    other = changed_checkout(tmp_path, "engine/mixture.py", "        v += self._added\n",
+                             "        v += self._added + 1e-5\n")
+    (tmp_path / "text.txt").write_text(patterned_text)
+    common = ["--before", str(other), "--bundle", str(tiny_bundle), "--text", str(tmp_path / "text.txt"),
+              "--chars", "300", "--setups", "engine"]
+    assert compare.main(common) == 1
+    capsys.readouterr()
+    assert compare.main(common + ["--tolerance", "1e-4"]) == 0
+    out = capsys.readouterr().out
+    assert out.rstrip().endswith("identical")
+    moved = next(line for line in out.splitlines() if line.startswith("within the tolerance"))
+    lists, dists = (int(word.replace(",", "")) for word in moved.split() if word.replace(",", "").isdigit())
+    assert lists > 100 and dists > 10
+    assert 5e-6 < float(moved.split()[-1]) < 1e-4  # the largest move
+
+    weighted = changed_checkout(tmp_path / "w", "engine/document_cache.py", "weight: float = 0.1  #",
+                                "weight: float = 0.2  #")
+    common[1] = str(weighted)
+    assert compare.main(common + ["--tolerance", "1e-4"]) == 1
+    assert "first differences:" in capsys.readouterr().out
