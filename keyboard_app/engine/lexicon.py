@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import math
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +38,7 @@ LEXICON_FORMAT = "keyboard-lexicon"
 LEXICON_FORMAT_VERSION = 1
 _BEYOND = "\U0010ffff"
 MAX_IDENTIFIERS = 1_000_000  # more marks than any vocabulary and lexicon hold: not a lexicon file
+_SCANNED = 8  # words of one lowercase key compared one by one before that key gets a dictionary
 
 
 @dataclass
@@ -145,6 +146,7 @@ class LexiconIndex:
             kept.sort(key=lexicon.counts.__getitem__, reverse=True)
             kept.sort(key=lowered.__getitem__)
         self._keys = [lowered[i] for i in kept]
+        self._crowds: dict[str, dict[str, int]] = {}  # (``_crowded``)
         self.words = [words[i] for i in kept]
         self.display = [lexicon.display[i] for i in kept] if lexicon is not None else []
         counts = np.array([lexicon.counts[i] for i in kept] if lexicon is not None else [], np.float64)
@@ -170,11 +172,24 @@ class LexiconIndex:
         key = word.lower()
         keys, words = self._keys, self.words
         i = bisect_left(keys, key)
+        end = i + _SCANNED
         while i < len(keys) and keys[i] == key:
             if words[i] == word:
                 return i
             i += 1
+            if i == end and i < len(keys) and keys[i] == key:  # more case variants than a corpus has
+                return self._crowded(key, i - _SCANNED).get(word)  # (a crafted lexicon): their dictionary
         return None
+
+    def _crowded(self, key: str, lo: int) -> dict[str, int]:
+        """The positions of the words of ``key``, a key of more than ``_SCANNED`` words,
+        made when first needed (no real lexicon has such a key: it costs nothing at the
+        start), so that a lookup never compares a word with thousands of others."""
+        found = self._crowds.get(key)
+        if found is None:
+            hi = bisect_right(self._keys, key, lo)
+            found = self._crowds[key] = {self.words[p]: p for p in range(lo, hi)}
+        return found
 
     def __contains__(self, word: str) -> bool:
         return self._position(word) is not None

@@ -620,16 +620,23 @@ def _checked_table(order, id_space, contexts, totals, followers, next_ids, count
         kept = offsets[-c0 % OFFSET_BLOCK :: OFFSET_BLOCK]  # offsets c0 ... c0 + len(part)
         block = -(-c0 // OFFSET_BLOCK)
         blocks[block : block + len(kept)] = kept
-        e0, e1 = total, int(offsets[-1])
-        entries, their_totals = counts[e0:e1], totals[c0 : c0 + len(part)]
-        if entries.min() <= 0:
-            raise VocabError(f"its order-{order} followers are not ids of the vocabulary with positive counts")
-        if np.any(np.maximum.reduceat(entries, offsets[:-1] - e0) > their_totals):
-            raise VocabError(f"its order-{order} counts exceed their contexts' totals")
+        # their counts, whole contexts about CHECK_CHUNK entries at a time: a chunk of
+        # contexts may hold many more entries (every order-2 table is one chunk)
+        their_totals = totals[c0 : c0 + len(part)]
+        j = 0
+        while j < len(part):
+            k = max(j + 1, min(len(part), int(np.searchsorted(offsets, offsets[j] + CHECK_CHUNK, "right")) - 1))
+            e0, e1 = int(offsets[j]), int(offsets[k])
+            entries = counts[e0:e1]
+            if entries.min() <= 0:
+                raise VocabError(f"its order-{order} followers are not ids of the vocabulary with positive counts")
+            if np.any(np.maximum.reduceat(entries, offsets[j:k] - e0) > their_totals[j:k]):
+                raise VocabError(f"its order-{order} counts exceed their contexts' totals")
+            release(entries)
+            j = k
         release(part)
-        release(entries)
         release(their_totals)
-        total = e1
+        total = int(offsets[-1])
     if total != m:
         raise VocabError(f"its order-{order} arrays disagree in length")
     limit = id_space ** (order - 1)
