@@ -213,21 +213,11 @@ def drop_templates(docs: list[Document], min_words: int = 8) -> list[Document]:
     pearl ... won't provide any effects.", then the silver one, the platinum one...):
     such a series would teach the template, not English, and make a held-out text
     that a cache of the document predicts by rote."""
-    seen: set[tuple[str, ...]] = set()
-    out: list[Document] = []
-    for doc in docs:
-        kept = []
-        for p in doc:
-            words = p.lower().split()
-            if len(words) >= min_words:
-                key = tuple(words[:1] + words[-6:])
-                if key in seen:
-                    continue
-                seen.add(key)
-            kept.append(p)
-        if kept:
-            out.append(kept)
-    return out
+    def template(p: str):
+        words = p.lower().split()
+        return tuple(words[:1] + words[-6:]) if len(words) >= min_words else None
+
+    return dedupe(docs, key=template)
 
 
 def cdda_description_docs(root: Path) -> list[Document]:

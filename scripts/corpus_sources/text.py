@@ -48,17 +48,20 @@ def is_prose(par: str, min_words: int = 5) -> bool:
     return codeish / len(words) <= 0.1
 
 
-def dedupe(docs: list[Document]) -> list[Document]:
-    """Drop paragraphs already seen earlier in the source (page furniture, embeds)."""
-    seen: set[str] = set()
+def dedupe(docs: list[Document], key=str.lower) -> list[Document]:
+    """Drop paragraphs already seen earlier in the source (page furniture, embeds):
+    two paragraphs are the same when ``key`` gives the same for both (a paragraph
+    whose key is None is always kept)."""
+    seen: set = set()
     out: list[Document] = []
     for doc in docs:
         kept = []
         for p in doc:
-            key = p.lower()
-            if key in seen:
-                continue
-            seen.add(key)
+            k = key(p)
+            if k is not None:
+                if k in seen:
+                    continue
+                seen.add(k)
             kept.append(p)
         if kept:
             out.append(kept)

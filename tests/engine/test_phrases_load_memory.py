@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from keyboard_app.engine import phrases as phrases_module
-from keyboard_app.engine.phrases import Phrases, PhraseTable
+from keyboard_app.engine.phrases import PHRASES_FORMAT, PHRASES_FORMAT_VERSION, Phrases, PhraseTable, write_aligned_npz
 from keyboard_app.engine.vocab import VocabError
 
 ID_SPACE = 60_000
@@ -36,14 +36,18 @@ def large_tables(contexts: int, seed: int = 0) -> Phrases:
     return Phrases(ID_SPACE, 0, tables, 1)
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc/self/status")
-def test_loading_a_stored_file_never_holds_all_of_it(tmp_path):
-    path = tmp_path / "phrases.npz"
-    large_tables(700_000).save(path)
-    size = path.stat().st_size
+def load_figures(path, warm: bool = False) -> dict:
+    """Peak and resident growth of ``Phrases.load(path)`` in a fresh process, what the
+    loaded tables keep, and their entries; ``warm``: the file read first, so that it is
+    in the page cache, as at a later start."""
     script = textwrap.dedent(f"""
         import json
         from keyboard_app.engine.phrases import Phrases
+
+        if {warm!r}:
+            with open({str(path)!r}, "rb") as f:
+                while f.read(1 << 20):
+                    pass
 
         def status():
             fields = dict(line.split(":", 1) for line in open("/proc/self/status"))
@@ -57,13 +61,44 @@ def test_loading_a_stored_file_never_holds_all_of_it(tmp_path):
                           "kept": kept, "entries": len(phrases)}}))
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
-    figures = json.loads(out)
+    return json.loads(out)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc/self/status")
+def test_loading_a_stored_file_never_holds_all_of_it(tmp_path):
+    path = tmp_path / "phrases.npz"
+    large_tables(700_000).save(path)
+    size = path.stat().st_size
+    figures = load_figures(path)
     assert figures["entries"] > 4_000_000
     # what stays: the context keys and the followers' offsets, and a few chunks' worth beyond them
     chunk_bytes = 4 * 8 * phrases_module.CHECK_CHUNK
     assert figures["resident"] < figures["kept"] + 2 * chunk_bytes, figures
     assert figures["peak"] < figures["kept"] + 2 * chunk_bytes, figures
     assert figures["peak"] < 0.6 * size, (figures, size)  # the whole file would be 100%
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc/self/status")
+def test_a_table_of_many_followers_a_context_is_not_resident_at_once(tmp_path):
+    # An order-2 table has fewer contexts than CHECK_CHUNK: its counts must still be
+    # checked a slice of about CHECK_CHUNK entries at a time, not all at once.
+    contexts, followers = 60_000, 200  # a larger corpus's pairs: 12M entries
+    m = contexts * followers
+    arrays = {"format": np.array(PHRASES_FORMAT), "format_version": np.array(PHRASES_FORMAT_VERSION),
+              "vocab_size": np.array(ID_SPACE), "lexicon_size": np.array(0), "orders": np.array([2], np.int64),
+              "context_2": np.arange(contexts, dtype=np.int64),
+              "total_2": np.full(contexts, 3 * followers, np.uint32),
+              "followers_2": np.full(contexts, followers, np.uint32),
+              "next_2": ((np.arange(m) % followers) * (ID_SPACE // followers)).astype(np.uint16),
+              "count_2": np.full(m, 3, np.uint32)}
+    path = tmp_path / "phrases.npz"
+    with open(path, "wb") as f:
+        write_aligned_npz(f, arrays)
+    del arrays
+    figures = load_figures(path, warm=True)
+    assert figures["entries"] == m
+    chunk_bytes = 4 * 8 * phrases_module.CHECK_CHUNK  # (count_2 alone is 48 MB)
+    assert figures["peak"] < figures["kept"] + 2 * chunk_bytes, (figures, path.stat().st_size)
 
 
 def small_file(tmp_path, **changes):
