@@ -30,7 +30,9 @@ passes over 20k words are two.  The numbers are those of the log-space
 computation to float32's precision (a few units in the last place), not bit
 for bit: the held-out KSR table is unchanged (docs/ARCHITECTURE.md,
 tests/engine/test_mixture.py).  A network whose lowest log-probability is below
-``LOWEST`` (float32's exp() runs out of range at -87) is summed in float64.
+``LOWEST`` (float32's exp() runs out of range at -87), or constants added that sum
+below it (a merge's shift would pass float32's exp() range at +88), is summed in
+float64, the merges' probabilities too.
 A mixture of constants alone adds them one after another, as before.  It
 evaluates the steps for the words asked about:
 
@@ -87,9 +89,12 @@ if TYPE_CHECKING:
 MARGIN = 1e-3
 SEED_SPREAD = 3.0  # log-probability: the words this close to the best are looked at first (more if too few)
 LN2 = math.log(2.0)
-# A network log-probability below this makes ``Mixture`` sum probabilities in float64: float32's
-# exp() reaches its subnormal range at -87.3, where it loses precision and then gives 0 (a trained
-# model's distribution stays far above it; the check costs one pass over the network's array).
+# A network log-probability below this, or constants added that sum below it, make ``Mixture``
+# sum probabilities in float64: float32's exp() reaches its subnormal range at -87.3, where it
+# loses precision and then gives 0, and overflows at +88.7, which a merge's shift (its weight
+# divided by the constants added before it) reaches when they sum below -88 (a trained model's
+# distribution and the default weights stay far from both; the check costs one pass over the
+# network's array).
 LOWEST = -80.0
 
 
@@ -234,12 +239,24 @@ class Mixture:
     def _exp(self, scores: np.ndarray) -> np.ndarray:
         """``exp(scores)`` (network log-probabilities) as a new array: float32, unless the
         network holds a log-probability so low that float32 would round it to a
-        subnormal or to 0 (then float64, and a word keeps its own score)."""
+        subnormal or to 0, or the constants added sum below ``LOWEST`` (then a merge's
+        ``exp(values + shift)`` could pass float32's largest, 88.7: a stage whose weights
+        the settings accept, a sum just below 1, adds down to -36.7, and three such
+        stages overflowed to +inf).  In float64, a word keeps its own score and a part
+        its own probability (``_brought``)."""
         if self._wide is None:
-            self._wide = bool(len(self.network)) and float(self.network.min()) < LOWEST
+            self._wide = self._added < LOWEST or (
+                bool(len(self.network)) and float(self.network.min()) < LOWEST)
         if self._wide:
             return np.exp(scores.astype(np.float64))
         return np.exp(scores)
+
+    def _brought(self, values: np.ndarray, shift: float) -> np.ndarray:
+        """``exp(values + shift)``, a merge's probabilities as a new array, in float64 where
+        the network's are (``_exp``): float32 values would otherwise be summed in float32
+        and a part below -87 lost."""
+        brought = np.add(values, shift, dtype=np.float64) if self._wide else values + shift
+        return np.exp(brought, out=brought)
 
     def _log(self, probs: np.ndarray) -> np.ndarray:
         """The log-probabilities (float32) of ``_exp``'s sums, the constants added."""
@@ -272,8 +289,7 @@ class Mixture:
             pos = merged.searchsorted(ids)
             hit = (merged.take(pos, mode="clip") == ids).nonzero()[0]
             if len(hit):
-                brought = values[pos[hit]] + shift
-                probs[hit] += np.exp(brought, out=brought)
+                probs[hit] += self._brought(values[pos[hit]], shift)
         return self._log(probs)
 
     def dense(self) -> np.ndarray:
@@ -291,8 +307,7 @@ class Mixture:
                     if type(step) is float:
                         continue
                     merged, values, _, shift = step
-                    brought = values + shift
-                    probs[merged] += np.exp(brought, out=brought)
+                    probs[merged] += self._brought(values, shift)
                 v = self._log(probs)
             v.flags.writeable = False
             self._dense = v

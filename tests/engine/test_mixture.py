@@ -260,3 +260,30 @@ def test_logaddexp_is_numpys_bit_for_bit():
     for x, y in zip(xs, ys):
         for a, b in ((x, y), (y, x), (x, x)):
             assert logaddexp(a, b) == float(np.logaddexp(a, b)) or (math.isnan(logaddexp(a, b)))
+
+
+def test_constants_added_below_float32s_exp_range_are_summed_in_float64():
+    """Three stages whose weights sum just below 1 (what the settings accept) add about
+    -110: a merge's probability divided by them passes float32's exp() range, and a
+    word scored +inf.  Summed in float64 instead: finite, the log-space numbers."""
+    rng = np.random.default_rng(5)
+    mixture, _ = random_mixture(rng)
+    for _ in range(3):
+        mixture.add(math.log1p(-0.9999999999999999))  # -36.7
+    ids = np.arange(10, 60, dtype=np.int64)
+    mixture.merge(ids, np.zeros(len(ids), np.float32), math.log(0.5))
+    values = mixture.values(ids[::-1])
+    dense = mixture.dense()
+    assert np.isfinite(dense).all() and np.max(np.abs(dense - log_space(mixture))) <= PRECISION
+    assert np.array_equal(values, dense[ids[::-1]])
+
+
+def test_a_float32_part_below_float32s_exp_range_keeps_its_probability_in_float64():
+    """On the float64 path a part's own probabilities are float64 too: a phrase part of
+    -110 for a word the network puts at -300 is not rounded to 0 (which left -300)."""
+    rng = np.random.default_rng(6)
+    mixture, _ = random_mixture(rng, lowest=-400.0)
+    low = np.array([int(np.argmin(mixture.network))], np.int64)
+    mixture.merge(low, np.array([-110.0], np.float32), 0.0)
+    assert mixture.values(low)[0] == mixture.dense()[low[0]]
+    assert abs(mixture.dense()[low[0]] - log_space(mixture)[low[0]]) <= PRECISION
