@@ -13,20 +13,13 @@ from keyboard_app.engine import phrases as phrases_module
 from keyboard_app.engine.phrases import OFFSET_BLOCK, Offsets, Phrases, PhraseTable
 from keyboard_app.engine.vocab import VocabError
 
+from text_helpers import random_phrase_tables
+
 ID_SPACE = 5_000
 
 
 def written_tables(contexts: int, seed: int) -> Phrases:
-    rng = np.random.default_rng(seed)
-    tables = {}
-    for order in (2, 3):
-        keys = np.unique(rng.integers(0, ID_SPACE ** (order - 1), contexts * 2))[:contexts].astype(np.int64)
-        followers = rng.integers(1, 9, len(keys))
-        starts = np.concatenate([[0], np.cumsum(followers)]).astype(np.int64)
-        next_ids = rng.integers(0, ID_SPACE, int(starts[-1])).astype(np.int64)
-        counts = rng.integers(1, 30, len(next_ids)).astype(np.int64)
-        totals = np.add.reduceat(counts, starts[:-1]) + rng.integers(0, 3, len(keys))
-        tables[order] = PhraseTable(order, keys, totals.astype(np.int64), starts, next_ids, counts)
+    tables = random_phrase_tables(ID_SPACE, contexts, seed, draws=contexts * 2, max_followers=8, max_count=29)
     return Phrases(ID_SPACE, 0, tables, 1)
 
 

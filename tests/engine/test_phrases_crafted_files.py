@@ -8,24 +8,16 @@ import numpy as np
 import pytest
 
 from keyboard_app.engine import phrases as phrases_module
-from keyboard_app.engine.phrases import Phrases, PhraseTable, write_aligned_npz
+from keyboard_app.engine.phrases import Phrases, write_aligned_npz
 from keyboard_app.engine.vocab import VocabError
+
+from text_helpers import random_phrase_tables
 
 ID_SPACE = 500
 
 
-def valid_tables(contexts: int = 90) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(11)
-    tables = {}
-    for order in (2, 3):
-        keys = np.unique(rng.integers(0, ID_SPACE ** (order - 1), contexts * 3))[:contexts].astype(np.int64)
-        followers = rng.integers(1, 6, len(keys))
-        starts = np.concatenate([[0], np.cumsum(followers)]).astype(np.int64)
-        next_ids = rng.integers(0, ID_SPACE, int(starts[-1])).astype(np.int64)
-        counts = rng.integers(1, 9, len(next_ids)).astype(np.int64)
-        totals = np.add.reduceat(counts, starts[:-1])
-        tables[order] = PhraseTable(order, keys, totals.astype(np.int64), starts, next_ids, counts)
-    return tables
+def valid_tables(contexts: int = 90) -> dict:
+    return random_phrase_tables(ID_SPACE, contexts, 11, draws=contexts * 3, max_followers=5, max_count=8, slack=0)
 
 
 def crafted(tmp_path, change, where: float) -> object:

@@ -16,23 +16,16 @@ from keyboard_app.engine import phrases as phrases_module
 from keyboard_app.engine.phrases import PHRASES_FORMAT, PHRASES_FORMAT_VERSION, Phrases, PhraseTable, write_aligned_npz
 from keyboard_app.engine.vocab import VocabError
 
+from text_helpers import random_phrase_tables
+
 ID_SPACE = 60_000
 
 
 def large_tables(contexts: int, seed: int = 0) -> Phrases:
     """Valid order-2 and order-3 tables of up to ``contexts`` contexts each, 1-12
     followers a context (the default model's triples have 2.3)."""
-    rng = np.random.default_rng(seed)
-    tables = {}
-    for order in (2, 3):
-        n = contexts
-        keys = np.unique(rng.integers(0, ID_SPACE ** (order - 1), n + n // 10))[:n].astype(np.int64)
-        followers = rng.integers(1, 13, len(keys))
-        starts = np.concatenate([[0], np.cumsum(followers)]).astype(np.int64)
-        next_ids = rng.integers(0, ID_SPACE, int(starts[-1])).astype(np.int64)
-        counts = rng.integers(1, 40, len(next_ids)).astype(np.int64)
-        totals = np.add.reduceat(counts, starts[:-1]) + rng.integers(0, 3, len(keys))
-        tables[order] = PhraseTable(order, keys, totals.astype(np.int64), starts, next_ids, counts)
+    tables = random_phrase_tables(ID_SPACE, contexts, seed, draws=contexts + contexts // 10,
+                                  max_followers=12, max_count=39)
     return Phrases(ID_SPACE, 0, tables, 1)
 
 
