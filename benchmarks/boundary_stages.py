@@ -185,35 +185,53 @@ print(rss_kb() - before)
 """
 
 
+def _opened(loaded, options) -> list:
+    """A recurrent session of ``loaded``'s graph with ``options``, and its zero state."""
+    import onnxruntime as ort
+
+    graph = ort.InferenceSession(str(loaded.onnx_path), options, providers=["CPUExecutionProvider"])
+    recurrent = session.RecurrentSession(graph, loaded)
+    return [recurrent, recurrent.zero_state()]
+
+
+def _step_times(loaded, opened: dict[str, list], steps: int, *, sweep: bool) -> dict[str, np.ndarray]:
+    """CPU time (us) of ``steps`` one-token steps of each session, the same tokens, each
+    session first in turn (the order alone moves a step's time); the first tenth left out
+    (warm-up).  ``sweep``: an 8 MB array read before each step, so the weights leave the
+    CPU's caches as they do between word boundaries."""
+    swept = np.ones(1 << 20) if sweep else None
+    names = list(opened)
+    times: dict[str, list[int]] = {name: [] for name in names}
+    for i, token in enumerate(np.random.default_rng(0).integers(16, len(loaded.vocab), steps)):
+        for name in names[i % len(names):] + names[: i % len(names)]:
+            if swept is not None:
+                swept.sum()
+            pair = opened[name]
+            start = time.thread_time_ns()
+            _, pair[1] = pair[0].run(np.array([[token]], np.int64), pair[1])
+            times[name].append(time.thread_time_ns() - start)
+    return {name: np.array(t[steps // 10:]) / 1e3 for name, t in times.items()}
+
+
 def prepacking(bundle: Path, steps: int) -> None:
     """A session's memory and step time with and without onnxruntime's pre-packed weights."""
     import subprocess
-
-    import onnxruntime as ort
 
     from keyboard_app.engine.bundle import load_bundle
 
     loaded = load_bundle(bundle)
     variants = {"pre-packed (the engine's)": "0", "not pre-packed": "1"}
-    memory, opened, times = {}, {}, {}
+    memory, opened = {}, {}
     for name, disabled in variants.items():
         child = subprocess.run([sys.executable, "-c", PREPACK_CHILD, str(bundle), disabled], check=True,
                                capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
         memory[name] = int(child.stdout.split()[-1]) / 1024
         options = session.session_options(1)
         options.add_session_config_entry("session.disable_prepacking", disabled)
-        graph = ort.InferenceSession(str(loaded.onnx_path), options, providers=["CPUExecutionProvider"])
-        opened[name] = [session.RecurrentSession(graph, loaded), None]
-        opened[name][1] = opened[name][0].zero_state()
-        times[name] = []
-    for token in np.random.default_rng(0).integers(16, len(loaded.vocab), steps):  # in turn, same tokens
-        for name, pair in opened.items():
-            start = time.perf_counter_ns()
-            _, pair[1] = pair[0].run(np.array([[token]], np.int64), pair[1])
-            times[name].append(time.perf_counter_ns() - start)
-    print(f"onnxruntime's pre-packed weights: {steps} one-token steps each, in turn "
+        opened[name] = _opened(loaded, options)
+    steps_us = _step_times(loaded, opened, steps, sweep=False)
+    print(f"onnxruntime's pre-packed weights: {steps} one-token steps each, in turn, CPU time "
           f"(memory: the session's RSS growth in a fresh interpreter):")
-    steps_us = {name: np.array(t[steps // 10:]) / 1e3 for name, t in times.items()}  # (the first warm up)
     base, other = variants
     for name, a in steps_us.items():
         print(f"  {name:28} session {memory[name]:6.1f} MB   step p50 {np.median(a):7.1f} us  "
@@ -251,25 +269,10 @@ def option_variants(bundle: Path, steps: int) -> None:
     variants = {"the engine's options": engine_options, "denormals as zero": denormals_as_zero,
                 "no memory arena": no_arena, "no memory pattern": no_pattern,
                 "extended optimisation": extended}
-    opened = {}
-    for name, change in variants.items():
-        graph = ort.InferenceSession(str(loaded.onnx_path), change(session.session_options(1)),
-                                     providers=["CPUExecutionProvider"])
-        opened[name] = [session.RecurrentSession(graph, loaded), None]
-        opened[name][1] = opened[name][0].zero_state()
-    times: dict[str, list[int]] = {name: [] for name in variants}
-    sweep = np.ones(1 << 20)  # 8 MB, read between steps: the weights leave the CPU's caches
-    names = list(variants)
-    for i, token in enumerate(np.random.default_rng(0).integers(16, len(loaded.vocab), steps)):
-        for name in names[i % len(names):] + names[: i % len(names)]:  # each first in turn
-            sweep.sum()
-            pair = opened[name]
-            start = time.thread_time_ns()
-            _, pair[1] = pair[0].run(np.array([[token]], np.int64), pair[1])
-            times[name].append(time.thread_time_ns() - start)
+    opened = {name: _opened(loaded, change(session.session_options(1))) for name, change in variants.items()}
+    step_us = _step_times(loaded, opened, steps, sweep=True)
     print(f"onnxruntime's session options: {steps} one-token steps each, in turn, the caches swept between steps "
           f"(CPU time; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}):")
-    step_us = {name: np.array(t[steps // 10:]) / 1e3 for name, t in times.items()}  # (the first warm up)
     base = step_us["the engine's options"]
     for name, a in step_us.items():
         print(f"  {name:24} p50 {np.median(a):7.1f} us  p99 {np.percentile(a, 99):7.1f} us   "
