@@ -63,7 +63,10 @@ boundary of their segment, the spacing doubling as ``d`` doubles.  That is
 O(log n) checkpoints, and a rewind to ``d`` tokens back recomputes at most
 ``2 * d * cell / recent`` tokens more than the edit itself requires, and
 never more than the segment holds.  The segment starts themselves cost one
-integer each.
+integer each.  A thinning drops a couple of hundred states every couple of
+hundred words; handing their arrays back to onnxruntime's allocator at once
+would make that word boundary the slowest of all (about 0.4 ms), so they are
+handed back ``RELEASED_EACH`` at a time, one batch at each later network run.
 
 Running ahead.  A new paragraph's start state is one run over ``warm``
 tokens, the dearest single run of ordinary typing, paid at the keystroke
@@ -101,6 +104,9 @@ CAP = 2000  # tokens after which a long paragraph restarts at a sentence end
 WARM = 64  # tokens before a segment start that its start state is computed from
 STARTS_KEPT = 32  # start states kept (most recently used)
 AHEAD_KEPT = 2  # start states computed ahead and not used yet
+
+
+RELEASED_EACH = 16  # dropped states handed back at each network run (module docstring: memory)
 
 
 class StateCache:
@@ -149,6 +155,7 @@ class StateCache:
         # segment start -> (log-probabilities, state) there: its start state
         self._starts: OrderedDict[int, tuple[np.ndarray, State]] = OrderedDict()
         self._prune_at = 4 * (self._dense + self._recent // self._cell)
+        self._released: list[State] = []  # dropped by a thinning, handed back a few at a time
         # Segment starts at or before ``_scanned`` (all of them); 0 stands for
         # the zero state, before the <s> that every token list starts with.
         self._segments = array("q", [0])
@@ -206,6 +213,7 @@ class StateCache:
                 self._states[position] = state
             result = out[0]
             result.flags.writeable = False  # shared with callers and kept for later calls
+            del self._released[-RELEASED_EACH:]
         self._log_probs[n] = result
         while len(self._log_probs) > self._log_probs_kept:
             self._log_probs.popitem(last=False)
@@ -326,8 +334,8 @@ class StateCache:
         level = np.frexp(np.where(distance > 0, (distance - 1) // self._recent, 0))[1]
         at_boundary = offset % self._cell == 0
         keep = np.where(at_boundary, (offset // self._cell) & ((1 << level) - 1) == 0, distance <= self._dense)
-        for p in positions[~keep].tolist():
-            del self._states[p]
+        pop = self._states.pop
+        self._released.extend(pop(p) for p in positions[~keep].tolist())
         kept = positions[keep].tolist()
         self._positions = kept
         self._prune_at = max(4 * (self._dense + self._recent // self._cell), 2 * len(kept))

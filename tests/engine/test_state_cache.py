@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine_helpers import ALPHABET, SAMPLE_TEXT, random_edit
-from keyboard_app.engine.state_cache import CAP, CELL, RECENT, WARM, StateCache
+from keyboard_app.engine.state_cache import CAP, CELL, RECENT, RELEASED_EACH, WARM, StateCache
 from keyboard_app.engine.predictor import Predictor, RecencySettings
 from keyboard_app.engine.tokenizer import BOS
 
@@ -323,6 +323,37 @@ def test_memory_stays_bounded_on_a_long_document(random_int8_bundle):
         predictor.suggest(text)
     assert len(predictor.states) <= max(held, 600)
     assert len(predictor.states) < len(predictor.tokenizer.tokenize(text)) // 40
+
+
+def test_a_thinning_hands_its_states_back_a_few_at_each_later_run(random_int8_bundle):
+    # Handing a couple of hundred states back to onnxruntime at once made the word boundary
+    # that thinned the checkpoints the slowest of all: they go back a batch per network run.
+    predictor = one_paragraph_engine(random_int8_bundle)
+    cache = predictor.states
+    text = ONE_PARAGRAPH * 20
+    predictor.suggest(text)
+    thinnings, since, longest_wait = 0, None, 0
+    for word in "we met in London on Monday and the cat sat on the mat . ".split() * 60:
+        runs, waiting, held = cache.runs, len(cache._released), set(cache._states)
+        text += word + " "
+        predictor.suggest(text)
+        dropped = held - set(cache._states)
+        if dropped:  # a thinning: what it dropped waits, nothing else is handed back beyond a batch
+            thinnings += 1
+            since = 0
+            assert not dropped & set(cache._positions)
+            assert len(cache._released) >= len(dropped) + waiting - RELEASED_EACH * (cache.runs - runs)
+        else:
+            assert waiting - len(cache._released) <= RELEASED_EACH * (cache.runs - runs)
+            if since is not None:
+                since += cache.runs - runs
+                if cache._released:
+                    longest_wait = max(longest_wait, since)
+        assert len(cache._released) <= 2 * len(cache) + RELEASED_EACH  # memory still bounded
+    assert thinnings >= 2
+    assert not cache._released or since < 4 * len(cache) // RELEASED_EACH
+    assert longest_wait <= 2 * len(cache) // RELEASED_EACH + 1  # all back within that many runs
+    assert_same_as_fresh(predictor, text)
 
 
 def test_a_far_rewind_reruns_little_more_than_the_edit_needs(random_int8_bundle):
