@@ -244,32 +244,11 @@ def typo_tolerance(predictor: Predictor, text: str, ends: list[int]) -> tuple["C
     return with_typos, without, without_rules
 
 
-def log_space_array(mixture) -> np.ndarray:
-    """The whole array of a ``mixture.Mixture``'s steps as the engine computed it before it
-    summed in probability space: each constant added to every word, each merge a
-    ``logaddexp`` over the words it names (the yardstick of the "as before" row)."""
-    steps = mixture._steps
-    if not steps:
-        return mixture.network
-    if type(steps[0]) is float:
-        v = mixture.network + steps[0]
-        steps = steps[1:]
-    else:
-        v = mixture.network.copy()
-    for step in steps:
-        if type(step) is float:
-            v += step
-            continue
-        merged, values, offset = step[:3]
-        v[merged] = np.logaddexp(v[merged], values if offset is None else offset + values)
-    return v
-
-
 def mixing_and_ranking(predictor: Predictor, text: str, ends: list[int]) -> tuple["Clock", "Clock", "Clock"]:
     """At each word boundary, the network's part cached: the mixture built and its best
     three found as the engine does (the whole array, then the words near the best), from
     the candidates alone (``Mixture.lazy``), and as before issue 17 (the whole array in log
-    space, ``log_space_array``, then a partition of all 20k scores)."""
+    space, ``Mixture.log_space``, then a partition of all 20k scores)."""
     engine = Predictor(predictor.bundle, predictor.session)
     as_typed, candidates, before = Clock(), Clock(), Clock()
     words = engine.words
@@ -284,7 +263,7 @@ def mixing_and_ranking(predictor: Predictor, text: str, ends: list[int]) -> tupl
         mixture.best(0, len(everything), 3)
 
     def whole_vocabulary(network, length):
-        words.best(log_space_array(engine._mix(network, length).mixture), everything, 3)
+        words.best(engine._mix(network, length).mixture.log_space(), everything, 3)
 
     ways = [(as_typed, engine_way), (candidates, only_candidates), (before, whole_vocabulary)]
     for turn, end in enumerate(ends):

@@ -313,6 +313,23 @@ class Mixture:
             self._dense = v
         return self._dense
 
+    def log_space(self, dtype=np.float32) -> np.ndarray:
+        """The whole array as the engine computed it before it summed in probability
+        space: each constant added to every word, each merge a ``logaddexp`` over the
+        words it names, in ``dtype`` (float32: that computation bit for bit; float64: what
+        the steps mean).  The yardstick of tests/engine/test_mixture.py and of
+        benchmarks/keystroke_latency.py's "as before" row; the engine never calls it."""
+        v = self.network.astype(dtype)  # (a copy)
+        for step in self._steps:
+            if type(step) is float:
+                v += step
+                continue
+            merged, values, offset = step[:3]
+            if v.dtype != values.dtype and v.dtype == np.float64:
+                values = values.astype(np.float64)  # (float32 values widened before the offset)
+            v[merged] = np.logaddexp(v[merged], values if offset is None else offset + values)
+        return v
+
     def _best_of_all(self, dense: np.ndarray, k: int) -> list[tuple[int, float]]:
         """``top_k`` over every suggestable word, from the few near the best: the words at
         least as likely as a threshold, lowered until ``k`` of them pass (all the words

@@ -210,19 +210,6 @@ def test_values_and_best_agree_with_the_dense_array_on_random_mixtures(seed):
         assert best == top_k(dense[index.sorted_ids[lo:hi]], index.sorted_ids[lo:hi], k), (lo, hi, k)
 
 
-def log_space(mixture: Mixture) -> np.ndarray:
-    """What ``mixture``'s steps mean, computed as the engine did before issue 17 (a constant
-    added to every word, ``logaddexp`` merges), in float64."""
-    v = mixture.network.astype(np.float64)
-    for step in mixture._steps:
-        if type(step) is float:
-            v += step
-        else:
-            ids, values, offset = step[:3]
-            v[ids] = np.logaddexp(v[ids], values.astype(np.float64) + (offset or 0.0))
-    return v
-
-
 @pytest.mark.parametrize("lowest", [None, -400.0, -130.0, -95.0])
 @pytest.mark.parametrize("seed", range(6))
 def test_random_mixtures_are_the_log_space_computation_to_float32_precision(seed, lowest):
@@ -232,7 +219,7 @@ def test_random_mixtures_are_the_log_space_computation_to_float32_precision(seed
     mixture, _ = random_mixture(rng, lowest=lowest)
     ids = rng.permutation(len(mixture.network))[:400]
     values = mixture.values(ids)  # (before the whole array exists: computed for these words alone)
-    dense, want = mixture.dense(), log_space(mixture)
+    dense, want = mixture.dense(), mixture.log_space(np.float64)
     assert dense.dtype == np.float32 and np.isfinite(dense).all()
     assert np.max(np.abs(dense - want)) <= PRECISION
     assert np.array_equal(values, dense[ids])
@@ -274,7 +261,7 @@ def test_constants_added_below_float32s_exp_range_are_summed_in_float64():
     mixture.merge(ids, np.zeros(len(ids), np.float32), math.log(0.5))
     values = mixture.values(ids[::-1])
     dense = mixture.dense()
-    assert np.isfinite(dense).all() and np.max(np.abs(dense - log_space(mixture))) <= PRECISION
+    assert np.isfinite(dense).all() and np.max(np.abs(dense - mixture.log_space(np.float64))) <= PRECISION
     assert np.array_equal(values, dense[ids[::-1]])
 
 
@@ -286,4 +273,4 @@ def test_a_float32_part_below_float32s_exp_range_keeps_its_probability_in_float6
     low = np.array([int(np.argmin(mixture.network))], np.int64)
     mixture.merge(low, np.array([-110.0], np.float32), 0.0)
     assert mixture.values(low)[0] == mixture.dense()[low[0]]
-    assert abs(mixture.dense()[low[0]] - log_space(mixture)[low[0]]) <= PRECISION
+    assert abs(mixture.dense()[low[0]] - mixture.log_space(np.float64)[low[0]]) <= PRECISION
