@@ -122,9 +122,10 @@ def run_osk(*, model: Path | None = None, quit_after: float | None = None) -> in
     from .. import paths
     from ..learning import PersonalModel
     from ..model_store import ModelStore, ModelStoreError
-    from ..ui.app import create_application
+    from ..ui.app import create_application, forget_source_lines
     from ..ui.worker import PredictorWorker
 
+    forget_source_lines()  # (before the model's loading thread starts)
     app = create_application()
     model_key, learning = _editor_choices()
     if model is None:

@@ -13,6 +13,7 @@ refused.
 
 from __future__ import annotations
 
+import linecache
 import logging
 import os
 import sys
@@ -139,6 +140,21 @@ def ask_running_copy(name: str, timeout_s: float = ASK_TIMEOUT_S) -> bool:
         time.sleep(0.1)  # it holds the lock but is not listening yet
 
 
+def forget_source_lines() -> None:
+    """Drop the source lines PySide6 had Python's ``linecache`` keep.
+
+    After PySide6 is imported, it reads the source of every module imported after it,
+    to see whether the module names PySide6 (and so may switch its ``__feature__``
+    options: PYSIDE-2029), and ``linecache`` keeps every line it read: at this point,
+    after the window's imports (numpy, onnxruntime, the standard library's, ours),
+    about 110,000 lines held as ~10 MB of strings, more than the model's weights,
+    which nothing reads again (a traceback reads its few lines anew).  Called on the
+    main thread before the model's loading thread starts, so no other thread is in
+    ``linecache``, and the model's arrays are made in the memory this frees.  A frozen
+    program has no source to read, so nothing to drop."""
+    linecache.clearcache()
+
+
 def run_gui(*, model: Path | None = None, quit_after: float | None = None,
             started: float | None = None) -> int:
     """Show the main window and run the event loop; the exit code."""
@@ -155,6 +171,7 @@ def run_gui(*, model: Path | None = None, quit_after: float | None = None,
         remove_stale_temps(folder)  # left by a copy killed while saving
     from .main_window import MainWindow
 
+    forget_source_lines()
     window = MainWindow(model_path=model)
     instance.activated.connect(window.bring_forward)
     window.model_ready.connect(

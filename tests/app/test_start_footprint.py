@@ -5,7 +5,9 @@ suggestions in real starts of the app, each in a process of its own:
   (``paths``), and hashlib, which maps libcrypto, is imported only where a bundle's
   file is hashed, which the checksum memo spares a later start;
 * the on-screen keyboard's modules: the window's menu entry imports them when it is
-  first used (``MainWindow._toggle_on_screen_keyboard``)."""
+  first used (``MainWindow._toggle_on_screen_keyboard``);
+* the source lines PySide6 reads of every module imported after it, which Python's
+  ``linecache`` would keep (``ui.app.forget_source_lines``)."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc/sel
 # The app, run as ``python -m keyboard_app`` runs it, noting at its first suggestions
 # what is mapped and imported, and the socket's name.
 PROBE = textwrap.dedent("""
-    import json, runpy, sys
+    import json, linecache, runpy, sys
     from keyboard_app import paths
     from keyboard_app.engine.predictor import Predictor
 
@@ -37,7 +39,8 @@ PROBE = textwrap.dedent("""
                 mapped = any("libcrypto" in line for line in f)
             seen.append({"libcrypto": mapped, "hashlib": "hashlib" in sys.modules,
                          "osk": sorted(m for m in sys.modules if m.startswith("keyboard_app.osk")),
-                         "name": paths.single_instance_name(), "data": str(paths.user_data_dir().resolve())})
+                         "name": paths.single_instance_name(), "data": str(paths.user_data_dir().resolve()),
+                         "sources": sorted(linecache.cache)})
         return result
 
     Predictor.suggest = noting
@@ -77,3 +80,12 @@ def test_a_later_start_reaches_its_first_suggestions_without_openssl(starts):
 
 def test_the_on_screen_keyboard_is_not_imported_at_the_start(starts):
     assert starts[0]["osk"] == starts[1]["osk"] == []
+
+
+def test_the_source_lines_read_at_the_start_are_not_kept(starts):
+    """PySide6 reads the source of each module imported after it (the window's, the
+    standard library's): none of those read before the model loads is still held."""
+    for seen in starts:
+        held = [name for name in seen["sources"] if name.endswith(("main_window.py", "editor.py"))]
+        assert held == []
+
