@@ -109,7 +109,7 @@ def measure_prep(corpus: Path, work: Path, memory_mb: float, in_memory: bool, vo
     """Prepare ``corpus`` as keyboard-train does; what it cost."""
     from keyboard_app.engine.tokenizer import Tokenizer
     from model_training import streaming
-    from model_training.corpus import find_files, heldout_starts
+    from model_training.corpus import find_files, heldout_splits
     from model_training.data import encode_corpus
     from model_training.pipeline import MAX_HELDOUT_BYTES, corpus_phrases
     from model_training.streaming import max_word_types, peak_rss_bytes, reset_peak_rss
@@ -139,7 +139,7 @@ def measure_prep(corpus: Path, work: Path, memory_mb: float, in_memory: bool, vo
     before = rss_bytes()
     started = time.perf_counter()
     files = find_files([corpus])
-    starts = heldout_starts(files, 0.02, MAX_HELDOUT_BYTES)
+    starts = heldout_splits(files, 0.02, MAX_HELDOUT_BYTES)
     counts = count_corpus_tokens(files, starts, tok, max_types=None if in_memory else max_word_types(memory),
                                  spill_dir=work, keep_words=vocab_size, min_count=min_count)
     vocab = build_vocabulary(counts, vocab_size, min_count)

@@ -7,7 +7,7 @@ did, or to rebuild them::
     python -m model_training.add_lexicon BUNDLE CORPUS... [--out OUT] [--whole-corpus]
 
 The corpus is counted exactly as training counts it (the same held-out part
-left out, from the bundle's ``training.heldout_fraction``; with
+left out, from the bundle's ``training.heldout_fraction`` and ``heldout_at``; with
 ``--whole-corpus``, every line, as the default model's were), and the new
 bundle is written atomically and checked by the engine before it replaces
 anything (``--out`` defaults to the bundle itself).  The identifier marks of
@@ -27,7 +27,7 @@ from keyboard_app.engine.bundle import ModelLoadError, load_bundle, write_bundle
 from keyboard_app.engine.contract import LEXICON_FILE, PHRASES_FILE
 from keyboard_app.engine.tokenizer import Tokenizer
 
-from .corpus import CorpusError, find_files, heldout_starts
+from .corpus import HELDOUT_AT, CorpusError, find_files, heldout_splits
 from .export import phrases_entry
 from .pipeline import MAX_HELDOUT_BYTES, corpus_phrases
 from .streaming import SpilledPhrases
@@ -48,16 +48,20 @@ def add_lexicon(bundle_path: Path, corpus: list[Path], out: Path, *, whole: bool
         if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.0 <= fraction < 0.5:
             raise ModelLoadError(f"{bundle_path / 'manifest.json'}: 'training.heldout_fraction' is "
                                  f"{fraction!r}, not a fraction below 0.5.")
+        at = manifest["training"].get("heldout_at", "end")  # (a bundle trained before it: the end)
+        if at not in HELDOUT_AT:
+            raise ModelLoadError(f"{bundle_path / 'manifest.json'}: 'training.heldout_at' is {at!r}, "
+                                 "not \"end\" or \"start\".")
         files = find_files(corpus)
-        starts = heldout_starts(files, fraction, MAX_HELDOUT_BYTES)
+        splits = heldout_splits(files, fraction, MAX_HELDOUT_BYTES, at)
         tokenizer = Tokenizer(bundle.tokenizer_settings)
-        counts = count_corpus_tokens(files, starts, tokenizer)
+        counts = count_corpus_tokens(files, splits, tokenizer)
         expected = manifest.get("corpus", {}).get("sha256")
         if expected and expected != counts.sha256:
             log.warning("this corpus is not the one the model was trained on (its hash differs)")
         lexicon = corpus_lexicon(counts, bundle.vocab)
         kept_marks(bundle, lexicon)
-        phrases, _ = corpus_phrases(files, starts, bundle.vocab, lexicon, tokenizer)
+        phrases, _ = corpus_phrases(files, splits, bundle.vocab, lexicon, tokenizer)
         if lexicon is None and phrases is None:
             raise CorpusError("the corpus has no word beyond the model's vocabulary and no phrase.")
         with tempfile.TemporaryDirectory(prefix="keyboard-lexicon-") as tmp:

@@ -161,7 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"with --init-from: most new words added to the model's vocabulary "
                    f"")
     g.add_argument("--heldout-fraction", type=float, default=t.heldout_fraction,
-                   help=f"last part of each file kept for validation")
+                   help=f"part of each file kept for validation")
+    g.add_argument("--heldout-at", choices=("start", "end"), default=None,
+                   help="where in each file that part is: its end, or with --init-from its start, so "
+                   "that the newest text, the most like what you will type next, is learned")
     g.add_argument("--prep-memory", type=float, default=t.prep_memory_gb, metavar="GB",
                    help="ceiling of data preparation's working memory: the vocabulary and phrase "
                    "counts are spilled to the work folder in shards and merged to stay under it")
@@ -243,6 +246,7 @@ def configs_from_args(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfi
     )
     train = TrainConfig(
         vocab_size=args.vocab_size, min_count=args.min_count, max_new_words=args.max_new_words, heldout_fraction=args.heldout_fraction,
+        heldout_at=args.heldout_at or ("start" if args.init_from else "end"),
         batch_size=args.batch_size, bptt=args.bptt, lr=args.lr, weight_decay=args.weight_decay,
         clip=args.clip, warmup_steps=args.warmup, schedule=args.schedule, epochs=args.epochs,
         patience=args.patience, evals_per_epoch=args.evals_per_epoch, output_loss=args.output_loss,

@@ -70,7 +70,8 @@ class TrainConfig:
     # Vocabulary
     vocab_size: int = 20000  # at most this many tokens, special tokens included
     min_count: int = 3  # a word seen fewer times becomes <unk>
-    heldout_fraction: float = 0.02  # the last part of each file is held out
+    heldout_fraction: float = 0.02  # this part of each file is held out for validation
+    heldout_at: str = "end"  # of each file; "start" when adapting (``corpus.HELDOUT_AT``)
     max_new_words: int = 5000  # --init-from: at most this many new words join the vocabulary
     # Optimisation
     batch_size: int = 32  # parallel streams
@@ -154,6 +155,8 @@ class TrainConfig:
             raise ValueError("batch size and bptt must be at least 1")
         if not 0.0 <= self.heldout_fraction < 0.5:
             raise ValueError("the held-out fraction must be in [0, 0.5)")
+        if self.heldout_at not in ("end", "start"):
+            raise ValueError("the held-out part must be at the end or the start of each file")
         if not self.anchor >= 0:
             raise ValueError("the anchor strength must be 0 or more")
         if not 0.0 < self.interpolate <= 1.0:  # also refuses NaN

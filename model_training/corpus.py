@@ -1,10 +1,11 @@
 """Finding and streaming the corpus: text files and folders of them.
 
 Files are read line by line (long lines in bounded pieces), so memory never
-depends on the corpus size.  Each file is split by bytes: lines that start
-in the last ``heldout_fraction`` of the file are held out for validation,
-the rest is training text.  Knowing the split before reading means one pass
-can count the vocabulary on training text only.
+depends on the corpus size.  Each file is split by bytes (``Split``): the
+lines in the last ``heldout_fraction`` of the file are held out for
+validation, or in its first when adapting a model to a person's writing
+(``HELDOUT_AT``), and the rest is training text.  Knowing the split before
+reading means one pass can count the vocabulary on training text only.
 
 Text is UTF-8, or UTF-16 or UTF-32 with a byte-order mark (as Windows
 editors save it; a UTF-8 mark is dropped too).  Offsets are always bytes of
@@ -198,14 +199,51 @@ def heldout_start(path: Path, split: int) -> int:
         return f.tell()
 
 
-def heldout_starts(files: list[CorpusFile], fraction: float, max_bytes: int) -> dict[Path, int]:
-    """Byte offset in each file from which lines are held out (``size``: none)."""
+#: Which part of each file is held out for validation.  The end of a file by
+#: default; its start when a model is adapted to a person's own writing, whose
+#: newest text is the most like what they will type next and often the only
+#: place the names and words of their current work appear (a novel's late
+#: characters, a project's new terms): held out, the adapted model would never
+#: learn them (the adaptation benchmark, issue 12).
+HELDOUT_AT = ("end", "start")
+
+
+@dataclass(frozen=True)
+class Split:
+    """The held-out lines of a file, bytes ``[start, stop)``; the rest trains."""
+
+    start: int
+    stop: int
+
+    def parts(self, size: int) -> list[tuple[int, int, bool]]:
+        """The file's non-empty parts in file order: (start, stop, held out)."""
+        parts = [(0, self.start, False), (self.start, self.stop, True), (self.stop, size, False)]
+        return [part for part in parts if part[1] > part[0]]
+
+    def train_parts(self, size: int) -> list[tuple[int, int]]:
+        return [(a, b) for a, b, held in self.parts(size) if not held]
+
+
+def heldout_splits(files: list[CorpusFile], fraction: float, max_bytes: int,
+                   at: str = "end") -> dict[Path, Split]:
+    """Each file's held-out lines: ``fraction`` of its bytes (less where the corpus's
+    held-out part would pass ``max_bytes``), whole lines, at its ``end`` or ``start``."""
+    if at not in HELDOUT_AT:
+        raise ValueError(f"the held-out part is at the end or the start of a file, not {at!r}")
     total = sum(f.size for f in files)
     if total and max_bytes and fraction * total > max_bytes:
         fraction = max_bytes / total
     if fraction <= 0:
-        return {f.path: f.size for f in files}
-    return {f.path: heldout_start(f.path, int(f.size * (1.0 - fraction))) for f in files}
+        return {f.path: Split(f.size, f.size) for f in files}
+    if at == "start":
+        return {f.path: Split(0, heldout_start(f.path, int(f.size * fraction))) for f in files}
+    return {f.path: Split(heldout_start(f.path, int(f.size * (1.0 - fraction))), f.size) for f in files}
+
+
+def read_parts(path: Path, stats: "ReadStats", parts: Iterable[tuple[int, int]]) -> Iterator[str]:
+    """``read_lines`` of each byte range of ``parts`` in turn."""
+    for start, stop in parts:
+        yield from read_lines(path, stats, start, stop)
 
 
 @dataclass

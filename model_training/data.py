@@ -25,7 +25,7 @@ import torch
 from keyboard_app.engine.tokenizer import Tokenizer
 from keyboard_app.engine.vocab import Vocabulary
 
-from .corpus import CorpusError, CorpusFile, ReadStats, read_lines
+from .corpus import CorpusError, CorpusFile, ReadStats, Split, read_lines, read_parts
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ def _reserve(fd: int, offset: int, length: int) -> None:
 
 def encode_corpus(
     files: list[CorpusFile],
-    starts: dict[Path, int],
+    splits: dict[Path, Split],
     vocab: Vocabulary,
     tokenizer: Tokenizer,
     *,
@@ -151,7 +151,7 @@ def encode_corpus(
         for file in files:
             try:
                 pos_t, pos_h, text_budget = _encode_file(
-                    file, starts[file.path], train, heldout, pos_t, pos_h, texts, text_budget, buffer,
+                    file, splits[file.path], train, heldout, pos_t, pos_h, texts, text_budget, buffer,
                     index, unk, tokenizer)
             except ValueError as e:  # more tokens than the first pass counted: the file grew
                 raise CorpusError(f"{file.path}: the file changed while it was being read; run again "
@@ -180,7 +180,7 @@ def _encode_file(file, split, train, heldout, pos_t, pos_h, texts, text_budget, 
     A file that grew since it was counted overflows its slot: numpy's ``ValueError``."""
     stats = ReadStats()
     ids: list[int] = []
-    for token in tokenizer.iter_stream(read_lines(file.path, stats, 0, split)):
+    for token in tokenizer.iter_stream(read_parts(file.path, stats, split.train_parts(file.size))):
         ids.append(index.get(token.token, unk))
         if len(ids) == len(buffer):
             train[pos_t : pos_t + len(ids)] = ids
@@ -188,8 +188,8 @@ def _encode_file(file, split, train, heldout, pos_t, pos_h, texts, text_budget, 
             ids.clear()
     train[pos_t : pos_t + len(ids)] = ids
     pos_t += len(ids)
-    if split < file.size:
-        lines = list(read_lines(file.path, stats, split))
+    if split.stop > split.start:
+        lines = list(read_lines(file.path, stats, split.start, split.stop))
         held = [index.get(t.token, unk) for t in tokenizer.iter_stream(lines)]
         heldout[pos_h : pos_h + len(held)] = held
         pos_h += len(held)
@@ -201,13 +201,14 @@ def _encode_file(file, split, train, heldout, pos_t, pos_h, texts, text_budget, 
 
 
 def phrase_ids(
-    files: list[CorpusFile], starts: dict[Path, int], index: dict[str, int], unk: int, tokenizer: Tokenizer
+    files: list[CorpusFile], splits: dict[Path, Split], index: dict[str, int], unk: int, tokenizer: Tokenizer
 ) -> np.ndarray:
     """The training part's ids for the phrase tables, ``index`` mapping each token
     (``engine.phrases.phrase_index``: vocabulary and lexicon), ``unk`` the rest."""
     chunks, ids = [], []
     for file in files:
-        for token in tokenizer.iter_stream(read_lines(file.path, ReadStats(), 0, starts[file.path])):
+        parts = splits[file.path].train_parts(file.size)
+        for token in tokenizer.iter_stream(read_parts(file.path, ReadStats(), parts)):
             ids.append(index.get(token.token, unk))
             if len(ids) >= 1 << 20:
                 chunks.append(np.array(ids, np.int64))

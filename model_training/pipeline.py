@@ -27,7 +27,7 @@ from keyboard_app.engine.tokenizer import BOS, Tokenizer, TokenizerSettings
 from keyboard_app.engine.vocab import Vocabulary
 
 from .config import ModelConfig, TrainConfig
-from .corpus import CorpusError, find_files, heldout_starts
+from .corpus import CorpusError, find_files, heldout_splits
 from .data import HELDOUT_IDS_FILE, TRAIN_IDS_FILE, EncodedCorpus, encode_corpus, phrase_ids
 from .distributed import SINGLE, DistContext, Handshake
 from .export import ExportResult, build_manifest, export_bundle, format_quantization
@@ -205,7 +205,7 @@ def _train_bundle(
     if not dist.is_main:  # under torchrun: rank 0 prepares, checkpoints and exports
         return _follow_rank0(dist, work, progress, trainer_hook)
     prep = _prepare(corpus, out, work, model_config, train_config, resume, init_from, progress, dist=dist)
-    (files, starts, counts, vocab, lexicon, init_source, model_config, train_config, encoded,
+    (files, splits, counts, vocab, lexicon, init_source, model_config, train_config, encoded,
      train_ids, heldout_ids, ckpt, tokenizer, device, prepared) = prep
 
     torch.manual_seed(train_config.seed)
@@ -218,7 +218,7 @@ def _train_bundle(
     # The phrase tables before the training: they need only the vocabulary, and a
     # corpus whose tables must be cut to fit (``--phrases-limit``) says so now, not
     # after hours of training.  Their files go when the run ends, however it ends.
-    phrases, user_phrases = phrase_tables(prepared, files, starts, vocab, lexicon, tokenizer,
+    phrases, user_phrases = phrase_tables(prepared, files, splits, vocab, lexicon, tokenizer,
                                           init_source, train_config, work)
     try:
         if init_source is not None:
@@ -352,7 +352,7 @@ def _prepare(corpus, out: Path, work: Path, model_config: ModelConfig, train_con
     fault_point("train.destination-checked")
 
     files = find_files(corpus)
-    starts = heldout_starts(files, train_config.heldout_fraction, MAX_HELDOUT_BYTES)
+    splits = heldout_splits(files, train_config.heldout_fraction, MAX_HELDOUT_BYTES, train_config.heldout_at)
     total_bytes = sum(f.size for f in files)
     progress.emit("start", files=len(files), bytes=total_bytes)
     init_source = None
@@ -377,7 +377,7 @@ def _prepare(corpus, out: Path, work: Path, model_config: ModelConfig, train_con
         ids_folder = store.start() if train_config.keep_prepared else work
         memory = prep_memory_bytes(train_config)
         counts = count_corpus_tokens(
-            files, starts, tokenizer,
+            files, splits, tokenizer,
             progress=lambda done: progress.emit("reading", bytes=done, total=total_bytes, phase="count"),
             # bounded (spilled to the work folder) but for fine-tuning, whose small corpus
             # is merged with the source's lexicon word by word
@@ -398,7 +398,7 @@ def _prepare(corpus, out: Path, work: Path, model_config: ModelConfig, train_con
         lexicon = corpus_lexicon(counts, vocab, init_source.lexicon if init_source is not None else None)
 
         encoded = encode_corpus(
-            files, starts, vocab, tokenizer,
+            files, splits, vocab, tokenizer,
             train_tokens=counts.train_tokens, heldout_tokens=counts.heldout_tokens, work_dir=ids_folder,
             progress=lambda done: progress.emit("reading", bytes=done, total=total_bytes, phase="encode"),
             map_ids=(dist is not None and dist.enabled) or train_config.keep_prepared,
@@ -429,7 +429,7 @@ def _prepare(corpus, out: Path, work: Path, model_config: ModelConfig, train_con
     progress.write(
         f"{len(train_ids):,} training tokens, {len(heldout_ids):,} held out, vocabulary {len(vocab):,}"
     )
-    return (files, starts, counts, vocab, lexicon, init_source, model_config, train_config, encoded,
+    return (files, splits, counts, vocab, lexicon, init_source, model_config, train_config, encoded,
             train_ids, heldout_ids, ckpt, tokenizer, device, prepared)
 
 
@@ -483,7 +483,7 @@ def check_work_dir(work: Path, out: Path, corpus: Sequence[str | os.PathLike]) -
     check_work_folder(work)
 
 
-def phrase_tables(prepared, files, starts, vocab: Vocabulary, lexicon, tokenizer: Tokenizer, init_source,
+def phrase_tables(prepared, files, splits, vocab: Vocabulary, lexicon, tokenizer: Tokenizer, init_source,
                   train_config: TrainConfig, work: Path):
     """The bundle's phrase tables and the user's (None when not made): an earlier
     run's from ``--keep-prepared``, or counted now (``corpus_phrases``) and kept."""
@@ -496,7 +496,7 @@ def phrase_tables(prepared, files, starts, vocab: Vocabulary, lexicon, tokenizer
             user_phrases = None
         return phrases, user_phrases
     try:
-        phrases, user_phrases = corpus_phrases(files, starts, vocab, lexicon, tokenizer, init_source,
+        phrases, user_phrases = corpus_phrases(files, splits, vocab, lexicon, tokenizer, init_source,
                                                memory_bytes=prep_memory_bytes(train_config), spill_dir=work,
                                                user_tables=train_config.user_phrases,
                                                max_bytes=phrase_bytes(train_config))
@@ -521,7 +521,7 @@ def phrase_bytes(config: TrainConfig) -> int:
 PHRASE_SCALARS_BYTES = 4096  # the format, version, sizes and orders: ~120 bytes, with room
 
 
-def corpus_phrases(files, starts, vocab: Vocabulary, lexicon, tokenizer: Tokenizer, source=None, *,
+def corpus_phrases(files, splits, vocab: Vocabulary, lexicon, tokenizer: Tokenizer, source=None, *,
                    memory_bytes: int | None = None, spill_dir: Path | None = None, user_tables: bool = True,
                    max_bytes: int | None = phrase_bytes(TrainConfig())):
     """The bundle's phrase tables: the training part's word pairs and triples, over
@@ -549,13 +549,13 @@ def corpus_phrases(files, starts, vocab: Vocabulary, lexicon, tokenizer: Tokeniz
         memory_bytes = int(DEFAULT_PREP_MEMORY_GB * GB)
     if memory_bytes:
         phrases, user = stream_phrases(
-            files, starts, index, len(vocab), len(lexicon or ()), vocab.unk_id, tokenizer,
+            files, splits, index, len(vocab), len(lexicon or ()), vocab.unk_id, tokenizer,
             memory_bytes=memory_bytes, spill_parent=spill_dir, base=base, base_ids=base_ids,
             user_tables=source is not None and user_tables, max_bytes=max_bytes)
         if phrases is not None:
             log.info("phrases: %d word pairs and triples", len(phrases))
         return phrases, user
-    ids = phrase_ids(files, starts, index, vocab.unk_id, tokenizer)
+    ids = phrase_ids(files, splits, index, vocab.unk_id, tokenizer)
     phrases = build_phrases(ids, len(vocab), len(lexicon or ()), vocab.unk_id, base=base, base_ids=base_ids)
     if max_bytes is not None:
         phrases = fit_phrases(phrases, max_bytes)

@@ -60,7 +60,7 @@ def prepared_key(files: list[CorpusFile], config: TrainConfig, init_from) -> dic
         "format": FORMAT, "version": VERSION,
         "files": [[str(f.path.resolve()), f.name, *_stat_of(f.path)[1:]] for f in files],
         "settings": {k: getattr(config, k)
-                     for k in ("vocab_size", "min_count", "max_new_words", "heldout_fraction", "user_phrases",
+                     for k in ("vocab_size", "min_count", "max_new_words", "heldout_fraction", "heldout_at", "user_phrases",
                                "phrases_limit_mb")},
         "tokenizer": TokenizerSettings().to_dict(),
         "init_from": source,

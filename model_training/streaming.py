@@ -46,7 +46,7 @@ from keyboard_app.engine.phrases import (
 )
 from keyboard_app.engine.tokenizer import Tokenizer
 
-from .corpus import CorpusFile, ReadStats, read_lines
+from .corpus import CorpusFile, ReadStats, read_parts
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class SpillFolder:
 
 # -- the phrase tables ---------------------------------------------------------------
 
-def _stream_ids(files: list[CorpusFile], starts, index: dict[str, int], unk: int, tokenizer: Tokenizer,
+def _stream_ids(files: list[CorpusFile], splits, index: dict[str, int], unk: int, tokenizer: Tokenizer,
                 size: int) -> Iterator[np.ndarray]:
     """The training part's phrase ids (``data.phrase_ids``'s stream) in arrays of ``size``."""
     out = np.empty(size, np.int64)
@@ -113,7 +113,8 @@ def _stream_ids(files: list[CorpusFile], starts, index: dict[str, int], unk: int
                 out, n = np.empty(size, np.int64), 0
 
     for file in files:
-        for token in tokenizer.iter_stream(read_lines(file.path, ReadStats(), 0, starts[file.path])):
+        parts = splits[file.path].train_parts(file.size)
+        for token in tokenizer.iter_stream(read_parts(file.path, ReadStats(), parts)):
             pending.append(index.get(token.token, unk))
             if len(pending) >= 8192:
                 yield from flush()
@@ -125,7 +126,7 @@ def _stream_ids(files: list[CorpusFile], starts, index: dict[str, int], unk: int
 _shard_codes = ngram_codes  # the n-grams of one shard, as the in-memory path counts them
 
 
-def count_phrase_runs(files, starts, index: dict[str, int], unk: int, tokenizer: Tokenizer, space: int,
+def count_phrase_runs(files, splits, index: dict[str, int], unk: int, tokenizer: Tokenizer, space: int,
                       spill: SpillFolder, memory_bytes: int) -> dict[int, list[tuple[Path, Path]]]:
     """Count every pair and triple of the training text in shards; each shard's sorted
     (codes, counts) per order is written to ``spill``.  The n-grams that cross a shard
@@ -133,7 +134,7 @@ def count_phrase_runs(files, starts, index: dict[str, int], unk: int, tokenizer:
     runs: dict[int, list[tuple[Path, Path]]] = {order: [] for order in ORDERS}
     keep = max(ORDERS) - 1
     tail = np.empty(0, np.int64)  # the last ids of the previous shard
-    for shard in _stream_ids(files, starts, index, unk, tokenizer, shard_tokens(memory_bytes)):
+    for shard in _stream_ids(files, splits, index, unk, tokenizer, shard_tokens(memory_bytes)):
         ids = np.concatenate([tail, shard])
         for order in ORDERS:
             first = max(0, len(tail) - (order - 1))  # n-grams ending in this shard only
@@ -669,7 +670,7 @@ def _base_entries(base: Phrases, order: int, base_ids: np.ndarray, space: int, u
     return codes, counts, keys, totals - kept
 
 
-def stream_phrases(files, starts, index: dict[str, int], vocab_size: int, lexicon_size: int, unk_id: int,
+def stream_phrases(files, splits, index: dict[str, int], vocab_size: int, lexicon_size: int, unk_id: int,
                    tokenizer: Tokenizer, *, memory_bytes: int, spill_parent: Path | None,
                    base: Phrases | None = None, base_ids: np.ndarray | None = None,
                    user_tables: bool = False, max_bytes: int | None = None,
@@ -691,7 +692,7 @@ def stream_phrases(files, starts, index: dict[str, int], vocab_size: int, lexico
     user: dict[int, SpilledTable] = {}
     try:
         with SpillFolder(spill_parent) as spill:
-            runs = count_phrase_runs(files, starts, index, unk_id, tokenizer, space, spill, memory_bytes)
+            runs = count_phrase_runs(files, splits, index, unk_id, tokenizer, space, spill, memory_bytes)
             n_runs = max(1, max(len(r) for r in runs.values()) + 1)
             block = max(4096, int(memory_bytes * 0.25 / (MERGE_BYTES_PER_ENTRY * n_runs)))
             for order in ORDERS:

@@ -20,7 +20,7 @@ from keyboard_app.engine.ranking import is_suggestable
 from keyboard_app.engine.tokenizer import SPECIAL_TOKENS, Tokenizer
 from keyboard_app.engine.vocab import Vocabulary
 
-from .corpus import CorpusError, CorpusFile, ReadStats, read_lines, warn_invalid
+from .corpus import CorpusError, CorpusFile, ReadStats, Split, read_lines, warn_invalid
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class CorpusCounts:
 
 def count_corpus_tokens(
     files: list[CorpusFile],
-    starts: dict[Path, int],
+    splits: dict[Path, Split],
     tokenizer: Tokenizer,
     progress=None,
     *,
@@ -94,25 +94,26 @@ def count_corpus_tokens(
         digest.update(file.name.encode() + b"\0")
         stats = ReadStats(digest=digest)
         entry = FileCount(file.name)
-        split = starts[file.path]
-        for token in tokenizer.iter_stream(read_lines(file.path, stats, 0, split)):
-            entry.train_tokens += 1
-            if max_types is not None and not entry.train_tokens % check_every and len(counts) > max_types:
-                if spill is None:
-                    spill, spilled = SpillFolder(spill_dir), []
-                spilled.append(spill_counts(counts, non_initial, forms, spill))
-            word = token.token
-            counts[word] += 1
-            if not token.initial:
-                non_initial[word] += 1
-                if token.surface != word and token.surface:
-                    by_form = forms.get(word)
-                    if by_form is None:
-                        by_form = forms[word] = Counter()
-                    by_form[token.surface] += 1
-        if split < file.size:
-            held = tokenizer.iter_stream(read_lines(file.path, stats, split))
-            entry.heldout_tokens = sum(1 for _ in held)
+        for start, stop, held_out in splits[file.path].parts(file.size):  # in file order: the hash's
+            lines = read_lines(file.path, stats, start, stop)
+            if held_out:
+                entry.heldout_tokens += sum(1 for _ in tokenizer.iter_stream(lines))
+                continue
+            for token in tokenizer.iter_stream(lines):
+                entry.train_tokens += 1
+                if max_types is not None and not entry.train_tokens % check_every and len(counts) > max_types:
+                    if spill is None:
+                        spill, spilled = SpillFolder(spill_dir), []
+                    spilled.append(spill_counts(counts, non_initial, forms, spill))
+                word = token.token
+                counts[word] += 1
+                if not token.initial:
+                    non_initial[word] += 1
+                    if token.surface != word and token.surface:
+                        by_form = forms.get(word)
+                        if by_form is None:
+                            by_form = forms[word] = Counter()
+                        by_form[token.surface] += 1
         digest.update(b"\0")
         warn_invalid(file.path, stats)
         result.files.append(entry)

@@ -10,8 +10,9 @@ it writes a bundle; the dialog then removes its work folder, so nothing
 half-made is left.
 
 The new bundle is written to a private staging folder.  When training is
-done both models are scored on the held-out end of the user's files (a
-background task), side by side, and the user chooses: use the new model,
+done both models are scored on the part of the user's files the trainer held
+out (their start when adapting, so that their newest text is learned; their
+end otherwise) (a background task), side by side, and the user chooses: use the new model,
 or keep the current one (and keep the new one in the list, or not).  The
 dialog is given the ``ModelController``, not the window: keeping a model is
 its ``adopt`` (checked, then moved into the store atomically), using it
@@ -77,6 +78,8 @@ from .trainer_process import RunResult, TrainerRun
 log = logging.getLogger(__name__)
 
 PPL_TITLE = "Validation perplexity"
+#: the trainer holds out the start of the files when adapting (their newest text is learned)
+COMPARING = "Comparing the two models on the {part} of your files…"
 
 
 def training_dir() -> Path:
@@ -344,7 +347,7 @@ class RetrainDialog(QDialog):
         layout = QVBoxLayout(page)
         self.results_title = QLabel("<h3>Training finished</h3>")
         layout.addWidget(self.results_title)
-        self.eval_label = QLabel("Comparing the two models on the held-out end of your files…")
+        self.eval_label = QLabel(COMPARING.format(part="held-out part"))
         self.eval_label.setObjectName("evalLabel")
         self.eval_label.setWordWrap(True)
         layout.addWidget(self.eval_label)
@@ -741,7 +744,7 @@ class RetrainDialog(QDialog):
         current_name = current.name if current is not None else "(none)"
         self.eval_progress.show()
         self.eval_progress.setValue(0)
-        self.eval_label.setText("Comparing the two models on the held-out end of your files…")
+        self.eval_label.setText(self._comparing())
 
         models = {"current": (current_path, current_name), "new": (new_bundle, new_name)}
 
@@ -756,9 +759,13 @@ class RetrainDialog(QDialog):
         self._eval_task = task
         task.start()
 
+    def _comparing(self) -> str:
+        adapting = self.request is not None and self.request.init_from is not None
+        return COMPARING.format(part="held-out start" if adapting else "held-out end")
+
     def _comparison_progress(self, fraction: float) -> None:
         self.eval_progress.setValue(int(1000 * fraction))
-        text = "Comparing the two models on the held-out end of your files…"
+        text = self._comparing()
         if self.estimate is not None:
             now = self.now()
             self.estimate.comparing(now, fraction)

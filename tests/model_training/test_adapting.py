@@ -233,3 +233,31 @@ def test_an_interpolation_outside_zero_to_one_is_refused(alpha):
 
     with pytest.raises(ValueError, match="--interpolate"):
         TrainConfig(interpolate=alpha)
+
+
+# The user's newest writing brings a name their older text never has.
+NEWEST_NAME_TEXT = USER_TEXT + "".join(f"Xanthe sang to Quimby on {day}.\n\n" for day in ["Monday", "Friday"] * 6)
+
+
+@pytest.mark.parametrize("at", ["start", "end"])
+def test_adapting_learns_the_newest_text_and_holds_out_the_oldest(tmp_path, source, tiny_bundle_factory, at):
+    """Held out at the start of the user's text (as ``keyboard-train --init-from`` does),
+    the name only their newest text has joins the vocabulary; held out at its end, the
+    name would be held out with it and never learned."""
+    bundle = load_bundle(tiny_bundle_factory(
+        tmp_path, NEWEST_NAME_TEXT, init_from=source, epochs=1, min_count=2, eval_max_words=0,
+        heldout_fraction=0.1, heldout_at=at, user_phrases=False))
+    assert bundle.manifest["training"]["heldout_at"] == at
+    assert ("xanthe" in bundle.vocab) == (at == "start")
+    assert "zorblat" in bundle.vocab  # (in both parts of the text)
+
+
+def test_keyboard_train_holds_out_the_start_when_adapting_and_the_end_otherwise():
+    from model_training.cli import build_parser, configs_from_args
+
+    def held_at(*argv: str) -> str:
+        return configs_from_args(build_parser().parse_args(["corpus.txt", *argv]))[1].heldout_at
+
+    assert held_at() == "end" and held_at("--init-from", "mine") == "start"
+    assert held_at("--init-from", "mine", "--heldout-at", "end") == "end"
+    assert held_at("--heldout-at", "start") == "start"

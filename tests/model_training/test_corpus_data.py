@@ -10,14 +10,14 @@ import pytest
 from keyboard_app.engine.tokenizer import BOS, SPECIAL_TOKENS, UNK, Tokenizer
 from model_training import corpus as corpus_mod
 from model_training import data as data_mod
-from model_training.corpus import CorpusError, ReadStats, find_files, heldout_starts, read_lines
+from model_training.corpus import CorpusError, ReadStats, find_files, heldout_splits, read_lines
 from model_training.data import Batches, encode_corpus
 from model_training.vocabulary import build_vocabulary, count_corpus_tokens, grow_vocabulary
 
 
-def count(files, fraction=0.0):
-    starts = heldout_starts(files, fraction, 0)
-    return count_corpus_tokens(files, starts, Tokenizer()), starts
+def count(files, fraction=0.0, at="end"):
+    splits = heldout_splits(files, fraction, 0, at)
+    return count_corpus_tokens(files, splits, Tokenizer()), splits
 
 
 def test_folders_are_searched_recursively_and_binary_files_skipped(tmp_path, caplog):
@@ -63,7 +63,7 @@ def test_heldout_is_the_last_lines_of_each_file(tmp_path):
     counts, starts = count(files, fraction=0.1)
     assert counts.counts["train"] == 180 and counts.counts["tail"] == 0  # vocabulary: training part only
     for f in files:
-        tail = f.path.read_bytes()[starts[f.path]:].decode()
+        tail = f.path.read_bytes()[starts[f.path].start:].decode()
         assert tail.startswith(f"{f.path.stem} tail line 0 .") or tail.startswith(f"{f.path.stem} train line 89")
     vocab = build_vocabulary(counts, 0, 1)
     enc = encode_corpus(files, starts, vocab, Tokenizer(), train_tokens=counts.train_tokens,
@@ -74,6 +74,30 @@ def test_heldout_is_the_last_lines_of_each_file(tmp_path):
     assert enc.heldout[0] == vocab.id(BOS)
     assert all("tail line" in t or "train line 89" in t for t in enc.heldout_texts)
     assert vocab.id("tail") == vocab.unk_id
+
+
+def test_when_adapting_the_heldout_is_the_first_lines_of_each_file(tmp_path):
+    """The newest text of a person's files (their end) trains; the oldest is held out."""
+    for name in ("a", "b"):
+        lines = [f"{name} head line {i} ." for i in range(10)] + [f"{name} newest line {i} ." for i in range(90)]
+        (tmp_path / f"{name}.txt").write_text("\n".join(lines) + "\n")
+    files = find_files([tmp_path])
+    counts, splits = count(files, fraction=0.1, at="start")
+    # (10% of the bytes: the ten shorter head lines and a newest line or two)
+    assert counts.counts["head"] == 0 and 170 <= counts.counts["newest"] < 180
+    for f in files:
+        held = f.path.read_bytes()[splits[f.path].start : splits[f.path].stop].decode()
+        assert splits[f.path].start == 0 and held.startswith(f"{f.path.stem} head line 0 .")
+        assert f"{f.path.stem} head line 9 .\n" in held and held.endswith(" .\n")
+    vocab = build_vocabulary(counts, 0, 1)
+    enc = encode_corpus(files, splits, vocab, Tokenizer(), train_tokens=counts.train_tokens,
+                        heldout_tokens=counts.heldout_tokens)
+    assert len(enc.train) == counts.train_tokens and len(enc.heldout) == counts.heldout_tokens
+    assert vocab.id("head") == vocab.unk_id and vocab.id("newest") != vocab.unk_id
+    assert all("head line" in t for t in enc.heldout_texts)
+    assert [vocab.tokens[i] for i in enc.train[1:4]] == ["a", "newest", "line"]  # (after <s>)
+    # the corpus's hash is its files', wherever the held-out part is
+    assert counts.sha256 == count(files, fraction=0.1)[0].sha256 == count(files)[0].sha256
 
 
 def test_display_form_is_the_most_frequent_non_initial_form(tmp_path):

@@ -15,7 +15,7 @@ from keyboard_app.engine.phrases import Phrases
 from keyboard_app.engine.tokenizer import Tokenizer
 from model_training import pipeline
 from model_training.config import ModelConfig, TrainConfig
-from model_training.corpus import find_files, heldout_starts
+from model_training.corpus import find_files, heldout_splits
 from model_training.pipeline import corpus_phrases, train_bundle
 from model_training.streaming import Cut, SpilledPhrases, fit_phrases, fitting_cut, prune_table
 from model_training.vocabulary import build_vocabulary, corpus_lexicon, count_corpus_tokens
@@ -32,7 +32,7 @@ def prepared(tmp_path_factory):
     folder = tmp_path_factory.mktemp("limit")
     generate_corpus(folder / "a.txt", tokens=40_000, words=3000, seed=3)
     files = find_files([folder])
-    starts = heldout_starts(files, 0.05, 1_500_000)
+    starts = heldout_splits(files, 0.05, 1_500_000)
     tok = Tokenizer()
     counts = count_corpus_tokens(files, starts, tok)
     vocab = build_vocabulary(counts, 800, 2)

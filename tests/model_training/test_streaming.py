@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from keyboard_app.engine.tokenizer import Tokenizer
-from model_training.corpus import find_files, heldout_starts
+from model_training.corpus import find_files, heldout_splits
 from model_training.pipeline import corpus_phrases
 from model_training.streaming import SpilledPhrases, merge_runs
 from model_training.vocabulary import build_vocabulary, corpus_lexicon, count_corpus_tokens
@@ -37,7 +37,7 @@ def corpus(tmp_path_factory) -> Path:
 
 def prepared(corpus: Path, **count_options):
     files = find_files([corpus])
-    starts = heldout_starts(files, 0.05, 1_500_000)
+    starts = heldout_splits(files, 0.05, 1_500_000)
     counts = count_corpus_tokens(files, starts, Tokenizer(), **count_options)
     return files, starts, counts
 

@@ -12,7 +12,7 @@ from keyboard_app.engine.bundle import load_bundle
 from keyboard_app.engine.tokenizer import Tokenizer
 from keyboard_app.engine.vocab import Vocabulary
 from model_training.config import ModelConfig, TrainConfig
-from model_training.corpus import find_files, heldout_starts
+from model_training.corpus import find_files, heldout_splits
 from model_training.data import encode_corpus
 from model_training.init_from import load_source
 from model_training.model import RNNLM
@@ -80,7 +80,7 @@ def test_quantized_bundle_still_predicts_the_pattern(tmp_path, patterned_text, t
 
 def _trainer(text_dir, seed=3, **train):
     files = find_files([text_dir])
-    starts = heldout_starts(files, 0.1, 0)
+    starts = heldout_splits(files, 0.1, 0)
     tok = Tokenizer()
     counts = count_corpus_tokens(files, starts, tok)
     vocab = build_vocabulary(counts, 0, 1)

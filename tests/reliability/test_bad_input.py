@@ -29,7 +29,7 @@ from keyboard_app.engine.phrases import Phrases
 from keyboard_app.engine.tokenizer import Tokenizer, TokenizerSettings
 from keyboard_app.engine.vocab import VocabError
 from keyboard_app.model_store import ModelImportError, ModelStore, ModelStoreError
-from model_training.corpus import CorpusError, ReadStats, find_files, heldout_starts, read_lines
+from model_training.corpus import CorpusError, ReadStats, find_files, heldout_splits, read_lines
 from model_training.vocabulary import build_vocabulary, count_corpus_tokens
 
 from .conftest import assert_clean_failure, assert_intact, run_module, snapshot
@@ -435,10 +435,10 @@ ENCODINGS = {
 }
 
 
-def _counts(path: Path, fraction: float = 0.3):
+def _counts(path: Path, fraction: float = 0.3, at: str = "end"):
     files = find_files([path])
-    starts = heldout_starts(files, fraction, 10**9)
-    return files, starts, count_corpus_tokens(files, starts, Tokenizer(TokenizerSettings()))
+    splits = heldout_splits(files, fraction, 10**9, at)
+    return files, splits, count_corpus_tokens(files, splits, Tokenizer(TokenizerSettings()))
 
 
 @pytest.mark.parametrize("encoding", list(ENCODINGS))
@@ -453,12 +453,14 @@ def test_a_corpus_with_a_byte_order_mark_is_read_as_its_text(tmp_path, caplog, e
     assert "".join(read_lines(marked, ReadStats())) == CORPUS_TEXT
     _, _, expected = _counts(plain, fraction=0.0)
     assert counts.counts == expected.counts and counts.train_tokens == expected.train_tokens
-    # the held-out part starts at a line of the text: the two parts are the text
-    _, starts, split = _counts(marked, fraction=0.3)
-    start = starts[marked]
-    train = "".join(read_lines(marked, ReadStats(), 0, start))
-    assert train.endswith("\n") and train + "".join(read_lines(marked, ReadStats(), start)) == CORPUS_TEXT
-    assert 0.2 < split.heldout_tokens / (split.train_tokens + split.heldout_tokens) < 0.4
+    # the held-out part starts at a line of the text, at its end or (adapting) its start:
+    # the two parts are the text
+    for at in ("end", "start"):
+        _, splits, split = _counts(marked, fraction=0.3, at=at)
+        boundary = splits[marked].start if at == "end" else splits[marked].stop
+        first = "".join(read_lines(marked, ReadStats(), 0, boundary))
+        assert first.endswith("\n") and first + "".join(read_lines(marked, ReadStats(), boundary)) == CORPUS_TEXT
+        assert 0.2 < split.heldout_tokens / (split.train_tokens + split.heldout_tokens) < 0.4
 
 
 def test_utf16_without_a_byte_order_mark_says_save_it_as_utf8(tmp_path):
