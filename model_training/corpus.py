@@ -224,6 +224,24 @@ class Split:
         return [(a, b) for a, b, held in self.parts(size) if not held]
 
 
+def line_start_before(path: Path, split: int) -> int:
+    """Offset of the line that holds byte ``split``: the last line start at or before it."""
+    encoding = file_encoding(path)
+    unit = encoding.unit
+    end = max(0, split - split % unit)  # a code-unit boundary
+    with open(path, "rb") as f:
+        while end > 0:
+            start = max(0, end - PIECE_BYTES)
+            start -= start % unit
+            f.seek(start)
+            buf = f.read(end - start)
+            i = _rfind_aligned(buf, encoding.newline, 0, len(buf))
+            if i >= 0:
+                return start + i + unit
+            end = start
+    return 0
+
+
 def heldout_splits(files: list[CorpusFile], fraction: float, max_bytes: int,
                    at: str = "end") -> dict[Path, Split]:
     """Each file's held-out lines: ``fraction`` of its bytes (less where the corpus's
@@ -235,8 +253,8 @@ def heldout_splits(files: list[CorpusFile], fraction: float, max_bytes: int,
         fraction = max_bytes / total
     if fraction <= 0:
         return {f.path: Split(f.size, f.size) for f in files}
-    if at == "start":
-        return {f.path: Split(0, heldout_start(f.path, int(f.size * fraction))) for f in files}
+    if at == "start":  # the lines before the one holding the split: a one-line file trains, as at the end
+        return {f.path: Split(0, line_start_before(f.path, int(f.size * fraction))) for f in files}
     return {f.path: Split(heldout_start(f.path, int(f.size * (1.0 - fraction))), f.size) for f in files}
 
 

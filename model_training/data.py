@@ -180,7 +180,8 @@ def _encode_file(file, split, train, heldout, pos_t, pos_h, texts, text_budget, 
     A file that grew since it was counted overflows its slot: numpy's ``ValueError``."""
     stats = ReadStats()
     ids: list[int] = []
-    for token in tokenizer.iter_stream(read_parts(file.path, stats, split.train_parts(file.size))):
+    parts = split.train_parts(file.size)  # (none: no stream, no <s>, as the count saw it)
+    for token in tokenizer.iter_stream(read_parts(file.path, stats, parts)) if parts else ():
         ids.append(index.get(token.token, unk))
         if len(ids) == len(buffer):
             train[pos_t : pos_t + len(ids)] = ids
@@ -208,7 +209,7 @@ def phrase_ids(
     chunks, ids = [], []
     for file in files:
         parts = splits[file.path].train_parts(file.size)
-        for token in tokenizer.iter_stream(read_parts(file.path, ReadStats(), parts)):
+        for token in tokenizer.iter_stream(read_parts(file.path, ReadStats(), parts)) if parts else ():
             ids.append(index.get(token.token, unk))
             if len(ids) >= 1 << 20:
                 chunks.append(np.array(ids, np.int64))

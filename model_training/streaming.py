@@ -114,7 +114,7 @@ def _stream_ids(files: list[CorpusFile], splits, index: dict[str, int], unk: int
 
     for file in files:
         parts = splits[file.path].train_parts(file.size)
-        for token in tokenizer.iter_stream(read_parts(file.path, ReadStats(), parts)):
+        for token in tokenizer.iter_stream(read_parts(file.path, ReadStats(), parts)) if parts else ():
             pending.append(index.get(token.token, unk))
             if len(pending) >= 8192:
                 yield from flush()

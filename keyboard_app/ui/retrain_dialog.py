@@ -759,9 +759,13 @@ class RetrainDialog(QDialog):
         self._eval_task = task
         task.start()
 
-    def _comparing(self) -> str:
+    def _held_part(self) -> str:
+        """Where the trainer held out the text both models are scored on."""
         adapting = self.request is not None and self.request.init_from is not None
-        return COMPARING.format(part="held-out start" if adapting else "held-out end")
+        return "start" if adapting else "end"
+
+    def _comparing(self) -> str:
+        return COMPARING.format(part=f"held-out {self._held_part()}")
 
     def _comparison_progress(self, fraction: float) -> None:
         self.eval_progress.setValue(int(1000 * fraction))
@@ -782,8 +786,8 @@ class RetrainDialog(QDialog):
         current = scores.get("current")
         words = new.words if new else 0
         self.eval_label.setText(
-            f"Both models were scored on {words:,} words from the end of your files, which the "
-            "new model did not train on."
+            f"Both models were scored on {words:,} words from the {self._held_part()} of your files, "
+            "which the new model did not train on."
         )
         for which, score in scores.items():
             self.table[(which, "name")].setText(score.name)

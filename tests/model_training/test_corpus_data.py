@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -170,3 +171,23 @@ def test_batches_are_parallel_streams_with_targets_one_step_ahead():
     # stream s continues where batch i ended: stream 1 of batch 1 starts at 35
     x1, _ = batches.get(1)
     assert x1[1, 0].item() == 35
+
+
+@pytest.mark.parametrize("at", ["end", "start"])
+def test_a_file_of_a_line_or_two_trains_wherever_the_heldout_part_is(tmp_path, at):
+    """A short note in a folder of longer files is training text, never held out whole
+    (the held-out part is the lines wholly inside its fraction of the file), and the
+    two passes over it agree (an empty part is no stream: no <s> the count did not see)."""
+    (tmp_path / "note.txt").write_text("Remember to call Quimby about the meeting tomorrow.\n")
+    (tmp_path / "two.txt").write_text("A first line that is rather long, as notes go.\nAnd a short one.\n")
+    (tmp_path / "long.txt").write_text("".join(f"line {i} of the long file .\n" for i in range(200)))
+    files = find_files([tmp_path])
+    counts, splits = count(files, fraction=0.1, at=at)
+    by_name = {Path(entry.name).name: entry for entry in counts.files}
+    assert by_name["note.txt"].train_tokens > 0 and by_name["note.txt"].heldout_tokens == 0
+    assert by_name["two.txt"].train_tokens > 0 and by_name["long.txt"].heldout_tokens > 0
+    assert counts.counts["quimby"] == 1
+    vocab = build_vocabulary(counts, 0, 1)
+    enc = encode_corpus(files, splits, vocab, Tokenizer(), train_tokens=counts.train_tokens,
+                        heldout_tokens=counts.heldout_tokens)
+    assert len(enc.train) == counts.train_tokens and len(enc.heldout) == counts.heldout_tokens

@@ -138,6 +138,9 @@ def test_a_tiny_training_runs_to_the_end_and_the_new_model_can_be_used(qtbot, wi
         assert dialog.table[(which, "ksr")].text().rstrip("%</b>").replace("<b>", "")
         assert dialog.scores[which].words > 50
     assert "Tiny test model" in dialog.table[("current", "name")].text()
+    # adapting (the dialog's default) holds out the start of the files, and says so
+    assert dialog.adapt_radio.isChecked() and dialog.request.init_from is not None
+    assert "words from the start of your files" in dialog.eval_label.text()
 
     with qtbot.waitSignal(window.model_ready, timeout=10_000):
         dialog.use_new_button.click()
