@@ -275,10 +275,20 @@ class ModelStore:
             manifest["name"] = self.distinct_name(str(name))
             files = {name: bundle.path / name for name in manifest["files"]}
             dest = self.new_folder(manifest.get("name") or Path(source).stem)
-            write_bundle(dest, manifest, files, validate=validate)
+            try:
+                write_bundle(dest, manifest, files, validate=validate)
+            except ModelLoadError as e:  # found in the copy being made: named as the user's
+                raise ModelImportError(self._as_source(str(e), source)) from e
         finally:
             bundle.close()
         return self.register(dest, origin)
+
+    def _as_source(self, message: str, source: Path) -> str:
+        """``message`` with the copy's folder in the models folder (which is gone by the
+        time the user reads it) put back as the bundle they chose, as ``load_bundle``
+        names a file of it (``notes.zip/model.onnx``)."""
+        copy = re.escape(str(self.models_dir)) + r"[/\\][^/\\]+[/\\]"
+        return re.sub(copy, lambda _: str(source) + os.sep, message, count=1)
 
     def adopt(
         self, folder: Path, *, name: str | None = None, origin: str = "trained",
@@ -361,6 +371,10 @@ class ModelStore:
             raise ModelStoreError("A model needs a name.")
         if key == DEFAULT_KEY:
             raise ModelStoreError("The built-in model cannot be renamed.")
+        # Two models of one name cannot be told apart in the list or the status bar
+        # (an import gets "name (2)"; a name the user types is theirs to choose again).
+        if any(info.key != key and info.name.casefold() == new_name.casefold() for info in self.list()):
+            raise ModelStoreError(f"Another model is already called \u201c{new_name}\u201d; choose another name.")
         path = self.path_for(key)
         manifest_path = path / MANIFEST
         try:

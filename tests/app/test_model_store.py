@@ -216,3 +216,17 @@ def test_a_kill_just_before_the_rename_loses_nothing_and_the_bundle_can_be_adopt
     key = again.adopt(source, name="Earlier")
     assert again.info(key).name == "Earlier (2)" and not source.exists()
     load_bundle(again.path_for(key)).close()
+
+
+def test_a_model_cannot_be_renamed_to_the_name_another_has(store, tiny_bundle):
+    """Found by a hostile tester (stop 26): renamed "English (default)", a retrained model
+    could not be told from the built-in one in the list or the status bar."""
+    builtin = store.info(DEFAULT_KEY).name
+    key = store.import_bundle(tiny_bundle)
+    for taken in (builtin, builtin.upper(), f"  {builtin} "):
+        with pytest.raises(ModelStoreError, match="Another model is already called"):
+            store.rename(key, taken)
+    assert store.info(key).name == f"{builtin} (2)"  # unchanged
+    store.rename(key, f"{builtin} (2)".upper())  # its own name, in other capitals: fine
+    store.rename(key, "My letters")
+    assert store.info(key).name == "My letters"

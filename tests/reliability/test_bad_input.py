@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from keyboard_app.engine import bundle as bundle_module
-from keyboard_app.engine.bundle import MANIFEST, ModelLoadError, load_bundle, sha256_file
+from keyboard_app.engine.bundle import MANIFEST, ModelLoadError, load_bundle, sha256_file, zip_bundle
 from keyboard_app.engine.phrases import Phrases
 from keyboard_app.engine.tokenizer import Tokenizer, TokenizerSettings
 from keyboard_app.engine.vocab import VocabError
@@ -547,3 +547,28 @@ def test_a_link_named_on_the_command_line_is_read(tmp_path):
     os.symlink(target, link)
     [found] = find_files([link])
     assert found.path == link
+
+
+@pytest.mark.parametrize("form", ["folder", "zip"])
+def test_an_import_that_fails_in_the_copy_names_the_bundle_the_user_chose(store, tiny_bundle, tmp_path, form):
+    """A lie only the engine can see (the graph's state is not the size the manifest says)
+    is found in the copy being made in the models folder; the sentence names the user's
+    bundle, not that copy, which is gone by the time they read it."""
+    from keyboard_app.predictors import check_loads
+
+    bundle = copy_bundle(tiny_bundle, tmp_path / "liar")
+    def lie(manifest):  # every declared size doubled, consistently: only the graph disagrees
+        size = manifest["model"]["hidden_size"]
+        manifest["model"]["hidden_size"] = 2 * size
+        for shapes in (manifest["onnx"]["inputs"], manifest["onnx"]["outputs"]):
+            for name, shape in shapes.items():
+                shapes[name] = [2 * size if d == size else d for d in shape]
+
+    edit_manifest(bundle, lie)
+    source = bundle if form == "folder" else zip_bundle(bundle, tmp_path / "liar.zip")
+    with pytest.raises(ModelImportError) as caught:
+        store.import_bundle(source, validate=check_loads)
+    message = str(caught.value)
+    assert message.startswith(f"{source / 'model.onnx'}: ") and "manifest declares" in message
+    assert str(store.models_dir) not in message
+    assert not store.models_dir.exists() or not any(store.models_dir.iterdir())
