@@ -122,11 +122,15 @@ def run_osk(*, model: Path | None = None, quit_after: float | None = None) -> in
     from .. import paths
     from ..learning import PersonalModel
     from ..model_store import ModelStore, ModelStoreError
-    from ..ui.app import create_application, forget_source_lines
+    from ..ui.app import create_application, first_copy, forget_source_lines
     from ..ui.worker import PredictorWorker
 
     forget_source_lines()  # (before the model's loading thread starts)
     app = create_application()
+    # One keyboard per user: a second would open exactly on top of the first, unseen.
+    instance = first_copy(f"{paths.single_instance_name()}-osk", "the on-screen keyboard", "it", app)
+    if instance is None:
+        return 0
     model_key, learning = _editor_choices()
     if model is None:
         store = ModelStore()
@@ -158,6 +162,7 @@ def run_osk(*, model: Path | None = None, quit_after: float | None = None) -> in
     worker.load_failed.connect(lambda message, key: keyboard.show_status(f"No model: {message}"))
     worker.request_load(Path(model), "osk")
     keyboard.closed.connect(app.quit)
+    instance.activated.connect(lambda: (keyboard.show(), keyboard.raise_()))  # (it never takes focus)
     keyboard.show()
     if quit_after is not None:
         QTimer.singleShot(int(quit_after * 1000), keyboard.close)
@@ -165,4 +170,5 @@ def run_osk(*, model: Path | None = None, quit_after: float | None = None) -> in
     worker.stop()
     if saver.isActive():
         save_learned()
+    instance.release()
     return code

@@ -116,6 +116,20 @@ class SingleInstance(QObject):
             self._lock.unlock()
 
 
+def first_copy(name: str, what: str, shown: str, app: QApplication) -> "SingleInstance | None":
+    """This copy's claim to be the one ``what`` running for this user, or None when another
+    copy runs and was asked to bring ``shown`` to the front (this one should exit 0).  A
+    copy that holds the claim but does not answer is started beside, with a warning."""
+    instance = SingleInstance(name, parent=app)
+    if instance.claim():
+        return instance
+    if ask_running_copy(name):
+        print(f"keyboard-app: {what} is already running; {shown} was brought to the front.", file=sys.stderr)
+        return None
+    log.warning("another copy of %s is running but does not answer; starting anyway", what)
+    return instance
+
+
 def ask_running_copy(name: str, timeout_s: float = ASK_TIMEOUT_S) -> bool:
     """Ask the copy listening on ``name`` to bring its window forward; True once it answers."""
     if QLocalSocket is None:
@@ -160,13 +174,9 @@ def run_gui(*, model: Path | None = None, quit_after: float | None = None,
     """Show the main window and run the event loop; the exit code."""
     started = time.perf_counter() if started is None else started
     app = create_application()
-    instance = SingleInstance(paths.single_instance_name(), parent=app)
-    if not instance.claim():
-        if ask_running_copy(instance.name):
-            print(f"keyboard-app: {paths.APP_DISPLAY_NAME} is already running; "
-                  "its window was brought to the front.", file=sys.stderr)
-            return 0
-        log.warning("another copy of the app is running but does not answer; starting anyway")
+    instance = first_copy(paths.single_instance_name(), paths.APP_DISPLAY_NAME, "its window", app)
+    if instance is None:
+        return 0
     for folder in (paths.user_config_dir(), paths.user_data_dir(), paths.user_models_dir()):
         remove_stale_temps(folder)  # left by a copy killed while saving
     from .main_window import MainWindow
