@@ -33,6 +33,17 @@ from ..learning import PersonalModel
 LEARNED, BLOCKED = "learned", "blocked"
 
 
+class _WordItem(QTreeWidgetItem):
+    """A row sorted as a reader looks a word up: "are" before "Frabnitz" before "zebra"
+    (Qt's own order puts every capital before every small letter)."""
+
+    def __lt__(self, other: QTreeWidgetItem) -> bool:
+        tree = self.treeWidget()
+        column = tree.sortColumn() if tree is not None else 0
+        mine, theirs = self.text(column), other.text(column)
+        return (mine.casefold(), mine) < (theirs.casefold(), theirs)
+
+
 class LearnedWordsDialog(QDialog):
     changed = Signal()  # a word was forgotten or unblocked
 
@@ -90,14 +101,21 @@ class LearnedWordsDialog(QDialog):
         self.search.setFocus()
 
     def refresh(self) -> None:
+        """One row a word: a blocked word that was learned too is listed once, as blocked
+        (Remove lets it be suggested again; its learned row then comes back)."""
         self.list.setSortingEnabled(False)
         self.list.clear()
+        blocked = self.personal.blocked
         for token, count in self.personal.unigrams.items():
-            item = QTreeWidgetItem([self.personal.display(token), f"learned, counted {count}×"])
+            if token in blocked:
+                continue
+            item = _WordItem([self.personal.display(token), f"learned, counted {count}×"])
             item.setData(0, Qt.ItemDataRole.UserRole, (LEARNED, token))
             self.list.addTopLevelItem(item)
-        for token in self.personal.blocked:
-            item = QTreeWidgetItem([token, "never suggested"])
+        for token in blocked:
+            count = self.personal.unigrams.get(token)
+            status = "never suggested" + (f" (learned, counted {count}×)" if count else "")
+            item = _WordItem([self.personal.display(token) if count else token, status])
             item.setData(0, Qt.ItemDataRole.UserRole, (BLOCKED, token))
             self.list.addTopLevelItem(item)
         self.list.setSortingEnabled(True)

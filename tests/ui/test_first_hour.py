@@ -408,3 +408,23 @@ def test_the_unsaved_changes_box_answers_to_alt_letters(qtbot, window):
     assert all("&" in t for t in texts) and len(set(letters)) == 3, texts
     assert texts[1].replace("&", "") == "Discard"
     box.close()
+
+
+def test_a_learned_word_that_is_blocked_is_listed_once_and_the_list_reads_in_dictionary_order(qtbot, window):
+    """Found by a hostile tester (stop 26): "Frabnitz" learned and then blocked was
+    listed twice, and words with capitals came before every small one."""
+    learn(qtbot, window, "Frabnitz met Zorbulon at the arbour with Frabnitz ")
+    window.personal.block("Frabnitz")
+    dialog = window.learned_words_dialog()
+    words = dialog.words()
+    assert [w.casefold() for w in words].count("frabnitz") == 1
+    assert words == sorted(words, key=lambda w: (w.casefold(), w))
+    assert words.index("arbour") < words.index("Frabnitz") < words.index("met") < words.index("Zorbulon")
+    row = next(dialog.list.topLevelItem(i) for i in range(dialog.list.topLevelItemCount())
+               if dialog.list.topLevelItem(i).text(0) == "Frabnitz")
+    assert row.text(1) == "never suggested (learned, counted 2×)"
+    dialog.list.setCurrentItem(row)
+    dialog.remove_button.click()  # suggested again, and still learned
+    assert "frabnitz" not in window.personal.blocked and window.personal.knows("frabnitz")
+    assert [dialog.list.topLevelItem(i).text(1) for i in range(dialog.list.topLevelItemCount())
+            if dialog.list.topLevelItem(i).text(0) == "Frabnitz"] == ["learned, counted 2×"]
