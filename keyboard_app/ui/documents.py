@@ -14,6 +14,8 @@ an archive, a program) is refused with ``NotTextError`` instead of being
 shown as gibberish.  A file read as anything but UTF-8 is written back the
 same way only when the user says so (``ask_encoding``): an editor that
 silently converts a file changes it for every other program that reads it.
+Once the text holds a character that encoding cannot, the save asks again,
+offering UTF-8 (or Cancel), and a yes holds for the document from then on.
 
 ``new_file_mode`` is what ``open(path, "w")`` would give a new file under
 the user's umask (0644 with the common 022), not the 0600 of a temporary
@@ -75,13 +77,13 @@ def decode(data: bytes) -> tuple[str, str]:
     return data.decode("latin-1"), "latin-1"
 
 
-def fits(text: str, encoding: str) -> bool:
-    """Whether ``text`` can be written in ``encoding`` without losing a character."""
+def unfit_character(text: str, encoding: str) -> str | None:
+    """The first character of ``text`` that ``encoding`` cannot hold; None if all fit."""
     try:
         text.encode(encoding)
-    except UnicodeEncodeError:
-        return False
-    return True
+    except UnicodeEncodeError as e:
+        return text[e.start]
+    return None
 
 
 def new_file_mode() -> int:
@@ -94,8 +96,13 @@ def new_file_mode() -> int:
     return 0o666 & ~umask
 
 
-def ask_encoding(parent: QWidget, name: str, encoding: str, keeps_text: bool) -> str | None:
-    """Ask how to save a file read as ``encoding``: that encoding, UTF-8, or not at all (None)."""
+def ask_encoding(parent: QWidget, name: str, encoding: str, keeps_text: bool,
+                 unfit: str | None = None) -> str | None:
+    """Ask how to save a file read as ``encoding``: that encoding, UTF-8, or not at all (None).
+
+    When the text no longer fits ``encoding`` (``keeps_text`` False; ``unfit`` is the first
+    character that does not) only UTF-8 and Cancel are offered, Convert the default button,
+    so Enter saves and Escape keeps the text unsaved in the editor."""
     box = QMessageBox(parent)
     box.setObjectName("encodingBox")
     box.setIcon(QMessageBox.Icon.Question)
@@ -106,8 +113,10 @@ def ask_encoding(parent: QWidget, name: str, encoding: str, keeps_text: bool) ->
         box.setText(f"“{name}” was read as {what}, not UTF-8. Keep it in {short}, as it was, "
                     "or convert it to UTF-8?")
     else:
+        example = f", such as “{unfit}”" if unfit else ""
         box.setText(f"“{name}” was read as {what}, but the text now has characters {short} cannot "
-                    "hold. Save it as UTF-8 instead?")
+                    f"hold{example}. Save it as UTF-8 instead?")
+        box.setInformativeText("Cancel saves nothing; the text stays here as it is.")
     keep = box.addButton(f"&Keep {short}", QMessageBox.ButtonRole.AcceptRole)
     keep.setObjectName("keepEncoding")
     keep.setEnabled(keeps_text)
@@ -252,13 +261,14 @@ class Documents(QObject):
 
     def _choose_encoding(self, path: Path, text: str) -> str | None:
         """The encoding to write ``path`` in; None if the user cancelled.  A file read as
-        something other than UTF-8 is written back the same way only if the user says so."""
-        if self._encoding_confirmed:
+        something other than UTF-8 is written back the same way only if the user says so,
+        and asked again once the text holds a character that encoding cannot (a "€" typed
+        after "Keep Latin-1"): the earlier answer cannot hold for it, and refusing every
+        save until the user finds the character would trap the text in the editor."""
+        unfit = unfit_character(text, self.encoding)
+        if self._encoding_confirmed and unfit is None:
             return self.encoding
-        choice = ask_encoding(self._parent, path.name, self.encoding, fits(text, self.encoding))
-        if choice is not None:
-            self.encoding, self._encoding_confirmed = choice, True
-        return choice
+        return ask_encoding(self._parent, path.name, self.encoding, unfit is None, unfit)
 
     def _write(self, path: Path) -> bool:
         text = self.editor.toPlainText()
@@ -281,12 +291,16 @@ class Documents(QObject):
             self._error("Cannot save the file", f"{path}: {e.strerror or e}. Nothing was lost: "
                         "the text is still here, and the old file (if any) is untouched.")
             return False
+        # The answer holds for this document only once it is on disk: after a failed
+        # write the next save asks again.
+        converted = encoding != self.encoding
         self.path = path
-        self.encoding = encoding
+        self.encoding, self._encoding_confirmed = encoding, True
         self.editor.document().setModified(False)
         self._remember(path)
         self.changed.emit()
-        self.message.emit(f"Saved {path.name}.", 3000)
+        saved = f"Saved {path.name} as {label(encoding)}." if converted else f"Saved {path.name}."
+        self.message.emit(saved, 3000)
         return True
 
     # --- recent files ------------------------------------------------------------------

@@ -23,7 +23,7 @@ import re
 from typing import Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QKeyEvent, QTextCursor
+from PySide6.QtGui import QFont, QKeyEvent, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 
@@ -94,7 +94,8 @@ class Editor(QPlainTextEdit):
         self._text = text
 
     def replace_text(self, start: int, end: int, text: str, skip: int = 0) -> None:
-        """Replace Python offsets ``[start, end)`` of the document with ``text``: one undo step.
+        """Replace Python offsets ``[start, end)`` of the document with ``text``: one undo step,
+        which the characters typed next do not join (see ``_seal``).
 
         The caret ends up after ``text``, then ``skip`` characters further on.
         """
@@ -105,6 +106,8 @@ class Editor(QPlainTextEdit):
         cursor.setPosition(qt_start)
         cursor.setPosition(qt_end, QTextCursor.MoveMode.KeepAnchor)
         cursor.insertText(text)
+        if text:
+            _seal(cursor)
         cursor.endEditBlock()
         if skip:
             cursor.movePosition(QTextCursor.MoveOperation.NextCharacter, n=skip)
@@ -130,6 +133,23 @@ class Editor(QPlainTextEdit):
         if key not in (Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta, Qt.Key.Key_Escape):
             self.keystroke.emit()
         super().keyPressEvent(event)
+
+
+def _seal(cursor: QTextCursor) -> None:
+    """End the open edit block on something typing cannot merge into.
+
+    Qt merges typed characters into the insertion that ends the edit block just
+    before them (``QTextDocumentPrivate::appendUndoItem``: "two sequential inserts
+    that are not part of the same block"), so a suggestion put in and the words typed
+    after it would go in one Ctrl+Z.  A character-format change of the last character
+    put in, merging no property at all, changes nothing a reader sees and nothing in
+    ``contentsChange`` (the range is already part of the edit), but it is the block's
+    last undo command, and Qt merges typing only into an insertion.
+    """
+    last = QTextCursor(cursor)
+    last.setPosition(cursor.position())
+    last.movePosition(QTextCursor.MoveOperation.PreviousCharacter, QTextCursor.MoveMode.KeepAnchor)
+    last.mergeCharFormat(QTextCharFormat())
 
 
 def _utf16_length(text: str) -> int:
