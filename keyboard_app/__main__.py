@@ -24,6 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="keyboard-app",
         description="A predictive keyboard: type with live next-word suggestions.",
     )
+    parser.add_argument("document", type=Path, nargs="?", metavar="FILE",
+                        help="a text file to open (in the copy already running, if there is one)")
     parser.add_argument("--model", type=Path, metavar="PATH",
                         help="model bundle (folder or .zip) to use for this run")
     parser.add_argument("--self-test", action="store_true",
@@ -56,12 +58,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.quit_after is not None and args.quit_after < 0:
         parser.error("--quit-after must not be negative")
     if args.osk:
+        if args.document is not None:
+            parser.error("a file is opened in the editor: leave out --osk to open it")
         from .osk.app import run_osk
 
         return run_osk(model=args.model, quit_after=args.quit_after)
     from .ui.app import run_gui
 
-    return run_gui(model=args.model, quit_after=args.quit_after, started=_STARTED)
+    return run_gui(model=args.model, quit_after=args.quit_after, started=_STARTED, document=args.document)
 
 
 if __name__ == "__main__":

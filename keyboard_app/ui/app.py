@@ -35,6 +35,7 @@ from ..storage import remove_stale_temps
 log = logging.getLogger(__name__)
 
 ACTIVATE = b"activate\n"
+OPEN = b"open "  # then the file's absolute path, UTF-8 (undecodable bytes as the OS gave them), newline
 ANSWER = b"ok\n"
 ASK_TIMEOUT_S = 10.0  # the first copy may be busy starting; it answers once its event loop runs
 
@@ -61,6 +62,7 @@ class SingleInstance(QObject):
     """The first copy's claim: a lock file, and a local server other starts talk to."""
 
     activated = Signal()  # a second start asked for the window
+    open_requested = Signal(str)  # ... and to open this file in it
 
     def __init__(self, name: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -102,8 +104,11 @@ class SingleInstance(QObject):
     def _read(self, socket: "QLocalSocket") -> None:
         if not socket.canReadLine():
             return
-        if bytes(socket.readLine().data()) == ACTIVATE:
+        line = bytes(socket.readLine().data())
+        if line == ACTIVATE or (line.startswith(OPEN) and line.endswith(b"\n")):
             self.activated.emit()
+            if line != ACTIVATE:
+                self.open_requested.emit(os.fsdecode(line[len(OPEN):-1]))
             socket.write(ANSWER)
             socket.flush()
         socket.disconnectFromServer()
@@ -116,22 +121,25 @@ class SingleInstance(QObject):
             self._lock.unlock()
 
 
-def first_copy(name: str, what: str, shown: str, app: QApplication) -> "SingleInstance | None":
+def first_copy(name: str, what: str, shown: str, app: QApplication,
+               request: bytes = ACTIVATE) -> "SingleInstance | None":
     """This copy's claim to be the one ``what`` running for this user, or None when another
-    copy runs and was asked to bring ``shown`` to the front (this one should exit 0).  A
-    copy that holds the claim but does not answer is started beside, with a warning."""
+    copy runs and was asked (``request``) to bring ``shown`` to the front (this one should
+    exit 0).  A copy that holds the claim but does not answer is started beside, with a
+    warning."""
     instance = SingleInstance(name, parent=app)
     if instance.claim():
         return instance
-    if ask_running_copy(name):
+    if ask_running_copy(name, request=request):
         print(f"keyboard-app: {what} is already running; {shown} was brought to the front.", file=sys.stderr)
         return None
     log.warning("another copy of %s is running but does not answer; starting anyway", what)
     return instance
 
 
-def ask_running_copy(name: str, timeout_s: float = ASK_TIMEOUT_S) -> bool:
-    """Ask the copy listening on ``name`` to bring its window forward; True once it answers."""
+def ask_running_copy(name: str, timeout_s: float = ASK_TIMEOUT_S, request: bytes = ACTIVATE) -> bool:
+    """Ask the copy listening on ``name`` to bring its window forward (``request``: and
+    perhaps open a file); True once it answers."""
     if QLocalSocket is None:
         return False
     deadline = time.monotonic() + timeout_s
@@ -139,7 +147,7 @@ def ask_running_copy(name: str, timeout_s: float = ASK_TIMEOUT_S) -> bool:
         socket = QLocalSocket()
         socket.connectToServer(name)
         if socket.waitForConnected(1000):
-            socket.write(ACTIVATE)
+            socket.write(request)
             socket.waitForBytesWritten(1000)
             connected = QLocalSocket.LocalSocketState.ConnectedState
             while not socket.canReadLine() and time.monotonic() < deadline:
@@ -152,6 +160,13 @@ def ask_running_copy(name: str, timeout_s: float = ASK_TIMEOUT_S) -> bool:
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.1)  # it holds the lock but is not listening yet
+
+
+def open_given(window, path: Path) -> None:
+    """Open a file given from outside (the command line, a second start); a file that
+    cannot be opened says why in the window's own message, as File > Open does."""
+    if window.open_document(path):
+        log.info("opened %s", path)
 
 
 def forget_source_lines() -> None:
@@ -170,11 +185,19 @@ def forget_source_lines() -> None:
 
 
 def run_gui(*, model: Path | None = None, quit_after: float | None = None,
-            started: float | None = None) -> int:
-    """Show the main window and run the event loop; the exit code."""
+            started: float | None = None, document: Path | None = None) -> int:
+    """Show the main window and run the event loop; the exit code.  ``document`` (the
+    command line's file, a file manager's "Open With") is opened in the window, or in
+    the copy already running, whose window comes forward with it."""
     started = time.perf_counter() if started is None else started
     app = create_application()
-    instance = first_copy(paths.single_instance_name(), paths.APP_DISPLAY_NAME, "its window", app)
+    if document is not None:
+        document = Path(os.path.abspath(document))  # (the running copy has its own folder)
+        request = OPEN + os.fsencode(document) + b"\n"
+        shown = f"its window, with {document.name},"
+    else:
+        request, shown = ACTIVATE, "its window"
+    instance = first_copy(paths.single_instance_name(), paths.APP_DISPLAY_NAME, shown, app, request)
     if instance is None:
         return 0
     for folder in (paths.user_config_dir(), paths.user_data_dir(), paths.user_models_dir()):
@@ -184,6 +207,7 @@ def run_gui(*, model: Path | None = None, quit_after: float | None = None,
     forget_source_lines()
     window = MainWindow(model_path=model)
     instance.activated.connect(window.bring_forward)
+    instance.open_requested.connect(lambda path: open_given(window, Path(path)))
     window.model_ready.connect(
         lambda name: log.info("model %r ready %.2f s after start", name, time.perf_counter() - started)
     )
@@ -196,6 +220,8 @@ def run_gui(*, model: Path | None = None, quit_after: float | None = None,
 
     window.controller.suggestions_changed.connect(first_suggestions)
     window.show()
+    if document is not None:
+        QTimer.singleShot(0, lambda: open_given(window, document))
     if quit_after is not None:
         # Smoke tests of the frozen build: close as a user would (no unsaved text, so no prompt).
         QTimer.singleShot(int(quit_after * 1000), window.close)

@@ -114,3 +114,27 @@ def test_a_killed_first_copy_does_not_lock_the_user_out(started, tiny_bundle):
     third = run_module("keyboard_app", "--model", tiny_bundle, "--quit-after", "20", env=ENV, timeout=120)
     assert third.returncode == 0 and ALREADY in third.stderr, third.output  # ... and answers for it
     second.wait_for("brought it to the front")
+
+
+def test_a_file_named_at_the_start_is_opened_and_a_second_start_opens_its_file_in_the_first(
+        started, tiny_bundle, tmp_path):
+    """``keyboard-app FILE`` (a file manager's "Open With" too): the window opens it; with
+    a copy running, the second start hands the file to it and exits 0."""
+    notes, letter = tmp_path / "notes.txt", tmp_path / "a letter.txt"
+    notes.write_text("Dear diary,\n")
+    letter.write_text("Dear Quimby,\n")
+    first = started("--model", tiny_bundle, notes)
+    first.wait_for(f"opened {notes}")
+    first.wait_for(READY)
+    second = run_module("keyboard_app", "--model", tiny_bundle, "-v", "--quit-after", "20",
+                        letter.name, env=ENV, timeout=120, cwd=tmp_path)
+    assert second.returncode == 0, second.output
+    assert "is already running; its window, with a letter.txt, was brought to the front" in second.stderr
+    first.wait_for(f"opened {letter}")  # the first copy opened it, by its whole path
+    assert first.proc.poll() is None
+
+
+def test_a_file_is_not_for_the_on_screen_keyboard(tmp_path):
+    outcome = run_module("keyboard_app", "--osk", tmp_path / "notes.txt", env=ENV, timeout=60)
+    assert outcome.returncode == 2 and "leave out --osk to open it" in outcome.stderr
+    assert "Traceback" not in outcome.output
