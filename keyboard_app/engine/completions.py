@@ -6,15 +6,21 @@ Three things a new user saw were wrong with that alone (issue 14, part 3),
 and each is a rule here, switched by ``CompletionSettings`` and measured by
 ``benchmarks/completion_hygiene.py`` (the model card has the figures):
 
-* **The word as typed comes first when it is more likely finished than
-  not.**  The strip used to leave the typed letters out (choosing them does
-  what a space does), so Tab on "quick" put in "quickly", and on "Thanks"
-  "Thanksgiving".  Now, where the letters typed are a word and that word is
-  at least as likely as all its longer words together, the first slot is
-  the word itself (Tab: the word and a space) and the longer words follow.
-  So the first slot never silently extends a word the model thinks is
-  complete, and it still completes one it thinks is not ("Thank" ->
-  "Thanks").
+* **The word as typed comes first when it is the likeliest word.**  The
+  strip used to leave the typed letters out (choosing them does what a
+  space does), so Tab on "quick" put in "quickly", and on "Thanks"
+  "Thanksgiving".  Now, where the letters typed are a word and no longer
+  word alone is likelier, the first slot is the word itself (Tab: the word
+  and a space) and the longer words follow; where one is likelier, the
+  strip is the longer words, as before ("We need to do some" ->
+  "something").  So Tab gives the likeliest word, never a less likely
+  extension of what was typed.  It first came first only when it
+  outweighed all its longer words *together*: in a long document the
+  document cache's pairs lifted "then", "they" and "these" past "the"
+  together (stop 26's hostile tester), and "and the" + Tab gave "and then"
+  although "the" was the likeliest word of all.  Shown further down the
+  strip too, it would cost keystrokes (a slot that saves nothing: choosing
+  it does what a space does): the model card has the figures.
 * **A capital typed inside a sentence is evidence.**  "by Fri" offered
   "Friendly" before "Friday": the network ranks by the words alone, while a
   person who types a capital where no sentence starts (nor a line, a quote or
@@ -58,7 +64,7 @@ _OPENERS = frozenset("\n\"'([{<\u201c\u2018\u00ab\u2039\u201e\u201a:;-\u2013\u20
 class CompletionSettings:
     """The strip's rules for the letters typed (module docstring); ``off()``: none."""
 
-    typed_word_first: bool = True  # the word as typed first when it is more likely finished than not
+    typed_word_first: bool = True  # the word as typed first when no longer word alone is likelier
     # A small-letter word's probability is multiplied by this where a capital is typed inside a
     # sentence (1.0: capitals say nothing).  0.1 saved the most keystrokes of 0.3 / 0.1 / 0.03.
     capital_evidence: float = 0.1
@@ -162,9 +168,10 @@ class Completions:
     def finish(self, shown: list[Suggestion], settings: CompletionSettings, rules: Rules | None,
                scores: "Scores", view: "View", k: int,
                unhidden: Callable[[], list[Suggestion]]) -> list[Suggestion]:
-        """The ranked ``shown`` with the typed word first where it is more likely finished
-        than not, and the hidden identifiers back where nothing else fits the letters.
-        ``unhidden()`` ranks again without hiding them."""
+        """The ranked ``shown`` with the typed word first where no longer word alone is
+        likelier, and the hidden identifiers back where nothing else fits the letters.
+        ``unhidden()`` ranks again without hiding them.  Whether it comes first depends on
+        the first word alone, so a strip of ``k`` is the first ``k`` of a longer one."""
         typed = view.partial
         if not typed or k == 0:
             return shown
@@ -175,9 +182,7 @@ class Completions:
             return shown
         token, score = found
         if shown and score < shown[0].log_prob:
-            return shown  # a longer word alone outweighs it (the sum below costs more)
-        if score < self._longer_words(typed, token, scores):
-            return shown
+            return shown  # a longer word alone is likelier: Tab gives that one
         display = self.vocab.display[self.vocab.id(token)] if token in self.vocab else (
             scores.others_display.get(token) or self.lexicon.display_of(token))
         text = written_form(display, typed, view.sentence_start)
@@ -200,26 +205,3 @@ class Completions:
         if word in self.lexicon:
             return word, scores.lexicon_base + self.lexicon.share(word)
         return None
-
-    def _longer_words(self, typed: str, token: str, scores: "Scores") -> float:
-        """log of the probability of every longer word starting with ``typed`` (the
-        vocabulary's, the lexicon's and the document's), ``token`` itself left out."""
-        prefix = typed.lower()
-        lo, hi = self.words.span(prefix)
-        parts = []
-        if hi > lo:
-            values = scores.log_probs[self.words.sorted_ids[lo:hi]].astype(np.float64)
-            if token in self.vocab:
-                values = values[self.words.sorted_ids[lo:hi] != self.vocab.id(token)]
-            if len(values):
-                top = float(values.max())
-                parts.append(top + math.log(float(np.exp(values - top).sum())))
-        lexicon_mass = self.lexicon.log_mass(prefix, without=token)
-        if lexicon_mass > -math.inf:
-            parts.append(scores.lexicon_base + lexicon_mass)
-        parts.extend(score for word, score in scores.others.items()
-                     if word != token and word.lower().startswith(prefix) and word not in self.lexicon)
-        if not parts:
-            return -math.inf
-        top = max(parts)
-        return top + math.log(sum(math.exp(p - top) for p in parts))

@@ -158,8 +158,6 @@ class LexiconIndex:
         del kept, lowered
         # every word, most frequent first, ties by word (a stable sort of the sorted keys)
         self._by_count = np.argsort(-self.log_share, kind="stable")
-        # running sums of the shares in key order: a prefix's words' total share in two lookups
-        self._cumulative = np.concatenate([[0.0], np.cumsum(np.exp(self.log_share))])
 
     def __len__(self) -> int:
         return len(self.words)
@@ -209,17 +207,6 @@ class LexiconIndex:
         """How ``word`` is written (the word itself when it is not listed)."""
         i = self._position(word)
         return word if i is None else self.display[i]
-
-    def log_mass(self, prefix: str, without: str | None = None) -> float:
-        """log of the summed shares of the words starting with ``prefix`` (lowercase),
-        ``without`` that word; -inf where none does."""
-        lo = bisect_left(self._keys, prefix)
-        hi = bisect_left(self._keys, prefix + _BEYOND, lo)
-        total = float(self._cumulative[hi] - self._cumulative[lo])
-        if without is not None and (i := self._position(without)) is not None:
-            if lo <= i < hi:
-                total -= math.exp(float(self.log_share[i]))
-        return math.log(total) if total > 1e-15 else -math.inf  # (what rounding leaves is none)
 
     def best(self, prefix: str, k: int) -> list[int]:
         """Up to ``k`` positions of words starting with ``prefix``, most frequent first (ties by word)."""

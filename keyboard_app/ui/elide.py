@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette
+from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
 
 
@@ -35,22 +35,26 @@ class ElidedLabel(QLabel):
         self.update()
 
     def drawn_font(self) -> QFont:
-        """The font the text is drawn in: the label's, or smaller (see ``shrink``)."""
+        """The font the text is drawn in: the label's, or smaller (see ``shrink``).
+
+        Widths are measured in fractions of a pixel, as ``elidedText`` measures them: a
+        whole-pixel advance can round a text that is a fraction too wide down to "fits",
+        and the text is then elided at full size instead of drawn a little smaller."""
         font = QFont(self.font())
         width = self.contentsRect().width()
         size = font.pointSizeF()
-        if self._shrink >= 1.0 or size <= 0 or QFontMetrics(font).horizontalAdvance(self.text()) <= width:
+        if self._shrink >= 1.0 or size <= 0 or QFontMetricsF(font).horizontalAdvance(self.text()) <= width:
             return font
         for step in range(1, 6):
             font.setPointSizeF(size * (1 - (1 - self._shrink) * step / 5))
-            if QFontMetrics(font).horizontalAdvance(self.text()) <= width:
+            if QFontMetricsF(font).horizontalAdvance(self.text()) <= width:
                 break
         return font
 
     def elided_text(self) -> str:
         """The text as drawn at the current width."""
         width = self.contentsRect().width()
-        return QFontMetrics(self.drawn_font()).elidedText(self.text(), self._mode, max(0, width))
+        return QFontMetricsF(self.drawn_font()).elidedText(self.text(), self._mode, max(0, width))
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt API
         hint = super().minimumSizeHint()

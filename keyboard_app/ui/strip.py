@@ -8,10 +8,13 @@ The strip keeps its height when empty, so the text never jumps.
 Text that does not fit is drawn a little smaller, then elided with "…" (a
 word in its middle: it keeps the start that was typed and the end that
 tells it from the other completions), never clipped; the whole text is in
-the tooltip and the accessible name.  The strip has a minimum width at
-which each slot still shows a few letters, and its look follows the
-preferences: the word size (the editor's zoom, or its own), larger buttons,
-high contrast.  Its colours are written into its style sheet from the
+the tooltip and the accessible name.  The width goes to the words: slots
+share it by what their words need (equally while the words are short),
+empty slots beside words shrink to their number, and a word that does not
+fit beside the number's balancing space gets that space too.  The strip
+has a minimum width at which each slot still shows a few letters, and its
+look follows the preferences: the word size (the editor's zoom, or its
+own), larger buttons, high contrast.  Its colours are written into its style sheet from the
 application's palette (the theme), with the slot numbers at WCAG AA
 contrast or better.  A correction of mistyped letters (a suggestion of
 ``kind`` "correction") is drawn in italics, underlined, and says so in its
@@ -31,7 +34,9 @@ from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QMenu, QPushBut
 from ..settings import DEFAULT_SUGGESTIONS, MAX_SUGGESTIONS, MIN_SUGGESTIONS
 from .elide import ElidedLabel
 
-MIN_SLOT_WIDTH = 84  # the number, and four or five letters of a word before the "…"
+MIN_SLOT_WIDTH = 84  # the number, and six or seven letters of a word before the "…"
+EMPTY_SLOT_WIDTH = MIN_SLOT_WIDTH // 2  # an empty slot beside filled ones: its number and dashed border
+SLOT_MARGIN, SLOT_SPACING = 6, 3  # inside a slot, around and between the number and the word
 BUTTON_HEIGHT, LARGE_BUTTON_HEIGHT = 40, 60
 WORD_SCALE = 1.25  # the words are this much larger than the editor's text
 AA_CONTRAST = 4.5  # WCAG 2 AA for normal text
@@ -50,8 +55,8 @@ class SuggestionButton(QPushButton):
         self.setMinimumWidth(MIN_SLOT_WIDTH)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 2, 10, 2)
-        layout.setSpacing(4)
+        layout.setContentsMargins(SLOT_MARGIN, 2, SLOT_MARGIN, 2)
+        layout.setSpacing(SLOT_SPACING)
         self.hint = QLabel(str(index + 1))
         self.hint.setObjectName("hint")
         self.word = ElidedLabel("", mode=Qt.TextElideMode.ElideMiddle, shrink=0.75)
@@ -62,9 +67,33 @@ class SuggestionButton(QPushButton):
         layout.addWidget(self.hint)
         layout.addWidget(self.word, 1)
         self.correction = False  # the word is a correction of the typed letters
-        self.spacer = QLabel("")  # balances the hint so the word is centred; "»" after a phrase
+        self.placeholder = False
+        # Balances the hint so a word that fits is centred; "»" after a phrase.  A word
+        # that does not fit gets its room (``_balance``): centring costs it two letters.
+        self.spacer = QLabel("")
         self.spacer.setFixedWidth(self.hint.sizeHint().width())
         layout.addWidget(self.spacer)
+
+    def needed_width(self) -> int:
+        """The width at which the word fits whole in the word's own size, centred."""
+        if not self.word.text():
+            return 0
+        return (self.word.fontMetrics().horizontalAdvance(self.word.text()) + 2 * SLOT_MARGIN
+                + 2 * SLOT_SPACING + self.hint.sizeHint().width() + self.spacer.width()
+                + 4)  # the border, thicker on the first slot and in high contrast
+
+    def _balance(self) -> None:
+        """Show the balancing spacer only where the word fits beside it (or a phrase's "»")."""
+        phrase = bool(self.spacer.text())
+        fits = self.needed_width() <= self.width()
+        visible = not self.placeholder and (phrase or fits or not self.word.text())
+        if visible != self.spacer.isVisibleTo(self):
+            self.spacer.setVisible(visible)
+            self.layout().activate()  # the word's width now, not at the next event
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._balance()
 
     def set_word(self, word: str, *, placeholder: bool = False, correction: bool = False,
                  phrase: bool = False) -> None:
@@ -82,7 +111,8 @@ class SuggestionButton(QPushButton):
         # use the width, a word is centred.
         self.word.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
                                if placeholder else Qt.AlignmentFlag.AlignCenter)
-        self.spacer.setVisible(not placeholder)
+        self.placeholder = placeholder
+        self._balance()
         name = f"{word} (correction)" if correction else f"{word} (phrase)" if phrase else word
         self.setAccessibleName(f"Suggestion {self.index + 1}: {name}" if word else f"Suggestion {self.index + 1}")
 
@@ -98,6 +128,7 @@ class SuggestionButton(QPushButton):
         font.setItalic(self.correction)
         font.setUnderline(self.correction)
         self.word.setFont(font)
+        self._balance()
 
 
 def contrast_ratio(a: QColor, b: QColor) -> float:
@@ -184,6 +215,7 @@ class SuggestionStrip(QWidget):
         self._word_size = size
         for button in self.buttons:
             button.set_word_font(size, bold=self._high_contrast)
+        self._share_width(placeholder=not self._suggestions and bool(self._placeholder))  # by the new size
 
     def set_large_buttons(self, large: bool) -> None:
         self._large = large
@@ -286,13 +318,29 @@ class SuggestionStrip(QWidget):
                 button.set_word("")
                 button.setEnabled(False)
                 button.setToolTip(f"Suggestion {i + 1} (Alt+{i + 1} or Ctrl+{i + 1})")
-        # A placeholder sentence may use the whole strip: the empty slots give way.
-        stretch_placeholder = not self._suggestions and bool(placeholder)
+        self._share_width(placeholder=not self._suggestions and bool(placeholder))
+
+    def _share_width(self, *, placeholder: bool) -> None:
+        """Give the width to what is shown.  A placeholder sentence may use the whole
+        strip, and empty slots beside words give way to them.  Words share by what
+        they need, but no less than a short word's share each, so a strip of short
+        words keeps equal slots and does not move at every keystroke, while a long
+        word takes room from short ones before it is elided."""
         layout = self.layout()
-        for i in range(self._slots):
-            layout.setStretch(i, (3 * self._slots if i == 0 else 1) if stretch_placeholder else 1)
+        filled = len(self._suggestions)
+        if placeholder:
+            stretches = [3 * self._slots] + [1] * (self._slots - 1)
+        elif not filled:
+            stretches = [1] * self._slots
+        else:
+            short = self.buttons[0].word.fontMetrics().horizontalAdvance("m" * 8)
+            stretches = [max(short, b.needed_width()) if i < filled else short // 4
+                         for i, b in enumerate(self.buttons[: self._slots])]
+        for i, stretch in enumerate(stretches):
+            layout.setStretch(i, stretch)
         for i in range(1, self._slots):
-            self.buttons[i].setMinimumWidth(MIN_SLOT_WIDTH // 2 if stretch_placeholder else MIN_SLOT_WIDTH)
+            self.buttons[i].setMinimumWidth(EMPTY_SLOT_WIDTH if i >= filled and (placeholder or filled)
+                                            else MIN_SLOT_WIDTH)
 
     def _context_menu(self, index: int, pos: QPoint) -> None:
         if index >= len(self._suggestions):

@@ -8,6 +8,7 @@ on the shipped default model: a real model, real expectations.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from keyboard_app.engine.completions import CompletionSettings
@@ -122,3 +123,46 @@ def test_a_fresh_engine_agrees_with_one_that_typed_its_way_there(p):
         shown = p.suggest(text, 5)
         fresh = Predictor(p.bundle, p.session)
         assert shown == fresh.suggest(text, 5)
+
+
+# -- the word as typed, where its longer words together outweigh it (stop 26's hostile tester) ----
+
+# A document whose pairs ("and then", "and they", "and these") lift the longer words of
+# "the" past it together, though each alone stays below it: a long document did that to
+# "and the", and the strip left "the" out, so Tab put in "then".
+PAIRS_DOCUMENT = (
+    "The committee met on Tuesday to discuss the budget for the coming year. Several members "
+    "raised concerns about the cost of the new building, and then the chairman asked for a vote. "
+    "The results were close, and they surprised many of the people in the room. We have reviewed "
+    "the proposals, and these show a clear need for more funding. Our schools need more teachers "
+    "and more books. Our roads need repair. We looked at the plans and the"
+)
+
+
+def test_the_likeliest_word_is_first_though_its_longer_words_together_outweigh_it(p):
+    log_probs, view = p.next_word_log_probs(PAIRS_DOCUMENT)
+    vocab = p.bundle.vocab
+    assert view.partial == "the"
+    the = float(log_probs[vocab.id("the")])
+    longer = np.array([log_probs[i] for i, token in enumerate(vocab.tokens)
+                       if token.startswith("the") and token != "the"], np.float64)
+    assert np.log(np.exp(longer).sum()) > the > longer.max()  # the case: together, not alone
+    shown = p.suggest(PAIRS_DOCUMENT, 3)
+    assert shown[0].text == "the" and shown[0].log_prob == pytest.approx(the)
+    end = len(PAIRS_DOCUMENT)
+    assert p.accept(PAIRS_DOCUMENT, shown[0]) == Edit(end - 3, end, "the ")  # Tab keeps "the"
+
+
+@pytest.mark.parametrize("text, first", [("We need to do some", False), ("The quick", True), ("I can", True),
+                                         (PAIRS_DOCUMENT, True)])
+def test_the_typed_word_is_first_exactly_where_no_longer_word_is_likelier(p, text, first):
+    """So Tab gives the likeliest word; shown further down, the typed word would take a
+    slot that saves nothing (choosing it does what a space does)."""
+    shown = p.suggest(text, 5)
+    typed = text.split()[-1].lower()
+    listed = [s.text.lower() for s in shown]
+    assert (typed in listed) == first and (not first or listed[0] == typed)
+    words = [s.log_prob for s in shown if s.kind == "word"]
+    assert words == sorted(words, reverse=True)
+    for k in (1, 2, 3):
+        assert p.suggest(text, k) == shown[:k]

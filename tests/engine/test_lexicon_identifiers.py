@@ -4,7 +4,6 @@ a marked word is offered only in a document that uses one, or where nothing else
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import replace
 
 import numpy as np
@@ -13,7 +12,7 @@ import pytest
 from engine_helpers import FakeGraph, make_vocab, write_placeholder_bundle
 from keyboard_app.engine.bundle import ModelLoadError, load_bundle, write_bundle
 from keyboard_app.engine.completions import CompletionSettings
-from keyboard_app.engine.lexicon import Lexicon, LexiconIndex
+from keyboard_app.engine.lexicon import Lexicon
 from keyboard_app.engine.predictor import Predictor, RecencySettings
 from keyboard_app.engine.vocab import VocabError
 
@@ -65,18 +64,6 @@ def test_malformed_marks_are_one_clear_error(tmp_path, marked_bundle, marks):
     with pytest.raises(ModelLoadError) as caught:
         write_bundle(tmp_path / "bad", bundle.manifest, files)
     assert "lexicon.json" in str(caught.value) and "\n" not in str(caught.value)
-
-
-def test_the_mass_of_a_prefix_is_the_sum_of_its_words_shares():
-    index = LexiconIndex(LEXICON, make_vocab())
-    shares = {w: float(s) for w, s in zip(index.words, index.log_share)}
-    for prefix in ("gy", "gyr", "t", "x", ""):
-        fitting = [math.exp(s) for w, s in shares.items() if w.startswith(prefix)]
-        expected = math.log(sum(fitting)) if fitting else -math.inf
-        assert index.log_mass(prefix) == pytest.approx(expected)
-    without = math.log(sum(math.exp(shares[w]) for w in ("gyrfalcon",)))
-    assert index.log_mass("gyr", without="gyroscope") == pytest.approx(without)
-    assert index.log_mass("gyroscope", without="gyroscope") == -math.inf
 
 
 def test_a_marked_word_is_left_out_of_a_document_that_uses_none(marked_bundle):

@@ -43,17 +43,6 @@ def test_every_lookup_answers_what_a_dictionary_of_the_words_would():
     assert "run" not in index and "a" not in index and index.lexicon_id("run") is None
 
 
-def test_the_mass_of_a_prefix_without_a_word_leaves_out_that_word_only():
-    _, index = make_index()
-    shares = {w: math.exp(s) for w, s in zip(index.words, index.log_share)}
-    for prefix in ("sel", "s", "é", "zo"):
-        within = [w for w in index.words if w.lower().startswith(prefix)]
-        for without in within + ["absent", "apple"]:
-            expected = sum(shares[w] for w in within if w != without)
-            got = index.log_mass(prefix, without)
-            assert math.isclose(math.exp(got), expected, rel_tol=1e-12), (prefix, without)
-
-
 def test_the_index_keeps_no_dictionary_of_its_words():
     _, index = make_index([f"word{i}" for i in range(500)] + [f"Word{i}" for i in range(500)])
     assert len(index) == 1000

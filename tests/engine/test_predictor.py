@@ -22,8 +22,10 @@ def _texts(shown):
     [
         # completions of the word before the cursor, in the table's order
         ("see you tom|", ["tomorrow", "Tom"]),
-        # the word exactly as typed is not offered (a space does the same), a new form is
-        ("see you Tom|", ["Tomorrow"]),
+        # the word as typed first where no longer word alone is likelier (``completions``):
+        # "Tom", as the capital typed inside a sentence lowers "tomorrow"; capitals throughout
+        # say nothing, and the word exactly as typed is not offered (a space does the same)
+        ("see you Tom|", ["Tom", "Tomorrow"]),
         ("see you TOM|", ["TOMORROW"]),
         # a capital typed inside a sentence: words written with one first (``completions``)
         ("see you T|", ["Tom", "The", "Tomorrow"]),
@@ -113,7 +115,7 @@ def test_negative_k_is_an_error(make_predictor):
     "typed, choose, edit",
     [
         ("see you tom|", 0, Edit(8, 11, "tomorrow ")),
-        ("see you Tom|", 0, Edit(8, 11, "Tomorrow ")),
+        ("see you Tom|", 1, Edit(8, 11, "Tomorrow ")),
         ("|", 0, Edit(0, 0, "The ")),
         ("Hello. |", 0, Edit(7, 7, "The ")),
         ("Hello.|", 0, Edit(6, 6, " The ")),

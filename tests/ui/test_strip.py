@@ -1,0 +1,121 @@
+"""The suggestion strip's room for its words (``ui/strip.py``, ``ui/elide.py``; H18's finding 8).
+
+Words were elided to a letter or two ("U…d", "co…on") while empty slots kept their
+width: the room is now the words'.  Built standalone, at the words' size in the app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from PySide6.QtGui import QFontMetricsF
+
+from keyboard_app.ui.elide import ElidedLabel
+from keyboard_app.ui.strip import EMPTY_SLOT_WIDTH, MIN_SLOT_WIDTH, WORD_SCALE, SuggestionStrip
+
+WORD_SIZE = 13 * WORD_SCALE  # the words' size at the editor's default (13 pt)
+
+
+@dataclass(frozen=True)
+class Word:  # what the strip needs of a suggestion
+    text: str
+    token: str = ""
+    kind: str = "word"
+
+
+def shown_strip(qtbot, slots: int, words: list[str], width: int | None = None,
+                size: float = WORD_SIZE) -> SuggestionStrip:
+    strip = SuggestionStrip(slots=slots)
+    qtbot.addWidget(strip)
+    strip.set_word_point_size(size)
+    strip.set_suggestions([Word(w) for w in words])
+    strip.resize(width or strip.minimumWidth(), 52)
+    strip.show()
+    qtbot.waitExposed(strip)
+    return strip
+
+
+def shown(strip: SuggestionStrip) -> list[str]:
+    return [b.word.elided_text() for b in strip.buttons[: strip.slot_count()]]
+
+
+def widths(strip: SuggestionStrip) -> list[int]:
+    return [b.width() for b in strip.buttons[: strip.slot_count()]]
+
+
+def test_empty_slots_give_way_to_the_words(qtbot):
+    # H18: 5 slots in a 460 px window showed "U…d" beside three empty slots
+    strip = shown_strip(qtbot, 5, ["United", "Unity"], width=440)
+    assert shown(strip) == ["United", "Unity", "", "", ""]
+    filled, empty = widths(strip)[:2], widths(strip)[2:]
+    assert min(filled) > 2 * max(empty) and min(empty) >= EMPTY_SLOT_WIDTH
+    assert not strip.buttons[2].isEnabled()  # still there, numbered, and dashed
+
+
+def test_one_long_word_at_the_narrowest_window_is_whole(qtbot):
+    # H18: "co…on" at the window's minimum width with three slots
+    strip = shown_strip(qtbot, 3, ["communication"])
+    assert strip.width() == strip.minimumWidth()
+    assert shown(strip)[0] == "communication"
+
+
+def test_a_long_word_takes_room_from_short_ones(qtbot):
+    strip = shown_strip(qtbot, 3, ["internationalization", "in", "is"], width=520)
+    assert strip.buttons[0].needed_width() > (520 - 28) / 3  # equal slots would elide it
+    first, second, third = widths(strip)
+    assert first > second + 40 and abs(second - third) <= 1
+    assert shown(strip)[1:] == ["in", "is"] and all(w >= MIN_SLOT_WIDTH for w in (second, third))
+    assert shown(strip)[0] == "internationalization"
+
+
+def test_short_words_keep_equal_slots_that_do_not_move_as_they_change(qtbot):
+    strip = shown_strip(qtbot, 3, ["the", "then", "they"], width=600)
+    before = widths(strip)
+    assert max(before) - min(before) <= 1
+    strip.set_suggestions([Word(w) for w in ("thank", "that", "these")])
+    qtbot.wait(1)
+    assert widths(strip) == before
+
+
+def test_a_word_that_fits_is_centred_and_one_that_does_not_gets_the_spacer_too(qtbot):
+    strip = shown_strip(qtbot, 3, ["the", "communications", "we"])
+    short, long_ = strip.buttons[0], strip.buttons[1]
+    assert short.spacer.isVisible()  # balances the number: "the" is in the middle of its slot
+    assert not long_.spacer.isVisible()
+    assert long_.word.width() > short.word.width()
+
+
+def test_a_phrase_keeps_its_mark_when_it_does_not_fit(qtbot):
+    strip = SuggestionStrip(slots=3)
+    qtbot.addWidget(strip)
+    strip.set_word_point_size(WORD_SIZE)
+    strip.set_suggestions([Word("the", kind="word"), Word("of the United States of America", kind="phrase")])
+    strip.resize(strip.minimumWidth(), 52)
+    strip.show()
+    qtbot.waitExposed(strip)
+    phrase = strip.buttons[1]
+    assert phrase.spacer.isVisible() and phrase.spacer.text() == "»"
+    assert "…" in phrase.word.elided_text()  # elided, and still marked as a phrase
+
+
+def test_a_larger_word_size_shares_the_width_again(qtbot):
+    strip = shown_strip(qtbot, 3, ["internationalization", "in", "is"], width=720)
+    strip.set_word_point_size(20)
+    qtbot.wait(1)
+    button = strip.buttons[0]
+    assert button.needed_width() > (720 - 28) / 3  # more than an equal share
+    assert shown(strip) == ["internationalization", "in", "is"]
+
+
+@pytest.mark.parametrize("text", ["then", "they", "United", "communication", "these", "Unity"])
+def test_a_text_a_fraction_of_a_pixel_too_wide_is_drawn_smaller_not_elided(qtbot, text):
+    label = ElidedLabel(text, shrink=0.75)
+    qtbot.addWidget(label)
+    font = label.font()
+    font.setPointSizeF(20)
+    label.setFont(font)
+    exact = QFontMetricsF(font).horizontalAdvance(text)
+    label.resize(int(exact), 40)  # a whole pixel less than the text needs, or exactly enough
+    assert label.elided_text() == text
+    assert label.drawn_font().pointSizeF() < 20 or exact == int(exact)
