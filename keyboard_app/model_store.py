@@ -287,8 +287,9 @@ class ModelStore:
         """``message`` with the copy's folder in the models folder (which is gone by the
         time the user reads it) put back as the bundle they chose, as ``load_bundle``
         names a file of it (``notes.zip/model.onnx``)."""
-        copy = re.escape(str(self.models_dir)) + r"[/\\][^/\\]+[/\\]"
-        return re.sub(copy, lambda _: str(source) + os.sep, message, count=1)
+        folder = os.path.abspath(self.models_dir)  # (as the copy's paths are written)
+        copy = r"(?<![^\s'\"(])" + re.escape(folder) + r"[/\\][^/\\\s]+[/\\]"
+        return re.sub(copy, lambda _: str(source) + os.sep, message)
 
     def adopt(
         self, folder: Path, *, name: str | None = None, origin: str = "trained",

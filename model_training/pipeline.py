@@ -415,9 +415,14 @@ def _prepare(corpus, out: Path, work: Path, model_config: ModelConfig, train_con
     train_ids, heldout_ids = encoded.train, encoded.heldout
     if len(heldout_ids) < 2:
         # Files too short (or one long line) to hold lines out: hold out ids instead.
+        # At the end of the text, or at its start where the newest is to be learned.
         n = max(2, int(len(train_ids) * max(train_config.heldout_fraction, 0.05)))
-        train_ids, heldout_ids = train_ids[:-n], np.asarray(train_ids[-n:])
-        log.warning("no whole lines could be held out; validating on the last %d tokens", n)
+        if train_config.heldout_at == "start":
+            train_ids, heldout_ids = train_ids[n:], np.asarray(train_ids[:n])
+        else:
+            train_ids, heldout_ids = train_ids[:-n], np.asarray(train_ids[-n:])
+        log.warning("no whole lines could be held out; validating on the %s %d tokens",
+                    "first" if train_config.heldout_at == "start" else "last", n)
     streams = train_config.batch_size * (dist.world_size if dist is not None else 1)
     if len(train_ids) < 2 * streams + 1:
         processes = f" on each of {dist.world_size} processes" if streams > train_config.batch_size else ""

@@ -261,3 +261,12 @@ def test_keyboard_train_holds_out_the_start_when_adapting_and_the_end_otherwise(
     assert held_at() == "end" and held_at("--init-from", "mine") == "start"
     assert held_at("--init-from", "mine", "--heldout-at", "end") == "end"
     assert held_at("--heldout-at", "start") == "start"
+
+
+def test_with_no_whole_line_to_hold_out_the_start_is_still_what_is_held_out(tmp_path, tiny_bundle_factory, caplog):
+    """One long line (a note pasted without line breaks): tokens are held out instead of
+    lines, and from the start when the newest text is to be learned (the second reader)."""
+    line = " ".join(["the cat sat on the mat and the dog ran to the park ."] * 60) + "\n"
+    with caplog.at_level("WARNING"):
+        tiny_bundle_factory(tmp_path, line, epochs=1, eval_max_words=0, heldout_at="start")
+    assert "no whole lines could be held out; validating on the first" in caplog.text

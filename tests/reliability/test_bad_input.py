@@ -572,3 +572,25 @@ def test_an_import_that_fails_in_the_copy_names_the_bundle_the_user_chose(store,
     assert message.startswith(f"{source / 'model.onnx'}: ") and "manifest declares" in message
     assert str(store.models_dir) not in message
     assert not store.models_dir.exists() or not any(store.models_dir.iterdir())
+
+
+def test_an_import_error_naming_the_copy_twice_or_from_a_relative_models_folder_names_the_bundle(
+        tiny_bundle, tmp_path, monkeypatch):
+    """(the second reader's cases) onnxruntime's own sentence names the copy's graph again,
+    and a models folder given relative to the working folder is written absolute in it."""
+    from keyboard_app.predictors import check_loads
+
+    bundle = copy_bundle(tiny_bundle, tmp_path / "renamed op")
+    graph = bundle / "model.onnx"
+    data = graph.read_bytes()
+    op = next(name for name in (b"LSTM", b"Gather", b"MatMul") if name in data)
+    graph.write_bytes(data.replace(op, op[:-1] + b"Q", 1))  # an operator onnxruntime has not
+    edit_manifest(bundle, lambda m: m["files"].update({"model.onnx": sha256_file(graph)}))
+    monkeypatch.chdir(tmp_path)
+    store = ModelStore(models_dir=Path("we[ird] (1)+$") / "models", default_path=tiny_bundle)
+    with pytest.raises(ModelImportError) as caught:
+        store.import_bundle(bundle, validate=check_loads)
+    message = str(caught.value)
+    assert message.startswith(f"{graph}: ") and "models" + os.sep not in message, message
+    assert not (tmp_path / "we[ird] (1)+$" / "models").exists() or not any(
+        (tmp_path / "we[ird] (1)+$" / "models").iterdir())
