@@ -46,6 +46,15 @@ def make_keyboard(*, worker: Any, injector: Injector, personal: Any = None,
     return keyboard
 
 
+def instance_name() -> str:
+    """The one-keyboard-per-user claim's name, held by ``--osk`` and by the editor's
+    keyboard while it is shown: two keyboards would open on top of each other (both
+    keep their place in the same settings), one unseen."""
+    from .. import paths
+
+    return f"{paths.single_instance_name()}-osk"
+
+
 class _KeyboardHost(QObject):
     """Keeps the main window's keyboard, and closes it when the main window goes."""
 
@@ -54,7 +63,33 @@ class _KeyboardHost(QObject):
         self.setObjectName("osk-host")
         self.window = window
         self.keyboard: OnScreenKeyboard | None = None
+        self.claim: Any = None  # ``ui.app.SingleInstance`` while the keyboard is shown
         window.installEventFilter(self)
+
+    def claim_keyboard(self) -> bool:
+        """Hold the keyboard's claim; False when a keyboard of its own (``--osk``) runs,
+        which was asked to come forward instead."""
+        from ..ui.app import SingleInstance, ask_running_copy
+
+        if self.claim is not None:
+            return True
+        claim = SingleInstance(instance_name(), parent=self)
+        if claim.claim():
+            claim.activated.connect(lambda: self.keyboard is not None and (self.keyboard.show(),
+                                                                           self.keyboard.raise_()))
+            self.claim = claim
+            return True
+        claim.deleteLater()
+        if ask_running_copy(instance_name()):
+            return False
+        log.warning("another on-screen keyboard holds the claim but does not answer; opening this one")
+        return True
+
+    def release_claim(self) -> None:
+        if self.claim is not None:
+            self.claim.release()
+            self.claim.deleteLater()
+            self.claim = None
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
         if watched is self.window and event.type() == QEvent.Type.Close:
@@ -85,7 +120,11 @@ def toggle_for_window(window: Any, *, injector: Injector | None = None) -> OnScr
         keyboard = make_keyboard(worker=window.worker, injector=injector, personal=window.personal)
         # What it learns is saved with the editor's counts (the window saves them, debounced).
         keyboard.controller.learned.connect(window.controller.learned)
+        keyboard.closed.connect(host.release_claim)
         host.keyboard = keyboard
+    if not host.claim_keyboard():
+        window.statusBar().showMessage("The on-screen keyboard is already open: here it is.", 5000)
+        return None
     host.keyboard.show()
     return host.keyboard
 
@@ -128,7 +167,7 @@ def run_osk(*, model: Path | None = None, quit_after: float | None = None) -> in
     forget_source_lines()  # (before the model's loading thread starts)
     app = create_application()
     # One keyboard per user: a second would open exactly on top of the first, unseen.
-    instance = first_copy(f"{paths.single_instance_name()}-osk", "the on-screen keyboard", "it", app)
+    instance = first_copy(instance_name(), "the on-screen keyboard", "it", app)
     if instance is None:
         return 0
     model_key, learning = _editor_choices()

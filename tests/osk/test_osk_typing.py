@@ -235,3 +235,29 @@ def test_the_menu_entry_on_wayland_says_why_instead_of_opening(make_window, monk
     window = make_window()
     assert toggle_for_window(window) is None
     assert len(shown) == 1 and shown[0].startswith("This is a Wayland session")
+
+
+def test_the_main_windows_keyboard_holds_the_one_keyboard_claim_while_shown(make_window, qtbot, monkeypatch):
+    """The editor's keyboard and ``--osk`` are one keyboard per user (the second reader of
+    stop 26 opened both, one on top of the other): shown, the editor's holds the claim a
+    ``--osk`` start asks; hidden, it lets it go; while a keyboard of its own runs, the menu
+    entry brings that one forward instead of opening a second."""
+    from keyboard_app.osk import app as osk_app
+    from keyboard_app.osk.backend import RecordingInjector
+    from keyboard_app.ui.app import SingleInstance
+
+    window = make_window()
+    keyboard = osk_app.toggle_for_window(window, injector=RecordingInjector())
+    other = SingleInstance(osk_app.instance_name())
+    assert keyboard.isVisible() and not other.claim()  # a --osk start would be sent to it
+    osk_app.toggle_for_window(window)  # hidden: the claim is let go
+    assert not keyboard.isVisible() and other.claim()
+
+    asked = []
+    monkeypatch.setattr("keyboard_app.ui.app.ask_running_copy", lambda name, **_: asked.append(name) or True)
+    assert osk_app.toggle_for_window(window) is None and not keyboard.isVisible()
+    assert asked == [osk_app.instance_name()] and "already open" in window.statusBar().currentMessage()
+    other.release()
+    assert osk_app.toggle_for_window(window) is keyboard and keyboard.isVisible()
+    window.close()
+    qtbot.waitUntil(lambda: not keyboard.isVisible(), timeout=5000)
