@@ -10,6 +10,7 @@ removing a blocked one lets it be suggested again.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
@@ -34,14 +35,23 @@ LEARNED, BLOCKED = "learned", "blocked"
 
 
 class _WordItem(QTreeWidgetItem):
-    """A row sorted as a reader looks a word up: "are" before "Frabnitz" before "zebra"
-    (Qt's own order puts every capital before every small letter)."""
+    """A row sorted as a reader looks a word up: "are" before "Éclair" before "Frabnitz"
+    before "zebra", and "counted 2×" before "10×" (Qt's own order puts every capital
+    before every small letter and accents after z; ``QCollator`` follows the locale's
+    order only where the system has one, which the C locale has not)."""
 
     def __lt__(self, other: QTreeWidgetItem) -> bool:
         tree = self.treeWidget()
         column = tree.sortColumn() if tree is not None else 0
-        mine, theirs = self.text(column), other.text(column)
-        return (mine.casefold(), mine) < (theirs.casefold(), theirs)
+        return _reading_order(self.text(column)) < _reading_order(other.text(column))
+
+
+def _reading_order(text: str) -> tuple[list, str]:
+    """The letters without their accents and case, numbers as numbers; then the text."""
+    import unicodedata  # (when the list is first sorted, not at the start)
+
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
+    return [int(part) if i % 2 else part for i, part in enumerate(re.split(r"(\d+)", plain))], text
 
 
 class LearnedWordsDialog(QDialog):

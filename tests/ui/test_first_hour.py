@@ -415,11 +415,12 @@ def test_a_learned_word_that_is_blocked_is_listed_once_and_the_list_reads_in_dic
     listed twice, and words with capitals came before every small one."""
     learn(qtbot, window, "Frabnitz met Zorbulon at the arbour with Frabnitz ")
     window.personal.block("Frabnitz")
+    window.personal.block("éclair")  # (QTest cannot type it)
     dialog = window.learned_words_dialog()
     words = dialog.words()
     assert [w.casefold() for w in words].count("frabnitz") == 1
-    assert words == sorted(words, key=lambda w: (w.casefold(), w))
-    assert words.index("arbour") < words.index("Frabnitz") < words.index("met") < words.index("Zorbulon")
+    assert (words.index("arbour") < words.index("éclair") < words.index("Frabnitz") < words.index("met")
+            < words.index("Zorbulon"))
     row = next(dialog.list.topLevelItem(i) for i in range(dialog.list.topLevelItemCount())
                if dialog.list.topLevelItem(i).text(0) == "Frabnitz")
     assert row.text(1) == "never suggested (learned, counted 2×)"
