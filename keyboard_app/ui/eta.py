@@ -30,9 +30,10 @@ spent 13 s training, 4 s tuning, 2 s measuring and 2.5 s comparing;
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
-from ..retraining import HELDOUT_FRACTION
+from ..retraining import HELDOUT_FRACTION, estimate_seconds
 
 #: Seconds per word of the engine's measuring (perplexity, top-k, keystroke savings).
 DEFAULT_SECONDS_PER_WORD = 0.0035
@@ -41,6 +42,38 @@ TUNING_SCORINGS = 12  # the trainer's phrase-weight search
 TRAINER_EVAL_WORDS = 1000  # the trainer's measuring (retraining: --ksr-words)
 MIN_AFTER_TRAINING_S = 5.0  # export and validation take this long at the least
 REFERENCE_WORDS = 136_000  # the corpus the up-front allowance was measured on
+#: ``retraining``'s rates are a quiet computer's.  A run shares the cores with whatever
+#: else runs: on this 2-core machine the same adaptation of 140,650 words took 84-90 s
+#: at a load average of 1.6-1.7, 146 s at 3.3 and 228 s at 6 (retraining's comment has
+#: the runs).  So the estimate before Start is stretched by the load per core, up to
+#: this much: a load that may pass is not promised as hours.
+MAX_BUSY_FACTOR = 2.5
+#: Adapting runs faster than the speed the current model's manifest records for its own
+#: training (the built-in model: 3,982 tokens/s): 5.6k-6.1k tokens/s here on a quiet
+#: machine (the anchor and the interpolation cost little; validation passes are short).
+ADAPT_SPEED_OVER_MANIFEST = 1.5
+
+
+def busy_factor(load: float | None = None, cores: int | None = None) -> float:
+    """How many times longer than on a quiet computer a run will take now: the last
+    minute's load average per core, at least 1 and at most ``MAX_BUSY_FACTOR``; 1 where
+    the system keeps no load average (Windows)."""
+    if load is None:
+        try:
+            load = os.getloadavg()[0]
+        except (AttributeError, OSError):
+            return 1.0
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return min(MAX_BUSY_FACTOR, max(1.0, load / max(1, cores)))
+
+
+def estimate_before_start(words: int, *, size: str | None, manifest_tokens_per_s: float | None,
+                          max_minutes: float, busy: float) -> float:
+    """The whole run's seconds as the dialog shows them before Start (``size`` None:
+    adapting the current model, whose manifest records ``manifest_tokens_per_s``)."""
+    speed = manifest_tokens_per_s * ADAPT_SPEED_OVER_MANIFEST if manifest_tokens_per_s else None
+    return busy * estimate_seconds(words, size=size, adapt_tokens_per_s=speed, max_minutes=max_minutes)
 
 
 @dataclass

@@ -714,7 +714,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         dialog = self.retrain_dialog
-        if dialog is not None and dialog.is_training():
+        stopping = dialog is not None and dialog.is_training()
+        if stopping:
             answer = QMessageBox.question(
                 self, "Training Is Running",
                 "A model is being trained. Stop the training and quit? Nothing of it will be kept.",
@@ -728,7 +729,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         if dialog is not None:
-            dialog.stop_and_wait()
+            dialog.stop_and_wait(drop_run=stopping)  # as the box said, even if it ended meanwhile
         self.settings.window_geometry = bytes(self.saveGeometry().toBase64()).decode()
         self.save_settings()
         self._learn_timer.stop()

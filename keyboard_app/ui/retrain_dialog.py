@@ -21,6 +21,7 @@ its ``load``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import logging
 import math
@@ -29,8 +30,8 @@ import uuid
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QElapsedTimer, QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -70,8 +71,9 @@ from ..progress_events import (
 )
 from ..retraining import COMPARE_K, ModelScore, TrainRequest, format_duration
 from ..settings import Settings
-from .eta import RunEstimate
+from .eta import RunEstimate, busy_factor, estimate_before_start
 from .model_controller import ModelController
+from .strip import AA_CONTRAST, contrast_ratio
 from .tasks import Task
 from .trainer_process import RunResult, TrainerRun
 
@@ -80,6 +82,19 @@ log = logging.getLogger(__name__)
 PPL_TITLE = "Validation perplexity"
 #: the trainer holds out the start of the files when adapting (their newest text is learned)
 COMPARING = "Comparing the two models on the {part} of your files…"
+#: Reds for the error text: a deep one for light backgrounds, a light one for dark ones; the
+#: first that keeps AA contrast with the dialog's background is used (see ``error_color``).
+ERROR_REDS = ("#b00020", "#ff8a80")
+
+
+def error_color(palette: QPalette) -> QColor:
+    """A red that stays readable on ``palette``'s background in every theme (a fixed
+    #b00020 was 1.9:1 on the dark theme's grey), else the palette's own text colour."""
+    background = palette.color(QPalette.ColorRole.Window)
+    for red in map(QColor, ERROR_REDS):
+        if contrast_ratio(red, background) >= AA_CONTRAST:
+            return red
+    return palette.color(QPalette.ColorRole.WindowText)
 
 
 def training_dir() -> Path:
@@ -151,6 +166,17 @@ class RetrainDialog(QDialog):
         self.resize(760, 560)
         if available:
             self._restore_sources()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt API
+        """The theme can change while the dialog is open (Preferences): recolour the error."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "error_label"):
+            self._color_error_label()
+
+    def _color_error_label(self) -> None:
+        palette = QPalette()  # only the text's colour set: the rest follows the theme
+        palette.setColor(QPalette.ColorRole.WindowText, error_color(self.palette()))
+        self.error_label.setPalette(palette)
 
     # --- pages ---------------------------------------------------------------------
     def _build_unavailable_page(self, reason: str) -> QWidget:
@@ -327,7 +353,7 @@ class RetrainDialog(QDialog):
         self.error_label = QLabel("")
         self.error_label.setObjectName("errorLabel")
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #b00020;")
+        self._color_error_label()
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.error_label)
         self.cancel_button = QPushButton("&Cancel Training")
@@ -497,15 +523,14 @@ class RetrainDialog(QDialog):
             training = current.predictor.bundle.manifest.get("training", {}) or {}
             speed = training.get("tokens_per_s")
             adapt_speed = float(speed) if isinstance(speed, (int, float)) and speed > 0 else None
-        seconds = retraining.estimate_seconds(
-            self._words, size=self._size_key(), adapt_tokens_per_s=adapt_speed,
-            max_minutes=self.limit_spin.value(),
-        )
+        busy = busy_factor()  # the rates are a quiet computer's
+        seconds = estimate_before_start(self._words, size=self._size_key(), manifest_tokens_per_s=adapt_speed,
+                                        max_minutes=self.limit_spin.value(), busy=busy)
         note = self.estimate_label.text()
         self.estimate_label.setText(
             (note + "\n" if note else "")
-            + f"Estimated time: about {format_duration(seconds)} on this computer. "
-            "You can keep typing meanwhile."
+            + f"Estimated time: about {format_duration(seconds)} on this computer"
+            + (", as busy as it is now" if busy >= 1.25 else "") + ". You can keep typing meanwhile."
         )
         self.start_button.setEnabled(self._words > 0)
 
@@ -565,7 +590,14 @@ class RetrainDialog(QDialog):
         self.back_button.hide()
 
     def is_training(self) -> bool:
-        return self.run is not None
+        """The run is under way: training, or comparing the two models after it.  Until the
+        user has seen the comparison nothing is theirs yet: the window asks before quitting,
+        promising that nothing will be kept, and then drops it all
+        (``stop_and_wait(drop_run=True)``)."""
+        return self.run is not None or self._comparing_now()
+
+    def _comparing_now(self) -> bool:
+        return self._eval_task is not None and self._outcome == "done"
 
     def _on_event(self, event: ProgressEvent) -> None:
         self.events.append(event)
@@ -654,8 +686,9 @@ class RetrainDialog(QDialog):
         adapt = self.request is not None and self.request.init_from is not None
         words = self._words if self._words is not None else retraining.EVAL_MAX_WORDS * 10
         compare = int(min(retraining.EVAL_MAX_WORDS, words * retraining.HELDOUT_FRACTION))
+        fixed_s = retraining.adapt_fixed_seconds(words) if adapt else retraining.FIXED_SECONDS
         return RunEstimate(
-            fixed_s=retraining.adapt_fixed_seconds(words) if adapt else retraining.FIXED_SECONDS,
+            fixed_s=fixed_s * busy_factor(),  # as the estimate before Start
             words=words, compare_words=compare, adapt=adapt,
             models_compared=2 if self.controller.current is not None else 1,
         )
@@ -779,6 +812,8 @@ class RetrainDialog(QDialog):
         self.eval_label.setText(text)
 
     def _show_scores(self, scores: dict[str, ModelScore]) -> None:
+        if self._outcome == "stopped":  # a comparison stopped midway (``stop_and_wait``) ended late
+            return
         self._eval_task = None
         self.scores = scores
         self.eval_progress.hide()
@@ -799,8 +834,10 @@ class RetrainDialog(QDialog):
             for key in ("name", "perplexity", "top_k", "ksr"):
                 self.table[("current", key)].setText("—")
         verdict = ""
+        new_recommended = True  # nothing to compare with: the new model is the one there is
         if current is not None and new is not None:
             gain = new.ksr - current.ksr
+            new_recommended = gain >= 0.5
             if abs(gain) < 0.5:
                 verdict = "The two models do about equally well on your text."
             elif gain > 0:
@@ -815,9 +852,16 @@ class RetrainDialog(QDialog):
             self._mark_better(current, new)
         self.verdict_label.setText(verdict)
         self.use_new_button.setEnabled(True)
-        self.use_new_button.setDefault(True)
-        self.use_new_button.setFocus()
+        self._make_default(self.use_new_button if new_recommended else self.keep_current_button)
         self.compared.emit()
+
+    def _make_default(self, button: QPushButton) -> None:
+        """Enter chooses what the verdict recommends: the new model only when it is better
+        (or there is no current one); when the current one does as well or better, switching
+        to the new one is the step that needs a click."""
+        for other in (self.use_new_button, self.keep_current_button):
+            other.setDefault(other is button)
+        button.setFocus()
 
     def _mark_better(self, current: ModelScore, new: ModelScore) -> None:
         pairs = {
@@ -830,10 +874,16 @@ class RetrainDialog(QDialog):
             winner.setText(f"<b>{winner.text()}</b>")
 
     def _comparison_failed(self, message: str) -> None:
+        if self._outcome == "stopped":
+            return
         self._eval_task = None
         self.eval_progress.hide()
         self.eval_label.setText(f"The models could not be compared: {message}")
         self.use_new_button.setEnabled(True)
+        if self.controller.current is not None:  # no evidence that the new one is better
+            self._make_default(self.keep_current_button)
+        else:
+            self._make_default(self.use_new_button)
         self.compared.emit()
 
     # --- the choice -------------------------------------------------------------------
@@ -847,6 +897,16 @@ class RetrainDialog(QDialog):
             return False
         bundle, run_dir = self.new_bundle, self.run_dir
         self.new_bundle = self.run_dir = None  # the store's now, unless it refuses
+        if run_dir is not None:
+            # The copy of the user's held-out text and the trainer's work files are not needed
+            # once the models are compared: gone now, not only when the store is done (which
+            # the app may not see if it is quitting).
+            with contextlib.suppress(OSError):
+                for leftover in run_dir.iterdir():
+                    if leftover.is_dir() and leftover != bundle:
+                        shutil.rmtree(leftover, ignore_errors=True)
+                    elif not leftover.is_dir():
+                        leftover.unlink()
 
         def done(key: str | None) -> None:
             if then is not None and key is None and not self._closed:
@@ -894,28 +954,44 @@ class RetrainDialog(QDialog):
                 if run.name.startswith("run-"):
                     shutil.rmtree(run, ignore_errors=True)
 
-    def stop_and_wait(self, timeout_ms: int | None = None) -> None:
-        """Stop the trainer and wait for it (closing the dialog or the app)."""
+    def stop_and_wait(self, timeout_ms: int | None = None, *, drop_run: bool = False) -> None:
+        """Stop the trainer and the comparison and wait for them (closing the dialog or the
+        app).  ``drop_run``: the user was asked and agreed that nothing of this run be kept
+        (the window's box before quitting, or the dialog's own): a finished run the user has
+        not chosen is dropped like one stopped during training, its new bundle and the copy
+        of their held-out text beside it (the run's folder) removed, even when the
+        comparison ended while the box was open.  Without it, a run whose scores are shown
+        is the user's to keep or not (see ``done``)."""
         if self.run is not None:
-            self.run.stop_and_wait(timeout_ms)
+            self.run.stop_and_wait(timeout_ms)  # a run stopped in training removes its folder
         for task in (self._count_task, self._eval_task):
             if task is not None:
                 try:
                     task.cancel()
-                    task.wait()
+                    task.wait()  # the comparison reads the new bundle: removed only after
                 except RuntimeError:
                     pass
+        if drop_run and self._outcome == "done":
+            self._eval_task = None
+            self._discard_run()
+            self._outcome = "stopped"
 
     def done(self, result: int) -> None:  # noqa: D401 - Qt API
+        question = ""
         if self.run is not None:
+            question = "Training is still running. Stop it? Nothing will be saved."
+        elif self._comparing_now():
+            question = ("The new model is still being compared with the current one. Stop? "
+                        "The new model will not be kept.")
+        if question:
             answer = QMessageBox.question(
-                self, "Stop Training?", "Training is still running. Stop it? Nothing will be saved.",
+                self, "Stop Training?", question,
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.No,
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return
-        self.stop_and_wait()
+        self.stop_and_wait(drop_run=bool(question))
         self._closed = True  # a check under way (``_keep_new_model``) must not touch the dialog
         if self._outcome == "done" and self.new_bundle is not None:
             # Closed without choosing: the current model stays; the new one is kept

@@ -400,3 +400,249 @@ def test_the_time_left_includes_the_steps_after_training_and_the_comparison(qtbo
     clock[0] = 500.0  # long past the estimate, still running
     assert dialog._time_left_text() == " · taking longer than estimated"
     dialog.close()
+
+
+# --- after training: the choice Enter makes, and quitting during the comparison (H18's findings 3, 10) ---
+
+def score(name, ksr):
+    return retraining.ModelScore(name=name, perplexity=100.0, top_k=0.4, ksr=ksr, words=1500, vocab_size=20)
+
+
+@pytest.mark.parametrize("new_ksr, default", [(44.3, "keep_current_button"), (48.0, "keep_current_button"),
+                                              (48.5, "use_new_button"), (60.0, "use_new_button")])
+def test_enter_chooses_what_the_verdict_recommends(qtbot, window, new_ksr, default):
+    # H18: "keeping the current model is recommended", yet Enter switched to the worse model.
+    dialog = new_dialog(window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.pages.setCurrentWidget(dialog.results_page)
+    dialog._show_scores({"current": score("current", 48.0), "new": score("new", new_ksr)})
+    other = {"keep_current_button", "use_new_button"} - {default}
+    assert getattr(dialog, default).isDefault() and not getattr(dialog, other.pop()).isDefault()
+    qtbot.waitUntil(lambda: getattr(dialog, default).hasFocus())
+    dialog.close()
+
+
+def test_enter_chooses_the_new_model_when_there_is_no_current_one(qtbot, window):
+    dialog = new_dialog(window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.pages.setCurrentWidget(dialog.results_page)
+    dialog._show_scores({"new": score("new", 30.0)})
+    assert dialog.use_new_button.isDefault() and not dialog.keep_current_button.isDefault()
+    dialog.close()
+
+
+def test_enter_keeps_the_current_model_when_the_comparison_failed(qtbot, window):
+    dialog = new_dialog(window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.pages.setCurrentWidget(dialog.results_page)
+    dialog._comparison_failed("no held-out text")
+    assert dialog.keep_current_button.isDefault() and not dialog.use_new_button.isDefault()
+    assert dialog.use_new_button.isEnabled()  # the user may still choose it
+    dialog.close()
+
+
+@pytest.fixture
+def trained_then_comparing(monkeypatch, window, corpus):
+    """A run whose 'trainer' writes a copy of the current model as the new bundle and the
+    held-out text beside it, then exits; the comparison then waits until ``release`` is set
+    (or it is cancelled), so that the test acts while the two models are being compared."""
+    import threading
+
+    release = threading.Event()
+    source = window.current_model.path
+
+    def command(request):
+        script = (
+            "import json, shutil, sys\n"
+            f"shutil.copytree({str(source)!r}, {str(request.out)!r})\n"
+            f"open({str(request.heldout_file)!r}, 'w').write(json.dumps("
+            "{'format': 'keyboard-heldout', 'format_version': 1, 'texts': ['the cat sat on the mat']}))\n"
+            f"print(json.dumps({{'event': 'done', 'bundle': {str(request.out)!r}, 'metrics': {{}}}}))\n"
+        )
+        return sys.executable, ["-c", script]
+
+    def compare_models(request, models, progress=None):
+        while not release.wait(0.02):
+            if progress is not None and progress(0.2) is False:
+                raise ValueError("cancelled")
+        return {"current": score("current", 40.0), "new": score("new", 50.0)}
+
+    monkeypatch.setattr(retraining.TrainRequest, "command", command)
+    monkeypatch.setattr(retraining, "compare_models", compare_models)
+    yield release
+    release.set()
+
+
+def start_and_reach_the_comparison(qtbot, dialog):
+    """Start a run (its corpus already chosen) and return its folder once it is being compared."""
+    qtbot.waitUntil(lambda: dialog.start_button.isEnabled(), timeout=10_000)
+    with qtbot.waitSignal(dialog.run_finished, timeout=30_000) as finished:
+        dialog.start_button.click()
+    assert finished.args == ["done"], dialog.error_label.text()
+    assert dialog._eval_task is not None and dialog.keep_new_check.isChecked()
+    run_dir = dialog.run_dir
+    assert (run_dir / "heldout.json").is_file() and (run_dir / "bundle").is_dir()
+    return run_dir
+
+
+def test_quitting_during_the_comparison_keeps_nothing_as_the_box_says(qtbot, window, corpus, boxes,
+                                                                       trained_then_comparing):
+    from PySide6.QtWidgets import QMessageBox
+
+    window.open_retrain_dialog()
+    dialog = window.retrain_dialog
+    dialog.add_corpus_paths([corpus])
+    run_dir = start_and_reach_the_comparison(qtbot, dialog)
+    assert dialog.is_training()  # the run is not over until the user has seen the comparison
+    assert not window.close()  # the box answers Cancel: the comparison goes on
+    assert dialog._eval_task is not None and run_dir.is_dir()
+    window.editor.document().setModified(False)
+    boxes.answers.append(QMessageBox.StandardButton.Yes)
+    assert window.close()
+    [(_, _, text)] = [shown for shown in boxes.shown if shown[1] == "Training Is Running"][-1:]
+    assert "Nothing of it will be kept" in text
+    dialog.close()  # what the app's end does to the dialog, or not: nothing may be kept either way
+    qtbot.wait(200)
+    assert user_models() == []
+    assert not run_dir.exists()  # the held-out copy of the user's text is gone with the bundle
+
+
+def test_closing_the_dialog_during_the_comparison_asks_and_keeps_nothing(qtbot, window, corpus, boxes,
+                                                                         trained_then_comparing):
+    from PySide6.QtWidgets import QMessageBox
+
+    dialog = open_dialog(qtbot, window, corpus)
+    run_dir = start_and_reach_the_comparison(qtbot, dialog)
+    dialog.close()  # the box answers No: the comparison goes on
+    assert dialog.isVisible() and dialog._eval_task is not None and run_dir.is_dir()
+    boxes.answers.append(QMessageBox.StandardButton.Yes)
+    dialog.close()
+    assert not dialog.isVisible()
+    qtbot.wait(200)
+    assert user_models() == []
+    assert not run_dir.exists()
+
+
+def test_closing_the_dialog_after_the_comparison_keeps_the_new_model_in_the_list(qtbot, window, corpus, boxes,
+                                                                                 trained_then_comparing):
+    # The deliberate rule for a close once the user has seen the scores: the box says so.
+    dialog = open_dialog(qtbot, window, corpus)
+    run_dir = start_and_reach_the_comparison(qtbot, dialog)
+    with qtbot.waitSignal(dialog.compared, timeout=10_000):
+        trained_then_comparing.set()
+    assert not dialog.is_training()
+    dialog.close()
+    assert boxes.shown == []
+    qtbot.waitUntil(lambda: len(user_models()) == 1 and not run_dir.exists(), timeout=20_000)
+
+
+# --- the error text is readable in every theme (H18's finding 13b) ---
+
+@pytest.fixture
+def themed():
+    from keyboard_app.ui import appearance
+
+    yield appearance.apply_theme
+    appearance.apply_theme("system")  # the palette is the application's: give it back
+
+
+@pytest.mark.parametrize("theme, high_contrast", [("dark", False), ("light", False), ("dark", True),
+                                                  ("light", True)])
+def test_the_error_text_keeps_aa_contrast_in_every_theme(qtbot, window, corpus, fake_trainer, themed,
+                                                         theme, high_contrast):
+    from PySide6.QtGui import QColor, QPalette
+
+    from keyboard_app.ui.strip import AA_CONTRAST, contrast_ratio
+
+    def contrast():
+        """The contrast of the error as drawn: its most contrasting pixel (a glyph's core) on
+        the dialog's background; that pixel must be red, not the theme's plain text."""
+        background = dialog.palette().color(QPalette.ColorRole.Window)
+        image = dialog.error_label.grab().toImage()
+        pixels = {image.pixelColor(x, y).rgb() for x in range(image.width()) for y in range(image.height())}
+        ink = max((QColor.fromRgb(p) for p in pixels), key=lambda c: contrast_ratio(c, background))
+        assert ink.red() > 1.5 * max(ink.green(), ink.blue(), 1), ink.name()
+        return contrast_ratio(ink, background)
+
+    themed(theme, high_contrast=high_contrast)
+    dialog = open_dialog(qtbot, window, corpus)
+    fake_trainer([{"event": "error", "message": "my-writing.txt: no such file or folder."}], exit_code=2)
+    with qtbot.waitSignal(dialog.run_finished, timeout=30_000):
+        dialog.start_button.click()
+    assert dialog.error_label.text() == "my-writing.txt: no such file or folder."
+    assert contrast() >= AA_CONTRAST
+    themed("light" if theme == "dark" else "dark")  # changed in Preferences while the dialog is open
+    qtbot.wait(50)  # the new palette reaches the open dialog through the event loop
+    assert contrast() >= AA_CONTRAST
+    dialog.close()
+
+
+def test_the_error_colour_is_red_where_red_can_be_read():
+    from PySide6.QtGui import QColor
+
+    from keyboard_app.ui import appearance
+
+    assert retrain_dialog.error_color(appearance.light_palette()) == QColor("#b00020")
+    assert retrain_dialog.error_color(appearance.dark_palette()) == QColor("#ff8a80")
+
+
+def test_a_comparison_that_ends_while_the_quit_box_is_open_is_dropped_all_the_same(
+        qtbot, window, corpus, monkeypatch, trained_then_comparing):
+    # At a real X server the comparison (seconds) often ended while the box waited for the
+    # user; the dialog then kept the new model when the app closed it.
+    from PySide6.QtWidgets import QMessageBox
+
+    window.open_retrain_dialog()
+    dialog = window.retrain_dialog
+    dialog.add_corpus_paths([corpus])
+    run_dir = start_and_reach_the_comparison(qtbot, dialog)
+    window.editor.document().setModified(False)
+
+    def question(*args, **kwargs):
+        with qtbot.waitSignal(dialog.compared, timeout=10_000):
+            trained_then_comparing.set()  # the scores come in while the user reads the box
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(question))
+    assert window.close()
+    assert dialog.scores  # the comparison did end
+    dialog.close()  # as the application does to its windows when it quits
+    qtbot.wait(200)
+    assert user_models() == []
+    assert not run_dir.exists()
+
+
+def test_a_new_model_kept_by_closing_leaves_no_copy_of_the_held_out_text(qtbot, window, corpus, boxes,
+                                                                          trained_then_comparing):
+    dialog = open_dialog(qtbot, window, corpus)
+    run_dir = start_and_reach_the_comparison(qtbot, dialog)
+    with qtbot.waitSignal(dialog.compared, timeout=10_000):
+        trained_then_comparing.set()
+    dialog.close()
+    assert not (run_dir / "heldout.json").exists()  # at once, before the store has taken the bundle
+    qtbot.waitUntil(lambda: len(user_models()) == 1 and not run_dir.exists(), timeout=20_000)
+
+
+# --- the estimate before Start follows how busy the computer is (H18's finding 9) ---
+
+def estimated_seconds(dialog):
+    import re
+
+    text = dialog.estimate_label.text()
+    minutes, seconds = re.search(r"about (?:(\d+) min )?(\d+) s", text).groups()
+    return int(minutes or 0) * 60 + int(seconds)
+
+
+def test_the_estimate_before_start_is_stretched_on_a_busy_computer(qtbot, window, corpus, monkeypatch):
+    monkeypatch.setattr(retrain_dialog, "busy_factor", lambda: 1.0)
+    dialog = open_dialog(qtbot, window, corpus)
+    quiet = estimated_seconds(dialog)
+    assert "as busy as it is now" not in dialog.estimate_label.text()
+    monkeypatch.setattr(retrain_dialog, "busy_factor", lambda: 2.5)
+    dialog.limit_spin.setValue(59)  # any change of the choices estimates again
+    assert estimated_seconds(dialog) == pytest.approx(2.5 * quiet, abs=2)
+    assert "on this computer, as busy as it is now." in dialog.estimate_label.text()
+    dialog.close()
