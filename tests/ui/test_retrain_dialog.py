@@ -526,8 +526,8 @@ def test_closing_the_dialog_during_the_comparison_asks_and_keeps_nothing(qtbot, 
     assert not run_dir.exists()
 
 
-def test_closing_the_dialog_after_the_comparison_keeps_the_new_model_in_the_list(qtbot, window, corpus, boxes,
-                                                                                 trained_then_comparing):
+def test_closing_the_dialog_after_the_comparison_keeps_the_new_model_and_no_copy_of_the_held_out_text(
+        qtbot, window, corpus, boxes, trained_then_comparing):
     # The deliberate rule for a close once the user has seen the scores: the box says so.
     dialog = open_dialog(qtbot, window, corpus)
     run_dir = start_and_reach_the_comparison(qtbot, dialog)
@@ -536,6 +536,7 @@ def test_closing_the_dialog_after_the_comparison_keeps_the_new_model_in_the_list
     assert not dialog.is_training()
     dialog.close()
     assert boxes.shown == []
+    assert not (run_dir / "heldout.json").exists()  # at once, before the store has taken the bundle
     qtbot.waitUntil(lambda: len(user_models()) == 1 and not run_dir.exists(), timeout=20_000)
 
 
@@ -613,17 +614,6 @@ def test_a_comparison_that_ends_while_the_quit_box_is_open_is_dropped_all_the_sa
     qtbot.wait(200)
     assert user_models() == []
     assert not run_dir.exists()
-
-
-def test_a_new_model_kept_by_closing_leaves_no_copy_of_the_held_out_text(qtbot, window, corpus, boxes,
-                                                                          trained_then_comparing):
-    dialog = open_dialog(qtbot, window, corpus)
-    run_dir = start_and_reach_the_comparison(qtbot, dialog)
-    with qtbot.waitSignal(dialog.compared, timeout=10_000):
-        trained_then_comparing.set()
-    dialog.close()
-    assert not (run_dir / "heldout.json").exists()  # at once, before the store has taken the bundle
-    qtbot.waitUntil(lambda: len(user_models()) == 1 and not run_dir.exists(), timeout=20_000)
 
 
 # --- the estimate before Start follows how busy the computer is (H18's finding 9) ---
