@@ -45,7 +45,8 @@ UTF8 = ("utf-8", "utf-8-sig")
 SNIFF_BYTES = 64 * 1024  # the start of the file decides whether it is text
 MAX_CONTROL_SHARE = 0.05  # more control characters than this, and it is not prose
 _LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (with a byte-order mark)", "utf-16": "UTF-16",
-           "latin-1": "Latin-1 (ISO 8859-1)"}
+           "utf-16-le": "UTF-16 (little-endian, no byte-order mark)",
+           "utf-16-be": "UTF-16 (big-endian, no byte-order mark)", "latin-1": "Latin-1 (ISO 8859-1)"}
 _umask_lock = threading.Lock()
 
 
@@ -65,6 +66,12 @@ def decode(data: bytes) -> tuple[str, str]:
         except UnicodeDecodeError:
             pass
     if b"\x00" in data[:SNIFF_BYTES]:
+        wide = _utf16_without_mark(data[:SNIFF_BYTES])
+        if wide is not None:
+            try:
+                return data.decode(wide), wide
+            except UnicodeDecodeError:
+                pass
         raise NotTextError("is not a text file (it holds binary data)")
     try:
         return data.decode("utf-8-sig"), ("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8")
@@ -75,6 +82,21 @@ def decode(data: bytes) -> tuple[str, str]:
     if head and controls / len(head) > MAX_CONTROL_SHARE:
         raise NotTextError("is not a text file (it holds binary data)")
     return data.decode("latin-1"), "latin-1"
+
+
+def _utf16_without_mark(head: bytes) -> str | None:
+    """``utf-16-le`` or ``utf-16-be`` where ``head`` looks like text in the Latin script
+    saved as UTF-16 without a byte-order mark (as some Windows programs write it): nearly
+    every other byte zero, the bytes between nearly never; None otherwise."""
+    if len(head) < 8 or len(head) % 2:
+        return None
+    half = len(head) // 2
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if even <= 0.02 * half and odd >= 0.8 * half:
+        return "utf-16-le"
+    if odd <= 0.02 * half and even >= 0.8 * half:
+        return "utf-16-be"
+    return None
 
 
 def unfit_character(text: str, encoding: str) -> str | None:

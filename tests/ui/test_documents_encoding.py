@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractButton, QMessageBox
@@ -160,3 +161,23 @@ def test_a_failed_write_leaves_the_encoding_unanswered(qtbot, window, boxes, tmp
     on_encoding_box(window, convert, seen)
     assert window.save_document()  # asked again, since nothing was written
     assert len(seen) == 2 and doc.read_bytes().decode("utf-8").endswith("5\u20ac")
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_read_as_text_not_called_binary(codec):
+    """Some Windows programs write UTF-16 without a byte-order mark; the editor called it
+    "binary data" (stop 26's hostile tester)."""
+    from keyboard_app.ui.documents import decode, label
+
+    text = "Dear Quimby,\nthe café opens at nine.\n"
+    assert decode(text.encode(codec)) == (text, codec)
+    assert "no byte-order mark" in label(codec)
+
+
+def test_binary_data_with_zero_bytes_is_still_refused():
+    from keyboard_app.ui.documents import NotTextError, decode
+
+    with pytest.raises(NotTextError):
+        decode(bytes(range(256)) * 40)  # zeros at every 256th byte: neither half is text
+    with pytest.raises(NotTextError):
+        decode(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + bytes(100))
