@@ -141,6 +141,7 @@ def _walk(folder: Path, roots: list[Path]) -> list[Path]:
 def find_files(paths: Iterable[str | os.PathLike]) -> list[CorpusFile]:
     """The text files named or found (recursively, sorted) under ``paths``."""
     found: list[CorpusFile] = []
+    skipped: list[str] = []  # why files were left out, for the error when nothing is left
     seen: set[Path] = set()
     roots = [Path(given).resolve() for given in paths]
     for given in paths:
@@ -161,16 +162,21 @@ def find_files(paths: Iterable[str | os.PathLike]) -> list[CorpusFile]:
                 reason = not_text_reason(path)
                 if reason is not None:
                     log.warning("%s: skipped, %s.", path, reason)
+                    skipped.append(f"{path}: {reason}")
                     continue
                 size = path.stat().st_size
             except OSError as e:
                 log.warning("%s: skipped, it cannot be read (%s).", path, e.strerror or e)
+                skipped.append(f"{path}: it cannot be read ({e.strerror or e})")
                 continue
             if size:
                 found.append(CorpusFile(path, name, size))
     if not found:
+        if len(skipped) == 1:  # the one file given (or found) says why (a warning alone scrolls by)
+            raise CorpusError(f"the corpus is empty: {skipped[0]}.")
         shown = ", ".join(str(p) for p in paths) or "(nothing given)"
-        raise CorpusError(f"the corpus is empty: no text found in {shown}.")
+        why = f" ({len(skipped)} files skipped: not text or unreadable)" if skipped else ""
+        raise CorpusError(f"the corpus is empty: no text found in {shown}{why}.")
     return found
 
 

@@ -51,7 +51,8 @@ def _bad_inputs(tmp_path: Path, patterned_text: str):
         "missing path": ([tmp_path / "nope.txt"], [], "nope.txt: no such file or folder."),
         "empty folder": ([empty_dir], [], "the corpus is empty: no text found in"),
         "blank file": ([tmp_path / "blank.txt"], [], "the corpus is empty: its files hold no words."),
-        "only a binary file": ([binary], [], "the corpus is empty"),
+        # the one file found says why (the dialog shows this sentence, not the warnings)
+        "only a binary file": ([binary], [], "photo.jpg: it looks like a binary file, not text."),
         "vocabulary too small": ([tmp_path / "small.txt"], ["--vocab-size", "5"],
                                  "the vocabulary size must be larger than 5"),
         "too few tokens for a batch": ([tmp_path / "small.txt"], ["--batch-size", "64"],
