@@ -408,14 +408,20 @@ def score(name, ksr):
     return retraining.ModelScore(name=name, perplexity=100.0, top_k=0.4, ksr=ksr, words=1500, vocab_size=20)
 
 
-@pytest.mark.parametrize("new_ksr, default", [(44.3, "keep_current_button"), (48.0, "keep_current_button"),
-                                              (48.5, "use_new_button"), (60.0, "use_new_button")])
-def test_enter_chooses_what_the_verdict_recommends(qtbot, window, new_ksr, default):
-    # H18: "keeping the current model is recommended", yet Enter switched to the worse model.
+def results_page(qtbot, window):
+    """A shown dialog on its results page, for the scores a test gives it."""
     dialog = new_dialog(window)
     qtbot.addWidget(dialog)
     dialog.show()
     dialog.pages.setCurrentWidget(dialog.results_page)
+    return dialog
+
+
+@pytest.mark.parametrize("new_ksr, default", [(44.3, "keep_current_button"), (48.0, "keep_current_button"),
+                                              (48.5, "use_new_button"), (60.0, "use_new_button")])
+def test_enter_chooses_what_the_verdict_recommends(qtbot, window, new_ksr, default):
+    # H18: "keeping the current model is recommended", yet Enter switched to the worse model.
+    dialog = results_page(qtbot, window)
     dialog._show_scores({"current": score("current", 48.0), "new": score("new", new_ksr)})
     other = {"keep_current_button", "use_new_button"} - {default}
     assert getattr(dialog, default).isDefault() and not getattr(dialog, other.pop()).isDefault()
@@ -424,20 +430,14 @@ def test_enter_chooses_what_the_verdict_recommends(qtbot, window, new_ksr, defau
 
 
 def test_enter_chooses_the_new_model_when_there_is_no_current_one(qtbot, window):
-    dialog = new_dialog(window)
-    qtbot.addWidget(dialog)
-    dialog.show()
-    dialog.pages.setCurrentWidget(dialog.results_page)
+    dialog = results_page(qtbot, window)
     dialog._show_scores({"new": score("new", 30.0)})
     assert dialog.use_new_button.isDefault() and not dialog.keep_current_button.isDefault()
     dialog.close()
 
 
 def test_enter_keeps_the_current_model_when_the_comparison_failed(qtbot, window):
-    dialog = new_dialog(window)
-    qtbot.addWidget(dialog)
-    dialog.show()
-    dialog.pages.setCurrentWidget(dialog.results_page)
+    dialog = results_page(qtbot, window)
     dialog._comparison_failed("no held-out text")
     assert dialog.keep_current_button.isDefault() and not dialog.use_new_button.isDefault()
     assert dialog.use_new_button.isEnabled()  # the user may still choose it
