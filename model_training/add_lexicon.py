@@ -27,7 +27,8 @@ from keyboard_app.engine.bundle import ModelLoadError, load_bundle, write_bundle
 from keyboard_app.engine.contract import LEXICON_FILE, PHRASES_FILE
 from keyboard_app.engine.tokenizer import Tokenizer
 
-from .corpus import HELDOUT_AT, CorpusError, find_files, heldout_splits
+from .config import HELDOUT_AT
+from .corpus import CorpusError, find_files, heldout_splits
 from .export import phrases_entry
 from .pipeline import MAX_HELDOUT_BYTES, corpus_phrases
 from .streaming import SpilledPhrases

@@ -95,7 +95,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .config import CELLS, LR_SCALINGS, OUTPUT_LOSSES, PHRASES_LIMIT_MB, PRECISIONS, SCHEDULES, ModelConfig, TrainConfig
+from .config import CELLS, HELDOUT_AT, LR_SCALINGS, OUTPUT_LOSSES, PHRASES_LIMIT_MB, PRECISIONS, SCHEDULES, ModelConfig, TrainConfig
 
 log = logging.getLogger("model_training")
 
@@ -162,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
                    f"")
     g.add_argument("--heldout-fraction", type=float, default=t.heldout_fraction,
                    help=f"part of each file kept for validation")
-    g.add_argument("--heldout-at", choices=("start", "end"), default=None,
+    g.add_argument("--heldout-at", choices=HELDOUT_AT, default=None,
                    help="where in each file that part is: its end, or with --init-from its start, so "
                    "that the newest text, the most like what you will type next, is learned")
     g.add_argument("--prep-memory", type=float, default=t.prep_memory_gb, metavar="GB",

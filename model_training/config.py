@@ -17,6 +17,13 @@ OUTPUT_LOSSES = ("sampled", "full")
 SCHEDULES = ("cosine", "plateau", "constant")
 LR_SCALINGS = ("sqrt", "linear", "none")  # with the number of processes (see distributed)
 PRECISIONS = ("auto", "fp32", "bf16")
+#: Which part of each file is held out for validation.  The end of a file by
+#: default; its start when a model is adapted to a person's own writing, whose
+#: newest text is the most like what they will type next and often the only
+#: place the names and words of their current work appear (a novel's late
+#: characters, a project's new terms): held out, the adapted model would never
+#: learn them (the adaptation benchmark, issue 12).
+HELDOUT_AT = ("end", "start")
 PHRASES_LIMIT_MB = PHRASE_ARRAYS_MAX_BYTES / 1e6  # what the engine accepts
 
 
@@ -155,7 +162,7 @@ class TrainConfig:
             raise ValueError("batch size and bptt must be at least 1")
         if not 0.0 <= self.heldout_fraction < 0.5:
             raise ValueError("the held-out fraction must be in [0, 0.5)")
-        if self.heldout_at not in ("end", "start"):
+        if self.heldout_at not in HELDOUT_AT:
             raise ValueError("the held-out part must be at the end or the start of each file")
         if not self.anchor >= 0:
             raise ValueError("the anchor strength must be 0 or more")

@@ -4,7 +4,7 @@ Files are read line by line (long lines in bounded pieces), so memory never
 depends on the corpus size.  Each file is split by bytes (``Split``): the
 lines in the last ``heldout_fraction`` of the file are held out for
 validation, or in its first when adapting a model to a person's writing
-(``HELDOUT_AT``), and the rest is training text.  Knowing the split before
+(``config.HELDOUT_AT``), and the rest is training text.  Knowing the split before
 reading means one pass can count the vocabulary on training text only.
 
 Text is UTF-8, or UTF-16 or UTF-32 with a byte-order mark (as Windows
@@ -32,6 +32,10 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
+
+from keyboard_app.text_encoding import utf16_without_mark
+
+from .config import HELDOUT_AT
 
 log = logging.getLogger(__name__)
 
@@ -101,9 +105,7 @@ def not_text_reason(path: Path) -> str | None:
         head = f.read(SNIFF_BYTES)
     if encoding_of(head).bom or b"\0" not in head:
         return None
-    # Latin text in UTF-16: nearly every other byte is zero, the others nearly never
-    zeros, half = sorted((head[0::2].count(0), head[1::2].count(0))), len(head) // 2
-    if len(head) >= 8 and zeros[0] <= 0.02 * half and zeros[1] >= 0.8 * half:
+    if utf16_without_mark(head) is not None:
         return "it looks like UTF-16 text without a byte-order mark; save it as UTF-8"
     return "it looks like a binary file, not text"
 
@@ -205,14 +207,6 @@ def heldout_start(path: Path, split: int) -> int:
         return f.tell()
 
 
-#: Which part of each file is held out for validation.  The end of a file by
-#: default; its start when a model is adapted to a person's own writing, whose
-#: newest text is the most like what they will type next and often the only
-#: place the names and words of their current work appear (a novel's late
-#: characters, a project's new terms): held out, the adapted model would never
-#: learn them (the adaptation benchmark, issue 12).
-HELDOUT_AT = ("end", "start")
-
 
 @dataclass(frozen=True)
 class Split:
@@ -264,10 +258,12 @@ def heldout_splits(files: list[CorpusFile], fraction: float, max_bytes: int,
     return {f.path: Split(heldout_start(f.path, int(f.size * (1.0 - fraction))), f.size) for f in files}
 
 
-def read_parts(path: Path, stats: "ReadStats", parts: Iterable[tuple[int, int]]) -> Iterator[str]:
-    """``read_lines`` of each byte range of ``parts`` in turn."""
-    for start, stop in parts:
-        yield from read_lines(path, stats, start, stop)
+def training_tokens(file: CorpusFile, split: Split, tokenizer, stats: "ReadStats") -> Iterator:
+    """``tokenizer.iter_stream`` of the training part of ``file``: one stream, or none where
+    the whole file is held out (no ``<s>`` that the count, which reads the parts, never saw)."""
+    parts = split.train_parts(file.size)
+    if parts:
+        yield from tokenizer.iter_stream(line for a, b in parts for line in read_lines(file.path, stats, a, b))
 
 
 @dataclass

@@ -25,7 +25,7 @@ import torch
 from keyboard_app.engine.tokenizer import Tokenizer
 from keyboard_app.engine.vocab import Vocabulary
 
-from .corpus import CorpusError, CorpusFile, ReadStats, Split, read_lines, read_parts
+from .corpus import CorpusError, CorpusFile, ReadStats, Split, read_lines, training_tokens
 
 log = logging.getLogger(__name__)
 
@@ -180,8 +180,7 @@ def _encode_file(file, split, train, heldout, pos_t, pos_h, texts, text_budget, 
     A file that grew since it was counted overflows its slot: numpy's ``ValueError``."""
     stats = ReadStats()
     ids: list[int] = []
-    parts = split.train_parts(file.size)  # (none: no stream, no <s>, as the count saw it)
-    for token in tokenizer.iter_stream(read_parts(file.path, stats, parts)) if parts else ():
+    for token in training_tokens(file, split, tokenizer, stats):
         ids.append(index.get(token.token, unk))
         if len(ids) == len(buffer):
             train[pos_t : pos_t + len(ids)] = ids
@@ -208,8 +207,7 @@ def phrase_ids(
     (``engine.phrases.phrase_index``: vocabulary and lexicon), ``unk`` the rest."""
     chunks, ids = [], []
     for file in files:
-        parts = splits[file.path].train_parts(file.size)
-        for token in tokenizer.iter_stream(read_parts(file.path, ReadStats(), parts)) if parts else ():
+        for token in training_tokens(file, splits[file.path], tokenizer, ReadStats()):
             ids.append(index.get(token.token, unk))
             if len(ids) >= 1 << 20:
                 chunks.append(np.array(ids, np.int64))

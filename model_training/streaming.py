@@ -46,7 +46,7 @@ from keyboard_app.engine.phrases import (
 )
 from keyboard_app.engine.tokenizer import Tokenizer
 
-from .corpus import CorpusFile, ReadStats, read_parts
+from .corpus import CorpusFile, ReadStats, training_tokens
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +113,7 @@ def _stream_ids(files: list[CorpusFile], splits, index: dict[str, int], unk: int
                 out, n = np.empty(size, np.int64), 0
 
     for file in files:
-        parts = splits[file.path].train_parts(file.size)
-        for token in tokenizer.iter_stream(read_parts(file.path, ReadStats(), parts)) if parts else ():
+        for token in training_tokens(file, splits[file.path], tokenizer, ReadStats()):
             pending.append(index.get(token.token, unk))
             if len(pending) >= 8192:
                 yield from flush()

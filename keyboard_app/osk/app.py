@@ -69,20 +69,14 @@ class _KeyboardHost(QObject):
     def claim_keyboard(self) -> bool:
         """Hold the keyboard's claim; False when a keyboard of its own (``--osk``) runs,
         which was asked to come forward instead."""
-        from ..ui.app import SingleInstance, ask_running_copy
+        from ..ui.app import first_copy
 
-        if self.claim is not None:
-            return True
-        claim = SingleInstance(instance_name(), parent=self)
-        if claim.claim():
-            claim.activated.connect(lambda: self.keyboard is not None and (self.keyboard.show(),
-                                                                           self.keyboard.raise_()))
-            self.claim = claim
-            return True
-        claim.deleteLater()
-        if ask_running_copy(instance_name()):
-            return False
-        log.warning("another on-screen keyboard holds the claim but does not answer; opening this one")
+        if self.claim is None:
+            self.claim = first_copy(instance_name(), "the on-screen keyboard", self)
+            if self.claim is None:
+                return False
+            self.claim.activated.connect(lambda: self.keyboard is not None and (self.keyboard.show(),
+                                                                                self.keyboard.raise_()))
         return True
 
     def release_claim(self) -> None:
@@ -167,8 +161,10 @@ def run_osk(*, model: Path | None = None, quit_after: float | None = None) -> in
     forget_source_lines()  # (before the model's loading thread starts)
     app = create_application()
     # One keyboard per user: a second would open exactly on top of the first, unseen.
-    instance = first_copy(instance_name(), "the on-screen keyboard", "it", app)
+    instance = first_copy(instance_name(), "the on-screen keyboard", app)
     if instance is None:
+        print("keyboard-app: the on-screen keyboard is already running; it was brought to the front.",
+              file=sys.stderr)
         return 0
     model_key, learning = _editor_choices()
     if model is None:

@@ -121,17 +121,16 @@ class SingleInstance(QObject):
             self._lock.unlock()
 
 
-def first_copy(name: str, what: str, shown: str, app: QApplication,
-               request: bytes = ACTIVATE) -> "SingleInstance | None":
+def first_copy(name: str, what: str, parent: QObject, request: bytes = ACTIVATE) -> "SingleInstance | None":
     """This copy's claim to be the one ``what`` running for this user, or None when another
-    copy runs and was asked (``request``) to bring ``shown`` to the front (this one should
-    exit 0).  A copy that holds the claim but does not answer is started beside, with a
-    warning."""
-    instance = SingleInstance(name, parent=app)
+    copy runs and answered ``request`` (it brings its window forward: this one should not
+    open another).  A copy that holds the claim but does not answer is opened beside, with
+    a warning."""
+    instance = SingleInstance(name, parent=parent)
     if instance.claim():
         return instance
     if ask_running_copy(name, request=request):
-        print(f"keyboard-app: {what} is already running; {shown} was brought to the front.", file=sys.stderr)
+        instance.deleteLater()
         return None
     log.warning("another copy of %s is running but does not answer; starting anyway", what)
     return instance
@@ -197,8 +196,10 @@ def run_gui(*, model: Path | None = None, quit_after: float | None = None,
         shown = f"its window, with {document.name},"
     else:
         request, shown = ACTIVATE, "its window"
-    instance = first_copy(paths.single_instance_name(), paths.APP_DISPLAY_NAME, shown, app, request)
+    instance = first_copy(paths.single_instance_name(), paths.APP_DISPLAY_NAME, app, request)
     if instance is None:
+        print(f"keyboard-app: {paths.APP_DISPLAY_NAME} is already running; {shown} was brought to the front.",
+              file=sys.stderr)
         return 0
     for folder in (paths.user_config_dir(), paths.user_data_dir(), paths.user_models_dir()):
         remove_stale_temps(folder)  # left by a copy killed while saving

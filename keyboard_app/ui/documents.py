@@ -36,6 +36,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox, QPl
 
 from ..settings import Settings
 from ..storage import atomic_write_bytes
+from ..text_encoding import utf16_without_mark
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ def decode(data: bytes) -> tuple[str, str]:
         except UnicodeDecodeError:
             pass
     if b"\x00" in data[:SNIFF_BYTES]:
-        wide = _utf16_without_mark(data[:SNIFF_BYTES])
+        wide = utf16_without_mark(data[:SNIFF_BYTES])
         if wide is not None:
             try:
                 return data.decode(wide), wide
@@ -82,21 +83,6 @@ def decode(data: bytes) -> tuple[str, str]:
     if head and controls / len(head) > MAX_CONTROL_SHARE:
         raise NotTextError("is not a text file (it holds binary data)")
     return data.decode("latin-1"), "latin-1"
-
-
-def _utf16_without_mark(head: bytes) -> str | None:
-    """``utf-16-le`` or ``utf-16-be`` where ``head`` looks like text in the Latin script
-    saved as UTF-16 without a byte-order mark (as some Windows programs write it): nearly
-    every other byte zero, the bytes between nearly never; None otherwise."""
-    if len(head) < 8 or len(head) % 2:
-        return None
-    half = len(head) // 2
-    even, odd = head[0::2].count(0), head[1::2].count(0)
-    if even <= 0.02 * half and odd >= 0.8 * half:
-        return "utf-16-le"
-    if odd <= 0.02 * half and even >= 0.8 * half:
-        return "utf-16-be"
-    return None
 
 
 def unfit_character(text: str, encoding: str) -> str | None:
