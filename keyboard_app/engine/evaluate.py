@@ -208,6 +208,25 @@ def evaluate(
     return report
 
 
+def word_costs(predictor: Predictor, texts: Sequence[str], k: int,
+               max_words: int | None = None) -> list[tuple[str, int, int]]:
+    """Each typed word of ``texts`` with its keystrokes and what it cost at ``k``
+    suggestions, ``(surface, len(word) + 1, cost)``, by the same simulation as
+    ``evaluate`` (whose KSR is ``1 - sum of costs / sum of keystrokes``): for
+    seeing which words a model saves keystrokes on (benchmarks/adaptation_breakdown.py)."""
+    if k < 1:
+        raise ValueError(f"k must be positive, not {k}")
+    texts, words = _cut(predictor, texts, max_words)
+    predictor.reset()
+    run_ahead, predictor.run_ahead = getattr(predictor, "run_ahead", False), False  # as ``evaluate``
+    try:
+        typed = _simulate(predictor, texts, words, [k], False, sum(len(w) for w in words), None)
+    finally:
+        predictor.run_ahead = run_ahead
+    return [(word.surface, record.length + 1, record.cost(k))
+            for word, record in zip((w for ws in words for w in ws), typed)]
+
+
 def _ksr(cost: int, keystrokes: int) -> float:
     return (1 - cost / keystrokes) * 100 if keystrokes else 0.0
 

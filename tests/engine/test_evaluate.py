@@ -147,3 +147,15 @@ def test_typing_in_several_processes_gives_the_same_figures(random_int8_bundle):
     assert three.to_dict() == one.to_dict() and one.words == 400
     words = [[1, 2, 3], [], [4, 5, 6, 7]]
     assert _parts(words, 3) == [[[1, 2, 3], [], []], [[], [], [4, 5, 6]], [[], [], [7]]]
+
+
+def test_word_costs_are_the_words_the_ksr_is_made_of(make_predictor):
+    from keyboard_app.engine.evaluate import word_costs
+
+    predictor = make_predictor(after={"see": {"you": 30.0}})
+    # the costs worked out by hand in test_ksr_and_topk_by_hand
+    assert word_costs(predictor, ["See you tomorrow"], 1) == [("See", 4, 2), ("you", 4, 1), ("tomorrow", 9, 3)]
+    assert word_costs(predictor, ["See you tomorrow"], 3) == [("See", 4, 2), ("you", 4, 1), ("tomorrow", 9, 1)]
+    assert word_costs(predictor, ["See you tomorrow"], 3, max_words=2) == [("See", 4, 2), ("you", 4, 1)]
+    with pytest.raises(ValueError):
+        word_costs(predictor, ["See you"], 0)
