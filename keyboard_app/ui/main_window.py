@@ -717,8 +717,8 @@ class MainWindow(QMainWindow):
         stopping = dialog is not None and dialog.is_training()
         if stopping:
             answer = QMessageBox.question(
-                self, "Training Is Running",
-                "A model is being trained. Stop the training and quit? Nothing of it will be kept.",
+                self, "Retraining Under Way",
+                f"{dialog.under_way()} Stop and quit? Nothing of it will be kept.",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
                 QMessageBox.StandardButton.Cancel,
             )

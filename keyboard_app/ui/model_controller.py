@@ -16,6 +16,7 @@ at all).  Imports and adoptions check and copy in a background task.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 from typing import Any, Callable
@@ -147,7 +148,9 @@ class ModelController(QObject):
         status bar follows when it is the model in use."""
         self.store.rename(key, name)
         if self.current is not None and key == self.current.key:
-            self.label_changed.emit(label_for(name.strip()), str(self.current.path))
+            # the loaded model keeps the name too: the retrain dialog's "current model" reads it
+            self.current = dataclasses.replace(self.current, name=name.strip())
+            self.label_changed.emit(label_for(self.current.name), str(self.current.path))
 
     def import_bundle(self, source: Path, *, use: bool = False,
                       done: Callable[[str | None], None] | None = None) -> None:

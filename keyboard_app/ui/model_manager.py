@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QPalette, QShortcut
+from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -25,10 +26,12 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
     QPushButton,
+    QStyle,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -47,12 +50,47 @@ DETAIL_ROWS = [
     ("origin", "Origin"), ("status", "Status"), ("size", "Size"), ("created", "Created"),
     ("shape", "Network"), ("corpus", "Trained on"), ("metrics", "Held-out test"), ("path", "Location"),
 ]
+#: A typical name in the list, as the entry of the model in use shows it (in bold): a
+#: retrain's proposal on a second run in a day.  The list is made wide enough for it in
+#: the list's own font, so that it follows the font and its size.
+TYPICAL_ENTRY = "My writing 2026-12-03 (2)"
+IN_USE = "   (in use)"
+#: The Rename box's field shows this many average characters of its font: a typical name
+#: with room to add to it (QInputDialog.getText's field is as wide as the box's short label
+#: and its buttons, and cut a typical name off while it was edited).
+RENAME_CHARS = 48
 ORIGINS = {
     "built-in": "Built in",
     "trained": "Trained by you",
     "imported": "Imported",
     "file": "Opened from a file",
 }
+
+
+def list_width(view: QAbstractItemView) -> int:
+    """The width ``view`` needs to show ``TYPICAL_ENTRY`` in use (bold) without cutting
+    it: the text, the item's margins, the frame and a vertical scroll bar."""
+    bold = QFont(view.font())
+    bold.setBold(True)
+    text = QFontMetrics(bold).horizontalAdvance(TYPICAL_ENTRY + IN_USE)
+    style = view.style()
+    margins = 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1)
+    scroll_bar = style.pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, view)
+    return text + margins + 2 * view.frameWidth() + scroll_bar
+
+
+def rename_box(parent: QWidget, name: str) -> QInputDialog:
+    """The Rename box, its field ``RENAME_CHARS`` wide: made here because
+    ``QInputDialog.getText`` gives no say over the width."""
+    box = QInputDialog(parent)
+    box.setWindowTitle("Rename Model")
+    box.setInputMode(QInputDialog.InputMode.TextInput)
+    box.setLabelText("New name:")
+    box.setTextValue(name)
+    field = box.findChild(QLineEdit)
+    field.setObjectName("renameField")
+    field.setMinimumWidth(field.fontMetrics().averageCharWidth() * RENAME_CHARS)
+    return box
 
 
 def choose_bundle_to_import(parent: QWidget, start: str = "") -> Path | None:
@@ -86,7 +124,7 @@ class ModelManagerDialog(QDialog):
 
         self.list = QListWidget()
         self.list.setObjectName("modelList")
-        self.list.setMinimumWidth(240)
+        self.list.setMinimumWidth(list_width(self.list))
         self.list.currentRowChanged.connect(self._show_details)
         self.list.itemActivated.connect(lambda _item: self.use_selected())
 
@@ -157,7 +195,7 @@ class ModelManagerDialog(QDialog):
         self.list.clear()
         row = 0
         for i, info in enumerate(self.models):
-            text = info.name + ("   (in use)" if info.key == current else "")
+            text = info.name + (IN_USE if info.key == current else "")
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, info.key)
             item.setToolTip(str(info.path))
@@ -280,7 +318,10 @@ class ModelManagerDialog(QDialog):
         info = self.selected()
         if info is None or not info.key.startswith("user:"):
             return
-        name, ok = QInputDialog.getText(self, "Rename Model", "New name:", text=info.name)
+        box = rename_box(self, info.name)
+        ok = box.exec() == QDialog.DialogCode.Accepted
+        name = box.textValue()
+        box.deleteLater()
         if not ok or not name.strip():
             return
         try:

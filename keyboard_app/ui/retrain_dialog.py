@@ -30,8 +30,8 @@ import uuid
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QElapsedTimer, QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtCore import QElapsedTimer, QEvent, QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFocusEvent, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -55,7 +55,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import paths, retraining
-from ..model_store import format_size
+from ..model_store import ModelStore, format_size
 from ..progress_events import (
     Cancelled,
     Done,
@@ -82,6 +82,10 @@ log = logging.getLogger(__name__)
 PPL_TITLE = "Validation perplexity"
 #: the trainer holds out the start of the files when adapting (their newest text is learned)
 COMPARING = "Comparing the two models on the {part} of your files…"
+#: The name a retrain proposes for its model (see ``proposed_name``).
+DEFAULT_NAME = "My writing {date}"
+#: Below this gain in keystrokes saved (points) the two models do "about equally well".
+EQUAL_KSR = 0.5
 #: Reds for the error text: a deep one for light backgrounds, a light one for dark ones; the
 #: first that keeps AA contrast with the dialog's background is used (see ``error_color``).
 ERROR_REDS = ("#b00020", "#ff8a80")
@@ -95,6 +99,35 @@ def error_color(palette: QPalette) -> QColor:
         if contrast_ratio(red, background) >= AA_CONTRAST:
             return red
     return palette.color(QPalette.ColorRole.WindowText)
+
+
+def proposed_name(store: ModelStore, today: _dt.date | None = None) -> str:
+    """Today's name for a new model, distinct from every name in the model list: a second
+    retrain on the same day is "My writing 2026-12-03 (2)", as a second import of a bundle
+    is.  The date alone proposed one name twice: a name the manager's Rename refuses, and
+    which the store changed behind the comparison table's back when it kept the model."""
+    return store.distinct_name(DEFAULT_NAME.format(date=(today or _dt.date.today()).isoformat()))
+
+
+class CorpusList(QListWidget):
+    """The files and folders to learn from, whose current item is always the selected one.
+
+    Remove (Alt+R) acts on the selection, but a list given the focus by the keyboard makes
+    its first item current without selecting it, and so does a removal for the next item:
+    the person saw an item outlined and the shortcut did nothing to it."""
+
+    def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt API
+        super().focusInEvent(event)  # makes an item current if none was
+        self.select_current()
+
+    def select_current(self, row: int | None = None) -> None:
+        """Make ``row`` (by default the current row, else the first) current and the only
+        selected one."""
+        if row is None:
+            row = max(0, self.currentRow())
+        if 0 <= row < self.count():
+            self.setCurrentRow(row, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+            self.scrollToItem(self.item(row))
 
 
 def training_dir() -> Path:
@@ -218,7 +251,7 @@ class RetrainDialog(QDialog):
         intro.setWordWrap(True)
         layout.addWidget(intro)
 
-        self.corpus_list = QListWidget()
+        self.corpus_list = CorpusList()
         self.corpus_list.setObjectName("corpusList")
         self.corpus_list.setMinimumHeight(110)
         self.corpus_list.setToolTip("The files and folders to learn from")
@@ -256,7 +289,7 @@ class RetrainDialog(QDialog):
             self.size_combo.addItem(preset.label, key)
         self.size_combo.setCurrentIndex(max(0, self.size_combo.findData(retraining.DEFAULT_SIZE)))
         form.addRow("Model si&ze:", self.size_combo)
-        self.name_edit = QLineEdit(f"My writing {_dt.date.today().isoformat()}")
+        self.name_edit = QLineEdit(proposed_name(self.controller.store))
         form.addRow("&Name:", self.name_edit)
         self.limit_spin = QDoubleSpinBox()
         self.limit_spin.setRange(0, 24 * 60)
@@ -407,7 +440,9 @@ class RetrainDialog(QDialog):
         layout.addStretch(1)
 
         self.keep_new_check = QCheckBox("Keep the new model in the model list")
-        self.keep_new_check.setChecked(True)
+        self.keep_new_check.setChecked(True)  # until the verdict (``_follow_verdict``)
+        self._keep_chosen = False  # the person has ticked or cleared the box in this run
+        self.keep_new_check.clicked.connect(self._keep_choice_made)
         self.use_new_button = QPushButton("&Use New Model")
         self.keep_current_button = QPushButton("&Keep Current Model")
         self.use_new_button.setEnabled(False)  # until the new model exists
@@ -426,11 +461,16 @@ class RetrainDialog(QDialog):
         return [Path(self.corpus_list.item(i).text()) for i in range(self.corpus_list.count())]
 
     def add_corpus_paths(self, paths_: list[Path]) -> None:
+        """Add files and folders (not those already in the list); the last one added
+        becomes the current and selected item, so that Remove takes back what was just added."""
         known = set(self.corpus_paths())
+        added = None
         for path in (Path(p).absolute() for p in paths_):
             if path not in known:
                 self.corpus_list.addItem(str(path))
                 known.add(path)
+                added = self.corpus_list.count() - 1
+        self.corpus_list.select_current(added)
         self._recount()
 
     def _add_files(self) -> None:
@@ -461,6 +501,7 @@ class RetrainDialog(QDialog):
     def _remove_selected(self) -> None:
         for item in self.corpus_list.selectedItems():
             self.corpus_list.takeItem(self.corpus_list.row(item))
+        self.corpus_list.select_current()  # the item now outlined: Alt+R again removes it
         self._recount()
 
     def _recount(self) -> None:
@@ -588,6 +629,8 @@ class RetrainDialog(QDialog):
         self.cancel_button.setEnabled(True)
         self.cancel_button.show()
         self.back_button.hide()
+        self.keep_new_check.setChecked(True)
+        self._keep_chosen = False
 
     def is_training(self) -> bool:
         """The run is under way: training, or comparing the two models after it.  Until the
@@ -598,6 +641,16 @@ class RetrainDialog(QDialog):
 
     def _comparing_now(self) -> bool:
         return self._eval_task is not None and self._outcome == "done"
+
+    def under_way(self) -> str:
+        """What the run is doing now, as the first sentence of a box that asks to stop it
+        (the window's before quitting, the dialog's before closing): after training, the
+        new model is being scored, and a box that said "being trained" then was wrong."""
+        if self.run is not None or not self._comparing_now():
+            return "A model is being trained."
+        if self.controller.current is None:  # nothing to compare with: scored alone
+            return "The new model is being measured on your text."
+        return "The new model is being compared with the current one."
 
     def _on_event(self, event: ProgressEvent) -> None:
         self.events.append(event)
@@ -835,10 +888,12 @@ class RetrainDialog(QDialog):
                 self.table[("current", key)].setText("—")
         verdict = ""
         new_recommended = True  # nothing to compare with: the new model is the one there is
+        new_worse = False
         if current is not None and new is not None:
             gain = new.ksr - current.ksr
-            new_recommended = gain >= 0.5
-            if abs(gain) < 0.5:
+            new_recommended = gain >= EQUAL_KSR
+            new_worse = gain <= -EQUAL_KSR
+            if abs(gain) < EQUAL_KSR:
                 verdict = "The two models do about equally well on your text."
             elif gain > 0:
                 verdict = (f"The new model saves {gain:.1f} points more keystrokes on your text: "
@@ -852,8 +907,20 @@ class RetrainDialog(QDialog):
             self._mark_better(current, new)
         self.verdict_label.setText(verdict)
         self.use_new_button.setEnabled(True)
+        self._follow_verdict(keep_new=not new_worse)
         self._make_default(self.use_new_button if new_recommended else self.keep_current_button)
         self.compared.emit()
+
+    def _keep_choice_made(self) -> None:
+        self._keep_chosen = True
+
+    def _follow_verdict(self, *, keep_new: bool) -> None:
+        """Tick "Keep the new model in the model list" unless the verdict is to keep the
+        current model because the new one does worse (it stayed ticked under that verdict,
+        and Enter then filed a worse model in the list).  A model about as good is kept: it
+        cost the training time.  A choice the person made during the comparison stands."""
+        if not self._keep_chosen:
+            self.keep_new_check.setChecked(keep_new)
 
     def _make_default(self, button: QPushButton) -> None:
         """Enter chooses what the verdict recommends: the new model only when it is better
@@ -880,6 +947,7 @@ class RetrainDialog(QDialog):
         self.eval_progress.hide()
         self.eval_label.setText(f"The models could not be compared: {message}")
         self.use_new_button.setEnabled(True)
+        self._follow_verdict(keep_new=True)  # no evidence against it
         if self.controller.current is not None:  # no evidence that the new one is better
             self._make_default(self.keep_current_button)
         else:
@@ -981,8 +1049,7 @@ class RetrainDialog(QDialog):
         if self.run is not None:
             question = "Training is still running. Stop it? Nothing will be saved."
         elif self._comparing_now():
-            question = ("The new model is still being compared with the current one. Stop? "
-                        "The new model will not be kept.")
+            question = f"{self.under_way()} Stop? The new model will not be kept."
         if question:
             answer = QMessageBox.question(
                 self, "Stop Training?", question,
@@ -994,8 +1061,8 @@ class RetrainDialog(QDialog):
         self.stop_and_wait(drop_run=bool(question))
         self._closed = True  # a check under way (``_keep_new_model``) must not touch the dialog
         if self._outcome == "done" and self.new_bundle is not None:
-            # Closed without choosing: the current model stays; the new one is kept
-            # in the list if the box says so (never thrown away silently by default).
+            # Closed without choosing: the current model stays; the new one is kept in the
+            # list if the box says so (ticked unless the verdict found the new one worse).
             if self.keep_new_check.isChecked():
                 self._keep_new_model(use=False)
             self._discard_run()

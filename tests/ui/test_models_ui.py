@@ -124,6 +124,7 @@ def test_manager_switch_rename_export_delete(qtbot, window, model_store, second_
     dialog.rename_selected()
     assert model_store.info(second_model).name == "Letters"
     assert window.model_label.text() == "Model: Letters"
+    assert window.models.current.name == "Letters"  # what the retrain dialog calls the current model
 
     boxes.files.append(tmp_path / "out")  # .zip is added
     dialog.export_selected()
@@ -163,4 +164,67 @@ def test_manager_imports_a_zip_and_refuses_a_corrupt_one(qtbot, window, model_st
     qtbot.waitUntil(lambda: "not imported" in dialog.message.text(), timeout=10_000)
     assert boxes.kinds()[-1] == "critical" and "corrupt" in boxes.texts()[-1]
     assert dialog.list.count() == 2
+    dialog.close()
+
+
+# --- widths that fit typical names (H24) ---
+
+TYPICAL = "My writing 2026-12-03 (2)"  # a retrain's proposal on the second run of a day
+
+
+def fits(view, item) -> bool:
+    """The item's whole text is inside the list's viewport, in the item's own font."""
+    from PySide6.QtGui import QFontMetrics
+
+    text = QFontMetrics(item.font()).horizontalAdvance(item.text())
+    rect = view.visualItemRect(item)
+    return text < rect.width() and rect.right() <= view.viewport().width()
+
+
+@pytest.mark.parametrize("size", ["minimum", "normal"])
+def test_the_model_list_shows_a_typical_name_in_use_whole(qtbot, window, model_store, second_model, size):
+    model_store.rename(second_model, TYPICAL)
+    with qtbot.waitSignal(window.model_ready, timeout=10_000):
+        window.load_model(second_model)  # in use: in bold, with "(in use)" after it
+    dialog = manager(qtbot, window, model_store)
+    if size == "minimum":
+        dialog.resize(1, 1)  # the layout's minimum
+    qtbot.wait(50)
+    entry = next(dialog.list.item(i) for i in range(dialog.list.count())
+                 if dialog.list.item(i).text().startswith(TYPICAL))
+    assert entry.text() == f"{TYPICAL}   (in use)" and entry.font().bold()
+    assert fits(dialog.list, entry)
+    assert not dialog.list.horizontalScrollBar().isVisible()
+    assert dialog.details.width() >= 400  # the details keep their room
+    dialog.close()
+
+
+def test_the_rename_box_shows_a_typical_name_whole_and_renames_from_the_keyboard(
+        qtbot, window, model_store, second_model, monkeypatch):
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtWidgets import QDialog, QInputDialog, QLineEdit
+
+    monkeypatch.setattr(QInputDialog, "exec", QDialog.exec)  # the real box, driven by keys
+    model_store.rename(second_model, TYPICAL)
+    dialog = manager(qtbot, window, model_store)
+    dialog.select_key(second_model)
+    seen = {}
+
+    def answer() -> None:
+        box = dialog.findChild(QInputDialog)
+        if box is None or not box.isVisible():
+            QTimer.singleShot(10, dialog, answer)
+            return
+        field = box.findChild(QLineEdit)
+        metrics = field.fontMetrics()
+        seen["fits"] = metrics.horizontalAdvance(field.text()) < field.contentsRect().width()
+        seen["chars"] = field.contentsRect().width() / metrics.averageCharWidth()
+        qtbot.keyClick(field, Qt.Key.Key_End)
+        qtbot.keyClicks(field, " for letters")
+        qtbot.keyClick(field, Qt.Key.Key_Return)
+
+    QTimer.singleShot(0, dialog, answer)
+    dialog.rename_selected()
+    assert seen["fits"] and seen["chars"] >= 40, seen
+    assert model_store.info(second_model).name == f"{TYPICAL} for letters"
     dialog.close()
