@@ -12,11 +12,16 @@ space typed after a mistyped word replaces it with the word meant ("teh" ->
 space removed, as phone keyboards do; a space typed after the word then
 leaves it as it is.
 
-Small changes are served at once on the UI thread.  A change of more than
+The predictor is given the end of the text before the cursor, not all of
+it (``context_window``: the part its answer depends on), so a keystroke
+costs the same in a long document as in a short one.  Small changes are
+served at once on the UI thread.  A change of more than
 ``BIG_CHANGE_CHARS`` since the text the predictor last saw (a big paste,
-opening a file, a jump to the end of a long document) goes to the worker,
-and the strip shows an ellipsis until the answer comes back; an answer
-for a request that has since been superseded is dropped.
+opening a file, a jump to the end of a long document, a window cut anew)
+goes to the worker, and the strip shows an ellipsis until the answer comes
+back; an answer for a request that has since been superseded is dropped.
+Edits the engine returns are offsets into that text; they are put in at
+the Qt positions of the window (``Context.position``).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from ..engine.token_cache import common_prefix_length
 from ..engine.tokenizer import Tokenizer
 from ..learning import PersonalModel, local_context
 from ..settings import DEFAULT_SUGGESTIONS
+from .context_window import ContextWindow
 from .editor import Editor
 from .strip import SuggestionStrip
 from .worker import PredictorWorker
@@ -67,9 +73,9 @@ class KeystrokeStats:
 
 @dataclass(frozen=True)
 class AutoCorrection:
-    """What a space just replaced (Python offsets), so a Backspace right after can put it back."""
+    """What a space just replaced, so a Backspace right after can put it back."""
 
-    start: int  # where the word starts
+    start: int  # where the word starts (Qt's position)
     typed: str  # the letters as typed ("teh")
     corrected: str  # what replaced them ("the")
     caret: int  # the caret (Qt's position) right after the space
@@ -118,6 +124,7 @@ class SuggestionController(QObject):
         self._kept: tuple[int, str] | None = None  # a word put back by Backspace: (start, letters), left alone
         self._refreshed_key: tuple[int, int] | None = None
         self._requested_for: str | None = None  # the text a worker request is out for
+        self.window = ContextWindow(editor)  # the part of the text the predictor is given
 
         editor.textChanged.connect(self.refresh)
         editor.cursorPositionChanged.connect(self._cursor_moved)
@@ -165,7 +172,7 @@ class SuggestionController(QObject):
         if not force and key == self._refreshed_key and self._shown_for is not None:
             return
         self._refreshed_key = key
-        text = self.editor.text_before_cursor()
+        text = self.window.current().text
         if not force and (text == self._shown_for or text == self._requested_for):
             return
         self._generation += 1
@@ -200,14 +207,14 @@ class SuggestionController(QObject):
         self.refresh()
 
     def _on_async_result(self, generation: int, text: str, suggestions: list) -> None:
-        if self._hidden or text != self.editor.text_before_cursor():
+        if self._hidden or text != self.window.current().text:
             return  # superseded: the newer request is queued or was served at once
         self._engine_text = text
         self._show(suggestions, text)
 
     def _on_async_failed(self, generation: int, message: str) -> None:
         if generation == self._generation:
-            self._show([], self.editor.text_before_cursor(), placeholder=f"No suggestions: {message}")
+            self._show([], self.window.current().text, placeholder=f"No suggestions: {message}")
 
     def _show(self, suggestions: list, text: str, placeholder: str = "") -> None:
         if not self.auto_capitalise and suggestions:
@@ -292,7 +299,7 @@ class SuggestionController(QObject):
         for nothing and does nothing, rather than insert a tab the user did not mean."""
         if self._hidden:
             return False
-        if self._requested_for is not None and self._requested_for == self.editor.text_before_cursor():
+        if self._requested_for is not None and self._requested_for == self.window.current().text:
             return True
         return self.accept(0)
 
@@ -301,7 +308,8 @@ class SuggestionController(QObject):
         text after the cursor has one, or closing punctuation): one undo step."""
         if self._hidden:
             return False
-        text = self.editor.text_before_cursor()
+        window = self.window.current()
+        text = window.text
         if self._shown_for != text:
             self.refresh(force=True)
         suggestions = self.strip.suggestions()
@@ -321,7 +329,8 @@ class SuggestionController(QObject):
             edit = replace(edit, replacement=edit.replacement.rstrip(" "), skip=0)
         partial = text[edit.start : edit.end]
         context = local_context(self.tokenizer, text[: edit.start])
-        self.editor.replace_text(edit.start, edit.end, edit.replacement, edit.skip)
+        self.editor.replace_range(window.position(edit.start), window.position(edit.end), edit.replacement,
+                                  edit.skip)
         self._auto_space_at = self.editor.textCursor().position() if edit.replacement.endswith(" ") else None
         self.stats.accepts += 1
         self.stats.chars_accepted += max(0, len(edit.replacement) - len(partial))
@@ -349,7 +358,8 @@ class SuggestionController(QObject):
         cursor = self.editor.textCursor()
         if cursor.hasSelection():
             return
-        text = self.editor.text_before_cursor()
+        context = self.window.current()
+        text = context.text
         try:
             edit = self.worker.try_call(lambda p: p.autocorrect(text))
         except Exception:  # noqa: BLE001 - an engine error must not lose the user's text
@@ -359,11 +369,11 @@ class SuggestionController(QObject):
         if edit is None or not edit.replacement:
             return
         typed = text[edit.start : edit.end]
-        if kept == (edit.start, typed):
+        start = context.position(edit.start)
+        if kept == (start, typed):
             return  # the user just took this correction back: the word stays as typed
-        self.editor.replace_text(edit.start, edit.end, edit.replacement)
-        self._autocorrected = AutoCorrection(edit.start, typed, edit.replacement,
-                                             self.editor.textCursor().position() + 1)
+        self.editor.replace_range(start, context.position(edit.end), edit.replacement)
+        self._autocorrected = AutoCorrection(start, typed, edit.replacement, self.editor.position() + 1)
 
     def _undo_autocorrection(self) -> bool:
         """Backspace right after an auto-correction: the letters as typed, without the space."""
@@ -371,10 +381,10 @@ class SuggestionController(QObject):
         cursor = self.editor.textCursor()
         if corrected is None or cursor.hasSelection() or cursor.position() != corrected.caret:
             return False
-        end = self.editor.cursor_offset()
-        if self.editor.plain_text()[corrected.start : end] != corrected.corrected + " ":
+        end = cursor.position()
+        if self.editor.text_at(corrected.start, end) != corrected.corrected + " ":
             return False
-        self.editor.replace_text(corrected.start, end, corrected.typed)
+        self.editor.replace_range(corrected.start, end, corrected.typed)
         self._kept = (corrected.start, corrected.typed)
         return True
 
@@ -399,7 +409,7 @@ class SuggestionController(QObject):
         cursor = self.editor.textCursor()
         if cursor.hasSelection():
             return
-        context = local_context(self.tokenizer, self.editor.text_before_cursor())
+        context = local_context(self.tokenizer, self.window.current().text)
         if context.partial:
             self._learn(context.tokens[-1], context.partial, context.sentence_start)
 

@@ -7,14 +7,19 @@ takes nothing (no suggestion shown, the strip hidden with Esc, or Tab not
 chosen as the accept key) Tab inserts a tab character as in any editor.
 Ctrl+Y redoes, as Ctrl+Shift+Z does.
 
-It also keeps the document's text as a Python string, patched from Qt's
-``contentsChange`` at every edit: ``toPlainText()`` copies and converts the
-whole document (about 4 ms for 350,000 characters), far too slow to call
-on every keystroke of a long document.  The copy is checked against the
-document's length after each patch and rebuilt if they ever disagree.
-Qt counts positions in UTF-16 units; while the text has no character
-outside the Basic Multilingual Plane (an emoji, say) they are Python
-offsets too, and otherwise they are converted.
+The controller reads the text a window at a time (``text_between``, in
+Qt's positions): the predictor needs the end of the text before the caret,
+not all of it (``context_window``), and anything that costs in proportion
+to the document at every keystroke makes typing lag in a long one
+(``toPlainText()`` copies and converts all of it, and a Python copy of the
+whole text patched at every edit meant building the whole string anew at
+every key).  So the editor keeps a copy of the last range read, patched from
+Qt's ``contentsChange`` when an edit falls inside it or at its end (typing
+at the caret), left alone when it falls after it, and dropped otherwise, to
+be read again when next asked for.  Qt counts positions in UTF-16 units;
+while the copy has no character outside the Basic Multilingual Plane (an
+emoji, say) they are Python offsets into it too, and otherwise it is read
+again for each range.
 """
 
 from __future__ import annotations
@@ -45,66 +50,104 @@ class Editor(QPlainTextEdit):
         self.document().setDocumentMargin(14)
         self.setPlaceholderText("Start typing — suggestions appear above.")
         self.document().setModified(False)  # the margin counts as a change to Qt
-        self._text = ""
-        self._text_valid = True  # _text is the document's text, and it is all BMP
+        # The copy of the last range read (``text_between``): Qt positions [start, end).
+        self._copy: str | None = None
+        self._copy_start = self._copy_end = 0
+        self._copy_bmp = True  # no character outside the BMP: Qt positions are offsets into it
         #: Called on Tab; True if it used the key (put a suggestion in). None: Tab is a tab.
         self.tab_handler: Callable[[], bool] | None = None
-        self.document().contentsChange.connect(self._patch_text)
+        self.document().contentsChange.connect(self._patch_copy)
 
     # --- the text as Python sees it -----------------------------------------------
-    def plain_text(self) -> str:
-        """The whole text (``toPlainText()``, kept up to date cheaply)."""
-        if not self._text_valid:
-            self._text = self.toPlainText()
-            self._text_valid = not _ASTRAL.search(self._text)
-        return self._text
+    def position(self) -> int:
+        """The caret, in Qt's positions (UTF-16 units from the start of the document)."""
+        return self.textCursor().position()
 
-    def cursor_offset(self) -> int:
-        """The caret as a Python offset into ``plain_text()``."""
-        text = self.plain_text()
-        position = self.textCursor().position()
-        if self._text_valid:
-            return position
-        # Qt counts UTF-16 code units; an emoji is two of them but one Python character.
-        return len(text.encode("utf-16-le", "surrogatepass")[: 2 * position].decode("utf-16-le", "replace"))
+    def text_between(self, start: int, end: int) -> str:
+        """The text between Qt positions ``start`` and ``end``, as ``toPlainText()`` writes it.
+
+        Costs in proportion to the range, not to the document: served from the copy of
+        the range read last where it covers this one (a range that ends further on is
+        read from the copy's end only)."""
+        copy = self._copy
+        if copy is not None and self._copy_bmp and self._copy_start <= start <= min(end, self._copy_end):
+            if end > self._copy_end:  # the caret moved on: read from the copy's end only
+                more = self._read(self._copy_end, end)
+                if _ASTRAL.search(more) is None and len(more) == end - self._copy_end:
+                    copy = self._copy = copy + more
+                    self._copy_end = end
+            if end <= self._copy_end:
+                if start > self._copy_start:  # keep only what is asked for from now on
+                    copy = self._copy = copy[start - self._copy_start :]
+                    self._copy_start = start
+                return copy if end == self._copy_end else copy[: end - start]
+        text = self._read(start, end)
+        self._copy, self._copy_start, self._copy_end = text, start, end
+        self._copy_bmp = _ASTRAL.search(text) is None
+        return text
+
+    def text_at(self, start: int, end: int) -> str:
+        """The text between Qt positions ``start`` and ``end``, read from Qt: for a short range
+        read once (the copy, which the next keystroke needs, is left as it is)."""
+        return self._read(start, end)
+
+    def _read(self, start: int, end: int) -> str:
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        return _plain(cursor.selectedText())
+
+    def plain_text(self) -> str:
+        """The whole text (``toPlainText()``): in proportion to the document, so not for
+        every keystroke."""
+        return self.toPlainText()
 
     def text_before_cursor(self) -> str:
-        """The document's text up to the caret."""
-        text = self.plain_text()
-        return text[: self.cursor_offset()]
+        """The whole text up to the caret (in proportion to the document, as ``plain_text``)."""
+        return self._read(0, self.position())
 
-    def text_after_cursor(self, limit: int | None = None) -> str:
-        """The document's text from the caret on (its first ``limit`` characters)."""
-        start = self.cursor_offset()
-        return self.plain_text()[start : None if limit is None else start + limit]
+    def text_after_cursor(self, limit: int) -> str:
+        """The first ``limit`` characters after the caret."""
+        start = self.position()
+        end = min(start + 2 * limit, self.document().characterCount() - 1)  # an emoji is two units
+        return self._read(start, end)[:limit]
 
-    def _patch_text(self, position: int, removed: int, added: int) -> None:
-        if not self._text_valid:
+    def _patch_copy(self, position: int, removed: int, added: int) -> None:
+        """Keep the copy the document's text after an edit: patched where the edit falls
+        inside it or at its end, as it is where the edit comes after it, dropped otherwise."""
+        if self._copy is None:
             return
-        document = self.document()
-        length = document.characterCount() - 1  # without the final paragraph separator
-        cursor = QTextCursor(document)
-        cursor.setPosition(min(position, length))
-        cursor.setPosition(min(position + added, length), QTextCursor.MoveMode.KeepAnchor)
-        inserted = cursor.selectedText().translate(_PLAIN)
-        text = self._text[:position] + inserted + self._text[position + removed:]
-        if len(text) != length or _ASTRAL.search(inserted):
-            self._text_valid = False  # rebuilt from the document when next asked for
+        start, end = self._copy_start, self._copy_end
+        if position > end or (position == end and removed):
+            return  # after the copy: its text and positions are unchanged
+        if not self._copy_bmp or position < start or position + removed > end or added > _PATCH_LIMIT:
+            self._copy = None  # read again when next asked for
             return
-        self._text = text
+        length = self.document().characterCount() - 1  # without the final paragraph separator
+        inserted = self._read(min(position, length), min(position + added, length))
+        if len(inserted) != added or _ASTRAL.search(inserted) is not None:
+            self._copy = None  # (Qt counts the final separator in some changes: read it all again)
+            return
+        offset = position - start
+        self._copy = self._copy[:offset] + inserted + self._copy[offset + removed :]
+        self._copy_end = end + added - removed
 
     def replace_text(self, start: int, end: int, text: str, skip: int = 0) -> None:
-        """Replace Python offsets ``[start, end)`` of the document with ``text``: one undo step,
+        """``replace_range`` with Python offsets into ``plain_text()`` (reads the text before
+        ``end``; the controller, which has its window's offsets, calls ``replace_range``)."""
+        before = self.plain_text()[:end]
+        self.replace_range(_utf16_length(before[:start]), _utf16_length(before), text, skip)
+
+    def replace_range(self, start: int, end: int, text: str, skip: int = 0) -> None:
+        """Replace Qt positions ``[start, end)`` of the document with ``text``: one undo step,
         which the characters typed next do not join (see ``_seal``).
 
         The caret ends up after ``text``, then ``skip`` characters further on.
         """
-        before = self.plain_text()[:end]
-        qt_start, qt_end = _utf16_length(before[:start]), _utf16_length(before)
         cursor = self.textCursor()
         cursor.beginEditBlock()
-        cursor.setPosition(qt_start)
-        cursor.setPosition(qt_end, QTextCursor.MoveMode.KeepAnchor)
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
         cursor.insertText(text)
         if text:
             _seal(cursor)
@@ -158,6 +201,16 @@ def _utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
+def _plain(selected: str) -> str:
+    """``QTextCursor.selectedText()`` as ``toPlainText()`` writes it: Qt's separators as line
+    breaks, no-break spaces as spaces (one ``replace`` at C speed for the common case)."""
+    text = selected.replace("\u2029", "\n")
+    return text.translate(_PLAIN) if _RARE.search(text) else text
+
+
 _ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
+_RARE = re.compile("[\u2028\ufdd0\ufdd1\u00a0]")
+#: An edit inserting more than this drops the copy rather than read what it put in.
+_PATCH_LIMIT = 1 << 16
 # What toPlainText() turns Qt's separators into (QTextDocument::toPlainText).
 _PLAIN = str.maketrans({"\u2029": "\n", "\u2028": "\n", "\ufdd0": "\n", "\ufdd1": "\n", "\u00a0": " "})
