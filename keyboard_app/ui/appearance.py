@@ -4,12 +4,21 @@ The palette is set on the application, so the dialogs follow the window.
 "system" gives back the palette the application started with.  High
 contrast is pure black on white (white on black when dark), with the
 highlight kept far from both.
+
+Fusion (the style on a desktop without a theme of its own) frames a check
+box or a radio button in a colour darker than the window's: on a dark
+window that is all but the window's own colour, and on high contrast's black
+it is black, so an unchecked box was not drawn at all.  ``FramedIndicators``
+draws the frame again, in a colour that stands out from a dark background,
+wherever the palette is dark, and in the text's colour in high contrast (a
+plain light palette's frame is left as the style draws it).
 """
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QColor, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleOption, QWidget
 
 _system_palette: QPalette | None = None
 _applied: tuple[str, bool] = ("system", False)
@@ -58,6 +67,42 @@ def is_dark(palette: QPalette) -> bool:
     return palette.color(R.Window).lightness() < 128
 
 
+#: The frame of a check box or radio button on a dark palette: the text colour at this
+#: opacity (a contrast of at least 3:1 with the background, as WCAG asks of a control's
+#: boundary); high contrast draws it in the text colour itself.
+DARK_FRAME_OPACITY = 0.6
+INDICATORS = (QStyle.PrimitiveElement.PE_IndicatorCheckBox, QStyle.PrimitiveElement.PE_IndicatorRadioButton)
+
+
+class FramedIndicators(QProxyStyle):
+    """The style as it is, with check boxes' and radio buttons' frames drawn visibly on a dark
+    palette and in high contrast (module docstring): menus' check items too, which the style
+    draws as check boxes."""
+
+    def drawPrimitive(self, element: QStyle.PrimitiveElement, option: QStyleOption,  # noqa: N802 - Qt API
+                      painter: QPainter, widget: QWidget | None = None) -> None:
+        super().drawPrimitive(element, option, painter, widget)
+        if element not in INDICATORS:
+            return
+        palette = option.palette
+        color = QColor(palette.color(R.WindowText))
+        high_contrast = palette.color(R.Mid) == color  # (both high-contrast palettes say so)
+        if not high_contrast:
+            if not is_dark(palette):
+                return
+            color.setAlphaF(DARK_FRAME_OPACITY)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(QPen(color, 1.0))
+        painter.setBrush(QColor(0, 0, 0, 0))
+        rect = QRectF(option.rect).adjusted(0.5, 0.5, -1.5, -1.5)
+        if element == QStyle.PrimitiveElement.PE_IndicatorRadioButton:
+            painter.drawEllipse(rect)
+        else:
+            painter.drawRect(rect)
+        painter.restore()
+
+
 def apply_theme(theme: str, *, high_contrast: bool = False) -> None:
     """Set the application's palette for ``theme`` ("system", "light" or "dark")."""
     global _system_palette, _applied
@@ -66,6 +111,8 @@ def apply_theme(theme: str, *, high_contrast: bool = False) -> None:
         return
     if _system_palette is None:
         _system_palette = QPalette(app.palette())
+    if not isinstance(app.style(), FramedIndicators):  # before the palette: a new style resets it
+        app.setStyle(FramedIndicators(app.style().name()))
     if theme == "light":
         palette = light_palette(high_contrast)
     elif theme == "dark":
