@@ -110,7 +110,7 @@ class MixtureWeights:
     recency: RecencySettings = RecencySettings()  # the document cache: its weights, window and decays
     phrases: PhraseSettings = PhraseSettings()  # the bundle's phrase tables (the training corpus's)
     user_phrases: PhraseSettings | None = None  # an adapted bundle's user tables (None: its manifest's)
-    personal: float = 0.3  # the user's counts' share, reached as they grow:
+    personal: float = 0.05  # the user's counts' share, reached as they grow (benchmarks/personal_share.py):
     personal_ramp: float = 20.0  # with n words counted, the share is personal * n / (n + personal_ramp)
     pool: int = 12  # the ranked words the user's counts are mixed over, and their own best as many
 

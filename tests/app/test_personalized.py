@@ -62,7 +62,8 @@ def test_a_learned_word_gets_its_share_of_the_mixture(predictor, plain):
     personal = learned("we went to Zanzibar", "we went to Zanzibar", "off to Zanzibar")
     layer = with_layer(predictor, personal)
     share = layer.share(predictor.weights)
-    assert share == pytest.approx(0.3 * 11 / (11 + 20))  # eleven words counted
+    weights = MixtureWeights()
+    assert share == pytest.approx(weights.personal * 11 / (11 + weights.personal_ramp))  # eleven words counted
     [offered] = personal.candidates("to", "zanz")
     zanzibar = {s.token: s for s in predictor.suggest("Then we went to zanz", 3)}["zanzibar"]
     # not a word of this model's: what the engine gives it does not count
