@@ -117,15 +117,23 @@ class Side:
         self.engine.close()
 
 
-def learned(personal, tokenizer, text: str):
-    """``personal`` after learning ``text``'s words as the app does (the previous token
-    and whether the word starts a sentence), then blocking and forgetting a few."""
+def typed_into(personal, tokenizer, text: str):
+    """``personal`` after learning ``text``'s words as the app does when they are typed: each
+    after the token before it, and whether it starts a sentence (benchmarks/personal_share.py
+    uses it too)."""
     previous, initial = "<s>", True
     for token in tokenizer.iter_tokens(text):
         if token.surface[:1].isalpha() and token.token not in ("<num>", "<url>", "<email>"):
             personal.observe(previous, token.surface, initial=initial)
         previous = token.token
         initial = tokenizer.is_sentence_end(token.token)
+    return personal
+
+
+def learned(personal, tokenizer, text: str):
+    """``personal`` after learning ``text``'s words (``typed_into``), then blocking and
+    forgetting a few."""
+    typed_into(personal, tokenizer, text)
     for word in BLOCKED:
         personal.block(word)
     words = sorted(personal.unigrams, key=lambda w: (-personal.unigrams[w], w))

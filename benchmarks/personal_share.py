@@ -28,26 +28,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))  # compare_engines
 
 from keyboard_app.engine.bundle import ModelLoadError  # noqa: E402
 from keyboard_app.engine.evaluate import evaluate  # noqa: E402
 from keyboard_app.engine.mixture import MixtureWeights  # noqa: E402
 from keyboard_app.engine.predictor import Predictor  # noqa: E402
 from keyboard_app.learning import PersonalLayer, PersonalModel  # noqa: E402
+from compare_engines import typed_into  # noqa: E402  (the words learned as the app learns them)
 
 CORPORA = ("handbook", "endless-sky", "wesnoth", "kernel-docs")
-
-
-def typed_into(personal: PersonalModel, tokenizer, text: str) -> PersonalModel:
-    """``personal`` after the words of ``text`` were typed: each after the token before it,
-    capitalised or not at a sentence start as the editor tells the counts."""
-    previous, initial = "<s>", True
-    for token in tokenizer.iter_tokens(text):
-        if token.surface[:1].isalpha() and token.token not in ("<num>", "<url>", "<email>"):
-            personal.observe(previous, token.surface, initial=initial)
-        previous = token.token
-        initial = tokenizer.is_sentence_end(token.token)
-    return personal
 
 
 def largest_training_text(corpora: Path, name: str) -> Path | None:
