@@ -45,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-words", type=int, default=2000)
     p.add_argument("--k", type=int, default=3)
     args = p.parse_args(argv)
+    if args.k < 1 or args.max_words < 1:
+        print("--k and --max-words must be at least 1.", file=sys.stderr)
+        return 2
     try:
         default, adapted = Predictor.load(args.default), Predictor.load(args.adapted)
         unseen = args.unseen.read_text(encoding="utf-8")

@@ -60,8 +60,18 @@ def main(argv: list[str] | None = None) -> int:
                    help="a model retrained on corpus NAME (benchmarks/adaptation.py's bundles)")
     p.add_argument("--max-words", type=int, default=2000)
     args = p.parse_args(argv)
-    learned_sizes = [int(x) for x in args.learned.split(",") if x]
-    adapted = dict(item.split("=", 1) for item in args.adapted if "=" in item)
+    try:
+        learned_sizes = [int(x) for x in args.learned.split(",") if x]
+    except ValueError:
+        learned_sizes = []
+    if not learned_sizes or min(learned_sizes) < 1:
+        print(f"--learned takes word counts separated by commas (2000,20000), not {args.learned!r}.",
+              file=sys.stderr)
+        return 2
+    if any("=" not in item for item in args.adapted):
+        print("--adapted takes NAME=BUNDLE (wesnoth=build/adaptation/bundles/.../bundle).", file=sys.stderr)
+        return 2
+    adapted = dict(item.split("=", 1) for item in args.adapted)
     if not args.shares or any(not 0.0 <= s < 1.0 for s in args.shares):
         print("Each share must be in [0, 1).", file=sys.stderr)
         return 2

@@ -31,9 +31,11 @@ blank (a paragraph break is blanks only).  The cut stays while the caret is
 at or after the point where both held (``verified``) and no edit touched
 the text before it; it is made again when the window has grown past
 ``MAX_WINDOW_CHARS`` and doubled since the cut.  So for any document the
-suggestions are the same as for the whole text, except in a paragraph
-longer than ``SEARCH_CHARS`` (no break close enough: the window then starts
-``CUT_CHARS`` back, and the network's context with it; ``exact`` says so).
+suggestions are the same as for the whole text, except where
+``SEARCH_CHARS`` before the caret hold no such point (a paragraph longer than
+that, or text written with few spaces, as some scripts are, whose runs are
+long): the window then starts ``CUT_CHARS`` back, and the network's context
+with it; ``exact`` says so.
 
 A new cut changes the predictor's text from its first character, which the
 controller sees as a big change and hands to the worker, as it does a big
@@ -96,7 +98,7 @@ class ContextWindow:
         editor.document().contentsChange.connect(self._changed)
 
     def _changed(self, position: int, removed: int, added: int) -> None:
-        if position <= self.verified:
+        if position < self.verified:  # (an edit at that point leaves the text before it as it was)
             self._stale = True
 
     def current(self) -> Context:

@@ -37,3 +37,5 @@ def test_unreadable_input_is_one_sentence(tmp_path, tiny_bundle, capsys):
     assert code == 2
     err = capsys.readouterr().err
     assert err.startswith("Cannot read the models or texts:") and "Traceback" not in err
+    assert ab.main([str(tiny_bundle)] * 2 + [str(tmp_path / "a"), str(tmp_path / "b"), "--k", "0"]) == 2
+    assert "--k and --max-words must be at least 1" in capsys.readouterr().err

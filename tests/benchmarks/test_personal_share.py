@@ -43,3 +43,7 @@ def test_a_missing_corpus_or_a_bad_share_is_one_sentence(tmp_path, tiny_bundle, 
     assert "run benchmarks/adaptation.py first" in capsys.readouterr().err
     assert ps.main(["--work", str(tmp_path), "--shares", "0,1.5"]) == 2
     assert "must be in [0, 1)" in capsys.readouterr().err
+    assert ps.main(["--work", str(tmp_path), "--learned", "x,y"]) == 2
+    assert "--learned takes word counts" in capsys.readouterr().err
+    assert ps.main(["--work", str(tmp_path), "--adapted", "wesnoth"]) == 2
+    assert "--adapted takes NAME=BUNDLE" in capsys.readouterr().err
