@@ -211,11 +211,12 @@ def count_corpus_words(paths: Sequence[Path], keep_going: Callable[[Any], bool] 
     """Count the words of the text files named or found under ``paths`` (streamed)."""
     from model_training.corpus import ReadStats, find_files, read_lines
 
-    files = find_files(paths)
-    count = CorpusCount(files=len(files), bytes=sum(f.size for f in files))
+    skipped: list[str] = []  # the trainer's reasons (a binary file, a link out of the corpus or in a loop)
+    files = find_files(paths, skipped)
+    count = CorpusCount(files=len(files), bytes=sum(f.size for f in files), skipped=skipped)
     for f in files:
         stats = ReadStats()
-        for line in read_lines(f.path, stats):
+        for line in read_lines(f.path, stats, encoding=f.encoding):  # as the trainer reads it
             count.words += len(_WORD.findall(line))
         if not keep_going(count):
             break

@@ -1,8 +1,16 @@
 """What the first bytes of a file say about its text: one rule for the editor, which
 opens such a file (``ui.documents``), and the trainer, which asks for it as UTF-8
-(``model_training.corpus``), so the two never read the same file two ways."""
+(``model_training.corpus``), so the two never read the same file two ways.
+
+``mostly_controls`` is the trainer's test for binary data in a file that is not UTF-8
+(which it reads as Windows-1252); the editor's ``documents.decode`` still counts bytes
+0x80-0x9F as control characters, as Latin-1 has them."""
 
 from __future__ import annotations
+
+#: More control characters than this share of a file's start, read byte for byte, and it is
+#: not prose (an image, an archive, a program) but binary data, even without a NUL byte.
+MAX_CONTROL_SHARE = 0.05
 
 
 def utf16_without_mark(head: bytes) -> str | None:
@@ -18,3 +26,16 @@ def utf16_without_mark(head: bytes) -> str | None:
     if odd <= 0.02 * half and even >= 0.8 * half:
         return "utf-16-be"
     return None
+
+
+def mostly_controls(head: bytes) -> bool:
+    """Whether ``head``, the start of a file that is not UTF-8, holds more than
+    ``MAX_CONTROL_SHARE`` control bytes (C0 but tab, line and form feeds; DEL; and the
+    five bytes Windows-1252 leaves undefined, not the curly quotes and dashes it puts
+    in 0x80-0x9F, which a text saved on Windows is full of): then it is binary data,
+    which no single-byte encoding makes prose."""
+    controls = sum(head.count(bytes([b])) for b in CONTROL_BYTES)
+    return bool(head) and controls / len(head) > MAX_CONTROL_SHARE
+
+
+CONTROL_BYTES = bytes([*range(0x20), 0x7F, 0x81, 0x8D, 0x8F, 0x90, 0x9D]).translate(None, b"\t\n\r\f")

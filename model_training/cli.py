@@ -8,7 +8,9 @@ Usage::
     keyboard-train CORPUS --dry-run                        # one batch, export, parity check
 
 CORPUS is any mix of UTF-8 text files and folders (searched recursively;
-binary files are skipped with a warning).  The training state is kept in
+binary files, and symbolic links that lead out of the corpus or back to
+themselves, are skipped with a warning; a file that is not UTF-8 is read as
+Windows-1252, or Latin-1, and said so once).  The training state is kept in
 ``--work-dir`` (default: ``BUNDLE.work`` beside the bundle): ``checkpoint.pt``
 is written after each epoch, every ``--checkpoint-minutes`` within one (5 by
 default; 0: epoch ends only) and when the run is stopped, always atomically
@@ -21,10 +23,12 @@ stopped or failed run keeps its checkpoint and says where.  Files of the
 user's own in a ``--work-dir`` are never touched.
 
 ``--out`` must be a new or empty folder or an existing model bundle, and may
-not be, hold or lie inside the corpus: anything else is refused (exit 2)
-before the corpus is read, as is a destination that cannot be written or
-lacks room for the bundle.  A replacement cut short by a kill is repaired on
-the next run (the previous bundle is restored; see ``engine.staging``).
+not be, hold or lie inside the corpus, nor be a mount point (no rename can
+replace one): anything else is refused (exit 2) before the corpus is read, as
+is a destination that cannot be written; one that lacks room for the bundle
+(its graphs, phrase tables and lexicon) is refused before training.  A
+replacement cut short by a kill is repaired on the next run (the previous
+bundle is restored; see ``engine.staging``).
 
 Exit codes: 0 done; 2 bad input or settings (one sentence on stderr, no
 traceback); 1 an unexpected error; 130 stopped by Ctrl-C (SIGINT) and 143 by
@@ -87,9 +91,11 @@ ignore unknown events and fields: later versions may add some.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -131,7 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
         "SIGINT/SIGTERM (a checkpoint is kept; continue with --resume).",
         formatter_class=_HelpFormatter,
     )
-    p.add_argument("corpus", nargs="+", help="UTF-8 text files and/or folders of them")
+    p.add_argument("corpus", nargs="+",
+                   help="UTF-8 text files and/or folders of them (a file that is not UTF-8 is read as "
+                   "Windows-1252)")
     p.add_argument("--out", "-o",
                    help="bundle folder to write: a new or empty folder, or an existing model bundle "
                    "(replaced only when the new one is complete); never a folder holding other "
@@ -318,9 +326,14 @@ def _missing_checkpoint(args: argparse.Namespace) -> bool:
         return False
     if args.resume:
         return not Path(args.resume).is_file()
+    return not (_work_folder(args) / "checkpoint.pt").is_file()
+
+
+def _work_folder(args: argparse.Namespace) -> Path:
+    """The work folder the options name (``pipeline.default_work_dir``'s rule, without
+    importing it: it imports torch)."""
     out = Path(os.path.abspath(args.out or "."))
-    work = Path(args.work_dir) if args.work_dir else out.with_name(out.name + ".work")
-    return not (work / "checkpoint.pt").is_file()
+    return Path(args.work_dir) if args.work_dir else out.with_name(out.name + ".work")
 
 
 def _torchrun_rank() -> int:
@@ -380,7 +393,11 @@ def _main(args: argparse.Namespace) -> int:
     progress.on_closed = lambda: on_signal(signal.SIGPIPE, None)
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        return _run(args, model_cfg, train_cfg, progress, trainer_box, fail)
+        try:
+            return _run(args, model_cfg, train_cfg, progress, trainer_box, fail)
+        except Interrupted as e:  # before the run's own handling: importing torch, joining the others
+            work = _work_folder(args) if args.out else None  # a dry run without --out keeps none
+            return _report_interrupted(e.signum, work, progress, main_rank=not _torchrun_rank())
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
@@ -471,18 +488,7 @@ def _run_rank(args, model_cfg, train_cfg, progress, trainer_box, fail, dist, agr
               file=sys.stderr, flush=True)
         return 128 + int(signum)
     except Interrupted as e:
-        if not main_rank:
-            return 128 + e.signum
-        # Stopped outside the training loop (reading, export): a checkpoint of
-        # this or an earlier run may still be there to continue from.
-        ckpt = work / "checkpoint.pt"
-        saved = ckpt.is_file()
-        progress.emit("cancelled", checkpoint=str(ckpt) if saved else None,
-                      signal=signal.Signals(e.signum).name)
-        print("keyboard-train: stopped; no bundle was written"
-              + (f"; the checkpoint {ckpt} is kept (continue with --resume)." if saved else "."),
-              file=sys.stderr, flush=True)
-        return 128 + e.signum
+        return _report_interrupted(e.signum, work, progress, main_rank=main_rank)
     except (CorpusError, ModelLoadError, InitError) as e:
         return fail(str(e), EXIT_BAD_INPUT)
     except ValueError as e:  # settings the configs could not reject earlier
@@ -492,7 +498,7 @@ def _run_rank(args, model_cfg, train_cfg, progress, trainer_box, fail, dist, agr
     except (ExportError, FloatingPointError, BundleWriteError) as e:
         return fail(str(e), EXIT_ERROR)
     except OSError as e:
-        return fail(f"{e.filename or ''}: {e.strerror or e}".lstrip(": "), EXIT_ERROR)
+        return fail(_os_error_sentence(e), EXIT_ERROR)
     except Exception as e:  # noqa: BLE001 - a bug: one line, details with --verbose
         if args.verbose:
             log.exception("unexpected error")
@@ -514,6 +520,41 @@ def _run_rank(args, model_cfg, train_cfg, progress, trainer_box, fail, dist, agr
     return 0
 
 
+def _os_error_sentence(error: OSError) -> str:
+    """An ``OSError`` the run did not word itself, in one sentence: a full disk names the
+    folder and the room left there (the file, often a private working file, may be gone)."""
+    raw = error.strerror == os.strerror(error.errno or 0)  # not one of the run's own sentences
+    if error.errno in (errno.ENOSPC, errno.EDQUOT) and error.filename and raw:
+        folder = _existing_folder(Path(os.path.abspath(error.filename)).parent)
+        free = shutil.disk_usage(folder).free
+        return (f"{folder}: no space left on the device ({free / 1e6:.1f} MB free): free some space, "
+                "or write the model (--out) or the work folder (--work-dir) to another disk")
+    return f"{error.filename or ''}: {error.strerror or error}".lstrip(": ")
+
+
+def _existing_folder(path: Path) -> Path:
+    """``path``, or its nearest folder that exists (a private working folder may be gone)."""
+    while not path.is_dir() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _report_interrupted(signum: int, work: Path | None, progress, *, main_rank: bool) -> int:
+    """Stopped outside the training loop (starting, reading, export): one line, and the
+    exit code of the signal.  A checkpoint of this or an earlier run may still be in the
+    work folder to continue from."""
+    if not main_rank:
+        return 128 + signum
+    ckpt = work / "checkpoint.pt" if work is not None else None
+    saved = ckpt is not None and ckpt.is_file()
+    progress.on_closed = None  # a reader gone by now changes nothing: we are stopping
+    progress.emit("cancelled", checkpoint=str(ckpt) if saved else None, signal=signal.Signals(signum).name)
+    print("keyboard-train: stopped; no bundle was written"
+          + (f"; the checkpoint {ckpt} is kept (continue with --resume)." if saved else "."),
+          file=sys.stderr, flush=True)
+    return 128 + signum
+
+
 _stopped_by_signal: list[int] = []  # set by main() when a signal stopped the run
 
 
@@ -523,7 +564,12 @@ def console_main() -> int:
     Ctrl-C cannot reach Python's default handler during the interpreter's shutdown
     (a KeyboardInterrupt traceback).  Not done in ``main`` itself: in a process that
     goes on (tests, a caller), an ignored SIGTERM would be inherited by every child."""
-    code = main()
+    try:
+        code = main()
+    except KeyboardInterrupt:  # Ctrl-C before main's own handler was in place: nothing begun
+        print("keyboard-train: stopped; no bundle was written.", file=sys.stderr, flush=True)
+        code = 128 + signal.SIGINT
+        _stopped_by_signal.append(signal.SIGINT)
     if _stopped_by_signal:
         for s in (signal.SIGINT, signal.SIGTERM):
             signal.signal(s, signal.SIG_IGN)

@@ -8,18 +8,28 @@ validation, or in its first when adapting a model to a person's writing
 reading means one pass can count the vocabulary on training text only.
 
 Text is UTF-8, or UTF-16 or UTF-32 with a byte-order mark (as Windows
-editors save it; a UTF-8 mark is dropped too).  Offsets are always bytes of
-the file, and a wide file's lines end at an encoded newline on a code-unit
-boundary, so the held-out split works the same for every encoding.
+editors save it; a UTF-8 mark is dropped too), or, for a file that is not
+UTF-8, Windows-1252 (Latin-1 where it holds a byte Windows-1252 leaves
+undefined): what older Windows and Mac programs, and the app's own editor when
+told to keep a file's encoding, save.  Read as UTF-8 such a file splits every
+accented word at its accent ("caf", "gar").  The encoding is chosen once per
+file, by ``find_files`` (``CorpusFile.encoding``), from all its bytes, and
+every pass reads the file the same way; offsets are always bytes of the file
+(so the hash and the held-out split do not depend on the choice), and a wide
+file's lines end at an encoded newline on a code-unit boundary, so the
+held-out split works the same for every encoding.
 
 Bad input raises ``CorpusError`` with one sentence for the user: a missing
 path, no text at all.  A binary file (a NUL byte in its first 8 KiB, and no
-byte-order mark) is skipped with a warning, which says when it looks like
-UTF-16 saved without a mark; invalid sequences are decoded as U+FFFD and
-their number is reported in a warning per file.  In a folder, a symbolic
+byte-order mark; or, not being UTF-8, mostly control bytes:
+``text_encoding.mostly_controls``) is skipped with a warning, which says when it looks like
+UTF-16 saved without a mark.  A UTF-8 file with a few damaged bytes (fewer
+invalid sequences than valid non-ASCII characters: a file cut inside a
+character, a stray byte) stays UTF-8: its invalid sequences are decoded as
+U+FFFD and their number is reported in a warning.  In a folder, a symbolic
 link is followed only to a file inside the corpus given (a link to
-``/etc/passwd`` is skipped with a warning); a link named on the command line
-is the user's choice and read.
+``/etc/passwd`` is skipped with a warning, as is a link that leads back to
+itself); a link named on the command line is the user's choice and read.
 """
 
 from __future__ import annotations
@@ -33,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from keyboard_app.text_encoding import utf16_without_mark
+from keyboard_app.text_encoding import mostly_controls, utf16_without_mark
 
 from .config import HELDOUT_AT
 
@@ -41,6 +51,9 @@ log = logging.getLogger(__name__)
 
 SNIFF_BYTES = 8192
 PIECE_BYTES = 1 << 16  # long lines reach the tokenizer in pieces of less than twice this
+SCAN_BYTES = 1 << 20  # the encoding check reads a file in blocks of this
+#: Bytes Windows-1252 leaves undefined: a file holding one is read as Latin-1, which has them all.
+CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
 
 
 #: Byte-order marks and the encodings they announce; UTF-32-LE's first (it starts with UTF-16-LE's).
@@ -73,8 +86,11 @@ class Encoding:
         return len(self.newline)
 
     @property
-    def label(self) -> str:  # "UTF-16" for the user
-        return self.codec.upper().removesuffix("-LE").removesuffix("-BE")
+    def label(self) -> str:  # "UTF-16", "Windows-1252" for the user
+        return LABELS.get(self.codec) or self.codec.upper().removesuffix("-LE").removesuffix("-BE")
+
+
+LABELS = {"cp1252": "Windows-1252", "latin-1": "Latin-1"}
 
 
 def encoding_of(head: bytes) -> Encoding:
@@ -86,6 +102,7 @@ def encoding_of(head: bytes) -> Encoding:
 
 
 def file_encoding(path: Path) -> Encoding:
+    """The encoding a file's byte-order mark announces (UTF-8 without one)."""
     with open(path, "rb") as f:
         return encoding_of(f.read(4))
 
@@ -95,19 +112,67 @@ class CorpusFile:
     path: Path  # where it is
     name: str  # how the manifest and hash name it (relative to the argument given)
     size: int  # bytes
+    encoding: Encoding = field(default_factory=Encoding)  # how every pass decodes it (``text_encoding``)
 
 
 def not_text_reason(path: Path) -> str | None:
     """Why a file is not read as text (None when it is text)."""
+    return examine(path)[1]
+
+
+def examine(path: Path) -> tuple[Encoding | None, str | None]:
+    """How a file is read as text, or why it is not: ``(encoding, None)`` or ``(None, reason)``."""
     if not stat.S_ISREG(path.stat().st_mode):  # a FIFO would block, /dev/zero never end
-        return "it is not a regular file (a pipe, a device or a socket)"
+        return None, "it is not a regular file (a pipe, a device or a socket)"
     with open(path, "rb") as f:
         head = f.read(SNIFF_BYTES)
-    if encoding_of(head).bom or b"\0" not in head:
-        return None
-    if utf16_without_mark(head) is not None:
-        return "it looks like UTF-16 text without a byte-order mark; save it as UTF-8"
-    return "it looks like a binary file, not text"
+    announced = encoding_of(head)
+    if announced.bom:
+        return announced, None
+    if b"\0" in head:
+        if utf16_without_mark(head) is not None:
+            return None, "it looks like UTF-16 text without a byte-order mark; save it as UTF-8"
+        return None, "it looks like a binary file, not text"
+    encoding = text_encoding(path)
+    if encoding.codec != "utf-8" and mostly_controls(head):
+        return None, "it looks like a binary file, not text"
+    return encoding, None
+
+
+def text_encoding(path: Path) -> Encoding:
+    """UTF-8, unless the file is not: then Windows-1252, or Latin-1 where it holds a byte
+    Windows-1252 leaves undefined.  "Not UTF-8" counts invalid sequences against valid
+    non-ASCII characters over the whole file: a UTF-8 file with a damaged byte or two
+    (cut inside a character) stays UTF-8, and a Latin-1 one, whose accented letters are
+    each an invalid sequence and which rarely holds a valid one, does not.  Valid UTF-8
+    costs one strict decode per block; only a file that fails it is counted."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    invalid = valid = 0
+    undefined = False  # a byte Windows-1252 does not define
+    with open(path, "rb") as f:
+        strict = True
+        while True:
+            block = f.read(SCAN_BYTES)
+            final = not block
+            if strict:
+                try:
+                    decoder.decode(block, final)
+                except UnicodeDecodeError:
+                    strict = False  # count from the start: the choice is the whole file's
+                    f.seek(0)
+                    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+                    continue
+            else:
+                text = decoder.decode(block, final)
+                bad = text.count("\ufffd") - block.count(b"\xef\xbf\xbd")
+                invalid += bad
+                valid += len(text) - len(text.encode("ascii", "ignore")) - bad
+                undefined = undefined or any(byte in block for byte in CP1252_UNDEFINED)
+            if final:
+                break
+    if strict or valid >= invalid:
+        return Encoding()
+    return Encoding("latin-1" if undefined else "cp1252")
 
 
 def is_binary(path: Path) -> bool:
@@ -118,20 +183,35 @@ def _inside(target: Path, roots: list[Path]) -> bool:
     return any(target == root or root in target.parents for root in roots)
 
 
-def _walk(folder: Path, roots: list[Path]) -> list[Path]:
+def _resolve(path: Path) -> Path | None:
+    """Where a path leads, or None for a symbolic link that leads back to itself
+    (``RuntimeError`` on Python 3.11 and 3.12, ``OSError`` from 3.13)."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return None
+
+
+def _walk(folder: Path, roots: list[Path], skipped: list[str]) -> list[Path]:
     """The regular files under ``folder``, sorted.  Symbolic links are followed only
     to a file inside one of ``roots`` (the corpus as given, resolved); a link that
-    leads elsewhere is skipped with a warning naming it.  Linked folders are not
-    entered: one inside the corpus is read where it is."""
+    leads elsewhere, or back to itself, is skipped with a warning naming it.  Linked
+    folders are not entered: one inside the corpus is read where it is."""
     found = []
     for parent, dirs, files in os.walk(folder):  # followlinks=False
-        for name in dirs + files:
+        for name in sorted(dirs + files):  # the warnings in a stable order
             path = Path(parent) / name
             if path.is_symlink():
-                target = path.resolve()
-                if not _inside(target, roots):
-                    log.warning("%s: skipped, it is a symbolic link to %s, outside the corpus given.",
-                                path, target)
+                target = _resolve(path)
+                if target is None:
+                    reason = "it is a symbolic link that leads back to itself (a loop)"
+                elif not _inside(target, roots):
+                    reason = f"it is a symbolic link to {target}, outside the corpus given"
+                else:
+                    reason = None
+                if reason is not None:
+                    log.warning("%s: skipped, %s.", path, reason)
+                    skipped.append(f"{path}: {reason}")
                     continue
                 if target.is_file():
                     found.append(path)
@@ -140,18 +220,26 @@ def _walk(folder: Path, roots: list[Path]) -> list[Path]:
     return sorted(found)
 
 
-def find_files(paths: Iterable[str | os.PathLike]) -> list[CorpusFile]:
-    """The text files named or found (recursively, sorted) under ``paths``."""
+def find_files(paths: Iterable[str | os.PathLike], skipped: list[str] | None = None) -> list[CorpusFile]:
+    """The text files named or found (recursively, sorted) under ``paths``, each with the
+    encoding it is read in (said once, in a warning, when it is not UTF-8).  ``skipped``,
+    when given, receives why each file left out was (the warnings' sentences)."""
     found: list[CorpusFile] = []
-    skipped: list[str] = []  # why files were left out, for the error when nothing is left
+    skipped = [] if skipped is None else skipped  # for the error when nothing is left
     seen: set[Path] = set()
-    roots = [Path(given).resolve() for given in paths]
+    paths = list(paths)
     for given in paths:
         root = Path(given)
         if not root.exists():
+            if root.is_symlink():
+                raise CorpusError(f"{root}: a symbolic link that leads nowhere (to a missing file, or "
+                                  "back to itself).")
             raise CorpusError(f"{root}: no such file or folder.")
+    roots = [Path(given).resolve() for given in paths]
+    for given in paths:
+        root = Path(given)
         if root.is_dir():
-            candidates = _walk(root, roots)
+            candidates = _walk(root, roots, skipped)
             names = [f"{root.name}/{p.relative_to(root).as_posix()}" for p in candidates]
         else:
             candidates, names = [root], [root.name]
@@ -161,7 +249,7 @@ def find_files(paths: Iterable[str | os.PathLike]) -> list[CorpusFile]:
                 continue
             seen.add(resolved)
             try:
-                reason = not_text_reason(path)
+                encoding, reason = examine(path)
                 if reason is not None:
                     log.warning("%s: skipped, %s.", path, reason)
                     skipped.append(f"{path}: {reason}")
@@ -172,12 +260,14 @@ def find_files(paths: Iterable[str | os.PathLike]) -> list[CorpusFile]:
                 skipped.append(f"{path}: it cannot be read ({e.strerror or e})")
                 continue
             if size:
-                found.append(CorpusFile(path, name, size))
+                if not encoding.bom and encoding.codec != "utf-8":
+                    log.warning("%s: not UTF-8; read as %s.", path, encoding.label)
+                found.append(CorpusFile(path, name, size, encoding))
     if not found:
         if len(skipped) == 1:  # the one file given (or found) says why (a warning alone scrolls by)
             raise CorpusError(f"the corpus is empty: {skipped[0]}.")
         shown = ", ".join(str(p) for p in paths) or "(nothing given)"
-        why = f" ({len(skipped)} files skipped: not text or unreadable)" if skipped else ""
+        why = f" ({len(skipped)} files skipped: not text, unreadable or links out of the corpus)" if skipped else ""
         raise CorpusError(f"the corpus is empty: no text found in {shown}{why}.")
     return found
 
@@ -263,7 +353,8 @@ def training_tokens(file: CorpusFile, split: Split, tokenizer, stats: "ReadStats
     the whole file is held out (no ``<s>`` that the count, which reads the parts, never saw)."""
     parts = split.train_parts(file.size)
     if parts:
-        yield from tokenizer.iter_stream(line for a, b in parts for line in read_lines(file.path, stats, a, b))
+        yield from tokenizer.iter_stream(
+            line for a, b in parts for line in read_lines(file.path, stats, a, b, encoding=file.encoding))
 
 
 @dataclass
@@ -348,14 +439,16 @@ def _decode(raw: bytes, codec: str, stats: ReadStats) -> str:
 
 
 def read_lines(
-    path: Path, stats: ReadStats, start: int = 0, stop: int | None = None
+    path: Path, stats: ReadStats, start: int = 0, stop: int | None = None, *, encoding: Encoding | None = None
 ) -> Iterator[str]:
     """Decoded lines (long lines in pieces) of bytes ``[start, stop)`` of a file.
 
     ``start`` and ``stop`` must be line starts (see ``heldout_start``).  A
-    byte-order mark says the encoding and is not part of the text.
+    byte-order mark says the encoding and is not part of the text.  ``encoding``:
+    the file's, as ``find_files`` chose it (``CorpusFile.encoding``); without it,
+    what a byte-order mark announces, else UTF-8.
     """
-    encoding = stats.encoding = file_encoding(path)
+    encoding = stats.encoding = encoding or file_encoding(path)
     with open(path, "rb") as f:
         f.seek(start)
         if encoding.unit == 1:

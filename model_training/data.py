@@ -189,7 +189,7 @@ def _encode_file(file, split, train, heldout, pos_t, pos_h, texts, text_budget, 
     train[pos_t : pos_t + len(ids)] = ids
     pos_t += len(ids)
     if split.stop > split.start:
-        lines = list(read_lines(file.path, stats, split.start, split.stop))
+        lines = list(read_lines(file.path, stats, split.start, split.stop, encoding=file.encoding))
         held = [index.get(t.token, unk) for t in tokenizer.iter_stream(lines)]
         heldout[pos_h : pos_h + len(held)] = held
         pos_h += len(held)

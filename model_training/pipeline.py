@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import shutil
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -210,7 +211,8 @@ def _train_bundle(
 
     torch.manual_seed(train_config.seed)
     model = RNNLM(model_config)
-    # fp32 graph, int8 graph and the bundle's copy stage side by side at the end
+    # fp32 graph, int8 graph and the bundle's copy stage side by side at the end (checked
+    # again with the phrase tables and the lexicon once they are made, below)
     check_room(out, 3 * 4 * count_parameters(model))
     if not train_config.dry_run:  # a checkpoint: weights, two Adam moments, the best and the anchor
         check_room(work, 5 * 4 * count_parameters(model), what="the training checkpoints",
@@ -221,6 +223,10 @@ def _train_bundle(
     phrases, user_phrases = phrase_tables(prepared, files, splits, vocab, lexicon, tokenizer,
                                           init_source, train_config, work)
     try:
+        # The graphs as above, and the tables and the lexicon twice (staged for the export,
+        # then copied into the bundle's folder): a disk without room says so before training.
+        check_room(out, 3 * 4 * count_parameters(model)
+                   + 2 * (tables_bytes(phrases) + tables_bytes(user_phrases) + lexicon_bytes(lexicon)))
         if init_source is not None:
             from .init_from import init_new_words, transfer_weights
 
@@ -508,11 +514,33 @@ def phrase_tables(prepared, files, splits, vocab: Vocabulary, lexicon, tokenizer
     except OSError as e:
         if e.errno not in (errno.ENOSPC, errno.EDQUOT):
             raise
-        raise OSError(e.errno, "no space left on the device for the phrase tables' working files: free "
-                      "some space or choose another folder with --work-dir", str(work)) from e
+        where = work
+        while not where.is_dir() and where != where.parent:  # the folder may not have been made
+            where = where.parent
+        free = shutil.disk_usage(where).free
+        raise OSError(e.errno, "no space left on the device for the phrase tables' working files "
+                      f"({free / 1e6:.1f} MB free): free some space or choose another folder with --work-dir",
+                      str(work)) from e
     if prepared is not None:
         prepared.save_phrases(phrases, user_phrases)
     return phrases, user_phrases
+
+
+def tables_bytes(tables) -> int:
+    """About the size of the ``phrases.npz`` a set of phrase tables becomes (0 for none)."""
+    if tables is None:
+        return 0
+    if isinstance(tables, SpilledPhrases):
+        return tables.file_bytes()
+    return sum(getattr(t, name).nbytes for t in tables.tables.values()
+               for name in ("contexts", "totals", "next_ids", "counts")) + 4096
+
+
+def lexicon_bytes(lexicon) -> int:
+    """About the size of ``lexicon.json``: each word twice (its display form) and its count."""
+    if lexicon is None:
+        return 0
+    return sum(2 * len(word.encode("utf-8")) + 24 for word in lexicon.words)
 
 
 def phrase_bytes(config: TrainConfig) -> int:

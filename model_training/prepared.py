@@ -30,7 +30,7 @@ from keyboard_app.engine.vocab import Vocabulary
 
 from .config import TrainConfig
 from .corpus import CorpusFile
-from .streaming import SpilledPhrases
+from .streaming import SpilledPhrases, save_array
 from .vocabulary import CorpusCounts, FileCount
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,8 @@ def _stat_of(path: Path) -> list:
 
 
 def prepared_key(files: list[CorpusFile], config: TrainConfig, init_from) -> dict:
-    """What the prepared data depends on: the files (path, size, modification time),
+    """What the prepared data depends on: the files (path, size, modification time, the
+    encoding they are read in: data kept before a Windows-1252 file was read as such is not used),
     the settings that shape the vocabulary, the held-out split and which phrase tables
     are kept, and the model being fine-tuned.  (A resumed checkpoint's vocabulary is compared on loading.)"""
     source = None
@@ -58,7 +59,7 @@ def prepared_key(files: list[CorpusFile], config: TrainConfig, init_from) -> dic
             else [_stat_of(Path(init_from))]
     return {
         "format": FORMAT, "version": VERSION,
-        "files": [[str(f.path.resolve()), f.name, *_stat_of(f.path)[1:]] for f in files],
+        "files": [[str(f.path.resolve()), f.name, *_stat_of(f.path)[1:], f.encoding.codec] for f in files],
         "settings": {k: getattr(config, k)
                      for k in ("vocab_size", "min_count", "max_new_words", "heldout_fraction", "heldout_at", "user_phrases",
                                "phrases_limit_mb")},
@@ -135,8 +136,8 @@ class PreparedStore:
              train: np.ndarray, heldout: np.ndarray, heldout_texts: list[str]) -> None:
         """Keep the data (the training ids are already in the folder: ``start``)."""
         if not (self.folder / TRAIN_IDS).is_file():  # a small corpus's ids lived in memory
-            np.save(self.folder / TRAIN_IDS, np.asarray(train))
-        np.save(self.folder / HELDOUT_IDS, np.asarray(heldout))
+            save_array(self.folder / TRAIN_IDS, np.asarray(train))
+        save_array(self.folder / HELDOUT_IDS, np.asarray(heldout))
         meta: dict[str, Any] = {
             "files": [{"name": f.name, "train_tokens": f.train_tokens, "heldout_tokens": f.heldout_tokens}
                       for f in counts.files],

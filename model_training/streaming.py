@@ -92,6 +92,17 @@ class SpillFolder:
         self.close()
 
 
+def save_array(path: Path, array: np.ndarray) -> None:
+    """``np.save`` with the array's bytes written by Python's own file, so that a full
+    disk is an ``OSError`` with its errno (ENOSPC) and file name, which the trainer says
+    in one sentence: numpy's ``tofile`` raises one with neither ("70962 requested and
+    59888 written")."""
+    array = np.ascontiguousarray(array)
+    with open(path, "wb") as f:
+        np.lib.format.write_array_header_1_0(f, np.lib.format.header_data_from_array_1_0(array))
+        f.write(memoryview(array).cast("B"))
+
+
 # -- the phrase tables ---------------------------------------------------------------
 
 def _stream_ids(files: list[CorpusFile], splits, index: dict[str, int], unk: int, tokenizer: Tokenizer,
@@ -140,8 +151,8 @@ def count_phrase_runs(files, splits, index: dict[str, int], unk: int, tokenizer:
             codes, counts = _shard_codes(ids[first:], order, space, unk)
             if len(codes):
                 paths = spill.new(f"-{order}-codes.npy"), spill.new(f"-{order}-counts.npy")
-                np.save(paths[0], codes)
-                np.save(paths[1], counts)
+                save_array(paths[0], codes)
+                save_array(paths[1], counts)
                 runs[order].append(paths)
             del codes, counts
         tail = ids[-keep:].copy()
@@ -366,8 +377,8 @@ class SpilledPhrases:
         return Phrases(self.vocab_size, self.lexicon_size,
                        {order: t.to_table() for order, t in self.tables.items()}, self.unk_id)
 
-    def save(self, path: Path) -> None:
-        """Write ``phrases.npz`` as ``Phrases.save`` does (stored, aligned), in chunks."""
+    def _members(self) -> dict[str, tuple[np.dtype, int, Callable[[], Iterator[np.ndarray]]]]:
+        """The arrays of ``phrases.npz``: name -> (type, length, their chunks)."""
         members: dict[str, tuple[np.dtype, int, Callable[[], Iterator[np.ndarray]]]] = {}
         id_type = np.dtype(np.uint16 if self.id_space <= 1 << 16 else np.uint32)
         compact = lambda t, name: np.dtype(np.uint32 if t.maxima[name] < 1 << 32 else np.int64)  # noqa: E731
@@ -379,6 +390,15 @@ class SpilledPhrases:
                                              lambda t=t: _differences(t.chunks("starts")))
             members[f"next_{order}"] = (id_type, len(t), lambda t=t: t.chunks("next_ids"))
             members[f"count_{order}"] = (compact(t, "counts"), len(t), lambda t=t: t.chunks("counts"))
+        return members
+
+    def file_bytes(self) -> int:
+        """About what ``save`` writes: the arrays' bytes, and room for the headers and scalars."""
+        return sum(n * dtype.itemsize + 512 for dtype, n, _ in self._members().values()) + 4096
+
+    def save(self, path: Path) -> None:
+        """Write ``phrases.npz`` as ``Phrases.save`` does (stored, aligned), in chunks."""
+        members = self._members()
         small = {
             "format": np.array(PHRASES_FORMAT),
             "format_version": np.array(PHRASES_FORMAT_VERSION),

@@ -95,7 +95,7 @@ def count_corpus_tokens(
         stats = ReadStats(digest=digest)
         entry = FileCount(file.name)
         for start, stop, held_out in splits[file.path].parts(file.size):  # in file order: the hash's
-            lines = read_lines(file.path, stats, start, stop)
+            lines = read_lines(file.path, stats, start, stop, encoding=file.encoding)
             if held_out:
                 entry.heldout_tokens += sum(1 for _ in tokenizer.iter_stream(lines))
                 continue

@@ -157,6 +157,11 @@ def check_destination(
                 f"{dest}: {what} is a file, not a folder; name a new or empty folder, or an "
                 "existing model bundle to replace."
             )
+        if is_mount_point(dest):  # the final rename would fail (EBUSY) after all the work
+            raise DestinationError(
+                f"{dest}: {what} is a mount point (the top folder of a disk, such as a USB stick), "
+                f"which cannot be replaced; name a new folder inside it, such as {dest / 'model'}."
+            )
         try:
             entries = sorted(p.name for p in dest.iterdir())
         except OSError as e:
@@ -171,6 +176,23 @@ def check_destination(
     if needed_bytes:
         check_room(dest, needed_bytes)
     return dest
+
+
+def is_mount_point(path: str | os.PathLike) -> bool:
+    """Whether a file system is mounted at ``path`` (a disk, a USB stick, a bind mount):
+    no rename can move or replace it.  ``os.path.ismount`` misses a bind mount of a folder
+    of the same disk, which Linux's mount table (``/proc/self/mountinfo``) lists."""
+    if os.path.ismount(path):
+        return True
+    try:
+        with open("/proc/self/mountinfo", "rb") as f:
+            table = f.read()
+    except OSError:  # not Linux: ismount is the test there
+        return False
+    target = os.fsencode(os.path.realpath(path))
+    unescape = lambda m: bytes([int(m[1], 8)])  # noqa: E731 - "\040" for a space, and so on
+    return any(len(fields) > 4 and re.sub(rb"\\([0-7]{3})", unescape, fields[4]) == target
+               for fields in (line.split(b" ") for line in table.splitlines()))
 
 
 def check_work_folder(folder: str | os.PathLike, *, what: str = "the work folder") -> Path:

@@ -54,3 +54,16 @@ def test_the_comparison_scores_each_model_on_the_text_the_trainer_held_out(tmp_p
     assert scores["new"] == scores["again"] and scores["new"].name == "Mine"
     assert scores["new"].words > 100 and 0 < scores["new"].top_k <= 1 and 0 < scores["new"].ksr < 100
     assert seen == sorted(seen) and 0.5 <= seen[-1] <= 1.0  # the fraction of both, in order
+
+
+def test_the_word_count_reads_a_windows_1252_file_as_the_trainer_does_and_skips_a_link_loop(tmp_path):
+    """The retrain dialog's count (H25, findings 6 and 7): an accent no longer splits a word
+    in two ("caf" + "é"), and a link that leads back to itself is skipped and listed, not
+    "This text cannot be used: Symlink loop"."""
+    corpus = tmp_path / "writing"
+    corpus.mkdir()
+    (corpus / "notes.txt").write_bytes("Le café et la crème du garçon.\n".encode("cp1252") * 10)
+    (corpus / "self").symlink_to("self")
+    count = retraining.count_corpus_words([corpus])
+    assert (count.files, count.words) == (1, 70)  # 7 words a line; read as UTF-8 it was 90
+    assert count.skipped == [f"{corpus / 'self'}: it is a symbolic link that leads back to itself (a loop)"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 
@@ -35,9 +36,10 @@ def test_folders_are_searched_recursively_and_binary_files_skipped(tmp_path, cap
 
 def test_invalid_utf8_is_replaced_and_counted(tmp_path, caplog):
     path = tmp_path / "bad.txt"
-    path.write_bytes(b"caf\xe9 ok \xff\xfe done \xef\xbf\xbd\n")  # 3 bad bytes, 1 real U+FFFD
+    # UTF-8 with 3 bad bytes (fewer than its 4 valid non-ASCII characters: still UTF-8), 1 real U+FFFD
+    path.write_bytes("café naïve crème ok ".encode() + b"\xff\xfe done \xef\xbf\xbd \xe9\n")
     stats = ReadStats()
-    assert list(read_lines(path, stats)) == ["caf\ufffd ok \ufffd\ufffd done \ufffd\n"]
+    assert list(read_lines(path, stats)) == ["café naïve crème ok \ufffd\ufffd done \ufffd \ufffd\n"]
     assert stats.invalid == 3
     with caplog.at_level(logging.WARNING):
         counts, _ = count(find_files([path]))
@@ -191,3 +193,95 @@ def test_a_file_of_a_line_or_two_trains_wherever_the_heldout_part_is(tmp_path, a
     enc = encode_corpus(files, splits, vocab, Tokenizer(), train_tokens=counts.train_tokens,
                         heldout_tokens=counts.heldout_tokens)
     assert len(enc.train) == counts.train_tokens and len(enc.heldout) == counts.heldout_tokens
+
+
+# -- files that are not UTF-8, and links that lead back to themselves (H25, findings 6 and 7) --
+
+WINDOWS_TEXT = "The café’s owner didn’t say “hello” to Zoë at the garçon’s table.\n"
+
+
+def test_a_windows_1252_file_is_read_as_such_by_every_pass_and_hashed_as_its_bytes(tmp_path, caplog):
+    """Read as UTF-8, each é, ç and curly quote of such a file was a U+FFFD that split its
+    word ("caf", "gar"); now every pass decodes it as Windows-1252, says so once, and the
+    counts, the ids and the held-out text are those of the same text saved as UTF-8."""
+    text = WINDOWS_TEXT * 30
+    windows = tmp_path / "windows" / "notes.txt"
+    utf8 = tmp_path / "utf8" / "notes.txt"
+    for path, encoding in ((windows, "cp1252"), (utf8, "utf-8")):
+        path.parent.mkdir()
+        path.write_bytes(text.encode(encoding))
+    with caplog.at_level(logging.WARNING):
+        files = find_files([windows.parent])
+    assert caplog.text.count("not UTF-8") == 1
+    assert f"{windows}: not UTF-8; read as Windows-1252." in caplog.text
+    assert files[0].encoding.codec == "cp1252"
+    counts, splits = count(files, fraction=0.1)
+    same, same_splits = count(find_files([utf8.parent]), fraction=0.1)
+    assert counts.counts == same.counts and counts.counts["café's"] == 27 and counts.counts["caf"] == 0
+    assert counts.counts["garçon's"] == 27 and counts.counts["zoë"] == 27
+    # the hash is of the file's bytes (docs/CONTRACTS.md), whatever they decode to
+    assert counts.sha256 == hashlib.sha256(b"windows/notes.txt\0" + windows.read_bytes() + b"\0").hexdigest()
+    held = lambda path, split: path.read_bytes()[split.start:split.stop].count(b"\n")  # noqa: E731
+    assert held(windows, splits[windows]) == held(utf8, same_splits[utf8]) == 3  # whole lines, by bytes
+    vocab = build_vocabulary(counts, 0, 1)
+    enc = encode_corpus(files, splits, vocab, Tokenizer(), train_tokens=counts.train_tokens,
+                        heldout_tokens=counts.heldout_tokens)
+    assert vocab.unk_id not in enc.train and vocab.unk_id not in enc.heldout  # both passes agree
+    assert "café’s" in enc.heldout_texts[0] and "\ufffd" not in enc.heldout_texts[0]
+
+
+def test_a_file_with_a_byte_windows_1252_leaves_undefined_is_read_as_latin1(tmp_path, caplog):
+    path = tmp_path / "old.txt"
+    path.write_bytes("déjà vu, naïve café\n".encode("latin-1") * 5 + b"a stray \x81 byte\n")
+    with caplog.at_level(logging.WARNING):
+        files = find_files([path])
+    assert files[0].encoding.codec == "latin-1"
+    assert "old.txt: not UTF-8; read as Latin-1." in caplog.text
+    counts, _ = count(files)
+    assert counts.counts["déjà"] == 5 and counts.counts["naïve"] == 5
+
+
+def test_binary_data_without_a_nul_byte_is_still_refused(tmp_path, caplog):
+    """No NUL in its first 8 KiB, not UTF-8, and mostly control bytes: not text in any
+    single-byte encoding either, so it is skipped as before, not read as Windows-1252."""
+    path = tmp_path / "data.bin"
+    path.write_bytes(bytes(range(1, 256)) * 40)
+    with caplog.at_level(logging.WARNING), pytest.raises(CorpusError, match="looks like a binary file"):
+        find_files([path])
+    assert "not UTF-8" not in caplog.text
+
+
+def test_one_stray_byte_in_ascii_text_is_read_as_windows_1252(tmp_path):
+    """A stray byte in ASCII text has no valid UTF-8 character to outweigh it: the file is
+    an old one with an accent, not a damaged UTF-8 one."""
+    path = tmp_path / "menu.txt"
+    path.write_bytes(b"plain words and one caf\xe9 on the menu\n" * 3)
+    counts, _ = count(find_files([path]))
+    assert counts.counts["café"] == 3 and counts.counts["caf"] == 0
+
+
+def test_a_symbolic_link_loop_in_a_corpus_folder_is_skipped_with_one_warning(tmp_path, caplog):
+    """``Path.resolve`` raises on a loop (RuntimeError on 3.11, OSError on 3.13), which
+    stopped the whole run; now each such link is skipped, named once, like a link out."""
+    corpus = tmp_path / "writing"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("some words to train on\n")
+    (corpus / "self").symlink_to("self")
+    (corpus / "ping").symlink_to("pong")
+    (corpus / "pong").symlink_to("ping")
+    skipped: list[str] = []
+    with caplog.at_level(logging.WARNING):
+        files = find_files([corpus], skipped)
+    assert [f.name for f in files] == ["writing/a.txt"]
+    for name in ("self", "ping", "pong"):
+        line = f"{corpus / name}: skipped, it is a symbolic link that leads back to itself (a loop)."
+        assert caplog.text.count(line) == 1
+    assert sorted(skipped) == sorted(f"{corpus / n}: it is a symbolic link that leads back to itself (a loop)"
+                                     for n in ("ping", "pong", "self"))
+
+
+def test_a_symbolic_link_loop_named_as_the_corpus_is_one_sentence(tmp_path):
+    loop = tmp_path / "loop.txt"
+    loop.symlink_to("loop.txt")
+    with pytest.raises(CorpusError, match="loop.txt: a symbolic link that leads nowhere"):
+        find_files([loop])

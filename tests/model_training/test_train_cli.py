@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -119,10 +120,12 @@ def test_binary_files_and_invalid_utf8_are_warned_about_and_skipped(tmp_path, ca
     code, out, err = run_main(capsys, corpus, "--out", tmp_path / "bundle", *TINY, "--dry-run")
     assert code == 0, err
     assert "picture.png: skipped, it looks like a binary file" in err
-    assert "latin1.txt: 12 invalid UTF-8 sequences replaced by U+FFFD" in err
+    assert "latin1.txt: not UTF-8; read as Windows-1252." in err  # was 12 U+FFFD: "caf", "cr", "me"
     assert "Traceback" not in err
     manifest = json.loads((tmp_path / "bundle" / "manifest.json").read_text())
     assert [f["path"] for f in manifest["corpus"]["files"]] == ["corpus/a.txt", "corpus/latin1.txt"]
+    tokens = load_bundle(tmp_path / "bundle").vocab.tokens
+    assert {"café", "naïve", "crème"} <= set(tokens) and "caf" not in tokens
 
 
 def test_dry_run_trains_one_batch_and_checks_the_export(corpus_dir, capsys):
@@ -273,3 +276,166 @@ def test_sigterm_stops_promptly_without_a_bundle_and_resume_finishes(tmp_path, p
 
 def make_long_text(patterned_text: str) -> str:
     return patterned_text * 3
+
+
+# -- H25's findings 8, 10 and 11: a Ctrl-C while starting, a full disk, a mount point -------
+
+@pytest.mark.parametrize("earlier_checkpoint", [False, True])
+def test_a_ctrl_c_while_torch_is_imported_is_one_line(tmp_path, corpus_dir, capsys, monkeypatch,
+                                                       earlier_checkpoint):
+    """The signal arrives inside ``import torch`` (the first second of a run), where the
+    handler's ``Interrupted`` used to escape as a 40-line traceback: now the one line and
+    the exit code of any stop before training, naming an earlier run's checkpoint if any."""
+    import builtins
+
+    out = tmp_path / "model"
+    if earlier_checkpoint:
+        (tmp_path / "model.work").mkdir()
+        (tmp_path / "model.work" / "checkpoint.pt").write_bytes(b"an earlier run's")
+    real_import, fired = builtins.__import__, []
+
+    def importing(name, *args, **kwargs):
+        if name == "torch" and not fired and sys._getframe(1).f_code.co_name == "_run":
+            fired.append(name)
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, handled by keyboard-train's own handler
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", importing)
+    code, stdout, err = run_main(capsys, corpus_dir, "--out", out, "--progress-json", *TINY)
+    assert fired and code == 128 + signal.SIGINT
+    if earlier_checkpoint:
+        assert err == (f"keyboard-train: stopped; no bundle was written; the checkpoint "
+                       f"{tmp_path / 'model.work' / 'checkpoint.pt'} is kept (continue with --resume).\n")
+    else:
+        assert err == "keyboard-train: stopped; no bundle was written.\n"
+    assert json.loads(stdout.splitlines()[-1])["event"] == "cancelled"
+    assert not out.exists()
+
+
+def _tmpfs(tmp_path: Path, name: str, size: str) -> Path:
+    mount = tmp_path / name
+    mount.mkdir()
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({proc.stderr.strip() or 'mount failed'})")
+    return mount
+
+
+def _umount(mount: Path) -> None:
+    subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+def _many_word_triples(path: Path) -> None:
+    """A text of 150,000 words drawn at random from 20,000: its word pairs and triples are
+    nearly all distinct, megabytes of phrase counts (seeded: the same text every run)."""
+    import random
+
+    pick = random.Random(8).choices
+    words = ["".join("abcdefghijklmnopqrstuvwxyz"[i // 26**k % 26] for k in range(4)) for i in range(20_000)]
+    path.write_text("".join(" ".join(pick(words, k=15)) + " .\n" for _ in range(10_000)))
+
+
+def test_an_array_written_to_a_full_disk_says_no_space_with_its_errno(tmp_path):
+    """numpy's own ``tofile`` raised "70962 requested and 59888 written", with no errno
+    for the trainer to recognise a full disk by; ``/dev/full`` is a disk that is always full."""
+    import numpy as np
+
+    from model_training.streaming import save_array
+
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    with pytest.raises(OSError) as error:
+        save_array(Path("/dev/full"), np.arange(100_000))
+    assert error.value.errno == errno.ENOSPC
+    save_array(tmp_path / "a.npy", np.arange(10, dtype=np.uint16))  # what np.save writes, byte for byte
+    np.save(tmp_path / "b.npy", np.arange(10, dtype=np.uint16))
+    assert (tmp_path / "a.npy").read_bytes() == (tmp_path / "b.npy").read_bytes()
+
+
+def test_out_on_a_nearly_full_disk_is_one_sentence_about_its_space(tmp_path, corpus_dir, capsys):
+    """--out (and so the work folder beside it) on a 1 MB disk: the phrase tables' working
+    files fill it; the sentence names the folder and the room left, and nothing stays."""
+    disk = _tmpfs(tmp_path, "tiny", "1m")
+    _many_word_triples(corpus_dir / "more.txt")
+    try:
+        code, _, err = run_main(capsys, corpus_dir, "--out", disk / "model", *TINY, "--max-tokens", "500",
+                                "--vocab-size", "300")
+        assert code == 1 and "Traceback" not in err
+        error = [line for line in err.splitlines() if "error" in line]
+        assert error == [f"keyboard-train: error: {disk / 'model.work'}: no space left on the device for "
+                         "the phrase tables' working files (1.0 MB free): free some space or choose "
+                         "another folder with --work-dir."], err
+        assert "requested and" not in err
+        assert list(disk.iterdir()) == []
+    finally:
+        _umount(disk)
+
+
+def test_a_disk_without_room_for_the_bundle_and_its_tables_is_refused_before_training(
+        tmp_path, corpus_dir, capsys):
+    """The room check counts the phrase tables and the lexicon (staged, then copied), not the
+    graphs alone: a disk that would fill while writing the bundle is refused before training."""
+    disk = _tmpfs(tmp_path, "small", "1m")
+    _many_word_triples(corpus_dir / "more.txt")
+    try:
+        code, _, err = run_main(capsys, corpus_dir, "--out", disk / "model", "--work-dir", tmp_path / "work",
+                                *TINY, "--max-tokens", "500", "--vocab-size", "300")
+        assert code == 2 and "Traceback" not in err
+        assert f"keyboard-train: error: {disk / 'model'}: not enough room for the model: " in err
+        assert "MB free on that disk." in err
+        assert "epoch" not in err and not (tmp_path / "work" / "checkpoint.pt").exists()  # no training
+        assert list(disk.iterdir()) == []
+    finally:
+        _umount(disk)
+
+
+def test_a_full_disk_the_run_did_not_word_is_named_by_its_folder(tmp_path, corpus_dir, capsys, monkeypatch):
+    """Any other ENOSPC (here while keeping the prepared data) is said as the folder and the
+    room left, never as a private file name or a bare "[Errno 28]"."""
+    from model_training import prepared
+
+    def full(path, array):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(prepared, "save_array", full)
+    code, _, err = run_main(capsys, corpus_dir, "--out", tmp_path / "model", "--keep-prepared", *TINY)
+    assert code == 1 and "Traceback" not in err
+    folder = tmp_path / "model.work" / "prepared"
+    assert f"keyboard-train: error: {folder}: no space left on the device (" in err
+    assert "MB free): free some space, or write the model (--out) or the work folder (--work-dir)" in err
+
+
+def test_out_a_mount_point_is_refused_before_reading_and_a_folder_inside_it_works(
+        tmp_path, corpus_dir, capsys):
+    """A bind mount, as H25 made it (``os.path.ismount`` does not see one of the same disk):
+    the final rename could never replace it, so it is refused before any work, not after."""
+    source, mount = tmp_path / "usbsrc", tmp_path / "usb"
+    source.mkdir()
+    mount.mkdir()
+    proc = subprocess.run(["mount", "--bind", str(source), str(mount)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.skip(f"cannot bind-mount here ({proc.stderr.strip() or 'mount failed'})")
+    try:
+        code, _, err = run_main(capsys, corpus_dir, "--out", mount, *TINY)
+        assert code == 2 and "Traceback" not in err
+        assert err == (f"keyboard-train: error: {mount}: the model folder is a mount point (the top folder "
+                       f"of a disk, such as a USB stick), which cannot be replaced; name a new folder "
+                       f"inside it, such as {mount / 'model'}.\n")
+        assert not (tmp_path / "usb.work").exists() and list(mount.iterdir()) == []
+        code, _, err = run_main(capsys, corpus_dir, "--out", mount / "model", *TINY, "--dry-run")
+        assert code == 0, err
+        load_bundle(mount / "model")
+    finally:
+        _umount(mount)
+
+
+def test_out_a_mount_point_is_refused_where_mounting_is_not_allowed(tmp_path, corpus_dir, capsys, monkeypatch):
+    """The same refusal, with the mount point faked (``os.path.ismount``), for machines where
+    the test may not mount."""
+    out = tmp_path / "stick"
+    out.mkdir()
+    real = os.path.ismount
+    monkeypatch.setattr(os.path, "ismount", lambda path: Path(path) == out or real(path))
+    code, _, err = run_main(capsys, corpus_dir, "--out", out, *TINY)
+    assert code == 2 and "is a mount point" in err and "reading" not in err
