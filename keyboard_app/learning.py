@@ -10,6 +10,15 @@ learned since it last read the file to what the file holds now, under a
 file lock, so neither loses the other's words and nothing is counted twice.
 A damaged file is kept aside as ``NAME.corrupt``, never written over.
 
+A save copies the counts under the model's lock and does the rest --
+reading the file if another copy wrote it since, merging, writing --
+without holding it, so ``LearnedWordsSaver`` runs it on a thread of its own
+while the user types on: near ``MAX_WORDS`` a whole save takes long enough
+to freeze the typing when it ran on the UI thread
+(benchmarks/learned_words_save.py).  A file this copy wrote itself, and
+nobody replaced since, is not read back for the merge.  What is learned
+during a save waits for the next one.
+
 ``PersonalModel.candidates`` gives, for the previous token and the prefix
 being typed, a small bigram distribution (interpolated with the unigram
 counts).  ``PersonalLayer`` makes that distribution a component of the
@@ -31,13 +40,15 @@ import logging
 import os
 import threading
 from bisect import bisect_left
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .engine import jsonfile
 from .engine.components import Candidate, Candidates, Component, Cursor
 from .engine.mixture import MixtureWeights
-from .engine.tokenizer import BOS, Context, Tokenizer
+from .engine.tokenizer import BOS, EMAIL, NUM, PUNCTUATION, URL, Context, Tokenizer
 from .storage import atomic_write_json, locked, set_aside
 
 log = logging.getLogger(__name__)
@@ -83,6 +94,10 @@ class PersonalModel:
         self._sorted: list[str] | None = None
         # The UI thread learns while the predictor's worker may be reading.
         self._lock = threading.RLock()
+        self._save_lock = threading.Lock()  # one save at a time, whichever thread asks
+        self._base_shared = False  # a save in progress reads ``_base``: copy before changing it
+        self._clears = 0  # ``clear`` calls: a save that began before one must not undo it
+        self._file_seen: tuple[int, ...] | None = None  # the file's identity when last read or written
 
     # --- learning -------------------------------------------------------
     @_locked
@@ -101,8 +116,9 @@ class PersonalModel:
         self.unigrams[token] = self.unigrams.get(token, 0) + 1
         self.total += 1
         previous = previous.lower() if previous else BOS
-        followers = self.bigrams.setdefault(previous, {})
-        followers[token] = followers.get(token, 0) + 1
+        if _is_context(previous):  # (the file keeps pairs only after what the tokenizer gives)
+            followers = self.bigrams.setdefault(previous, {})
+            followers[token] = followers.get(token, 0) + 1
         if not initial and word != token:
             forms = self.forms.setdefault(token, {})
             forms[word] = forms.get(word, 0) + 1
@@ -129,6 +145,8 @@ class PersonalModel:
         self.forms.pop(token, None)
         self.hidden.add(token)
         self._sorted = None
+        if self._base_shared:  # a save in progress is reading it
+            self._base, self._base_shared = self._base.copy(), False
         self._base.drop(token)
         self._forgotten.add(token)
         self.changes += 1
@@ -159,6 +177,8 @@ class PersonalModel:
         self.total = 0
         self._sorted = None
         self._base, self._forgotten, self._cleared = _Counts(), set(), True
+        self._base_shared = False
+        self._clears += 1
         self.changes = changes + 1
 
     @_locked
@@ -244,35 +264,81 @@ class PersonalModel:
         model._base = _Counts.of(model).copy()
         return model
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the counts, merged with what another copy of the app saved meanwhile.
+    def save(self, path: str | os.PathLike) -> int:
+        """Write the counts, merged with what another copy of the app saved meanwhile;
+        the ``changes`` count the file now holds (later changes wait for the next save).
 
-        Called from the thread that learns (the UI thread); the predictor's
-        thread may read meanwhile.  ``OSError`` if the file cannot be written
-        (the old file is then whole) or a damaged one cannot be moved aside.
+        Any thread may call it (``LearnedWordsSaver`` does, off the UI thread), one save
+        at a time: the model's lock is held only to copy the counts and, at the end, to
+        take in what other copies added, so learning and predicting go on meanwhile.
+        ``OSError`` if the file cannot be written (the old file is then whole) or a
+        damaged one cannot be moved aside.
         """
         path = Path(path)
-        with locked(path):
-            on_disk = None if self._cleared else _read_for_merge(path)
+        with self._save_lock:
             with self._lock:
-                merged = self._merged(on_disk)
-                forgotten = set(self._forgotten)
-            atomic_write_json(path, merged.to_dict())
+                taken = self._take_snapshot()
+            try:
+                with locked(path):
+                    merged = self._merged(taken, path)
+                    atomic_write_json(path, merged.to_dict())
+                    seen = _identity(path)
+            except BaseException:
+                with self._lock:  # not saved: the next save tries again with all of it
+                    self._forgotten |= taken.forgotten
+                    self._cleared = self._cleared or taken.cleared
+                    self._base_shared = False
+                raise
+            # Outside the model's lock: what other copies changed, usually nothing.
+            others = None if merged is taken.mine else _Difference.between(merged, taken.mine)
             with self._lock:
-                self._set_counts(merged)
-                self._base = merged.copy()
-                self._forgotten -= forgotten
-                self._cleared = False
+                self._took_in(taken, merged, others, seen)
+            return taken.changes
 
-    def _merged(self, on_disk: "_Counts | None") -> "_Counts":
-        mine = _Counts.of(self)
-        if on_disk is None:  # no file (or we cleared it): ours are all there is
-            return mine.copy()
-        for token in self._forgotten:
+    def _take_snapshot(self) -> "_Snapshot":
+        """This copy's counts, copied (the save works on them unlocked), and what the
+        merge needs; the forgotten words and the clear move to the snapshot."""
+        taken = _Snapshot(mine=_Counts.of(self).copy(), base=self._base, forgotten=self._forgotten,
+                          cleared=self._cleared, clears=self._clears, changes=self.changes,
+                          file_seen=self._file_seen)
+        self._forgotten, self._cleared, self._base_shared = set(), False, True
+        return taken
+
+    @staticmethod
+    def _merged(taken: "_Snapshot", path: Path) -> "_Counts":
+        """What the file is to hold: its counts now plus what this copy learned since it
+        last read or wrote it (``mine - base``).  Under the file lock, unlocked model.
+        A file unchanged since then holds ``base`` (less the words forgotten since), so
+        it is not read again: the sum is this copy's counts."""
+        unchanged = taken.file_seen is not None and _identity(path) == taken.file_seen
+        on_disk = None if taken.cleared or unchanged else _read_for_merge(path)
+        if on_disk is None:  # no file, cleared, or ours: ours are all there is
+            return taken.mine
+        for token in taken.forgotten:
             on_disk.drop(token)
-        on_disk.add_difference(mine, self._base)
+        on_disk.add_difference(taken.mine, taken.base)
         on_disk.prune(MAX_WORDS)
         return on_disk
+
+    def _took_in(self, taken: "_Snapshot", merged: "_Counts", others: "_Difference | None",
+                 seen: tuple[int, ...] | None) -> None:
+        """After a save: the file holds ``merged``.  The counts here keep what was learned
+        during the save and take in what other copies added (``others``), except words
+        forgotten meanwhile, which the next save drops from the file too."""
+        self._base_shared = False
+        if self._clears != taken.clears:
+            return  # cleared meanwhile: the next save writes this copy's counts alone
+        for token in self._forgotten:
+            merged.drop(token)
+            if others is not None:
+                others.drop(token)
+        self._base = merged
+        self._file_seen = seen
+        if others is not None:
+            others.apply(self)
+            if others.unigrams:
+                self._sorted = None
+                self.total = sum(self.unigrams.values())
 
     def _set_counts(self, counts: "_Counts") -> None:
         self.unigrams, self.bigrams, self.forms = counts.unigrams, counts.bigrams, counts.forms
@@ -289,7 +355,11 @@ class PersonalModel:
         """
         path = Path(path)
         try:
-            return cls.from_dict(jsonfile.load(path)), None
+            before = _identity(path)
+            model = cls.from_dict(jsonfile.load(path))
+            if before is not None and _identity(path) == before:  # (not replaced while read)
+                model._file_seen = before
+            return model, None
         except FileNotFoundError:
             return cls(), None
         except ValueError as e:  # jsonfile.JSONFileError too
@@ -310,6 +380,89 @@ class PersonalModel:
             f"The file of learned words {path} was damaged ({reason}) and has been set aside "
             f"as {backup}; learning starts afresh."
         )
+
+
+def _identity(path: Path) -> tuple[int, ...] | None:
+    """What tells one version of the file from another: every write replaces it (a new
+    inode), and any change moves its change time; None if there is no file."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+class LearnedWordsSaver:
+    """Saves a ``PersonalModel`` to ``path`` on a thread of its own, one save at a time.
+
+    ``request`` returns at once (the app calls it a few seconds after the user learned
+    something): the save copies the counts when it starts, so requests made while one
+    waits to start are that one save, and one made during a save is the next.  A failed
+    save goes to ``on_failed(error)``, called on the saving thread; its changes stay
+    unsaved and are tried again.  ``save_now`` waits for the save under way, then saves
+    on the calling thread and raises its ``OSError``: for closing and clearing, so the
+    last save is complete before the program ends.  Nothing here imports Qt.
+    """
+
+    def __init__(self, model: PersonalModel, path: str | os.PathLike, *,
+                 on_failed: Callable[[OSError], None] | None = None) -> None:
+        self.model = model
+        self.path = Path(path)
+        self.saved_changes = model.changes  # the model's ``changes`` the file holds
+        self._on_failed = on_failed
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="learned-words-save")
+        self._lock = threading.Lock()
+        self._waiting: Future | None = None  # requested, not started
+        self._last: Future | None = None
+        self._closed = False
+
+    def unsaved(self) -> bool:
+        return self.model.changes != self.saved_changes
+
+    def busy(self) -> bool:
+        """A save is under way or waiting to start."""
+        last = self._last
+        return last is not None and not last.done()
+
+    def request(self) -> None:
+        """Save soon, off the calling thread (nothing once closed: ``save_now`` is the last)."""
+        with self._lock:
+            if self._waiting is None and not self._closed:
+                self._waiting = self._last = self._executor.submit(self._run)
+
+    def _run(self) -> None:
+        with self._lock:
+            self._waiting = None
+        if not self.unsaved():
+            return
+        try:
+            self._save()
+        except OSError as e:
+            log.warning("saving %s failed: %s", self.path, e)
+            if self._on_failed is not None:
+                self._on_failed(e)
+
+    def _save(self) -> None:
+        self.saved_changes = self.model.save(self.path)
+
+    def wait(self) -> None:
+        """Until no save is under way or waiting (a failure went to ``on_failed``)."""
+        last = self._last
+        if last is not None:
+            last.result()
+
+    def save_now(self) -> None:
+        """Wait for the save under way, then save what is still unsaved, here."""
+        self.wait()
+        if self.unsaved():
+            self._save()
+
+    def close(self) -> None:
+        """Wait for the save under way and stop the thread (idempotent)."""
+        with self._lock:
+            self._closed = True
+        self.wait()
+        self._executor.shutdown(wait=True)
 
 
 def _read_for_merge(path: Path) -> "_Counts | None":
@@ -386,7 +539,7 @@ class _Counts:
         counts = cls()
         counts.unigrams = table(data["unigrams"], _is_word)
         for previous, followers in data["bigrams"].items():
-            if previous == BOS or _is_word(previous):
+            if _is_context(previous):
                 if kept := table(followers, _is_word):
                     counts.bigrams[previous] = kept
             else:
@@ -436,6 +589,73 @@ class _Counts:
             self.unigrams, self.bigrams, self.forms = model.unigrams, model.bigrams, model.forms
 
 
+@dataclass
+class _Snapshot:
+    """A save's copy of the model, taken under its lock."""
+
+    mine: _Counts  # the counts, copied
+    base: _Counts  # what the file held as far as this copy knows (not changed while shared)
+    forgotten: set[str]  # forgotten since the last save
+    cleared: bool  # everything cleared since the last save
+    clears: int
+    changes: int
+    file_seen: tuple[int, ...] | None
+
+
+class _Difference:
+    """What other copies changed: ``merged - mine``, counts that may be negative."""
+
+    def __init__(self) -> None:
+        self.unigrams: dict[str, int] = {}
+        self.bigrams: dict[str, dict[str, int]] = {}
+        self.forms: dict[str, dict[str, int]] = {}
+        self.blocked: set[str] = set()
+        self.unblocked: set[str] = set()
+
+    @classmethod
+    def between(cls, merged: _Counts, mine: _Counts) -> "_Difference":
+        diff = cls()
+        diff.unigrams = _signed(merged.unigrams, mine.unigrams)
+        for outer, new, old in ((diff.bigrams, merged.bigrams, mine.bigrams),
+                                (diff.forms, merged.forms, mine.forms)):
+            for key in new.keys() | old.keys():
+                if changed := _signed(new.get(key, {}), old.get(key, {})):
+                    outer[key] = changed
+        diff.blocked, diff.unblocked = merged.blocked - mine.blocked, mine.blocked - merged.blocked
+        return diff
+
+    def drop(self, token: str) -> None:
+        self.unigrams.pop(token, None)
+        self.bigrams.pop(token, None)
+        for changed in self.bigrams.values():
+            changed.pop(token, None)
+        self.forms.pop(token, None)
+
+    def apply(self, model: PersonalModel) -> None:
+        """Add to ``model``'s counts (under its lock)."""
+        _add_signed(model.unigrams, self.unigrams)
+        for outer, changes in ((model.bigrams, self.bigrams), (model.forms, self.forms)):
+            for key, changed in changes.items():
+                inner = outer.setdefault(key, {})
+                _add_signed(inner, changed)
+                if not inner:
+                    del outer[key]
+        model.blocked = (model.blocked - self.unblocked) | self.blocked
+
+
+def _signed(new: dict[str, int], old: dict[str, int]) -> dict[str, int]:
+    return {key: delta for key in new.keys() | old.keys() if (delta := new.get(key, 0) - old.get(key, 0))}
+
+
+def _add_signed(target: dict[str, int], changes: dict[str, int]) -> None:
+    for key, delta in changes.items():
+        value = min(target.get(key, 0) + delta, MAX_COUNT)
+        if value > 0:
+            target[key] = value
+        else:
+            target.pop(key, None)
+
+
 def _add_difference(target: dict[str, int], mine: dict[str, int], base: dict[str, int]) -> None:
     for key in mine.keys() | base.keys():
         delta = mine.get(key, 0) - base.get(key, 0)
@@ -449,6 +669,15 @@ def _add_difference(target: dict[str, int], mine: dict[str, int], base: dict[str
 
 def _is_count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_COUNT
+
+
+#: What a learned pair may follow besides a word: the tokens the tokenizer gives before
+#: the cursor (a text's or paragraph's start, a punctuation mark, a number, ...).
+CONTEXT_TOKENS = frozenset((BOS, NUM, URL, EMAIL, *PUNCTUATION))
+
+
+def _is_context(token: str) -> bool:
+    return token in CONTEXT_TOKENS or _is_word(token)
 
 
 def _is_word(token: str) -> bool:

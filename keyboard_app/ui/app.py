@@ -102,16 +102,30 @@ class SingleInstance(QObject):
             self._read(socket)
 
     def _read(self, socket: "QLocalSocket") -> None:
+        """Answer a request, then act on it from the event loop.
+
+        The answer goes first: what a request asks for may open a box (the unsaved-changes
+        question, "Cannot open the file"), a nested event loop that waits for the user,
+        and a second start waiting that long for its answer would give up and open a
+        window of its own.  Nor is the socket touched once the answer is on its way: the
+        asking copy hangs up and Qt deletes the socket, possibly inside such a nested loop,
+        where a late write used a deleted object (a crash, and the unsaved text lost)."""
         if not socket.canReadLine():
             return
         line = bytes(socket.readLine().data())
-        if line == ACTIVATE or (line.startswith(OPEN) and line.endswith(b"\n")):
-            self.activated.emit()
-            if line != ACTIVATE:
-                self.open_requested.emit(os.fsdecode(line[len(OPEN):-1]))
+        known = line == ACTIVATE or (line.startswith(OPEN) and line.endswith(b"\n"))
+        if known:
             socket.write(ANSWER)
             socket.flush()
         socket.disconnectFromServer()
+        if known:
+            path = None if line == ACTIVATE else os.fsdecode(line[len(OPEN):-1])
+            QTimer.singleShot(0, self, lambda: self._act(path))
+
+    def _act(self, path: str | None) -> None:
+        self.activated.emit()
+        if path is not None:
+            self.open_requested.emit(path)
 
     def release(self) -> None:
         if self._server is not None:

@@ -190,12 +190,14 @@ class Documents(QObject):
         return str(Path.home())
 
     # --- new, open ------------------------------------------------------------------
-    def maybe_save(self) -> bool:
-        """Ask about unsaved changes; False if the user cancels."""
+    def maybe_save(self, before: str = "closing it") -> bool:
+        """Ask about unsaved changes; False if the user cancels.  ``before`` completes
+        "Save the changes to NAME before ...?": what is about to replace the text (the
+        window closing, a new document, the file being opened)."""
         if not self.is_modified():
             return True
         answer = QMessageBox.warning(
-            self._parent, "Unsaved Changes", f"Save the changes to “{self.name}” before closing it?",
+            self._parent, "Unsaved Changes", f"Save the changes to “{self.name}” before {before}?",
             QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
             | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Save,
@@ -205,7 +207,7 @@ class Documents(QObject):
         return answer == QMessageBox.StandardButton.Discard
 
     def new(self) -> None:
-        if not self.maybe_save():
+        if not self.maybe_save("starting a new document"):
             return
         self.editor.clear()
         self.editor.document().clearUndoRedoStacks()
@@ -216,9 +218,13 @@ class Documents(QObject):
         self.changed.emit()
 
     def open(self, path: Path | None = None) -> bool:
-        if not self.maybe_save():
-            return False
+        """Open ``path``, or the file the user picks.  A file named beforehand (the command
+        line, another start, the recent files) is read before the unsaved-changes question,
+        so one that cannot be opened says so and leaves the text as it is, unasked."""
+        asked = path is None
         if path is None:
+            if not self.maybe_save("opening another file"):
+                return False
             name, _ = QFileDialog.getOpenFileName(self._parent, "Open", self.start_directory(), TEXT_FILTER)
             if not name:
                 return False
@@ -233,6 +239,8 @@ class Documents(QObject):
             text, encoding = decode(data)
         except NotTextError as e:
             self._error("Cannot open the file", f"{path.name} {e}, so it was not opened.")
+            return False
+        if not asked and not self.maybe_save(f"opening “{path.name}”"):
             return False
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # a long file takes a moment to lay out
         try:

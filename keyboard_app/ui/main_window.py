@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import paths
-from ..learning import PersonalModel
+from ..learning import LearnedWordsSaver, PersonalModel
 from ..model_store import ModelStore
 from ..predictors import load_predictor
 from ..settings import MAX_FONT_SIZE, MAX_SUGGESTIONS, MIN_FONT_SIZE, Settings, SettingsStore
@@ -71,6 +71,7 @@ SHORTCUTS = [
 class MainWindow(QMainWindow):
     model_ready = Signal(str)  # the model's name, once loaded and in use
     model_failed = Signal(str)  # the loader's message
+    learned_save_failed = Signal(str)  # why (from the saving thread)
 
     def __init__(
         self,
@@ -95,7 +96,13 @@ class MainWindow(QMainWindow):
         if personal_problem:
             self._problems.append(("Learned words could not be read", personal_problem))
         self.retrain_dialog: Any = None  # the open RetrainDialog, if any
-        self._saved_changes = self.personal.changes
+        # Written off the UI thread: at the size the counts may reach, a save there froze the
+        # typing (``learning``).  Closing saves last, after the save under way.
+        self.learned_saver = LearnedWordsSaver(
+            self.personal, self.personal_path,
+            on_failed=lambda e: self.learned_save_failed.emit(e.strerror or str(e)),
+        )
+        self.learned_save_failed.connect(self._learned_not_saved)
 
         self.worker = PredictorWorker(personal=self.personal, loader=loader, parent=self)
         self.models = ModelController(store=model_store or ModelStore(), worker=self.worker, parent=self)
@@ -109,7 +116,7 @@ class MainWindow(QMainWindow):
             editor=self.editor, strip=self.strip, worker=self.worker, personal=self.personal, parent=self
         )
         self._learn_timer = QTimer(self, singleShot=True, interval=LEARN_SAVE_DELAY_MS)
-        self._learn_timer.timeout.connect(self.save_learned)
+        self._learn_timer.timeout.connect(self.learned_saver.request)
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -488,12 +495,11 @@ class MainWindow(QMainWindow):
             self._learn_timer.start()
 
     def save_learned(self, *, closing: bool = False) -> bool:
-        """Save the counts (merged with another copy's, see ``learning``); False if that failed."""
-        if self.personal.changes == self._saved_changes:
-            return True
-        changes = self.personal.changes
+        """Save the counts now (merged with another copy's, see ``learning``), after the
+        save under way if any; False if that failed.  While typing, the debounce timer
+        saves on the saver's thread instead."""
         try:
-            self.personal.save(self.personal_path)
+            self.learned_saver.save_now()
         except OSError as e:
             log.warning("saving %s failed: %s", self.personal_path, e)
             why = e.strerror or str(e)
@@ -503,13 +509,15 @@ class MainWindow(QMainWindow):
                     f"({why}); the file keeps what was saved before."
                 ))
             else:
-                self.statusBar().showMessage(
-                    f"Could not save the learned words to {self.personal_path} ({why}); the file keeps "
-                    "what was saved before, and saving is tried again as you type.", 15000
-                )
+                self._learned_not_saved(why)
             return False
-        self._saved_changes = changes
         return True
+
+    def _learned_not_saved(self, why: str) -> None:
+        self.statusBar().showMessage(
+            f"Could not save the learned words to {self.personal_path} ({why}); the file keeps "
+            "what was saved before, and saving is tried again as you type.", 15000
+        )
 
     def _changed_personal(self) -> None:
         self._learned()
@@ -748,9 +756,11 @@ class MainWindow(QMainWindow):
         log.info("another start asked for the window; brought it to the front")
 
     def shutdown(self) -> None:
-        """Stop the threads (idempotent): nothing may run once the window is gone."""
+        """Stop the threads (idempotent): nothing may run once the window is gone; a save
+        of the learned words under way is finished first."""
         self.models.shutdown()
         self.worker.stop()
+        self.learned_saver.close()
 
     # --- help -----------------------------------------------------------------
     def show_shortcuts(self) -> None:

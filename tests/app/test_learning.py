@@ -112,3 +112,209 @@ def test_block_refuses_a_phrase_so_the_session_and_the_saved_file_agree():
     model.save(path)
     loaded, problem = PersonalModel.load(path)
     assert problem is None and loaded.blocked == model.blocked
+
+
+# -- the token before a word: what observe keeps, the file keeps (H25 finding 12) -------------
+
+
+def typed_through_the_tokenizer(model: PersonalModel, text: str) -> None:
+    """Learn ``text`` as the editor does: each word after the token the tokenizer gives before it."""
+    from keyboard_app.engine.tokenizer import BOS, Tokenizer
+
+    previous = BOS
+    for token in Tokenizer().iter_tokens(text):
+        model.observe(previous, token.surface, initial=token.initial)
+        previous = token.token
+
+
+def test_pairs_after_punctuation_and_numbers_are_kept_across_a_restart_without_a_warning(caplog):
+    model = PersonalModel()
+    typed_through_the_tokenizer(model, "We met Zora. Then we left, and 3 cats ran! Later Zora came... Then")
+    assert model.bigrams["."] == {"then": 2} and model.bigrams["!"] == {"later": 1}
+    assert model.bigrams[","] == {"and": 1} and model.bigrams["<num>"] == {"cats": 1}
+    path = paths.learned_data_path()
+    model.save(path)
+    with caplog.at_level("WARNING", logger="keyboard_app.learning"):
+        loaded, problem = PersonalModel.load(path)
+    assert problem is None and caplog.records == []  # the app's own data is never "unusable"
+    assert loaded.to_dict() == model.to_dict()
+    assert loaded.candidates(".", "")[0].token == "then"  # what the strip asks after a full stop
+
+
+def test_a_pair_after_a_token_the_file_cannot_keep_counts_the_word_alone():
+    model = PersonalModel()
+    assert model.observe("x" * 100, "Zora")  # (pasted junk before it)
+    assert model.unigrams == {"zora": 1} and model.bigrams == {}
+
+
+# -- saving off the UI thread (H25 finding 4) ---------------------------------------------------
+
+
+class SlowWriter:
+    """``atomic_write_json`` held until ``go`` is set: a save that takes as long as the test wants."""
+
+    def __init__(self, monkeypatch) -> None:
+        import threading
+
+        from keyboard_app import learning
+
+        self.entered, self.go = threading.Event(), threading.Event()
+        self.threads: list[str] = []
+        self.running = self.most = 0
+        real = learning.atomic_write_json
+
+        def write(path, data):
+            self.threads.append(threading.current_thread().name)
+            self.running += 1
+            self.most = max(self.most, self.running)
+            self.entered.set()
+            assert self.go.wait(30), "the test never let the write go"
+            try:
+                return real(path, data)
+            finally:
+                self.running -= 1
+
+        monkeypatch.setattr(learning, "atomic_write_json", write)
+
+
+def in_a_thread(call, timeout: float = 10.0) -> bool:
+    """True if ``call`` returned within ``timeout`` on another thread (False: it was blocked)."""
+    import threading
+
+    done = threading.Event()
+    threading.Thread(target=lambda: (call(), done.set()), daemon=True).start()
+    return done.wait(timeout)
+
+
+def test_a_background_save_returns_at_once_and_learning_goes_on_while_it_writes(monkeypatch):
+    from keyboard_app.learning import LearnedWordsSaver
+
+    path = paths.learned_data_path()
+    model = PersonalModel()
+    saver = LearnedWordsSaver(model, path)
+    typed(model, "we went to Zanzibar")
+    slow = SlowWriter(monkeypatch)
+    saver.request()  # returns while the write is held
+    assert slow.entered.wait(10) and saver.busy() and not path.exists()
+    assert slow.threads == ["learned-words-save_0"]  # not the calling thread
+    # The model's lock is free during the write: typing, predicting and forgetting go on.
+    assert in_a_thread(lambda: typed(model, "Zanzibar again"))
+    assert in_a_thread(lambda: model.candidates("to", "za"))
+    slow.go.set()
+    saver.wait()
+    saved = PersonalModel.load(path)[0]
+    assert saved.unigrams["zanzibar"] == 1 and "again" not in saved.unigrams  # the copy taken at the start
+    assert model.unigrams["zanzibar"] == 2 and model.unigrams["again"] == 1  # nothing learned meanwhile lost
+    assert saver.unsaved()
+    saver.request()  # the next save writes what was learned during the last
+    saver.close()
+    assert PersonalModel.load(path)[0].to_dict() == model.to_dict() and not saver.unsaved()
+
+
+def test_requests_during_a_save_wait_for_it_and_saving_now_finishes_before_returning(monkeypatch):
+    import threading
+
+    from keyboard_app.learning import LearnedWordsSaver
+
+    path = paths.learned_data_path()
+    model = PersonalModel()
+    saver = LearnedWordsSaver(model, path)
+    typed(model, "alpha beta")
+    slow = SlowWriter(monkeypatch)
+    saver.request()
+    assert slow.entered.wait(10)
+    typed(model, "gamma")
+    saver.request()
+    saver.request()  # (one save waiting is enough: it copies the counts when it starts)
+    typed(model, "delta")
+    threading.Timer(0.3, slow.go.set).start()
+    saver.save_now()  # what closing the window does: waits for the write, then saves the rest
+    assert slow.most == 1  # never two writes at once
+    assert len(slow.threads) <= 3
+    assert PersonalModel.load(path)[0].unigrams == {w: 1 for w in ("alpha", "beta", "gamma", "delta")}
+    assert not saver.unsaved()
+    saver.close()
+
+
+def test_a_failed_background_save_is_reported_and_its_words_saved_by_the_next(monkeypatch):
+    import errno
+
+    from keyboard_app import learning
+    from keyboard_app.learning import LearnedWordsSaver
+
+    path = paths.learned_data_path()
+    model = PersonalModel()
+    failures = []
+    saver = LearnedWordsSaver(model, path, on_failed=failures.append)
+    typed(model, "alpha")
+    model.forget("alpha")
+    typed(model, "beta")
+    real = learning.atomic_write_json
+
+    def full(path, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(learning, "atomic_write_json", full)
+    saver.request()
+    saver.wait()
+    assert [e.errno for e in failures] == [errno.ENOSPC] and saver.unsaved() and not path.exists()
+    monkeypatch.setattr(learning, "atomic_write_json", real)
+    saver.request()
+    saver.close()
+    assert PersonalModel.load(path)[0].unigrams == {"beta": 1} and not saver.unsaved()
+
+
+def test_two_copies_saving_in_the_background_keep_both_and_count_nothing_twice(monkeypatch):
+    """The merge of ``save`` holds on the saver's thread, with words learned and forgotten
+    during the write: each copy adds what it learned since it last read the file."""
+    from keyboard_app.learning import LearnedWordsSaver
+
+    path = paths.learned_data_path()
+    seed = PersonalModel()
+    typed(seed, "shared words")
+    seed.save(path)
+    first, second = PersonalModel.load(path)[0], PersonalModel.load(path)[0]
+    first_saver, second_saver = LearnedWordsSaver(first, path), LearnedWordsSaver(second, path)
+    typed(first, "alpha alpha")
+    first_saver.request()
+    first_saver.wait()
+    typed(second, "beta")
+    slow = SlowWriter(monkeypatch)
+    second_saver.request()  # reads first's file (it changed since second read it) and adds beta
+    assert slow.entered.wait(10)
+    typed(second, "gamma")  # during the write: kept for the next save
+    second.forget("shared")  # during the write: dropped from the file at the next save
+    slow.go.set()
+    second_saver.wait()
+    assert PersonalModel.load(path)[0].unigrams == {"shared": 1, "words": 1, "alpha": 2, "beta": 1}
+    assert second.unigrams == {"words": 1, "alpha": 2, "beta": 1, "gamma": 1}  # first's words taken in
+    assert not second.knows("shared")
+    second_saver.request()
+    second_saver.wait()
+    typed(first, "alpha")
+    first_saver.request()
+    first_saver.close()
+    second_saver.close()
+    saved = PersonalModel.load(path)[0]
+    assert saved.unigrams == {"words": 1, "alpha": 3, "beta": 1, "gamma": 1}
+    assert first.unigrams == saved.unigrams
+
+
+def test_clearing_during_a_background_save_is_not_undone_by_it(monkeypatch):
+    from keyboard_app.learning import LearnedWordsSaver
+
+    path = paths.learned_data_path()
+    model = PersonalModel()
+    saver = LearnedWordsSaver(model, path)
+    typed(model, "alpha beta")
+    slow = SlowWriter(monkeypatch)
+    saver.request()
+    assert slow.entered.wait(10)
+    model.clear()
+    typed(model, "gamma")
+    slow.go.set()
+    saver.wait()
+    assert model.unigrams == {"gamma": 1}  # the save's counts did not come back
+    saver.save_now()
+    saver.close()
+    assert PersonalModel.load(path)[0].unigrams == {"gamma": 1}

@@ -129,3 +129,35 @@ def test_nothing_is_written_to_the_user_folders_by_merely_starting(make_window, 
     make_window()
     data = user_folders / "xdg-data"
     assert not data.exists() or not any(Path(data).rglob("*.json"))
+
+
+def test_the_unsaved_changes_box_names_what_replaces_the_text(qtbot, window, boxes, tmp_path):
+    """H25 finding 2: the box said "before closing it?" when a file was being opened."""
+    doc = tmp_path / "doc2.txt"
+    doc.write_text("other", encoding="utf-8")
+    qtbot.keyClicks(window.editor, "Important unsaved letter.")
+    boxes.answers.extend([SB.Cancel, SB.Cancel, SB.Cancel, SB.Cancel])
+    assert not window.open_document(doc)
+    window.new_document()
+    window.open_action.trigger()
+    assert not window.close()
+    assert boxes.texts("warning") == [
+        "Save the changes to “Untitled” before opening “doc2.txt”?",
+        "Save the changes to “Untitled” before starting a new document?",
+        "Save the changes to “Untitled” before opening another file?",
+        "Save the changes to “Untitled” before closing it?",
+    ]
+    assert window.editor.toPlainText() == "Important unsaved letter." and window.isWindowModified()
+
+
+def test_a_named_file_that_cannot_be_opened_leaves_unsaved_text_unasked(qtbot, window, boxes, tmp_path):
+    """A file named from outside (another start, the recent files) is read before the question:
+    one that is missing or not text says so, and the unsaved text stays, with nothing to answer."""
+    qtbot.keyClicks(window.editor, "Important unsaved letter.")
+    binary = tmp_path / "photo.txt"
+    binary.write_bytes(bytes(range(256)))
+    assert not window.open_document(tmp_path / "nothere.txt")
+    assert not window.open_document(binary)
+    assert boxes.kinds() == ["critical", "critical"]
+    assert "nothere.txt" in boxes.texts()[0] and "photo.txt" in boxes.texts()[1]
+    assert window.editor.toPlainText() == "Important unsaved letter." and window.isWindowModified()

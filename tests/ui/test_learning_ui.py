@@ -107,3 +107,54 @@ def test_a_phrase_cannot_be_forgotten_or_blocked(qtbot, window):
     assert not window.personal.blocked and not window.unblock_last_action.isEnabled()
     assert "phrase" in window.statusBar().currentMessage()
     assert window.strip.suggestions()[index].kind == "phrase"
+
+
+def test_the_debounced_save_writes_off_the_ui_thread_and_closing_waits_for_it(qtbot, window, monkeypatch):
+    """H25 finding 4: at the size the learned words may reach a save takes about a second,
+    which froze the typing.  The timer's save runs on the saver's thread: with the write held,
+    the editor still takes keys and learns them; closing finishes that write, then saves the rest."""
+    import threading
+
+    from keyboard_app import learning
+
+    entered, go, threads = threading.Event(), threading.Event(), []
+    real = learning.atomic_write_json
+
+    def slow_write(path, data):
+        threads.append(threading.current_thread())
+        entered.set()
+        assert go.wait(30)
+        return real(path, data)
+
+    monkeypatch.setattr(learning, "atomic_write_json", slow_write)
+    enable_learning(window)
+    window._learn_timer.setInterval(10)
+    type_sentence(qtbot, window, "Hello Zanzibar. ")
+    qtbot.waitUntil(entered.is_set, timeout=5000)  # the timer's save is writing, held
+    assert threads[0] is not threading.main_thread()
+    type_sentence(qtbot, window, "Hello Quimby. ")  # the UI thread is free: keys and learning go on
+    assert window.editor.toPlainText().endswith("Hello Quimby. ") and window.personal.unigrams["quimby"] == 1
+    assert not paths.learned_data_path().exists()
+    threading.Timer(0.3, go.set).start()
+    window.editor.document().setModified(False)
+    assert window.close()  # waits for the held write, then writes what was learned since
+    saved, problem = PersonalModel.load(paths.learned_data_path())
+    assert problem is None and saved.unigrams["zanzibar"] == 1 and saved.unigrams["quimby"] == 1
+    assert saved.bigrams["."] == {"hello": 1}  # (the pair after the full stop is kept too)
+
+
+def test_a_failed_background_save_says_so_in_the_status_bar(qtbot, window, monkeypatch):
+    import errno
+
+    from keyboard_app import learning
+
+    def full(path, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(learning, "atomic_write_json", full)
+    enable_learning(window)
+    window._learn_timer.setInterval(10)
+    type_sentence(qtbot, window, "Hello Zanzibar. ")
+    qtbot.waitUntil(lambda: "No space left" in window.statusBar().currentMessage(), timeout=5000)
+    message = window.statusBar().currentMessage()
+    assert str(paths.learned_data_path()) in message and "tried again as you type" in message
