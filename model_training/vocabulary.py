@@ -157,9 +157,10 @@ def build_vocabulary(counts: CorpusCounts, size: int, min_count: int) -> Vocabul
     wanted = size - len(SPECIAL_TOKENS) if size else len(candidates)
     if len(candidates) < wanted:
         log.warning(
-            "the corpus has only %d distinct words seen at least %s: the vocabulary has "
+            "the corpus has only %d distinct %s seen at least %s: the vocabulary has "
             "%d tokens, not the %d asked for.",
-            len(candidates), _times(min_count), len(candidates) + len(SPECIAL_TOKENS), size,
+            len(candidates), "word" if len(candidates) == 1 else "words", _times(min_count),
+            len(candidates) + len(SPECIAL_TOKENS), size,
         )
         wanted = len(candidates)
     candidates.sort(key=lambda item: (-item[0], item[1]))

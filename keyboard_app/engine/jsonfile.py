@@ -100,7 +100,9 @@ def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
     except RecursionError:
         raise JSONFileError(f"it is nested more than {max_depth} levels deep") from None
     except json.JSONDecodeError as e:
-        raise JSONFileError(f"it is not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})") from None
+        # ("Unterminated string starting at": the position follows in Python's own message)
+        where = f"line {e.lineno}, column {e.colno}"
+        raise JSONFileError(f"it is not valid JSON ({e.msg.removesuffix(' at')} at {where})") from None
     except ValueError as e:  # Python's own integer-digit limit, and the like
         raise JSONFileError(f"it is not valid JSON ({e})") from None
     # The walk costs as much as the parse of a vocabulary; a text with few

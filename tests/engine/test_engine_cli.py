@@ -180,3 +180,11 @@ def test_the_commands_keep_compressed_phrase_tables_stored_in_the_users_cache(
     monkeypatch.setattr(phrases_module, "_inflate", never)
     assert main(argv) == 0
     assert capsys.readouterr().out == first
+
+
+@pytest.mark.parametrize("value, said", [("abc", "must be a whole number, not 'abc'"), ("0", "must be at least 1")])
+def test_a_count_that_is_not_a_positive_number_is_named(random_bundle, capsys, value, said):
+    with pytest.raises(SystemExit) as stop:
+        suggest_main([str(random_bundle), "we met", "-k", value])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and said in err and "_positive" not in err

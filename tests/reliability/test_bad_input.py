@@ -594,3 +594,12 @@ def test_an_import_error_naming_the_copy_twice_or_from_a_relative_models_folder_
     assert message.startswith(f"{graph}: ") and "models" + os.sep not in message, message
     assert not (tmp_path / "we[ird] (1)+$" / "models").exists() or not any(
         (tmp_path / "we[ird] (1)+$" / "models").iterdir())
+
+
+def test_a_broken_json_file_is_described_once_where_it_breaks():
+    from keyboard_app.engine import jsonfile
+
+    with pytest.raises(jsonfile.JSONFileError) as error:
+        jsonfile.loads('{"theme": "dark')
+    # Python's "Unterminated string starting at" had the position appended after another "at"
+    assert str(error.value) == "it is not valid JSON (Unterminated string starting at line 1, column 11)"
