@@ -212,8 +212,10 @@ def run_gui(*, model: Path | None = None, quit_after: float | None = None,
         request, shown = ACTIVATE, "its window"
     instance = first_copy(paths.single_instance_name(), paths.APP_DISPLAY_NAME, app, request)
     if instance is None:
-        print(f"keyboard-app: {paths.APP_DISPLAY_NAME} is already running; {shown} was brought to the front.",
-              file=sys.stderr)
+        unused = (f" --model applies to a new start only: close that window first to use {model}."
+                  if model is not None else "")
+        print(f"keyboard-app: {paths.APP_DISPLAY_NAME} is already running; {shown} was brought to the front."
+              + unused, file=sys.stderr)
         return 0
     for folder in (paths.user_config_dir(), paths.user_data_dir(), paths.user_models_dir()):
         remove_stale_temps(folder)  # left by a copy killed while saving

@@ -90,6 +90,7 @@ def test_a_second_start_brings_the_first_window_forward_and_exits(started, tiny_
     second = run_module("keyboard_app", "--model", tiny_bundle, "-v", "--quit-after", "20", env=ENV, timeout=120)
     assert second.returncode == 0, second.output
     assert ALREADY in second.stderr and "Traceback" not in second.output
+    assert f"--model applies to a new start only: close that window first to use {tiny_bundle}." in second.stderr
     assert READY not in second.stderr  # it opened no window and loaded no model
     first.wait_for("another start asked for the window; brought it to the front")
     assert first.proc.poll() is None  # the first copy runs on
