@@ -26,7 +26,7 @@ word) and those that did (word boundaries, suggestions taken).
 
 ``--x11 N`` also measures, under Xvfb and openbox, a suggestion click until
 its text is in another process's text field (tests/osk/target_app.py), with
-the real pynput injection: N clicks of the first suggestion, from the moment
+the real injection (XTest): N clicks of the first suggestion, from the moment
 the keyboard handles the click to the target's last text change
 (both processes read ``time.monotonic()``, one clock on Linux).
 
@@ -337,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"suggestions save {100 * (base - runs[1].activations) / base:.1f}% of the pointer activations; "
           f"scanning: {100 * (runs[2].scan_steps - runs[3].scan_steps) / runs[2].scan_steps:.1f}% of the steps")
     for name, values in figures["latency_ms"].items():
-        label = name.replace("_", " ").replace(" x11", " (X11, pynput)")
+        label = name.replace("_", " ").replace(" x11", " (X11, XTest)")
         print(f"{'' if name.startswith('suggestion') else 'activation -> '}{label}: "
               f"p50 {values['p50']:.2f} ms, p99 {values['p99']:.2f} ms")
     return 0

@@ -52,6 +52,11 @@ class Dwell(Generic[T]):
     def leave(self) -> None:
         self._target, self._fired = None, False
 
+    def hold(self, target: T) -> None:
+        """The pointer is on ``target`` but should not press it until it leaves and comes back
+        (it was resting on a menu item that closed the menu above the key)."""
+        self._target, self._fired = target, True
+
     def progress(self) -> float:
         if self._target is None or self._fired:
             return 0.0

@@ -13,13 +13,13 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QMessageBox
 
-from .backend import InjectionError, Injector, PynputInjector, injection_problem
-from .context import x11_active_window
+from .backend import InjectionError, Injector, injection_problem, open_injector
+from .context import x11_active_window, x11_window_class
 from .controller import OskController
 from .settings import OskSettingsStore
 from .switches import X11KeyGrab
@@ -105,7 +105,7 @@ def toggle_for_window(window: Any, *, injector: Injector | None = None) -> OnScr
         if injector is None:
             problem = injection_problem()
             try:
-                injector = PynputInjector() if problem is None else None
+                injector = open_injector() if problem is None else None
             except InjectionError as e:
                 problem = str(e)
             if injector is None:
@@ -114,6 +114,8 @@ def toggle_for_window(window: Any, *, injector: Injector | None = None) -> OnScr
         keyboard = make_keyboard(worker=window.worker, injector=injector, personal=window.personal)
         # What it learns is saved with the editor's counts (the window saves them, debounced).
         keyboard.controller.learned.connect(window.controller.learned)
+        # Typed into the editor, a word reaches the editor's own learning: count it there only.
+        keyboard.controller.target_learns = lambda: window.isActiveWindow() and window.controller.learning
         keyboard.closed.connect(host.release_claim)
         host.keyboard = keyboard
     if not host.claim_keyboard():
@@ -140,13 +142,30 @@ def _editor_choices() -> tuple[str, bool]:
     return (model if isinstance(model, str) and model.strip() else "default"), learning
 
 
+def _editor_window_learns(keyboard: OnScreenKeyboard) -> Callable[[], bool]:
+    """For ``--osk``: whether the active window is one of the app's (its X11 class is the
+    keyboard's own) while the editor's learning is on, so the editor counts what it receives."""
+    window_class = x11_window_class()
+    if window_class is None or keyboard.focus_watcher is None:
+        return lambda: False
+
+    def learns() -> bool:
+        target = keyboard.focus_watcher.current
+        if not target or target == int(keyboard.winId()):
+            return False
+        own = window_class(int(keyboard.winId()))
+        return own is not None and window_class(target) == own and _editor_choices()[1]
+
+    return learns
+
+
 def run_osk(*, model: Path | None = None, quit_after: float | None = None) -> int:
     """``keyboard-app --osk``: the keyboard alone; the exit code."""
     problem = injection_problem()
     injector: Injector | None = None
     if problem is None:
         try:
-            injector = PynputInjector()
+            injector = open_injector()
         except InjectionError as e:
             problem = str(e)
     if injector is None:
@@ -193,6 +212,7 @@ def run_osk(*, model: Path | None = None, quit_after: float | None = None) -> in
     saver = QTimer(keyboard, singleShot=True, interval=3000)
     saver.timeout.connect(save_learned)
     keyboard.controller.learned.connect(saver.start)
+    keyboard.controller.target_learns = _editor_window_learns(keyboard)
     worker.model_loaded.connect(lambda loaded: keyboard.controller.refresh())
     worker.load_failed.connect(lambda message, key: keyboard.show_status(f"No model: {message}"))
     worker.request_load(Path(model), "osk")

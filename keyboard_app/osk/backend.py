@@ -1,10 +1,16 @@
-"""Typing into other applications: key events injected with pynput.
+"""Typing into other applications: key events injected into the desktop.
 
 ``Injector`` is what the keyboard needs: ``type_text`` for characters (any
-Unicode letter: pynput maps a spare keycode on X11 for letters the keyboard
-map lacks) and ``press`` for the action keys.  ``PynputInjector`` sends real
-events to whichever window has the focus; ``RecordingInjector`` keeps them
-as text (tests and the benchmark drive the real widget with it).
+Unicode letter), ``press`` for the action keys, ``prepare`` to know that a
+text can be typed before anything is erased for it, and ``restore`` to undo
+what typing changed on the desktop.  ``open_injector()`` gives the one for
+this desktop: on X11 ``xtest.XTestTyper`` (XTest events, which every program
+takes; pynput's ``type()`` sends synthetic events there, which xterm and
+others drop), elsewhere ``PynputInjector`` (pynput's Windows and macOS back
+ends).  Both send real events to whichever window has the focus;
+``RecordingInjector`` keeps them as text (tests and the benchmark drive the
+real widget with it).  A failure is an ``InjectionError`` saying how much of
+the text was typed.
 
 ``injection_problem()`` says, in one sentence with what to do, when synthetic
 keys cannot reach other applications: a Wayland session (an X11 client's
@@ -27,13 +33,22 @@ KEY_ACTIONS = ("backspace", "enter", "tab", "left", "right", "up", "down")
 
 
 class InjectionError(RuntimeError):
-    """Keys cannot be sent; the message is one sentence for the user."""
+    """Keys cannot be sent; the message is one sentence for the user, ``delivered`` the
+    start of the text that was typed all the same."""
+
+    def __init__(self, message: str, *, delivered: str = "") -> None:
+        super().__init__(message)
+        self.delivered = delivered
 
 
 class Injector(Protocol):
+    def prepare(self, text: str) -> None: ...
+
     def type_text(self, text: str) -> None: ...
 
     def press(self, action: str) -> None: ...
+
+    def restore(self) -> None: ...
 
 
 def injection_problem(environ: dict[str, str] | None = None, platform: str = sys.platform) -> str | None:
@@ -51,8 +66,18 @@ def injection_problem(environ: dict[str, str] | None = None, platform: str = sys
     return None
 
 
+def open_injector(platform: str = sys.platform) -> Injector:
+    """The injector for this desktop (call ``injection_problem`` first); ``InjectionError``."""
+    if platform.startswith("linux"):
+        from .xtest import XTestTyper
+
+        return XTestTyper.open()
+    return PynputInjector()
+
+
 class PynputInjector:
-    """Real key events through pynput's keyboard controller."""
+    """Real key events through pynput's keyboard controller (Windows and macOS: on X11
+    its ``type()`` sends synthetic events that many programs drop, see ``xtest``)."""
 
     def __init__(self) -> None:
         try:
@@ -69,12 +94,25 @@ class PynputInjector:
             "left": key.left, "right": key.right, "up": key.up, "down": key.down,
         }
 
+    def prepare(self, text: str) -> None:
+        """Nothing to find beforehand: pynput's back ends here type any character."""
+
     def type_text(self, text: str) -> None:
-        if text:
-            self._controller.type(text)
+        try:
+            for done, char in enumerate(text):
+                self._controller.type(char)
+        except Exception as e:  # noqa: BLE001 - pynput's errors differ by platform
+            raise InjectionError(f"Keys could not be sent ({str(e).strip() or type(e).__name__}).",
+                                 delivered=text[:done]) from e
 
     def press(self, action: str) -> None:
-        self._controller.tap(self._keys[action])
+        try:
+            self._controller.tap(self._keys[action])
+        except Exception as e:  # noqa: BLE001
+            raise InjectionError(f"Keys could not be sent ({str(e).strip() or type(e).__name__}).") from e
+
+    def restore(self) -> None:
+        """Nothing changed on the desktop."""
 
 
 class RecordingInjector:
@@ -83,10 +121,17 @@ class RecordingInjector:
     def __init__(self) -> None:
         self.text = ""
         self.events: list[tuple[str, str]] = []
+        self.restores = 0
+
+    def prepare(self, text: str) -> None:
+        """Any text can be typed here."""
 
     def type_text(self, text: str) -> None:
         self.events.append(("type", text))
         self.text += text
+
+    def restore(self) -> None:
+        self.restores += 1
 
     def press(self, action: str) -> None:
         self.events.append(("press", action))

@@ -73,6 +73,31 @@ class FocusWatcher:
         return True
 
 
+def x11_window_class() -> Callable[[int], tuple[str, str] | None] | None:
+    """A function giving an X11 window's ``WM_CLASS`` (instance, class) by id, or None where
+    there is no X11 display: how ``--osk`` tells the app's own windows from others'."""
+    if not os.environ.get("DISPLAY"):
+        return None
+    try:
+        from Xlib import display
+    except ImportError:
+        return None
+    try:
+        connection = display.Display()
+    except Exception as e:  # noqa: BLE001 - Xlib raises several kinds of errors
+        log.info("no X11 connection for window classes: %s", e)
+        return None
+
+    def window_class(window: int) -> tuple[str, str] | None:
+        try:
+            return connection.create_resource_object("window", window).get_wm_class()
+        except Exception as e:  # noqa: BLE001 - the window may be gone already
+            log.debug("no WM_CLASS for %s: %s", window, e)
+            return None
+
+    return window_class
+
+
 def x11_active_window() -> Callable[[], int | None] | None:
     """A function giving the X11 active window's id, or None where there is no X11 display."""
     if not os.environ.get("DISPLAY"):

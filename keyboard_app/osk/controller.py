@@ -8,6 +8,12 @@ word and a space, or Backspaces and the whole word when the case differs,
 so it works in any text field.  Shift is one-shot, Caps stays on (letters
 only); neither is sent to the target: the keyboard types the character.
 
+The context holds only what reached the target: a text the injector could
+not type is left out of it, and nothing is erased for a text that cannot be
+typed (the injector's ``prepare`` comes before the Backspaces), so a failure
+never costs the user text of their own; it is said in one sentence
+(``send_failed``).
+
 No widgets here: ``window`` shows the state and forwards the presses.
 """
 
@@ -15,13 +21,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..engine.tokenizer import Tokenizer
 from ..learning import PersonalModel, local_context
-from .backend import KEY_ACTIONS, Injector
+from .backend import KEY_ACTIONS, InjectionError, Injector
 from .context import TypedContext
 from .layout import Key
 
@@ -59,6 +65,7 @@ class OskController(QObject):
     stats_changed = Signal(object)  # KeyStats
     status_changed = Signal(str)  # what the row says when it has no suggestions
     learned = Signal()  # the personal layer counted a word
+    send_failed = Signal(str)  # one sentence when keys could not be sent; "" once they are again
 
     def __init__(self, *, worker: Any, injector: Injector, slots: int = 4,
                  personal: PersonalModel | None = None, parent: QObject | None = None) -> None:
@@ -68,6 +75,9 @@ class OskController(QObject):
         self.slots = slots
         self.personal = personal
         self.learning = False  # opt-in (settings.learn_from_typing)
+        # True while the window typed into counts the words itself (the app's own editor, learning):
+        # the keyboard then leaves them to it, or each word would count twice.
+        self.target_learns: Callable[[], bool] = lambda: False
         self.context = TypedContext()
         self.stats = KeyStats()
         self.shift = False
@@ -75,6 +85,7 @@ class OskController(QObject):
         self.suggestions: list = []
         self._shown_for: str | None = None
         self._auto_space = False  # the last thing typed is the space after an accepted suggestion
+        self._failing = False  # the last send failed (its sentence is shown)
         self._fallback_tokenizer = Tokenizer()
         self._retry = QTimer(self, singleShot=True, interval=RETRY_MS)
         self._retry.timeout.connect(self.refresh)
@@ -139,20 +150,54 @@ class OskController(QObject):
         self.refresh()
 
     def _type(self, char: str) -> None:
-        if char in SPACE_EATERS and self._auto_space and self.context.text.endswith(" "):
-            self.injector.press("backspace")
-            self.context.backspace()
+        eat_space = char in SPACE_EATERS and self._auto_space and self.context.text.endswith(" ")
         self._auto_space = False
+        if eat_space:
+            if not (self._sent(self.injector.prepare, char) and self._sent(self.injector.press, "backspace")):
+                return
+            self.context.backspace()
         before = self.context.text
-        self.injector.type_text(char)
-        self.context.type(char)
+        if not self._send_text(char):
+            return
         self.stats.keys_typed += 1
         if not (char.isalnum() or char in "'’"):
             self._learn_partial(before)
 
+    def _sent(self, send: Callable[[str], None], argument: str) -> bool:
+        """``send(argument)`` (an injector's method); False, with the sentence shown, if it failed."""
+        try:
+            send(argument)
+        except InjectionError as e:
+            self._report(e)
+            return False
+        self._report(None)
+        return True
+
+    def _send_text(self, text: str) -> bool:
+        """Type ``text``; the context gets what reached the target: all of it, or the part before a failure."""
+        try:
+            self.injector.type_text(text)
+        except InjectionError as e:
+            self.context.type(e.delivered)
+            self._report(e)
+            return False
+        self.context.type(text)
+        self._report(None)
+        return True
+
+    def _report(self, error: InjectionError | None) -> None:
+        if error is not None:
+            log.warning("keys not sent: %s", error)
+            self._failing = True
+            self.send_failed.emit(str(error))
+        elif self._failing:
+            self._failing = False
+            self.send_failed.emit("")
+
     def _press_action(self, action: str) -> None:
         self._auto_space = False
-        self.injector.press(action)
+        if not self._sent(self.injector.press, action):
+            return
         self.stats.keys_typed += 1
         if action == "backspace":
             self.context.backspace()
@@ -179,13 +224,22 @@ class OskController(QObject):
             return False
         partial = text[edit.start:edit.end]
         replacement = edit.replacement
+        self._auto_space = False
         if replacement.startswith(partial):
-            self.injector.type_text(replacement[len(partial):])
+            typed = self._send_text(replacement[len(partial):])
         else:
+            # Nothing is erased unless the word can be typed in its place.
+            if not self._sent(self.injector.prepare, replacement):
+                return False
             for _ in partial:
-                self.injector.press("backspace")
-            self.injector.type_text(replacement)
-        self.context.text = text[:edit.start] + replacement
+                if not self._sent(self.injector.press, "backspace"):
+                    self.refresh()
+                    return False
+                self.context.backspace()
+            typed = self._send_text(replacement)
+        if not typed:
+            self.refresh()
+            return False
         self._auto_space = replacement.endswith(" ")
         self.stats.activations += 1
         self.stats.accepts += 1
@@ -209,6 +263,6 @@ class OskController(QObject):
             self._learn(context.tokens[-1], context.partial, context.sentence_start)
 
     def _learn(self, previous: str, word: str, initial: bool) -> None:
-        if self.learning and self.personal is not None and word:
+        if self.learning and self.personal is not None and word and not self.target_learns():
             if self.personal.observe(previous, word, initial=initial):
                 self.learned.emit()

@@ -4,7 +4,8 @@ The keyboard never has the focus, so a switch's key would go to the
 application typed into.  On X11 ``X11KeyGrab`` grabs the switch keys on the
 root window instead (``XGrabKey``, through python-xlib, which pynput
 brings): while scanning is on, they reach the keyboard and nothing else.
-A thread of its own reads them and hands them to the UI thread as a signal.
+A thread of its own reads them and hands them to the UI thread as a signal,
+when the key is released (the grab holds the keyboard until then).
 
 The keys must be keys the keyboard never types itself: its own injected
 events would be grabbed too.  So Space, Enter, letters and digits are
@@ -90,12 +91,14 @@ class X11KeyGrab(QObject):
                 return f"Another program already uses {name}; choose other switch keys."
             codes[code] = index
         self._stop.clear()
-        self._thread = threading.Thread(target=self._listen, args=(connection, codes, X.KeyPress),
+        # A press counts when the key is let go: until then its grab holds the whole keyboard, and
+        # the keys typed in answer (XTest, as a keyboard types) would go to the grab, not to the target.
+        self._thread = threading.Thread(target=self._listen, args=(connection, codes, X.KeyRelease),
                                         name="osk-switch-keys", daemon=True)
         self._thread.start()
         return None
 
-    def _listen(self, connection, codes: dict[int, int], key_press: int) -> None:
+    def _listen(self, connection, codes: dict[int, int], key_release: int) -> None:
         try:
             while not self._stop.is_set():
                 readable, _, _ = select.select([connection], [], [], 0.2)
@@ -103,7 +106,7 @@ class X11KeyGrab(QObject):
                     continue
                 for _ in range(connection.pending_events()):
                     event = connection.next_event()
-                    if event.type == key_press and event.detail in codes:
+                    if event.type == key_release and event.detail in codes:
                         self.pressed.emit(codes[event.detail])  # queued to the UI thread
         except Exception as e:  # noqa: BLE001 - the display went away
             log.warning("switch keys stopped: %s", e)

@@ -12,6 +12,8 @@ then the rows, then a row's keys).  With scanning, a click anywhere on the
 keyboard is the switch (the left button selects; with two switches the
 right button steps), and so are the switch keys (``switches``: keys a switch
 interface sends, grabbed while scanning); ``switch(n)`` is the same from code.
+The ⚙ key (scanned last, after the rows) opens the settings menu, which is
+reached the same three ways (``menu_access``).
 
 The window only shows and forwards: ``OskController`` does the typing and
 the predicting, ``FocusWatcher`` tells it when the target changes.
@@ -23,24 +25,28 @@ import logging
 import time
 from typing import Any, Callable, Hashable
 
-from PySide6.QtCore import QByteArray, QEvent, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QPoint, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QActionGroup, QColor, QFont, QMouseEvent, QPainter
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QMenu,
     QPushButton,
     QSizePolicy,
-    QToolButton,
+    QStyle,
+    QStyleOptionButton,
     QVBoxLayout,
     QWidget,
 )
 
+from ..ui.elide import fitting_font
 from .access import Clock, Dwell, Scanner
 from .context import FocusWatcher
 from .controller import KeyStats, OskController
 from .layout import Key, Layout, load_layout
+from .menu_access import MenuAccess
 from .settings import SLOTS, OskSettings, OskSettingsStore
 
 log = logging.getLogger(__name__)
@@ -50,6 +56,8 @@ FOCUS_POLL_MS = 200
 BASE_KEY_PX = 46  # a key's height at 100 %
 BASE_FONT_PT = 13
 WIDTH_UNIT = 4  # layout widths (1, 1.5, 1.75...) as integer stretch factors
+LABEL_SHRINK = 0.4  # a label that does not fit its key is drawn smaller, down to this share of its size
+LABEL_MARGIN_PX = 2  # kept clear on each side of a label
 
 STYLE = """
 QWidget#osk { background: #e8eaed; }
@@ -71,12 +79,14 @@ QPushButton[role="suggestion"] { color: #00ffff; font-weight: bold; }
 QPushButton[scan="group"] { border: 4px solid #ff8c00; }
 QPushButton[scan="key"] { border: 5px solid #ff0000; background: #400000; }
 QLabel#status, QLabel#notice { color: #ffffff; }
-QToolButton { background: #000000; color: #ffffff; border: 2px solid #ffffff; border-radius: 4px; }
 """
 
 
 class KeyButton(QPushButton):
-    """A key (or a suggestion slot) that never takes the focus and can show a dwell fill."""
+    """A key (or a suggestion slot) that never takes the focus and can show a dwell fill.
+
+    Its label is drawn smaller where it would not fit (a narrow window, larger keys):
+    ``set_base_font`` gives the size it has when it fits."""
 
     hovered = Signal(object)  # self
     unhovered = Signal(object)
@@ -88,6 +98,33 @@ class KeyButton(QPushButton):
         self.setProperty("role", role)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.fill = 0.0  # dwell progress, 0..1
+        self._base_font: QFont | None = None
+
+    def set_base_font(self, font: QFont) -> None:
+        self._base_font = QFont(font)
+        self._fit_label()
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt API
+        super().setText(text)
+        self._fit_label()
+
+    def label_width(self) -> int:
+        """The room for the label: the button less its border and padding."""
+        option = QStyleOptionButton()
+        self.initStyleOption(option)
+        rect = self.style().subElementRect(QStyle.SubElement.SE_PushButtonContents, option, self)
+        return rect.width() - 2 * LABEL_MARGIN_PX
+
+    def _fit_label(self) -> None:
+        if self._base_font is None:
+            return
+        font = fitting_font(self._base_font, self.text(), self.label_width(), LABEL_SHRINK)
+        if font != self.font():
+            self.setFont(font)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._fit_label()
 
     def set_fill(self, fill: float) -> None:
         if abs(fill - self.fill) > 1e-3:
@@ -149,6 +186,7 @@ class OnScreenKeyboard(QWidget):
         self.problems: list[str] = []
         self._switch_factory = switch_keys  # keys -> an X11KeyGrab-like object (None: clicks only)
         self._switch_grab: Any = None
+        self._menu_was_open = False
         self.layout_data, problem = load_layout(settings.layout_path)
         if problem:
             self.problems.append(problem)
@@ -175,6 +213,7 @@ class OnScreenKeyboard(QWidget):
         controller.modifiers_changed.connect(self._show_modifiers)
         controller.stats_changed.connect(self._show_stats)
         controller.status_changed.connect(self.status.setText)
+        controller.send_failed.connect(self.show_status)
         controller.learning = settings.learn_from_typing
         self.apply_settings(settings, save=False)
         if settings.window_geometry:
@@ -204,13 +243,18 @@ class OnScreenKeyboard(QWidget):
         self.status.setWordWrap(True)
         self.status.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         top.addWidget(self.status, 2)
-        self.menu_button = QToolButton()
-        self.menu_button.setText("⚙")
+        # ⚙ is a key like the others (a click, a dwell or a scan select opens the menu), and the
+        # menu is reached the same three ways (``menu_access``).
+        self.menu_button = KeyButton("⚙", role="menu")
+        self.menu_button.setObjectName("menu")
         self.menu_button.setToolTip("Keyboard settings")
-        self.menu_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.menu_button.setMenu(self._build_menu())
-        top.addWidget(self.menu_button)
+        self.menu_button.clicked.connect(self.open_menu)
+        self._watch(self.menu_button)
+        top.addWidget(self.menu_button, 1)
+        self.menu = self._build_menu()
+        button = self.menu_button
+        self.menu_access = MenuAccess(self.menu, clock=self.clock, parent=self,
+                                      anchor=lambda: QRect(button.mapToGlobal(QPoint(0, 0)), button.size()))
         outer.addLayout(top, 1)
         self.notice = QLabel("")  # a problem with a file of the user's, until it is dealt with
         self.notice.setObjectName("notice")
@@ -312,12 +356,15 @@ class OnScreenKeyboard(QWidget):
         self.dwell = Dwell(settings.dwell_ms / 1000, clock=self.clock)
         self.scanner = Scanner(self._scan_sizes(), switches=settings.scan_switches,
                                interval=settings.scan_interval_ms / 1000, clock=self.clock)
+        self.menu_access.configure(access=settings.access, dwell_seconds=settings.dwell_ms / 1000,
+                                   interval=settings.scan_interval_ms / 1000, switches=settings.scan_switches)
+        self.menu_access.switch_keysyms = self._switch_keysyms(settings)
         self.setStyleSheet(HIGH_CONTRAST if settings.high_contrast else STYLE)
         zoom = settings.zoom_percent / 100
         font = QFont(self.font())
         font.setPointSizeF(BASE_FONT_PT * zoom)
         for button in self._all_buttons():
-            button.setFont(font)
+            button.set_base_font(font)
             button.setMinimumHeight(round(BASE_KEY_PX * zoom))
             button.setMinimumWidth(round(BASE_KEY_PX * zoom * 0.8))
             button.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, settings.access == "scan")
@@ -388,7 +435,20 @@ class OnScreenKeyboard(QWidget):
             self.update_settings(layout_path=path)
 
     def _all_buttons(self) -> list[KeyButton]:
-        return self.suggestion_buttons + [b for row in self.key_buttons for b in row]
+        return self.suggestion_buttons + [self.menu_button] + [b for row in self.key_buttons for b in row]
+
+    @staticmethod
+    def _switch_keysyms(settings: OskSettings) -> dict[int, int]:
+        """The switch keys' X11 keysyms and switch numbers (the first selects, the second steps)."""
+        try:
+            from Xlib import XK
+        except ImportError:
+            return {}
+        keys = settings.switch_keys.split()
+        return {XK.string_to_keysym(name): 1 if index == 0 else 0 for index, name in enumerate(keys)}
+
+    def open_menu(self) -> None:
+        self.menu_access.open(self.menu_button.mapToGlobal(self.menu_button.rect().bottomLeft()))
 
     # --- presses ------------------------------------------------------------------
     def press_button(self, button: KeyButton) -> None:
@@ -406,9 +466,16 @@ class OnScreenKeyboard(QWidget):
         """A scanning switch was pressed (0: the select switch with one switch, the step one with two)."""
         if self.settings.access != "scan":
             return
+        if self.menu_access.scanning:
+            self.menu_access.switch(number)
+            return
         chosen = self.scanner.switch(number)
         if chosen is not None:
             group, item = chosen
+            if group == len(self.key_buttons) + 1:  # ⚙
+                self._show_scan()
+                self.open_menu()
+                return
             if group == 0:
                 self.press_suggestion(item)
             else:
@@ -434,6 +501,16 @@ class OnScreenKeyboard(QWidget):
 
     def tick(self) -> None:
         """The timer's beat: the dwell fill and press, the scan highlight's move."""
+        if self.menu_access.is_open:  # (the keys wait: the menu holds the pointer)
+            self._menu_was_open = True
+            self.menu_access.tick()
+            return
+        if self._menu_was_open:  # a choice made by resting on it must not press the key below too
+            self._menu_was_open = False
+            under = QApplication.widgetAt(self.menu_access.pointer())
+            self.dwell.leave()
+            if isinstance(under, KeyButton):
+                self.dwell.hold(under)
         if self.settings.access == "dwell":
             target = self.dwell.target
             fired = self.dwell.poll()
@@ -445,9 +522,17 @@ class OnScreenKeyboard(QWidget):
             self._show_scan()
 
     # --- showing ----------------------------------------------------------------
+    def _shown_suggestions(self) -> int:
+        return min(len(self.controller.suggestions), self.settings.suggestion_slots)
+
+    def _scan_groups(self) -> list[list[KeyButton]]:
+        """The suggestions shown, the rows of keys, and ⚙ last (it is seldom wanted while typing,
+        so a round to it costs one step, and an empty suggestion row is still skipped)."""
+        return ([self.suggestion_buttons[:self._shown_suggestions()]] + self.key_buttons
+                + [[self.menu_button]])
+
     def _scan_sizes(self) -> list[int]:
-        shown = min(len(self.controller.suggestions), self.settings.suggestion_slots)
-        return [shown] + [len(row) for row in self.key_buttons]
+        return [len(group) for group in self._scan_groups()]
 
     def _update_scan_groups(self) -> None:
         if hasattr(self, "scanner"):
@@ -459,7 +544,7 @@ class OnScreenKeyboard(QWidget):
         highlight = self.scanner.highlight if self.settings.access == "scan" else None
         marks: dict[KeyButton, str] = {}
         if highlight is not None:
-            buttons = ([self.suggestion_buttons] + self.key_buttons)[highlight.group]
+            buttons = self._scan_groups()[highlight.group]
             if highlight.item is None:
                 marks = {button: "group" for button in buttons}
             elif highlight.item < len(buttons):
@@ -508,6 +593,7 @@ class OnScreenKeyboard(QWidget):
         if self._switch_grab is not None:
             self._switch_grab.stop()
             self._switch_grab = None
+        self.controller.injector.restore()  # the keycodes borrowed for characters go back
         geometry = bytes(self.saveGeometry().toBase64()).decode()
         if geometry != self.settings.window_geometry:
             self.settings = self.settings.with_(window_geometry=geometry)

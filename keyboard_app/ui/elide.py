@@ -1,4 +1,4 @@
-"""Text that does not fit is elided with "…", never clipped.
+"""Text that does not fit is elided with "…" (or drawn smaller), never clipped.
 
 ``ElidedLabel`` draws its text elided to its width, smaller first if allowed
 (a suggestion word is elided in the middle: its start is what the user typed,
@@ -14,6 +14,24 @@ from typing import Any
 from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
+
+
+def fitting_font(font: QFont, text: str, width: float, shrink: float) -> QFont:
+    """``font``, or the first of five smaller sizes, down to ``shrink`` of its size, at which
+    ``text`` fits ``width`` (the smallest where none does).
+
+    Widths are measured in fractions of a pixel, as ``elidedText`` measures them: a
+    whole-pixel advance can round a text that is a fraction too wide down to "fits",
+    and the text is then elided at full size instead of drawn a little smaller."""
+    font = QFont(font)
+    size = font.pointSizeF()
+    if shrink >= 1.0 or size <= 0 or QFontMetricsF(font).horizontalAdvance(text) <= width:
+        return font
+    for step in range(1, 6):
+        font.setPointSizeF(size * (1 - (1 - shrink) * step / 5))
+        if QFontMetricsF(font).horizontalAdvance(text) <= width:
+            break
+    return font
 
 
 class ElidedLabel(QLabel):
@@ -35,21 +53,8 @@ class ElidedLabel(QLabel):
         self.update()
 
     def drawn_font(self) -> QFont:
-        """The font the text is drawn in: the label's, or smaller (see ``shrink``).
-
-        Widths are measured in fractions of a pixel, as ``elidedText`` measures them: a
-        whole-pixel advance can round a text that is a fraction too wide down to "fits",
-        and the text is then elided at full size instead of drawn a little smaller."""
-        font = QFont(self.font())
-        width = self.contentsRect().width()
-        size = font.pointSizeF()
-        if self._shrink >= 1.0 or size <= 0 or QFontMetricsF(font).horizontalAdvance(self.text()) <= width:
-            return font
-        for step in range(1, 6):
-            font.setPointSizeF(size * (1 - (1 - self._shrink) * step / 5))
-            if QFontMetricsF(font).horizontalAdvance(self.text()) <= width:
-                break
-        return font
+        """The font the text is drawn in: the label's, or smaller (see ``shrink``, ``fitting_font``)."""
+        return fitting_font(self.font(), self.text(), self.contentsRect().width(), self._shrink)
 
     def elided_text(self) -> str:
         """The text as drawn at the current width."""

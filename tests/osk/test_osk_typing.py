@@ -261,3 +261,160 @@ def test_the_main_windows_keyboard_holds_the_one_keyboard_claim_while_shown(make
     assert osk_app.toggle_for_window(window) is keyboard and keyboard.isVisible()
     window.close()
     qtbot.waitUntil(lambda: not keyboard.isVisible(), timeout=5000)
+
+
+class RefusingInjector:
+    """A target the characters in ``refused`` never reach (as a lost display connection):
+    ``prepare`` refuses them, ``type_text`` types up to the first of them and fails."""
+
+    def __init__(self, refused: str) -> None:
+        from keyboard_app.osk.backend import RecordingInjector
+
+        self.refused = refused
+        self.target = RecordingInjector()
+        self.events = self.target.events
+
+    def prepare(self, text: str) -> None:
+        from keyboard_app.osk.backend import InjectionError
+
+        if any(char in self.refused for char in text):
+            raise InjectionError("Keys could not be sent (the display went away).")
+
+    def type_text(self, text: str) -> None:
+        from keyboard_app.osk.backend import InjectionError
+
+        for done, char in enumerate(text):
+            if char in self.refused:
+                raise InjectionError("Keys could not be sent (the display went away).", delivered=text[:done])
+            self.target.type_text(char)
+
+    def press(self, action: str) -> None:
+        self.target.press(action)
+
+    def restore(self) -> None:
+        self.target.restore()
+
+
+def test_a_suggestion_that_cannot_be_typed_erases_nothing(make_keyboard):
+    """H25's finding 1: the Backspaces of a suggestion in another case reached xterm and the
+    word did not; now nothing is erased unless the word can be typed in its place."""
+    keyboard, _ = make_keyboard()
+    injector = RefusingInjector("T")
+    keyboard.controller.injector = injector
+    type_text(keyboard, "we met th")
+    controller = keyboard.controller
+    controller.suggestions = [Suggestion(text="The", token="the", log_prob=-1.0, is_completion=True)]
+    assert not controller.accept(0)
+    assert ("press", "backspace") not in injector.events
+    assert injector.target.text == controller.context.text == "we met th"
+    assert keyboard.notice.isVisibleTo(keyboard) and "could not be sent" in keyboard.notice.text()
+    assert controller.stats.accepts == 0
+
+
+def test_text_that_did_not_arrive_is_not_in_the_context_and_is_never_erased(make_keyboard):
+    keyboard, _ = make_keyboard()
+    injector = RefusingInjector("m")
+    keyboard.controller.injector = injector
+    type_text(keyboard, "we met th")  # the m never arrives
+    controller = keyboard.controller
+    assert injector.target.text == controller.context.text == "we et th"
+    controller.suggestions = [Suggestion(text="The", token="the", log_prob=-1.0, is_completion=True)]
+    before = len(injector.events)
+    assert controller.accept(0)
+    sent = injector.events[before:]
+    assert sent[:2] == [("press", "backspace")] * 2 and "".join(text for _, text in sent[2:]) == "The "
+    assert injector.target.text == "we et The "
+    assert not keyboard.notice.isVisibleTo(keyboard)  # keys arrive again: the sentence goes
+
+
+def test_a_full_stop_that_cannot_be_typed_leaves_the_space_of_the_suggestion(make_keyboard):
+    keyboard, _ = make_keyboard()
+    injector = RefusingInjector(".")
+    keyboard.controller.injector = injector
+    type_text(keyboard, "The cat sat on the ma")
+    keyboard.suggestion_buttons[0].click()
+    type_text(keyboard, ".")
+    assert injector.target.text == keyboard.controller.context.text == "The cat sat on the mat "
+    assert "could not be sent" in keyboard.notice.text()
+
+
+def test_closing_the_keyboard_gives_back_what_typing_borrowed(make_keyboard):
+    keyboard, injector = make_keyboard()
+    type_text(keyboard, "é")
+    keyboard.close()
+    assert injector.restores == 1
+
+
+class EditorInjector:
+    """Types into the app's own editor with Qt key events, as the desktop would deliver them."""
+
+    def __init__(self, qtbot, editor) -> None:
+        self.qtbot, self.editor = qtbot, editor
+
+    def prepare(self, text: str) -> None:
+        pass
+
+    def type_text(self, text: str) -> None:
+        self.qtbot.keyClicks(self.editor, text)
+
+    def press(self, action: str) -> None:
+        from PySide6.QtCore import Qt
+
+        keys = {"backspace": Qt.Key.Key_Backspace, "enter": Qt.Key.Key_Return, "tab": Qt.Key.Key_Tab}
+        self.qtbot.keyClick(self.editor, keys.get(action, Qt.Key.Key_Right))
+
+    def restore(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("editor_learns", [True, False])
+def test_words_typed_into_the_apps_own_editor_are_counted_once(make_window, qtbot, editor_learns):
+    """H25's finding 9: the editor learned the words it received and the keyboard those it
+    sent, so each counted twice. While the editor is the target and learns, the keyboard leaves
+    the words to it; with the editor's learning off, the keyboard's own opt-in still counts them."""
+    from keyboard_app.osk import app as osk_app
+
+    window = make_window()
+    if editor_learns:
+        window.learn_action.trigger()
+    keyboard = osk_app.toggle_for_window(window, injector=EditorInjector(qtbot, window.editor))
+    keyboard.update_settings(learn_from_typing=True)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    try:
+        type_text(keyboard, "zemblat zemblat zemblat and ")
+        assert window.editor.toPlainText().endswith("zemblat zemblat zemblat and ")
+        assert window.personal.unigrams.get("zemblat") == 3
+    finally:
+        keyboard.close()
+        window.editor.document().setModified(False)  # (pytest-qt closes the window before the fixture)
+
+
+def test_keyboard_app_osk_leaves_words_typed_into_the_editor_to_the_editor(make_keyboard, monkeypatch):
+    """The same for ``--osk``, a process of its own: the editor's windows are told by their X11
+    class (the keyboard's own), and the editor's learning is read from its settings."""
+    from keyboard_app.learning import PersonalModel
+    from keyboard_app.osk import app as osk_app
+
+    active = {"window": 7}
+    keyboard, _ = make_keyboard(active_window=lambda: active["window"])
+    ours = ("keyboard-app", "Predictive Keyboard")
+    classes = {int(keyboard.winId()): ours, 42: ours, 7: ("xterm", "XTerm")}
+    editor_learning = {"on": True}
+    monkeypatch.setattr(osk_app, "x11_window_class", lambda: classes.get)
+    monkeypatch.setattr(osk_app, "_editor_choices", lambda: ("default", editor_learning["on"]))
+    controller = keyboard.controller
+    controller.target_learns = osk_app._editor_window_learns(keyboard)
+    controller.personal = personal = PersonalModel()
+    keyboard.update_settings(learn_from_typing=True)
+
+    def typed_into(window: int, word: str) -> None:
+        active["window"] = window
+        keyboard.focus_watcher.poll()
+        type_text(keyboard, word + " ")
+
+    typed_into(42, "zebras")  # the editor, learning: it counts the word itself
+    typed_into(7, "okapis")  # a terminal: the keyboard counts it
+    editor_learning["on"] = False
+    typed_into(42, "quaggas")  # the editor, not learning: the keyboard's opt-in counts it
+    assert [personal.knows(w) for w in ("zebras", "okapis", "quaggas")] == [False, True, True]

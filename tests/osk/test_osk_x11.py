@@ -214,3 +214,40 @@ def test_keyboard_app_osk_starts_and_quits_by_itself(x11, tiny_bundle):
         [sys.executable, "-m", "keyboard_app", "--osk", "--model", str(tiny_bundle), "--quit-after", "2"],
         env=x11.env, capture_output=True, text=True, timeout=120)
     assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_the_keyboard_types_into_xterm_which_drops_synthetic_events(x11, tiny_bundle):
+    """H25's finding 1: pynput's ``type()`` sent letters as synthetic events, which xterm drops,
+    while its Backspaces (XTest) arrived, so a suggestion erased the user's text. Letters now go
+    through XTest too: they arrive, and a suggestion in another case replaces only the word."""
+    if shutil.which("xterm") is None:
+        pytest.skip("xterm (Debian: xterm) not installed")
+    state = x11.tmp_path / "terminal.json"
+    x11.start("xterm", ["xterm", "-T", "terminal-target", "-geometry", "80x8+0+0", "-e",
+                        sys.executable, str(HERE / "terminal_target.py"), str(state)])
+    wait_for("the terminal to be active", lambda: read_json(state) is not None
+             and x11.run("xdotool", "getactivewindow", "getwindowname").strip() == "terminal-target")
+    osk_state = x11.tmp_path / "osk.json"
+    x11.start("osk", [sys.executable, str(HERE / "osk_driver.py"), str(osk_state), "--model", str(tiny_bundle)])
+    wait_for("the keyboard with its first suggestions",
+             lambda: (s := read_json(osk_state)) and s["keys"] and s["suggestions"])
+
+    def terminal_text() -> str:
+        return read_json(state)["text"]
+
+    typed = ""
+    for key in "hello. th":
+        x11.click(read_json(osk_state)["keys"]["space" if key == " " else key])
+        typed += key
+        try:
+            wait_for(f"{typed!r} in xterm", lambda: terminal_text() == typed)
+        except AssertionError:
+            raise AssertionError(f"after {key!r}: {terminal_text()!r}, not {typed!r}\n{x11.log('osk')}")
+    osk = wait_for("completions of 'th'", lambda: (s := read_json(osk_state)) and s["context"] == "hello. th"
+                   and any(x["text"] == "The" for x in s["suggestions"]) and s)
+    x11.click(next(x for x in osk["suggestions"] if x["text"] == "The")["at"])  # Backspaces, then "The "
+    expected = "hello. The "
+    try:
+        wait_for(f"{expected!r} in xterm", lambda: terminal_text() == expected)
+    except AssertionError:
+        raise AssertionError(f"{terminal_text()!r}, not {expected!r}\n{x11.log('osk')}")

@@ -1,0 +1,219 @@
+"""Typing on X11 through XTest (keyboard_app/osk/xtest.py), against a fake X server.
+
+The fake server has a small US-like keymap with spare keycodes and turns the
+XTest key events it is sent into text, reading the keymap (and the Shift key's
+state) as a real server does when a key is pressed.  Events sent any other
+way (``send_event``, the path pynput's ``type()`` takes, which xterm drops)
+are recorded apart and must never happen.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from keyboard_app.osk import backend
+from keyboard_app.osk.backend import InjectionError
+from keyboard_app.osk.xtest import KEY_PRESS, KEY_RELEASE, MAPPING_NOTIFY, SHIFT_L, XTestTyper, keysym_for
+
+FIRST = 8
+BACKSPACE, RETURN = 0xFF08, 0xFF0D
+
+
+def us_keymap(spare: int) -> list[list[int]]:
+    rows = [[SHIFT_L, 0], [BACKSPACE, 0], [RETURN, 0], [0x20, 0]]
+    rows += [[ord(c), ord(c.upper())] for c in "abcdefghijklmnopqrstuvwxyz"]
+    rows += [[ord(d), ord(s)] for d, s in zip("1234567890,.'", "!@#$%^&*()<>\"")]
+    rows += [[0, 0] for _ in range(spare)]
+    return rows
+
+
+class FakeDisplay:
+    """Just enough of python-xlib's ``Display``: a keymap, XTest input and the MappingNotify events."""
+
+    def __init__(self, spare: int = 4, fail_after: int | None = None) -> None:
+        self.keymap = us_keymap(spare)
+        self.display = SimpleNamespace(info=SimpleNamespace(min_keycode=FIRST,
+                                                            max_keycode=FIRST + len(self.keymap) - 1))
+        self.text = ""
+        self.fake_events: list[tuple[int, int]] = []
+        self.sent_events: list[object] = []  # XSendEvent: must stay empty
+        self.remaps: list[int] = []
+        self.queue: list[SimpleNamespace] = []
+        self.shift_down = False
+        self.fail_after = fail_after  # key events accepted before the connection "breaks"
+        self.closed = False
+
+    # what the typer calls
+    def pending_events(self) -> int:
+        return len(self.queue)
+
+    def next_event(self) -> SimpleNamespace:
+        return self.queue.pop(0)
+
+    def get_keyboard_mapping(self, first: int, count: int) -> list[list[int]]:
+        return [list(row) for row in self.keymap[first - FIRST:first - FIRST + count]]
+
+    def change_keyboard_mapping(self, keycode: int, rows: list[list[int]]) -> None:
+        self.keymap[keycode - FIRST] = list(rows[0])
+        self.remaps.append(keycode)
+        self.queue.append(SimpleNamespace(type=MAPPING_NOTIFY))
+
+    def xtest_fake_input(self, event_type: int, keycode: int) -> None:
+        if self.fail_after is not None and len(self.fake_events) >= self.fail_after:
+            from Xlib.error import ConnectionClosedError
+
+            raise ConnectionClosedError("Server")
+        self.fake_events.append((event_type, keycode))
+        row = self.keymap[keycode - FIRST]
+        if row[0] == SHIFT_L:
+            self.shift_down = event_type == KEY_PRESS
+        elif event_type == KEY_PRESS:
+            keysym = row[1] if self.shift_down and row[1] else row[0]
+            if keysym == BACKSPACE:
+                self.text = self.text[:-1]
+            elif keysym == RETURN:
+                self.text += "\n"
+            else:
+                self.text += chr(keysym - 0x01000000 if keysym >= 0x01000000 else keysym)
+
+    def send_event(self, *args, **kwargs) -> None:
+        self.sent_events.append((args, kwargs))
+
+    def sync(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.parametrize("text", ["hello", "Hello, World!", "Zoë café 42 ß", "naïve “quotes” – ok\n",
+                                  "日本"])
+def test_every_character_arrives_through_xtest_key_presses(text):
+    server = FakeDisplay(spare=8)
+    typer = XTestTyper(server)
+    typer.type_text(text)
+    assert server.text == text
+    assert server.sent_events == []
+    presses = [e for e in server.fake_events if e[0] == KEY_PRESS]
+    assert len(presses) == len(text) + sum(c.isupper() or c in "!\"" for c in text)  # Shift with capitals
+    assert len(server.fake_events) == 2 * len(presses)  # each press released
+
+
+def test_capitals_and_shifted_punctuation_hold_shift_only_for_their_key():
+    server = FakeDisplay()
+    XTestTyper(server).type_text("aA!")
+    shift = FIRST  # the fake keymap's first key
+    a, one = FIRST + 4, FIRST + 30
+    assert server.fake_events == [
+        (KEY_PRESS, a), (KEY_RELEASE, a),
+        (KEY_PRESS, shift), (KEY_PRESS, a), (KEY_RELEASE, a), (KEY_RELEASE, shift),
+        (KEY_PRESS, shift), (KEY_PRESS, one), (KEY_RELEASE, one), (KEY_RELEASE, shift),
+    ]
+
+
+def test_a_character_off_the_keymap_borrows_a_spare_keycode_once_and_gives_it_back():
+    server = FakeDisplay(spare=4)
+    typer = XTestTyper(server)
+    typer.type_text("éé")
+    typer.type_text("é")
+    assert server.text == "ééé"
+    assert len(server.remaps) == 1  # mapped once, then reused
+    borrowed = server.remaps[0]
+    assert server.keymap[borrowed - FIRST][:2] == [keysym_for("é")] * 2
+    typer.restore()
+    assert not any(server.keymap[borrowed - FIRST])
+    typer.type_text("é")  # after a restore it borrows again
+    assert server.text == "éééé"
+
+
+def test_with_every_spare_keycode_taken_the_one_used_longest_ago_is_mapped_anew():
+    server = FakeDisplay(spare=2)
+    typer = XTestTyper(server)
+    typer.type_text("éè")  # both spares
+    typer.type_text("é")  # é used last: è is the oldest
+    typer.type_text("ñ")
+    assert server.text == "éèéñ"
+    assert server.remaps[-1] == server.remaps[1]  # è's keycode
+    assert [keysym_for("é"), keysym_for("ñ")] == sorted(server.keymap[c - FIRST][0] for c in set(server.remaps))
+
+
+def test_a_keymap_changed_by_another_program_is_read_again():
+    server = FakeDisplay()
+    typer = XTestTyper(server)
+    typer.type_text("a")
+    a = FIRST + 4
+    server.keymap[a - FIRST] = [ord("q"), ord("Q")]  # setxkbmap swapped a key
+    server.queue.append(SimpleNamespace(type=MAPPING_NOTIFY))
+    typer.type_text("q")
+    assert server.text == "aq"
+    assert server.fake_events[-2:] == [(KEY_PRESS, a), (KEY_RELEASE, a)]
+
+
+def test_a_failure_says_how_much_was_typed():
+    server = FakeDisplay(fail_after=6)  # three keys pressed and released
+    typer = XTestTyper(server)
+    with pytest.raises(InjectionError) as caught:
+        typer.type_text("hello")
+    assert caught.value.delivered == "hel" == server.text
+    assert "Keys could not be sent" in str(caught.value)
+
+
+def test_a_character_that_cannot_be_typed_is_refused_before_any_key_is_pressed():
+    server = FakeDisplay()
+    typer = XTestTyper(server)
+    with pytest.raises(InjectionError, match="U\\+0007"):
+        typer.prepare("ab\x07")
+    with pytest.raises(InjectionError):
+        typer.type_text("ab\x07")
+    assert server.fake_events == [] and server.text == ""
+
+
+def test_no_spare_keycode_is_one_sentence_and_nothing_typed():
+    server = FakeDisplay(spare=0)
+    with pytest.raises(InjectionError, match="spare key"):
+        XTestTyper(server).type_text("é")
+    assert server.fake_events == []
+
+
+def test_action_keys_are_pressed_through_xtest_too():
+    server = FakeDisplay()
+    typer = XTestTyper(server)
+    typer.type_text("ab")
+    typer.press("backspace")
+    typer.press("enter")
+    assert server.text == "a\n"
+    assert server.sent_events == []
+
+
+def test_the_x11_injector_the_app_opens_is_the_xtest_one(monkeypatch):
+    from Xlib import display as xdisplay
+
+    server = FakeDisplay()
+    server.has_extension = lambda name: name == "XTEST"
+    monkeypatch.setattr(xdisplay, "Display", lambda *args: server)
+    injector = backend.open_injector("linux")
+    assert isinstance(injector, XTestTyper)
+    injector.type_text("Hi")
+    assert server.text == "Hi" and server.sent_events == []
+
+
+def test_a_server_without_xtest_is_one_sentence(monkeypatch):
+    from Xlib import display as xdisplay
+
+    server = FakeDisplay()
+    server.has_extension = lambda name: False
+    monkeypatch.setattr(xdisplay, "Display", lambda *args: server)
+    with pytest.raises(InjectionError, match="XTEST"):
+        backend.open_injector("linux")
+    assert server.closed
+
+
+def test_prepare_checks_without_pressing_or_mapping_anything():
+    server = FakeDisplay(spare=1)
+    typer = XTestTyper(server)
+    typer.prepare("Zoë")  # one character off the keymap, one spare keycode
+    with pytest.raises(InjectionError, match="too few spare keys"):
+        typer.prepare("éè")
+    assert server.fake_events == [] and server.remaps == []
