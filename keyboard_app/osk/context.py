@@ -73,9 +73,8 @@ class FocusWatcher:
         return True
 
 
-def x11_window_class() -> Callable[[int], tuple[str, str] | None] | None:
-    """A function giving an X11 window's ``WM_CLASS`` (instance, class) by id, or None where
-    there is no X11 display: how ``--osk`` tells the app's own windows from others'."""
+def _x11_connection(purpose: str):
+    """A connection of its own to the X11 display (python-xlib), or None where there is none."""
     if not os.environ.get("DISPLAY"):
         return None
     try:
@@ -83,9 +82,17 @@ def x11_window_class() -> Callable[[int], tuple[str, str] | None] | None:
     except ImportError:
         return None
     try:
-        connection = display.Display()
+        return display.Display()
     except Exception as e:  # noqa: BLE001 - Xlib raises several kinds of errors
-        log.info("no X11 connection for window classes: %s", e)
+        log.info("no X11 connection for %s: %s", purpose, e)
+        return None
+
+
+def x11_window_class() -> Callable[[int], tuple[str, str] | None] | None:
+    """A function giving an X11 window's ``WM_CLASS`` (instance, class) by id, or None where
+    there is no X11 display: how ``--osk`` tells the app's own windows from others'."""
+    connection = _x11_connection("window classes")
+    if connection is None:
         return None
 
     def window_class(window: int) -> tuple[str, str] | None:
@@ -100,17 +107,11 @@ def x11_window_class() -> Callable[[int], tuple[str, str] | None] | None:
 
 def x11_active_window() -> Callable[[], int | None] | None:
     """A function giving the X11 active window's id, or None where there is no X11 display."""
-    if not os.environ.get("DISPLAY"):
+    connection = _x11_connection("watching the focus")
+    if connection is None:
         return None
-    try:
-        from Xlib import X, display  # python-xlib, a dependency of pynput on Linux
-    except ImportError:
-        return None
-    try:
-        connection = display.Display()
-    except Exception as e:  # noqa: BLE001 - Xlib raises several kinds of errors
-        log.info("no X11 connection for watching the focus: %s", e)
-        return None
+    from Xlib import X
+
     root = connection.screen().root
     active_atom = connection.intern_atom("_NET_ACTIVE_WINDOW")
 

@@ -186,16 +186,24 @@ def in_a_thread(call, timeout: float = 10.0) -> bool:
     return done.wait(timeout)
 
 
-def test_a_background_save_returns_at_once_and_learning_goes_on_while_it_writes(monkeypatch):
+def saving(monkeypatch, words: str):
+    """A model that learned ``words``, its saver and the file, with a save requested and
+    held in its write (``SlowWriter``): (path, model, saver, slow)."""
     from keyboard_app.learning import LearnedWordsSaver
 
     path = paths.learned_data_path()
     model = PersonalModel()
     saver = LearnedWordsSaver(model, path)
-    typed(model, "we went to Zanzibar")
+    typed(model, words)
     slow = SlowWriter(monkeypatch)
-    saver.request()  # returns while the write is held
-    assert slow.entered.wait(10) and saver.busy() and not path.exists()
+    saver.request()
+    assert slow.entered.wait(10)
+    return path, model, saver, slow
+
+
+def test_a_background_save_returns_at_once_and_learning_goes_on_while_it_writes(monkeypatch):
+    path, model, saver, slow = saving(monkeypatch, "we went to Zanzibar")  # returned while the write is held
+    assert saver.busy() and not path.exists()
     assert slow.threads == ["learned-words-save_0"]  # not the calling thread
     # The model's lock is free during the write: typing, predicting and forgetting go on.
     assert in_a_thread(lambda: typed(model, "Zanzibar again"))
@@ -214,15 +222,7 @@ def test_a_background_save_returns_at_once_and_learning_goes_on_while_it_writes(
 def test_requests_during_a_save_wait_for_it_and_saving_now_finishes_before_returning(monkeypatch):
     import threading
 
-    from keyboard_app.learning import LearnedWordsSaver
-
-    path = paths.learned_data_path()
-    model = PersonalModel()
-    saver = LearnedWordsSaver(model, path)
-    typed(model, "alpha beta")
-    slow = SlowWriter(monkeypatch)
-    saver.request()
-    assert slow.entered.wait(10)
+    path, model, saver, slow = saving(monkeypatch, "alpha beta")
     typed(model, "gamma")
     saver.request()
     saver.request()  # (one save waiting is enough: it copies the counts when it starts)
@@ -301,15 +301,7 @@ def test_two_copies_saving_in_the_background_keep_both_and_count_nothing_twice(m
 
 
 def test_clearing_during_a_background_save_is_not_undone_by_it(monkeypatch):
-    from keyboard_app.learning import LearnedWordsSaver
-
-    path = paths.learned_data_path()
-    model = PersonalModel()
-    saver = LearnedWordsSaver(model, path)
-    typed(model, "alpha beta")
-    slow = SlowWriter(monkeypatch)
-    saver.request()
-    assert slow.entered.wait(10)
+    path, model, saver, slow = saving(monkeypatch, "alpha beta")
     model.clear()
     typed(model, "gamma")
     slow.go.set()
