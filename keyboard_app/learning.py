@@ -602,14 +602,12 @@ class _Snapshot:
     file_seen: tuple[int, ...] | None
 
 
-class _Difference:
-    """What other copies changed: ``merged - mine``, counts that may be negative."""
+class _Difference(_Counts):
+    """What other copies changed: ``merged - mine``, counts that may be negative (``drop``
+    as the counts')."""
 
     def __init__(self) -> None:
-        self.unigrams: dict[str, int] = {}
-        self.bigrams: dict[str, dict[str, int]] = {}
-        self.forms: dict[str, dict[str, int]] = {}
-        self.blocked: set[str] = set()
+        super().__init__()
         self.unblocked: set[str] = set()
 
     @classmethod
@@ -623,13 +621,6 @@ class _Difference:
                     outer[key] = changed
         diff.blocked, diff.unblocked = merged.blocked - mine.blocked, mine.blocked - merged.blocked
         return diff
-
-    def drop(self, token: str) -> None:
-        self.unigrams.pop(token, None)
-        self.bigrams.pop(token, None)
-        for changed in self.bigrams.values():
-            changed.pop(token, None)
-        self.forms.pop(token, None)
 
     def apply(self, model: PersonalModel) -> None:
         """Add to ``model``'s counts (under its lock)."""
