@@ -205,10 +205,11 @@ class Predictor:
         """The mixture's components, in the order they are mixed in."""
         return tuple(self._components)
 
-    def add_component(self, component: Component) -> None:
-        """Mix ``component`` in too, after those there (``components``)."""
+    def add_component(self, component: Component, *, first: bool = False) -> None:
+        """Mix ``component`` in too, after those there (``components``), or, ``first``, before
+        them all: right after the network, under the document cache and the phrase tables."""
         with self._lock:
-            self._components.append(component)
+            self._components.insert(0 if first else len(self._components), component)
             self._hooks()
             self._memo = None
 

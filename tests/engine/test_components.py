@@ -259,3 +259,19 @@ def test_phrase_parts_are_kept_per_context_and_weight(random_int8_bundle, monkey
         assert len(tables._kept) <= 3
     finally:
         bundle.close()
+
+
+def test_a_component_added_first_is_mixed_in_before_the_others(make_predictor):
+    # Two stages on the same word: the one mixed in later scales the earlier one's mass.
+    # First: P(cat) = (1 - 0.5) [(1 - 0.2) P + 0.2] + 0.5; last: (1 - 0.2) [(1 - 0.5) P + 0.5] + 0.2.
+    plain = make_predictor()
+    cat = plain.bundle.vocab.id("cat")
+    p = math.exp(float(plain.next_word_log_probs("we met ")[0][cat]))
+    for first, expected in ((True, 0.5 * (0.8 * p + 0.2) + 0.5), (False, 0.8 * (0.5 * p + 0.5) + 0.2)):
+        predictor = make_predictor()
+        predictor.add_component(Favour(cat, 0.5))
+        late = Favour(cat, 0.2)
+        predictor.add_component(late, first=first)
+        assert (predictor.components[0] is late) == first
+        after, _ = predictor.next_word_log_probs("we met ")
+        assert float(after[cat]) == pytest.approx(math.log(expected), abs=1e-6)
