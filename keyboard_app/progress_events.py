@@ -78,6 +78,29 @@ class Start(ProgressEvent):
 
 
 @dataclass(frozen=True)
+class Skipped(ProgressEvent):
+    """A file of the corpus left out, one line each, right after ``start``: ``kind`` a
+    word or two ("binary", "unreadable", "link loop"; ``model_training.corpus.SKIP_KINDS``),
+    ``reason`` the trainer's warning."""
+
+    EVENT: ClassVar[str] = "skipped"
+    path: str
+    kind: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Decoded(ProgressEvent):
+    """A corpus file that is not UTF-8, read as ``encoding`` ("Windows-1252" or "Latin-1"),
+    one line each, right after ``start``: its accented letters may not be what the user
+    wrote if it was saved in yet another encoding."""
+
+    EVENT: ClassVar[str] = "encoding"
+    path: str
+    encoding: str
+
+
+@dataclass(frozen=True)
 class Reading(ProgressEvent):
     """After each corpus file, in the two passes over the text ("count", then "encode")."""
 
@@ -174,7 +197,7 @@ class Error(ProgressEvent):
 
 EVENTS: dict[str, type[ProgressEvent]] = {
     cls.EVENT: cls
-    for cls in (Start, Reading, Training, Epoch, Tuning, Evaluating, Metrics, Done, Cancelled, Error)
+    for cls in (Start, Skipped, Decoded, Reading, Training, Epoch, Tuning, Evaluating, Metrics, Done, Cancelled, Error)
 }
 
 

@@ -12,18 +12,32 @@ The held-out text is the one the trainer held out and wrote for us
 (``--write-heldout``, ``keyboard_app.heldout``): the split is
 defined once, by the trainer, so the comparison never scores a model on
 text it was trained on.
+
+A run lives in its own folder (``new_run_dir``: ``run-DATE-pPID-x``) until the
+user chooses.  A kill, a crash or a power cut before that leaves the run's
+finished bundle there: ``recover_runs`` finds it the next time (runs of live
+processes are left alone), claims it by one rename, so that two copies of the
+app never both take it, and hands it back to be offered to the user
+(``UnaddedModel``); what a dead run left unfinished or damaged is removed.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import importlib.util
+import logging
+import os
 import re
+import shutil
 import sys
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from .settings import DEFAULT_SUGGESTIONS
+
+log = logging.getLogger(__name__)
 
 TRAIN_PACKAGE = "predictive-keyboard"
 INSTALL_COMMAND = f'pip install "{TRAIN_PACKAGE}[train]"'
@@ -204,16 +218,25 @@ class CorpusCount:
     files: int = 0
     words: int = 0
     bytes: int = 0
-    skipped: list[str] = field(default_factory=list)
+    #: the trainer's own reasons (``model_training.corpus.SkippedFile``: path, kind, reason)
+    skipped: list[Any] = field(default_factory=list)
+    decoded: list[tuple[str, str]] = field(default_factory=list)  # (path, encoding): not UTF-8
+
+    def notes(self) -> tuple[str, str]:
+        """What the trainer will skip or read in another encoding (``corpus_notes``)."""
+        return corpus_notes(self.skipped, self.decoded)
 
 
 def count_corpus_words(paths: Sequence[Path], keep_going: Callable[[Any], bool] = lambda _: True) -> CorpusCount:
-    """Count the words of the text files named or found under ``paths`` (streamed)."""
+    """Count the words of the text files named or found under ``paths`` (streamed), and
+    note the files the trainer will skip or read as Windows-1252: the same ``find_files``."""
     from model_training.corpus import ReadStats, find_files, read_lines
 
-    skipped: list[str] = []  # the trainer's reasons (a binary file, a link out of the corpus or in a loop)
+    skipped: list[Any] = []  # the trainer's reasons (a binary file, a link out of the corpus or in a loop)
     files = find_files(paths, skipped)
-    count = CorpusCount(files=len(files), bytes=sum(f.size for f in files), skipped=skipped)
+    count = CorpusCount(files=len(files), bytes=sum(f.size for f in files), skipped=skipped,
+                        decoded=[(str(f.path), f.encoding.label) for f in files
+                                 if not f.encoding.bom and f.encoding.codec != "utf-8"])
     for f in files:
         stats = ReadStats()
         for line in read_lines(f.path, stats, encoding=f.encoding):  # as the trainer reads it
@@ -221,6 +244,60 @@ def count_corpus_words(paths: Sequence[Path], keep_going: Callable[[Any], bool] 
         if not keep_going(count):
             break
     return count
+
+
+NOTE_NAMES = 3  #: file names shown in a note's line; the tooltip lists more
+TIP_FILES = 25  #: files listed in a note's tooltip, of each sort (a taller one leaves the screen)
+
+
+def corpus_notes(skipped: Sequence[Any], decoded: Sequence[tuple[str, str]]) -> tuple[str, str]:
+    """The files left out of the corpus and those read in another encoding than UTF-8, as
+    a line for the dialog and a list for its tooltip (``TIP_FILES`` of each sort, each with
+    its whole path and reason): ``("2 files skipped (binary:
+    a.bin; unreadable: b.txt). 1 file read as Windows-1252: notes.txt.", "...")``, the
+    line naming at most ``NOTE_NAMES`` files of each sort ("and 4 more").  ``skipped``
+    holds anything with ``path``, ``kind`` and ``reason`` (the trainer's ``SkippedFile``,
+    the ``skipped`` progress event); ``("", "")`` when there is nothing to say."""
+    line, tip = [], []
+    if skipped:
+        by_kind: dict[str, list[str]] = {}
+        for item in skipped:
+            by_kind.setdefault(item.kind, []).append(Path(item.path).name)
+        groups, budget = [], NOTE_NAMES
+        for kind, names in by_kind.items():
+            shown = names[: max(1, budget)]
+            budget -= len(shown)
+            groups.append(f"{kind}: {_names(shown, len(names))}")
+        line.append(f"{_files(len(skipped))} skipped ({'; '.join(groups)}).")
+        tip.append("Skipped:")
+        tip += _listed([f"  {item.path}: {item.reason}" for item in skipped])
+    if decoded:
+        by_encoding: dict[str, list[str]] = {}
+        for path, encoding in decoded:
+            by_encoding.setdefault(encoding, []).append(path)
+        for encoding, paths_ in by_encoding.items():
+            names = [Path(p).name for p in paths_]
+            line.append(f"{_files(len(names))} read as {encoding}, not UTF-8: "
+                        f"{_names(names[:NOTE_NAMES], len(names))}.")
+            tip.append(f"Read as {encoding} (not UTF-8; an accented letter may be wrong if the file "
+                       "was saved in another encoding):")
+            tip += _listed([f"  {p}" for p in paths_])
+    return " ".join(line), "\n".join(tip)
+
+
+def _listed(lines: list[str]) -> list[str]:
+    """At most ``TIP_FILES`` lines, then how many more."""
+    if len(lines) <= TIP_FILES:
+        return lines
+    return lines[:TIP_FILES] + [f"  … and {len(lines) - TIP_FILES:,} more"]
+
+
+def _files(n: int) -> str:
+    return f"{n:,} file{'s' if n != 1 else ''}"
+
+
+def _names(shown: list[str], total: int) -> str:
+    return ", ".join(shown) + (f" and {total - len(shown):,} more" if total > len(shown) else "")
 
 
 def heldout_texts(request: TrainRequest) -> list[str]:
@@ -300,3 +377,143 @@ def _progress_adapter(progress: Callable[[float], Any] | None) -> Callable[..., 
         return None
 
     return report
+
+
+# --- the runs' folders, and the finished models a kill left in them ---------------------------
+RUN_BUNDLE = "bundle"  # the trainer's --out inside a run's folder
+_RUN_NAME = re.compile(r"run-(?P<stamp>\d{8}-\d{6})-p(?P<pid>\d+)-(?P<tag>\w+)")
+#: Runs this process claimed from dead ones and offered, not yet added or discarded: offered
+#: again when the dialog opens again (a run with this process's id is otherwise its own, live).
+_claimed: set[Path] = set()
+
+
+def new_run_dir(folder: Path) -> Path:
+    """A new run's folder in ``folder`` (not created), named with this process's id, so that
+    ``recover_runs`` in another copy of the app leaves it alone while this one lives."""
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return folder / f"run-{stamp}-p{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+@dataclass(frozen=True)
+class UnaddedModel:
+    """A retrain's finished bundle that was never added to the models: the app ended (a kill,
+    a crash, a power cut) after training, before the user chose.  Its run's folder is this
+    process's now (``recover_runs``)."""
+
+    run_dir: Path
+    name: str
+    created: str  # the manifest's, ISO 8601
+    corpus: tuple[str, ...]  # the names of the files it was trained on
+
+    @property
+    def bundle(self) -> Path:
+        return self.run_dir / RUN_BUNDLE
+
+    def created_text(self) -> str:
+        try:
+            when = _dt.datetime.fromisoformat(self.created.replace("Z", "+00:00"))
+        except ValueError:
+            return self.created or "an unknown date"
+        return when.astimezone().strftime("%Y-%m-%d %H:%M")
+
+    def corpus_text(self) -> str:
+        names = list(self.corpus[:2])
+        more = len(self.corpus) - len(names)
+        return ", ".join(names) + (f" and {more} more file{'s' if more != 1 else ''}" if more else "") \
+            if names else "your text"
+
+    def describe(self) -> str:
+        """One sentence for the dialog."""
+        return (f"\u201c{self.name}\u201d, trained on {self.created_text()} from {self.corpus_text()}, "
+                "was not added to your models: the app stopped before you chose.")
+
+
+def recover_runs(folder: Path) -> list[UnaddedModel]:
+    """The finished models that runs of dead processes left in ``folder`` (the app's
+    training folder), claimed for this process, oldest first; those claimed earlier by
+    this process and not yet added or discarded too.  A dead run without a finished bundle
+    (stopped in training, killed while writing it) or with a damaged one is removed, as
+    before; a live process's run is left alone.  A claim is one rename of the run's folder
+    to a name with this process's id: of two copies of the app only one can make it."""
+    from .engine.bundle import ModelLoadError, load_bundle
+    from .engine.staging import process_alive
+
+    found: list[UnaddedModel] = []
+    try:
+        runs = sorted(p for p in folder.iterdir() if p.name.startswith("run-") and p.is_dir())
+    except OSError:
+        return found
+    for run in runs:
+        match = _RUN_NAME.fullmatch(run.name)
+        pid = int(match["pid"]) if match else None  # older runs carried no process id: a crash's
+        if pid == os.getpid():
+            if run in _claimed:
+                unadded = _finished(run, load_bundle, ModelLoadError)
+                if unadded is not None:
+                    found.append(unadded)
+            continue  # otherwise a run of this process's, under way or being added
+        if pid is not None and process_alive(pid):
+            continue  # another copy's run
+        stamp = match["stamp"] if match else _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        tag = match["tag"] if match else uuid.uuid4().hex[:6]
+        claimed = folder / f"run-{stamp}-p{os.getpid()}-{tag}"
+        try:
+            os.rename(run, claimed)  # ours from now on, or another copy's first
+        except OSError:
+            continue
+        unadded = _finished(claimed, load_bundle, ModelLoadError)
+        if unadded is None:
+            shutil.rmtree(claimed, ignore_errors=True)
+            continue
+        for leftover in claimed.iterdir():  # the trainer's work files, the copy of the held-out text
+            if leftover.name != RUN_BUNDLE:
+                if leftover.is_dir() and not leftover.is_symlink():
+                    shutil.rmtree(leftover, ignore_errors=True)
+                else:
+                    leftover.unlink(missing_ok=True)
+        _claimed.add(claimed)
+        log.info("%s: a finished model that was never added (%s)", claimed, unadded.name)
+        found.append(unadded)
+    return found
+
+
+def unadded_waiting(folder: Path) -> int:
+    """How many runs in ``folder`` hold a model that was never added: runs of dead processes
+    with a bundle's manifest, and those this process claimed and has not had answered.  Claims
+    and checks nothing (``recover_runs`` does, when the retrain dialog offers them): cheap
+    enough for the app's start, to tell the user that something is waiting."""
+    from .engine.staging import process_alive
+
+    try:
+        runs = [p for p in folder.iterdir() if p.name.startswith("run-") and p.is_dir()]
+    except OSError:
+        return 0
+    waiting = 0
+    for run in runs:
+        if not (run / RUN_BUNDLE / "manifest.json").is_file():
+            continue
+        match = _RUN_NAME.fullmatch(run.name)
+        pid = int(match["pid"]) if match else None
+        if run in _claimed or pid is None or (pid != os.getpid() and not process_alive(pid)):
+            waiting += 1
+    return waiting
+
+
+def forget_run(run_dir: Path) -> None:
+    """The user added or discarded a recovered run's model: its folder is no longer offered."""
+    _claimed.discard(run_dir)
+
+
+def _finished(run: Path, load_bundle, load_error) -> UnaddedModel | None:
+    """The run's model if its bundle is complete (the manifest and every checksum), else None."""
+    try:
+        bundle = load_bundle(run / RUN_BUNDLE)
+    except (load_error, OSError):
+        return None
+    manifest = dict(bundle.manifest)
+    bundle.close()
+    files = (manifest.get("corpus") or {}).get("files") if isinstance(manifest.get("corpus"), dict) else None
+    names = tuple(Path(str(f.get("path", "?"))).name for f in files if isinstance(f, dict)) \
+        if isinstance(files, list) else ()
+    return UnaddedModel(run_dir=run, name=str(manifest.get("name") or "My writing"),
+                        created=str(manifest.get("created", "")), corpus=names)

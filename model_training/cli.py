@@ -62,6 +62,10 @@ written; human messages and warnings go to standard error.  Events:
 
 ``{"event": "start", "files": n, "bytes": n}``
     the corpus was found.
+``{"event": "skipped", "path": p, "kind": "binary"|"unreadable"|..., "reason": sentence}``
+    a file left out of the corpus, one line each, right after ``start``.
+``{"event": "encoding", "path": p, "encoding": "Windows-1252"|"Latin-1"}``
+    a file that is not UTF-8, read in that encoding, one line each.
 ``{"event": "reading", "phase": "count"|"encode", "bytes": n, "total": n}``
     after each corpus file, in the two passes over the text.
 ``{"event": "progress", "tokens": n, "total": n, "loss": x, "tokens_per_s": x, "eta_s": x|null}``
@@ -91,6 +95,7 @@ ignore unknown events and fields: later versions may add some.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import errno
 import json
 import logging
@@ -100,6 +105,7 @@ import signal
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from .config import CELLS, HELDOUT_AT, LR_SCALINGS, OUTPUT_LOSSES, PHRASES_LIMIT_MB, PRECISIONS, SCHEDULES, ModelConfig, TrainConfig
 
@@ -275,6 +281,37 @@ def configs_from_args(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfi
     return model, train
 
 
+#: The command-line options that set the network's shape (``ModelConfig``); the others set
+#: ``TrainConfig``'s fields, under these names where the option's differs.
+MODEL_OPTIONS = {"embedding_dim": "embedding_dim", "hidden_size": "hidden_size", "layers": "num_layers",
+                 "cell": "cell", "dropout": "dropout", "untied": "tied", "projection": "projection"}
+TRAIN_FIELDS = {"warmup": "warmup_steps", "samples": "num_samples", "exact": "num_exact",
+                "ksr_words": "eval_max_words", "prep_memory": "prep_memory_gb", "phrases_limit": "phrases_limit_mb"}
+
+
+def asked_settings(argv: list[str], model: ModelConfig, train: TrainConfig) -> dict[str, tuple[str, Any]]:
+    """The settings the command line gave itself, not by default: ``{"model.hidden_size":
+    ("--hidden-size", 1024), ...}`` with each value as the configs hold it (``--untied`` is
+    ``model.tied`` False).  ``--resume`` holds them against the checkpoint's
+    (``pipeline.resume_settings``): an option given with its default value is asked too."""
+    probe = build_parser()
+    for action in probe._actions:
+        action.default = argparse.SUPPRESS  # only what the command line sets is in the namespace
+    given, _ = probe.parse_known_args(argv)
+    options = {action.dest: max(action.option_strings, key=len) for action in probe._actions if action.option_strings}
+    train_fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    asked = {}
+    for dest in vars(given):
+        if dest in MODEL_OPTIONS:
+            key, value = f"model.{MODEL_OPTIONS[dest]}", getattr(model, MODEL_OPTIONS[dest])
+        elif TRAIN_FIELDS.get(dest, dest) in train_fields:
+            key, value = f"train.{TRAIN_FIELDS.get(dest, dest)}", getattr(train, TRAIN_FIELDS.get(dest, dest))
+        else:
+            continue
+        asked[key] = (options[dest], value)
+    return asked
+
+
 def _setup_logging(verbose: bool) -> logging.Handler:
     """Warnings (and with ``--verbose`` info) to stderr, prefixed with the program name."""
     handler = logging.StreamHandler(sys.stderr)
@@ -302,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
 
         parser.error = parser_error  # type: ignore[method-assign]
     args = parser.parse_args(argv)
+    args.argv = argv  # for ``asked_settings``
     handler = _setup_logging(args.verbose)
     try:
         if args.nproc > 1:
@@ -465,6 +503,7 @@ def _run_rank(args, model_cfg, train_cfg, progress, trainer_box, fail, dist, agr
                 args.corpus, out, model_config=model_cfg, train_config=train_cfg,
                 work_dir=work, resume=resume, init_from=args.init_from, name=name,
                 progress=progress, trainer_hook=trainer_box.append, heldout_out=args.write_heldout, dist=dist,
+                asked=asked_settings(getattr(args, "argv", []), model_cfg, train_cfg) if resume else None,
             )
         except BaseException as e:
             if told_peers(e):  # rank 0's failure before training, which the others exit on too

@@ -115,6 +115,37 @@ class CorpusFile:
     encoding: Encoding = field(default_factory=Encoding)  # how every pass decodes it (``text_encoding``)
 
 
+class SkippedFile(str):
+    """Why one file was left out of the corpus: the warning's sentence (``"PATH: reason"``,
+    which is what it equals, so callers that list or join the sentences are unchanged),
+    which also knows its ``path``, ``reason`` and short ``kind``, for the retrain dialog's
+    "2 files skipped (binary: a.bin; unreadable: b.txt)" and the ``skipped`` progress event."""
+
+    path: Path
+    reason: str
+
+    def __new__(cls, path: Path, reason: str) -> "SkippedFile":
+        self = super().__new__(cls, f"{path}: {reason}")
+        self.path, self.reason = Path(path), reason
+        return self
+
+    @property
+    def kind(self) -> str:
+        """A word or two for the reason (the reasons are this module's own sentences)."""
+        return next((kind for start, kind in SKIP_KINDS if self.reason.startswith(start)), "skipped")
+
+
+#: The short kinds of the reasons ``examine``, ``_walk`` and ``find_files`` give, by their start.
+SKIP_KINDS = (
+    ("it looks like a binary file", "binary"),
+    ("it looks like UTF-16", "UTF-16 without a byte-order mark"),
+    ("it is a symbolic link that leads back", "link loop"),
+    ("it is a symbolic link to", "link out of the corpus"),
+    ("it cannot be read", "unreadable"),
+    ("it is not a regular file", "not a regular file"),
+)
+
+
 def not_text_reason(path: Path) -> str | None:
     """Why a file is not read as text (None when it is text)."""
     return examine(path)[1]
@@ -211,7 +242,7 @@ def _walk(folder: Path, roots: list[Path], skipped: list[str]) -> list[Path]:
                     reason = None
                 if reason is not None:
                     log.warning("%s: skipped, %s.", path, reason)
-                    skipped.append(f"{path}: {reason}")
+                    skipped.append(SkippedFile(path, reason))
                     continue
                 if target.is_file():
                     found.append(path)
@@ -220,7 +251,7 @@ def _walk(folder: Path, roots: list[Path], skipped: list[str]) -> list[Path]:
     return sorted(found)
 
 
-def find_files(paths: Iterable[str | os.PathLike], skipped: list[str] | None = None) -> list[CorpusFile]:
+def find_files(paths: Iterable[str | os.PathLike], skipped: list[SkippedFile] | None = None) -> list[CorpusFile]:
     """The text files named or found (recursively, sorted) under ``paths``, each with the
     encoding it is read in (said once, in a warning, when it is not UTF-8).  ``skipped``,
     when given, receives why each file left out was (the warnings' sentences)."""
@@ -252,12 +283,12 @@ def find_files(paths: Iterable[str | os.PathLike], skipped: list[str] | None = N
                 encoding, reason = examine(path)
                 if reason is not None:
                     log.warning("%s: skipped, %s.", path, reason)
-                    skipped.append(f"{path}: {reason}")
+                    skipped.append(SkippedFile(path, reason))
                     continue
                 size = path.stat().st_size
             except OSError as e:
                 log.warning("%s: skipped, it cannot be read (%s).", path, e.strerror or e)
-                skipped.append(f"{path}: it cannot be read ({e.strerror or e})")
+                skipped.append(SkippedFile(path, f"it cannot be read ({e.strerror or e})"))
                 continue
             if size:
                 if not encoding.bom and encoding.codec != "utf-8":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import math
 import os
 import shutil
 import time
@@ -183,6 +184,7 @@ def _train_bundle(
     dist: DistContext | None = None,
     handshake: Handshake | None = None,
     heldout_out: str | os.PathLike | None = None,
+    asked: dict[str, tuple[str, Any]] | None = None,
 ) -> RunResult | None:
     """Train on ``corpus`` and write a validated bundle to ``out``.
 
@@ -194,7 +196,9 @@ def _train_bundle(
     fine-tune (its architecture wins; the vocabulary may grow).
     ``trainer_hook(trainer)`` is called before training (tests, signals).
     ``heldout_out``: a file to write the held-out text to (``keyboard_app.heldout``).
-    ``train_bundle`` wraps this and tidies the work folder.
+    ``asked``: the settings the command line gave itself, ``{"model.hidden_size":
+    ("--hidden-size", 1024), ...}``, held against a resumed checkpoint's
+    (``resume_settings``).  ``train_bundle`` wraps this and tidies the work folder.
     """
     started = time.monotonic()
     out = Path(out)
@@ -205,7 +209,8 @@ def _train_bundle(
     dist = dist or SINGLE
     if not dist.is_main:  # under torchrun: rank 0 prepares, checkpoints and exports
         return _follow_rank0(dist, work, progress, trainer_hook)
-    prep = _prepare(corpus, out, work, model_config, train_config, resume, init_from, progress, dist=dist)
+    prep = _prepare(corpus, out, work, model_config, train_config, resume, init_from, progress, dist=dist,
+                    asked=asked)
     (files, splits, counts, vocab, lexicon, init_source, model_config, train_config, encoded,
      train_ids, heldout_ids, ckpt, tokenizer, device, prepared) = prep
 
@@ -332,8 +337,65 @@ def _train_bundle(
     return RunResult(out, result.manifest, counters, result)
 
 
+#: What ``--resume`` takes from this command rather than the checkpoint: where and how the
+#: work is kept and the machine it runs on (the threads are set by the command itself).
+RUN_SETTINGS = ("checkpoint_minutes", "keep_work", "prep_memory_gb", "keep_prepared", "phrases_limit_mb",
+                "device", "threads")
+#: What a resumed run cannot change: the network's shape (every ``model.`` setting but
+#: dropout) and what decides the text it is fed and in what order (the vocabulary, the
+#: held-out part, the streams, the loss, the seed).  The rest (the learning rate, the
+#: epochs, ...) could change, but the run continues exactly as it started: it keeps the
+#: checkpoint's and says so.
+FIXED_ON_RESUME = ("train.vocab_size", "train.min_count", "train.max_new_words", "train.heldout_fraction",
+                   "train.heldout_at", "train.batch_size", "train.bptt", "train.output_loss",
+                   "train.num_exact", "train.num_samples", "train.seed")
+
+
+def resume_settings(model_config: ModelConfig, train_config: TrainConfig,
+                    asked: dict[str, tuple[str, Any]], checkpoint: Path) -> list[str]:
+    """Hold the settings the command line gave (``asked``: ``{"model.hidden_size":
+    ("--hidden-size", 1024)}``) against the checkpoint's configs (``train_config`` with
+    this run's ``RUN_SETTINGS`` already in it).  One that cannot change and differs is a
+    ``ValueError`` naming each ("--resume: the checkpoint was trained with --hidden-size
+    512, not 1024; ..."); one that could is kept as the checkpoint has it, said once in a
+    warning; returned are those kept."""
+    configs = {"model": model_config, "train": train_config}
+    refused, kept = [], []
+    for key, (option, value) in asked.items():
+        part, name = key.split(".", 1)
+        if name in RUN_SETTINGS:
+            continue
+        theirs = getattr(configs[part], name)
+        if theirs == value or (isinstance(theirs, float) and isinstance(value, (int, float))
+                               and math.isclose(theirs, value)):
+            continue
+        fixed = (part == "model" and name != "dropout") or key in FIXED_ON_RESUME
+        (refused if fixed else kept).append((option, theirs, value))
+    if refused:
+        was = "; ".join(_difference(option, theirs, value, ", not {}") for option, theirs, value in refused)
+        options = "the option" if len(refused) == 1 else "those options"
+        raise ValueError(f"--resume: the checkpoint {checkpoint} was trained {was}; these cannot change "
+                         f"within a run: drop {options}, or start afresh without --resume")
+    if kept:
+        log.warning("--resume: the checkpoint was trained %s; the run continues with the checkpoint's "
+                    "settings, to go on exactly where it stopped (start afresh without --resume to "
+                    "change them)",
+                    "; ".join(_difference(option, theirs, value, " (not {})") for option, theirs, value in kept))
+    return [option for option, _, _ in kept]
+
+
+def _difference(option: str, theirs: Any, value: Any, given: str) -> str:
+    """The checkpoint's setting as the command line writes it, then ``given`` filled with
+    the command's: "with --hidden-size 512, not 1024"; a flag the command gave is one the
+    checkpoint was trained without ("without --untied")."""
+    if isinstance(theirs, bool):
+        return f"without {option}"
+    shown = [f"{v:g}" if isinstance(v, float) else str(v) for v in (theirs, value)]
+    return f"with {option} {shown[0]}" + given.format(shown[1])
+
+
 def _prepare(corpus, out: Path, work: Path, model_config: ModelConfig, train_config: TrainConfig,
-             resume, init_from, progress: Progress, *, dist=None):
+             resume, init_from, progress: Progress, *, dist=None, asked=None):
     """Everything before the model: the checks of the destination, the two passes over
     the corpus (vocabulary, lexicon, encoded ids) and the checkpoint to resume.
     Under torchrun rank 0 alone runs it; the training ids then go to the work folder
@@ -343,10 +405,9 @@ def _prepare(corpus, out: Path, work: Path, model_config: ModelConfig, train_con
         ckpt = load_checkpoint(Path(resume))
         run = train_config  # the work-folder settings are this command's, not the checkpoint's
         train_config = TrainConfig.from_dict(ckpt["train_config"]).replace(
-            checkpoint_minutes=run.checkpoint_minutes, keep_work=run.keep_work,
-            prep_memory_gb=run.prep_memory_gb, keep_prepared=run.keep_prepared,
-            phrases_limit_mb=run.phrases_limit_mb)
+            **{name: getattr(run, name) for name in RUN_SETTINGS})
         model_config = ModelConfig.from_dict(ckpt["model_config"])
+        resume_settings(model_config, train_config, asked or {}, Path(resume))
     tokenizer = Tokenizer(TokenizerSettings())
     # fail before the long reading passes (under torchrun the device is the rank's own)
     device = dist.device if dist is not None and dist.enabled else resolve_device(train_config.device)
@@ -357,10 +418,16 @@ def _prepare(corpus, out: Path, work: Path, model_config: ModelConfig, train_con
     check_work_dir(work, out, corpus)
     fault_point("train.destination-checked")
 
-    files = find_files(corpus)
+    skipped: list = []
+    files = find_files(corpus, skipped)
     splits = heldout_splits(files, train_config.heldout_fraction, MAX_HELDOUT_BYTES, train_config.heldout_at)
     total_bytes = sum(f.size for f in files)
     progress.emit("start", files=len(files), bytes=total_bytes)
+    for left_out in skipped:  # the warnings, for the app to show (one line each)
+        progress.emit("skipped", path=str(left_out.path), kind=left_out.kind, reason=left_out.reason)
+    for f in files:
+        if not f.encoding.bom and f.encoding.codec != "utf-8":
+            progress.emit("encoding", path=str(f.path), encoding=f.encoding.label)
     init_source = None
     if init_from is not None and ckpt is None:
         from .init_from import load_source

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .. import paths
+from .. import paths, retraining
 from ..learning import LearnedWordsSaver, PersonalModel
 from ..model_store import ModelStore
 from ..predictors import load_predictor
@@ -147,6 +147,7 @@ class MainWindow(QMainWindow):
             self._problems.append(("Model not found", model_problem))
         if self._problems:
             QTimer.singleShot(0, self._report_problems)
+        QTimer.singleShot(0, self._tell_of_unadded_models)
 
     # --- construction -----------------------------------------------------
     def _build_status_bar(self) -> None:
@@ -455,6 +456,23 @@ class MainWindow(QMainWindow):
 
     def _retrain_dialog_closed(self) -> None:
         self.retrain_dialog = None
+
+    def _tell_of_unadded_models(self) -> None:
+        """A retrain that finished just before the app was killed (or crashed) left its model
+        unadded: say so at the start, and open the retrain dialog, which offers it, if asked."""
+        from .retrain_dialog import training_dir
+
+        waiting = retraining.unadded_waiting(training_dir())
+        if not waiting:
+            return
+        models = "A model you retrained was" if waiting == 1 else f"{waiting} models you retrained were"
+        answer = QMessageBox.question(
+            self, "Retrained Model Not Added",
+            f"{models} not added to your models: the app stopped before you chose. "
+            "Review it now? (Models ▸ Retrain on My Writing also offers it.)",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
+        if answer == QMessageBox.StandardButton.Yes:
+            self.open_retrain_dialog()
 
     # --- learning --------------------------------------------------------------
     def _apply_learning_settings(self) -> None:

@@ -9,7 +9,8 @@ validation perplexity.  Cancel stops the trainer between two steps, before
 it writes a bundle; the dialog then removes its work folder, so nothing
 half-made is left.
 
-The new bundle is written to a private staging folder.  When training is
+The new bundle is written to a private staging folder (the run's folder,
+named with this process's id).  When training is
 done both models are scored on the part of the user's files the trainer held
 out (their start when adapting, so that their newest text is learned; their
 end otherwise) (a background task), side by side, and the user chooses: use the new model,
@@ -17,6 +18,15 @@ or keep the current one (and keep the new one in the list, or not).  The
 dialog is given the ``ModelController``, not the window: keeping a model is
 its ``adopt`` (checked, then moved into the store atomically), using it
 its ``load``.
+
+Nothing finished is lost to a kill: when the dialog opens, a finished bundle
+that a run of a dead process left unadded (the app was killed, crashed or lost
+power after training, before the user chose) is offered at the top of the
+first page, "Add to My Models" or "Discard" (``retraining.recover_runs``);
+only unfinished or damaged runs are removed unasked.  The files the trainer
+will skip (binary, unreadable, links out of the corpus or in a loop) and those
+it reads as Windows-1252 are said under the word count, and again, in the
+trainer's own words (its ``skipped`` and ``encoding`` events), while it trains.
 """
 
 from __future__ import annotations
@@ -26,7 +36,6 @@ import datetime as _dt
 import logging
 import math
 import shutil
-import uuid
 from pathlib import Path
 from typing import Callable
 
@@ -40,6 +49,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -55,9 +65,11 @@ from PySide6.QtWidgets import (
 )
 
 from .. import paths, retraining
+from ..engine.faults import fault_point
 from ..model_store import ModelStore, format_size
 from ..progress_events import (
     Cancelled,
+    Decoded,
     Done,
     Epoch,
     Error,
@@ -65,11 +77,12 @@ from ..progress_events import (
     Metrics,
     ProgressEvent,
     Reading,
+    Skipped,
     Start,
     Training,
     Tuning,
 )
-from ..retraining import COMPARE_K, ModelScore, TrainRequest, format_duration
+from ..retraining import COMPARE_K, ModelScore, TrainRequest, UnaddedModel, format_duration
 from ..settings import Settings
 from .eta import RunEstimate, busy_factor, estimate_before_start
 from .model_controller import ModelController
@@ -178,6 +191,9 @@ class RetrainDialog(QDialog):
         self.estimate: RunEstimate | None = None  # the whole run's time left, see ``eta``
         self.now = lambda: self._elapsed.elapsed() / 1000.0  # seconds into the run (tests set it)
         self._trained: float | None = None  # the share of training done, once it has begun
+        self.unadded: dict[Path, QWidget] = {}  # recovered models offered, by run folder: their rows
+        self._skipped: list[Skipped] = []  # what the trainer of this run said it left out
+        self._decoded: list[Decoded] = []  # ... and read as Windows-1252 or Latin-1
 
         self.pages = QStackedWidget()
         layout = QVBoxLayout(self)
@@ -190,7 +206,7 @@ class RetrainDialog(QDialog):
             self.results_page = self._build_results_page()
             for page in (self.setup_page, self.training_page, self.results_page):
                 self.pages.addWidget(page)
-            self._remove_stale_runs()
+            self._recover_runs()
         else:
             self.unavailable_page = self._build_unavailable_page(reason)
             self.pages.addWidget(self.unavailable_page)
@@ -249,6 +265,12 @@ class RetrainDialog(QDialog):
             "model is stored compactly (8-bit weights, like the built-in one), so it is as fast."
         )
         intro.setWordWrap(True)
+        self.unadded_box = QWidget()  # the finished models a kill left unadded (``_recover_runs``)
+        self.unadded_box.setObjectName("unaddedModels")
+        self.unadded_layout = QVBoxLayout(self.unadded_box)
+        self.unadded_layout.setContentsMargins(0, 0, 0, 0)
+        self.unadded_box.hide()
+        layout.addWidget(self.unadded_box)
         layout.addWidget(intro)
 
         self.corpus_list = CorpusList()
@@ -272,6 +294,11 @@ class RetrainDialog(QDialog):
         self.count_label = QLabel("No text chosen yet.")
         self.count_label.setObjectName("countLabel")
         layout.addWidget(self.count_label)
+        self.notes_label = QLabel("")  # files skipped or read as Windows-1252; their paths in its tooltip
+        self.notes_label.setObjectName("corpusNotesLabel")
+        self.notes_label.setWordWrap(True)
+        self.notes_label.hide()
+        layout.addWidget(self.notes_label)
 
         form = QFormLayout()
         self.adapt_radio = QRadioButton("&Adapt the current model (recommended: quick, works with little text)")
@@ -289,7 +316,8 @@ class RetrainDialog(QDialog):
             self.size_combo.addItem(preset.label, key)
         self.size_combo.setCurrentIndex(max(0, self.size_combo.findData(retraining.DEFAULT_SIZE)))
         form.addRow("Model si&ze:", self.size_combo)
-        self.name_edit = QLineEdit(proposed_name(self.controller.store))
+        self._proposed = proposed_name(self.controller.store)
+        self.name_edit = QLineEdit(self._proposed)
         form.addRow("&Name:", self.name_edit)
         self.limit_spin = QDoubleSpinBox()
         self.limit_spin.setRange(0, 24 * 60)
@@ -350,8 +378,13 @@ class RetrainDialog(QDialog):
         self.subtitle_label = QLabel("")
         self.subtitle_label.setObjectName("subtitleLabel")
         self.subtitle_label.setWordWrap(True)
+        self.training_notes_label = QLabel("")  # the trainer's own "skipped" and "encoding" lines
+        self.training_notes_label.setObjectName("trainingNotesLabel")
+        self.training_notes_label.setWordWrap(True)
+        self.training_notes_label.hide()
         layout.addWidget(self.phase_label)
         layout.addWidget(self.subtitle_label)
+        layout.addWidget(self.training_notes_label)
         layout.addWidget(self.progress)
         times = QHBoxLayout()
         times.addWidget(self.time_label)
@@ -512,6 +545,7 @@ class RetrainDialog(QDialog):
         if self._count_task is not None:
             self._count_task.cancel()
         corpus = self.corpus_paths()
+        self._show_notes(self.notes_label, "", "")
         if not corpus:
             self.count_label.setText("No text chosen yet.")
             self._update_estimate()
@@ -529,6 +563,7 @@ class RetrainDialog(QDialog):
                 f"{count.words:,} words in {count.files} file{'s' if count.files != 1 else ''} "
                 f"({format_size(count.bytes)})."
             )
+            self._show_notes(self.notes_label, *count.notes())
             self._update_estimate()
 
         def failed(message: str) -> None:
@@ -582,7 +617,7 @@ class RetrainDialog(QDialog):
             return
         current = self.controller.current
         init_from = current.path if (self.adapt_radio.isChecked() and current is not None) else None
-        self.run_dir = training_dir() / f"run-{_dt.datetime.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+        self.run_dir = retraining.new_run_dir(training_dir())
         paths.ensure_dir(self.run_dir)
         self.new_bundle = self.run_dir / "bundle"
         self.request = TrainRequest(
@@ -611,6 +646,8 @@ class RetrainDialog(QDialog):
 
     def _reset_training_view(self) -> None:
         self.events.clear()
+        self._skipped, self._decoded = [], []
+        self._show_notes(self.training_notes_label, "", "")
         self.rejected = []
         self._outcome = ""
         self._eta_s = None
@@ -661,6 +698,10 @@ class RetrainDialog(QDialog):
         match event:
             case Start(files=files):
                 self.phase_label.setText(f"Reading {files} file(s)…")
+            case Skipped() | Decoded():
+                (self._skipped if isinstance(event, Skipped) else self._decoded).append(event)
+                self._show_notes(self.training_notes_label, *retraining.corpus_notes(
+                    self._skipped, [(e.path, e.encoding) for e in self._decoded]))
             case Reading(bytes=done, total=total, phase=phase):
                 if total and done < total:
                     self.phase_label.setText(f"{'Counting words' if phase == 'count' else 'Preparing the text'}…")
@@ -811,6 +852,7 @@ class RetrainDialog(QDialog):
         self.run_finished.emit("failed")
 
     def _finish_done(self) -> None:
+        fault_point("retrain.trained")  # (tests) killed with the new model in the run's folder
         self._outcome = "done"
         self.run_finished.emit("done")
         self.pages.setCurrentWidget(self.results_page)
@@ -1014,13 +1056,79 @@ class RetrainDialog(QDialog):
             self.run_dir = None
             self.new_bundle = None
 
-    def _remove_stale_runs(self) -> None:
-        """Runs left by a crash of an earlier session: nothing is using them now."""
-        folder = training_dir()
-        if folder.is_dir():
-            for run in folder.iterdir():
-                if run.name.startswith("run-"):
-                    shutil.rmtree(run, ignore_errors=True)
+    def _recover_runs(self) -> None:
+        """What runs of earlier sessions left: a finished model is offered (a kill after
+        training, before the user chose, must not cost them the training), the rest removed
+        (``retraining.recover_runs``; another running copy's runs are left alone)."""
+        for model in retraining.recover_runs(training_dir()):
+            self._offer(model)
+
+    def _offer(self, model: UnaddedModel) -> None:
+        row = QFrame()
+        row.setObjectName("unaddedModel")
+        row.setFrameShape(QFrame.Shape.StyledPanel)
+        text = QLabel(model.describe())
+        text.setWordWrap(True)
+        add = QPushButton("Add to My &Models")
+        add.setToolTip(f"Check the model and add it to the model list, without using it yet ({model.bundle})")
+        discard = QPushButton("&Discard")
+        discard.setToolTip("Delete this model")
+        add.clicked.connect(lambda: self.add_unadded(model))
+        discard.clicked.connect(lambda: self.discard_unadded(model))
+        layout = QHBoxLayout(row)
+        layout.addWidget(text, 1)
+        layout.addWidget(add)
+        layout.addWidget(discard)
+        self.unadded[model.run_dir] = row
+        self.unadded_layout.addWidget(row)
+        self.unadded_box.show()
+
+    def add_unadded(self, model: UnaddedModel) -> None:
+        """Check a recovered model and move it into the store (``ModelController.adopt``),
+        not in use; its row goes once it is there, or stays (the controller said why)."""
+        row = self.unadded.get(model.run_dir)
+        if row is None:
+            return
+        row.setEnabled(False)
+
+        def done(key: str | None) -> None:
+            if key is not None:
+                shutil.rmtree(model.run_dir, ignore_errors=True)  # what is left: the empty run folder
+                retraining.forget_run(model.run_dir)
+                if not self._closed:
+                    self._drop_offer(model)
+                    self._propose_name_again()
+            elif not self._closed:
+                row.setEnabled(True)
+
+        self.controller.adopt(model.bundle, name=model.name, use=False, done=done)
+
+    def _propose_name_again(self) -> None:
+        """The model just added may carry the name proposed for the next run (both are
+        "My writing DATE"): a name the user has not changed is proposed afresh."""
+        if self.name_edit.text() == self._proposed:
+            self._proposed = proposed_name(self.controller.store)
+            self.name_edit.setText(self._proposed)
+
+    def discard_unadded(self, model: UnaddedModel) -> None:
+        """The user said so: the recovered model is deleted."""
+        shutil.rmtree(model.run_dir, ignore_errors=True)
+        retraining.forget_run(model.run_dir)
+        self._drop_offer(model)
+
+    def _drop_offer(self, model: UnaddedModel) -> None:
+        row = self.unadded.pop(model.run_dir, None)
+        if row is not None:
+            row.hide()
+            row.deleteLater()
+        self.unadded_box.setVisible(bool(self.unadded))
+
+    def _show_notes(self, label: QLabel, text: str, details: str) -> None:
+        """A line of ``retraining.corpus_notes`` under the count (or the training's title),
+        every file in its tooltip; hidden when there is nothing to say."""
+        label.setText(text)
+        label.setToolTip(details)
+        label.setVisible(bool(text))
 
     def stop_and_wait(self, timeout_ms: int | None = None, *, drop_run: bool = False) -> None:
         """Stop the trainer and the comparison and wait for them (closing the dialog or the

@@ -1,0 +1,62 @@
+"""The trainer tells the app, as progress lines, which corpus files it left out and which it
+read as Windows-1252: the warnings alone went to standard error, which the dialog only logs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from keyboard_app.progress_events import Decoded, Skipped, Start, parse_line
+from model_training.cli import main
+
+TINY = ["--embedding-dim", "16", "--hidden-size", "24", "--batch-size", "4", "--bptt", "8",
+        "--vocab-size", "0", "--min-count", "1", "--heldout-fraction", "0.1", "--quiet",
+        "--threads", "1", "--ksr-words", "0", "--warmup", "5", "--lr", "0.01", "--epochs", "1"]
+
+
+def test_skipped_and_decoded_files_are_progress_events_after_start(tmp_path, capsys, patterned_text):
+    corpus = tmp_path / "writing"
+    corpus.mkdir()
+    (corpus / "essay.txt").write_text(patterned_text[:6000], encoding="utf-8")
+    (corpus / "photo.bin").write_bytes(bytes(range(256)) * 8)
+    (corpus / "loop").symlink_to(corpus / "loop")
+    (corpus / "lettre.txt").write_bytes("Le café est très bon.\n".encode("cp1252") * 20)
+    assert main([str(corpus), "--out", str(tmp_path / "model"), "--progress-json", *TINY]) == 0
+    events = [parse_line(line) for line in capsys.readouterr().out.splitlines()]
+    start = next(i for i, e in enumerate(events) if isinstance(e, Start))
+    notes = [e for e in events if isinstance(e, (Skipped, Decoded))]
+    assert notes == events[start + 1:start + 4]  # right after "start", before the reading passes
+    assert notes == [
+        Skipped(path=str(corpus / "loop"), kind="link loop",
+                reason="it is a symbolic link that leads back to itself (a loop)"),
+        Skipped(path=str(corpus / "photo.bin"), kind="binary", reason="it looks like a binary file, not text"),
+        Decoded(path=str(corpus / "lettre.txt"), encoding="Windows-1252"),
+    ]
+
+
+def test_a_clean_corpus_says_nothing_of_the_kind(tmp_path, capsys, patterned_text):
+    corpus = tmp_path / "essay.txt"
+    corpus.write_text(patterned_text[:6000], encoding="utf-8")
+    assert main([str(corpus), "--out", str(tmp_path / "model"), "--progress-json", *TINY]) == 0
+    events = [parse_line(line) for line in capsys.readouterr().out.splitlines()]
+    assert not [e for e in events if isinstance(e, (Skipped, Decoded))]
+
+
+def test_each_reason_to_skip_has_its_short_kind_and_stays_the_warnings_sentence(tmp_path):
+    import os
+
+    from model_training.corpus import SkippedFile, find_files
+
+    folder = tmp_path / "c"
+    folder.mkdir()
+    (folder / "ok.txt").write_text("some words here\n")
+    (folder / "wide.txt").write_bytes("plain words in UTF-16\n".encode("utf-16-le") * 10)
+    os.mkfifo(folder / "pipe")
+    (folder / "away").symlink_to(tmp_path)
+    skipped: list = []
+    find_files([folder, folder / "pipe"], skipped)
+    kinds = {Path(s.path).name: s.kind for s in skipped}
+    assert kinds == {"away": "link out of the corpus", "wide.txt": "UTF-16 without a byte-order mark",
+                     "pipe": "not a regular file"}
+    assert all(isinstance(s, SkippedFile) and s == f"{s.path}: {s.reason}" for s in skipped)
+    assert SkippedFile(folder / "x", "it cannot be read (Permission denied)").kind == "unreadable"
+    assert SkippedFile(folder / "x", "something new").kind == "skipped"
