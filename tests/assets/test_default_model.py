@@ -99,3 +99,19 @@ def test_a_strip_of_three_is_the_first_three_of_a_longer_list(predictor):
         text = SENTENCE[:end]
         assert _words(predictor, text, 3) == _words(predictor, text, 5)[:3], text
     assert _words(predictor, "I", 3)[2] != "ISIS"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Hi, how are ", "you"),
+        ("I don't ", "know"),
+        ("Thank you very ", "much"),
+        ("What do you ", "think"),
+        ("Where are you ", "going"),
+    ],
+)
+def test_everyday_conversation(predictor, text, expected):
+    # Issue 19's conversational contexts that this corpus does teach; "Nice to meet " and
+    # "Have a nice " it does not (the model card's "Against Presage": conversation is scarce).
+    assert expected in _words(predictor, text)
