@@ -49,23 +49,31 @@ def main(argv: list[str] | None = None) -> int:
 
         forwarded = [a for a in argv if a != "--self-test"]
         return selftest.main(forwarded)
+    # A person reads the warnings: plain sentences, as the commands print theirs.  With
+    # --verbose the lines also name the module that wrote them, for whoever reads a log.
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
-        format="keyboard-app: %(name)s: %(message)s",
+        format="keyboard-app: %(name)s: %(message)s" if args.verbose else "keyboard-app: %(message)s",
     )
     if unknown:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.quit_after is not None and args.quit_after < 0:
         parser.error("--quit-after must not be negative")
-    if args.osk:
-        if args.document is not None:
-            parser.error("a file is opened in the editor: leave out --osk to open it")
-        from .osk.app import run_osk
+    if args.osk and args.document is not None:
+        parser.error("a file is opened in the editor: leave out --osk to open it")
+    try:
+        if args.osk:
+            from .osk.app import run_osk
 
-        return run_osk(model=args.model, quit_after=args.quit_after)
-    from .ui.app import run_gui
+            return run_osk(model=args.model, quit_after=args.quit_after)
+        from .ui.app import run_gui
 
-    return run_gui(model=args.model, quit_after=args.quit_after, started=_STARTED, document=args.document)
+        return run_gui(model=args.model, quit_after=args.quit_after, started=_STARTED, document=args.document)
+    except KeyboardInterrupt:
+        # Ctrl-C before the event loop's handler is set (``ui.app.quit_on_signals``), when nothing
+        # is open yet, or after it is put back, when all is saved: quit as the loop would.
+        print("keyboard-app: interrupted.", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import logging
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QFileSystemWatcher, QObject, QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from .backend import InjectionError, Injector, injection_problem, open_injector
@@ -26,6 +27,63 @@ from .switches import X11KeyGrab
 from .window import OnScreenKeyboard
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EditorChoices:
+    """What the keyboard follows of the editor's settings: one setting means the same in both."""
+
+    model: str = "default"  # the model chosen in the editor (``--osk`` loads it)
+    learning: bool = False  # the editor's learning is on and not paused
+    auto_capitalise: bool = True  # "Capital letter at the start of a sentence"
+
+    @classmethod
+    def of(cls, settings: Any) -> "EditorChoices":
+        """The choices in the editor's ``Settings`` (the main window's, already checked)."""
+        return cls(model=settings.model or "default",
+                   learning=settings.learning_enabled and not settings.learning_paused,
+                   auto_capitalise=settings.auto_capitalise)
+
+
+class EditorSettingsWatch(QObject):
+    """Calls ``apply(read())`` now and whenever the editor's settings file changes, if the
+    choices did: the editor saves the file at each change in its Preferences, in this
+    process or in another (``--osk``).  The folder is watched as well as the file, since
+    an atomic save replaces the file (a watch on the old one would see it go, then nothing)."""
+
+    def __init__(self, read: Callable[[], EditorChoices], apply: Callable[[EditorChoices], None],
+                 *, parent: QObject, path: Path | None = None) -> None:
+        super().__init__(parent)
+        from .. import paths
+
+        self.path = path or paths.settings_path()
+        self._read, self._apply = read, apply
+        self.choices = read()
+        apply(self.choices)
+        self._watcher = QFileSystemWatcher(self)
+        try:
+            paths.ensure_dir(self.path.parent)  # (the keyboard saves its own settings there too)
+        except OSError as e:
+            log.info("the editor's settings cannot be watched: %s", e)
+        self._watch()
+        # A save is several changes in the folder (a temporary file, a rename): read once after them.
+        self._settle = QTimer(self, singleShot=True, interval=100)
+        self._settle.timeout.connect(self.check)
+        self._watcher.directoryChanged.connect(self._settle.start)
+        self._watcher.fileChanged.connect(self._settle.start)
+
+    def _watch(self) -> None:
+        for path in (self.path.parent, self.path):
+            if path.exists() and str(path) not in self._watcher.files() + self._watcher.directories():
+                self._watcher.addPath(str(path))
+
+    def check(self) -> None:
+        """Read the choices again; apply them if they changed."""
+        self._watch()  # the file may be new, or a new one in the old one's place
+        choices = self._read()
+        if choices != self.choices:
+            self.choices = choices
+            self._apply(choices)
 
 
 def make_keyboard(*, worker: Any, injector: Injector, personal: Any = None,
@@ -117,6 +175,10 @@ def toggle_for_window(window: Any, *, injector: Injector | None = None) -> OnScr
         # Typed into the editor, a word reaches the editor's own learning: count it there only.
         keyboard.controller.target_learns = lambda: window.isActiveWindow() and window.controller.learning
         keyboard.closed.connect(host.release_claim)
+        # The window saves its settings at each change in Preferences: follow them from there.
+        EditorSettingsWatch(lambda: EditorChoices.of(window.settings),
+                            lambda choices: keyboard.controller.set_auto_capitalise(choices.auto_capitalise),
+                            parent=keyboard, path=window.settings_store.path)
         host.keyboard = keyboard
     if not host.claim_keyboard():
         window.statusBar().showMessage("The on-screen keyboard is already open: here it is.", 5000)
@@ -125,21 +187,24 @@ def toggle_for_window(window: Any, *, injector: Injector | None = None) -> OnScr
     return host.keyboard
 
 
-def _editor_choices() -> tuple[str, bool]:
-    """The model and the learning switch chosen in the editor's settings, only read (the editor
-    owns that file and deals with a damaged one): the defaults where they cannot be read."""
+def _editor_choices() -> EditorChoices:
+    """The choices in the editor's settings file, only read (the editor owns that file and
+    deals with a damaged one): the defaults where they cannot be read, field by field."""
     from .. import paths
     from ..engine import jsonfile
 
     try:
         data = jsonfile.load(paths.settings_path(), max_bytes=1024 * 1024)
     except (OSError, jsonfile.JSONFileError):
-        return "default", False
+        return EditorChoices()
     if not isinstance(data, dict):
-        return "default", False
+        return EditorChoices()
     model = data.get("model")
-    learning = data.get("learning_enabled") is True and data.get("learning_paused") is not True
-    return (model if isinstance(model, str) and model.strip() else "default"), learning
+    return EditorChoices(
+        model=model if isinstance(model, str) and model.strip() else "default",
+        learning=data.get("learning_enabled") is True and data.get("learning_paused") is not True,
+        auto_capitalise=data.get("auto_capitalise") is not False,
+    )
 
 
 def _editor_window_learns(keyboard: OnScreenKeyboard) -> Callable[[], bool]:
@@ -154,7 +219,7 @@ def _editor_window_learns(keyboard: OnScreenKeyboard) -> Callable[[], bool]:
         if not target or target == int(keyboard.winId()):
             return False
         own = window_class(int(keyboard.winId()))
-        return own is not None and window_class(target) == own and _editor_choices()[1]
+        return own is not None and window_class(target) == own and _editor_choices().learning
 
     return learns
 
@@ -172,9 +237,9 @@ def run_osk(*, model: Path | None = None, quit_after: float | None = None) -> in
         print(f"keyboard-app: {problem}", file=sys.stderr)
         return 1
     from .. import paths
-    from ..learning import PersonalModel
+    from ..learning import LearnedWordsSaver, PersonalModel
     from ..model_store import ModelStore, ModelStoreError
-    from ..ui.app import create_application, first_copy, forget_source_lines
+    from ..ui.app import create_application, first_copy, forget_source_lines, quit_on_signals
     from ..ui.worker import PredictorWorker
 
     forget_source_lines()  # (before the model's loading thread starts)
@@ -185,11 +250,16 @@ def run_osk(*, model: Path | None = None, quit_after: float | None = None) -> in
         print("keyboard-app: the on-screen keyboard is already running; it was brought to the front.",
               file=sys.stderr)
         return 0
-    model_key, learning = _editor_choices()
+    # From here Ctrl-C and SIGTERM wait for the event loop, and close the keyboard as its close
+    # does: the borrowed keycodes given back, its place saved; then the learned words below,
+    # and the signal's exit status.
+    keyboard: OnScreenKeyboard | None = None
+    signals = quit_on_signals(app, lambda signum, again: keyboard is None or keyboard.close() or True)
+    editor = _editor_choices()
     if model is None:
         store = ModelStore()
         try:
-            model = store.path_for(model_key)
+            model = store.path_for(editor.model)
         except ModelStoreError as e:
             log.warning("%s; using the built-in model", e)
             model = paths.default_model_path()
@@ -197,20 +267,29 @@ def run_osk(*, model: Path | None = None, quit_after: float | None = None) -> in
     personal, personal_problem = PersonalModel.load(personal_path)
     worker = PredictorWorker(personal=personal)
     keyboard = make_keyboard(worker=worker, injector=injector, personal=personal)
-    # The learned words are used where the editor or the keyboard opted in to learning.
-    worker.set_use_personal(learning or keyboard.settings.learn_from_typing)
-    keyboard.settings_changed.connect(lambda s: worker.set_use_personal(learning or s.learn_from_typing))
+
+    def follow_editor(choices: EditorChoices) -> None:
+        # The learned words are used where the editor or the keyboard opted in to learning.
+        worker.set_use_personal(choices.learning or keyboard.settings.learn_from_typing)
+        keyboard.controller.set_auto_capitalise(choices.auto_capitalise)
+
+    watch = EditorSettingsWatch(_editor_choices, follow_editor, parent=keyboard)
+    keyboard.settings_changed.connect(lambda s: follow_editor(watch.choices))
     if personal_problem:
         keyboard.show_status(personal_problem)
 
-    def save_learned() -> None:
+    # Saved on a thread of its own, as the editor saves them (``learning.LearnedWordsSaver``):
+    # near the size the counts may reach, a save on this thread held up the keys.
+    learned_saver = LearnedWordsSaver(personal, personal_path)
+
+    def save_learned() -> None:  # the last save, after the one under way (if anything is unsaved)
         try:
-            personal.save(personal_path)
+            learned_saver.save_now()
         except OSError as e:
-            log.warning("saving %s failed: %s", personal_path, e)
+            log.warning("the learned words could not be saved to %s (%s).", personal_path, e.strerror or e)
 
     saver = QTimer(keyboard, singleShot=True, interval=3000)
-    saver.timeout.connect(save_learned)
+    saver.timeout.connect(learned_saver.request)
     keyboard.controller.learned.connect(saver.start)
     keyboard.controller.target_learns = _editor_window_learns(keyboard)
     worker.model_loaded.connect(lambda loaded: keyboard.controller.refresh())
@@ -223,7 +302,8 @@ def run_osk(*, model: Path | None = None, quit_after: float | None = None) -> in
         QTimer.singleShot(int(quit_after * 1000), keyboard.close)
     code = app.exec()
     worker.stop()
-    if saver.isActive():
-        save_learned()
+    save_learned()
+    learned_saver.close()
     instance.release()
+    signals.close()
     return code

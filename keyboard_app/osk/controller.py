@@ -25,6 +25,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from ..capitals import without_sentence_capitals, written_form
 from ..engine.tokenizer import Tokenizer
 from ..learning import PersonalModel, local_context
 from .backend import KEY_ACTIONS, InjectionError, Injector
@@ -75,6 +76,9 @@ class OskController(QObject):
         self.slots = slots
         self.personal = personal
         self.learning = False  # opt-in (settings.learn_from_typing)
+        # The editor's preference (``Settings.auto_capitalise``): one setting for both, so a
+        # sentence's first word is "the" here too when the user turned capitals off there.
+        self.auto_capitalise = True
         # True while the window typed into counts the words itself (the app's own editor, learning):
         # the keyboard then leaves them to it, or each word would count twice.
         self.target_learns: Callable[[], bool] = lambda: False
@@ -112,9 +116,19 @@ class OskController(QObject):
         self._show(result, text)
 
     def _show(self, suggestions: list, text: str) -> None:
+        if not self.auto_capitalise and suggestions:
+            suggestions = without_sentence_capitals(
+                suggestions, text, self._tokenizer(),
+                lambda s: written_form(s, self.worker.predictor, self.personal))
         self.suggestions = list(suggestions)
         self._shown_for = text
         self.suggestions_changed.emit(self.suggestions)
+
+    def set_auto_capitalise(self, on: bool) -> None:
+        """Follow the editor's "Capital letter at the start of a sentence" (shown at once)."""
+        if on != self.auto_capitalise:
+            self.auto_capitalise = on
+            self.refresh()
 
     def set_slots(self, slots: int) -> None:
         self.slots = slots
@@ -187,7 +201,7 @@ class OskController(QObject):
 
     def _report(self, error: InjectionError | None) -> None:
         if error is not None:
-            log.warning("keys not sent: %s", error)
+            log.warning("%s", error)  # (a sentence: "Keys could not be sent (…).")
             self._failing = True
             self.send_failed.emit(str(error))
         elif self._failing:

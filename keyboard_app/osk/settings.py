@@ -113,7 +113,7 @@ class OskSettingsStore:
         except OSError as e:
             return OskSettings(), (f"The keyboard settings file {self.path} cannot be read "
                                    f"({e.strerror or e}); the defaults are used for now.")
-        log.warning("damaged keyboard settings %s: %s", self.path, reason)
+        log.warning("the keyboard settings file %s is damaged (%s)", self.path, reason)
         backup, why_not = set_aside(self.path)
         if backup is None:
             return OskSettings(), (f"The keyboard settings file {self.path} is damaged ({reason}) and could "

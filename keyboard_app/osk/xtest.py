@@ -15,7 +15,10 @@ keyboard runs and is reused for the same character: a program reads the
 keymap when it handles a key, which may be after our next request, so
 mapping the keycode back at once could change the character it sees.
 ``restore()`` empties them again (when the keyboard closes).  With every
-spare keycode in use, the one used longest ago is mapped anew.
+spare keycode in use, the one used longest ago is mapped anew.  What is
+borrowed is written down (``keycodes.KeycodeLedger``), so that the next
+keyboard to open gives back the keycodes of a copy that was killed
+(``give_back_leftovers``).
 
 ``prepare`` says, pressing nothing, whether a text can be typed, so that a
 caller about to erase something for it can leave it; a failure while
@@ -29,6 +32,7 @@ from collections import OrderedDict
 from typing import Any
 
 from .backend import InjectionError
+from .keycodes import KeycodeLedger
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +60,9 @@ def keysym_for(char: str) -> int:
 class XTestTyper:
     """Key presses and characters through XTest on one python-xlib ``display``."""
 
-    def __init__(self, display: Any) -> None:
+    def __init__(self, display: Any, ledger: KeycodeLedger | None = None) -> None:
         self.display = display
+        self.ledger = ledger  # where the borrowed keycodes are written down (None: nowhere)
         self._first = display.display.info.min_keycode
         self._count = display.display.info.max_keycode - self._first + 1
         self._mapping: list[list[int]] | None = None
@@ -80,7 +85,12 @@ class XTestTyper:
             connection.close()
             raise InjectionError("Keys cannot be sent to other applications: this X server lacks the XTEST "
                                  "extension (start it with XTEST enabled).")
-        return cls(connection)
+        typer = cls(connection, KeycodeLedger(connection.get_display_name()))
+        try:
+            typer.give_back_leftovers()
+        except Exception as e:  # noqa: BLE001 - a tidy-up of other copies' keys must not stop this one
+            log.info("the keycodes a killed keyboard borrowed were not given back: %r", e)
+        return typer
 
     # --- the keymap ---------------------------------------------------------
     def _keymap(self) -> list[list[int]]:
@@ -113,6 +123,8 @@ class XTestTyper:
         self.display.sync()
         mapping[spare - self._first] = row
         self._borrowed[spare] = keysym
+        if self.ledger is not None:
+            self.ledger.record(dict(self._borrowed))
         return spare
 
     def _key_for(self, char: str) -> tuple[int, int | None]:
@@ -175,7 +187,7 @@ class XTestTyper:
             e.delivered = delivered
             raise
         except Exception as e:  # noqa: BLE001 - python-xlib's errors: a lost display, a refused request
-            log.warning("typing through XTest failed: %r", e)
+            log.info("typing through XTest failed: %r", e)  # (the caller says it in a sentence)
             raise InjectionError(f"Keys could not be sent ({str(e).strip() or type(e).__name__}).",
                                  delivered=delivered) from e
 
@@ -192,5 +204,36 @@ class XTestTyper:
             self.display.sync()
         except Exception as e:  # noqa: BLE001 - the display may be gone already
             log.info("the borrowed keycodes were not given back: %s", e)
+        else:
+            if self.ledger is not None:
+                self.ledger.clear()
         self._borrowed.clear()
         self._mapping = None
+
+    def give_back_leftovers(self) -> int:
+        """Empty the keycodes that copies killed on this display had borrowed, where the
+        keymap still maps them as those copies left them (``keycodes``); how many."""
+        if self.ledger is None:
+            return 0
+        leftovers = self.ledger.leftovers()
+        if not leftovers.dead:
+            return 0
+        mapping = self._keymap()
+        given = 0
+        for path, keycodes in leftovers.dead:
+            for keycode, keysym in keycodes.items():
+                index = keycode - self._first
+                if keycode in leftovers.live or keycode in self._borrowed or not 0 <= index < len(mapping):
+                    continue
+                row = list(mapping[index])
+                # As ``_borrow`` left it: the keysym at both levels (an XKB server repeats it for
+                # the second group), nothing else.
+                if row[:2] == [keysym, keysym] and set(row) <= {keysym, 0}:
+                    self.display.change_keyboard_mapping(keycode, [[0] * len(row)])
+                    mapping[index] = [0] * len(row)
+                    given += 1
+            self.display.sync()
+            path.unlink(missing_ok=True)
+        if given:
+            log.info("gave back %d keycode(s) a keyboard that was killed had borrowed", given)
+        return given

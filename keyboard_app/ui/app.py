@@ -9,6 +9,16 @@ and exits 0.  A copy that was killed leaves a stale lock (its process is
 gone, which ``QLockFile`` notices) and a stale socket, which the next copy
 removes and takes over.  ``--self-test`` never gets here, so it is never
 refused.
+
+Ctrl-C in the terminal the app was started from, and SIGTERM, close it as
+the window's close does, less the questions, which a signal cannot answer
+(``TerminalSignals``, ``close_for_signal``): the settings and the learned
+words are saved, and an unsaved document's text is kept in a file of its
+own (``keep_unsaved_text``), named on stderr; the exit status is 128 plus
+the signal's number (130 for Ctrl-C), as a shell reports a program the
+signal ended.  Qt's event loop waits in C, where Python's own handler would
+run only at the next event, so the signal's wakeup byte (``set_wakeup_fd``)
+is what wakes the loop.
 """
 
 from __future__ import annotations
@@ -16,11 +26,15 @@ from __future__ import annotations
 import linecache
 import logging
 import os
+import signal
+import socket
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
+from typing import Any, Callable
 
-from PySide6.QtCore import QDir, QLockFile, QObject, QTimer, Signal
+from PySide6.QtCore import QDir, QLockFile, QObject, QSocketNotifier, QTimer, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -30,7 +44,7 @@ except ImportError:  # a build without QtNetwork: two copies are possible (their
     QLocalServer = QLocalSocket = None  # type: ignore[assignment,misc]
 
 from .. import __version__, paths
-from ..storage import remove_stale_temps
+from ..storage import atomic_write_text, remove_stale_temps
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +52,8 @@ ACTIVATE = b"activate\n"
 OPEN = b"open "  # then the file's absolute path, UTF-8 (undecodable bytes as the OS gave them), newline
 ANSWER = b"ok\n"
 ASK_TIMEOUT_S = 10.0  # the first copy may be busy starting; it answers once its event loop runs
+TERMINAL_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM") if hasattr(signal, name))
+UNSAVED_FOLDER = "unsaved"  # in the user's data folder: documents kept when a signal closed the app
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
@@ -77,8 +93,8 @@ class SingleInstance(QObject):
             if self._lock.error() == QLockFile.LockError.LockFailedError:
                 return False
             # Cannot even create the lock (an odd temporary folder): run unguarded.
-            log.warning("cannot take the single-instance lock %s (%s); starting anyway",
-                        self.name, self._lock.error().name)
+            log.warning("cannot take the lock that keeps to one copy per user (%s); starting anyway",
+                        self._lock.error().name)
             return True
         if QLocalServer is None:
             log.warning("this build has no QtNetwork: a second start opens a second window")
@@ -87,8 +103,8 @@ class SingleInstance(QObject):
         server = QLocalServer(self)
         server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         if not server.listen(self.name):
-            log.warning("cannot listen on %s (%s); a second start will not find this window",
-                        self.name, server.errorString())
+            log.warning("cannot listen for a second start (%s); it will not find this window",
+                        server.errorString())
             return True
         server.newConnection.connect(self._on_connection)
         self._server = server
@@ -175,6 +191,120 @@ def ask_running_copy(name: str, timeout_s: float = ASK_TIMEOUT_S, request: bytes
         time.sleep(0.1)  # it holds the lock but is not listening yet
 
 
+class TerminalSignals(QObject):
+    """Ctrl-C (SIGINT) and SIGTERM, received as ``received(signum)`` in the event loop.
+
+    Python runs a signal's handler between two of its own instructions, so while Qt's loop
+    waits for events in C nothing would run it until the next event.  The handler set here
+    does nothing; ``signal.set_wakeup_fd`` makes the interpreter also write the signal's
+    number to a socket, whose ``QSocketNotifier`` wakes the loop, which reads it and emits
+    ``received`` there, where the app may do anything (not in a handler's odd moment).
+    ``close()`` puts the previous handlers back (idempotent)."""
+
+    received = Signal(int)
+
+    def __init__(self, parent: QObject | None = None, signals: tuple[int, ...] = TERMINAL_SIGNALS) -> None:
+        super().__init__(parent)
+        self._reader, self._writer = socket.socketpair()
+        self._reader.setblocking(False)
+        self._writer.setblocking(False)
+        self._previous_fd = signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
+        self._previous = {signum: signal.signal(signum, _note_signal) for signum in signals}
+        self._notifier = QSocketNotifier(self._reader.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier.activated.connect(self._read)
+
+    def _read(self) -> None:
+        try:
+            numbers = self._reader.recv(64)
+        except (BlockingIOError, InterruptedError):
+            return
+        for signum in numbers:
+            if signum in self._previous:  # (the wakeup byte is written for any signal Python handles)
+                self.received.emit(signum)
+
+    def close(self) -> None:
+        if self._reader.fileno() < 0:
+            return
+        self._notifier.setEnabled(False)
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        signal.set_wakeup_fd(self._previous_fd)
+        self._reader.close()
+        self._writer.close()
+
+
+def _note_signal(signum: int, frame: Any) -> None:
+    """The Python-level handler: the wakeup byte does the work (``TerminalSignals``)."""
+
+
+def signal_exit_code(signum: int) -> int:
+    """What a shell reports for a program the signal ended: 130 for Ctrl-C, 143 for SIGTERM."""
+    return 128 + signum
+
+
+def quit_on_signals(app: QApplication, close: Callable[[int, bool], bool]) -> TerminalSignals:
+    """Quit ``app`` with ``signal_exit_code`` on Ctrl-C or SIGTERM, once ``close(signum,
+    again)`` has done what closing does.  It may say False (it could not keep something
+    the user would lose): the app then runs on, and at the next signal (``again`` True)
+    it is closed all the same."""
+    signals = TerminalSignals(app)
+    refused: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        if close(signum, bool(refused)):
+            signals.received.disconnect(on_signal)  # one quit, however often Ctrl-C is pressed
+            app.exit(signal_exit_code(signum))
+        else:
+            refused.append(signum)
+
+    signals.received.connect(on_signal)
+    return signals
+
+
+def keep_unsaved_text(window: Any) -> bool:
+    """Write the editor's unsaved text to a file of its own in the user's data folder, and
+    say where; True if there was none or it was written.  Not over the document's own file:
+    the user had not chosen to save their changes there."""
+    documents = window.documents
+    if not documents.is_modified():
+        return True
+    stem = Path(documents.name).stem or "Untitled"
+    folder = paths.user_data_dir() / UNSAVED_FOLDER
+    path = folder / f"{stem} {datetime.now():%Y-%m-%d %H-%M-%S}.txt"
+    try:
+        atomic_write_text(path, window.editor.toPlainText())
+    except OSError as e:
+        log.warning("the unsaved text of “%s” could not be kept in %s (%s); the window stays open: "
+                    "save the text from there, or stop the app again to quit without it.",
+                    documents.name, folder, e.strerror or e)
+        return False
+    log.warning("the unsaved text of “%s” was kept in %s.", documents.name, path)
+    documents.editor.document().setModified(False)
+    return True
+
+
+def close_for_signal(window: Any, again: bool = False) -> bool:
+    """What the window's close does (``MainWindow.closeEvent``), without its questions: the
+    unsaved text kept in a file (``keep_unsaved_text``), a retraining stopped and dropped as
+    the close's question offers, the on-screen keyboard closed (its borrowed keys given
+    back), the settings and the learned words saved.  False if the text could not be kept,
+    unless ``again``: the user was told so and stopped the app once more."""
+    if not again and not keep_unsaved_text(window):
+        return False
+    host = window.findChild(QObject, "osk-host")
+    keyboard = getattr(host, "keyboard", None)
+    if keyboard is not None:
+        keyboard.close()
+    dialog = window.retrain_dialog
+    if dialog is not None:
+        dialog.stop_and_wait(drop_run=dialog.is_training())
+    window.settings.window_geometry = bytes(window.saveGeometry().toBase64()).decode()
+    window.save_settings()
+    window.save_learned()  # (a failure is logged: no box at a terminal's quit)
+    window.shutdown()
+    return True
+
+
 def open_given(window, path: Path) -> None:
     """Open a file given from outside (the command line, a second start); a file that
     cannot be opened says why in the window's own message, as File > Open does."""
@@ -217,6 +347,9 @@ def run_gui(*, model: Path | None = None, quit_after: float | None = None,
         print(f"keyboard-app: {paths.APP_DISPLAY_NAME} is already running; {shown} was brought to the front."
               + unused, file=sys.stderr)
         return 0
+    # From here Ctrl-C waits for the event loop, which closes the window as a close would.
+    window: Any = None
+    signals = quit_on_signals(app, lambda signum, again: window is None or close_for_signal(window, again))
     for folder in (paths.user_config_dir(), paths.user_data_dir(), paths.user_models_dir()):
         remove_stale_temps(folder)  # left by a copy killed while saving
     from .main_window import MainWindow
@@ -246,4 +379,5 @@ def run_gui(*, model: Path | None = None, quit_after: float | None = None,
     code = app.exec()
     window.shutdown()
     instance.release()
+    signals.close()
     return code

@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 
+from ..capitals import phrase_without_sentence_capital, without_sentence_capitals, written_form
 from ..engine.beam import place
 from ..engine.token_cache import common_prefix_length
 from ..engine.tokenizer import Tokenizer
@@ -257,40 +258,14 @@ class SuggestionController(QObject):
             QTimer.singleShot(0, self.refresh)
 
     def _without_sentence_capitals(self, suggestions: list, text: str) -> list:
-        """Auto-capitalisation off: a sentence's first word as the word is written
-        ("the", but still "I" and "London"), unless the user typed a capital."""
-        context = local_context(self.tokenizer, text)
-        if not context.sentence_start or context.partial[:1].isupper():
-            return suggestions
-        return [replace(s, text=self._display_form(s)) for s in suggestions]
+        """Auto-capitalisation off (``capitals``, shared with the on-screen keyboard)."""
+        return without_sentence_capitals(suggestions, text, self.tokenizer, self._display_form)
 
     def _phrase_without_sentence_capital(self, phrase, text: str):
-        """A phrase's first word as ``_without_sentence_capitals`` writes a word ("the cat
-        sat", but "Alice met Bob"): the rest of the phrase keeps its written forms."""
-        first, space, rest = phrase.text.partition(" ")
-        head = replace(phrase, text=first, token=phrase.token.partition(" ")[0])
-        written = self._without_sentence_capitals([head], text)[0].text
-        return phrase if written == first else replace(phrase, text=written + space + rest)
+        return phrase_without_sentence_capital(phrase, text, self.tokenizer, self._display_form)
 
     def _display_form(self, suggestion) -> str:
-        token, shown = suggestion.token, suggestion.text
-        if self.personal is not None and self.personal.knows(token):
-            written = self.personal.display(token)
-        else:
-            predictor = self.worker.predictor
-            bundle = getattr(predictor, "bundle", None)
-            vocab = getattr(bundle, "vocab", None)
-            lexicon = getattr(getattr(predictor, "predictor", predictor), "lexicon", None)
-            if vocab is not None and token in vocab:
-                written = vocab.display[vocab.id(token)]
-            elif lexicon is not None:
-                written = lexicon.display_of(token)
-            else:
-                return shown
-        # Only the first letter's capital is the sentence's: "LONDON" typed stays as it is.
-        if written.lower() == shown.lower() and shown[:1].isupper() and shown[1:] == written[1:]:
-            return written
-        return shown
+        return written_form(suggestion, self.worker.predictor, self.personal)
 
     # --- accepting --------------------------------------------------------
     def tab(self) -> bool:

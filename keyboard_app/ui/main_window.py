@@ -147,7 +147,7 @@ class MainWindow(QMainWindow):
             self._problems.append(("Model not found", model_problem))
         if self._problems:
             QTimer.singleShot(0, self._report_problems)
-        QTimer.singleShot(0, self._tell_of_unadded_models)
+        QTimer.singleShot(0, self._start_up_questions)
 
     # --- construction -----------------------------------------------------
     def _build_status_bar(self) -> None:
@@ -456,6 +456,44 @@ class MainWindow(QMainWindow):
 
     def _retrain_dialog_closed(self) -> None:
         self.retrain_dialog = None
+
+    def _start_up_questions(self) -> None:
+        """What the last session left for the user to decide, one box after the other."""
+        self._offer_kept_texts()
+        self._tell_of_unadded_models()
+
+    def _offer_kept_texts(self) -> None:
+        """Text the editor held unsaved when a terminal's Ctrl-C or a signal closed the app was
+        kept in a file of its own (``app.keep_unsaved_text``): offer to open it, once.  An
+        opened file moves to ``unsaved/opened`` first, so that it is not offered again and
+        saving it does not write into the folder that is offered."""
+        from .app import UNSAVED_FOLDER
+
+        folder = paths.user_data_dir() / UNSAVED_FOLDER
+        try:
+            kept = sorted((p for p in folder.iterdir() if p.is_file() and p.suffix == ".txt"),
+                          key=lambda p: p.stat().st_mtime)
+        except OSError:
+            return
+        if not kept:
+            return
+        newest = kept[-1]
+        others = f" ({len(kept) - 1} older in {folder})" if len(kept) > 1 else ""
+        answer = QMessageBox.question(
+            self, "Unsaved Text Kept",
+            f"When the app was last stopped from a terminal, the text you had not saved was kept in "
+            f"\u201c{newest.name}\u201d{others}. Open it now?",
+            QMessageBox.StandardButton.Open | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Open)
+        if answer != QMessageBox.StandardButton.Open:
+            return
+        opened = folder / "opened" / newest.name
+        try:
+            opened.parent.mkdir(parents=True, exist_ok=True)
+            newest.replace(opened)
+        except OSError as e:
+            self.warn("Unsaved Text Kept", f"{newest} could not be opened: {e.strerror or e}.")
+            return
+        self.documents.open(opened)
 
     def _tell_of_unadded_models(self) -> None:
         """A retrain that finished just before the app was killed (or crashed) left its model

@@ -402,7 +402,7 @@ def test_keyboard_app_osk_leaves_words_typed_into_the_editor_to_the_editor(make_
     classes = {int(keyboard.winId()): ours, 42: ours, 7: ("xterm", "XTerm")}
     editor_learning = {"on": True}
     monkeypatch.setattr(osk_app, "x11_window_class", lambda: classes.get)
-    monkeypatch.setattr(osk_app, "_editor_choices", lambda: ("default", editor_learning["on"]))
+    monkeypatch.setattr(osk_app, "_editor_choices", lambda: osk_app.EditorChoices(learning=editor_learning["on"]))
     controller = keyboard.controller
     controller.target_learns = osk_app._editor_window_learns(keyboard)
     controller.personal = personal = PersonalModel()
@@ -418,3 +418,104 @@ def test_keyboard_app_osk_leaves_words_typed_into_the_editor_to_the_editor(make_
     editor_learning["on"] = False
     typed_into(42, "quaggas")  # the editor, not learning: the keyboard's opt-in counts it
     assert [personal.knows(w) for w in ("zebras", "okapis", "quaggas")] == [False, True, True]
+
+
+# --- the editor's "Capital letter at the start of a sentence" -------------------------
+# One setting for both: read when the keyboard opens and followed when it changes, in the
+# same process (the main window's keyboard) or in another (``--osk``, from the editor's
+# settings file).
+
+NAMES = {"I", "Alice", "Bob", "London", "Paris", "Monday"}
+
+
+def row(keyboard) -> list[str]:
+    return [s.text for s in keyboard.controller.suggestions]
+
+
+def sentence_capitals_only_on_names(words: list[str]) -> bool:
+    return any(w[:1].islower() for w in words) and all(w[:1].islower() or w in NAMES for w in words)
+
+
+def test_with_capitals_off_a_sentence_starts_with_the_word_as_written(make_keyboard):
+    keyboard, injector = make_keyboard()
+    type_text(keyboard, "Alice met Bob in London. ")
+    assert row(keyboard) and all(w[:1].isupper() for w in row(keyboard))
+    keyboard.controller.set_auto_capitalise(False)  # shown at once, without another key
+    assert sentence_capitals_only_on_names(row(keyboard))
+    assert [b.text() for b in keyboard.suggestion_buttons if b.text()] == row(keyboard)[:4]
+    the = row(keyboard).index("the")
+    assert keyboard.controller.accept(the)
+    assert injector.text == "Alice met Bob in London. the "
+    type_text(keyboard, "cat sat. T")  # a capital the user typed is kept
+    assert row(keyboard) and all(w[:1].isupper() for w in row(keyboard))
+
+
+def test_inside_a_sentence_nothing_changes(make_keyboard):
+    keyboard, _ = make_keyboard()
+    type_text(keyboard, "Alice met Bob in ")
+    before = row(keyboard)
+    keyboard.controller.set_auto_capitalise(False)
+    assert row(keyboard) == before and "London" in before
+
+
+def test_osk_reads_the_editors_setting_at_start_and_follows_its_changes(make_keyboard, qtbot, user_folders):
+    """``--osk`` is another process: it reads the editor's settings file, and reads it again
+    when the editor saves it (atomically, as ``SettingsStore`` does)."""
+    from keyboard_app.osk import app as osk_app
+    from keyboard_app.settings import Settings, SettingsStore
+
+    store = SettingsStore()
+    store.save(Settings(auto_capitalise=False))
+    keyboard, _ = make_keyboard()
+    followed = []
+
+    def follow(choices) -> None:
+        followed.append(choices)
+        keyboard.controller.set_auto_capitalise(choices.auto_capitalise)
+
+    osk_app.EditorSettingsWatch(osk_app._editor_choices, follow, parent=keyboard)
+    assert followed == [osk_app.EditorChoices(auto_capitalise=False)]
+    type_text(keyboard, "Alice met Bob in London. ")
+    assert sentence_capitals_only_on_names(row(keyboard))
+
+    store.save(Settings(auto_capitalise=True))  # the editor's Preferences, in another process
+    qtbot.waitUntil(lambda: all(w[:1].isupper() for w in row(keyboard)), timeout=5000)
+    store.save(Settings(auto_capitalise=True, learning_enabled=True))
+    qtbot.waitUntil(lambda: len(followed) == 3, timeout=5000)
+    assert followed[-1] == osk_app.EditorChoices(learning=True, auto_capitalise=True)
+    assert all(w[:1].isupper() for w in row(keyboard))
+
+
+def test_editor_choices_of_a_damaged_or_odd_file_are_the_defaults_field_by_field(user_folders):
+    from keyboard_app import paths
+    from keyboard_app.osk.app import EditorChoices, _editor_choices
+
+    path = paths.settings_path()
+    path.parent.mkdir(parents=True)
+    path.write_text('{"auto_capitalise": ', encoding="utf-8")
+    assert _editor_choices() == EditorChoices()
+    path.write_text('{"auto_capitalise": "no", "model": "user:mine", "learning_enabled": true}', encoding="utf-8")
+    assert _editor_choices() == EditorChoices(model="user:mine", learning=True, auto_capitalise=True)
+    path.write_text('{"auto_capitalise": false}', encoding="utf-8")
+    assert _editor_choices() == EditorChoices(auto_capitalise=False)
+
+
+def test_the_main_windows_keyboard_follows_the_preferences_dialog(make_window, qtbot):
+    from keyboard_app.osk.app import toggle_for_window
+    from keyboard_app.osk.backend import RecordingInjector
+
+    window = make_window()
+    window.settings.auto_capitalise = False  # chosen before the keyboard opens
+    keyboard = toggle_for_window(window, injector=RecordingInjector())
+    try:
+        assert keyboard.controller.auto_capitalise is False
+        type_text(keyboard, "Alice met Bob in London. ")
+        assert sentence_capitals_only_on_names(row(keyboard))
+        prefs = window.open_preferences()
+        prefs.capitals_check.setChecked(True)  # saved and applied at once, as a user's click is
+        qtbot.waitUntil(lambda: all(w[:1].isupper() for w in row(keyboard)), timeout=5000)
+        prefs.capitals_check.setChecked(False)
+        qtbot.waitUntil(lambda: sentence_capitals_only_on_names(row(keyboard)), timeout=5000)
+        prefs.close()
+    finally:
+        keyboard.close()

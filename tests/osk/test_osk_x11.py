@@ -16,6 +16,7 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -251,3 +252,66 @@ def test_the_keyboard_types_into_xterm_which_drops_synthetic_events(x11, tiny_bu
         wait_for(f"{expected!r} in xterm", lambda: terminal_text() == expected)
     except AssertionError:
         raise AssertionError(f"{terminal_text()!r}, not {expected!r}\n{x11.log('osk')}")
+
+
+def keymap_keysyms(x11: X11) -> set[int]:
+    """Every keysym the X server's keymap holds now."""
+    from Xlib import display
+
+    connection = display.Display(x11.display)
+    try:
+        first = connection.display.info.min_keycode
+        rows = connection.get_keyboard_mapping(first, connection.display.info.max_keycode - first + 1)
+        return {keysym for row in rows for keysym in row}
+    finally:
+        connection.close()
+
+
+def start_typing_keyboard(x11: X11, tiny_bundle, user_folders) -> tuple[subprocess.Popen, Path, Path]:
+    """``keyboard-app --osk`` learning what it types, with "café " typed into a target
+    (é is not on Xvfb's keymap: a keycode is borrowed for it)."""
+    if importlib.util.find_spec("pynput") is None:
+        pytest.skip("pynput, which injects the key events, is not installed")
+    config = user_folders / "xdg-config" / "predictive-keyboard"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "osk.json").write_text(json.dumps({"learn_from_typing": True}))
+    target_state, _ = start_target(x11, "target")
+    osk_state = x11.tmp_path / "osk-state.json"
+    osk_state.unlink(missing_ok=True)
+    process = x11.start("osk", [sys.executable, str(HERE / "osk_driver.py"), str(osk_state),
+                                "--model", str(tiny_bundle)])
+    wait_for("the keyboard with its first suggestions",
+             lambda: (s := read_json(osk_state)) and s["keys"] and s["suggestions"])
+    assert keymap_keysyms(x11).isdisjoint({0xE9}), "Xvfb's keymap has é already: nothing to borrow"
+    for key in ["c", "a", "f", "é", "space"]:
+        x11.click(read_json(osk_state)["keys"][key])
+    wait_for("'café ' in the target", lambda: read_json(target_state)["text"] == "café ")
+    assert 0xE9 in keymap_keysyms(x11)  # borrowed while the keyboard runs
+    return process, config, user_folders / "xdg-data" / "predictive-keyboard"
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_terminal_signal_closes_the_keyboard_as_its_close_does(x11, tiny_bundle, user_folders, signum, code):
+    """Ctrl-C in the terminal ``--osk`` was started from: the borrowed keycode given back, the
+    keyboard's place and the word it learned saved, the shell's status for the signal."""
+    process, config, data = start_typing_keyboard(x11, tiny_bundle, user_folders)
+    process.send_signal(signum)
+    assert process.wait(STEP_TIMEOUT) == code, x11.log("osk")
+    assert "Traceback" not in x11.log("osk")
+    assert 0xE9 not in keymap_keysyms(x11)
+    assert json.loads((config / "osk.json").read_text(encoding="utf-8"))["window_geometry"]
+    assert "café" in (data / "personal.json").read_text(encoding="utf-8")
+
+
+def test_the_next_keyboard_gives_back_the_keycodes_a_killed_one_borrowed(x11, tiny_bundle, user_folders):
+    process, _, _ = start_typing_keyboard(x11, tiny_bundle, user_folders)
+    process.kill()  # SIGKILL: nothing of the keyboard's own runs
+    process.wait(STEP_TIMEOUT)
+    assert 0xE9 in keymap_keysyms(x11)  # still mapped, for every program on the display
+    osk_state = x11.tmp_path / "osk-again.json"
+    again = x11.start("osk-again", [sys.executable, str(HERE / "osk_driver.py"), str(osk_state),
+                                    "--model", str(tiny_bundle)])
+    wait_for("the next keyboard", lambda: (s := read_json(osk_state)) and s["keys"])
+    assert 0xE9 not in keymap_keysyms(x11)
+    again.terminate()
+    assert again.wait(STEP_TIMEOUT) == 143

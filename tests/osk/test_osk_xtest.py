@@ -9,12 +9,18 @@ are recorded apart and must never happen.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import time
 from types import SimpleNamespace
 
 import pytest
 
 from keyboard_app.osk import backend
 from keyboard_app.osk.backend import InjectionError
+from keyboard_app.osk.keycodes import KeycodeLedger, ledger_folder
 from keyboard_app.osk.xtest import KEY_PRESS, KEY_RELEASE, MAPPING_NOTIFY, SHIFT_L, XTestTyper, keysym_for
 
 FIRST = 8
@@ -32,7 +38,8 @@ def us_keymap(spare: int) -> list[list[int]]:
 class FakeDisplay:
     """Just enough of python-xlib's ``Display``: a keymap, XTest input and the MappingNotify events."""
 
-    def __init__(self, spare: int = 4, fail_after: int | None = None) -> None:
+    def __init__(self, spare: int = 4, fail_after: int | None = None, name: str = ":7") -> None:
+        self.name = name
         self.keymap = us_keymap(spare)
         self.display = SimpleNamespace(info=SimpleNamespace(min_keycode=FIRST,
                                                             max_keycode=FIRST + len(self.keymap) - 1))
@@ -46,6 +53,9 @@ class FakeDisplay:
         self.closed = False
 
     # what the typer calls
+    def get_display_name(self) -> str:
+        return self.name
+
     def pending_events(self) -> int:
         return len(self.queue)
 
@@ -217,3 +227,122 @@ def test_prepare_checks_without_pressing_or_mapping_anything():
     with pytest.raises(InjectionError, match="too few spare keys"):
         typer.prepare("éè")
     assert server.fake_events == [] and server.remaps == []
+
+
+# --- keycodes a killed keyboard borrowed -----------------------------------------------
+
+@pytest.fixture
+def dead_pid() -> int:
+    """The id of a process that has ended (a copy that was killed)."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+@pytest.fixture
+def live_pid():
+    """The id of a process that runs while the test does (another copy, running)."""
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    yield process.pid
+    process.kill()
+    process.wait()
+
+
+def killed_copy(server: FakeDisplay, pid: int, text: str = "é") -> list[int]:
+    """A keyboard that typed ``text`` on ``server`` and was killed: its keycodes stay mapped."""
+    typer = XTestTyper(server, KeycodeLedger(server.name, pid=pid))
+    typer.type_text(text)
+    return list(typer._borrowed)  # (no restore: it was killed)
+
+
+def test_what_is_borrowed_is_written_down_atomically_and_struck_out_when_given_back(tmp_path):
+    server = FakeDisplay()
+    ledger = KeycodeLedger(":7.0", folder=tmp_path)
+    typer = XTestTyper(server, ledger)
+    typer.type_text("aé")
+    [keycode] = server.remaps
+    record = json.loads((tmp_path / f"{os.getpid()}.json").read_text(encoding="utf-8"))
+    assert record["display"] == ":7" and record["keycodes"] == {str(keycode): keysym_for("é")}
+    typer.type_text("ñ")
+    assert len(json.loads(ledger.path.read_text(encoding="utf-8"))["keycodes"]) == 2
+    assert [p.name for p in tmp_path.iterdir()] == [ledger.path.name]  # no temporary file left
+    typer.restore()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_next_keyboard_gives_back_what_a_killed_one_borrowed(dead_pid, user_folders):
+    server = FakeDisplay(spare=3)
+    borrowed = killed_copy(server, dead_pid, "éñ")
+    assert all(any(server.keymap[k - FIRST]) for k in borrowed)
+    typer = XTestTyper(server, KeycodeLedger(server.name))
+    assert typer.give_back_leftovers() == 2
+    assert not any(any(server.keymap[k - FIRST]) for k in borrowed)
+    assert list(ledger_folder().iterdir()) == []  # the dead copy's record is gone too
+    typer.type_text("é")  # the keycodes are spare again
+    assert server.text == "éñé"
+
+
+def test_a_keycode_as_an_xkb_server_reports_it_is_given_back_too(dead_pid, user_folders):
+    """An XKB server (Xvfb, Xorg) reads a keycode mapped with two keysyms back as four, the
+    second group repeating the first, in rows of seven."""
+    server = FakeDisplay()
+    [keycode] = killed_copy(server, dead_pid)
+    server.keymap[keycode - FIRST] = [keysym_for("é")] * 4 + [0] * 3
+    assert XTestTyper(server, KeycodeLedger(server.name)).give_back_leftovers() == 1
+    assert server.keymap[keycode - FIRST] == [0] * 7
+
+
+def test_a_keycode_another_program_mapped_since_is_left_alone(dead_pid, user_folders):
+    server = FakeDisplay()
+    [keycode] = killed_copy(server, dead_pid)
+    server.keymap[keycode - FIRST] = [0x1000263, 0x1000263]  # xmodmap put ţ there since
+    assert XTestTyper(server, KeycodeLedger(server.name)).give_back_leftovers() == 0
+    assert server.keymap[keycode - FIRST] == [0x1000263, 0x1000263]
+
+
+def test_a_running_copys_keycodes_are_never_taken(live_pid, dead_pid, user_folders):
+    """After an X server restart a running copy may have borrowed the very keycode a dead
+    copy had written down, for the same character: it stays mapped."""
+    server = FakeDisplay()
+    [keycode] = killed_copy(server, dead_pid)
+    KeycodeLedger(server.name, pid=live_pid).record({keycode: keysym_for("é")})
+    assert XTestTyper(server, KeycodeLedger(server.name)).give_back_leftovers() == 0
+    assert server.keymap[keycode - FIRST][:2] == [keysym_for("é")] * 2
+    assert (ledger_folder() / f"{live_pid}.json").exists()
+
+
+def test_another_displays_records_are_left_until_they_are_a_week_old(dead_pid, user_folders):
+    other = FakeDisplay(name=":8")
+    [keycode] = killed_copy(other, dead_pid)
+    server = FakeDisplay(name=":7")
+    assert XTestTyper(server, KeycodeLedger(":7")).give_back_leftovers() == 0
+    record = ledger_folder() / f"{dead_pid}.json"
+    assert record.exists() and any(other.keymap[keycode - FIRST])
+    old = time.time() - 8 * 24 * 3600
+    os.utime(record, (old, old))
+    XTestTyper(server, KeycodeLedger(":7")).give_back_leftovers()
+    assert not record.exists()
+
+
+def test_a_damaged_record_of_a_dead_copy_is_removed_and_costs_nothing(dead_pid, user_folders):
+    folder = ledger_folder()
+    folder.mkdir(parents=True)
+    (folder / f"{dead_pid}.json").write_text('{"keycodes": ', encoding="utf-8")
+    (folder / "notes.json").write_text("{}", encoding="utf-8")  # not ours: never touched
+    server = FakeDisplay()
+    assert XTestTyper(server, KeycodeLedger(server.name)).give_back_leftovers() == 0
+    assert [p.name for p in folder.iterdir()] == ["notes.json"]
+
+
+def test_the_injector_the_app_opens_gives_back_a_killed_copys_keycodes(monkeypatch, dead_pid, user_folders):
+    from Xlib import display as xdisplay
+
+    server = FakeDisplay()
+    server.has_extension = lambda name: name == "XTEST"
+    [keycode] = killed_copy(server, dead_pid)
+    monkeypatch.setattr(xdisplay, "Display", lambda *args: server)
+    injector = backend.open_injector("linux")
+    assert not any(server.keymap[keycode - FIRST])
+    injector.type_text("é")  # and writes down its own
+    assert (ledger_folder() / f"{os.getpid()}.json").exists()
+

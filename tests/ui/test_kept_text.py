@@ -1,0 +1,53 @@
+"""Text kept when a signal closed the app (``app.keep_unsaved_text``) is offered at the next
+start: opened if the user says so (and then not offered again), offered again if not."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtWidgets import QMessageBox
+
+from keyboard_app import paths
+from keyboard_app.ui.app import UNSAVED_FOLDER
+
+
+def kept(name: str, text: str, age_s: float = 0.0):
+    folder = paths.user_data_dir() / UNSAVED_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    if age_s:
+        stamp = path.stat().st_mtime - age_s
+        os.utime(path, (stamp, stamp))
+    return path
+
+
+def questions(boxes):
+    return [(title, text) for kind, title, text in boxes.shown if kind == "question"]
+
+
+def test_the_newest_kept_text_is_opened_when_the_user_says_so_and_not_offered_again(qtbot, make_window, boxes):
+    older = kept("Untitled 2026-12-01 09-00-00.txt", "an older draft", age_s=3600)
+    newest = kept("letter 2026-12-02 10-00-00.txt", "Dear Ann, the plans changed")
+    boxes.answers.append(QMessageBox.StandardButton.Open)
+    window = make_window()
+    qtbot.waitUntil(lambda: window.editor.toPlainText() == "Dear Ann, the plans changed", timeout=10_000)
+    [(title, text)] = questions(boxes)
+    assert title == "Unsaved Text Kept" and "letter 2026-12-02 10-00-00.txt" in text and "1 older" in text
+    assert not newest.exists() and (newest.parent / "opened" / newest.name).read_text() == "Dear Ann, the plans changed"
+    assert older.exists()  # still offered next time
+
+    boxes.shown.clear()
+    again = make_window()
+    qtbot.wait(100)
+    [(_, text)] = questions(boxes)
+    assert older.name in text and "older" not in text.split(older.name)[1]
+    assert again.editor.toPlainText() == ""  # answered No (the default script's answer)
+
+
+def test_a_kept_text_the_user_does_not_open_stays_where_it_is(qtbot, make_window, boxes):
+    path = kept("Untitled 2026-12-02 10-00-00.txt", "keep me")
+    window = make_window()
+    qtbot.wait(100)
+    assert len(questions(boxes)) == 1 and window.editor.toPlainText() == ""
+    assert path.read_text() == "keep me"
