@@ -481,7 +481,8 @@ class MainWindow(QMainWindow):
         others = f" ({len(kept) - 1} older in {folder})" if len(kept) > 1 else ""
         answer = QMessageBox.question(
             self, "Unsaved Text Kept",
-            f"When the app was last stopped from a terminal, the text you had not saved was kept in "
+            f"When the app was last stopped without a question (Ctrl-C in a terminal, or the system "
+            f"closing it), the text you had not saved was kept in "
             f"\u201c{newest.name}\u201d{others}. Open it now?",
             QMessageBox.StandardButton.Open | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Open)
         if answer != QMessageBox.StandardButton.Open:
