@@ -55,6 +55,12 @@ def user_data_dir() -> Path:
     return Path(_dirs().user_data_dir)
 
 
+def unsaved_texts_dir() -> Path:
+    """Where the editor keeps the text it held unsaved when a signal closed it (not created
+    here); the next start offers it (``ui.app.keep_unsaved_text``, ``MainWindow``)."""
+    return user_data_dir() / "unsaved"
+
+
 def user_config_dir() -> Path:
     """Settings (not created here)."""
     return Path(_dirs().user_config_dir)

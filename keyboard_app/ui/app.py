@@ -53,7 +53,6 @@ OPEN = b"open "  # then the file's absolute path, UTF-8 (undecodable bytes as th
 ANSWER = b"ok\n"
 ASK_TIMEOUT_S = 10.0  # the first copy may be busy starting; it answers once its event loop runs
 TERMINAL_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM") if hasattr(signal, name))
-UNSAVED_FOLDER = "unsaved"  # in the user's data folder: documents kept when a signal closed the app
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
@@ -269,7 +268,7 @@ def keep_unsaved_text(window: Any) -> bool:
     if not documents.is_modified():
         return True
     stem = Path(documents.name).stem or "Untitled"
-    folder = paths.user_data_dir() / UNSAVED_FOLDER
+    folder = paths.unsaved_texts_dir()
     path = folder / f"{stem} {datetime.now():%Y-%m-%d %H-%M-%S}.txt"
     try:
         atomic_write_text(path, window.editor.toPlainText())

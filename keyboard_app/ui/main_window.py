@@ -449,6 +449,7 @@ class MainWindow(QMainWindow):
                                    start_directory=self.start_directory, parent=self)
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             dialog.destroyed.connect(self._retrain_dialog_closed)
+            pass  # H34 TEMP
             self.retrain_dialog = dialog
         dialog.show()
         dialog.raise_()
@@ -456,6 +457,22 @@ class MainWindow(QMainWindow):
 
     def _retrain_dialog_closed(self) -> None:
         self.retrain_dialog = None
+
+    def _back_to_the_editor(self) -> None:
+        """The retrain dialog went away (Use, Keep, Close, by mnemonic or click): the
+        keyboard goes to the editor.  Left to Qt, the window gave the focus back to the widget
+        that last had it, which could be the menu bar the dialog was opened from by keyboard
+        (Alt+M, R): typing then opened menus instead of writing (H33's finding 2).  Giving the
+        editor the focus also ends the menu bar's keyboard mode."""
+        if not self.isVisible():  # (the window is closing)
+            return
+        self.activateWindow()
+        self.editor.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
+        QTimer.singleShot(0, self, self._editor_focus_if_active)  # once the dialog is hidden
+
+    def _editor_focus_if_active(self) -> None:
+        if self.isActiveWindow() and not self.editor.hasFocus():
+            self.editor.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
 
     def _start_up_questions(self) -> None:
         """What the last session left for the user to decide, one box after the other."""
@@ -467,9 +484,7 @@ class MainWindow(QMainWindow):
         kept in a file of its own (``app.keep_unsaved_text``): offer to open it, once.  An
         opened file moves to ``unsaved/opened`` first, so that it is not offered again and
         saving it does not write into the folder that is offered."""
-        from .app import UNSAVED_FOLDER
-
-        folder = paths.user_data_dir() / UNSAVED_FOLDER
+        folder = paths.unsaved_texts_dir()
         try:
             kept = sorted((p for p in folder.iterdir() if p.is_file() and p.suffix == ".txt"),
                           key=lambda p: p.stat().st_mtime)

@@ -8,11 +8,10 @@ import os
 from PySide6.QtWidgets import QMessageBox
 
 from keyboard_app import paths
-from keyboard_app.ui.app import UNSAVED_FOLDER
 
 
 def kept(name: str, text: str, age_s: float = 0.0):
-    folder = paths.user_data_dir() / UNSAVED_FOLDER
+    folder = paths.unsaved_texts_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
     path.write_text(text, encoding="utf-8")
