@@ -22,9 +22,16 @@ this one process, ``--runs`` times each:
   call that keeps the interpreter's lock).
 
 An idle row (ticks with no save) shows what the machine's load alone adds.
-The last line gives the UI thread's longest stall before as a ratio of each
-row's after, measured in the same process.  Figures are printed, never
-asserted.
+The next line gives the UI thread's longest stall before as a ratio of each
+row's after, measured in the same process.  The last line times what the
+UI thread waits for at the start of every save, the model's lock while the
+snapshot is taken: a deep copy of the counts (as the snapshot was until
+the rows were shared) and the snapshot as it is now (``learning``: the
+tables copied, the rows shared until changed), median of ``--runs``.
+Figures are printed, never asserted.
+
+The rows' figures for the code before a change come from running this
+script in a copy of the tree before it (``git archive``).
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from keyboard_app.learning import LearnedWordsSaver, PersonalModel  # noqa: E402
+from keyboard_app.learning import LearnedWordsSaver, PersonalModel, _Counts  # noqa: E402
 from keyboard_app.storage import atomic_write_json  # noqa: E402
 
 
@@ -124,6 +131,15 @@ def main(argv: list[str] | None = None) -> int:
                 saver.wait()
                 rows.setdefault(label, []).append((took, call, max([call, *late]), percentile(late, 0.99)))
         saver.close()
+        deep, shared = [], []
+        for _ in range(args.runs):
+            with model._lock:
+                t = time.perf_counter()
+                _Counts.of(model).copy()
+                deep.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                model._shared_copy()
+                shared.append(time.perf_counter() - t)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -140,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     before = longest["UI thread (before)"]
     print("UI thread's longest stall, before / after: "
           + ", ".join(f"{label} {before / longest[label]:.0f}x" for label in ("saver, file ours", "saver, file changed")))
+    deep_ms, shared_ms = 1000 * statistics.median(deep), 1000 * statistics.median(shared)
+    print(f"the model's lock for the snapshot: deep copy (before) {deep_ms:.1f} ms, shared rows (now) "
+          f"{shared_ms:.2f} ms, {deep_ms / shared_ms:.0f}x")
     return 0
 
 

@@ -10,14 +10,37 @@ learned since it last read the file to what the file holds now, under a
 file lock, so neither loses the other's words and nothing is counted twice.
 A damaged file is kept aside as ``NAME.corrupt``, never written over.
 
-A save copies the counts under the model's lock and does the rest --
-reading the file if another copy wrote it since, merging, writing --
-without holding it, so ``LearnedWordsSaver`` runs it on a thread of its own
-while the user types on: near ``MAX_WORDS`` a whole save takes long enough
-to freeze the typing when it ran on the UI thread
-(benchmarks/learned_words_save.py).  A file this copy wrote itself, and
-nobody replaced since, is not read back for the merge.  What is learned
+A save takes a snapshot of the counts under the model's lock and does the
+rest -- reading the file if another copy wrote it since, merging, turning
+the counts into text, writing -- without holding it, so
+``LearnedWordsSaver`` runs it on a thread of its own while the user types
+on: near ``MAX_WORDS`` a whole save takes long enough to freeze the typing
+when it ran on the UI thread (benchmarks/learned_words_save.py).  The
+snapshot copies the three tables, not their rows: a row (a word's
+followers, its written forms) is shared until the model next changes it,
+which then copies that row alone (copy on write), so the model's lock is
+held for three dictionary copies, not a copy of every row (the benchmark
+prints both).  The text is made by the JSON module's C encoder a few
+hundred rows at a time, so the saving thread lets go of the interpreter
+between two pieces, where one call over the whole file would keep it for as
+long as the call takes.  A file this copy wrote itself, and nobody replaced
+since, is not read back for the merge (that read, one C call of the JSON
+parser, still holds the interpreter while it parses).  What is learned
 during a save waits for the next one.
+
+How a word is shown (the strip, the learned-words list): the way the user
+writes it inside a sentence ("Zanzibar", "iPhone", "london" too where the
+model writes "London"); a capital at a sentence start says nothing, so a
+word only ever typed there ("I" at the start of a sentence) is shown as
+the loaded model writes it (``PersonalModel.known_form``, which the
+predictor's worker sets: "I", "London"), and in lowercase where the model
+does not know it.
+
+``export_words`` and ``import_words`` carry the learned words to another
+computer: a JSON file of the format ``keyboard-learned-words`` (the counts,
+the written forms and the blocked words; docs/CONTRACTS.md), written
+atomically; an import adds its counts to the model's, and refuses a file
+that is not one, or too large, in one sentence (``LearnedWordsFileError``).
 
 ``PersonalModel.candidates`` gives, for the previous token and the prefix
 being typed, a small bigram distribution (interpolated with the unigram
@@ -36,12 +59,15 @@ from __future__ import annotations
 
 import errno
 import functools
+import json
 import logging
 import os
 import threading
+import time
 from bisect import bisect_left
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any, Callable
 
@@ -49,15 +75,33 @@ from .engine import jsonfile
 from .engine.components import Candidate, Candidates, Component, Cursor
 from .engine.mixture import MixtureWeights
 from .engine.tokenizer import BOS, EMAIL, NUM, PUNCTUATION, URL, Context, Tokenizer
-from .storage import atomic_write_json, locked, set_aside
+from .storage import atomic_write_text, locked, set_aside
 
 log = logging.getLogger(__name__)
 
 PERSONAL_FORMAT = "keyboard-personal-counts"
 PERSONAL_VERSION = 1
+EXPORT_FORMAT = "keyboard-learned-words"  # what Export... writes (docs/CONTRACTS.md)
+EXPORT_VERSION = 1
+MAX_IMPORT_BYTES = 64 * 1024**2  # a full export is a few MB; more is not ours
+_VERSIONS = {PERSONAL_FORMAT: PERSONAL_VERSION, EXPORT_FORMAT: EXPORT_VERSION}
 MAX_WORDS = 50_000  # beyond this, the words seen once are dropped
 MAX_WORD_LENGTH = 40  # longer "words" are pasted junk, not vocabulary
 MAX_COUNT = 10**9  # no one types a word this often: a larger count is damage
+
+
+class LearnedWordsFileError(ValueError):
+    """A file given to ``import_words`` that cannot be used: one sentence naming it."""
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What an import added: the words it counted, how many of them were new here,
+    and the words it blocked that were not blocked before."""
+
+    words: int
+    new_words: int
+    blocked: int
 
 
 def _locked(method):
@@ -98,6 +142,15 @@ class PersonalModel:
         self._base_shared = False  # a save in progress reads ``_base``: copy before changing it
         self._clears = 0  # ``clear`` calls: a save that began before one must not undo it
         self._file_seen: tuple[int, ...] | None = None  # the file's identity when last read or written
+        # Copy on write: the rows (``bigrams[p]``, ``forms[t]``) a snapshot may share are
+        # copied before they change; these hold the keys of rows copied since the last
+        # snapshot (None: no snapshot shares any row).
+        self._own_pairs: set[str] | None = None
+        self._own_forms: set[str] | None = None
+        #: How the loaded model writes a token it knows ("I", "London"), or None: the form
+        #: shown for a word the user typed only where a capital says nothing.  Set by the
+        #: predictor's worker when a model loads; called under this model's lock.
+        self.known_form: Callable[[str], str | None] | None = None
 
     # --- learning -------------------------------------------------------
     @_locked
@@ -117,15 +170,13 @@ class PersonalModel:
         self.total += 1
         previous = previous.lower() if previous else BOS
         if _is_context(previous):  # (the file keeps pairs only after what the tokenizer gives)
-            followers = self.bigrams.setdefault(previous, {})
+            followers = self._row(self.bigrams, self._own_pairs, previous)
             followers[token] = followers.get(token, 0) + 1
-        if not initial and word != token:
-            forms = self.forms.setdefault(token, {})
+        if not initial and (word != token or token in self.forms or self._model_writes_otherwise(token)):
+            # the lowercase form competes with the others (and with the model's: "london"
+            # where the model writes "London")
+            forms = self._row(self.forms, self._own_forms, token)
             forms[word] = forms.get(word, 0) + 1
-        elif not initial:
-            forms = self.forms.get(token)
-            if forms is not None:  # the lowercase form competes with the others
-                forms[token] = forms.get(token, 0) + 1
         if len(self.unigrams) > MAX_WORDS:
             self._prune()
         self.changes += 1
@@ -138,15 +189,13 @@ class PersonalModel:
         found = token in self.unigrams or token in self.bigrams
         self.total -= self.unigrams.pop(token, 0)
         self.bigrams.pop(token, None)
-        for followers in self.bigrams.values():
-            if followers.pop(token, None) is not None:
-                found = True
-        self.bigrams = {p: f for p, f in self.bigrams.items() if f}
+        if self._drop_followers({token}):
+            found = True
         self.forms.pop(token, None)
         self.hidden.add(token)
         self._sorted = None
-        if self._base_shared:  # a save in progress is reading it
-            self._base, self._base_shared = self._base.copy(), False
+        if self._base_shared:  # a save in progress is reading it (its rows are never changed)
+            self._base, self._base_shared = self._base.shallow(), False
         self._base.drop(token)
         self._forgotten.add(token)
         self.changes += 1
@@ -173,6 +222,7 @@ class PersonalModel:
     def clear(self) -> None:
         changes = self.changes
         self.unigrams, self.bigrams, self.forms = {}, {}, {}
+        self._own_pairs = self._own_forms = None  # no snapshot shares the new rows
         self.blocked, self.hidden = set(), set()
         self.total = 0
         self._sorted = None
@@ -189,6 +239,23 @@ class PersonalModel:
     def knows(self, token: str) -> bool:
         return token.lower() in self.unigrams
 
+    def _model_writes_otherwise(self, token: str) -> bool:
+        known = self.known_form(token) if self.known_form is not None else None
+        return known is not None and known != token
+
+    @staticmethod
+    def _row(table: dict[str, dict[str, int]], own: set[str] | None, key: str) -> dict[str, int]:
+        """``table[key]`` to change in place (made if missing): copied first if a
+        snapshot may share it (``own`` lists the rows copied since the snapshot)."""
+        row = table.get(key)
+        if row is None:
+            row = table[key] = {}
+        elif own is not None and key not in own:
+            row = table[key] = dict(row)
+        if own is not None:
+            own.add(key)
+        return row
+
     def __len__(self) -> int:
         return len(self.unigrams)
 
@@ -198,19 +265,36 @@ class PersonalModel:
             self.total -= self.unigrams.pop(token)
             self.forms.pop(token, None)
             self.bigrams.pop(token, None)
-        for followers in self.bigrams.values():
-            for token in rare & followers.keys():
-                del followers[token]
-        self.bigrams = {p: f for p, f in self.bigrams.items() if f}
+        self._drop_followers(rare)
         self._sorted = None
+
+    def _drop_followers(self, tokens: set[str]) -> bool:
+        """Remove ``tokens`` from every row of followers (a row left empty goes); True if
+        any was there.  A row that holds one is replaced, never changed in place."""
+        found = False
+        (single,) = tokens if len(tokens) == 1 else (None,)
+        for previous, followers in list(self.bigrams.items()):
+            if single not in followers if single is not None else tokens.isdisjoint(followers):
+                continue
+            found = True
+            kept = {t: c for t, c in followers.items() if t not in tokens}
+            if kept:
+                self.bigrams[previous] = kept
+                if self._own_pairs is not None:
+                    self._own_pairs.add(previous)
+            else:
+                del self.bigrams[previous]
+        return found
 
     # --- predicting -----------------------------------------------------
     @_locked
     def display(self, token: str) -> str:
-        """The user's most frequent written form of ``token``."""
+        """The user's most frequent written form of ``token``; without one, the loaded
+        model's (``known_form``), else the token."""
         forms = self.forms.get(token)
         if not forms:
-            return token
+            known = self.known_form(token) if self.known_form is not None else None
+            return known if known and known.lower() == token else token
         return max(forms.items(), key=lambda item: (item[1], item[0] == token))[0]
 
     @_locked
@@ -252,6 +336,52 @@ class PersonalModel:
     def to_dict(self) -> dict[str, Any]:
         return _Counts.of(self).to_dict()
 
+    def export_words(self, path: str | os.PathLike) -> int:
+        """Write the learned words (counts, word pairs, written forms) and the blocked
+        words to ``path`` as ``EXPORT_FORMAT``, atomically; the number of words written.
+        The text is made outside the lock (the snapshot of a save).  ``OSError`` if the
+        file cannot be written (a file already there is then whole)."""
+        with self._lock:
+            counts = self._shared_copy()
+        exported = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        atomic_write_json(path, counts.to_json(EXPORT_FORMAT, extra={"exported": exported}))
+        return len(counts.unigrams)
+
+    def import_words(self, path: str | os.PathLike) -> Imported:
+        """Add the counts and blocked words of an exported file (or of the app's own file
+        of learned words, copied from another computer) to these.  A file that is not
+        one, is damaged, of a newer version or larger than ``MAX_IMPORT_BYTES`` is a
+        ``LearnedWordsFileError`` (one sentence naming it), and nothing changes; single
+        unusable entries are dropped, as at a load."""
+        path = Path(path)
+        try:
+            counts = _Counts.from_dict(jsonfile.load(path, max_bytes=MAX_IMPORT_BYTES),
+                                       formats=(EXPORT_FORMAT, PERSONAL_FORMAT))
+        except ValueError as e:  # jsonfile.JSONFileError too
+            raise LearnedWordsFileError(f"{path} cannot be imported: {e}.") from None
+        except OSError as e:
+            raise LearnedWordsFileError(f"{path} cannot be read ({e.strerror or e}).") from None
+        with self._lock:
+            return self._add_counts(counts)
+
+    def _add_counts(self, counts: "_Counts") -> Imported:
+        new = sum(1 for token in counts.unigrams if token not in self.unigrams)
+        if new:
+            self._sorted = None
+        _add_signed(self.unigrams, counts.unigrams)
+        for outer, own, table in ((self.bigrams, self._own_pairs, counts.bigrams),
+                                  (self.forms, self._own_forms, counts.forms)):
+            for key, row in table.items():
+                _add_signed(self._row(outer, own, key), row)
+        blocked = counts.blocked - self.blocked
+        self.blocked |= counts.blocked
+        self.hidden -= counts.unigrams.keys()
+        self.total = sum(self.unigrams.values())
+        if len(self.unigrams) > MAX_WORDS:
+            self._prune()
+        self.changes += 1
+        return Imported(len(counts.unigrams), new, len(blocked))
+
     @classmethod
     def from_dict(cls, data: Any) -> "PersonalModel":
         """The counts in parsed JSON.  ``ValueError`` (a clause: "it is ...") if the
@@ -261,7 +391,7 @@ class PersonalModel:
         model._set_counts(counts)
         if len(model.unigrams) > MAX_WORDS:
             model._prune()
-        model._base = _Counts.of(model).copy()
+        model._base = model._shared_copy()
         return model
 
     def save(self, path: str | os.PathLike) -> int:
@@ -281,7 +411,7 @@ class PersonalModel:
             try:
                 with locked(path):
                     merged = self._merged(taken, path)
-                    atomic_write_json(path, merged.to_dict())
+                    atomic_write_json(path, merged.to_json())
                     seen = _identity(path)
             except BaseException:
                 with self._lock:  # not saved: the next save tries again with all of it
@@ -296,13 +426,20 @@ class PersonalModel:
             return taken.changes
 
     def _take_snapshot(self) -> "_Snapshot":
-        """This copy's counts, copied (the save works on them unlocked), and what the
-        merge needs; the forgotten words and the clear move to the snapshot."""
-        taken = _Snapshot(mine=_Counts.of(self).copy(), base=self._base, forgotten=self._forgotten,
+        """This copy's counts (``_shared_copy``: the save works on them unlocked), and
+        what the merge needs; the forgotten words and the clear move to the snapshot."""
+        taken = _Snapshot(mine=self._shared_copy(), base=self._base, forgotten=self._forgotten,
                           cleared=self._cleared, clears=self._clears, changes=self.changes,
                           file_seen=self._file_seen)
         self._forgotten, self._cleared, self._base_shared = set(), False, True
         return taken
+
+    def _shared_copy(self) -> "_Counts":
+        """The counts as they are now, for reading without the lock: the tables copied,
+        their rows shared until the model next changes one (copy on write, ``_row``).
+        Under the lock; the cost of three dictionary copies."""
+        self._own_pairs, self._own_forms = set(), set()
+        return _Counts.of(self).shallow()
 
     @staticmethod
     def _merged(taken: "_Snapshot", path: Path) -> "_Counts":
@@ -380,6 +517,12 @@ class PersonalModel:
             f"The file of learned words {path} was damaged ({reason}) and has been set aside "
             f"as {backup}; learning starts afresh."
         )
+
+
+def atomic_write_json(path: str | os.PathLike, text: str) -> Path:
+    """Write JSON text (``_Counts.to_json``) atomically with ``storage``'s writer: every
+    write of the learned words goes through this one name (tests hold it up or fail it)."""
+    return atomic_write_text(path, text)
 
 
 def _identity(path: Path) -> tuple[int, ...] | None:
@@ -481,7 +624,13 @@ def _read_for_merge(path: Path) -> "_Counts | None":
 
 
 class _Counts:
-    """The saved part of a ``PersonalModel``: plain dicts, for reading, merging and writing."""
+    """The saved part of a ``PersonalModel``: plain dicts, for reading, merging and writing.
+
+    Its rows (a word's followers, its written forms) may be shared with the model
+    and with other ``_Counts`` (``shallow``): they are replaced, never changed in
+    place, except in counts read from a file (``add_difference``, ``prune``), which
+    share nothing.
+    """
 
     def __init__(self) -> None:
         self.unigrams: dict[str, int] = {}
@@ -505,21 +654,47 @@ class _Counts:
         counts.blocked = set(self.blocked)
         return counts
 
-    def to_dict(self) -> dict[str, Any]:
+    def shallow(self) -> "_Counts":
+        """The tables copied, the rows shared (see the class docstring)."""
+        counts = _Counts()
+        counts.unigrams, counts.bigrams = dict(self.unigrams), dict(self.bigrams)
+        counts.forms, counts.blocked = dict(self.forms), set(self.blocked)
+        return counts
+
+    def to_dict(self, format: str = PERSONAL_FORMAT) -> dict[str, Any]:
         return {
-            "format": PERSONAL_FORMAT,
-            "format_version": PERSONAL_VERSION,
+            "format": format,
+            "format_version": _VERSIONS[format],
             "unigrams": self.unigrams,
             "bigrams": self.bigrams,
             "forms": self.forms,
             "blocked": sorted(self.blocked),
         }
 
+    def to_json(self, format: str = PERSONAL_FORMAT, *, extra: dict[str, Any] | None = None) -> str:
+        """``to_dict`` as JSON text, a row a line, made by the C encoder ``_ROWS_A_PIECE``
+        rows at a time (module docstring: a saving thread lets the interpreter go between
+        two pieces); the tables in their own order, each row's keys sorted."""
+        encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+        head = {"format": format, "format_version": _VERSIONS[format], **(extra or {})}
+        parts = [encode(head)[:-1]]
+        for name, table in (("unigrams", self.unigrams), ("bigrams", self.bigrams), ("forms", self.forms)):
+            # (pieces taken from one iterator: a list of every item would be thousands of
+            # tuples that live through the save, and bring the collector's full passes on)
+            items = iter(table.items())
+            separator = ',"' if name == "unigrams" else '},"'  # between two entries (words hold no quote)
+            pieces = []
+            while piece := dict(islice(items, _ROWS_A_PIECE)):
+                pieces.append(encode(piece)[1:-1].replace(separator, separator[:-1] + '\n"'))
+            parts.append(f',\n"{name}":{{\n' + ",\n".join(pieces) + "\n}")
+        parts.append(',\n"blocked":' + encode(sorted(self.blocked)) + "}\n")
+        return "".join(parts)
+
     @classmethod
-    def from_dict(cls, data: Any) -> "_Counts":
-        if not isinstance(data, dict) or data.get("format") != PERSONAL_FORMAT:
+    def from_dict(cls, data: Any, formats: tuple[str, ...] = (PERSONAL_FORMAT,)) -> "_Counts":
+        if not isinstance(data, dict) or data.get("format") not in formats:
             raise ValueError("it is not a file of learned words")
-        if data.get("format_version") != PERSONAL_VERSION:
+        if data.get("format_version") != _VERSIONS[data["format"]]:
             version = repr(data.get("format_version"))[:20]
             raise ValueError(f"its format version {version} is not one this app reads")
         for key, kind in (("unigrams", dict), ("bigrams", dict), ("forms", dict), ("blocked", list)):
@@ -560,12 +735,17 @@ class _Counts:
         return counts
 
     def drop(self, token: str) -> None:
-        """Everything about ``token`` (the user asked to forget it)."""
+        """Everything about ``token`` (the user asked to forget it); the rows that hold
+        it are replaced (they may be shared)."""
         self.unigrams.pop(token, None)
         self.bigrams.pop(token, None)
-        for followers in self.bigrams.values():
-            followers.pop(token, None)
-        self.bigrams = {p: f for p, f in self.bigrams.items() if f}
+        for previous, followers in list(self.bigrams.items()):
+            if token in followers:
+                kept = {t: c for t, c in followers.items() if t != token}
+                if kept:
+                    self.bigrams[previous] = kept
+                else:
+                    del self.bigrams[previous]
         self.forms.pop(token, None)
 
     def add_difference(self, mine: "_Counts", base: "_Counts") -> None:
@@ -623,15 +803,19 @@ class _Difference(_Counts):
         return diff
 
     def apply(self, model: PersonalModel) -> None:
-        """Add to ``model``'s counts (under its lock)."""
+        """Add to ``model``'s counts (under its lock; rows a snapshot shares are copied first)."""
         _add_signed(model.unigrams, self.unigrams)
-        for outer, changes in ((model.bigrams, self.bigrams), (model.forms, self.forms)):
+        for outer, own, changes in ((model.bigrams, model._own_pairs, self.bigrams),
+                                    (model.forms, model._own_forms, self.forms)):
             for key, changed in changes.items():
-                inner = outer.setdefault(key, {})
+                inner = model._row(outer, own, key)
                 _add_signed(inner, changed)
                 if not inner:
                     del outer[key]
         model.blocked = (model.blocked - self.unblocked) | self.blocked
+
+
+_ROWS_A_PIECE = 512  # rows the C encoder writes in one call (well under a millisecond)
 
 
 def _signed(new: dict[str, int], old: dict[str, int]) -> dict[str, int]:

@@ -39,11 +39,21 @@ prefixes visited best bound first, with a per-context table of the best score
 under each prefix of up to three letters to skip the hopeless ones); this is
 what ``Predictor`` does with ``typo_tolerance`` on.  ``replacement`` is the
 same for a finished word (auto-correction on a space).
+
+Its index and tables (a sort and a walk of the vocabulary's and the
+lexicon's words) are the slow part of it, a stall the user's first word of
+three letters used to wait for (benchmarks/first_word.py prints it).
+Making a channel costs nothing; the index is
+built by ``prepare``, which the app's predictor worker calls on its own
+thread once a model is loaded and nothing else is asked of it, or else at
+the channel's first use.  Two threads never build it twice: one waits for
+the other's build.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
@@ -393,28 +403,56 @@ class TypoChannel:
         self.word_index = word_index
         self.vocab = vocab
         self.lexicon = lexicon
-        words = [vocab.tokens[i] for i in word_index.word_ids.tolist()]
-        words.extend(lexicon.words)
-        self.index = TypoIndex(words, model)
-        # the lexicon's words are sorted by their lowercase form (``LexiconIndex``)
-        self._lexicon_keys = [word.lower() for word in lexicon.words]
-        self._lexicon_best_share = float(lexicon.log_share.max()) if len(lexicon) else -_INF
-        # For a quick bound on a prefix's best word: every prefix of up to GROUP letters,
-        # and its best score (per context for the vocabulary, once for the lexicon).
-        vocab_keys = [vocab.tokens[i].lower() for i in word_index.sorted_ids.tolist()]
-        heads = sorted({key[:n] for keys in (vocab_keys, self._lexicon_keys) for key in keys
-                        for n in range(1, min(GROUP, len(key)) + 1)})
-        self._heads = {head: i for i, head in enumerate(heads)}
-        self._vocab_bounds = _PrefixBounds(vocab_keys, self._heads)
-        self._lexicon_best = _PrefixBounds(self._lexicon_keys, self._heads).maxima(
-            np.asarray(lexicon.log_share, np.float64)).tolist()
+        self._model = model
+        self._ready = False  # ``prepare`` has built what follows
+        self._building = threading.Lock()
         self._sorted_for = None
         self._sorted_scores = None
         self._vocab_best = np.zeros(0)
 
     @property
+    def ready(self) -> bool:
+        """Whether the index is built (a correction now costs only its search)."""
+        return self._ready
+
+    def prepare(self) -> None:
+        """Build the index and the prefix tables now, on the calling thread, unless done
+        (module docstring); a second caller waits for the first's build."""
+        if self._ready:
+            return
+        with self._building:
+            if not self._ready:
+                self._build()
+                self._ready = True
+
+    def _build(self) -> None:
+        vocab, word_index, lexicon = self.vocab, self.word_index, self.lexicon
+        words = [vocab.tokens[i] for i in word_index.word_ids.tolist()]
+        words.extend(lexicon.words)
+        self._index = TypoIndex(words, self._model)
+        # the lexicon's words are sorted by their lowercase form (``LexiconIndex``)
+        self._lexicon_keys = [word.lower() for word in lexicon.words]
+        self._lexicon_best_share = float(lexicon.log_share.max()) if len(lexicon) else -_INF
+        # For a quick bound on a prefix's best word: every prefix of up to GROUP letters,
+        # and its best score (per context for the vocabulary, once for the lexicon).  The
+        # shorter prefixes are those of the distinct GROUP-letter heads (far fewer keys).
+        vocab_keys = [vocab.tokens[i].lower() for i in word_index.sorted_ids.tolist()]
+        longest = {key[:GROUP] for keys in (vocab_keys, self._lexicon_keys) for key in keys}
+        heads = sorted({head[:n] for head in longest for n in range(1, len(head) + 1)})
+        self._heads = {head: i for i, head in enumerate(heads)}
+        self._vocab_bounds = _PrefixBounds(vocab_keys, self._heads)
+        self._lexicon_best = _PrefixBounds(self._lexicon_keys, self._heads).maxima(
+            np.asarray(lexicon.log_share, np.float64)).tolist()
+
+    @property
+    def index(self) -> TypoIndex:
+        """The known prefixes' index (built at the first use, if ``prepare`` was not called)."""
+        self.prepare()
+        return self._index
+
+    @property
     def model(self) -> ErrorModel:
-        return self.index.model
+        return self._model
 
     def word_score(self, word: str, log_probs, lexicon_base: float) -> float:
         """``word``'s log-probability in context (-inf when the model does not know it)."""
@@ -438,6 +476,7 @@ class TypoChannel:
         lowered = typed.lower()
         if k <= 0 or len(lowered) < self.model.min_typed:
             return []
+        self.prepare()
         if best_completion is not None:
             floor = max(floor, best_completion - self.model.completion_margin)
         # A correction must also beat the letters as typed when they are a word

@@ -1,16 +1,24 @@
 """Suggestions ▸ Learning ▸ Learned and Blocked Words: see, search, remove one by one.
 
 The list holds the words learned from the user's typing (with how often
-each was counted) and the words they chose never to see again.  Nothing is
+each was counted) and the words they chose never to see again, each as the
+user writes it ("I", "Zanzibar": ``PersonalModel.display``).  Nothing is
 selected when it opens, and no button is the default, so Enter in the
 search field removes nothing: a word goes only when it is chosen and
 "Remove" (or Delete) is pressed.  Removing a learned word forgets it;
 removing a blocked one lets it be suggested again.
+
+"Export..." writes everything learned, and the blocked words, to a file a
+person takes to another computer or keeps over a reinstall; "Import..."
+adds such a file's counts to these (``learning``: the format is in
+docs/CONTRACTS.md).  A file that cannot be imported is one sentence in a
+message box, and nothing changes.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
@@ -19,9 +27,11 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -29,9 +39,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..learning import PersonalModel
+from ..learning import LearnedWordsFileError, PersonalModel
 
 LEARNED, BLOCKED = "learned", "blocked"
+FILE_FILTER = "Learned words (*.json);;All files (*)"
 
 
 class _WordItem(QTreeWidgetItem):
@@ -46,6 +57,10 @@ class _WordItem(QTreeWidgetItem):
         return _reading_order(self.text(column)) < _reading_order(other.text(column))
 
 
+def _words(count: int) -> str:
+    return "word" if count == 1 else "words"
+
+
 def _reading_order(text: str) -> tuple[list, str]:
     """The letters without their accents and case, numbers as numbers; then the text."""
     import unicodedata  # (when the list is first sorted, not at the start)
@@ -55,7 +70,7 @@ def _reading_order(text: str) -> tuple[list, str]:
 
 
 class LearnedWordsDialog(QDialog):
-    changed = Signal()  # a word was forgotten or unblocked
+    changed = Signal()  # a word was forgotten or unblocked, or a file imported
 
     def __init__(self, *, personal: PersonalModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -86,11 +101,25 @@ class LearnedWordsDialog(QDialog):
         self.remove_button.setAutoDefault(False)
         self.remove_button.setAccessibleName("Remove the chosen words")
         self.remove_button.setToolTip("Forget a learned word, or let a blocked word be suggested again (Delete)")
+        self.export_button = QPushButton("&Export…")
+        self.export_button.setObjectName("export")
+        self.export_button.setAccessibleName("Export the learned and blocked words to a file")
+        self.export_button.setToolTip("Save everything learned, and the blocked words, to a file "
+                                      "to take to another computer")
+        self.import_button = QPushButton("&Import…")
+        self.import_button.setObjectName("import")
+        self.import_button.setAccessibleName("Import learned and blocked words from a file")
+        self.import_button.setToolTip("Add the words of an exported file to those learned here")
+        self.status = QLabel()
+        self.status.setObjectName("status")
+        self.status.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.addButton(self.remove_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(self.export_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(self.import_button, QDialogButtonBox.ButtonRole.ActionRole)
         for button in buttons.buttons():
             button.setAutoDefault(False)
             button.setDefault(False)
-        buttons.addButton(self.remove_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
 
         top = QHBoxLayout()
@@ -100,13 +129,16 @@ class LearnedWordsDialog(QDialog):
         layout.addLayout(top)
         layout.addWidget(self.list, 1)
         layout.addWidget(self.summary)
+        layout.addWidget(self.status)
         layout.addWidget(buttons)
 
         self.search.textChanged.connect(self._filter)
         self.list.itemSelectionChanged.connect(self._enable)
         self.remove_button.clicked.connect(self.remove_selected)
+        self.export_button.clicked.connect(self.export_words)
+        self.import_button.clicked.connect(self.import_words)
         self.list.installEventFilter(self)  # Delete in the list removes (in the search field it edits)
-        self.resize(460, 420)
+        self.resize(520, 440)
         self.refresh()
         self.search.setFocus()
 
@@ -165,6 +197,43 @@ class LearnedWordsDialog(QDialog):
                 self.personal.unblock(token)
         self.refresh()
         self.changed.emit()
+
+    def export_words(self) -> Path | None:
+        """Ask where, and write the file (atomically: a file already there stays whole if
+        the write fails); the path written, or None."""
+        name, _ = QFileDialog.getSaveFileName(self, "Export Learned Words",
+                                              str(Path.home() / "learned-words.json"), FILE_FILTER)
+        if not name:
+            return None
+        path = Path(name)
+        try:
+            count = self.personal.export_words(path)
+        except OSError as e:
+            QMessageBox.warning(self, "Export Learned Words",
+                                f"The learned words could not be written to {path} ({e.strerror or e}).")
+            return None
+        blocked = len(self.personal.blocked)
+        self.status.setText(f"Exported {count:,} learned {_words(count)} and {blocked:,} blocked "
+                            f"{_words(blocked)} to {path}.")
+        return path
+
+    def import_words(self) -> bool:
+        """Ask which file, and add its words to those learned here; False if none was
+        chosen or it could not be used (said in one sentence)."""
+        name, _ = QFileDialog.getOpenFileName(self, "Import Learned Words", str(Path.home()), FILE_FILTER)
+        if not name:
+            return False
+        try:
+            imported = self.personal.import_words(name)
+        except LearnedWordsFileError as e:
+            QMessageBox.warning(self, "Import Learned Words", str(e))
+            return False
+        self.status.setText(f"Imported {imported.words:,} {_words(imported.words)} ({imported.new_words:,} "
+                            f"new here) and {imported.blocked:,} blocked {_words(imported.blocked)} "
+                            f"from {Path(name)}.")
+        self.refresh()
+        self.changed.emit()
+        return True
 
     def words(self) -> list[str]:
         """The words listed and not filtered out (for tests)."""

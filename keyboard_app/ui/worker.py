@@ -11,10 +11,16 @@ stale ones, and errors cross back as signals carrying a message.
 A phrase suggestion (the next few words, ``request_phrase``) is computed here
 too, after the words of the same keystroke are shown and after any other
 request: it never delays them, and anything newer stops it.
+
+Once a model is loaded and nothing has been asked of the thread for
+``PREPARE_WHEN_IDLE_S``, it builds the typo channel's index (``engine.typos``)
+without the predictor's lock, so the user's first word of three letters does
+not wait for it on the UI thread (benchmarks/first_word.py).
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -29,6 +35,8 @@ from ..predictors import close_predictor, load_predictor
 from ..settings import DEFAULT_SUGGESTIONS
 
 log = logging.getLogger(__name__)
+
+PREPARE_WHEN_IDLE_S = 0.2  # after a load, the thread idle this long builds the typo index
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,7 @@ class PredictorWorker(QThread):
         self._pending_load: _LoadRequest | None = None
         self._pending_suggest: _SuggestRequest | None = None
         self._pending_phrase: _PhraseRequest | None = None
+        self._pending_prepare: Any = None  # a predictor just loaded whose typo index is to be built
         self._phrases_from = 0  # phrases asked for before this generation are no longer wanted
         self._abort = False
         self._typo_corrections = True  # the strip offers corrections of typing slips (Preferences)
@@ -180,9 +189,13 @@ class PredictorWorker(QThread):
     # --- the thread -----------------------------------------------------
     def run(self) -> None:
         while True:
+            prepare, idle = None, False
             with self._cond:
                 while not (self._abort or self._pending_load or self._pending_suggest or self._pending_phrase):
-                    self._cond.wait()
+                    if idle and self._pending_prepare is not None:  # nothing asked for a while
+                        prepare, self._pending_prepare = self._pending_prepare, None
+                        break
+                    idle = not self._cond.wait(None if self._pending_prepare is None else PREPARE_WHEN_IDLE_S)
                 if self._abort:
                     return
                 load, self._pending_load = self._pending_load, None
@@ -192,6 +205,9 @@ class PredictorWorker(QThread):
                 phrase = None
                 if load is None and suggest is None:  # a phrase waits for everything else
                     phrase, self._pending_phrase = self._pending_phrase, None
+            if prepare is not None:
+                self._prepare(prepare)
+                continue
             if phrase is not None:
                 self._phrase(phrase)
                 continue
@@ -219,14 +235,38 @@ class PredictorWorker(QThread):
             log.warning("loading %s failed: %s", request.path, e)
             self.load_failed.emit(_message(e), request.key)
             return
+        if self.personal_layer is not None:  # how the model writes the words it knows ("I")
+            self.personal_layer.model.known_form = _known_forms(predictor)
         with self._predictor_lock:
             old, self._predictor = self._predictor, predictor
         if old is not None:
             close_predictor(old)
+        with self._cond:
+            self._pending_prepare = predictor
         name = str(getattr(predictor.bundle, "name", request.path.name))
         self.model_loaded.emit(
             LoadedModel(predictor, request.key, request.path, name, time.perf_counter() - started)
         )
+
+    def _prepare(self, predictor: Any) -> None:
+        """Build the typo channel's index while nothing else is asked (module docstring):
+        the channel is made under the predictor's lock (it costs nothing), its index
+        outside it, so a keystroke meanwhile is served on the UI thread."""
+        if predictor is not self._predictor or not (predictor.typo_tolerance or predictor.auto_correct):
+            return  # a newer model, or no corrections (they build it at their first use)
+        with self._predictor_lock:
+            channel = getattr(predictor, "typos", None)
+        prepare = getattr(channel, "prepare", None)
+        if prepare is not None:
+            try:
+                prepare()
+            except Exception:  # noqa: BLE001 - a keystroke's first use builds it and says why
+                log.exception("building the typo index failed")
+                return
+            # The index's lists of words are young objects: the next collection of the young
+            # generations walks every word in them (cache misses, tens of milliseconds), and a
+            # keystroke's allocations would trigger it.  Walked here, they are old ones.
+            gc.collect(1)
 
     def _phrase(self, request: _PhraseRequest) -> None:
         """The phrase, off the UI thread and without the worker's lock: the engine runs its
@@ -264,6 +304,22 @@ class PredictorWorker(QThread):
             self.suggest_failed.emit(request.generation, _message(e))
             return
         self.suggestions_ready.emit(request.generation, request.text, result)
+
+
+def _known_forms(predictor: Any) -> Callable[[str], str | None] | None:
+    """How ``predictor``'s model writes a token (its vocabulary's or lexicon's display
+    form), for ``PersonalModel.known_form``; None for a predictor without them."""
+    vocab = getattr(getattr(predictor, "bundle", None), "vocab", None)
+    lexicon = getattr(predictor, "lexicon", None)
+    if vocab is None:
+        return None
+
+    def known(token: str) -> str | None:
+        if token in vocab:
+            return vocab.display[vocab.id(token)]
+        return lexicon.display_of(token) if lexicon is not None else None
+
+    return known
 
 
 def _message(error: BaseException) -> str:
