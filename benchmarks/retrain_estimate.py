@@ -4,8 +4,10 @@ Runs ``keyboard-train`` exactly as the app does (``retraining.TrainRequest.comma
 adapting the default model, or training a model from scratch) on texts of a few sizes,
 and prints for each the estimate the dialog shows before Start
 (``ui.eta.estimate_before_start``, from the current model's manifest speed as the dialog
-passes it, stretched by ``ui.eta.busy_factor`` as the dialog stretches it: the load
-average per core before the run), the real wall-clock time, and their ratio.  It also prints where the time
+passes it, stretched by ``ui.eta.busy_factor`` as the dialog stretches it: 1 + the load
+average per core before the run, ``retraining.load_stretch``) and the longest time it says
+a run may take on a busy computer (``retraining.slow_end``), the real wall-clock time, and
+their ratios.  It also prints where the time
 went (the trainer's progress events: start-up until the first training step, training,
 and what follows the last step), which is what the estimate's constants are fitted to,
 and the machine's load average before and after each run, since the machine is shared.
@@ -32,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from keyboard_app import retraining  # noqa: E402
-from keyboard_app.retraining import TrainRequest, count_corpus_words  # noqa: E402
+from keyboard_app.retraining import MachineLoad, TrainRequest, count_corpus_words, slow_end  # noqa: E402
 from keyboard_app.ui.eta import ADAPT_SPEED_OVER_MANIFEST, busy_factor, estimate_before_start  # noqa: E402
 
 DEFAULT_TEXT = ROOT / "build/adaptation/corpora/handbook.train-136071.txt"
@@ -64,6 +66,7 @@ def run(corpus: Path, folder: Path, *, scratch: str | None) -> dict:
     request = TrainRequest(corpus=[corpus], out=folder / "bundle", work_dir=folder / "work", name="estimate",
                            init_from=None if scratch else DEFAULT_MODEL, size=scratch or retraining.DEFAULT_SIZE,
                            max_minutes=60)
+    load = MachineLoad.read()
     busy = busy_factor()
     quiet = estimate_before_start(words, size=scratch, max_minutes=60, busy=1.0,
                                   manifest_tokens_per_s=None if scratch else manifest_speed(DEFAULT_MODEL))
@@ -89,6 +92,7 @@ def run(corpus: Path, folder: Path, *, scratch: str | None) -> dict:
     if process.returncode != 0:
         raise SystemExit(f"the trainer failed on {corpus} (exit {process.returncode})")
     return {"words": words, "quiet": quiet, "busy": busy, "estimate": quiet * busy, "actual": total,
+            "slow": slow_end(quiet * busy, load), "load5": load.last_five if load else 0.0,
             "startup": first_step or 0.0,
             "training": (last_step or 0.0) - (first_step or 0.0), "after": total - (last_step or total),
             "tokens": tokens, "load": (load_before, os.getloadavg()[0])}
@@ -100,21 +104,27 @@ def main() -> None:
     parser.add_argument("--text", type=Path, default=DEFAULT_TEXT)
     parser.add_argument("--scratch", choices=sorted(retraining.SIZES), help="train from scratch at this size "
                         "(default: adapt the default model, as the dialog does)")
+    parser.add_argument("--pause", type=float, default=0.0, metavar="S",
+                        help="wait this long before each run, so that the load average read before it is "
+                        "not the previous run's (a minute's average keeps a third of it after 60 s)")
     options = parser.parse_args()
     mode = f"scratch {options.scratch}" if options.scratch else "adapt default"
     print(f"{mode}; text {options.text.name}; FIXED_SECONDS {retraining.FIXED_SECONDS}, "
           f"ADAPT_START_SECONDS {retraining.ADAPT_START_SECONDS}, "
           f"ADAPT_SECONDS_PER_HELDOUT_WORD {retraining.ADAPT_SECONDS_PER_HELDOUT_WORD}, "
           f"ADAPT_SPEED_OVER_MANIFEST {ADAPT_SPEED_OVER_MANIFEST}")
-    print(f"{'words':>8} {'quiet':>6} {'busy':>5} {'estimate':>9} {'actual':>8} {'est/act':>8} {'start-up':>9} "
-          f"{'training':>9} {'after':>7} {'tokens':>8} {'load':>10}")
+    print(f"{'words':>8} {'quiet':>6} {'busy':>5} {'estimate':>9} {'up to':>6} {'actual':>8} {'est/act':>8} "
+          f"{'upto/act':>8} {'start-up':>9} {'training':>9} {'after':>7} {'tokens':>8} {'load 1,5 min':>12} "
+          f"{'after':>5}")
     for words in options.words:
+        time.sleep(options.pause)
         with tempfile.TemporaryDirectory(prefix="retrain-estimate-") as tmp:
             corpus = first_words(options.text, words, Path(tmp) / "text.txt")
             r = run(corpus, Path(tmp) / "run", scratch=options.scratch)
-        print(f"{r['words']:>8,} {r['quiet']:>5.0f}s {r['busy']:>4.2f}x {r['estimate']:>8.0f}s {r['actual']:>7.1f}s "
-              f"{r['estimate'] / r['actual']:>7.2f}x {r['startup']:>8.1f}s {r['training']:>8.1f}s "
-              f"{r['after']:>6.1f}s {r['tokens']:>8,} {r['load'][0]:>4.1f}->{r['load'][1]:.1f}", flush=True)
+        print(f"{r['words']:>8,} {r['quiet']:>5.0f}s {r['busy']:>4.2f}x {r['estimate']:>8.0f}s {r['slow']:>5.0f}s "
+              f"{r['actual']:>7.1f}s {r['estimate'] / r['actual']:>7.2f}x {r['slow'] / r['actual']:>7.2f}x "
+              f"{r['startup']:>8.1f}s {r['training']:>8.1f}s {r['after']:>6.1f}s {r['tokens']:>8,} "
+              f"{r['load'][0]:>6.1f},{r['load5']:.1f} {r['load'][1]:>5.1f}", flush=True)
 
 
 if __name__ == "__main__":

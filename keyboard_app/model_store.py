@@ -312,7 +312,9 @@ class ModelStore:
 
         folder = Path(folder)
         try:
-            bundle = load_bundle(folder)
+            # compressed phrase tables (a retrain's, H33's finding 4) through their stored copy,
+            # which the retrain's comparison has made: not inflated again while the user waits
+            bundle = load_bundle(folder, phrase_cache=paths.phrase_cache_dir())
         except ModelLoadError as e:
             raise ModelImportError(str(e)) from e
         manifest = dict(bundle.manifest)

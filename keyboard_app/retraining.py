@@ -109,7 +109,7 @@ ADAPT_ARGS: tuple[str, ...] = (
 )
 ADAPT_EPOCHS = 3
 #: The estimate's constants are a quiet computer's: the dialog stretches the estimate by
-#: the load per core and reads the adaptation speed from the manifest
+#: the load (``load_stretch`` below) and reads the adaptation speed from the manifest
 #: (``ui.eta.estimate_before_start``).  Fitted to the app's own command on this 2-core
 #: machine (benchmarks/retrain_estimate.py: the first N words of the handbook text;
 #: 2026-12-03; three runs of each at load averages 1.4-3.3, the run included):
@@ -176,6 +176,9 @@ class TrainRequest:
         args += ["--progress-json", "--quiet", "--heldout-fraction", str(HELDOUT_FRACTION)]
         args += ["--ksr-words", "1000"]
         args += ["--write-heldout", str(self.heldout_file)]
+        # the phrase tables compressed, as the built-in model's: a fine-tuned model's are nearly
+        # all its source's, 44 MB stored; the app reads them through a stored copy in its cache
+        args += ["--compress-phrases"]
         if self.init_from is not None:
             args += ["--init-from", str(self.init_from), *ADAPT_ARGS, "--epochs", str(ADAPT_EPOCHS)]
         else:
@@ -185,6 +188,66 @@ class TrainRequest:
             args += ["--max-minutes", f"{self.max_minutes:g}"]
         args += self.extra_args
         return sys.executable, args
+
+
+#: The rates above are a quiet computer's: the run has the cores to itself.  On a shared
+#: computer it runs beside other work: with ``load`` tasks wanting a core (the load average
+#: read before Start, which does not count the run) and the run's threads on each of the
+#: ``cores``, every thread gets cores / (cores + load) of a core, so the run takes
+#: 1 + load / cores times as long (``load_stretch``).  Until H33's finding 3 the stretch
+#: was load / cores, at least 1: the relation of a load average read *during* a run, which
+#: counts the run itself (the runs it was fitted to: ``ui.eta``), applied to one read
+#: before it, so up to one task per core was left out and a run on a computer at a load
+#: of 2 per 2 cores was promised the quiet time.  Runs at the same load still differ, and
+#: a load changes: on a busy computer the dialog also says how long it may take
+#: (``slow_end``).
+MAX_STRETCH = 4.0  # a load that may pass is not promised as hours
+SLOW_MARGIN = 1.35  # the spread of runs at one load (benchmarks/retrain_estimate.py)
+BUSY_STRETCH = 1.25  # from this stretch on, the computer is called busy and the range shown
+
+
+@dataclass(frozen=True)
+class MachineLoad:
+    """The load averages of the last minute and of the last five, and the cores this
+    process may run on."""
+
+    last_minute: float
+    last_five: float
+    cores: int
+
+    @classmethod
+    def read(cls) -> "MachineLoad | None":
+        """Now; None where the system keeps no load average (Windows)."""
+        try:
+            last_minute, last_five, _ = os.getloadavg()
+        except (AttributeError, OSError):
+            return None
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        return cls(last_minute, last_five, cores)
+
+
+def load_stretch(load: float, cores: int) -> float:
+    """How many times a quiet computer's time a run takes beside ``load`` other tasks
+    wanting a core, on ``cores`` cores: ``1 + load / cores``, at most ``MAX_STRETCH``."""
+    return min(MAX_STRETCH, 1.0 + max(0.0, load) / max(1, cores))
+
+
+def busy_stretch(load: MachineLoad | None = None) -> float:
+    """The stretch of the last minute's load (read now unless given); 1 where the system
+    keeps no load average."""
+    load = MachineLoad.read() if load is None else load
+    return 1.0 if load is None else load_stretch(load.last_minute, load.cores)
+
+
+def slow_end(seconds: float, load: MachineLoad | None = None) -> float:
+    """How long a run estimated at ``seconds`` (stretched by the last minute's load) may
+    take: ``SLOW_MARGIN`` times it, and more where the last five minutes were busier than
+    the last one (a shared computer's load comes back)."""
+    load = MachineLoad.read() if load is None else load
+    if load is None:
+        return seconds * SLOW_MARGIN
+    sustained = load_stretch(max(load.last_minute, load.last_five), load.cores)
+    return seconds * SLOW_MARGIN * sustained / load_stretch(load.last_minute, load.cores)
 
 
 def estimate_seconds(

@@ -145,6 +145,11 @@ class TrainConfig:
     # and the rarest are cut until they fit (``streaming.fit_phrases``), before
     # training starts.  The engine refuses a file over ``PHRASES_LIMIT_MB``.
     phrases_limit_mb: float = 512.0
+    # Write the phrase tables compressed, as the built-in model's are (about a quarter of
+    # the size on disk; the app reads them through a stored copy in its cache folder,
+    # ``engine.phrases``), instead of stored for memory-mapping.  The app's retrain asks
+    # for it: a fine-tuned model's tables are nearly all its source's.
+    compress_phrases: bool = False
     # Keep the prepared data (vocabulary, encoded ids, phrase tables) in WORK/prepared
     # for the next run over the same files (sizes and modification times) and settings.
     keep_prepared: bool = False

@@ -37,7 +37,7 @@ from keyboard_app.engine.contract import (
 from keyboard_app.engine.faults import fault_point
 from keyboard_app.engine.staging import check_destination, make_folder, write_errors
 from keyboard_app.engine.lexicon import Lexicon
-from keyboard_app.engine.phrases import PhraseSettings, Phrases
+from keyboard_app.engine.phrases import PhraseSettings, Phrases, compress_file
 from keyboard_app.engine.tokenizer import TokenizerSettings
 from keyboard_app.engine.vocab import Vocabulary
 
@@ -384,6 +384,14 @@ def phrases_entry(phrases: Phrases, file: str = PHRASES_FILE) -> dict[str, Any]:
     return {"file": file, "entries": {str(o): len(t) for o, t in sorted(phrases.tables.items())}}
 
 
+def _save_tables(tables, path: Path, compressed: bool) -> None:
+    """Write ``tables`` (``Phrases`` or streaming's ``SpilledPhrases``, which write the stored
+    form a chunk at a time) to ``path``, then compressed if asked."""
+    tables.save(path)
+    if compressed:
+        compress_file(path)
+
+
 def export_bundle(
     model: RNNLM,
     vocab: Vocabulary,
@@ -398,6 +406,7 @@ def export_bundle(
     user_phrases: Phrases | None = None,
     tune_hook: Callable[[Path], PhraseSettings | None] | None = None,
     inputs: tuple | list = (),
+    compress_phrases: bool = False,
 ) -> ExportResult:
     """Export, check, optionally quantize, and write the bundle atomically to ``out``.
 
@@ -408,6 +417,8 @@ def export_bundle(
     weights ``tune_hook(folder)`` returns for them (called first with a complete,
     validated copy; None keeps ``USER_PHRASE_DEFAULTS``).  ``inputs`` are the
     corpus paths ``out`` may not overlap (``staging.check_destination``).
+    ``compress_phrases``: both tables compressed (``phrases.compress_file``), not
+    stored for memory-mapping.
 
     ``manifest`` comes from ``build_manifest`` (its ``model.quantized`` is set
     here).  ``metrics_hook(folder)``, when given, is called with a complete,
@@ -429,13 +440,14 @@ def export_bundle(
     try:
         return _export_staged(model, vocab, out, tmp_dir, manifest=manifest, quantize=quantize,
                               metrics_hook=metrics_hook, heldout_ids=heldout_ids, lexicon=lexicon,
-                              phrases=phrases, user_phrases=user_phrases, tune_hook=tune_hook, inputs=inputs)
+                              phrases=phrases, user_phrases=user_phrases, tune_hook=tune_hook, inputs=inputs,
+                              compress_phrases=compress_phrases)
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
 
 
 def _export_staged(model, vocab, out: Path, tmp_dir: Path, *, manifest, quantize, metrics_hook, heldout_ids,
-                   lexicon, phrases, user_phrases, tune_hook, inputs) -> ExportResult:
+                   lexicon, phrases, user_phrases, tune_hook, inputs, compress_phrases=False) -> ExportResult:
     """``export_bundle`` once its staging folder is made (errors told in terms of ``out``)."""
     with write_errors(out, tmp_dir):
         fp32 = export_onnx(model, tmp_dir / "model.fp32.onnx")
@@ -468,11 +480,11 @@ def _export_staged(model, vocab, out: Path, tmp_dir: Path, *, manifest, quantize
             files[LEXICON_FILE] = tmp_dir / LEXICON_FILE
             manifest["lexicon"] = {"file": LEXICON_FILE, "words": len(lexicon)}
         if phrases is not None:
-            phrases.save(tmp_dir / PHRASES_FILE)
+            _save_tables(phrases, tmp_dir / PHRASES_FILE, compress_phrases)
             files[PHRASES_FILE] = tmp_dir / PHRASES_FILE
             manifest["phrases"] = phrases_entry(phrases)
         if user_phrases is not None:
-            user_phrases.save(tmp_dir / USER_PHRASES_FILE)
+            _save_tables(user_phrases, tmp_dir / USER_PHRASES_FILE, compress_phrases)
             files[USER_PHRASES_FILE] = tmp_dir / USER_PHRASES_FILE
             manifest["user_phrases"] = {**phrases_entry(user_phrases, USER_PHRASES_FILE),
                                         "weights": USER_PHRASE_DEFAULTS.to_dict()}

@@ -321,7 +321,8 @@ def _train_bundle(
                 )
         result = export_bundle(model, vocab, out, manifest=manifest, quantize=train_config.quantize,
                                metrics_hook=hook, heldout_ids=heldout_ids, lexicon=lexicon, phrases=phrases,
-                               user_phrases=user_phrases, tune_hook=tune, inputs=corpus)
+                               user_phrases=user_phrases, tune_hook=tune, inputs=corpus,
+                               compress_phrases=train_config.compress_phrases)
     finally:
         for tables in (phrases, user_phrases):
             if isinstance(tables, SpilledPhrases):  # streamed: their files go now
@@ -340,7 +341,7 @@ def _train_bundle(
 #: What ``--resume`` takes from this command rather than the checkpoint: where and how the
 #: work is kept and the machine it runs on (the threads are set by the command itself).
 RUN_SETTINGS = ("checkpoint_minutes", "keep_work", "prep_memory_gb", "keep_prepared", "phrases_limit_mb",
-                "device", "threads")
+                "compress_phrases", "device", "threads")
 #: What a resumed run cannot change: the network's shape (every ``model.`` setting but
 #: dropout) and what decides the text it is fed and in what order (the vocabulary, the
 #: held-out part, the streams, the loss, the seed).  The rest (the learning rate, the

@@ -233,9 +233,36 @@ def _eval(argv: Sequence[str] | None) -> int:
             print("             (with phrases: the same words typed with phrase suggestions in the strip too; "
                   "docs/EVALUATION.md)")
         print(report.format_table())
+        note = vocabulary_note(len(predictor.bundle.vocab))
+        if note:
+            print(note)
     if report.words == 0:
         print("keyboard-eval: warning: the texts hold no words to score", file=sys.stderr)
     return 0
+
+
+def vocabulary_note(vocab_size: int, reference: Path | None = None) -> str:
+    """One line when the model's vocabulary differs in size from the built-in model's
+    (``reference``; the one people compare a model of their own with), as the app's
+    retrain result says it: a word outside the vocabulary is scored as ``<unk>``, so a
+    smaller vocabulary lowers perplexity without predicting better, and two such
+    perplexities set side by side mislead.  Empty when the sizes agree, or when the
+    built-in model's manifest cannot be read (nothing to compare with)."""
+    from . import jsonfile
+
+    if reference is None:
+        from .. import paths
+
+        reference = paths.default_model_path()
+    try:
+        size = jsonfile.load(Path(reference) / "manifest.json")["vocab"]["size"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    if not isinstance(size, int) or isinstance(size, bool) or size == vocab_size:
+        return ""
+    return (f"note          this model's vocabulary has {vocab_size:,} tokens, the built-in model's {size:,}: "
+            "their perplexities are not comparable (a smaller vocabulary scores lower); "
+            "compare the keystroke savings (KSR).")
 
 
 def eval_main(argv: Sequence[str] | None = None) -> int:

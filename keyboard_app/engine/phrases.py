@@ -90,6 +90,7 @@ OFFSET_BLOCK = 32  # (a power of two) a loaded table keeps every OFFSET_BLOCK-th
 _BLOCK_SHIFT = OFFSET_BLOCK.bit_length() - 1
 LARGE_CONTEXT = 256  # followers: a context's log-probabilities are kept from this many on
 KEPT_CONTEXTS = 64  # ... for this many contexts at most (the first looked up goes first)
+COMPRESS_LEVEL = 1  # zlib's, for ``compress_file``
 _PADDING_ID = 0xD935  # the zip extra field that pads a member's header (as Android's zipalign)
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature ... file name length, extra field length
 # What a damaged or foreign file raises while it is read (the last two: an encrypted or
@@ -308,11 +309,12 @@ class Phrases:
         is inflated as before and the copy is written, on the thread ``copying``, for the
         next load (see "The stored copy" below)."""
         copy = Path(cache_folder) / f"{sha256}.npz" if cache_folder is not None and sha256 else None
-        arrays, mapped = _read(path, entries)
-        if arrays is None and copy is not None:
+        if copy is not None and _compressed(path):
+            # the copy gets every check; the compressed file's headers matter only to inflate it
             phrases = cls._load_copy(copy, vocab_size, lexicon_size, unk_id, entries)
             if phrases is not None:
                 return phrases
+        arrays, mapped = _read(path, entries)
         inflated = arrays is None
         if inflated:  # compressed (a bundle made before issue 17): inflate it
             arrays = _inflate(path)
@@ -435,6 +437,16 @@ def _mapped_arrays(path: Path) -> tuple[dict[str, np.ndarray] | None, mmap.mmap 
             else:
                 arrays[name] = np.fromfile(f, dtype, count).reshape(shape)
     return arrays, mapped
+
+
+def _compressed(path: Path) -> bool:
+    """Whether ``path`` is a zip archive with a compressed member (its central directory
+    only); False for anything unreadable, which ``_read`` then names."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any(info.compress_type != zipfile.ZIP_STORED for info in archive.infolist())
+    except _DAMAGED:
+        return False
 
 
 def _read(path: Path, entries: dict[str, int] | None) -> tuple[dict[str, np.ndarray] | None, mmap.mmap | None]:
@@ -754,6 +766,33 @@ def renumbering(old_vocab_tokens, old_lexicon_words, new_index: dict[str, int], 
     (``new_index``: word -> new id), ``unk_id`` where the new model has no such word."""
     words = list(old_vocab_tokens) + list(old_lexicon_words)
     return np.array([new_index.get(w, unk_id) for w in words], np.int64)
+
+
+def compress_file(path: Path) -> None:
+    """Rewrite the stored phrases file ``path`` compressed (the built-in model's form at
+    rest: read through a stored copy in the app's cache), member by member, so that a
+    large table never sits in memory whole: ``keyboard-train --compress-phrases``, which
+    the app's retrain asks for (a fine-tuned model's tables are the source's, 99.6% of
+    their entries, and take four times as much space stored).  Written beside it, synced
+    and renamed over it.  zlib's fastest level: the default level's file is hardly smaller
+    and takes several times as long to write, seconds of every retrain
+    (benchmarks/adapted_bundle_size.py prints both)."""
+    path = Path(path)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            with zipfile.ZipFile(path) as source, \
+                    zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as archive:
+                for info in source.infolist():  # (a name, so that the archive's level applies)
+                    with source.open(info) as src, archive.open(info.filename, "w") as dst:
+                        while chunk := src.read(1 << 20):
+                            dst.write(chunk)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 def copy_bundle(source, dest, *, compressed: bool = False) -> Path:

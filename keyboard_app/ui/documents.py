@@ -17,6 +17,9 @@ silently converts a file changes it for every other program that reads it.
 Once the text holds a character that encoding cannot, the save asks again,
 offering UTF-8 (or Cancel), and a yes holds for the document from then on.
 
+Save As adds ".txt" to a name typed with no extension while the text files
+filter is chosen (``with_text_suffix``), and asks before that replaces a file.
+
 ``new_file_mode`` is what ``open(path, "w")`` would give a new file under
 the user's umask (0644 with the common 022), not the 0600 of a temporary
 file.
@@ -40,7 +43,10 @@ from ..text_encoding import utf16_without_mark
 
 log = logging.getLogger(__name__)
 
-TEXT_FILTER = "Text files (*.txt *.md *.text);;All files (*)"
+TEXT_FILES = "Text files (*.txt *.md *.text)"
+TEXT_FILTER = f"{TEXT_FILES};;All files (*)"
+#: Added to a name typed with no extension under the text files filter (``with_text_suffix``).
+TEXT_SUFFIX = ".txt"
 UNTITLED = "Untitled"
 UTF8 = ("utf-8", "utf-8-sig")
 SNIFF_BYTES = 64 * 1024  # the start of the file decides whether it is text
@@ -92,6 +98,16 @@ def unfit_character(text: str, encoding: str) -> str | None:
     except UnicodeEncodeError as e:
         return text[e.start]
     return None
+
+
+def with_text_suffix(path: Path, chosen_filter: str) -> Path:
+    """``path`` with ".txt" added when the name was typed with no extension under the text
+    files filter, as most editors do: saved as a bare "notes", the file was then hidden by
+    Open's own filter.  A name with a dot anywhere ("notes.", ".plan", "a.b") is left as
+    typed, and so is one that exists (the file dialog asked about replacing it by that name)."""
+    if chosen_filter != TEXT_FILES or "." in path.name or path.exists():
+        return path
+    return path.with_name(path.name + TEXT_SUFFIX)
 
 
 def new_file_mode() -> int:
@@ -269,11 +285,24 @@ class Documents(QObject):
         return self._write(self.path)
 
     def save_as(self) -> bool:
-        start = str(self.path) if self.path else str(Path(self.start_directory()) / f"{UNTITLED}.txt")
-        name, _ = QFileDialog.getSaveFileName(self._parent, "Save As", start, TEXT_FILTER)
-        if not name:
-            return False
-        return self._write(Path(name))
+        start = str(self.path) if self.path else str(Path(self.start_directory()) / f"{UNTITLED}{TEXT_SUFFIX}")
+        while True:
+            name, chosen = QFileDialog.getSaveFileName(self._parent, "Save As", start, TEXT_FILTER)
+            if not name:
+                return False
+            path = with_text_suffix(Path(name), chosen)
+            # The file dialog asked about replacing the name typed, not the one with ".txt":
+            # ask here, and on No choose again.
+            if path.name == Path(name).name or not path.exists() or self._may_replace(path):
+                return self._write(path)
+            start = str(path)
+
+    def _may_replace(self, path: Path) -> bool:
+        answer = QMessageBox.question(
+            self._parent, "Replace File?", f"“{path.name}” already exists in {path.parent}. Replace it?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def _choose_encoding(self, path: Path, text: str) -> str | None:
         """The encoding to write ``path`` in; None if the user cancelled.  A file read as

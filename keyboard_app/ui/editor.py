@@ -7,6 +7,19 @@ takes nothing (no suggestion shown, the strip hidden with Esc, or Tab not
 chosen as the accept key) Tab inserts a tab character as in any editor.
 Ctrl+Y redoes, as Ctrl+Shift+Z does.
 
+Undo goes a word at a time, as in LibreOffice or gedit: each word with the
+spaces and punctuation typed after it is one step, and so is a paste, an
+accepted suggestion or a correction (``replace_range``).  Qt merges every
+plain insertion into the one before it when they are adjacent, so left alone
+one Ctrl+Z took back all the typing since the last suggestion, whole
+sentences of it.  A key that starts a word (text other than white space typed
+after white space) is handled inside an edit block, which Qt does not merge
+into the plain insertion before it, while the letters typed after it still
+merge into it (``QTextDocumentPrivate::appendUndoItem``); redo replays the
+same steps.  An edit a ``typing`` handler makes for the key (the
+auto-correction on a space, the accepted word's space that a full stop takes
+back) goes in the same step as the key.
+
 The controller reads the text a window at a time (``text_between``, in
 Qt's positions): the predictor needs the end of the text before the caret,
 not all of it (``context_window``), and anything that costs in proportion
@@ -27,7 +40,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QFont, QKeyEvent, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
@@ -50,12 +63,17 @@ class Editor(QPlainTextEdit):
         self.document().setDocumentMargin(14)
         self.setPlaceholderText("Start typing — suggestions appear above.")
         self.document().setModified(False)  # the margin counts as a change to Qt
+        self.document().clearUndoRedoStacks()  # and as an undo step, which changed nothing seen
         # The copy of the last range read (``text_between``): Qt positions [start, end).
         self._copy: str | None = None
         self._copy_start = self._copy_end = 0
         self._copy_bmp = True  # no character outside the BMP: Qt positions are offsets into it
         #: Called on Tab; True if it used the key (put a suggestion in). None: Tab is a tab.
         self.tab_handler: Callable[[], bool] | None = None
+        #: (revision, caret) right after the last key that typed text, and after the last
+        #: ``replace_range``: where the step they made goes on.
+        self._typed_end: tuple[int, int] | None = None
+        self._replaced_end: tuple[int, int] | None = None
         self.document().contentsChange.connect(self._patch_copy)
 
     # --- the text as Python sees it -----------------------------------------------
@@ -140,7 +158,8 @@ class Editor(QPlainTextEdit):
 
     def replace_range(self, start: int, end: int, text: str, skip: int = 0) -> None:
         """Replace Qt positions ``[start, end)`` of the document with ``text``: one undo step,
-        which the characters typed next do not join (see ``_seal``).
+        which the word typed next does not join (see ``_seal``); white space typed right
+        after it does (``keyPressEvent``), as the space of an accepted word would.
 
         The caret ends up after ``text``, then ``skip`` characters further on.
         """
@@ -156,6 +175,7 @@ class Editor(QPlainTextEdit):
             cursor.movePosition(QTextCursor.MoveOperation.NextCharacter, n=skip)
         self.setTextCursor(cursor)
         self.ensureCursorVisible()
+        self._replaced_end = (self.document().revision(), cursor.position())
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
         key = event.key()
@@ -171,11 +191,69 @@ class Editor(QPlainTextEdit):
             return
         text = event.text()
         inserts = bool(text) and text.isprintable() or key in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-        if inserts and not (mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)):
-            self.typing.emit("\n" if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) else text)
-        if key not in (Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta, Qt.Key.Key_Escape):
+        if not inserts or mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier):
+            self._key(event)
+            return
+        line_break = key in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        typed = "\n" if line_break else text
+        cursor = self.textCursor()
+        if self._starts_word(cursor, typed):
+            cursor.beginEditBlock()  # its own undo step, which the rest of the word joins
+            try:
+                self.typing.emit(typed)
+                self._key(event)
+            finally:
+                cursor.endEditBlock()
+            self.ensureCursorVisible()  # (the layout was out of date inside the block)
+        else:
+            # Joined by hand to the step before: a line break (not an insertion, which Qt
+            # would merge) right after a word typed, white space right after a replacement
+            # (an accepted word's space, when it did not put one in), and this key to an
+            # edit a handler made for it.
+            here = (self.document().revision(), cursor.position())
+            join = (line_break and here == self._typed_end) or (typed.isspace() and here == self._replaced_end)
+            revision = self.document().revision()
+            self.typing.emit(typed)
+            if self.document().revision() == revision and not join:
+                self._key(event)
+            else:
+                cursor.joinPreviousEditBlock()
+                try:
+                    self._key(event)
+                finally:
+                    cursor.endEditBlock()
+                self.ensureCursorVisible()
+        self._typed_end = (self.document().revision(), self.textCursor().position())
+
+    def _key(self, event: QKeyEvent) -> None:
+        if event.key() not in (Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta,
+                               Qt.Key.Key_Escape):
             self.keystroke.emit()
         super().keyPressEvent(event)
+
+    def _starts_word(self, cursor: QTextCursor, typed: str) -> bool:
+        """Whether ``typed`` starts a new undo step: text other than white space typed after
+        white space (or the start of the text), or over a selection."""
+        if cursor.hasSelection():
+            return True
+        if typed.isspace():
+            return False
+        position = cursor.position()
+        return position == 0 or self.document().characterAt(position - 1).isspace()
+
+    def insertFromMimeData(self, source: QMimeData) -> None:  # noqa: N802 - Qt API
+        """A paste or a drop: one undo step, which neither the typing before it nor the
+        typing after it joins."""
+        block = self.textCursor()
+        revision = self.document().revision()
+        block.beginEditBlock()
+        try:
+            super().insertFromMimeData(source)
+            cursor = self.textCursor()
+            if self.document().revision() != revision and cursor.position() > 0 and not cursor.hasSelection():
+                _seal(cursor)
+        finally:
+            block.endEditBlock()
 
 
 def _seal(cursor: QTextCursor) -> None:

@@ -33,7 +33,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from ..retraining import HELDOUT_FRACTION, estimate_seconds
+from ..retraining import HELDOUT_FRACTION, MAX_STRETCH, busy_stretch, estimate_seconds, load_stretch
 
 #: Seconds per word of the engine's measuring (perplexity, top-k, keystroke savings).
 DEFAULT_SECONDS_PER_WORD = 0.0035
@@ -45,9 +45,10 @@ REFERENCE_WORDS = 136_000  # the corpus the up-front allowance was measured on
 #: ``retraining``'s rates are a quiet computer's.  A run shares the cores with whatever
 #: else runs: on this 2-core machine the same adaptation of 140,650 words took 84-90 s
 #: at a load average of 1.6-1.7, 146 s at 3.3 and 228 s at 6 (retraining's comment has
-#: the runs).  So the estimate before Start is stretched by the load per core, up to
-#: this much: a load that may pass is not promised as hours.
-MAX_BUSY_FACTOR = 2.5
+#: the runs), load averages read during the runs, so counting the run's own two threads:
+#: 1 + (load - 2) / 2 times the quiet time.  Read before Start, the load leaves the run
+#: out, so the stretch is ``retraining.load_stretch``'s 1 + load / cores, at most this:
+MAX_BUSY_FACTOR = MAX_STRETCH
 #: Adapting runs faster than the speed the current model's manifest records for its own
 #: training (the built-in model: 3,982 tokens/s): 5.6k-6.1k tokens/s here on a quiet
 #: machine (the anchor and the interpolation cost little; validation passes are short).
@@ -55,17 +56,14 @@ ADAPT_SPEED_OVER_MANIFEST = 1.5
 
 
 def busy_factor(load: float | None = None, cores: int | None = None) -> float:
-    """How many times longer than on a quiet computer a run will take now: the last
-    minute's load average per core, at least 1 and at most ``MAX_BUSY_FACTOR``; 1 where
-    the system keeps no load average (Windows)."""
+    """How many times longer than on a quiet computer a run started now will take:
+    ``retraining.load_stretch`` of the last minute's load average (read now unless given)
+    and the cores; 1 where the system keeps no load average (Windows)."""
     if load is None:
-        try:
-            load = os.getloadavg()[0]
-        except (AttributeError, OSError):
-            return 1.0
+        return busy_stretch()
     if cores is None:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return min(MAX_BUSY_FACTOR, max(1.0, load / max(1, cores)))
+    return load_stretch(load, cores)
 
 
 def estimate_before_start(words: int, *, size: str | None, manifest_tokens_per_s: float | None,

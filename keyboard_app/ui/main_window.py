@@ -57,7 +57,7 @@ SHORTCUTS = [
     ("Click a suggestion", "Put it in; right-click to forget it or never see it again"),
     ("Alt+S, N", "Suggestions ▸ Never Suggest: the same from the keyboard"),
     ("Esc", "Hide the suggestions until the next keystroke"),
-    ("Ctrl+Z / Ctrl+Y or Ctrl+Shift+Z", "Undo / redo (a suggestion put in is one undo step)"),
+    ("Ctrl+Z / Ctrl+Y or Ctrl+Shift+Z", "Undo / redo a word at a time (a suggestion put in, a paste: one step)"),
     ("Ctrl+N, Ctrl+O, Ctrl+S", "New, open, save"),
     ("Ctrl+Shift+S", "Save as"),
     ("Ctrl++ / Ctrl+- / Ctrl+0", "Larger, smaller, normal text (the suggestions follow)"),
@@ -449,7 +449,7 @@ class MainWindow(QMainWindow):
                                    start_directory=self.start_directory, parent=self)
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             dialog.destroyed.connect(self._retrain_dialog_closed)
-            pass  # H34 TEMP
+            dialog.hidden.connect(self._back_to_the_editor)
             self.retrain_dialog = dialog
         dialog.show()
         dialog.raise_()

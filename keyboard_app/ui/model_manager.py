@@ -48,7 +48,7 @@ BUNDLE_FILTER = "Model bundles: a .zip, or manifest.json in a folder (*.zip mani
 IMPORT_TITLE = "Import a Model"  # short: a window manager cuts long titles in the middle
 DETAIL_ROWS = [
     ("origin", "Origin"), ("status", "Status"), ("size", "Size"), ("created", "Created"),
-    ("shape", "Network"), ("corpus", "Trained on"), ("metrics", "Held-out test"), ("path", "Location"),
+    ("shape", "Network"), ("corpus", "Trained on"), ("metrics", "Measured"), ("path", "Location"),
 ]
 #: A typical name in the list, as the entry of the model in use shows it (in bold): a
 #: retrain's proposal on a second run in a day.  The list is made wide enough for it in
@@ -65,6 +65,54 @@ ORIGINS = {
     "imported": "Imported",
     "file": "Opened from a file",
 }
+
+
+TRAINER_METRIC_TOKENS = 300_000  # model_training.pipeline.METRIC_MAX_TOKENS: the perplexity's cap
+
+
+def measured_text(manifest: dict) -> str:
+    """The figures the trainer measured on the text it held out, each with what it was
+    measured on, in words (H33's finding 6): the retrain dialog's comparison scores both
+    models afresh on another sample of the held-out text (``retraining.EVAL_MAX_WORDS``
+    words) and README's headline on the held-out texts of ten sources, so the same model
+    shows other figures there, and only the sample says why.  The next-word figure is the
+    one of the suggestions shown (the manifest's ``strip_topk``), as the retrain dialog's
+    is; the trainer's ``top3`` (the next word or punctuation mark among the network's three
+    likeliest) is shown, said so, only where a manifest lacks it.  One line per sample."""
+    m = manifest.get("metrics") if isinstance(manifest.get("metrics"), dict) else {}
+    training = manifest.get("training") if isinstance(manifest.get("training"), dict) else {}
+    number = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)  # noqa: E731
+    where = "start" if training.get("heldout_at") == "start" else "end"
+    held = f"the text held out of training (the {where} of each file)"
+    lines = []
+    ksr = m.get("ksr") if isinstance(m.get("ksr"), dict) else {}
+    strip = m.get("strip_topk") if isinstance(m.get("strip_topk"), dict) else {}
+    typed = []
+    if number(ksr.get("3")):
+        typed.append(f"Keystrokes saved {ksr['3']:.1f}% (3 suggestions shown)")
+    if number(strip.get("3")):
+        typed.append(f"{'n' if typed else 'N'}ext word among the 3 shown {strip['3'] * 100:.1f}%")
+    elif number(m.get("top3")):
+        typed.append(f"{'n' if typed else 'N'}ext word or punctuation mark among the network's 3 likeliest "
+                     f"{m['top3'] * 100:.1f}%")
+    if typed:
+        words, asked = m.get("ksr_words"), training.get("eval_max_words")
+        if isinstance(words, int) and words > 0:
+            # the trainer scores the held-out text's first ``eval_max_words`` words, or all it has
+            first = "the first" if isinstance(asked, int) and words >= asked else "all"
+            sample = f"{first} {words:,} words of {held}"
+        else:
+            sample = held
+        lines.append(f"{', '.join(typed)}: on {sample}")
+    if number(m.get("perplexity")):
+        tokens = m.get("heldout_tokens")
+        if isinstance(tokens, int) and tokens > 0:
+            first = "the first" if tokens >= TRAINER_METRIC_TOKENS else "all"
+            on = f"{first} {tokens:,} words and punctuation marks of {held}"
+        else:
+            on = held
+        lines.append(f"The network's perplexity {m['perplexity']:.1f} (lower is better): on {on}")
+    return "\n".join(lines) or "not measured"
 
 
 def list_width(view: QAbstractItemView) -> int:
@@ -249,13 +297,13 @@ class ModelManagerDialog(QDialog):
             "created": info.created_text(),
             "shape": shape,
             "corpus": info.corpus_summary(),
-            "metrics": info.metrics_summary(),
+            "metrics": measured_text(info.manifest),
             "path": str(info.path),
         }
         muted = self.palette().color(QPalette.ColorRole.PlaceholderText).name()
         rows = "".join(
             f"<tr><td style='padding:2px 12px 6px 0; color:{muted}'><nobr>{label}</nobr></td>"
-            f"<td style='padding:2px 0 6px 0'>{html.escape(self.values[key])}</td></tr>"
+            f"<td style='padding:2px 0 6px 0'>{html.escape(self.values[key]).replace(chr(10), '<br>')}</td></tr>"
             for key, label in DETAIL_ROWS if self.values[key]
         )
         self.details.setHtml(f"<h3 style='margin-top:0'>{html.escape(info.name)}</h3><table>{rows}</table>")

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QElapsedTimer, QEvent, QItemSelectionModel, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFocusEvent, QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QFocusEvent, QGuiApplication, QHideEvent, QPalette
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -153,6 +153,9 @@ class RetrainDialog(QDialog):
     run_finished = Signal(str)
     #: Emitted when the comparison is on screen.
     compared = Signal()
+    #: The dialog went away (a choice made, or closed; not minimised): the keyboard goes
+    #: back to the window (``MainWindow._back_to_the_editor``).
+    hidden = Signal()
 
     def __init__(
         self,
@@ -216,6 +219,11 @@ class RetrainDialog(QDialog):
         if available:
             self._restore_sources()
 
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt API
+        super().hideEvent(event)
+        if not event.spontaneous():  # (minimised: the window system hid it)
+            self.hidden.emit()
+
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt API
         """The theme can change while the dialog is open (Preferences): recolour the error."""
         super().changeEvent(event)
@@ -262,7 +270,8 @@ class RetrainDialog(QDialog):
         intro = QLabel(
             "Teach the keyboard your own words and phrasing. Choose some of your writing "
             "(text files, or folders of them). Everything stays on this computer. The new "
-            "model is stored compactly (8-bit weights, like the built-in one), so it is as fast."
+            "model is stored compactly, like the built-in one (8-bit weights, compressed phrase tables), "
+            "so it is as fast."
         )
         intro.setWordWrap(True)
         self.unadded_box = QWidget()  # the finished models a kill left unadded (``_recover_runs``)
@@ -603,10 +612,12 @@ class RetrainDialog(QDialog):
         seconds = estimate_before_start(self._words, size=self._size_key(), manifest_tokens_per_s=adapt_speed,
                                         max_minutes=self.limit_spin.value(), busy=busy)
         note = self.estimate_label.text()
+        busy_now = busy >= retraining.BUSY_STRETCH  # then runs differ more: how long it may take too
         self.estimate_label.setText(
             (note + "\n" if note else "")
-            + f"Estimated time: about {format_duration(seconds)} on this computer"
-            + (", as busy as it is now" if busy >= 1.25 else "") + ". You can keep typing meanwhile."
+            + f"Estimated time: about {format_duration(seconds)}"
+            + (f" (up to {format_duration(retraining.slow_end(seconds))})" if busy_now else "")
+            + " on this computer" + (", as busy as it is now" if busy_now else "") + ". You can keep typing meanwhile."
         )
         self.start_button.setEnabled(self._words > 0)
 
@@ -739,7 +750,11 @@ class RetrainDialog(QDialog):
                     self.estimate.writing(self.now())
                 self._update_times()
             case Done():
-                self.phase_label.setText("Done.")
+                # The trainer still has to exit before the comparison starts: "Done." here
+                # read as the end while the time left still counted the comparison.
+                scoring = ("compare the two models" if self.controller.current is not None
+                           else "measure the new model")
+                self.phase_label.setText(f"Trained. Getting ready to {scoring} on your held-out text…")
                 self._trained = 1.0
                 self.progress.setRange(0, 1000)
                 self.progress.setValue(1000)
@@ -789,8 +804,8 @@ class RetrainDialog(QDialog):
 
     def _time_left_text(self) -> str:
         """" · about 40 s left" for the whole run (comparison included), or what is known."""
-        if self.estimate is None:
-            return ""
+        if self.estimate is None or (self.run is not None and self.run.is_cancelling()):
+            return ""  # cancelled: nothing is left to wait for but the stop
         now = self.now()
         left = self.estimate.left(now)
         if left is not None:
@@ -806,6 +821,7 @@ class RetrainDialog(QDialog):
         self.cancel_button.setEnabled(False)
         self.phase_label.setText("Stopping…")
         self.run.cancel()
+        self._update_times()  # the time left goes at once, not at the next tick
 
     def _run_finished(self, result: RunResult) -> None:
         run, self.run = self.run, None
@@ -973,14 +989,16 @@ class RetrainDialog(QDialog):
         button.setFocus()
 
     def _mark_better(self, current: ModelScore, new: ModelScore) -> None:
-        pairs = {
-            "perplexity": new.perplexity < current.perplexity,
-            "top_k": new.top_k > current.top_k,
-            "ksr": new.ksr > current.ksr,
-        }
-        for key, new_better in pairs.items():
-            winner = self.table[("new" if new_better else "current", key)]
-            winner.setText(f"<b>{winner.text()}</b>")
+        """Bold the better figure of each row; none where the two read the same, and none for
+        the perplexities of two vocabularies, which are not comparable (the lower one is often
+        the worse model's: fewer words to choose from)."""
+        pairs = {"top_k": (new.top_k, current.top_k), "ksr": (new.ksr, current.ksr)}
+        if new.vocab_size == current.vocab_size:  # lower is better
+            pairs["perplexity"] = (-new.perplexity, -current.perplexity)
+        for key, (new_value, current_value) in pairs.items():
+            if self.table[("new", key)].text() != self.table[("current", key)].text():
+                winner = self.table[("new" if new_value > current_value else "current", key)]
+                winner.setText(f"<b>{winner.text()}</b>")
 
     def _comparison_failed(self, message: str) -> None:
         if self._outcome == "stopped":
@@ -1030,8 +1048,13 @@ class RetrainDialog(QDialog):
         return True
 
     def use_new_model(self) -> None:
+        """Hand the new model over and switch to it.  The dialog goes at once, not once the
+        store has checked the model (a second or more for a large one): what was typed
+        meanwhile went to the dialog and was lost (H33's finding 2).  It comes back if the
+        store refuses the model."""
         self.use_new_button.setEnabled(False)
         self.keep_current_button.setEnabled(False)
+        self.hide()
 
         def then(kept: bool) -> None:
             if kept:
@@ -1039,6 +1062,9 @@ class RetrainDialog(QDialog):
             else:  # the controller said why (a box); the current model stays in use
                 self.use_new_button.setEnabled(True)
                 self.keep_current_button.setEnabled(True)
+                self.show()
+                self.raise_()
+                self.activateWindow()
 
         if not self._keep_new_model(use=True, then=then):
             self.accept()

@@ -230,3 +230,28 @@ def test_a_model_cannot_be_renamed_to_the_name_another_has(store, tiny_bundle):
     store.rename(key, f"{builtin} (2)".upper())  # its own name, in other capitals: fine
     store.rename(key, "My letters")
     assert store.info(key).name == "My letters"
+
+
+def test_adopting_a_retrains_compressed_tables_reads_the_copy_the_comparison_made(store, tiny_bundle, tmp_path,
+                                                                                  monkeypatch):
+    """H33's finding 4: the retrain writes its phrase tables compressed; the comparison's load
+    (``predictors.load_predictor``) stores a copy of them in the user's cache, and Use New Model's
+    adopt reads that copy rather than inflating the tables again while the user waits."""
+    from keyboard_app.engine import phrases as phrases_module
+    from keyboard_app.engine.phrases import copy_bundle
+    from keyboard_app.predictors import close_predictor, load_predictor
+
+    run = tmp_path / "run"
+    copy_bundle(tiny_bundle, run, compressed=True)
+    predictor = load_predictor(run)  # the comparison
+    if predictor.bundle.phrases.copying is not None:
+        predictor.bundle.phrases.copying.join()
+    close_predictor(predictor)
+    assert len(list(paths.phrase_cache_dir().glob("*.npz"))) == 1
+
+    def never(*_):
+        raise AssertionError("the tables were inflated again")
+
+    monkeypatch.setattr(phrases_module, "_inflate", never)
+    key = store.adopt(run, name="My writing")
+    assert not run.exists() and store.info(key).name == "My writing"

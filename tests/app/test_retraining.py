@@ -67,3 +67,82 @@ def test_the_word_count_reads_a_windows_1252_file_as_the_trainer_does_and_skips_
     count = retraining.count_corpus_words([corpus])
     assert (count.files, count.words) == (1, 70)  # 7 words a line; read as UTF-8 it was 90
     assert count.skipped == [f"{corpus / 'self'}: it is a symbolic link that leads back to itself (a loop)"]
+
+
+# --- the estimate on a busy computer (H33's finding 3) --------------------------------------
+
+
+def fake_load(monkeypatch, last_minute: float, last_five: float, cores: int = 2) -> None:
+    import os
+
+    monkeypatch.setattr(os, "getloadavg", lambda: (last_minute, last_five, last_five))
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
+
+
+@pytest.mark.parametrize("load, cores, stretch", [
+    (0.0, 2, 1.0),  # nothing else runs: the quiet rates
+    (2.0, 2, 2.0),  # one other task per core: each of the run's threads gets half a core
+    (1.3, 2, 1.65),  # measured: 146 s at a load of 3.3 during the run (its own 2 included), 84-90 s quiet
+    (6.0, 8, 1.75),  # a load is per core
+    (40.0, 2, retraining.MAX_STRETCH),  # a load that may pass is not promised as hours
+    (-1.0, 2, 1.0),
+])
+def test_the_load_read_before_start_stretches_the_quiet_time_by_one_plus_the_load_per_core(load, cores, stretch):
+    """Read before Start, the load average does not count the run: the run's threads share
+    the cores with it (the old stretch, load / cores, promised the quiet time up to a load
+    of one task per core, and H33's run at such a load took 2.4 times as long)."""
+    assert retraining.load_stretch(load, cores) == pytest.approx(stretch)
+
+
+def test_the_stretch_follows_the_last_minutes_load_read_now(monkeypatch):
+    fake_load(monkeypatch, 1.9, 3.4)  # H33's computer: about 3.4, a minute's lull before Start
+    assert retraining.busy_stretch() == pytest.approx(1.95)
+    fake_load(monkeypatch, 0.0, 0.0)
+    assert retraining.busy_stretch() == 1.0
+
+
+def test_a_busy_computer_is_also_given_the_time_a_run_may_take(monkeypatch):
+    fake_load(monkeypatch, 1.9, 1.9)
+    assert retraining.slow_end(100.0) == pytest.approx(100.0 * retraining.SLOW_MARGIN)
+    fake_load(monkeypatch, 1.9, 3.4)  # busier over five minutes than over the last one
+    assert retraining.slow_end(100.0) == pytest.approx(100.0 * retraining.SLOW_MARGIN * 2.7 / 1.95)
+    fake_load(monkeypatch, 3.4, 1.0)  # a load that came in the last minute is the estimate's already
+    assert retraining.slow_end(100.0) == pytest.approx(100.0 * retraining.SLOW_MARGIN)
+
+
+def test_h33s_retrain_falls_within_what_the_estimate_now_says(monkeypatch):
+    """62,931 words, adapting the built-in model (its manifest's speed), shown 48 s before
+    Start, taken 1 min 55 s at a load of about 3.4 on 2 cores."""
+    import json
+    from pathlib import Path
+
+    from keyboard_app.ui.eta import estimate_before_start
+
+    manifest = json.loads((Path(__file__).resolve().parents[2] / "assets/models/default/manifest.json").read_text())
+    quiet = estimate_before_start(62_931, size=None, manifest_tokens_per_s=manifest["training"]["tokens_per_s"],
+                                  max_minutes=0, busy=1.0)
+    assert 40 < quiet < 56  # what was shown: the old stretch was 1 at any load up to 2
+    fake_load(monkeypatch, 2.0, 3.4)
+    likely = quiet * retraining.busy_stretch()
+    assert likely < 115 < retraining.slow_end(likely)
+
+
+def test_no_load_average_gives_the_quiet_time_and_the_usual_spread(monkeypatch):
+    import os
+
+    monkeypatch.delattr(os, "getloadavg")  # Windows has none
+    assert retraining.MachineLoad.read() is None
+    assert retraining.busy_stretch() == 1.0
+    assert retraining.slow_end(10.0) == pytest.approx(10.0 * retraining.SLOW_MARGIN)
+
+
+def test_every_retrain_writes_its_phrase_tables_compressed(tmp_path):
+    """H33's finding 4: a fine-tuned model's tables are nearly all the built-in model's (44 MB
+    stored): the app's retrain asks for them compressed, as the built-in model's are."""
+    from pathlib import Path
+
+    for init_from in (None, Path("/models/current")):
+        request = retraining.TrainRequest(corpus=[tmp_path], out=tmp_path / "run" / "bundle",
+                                          work_dir=tmp_path / "run" / "work", name="x", init_from=init_from)
+        _, args = request.command()
+        assert "--compress-phrases" in args

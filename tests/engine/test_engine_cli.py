@@ -188,3 +188,40 @@ def test_a_count_that_is_not_a_positive_number_is_named(random_bundle, capsys, v
         suggest_main([str(random_bundle), "we met", "-k", value])
     err = capsys.readouterr().err
     assert stop.value.code == 2 and said in err and "_positive" not in err
+
+
+def test_eval_says_when_perplexity_cannot_be_set_beside_the_built_in_models(random_bundle, tmp_path, capsys):
+    """H33's finding 7: a tiny model's low perplexity beside the default's high one looked like
+    a better model; keyboard-eval says, as the app's retrain result does, that it is not."""
+    text = tmp_path / "heldout.txt"
+    text.write_text(SAMPLE_TEXT, encoding="utf-8")
+    assert eval_main([str(random_bundle), str(text), "--max-words", "40"]) == 0
+    out = capsys.readouterr().out
+    size = len(Predictor.load(random_bundle).bundle.vocab)
+    builtin = json.loads((REPOSITORY / "assets/models/default/manifest.json").read_text())["vocab"]["size"]
+    assert size != builtin
+    notes = [line for line in out.splitlines() if line.startswith("note")]
+    assert len(notes) == 1
+    assert f"has {size:,} tokens, the built-in model's {builtin:,}" in notes[0]
+    assert "not comparable" in notes[0] and "KSR" in notes[0]
+
+
+def test_eval_says_nothing_of_vocabularies_of_the_same_size(random_bundle, tmp_path, capsys, monkeypatch):
+    from keyboard_app import paths
+
+    monkeypatch.setattr(paths, "default_model_path", lambda: random_bundle)  # the same model as the built-in
+    text = tmp_path / "heldout.txt"
+    text.write_text(SAMPLE_TEXT, encoding="utf-8")
+    assert eval_main([str(random_bundle), str(text), "--max-words", "40"]) == 0
+    assert "not comparable" not in capsys.readouterr().out
+
+
+def test_no_vocabulary_note_without_a_readable_built_in_model(tmp_path):
+    from keyboard_app.engine.cli import vocabulary_note
+
+    assert vocabulary_note(517, tmp_path / "missing") == ""
+    (tmp_path / "manifest.json").write_text('{"vocab": {"size": 20000}}', encoding="utf-8")
+    assert "517 tokens, the built-in model's 20,000" in vocabulary_note(517, tmp_path)
+    assert vocabulary_note(20000, tmp_path) == ""
+    (tmp_path / "manifest.json").write_text('{"vocab": {"size": "many"}}', encoding="utf-8")
+    assert vocabulary_note(517, tmp_path) == ""

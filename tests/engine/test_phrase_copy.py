@@ -10,6 +10,7 @@ and the folder holds no leftovers and a bounded number of copies.
 
 from __future__ import annotations
 
+import json
 import logging
 import mmap
 import os
@@ -199,3 +200,44 @@ def test_a_process_that_exits_right_after_loading_on_a_daemon_thread_leaves_the_
     assert copies(tmp_path / "cache") == [f"{sha256_file(compressed / 'phrases.npz')}.npz"]
     (copy,) = (tmp_path / "cache").iterdir()
     assert copy.read_bytes() == (stored / "phrases.npz").read_bytes()
+
+
+def test_a_stored_file_compressed_in_place_holds_the_same_arrays_and_is_read_through_its_copy(bundles, tmp_path):
+    """``compress_file`` (keyboard-train --compress-phrases, H33's finding 4): the stored
+    file rewritten compressed, member by member; read through the stored copy as the
+    built-in model's tables are, the same tables and the same suggestions."""
+    import shutil
+    import zipfile
+
+    _, stored = bundles
+    path = tmp_path / "phrases.npz"
+    shutil.copy(stored / "phrases.npz", path)
+    phrases_module.compress_file(path)
+    with zipfile.ZipFile(path) as archive:
+        assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_DEFLATED}
+    with np.load(path, allow_pickle=False) as after, np.load(stored / "phrases.npz", allow_pickle=False) as before:
+        assert after.files == before.files
+        for name in before.files:
+            assert after[name].dtype == before[name].dtype and np.array_equal(after[name], before[name])
+    assert [p.name for p in tmp_path.iterdir()] == ["phrases.npz"]  # no temporary file left
+    bundle_dir = tmp_path / "bundle"
+    shutil.copytree(stored, bundle_dir)
+    phrases_module.compress_file(bundle_dir / "phrases.npz")
+    manifest = json.loads((bundle_dir / "manifest.json").read_text())
+    manifest["files"]["phrases.npz"] = sha256_file(bundle_dir / "phrases.npz")
+    (bundle_dir / "manifest.json").write_text(json.dumps(manifest))
+    cache = tmp_path / "cache"
+    first = load(bundle_dir, cache)
+    again = load(bundle_dir, cache)  # from the copy, mapped
+    reference = load_bundle(stored)
+    assert mapped(again.phrases) and not mapped(first.phrases)
+    for order, table in reference.phrases.tables.items():
+        for name in FIELDS:
+            ours = np.asarray(getattr(again.phrases.tables[order], name))
+            assert np.array_equal(ours, np.asarray(getattr(table, name)))
+    engines = [Predictor(b, FakeGraph(b.vocab), recency=RecencySettings.off(), phrases=PhraseSettings())
+               for b in (again, reference)]
+    for text in ("we met ", "see you ", "see you to"):
+        assert engines[0].suggest(text) == engines[1].suggest(text)
+    for b in (first, again, reference):
+        b.close()

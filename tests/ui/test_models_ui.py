@@ -228,3 +228,32 @@ def test_the_rename_box_shows_a_typical_name_whole_and_renames_from_the_keyboard
     assert seen["fits"] and seen["chars"] >= 40, seen
     assert model_store.info(second_model).name == f"{TYPICAL} for letters"
     dialog.close()
+
+
+def test_the_measured_figures_say_what_they_were_measured_on():
+    """H33's finding 6: the list's figures and the retrain result's differed with nothing to
+    say why; each now names its sample, and the next-word figure is the strip's, as the
+    retrain result's is."""
+    import json
+
+    from keyboard_app import paths
+    from keyboard_app.ui.model_manager import measured_text
+
+    manifest = json.loads((paths.default_model_path() / "manifest.json").read_text(encoding="utf-8"))
+    m = manifest["metrics"]
+    typed, perplexity = measured_text(manifest).split("\n")
+    assert typed == (f"Keystrokes saved {m['ksr']['3']:.1f}% (3 suggestions shown), next word among the 3 shown "
+                     f"{m['strip_topk']['3'] * 100:.1f}%: on the first {m['ksr_words']:,} words of the text held "
+                     "out of training (the end of each file)")
+    assert perplexity == (f"The network's perplexity {m['perplexity']:.1f} (lower is better): on all "
+                          f"{m['heldout_tokens']:,} words and punctuation marks of the text held out of training "
+                          "(the end of each file)")
+    adapted = {"training": {"heldout_at": "start", "eval_max_words": 1000},
+               "metrics": {"ksr": {"3": 62.5}, "ksr_words": 640, "top3": 0.362, "perplexity": 107.9,
+                           "heldout_tokens": 7232}}
+    typed, perplexity = measured_text(adapted).split("\n")
+    assert typed == ("Keystrokes saved 62.5% (3 suggestions shown), next word or punctuation mark among the "
+                     "network's 3 likeliest 36.2%: on all 640 words of the text held out of training "
+                     "(the start of each file)")
+    assert "107.9" in perplexity and "all 7,232 words" in perplexity
+    assert measured_text({"metrics": {"perplexity": "?"}}) == "not measured"
