@@ -7,8 +7,10 @@ Issue 14, part 3.  For each held-out text, KSR at k = 1, 3, 5 as
 ``keyboard-eval TEXT --max-words 2000`` computes it (``evaluate`` itself, the
 text a document of its own) with the rules off ("before",
 ``CompletionSettings.off()``), all on ("after", the engine's default), and
-each rule alone, beside each other; "all" pools the texts by keystrokes, as
-the model card does.  Then, typing the same words letter by letter, how often
+each rule alone, beside each other, and the floors below the best word at
+other shares with the other rules on ("no floors", "lexicon 1/1000", "no
+vocabulary floor"...); "all" pools the texts by keystrokes, as the model
+card does.  Then, typing the same words letter by letter, how often
 the strip's first three hold a marked identifier the document has not used
 (per 1,000 keystrokes, before and after), and the issue's examples with the
 strip before and after.
@@ -43,7 +45,16 @@ VARIANTS = {
     "typed word first": replace(OFF, typed_word_first=True),
     "capitals": replace(OFF, capital_evidence=ON.capital_evidence),
     "identifiers": replace(OFF, hide_identifiers=True),
+    "floors": replace(OFF, lexicon_floor=ON.lexicon_floor, vocabulary_floor=ON.vocabulary_floor),
+    # H33's finding 9: the rules with other floors than the engine's
+    "lexicon 1/1000": replace(ON, lexicon_floor=1e-3),
+    "lexicon 1/100": replace(ON, lexicon_floor=1e-2),
+    "no floors": replace(ON, lexicon_floor=0.0, vocabulary_floor=0.0),
+    "no lexicon floor": replace(ON, lexicon_floor=0.0),
+    "no vocabulary floor": replace(ON, vocabulary_floor=0.0),
+    "vocabulary 1/3000": replace(ON, vocabulary_floor=1 / 3000),
 }
+DEFAULT_VARIANTS = ("before", "after", "typed word first", "capitals", "identifiers", "floors")
 # The issue's examples: the text before the cursor, and what the strip did wrong there.
 EXAMPLES = [
     ("The quick", "Tab put in 'quickly'"),
@@ -125,8 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--texts", nargs="*", type=Path, default=None,
                         help="held-out texts (default corpus/heldout/*.txt)")
     parser.add_argument("--max-words", type=int, default=2000, help="words scored per text (default 2000)")
-    parser.add_argument("--variants", default=",".join(VARIANTS),
-                        help=f"comma-separated, of: {', '.join(VARIANTS)}")
+    parser.add_argument("--variants", default=",".join(DEFAULT_VARIANTS),
+                        help=f"comma-separated, of: {', '.join(VARIANTS)} (default: {', '.join(DEFAULT_VARIANTS)})")
     parser.add_argument("--skip-identifier-count", action="store_true")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)

@@ -1,4 +1,4 @@
-"""What the strip offers for the letters typed: three rules on top of the distribution.
+"""What the strip offers for the letters typed: four rules on top of the distribution.
 
 The distribution at the cursor (``mixture``) says how likely each word is;
 ``ranking.Ranker`` shows the likeliest that start with the letters typed.
@@ -27,6 +27,16 @@ and each is a rule here, switched by ``CompletionSettings`` and measured by
   a bracket) almost always means a word written with one.  There, a word
   written in small letters (its display form) counts ``capital_evidence``
   times its probability.  Capitals typed throughout ("FRI") say nothing.
+* **A word far less likely than the best word leaves its slot.**  The
+  lexicon's words (the corpus's words beyond the vocabulary: names, jargon)
+  are ranked by their counts alone, whatever the context, so "Then we ate"
+  offered "Ater" and "atenolol" beside "ate", at a thousandth of its
+  probability.  Such a word, less likely than ``lexicon_floor`` times the
+  likeliest word for the letters typed (the typed word itself included), is
+  not offered; the next word that passes takes the slot, or none does.  The
+  vocabulary's words, whose probability the network gave in context, leave
+  only far lower (``vocabulary_floor``: "Mr Ell" no longer offers
+  "Ellipsis" at e^-22 beside "Elliot" at e^-4.5); the document's words stay.
 * **Code identifiers from the manuals are offered only in a document that
   uses them.**  Words the bundle marks as identifiers (``lexicon.json``'s
   ``identifiers``, made by ``scripts/mark_identifiers.py``: "fromhex",
@@ -56,6 +66,8 @@ if TYPE_CHECKING:
     from .token_cache import TokenCache, View
     from .vocab import Vocabulary
 
+LEXICON_FLOOR = 1 / 300  # the model card: 1/1000, 1/300 and 1/100 measured for the lexicon,
+VOCABULARY_FLOOR = 1e-4  # 1/10000 and 1/3000 for the vocabulary
 # A capital right after these (and at the start of a line) is the position's, not the word's.
 _OPENERS = frozenset("\n\"'([{<\u201c\u2018\u00ab\u2039\u201e\u201a:;-\u2013\u2014")
 
@@ -70,8 +82,15 @@ class CompletionSettings:
     capital_evidence: float = 0.1
     hide_identifiers: bool = True  # marked identifiers only in documents that use them
     identifier_window: int = 2000  # tokens before the cursor searched for the document's own
+    # A lexicon word less likely than this share of the likeliest word is not offered (0.0: all are);
+    # the same for the vocabulary's words, far lower: the network saw their context.
+    lexicon_floor: float = LEXICON_FLOOR
+    vocabulary_floor: float = VOCABULARY_FLOOR
 
     def __post_init__(self) -> None:
+        for name in ("lexicon_floor", "vocabulary_floor"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), not {getattr(self, name)}")
         if not 0.0 < self.capital_evidence <= 1.0:
             raise ValueError(f"capital_evidence must be in (0, 1], not {self.capital_evidence}")
         if self.identifier_window < 0:
@@ -80,7 +99,8 @@ class CompletionSettings:
     @classmethod
     def off(cls) -> "CompletionSettings":
         """The strip as before issue 14's part 3: the distribution's order alone."""
-        return cls(typed_word_first=False, capital_evidence=1.0, hide_identifiers=False)
+        return cls(typed_word_first=False, capital_evidence=1.0, hide_identifiers=False, lexicon_floor=0.0,
+                   vocabulary_floor=0.0)
 
 
 @dataclass(frozen=True)
@@ -92,14 +112,21 @@ class Rules:
     lower_penalty: float  # added to a small-letter word's negated log-probability (0: none)
     small_letters: np.ndarray  # bool per vocabulary id: written in small letters
     lexicon: "LexiconIndex"
+    #: a lexicon word this much less likely than the pool's best (in log-probability) is left
+    #: out (``lexicon_floor``; inf: none is)
+    lexicon_gap: float = math.inf
+    vocabulary_gap: float = math.inf  # the same for the vocabulary's words (``vocabulary_floor``)
 
     def adjust(self, pool: list[tuple], scores: "Scores") -> list[tuple]:
         """``Ranker``'s pool entries ``(negated log-probability, source, key, token)``
         (source 0: a vocabulary id, 1: a document's word, 2: a lexicon word) with the
         hidden ones left out and the capitals' evidence added.  Penalties only lower a
-        score, so the ranker's floor (what it has not fetched ranks below) still holds."""
+        score, so the ranker's floor (what it has not fetched ranks below) still holds.
+        The words far below the best are left out afterwards (``limits``)."""
         out = []
         hidden_vocab, hidden_words, penalty = self.hidden_vocab, self.hidden_words, self.lower_penalty
+        if hidden_vocab is None and not hidden_words and not penalty:
+            return pool
         for entry in pool:
             negative, source, key, token = entry
             if source == 0:
@@ -112,6 +139,16 @@ class Rules:
                 small = penalty and _small(scores.others_display.get(key) or self.lexicon.display_of(key))
             out.append((negative + penalty, source, key, token) if small else entry)
         return out
+
+    def limits(self, pool: list[tuple]) -> tuple[float, float]:
+        """The negated log-probabilities beyond which the pool's vocabulary words and its
+        lexicon words are left out: their gaps below its best entry, which is exact (the top
+        of every list the ranker read), so the limits, like the strip, do not depend on how
+        deep it read."""
+        if not pool or self.lexicon_gap == self.vocabulary_gap == math.inf:
+            return math.inf, math.inf
+        best = min(pool)[0]
+        return best + self.vocabulary_gap, best + self.lexicon_gap
 
 
 def _small(written: str) -> bool:
@@ -147,10 +184,12 @@ class Completions:
             before = text[max(0, view.partial_start - 16) : view.partial_start].rstrip(" \t")
             if before and before[-1] not in _OPENERS:
                 penalty = -math.log(settings.capital_evidence)
-        if not hide and not penalty:
+        gaps = [-math.log(floor) if floor > 0.0 and typed else math.inf
+                for floor in (settings.lexicon_floor, settings.vocabulary_floor)]
+        if not hide and not penalty and gaps == [math.inf, math.inf]:
             return None
         return Rules(self._marked_vocab if hide else None, self._marked_words if hide else frozenset(),
-                     penalty, self._small, self.lexicon)
+                     penalty, self._small, self.lexicon, *gaps)
 
     def _document_uses_identifiers(self, tokens: "TokenCache", length: int, window: int) -> bool:
         """Whether the ``window`` tokens before the cursor hold a marked word (once per word boundary)."""

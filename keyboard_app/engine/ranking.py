@@ -170,16 +170,26 @@ class Ranker:
             # outrank what the other lists offer: the pool is exact only down to that
             # entry (its "floor").  Without this, a skipped word (the one typed, a
             # repeat) let a lexicon rarity into the strip ahead of the next vocabulary word.
-            floor = math.inf  # as a negated score, like the pool's
+            floor = lexicon_floor = math.inf  # as a negated score, like the pool's
             if len(best) == want:
-                floor = min(floor, -best[-1][1])
+                floor = -best[-1][1]
             if len(from_lexicon) > want or len(found) == want + len(others):
                 from_lexicon = from_lexicon[:want]
                 if from_lexicon:
-                    floor = min(floor, from_lexicon[-1][0])
+                    lexicon_floor = from_lexicon[-1][0]
             pool += from_lexicon + others
             if rules is not None:
                 pool = rules.adjust(pool, scores)
+                vocabulary_limit, lexicon_limit = rules.limits(pool)
+                if vocabulary_limit != math.inf or lexicon_limit != math.inf:  # far below the best: left out
+                    pool = [entry for entry in pool if entry[0] <= (
+                        vocabulary_limit if entry[1] == 0 else lexicon_limit if entry[1] == 2 else math.inf)]
+                    # Those not fetched are further below than the last fetched: left out too.
+                    if floor > vocabulary_limit:
+                        floor = math.inf
+                    if lexicon_floor > lexicon_limit:
+                        lexicon_floor = math.inf
+            floor = min(floor, lexicon_floor)
             pool.sort()
             shown: list[Suggestion] = []
             seen: set[str] = set()

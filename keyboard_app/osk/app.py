@@ -36,13 +36,24 @@ class EditorChoices:
     model: str = "default"  # the model chosen in the editor (``--osk`` loads it)
     learning: bool = False  # the editor's learning is on and not paused
     auto_capitalise: bool = True  # "Capital letter at the start of a sentence"
+    theme: str = "system"  # Appearance: "system", "light" or "dark"
+    high_contrast: bool = False
+    larger_buttons: bool = False  # "Larger suggestion buttons": the keys are taller too
 
     @classmethod
     def of(cls, settings: Any) -> "EditorChoices":
         """The choices in the editor's ``Settings`` (the main window's, already checked)."""
         return cls(model=settings.model or "default",
                    learning=settings.learning_enabled and not settings.learning_paused,
-                   auto_capitalise=settings.auto_capitalise)
+                   auto_capitalise=settings.auto_capitalise, theme=settings.theme,
+                   high_contrast=settings.high_contrast, larger_buttons=settings.large_strip_buttons)
+
+
+def follow_editor_look(keyboard: OnScreenKeyboard, choices: EditorChoices) -> None:
+    """The keyboard follows the editor's capitals, high contrast and larger buttons (the
+    theme is the application's palette, which the main window or ``run_osk`` sets)."""
+    keyboard.controller.set_auto_capitalise(choices.auto_capitalise)
+    keyboard.follow_editor(high_contrast=choices.high_contrast, larger_buttons=choices.larger_buttons)
 
 
 class EditorSettingsWatch(QObject):
@@ -96,6 +107,7 @@ def make_keyboard(*, worker: Any, injector: Injector, personal: Any = None,
                                personal=personal)
     keyboard = OnScreenKeyboard(controller=controller, settings=settings, store=store,
                                 active_window=x11_active_window() if desktop else None,
+                                window_class=x11_window_class() if desktop else None,
                                 switch_keys=X11KeyGrab if desktop else None)
     controller.setParent(keyboard)
     if problem:
@@ -177,7 +189,7 @@ def toggle_for_window(window: Any, *, injector: Injector | None = None) -> OnScr
         keyboard.closed.connect(host.release_claim)
         # The window saves its settings at each change in Preferences: follow them from there.
         EditorSettingsWatch(lambda: EditorChoices.of(window.settings),
-                            lambda choices: keyboard.controller.set_auto_capitalise(choices.auto_capitalise),
+                            lambda choices: follow_editor_look(keyboard, choices),
                             parent=keyboard, path=window.settings_store.path)
         host.keyboard = keyboard
     if not host.claim_keyboard():
@@ -199,11 +211,17 @@ def _editor_choices() -> EditorChoices:
         return EditorChoices()
     if not isinstance(data, dict):
         return EditorChoices()
+    from ..settings import THEMES
+
     model = data.get("model")
+    theme = data.get("theme")
     return EditorChoices(
         model=model if isinstance(model, str) and model.strip() else "default",
         learning=data.get("learning_enabled") is True and data.get("learning_paused") is not True,
         auto_capitalise=data.get("auto_capitalise") is not False,
+        theme=theme if theme in THEMES else "system",
+        high_contrast=data.get("high_contrast") is True,
+        larger_buttons=data.get("large_strip_buttons") is True,
     )
 
 
@@ -240,6 +258,7 @@ def run_osk(*, model: Path | None = None, quit_after: float | None = None) -> in
     from ..learning import LearnedWordsSaver, PersonalModel
     from ..model_store import ModelStore, ModelStoreError
     from ..ui.app import create_application, first_copy, forget_source_lines, quit_on_signals
+    from ..ui.appearance import apply_theme
     from ..ui.worker import PredictorWorker
 
     forget_source_lines()  # (before the model's loading thread starts)
@@ -256,6 +275,7 @@ def run_osk(*, model: Path | None = None, quit_after: float | None = None) -> in
     keyboard: OnScreenKeyboard | None = None
     signals = quit_on_signals(app, lambda signum, again: keyboard is None or keyboard.close() or True)
     editor = _editor_choices()
+    apply_theme(editor.theme, high_contrast=editor.high_contrast)  # before the keyboard is drawn
     if model is None:
         store = ModelStore()
         try:
@@ -271,7 +291,8 @@ def run_osk(*, model: Path | None = None, quit_after: float | None = None) -> in
     def follow_editor(choices: EditorChoices) -> None:
         # The learned words are used where the editor or the keyboard opted in to learning.
         worker.set_use_personal(choices.learning or keyboard.settings.learn_from_typing)
-        keyboard.controller.set_auto_capitalise(choices.auto_capitalise)
+        apply_theme(choices.theme, high_contrast=choices.high_contrast)  # its menus and dialogs too
+        follow_editor_look(keyboard, choices)
 
     watch = EditorSettingsWatch(_editor_choices, follow_editor, parent=keyboard)
     keyboard.settings_changed.connect(lambda s: follow_editor(watch.choices))

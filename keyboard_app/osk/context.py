@@ -5,6 +5,10 @@ what it typed itself.  ``TypedContext`` keeps that text; a change of the
 active window (``FocusWatcher``) or a cursor key resets it to a sentence
 start, because the text around the cursor is then unknown.  No Qt here.
 
+A terminal (``is_terminal``, by the window's ``WM_CLASS``) takes commands,
+file names and options, where a capital the keyboard added would break the
+line ("Echo"): the controller adds none there.
+
 ``FocusWatcher`` polls an ``active_window`` function (any id; None when
 unknown) and calls ``on_change`` when it changes.  ``x11_active_window``
 gives the root window's ``_NET_ACTIVE_WINDOW`` through python-xlib (which
@@ -71,6 +75,21 @@ class FocusWatcher:
         self.current = window
         self._on_change(window)
         return True
+
+
+#: ``WM_CLASS`` names (instance or class, lowercased) of terminal emulators; any name with
+#: "terminal" in it is one too (gnome-terminal, xfce4-terminal, mate-terminal, lxterminal...).
+TERMINALS = frozenset({
+    "xterm", "uxterm", "konsole", "urxvt", "rxvt", "alacritty", "kitty", "st", "st-256color",
+    "terminator", "tilix", "sakura", "guake", "yakuake", "tilda", "eterm", "foot", "footclient",
+    "wezterm", "org.wezfurlong.wezterm", "cool-retro-term", "terminology", "kgx", "org.gnome.console",
+})
+
+
+def is_terminal(wm_class: tuple[str, ...] | None) -> bool:
+    """Whether a window's ``WM_CLASS`` (instance, class) names a terminal emulator."""
+    names = [name.lower() for name in wm_class or () if isinstance(name, str)]
+    return any(name in TERMINALS or "terminal" in name for name in names)
 
 
 def _x11_connection(purpose: str):

@@ -8,6 +8,14 @@ word and a space, or Backspaces and the whole word when the case differs,
 so it works in any text field.  Shift is one-shot, Caps stays on (letters
 only); neither is sent to the target: the keyboard types the character.
 
+Capitals follow the letters typed where the keyboard cannot know better.
+The text before what it typed is unknown (another application, or the focus
+just moved), so the engine's sentence start there is a guess: a word begun
+in small letters is completed in small letters ("ech" -> "echo", not
+"Echo").  In a terminal (``set_target``) no capital is added at all; the
+editor's "Capital letter at the start of a sentence" turned off does the
+same everywhere (``capitals``).
+
 The context holds only what reached the target: a text the injector could
 not type is left out of it, and nothing is erased for a text that cannot be
 typed (the injector's ``prepare`` comes before the Backspaces), so a failure
@@ -79,6 +87,7 @@ class OskController(QObject):
         # The editor's preference (``Settings.auto_capitalise``): one setting for both, so a
         # sentence's first word is "the" here too when the user turned capitals off there.
         self.auto_capitalise = True
+        self.terminal = False  # the target is a terminal: no capital is added (``set_target``)
         # True while the window typed into counts the words itself (the app's own editor, learning):
         # the keyboard then leaves them to it, or each word would count twice.
         self.target_learns: Callable[[], bool] = lambda: False
@@ -116,13 +125,28 @@ class OskController(QObject):
         self._show(result, text)
 
     def _show(self, suggestions: list, text: str) -> None:
-        if not self.auto_capitalise and suggestions:
+        if suggestions and self._no_sentence_capital(text):
             suggestions = without_sentence_capitals(
                 suggestions, text, self._tokenizer(),
                 lambda s: written_form(s, self.worker.predictor, self.personal))
         self.suggestions = list(suggestions)
         self._shown_for = text
         self.suggestions_changed.emit(self.suggestions)
+
+    def _no_sentence_capital(self, text: str) -> bool:
+        """Whether a sentence start at the end of ``text`` gets no capital of the engine's: the
+        editor's setting is off, the target is a terminal, or the start is only where the
+        keyboard's own text begins and the user began the word in small letters."""
+        if not self.auto_capitalise or self.terminal:
+            return True
+        context = local_context(self._tokenizer(), text)
+        return context.partial[:1].islower() and not text[: context.partial_start].strip()
+
+    def set_target(self, *, terminal: bool) -> None:
+        """The window typed into is (or is not) a terminal (``context.is_terminal``)."""
+        if terminal != self.terminal:
+            self.terminal = terminal
+            self.refresh()
 
     def set_auto_capitalise(self, on: bool) -> None:
         """Follow the editor's "Capital letter at the start of a sentence" (shown at once)."""

@@ -16,7 +16,13 @@ The ⚙ key (scanned last, after the rows) opens the settings menu, which is
 reached the same three ways (``menu_access``).
 
 The window only shows and forwards: ``OskController`` does the typing and
-the predicting, ``FocusWatcher`` tells it when the target changes.
+the predicting, ``FocusWatcher`` tells it when the target changes (and
+whether the new one is a terminal, by its ``WM_CLASS``).
+
+Its look follows the editor's: the application's palette (the theme, set by
+``ui.appearance``) chooses the light or the dark colours, and the editor's
+high contrast and larger buttons (``follow_editor``) add to the keyboard's
+own high contrast and key size, so one setting means the same in both.
 """
 
 from __future__ import annotations
@@ -41,9 +47,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..ui.appearance import is_dark
 from ..ui.elide import fitting_font
 from .access import Clock, Dwell, Scanner
-from .context import FocusWatcher
+from .context import FocusWatcher, is_terminal
 from .controller import KeyStats, OskController
 from .layout import Key, Layout, load_layout
 from .menu_access import MenuAccess
@@ -58,6 +65,7 @@ BASE_FONT_PT = 13
 WIDTH_UNIT = 4  # layout widths (1, 1.5, 1.75...) as integer stretch factors
 LABEL_SHRINK = 0.4  # a label that does not fit its key is drawn smaller, down to this share of its size
 LABEL_MARGIN_PX = 2  # kept clear on each side of a label
+LARGER_KEYS = 1.5  # the editor's "Larger suggestion buttons": keys this much taller (the strip's 60 / 40 px)
 
 STYLE = """
 QWidget#osk { background: #e8eaed; }
@@ -80,6 +88,35 @@ QPushButton[scan="group"] { border: 4px solid #ff8c00; }
 QPushButton[scan="key"] { border: 5px solid #ff0000; background: #400000; }
 QLabel#status, QLabel#notice { color: #ffffff; }
 """
+DARK_STYLE = """
+QWidget#osk { background: #2b2b2b; }
+QPushButton { background: #3c3c3c; color: #e8e8e8; border: 1px solid #6a6a6a; border-radius: 6px; }
+QPushButton:hover { background: #284a7e; }
+QPushButton:pressed, QPushButton[latched="true"] { background: #3d7bd9; color: #ffffff; }
+QPushButton[role="suggestion"] { background: #463f26; font-weight: bold; }
+QPushButton[scan="group"] { border: 3px solid #f9a825; }
+QPushButton[scan="key"] { border: 4px solid #ff6e60; background: #5c2622; }
+QLabel#status { color: #c8c8c8; }
+QLabel#notice { color: #ff8a80; }
+"""
+#: High contrast on a light theme: black on white, as the editor's is (white on black when dark).
+LIGHT_HIGH_CONTRAST = """
+QWidget#osk { background: #ffffff; }
+QPushButton { background: #ffffff; color: #000000; border: 2px solid #000000; border-radius: 4px; }
+QPushButton:hover { background: #c6dafc; }
+QPushButton:pressed, QPushButton[latched="true"] { background: #000000; color: #ffffff; }
+QPushButton[role="suggestion"] { color: #0000c0; font-weight: bold; }
+QPushButton[scan="group"] { border: 4px solid #b35900; }
+QPushButton[scan="key"] { border: 5px solid #c00000; background: #ffe0e0; }
+QLabel#status, QLabel#notice { color: #000000; }
+"""
+
+
+def style_sheet(*, dark: bool, high_contrast: bool) -> str:
+    """The keyboard's colours on a dark or light palette, in high contrast or not."""
+    if high_contrast:
+        return HIGH_CONTRAST if dark else LIGHT_HIGH_CONTRAST
+    return DARK_STYLE if dark else STYLE
 
 
 class KeyButton(QPushButton):
@@ -167,6 +204,7 @@ class OnScreenKeyboard(QWidget):
         store: OskSettingsStore | None = None,
         clock: Clock = time.monotonic,
         active_window: Callable[[], Hashable | None] | None = None,
+        window_class: Callable[[Hashable], tuple[str, str] | None] | None = None,
         switch_keys: Callable[[tuple[str, ...]], Any] | None = None,
         parent: QWidget | None = None,
     ) -> None:
@@ -187,6 +225,10 @@ class OnScreenKeyboard(QWidget):
         self._switch_factory = switch_keys  # keys -> an X11KeyGrab-like object (None: clicks only)
         self._switch_grab: Any = None
         self._menu_was_open = False
+        self.editor_high_contrast = False  # the editor's Preferences (``follow_editor``)
+        self.editor_larger_buttons = False
+        self._window_class = window_class  # a window id -> its WM_CLASS (None: terminals unknown)
+        self._target: Hashable | None = None  # the window typed into, as last classified
         self.layout_data, problem = load_layout(settings.layout_path)
         if problem:
             self.problems.append(problem)
@@ -205,8 +247,8 @@ class OnScreenKeyboard(QWidget):
         self._focus_timer = QTimer(self, interval=FOCUS_POLL_MS)
         if active_window is not None:
             own = lambda window: window == int(self.winId())  # noqa: E731 - the keyboard itself
-            self.focus_watcher = FocusWatcher(active_window, lambda _: controller.focus_changed(), ignore=own)
-            self._focus_timer.timeout.connect(self.focus_watcher.poll)
+            self.focus_watcher = FocusWatcher(active_window, self._focus_changed, ignore=own)
+            self._focus_timer.timeout.connect(self.poll_focus)
             self._focus_timer.start()
 
         controller.suggestions_changed.connect(self._show_suggestions)
@@ -215,6 +257,7 @@ class OnScreenKeyboard(QWidget):
         controller.status_changed.connect(self.status.setText)
         controller.send_failed.connect(self.show_status)
         controller.learning = settings.learn_from_typing
+        self._styling = False
         self.apply_settings(settings, save=False)
         if settings.window_geometry:
             self.restoreGeometry(QByteArray.fromBase64(settings.window_geometry.encode()))
@@ -223,6 +266,31 @@ class OnScreenKeyboard(QWidget):
         if self.problems:
             self.show_status(self.problems[0])
         controller.refresh()
+
+    # --- the window typed into --------------------------------------------------
+    def poll_focus(self) -> None:
+        """Look at the active window once (the timer's beat): a new one resets the context,
+        and the first one seen, or a new one, is classified (a terminal or not)."""
+        if self.focus_watcher is None:
+            return
+        self.focus_watcher.poll()  # a change calls ``_focus_changed``
+        current = self.focus_watcher.current
+        if current is not None and current != self._target:
+            self._classify(current)
+
+    def _focus_changed(self, window: Hashable | None) -> None:
+        self._classify(window)
+        self.controller.focus_changed()
+
+    def _classify(self, window: Hashable | None) -> None:
+        self._target = window
+        terminal = False
+        if window is not None and self._window_class is not None:
+            try:
+                terminal = is_terminal(self._window_class(window))
+            except Exception as e:  # noqa: BLE001 - a window gone, a lost display: not a terminal
+                log.debug("the class of window %s is unknown: %s", window, e)
+        self.controller.set_target(terminal=terminal)
 
     # --- building -----------------------------------------------------------
     def _build(self) -> None:
@@ -350,7 +418,6 @@ class OnScreenKeyboard(QWidget):
             self._build_keys(layout)
             self.show_status(problem or "")
         self._access_actions[settings.access].setChecked(True)
-        self._contrast_action.setChecked(settings.high_contrast)
         self._learn_action.setChecked(settings.learn_from_typing)
         self.controller.learning = settings.learn_from_typing
         self.dwell = Dwell(settings.dwell_ms / 1000, clock=self.clock)
@@ -359,14 +426,8 @@ class OnScreenKeyboard(QWidget):
         self.menu_access.configure(access=settings.access, dwell_seconds=settings.dwell_ms / 1000,
                                    interval=settings.scan_interval_ms / 1000, switches=settings.scan_switches)
         self.menu_access.switch_keysyms = self._switch_keysyms(settings)
-        self.setStyleSheet(HIGH_CONTRAST if settings.high_contrast else STYLE)
-        zoom = settings.zoom_percent / 100
-        font = QFont(self.font())
-        font.setPointSizeF(BASE_FONT_PT * zoom)
+        self._apply_look()
         for button in self._all_buttons():
-            button.set_base_font(font)
-            button.setMinimumHeight(round(BASE_KEY_PX * zoom))
-            button.setMinimumWidth(round(BASE_KEY_PX * zoom * 0.8))
             button.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, settings.access == "scan")
             button.set_fill(0)
         self._tick.stop()
@@ -379,6 +440,47 @@ class OnScreenKeyboard(QWidget):
         if save and settings != old:
             self.settings_changed.emit(settings)
             self._save()
+
+    def follow_editor(self, *, high_contrast: bool, larger_buttons: bool) -> None:
+        """The editor's high contrast and larger buttons (its Preferences), shown at once.  The
+        theme itself is the application's palette, followed by ``changeEvent``."""
+        self.editor_high_contrast, self.editor_larger_buttons = high_contrast, larger_buttons
+        self._apply_look()
+
+    def high_contrast(self) -> bool:
+        """Drawn in high contrast: the keyboard's own choice or the editor's."""
+        return self.settings.high_contrast or self.editor_high_contrast
+
+    def _apply_look(self) -> None:
+        """The colours (the palette's light or dark, high contrast) and the keys' sizes."""
+        high_contrast = self.high_contrast()
+        self._contrast_action.setChecked(high_contrast)
+        # Turned on in the editor, it is turned off there: the keyboard cannot override it.
+        self._contrast_action.setEnabled(not self.editor_high_contrast)
+        self._contrast_action.setToolTip("On in the editor's Preferences (Appearance)"
+                                         if self.editor_high_contrast else "")
+        sheet = style_sheet(dark=is_dark(QApplication.palette()), high_contrast=high_contrast)
+        if self.styleSheet() != sheet:
+            self._styling = True  # a style sheet sends palette changes of its own
+            try:
+                self.setStyleSheet(sheet)
+            finally:
+                self._styling = False
+        zoom = self.settings.zoom_percent / 100
+        font = QFont(self.font())
+        font.setPointSizeF(BASE_FONT_PT * zoom)
+        height = BASE_KEY_PX * zoom * (LARGER_KEYS if self.editor_larger_buttons else 1.0)
+        for button in self._all_buttons():
+            button.set_base_font(font)
+            button.setMinimumHeight(round(height))
+            button.setMinimumWidth(round(BASE_KEY_PX * zoom * 0.8))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt API
+        super().changeEvent(event)
+        if getattr(self, "_styling", True):  # (True until the window is built)
+            return
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._apply_look()  # the editor's theme changed (``ui.appearance.apply_theme``)
 
     def _save(self) -> None:
         if self.store is None:

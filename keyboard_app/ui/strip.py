@@ -10,8 +10,11 @@ word in its middle: it keeps the start that was typed and the end that
 tells it from the other completions), never clipped; the whole text is in
 the tooltip and the accessible name.  The width goes to the words: slots
 share it by what their words need (equally while the words are short),
-empty slots beside words shrink to their number, and a word that does not
-fit beside the number's balancing space gets that space too.  The strip
+empty slots beside words (or beside the placeholder) are hidden, and a word
+that does not fit beside the number's balancing space gets that space too.
+Where the words do not fit at full size (a narrow window, five long words),
+the gaps between and inside the slots narrow first, then the words are
+drawn smaller, and only then elided.  The strip
 has a minimum width at which each slot still shows a few letters, and its
 look follows the preferences: the word size (the editor's zoom, or its
 own), larger buttons, high contrast.  Its colours are written into its style sheet from the
@@ -35,8 +38,11 @@ from ..settings import DEFAULT_SUGGESTIONS, MAX_SUGGESTIONS, MIN_SUGGESTIONS
 from .elide import ElidedLabel
 
 MIN_SLOT_WIDTH = 84  # the number, and six or seven letters of a word before the "…"
-EMPTY_SLOT_WIDTH = MIN_SLOT_WIDTH // 2  # an empty slot beside filled ones: its number and dashed border
 SLOT_MARGIN, SLOT_SPACING = 6, 3  # inside a slot, around and between the number and the word
+STRIP_MARGIN, STRIP_SPACING = 8, 6  # around the strip and between its slots
+# Where the words do not fit: the gaps these take instead, before the words are drawn smaller.
+COMPACT_SLOT_MARGIN, COMPACT_SLOT_SPACING = 3, 1
+COMPACT_STRIP_MARGIN, COMPACT_STRIP_SPACING = 2, 2
 BUTTON_HEIGHT, LARGE_BUTTON_HEIGHT = 40, 60
 WORD_SCALE = 1.25  # the words are this much larger than the editor's text
 AA_CONTRAST = 4.5  # WCAG 2 AA for normal text
@@ -57,6 +63,7 @@ class SuggestionButton(QPushButton):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(SLOT_MARGIN, 2, SLOT_MARGIN, 2)
         layout.setSpacing(SLOT_SPACING)
+        self.compact = False  # narrower gaps (``set_compact``)
         self.hint = QLabel(str(index + 1))
         self.hint.setObjectName("hint")
         self.word = ElidedLabel("", mode=Qt.TextElideMode.ElideMiddle, shrink=0.75)
@@ -74,13 +81,26 @@ class SuggestionButton(QPushButton):
         self.spacer.setFixedWidth(self.hint.sizeHint().width())
         layout.addWidget(self.spacer)
 
-    def needed_width(self) -> int:
-        """The width at which the word fits whole in the word's own size, centred."""
+    def needed_width(self, *, compact: bool | None = None) -> int:
+        """The width at which the word fits whole in the word's own size, centred (with the
+        narrower gaps if ``compact``; by default the gaps it has)."""
         if not self.word.text():
             return 0
-        return (self.word.fontMetrics().horizontalAdvance(self.word.text()) + 2 * SLOT_MARGIN
-                + 2 * SLOT_SPACING + self.hint.sizeHint().width() + self.spacer.width()
+        compact = self.compact if compact is None else compact
+        margin, spacing = (COMPACT_SLOT_MARGIN, COMPACT_SLOT_SPACING) if compact else (SLOT_MARGIN, SLOT_SPACING)
+        return (self.word.fontMetrics().horizontalAdvance(self.word.text()) + 2 * margin
+                + 2 * spacing + self.hint.sizeHint().width() + self.spacer.width()
                 + 4)  # the border, thicker on the first slot and in high contrast
+
+    def set_compact(self, compact: bool) -> None:
+        """Narrower gaps around and beside the word, where the words do not fit otherwise."""
+        if compact == self.compact:
+            return
+        self.compact = compact
+        margin, spacing = (COMPACT_SLOT_MARGIN, COMPACT_SLOT_SPACING) if compact else (SLOT_MARGIN, SLOT_SPACING)
+        self.layout().setContentsMargins(margin, 2, margin, 2)
+        self.layout().setSpacing(spacing)
+        self._balance()
 
     def _balance(self) -> None:
         """Show the balancing spacer only where the word fits beside it (or a phrase's "»")."""
@@ -184,8 +204,9 @@ class SuggestionStrip(QWidget):
         self.can_forget = lambda suggestion: False  # set by the window (personal layer)
         self.accept_key = "Tab"  # named in the first button's tooltip; "" when none
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 6, 8, 6)
-        layout.setSpacing(6)
+        layout.setContentsMargins(STRIP_MARGIN, 6, STRIP_MARGIN, 6)
+        layout.setSpacing(STRIP_SPACING)
+        self.compact = False  # the narrower gaps of a strip whose words do not fit (``_fit_gaps``)
         self.buttons: list[SuggestionButton] = []
         for i in range(MAX_SUGGESTIONS):
             button = SuggestionButton(index=i)
@@ -205,9 +226,7 @@ class SuggestionStrip(QWidget):
     def set_slot_count(self, slots: int) -> None:
         """Show ``slots`` buttons (MIN_SUGGESTIONS to MAX_SUGGESTIONS)."""
         self._slots = max(MIN_SUGGESTIONS, min(MAX_SUGGESTIONS, slots))
-        for i, button in enumerate(self.buttons):
-            button.setVisible(i < self._slots)
-        self.setMinimumWidth(self._slots * MIN_SLOT_WIDTH + (self._slots - 1) * 6 + 16)
+        self.setMinimumWidth(self._slots * MIN_SLOT_WIDTH + (self._slots - 1) * STRIP_SPACING + 2 * STRIP_MARGIN)
         self.set_suggestions(self._suggestions, placeholder=self._placeholder)
 
     def set_word_point_size(self, size: float) -> None:
@@ -328,19 +347,39 @@ class SuggestionStrip(QWidget):
         word takes room from short ones before it is elided."""
         layout = self.layout()
         filled = len(self._suggestions)
-        if placeholder:
-            stretches = [3 * self._slots] + [1] * (self._slots - 1)
-        elif not filled:
-            stretches = [1] * self._slots
+        # Every slot while none holds anything (numbered, dashed: where words will come);
+        # beside a word or the placeholder an empty slot would only take their width.
+        shown = max(filled, 1) if filled or placeholder else self._slots
+        for i, button in enumerate(self.buttons):
+            button.setVisible(i < shown)
+        if placeholder or not filled:
+            stretches = [1] * shown
         else:
             short = self.buttons[0].word.fontMetrics().horizontalAdvance("m" * 8)
-            stretches = [max(short, b.needed_width()) if i < filled else short // 4
-                         for i, b in enumerate(self.buttons[: self._slots])]
+            stretches = [max(short, b.needed_width(compact=False)) for b in self.buttons[:filled]]
         for i, stretch in enumerate(stretches):
             layout.setStretch(i, stretch)
-        for i in range(1, self._slots):
-            self.buttons[i].setMinimumWidth(EMPTY_SLOT_WIDTH if i >= filled and (placeholder or filled)
-                                            else MIN_SLOT_WIDTH)
+        self._fit_gaps()
+
+    def _fit_gaps(self) -> None:
+        """Narrow the gaps between and inside the slots where the words need more than the
+        width (before they are drawn smaller or elided); widen them again where they fit."""
+        filled = self.buttons[: len(self._suggestions)]
+        needed = (sum(b.needed_width(compact=False) for b in filled)
+                  + (len(filled) - 1) * STRIP_SPACING + 2 * STRIP_MARGIN)
+        compact = bool(filled) and needed > self.width()
+        if compact != self.compact:
+            self.compact = compact
+            margin, spacing = ((COMPACT_STRIP_MARGIN, COMPACT_STRIP_SPACING) if compact
+                               else (STRIP_MARGIN, STRIP_SPACING))
+            self.layout().setContentsMargins(margin, 6, margin, 6)
+            self.layout().setSpacing(spacing)
+        for button in self.buttons:
+            button.set_compact(compact)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._fit_gaps()
 
     def _context_menu(self, index: int, pos: QPoint) -> None:
         if index >= len(self._suggestions):

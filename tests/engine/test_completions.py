@@ -166,3 +166,46 @@ def test_the_typed_word_is_first_exactly_where_no_longer_word_is_likelier(p, tex
     assert words == sorted(words, reverse=True)
     for k in (1, 2, 3):
         assert p.suggest(text, k) == shown[:k]
+
+
+# -- the lexicon's words far below the best (H33's finding 9) --------------------------------
+
+FLOOR_TEXTS = ("We went home. Then we ate", "The rule is held", "The internationaliz", "Ok", "I came fromh",
+               "She would engage Anne's good offices with Mr Ell")
+
+
+def test_rare_lexicon_words_far_below_the_typed_word_leave_their_slots(p):
+    shown = p.suggest("We went home. Then we ate", 3)
+    assert [s.text for s in shown] == ["ate"]  # no "Ater", "atenolol" beside it
+    assert texts(p, "The rule is held") == ["held"]  # no "Heldai"
+    p.completions = CompletionSettings(lexicon_floor=0.0)  # the rule off: what a newcomer saw
+    rare = p.suggest("We went home. Then we ate", 3)
+    assert [s.text for s in rare][:2] == ["ate", "Ater"]
+    assert all(s.token not in p.bundle.vocab and s.log_prob < shown[0].log_prob + np.log(1 / 300)
+               for s in rare[1:])
+
+
+def test_vocabulary_words_leave_only_far_lower(p):
+    text = "She would engage Anne's good offices with Mr Ell"  # austen: "Ellie" went, "Ellipsis" came
+    assert texts(p, text, 5) == ["Elliot", "Elliot's"]
+    p.completions = CompletionSettings(vocabulary_floor=0.0)
+    shown = p.suggest(text, 5)
+    assert [s.text for s in shown][:3] == ["Elliot", "Elliot's", "Ellipsis"]
+    assert shown[2].token in p.bundle.vocab and shown[2].log_prob < shown[0].log_prob + np.log(1e-4)
+
+
+def test_the_floor_is_relative_and_spares_the_vocabulary(p):
+    # Lexicon words close to one another all stay ("internationalize" and its forms are beyond the
+    # vocabulary); vocabulary words 1/365 of the first stay too ("is" -> "issues").
+    assert len(texts(p, "The internationaliz", 4)) == 4
+    assert "issues" in texts(p, "The RCU read-side critical section is", 5)
+    assert texts(p, "I came fromh")[0] == "fromhex"  # alone with its letters: still offered
+
+
+def test_with_the_floor_a_strip_of_k_is_still_the_first_k_of_more(p):
+    for text in FLOOR_TEXTS:
+        five = p.suggest(text, 5)
+        for k in (1, 2, 3, 4):
+            assert p.suggest(text, k) == five[:k]
+        p.reset()
+        assert Predictor(p.bundle, p.session).suggest(text, 5) == five  # a fresh engine agrees

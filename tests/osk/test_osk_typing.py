@@ -147,7 +147,9 @@ def test_settings_changes_are_saved_and_shown(make_keyboard, tmp_path):
     keyboard.update_settings(suggestion_slots=5, high_contrast=True, zoom_percent=150)
     assert sum(button.isVisible() for button in keyboard.suggestion_buttons) == 5
     assert len(keyboard.controller.suggestions) <= 5 and keyboard.controller.slots == 5
-    assert "#ffff00" in keyboard.styleSheet()
+    from keyboard_app.osk.window import style_sheet
+
+    assert keyboard.styleSheet() == style_sheet(dark=False, high_contrast=True)  # (offscreen: light)
     saved, problem = OskSettingsStore(tmp_path / "osk.json").load()
     assert problem is None and (saved.suggestion_slots, saved.high_contrast, saved.zoom_percent) == (5, True, 150)
 

@@ -12,7 +12,13 @@ import pytest
 from PySide6.QtGui import QFontMetricsF
 
 from keyboard_app.ui.elide import ElidedLabel
-from keyboard_app.ui.strip import EMPTY_SLOT_WIDTH, MIN_SLOT_WIDTH, WORD_SCALE, SuggestionStrip
+from keyboard_app.ui.strip import (
+    COMPACT_STRIP_SPACING,
+    MIN_SLOT_WIDTH,
+    STRIP_SPACING,
+    WORD_SCALE,
+    SuggestionStrip,
+)
 
 WORD_SIZE = 13 * WORD_SCALE  # the words' size at the editor's default (13 pt)
 
@@ -45,12 +51,38 @@ def widths(strip: SuggestionStrip) -> list[int]:
 
 
 def test_empty_slots_give_way_to_the_words(qtbot):
-    # H18: 5 slots in a 460 px window showed "U…d" beside three empty slots
+    # H18: 5 slots in a 460 px window showed "U…d" beside three empty slots; H33: an empty
+    # fifth slot still took width from four long words
     strip = shown_strip(qtbot, 5, ["United", "Unity"], width=440)
     assert shown(strip) == ["United", "Unity", "", "", ""]
-    filled, empty = widths(strip)[:2], widths(strip)[2:]
-    assert min(filled) > 2 * max(empty) and min(empty) >= EMPTY_SLOT_WIDTH
-    assert not strip.buttons[2].isEnabled()  # still there, numbered, and dashed
+    assert [b.isVisible() for b in strip.buttons] == [True, True, False, False, False]
+    assert sum(widths(strip)[:2]) >= 440 - 2 * 8 - STRIP_SPACING  # the words have the whole strip
+    strip.set_suggestions([])  # nothing to show: every slot, numbered and dashed, where words will come
+    assert all(b.isVisible() and not b.isEnabled() for b in strip.buttons)
+
+
+LONG_WORDS = ["internationalization", "internationalize", "internationalized", "internationalizing"]
+
+
+def test_five_slots_in_a_narrow_window_narrow_the_gaps_before_eliding(qtbot):
+    # H33's finding 10: at 500 px, 5 slots and four long words showed "in…ze", "in…ed"
+    strip = shown_strip(qtbot, 5, LONG_WORDS, width=484)
+    assert not strip.buttons[4].isVisible()
+    assert strip.compact and strip.layout().spacing() == COMPACT_STRIP_SPACING
+    for button, word in zip(strip.buttons, LONG_WORDS):
+        text = button.word.elided_text()
+        assert text == word or (len(text) >= 11 and text[:5] == word[:5] and text[-4:] == word[-4:])
+    endings = {b.word.elided_text().partition("…")[2] for b in strip.buttons[:4]}
+    assert len(endings) == 4  # the four can be told apart
+    strip.resize(1400, 52)  # room enough: the usual gaps and sizes, nothing elided
+    qtbot.waitUntil(lambda: not strip.compact)
+    assert strip.layout().spacing() == STRIP_SPACING and shown(strip)[:4] == LONG_WORDS
+    assert all(b.word.drawn_font().pointSizeF() == pytest.approx(WORD_SIZE) for b in strip.buttons[:4])
+
+
+def test_words_that_fit_keep_the_usual_gaps(qtbot):
+    strip = shown_strip(qtbot, 5, ["the", "then", "they", "there", "these"], width=600)
+    assert not strip.compact and shown(strip) == ["the", "then", "they", "there", "these"]
 
 
 def test_one_long_word_at_the_narrowest_window_is_whole(qtbot):
