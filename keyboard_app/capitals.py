@@ -18,6 +18,18 @@ from .engine.tokenizer import Tokenizer
 from .learning import local_context
 
 
+def model_form(predictor: Any, token: str) -> str | None:
+    """How ``predictor``'s model writes ``token``: its vocabulary's display form, else its
+    lexicon's; None where it has neither (or no vocabulary at all)."""
+    vocab = getattr(getattr(predictor, "bundle", None), "vocab", None)
+    if vocab is None:
+        return None
+    if token in vocab:
+        return vocab.display[vocab.id(token)]
+    lexicon = getattr(predictor, "lexicon", None)
+    return lexicon.display_of(token) if lexicon is not None else None
+
+
 def written_form(suggestion: Any, predictor: Any, personal: Any = None) -> str:
     """``suggestion``'s text as the word is written inside a sentence: the user's own form
     where they taught it (``personal``), else the vocabulary's or the lexicon's.  Only a
@@ -26,13 +38,8 @@ def written_form(suggestion: Any, predictor: Any, personal: Any = None) -> str:
     if personal is not None and personal.knows(token):
         written = personal.display(token)
     else:
-        vocab = getattr(getattr(predictor, "bundle", None), "vocab", None)
-        lexicon = getattr(getattr(predictor, "predictor", predictor), "lexicon", None)
-        if vocab is not None and token in vocab:
-            written = vocab.display[vocab.id(token)]
-        elif lexicon is not None:
-            written = lexicon.display_of(token)
-        else:
+        written = model_form(predictor, token)
+        if written is None:
             return shown
     if written.lower() == shown.lower() and shown[:1].isupper() and shown[1:] == written[1:]:
         return written

@@ -203,7 +203,7 @@ class TrainRequest:
 #: (``slow_end``).
 MAX_STRETCH = 4.0  # a load that may pass is not promised as hours
 SLOW_MARGIN = 1.35  # the spread of runs at one load (benchmarks/retrain_estimate.py)
-BUSY_STRETCH = 1.25  # from this stretch on, the computer is called busy and the range shown
+BUSY_STRETCH = 1.75  # from this stretch on (a load of 0.75 a core), the computer is called busy and the range shown
 
 
 @dataclass(frozen=True)
@@ -570,7 +570,9 @@ def forget_run(run_dir: Path) -> None:
 def _finished(run: Path, load_bundle, load_error) -> UnaddedModel | None:
     """The run's model if its bundle is complete (the manifest and every checksum), else None."""
     try:
-        bundle = load_bundle(run / RUN_BUNDLE)
+        from . import paths  # the stored copy of compressed tables, which adding it reads too
+
+        bundle = load_bundle(run / RUN_BUNDLE, phrase_cache=paths.phrase_cache_dir())
     except (load_error, OSError):
         return None
     manifest = dict(bundle.manifest)

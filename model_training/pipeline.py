@@ -339,9 +339,14 @@ def _train_bundle(
 
 
 #: What ``--resume`` takes from this command rather than the checkpoint: where and how the
-#: work is kept and the machine it runs on (the threads are set by the command itself).
+#: work is kept (the threads are set by the command itself) ...
 RUN_SETTINGS = ("checkpoint_minutes", "keep_work", "prep_memory_gb", "keep_prepared", "phrases_limit_mb",
-                "compress_phrases", "device", "threads")
+                "threads")
+#: ... and, where the command gives them, the machine it runs on and what is done with the
+#: trained network (its export and its scoring); not given, they stay the checkpoint's, so
+#: that a plain ``--resume`` neither moves a CPU run to a GPU (and its precision with it) nor
+#: drops the ``--quantize`` the run was started with.
+GIVEN_SETTINGS = ("device", "quantize", "compress_phrases", "eval_max_words")
 #: What a resumed run cannot change: the network's shape (every ``model.`` setting but
 #: dropout) and what decides the text it is fed and in what order (the vocabulary, the
 #: held-out part, the streams, the loss, the seed).  The rest (the learning rate, the
@@ -364,7 +369,7 @@ def resume_settings(model_config: ModelConfig, train_config: TrainConfig,
     refused, kept = [], []
     for key, (option, value) in asked.items():
         part, name = key.split(".", 1)
-        if name in RUN_SETTINGS:
+        if name in RUN_SETTINGS or name in GIVEN_SETTINGS:
             continue
         theirs = getattr(configs[part], name)
         if theirs == value or (isinstance(theirs, float) and isinstance(value, (int, float))
@@ -405,8 +410,9 @@ def _prepare(corpus, out: Path, work: Path, model_config: ModelConfig, train_con
     if resume is not None:
         ckpt = load_checkpoint(Path(resume))
         run = train_config  # the work-folder settings are this command's, not the checkpoint's
+        taken = list(RUN_SETTINGS) + [name for name in GIVEN_SETTINGS if f"train.{name}" in (asked or {})]
         train_config = TrainConfig.from_dict(ckpt["train_config"]).replace(
-            **{name: getattr(run, name) for name in RUN_SETTINGS})
+            **{name: getattr(run, name) for name in taken})
         model_config = ModelConfig.from_dict(ckpt["model_config"])
         resume_settings(model_config, train_config, asked or {}, Path(resume))
     tokenizer = Tokenizer(TokenizerSettings())

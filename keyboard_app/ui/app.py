@@ -267,7 +267,8 @@ def keep_unsaved_text(window: Any) -> bool:
     documents = window.documents
     if not documents.is_modified():
         return True
-    stem = Path(documents.name).stem or "Untitled"
+    # A file name has 255 bytes at most, and the temporary file's name adds some 30 to this one's.
+    stem = Path(documents.name).stem.encode("utf-8")[:120].decode("utf-8", "ignore") or "Untitled"
     folder = paths.unsaved_texts_dir()
     path = folder / f"{stem} {datetime.now():%Y-%m-%d %H-%M-%S}.txt"
     try:
@@ -284,8 +285,9 @@ def keep_unsaved_text(window: Any) -> bool:
 
 def close_for_signal(window: Any, again: bool = False) -> bool:
     """What the window's close does (``MainWindow.closeEvent``), without its questions: the
-    unsaved text kept in a file (``keep_unsaved_text``), a retraining stopped and dropped as
-    the close's question offers, the on-screen keyboard closed (its borrowed keys given
+    unsaved text kept in a file (``keep_unsaved_text``), a retraining stopped (one still
+    training dropped, as the close's question offers; a finished one kept for the next start
+    to offer), the on-screen keyboard closed (its borrowed keys given
     back), the settings and the learned words saved.  False if the text could not be kept,
     unless ``again``: the user was told so and stopped the app once more."""
     if not again and not keep_unsaved_text(window):
@@ -294,13 +296,10 @@ def close_for_signal(window: Any, again: bool = False) -> bool:
     keyboard = getattr(host, "keyboard", None)
     if keyboard is not None:
         keyboard.close()
-    dialog = window.retrain_dialog
-    if dialog is not None:
-        dialog.stop_and_wait(drop_run=dialog.is_training())
-    window.settings.window_geometry = bytes(window.saveGeometry().toBase64()).decode()
-    window.save_settings()
-    window.save_learned()  # (a failure is logged: no box at a terminal's quit)
-    window.shutdown()
+    # A run still training is dropped (as the close's question says); a finished one whose
+    # comparison is under way is kept where it is, under this process's id, so the next start
+    # offers it (``retraining.recover_runs``): a signal asks nobody.
+    window.finish_closing(drop_run=False, ask=False)
     return True
 
 

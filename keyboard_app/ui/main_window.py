@@ -493,14 +493,25 @@ class MainWindow(QMainWindow):
         if not kept:
             return
         newest = kept[-1]
-        others = f" ({len(kept) - 1} older in {folder})" if len(kept) > 1 else ""
+        others = f" ({len(kept) - 1} older there too)" if len(kept) > 1 else ""
+        SB = QMessageBox.StandardButton
         answer = QMessageBox.question(
             self, "Unsaved Text Kept",
             f"When the app was last stopped without a question (Ctrl-C in a terminal, or the system "
-            f"closing it), the text you had not saved was kept in "
-            f"\u201c{newest.name}\u201d{others}. Open it now?",
-            QMessageBox.StandardButton.Open | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Open)
-        if answer != QMessageBox.StandardButton.Open:
+            f"closing it), the text you had not saved was kept in \u201c{newest.name}\u201d, in "
+            f"{folder}{others}. Open it now? (No asks again at the next start.)",
+            SB.Open | SB.Discard | SB.No, SB.Open)
+        if answer == SB.Discard:
+            sure = QMessageBox.question(
+                self, "Delete Kept Text?", f"Delete \u201c{newest.name}\u201d? It cannot be recovered.",
+                SB.Yes | SB.No, SB.No)
+            if sure == SB.Yes:
+                try:
+                    newest.unlink()
+                except OSError as e:
+                    self.warn("Unsaved Text Kept", f"{newest} could not be deleted: {e.strerror or e}.")
+            return
+        if answer != SB.Open:
             return
         opened = folder / "opened" / newest.name
         try:
@@ -509,7 +520,11 @@ class MainWindow(QMainWindow):
         except OSError as e:
             self.warn("Unsaved Text Kept", f"{newest} could not be opened: {e.strerror or e}.")
             return
-        self.documents.open(opened)
+        if not self.documents.open(opened):
+            try:  # offered again next time rather than hidden in "opened"
+                opened.replace(newest)
+            except OSError:
+                pass
 
     def _tell_of_unadded_models(self) -> None:
         """A retrain that finished just before the app was killed (or crashed) left its model
@@ -517,8 +532,8 @@ class MainWindow(QMainWindow):
         from .retrain_dialog import training_dir
 
         waiting = retraining.unadded_waiting(training_dir())
-        if not waiting:
-            return
+        if not waiting or not retraining.training_available()[0]:
+            return  # (without the training extra the dialog could not offer it: it waits)
         models = "A model you retrained was" if waiting == 1 else f"{waiting} models you retrained were"
         answer = QMessageBox.question(
             self, "Retrained Model Not Added",
@@ -808,14 +823,23 @@ class MainWindow(QMainWindow):
         if not self.maybe_save():
             event.ignore()
             return
+        self.finish_closing(drop_run=stopping)  # as the box said, even if it ended meanwhile
+        event.accept()
+
+    def finish_closing(self, *, drop_run: bool, ask: bool = True) -> None:
+        """What every close does once the questions are answered (``closeEvent``) or cannot
+        be asked (a terminal's Ctrl-C: ``ui.app.close_for_signal``, ``ask`` False): the
+        retrain dialog's run stopped (``drop_run``: its finished model too), the window's
+        place and the settings saved, the learned words saved (a failure said in a box when
+        ``ask``, else logged), the worker and the saver stopped."""
+        dialog = self.retrain_dialog
         if dialog is not None:
-            dialog.stop_and_wait(drop_run=stopping)  # as the box said, even if it ended meanwhile
+            dialog.stop_and_wait(drop_run=drop_run)
         self.settings.window_geometry = bytes(self.saveGeometry().toBase64()).decode()
         self.save_settings()
         self._learn_timer.stop()
-        self.save_learned(closing=True)
+        self.save_learned(closing=ask)
         self.shutdown()
-        event.accept()
 
     def bring_forward(self) -> None:
         """Another start of the app asked for the window (see ``ui.app``): show it on top."""

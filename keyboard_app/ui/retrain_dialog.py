@@ -1137,7 +1137,14 @@ class RetrainDialog(QDialog):
             self.name_edit.setText(self._proposed)
 
     def discard_unadded(self, model: UnaddedModel) -> None:
-        """The user said so: the recovered model is deleted."""
+        """The user said so, twice (it may have taken hours to train): the recovered model
+        is deleted."""
+        sure = QMessageBox.question(
+            self, "Delete Retrained Model?",
+            f"Delete \u201c{model.name}\u201d? It was never added to your models and cannot be recovered.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        if sure != QMessageBox.StandardButton.Yes:
+            return
         shutil.rmtree(model.run_dir, ignore_errors=True)
         retraining.forget_run(model.run_dir)
         self._drop_offer(model)

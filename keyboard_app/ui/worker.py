@@ -309,17 +309,11 @@ class PredictorWorker(QThread):
 def _known_forms(predictor: Any) -> Callable[[str], str | None] | None:
     """How ``predictor``'s model writes a token (its vocabulary's or lexicon's display
     form), for ``PersonalModel.known_form``; None for a predictor without them."""
-    vocab = getattr(getattr(predictor, "bundle", None), "vocab", None)
-    lexicon = getattr(predictor, "lexicon", None)
-    if vocab is None:
+    from ..capitals import model_form
+
+    if getattr(getattr(predictor, "bundle", None), "vocab", None) is None:
         return None
-
-    def known(token: str) -> str | None:
-        if token in vocab:
-            return vocab.display[vocab.id(token)]
-        return lexicon.display_of(token) if lexicon is not None else None
-
-    return known
+    return lambda token: model_form(predictor, token)
 
 
 def _message(error: BaseException) -> str:

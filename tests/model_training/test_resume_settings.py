@@ -88,3 +88,22 @@ def test_the_settings_asked_are_those_on_the_command_line(argv, expected):
     args = build_parser().parse_args(argv)
     model, train = configs_from_args(args)
     assert asked_settings(argv, model, train) == expected
+
+
+def test_a_plain_resume_keeps_the_checkpoints_device_and_a_given_one_wins(tmp_path, capsys, patterned_text,
+                                                                          monkeypatch):
+    # A run started with --device cpu and resumed without --device must not move to the
+    # machine's default ("auto": a GPU where there is one, and bf16 with it).
+    from model_training import pipeline
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(patterned_text[:6000])
+    assert main([str(corpus), "--out", str(tmp_path / "first"), *TINY, "--device", "cpu", "--keep-work"]) == 0
+    ckpt = tmp_path / "first.work" / "checkpoint.pt"
+    asked = []
+    real = pipeline.resolve_device
+    monkeypatch.setattr(pipeline, "resolve_device", lambda device: asked.append(device) or real("cpu"))
+    for out, options in (("plain", []), ("given", ["--device", "auto"])):
+        code = main([str(corpus), "--out", str(tmp_path / out), "--resume", str(ckpt), "--quiet", *options])
+        assert code == 0, capsys.readouterr().err
+    assert asked[0] == "cpu" and asked[-1] == "auto"

@@ -48,5 +48,30 @@ def test_a_kept_text_the_user_does_not_open_stays_where_it_is(qtbot, make_window
     path = kept("Untitled 2026-12-02 10-00-00.txt", "keep me")
     window = make_window()
     qtbot.wait(100)
-    assert len(questions(boxes)) == 1 and window.editor.toPlainText() == ""
+    [(_, text)] = questions(boxes)
+    assert str(path.parent) in text and "asks again" in text  # where it is, and what No does
+    assert window.editor.toPlainText() == ""
     assert path.read_text() == "keep me"
+
+
+def test_a_kept_text_can_be_deleted_after_a_second_question(qtbot, make_window, boxes):
+    SB = QMessageBox.StandardButton
+    path = kept("Untitled 2026-12-02 10-00-00.txt", "not wanted")
+    boxes.answers += [SB.Discard, SB.No]  # changed their mind: kept
+    make_window()
+    qtbot.waitUntil(lambda: len(questions(boxes)) == 2, timeout=10_000)
+    assert path.exists() and questions(boxes)[1][0] == "Delete Kept Text?"
+    boxes.shown.clear()
+    boxes.answers += [SB.Discard, SB.Yes]
+    make_window()
+    qtbot.waitUntil(lambda: not path.exists(), timeout=10_000)
+
+
+def test_a_kept_text_that_cannot_be_opened_is_offered_again(qtbot, make_window, boxes):
+    path = kept("Untitled 2026-12-02 10-00-00.txt", "")
+    path.write_bytes(b"\x00\x01binary\x00" * 100)  # the editor refuses it, in its own words
+    boxes.answers.append(QMessageBox.StandardButton.Open)
+    make_window()
+    qtbot.waitUntil(lambda: len(questions(boxes)) == 1, timeout=10_000)
+    qtbot.wait(200)
+    assert path.exists() and not (path.parent / "opened" / path.name).exists()

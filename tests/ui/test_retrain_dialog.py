@@ -933,3 +933,15 @@ def test_on_a_busy_computer_the_estimate_also_says_how_long_it_may_take(qtbot, w
     dialog.limit_spin.setValue(59)  # estimated again
     assert "up to" not in dialog.estimate_label.text() and "as busy" not in dialog.estimate_label.text()
     dialog.close()
+
+
+def test_an_ordinary_desktop_load_is_not_called_busy(qtbot, window, corpus, monkeypatch):
+    # A load of half a task a core (a browser open) stretches the estimate a little but is no
+    # reason to warn; from three quarters a core on, the range is shown.
+    monkeypatch.setattr(retrain_dialog, "busy_factor", lambda: 1.5)
+    dialog = open_dialog(qtbot, window, corpus)
+    assert "busy" not in dialog.estimate_label.text() and "up to" not in dialog.estimate_label.text()
+    monkeypatch.setattr(retrain_dialog, "busy_factor", lambda: 1.75)
+    dialog.limit_spin.setValue(59)
+    assert "up to" in dialog.estimate_label.text() and "as busy as it is now" in dialog.estimate_label.text()
+    dialog.close()

@@ -103,12 +103,18 @@ def test_a_kill_right_after_training_loses_nothing_and_the_model_is_offered_then
     dialog.close()
 
 
-def test_discard_deletes_the_offered_model_and_nothing_else(qtbot, window, tiny_bundle):
+def test_discard_deletes_the_offered_model_and_nothing_else(qtbot, window, tiny_bundle, boxes):
+    from PySide6.QtWidgets import QMessageBox
+
     run = left_run(tiny_bundle, pid=dead_pid())
     dialog = new_dialog(qtbot, window)
     [(run_dir, row)] = dialog.unadded.items()
     assert run_dir.parent == run.parent and run_dir.name.endswith(f"-p{os.getpid()}-abc123")  # claimed
     [discard] = [b for b in row.findChildren(retrain_dialog.QPushButton) if "Discard" in b.text()]
+    discard.click()  # the confirmation answered No (the default): nothing deleted
+    assert [t for k, t, _ in boxes.shown if k == "question"] == ["Delete Retrained Model?"]
+    assert (run_dir / "bundle").is_dir() and list(dialog.unadded) == [run_dir]
+    boxes.answers.append(QMessageBox.StandardButton.Yes)
     discard.click()
     assert runs() == [] and user_models() == [] and not dialog.unadded
     dialog.close()
@@ -281,3 +287,24 @@ def test_nothing_is_asked_at_the_start_when_no_model_waits(qtbot, make_window, t
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+def test_a_signal_during_the_comparison_keeps_the_finished_model_for_the_next_start(qtbot, window, tiny_bundle):
+    from keyboard_app.ui.app import close_for_signal
+
+    class Comparison:  # the comparison under way: cancelled and waited for, as a close does
+        def cancel(self):
+            pass
+
+        def wait(self):
+            pass
+
+    dialog = new_dialog(qtbot, window)
+    window.retrain_dialog = dialog
+    run = left_run(tiny_bundle, pid=os.getpid(), tag="sig001")  # this process's run, trained
+    dialog.run_dir, dialog.new_bundle = run, run / "bundle"
+    dialog._outcome, dialog._eval_task = "done", Comparison()
+    assert dialog.is_training()  # what the window's close would ask about before dropping it
+    assert close_for_signal(window)
+    assert (run / "bundle" / "manifest.json").is_file()  # nobody was asked: nothing dropped
+    assert retraining.unadded_waiting(retrain_dialog.training_dir()) == 0  # this copy still lives
