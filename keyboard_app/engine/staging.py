@@ -250,10 +250,17 @@ def _check_writable(dest: Path, what: str) -> None:
 
 
 def process_alive(pid: int) -> bool:
-    """Whether process ``pid`` may be running; True where we cannot tell (Windows, whose
-    ``os.kill(pid, 0)`` would end the process), so a leftover is then only ever left."""
-    if pid == os.getpid() or os.name != "posix":
+    """Whether process ``pid`` may be running.  On Windows, whose ``os.kill(pid, 0)`` would
+    end the process, psutil answers (a dependency there); where nothing can tell, True, so a
+    leftover is then only ever left (a retrain's finished model never offered, though)."""
+    if pid == os.getpid():
         return True
+    if os.name != "posix":
+        try:
+            import psutil
+        except ImportError:
+            return True
+        return bool(psutil.pid_exists(pid))
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

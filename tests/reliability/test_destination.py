@@ -304,3 +304,18 @@ def test_out_as_the_current_folder_is_written_when_empty_and_refused_when_it_hol
     result = train(capsys, "text.txt", "--out", ".", *TINY)
     assert_clean_failure(result, code=2, names=corpus, says="corpus")
     assert_intact(before, tmp_path / "writing")
+
+
+def test_where_os_kill_cannot_ask_whether_a_process_lives_psutil_answers(monkeypatch):
+    # Windows: os.kill(pid, 0) would end the process; psutil (a dependency there) answers, and
+    # without it every process counts as alive, so a leftover is only ever left, never removed.
+    import sys
+    import types
+
+    from keyboard_app.engine import staging
+
+    monkeypatch.setattr(staging.os, "name", "nt")
+    monkeypatch.setitem(sys.modules, "psutil", types.SimpleNamespace(pid_exists=lambda pid: pid == 4242))
+    assert staging.process_alive(4242) and not staging.process_alive(4243)
+    monkeypatch.setitem(sys.modules, "psutil", None)  # not installed: cannot tell
+    assert staging.process_alive(4243)
