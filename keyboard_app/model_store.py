@@ -85,20 +85,6 @@ class ModelInfo:
             parts.append(f"{tokens:,} training tokens")
         return "; ".join(parts) or "not recorded"
 
-    def metrics_summary(self) -> str:
-        m = self.metrics
-        bits = []
-        if isinstance(m.get("perplexity"), (int, float)):
-            bits.append(f"perplexity {m['perplexity']:.1f}")
-        if isinstance(m.get("top3"), (int, float)):
-            bits.append(f"top-3 {m['top3'] * 100:.1f}%")
-        ksr = m.get("ksr")
-        if isinstance(ksr, dict) and isinstance(ksr.get("3"), (int, float)):
-            bits.append(f"keystrokes saved {ksr['3']:.1f}%")
-        if isinstance(m.get("heldout_tokens"), int):
-            bits.append(f"on {m['heldout_tokens']:,} held-out tokens")
-        return ", ".join(bits) or "not measured"
-
     def size_text(self) -> str:
         return format_size(self.size_bytes)
 

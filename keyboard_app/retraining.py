@@ -299,7 +299,7 @@ def count_corpus_words(paths: Sequence[Path], keep_going: Callable[[Any], bool] 
     files = find_files(paths, skipped)
     count = CorpusCount(files=len(files), bytes=sum(f.size for f in files), skipped=skipped,
                         decoded=[(str(f.path), f.encoding.label) for f in files
-                                 if not f.encoding.bom and f.encoding.codec != "utf-8"])
+                                 if f.encoding.guessed])
     for f in files:
         stats = ReadStats()
         for line in read_lines(f.path, stats, encoding=f.encoding):  # as the trainer reads it

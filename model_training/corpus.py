@@ -86,6 +86,12 @@ class Encoding:
         return len(self.newline)
 
     @property
+    def guessed(self) -> bool:
+        """Not UTF-8 and no byte-order mark to say what it is: a single-byte encoding chosen
+        from the bytes (Windows-1252 or Latin-1), which the trainer and the app say aloud."""
+        return not self.bom and self.codec != "utf-8"
+
+    @property
     def label(self) -> str:  # "UTF-16", "Windows-1252" for the user
         return LABELS.get(self.codec) or self.codec.upper().removesuffix("-LE").removesuffix("-BE")
 
@@ -291,7 +297,7 @@ def find_files(paths: Iterable[str | os.PathLike], skipped: list[SkippedFile] | 
                 skipped.append(SkippedFile(path, f"it cannot be read ({e.strerror or e})"))
                 continue
             if size:
-                if not encoding.bom and encoding.codec != "utf-8":
+                if encoding.guessed:
                     log.warning("%s: not UTF-8; read as %s.", path, encoding.label)
                 found.append(CorpusFile(path, name, size, encoding))
     if not found:

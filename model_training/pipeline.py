@@ -433,7 +433,7 @@ def _prepare(corpus, out: Path, work: Path, model_config: ModelConfig, train_con
     for left_out in skipped:  # the warnings, for the app to show (one line each)
         progress.emit("skipped", path=str(left_out.path), kind=left_out.kind, reason=left_out.reason)
     for f in files:
-        if not f.encoding.bom and f.encoding.codec != "utf-8":
+        if f.encoding.guessed:
             progress.emit("encoding", path=str(f.path), encoding=f.encoding.label)
     init_source = None
     if init_from is not None and ckpt is None:
