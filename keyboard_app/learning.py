@@ -65,6 +65,7 @@ import os
 import threading
 import time
 from bisect import bisect_left
+from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
@@ -85,7 +86,8 @@ EXPORT_FORMAT = "keyboard-learned-words"  # what Export... writes (docs/CONTRACT
 EXPORT_VERSION = 1
 MAX_IMPORT_BYTES = 64 * 1024**2  # a full export is a few MB; more is not ours
 _VERSIONS = {PERSONAL_FORMAT: PERSONAL_VERSION, EXPORT_FORMAT: EXPORT_VERSION}
-MAX_WORDS = 50_000  # beyond this, the words seen once are dropped
+MAX_WORDS = 50_000  # the cap: beyond it, the words seen once go, then the least counted
+PRUNE_ROOM = 0.02  # a prune leaves this share of MAX_WORDS free (``_kept_by_prune``)
 MAX_WORD_LENGTH = 40  # longer "words" are pasted junk, not vocabulary
 MAX_COUNT = 10**9  # no one types a word this often: a larger count is damage
 
@@ -97,11 +99,13 @@ class LearnedWordsFileError(ValueError):
 @dataclass(frozen=True)
 class Imported:
     """What an import added: the words it counted, how many of them were new here,
-    and the words it blocked that were not blocked before."""
+    the words it blocked that were not blocked before, and how many learned words
+    (here or imported) were dropped to stay within ``MAX_WORDS``."""
 
     words: int
     new_words: int
     blocked: int
+    dropped: int = 0
 
 
 def _locked(method):
@@ -259,14 +263,24 @@ class PersonalModel:
     def __len__(self) -> int:
         return len(self.unigrams)
 
-    def _prune(self) -> None:
-        rare = {t for t, c in self.unigrams.items() if c <= 1}
-        for token in rare:
+    def _prune(self) -> int:
+        """Over ``MAX_WORDS``: drop the words seen once and, if more than
+        ``_kept_by_prune()`` remain, every word but that many most counted (ties by
+        word), with their rows and written forms, in one pass; the number dropped.
+        The room left means the next prune is that many new words away, not one
+        (an import can bring many words counted more than once)."""
+        keep = _kept_by_prune()
+        gone = {t for t, c in self.unigrams.items() if c <= 1}
+        if len(self.unigrams) - len(gone) > keep:
+            gone = _beyond_the_most_counted(self.unigrams, keep)
+        for token in gone:
             self.total -= self.unigrams.pop(token)
             self.forms.pop(token, None)
             self.bigrams.pop(token, None)
-        self._drop_followers(rare)
+        if gone:
+            self._drop_followers(gone)
         self._sorted = None
+        return len(gone)
 
     def _drop_followers(self, tokens: set[str]) -> bool:
         """Remove ``tokens`` from every row of followers (a row left empty goes); True if
@@ -377,10 +391,9 @@ class PersonalModel:
         self.blocked |= counts.blocked
         self.hidden -= counts.unigrams.keys()
         self.total = sum(self.unigrams.values())
-        if len(self.unigrams) > MAX_WORDS:
-            self._prune()
+        dropped = self._prune() if len(self.unigrams) > MAX_WORDS else 0
         self.changes += 1
-        return Imported(len(counts.unigrams), new, len(blocked))
+        return Imported(len(counts.unigrams), new, len(blocked), dropped)
 
     @classmethod
     def from_dict(cls, data: Any) -> "PersonalModel":
@@ -840,6 +853,27 @@ def _add_difference(target: dict[str, int], mine: dict[str, int], base: dict[str
                 target[key] = value
             else:
                 target.pop(key, None)
+
+
+def _kept_by_prune() -> int:
+    """The words a prune keeps at most: ``MAX_WORDS`` less ``PRUNE_ROOM`` of it (1 at least)."""
+    return MAX_WORDS - max(1, int(MAX_WORDS * PRUNE_ROOM))
+
+
+def _beyond_the_most_counted(counts: dict[str, int], keep: int) -> set[str]:
+    """The words not among the ``keep`` most counted (ties by word, so it does not depend
+    on the table's order): the count where the kept ones end, then a sort of that count's
+    words alone (a sort of every word by a key is several times slower)."""
+    sizes = Counter(counts.values())
+    room = keep
+    for least in sorted(sizes, reverse=True):  # the least count kept
+        if sizes[least] >= room:
+            break
+        room -= sizes[least]
+    else:
+        return set()
+    ties = sorted(t for t, c in counts.items() if c == least)
+    return {t for t, c in counts.items() if c < least}.union(ties[room:])
 
 
 def _is_count(value: Any) -> bool:

@@ -7,9 +7,10 @@ keycodes stay mapped for every program on that display until its X server
 ends: the spare keycodes run out for the next keyboard and for xdotool, and
 the keymap is not the user's.  So each copy writes down what it borrowed
 (``KeycodeLedger``): one small file per process in the user's cache folder,
-``osk-keycodes/PID.json``, with the display's name and each keycode's
-keysym, written atomically at each new borrowing and removed once they are
-given back.
+``osk-keycodes/PID.json``, with the host's and the display's names and each
+keycode's keysym, written atomically at each new borrowing (before the keymap
+changes, so a kill between the two leaves nothing unrecorded) and removed once
+they are given back.
 
 When a keyboard opens it gives back the keycodes of copies whose process is
 gone, on its own display, and only those the keymap still maps exactly as
@@ -18,12 +19,16 @@ that no running copy has written down (after the X server restarted, a
 running copy may have borrowed the same keycode for the same character).  A
 record of another display is left for a keyboard there, and removed once it
 is a week old; one that cannot be read is removed with its dead process.
+A record another host wrote (a home folder shared between machines) is left
+alone: whether its process lives cannot be told from here.  (A record without
+a host, of an earlier version, counts as this host's.)
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,10 +68,12 @@ class Leftovers:
 class KeycodeLedger:
     """This process's record of the keycodes it borrowed on ``display``, and the others'."""
 
-    def __init__(self, display: str, folder: Path | None = None, pid: int | None = None) -> None:
+    def __init__(self, display: str, folder: Path | None = None, pid: int | None = None,
+                 host: str | None = None) -> None:
         self.display = display_key(display)
         self.folder = folder if folder is not None else ledger_folder()
         self.pid = os.getpid() if pid is None else pid
+        self.host = socket.gethostname() if host is None else host
 
     @property
     def path(self) -> Path:
@@ -78,7 +85,7 @@ class KeycodeLedger:
             self.clear()
             return
         data = {"format": LEDGER_FORMAT, "format_version": LEDGER_VERSION, "pid": self.pid,
-                "display": self.display, "keycodes": {str(k): v for k, v in borrowed.items()}}
+                "host": self.host, "display": self.display, "keycodes": {str(k): v for k, v in borrowed.items()}}
         try:
             atomic_write_json(self.path, data)
         except OSError as e:  # it only costs giving them back after a kill
@@ -91,7 +98,7 @@ class KeycodeLedger:
             log.info("%s could not be removed: %s", self.path, e)
 
     def leftovers(self) -> Leftovers:
-        """The other copies' records on this display, those of dead processes apart."""
+        """The other copies' records on this display and host, those of dead processes apart."""
         dead: list[tuple[Path, dict[int, int]]] = []
         live: set[int] = set()
         try:
@@ -101,8 +108,10 @@ class KeycodeLedger:
         for path in paths:
             if not path.stem.isdigit() or int(path.stem) == self.pid:
                 continue
+            host, display, keycodes = _read(path)
+            if host is not None and host != self.host:
+                continue  # another machine's process: alive or not, it cannot be told here
             alive = process_alive(int(path.stem))
-            display, keycodes = _read(path)
             if display == self.display and keycodes is not None:
                 if alive:
                     live.update(keycodes)
@@ -113,19 +122,21 @@ class KeycodeLedger:
         return Leftovers(dead, frozenset(live))
 
 
-def _read(path: Path) -> tuple[str | None, dict[int, int] | None]:
-    """(display, keycode -> keysym) of a record; (None, None) where it cannot be read."""
+def _read(path: Path) -> tuple[str | None, str | None, dict[int, int] | None]:
+    """(host, display, keycode -> keysym) of a record (host None: none written, an earlier
+    version's); (None, None, None) where it cannot be read."""
     try:
         data = jsonfile.load(path, max_bytes=MAX_BYTES)
         if not isinstance(data, dict) or data.get("format") != LEDGER_FORMAT:
             raise ValueError("not a record of borrowed keycodes")
         keycodes = {int(k): v for k, v in data["keycodes"].items() if isinstance(v, int)}
-        return str(data["display"]), keycodes
+        host = data.get("host")
+        return (str(host) if host is not None else None), str(data["display"]), keycodes
     except FileNotFoundError:
-        return None, None
+        return None, None, None
     except (OSError, jsonfile.JSONFileError, ValueError, KeyError, TypeError, AttributeError) as e:
         log.info("%s is not a record of borrowed keycodes: %s", path, e)
-        return None, None
+        return None, None, None
 
 
 def _older_than(path: Path, seconds: float) -> bool:

@@ -114,17 +114,22 @@ class XTestTyper:
         """Map ``keysym`` on a spare keycode (or on the borrowed one used longest ago)."""
         spare = next((self._first + i for i, row in enumerate(mapping) if not any(row)), None)
         if spare is None and self._borrowed:
-            spare, _ = self._borrowed.popitem(last=False)
+            spare = next(iter(self._borrowed))  # the one used longest ago
         if spare is None:
             raise InjectionError("This keyboard map has no spare key to type the character with.")
         width = max(2, len(mapping[spare - self._first]))
         row = [keysym, keysym] + [0] * (width - 2)  # the same with or without Shift
+        if self.ledger is not None:
+            # Written down first: a kill after the change must not leave it unrecorded, and a
+            # record of a change that never happened costs nothing (a give-back empties only a
+            # keycode mapped exactly as recorded).
+            borrowed = {k: v for k, v in self._borrowed.items() if k != spare}
+            self.ledger.record({**borrowed, spare: keysym})
         self.display.change_keyboard_mapping(spare, [row])
         self.display.sync()
         mapping[spare - self._first] = row
+        self._borrowed.pop(spare, None)
         self._borrowed[spare] = keysym
-        if self.ledger is not None:
-            self.ledger.record(dict(self._borrowed))
         return spare
 
     def _key_for(self, char: str) -> tuple[int, int | None]:

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .. import learning, paths
 from ..learning import LearnedWordsFileError, PersonalModel
 
 LEARNED, BLOCKED = "learned", "blocked"
@@ -206,6 +207,11 @@ class LearnedWordsDialog(QDialog):
         if not name:
             return None
         path = Path(name)
+        own = paths.learned_data_path()
+        if path.resolve() == own.resolve():  # an export is another format: the app would set it aside
+            QMessageBox.warning(self, "Export Learned Words",
+                                f"{path} is the app's own file of learned words: choose another name or folder.")
+            return None
         try:
             count = self.personal.export_words(path)
         except OSError as e:
@@ -228,9 +234,12 @@ class LearnedWordsDialog(QDialog):
         except LearnedWordsFileError as e:
             QMessageBox.warning(self, "Import Learned Words", str(e))
             return False
+        n = imported.dropped
+        dropped = (f"; {n:,} little-used {_words(n)} {'was' if n == 1 else 'were'} dropped to keep at most "
+                   f"{learning.MAX_WORDS:,} learned words" if n else "")
         self.status.setText(f"Imported {imported.words:,} {_words(imported.words)} ({imported.new_words:,} "
                             f"new here) and {imported.blocked:,} blocked {_words(imported.blocked)} "
-                            f"from {Path(name)}.")
+                            f"from {Path(name)}{dropped}.")
         self.refresh()
         self.changed.emit()
         return True

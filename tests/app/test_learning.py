@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from keyboard_app import paths
+from keyboard_app import learning, paths
 from keyboard_app.engine.mixture import MixtureWeights
 from keyboard_app.learning import PersonalLayer, PersonalModel
 
@@ -310,3 +310,63 @@ def test_clearing_during_a_background_save_is_not_undone_by_it(monkeypatch):
     saver.save_now()
     saver.close()
     assert PersonalModel.load(path)[0].unigrams == {"gamma": 1}
+
+
+# --- the cap on learned words (MAX_WORDS) is a cap, after an import too ---------------------
+
+def exported_counts(tmp_path, counts: dict[str, int]):
+    """An export holding ``counts``, each word after "met" as often as it was counted
+    (written here: a model would keep the cap a test sets)."""
+    path = tmp_path / "elsewhere.json"
+    path.write_text(json.dumps({"format": learning.EXPORT_FORMAT, "format_version": 1, "unigrams": counts,
+                                "bigrams": {"met": counts}, "forms": {}, "blocked": []}), encoding="utf-8")
+    return path
+
+
+def test_an_import_over_the_cap_keeps_the_most_counted_words_and_says_how_many_went(monkeypatch, tmp_path):
+    monkeypatch.setattr(learning, "MAX_WORDS", 50)  # a prune keeps 49 (2% room, 1 at least)
+    model = PersonalModel()
+    typed(model, "local lonely")  # counted once: they go first
+    for _ in range(3):
+        model.observe("<s>", "kept")
+    counts = {f"w{chr(97 + i // 26)}{chr(97 + i % 26)}": 2 + i % 5 for i in range(80)}
+    path = exported_counts(tmp_path, counts)
+    imported = model.import_words(path)
+    kept = learning._kept_by_prune()
+    assert kept == 49 and len(model) == kept
+    assert imported.dropped == 80 + 3 - kept
+    ranked = sorted({**counts, "kept": 3}.items(), key=lambda item: (-item[1], item[0]))
+    assert set(model.unigrams) == {word for word, _ in ranked[:kept]}  # the most counted, ties by word
+    assert "local" not in model.unigrams and "lonely" not in model.unigrams
+    gone = {word for word, _ in ranked[kept:]}
+    assert gone.isdisjoint(model.bigrams.get("met", {}))  # their rows went with them
+    assert all(gone.isdisjoint(row) for row in model.bigrams.values())
+    assert gone.isdisjoint(model.forms) and gone.isdisjoint(model.bigrams)
+    assert model.total == sum(model.unigrams.values())
+    assert model.bigrams["met"] == {word: counts[word] for word in model.unigrams if word in counts}
+
+
+def test_after_an_import_over_the_cap_new_words_do_not_prune_at_every_word(monkeypatch, tmp_path):
+    monkeypatch.setattr(learning, "MAX_WORDS", 200)
+    model = PersonalModel()
+    counts = {f"w{chr(97 + i // 26)}{chr(97 + i % 26)}": 2 for i in range(300)}
+    model.import_words(exported_counts(tmp_path, counts))
+    kept = learning._kept_by_prune()
+    assert len(model) == kept == 196
+    prunes = []
+    prune = PersonalModel._prune
+    monkeypatch.setattr(PersonalModel, "_prune", lambda self: prunes.append(len(self)) or prune(self))
+    new = [f"new{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(20)]
+    for word in new:
+        model.observe("the", word)
+    # a prune each time the table goes past the cap, then room for 4 more (2% of 200):
+    # 4 prunes for 20 new words, where a table left at the cap would prune at every one
+    assert prunes == [201] * (20 // (200 - kept + 1))
+    assert kept <= len(model) <= 200
+
+
+def test_a_small_import_under_the_cap_drops_nothing(tmp_path):
+    model = PersonalModel()
+    typed(model, "once")
+    imported = model.import_words(exported_counts(tmp_path, {"frabnitz": 2}))
+    assert imported.dropped == 0 and set(model.unigrams) == {"once", "frabnitz"}

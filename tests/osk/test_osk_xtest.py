@@ -346,3 +346,55 @@ def test_the_injector_the_app_opens_gives_back_a_killed_copys_keycodes(monkeypat
     injector.type_text("é")  # and writes down its own
     assert (ledger_folder() / f"{os.getpid()}.json").exists()
 
+
+
+# --- the record is written before the keymap changes, and names its host ----------------------
+
+class RecordCheckingDisplay(FakeDisplay):
+    """A server that, when a keycode is mapped, looks at what the ledger holds at that moment
+    (a kill right after the change must find the keycode written down)."""
+
+    def __init__(self, ledger_path, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.ledger_path = ledger_path
+        self.recorded_at_change: list[dict[str, int]] = []
+
+    def change_keyboard_mapping(self, keycode: int, rows: list[list[int]]) -> None:
+        record = json.loads(self.ledger_path.read_text(encoding="utf-8"))
+        self.recorded_at_change.append(record["keycodes"])
+        assert record["keycodes"].get(str(keycode)) == rows[0][0]  # this keycode, this keysym
+        super().change_keyboard_mapping(keycode, rows)
+
+
+def test_a_borrowed_keycode_is_written_down_before_the_keymap_changes(tmp_path):
+    ledger = KeycodeLedger(":7", folder=tmp_path)
+    server = RecordCheckingDisplay(ledger.path, spare=1)
+    typer = XTestTyper(server, ledger)
+    typer.type_text("é")
+    [keycode] = server.remaps
+    typer.type_text("ñ")  # no spare left: the same keycode is mapped anew, and recorded anew first
+    assert server.remaps == [keycode, keycode]
+    assert server.recorded_at_change == [{str(keycode): keysym_for("é")}, {str(keycode): keysym_for("ñ")}]
+    assert server.text == "éñ"
+    record = json.loads(ledger.path.read_text(encoding="utf-8"))
+    assert record["keycodes"] == {str(keycode): keysym_for("ñ")} and record["host"] == ledger.host
+
+
+def test_another_hosts_record_is_left_alone_in_a_shared_home_folder(dead_pid, user_folders):
+    """A home folder shared between machines: a pid that is dead here may be a live keyboard
+    on the other machine, whose display ":7" is another X server."""
+    server = FakeDisplay()
+    typer = XTestTyper(server, KeycodeLedger(server.name, pid=dead_pid, host="elsewhere.example"))
+    typer.type_text("é")
+    [keycode] = server.remaps
+    record = ledger_folder() / f"{dead_pid}.json"
+    assert json.loads(record.read_text(encoding="utf-8"))["host"] == "elsewhere.example"
+    assert XTestTyper(server, KeycodeLedger(server.name, host="here.example")).give_back_leftovers() == 0
+    assert server.keymap[keycode - FIRST][:2] == [keysym_for("é")] * 2 and record.exists()
+    old = time.time() - 8 * 24 * 3600  # however old: only a keyboard on that host can tell
+    os.utime(record, (old, old))
+    XTestTyper(server, KeycodeLedger(server.name, host="here.example")).give_back_leftovers()
+    assert record.exists()
+    # on its own host, the same record is a killed copy's, given back
+    assert XTestTyper(server, KeycodeLedger(server.name, host="elsewhere.example")).give_back_leftovers() == 1
+    assert not record.exists() and not any(server.keymap[keycode - FIRST])

@@ -163,3 +163,16 @@ def test_export_and_import_have_letters_of_their_own(qtbot, window):
     assert QKeySequence.mnemonic(dialog.export_button.text()) == QKeySequence("Alt+E")
     assert QKeySequence.mnemonic(dialog.import_button.text()) == QKeySequence("Alt+I")
     dialog.close()
+
+
+def test_an_export_onto_the_apps_own_file_is_refused(qtbot, window, boxes):
+    from keyboard_app import paths
+
+    own = paths.learned_data_path()
+    before = own.read_bytes() if own.exists() else None
+    dialog = open_dialog(qtbot, window)
+    boxes.files.append(own)
+    assert dialog.export_words() is None
+    assert boxes.texts("warning")[-1].endswith("is the app's own file of learned words: choose another name or folder.")
+    assert (own.read_bytes() if own.exists() else None) == before
+    dialog.close()
