@@ -19,3 +19,17 @@ def fail_on_qt_warnings(folder: Path, items) -> None:
         if folder in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.qt_log_level_fail("WARNING"))
             item.add_marker(pytest.mark.qt_log_ignore(*QT_NOISE))
+
+
+def type_on_keyboard(keyboard, text: str) -> None:
+    """Press the on-screen keyboard's keys that type ``text`` (Shift before a shifted
+    character), as a person clicking them would (tests/osk)."""
+    layout = keyboard.layout_data
+    for char in text:
+        if char == " ":
+            keyboard.press_key(*layout.find_action("space"))
+            continue
+        row, column, shifted = layout.find_char(char)
+        if shifted:
+            keyboard.press_key(*layout.find_action("shift"))
+        keyboard.press_key(row, column)

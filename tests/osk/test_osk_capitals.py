@@ -7,20 +7,9 @@ from __future__ import annotations
 import pytest
 
 from keyboard_app.osk.context import is_terminal
+from qt_helpers import type_on_keyboard as type_text
 
 NAMES = {"I", "Alice", "Bob", "London", "Paris", "Monday"}  # written with a capital anywhere
-
-
-def type_text(keyboard, text: str) -> None:
-    layout = keyboard.layout_data
-    for char in text:
-        if char == " ":
-            keyboard.press_key(*layout.find_action("space"))
-            continue
-        row, column, shifted = layout.find_char(char)
-        if shifted:
-            keyboard.press_key(*layout.find_action("shift"))
-        keyboard.press_key(row, column)
 
 
 def row(keyboard) -> list[str]:

@@ -8,19 +8,7 @@ import pytest
 
 from keyboard_app.engine.predictor import Suggestion
 from keyboard_app.osk.context import FocusWatcher, TypedContext
-
-
-def type_text(keyboard, text: str) -> None:
-    """Press the keys that type ``text`` (Shift before a shifted character)."""
-    layout = keyboard.layout_data
-    for char in text:
-        if char == " ":
-            keyboard.press_key(*layout.find_action("space"))
-            continue
-        row, column, shifted = layout.find_char(char)
-        if shifted:
-            keyboard.press_key(*layout.find_action("shift"))
-        keyboard.press_key(row, column)
+from qt_helpers import type_on_keyboard as type_text
 
 
 def press(keyboard, action: str) -> None:

@@ -109,3 +109,16 @@ def boxes(monkeypatch):
 def window(make_window):
     return make_window()
 
+
+
+@pytest.fixture
+def editor(qtbot):
+    """A bare editor widget, shown and focused (the undo tests)."""
+    from keyboard_app.ui.editor import Editor
+
+    widget = Editor()
+    qtbot.addWidget(widget)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.setFocus()
+    return widget

@@ -15,16 +15,6 @@ from keyboard_app.ui.editor import Editor
 CTRL = Qt.KeyboardModifier.ControlModifier
 
 
-@pytest.fixture
-def editor(qtbot):
-    widget = Editor()
-    qtbot.addWidget(widget)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.setFocus()
-    return widget
-
-
 def states(editor: Editor, undos: int) -> list[str]:
     """The text after each of ``undos`` undos, then after as many redos."""
     seen = []

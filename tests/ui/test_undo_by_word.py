@@ -19,16 +19,6 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 SHIFT = Qt.KeyboardModifier.ShiftModifier
 
 
-@pytest.fixture
-def editor(qtbot):
-    widget = Editor()
-    qtbot.addWidget(widget)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.setFocus()
-    return widget
-
-
 def type_keys(qtbot, editor: Editor, text: str) -> None:
     """``keyClicks``, with Return for each line break (QTest cannot click "\\n")."""
     for i, line in enumerate(text.split("\n")):
