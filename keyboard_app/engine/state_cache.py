@@ -351,7 +351,10 @@ class _Ahead:
         self._done = threading.Event()
         self._result: tuple[np.ndarray, State] | None = None
         self._error: BaseException | None = None
-        threading.Thread(target=self._run, name="warm-start-ahead", daemon=True).start()
+        # Not a daemon: the interpreter waits for it at exit (a run takes milliseconds).  A
+        # daemon thread still inside onnxruntime when the interpreter finalizes aborted the
+        # process ("terminate called without an active exception", exit -6).
+        threading.Thread(target=self._run, name="warm-start-ahead", daemon=False).start()
 
     def _run(self) -> None:
         try:

@@ -446,3 +446,33 @@ def test_the_state_at_a_position_is_the_canonical_one(random_int8_bundle):
             np.testing.assert_array_equal(out[0], states.log_probs(ids, after))
             stepped += 1
     assert stepped > 50
+
+
+def test_the_interpreter_waits_at_exit_for_a_run_started_ahead(random_int8_bundle, tmp_path):
+    # A process that ends right after a line break (the app quitting, a benchmark's last
+    # text) must let the run started ahead finish: a daemon thread still inside onnxruntime
+    # at the interpreter's end aborted the process. Here the run is made slow, and leaves a mark.
+    import subprocess
+    import sys
+
+    mark = tmp_path / "finished"
+    script = f"""
+import time
+from pathlib import Path
+from keyboard_app.engine.predictor import Predictor
+predictor = Predictor.load({str(random_int8_bundle)!r})
+session = predictor.session
+run = session.run
+def slow(tokens, state):
+    if tokens.shape[1] > 1 and not state[0].any():  # the start state computed ahead
+        time.sleep(0.5)
+        out = run(tokens, state)
+        Path({str(mark)!r}).write_text("done")
+        return out
+    return run(tokens, state)
+session.run = slow
+predictor.suggest("The cat sat on the mat.\\n")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert mark.read_text() == "done"
