@@ -813,16 +813,22 @@ def test_two_retrains_on_the_same_day_propose_different_names(qtbot, window, mod
 
 # --- H33's findings 2, 11 and 12: the keyboard after the choice, and what the dialog says ---
 
-@pytest.mark.parametrize("choice", ["alt+u", "alt+k", "escape", "click use"])
-def test_after_the_choice_the_editor_has_the_keyboard(qtbot, window, corpus, trained_then_comparing, choice):
-    from PySide6.QtCore import Qt
-
+def compared(qtbot, window, corpus, trained_then_comparing):
+    """The retrain dialog opened from the window, trained on ``corpus``, its comparison shown."""
     window.open_retrain_dialog()
     dialog = window.retrain_dialog
     dialog.add_corpus_paths([corpus])
     start_and_reach_the_comparison(qtbot, dialog)
     with qtbot.waitSignal(dialog.compared, timeout=10_000):
         trained_then_comparing.set()
+    return dialog
+
+
+@pytest.mark.parametrize("choice", ["alt+u", "alt+k", "escape", "click use"])
+def test_after_the_choice_the_editor_has_the_keyboard(qtbot, window, corpus, trained_then_comparing, choice):
+    from PySide6.QtCore import Qt
+
+    dialog = compared(qtbot, window, corpus, trained_then_comparing)
     # As when the dialog was opened from the menu bar by keyboard (Alt+M, R) and the menu bar
     # was the window's focus when it closed: Qt gave the keyboard back to it, and typing
     # opened menus (H33's finding 2).
@@ -853,12 +859,7 @@ def test_after_the_choice_the_editor_has_the_keyboard(qtbot, window, corpus, tra
 
 def test_a_refused_new_model_brings_the_dialog_back(qtbot, window, corpus, trained_then_comparing,
                                                     monkeypatch):
-    window.open_retrain_dialog()
-    dialog = window.retrain_dialog
-    dialog.add_corpus_paths([corpus])
-    start_and_reach_the_comparison(qtbot, dialog)
-    with qtbot.waitSignal(dialog.compared, timeout=10_000):
-        trained_then_comparing.set()
+    dialog = compared(qtbot, window, corpus, trained_then_comparing)
     monkeypatch.setattr(window.models, "adopt", lambda bundle, *, name, use, done: done(None))
     dialog.use_new_button.click()
     assert dialog.isVisible() and dialog.use_new_button.isEnabled()  # the user may try again
