@@ -358,7 +358,7 @@ class PersonalModel:
         with self._lock:
             counts = self._shared_copy()
         exported = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        atomic_write_json(path, counts.to_json(EXPORT_FORMAT, extra={"exported": exported}))
+        atomic_write_text(path, counts.to_json(EXPORT_FORMAT, extra={"exported": exported}))
         return len(counts.unigrams)
 
     def import_words(self, path: str | os.PathLike) -> Imported:
@@ -424,7 +424,7 @@ class PersonalModel:
             try:
                 with locked(path):
                     merged = self._merged(taken, path)
-                    atomic_write_json(path, merged.to_json())
+                    atomic_write_text(path, merged.to_json())
                     seen = _identity(path)
             except BaseException:
                 with self._lock:  # not saved: the next save tries again with all of it
@@ -530,12 +530,6 @@ class PersonalModel:
             f"The file of learned words {path} was damaged ({reason}) and has been set aside "
             f"as {backup}; learning starts afresh."
         )
-
-
-def atomic_write_json(path: str | os.PathLike, text: str) -> Path:
-    """Write JSON text (``_Counts.to_json``) atomically with ``storage``'s writer: every
-    write of the learned words goes through this one name (tests hold it up or fail it)."""
-    return atomic_write_text(path, text)
 
 
 def _identity(path: Path) -> tuple[int, ...] | None:

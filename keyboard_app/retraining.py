@@ -222,8 +222,12 @@ class MachineLoad:
             last_minute, last_five, _ = os.getloadavg()
         except (AttributeError, OSError):
             return None
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        return cls(last_minute, last_five, cores)
+        return cls(last_minute, last_five, usable_cores())
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def load_stretch(load: float, cores: int) -> float:
@@ -491,6 +495,29 @@ class UnaddedModel:
                 "was not added to your models: the app stopped before you chose.")
 
 
+def _runs(folder: Path) -> list[tuple[Path, "re.Match[str] | None", str]]:
+    """The runs in ``folder``, oldest first, each with its name's parts and whose it is:
+    "claimed" (taken by this process from a dead one, not yet answered), "ours" (this
+    process's own, under way or being added), "live" (another running copy's) or "dead"
+    (a run of an earlier version, whose name has no process id, counts as a crash's)."""
+    from .engine.staging import process_alive
+
+    try:
+        runs = sorted(p for p in folder.iterdir() if p.name.startswith("run-") and p.is_dir())
+    except OSError:
+        return []
+    found = []
+    for run in runs:
+        match = _RUN_NAME.fullmatch(run.name)
+        pid = int(match["pid"]) if match else None
+        if pid == os.getpid():
+            whose = "claimed" if run in _claimed else "ours"
+        else:
+            whose = "live" if pid is not None and process_alive(pid) else "dead"
+        found.append((run, match, whose))
+    return found
+
+
 def recover_runs(folder: Path) -> list[UnaddedModel]:
     """The finished models that runs of dead processes left in ``folder`` (the app's
     training folder), claimed for this process, oldest first; those claimed earlier by
@@ -498,25 +525,14 @@ def recover_runs(folder: Path) -> list[UnaddedModel]:
     (stopped in training, killed while writing it) or with a damaged one is removed, as
     before; a live process's run is left alone.  A claim is one rename of the run's folder
     to a name with this process's id: of two copies of the app only one can make it."""
-    from .engine.bundle import ModelLoadError, load_bundle
-    from .engine.staging import process_alive
-
     found: list[UnaddedModel] = []
-    try:
-        runs = sorted(p for p in folder.iterdir() if p.name.startswith("run-") and p.is_dir())
-    except OSError:
-        return found
-    for run in runs:
-        match = _RUN_NAME.fullmatch(run.name)
-        pid = int(match["pid"]) if match else None  # older runs carried no process id: a crash's
-        if pid == os.getpid():
-            if run in _claimed:
-                unadded = _finished(run, load_bundle, ModelLoadError)
-                if unadded is not None:
-                    found.append(unadded)
-            continue  # otherwise a run of this process's, under way or being added
-        if pid is not None and process_alive(pid):
-            continue  # another copy's run
+    for run, match, whose in _runs(folder):
+        if whose == "claimed":
+            unadded = _finished(run)
+            if unadded is not None:
+                found.append(unadded)
+        if whose != "dead":
+            continue  # this process's own run, under way or being added, or another copy's
         stamp = match["stamp"] if match else _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         tag = match["tag"] if match else uuid.uuid4().hex[:6]
         claimed = folder / f"run-{stamp}-p{os.getpid()}-{tag}"
@@ -524,7 +540,7 @@ def recover_runs(folder: Path) -> list[UnaddedModel]:
             os.rename(run, claimed)  # ours from now on, or another copy's first
         except OSError:
             continue
-        unadded = _finished(claimed, load_bundle, ModelLoadError)
+        unadded = _finished(claimed)
         if unadded is None:
             shutil.rmtree(claimed, ignore_errors=True)
             continue
@@ -545,21 +561,8 @@ def unadded_waiting(folder: Path) -> int:
     with a bundle's manifest, and those this process claimed and has not had answered.  Claims
     and checks nothing (``recover_runs`` does, when the retrain dialog offers them): cheap
     enough for the app's start, to tell the user that something is waiting."""
-    from .engine.staging import process_alive
-
-    try:
-        runs = [p for p in folder.iterdir() if p.name.startswith("run-") and p.is_dir()]
-    except OSError:
-        return 0
-    waiting = 0
-    for run in runs:
-        if not (run / RUN_BUNDLE / "manifest.json").is_file():
-            continue
-        match = _RUN_NAME.fullmatch(run.name)
-        pid = int(match["pid"]) if match else None
-        if run in _claimed or pid is None or (pid != os.getpid() and not process_alive(pid)):
-            waiting += 1
-    return waiting
+    return sum(1 for run, _, whose in _runs(folder)
+               if whose in ("claimed", "dead") and (run / RUN_BUNDLE / "manifest.json").is_file())
 
 
 def forget_run(run_dir: Path) -> None:
@@ -567,13 +570,14 @@ def forget_run(run_dir: Path) -> None:
     _claimed.discard(run_dir)
 
 
-def _finished(run: Path, load_bundle, load_error) -> UnaddedModel | None:
+def _finished(run: Path) -> UnaddedModel | None:
     """The run's model if its bundle is complete (the manifest and every checksum), else None."""
-    try:
-        from . import paths  # the stored copy of compressed tables, which adding it reads too
+    from . import paths  # the stored copy of compressed tables, which adding it reads too
+    from .engine.bundle import ModelLoadError, load_bundle
 
+    try:
         bundle = load_bundle(run / RUN_BUNDLE, phrase_cache=paths.phrase_cache_dir())
-    except (load_error, OSError):
+    except (ModelLoadError, OSError):
         return None
     manifest = dict(bundle.manifest)
     bundle.close()

@@ -30,10 +30,9 @@ spent 13 s training, 4 s tuning, 2 s measuring and 2.5 s comparing;
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
-from ..retraining import HELDOUT_FRACTION, MAX_STRETCH, busy_stretch, estimate_seconds, load_stretch
+from ..retraining import HELDOUT_FRACTION, MAX_STRETCH, busy_stretch, estimate_seconds, load_stretch, usable_cores
 
 #: Seconds per word of the engine's measuring (perplexity, top-k, keystroke savings).
 DEFAULT_SECONDS_PER_WORD = 0.0035
@@ -62,7 +61,7 @@ def busy_factor(load: float | None = None, cores: int | None = None) -> float:
     if load is None:
         return busy_stretch()
     if cores is None:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        cores = usable_cores()
     return load_stretch(load, cores)
 
 

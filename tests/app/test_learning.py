@@ -151,7 +151,7 @@ def test_a_pair_after_a_token_the_file_cannot_keep_counts_the_word_alone():
 
 
 class SlowWriter:
-    """``atomic_write_json`` held until ``go`` is set: a save that takes as long as the test wants."""
+    """``atomic_write_text`` held until ``go`` is set: a save that takes as long as the test wants."""
 
     def __init__(self, monkeypatch) -> None:
         import threading
@@ -161,7 +161,7 @@ class SlowWriter:
         self.entered, self.go = threading.Event(), threading.Event()
         self.threads: list[str] = []
         self.running = self.most = 0
-        real = learning.atomic_write_json
+        real = learning.atomic_write_text
 
         def write(path, data):
             self.threads.append(threading.current_thread().name)
@@ -174,7 +174,7 @@ class SlowWriter:
             finally:
                 self.running -= 1
 
-        monkeypatch.setattr(learning, "atomic_write_json", write)
+        monkeypatch.setattr(learning, "atomic_write_text", write)
 
 
 def in_a_thread(call, timeout: float = 10.0) -> bool:
@@ -249,16 +249,16 @@ def test_a_failed_background_save_is_reported_and_its_words_saved_by_the_next(mo
     typed(model, "alpha")
     model.forget("alpha")
     typed(model, "beta")
-    real = learning.atomic_write_json
+    real = learning.atomic_write_text
 
     def full(path, data):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(learning, "atomic_write_json", full)
+    monkeypatch.setattr(learning, "atomic_write_text", full)
     saver.request()
     saver.wait()
     assert [e.errno for e in failures] == [errno.ENOSPC] and saver.unsaved() and not path.exists()
-    monkeypatch.setattr(learning, "atomic_write_json", real)
+    monkeypatch.setattr(learning, "atomic_write_text", real)
     saver.request()
     saver.close()
     assert PersonalModel.load(path)[0].unigrams == {"beta": 1} and not saver.unsaved()

@@ -38,7 +38,7 @@ def test_the_load_average_is_read_when_not_given(monkeypatch):
     monkeypatch.setattr(os, "getloadavg", lambda: (4.0, 1.0, 1.0))
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     assert busy_factor() == pytest.approx(3.0)
-    monkeypatch.setattr(eta.os, "getloadavg", lambda: (0.0, 1.0, 1.0))
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 1.0, 1.0))
     assert busy_factor() == 1.0
 
 

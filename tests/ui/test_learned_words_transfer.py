@@ -141,7 +141,7 @@ def test_an_export_that_cannot_be_written_keeps_the_file_there(qtbot, window, bo
     def full(path, text):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(learning, "atomic_write_json", full)
+    monkeypatch.setattr(learning, "atomic_write_text", full)
     dialog = open_dialog(qtbot, window)
     boxes.files.append(target)
     dialog.export_button.click()

@@ -118,7 +118,7 @@ def test_the_debounced_save_writes_off_the_ui_thread_and_closing_waits_for_it(qt
     from keyboard_app import learning
 
     entered, go, threads = threading.Event(), threading.Event(), []
-    real = learning.atomic_write_json
+    real = learning.atomic_write_text
 
     def slow_write(path, data):
         threads.append(threading.current_thread())
@@ -126,7 +126,7 @@ def test_the_debounced_save_writes_off_the_ui_thread_and_closing_waits_for_it(qt
         assert go.wait(30)
         return real(path, data)
 
-    monkeypatch.setattr(learning, "atomic_write_json", slow_write)
+    monkeypatch.setattr(learning, "atomic_write_text", slow_write)
     enable_learning(window)
     window._learn_timer.setInterval(10)
     type_sentence(qtbot, window, "Hello Zanzibar. ")
@@ -151,7 +151,7 @@ def test_a_failed_background_save_says_so_in_the_status_bar(qtbot, window, monke
     def full(path, data):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(learning, "atomic_write_json", full)
+    monkeypatch.setattr(learning, "atomic_write_text", full)
     enable_learning(window)
     window._learn_timer.setInterval(10)
     type_sentence(qtbot, window, "Hello Zanzibar. ")
