@@ -45,3 +45,15 @@ def random_int8_bundle(tmp_path_factory) -> Path:
 def random_gru_bundle(tmp_path_factory) -> Path:
     return random_bundle_at(tmp_path_factory.mktemp("random_gru") / "bundle", cell="gru", seed=2)
 
+
+
+@pytest.fixture(scope="module")
+def typo_predictor():
+    """The default model with typo tolerance on, one a test module (the typo tests')."""
+    from keyboard_app.engine.predictor import Predictor
+    from keyboard_app.paths import default_model_path
+
+    p = Predictor.load(default_model_path())
+    p.typo_tolerance = True
+    yield p
+    p.close()

@@ -80,11 +80,8 @@ def test_a_floor_narrows_the_search_to_likelier_errors(index):
 
 
 @pytest.fixture(scope="module")
-def predictor():
-    p = Predictor.load(default_model_path())
-    p.typo_tolerance = True
-    yield p
-    p.close()
+def predictor(typo_predictor):
+    return typo_predictor
 
 
 def _shown(predictor: Predictor, text: str, k: int = 3) -> list[Suggestion]:

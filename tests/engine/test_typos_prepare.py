@@ -9,16 +9,11 @@ import threading
 import pytest
 
 from keyboard_app.engine import typos
-from keyboard_app.engine.predictor import Predictor
-from keyboard_app.paths import default_model_path
 
 
 @pytest.fixture(scope="module")
-def predictor():
-    p = Predictor.load(default_model_path())
-    p.typo_tolerance = True
-    yield p
-    p.close()
+def predictor(typo_predictor):
+    return typo_predictor
 
 
 def fresh_channel(predictor) -> typos.TypoChannel:
