@@ -7,7 +7,9 @@ keycodes stay mapped for every program on that display until its X server
 ends: the spare keycodes run out for the next keyboard and for xdotool, and
 the keymap is not the user's.  So each copy writes down what it borrowed
 (``KeycodeLedger``): one small file per process in the user's cache folder,
-``osk-keycodes/PID.json``, with the host's and the display's names and each
+``osk-keycodes/PID-HOST.json`` (the host in the name as well, so that two machines
+sharing a home folder never write over each other's record when their process
+numbers meet), with the host's and the display's names and each
 keycode's keysym, written atomically at each new borrowing (before the keymap
 changes, so a kill between the two leaves nothing unrecorded) and removed once
 they are given back.
@@ -21,13 +23,14 @@ record of another display is left for a keyboard there, and removed once it
 is a week old; one that cannot be read is removed with its dead process.
 A record another host wrote (a home folder shared between machines) is left
 alone: whether its process lives cannot be told from here.  (A record without
-a host, of an earlier version, counts as this host's.)
+a host, an earlier version's ``PID.json``, counts as this host's.)
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import time
 from dataclasses import dataclass
@@ -77,7 +80,7 @@ class KeycodeLedger:
 
     @property
     def path(self) -> Path:
-        return self.folder / f"{self.pid}.json"
+        return self.folder / f"{self.pid}-{_file_safe(self.host)}.json"
 
     def record(self, borrowed: dict[int, int]) -> None:
         """Write down ``borrowed`` (keycode -> keysym), replacing what was written before."""
@@ -106,12 +109,13 @@ class KeycodeLedger:
         except OSError:
             return Leftovers([], frozenset())
         for path in paths:
-            if not path.stem.isdigit() or int(path.stem) == self.pid:
+            pid = _record_pid(path)
+            if pid is None or path == self.path:
                 continue
             host, display, keycodes = _read(path)
             if host is not None and host != self.host:
                 continue  # another machine's process: alive or not, it cannot be told here
-            alive = process_alive(int(path.stem))
+            alive = pid == self.pid or process_alive(pid)
             if display == self.display and keycodes is not None:
                 if alive:
                     live.update(keycodes)
@@ -120,6 +124,18 @@ class KeycodeLedger:
             elif not alive and (keycodes is None or _older_than(path, STALE_SECONDS)):
                 _remove(path)
         return Leftovers(dead, frozenset(live))
+
+
+def _file_safe(host: str) -> str:
+    """A host's name as part of a file name: letters, digits, dots and dashes, at most 64."""
+    return re.sub(r"[^A-Za-z0-9.-]", "_", host)[:64] or "_"
+
+
+def _record_pid(path: Path) -> int | None:
+    """The process number a record's name starts with ("123-host.json", or an earlier
+    version's "123.json"); None for a file that is not a record."""
+    number = path.stem.split("-", 1)[0]
+    return int(number) if number.isdigit() else None
 
 
 def _read(path: Path) -> tuple[str | None, str | None, dict[int, int] | None]:

@@ -261,7 +261,7 @@ def test_what_is_borrowed_is_written_down_atomically_and_struck_out_when_given_b
     typer = XTestTyper(server, ledger)
     typer.type_text("aé")
     [keycode] = server.remaps
-    record = json.loads((tmp_path / f"{os.getpid()}.json").read_text(encoding="utf-8"))
+    record = json.loads(ledger.path.read_text(encoding="utf-8"))
     assert record["display"] == ":7" and record["keycodes"] == {str(keycode): keysym_for("é")}
     typer.type_text("ñ")
     assert len(json.loads(ledger.path.read_text(encoding="utf-8"))["keycodes"]) == 2
@@ -308,7 +308,7 @@ def test_a_running_copys_keycodes_are_never_taken(live_pid, dead_pid, user_folde
     KeycodeLedger(server.name, pid=live_pid).record({keycode: keysym_for("é")})
     assert XTestTyper(server, KeycodeLedger(server.name)).give_back_leftovers() == 0
     assert server.keymap[keycode - FIRST][:2] == [keysym_for("é")] * 2
-    assert (ledger_folder() / f"{live_pid}.json").exists()
+    assert KeycodeLedger(server.name, pid=live_pid).path.exists()
 
 
 def test_another_displays_records_are_left_until_they_are_a_week_old(dead_pid, user_folders):
@@ -316,7 +316,7 @@ def test_another_displays_records_are_left_until_they_are_a_week_old(dead_pid, u
     [keycode] = killed_copy(other, dead_pid)
     server = FakeDisplay(name=":7")
     assert XTestTyper(server, KeycodeLedger(":7")).give_back_leftovers() == 0
-    record = ledger_folder() / f"{dead_pid}.json"
+    record = KeycodeLedger(":8", pid=dead_pid).path
     assert record.exists() and any(other.keymap[keycode - FIRST])
     old = time.time() - 8 * 24 * 3600
     os.utime(record, (old, old))
@@ -344,7 +344,7 @@ def test_the_injector_the_app_opens_gives_back_a_killed_copys_keycodes(monkeypat
     injector = backend.open_injector("linux")
     assert not any(server.keymap[keycode - FIRST])
     injector.type_text("é")  # and writes down its own
-    assert (ledger_folder() / f"{os.getpid()}.json").exists()
+    assert KeycodeLedger(server.name).path.exists()
 
 
 
@@ -387,7 +387,7 @@ def test_another_hosts_record_is_left_alone_in_a_shared_home_folder(dead_pid, us
     typer = XTestTyper(server, KeycodeLedger(server.name, pid=dead_pid, host="elsewhere.example"))
     typer.type_text("é")
     [keycode] = server.remaps
-    record = ledger_folder() / f"{dead_pid}.json"
+    record = KeycodeLedger(server.name, pid=dead_pid, host="elsewhere.example").path
     assert json.loads(record.read_text(encoding="utf-8"))["host"] == "elsewhere.example"
     assert XTestTyper(server, KeycodeLedger(server.name, host="here.example")).give_back_leftovers() == 0
     assert server.keymap[keycode - FIRST][:2] == [keysym_for("é")] * 2 and record.exists()
@@ -398,3 +398,32 @@ def test_another_hosts_record_is_left_alone_in_a_shared_home_folder(dead_pid, us
     # on its own host, the same record is a killed copy's, given back
     assert XTestTyper(server, KeycodeLedger(server.name, host="elsewhere.example")).give_back_leftovers() == 1
     assert not record.exists() and not any(server.keymap[keycode - FIRST])
+
+
+def test_two_hosts_whose_keyboards_have_the_same_pid_keep_both_records(dead_pid, user_folders):
+    """A home folder shared between machines, where a keyboard on each has the same process
+    number: neither record writes over the other, and each host gives back only its own."""
+    server = FakeDisplay(spare=2)
+    here = XTestTyper(server, KeycodeLedger(server.name, pid=dead_pid, host="here.example"))
+    there = XTestTyper(server, KeycodeLedger(server.name, pid=dead_pid, host="there.example"))
+    here.type_text("é")
+    there.type_text("ñ")
+    records = sorted(p.name for p in ledger_folder().iterdir())
+    assert records == [f"{dead_pid}-here.example.json", f"{dead_pid}-there.example.json"]
+    assert XTestTyper(server, KeycodeLedger(server.name, host="here.example")).give_back_leftovers() == 1
+    assert [p.name for p in ledger_folder().iterdir()] == [f"{dead_pid}-there.example.json"]
+
+
+def test_an_earlier_versions_record_of_a_killed_copy_is_still_given_back(dead_pid, user_folders):
+    """Before the host was in its name a record was "PID.json"; one left by a keyboard killed
+    before the upgrade is given back all the same."""
+    server = FakeDisplay()
+    [keycode] = killed_copy(server, dead_pid)
+    current = KeycodeLedger(server.name, pid=dead_pid).path
+    legacy = current.with_name(f"{dead_pid}.json")
+    record = json.loads(current.read_text(encoding="utf-8"))
+    del record["host"]
+    legacy.write_text(json.dumps(record), encoding="utf-8")
+    current.unlink()
+    assert XTestTyper(server, KeycodeLedger(server.name)).give_back_leftovers() == 1
+    assert not legacy.exists() and not any(server.keymap[keycode - FIRST])
