@@ -701,7 +701,8 @@ class _Counts:
     def from_dict(cls, data: Any, formats: tuple[str, ...] = (PERSONAL_FORMAT,)) -> "_Counts":
         if not isinstance(data, dict) or data.get("format") not in formats:
             raise ValueError("it is not a file of learned words")
-        if data.get("format_version") != _VERSIONS[data["format"]]:
+        version = data.get("format_version")
+        if type(version) is not int or version != _VERSIONS[data["format"]]:  # not True, not 1.0
             version = repr(data.get("format_version"))[:20]
             raise ValueError(f"its format version {version} is not one this app reads")
         for key, kind in (("unigrams", dict), ("bigrams", dict), ("forms", dict), ("blocked", list)):
@@ -719,8 +720,9 @@ class _Counts:
             return kept
 
         counts = cls()
-        counts.unigrams = table(data["unigrams"], _is_word)
-        for previous, followers in data["bigrams"].items():
+        # a table left out is an empty one (a hand-made file may hold only words)
+        counts.unigrams = table(data.get("unigrams", {}), _is_word)
+        for previous, followers in data.get("bigrams", {}).items():
             if _is_context(previous):
                 if kept := table(followers, _is_word):
                     counts.bigrams[previous] = kept

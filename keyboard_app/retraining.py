@@ -30,6 +30,7 @@ import os
 import re
 import shutil
 import sys
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +41,11 @@ from .settings import DEFAULT_SUGGESTIONS
 log = logging.getLogger(__name__)
 
 TRAIN_PACKAGE = "predictive-keyboard"
-INSTALL_COMMAND = f'pip install "{TRAIN_PACKAGE}[train]"'
+#: The ``train`` extra pins PyTorch's CPU build (``torch==…+cpu``), which only PyTorch's
+#: own index has (README, "Set up"): without it pip finds no such version.
+PYTORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+#: From the app's source folder, what README's "Set up" runs for the training extra.
+SOURCE_INSTALL_COMMAND = f'pip install -e ".[train]" --extra-index-url {PYTORCH_CPU_INDEX}'
 HELDOUT_FRACTION = 0.1  # of each file: plenty for small personal corpora
 EVAL_MAX_WORDS = 1500  # words scored per model (KSR asks the model at every keystroke)
 #: The models are compared with as many suggestions shown as the strip shows by default
@@ -151,6 +156,67 @@ def training_available() -> tuple[bool, str]:
     if importlib.util.find_spec("torch") is None:
         return False, "Training needs PyTorch, which is not installed."
     return True, ""
+
+
+@dataclass(frozen=True)
+class TrainingAdvice:
+    """How to make retraining possible, for a copy that cannot train (``training_advice``)."""
+
+    text: str  # one or two sentences
+    command: str = ""  # a command to copy and run; "" where none would help (a standalone program)
+
+
+def training_advice() -> TrainingAdvice:
+    """What the user can do to retrain, true for the way this copy was installed.
+
+    A standalone program cannot be given PyTorch by any install: retraining happens in
+    an install from source, whose models this program lists too (the same per-user
+    folders) or imports.  An install from source lacking PyTorch gets the command that
+    installs the training extra's packages into the Python it runs on, from PyTorch's
+    CPU index (the extra pins its CPU build)."""
+    if getattr(sys, "frozen", False):
+        return TrainingAdvice(
+            "To retrain, install the app from its source code with the training extra "
+            "(see “Set up” in the project's README) and retrain there. A model made there on "
+            "this computer with Models ▸ Retrain on My Writing appears here too, in "
+            "Models ▸ Manage Models; one made with the keyboard-train command can be added "
+            "here with Models ▸ Import Model."
+        )
+    requirements = _train_requirements()
+    if importlib.util.find_spec("model_training") is None or not requirements:
+        return TrainingAdvice(
+            "To enable training, run this command in the app's source folder (see “Set up” "
+            "in the project's README), then start the app again:",
+            SOURCE_INSTALL_COMMAND,
+        )
+    command = [sys.executable, "-m", "pip", "install", *requirements, "--extra-index-url", PYTORCH_CPU_INDEX]
+    return TrainingAdvice(
+        "To enable training, install the training extra's packages into the Python this app "
+        "runs on with this command, then start the app again:",
+        _shell_command(command),
+    )
+
+
+def _train_requirements() -> list[str]:
+    """The ``train`` extra's requirements (``torch==…+cpu``, ``onnx>=…``, ...), read from
+    the installed package's metadata; [] when it has none (not installed as a package)."""
+    from importlib import metadata
+
+    try:
+        declared = metadata.requires(TRAIN_PACKAGE) or []
+    except metadata.PackageNotFoundError:
+        return []
+    extra = re.compile(r"""extra\s*==\s*["']train["']""")
+    return [req.split(";", 1)[0].strip() for req in declared if ";" in req and extra.search(req.split(";", 1)[1])]
+
+
+def _shell_command(args: Sequence[str]) -> str:
+    """``args`` as one line to paste into this system's shell (``>`` and spaces quoted)."""
+    if sys.platform == "win32":  # cmd.exe: double quotes around what it would split or redirect
+        return " ".join(f'"{a}"' if re.search(r'[\s<>|&^()]', a) else a for a in args)
+    import shlex
+
+    return shlex.join(args)
 
 
 @dataclass
@@ -513,9 +579,18 @@ def _runs(folder: Path) -> list[tuple[Path, "re.Match[str] | None", str]]:
         if pid == os.getpid():
             whose = "claimed" if run in _claimed else "ours"
         else:
-            whose = "live" if pid is not None and process_alive(pid) else "dead"
+            # a live process that started after the run did is another program with its number
+            whose = "live" if pid is not None and process_alive(pid, since=_stamp_time(match)) else "dead"
         found.append((run, match, whose))
     return found
+
+
+def _stamp_time(match: "re.Match[str] | None") -> float | None:
+    """When a run started, from its name's stamp (local time, as ``run_folder`` writes it)."""
+    try:
+        return time.mktime(time.strptime(match["stamp"], "%Y%m%d-%H%M%S")) if match else None
+    except (ValueError, OverflowError):
+        return None
 
 
 def recover_runs(folder: Path) -> list[UnaddedModel]:

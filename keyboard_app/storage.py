@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import re
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -47,8 +48,14 @@ LOCK_TIMEOUT_SECONDS = 10.0
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, mode: int | None = None) -> Path:
-    """Write ``data`` to ``path`` atomically, creating its folder if needed."""
-    path = Path(path)
+    """Write ``data`` to ``path`` atomically, creating its folder if needed; the path written.
+
+    A symbolic link is written through: the file it names is replaced and the link kept (a
+    document opened through a link in a synced folder is saved there, not beside it).  A path
+    that is neither a regular file nor absent (a device, a pipe, a folder) is refused with an
+    ``OSError`` before anything is written.
+    """
+    path = _regular_destination(Path(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(path.parent, name=path.name)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
@@ -70,6 +77,21 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, mode: int | None
             pass
         raise
     fsync_dir(path.parent)
+    return path
+
+
+def _regular_destination(path: Path) -> Path:
+    """Where a write to ``path`` lands: the file a symbolic link names, or ``path``."""
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
+    try:
+        kind = os.stat(path).st_mode
+    except FileNotFoundError:
+        return path  # a new file (or a link to one not made yet)
+    except OSError:
+        return path  # the write itself will say what is wrong
+    if not stat.S_ISREG(kind):
+        raise OSError(errno.EINVAL, "it is not a regular file", str(path))
     return path
 
 

@@ -249,10 +249,15 @@ def _check_writable(dest: Path, what: str) -> None:
 # -- recovering from interrupted writes --------------------------------------------------
 
 
-def process_alive(pid: int) -> bool:
+def process_alive(pid: int, *, since: float | None = None) -> bool:
     """Whether process ``pid`` may be running.  On Windows, whose ``os.kill(pid, 0)`` would
     end the process, psutil answers (a dependency there); where nothing can tell, True, so a
-    leftover is then only ever left (a retrain's finished model never offered, though)."""
+    leftover is then only ever left (a retrain's finished model never offered, though).
+
+    ``since``: when the thing it is asked for was made (seconds since the epoch).  A process
+    with that number that started later is another program that was given the same number
+    (after a reboot numbers come round again): False.  Where a start time cannot be read
+    (not Linux or Windows), the number alone answers."""
     if pid == os.getpid():
         return True
     if os.name != "posix":
@@ -260,14 +265,34 @@ def process_alive(pid: int) -> bool:
             import psutil
         except ImportError:
             return True
-        return bool(psutil.pid_exists(pid))
+        try:
+            return psutil.pid_exists(pid) and (since is None or psutil.Process(pid).create_time() <= since + 2)
+        except psutil.Error:
+            return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except OSError:  # EPERM: someone else's process
-        return True
+        pass
+    if since is not None:
+        started = _linux_start_time(pid)
+        if started is not None and started > since + 2:  # (the clock's tick and the stamp's second)
+            return False
     return True
+
+
+def _linux_start_time(pid: int) -> float | None:
+    """When process ``pid`` started (seconds since the epoch), from /proc; None elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()  # the name may hold spaces and ")"
+        ticks = int(fields[19])  # field 22, starttime: clock ticks after the boot
+        with open("/proc/stat", "rb") as f:
+            boot = next(int(line.split()[1]) for line in f if line.startswith(b"btime "))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
 
 
 def fsync_dir(path: Path) -> None:

@@ -115,7 +115,9 @@ class KeycodeLedger:
             host, display, keycodes = _read(path)
             if host is not None and host != self.host:
                 continue  # another machine's process: alive or not, it cannot be told here
-            alive = pid == self.pid or process_alive(pid)
+            # (a process that started after the record was written is another program that
+            # was given the same number: the record's writer is gone)
+            alive = pid == self.pid or process_alive(pid, since=_written_at(path))
             if display == self.display and keycodes is not None:
                 if alive:
                     live.update(keycodes)
@@ -153,6 +155,13 @@ def _read(path: Path) -> tuple[str | None, str | None, dict[int, int] | None]:
     except (OSError, jsonfile.JSONFileError, ValueError, KeyError, TypeError, AttributeError) as e:
         log.info("%s is not a record of borrowed keycodes: %s", path, e)
         return None, None, None
+
+
+def _written_at(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
 
 
 def _older_than(path: Path, seconds: float) -> bool:

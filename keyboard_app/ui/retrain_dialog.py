@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QElapsedTimer, QEvent, QItemSelectionModel, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFocusEvent, QGuiApplication, QHideEvent, QPalette
+from PySide6.QtGui import QColor, QFocusEvent, QFontDatabase, QGuiApplication, QHideEvent, QPalette
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -215,9 +215,12 @@ class RetrainDialog(QDialog):
             self.pages.addWidget(self.unavailable_page)
         self._tick = QTimer(self, interval=1000)
         self._tick.timeout.connect(self._update_times)
-        self.resize(760, 560)
         if available:
+            self.resize(760, 560)
             self._restore_sources()
+        else:  # a few sentences: as tall as they are at a reading width, no empty page below
+            self.setMinimumWidth(560)
+            self.resize(560, self.heightForWidth(560) if self.hasHeightForWidth() else self.sizeHint().height())
 
     def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt API
         super().hideEvent(event)
@@ -237,31 +240,47 @@ class RetrainDialog(QDialog):
 
     # --- pages ---------------------------------------------------------------------
     def _build_unavailable_page(self, reason: str) -> QWidget:
+        """Why this copy cannot train and what would let the user retrain
+        (``retraining.training_advice``): a command to copy only where one helps."""
+        advice = retraining.training_advice()
         page = QWidget()
         layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
         title = QLabel("<h3>Training is not available here</h3>")
-        text = QLabel(
-            f"{reason} Suggestions work as usual; only retraining needs it.<br><br>"
-            "To enable training, install the app's training extra with this one command, "
-            "then start the app again:"
-        )
-        text.setWordWrap(True)
-        self.install_command = QLineEdit(retraining.INSTALL_COMMAND)
-        self.install_command.setObjectName("installCommand")
-        self.install_command.setReadOnly(True)
-        copy = QPushButton("&Copy Command")
-        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(retraining.INSTALL_COMMAND))
-        row = QHBoxLayout()
-        row.addWidget(self.install_command, 1)
-        row.addWidget(copy)
+        text = QLabel(f"{reason} Suggestions work as usual; only retraining needs it.")
+        how = QLabel(advice.text)
+        for label in (text, how):
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(title)
+        layout.addWidget(text)
+        layout.addSpacing(6)
+        layout.addWidget(how)
+        self.install_command: QLabel | None = None
+        self.copy_command_button: QPushButton | None = None
+        if advice.command:  # shown whole (wrapped at its spaces), to read before running it
+            self.install_command = QLabel(advice.command)
+            self.install_command.setObjectName("installCommand")
+            self.install_command.setTextFormat(Qt.TextFormat.PlainText)
+            self.install_command.setWordWrap(True)
+            self.install_command.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.install_command.setFrameShape(QFrame.Shape.StyledPanel)
+            self.install_command.setMargin(4)
+            self.install_command.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+            self.copy_command_button = QPushButton("&Copy Command")
+            self.copy_command_button.clicked.connect(lambda: QGuiApplication.clipboard().setText(advice.command))
+            layout.addWidget(self.install_command)
+        layout.addSpacing(12)
+        layout.addStretch(1)  # (a dialog made taller keeps the text at the top, the buttons at the bottom)
         close = QPushButton("Close")
         close.setDefault(True)
         close.clicked.connect(self.reject)
-        layout.addWidget(title)
-        layout.addWidget(text)
-        layout.addLayout(row)
-        layout.addStretch(1)
-        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignRight)
+        buttons = QHBoxLayout()
+        if self.copy_command_button is not None:
+            buttons.addWidget(self.copy_command_button)
+        buttons.addStretch(1)
+        buttons.addWidget(close)
+        layout.addLayout(buttons)
         return page
 
     def _build_setup_page(self) -> QWidget:

@@ -232,8 +232,7 @@ class PredictorWorker(QThread):
             predictor.suggest("", DEFAULT_SUGGESTIONS)
             predictor.reset()
         except Exception as e:  # noqa: BLE001 - every failure is reported, the app runs on
-            log.warning("loading %s failed: %s", request.path, e)
-            self.load_failed.emit(_message(e), request.key)
+            self.load_failed.emit(_load_failure(request.path, e), request.key)
             return
         if self.personal_layer is not None:  # how the model writes the words it knows ("I")
             self.personal_layer.model.known_form = _known_forms(predictor)
@@ -314,6 +313,31 @@ def _known_forms(predictor: Any) -> Callable[[str], str | None] | None:
     if getattr(getattr(predictor, "bundle", None), "vocab", None) is None:
         return None
     return lambda token: model_form(predictor, token)
+
+
+def _load_failure(path: Path, error: Exception) -> str:
+    """The one sentence a failed load shows the user; what went wrong goes to the log.
+
+    A bundle the engine refuses says why itself (``ModelLoadError``: one sentence naming
+    the file); a file the system will not read and a lack of memory are told in words.
+    Anything else is a fault of the app's, not of the model or the computer: its Python
+    text ("'Rules' object has no attribute ...") means nothing to the user, so it is
+    logged with its traceback and the sentence says where to find it."""
+    from ..engine.bundle import ModelLoadError
+
+    if isinstance(error, ModelLoadError):
+        log.warning("loading %s failed: %s", path, error)
+        return _message(error)
+    if isinstance(error, OSError):
+        log.warning("loading %s failed: %s", path, error)
+        why = f" ({error.strerror})" if error.strerror else ""
+        return f"The model in {path} could not be loaded: {error.filename or path} cannot be read{why}."
+    if isinstance(error, MemoryError):
+        log.warning("loading %s failed: out of memory", path)
+        return f"The model in {path} could not be loaded: there is not enough free memory."
+    log.error("loading %s failed with an unexpected error", path, exc_info=error)
+    return (f"The model in {path} could not be loaded because of an error in the app itself; "
+            "starting the app from a terminal shows the details.")
 
 
 def _message(error: BaseException) -> str:

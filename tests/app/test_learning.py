@@ -103,6 +103,33 @@ def test_corrupt_file_is_set_aside_once():
     assert again is None
 
 
+def test_a_file_without_its_tables_is_read_as_empty_ones_and_the_app_starts():
+    """H39: a hand-made file of words only ("unigrams" without "bigrams") raised KeyError
+    at start, so the app would not open; saving over it failed the same way."""
+    path = paths.learned_data_path()
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"format": learning.PERSONAL_FORMAT, "format_version": 1,
+                                "unigrams": {"frabnitz": 12}}), encoding="utf-8")
+    model, problem = PersonalModel.load(path)
+    assert problem is None and model.to_dict()["unigrams"] == {"frabnitz": 12}
+    model.observe("met", "Frabnitz")
+    model.save(path)
+    assert PersonalModel.load(path)[0].to_dict()["bigrams"] == {"met": {"frabnitz": 1}}
+    path.write_text(json.dumps({"format": learning.PERSONAL_FORMAT, "format_version": 1}), encoding="utf-8")
+    model, problem = PersonalModel.load(path)
+    assert problem is None and len(model) == 0
+
+
+@pytest.mark.parametrize("version", [True, 1.0, "1"])
+def test_a_format_version_that_is_not_the_integer_one_is_refused(version):
+    path = paths.learned_data_path()
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"format": learning.PERSONAL_FORMAT, "format_version": version,
+                                "unigrams": {"frabnitz": 12}}), encoding="utf-8")
+    model, problem = PersonalModel.load(path)
+    assert len(model) == 0 and problem and "set aside" in problem
+
+
 def test_block_refuses_a_phrase_so_the_session_and_the_saved_file_agree():
     model = PersonalModel()
     assert not model.block("of the")

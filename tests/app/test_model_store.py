@@ -255,3 +255,13 @@ def test_adopting_a_retrains_compressed_tables_reads_the_copy_the_comparison_mad
     monkeypatch.setattr(phrases_module, "_inflate", never)
     key = store.adopt(run, name="My writing")
     assert not run.exists() and store.info(key).name == "My writing"
+
+
+def test_sizes_are_counted_as_the_docs_and_the_build_count_them():
+    """1 MB is 10^6 bytes everywhere the user reads a size (Manage Models said 17.7 MB for
+    the 18.6 MB default bundle the docs name, dividing by 2^20)."""
+    from keyboard_app.model_store import format_size
+
+    assert format_size(18_600_000) == "18.6 MB"
+    assert format_size(999) == "999 bytes" and format_size(1_500) == "1.5 KB"
+    assert format_size(2_000_000_000) == "2.0 GB"

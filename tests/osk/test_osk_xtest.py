@@ -427,3 +427,15 @@ def test_an_earlier_versions_record_of_a_killed_copy_is_still_given_back(dead_pi
     current.unlink()
     assert XTestTyper(server, KeycodeLedger(server.name)).give_back_leftovers() == 1
     assert not legacy.exists() and not any(server.keymap[keycode - FIRST])
+
+
+def test_a_record_whose_process_number_a_later_program_has_is_given_back(live_pid, user_folders):
+    """In time (or after a reboot) a killed keyboard's number goes to another program: a
+    process that started after the record was written is not its writer."""
+    server = FakeDisplay()
+    [keycode] = killed_copy(server, live_pid)
+    record = KeycodeLedger(server.name, pid=live_pid).path
+    old = time.time() - 3600
+    os.utime(record, (old, old))  # written an hour before that process started
+    assert XTestTyper(server, KeycodeLedger(server.name)).give_back_leftovers() == 1
+    assert not record.exists() and not any(server.keymap[keycode - FIRST])

@@ -121,6 +121,33 @@ def test_numpys_blas_and_the_desktops_libraries_are_left_out(frozen):
         assert {"libxcb-icccm.so.4", "libxcb-keysyms.so.1", "libxcb-cursor.so.0"} <= names
 
 
+def test_qt_network_is_kept_for_the_single_instance_check_and_pynput_is_left_out_on_linux(frozen):
+    """A second start reaches the running copy through QLocalSocket (ui/app.py): QtNetwork
+    must be in.  On X11 the keyboard types through python-xlib, so pynput stays out: its
+    hook imported it at build time, which without a display warned and kept a part of it."""
+    from PyInstaller.archive.readers import CArchiveReader
+
+    names = {p.name for p in frozen.folder.rglob("*")}
+    assert any(n.startswith("QtNetwork.") for n in names)
+    if sys.platform.startswith("linux"):
+        modules = CArchiveReader(str(frozen.program)).open_embedded_archive("PYZ.pyz").toc
+        assert not [m for m in modules if m.split(".")[0] == "pynput"]
+        assert "Xlib.ext.xtest" in modules
+        assert "pynput" not in frozen.log
+
+
+def test_the_frozen_program_keeps_onnxruntimes_telemetry_off(frozen, tmp_path):
+    """onnxruntime 1.32 writes a device id and a queue of usage events under
+    ~/.cache/Microsoft/ as soon as it is imported, unless ORT_DISABLE_TELEMETRY is set:
+    the program sets it itself (build.spec's launcher)."""
+    env = app_env(tmp_path, HOME=str(tmp_path / "home"))
+    env.pop("ORT_DISABLE_TELEMETRY", None)
+    result = frozen.run("--self-test", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    written = [p.relative_to(tmp_path) for p in tmp_path.rglob("*") if "Microsoft" in p.parts]
+    assert written == []
+
+
 def test_the_frozen_self_test_predicts_without_a_display(frozen, tmp_path):
     started = time.perf_counter()
     result = frozen.run("--self-test", env=app_env(tmp_path))

@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -50,10 +51,13 @@ def dead_pid() -> int:
     return child.pid
 
 
-def left_run(bundle: Path | None, *, pid: int, name: str = "My writing 2026-12-01", tag: str = "abc123") -> Path:
+def left_run(bundle: Path | None, *, pid: int, name: str = "My writing 2026-12-01", tag: str = "abc123",
+             stamp: str | None = None) -> Path:
     """A run folder as a retrain of process ``pid`` leaves it: the trainer's bundle (a copy of
-    ``bundle``, named ``name``; none when None), its work folder and the held-out text."""
-    run = retrain_dialog.training_dir() / f"run-20261201-101500-p{pid}-{tag}"
+    ``bundle``, named ``name``; none when None), its work folder and the held-out text.  Its
+    stamp says when it started (now unless given: after process ``pid`` started)."""
+    stamp = stamp or time.strftime("%Y%m%d-%H%M%S")
+    run = retrain_dialog.training_dir() / f"run-{stamp}-p{pid}-{tag}"
     (run / "work").mkdir(parents=True)
     (run / "heldout.json").write_text("{}")
     if bundle is not None:
@@ -308,3 +312,19 @@ def test_a_signal_during_the_comparison_keeps_the_finished_model_for_the_next_st
     assert close_for_signal(window)
     assert (run / "bundle" / "manifest.json").is_file()  # nobody was asked: nothing dropped
     assert retraining.unadded_waiting(retrain_dialog.training_dir()) == 0  # this copy still lives
+
+
+def test_a_run_whose_process_number_another_program_has_now_is_offered(qtbot, window, tiny_bundle):
+    """H39: after a reboot process numbers come round again; a finished run whose number an
+    unrelated program now has was counted as a running copy's and never offered.  A process
+    that started after the run did cannot be the one that made it."""
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        earlier = time.strftime("%Y%m%d-%H%M%S", time.localtime(time.time() - 3600))
+        left_run(tiny_bundle, pid=sleeper.pid, stamp=earlier, name="Before the reboot")
+        assert retraining.unadded_waiting(retrain_dialog.training_dir()) == 1
+        [model] = retraining.recover_runs(retrain_dialog.training_dir())
+        assert model.run_dir.name.endswith(f"-p{os.getpid()}-abc123")  # claimed by this copy
+    finally:
+        sleeper.kill()
+        sleeper.wait()
