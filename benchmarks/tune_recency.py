@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from keyboard_app.engine.bundle import load_bundle  # noqa: E402
 from keyboard_app.engine.evaluate import evaluate, typed_words  # noqa: E402
 from keyboard_app.engine.predictor import MixtureWeights, PhraseSettings, Predictor, RecencySettings  # noqa: E402
+from keyboard_app.engine.phrases import EVIDENCE  # noqa: E402
 
 
 def dev_texts(folder: Path, tokenizer, skip: int, words: int) -> dict[str, str]:
@@ -57,8 +58,10 @@ def floats(text: str) -> list[float]:
 
 
 def weight_pairs(text: str) -> list[PhraseSettings]:
-    """"0.05/0.15,0/0.2" -> PhraseSettings(0.05, 0.15), PhraseSettings(0, 0.2)"""
-    return [PhraseSettings(*(float(w) for w in pair.split("/"))) for pair in text.split(",") if pair]
+    """"0.05/0.15,0/0.2" -> PhraseSettings(0.05, 0.15), PhraseSettings(0, 0.2), with the
+    engine's evidence for the corpus's tables (``phrases.EVIDENCE``)"""
+    return [PhraseSettings(*(float(w) for w in pair.split("/")), evidence=EVIDENCE)
+            for pair in text.split(",") if pair]
 
 
 def label(weights: MixtureWeights) -> str:
@@ -83,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--triple-weights", type=floats, default=floats("0.15"))
     p.add_argument("--skips", type=floats, default=floats("1"))
     p.add_argument("--ramps", type=floats, default=floats(str(RecencySettings().ramp)))
-    p.add_argument("--phrase-weights", type=weight_pairs, default=[PhraseSettings()],
+    p.add_argument("--phrase-weights", type=weight_pairs, default=[MixtureWeights().phrases],
                    help="pair/triple weights of the phrase tables, comma-separated")
     p.add_argument("--no-lexicon-row", action="store_true",
                    help="skip the reference rows (network alone and defaults, with and without the lexicon "

@@ -727,6 +727,7 @@ def tune_user_phrases(folder: Path, texts: list[str], max_words: int, progress: 
     None (the untuned defaults stay) when the engine fails: the model is fine.
     """
     from keyboard_app.engine.evaluate import evaluate
+    from keyboard_app.engine.mixture import MixtureWeights
     from keyboard_app.engine.phrases import PhraseSettings
     from keyboard_app.engine.predictor import Predictor
 
@@ -739,7 +740,7 @@ def tune_user_phrases(folder: Path, texts: list[str], max_words: int, progress: 
     try:
         for i, (pair, triple) in enumerate(USER_PHRASE_GRID):
             settings = PhraseSettings(pair, triple)
-            predictor.set_phrase_settings(PhraseSettings(), settings)
+            predictor.set_phrase_settings(MixtureWeights().phrases, settings)  # the corpus's: the engine's
             report = evaluate(predictor, texts, ks=(3,), max_words=max_words)
             results.append((-report.ksr[3], pair + triple, i, settings))
             progress.emit("tuning", step=i + 1, total=len(USER_PHRASE_GRID))

@@ -193,8 +193,12 @@ class PhraseTables(Component):
     ``P_corpus(w | two previous tokens)`` with the weights of ``weights.<field>``
     (``"phrases"``: the corpus's tables; ``"user_phrases"``: an adapted model's own).
 
-    A part is a function of its context and weight alone, and a text meets the same
-    contexts again and again ("of the", "the"): the parts of the ``PARTS_KEPT``
+    With ``evidence`` b above 0, a part's weight is ``weight * T / (T + b)``, T its
+    context's occurrences in training (``PhraseSettings.share``; engine/phrases.py):
+    a context seen once or twice no longer gives its one-off follower the whole weight.
+
+    A part is a function of its context, weight and evidence alone, and a text meets
+    the same contexts again and again ("of the", "the"): the parts of the ``PARTS_KEPT``
     contexts met last are kept, so a word boundary after one of them does no table
     lookup, no logarithm and no split of the lexicon's words.
     """
@@ -208,7 +212,7 @@ class PhraseTables(Component):
         self._phrase_ids = phrase_ids  # word -> id in the tables (vocabulary, then lexicon)
         self._lexicon_words = lexicon_words  # the bundle's lexicon, by lexicon id
         self._lexicon = lexicon
-        self._kept: OrderedDict[tuple, Part | None] = OrderedDict()  # (weight, *context) -> its part
+        self._kept: OrderedDict[tuple, Part | None] = OrderedDict()  # (weight, evidence, *context) -> its part
 
     def stage(self, at: Cursor) -> Stage | None:
         settings = getattr(at.weights, self.field)
@@ -221,10 +225,12 @@ class PhraseTables(Component):
             weight = settings.weight(order)
             if weight <= 0.0 or len(context) < order - 1:
                 continue
-            key = (weight, *context[len(context) - order + 1 :])
+            key = (weight, settings.evidence, *context[len(context) - order + 1 :])
             part = kept.get(key, False)
             if part is False:
                 found = self.table.followers(context, order)
+                if found is not None and settings.evidence:
+                    weight = settings.share(order, self.table.total(context, order))
                 part = kept[key] = None if found is None else self._part(weight, *found)
                 while len(kept) > PARTS_KEPT:
                     kept.popitem(last=False)

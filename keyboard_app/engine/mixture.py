@@ -77,7 +77,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 import numpy as np
 
 from .document_cache import RecencySettings
-from .phrases import PhraseSettings
+from .phrases import EVIDENCE, PhraseSettings
 from .ranking import WordIndex, top_k
 
 if TYPE_CHECKING:
@@ -108,7 +108,8 @@ class MixtureWeights:
     """
 
     recency: RecencySettings = RecencySettings()  # the document cache: its weights, window and decays
-    phrases: PhraseSettings = PhraseSettings()  # the bundle's phrase tables (the training corpus's)
+    # the bundle's phrase tables (the training corpus's), a context's weight by its evidence
+    phrases: PhraseSettings = PhraseSettings(evidence=EVIDENCE)
     user_phrases: PhraseSettings | None = None  # an adapted bundle's user tables (None: its manifest's)
     personal: float = 0.05  # the user's counts' share, reached as they grow (benchmarks/personal_share.py):
     personal_ramp: float = 20.0  # with n words counted, the share is personal * n / (n + personal_ramp)
@@ -130,8 +131,11 @@ class MixtureWeights:
         """As plain JSON values (the form ``from_dict`` reads)."""
         return {
             "recency": asdict(self.recency),
-            "phrases": self.phrases.to_dict(),
-            "user_phrases": None if self.user_phrases is None else self.user_phrases.to_dict(),
+            # (with the evidence even where it is 0, which a manifest leaves out: here a missing
+            # value is the default's)
+            "phrases": {**self.phrases.to_dict(), "evidence": self.phrases.evidence},
+            "user_phrases": None if self.user_phrases is None
+            else {**self.user_phrases.to_dict(), "evidence": self.user_phrases.evidence},
             "personal": self.personal,
             "personal_ramp": self.personal_ramp,
             "pool": self.pool,
@@ -154,6 +158,8 @@ class MixtureWeights:
                 if not isinstance(data[key], dict):
                     raise ValueError(f"the mixture weights' {key} are not a table")
                 values[key] = PhraseSettings.from_dict(data[key])
+                if key == "phrases" and "evidence" not in data[key]:  # (a user's tables' default is 0)
+                    values[key] = replace(values[key], evidence=cls.phrases.evidence)
         for key, kind in (("personal", float), ("personal_ramp", float), ("pool", int)):
             if key in data:
                 value = data[key]

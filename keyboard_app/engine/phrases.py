@@ -15,6 +15,24 @@ context among all the context's occurrences.  A part whose context never
 occurred (or holds a word known to neither vocabulary nor lexicon) hands its
 weight back, as the document cache's parts do.
 
+A context seen only once or twice is weak evidence, yet its estimate gives
+its one follower the whole weight ("tonight ?" was followed once by
+"Chinatown": 0.15 of the probability, above almost every word the network
+offers).  So each part's weight is scaled by the context's evidence,
+``T / (T + evidence)``, T the context's occurrences in training: a context
+seen once keeps 1/11 of its weight at ``evidence`` 10, one seen hundreds of
+times almost all of it, and what a part does not take stays with the words
+above it.  ``PhraseSettings.evidence`` is 0 (the fixed weights) unless set;
+the engine's default for the corpus's tables is ``EVIDENCE``
+(``MixtureWeights.phrases``), chosen on held-out text by
+benchmarks/phrase_evidence.py: the largest b measured (of 0, 1, 2, 5, 10)
+that keeps the pooled KSR@3 within 0.05 of the fixed weights' and costs no
+text more than 0.15; it leaves a twelfth of the strips that showed a word
+lifted from a context seen under 5 times.  An adapted model's own tables
+keep 0: they are the user's text, where a phrase written once is one the
+user writes, their few contexts are all rare, and their weights were tuned
+without it.
+
 The ids are the model's own (``<s>`` included, so the phrases that open a
 paragraph count too), extended by the bundle's lexicon: id ``vocab_size + i``
 is the lexicon's word ``i``.  So the tables also know the names and rare
@@ -91,6 +109,7 @@ _BLOCK_SHIFT = OFFSET_BLOCK.bit_length() - 1
 LARGE_CONTEXT = 256  # followers: a context's log-probabilities are kept from this many on
 KEPT_CONTEXTS = 64  # ... for this many contexts at most (the first looked up goes first)
 COMPRESS_LEVEL = 1  # zlib's, for ``compress_file``
+EVIDENCE = 10.0  # the corpus's tables' ``PhraseSettings.evidence`` (benchmarks/phrase_evidence.py)
 _PADDING_ID = 0xD935  # the zip extra field that pads a member's header (as Android's zipalign)
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature ... file name length, extra field length
 # What a damaged or foreign file raises while it is read (the last two: an encrypted or
@@ -103,28 +122,38 @@ _DAMAGED = (OSError, ValueError, EOFError, zipfile.BadZipFile, io.UnsupportedOpe
 class PhraseSettings:
     pair_weight: float = 0.05  # share of P_corpus(w | previous token)
     triple_weight: float = 0.15  # share of P_corpus(w | two previous tokens)
+    # b: a context seen T times in training gets T / (T + b) of its part's weight (module
+    # docstring); 0, the fixed weights.  The corpus's tables get ``EVIDENCE`` by default
+    # (``MixtureWeights.phrases``), a user's tables 0.
+    evidence: float = 0.0
 
     def __post_init__(self) -> None:
         if min(self.pair_weight, self.triple_weight) < 0 or self.pair_weight + self.triple_weight >= 1:
             raise ValueError("the phrase weights must be >= 0 with a sum below 1")
+        if not (self.evidence >= 0.0 and math.isfinite(self.evidence)):
+            raise ValueError(f"the phrase tables' evidence must be a number >= 0, not {self.evidence!r}")
 
     @classmethod
     def off(cls) -> "PhraseSettings":
         return cls(0.0, 0.0)
 
     def to_dict(self) -> dict[str, float]:
-        """As a manifest records it (``user_phrases.weights``)."""
-        return {"pair": self.pair_weight, "triple": self.triple_weight}
+        """As a manifest records it (``user_phrases.weights``); ``evidence`` only where it
+        is not 0, so that a manifest reads as it did before."""
+        data = {"pair": self.pair_weight, "triple": self.triple_weight}
+        if self.evidence:
+            data["evidence"] = self.evidence
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "PhraseSettings":
-        """From ``to_dict``'s form; a missing weight is 0.  ``ValueError`` if one is not
-        a finite number or they do not sum below 1."""
+        """From ``to_dict``'s form; a missing weight (or evidence) is 0.  ``ValueError`` if
+        one is not a finite number, the weights do not sum below 1 or the evidence is negative."""
         values = []
-        for key in ("pair", "triple"):
+        for key in ("pair", "triple", "evidence"):
             value = data.get(key, 0.0)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ValueError(f"the {key} weight {value!r} is not a number")
+                raise ValueError(f"the {key} {'weight ' if key != 'evidence' else ''}{value!r} is not a number")
             values.append(float(value))
         return cls(*values)
 
@@ -134,6 +163,12 @@ class PhraseSettings:
 
     def weight(self, order: int) -> float:
         return self.pair_weight if order == 2 else self.triple_weight
+
+    def share(self, order: int, total: int) -> float:
+        """The weight of an order's part whose context was seen ``total`` times in training:
+        ``weight(order) * total / (total + evidence)``; the weight itself where evidence is 0."""
+        weight = self.weight(order)
+        return weight * (total / (total + self.evidence)) if self.evidence else weight
 
 
 class Offsets:
@@ -226,6 +261,7 @@ class Phrases:
         self.unk_id = unk_id
         # the log-probabilities of the largest contexts looked up lately (``followers``)
         self._kept: dict[tuple[int, int], np.ndarray] = {}
+        self._last: tuple[int, int, int] = (0, -1, 0)  # (order, key, index) of the context found last
         self._lock = threading.Lock()
         self.copying: threading.Thread | None = None  # writing the stored copy (``load``)
         for order, t in tables.items():  # (``checked``: ``load`` has, a chunk at a time)
@@ -235,9 +271,11 @@ class Phrases:
     def __len__(self) -> int:
         return sum(len(t) for t in self.tables.values())
 
-    def followers(self, context: list[int], order: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """(follower ids, log P_corpus) after the last ``order - 1`` ids of ``context``
-        (vocabulary or lexicon ids); None when the corpus never had that context."""
+    def _find(self, context: list[int], order: int) -> tuple[PhraseTable, int] | None:
+        """The table of ``order`` and the index in it of the context the last ``order - 1``
+        ids of ``context`` make; None when the corpus never had that context.  The last
+        context found is remembered: ``total`` right after ``followers`` (a stage's
+        evidence) searches nothing again."""
         table = self.tables.get(order)
         if table is None or len(context) < order - 1:
             return None
@@ -246,9 +284,28 @@ class Phrases:
             if token == self.unk_id:
                 return None
             key = key * self.id_space + int(token)
+        last = self._last
+        if last[0] == order and last[1] == key:
+            return table, last[2]
         i = int(np.searchsorted(table.contexts, key))
         if i == len(table.contexts) or table.contexts[i] != key:
             return None
+        self._last = (order, key, i)  # (one assignment: another thread sees this or the one before)
+        return table, i
+
+    def total(self, context: list[int], order: int) -> int:
+        """How many times the context of ``followers(context, order)`` occurred in training
+        (0: never, or not a context the tables can have)."""
+        found = self._find(context, order)
+        return 0 if found is None else int(found[0].totals[found[1]])
+
+    def followers(self, context: list[int], order: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """(follower ids, log P_corpus) after the last ``order - 1`` ids of ``context``
+        (vocabulary or lexicon ids); None when the corpus never had that context."""
+        found = self._find(context, order)
+        if found is None:
+            return None
+        table, i = found
         starts = table.starts
         lo, hi = starts.span(i) if isinstance(starts, Offsets) else (int(starts[i]), int(starts[i + 1]))
         with self._lock:

@@ -56,7 +56,8 @@ def reference_mix(p: Predictor, network: np.ndarray, length: int) -> np.ndarray:
                 weight = settings.weight(order)
                 found = table.followers(context, order) if weight > 0.0 else None
                 if found is not None:
-                    found_here.append((weight, *found))
+                    # (its weight by the context's evidence, T / (T + b): H42)
+                    found_here.append((settings.share(order, table.total(context, order)), *found))
             if found_here:
                 stages.append(found_here)
     network = network.astype(np.float64)
