@@ -53,6 +53,20 @@ VARIANTS = {
     "no lexicon floor": replace(ON, lexicon_floor=0.0),
     "no vocabulary floor": replace(ON, vocabulary_floor=0.0),
     "vocabulary 1/3000": replace(ON, vocabulary_floor=1 / 3000),
+    # H43: small letters typed inside a sentence as evidence against words written with a capital
+    # (0.3 in "after"), the one-letter capitals ("C") only typed as one, and the typed word kept
+    # in the third slot when a longer word is likelier by no more than a factor (2 in "after")
+    "before H43": replace(ON, small_letter_evidence=1.0, letters_as_typed=False, small_forms=False,
+                          typed_word_within=0.0),
+    "small letters 1": replace(ON, small_letter_evidence=1.0),
+    "small letters 0.5": replace(ON, small_letter_evidence=0.5),
+    "small letters 0.3": replace(ON, small_letter_evidence=0.3),
+    "small letters 0.1": replace(ON, small_letter_evidence=0.1),
+    "no letters rule": replace(ON, letters_as_typed=False),
+    "no typed word third": replace(ON, typed_word_within=0.0),
+    "typed word third x2": replace(ON, typed_word_within=2.0),
+    "typed word third x2.5": replace(ON, typed_word_within=2.5),
+    "typed word third x3": replace(ON, typed_word_within=3.0),
 }
 DEFAULT_VARIANTS = ("before", "after", "typed word first", "capitals", "identifiers", "floors")
 # The issue's examples: the text before the cursor, and what the strip did wrong there.
@@ -64,6 +78,13 @@ EXAMPLES = [
     ("I came from", "fromhex"),
     ("Best reg", "no 'regards'"),
     ("See you by Fri", "'Friendly' before 'Friday'"),
+    # H41's report (H43): capitals against the letters typed
+    ("Hi, I'", "I'M / I'LL / I'VE"),
+    ("I'll miss", "Tab put in 'Miss'"),
+    ("the gov", "'Government'"),
+    ("toilet paper, washing", "Washington / washings / Washington's"),
+    ("bananas, apples, ora", "'Oracle' first"),
+    ("written in c", "'C' first"),
 ]
 
 

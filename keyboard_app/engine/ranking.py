@@ -116,10 +116,17 @@ def top_k(scores: np.ndarray, ids: np.ndarray, k: int) -> list[tuple[int, float]
     return [(int(ids[chosen[j]]), float(scores[chosen[j]])) for j in order]
 
 
+def in_capitals(typed: str) -> bool:
+    """Whether ``typed`` is written in capitals: two letters or more, all of them capitals
+    ("LON", "I'M"; not "I'", whose apostrophe ``str.isupper`` passes over: "I'm" follows)."""
+    letters = [c for c in typed if c.isalpha()]
+    return len(letters) >= 2 and all(c.isupper() for c in letters)
+
+
 def written_form(display: str, typed: str, sentence_start: bool) -> str:
     """How a suggestion is written: ``typed`` in capitals ("LON") gives "LONDON",
     a typed capital ("Lon") or a sentence start gives "London", else the display form."""
-    if len(typed) >= 2 and typed.isupper():
+    if in_capitals(typed):
         return display.upper()
     if sentence_start or typed[:1].isupper():
         return display[:1].upper() + display[1:]
@@ -158,6 +165,9 @@ class Ranker:
         # the small-letter words (``rules``): one pass, where reading k and doubling took two
         # to five.  The answer is the same from any depth (the floor below).
         want = k * (PENALISED_DEPTH if rules is not None and rules.lower_penalty else FIRST_DEPTH)
+        # inside a sentence typed in small letters, words the bundle writes with a capital
+        # only by habit ("Government": "governments") are written as typed (``completions``)
+        lowered = rules.lowered if rules is not None else None
         while True:
             best = scores.mixture.best(lo, hi, want)
             pool = [(-score, 0, token_id, vocab_tokens[token_id]) for token_id, score in best]
@@ -196,7 +206,10 @@ class Ranker:
             for negative, source, key, token in pool:
                 if negative > floor or (negative == floor != math.inf):
                     break  # a word not fetched may rank here, or tie with this one: fetch more
-                text = written_form(self._display_of(source, key, scores), typed, sentence_start)
+                if lowered is not None and source == 0 and lowered[key]:
+                    text = token
+                else:
+                    text = written_form(self._display_of(source, key, scores), typed, sentence_start)
                 if text.lower() in seen or (typed and text == typed):
                     continue
                 seen.add(text.lower())

@@ -79,8 +79,7 @@ def test_a_capital_inside_a_sentence_asks_for_a_word_written_with_one(p):
     "We met.\nFri",
     "He said: \"Fri",  # after an opening quote
     "See you by FRI",  # capitals throughout say nothing
-    "see you by fri",  # small letters: no evidence either way
-])
+])  # (small letters typed inside a sentence are evidence the other way: test_capitals_typed.py)
 def test_capitals_the_position_gives_say_nothing(p, text):
     on = texts(p, text, 5)
     p.completions = CompletionSettings.off()

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from keyboard_app.engine.bundle import load_bundle
+from keyboard_app.engine.completions import CompletionSettings
 from keyboard_app.engine.components import Candidate, Candidates, Component, Cursor, Part, Stage
 from keyboard_app.engine.document_cache import RecencySettings
 from keyboard_app.engine.mixture import MixtureWeights
@@ -99,6 +100,7 @@ def test_candidates_are_mixed_over_the_strip_by_their_weight(make_predictor):
     network, _ = plain.next_word_log_probs("we met to")
     tom = float(network[plain.bundle.vocab.id("tom")])
     predictor = make_predictor()
+    predictor.completions = CompletionSettings(small_letter_evidence=1.0)  # "to" would lower "Tom"
     offer = Offer(0.25, {"tom": 0.5, "tobermory": 0.5})
     predictor.add_component(offer)
     strip = {s.token: s for s in predictor.suggest("we met to", 3)}

@@ -24,12 +24,14 @@ def _texts(shown):
         ("see you tom|", ["tomorrow", "Tom"]),
         # the word as typed first where no longer word alone is likelier (``completions``):
         # "Tom", as the capital typed inside a sentence lowers "tomorrow"; capitals throughout
-        # say nothing, and the word exactly as typed is not offered (a space does the same)
+        # say nothing, and the word exactly as typed is not offered (a space does the same),
+        # but kept third where the longer word is at most twice as likely (``typed_word_within``)
         ("see you Tom|", ["Tom", "Tomorrow"]),
-        ("see you TOM|", ["TOMORROW"]),
+        ("see you TOM|", ["TOMORROW", "TOM"]),
         # a capital typed inside a sentence: words written with one first (``completions``)
         ("see you T|", ["Tom", "The", "Tomorrow"]),
-        ("we met in lon|", ["London", "lonely"]),
+        # small letters typed inside a sentence lower the words written with a capital
+        ("we met in lon|", ["lonely", "London"]),
         ("we met in Lon|", ["London", "Lonely"]),
         ("we met in LON|", ["LONDON", "LONELY"]),
         ("we met in LoN|", ["London", "Lonely"]),
@@ -92,6 +94,7 @@ def test_the_typed_word_itself_is_not_offered(make_predictor):
 
 def test_log_probs_are_the_models(make_predictor):
     predictor = make_predictor()
+    predictor.completions = CompletionSettings.off()  # (the rules' penalties lower some)
     log_probs, view = predictor.next_word_log_probs("see you tom")
     shown = predictor.suggest("see you tom", 3)
     vocab = predictor.bundle.vocab
