@@ -20,7 +20,7 @@ from PySide6.QtCore import QEvent, QFileSystemWatcher, QObject, QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from .backend import InjectionError, Injector, injection_problem, open_injector
-from .context import x11_active_window, x11_window_class
+from .context import x11_active_window, x11_focus_window, x11_window_class
 from .controller import OskController
 from .settings import OskSettingsStore
 from .switches import X11KeyGrab
@@ -108,7 +108,8 @@ def make_keyboard(*, worker: Any, injector: Injector, personal: Any = None,
     keyboard = OnScreenKeyboard(controller=controller, settings=settings, store=store,
                                 active_window=x11_active_window() if desktop else None,
                                 window_class=x11_window_class() if desktop else None,
-                                switch_keys=X11KeyGrab if desktop else None)
+                                switch_keys=X11KeyGrab if desktop else None,
+                                focus_window=x11_focus_window() if desktop else None)
     controller.setParent(keyboard)
     if problem:
         keyboard.problems.insert(0, problem)
@@ -145,8 +146,7 @@ class _KeyboardHost(QObject):
             self.claim = first_copy(instance_name(), "the on-screen keyboard", self)
             if self.claim is None:
                 return False
-            self.claim.activated.connect(lambda: self.keyboard is not None and (self.keyboard.show(),
-                                                                                self.keyboard.raise_()))
+            self.claim.activated.connect(lambda: self.keyboard is not None and self.keyboard.bring_back())
         return True
 
     def release_claim(self) -> None:
@@ -166,9 +166,10 @@ class _KeyboardHost(QObject):
 
 
 def toggle_for_window(window: Any, *, injector: Injector | None = None) -> OnScreenKeyboard | None:
-    """The main window's menu entry: show the keyboard (sharing the window's engine), or hide it."""
+    """The main window's menu entry: show the keyboard (sharing the window's engine), or hide it.
+    A minimised keyboard is brought back, not closed (it is "visible" while minimised)."""
     host = window.findChild(_KeyboardHost, "osk-host") or _KeyboardHost(window)
-    if host.keyboard is not None and host.keyboard.isVisible():
+    if host.keyboard is not None and host.keyboard.isVisible() and not host.keyboard.isMinimized():
         host.keyboard.close()
         return host.keyboard
     if host.keyboard is None:
@@ -195,7 +196,7 @@ def toggle_for_window(window: Any, *, injector: Injector | None = None) -> OnScr
     if not host.claim_keyboard():
         window.statusBar().showMessage("The on-screen keyboard is already open: here it is.", 5000)
         return None
-    host.keyboard.show()
+    host.keyboard.bring_back()
     return host.keyboard
 
 
@@ -314,10 +315,15 @@ def run_osk(*, model: Path | None = None, quit_after: float | None = None) -> in
     keyboard.controller.learned.connect(saver.start)
     keyboard.controller.target_learns = _editor_window_learns(keyboard)
     worker.model_loaded.connect(lambda loaded: keyboard.controller.refresh())
-    worker.load_failed.connect(lambda message, key: keyboard.show_status(f"No model: {message}"))
+
+    def model_failed(message: str, key: str) -> None:  # the worker's sentence says it all
+        keyboard.controller.model_failed()
+        keyboard.show_status(message)
+
+    worker.load_failed.connect(model_failed)
     worker.request_load(Path(model), "osk")
     keyboard.closed.connect(app.quit)
-    instance.activated.connect(lambda: (keyboard.show(), keyboard.raise_()))  # (it never takes focus)
+    instance.activated.connect(keyboard.bring_back)  # (it never takes the focus)
     keyboard.show()
     if quit_after is not None:
         QTimer.singleShot(int(quit_after * 1000), keyboard.close)

@@ -29,7 +29,7 @@ from typing import Protocol
 log = logging.getLogger(__name__)
 
 #: Action keys the injector presses (layout actions that type into the target).
-KEY_ACTIONS = ("backspace", "enter", "tab", "left", "right", "up", "down")
+KEY_ACTIONS = ("backspace", "enter", "tab", "escape", "left", "right", "up", "down")
 
 
 class InjectionError(RuntimeError):
@@ -90,7 +90,7 @@ class PynputInjector:
         self._controller = keyboard.Controller()
         key = keyboard.Key
         self._keys = {
-            "backspace": key.backspace, "enter": key.enter, "tab": key.tab,
+            "backspace": key.backspace, "enter": key.enter, "tab": key.tab, "escape": key.esc,
             "left": key.left, "right": key.right, "up": key.up, "down": key.down,
         }
 

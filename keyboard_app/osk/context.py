@@ -13,7 +13,8 @@ line ("Echo"): the controller adds none there.
 unknown) and calls ``on_change`` when it changes.  ``x11_active_window``
 gives the root window's ``_NET_ACTIVE_WINDOW`` through python-xlib (which
 pynput brings); where that is not available the watcher does nothing and
-the context resets only on cursor keys.
+the context resets only on cursor keys.  ``x11_focus_window`` gives the
+focus back to the window typed into, once a dialog of the keyboard's closes.
 """
 
 from __future__ import annotations
@@ -141,3 +142,27 @@ def x11_active_window() -> Callable[[], int | None] | None:
         return int(prop.value[0]) or None
 
     return active
+
+
+def x11_focus_window() -> Callable[[int], None] | None:
+    """A function giving an X11 window (by id) the focus again, or None where there is no X11
+    display.  The window manager is asked, as a taskbar asks it (``_NET_ACTIVE_WINDOW``), so it
+    raises the window and keeps its own idea of the active window right."""
+    connection = _x11_connection("giving the focus back")
+    if connection is None:
+        return None
+    from Xlib import X
+    from Xlib.protocol import event
+
+    root = connection.screen().root
+    active_atom = connection.intern_atom("_NET_ACTIVE_WINDOW")
+    from_a_pager = 2  # the message's source: a pager or taskbar, a user's request the WM honours
+
+    def focus(window: int) -> None:
+        message = event.ClientMessage(window=connection.create_resource_object("window", window),
+                                      client_type=active_atom,
+                                      data=(32, [from_a_pager, X.CurrentTime, 0, 0, 0]))
+        root.send_event(message, event_mask=X.SubstructureRedirectMask | X.SubstructureNotifyMask)
+        connection.flush()
+
+    return focus

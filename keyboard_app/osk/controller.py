@@ -5,8 +5,9 @@ typed context; the suggestion row is then asked for again, from the same
 predictor worker (and so the same state cache) as the editor's: a key inside
 a word runs no network.  A suggestion is put in by typing the rest of the
 word and a space, or Backspaces and the whole word when the case differs,
-so it works in any text field.  Shift is one-shot, Caps stays on (letters
-only); neither is sent to the target: the keyboard types the character.
+so it works in any text field.  Shift is one-shot (a key or a suggestion
+uses it up), Caps stays on (letters only); neither is sent to the target:
+the keyboard types the character.
 
 Capitals follow the letters typed where the keyboard cannot know better.
 The text before what it typed is unknown (another application, or the focus
@@ -46,7 +47,7 @@ log = logging.getLogger(__name__)
 SPACE_EATERS = frozenset(".,!?;:")
 RETRY_MS = 40  # the predictor was busy (a model loading, the editor's big paste): ask again soon
 #: Keys after which the keyboard no longer knows the text at the target's cursor.
-CONTEXT_LOST = frozenset({"tab", "left", "right", "up", "down"})
+CONTEXT_LOST = frozenset({"tab", "escape", "left", "right", "up", "down"})
 
 
 @dataclass
@@ -99,6 +100,7 @@ class OskController(QObject):
         self._shown_for: str | None = None
         self._auto_space = False  # the last thing typed is the space after an accepted suggestion
         self._failing = False  # the last send failed (its sentence is shown)
+        self._no_model = False  # the model could not be loaded: nothing to wait for
         self._fallback_tokenizer = Tokenizer()
         self._retry = QTimer(self, singleShot=True, interval=RETRY_MS)
         self._retry.timeout.connect(self.refresh)
@@ -109,8 +111,9 @@ class OskController(QObject):
         text = self.context.text
         if self.worker.predictor is None:
             self._show([], text)
-            self.status_changed.emit("Loading model…")
-            self._retry.start(250)
+            if not self._no_model:  # (after a failure the window shows why, and nothing is loading)
+                self.status_changed.emit("Loading model…")
+                self._retry.start(250)
             return
         try:
             result = self.worker.try_suggest(text, self.slots)
@@ -123,6 +126,13 @@ class OskController(QObject):
             self._retry.start()
             return
         self._show(result, text)
+
+    def model_failed(self) -> None:
+        """The model could not be loaded (the window shows the sentence): stop saying
+        "Loading model…" and asking again."""
+        self._no_model = True
+        self._retry.stop()
+        self.status_changed.emit("")
 
     def _show(self, suggestions: list, text: str) -> None:
         if suggestions and self._no_sentence_capital(text):
@@ -279,6 +289,9 @@ class OskController(QObject):
             self.refresh()
             return False
         self._auto_space = replacement.endswith(" ")
+        if self.shift:  # one-shot: used up by the word, or it capitalised the next word's first letter
+            self.shift = False
+            self.modifiers_changed.emit(self.shift, self.caps)
         self.stats.activations += 1
         self.stats.accepts += 1
         self.stats.chars_accepted += max(0, len(replacement) - len(partial))

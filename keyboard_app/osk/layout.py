@@ -46,6 +46,7 @@ ACTIONS: dict[str, str] = {
     "enter": "⏎ Enter",
     "space": "Space",
     "tab": "⇥ Tab",
+    "escape": "Esc",
     "left": "←",
     "right": "→",
     "up": "↑",
@@ -110,20 +111,26 @@ def _shifted(char: str) -> str:
     return upper if len(upper) == 1 else char  # "ß".upper() is "SS": no one-key capital
 
 
-# The built-in layout, in the file format (parsed by the same code as a user's file).
+# The built-in layout, in the file format (parsed by the same code as a user's file).  Every
+# printable ASCII character has a key, most where a US keyboard has them (= and +, [ and {,
+# \ and |), so paths, URLs and commands can be typed; ` and ~ share a key by the digits, and
+# / and < > come after "?", which stays unshifted for writing.
 QWERTY: dict[str, Any] = {
     "format": LAYOUT_FORMAT,
     "name": "QWERTY",
     "rows": [
-        [{"char": c, "shift": s} for c, s in zip("1234567890-", "!@#$%^&*()_")]
+        [{"char": c, "shift": s} for c, s in zip("1234567890-=`", "!@#$%^&*()_+~")]
         + [{"action": "backspace", "width": 1.5}],
-        [{"action": "tab", "width": 1.5}, *"qwertyuiop", "é"],
+        [{"action": "tab", "width": 1.5}, *"qwertyuiop", {"char": "[", "shift": "{"},
+         {"char": "]", "shift": "}"}, "é"],
         [{"action": "caps", "width": 1.75}, *"asdfghjkl",
-         {"char": "'", "shift": '"'}, {"action": "enter", "width": 1.75}],
-        [{"action": "shift", "width": 2}, *"zxcvbnm", {"char": ",", "shift": ";"},
-         {"char": ".", "shift": ":"}, {"char": "?", "shift": "!"}, {"action": "shift", "width": 1.5}],
-        ["à", "ç", "ë", "ü", "ö", {"char": "ß", "shift": "ß"}, {"action": "space", "width": 5},
-         {"action": "left"}, {"action": "up"}, {"action": "down"}, {"action": "right"}],
+         {"char": "'", "shift": '"'}, {"char": "\\", "shift": "|"}, {"action": "enter", "width": 1.75}],
+        [{"action": "shift", "width": 1.5}, *"zxcvbnm", {"char": ",", "shift": ";"},
+         {"char": ".", "shift": ":"}, {"char": "?", "shift": "!"}, "/", {"char": "<", "shift": ">"},
+         {"action": "shift", "width": 1.5}],
+        [{"action": "escape"}, "à", "ç", "ë", "ü", "ö", {"char": "ß", "shift": "ß"},
+         {"action": "space", "width": 4}, {"action": "left"}, {"action": "up"}, {"action": "down"},
+         {"action": "right"}],
     ],
 }
 

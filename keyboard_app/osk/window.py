@@ -13,7 +13,10 @@ keyboard is the switch (the left button selects; with two switches the
 right button steps), and so are the switch keys (``switches``: keys a switch
 interface sends, grabbed while scanning); ``switch(n)`` is the same from code.
 The ⚙ key (scanned last, after the rows) opens the settings menu, which is
-reached the same three ways (``menu_access``).
+reached the same three ways (``menu_access``).  Its dialogs (a layout file,
+the switch keys) are ordinary windows beside the keyboard, not modal to it,
+so its keys type into them; when one closes, the window typed into before
+gets the focus back (``focus_window``).
 
 The window only shows and forwards: ``OskController`` does the typing and
 the predicting, ``FocusWatcher`` tells it when the target changes (and
@@ -35,9 +38,12 @@ from PySide6.QtCore import QByteArray, QEvent, QPoint, QRect, QRectF, Qt, QTimer
 from PySide6.QtGui import QActionGroup, QColor, QFont, QMouseEvent, QPainter
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QFileDialog,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
+    QLineEdit,
     QMenu,
     QPushButton,
     QSizePolicy,
@@ -65,6 +71,10 @@ BASE_FONT_PT = 13
 WIDTH_UNIT = 4  # layout widths (1, 1.5, 1.75...) as integer stretch factors
 LABEL_SHRINK = 0.4  # a label that does not fit its key is drawn smaller, down to this share of its size
 LABEL_MARGIN_PX = 2  # kept clear on each side of a label
+DIALOG_WIDTH = 720  # the ⚙ menu's dialogs at least this wide: the file dialog's title says what to do
+TITLE_ROOM = 32  # kept for a dialog's title bar when it is placed beside the keyboard
+ZOOM_STEP = 25  # "Larger keys" and "Smaller keys" change the size by this many percent
+TOO_LARGE = "The keys are as large as this screen allows."
 LARGER_KEYS = 1.5  # the editor's "Larger suggestion buttons": keys this much taller (the strip's 60 / 40 px)
 
 STYLE = """
@@ -129,21 +139,28 @@ class KeyButton(QPushButton):
     unhovered = Signal(object)
 
     def __init__(self, text: str = "", *, role: str = "key", parent: QWidget | None = None) -> None:
-        super().__init__(text, parent)
+        super().__init__(parent)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setAutoDefault(False)
         self.setProperty("role", role)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.fill = 0.0  # dwell progress, 0..1
         self._base_font: QFont | None = None
+        self.setText(text)
 
     def set_base_font(self, font: QFont) -> None:
         self._base_font = QFont(font)
         self._fit_label()
 
     def setText(self, text: str) -> None:  # noqa: N802 - Qt API
-        super().setText(text)
+        # A button reads "&" as the mark of a shortcut letter (Shift+7's "&" showed nothing,
+        # "R&D" read "RD"): doubled, it is drawn as itself.
+        super().setText(text.replace("&", "&&"))
         self._fit_label()
+
+    def text(self) -> str:
+        """The label as given to ``setText`` (the "&" it doubled single again)."""
+        return super().text().replace("&&", "&")
 
     def label_width(self) -> int:
         """The room for the label: the button less its border and padding."""
@@ -206,6 +223,7 @@ class OnScreenKeyboard(QWidget):
         active_window: Callable[[], Hashable | None] | None = None,
         window_class: Callable[[Hashable], tuple[str, str] | None] | None = None,
         switch_keys: Callable[[tuple[str, ...]], Any] | None = None,
+        focus_window: Callable[[Hashable], Any] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -229,6 +247,9 @@ class OnScreenKeyboard(QWidget):
         self.editor_larger_buttons = False
         self._window_class = window_class  # a window id -> its WM_CLASS (None: terminals unknown)
         self._target: Hashable | None = None  # the window typed into, as last classified
+        self._focus_window = focus_window  # gives a window the focus again (None: cannot)
+        self._dialog: QDialog | None = None  # a dialog of the ⚙ menu's, while it is open
+        self._key_height = 0  # the keys' height as last applied (a change fits the window again)
         self.layout_data, problem = load_layout(settings.layout_path)
         if problem:
             self.problems.append(problem)
@@ -363,36 +384,37 @@ class OnScreenKeyboard(QWidget):
         button.hovered.connect(self._hovered)
         button.unhovered.connect(self._unhovered)
 
+    def _choices(self, menu: QMenu, setting: str, choices: list[tuple[Any, str]]) -> None:
+        """One checkable item per value of ``setting``, the current one checked (``_show_choices``)."""
+        group = QActionGroup(self)
+        for value, text in choices:
+            action = menu.addAction(text)
+            action.setCheckable(True)
+            group.addAction(action)
+            action.triggered.connect(lambda _=False, v=value: self.update_settings(**{setting: v}))
+            self._choice_actions[setting, value] = action
+
     def _build_menu(self) -> QMenu:
         menu = QMenu(self)
-        access = menu.addMenu("Access method")
-        self._access_group = QActionGroup(self)
-        self._access_actions = {}
-        for name, text in (("pointer", "Click"), ("dwell", "Dwell (hover to press)"),
-                           ("scan", "Switch scanning")):
-            action = access.addAction(text)
-            action.setCheckable(True)
-            self._access_group.addAction(action)
-            action.triggered.connect(lambda _=False, n=name: self.update_settings(access=n))
-            self._access_actions[name] = action
-        dwell = menu.addMenu("Dwell time")
-        for ms in (300, 500, 800, 1000, 1500, 2000):
-            dwell.addAction(f"{ms / 1000:g} s", lambda ms=ms: self.update_settings(dwell_ms=ms))
+        # The menu closes under the pointer, so ⚙ never gets its leave event: it kept its hover colour.
+        menu.aboutToHide.connect(self._menu_closed)
+        self._choice_actions: dict[tuple[str, Any], Any] = {}
+        self._choices(menu.addMenu("Access method"), "access", [
+            ("pointer", "Click"), ("dwell", "Dwell (hover to press)"), ("scan", "Switch scanning")])
+        self._choices(menu.addMenu("Dwell time"), "dwell_ms",
+                      [(ms, f"{ms / 1000:g} s") for ms in (300, 500, 800, 1000, 1500, 2000)])
         scan = menu.addMenu("Scanning")
-        scan.addAction("One switch (the highlight moves by itself)",
-                       lambda: self.update_settings(scan_switches=1))
-        scan.addAction("Two switches (right click steps, left click selects)",
-                       lambda: self.update_settings(scan_switches=2))
+        self._choices(scan, "scan_switches", [(1, "One switch (the highlight moves by itself)"),
+                                              (2, "Two switches (right click steps, left click selects)")])
         scan.addAction("Switch keys…", self._choose_switch_keys)
         scan.addSeparator()
-        for ms in (500, 750, 1000, 1500, 2000, 3000):
-            scan.addAction(f"Step every {ms / 1000:g} s", lambda ms=ms: self.update_settings(scan_interval_ms=ms))
-        slots = menu.addMenu("Suggestions")
-        for n in range(SLOTS[0], SLOTS[1] + 1):
-            slots.addAction(f"{n} suggestions", lambda n=n: self.update_settings(suggestion_slots=n))
+        self._choices(scan, "scan_interval_ms",
+                      [(ms, f"Step every {ms / 1000:g} s") for ms in (500, 750, 1000, 1500, 2000, 3000)])
+        self._choices(menu.addMenu("Suggestions"), "suggestion_slots",
+                      [(n, f"{n} suggestions") for n in range(SLOTS[0], SLOTS[1] + 1)])
         menu.addSeparator()
-        menu.addAction("Larger keys", lambda: self.update_settings(zoom_percent=self.settings.zoom_percent + 25))
-        menu.addAction("Smaller keys", lambda: self.update_settings(zoom_percent=self.settings.zoom_percent - 25))
+        menu.addAction("Larger keys", lambda: self.zoom(+ZOOM_STEP))
+        menu.addAction("Smaller keys", lambda: self.zoom(-ZOOM_STEP))
         self._contrast_action = menu.addAction("High contrast")
         self._contrast_action.setCheckable(True)
         self._contrast_action.triggered.connect(lambda on: self.update_settings(high_contrast=on))
@@ -417,7 +439,7 @@ class OnScreenKeyboard(QWidget):
             layout, problem = load_layout(settings.layout_path)
             self._build_keys(layout)
             self.show_status(problem or "")
-        self._access_actions[settings.access].setChecked(True)
+        self._show_choices()
         self._learn_action.setChecked(settings.learn_from_typing)
         self.controller.learning = settings.learn_from_typing
         self.dwell = Dwell(settings.dwell_ms / 1000, clock=self.clock)
@@ -440,6 +462,25 @@ class OnScreenKeyboard(QWidget):
         if save and settings != old:
             self.settings_changed.emit(settings)
             self._save()
+
+    def _show_choices(self) -> None:
+        """Check the menu items of the current settings (a value set in the file that no item
+        offers, such as a dwell time of 0.7 s, leaves its group unchecked)."""
+        for (setting, value), action in self._choice_actions.items():
+            action.setChecked(getattr(self.settings, setting) == value)
+
+    def zoom(self, step: int) -> None:
+        """Keys ``step`` percent larger (or smaller), unless larger ones would not fit on the
+        screen: the window would go past its edge, which is said instead."""
+        old = self.settings.zoom_percent
+        if self.notice.text() == TOO_LARGE:
+            self.show_status("")
+        self.update_settings(zoom_percent=old + step)
+        screen = (self.screen() or QApplication.primaryScreen()).availableGeometry()
+        need = self.layout().totalMinimumSize()
+        if step > 0 and (need.width() > screen.width() or need.height() > screen.height()):
+            self.update_settings(zoom_percent=old)
+            self.show_status(TOO_LARGE)
 
     def follow_editor(self, *, high_contrast: bool, larger_buttons: bool) -> None:
         """The editor's high contrast and larger buttons (its Preferences), shown at once.  The
@@ -474,6 +515,29 @@ class OnScreenKeyboard(QWidget):
             button.set_base_font(font)
             button.setMinimumHeight(round(height))
             button.setMinimumWidth(round(BASE_KEY_PX * zoom * 0.8))
+        if round(height) != self._key_height:
+            self._key_height = round(height)
+            if self.isVisible():
+                self.fit_to_content()
+
+    def fit_to_content(self) -> None:
+        """The window as high as its content and inside the screen's available area: keys that
+        grow move it up (or left) rather than past the screen's edge, where larger keys had put
+        the bottom row, and keys that shrink shrink it again.  The width is the user's, within
+        what the keys need and the screen gives."""
+        frame, inner = self.frameGeometry(), self.geometry()  # (before the layout resizes the window)
+        extra_w, extra_h = frame.width() - inner.width(), frame.height() - inner.height()  # the title bar
+        layout = self.layout()
+        layout.invalidate()
+        layout.activate()
+        need = layout.totalMinimumSize()
+        screen = (self.screen() or QApplication.primaryScreen()).availableGeometry()
+        width = max(need.width(), min(inner.width(), screen.width() - extra_w))
+        self.resize(width, need.height())
+        x = max(screen.left(), min(frame.x(), screen.right() + 1 - width - extra_w))
+        y = max(screen.top(), min(frame.y(), screen.bottom() + 1 - need.height() - extra_h))
+        if (x, y) != (frame.x(), frame.y()):
+            self.move(x, y)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt API
         super().changeEvent(event)
@@ -513,16 +577,72 @@ class OnScreenKeyboard(QWidget):
         # The first key selects, the second steps (with one switch, both select).
         self.switch(1 if index == 0 else 0)
 
-    def _choose_switch_keys(self) -> None:
-        from PySide6.QtWidgets import QInputDialog
+    # --- the ⚙ menu's dialogs -------------------------------------------------------
+    def _ask(self, dialog: QDialog, chosen: Callable[[], None]) -> None:
+        """Show a dialog of the menu's as an ordinary window, not modal to the keyboard: it has
+        the focus, so the keys type into it (a file's name, the switch keys), while a modal one
+        left them dead.  Once it closes, ``chosen`` runs if it was accepted, and the focus goes
+        back to the window typed into before: closing it left no window with the focus, and the
+        keys typed into nothing."""
+        target = self.focus_watcher.current if self.focus_watcher is not None else None
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setWindowModality(Qt.WindowModality.NonModal)
+        self._dialog = dialog
 
+        def finished(result: int) -> None:
+            self._dialog = None
+            if result == QDialog.DialogCode.Accepted:
+                chosen()
+            self._give_focus_back(target)
+
+        dialog.finished.connect(finished)
+        self._place_beside(dialog)
+        dialog.show()
+        dialog.activateWindow()  # (a window manager gives a new window the focus only when asked)
+
+    def _place_beside(self, dialog: QDialog) -> None:
+        """Put ``dialog`` above the keyboard, or below it where there is more room there: over
+        it, it would hide the keys that type into it."""
+        screen = (self.screen() or QApplication.primaryScreen()).availableGeometry()
+        frame = self.frameGeometry()
+        size = dialog.sizeHint().expandedTo(dialog.size())
+        above, below = frame.top() - screen.top(), screen.bottom() - frame.bottom()
+        height = min(size.height(), max(above, below) - TITLE_ROOM)
+        width = min(max(size.width(), DIALOG_WIDTH), screen.width())
+        dialog.resize(width, max(height, dialog.minimumSizeHint().height()))
+        x = screen.left() + (screen.width() - width) // 2
+        y = frame.top() - TITLE_ROOM - dialog.height() if above >= below else frame.bottom() + TITLE_ROOM
+        dialog.move(x, max(screen.top(), y))
+
+    def _dialog_open(self) -> bool:
+        """A dialog of the menu's is open already: it comes forward (only one at a time)."""
+        if self._dialog is None:
+            return False
+        self._dialog.raise_()
+        self._dialog.activateWindow()
+        return True
+
+    def _give_focus_back(self, window: Hashable | None) -> None:
+        if window is None or self._focus_window is None:
+            return
+        try:
+            self._focus_window(window)
+        except Exception as e:  # noqa: BLE001 - the window may be gone, the display lost
+            log.info("the focus was not given back to window %s: %s", window, e)
+
+    def _choose_switch_keys(self) -> None:
+        if self._dialog_open():
+            return
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Switch Keys")
+        dialog.setLabelText("The keys your switches send (the first selects, the second steps), "
+                            "such as F9 F10:")
+        dialog.setTextValue(self.settings.switch_keys)
+        self._ask(dialog, lambda: self._set_switch_keys(dialog.textValue()))
+
+    def _set_switch_keys(self, text: str) -> None:
         from .switches import SwitchKeyError, parse_switch_keys
 
-        text, ok = QInputDialog.getText(
-            self, "Switch Keys", "The keys your switches send (the first selects, the second steps), "
-            "such as F9 F10:", text=self.settings.switch_keys)
-        if not ok:
-            return
         try:
             keys = parse_switch_keys(text)
         except SwitchKeyError as e:
@@ -532,9 +652,18 @@ class OnScreenKeyboard(QWidget):
         self.update_settings(switch_keys=" ".join(keys))
 
     def _choose_layout(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Keyboard layout", "", "Layouts (*.json);;All files (*)")
-        if path:
-            self.update_settings(layout_path=path)
+        if self._dialog_open():
+            return
+        # The title says what a person with only a pointer can do: the keys type the name too.
+        dialog = QFileDialog(self, "Keyboard layout: double-click a file, or type its name with the keys",
+                             "", "Layouts (*.json);;All files (*)")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        # Qt's own dialog, without the file name's completion list: that list is a popup, and a
+        # popup eats the click that closes it, so every other key clicked went nowhere.
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog)
+        for edit in dialog.findChildren(QLineEdit):
+            edit.setCompleter(None)
+        self._ask(dialog, lambda: self.update_settings(layout_path=dialog.selectedFiles()[0]))
 
     def _all_buttons(self) -> list[KeyButton]:
         return self.suggestion_buttons + [self.menu_button] + [b for row in self.key_buttons for b in row]
@@ -551,6 +680,20 @@ class OnScreenKeyboard(QWidget):
 
     def open_menu(self) -> None:
         self.menu_access.open(self.menu_button.mapToGlobal(self.menu_button.rect().bottomLeft()))
+
+    def _menu_closed(self) -> None:
+        button = self.menu_button
+        if not button.rect().contains(button.mapFromGlobal(self.menu_access.pointer())):
+            button.setAttribute(Qt.WidgetAttribute.WA_UnderMouse, False)
+            button.update()
+
+    def bring_back(self) -> None:
+        """Shown again (a second start, the editor's menu entry): un-minimised, since show() and
+        raise_() leave a minimised window where it is, and raised, without taking the focus."""
+        if self.isMinimized():
+            self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMinimized)
+        self.show()
+        self.raise_()
 
     # --- presses ------------------------------------------------------------------
     def press_button(self, button: KeyButton) -> None:
@@ -658,10 +801,14 @@ class OnScreenKeyboard(QWidget):
     def _show_suggestions(self, suggestions: list) -> None:
         slots = self.settings.suggestion_slots
         for index, button in enumerate(self.suggestion_buttons):
-            button.setVisible(index < slots)
             word = suggestions[index].text if index < len(suggestions) and index < slots else ""
             button.setText(word)
-            button.setEnabled(bool(word))
+            # An empty slot is not shown (as on the editor's strip), but keeps its place, so the
+            # words stay where the pointer expects them; the slots beyond the setting's give theirs.
+            policy = button.sizePolicy()
+            policy.setRetainSizeWhenHidden(index < slots)
+            button.setSizePolicy(policy)
+            button.setVisible(bool(word))
         if suggestions:
             self.status.setText(self._stats_text(self.controller.stats))
         self._update_scan_groups()
@@ -684,12 +831,15 @@ class OnScreenKeyboard(QWidget):
 
     @staticmethod
     def _stats_text(stats: KeyStats) -> str:
-        if stats.saved_percent is None:
-            return "Keystrokes saved: none yet"
-        saved = stats.keystrokes_saved
-        return f"Saved {saved} keystroke{'s' if saved != 1 else ''} ({stats.saved_percent:.0f} %)"
+        """In the editor's words (its status bar's "Keystrokes saved")."""
+        if stats.saved_percent is None or stats.accepts == 0:
+            return "Keystrokes saved: —"
+        return (f"Keystrokes saved: {stats.saved_percent:.0f}% "
+                f"({stats.keystrokes_saved} of {stats.keys_typed + stats.chars_accepted})")
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if self._dialog is not None:  # (not modal, it would outlive a keyboard the editor hides)
+            self._dialog.reject()
         self._tick.stop()
         self._focus_timer.stop()
         if self._switch_grab is not None:

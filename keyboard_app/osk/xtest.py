@@ -37,7 +37,7 @@ from .keycodes import KeycodeLedger
 log = logging.getLogger(__name__)
 
 #: The action keys' keysyms (X11's keysymdef.h).
-ACTION_KEYSYMS = {"backspace": 0xFF08, "tab": 0xFF09, "enter": 0xFF0D,
+ACTION_KEYSYMS = {"backspace": 0xFF08, "tab": 0xFF09, "enter": 0xFF0D, "escape": 0xFF1B,
                   "left": 0xFF51, "up": 0xFF52, "right": 0xFF53, "down": 0xFF54}
 SHIFT_L = 0xFFE1
 CONTROL_KEYSYMS = {"\n": 0xFF0D, "\t": 0xFF09}

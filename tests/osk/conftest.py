@@ -49,21 +49,23 @@ def worker(qtbot, tiny_bundle):
 
 @pytest.fixture
 def make_keyboard(qtbot, worker, clock, tmp_path):
-    """``make_keyboard(active_window=None, window_class=None, **settings) -> (keyboard, injector)``:
-    the real widget over the tiny model, typing into a ``RecordingInjector``, timed by the
-    fake clock; ``active_window`` and ``window_class`` stand for the X11 desktop's."""
+    """``make_keyboard(active_window=None, window_class=None, focus_window=None, **settings)
+    -> (keyboard, injector)``: the real widget over the tiny model, typing into a
+    ``RecordingInjector``, timed by the fake clock; ``active_window``, ``window_class`` and
+    ``focus_window`` stand for the X11 desktop's."""
     from keyboard_app.osk.backend import RecordingInjector
     from keyboard_app.osk.controller import OskController
     from keyboard_app.osk.settings import OskSettings, OskSettingsStore
     from keyboard_app.osk.window import OnScreenKeyboard
 
-    def make(active_window=None, window_class=None, **settings):
+    def make(active_window=None, window_class=None, focus_window=None, **settings):
         injector = RecordingInjector()
         options = OskSettings().with_(**settings)
         controller = OskController(worker=worker, injector=injector, slots=options.suggestion_slots)
         keyboard = OnScreenKeyboard(controller=controller, settings=options,
                                     store=OskSettingsStore(tmp_path / "osk.json"), clock=clock,
-                                    active_window=active_window, window_class=window_class)
+                                    active_window=active_window, window_class=window_class,
+                                    focus_window=focus_window)
         qtbot.addWidget(keyboard)
         keyboard.show()
         qtbot.waitExposed(keyboard)
