@@ -121,16 +121,18 @@ def set_aside(path: str | os.PathLike) -> tuple[Path | None, str | None]:
     return backup, None
 
 
-def remove_stale_temps(folder: str | os.PathLike, *, name: str | None = None,
-                       max_age: float = STALE_TEMP_SECONDS) -> list[Path]:
-    """Delete the temporary files killed writers left in ``folder`` (only those of
-    ``name`` if given); the paths removed.  Never raises: this is housekeeping."""
+def leftover_temps(folder: str | os.PathLike, *, name: str | None = None,
+                   max_age: float = STALE_TEMP_SECONDS) -> list[tuple[Path, str]]:
+    """The temporary files killed writers left in ``folder`` (only those of ``name`` if
+    given): (the temporary file, the name it was being written for).  One whose process
+    lives and that is younger than ``max_age`` is a write in progress (here, or in another
+    copy of the app) and is not listed.  Never raises: this is housekeeping."""
     folder = Path(folder)
-    removed: list[Path] = []
+    found: list[tuple[Path, str]] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:
-        return removed
+        return found
     now = time.time()
     for entry in entries:
         match = _TEMP_NAME.match(entry.name)
@@ -140,14 +142,27 @@ def remove_stale_temps(folder: str | os.PathLike, *, name: str | None = None,
             if not entry.is_file(follow_symlinks=False):
                 continue
             age = now - entry.stat(follow_symlinks=False).st_mtime
-            pid = int(match["pid"]) if match["pid"] else None
-            if age < max_age and (pid is None or process_alive(pid)):
-                continue  # possibly a write in progress (here, or in another copy of the app)
-            os.unlink(entry.path)
-            removed.append(Path(entry.path))
-            log.info("removed %s, left by an interrupted write", entry.path)
+        except OSError:
+            continue
+        pid = int(match["pid"]) if match["pid"] else None
+        if age < max_age and (pid is None or process_alive(pid)):
+            continue  # possibly a write in progress (here, or in another copy of the app)
+        found.append((Path(entry.path), match["name"]))
+    return found
+
+
+def remove_stale_temps(folder: str | os.PathLike, *, name: str | None = None,
+                       max_age: float = STALE_TEMP_SECONDS) -> list[Path]:
+    """Delete the temporary files killed writers left in ``folder`` (only those of
+    ``name`` if given); the paths removed.  Never raises: this is housekeeping."""
+    removed: list[Path] = []
+    for path, _ in leftover_temps(folder, name=name, max_age=max_age):
+        try:
+            os.unlink(path)
+            removed.append(path)
+            log.info("removed %s, left by an interrupted write", path)
         except OSError as e:
-            log.debug("could not remove %s: %s", entry.path, e)
+            log.debug("could not remove %s: %s", path, e)
     return removed
 
 

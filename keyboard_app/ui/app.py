@@ -10,19 +10,37 @@ gone, which ``QLockFile`` notices) and a stale socket, which the next copy
 removes and takes over.  ``--self-test`` never gets here, so it is never
 refused.
 
-Ctrl-C in the terminal the app was started from, and SIGTERM, close it as
-the window's close does, less the questions, which a signal cannot answer
-(``TerminalSignals``, ``close_for_signal``): the settings and the learned
-words are saved, and an unsaved document's text is kept in a file of its
-own (``keep_unsaved_text``), named on stderr; the exit status is 128 plus
-the signal's number (130 for Ctrl-C), as a shell reports a program the
-signal ended.  Qt's event loop waits in C, where Python's own handler would
-run only at the next event, so the signal's wakeup byte (``set_wakeup_fd``)
-is what wakes the loop.
+Ctrl-C in the terminal the app was started from, SIGTERM, and SIGHUP (that
+terminal closed, an ssh session dropped) close it as the window's close
+does, less the questions, which a signal cannot answer (``TerminalSignals``,
+``close_for_signal``): the settings and the learned words are saved, and an
+unsaved document's text is kept in a file of its own (``keep_unsaved_text``),
+named on stderr; the exit status is 128 plus the signal's number (130 for
+Ctrl-C, 129 for SIGHUP), as a shell reports a program the signal ended.
+After SIGHUP the terminal is gone and stderr may not be writable: nothing
+that is kept depends on it (``logging`` drops a line it cannot write).  A
+SIGHUP ignored when the app started (``nohup``) stays ignored.  Qt's event
+loop waits in C, where Python's own handler would run only at the next
+event, so the signal's wakeup byte (``set_wakeup_fd``) is what wakes the
+loop.
+
+Text that cannot be kept (a full disk; ``unsaved`` is a file) keeps the
+window open, says so there (the status bar and a box that waits for no one)
+and on stderr; the next signal tries once more, and then quits, kept or not.
+Anything else that goes wrong in a signal's close is said in one sentence,
+never a traceback, and the next signal quits all the same.  A keep that was
+itself killed (SIGKILL after SIGTERM) leaves its temporary file, which the
+next start offers, named as possibly incomplete (``documents.adopt_interrupted_keeps``).
+
+Losing the X server is not one of these: Qt's xcb platform ends the process
+itself (``The X11 connection broke``, exit 1) from inside its event loop,
+with no hook for the app to run first, so the text is kept only if it was
+saved.
 """
 
 from __future__ import annotations
 
+import errno
 import linecache
 import logging
 import os
@@ -34,9 +52,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QDir, QLockFile, QObject, QSocketNotifier, QTimer, Signal
+from PySide6.QtCore import QDir, QLockFile, QObject, QSocketNotifier, Qt, QTimer, Signal
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 try:
     from PySide6.QtNetwork import QLocalServer, QLocalSocket
@@ -45,6 +63,7 @@ except ImportError:  # a build without QtNetwork: two copies are possible (their
 
 from .. import __version__, paths
 from ..storage import atomic_write_text, remove_stale_temps
+from .documents import UNTITLED, shown, unused_name
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +71,7 @@ ACTIVATE = b"activate\n"
 OPEN = b"open "  # then the file's absolute path, UTF-8 (undecodable bytes as the OS gave them), newline
 ANSWER = b"ok\n"
 ASK_TIMEOUT_S = 10.0  # the first copy may be busy starting; it answers once its event loop runs
-TERMINAL_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM") if hasattr(signal, name))
+TERMINAL_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
@@ -191,7 +210,7 @@ def ask_running_copy(name: str, timeout_s: float = ASK_TIMEOUT_S, request: bytes
 
 
 class TerminalSignals(QObject):
-    """Ctrl-C (SIGINT) and SIGTERM, received as ``received(signum)`` in the event loop.
+    """Ctrl-C (SIGINT), SIGTERM and SIGHUP, received as ``received(signum)`` in the event loop.
 
     Python runs a signal's handler between two of its own instructions, so while Qt's loop
     waits for events in C nothing would run it until the next event.  The handler set here
@@ -208,6 +227,9 @@ class TerminalSignals(QObject):
         self._reader.setblocking(False)
         self._writer.setblocking(False)
         self._previous_fd = signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
+        hup = getattr(signal, "SIGHUP", None)
+        # ``nohup`` (or a parent that wants the app to outlive its terminal) ignores SIGHUP.
+        signals = tuple(s for s in signals if s != hup or signal.getsignal(s) is not signal.SIG_IGN)
         self._previous = {signum: signal.signal(signum, _note_signal) for signum in signals}
         self._notifier = QSocketNotifier(self._reader.fileno(), QSocketNotifier.Type.Read, self)
         self._notifier.activated.connect(self._read)
@@ -237,20 +259,30 @@ def _note_signal(signum: int, frame: Any) -> None:
 
 
 def signal_exit_code(signum: int) -> int:
-    """What a shell reports for a program the signal ended: 130 for Ctrl-C, 143 for SIGTERM."""
+    """What a shell reports for a program the signal ended: 130 for Ctrl-C, 143 for SIGTERM,
+    129 for SIGHUP."""
     return 128 + signum
 
 
 def quit_on_signals(app: QApplication, close: Callable[[int, bool], bool]) -> TerminalSignals:
-    """Quit ``app`` with ``signal_exit_code`` on Ctrl-C or SIGTERM, once ``close(signum,
+    """Quit ``app`` with ``signal_exit_code`` on Ctrl-C, SIGTERM or SIGHUP, once ``close(signum,
     again)`` has done what closing does.  It may say False (it could not keep something
     the user would lose): the app then runs on, and at the next signal (``again`` True)
-    it is closed all the same."""
+    it is closed all the same.  An exception from ``close`` is said in one sentence and
+    counts as such a False (the next signal quits), never a traceback, never an app that
+    no signal can stop."""
     signals = TerminalSignals(app)
     refused: list[int] = []
 
     def on_signal(signum: int) -> None:
-        if close(signum, bool(refused)):
+        again = bool(refused)
+        try:
+            closed = close(signum, again)
+        except Exception as e:  # noqa: BLE001 - a signal must always be able to stop the app
+            log.warning("closing on %s failed (%s); %s", _signal_name(signum), _reason(e),
+                        "quitting all the same." if again else "stop the app again to quit.")
+            closed = again
+        if closed:
             signals.received.disconnect(on_signal)  # one quit, however often Ctrl-C is pressed
             app.exit(signal_exit_code(signum))
         else:
@@ -260,25 +292,72 @@ def quit_on_signals(app: QApplication, close: Callable[[int, bool], bool]) -> Te
     return signals
 
 
-def keep_unsaved_text(window: Any) -> bool:
+def _signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
+def _reason(e: BaseException) -> str:
+    """Why, in a few words: an ``OSError``'s own text (``No space left on device``), else the
+    exception's message (what went wrong, for a report), never a traceback."""
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror
+    return str(e) or type(e).__name__
+
+
+def _tell_in_window(window: Any, title: str, text: str) -> None:
+    """Say ``text`` in the window without waiting for anyone: in the status bar, until the
+    next message, and in a box that ``open``s (a signal may come while it is shown: it is
+    not a nested event loop).  Never raises: the signal's close goes on regardless."""
+    try:
+        window.statusBar().showMessage(text)
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, window)
+        box.setObjectName("keepFailedBox")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+    except Exception as e:  # noqa: BLE001 - stderr has said it already
+        log.debug("could not show %r: %s", text, e)
+
+
+def keep_unsaved_text(window: Any, again: bool = False) -> bool:
     """Write the editor's unsaved text to a file of its own in the user's data folder, and
     say where; True if there was none or it was written.  Not over the document's own file:
-    the user had not chosen to save their changes there."""
+    the user had not chosen to save their changes there.  A failure is said on stderr and in
+    the window (``again``: the second try, after which the app quits without the text)."""
     documents = window.documents
     if not documents.is_modified():
         return True
+    name = documents.name  # as shown: bytes that are not UTF-8 read as U+FFFD (``shown``)
     # A file name has 255 bytes at most, and the temporary file's name adds some 30 to this one's.
-    stem = Path(documents.name).stem.encode("utf-8")[:120].decode("utf-8", "ignore") or "Untitled"
+    stem = Path(name).stem.encode("utf-8")[:120].decode("utf-8", "ignore") or UNTITLED
     folder = paths.unsaved_texts_dir()
-    path = folder / f"{stem} {datetime.now():%Y-%m-%d %H-%M-%S}.txt"
+    existed = folder.is_dir()
     try:
+        path = unused_name(folder, f"{stem} {datetime.now():%Y-%m-%d %H-%M-%S}", ".txt")
         atomic_write_text(path, window.editor.toPlainText())
-    except OSError as e:
-        log.warning("the unsaved text of “%s” could not be kept in %s (%s); the window stays open: "
-                    "save the text from there, or stop the app again to quit without it.",
-                    documents.name, folder, e.strerror or e)
+    except Exception as e:  # noqa: BLE001 - whatever it is, the window must stay usable
+        if isinstance(e, OSError) and e.errno == errno.EEXIST and folder.exists() and not folder.is_dir():
+            why = "it is a file, not a folder"
+        else:
+            why = _reason(e)
+        if not existed:
+            try:  # (a full disk left it empty)
+                folder.rmdir()
+            except OSError:
+                pass
+        if again:
+            log.warning("the unsaved text of “%s” still cannot be kept in %s (%s), so the app quits "
+                        "without it.", name, shown(folder), why)
+            return False
+        said = (f"The unsaved text of “{name}” could not be kept in {shown(folder)} ({why}); the "
+                "window stays open: save the text from there, or stop the app again, which tries "
+                "once more and then quits, with the text or without it.")
+        log.warning("%s", said[0].lower() + said[1:])
+        _tell_in_window(window, "Unsaved Text Not Kept", said)
         return False
-    log.warning("the unsaved text of “%s” was kept in %s.", documents.name, path)
+    log.warning("the unsaved text of “%s” was kept in %s.", name, shown(path))
     documents.editor.document().setModified(False)
     return True
 
@@ -289,17 +368,26 @@ def close_for_signal(window: Any, again: bool = False) -> bool:
     training dropped, as the close's question offers; a finished one kept for the next start
     to offer), the on-screen keyboard closed (its borrowed keys given
     back), the settings and the learned words saved.  False if the text could not be kept,
-    unless ``again``: the user was told so and stopped the app once more."""
-    if not again and not keep_unsaved_text(window):
+    unless ``again``: the user was told so and stopped the app once more, and it was tried
+    once more.  What goes wrong after the keep is said in one sentence and the close goes
+    on: the app quits."""
+    if not keep_unsaved_text(window, again) and not again:
         return False
     host = window.findChild(QObject, "osk-host")
     keyboard = getattr(host, "keyboard", None)
+    steps: list[tuple[str, Callable[[], Any]]] = []
     if keyboard is not None:
-        keyboard.close()
+        steps.append(("closing the on-screen keyboard", keyboard.close))
     # A run still training is dropped (as the close's question says); a finished one whose
     # comparison is under way is kept where it is, under this process's id, so the next start
     # offers it (``retraining.recover_runs``): a signal asks nobody.
-    window.finish_closing(drop_run=False, ask=False)
+    steps.append(("saving the settings and the learned words",
+                  lambda: window.finish_closing(drop_run=False, ask=False)))
+    for what, step in steps:
+        try:
+            step()
+        except Exception as e:  # noqa: BLE001 - the rest of the close still runs
+            log.warning("%s failed while closing (%s).", what[0].upper() + what[1:], _reason(e))
     return True
 
 

@@ -11,14 +11,34 @@ window that is all but the window's own colour, and on high contrast's black
 it is black, so an unchecked box was not drawn at all.  ``FramedIndicators``
 draws the frame again, in a colour that stands out from a dark background,
 wherever the palette is dark, and in the text's colour in high contrast (a
-plain light palette's frame is left as the style draws it).
+plain light palette's frame is left as the style draws it).  It does the same
+for the edges of text fields, spin boxes and combo boxes, which Fusion draws in
+a shade of the window's colour (black on high contrast's black).
+
+The focus is drawn so it can be seen (H48's findings 4 and 5): Fusion's focus
+rectangle was a pale tint of the highlight (under 2:1 against the window), and
+drawn only after Tab, not after a mnemonic; a focused list, tree or text pane
+showed nothing until it had a current row.  The focus rectangle is now two
+pixels in the first of the highlight, the text and the highlighted text's
+colours that has 3:1 contrast with what is behind it, however the focus came;
+a focused list, tree or read-only text pane is ringed the same way.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF
-from PySide6.QtGui import QColor, QPainter, QPalette, QPen
-from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleOption, QWidget
+from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QProxyStyle,
+    QStyle,
+    QStyleOption,
+    QStyleOptionButton,
+    QStyleOptionFocusRect,
+    QTextBrowser,
+    QWidget,
+)
 
 _system_palette: QPalette | None = None
 _applied: tuple[str, bool] = ("system", False)
@@ -72,25 +92,78 @@ def is_dark(palette: QPalette) -> bool:
 #: boundary); high contrast draws it in the text colour itself.
 DARK_FRAME_OPACITY = 0.6
 INDICATORS = (QStyle.PrimitiveElement.PE_IndicatorCheckBox, QStyle.PrimitiveElement.PE_IndicatorRadioButton)
+PE, CE, CC = QStyle.PrimitiveElement, QStyle.ControlElement, QStyle.ComplexControl
+FIELDS = (CC.CC_SpinBox, CC.CC_ComboBox)  # their edges; a line edit's is PE_FrameLineEdit
+FOCUS_WIDTH = 2.0  # WCAG 2.4.13's least: a 2 px ring around the focused control
+NON_TEXT_CONTRAST = 3.0  # WCAG 1.4.11: a control's boundary and its focus against what is beside them
+
+
+def contrast_ratio(a: QColor, b: QColor) -> float:
+    """WCAG 2's contrast ratio of two colours (1 to 21)."""
+
+    def luminance(c: QColor) -> float:
+        def channel(v: float) -> float:
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+        return 0.2126 * channel(c.redF()) + 0.7152 * channel(c.greenF()) + 0.0722 * channel(c.blueF())
+
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def focus_color(palette: QPalette, behind: QColor | None = None) -> QColor:
+    """The focus ring's colour: the highlight's where it stands out (3:1) from ``behind``
+    (by default the window and the fields both), else the text's or the highlighted text's."""
+    grounds = [behind] if behind is not None and behind.isValid() else [palette.color(R.Window),
+                                                                        palette.color(R.Base)]
+    for role in (R.Highlight, R.WindowText, R.HighlightedText):
+        color = palette.color(role)
+        if all(contrast_ratio(color, ground) >= NON_TEXT_CONTRAST for ground in grounds):
+            return color
+    return palette.color(R.WindowText)
+
+
+def is_high_contrast(palette: QPalette) -> bool:
+    return palette.color(R.Mid) == palette.color(R.WindowText)  # (both high-contrast palettes say so)
+
+
+def edge_color(palette: QPalette) -> QColor | None:
+    """The colour a control's edge is drawn again in, or None where the style's will do:
+    the text's in high contrast, the text's at ``DARK_FRAME_OPACITY`` on a dark palette."""
+    color = QColor(palette.color(R.WindowText))
+    if is_high_contrast(palette):
+        return color
+    if not is_dark(palette):
+        return None
+    color.setAlphaF(DARK_FRAME_OPACITY)
+    return color
+
+
+def _ringed(widget: QWidget | None) -> bool:
+    """A pane whose focus the style would not show: a list, a tree, a read-only text pane
+    (the editor, a text field, shows its caret)."""
+    return isinstance(widget, (QAbstractItemView, QTextBrowser))
 
 
 class FramedIndicators(QProxyStyle):
-    """The style as it is, with check boxes' and radio buttons' frames drawn visibly on a dark
-    palette and in high contrast (module docstring): menus' check items too, which the style
-    draws as check boxes."""
+    """The style as it is, with check boxes', radio buttons' and fields' edges drawn visibly on
+    a dark palette and in high contrast, and the focus drawn so it can be seen (module
+    docstring): menus' check items too, which the style draws as check boxes."""
 
     def drawPrimitive(self, element: QStyle.PrimitiveElement, option: QStyleOption,  # noqa: N802 - Qt API
                       painter: QPainter, widget: QWidget | None = None) -> None:
+        if element == PE.PE_FrameFocusRect:
+            behind = option.backgroundColor if isinstance(option, QStyleOptionFocusRect) else None
+            self._ring(painter, QRectF(option.rect), focus_color(option.palette, behind))
+            return
         super().drawPrimitive(element, option, painter, widget)
+        if element in (PE.PE_FrameLineEdit, PE.PE_PanelButtonCommand):
+            self._edge(painter, option)
         if element not in INDICATORS:
             return
-        palette = option.palette
-        color = QColor(palette.color(R.WindowText))
-        high_contrast = palette.color(R.Mid) == color  # (both high-contrast palettes say so)
-        if not high_contrast:
-            if not is_dark(palette):
-                return
-            color.setAlphaF(DARK_FRAME_OPACITY)
+        color = edge_color(option.palette)
+        if color is None:
+            return
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setPen(QPen(color, 1.0))
@@ -100,6 +173,49 @@ class FramedIndicators(QProxyStyle):
             painter.drawEllipse(rect)
         else:
             painter.drawRect(rect)
+        painter.restore()
+
+    def drawComplexControl(self, control: QStyle.ComplexControl, option: QStyleOption,  # noqa: N802 - Qt API
+                           painter: QPainter, widget: QWidget | None = None) -> None:
+        super().drawComplexControl(control, option, painter, widget)
+        if control in FIELDS:
+            self._edge(painter, option)
+
+    def drawControl(self, element: QStyle.ControlElement, option: QStyleOption,  # noqa: N802 - Qt API
+                    painter: QPainter, widget: QWidget | None = None) -> None:
+        if (element == CE.CE_PushButtonLabel and isinstance(option, QStyleOptionButton)
+                and not option.icon.isNull() and is_high_contrast(option.palette)):
+            # The standard buttons' icons (Close's ✗) are drawn for a light window: black on
+            # high contrast's black.  The words say it all.
+            option = QStyleOptionButton(option)
+            option.icon = QIcon()
+        super().drawControl(element, option, painter, widget)
+        if (element == CE.CE_ShapedFrame and option.state & QStyle.StateFlag.State_HasFocus
+                and _ringed(widget)):
+            self._ring(painter, QRectF(option.rect), focus_color(option.palette))
+
+    @staticmethod
+    def _edge(painter: QPainter, option: QStyleOption) -> None:
+        """A field's edge again, where the style's is lost in a dark or high-contrast window."""
+        color = edge_color(option.palette)
+        if color is None:
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(QPen(color, 1.0))
+        painter.setBrush(QColor(0, 0, 0, 0))
+        painter.drawRoundedRect(QRectF(option.rect).adjusted(0.5, 0.5, -0.5, -0.5), 2.0, 2.0)
+        painter.restore()
+
+    @staticmethod
+    def _ring(painter: QPainter, rect: QRectF, color: QColor) -> None:
+        """The focus: ``FOCUS_WIDTH`` pixels just inside ``rect``."""
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        half = FOCUS_WIDTH / 2
+        painter.setPen(QPen(color, FOCUS_WIDTH))
+        painter.setBrush(QColor(0, 0, 0, 0))
+        painter.drawRect(rect.adjusted(half, half, -half, -half))
         painter.restore()
 
 

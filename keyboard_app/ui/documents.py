@@ -23,10 +23,22 @@ filter is chosen (``with_text_suffix``), and asks before that replaces a file.
 ``new_file_mode`` is what ``open(path, "w")`` would give a new file under
 the user's umask (0644 with the common 022), not the 0600 of a temporary
 file.
+
+A file name that is not valid UTF-8 (a Latin-1 "caf\xe9.txt") is opened,
+saved and remembered by its own bytes (Python holds them as lone surrogates,
+which ``settings`` stores as JSON escapes); where the name is shown (the
+title, the boxes, the status bar, the recent files) the undecodable bytes
+read as U+FFFD (``shown``): Qt would silently drop them.
+
+The texts a signal's close kept (``ui.app.keep_unsaved_text``) are offered
+at the next start (``MainWindow``); ``adopt_interrupted_keeps`` adds those
+whose keep was itself killed, and ``moved_to`` follows one the window moved
+out of the offered folder once it was open.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import sys
@@ -38,7 +50,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox, QPlainTextEdit, QWidget
 
 from ..settings import Settings
-from ..storage import atomic_write_bytes
+from ..storage import atomic_write_bytes, leftover_temps
 from ..text_encoding import utf16_without_mark
 
 log = logging.getLogger(__name__)
@@ -55,6 +67,8 @@ _LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (with a byte-order mark)", "utf
            "utf-16-le": "UTF-16 (little-endian, no byte-order mark)",
            "utf-16-be": "UTF-16 (big-endian, no byte-order mark)", "latin-1": "Latin-1 (ISO 8859-1)"}
 _umask_lock = threading.Lock()
+#: Added to the name of a kept text whose keep was killed (``adopt_interrupted_keeps``).
+POSSIBLY_INCOMPLETE = " (possibly incomplete)"
 
 
 class NotTextError(ValueError):
@@ -63,6 +77,12 @@ class NotTextError(ValueError):
 
 def label(encoding: str) -> str:
     return _LABELS.get(encoding, encoding)
+
+
+def shown(name: str | os.PathLike) -> str:
+    """A file name or path as the user reads it: a byte that is not UTF-8 (a lone surrogate
+    from ``os.fsdecode``) as U+FFFD.  For showing only; the file is opened by ``name``."""
+    return os.fsencode(name).decode("utf-8", "replace")
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -160,6 +180,53 @@ def ask_encoding(parent: QWidget, name: str, encoding: str, keeps_text: bool,
     return None
 
 
+def unused_name(folder: Path, stem: str, suffix: str) -> Path:
+    """``folder/STEM SUFFIX``, or with " 2", " 3"… added when that is taken."""
+    path = folder / f"{stem}{suffix}"
+    number = 1
+    while os.path.lexists(path):
+        number += 1
+        path = folder / f"{stem} {number}{suffix}"
+    return path
+
+
+def adopt_interrupted_keeps(folder: Path) -> list[Path]:
+    """Offer the text of a keep that was itself killed; the paths it now has.
+
+    ``ui.app.keep_unsaved_text`` writes through ``storage.atomic_write_bytes``: a temporary
+    ``.NAME.PID.RANDOM.tmp`` in ``folder``, written, flushed and fsynced, then renamed to
+    NAME.  A SIGKILL before the rename (systemd's, after its SIGTERM waited too long;
+    ``kill`` then ``kill -9``) left the text only there, where nothing offered it.  Such a
+    file whose writer is gone (its process ended, or it is older than any write takes) is
+    renamed to "STEM (possibly incomplete).txt", beside the kept texts, which the start
+    offers as any other: whether it is whole cannot be known (a kill during the write leaves
+    what was written so far, and neither the name nor the text says how much was meant),
+    but it may be the only copy of the text, so it is offered, never deleted, and its name
+    says what is known.  An empty one (killed before writing) holds nothing and is removed.
+    Never raises: this is housekeeping before a question."""
+    adopted: list[Path] = []
+    for temp, name in leftover_temps(folder):
+        if not name.endswith(".txt"):
+            continue
+        try:
+            if temp.stat().st_size == 0:
+                os.unlink(temp)
+                continue
+            target = unused_name(folder, Path(name).stem + POSSIBLY_INCOMPLETE, ".txt")
+            try:
+                os.link(temp, target)  # never over a file that appeared meanwhile
+                os.unlink(temp)
+            except OSError as e:
+                if e.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+                    raise
+                os.rename(temp, target)  # a file system without hard links
+            adopted.append(target)
+            log.info("offering %s, left by a keep that was stopped before it finished", target)
+        except OSError as e:
+            log.debug("could not take over %s: %s", temp, e)
+    return adopted
+
+
 class Documents(QObject):
     """The file behind the editor's text; its boxes are children of ``parent``."""
 
@@ -192,7 +259,7 @@ class Documents(QObject):
     # --- state ---------------------------------------------------------------------
     @property
     def name(self) -> str:
-        return self.path.name if self.path else UNTITLED
+        return shown(self.path.name) if self.path else UNTITLED
 
     def is_modified(self) -> bool:
         return self.editor.document().isModified()
@@ -248,15 +315,15 @@ class Documents(QObject):
         try:
             data = path.read_bytes()
         except OSError as e:
-            self._error("Cannot open the file", f"{path}: {e.strerror or e}.")
+            self._error("Cannot open the file", f"{shown(path)}: {e.strerror or e}.")
             self._forget_recent(path)
             return False
         try:
             text, encoding = decode(data)
         except NotTextError as e:
-            self._error("Cannot open the file", f"{path.name} {e}, so it was not opened.")
+            self._error("Cannot open the file", f"{shown(path.name)} {e}, so it was not opened.")
             return False
-        if not asked and not self.maybe_save(f"opening “{path.name}”"):
+        if not asked and not self.maybe_save(f"opening “{shown(path.name)}”"):
             return False
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # a long file takes a moment to lay out
         try:
@@ -270,7 +337,7 @@ class Documents(QObject):
         self._encoding_confirmed = encoding in UTF8
         if not self._encoding_confirmed:
             self.message.emit(
-                f"{path.name} is not UTF-8; it was read as {label(encoding)}, "
+                f"{shown(path.name)} is not UTF-8; it was read as {label(encoding)}, "
                 "and saving asks which encoding to keep.", 10000
             )
         self.opened.emit()
@@ -299,7 +366,8 @@ class Documents(QObject):
 
     def _may_replace(self, path: Path) -> bool:
         answer = QMessageBox.question(
-            self._parent, "Replace File?", f"“{path.name}” already exists in {path.parent}. Replace it?",
+            self._parent, "Replace File?",
+            f"“{shown(path.name)}” already exists in {shown(path.parent)}. Replace it?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No,
         )
         return answer == QMessageBox.StandardButton.Yes
@@ -313,7 +381,7 @@ class Documents(QObject):
         unfit = unfit_character(text, self.encoding)
         if self._encoding_confirmed and unfit is None:
             return self.encoding
-        return ask_encoding(self._parent, path.name, self.encoding, unfit is None, unfit)
+        return ask_encoding(self._parent, shown(path.name), self.encoding, unfit is None, unfit)
 
     def _write(self, path: Path) -> bool:
         text = self.editor.toPlainText()
@@ -324,7 +392,7 @@ class Documents(QObject):
         try:
             data = text.encode(encoding)
         except UnicodeEncodeError as e:  # the box offered only what fits; a last guard
-            self._error("Cannot save the file", f"{path.name} cannot hold “{text[e.start]}” in "
+            self._error("Cannot save the file", f"{shown(path.name)} cannot hold “{text[e.start]}” in "
                         f"{label(encoding)}; save it as UTF-8 instead.")
             return False
         try:
@@ -333,7 +401,7 @@ class Documents(QObject):
             mode = None if path.exists() else new_file_mode()
             atomic_write_bytes(path, data, mode=mode)
         except OSError as e:
-            self._error("Cannot save the file", f"{path}: {e.strerror or e}. Nothing was lost: "
+            self._error("Cannot save the file", f"{shown(path)}: {e.strerror or e}. Nothing was lost: "
                         "the text is still here, and the old file (if any) is untouched.")
             return False
         # The answer holds for this document only once it is on disk: after a failed
@@ -344,7 +412,7 @@ class Documents(QObject):
         self.editor.document().setModified(False)
         self._remember(path)
         self.changed.emit()
-        saved = f"Saved {path.name} as {label(encoding)}." if converted else f"Saved {path.name}."
+        saved = f"Saved {shown(path.name)} as {label(encoding)}." if converted else f"Saved {shown(path.name)}."
         self.message.emit(saved, 3000)
         return True
 
@@ -353,6 +421,17 @@ class Documents(QObject):
         self.settings.add_recent_file(str(path))
         self.settings.last_directory = str(Path(path).resolve().parent)
         self._save_settings()
+
+    def moved_to(self, path: Path) -> None:
+        """The app moved the open file to ``path`` (a kept text, once it is open:
+        ``MainWindow._offer_kept_texts``): the document is that file now, in the title, the
+        next save and the recent files (where its old place no longer is)."""
+        if self.path is not None:
+            old = str(Path(self.path).resolve())
+            self.settings.recent_files = [p for p in self.settings.recent_files if p != old]
+        self.path = path
+        self._remember(path)
+        self.changed.emit()
 
     def _forget_recent(self, path: Path) -> None:
         resolved = str(Path(path).resolve())
@@ -364,9 +443,9 @@ class Documents(QObject):
         """File ▸ Open Recent, filled as it is about to show (the list may have changed)."""
         menu.clear()
         for i, name in enumerate(self.settings.recent_files):
-            action = menu.addAction(f"&{i + 1} {Path(name).name}")
-            action.setToolTip(name)
-            action.setStatusTip(name)
+            action = menu.addAction(f"&{i + 1} {shown(Path(name).name)}")
+            action.setToolTip(shown(name))
+            action.setStatusTip(shown(name))
             action.triggered.connect(lambda _=False, p=name: self.open(Path(p)))
         if not self.settings.recent_files:
             menu.addAction("No recent files").setEnabled(False)

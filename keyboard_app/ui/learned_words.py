@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -122,6 +122,8 @@ class LearnedWordsDialog(QDialog):
             button.setAutoDefault(False)
             button.setDefault(False)
         buttons.rejected.connect(self.reject)
+        close = buttons.button(QDialogButtonBox.StandardButton.Close)
+        close.setText("&Close")
 
         top = QHBoxLayout()
         top.addWidget(search_label)
@@ -132,6 +134,10 @@ class LearnedWordsDialog(QDialog):
         layout.addWidget(self.summary)
         layout.addWidget(self.status)
         layout.addWidget(buttons)
+        # Tab as they are laid out (the button box put Close first): Remove, Export, Import, Close.
+        for before, after in ((self.list, self.remove_button), (self.remove_button, self.export_button),
+                              (self.export_button, self.import_button), (self.import_button, close)):
+            QWidget.setTabOrder(before, after)
 
         self.search.textChanged.connect(self._filter)
         self.list.itemSelectionChanged.connect(self._enable)
@@ -191,13 +197,33 @@ class LearnedWordsDialog(QDialog):
         chosen = self.selected()
         if not chosen:
             return
+        shown = self._shown_items()
+        row = min(shown.index(item) for item in self.list.selectedItems() if item in shown)
         for kind, token in chosen:
             if kind == LEARNED:
                 self.personal.forget(token)
             else:
                 self.personal.unblock(token)
         self.refresh()
+        self._current_at(row)
         self.changed.emit()
+
+    def _shown_items(self) -> list[QTreeWidgetItem]:
+        """The rows not filtered out, top to bottom."""
+        items = (self.list.topLevelItem(i) for i in range(self.list.topLevelItemCount()))
+        return [item for item in items if not item.isHidden()]
+
+    def _current_at(self, row: int) -> None:
+        """Put the list's cursor on the ``row``-th shown row (the word after those removed; the
+        last if they were last), nothing selected: the cursor went back to the top after each
+        removal, and removing several words meant walking down again each time (H48's finding 8).
+        Space selects the row, Delete then removes it."""
+        shown = self._shown_items()
+        if not shown:
+            return
+        item = shown[min(row, len(shown) - 1)]
+        self.list.setCurrentItem(item, 0, QItemSelectionModel.SelectionFlag.NoUpdate)
+        self.list.scrollToItem(item)
 
     def export_words(self) -> Path | None:
         """Ask where, and write the file (atomically: a file already there stays whole if

@@ -19,6 +19,7 @@ from typing import Any, Callable
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QLabel,
     QMainWindow,
     QMenu,
@@ -108,6 +109,7 @@ class MainWindow(QMainWindow):
         self.models = ModelController(store=model_store or ModelStore(), worker=self.worker, parent=self)
         self.model_store = self.models.store
         self.editor = Editor(font_size=self.settings.editor_font_size)
+        self.editor.setAccessibleName("Text")  # (a screen reader said nothing of it, H48's finding 6)
         self.documents = Documents(editor=self.editor, settings=self.settings, save_settings=self.save_settings,
                                    error=self.error, parent=self)
         self.strip = SuggestionStrip(slots=self.settings.suggestion_count)
@@ -228,7 +230,7 @@ class MainWindow(QMainWindow):
             action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
 
         self.accept_first_action = self._action(
-            "Accept First Suggestion\tTab", lambda: self.controller.accept(0),
+            "Accept &First Suggestion\tTab", lambda: self.controller.accept(0),
             tip="Put in the first suggestion (Tab)",
         )
         self.accept_actions = []
@@ -332,6 +334,19 @@ class MainWindow(QMainWindow):
 
         help_menu = bar.addMenu("&Help")
         help_menu.addActions([self.shortcuts_action, self.about_action])
+        for action in bar.actions():
+            action.menu().aboutToHide.connect(self._menu_closed)
+
+    def _menu_closed(self) -> None:
+        """A menu of the menu bar closed.  Closed with Esc (no action), Qt left the keyboard
+        on the menu bar, showing nothing: the next letters were lost or opened menus ("ee"
+        opened Preferences, H48's finding 2).  Checked once the menu is gone, so that walking
+        the menus with the arrow keys (one closes, the next opens) is left alone."""
+        QTimer.singleShot(0, self, self._editor_focus_from_menu_bar)
+
+    def _editor_focus_from_menu_bar(self) -> None:
+        if QApplication.activePopupWidget() is None and self.focusWidget() is self.menuBar():
+            self._back_to_the_editor()
 
     def _connect(self) -> None:
         doc = self.editor.document()
@@ -426,6 +441,7 @@ class MainWindow(QMainWindow):
 
         dialog = ModelManagerDialog(controller=self.models, start_directory=self.start_directory, parent=self)
         dialog.exec()
+        self._back_to_the_editor()
 
     def import_model_dialog(self) -> None:
         from .model_manager import choose_bundle_to_import
@@ -459,11 +475,12 @@ class MainWindow(QMainWindow):
         self.retrain_dialog = None
 
     def _back_to_the_editor(self) -> None:
-        """The retrain dialog went away (Use, Keep, Close, by mnemonic or click): the
-        keyboard goes to the editor.  Left to Qt, the window gave the focus back to the widget
-        that last had it, which could be the menu bar the dialog was opened from by keyboard
-        (Alt+M, R): typing then opened menus instead of writing (H33's finding 2).  Giving the
-        editor the focus also ends the menu bar's keyboard mode."""
+        """The retrain dialog went away (Use, Keep, Close, by mnemonic or click), or another
+        dialog, or a menu closed without an action: the keyboard goes to the editor.  Left to
+        Qt, the window gave the focus back to the widget that last had it, which could be the
+        menu bar the dialog was opened from by keyboard (Alt+M, R): typing then opened menus
+        instead of writing (H33's finding 2, H48's 2).  Giving the editor the focus also ends
+        the menu bar's keyboard mode."""
         if not self.isVisible():  # (the window is closing)
             return
         self.activateWindow()
@@ -481,10 +498,16 @@ class MainWindow(QMainWindow):
 
     def _offer_kept_texts(self) -> None:
         """Text the editor held unsaved when a terminal's Ctrl-C or a signal closed the app was
-        kept in a file of its own (``app.keep_unsaved_text``): offer to open it, once.  An
-        opened file moves to ``unsaved/opened`` first, so that it is not offered again and
-        saving it does not write into the folder that is offered."""
+        kept in a file of its own (``app.keep_unsaved_text``): offer to open it, once.  It is
+        opened where it is, and moved to ``unsaved/opened`` only once it is in the editor, so
+        that it is not offered again and saving it does not write into the folder that is
+        offered: a crash (or a failure) while it opens leaves it to be offered again.  A keep
+        that was itself killed is offered too, named as possibly incomplete
+        (``documents.adopt_interrupted_keeps``)."""
+        from .documents import adopt_interrupted_keeps, shown, unused_name
+
         folder = paths.unsaved_texts_dir()
+        adopt_interrupted_keeps(folder)
         try:
             kept = sorted((p for p in folder.iterdir() if p.is_file() and p.suffix == ".txt"),
                           key=lambda p: p.stat().st_mtime)
@@ -498,33 +521,32 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(
             self, "Unsaved Text Kept",
             f"When the app was last stopped without a question (Ctrl-C in a terminal, or the system "
-            f"closing it), the text you had not saved was kept in \u201c{newest.name}\u201d, in "
-            f"{folder}{others}. Open it now? (No asks again at the next start.)",
+            f"closing it), the text you had not saved was kept in \u201c{shown(newest.name)}\u201d, in "
+            f"{shown(folder)}{others}. Open it now? (No asks again at the next start.)",
             SB.Open | SB.Discard | SB.No, SB.Open)
         if answer == SB.Discard:
             sure = QMessageBox.question(
-                self, "Delete Kept Text?", f"Delete \u201c{newest.name}\u201d? It cannot be recovered.",
+                self, "Delete Kept Text?", f"Delete \u201c{shown(newest.name)}\u201d? It cannot be recovered.",
                 SB.Yes | SB.No, SB.No)
             if sure == SB.Yes:
                 try:
                     newest.unlink()
                 except OSError as e:
-                    self.warn("Unsaved Text Kept", f"{newest} could not be deleted: {e.strerror or e}.")
+                    self.warn("Unsaved Text Kept", f"{shown(newest)} could not be deleted: {e.strerror or e}.")
             return
         if answer != SB.Open:
             return
-        opened = folder / "opened" / newest.name
+        if not self.documents.open(newest):
+            return  # it said why; the file is where it was, offered again next time
         try:
+            opened = unused_name(folder / "opened", newest.stem, newest.suffix)
             opened.parent.mkdir(parents=True, exist_ok=True)
-            newest.replace(opened)
+            newest.rename(opened)
         except OSError as e:
-            self.warn("Unsaved Text Kept", f"{newest} could not be opened: {e.strerror or e}.")
+            self.warn("Unsaved Text Kept", f"{shown(newest.name)} is open, but it could not be moved to "
+                      f"{shown(folder / 'opened')} ({e.strerror or e}), so the next start offers it again.")
             return
-        if not self.documents.open(opened):
-            try:  # offered again next time rather than hidden in "opened"
-                opened.replace(newest)
-            except OSError:
-                pass
+        self.documents.moved_to(opened)
 
     def _tell_of_unadded_models(self) -> None:
         """A retrain that finished just before the app was killed (or crashed) left its model
@@ -689,6 +711,7 @@ class MainWindow(QMainWindow):
         dialog = LearnedWordsDialog(personal=self.personal, parent=self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.changed.connect(self._changed_personal)
+        dialog.finished.connect(self._back_to_the_editor)
         dialog.open()
         return dialog
 
@@ -770,7 +793,7 @@ class MainWindow(QMainWindow):
         tab = s.accept_key == "tab"
         self.editor.tab_handler = self.controller.tab if tab else None
         self.strip.accept_key = "Tab" if tab else ""
-        self.accept_first_action.setText("Accept First Suggestion\tTab" if tab else "Accept First Suggestion")
+        self.accept_first_action.setText("Accept &First Suggestion\tTab" if tab else "Accept &First Suggestion")
         self.controller.space_after = s.space_after_accept
         self.controller.auto_capitalise = s.auto_capitalise
         self.controller.offer_phrases = s.phrase_suggestions
@@ -791,6 +814,7 @@ class MainWindow(QMainWindow):
         if dialog is None:
             dialog = PreferencesDialog(window=self, parent=self)
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.finished.connect(self._back_to_the_editor)
         dialog.show()
         dialog.raise_()
         dialog.activateWindow()

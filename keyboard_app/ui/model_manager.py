@@ -172,6 +172,7 @@ class ModelManagerDialog(QDialog):
 
         self.list = QListWidget()
         self.list.setObjectName("modelList")
+        self.list.setAccessibleName("Models")
         self.list.setMinimumWidth(list_width(self.list))
         self.list.currentRowChanged.connect(self._show_details)
         self.list.itemActivated.connect(lambda _item: self.use_selected())
@@ -180,6 +181,7 @@ class ModelManagerDialog(QDialog):
         # lists) properly and lets them be selected and copied.
         self.details = QTextBrowser()
         self.details.setObjectName("modelDetails")
+        self.details.setAccessibleName("Model details")
         self.details.setOpenLinks(False)
         self.details.setFrameShape(QFrame.Shape.NoFrame)
         self.details.setMinimumWidth(400)
@@ -197,7 +199,6 @@ class ModelManagerDialog(QDialog):
         self.rename_button.clicked.connect(self.rename_selected)
         self.export_button.clicked.connect(self.export_selected)
         self.delete_button.clicked.connect(self.delete_selected)
-        self.use_button.setDefault(True)
         self.rename_button.setToolTip("Rename (F2)")
         self.delete_button.setToolTip("Delete (Del)")
         QShortcut(QKeySequence(Qt.Key.Key_F2), self, self.rename_selected)
@@ -213,6 +214,7 @@ class ModelManagerDialog(QDialog):
         self.message.setObjectName("managerMessage")
         self.message.setWordWrap(True)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.button(QDialogButtonBox.StandardButton.Close).setText("&Close")
         close.rejected.connect(self.reject)
 
         top = QHBoxLayout()
@@ -223,6 +225,9 @@ class ModelManagerDialog(QDialog):
         layout.addLayout(top, 1)
         layout.addWidget(self.message)
         layout.addWidget(close)
+        # Made the default once it is in the dialog: set before, QDialog did not know it and
+        # chose the first button of the focus chain (H48's finding 3).
+        self.use_button.setDefault(True)
         self.resize(860, 420)
 
         controller.ready.connect(self._model_switched)

@@ -138,6 +138,9 @@ class PreferencesDialog(QDialog):
         for group in (typing, learning, look):
             layout.addWidget(group)
         layout.addWidget(buttons)
+        # Tab as they are laid out: the button box put Close before Restore Defaults, to its left.
+        QWidget.setTabOrder(self.contrast_check, self.defaults_button)
+        QWidget.setTabOrder(self.defaults_button, close)
 
         self._load()
         self.count_spin.valueChanged.connect(lambda v: self._set("suggestion_count", v))

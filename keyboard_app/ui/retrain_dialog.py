@@ -210,9 +210,15 @@ class RetrainDialog(QDialog):
             for page in (self.setup_page, self.training_page, self.results_page):
                 self.pages.addWidget(page)
             self._recover_runs()
+            main_button = self.start_button
         else:
             self.unavailable_page = self._build_unavailable_page(reason)
             self.pages.addWidget(self.unavailable_page)
+            main_button = self.unavailable_close
+        # Made the default only once it is in the dialog: set while its page was not, QDialog
+        # never knew it, and made the first button of the focus chain the default instead, so
+        # Enter opened "Add Text Files" (H48's finding 3).  Enter does nothing while it is disabled.
+        main_button.setDefault(True)
         self._tick = QTimer(self, interval=1000)
         self._tick.timeout.connect(self._update_times)
         if available:
@@ -272,8 +278,7 @@ class RetrainDialog(QDialog):
             layout.addWidget(self.install_command)
         layout.addSpacing(12)
         layout.addStretch(1)  # (a dialog made taller keeps the text at the top, the buttons at the bottom)
-        close = QPushButton("Close")
-        close.setDefault(True)
+        close = self.unavailable_close = QPushButton("Close")  # (Alt+C: Copy Command)
         close.clicked.connect(self.reject)
         buttons = QHBoxLayout()
         if self.copy_command_button is not None:
@@ -303,6 +308,7 @@ class RetrainDialog(QDialog):
 
         self.corpus_list = CorpusList()
         self.corpus_list.setObjectName("corpusList")
+        self.corpus_list.setAccessibleName("Text to learn from")
         self.corpus_list.setMinimumHeight(110)
         self.corpus_list.setToolTip("The files and folders to learn from")
         add_files = QPushButton("Add &Files…")
@@ -363,10 +369,9 @@ class RetrainDialog(QDialog):
         layout.addStretch(1)
 
         self.start_button = QPushButton("&Start Training")
-        self.start_button.setDefault(True)
         self.start_button.setEnabled(False)
         self.start_button.clicked.connect(self.start_training)
-        close = QPushButton("Close")
+        close = QPushButton("&Close")
         close.clicked.connect(self.reject)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -421,11 +426,13 @@ class RetrainDialog(QDialog):
         layout.addLayout(times)
 
         self.loss_plot = pg.PlotWidget(title="Training loss")
+        self.loss_plot.setAccessibleName("Training loss chart")
         self.loss_plot.setLabel("bottom", "tokens seen (thousands)")
         self.loss_plot.setLabel("left", "loss (nats)")
         self.loss_plot.showGrid(x=True, y=True, alpha=0.2)
         self.loss_curve = self.loss_plot.plot([], [], pen=pg.mkPen("#1f77b4", width=2))
         self.ppl_plot = pg.PlotWidget(title=PPL_TITLE)
+        self.ppl_plot.setAccessibleName("Validation perplexity chart")
         self.ppl_plot.setLabel("bottom", "epoch")
         self.ppl_plot.setLabel("left", "perplexity")
         self.ppl_plot.showGrid(x=True, y=True, alpha=0.2)
@@ -438,6 +445,10 @@ class RetrainDialog(QDialog):
                 plot.getAxis(side).enableAutoSIPrefix(False)  # no "(x0.001)" on the labels
             plot.setMinimumHeight(200)
             plot.setMenuEnabled(False)
+            # Not Tab stops: they showed no focus and took four Tabs before Cancel Training
+            # (H48's finding 7); what they show is said in the labels above them.
+            plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            plot.viewport().setFocusPolicy(Qt.FocusPolicy.NoFocus)
             plot.getPlotItem().hideButtons()
         plots = QHBoxLayout()
         plots.addWidget(self.loss_plot)
@@ -500,7 +511,7 @@ class RetrainDialog(QDialog):
         layout.addWidget(self.verdict_label)
         layout.addStretch(1)
 
-        self.keep_new_check = QCheckBox("Keep the new model in the model list")
+        self.keep_new_check = QCheckBox("Keep the new model in the model &list")
         self.keep_new_check.setChecked(True)  # until the verdict (``_follow_verdict``)
         self._keep_chosen = False  # the person has ticked or cleared the box in this run
         self.keep_new_check.clicked.connect(self._keep_choice_made)
@@ -665,6 +676,7 @@ class RetrainDialog(QDialog):
             preset = retraining.SIZES[self.request.size].label.split(" — ")[0].lower()
             self.subtitle_label.setText(f"Training a new {preset} model on {words} of your writing.")
         self.pages.setCurrentWidget(self.training_page)
+        self.cancel_button.setFocus()  # (the focus was on the setup page's Start Training)
 
         run = TrainerRun(program, args, parent=self)
         run.event.connect(self._on_event)

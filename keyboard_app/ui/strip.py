@@ -3,7 +3,9 @@
 Buttons never take the keyboard focus, so clicking one leaves the caret in
 the editor.  Each shows its number (the Alt/Ctrl shortcut), the first one
 is marked as the Tab target, and a right-click offers to forget the word.
-The strip keeps its height when empty, so the text never jumps.
+The strip keeps its height when empty, so the text never jumps; it is as
+tall as its words' font needs (the larger buttons of the Preferences or
+more), so a large size never cuts a word's top or descenders off.
 
 Text that does not fit is drawn a little smaller, then elided with "…" (a
 word in its middle: it keeps the start that was typed and the end that
@@ -23,7 +25,9 @@ contrast or better.  A correction of mistyped letters (a suggestion of
 ``kind`` "correction") is drawn in italics, underlined, and says so in its
 tooltip and accessible name.  A phrase (``kind`` "phrase": the next few
 words in one slot) is drawn on a tinted background with a "»" after it, not
-by colour alone, and says "phrase" likewise.
+by colour alone, and says "phrase" likewise.  The strip's own accessible
+name lists the words ("Suggestions: 1 happy, 2 happening"), and a change is
+announced to a screen reader, since the buttons never have the focus.
 """
 
 from __future__ import annotations
@@ -31,10 +35,19 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QFont, QPalette
+from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleAnnouncementEvent,
+    QAction,
+    QColor,
+    QFont,
+    QFontMetrics,
+    QPalette,
+)
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QMenu, QPushButton, QSizePolicy, QWidget
 
 from ..settings import DEFAULT_SUGGESTIONS, MAX_SUGGESTIONS, MIN_SUGGESTIONS
+from .appearance import contrast_ratio
 from .elide import ElidedLabel
 
 MIN_SLOT_WIDTH = 84  # the number, and six or seven letters of a word before the "…"
@@ -43,7 +56,9 @@ STRIP_MARGIN, STRIP_SPACING = 8, 6  # around the strip and between its slots
 # Where the words do not fit: the gaps these take instead, before the words are drawn smaller.
 COMPACT_SLOT_MARGIN, COMPACT_SLOT_SPACING = 3, 1
 COMPACT_STRIP_MARGIN, COMPACT_STRIP_SPACING = 2, 2
-BUTTON_HEIGHT, LARGE_BUTTON_HEIGHT = 40, 60
+BUTTON_HEIGHT, LARGE_BUTTON_HEIGHT = 40, 60  # the least: a slot grows with its word's font
+WORD_PADDING = 2  # above and below the word, inside a slot
+BORDER_ROOM = 4  # the thickest border a slot is drawn with (the first, in high contrast)
 WORD_SCALE = 1.25  # the words are this much larger than the editor's text
 AA_CONTRAST = 4.5  # WCAG 2 AA for normal text
 
@@ -57,11 +72,12 @@ class SuggestionButton(QPushButton):
         self.setObjectName(f"suggestion{index + 1}")
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.base_height = BUTTON_HEIGHT  # or LARGE_BUTTON_HEIGHT (``set_base_height``)
         self.setMinimumHeight(BUTTON_HEIGHT)
         self.setMinimumWidth(MIN_SLOT_WIDTH)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(SLOT_MARGIN, 2, SLOT_MARGIN, 2)
+        layout.setContentsMargins(SLOT_MARGIN, WORD_PADDING, SLOT_MARGIN, WORD_PADDING)
         layout.setSpacing(SLOT_SPACING)
         self.compact = False  # narrower gaps (``set_compact``)
         self.hint = QLabel(str(index + 1))
@@ -75,6 +91,7 @@ class SuggestionButton(QPushButton):
         layout.addWidget(self.word, 1)
         self.correction = False  # the word is a correction of the typed letters
         self.placeholder = False
+        self.spoken = ""  # the word as a screen reader says it
         # Balances the hint so a word that fits is centred; "»" after a phrase.  A word
         # that does not fit gets its room (``_balance``): centring costs it two letters.
         self.spacer = QLabel("")
@@ -98,7 +115,7 @@ class SuggestionButton(QPushButton):
             return
         self.compact = compact
         margin, spacing = (COMPACT_SLOT_MARGIN, COMPACT_SLOT_SPACING) if compact else (SLOT_MARGIN, SLOT_SPACING)
-        self.layout().setContentsMargins(margin, 2, margin, 2)
+        self.layout().setContentsMargins(margin, WORD_PADDING, margin, WORD_PADDING)
         self.layout().setSpacing(spacing)
         self._balance()
 
@@ -133,8 +150,21 @@ class SuggestionButton(QPushButton):
                                if placeholder else Qt.AlignmentFlag.AlignCenter)
         self.placeholder = placeholder
         self._balance()
-        name = f"{word} (correction)" if correction else f"{word} (phrase)" if phrase else word
+        name = self.spoken = f"{word} (correction)" if correction else f"{word} (phrase)" if phrase else word
         self.setAccessibleName(f"Suggestion {self.index + 1}: {name}" if word else f"Suggestion {self.index + 1}")
+
+    def set_base_height(self, height: int) -> None:
+        """The least height (larger buttons); a large word font makes the slot taller still."""
+        self.base_height = height
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Tall enough for the word's font: its ascent and descent, the padding and the border.
+        At a fixed height the largest sizes of the Preferences cut the words' tops and
+        descenders off ("happy" read "happv", H48's finding 1); the width shrinks or elides
+        a word, the height never has to."""
+        line = QFontMetrics(self.word.font()).height()
+        self.setMinimumHeight(max(self.base_height, line + 2 * (WORD_PADDING + BORDER_ROOM)))
 
     def set_word_font(self, size: float, *, bold: bool = False) -> None:
         font = QFont(self.font())  # the button's: nothing left over from an earlier look
@@ -148,20 +178,8 @@ class SuggestionButton(QPushButton):
         font.setItalic(self.correction)
         font.setUnderline(self.correction)
         self.word.setFont(font)
+        self._fit_height()
         self._balance()
-
-
-def contrast_ratio(a: QColor, b: QColor) -> float:
-    """WCAG 2's contrast ratio of two colours (1 to 21)."""
-
-    def luminance(c: QColor) -> float:
-        def channel(v: float) -> float:
-            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
-
-        return 0.2126 * channel(c.redF()) + 0.7152 * channel(c.greenF()) + 0.0722 * channel(c.blueF())
-
-    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
 
 
 def _mixed(a: QColor, b: QColor, share: float) -> QColor:
@@ -239,7 +257,7 @@ class SuggestionStrip(QWidget):
     def set_large_buttons(self, large: bool) -> None:
         self._large = large
         for button in self.buttons:
-            button.setMinimumHeight(LARGE_BUTTON_HEIGHT if large else BUTTON_HEIGHT)
+            button.set_base_height(LARGE_BUTTON_HEIGHT if large else BUTTON_HEIGHT)
         self._restyle()
 
     def set_high_contrast(self, on: bool) -> None:
@@ -338,6 +356,19 @@ class SuggestionStrip(QWidget):
                 button.setEnabled(False)
                 button.setToolTip(f"Suggestion {i + 1} (Alt+{i + 1} or Ctrl+{i + 1})")
         self._share_width(placeholder=not self._suggestions and bool(placeholder))
+        self._tell_screen_reader()
+
+    def _tell_screen_reader(self) -> None:
+        """The strip's name says the words; a change is announced (politely: after what is
+        being read).  Its buttons never take the focus, so a screen reader heard nothing of
+        the suggestions while the user typed (H48's finding 6)."""
+        words = [f"{i + 1} {b.spoken}" for i, b in enumerate(self.buttons[: len(self._suggestions)])]
+        name = "Suggestions: " + ", ".join(words) if words else "Suggestions: none"
+        if name == self.accessibleName():
+            return
+        self.setAccessibleName(name)  # (Qt sends the name's change itself)
+        if words:
+            QAccessible.updateAccessibility(QAccessibleAnnouncementEvent(self, name))
 
     def _share_width(self, *, placeholder: bool) -> None:
         """Give the width to what is shown.  A placeholder sentence may use the whole
