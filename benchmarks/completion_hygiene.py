@@ -88,12 +88,16 @@ EXAMPLES = [
 ]
 
 
-def ksr_table(predictor: Predictor, texts: dict[str, str], variants: dict[str, CompletionSettings],
-              max_words: int) -> dict:
-    """{variant: {text: {"ksr": {k: %}, "keystrokes": n}}} through ``evaluate``."""
+def ksr_table(predictor: Predictor, texts: dict[str, str], variants: dict, max_words: int,
+              apply=None) -> dict:
+    """{variant: {text: {"ksr": {k: %}, "keystrokes": n}}} through ``evaluate``; ``apply(predictor,
+    setting)`` puts each variant's setting in place (the completion rules unless given)."""
     out: dict = {}
     for name, settings in variants.items():
-        predictor.completions = settings
+        if apply is None:
+            predictor.completions = settings
+        else:
+            apply(predictor, settings)
         out[name] = {}
         for text_name, text in texts.items():
             report = evaluate(predictor, [text], ks=(1, 3, 5), max_words=max_words)

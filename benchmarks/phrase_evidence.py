@@ -34,6 +34,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import completion_hygiene  # noqa: E402  (its KSR table and pooling)
+from completion_hygiene import pooled  # noqa: E402
 from keyboard_app.engine.components import PhraseTables  # noqa: E402
 from keyboard_app.engine.evaluate import _cut, evaluate  # noqa: E402
 from keyboard_app.engine.predictor import MixtureWeights, PhraseSettings, Predictor  # noqa: E402
@@ -72,22 +75,8 @@ def settings(b: float) -> PhraseSettings:
 
 def ksr_table(predictor: Predictor, texts: dict[str, str], values: list[float], max_words: int) -> dict:
     """{b: {text: {"ksr": {k: %}, "keystrokes": n}}} through ``evaluate``."""
-    out: dict = {}
-    for b in values:
-        predictor.set_phrase_settings(settings(b))
-        out[b] = {}
-        for name, text in texts.items():
-            report = evaluate(predictor, [text], ks=(1, 3, 5), max_words=max_words)
-            out[b][name] = {"ksr": report.ksr, "keystrokes": report.keystrokes}
-            print(f"  b {b:<5g} {name:18} KSR@3 {report.ksr[3]:6.2f}", file=sys.stderr, flush=True)
-    return out
-
-
-def pooled(rows: dict, k: int) -> float:
-    """KSR of all the texts together: each text weighed by its keystrokes."""
-    keystrokes = sum(r["keystrokes"] for r in rows.values())
-    saved = sum(r["ksr"][k] / 100 * r["keystrokes"] for r in rows.values())
-    return 100 * saved / keystrokes if keystrokes else 0.0
+    return completion_hygiene.ksr_table(predictor, texts, {b: b for b in values}, max_words,
+                                        apply=lambda p, b: p.set_phrase_settings(settings(b)))
 
 
 def choose(table: dict, pooled_margin: float = POOLED_MARGIN, text_margin: float = TEXT_MARGIN) -> float:

@@ -26,9 +26,15 @@ user's own in a ``--work-dir`` are never touched.
 not be, hold or lie inside the corpus, nor be a mount point (no rename can
 replace one): anything else is refused (exit 2) before the corpus is read, as
 is a destination that cannot be written; one that lacks room for the bundle
-(its graphs, phrase tables and lexicon) is refused before training.  A
+(its graphs, phrase tables and lexicon) is refused before training.  Nor may
+``--out`` be, hold or lie inside the ``--init-from`` model: the source stays as
+it is until the new model is complete.  ``--write-heldout FILE`` obeys the same
+kind of rule, checked as early: a new file or one an earlier run wrote (replaced
+atomically), never a file of the corpus, a folder or another existing file.  A
 replacement cut short by a kill is repaired on the next run (the previous
-bundle is restored; see ``engine.staging``).
+bundle is restored; see ``engine.staging``).  Numbers no run can use (``--lr 0``,
+``--threads -1``, ``--device tpu`` ...) are refused in one sentence naming the
+option, before anything is read.
 
 Exit codes: 0 done; 2 bad input or settings (one sentence on stderr, no
 traceback); 1 an unexpected error; 130 stopped by Ctrl-C (SIGINT) and 143 by
@@ -99,7 +105,9 @@ import dataclasses
 import errno
 import json
 import logging
+import math
 import os
+import re
 import shutil
 import signal
 import sys
@@ -177,8 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--heldout-fraction", type=float, default=t.heldout_fraction,
                    help=f"part of each file kept for validation")
     g.add_argument("--heldout-at", choices=HELDOUT_AT, default=None,
-                   help="where in each file that part is: its end, or with --init-from its start, so "
-                   "that the newest text, the most like what you will type next, is learned")
+                   help="where in each file that part is (default: its end; with --init-from its start, "
+                   "so that the newest text, the most like what you will type next, is learned)")
     g.add_argument("--prep-memory", type=float, default=t.prep_memory_gb, metavar="GB",
                    help="ceiling of data preparation's working memory: the vocabulary and phrase "
                    "counts are spilled to the work folder in shards and merged to stay under it")
@@ -228,16 +236,18 @@ def build_parser() -> argparse.ArgumentParser:
                    "1: the trained weights)")
     g.add_argument("--no-user-phrases", dest="user_phrases", action="store_false", default=t.user_phrases,
                    help="with --init-from: do not add the corpus's own word pairs and triples as a second "
-                   "phrase table")
-    g.add_argument("--max-minutes", type=float, default=t.max_minutes, help="time budget (0: none)")
-    g.add_argument("--max-tokens", type=int, default=t.max_tokens, help="token budget (0: none)")
+                   "phrase table (by default they are added)")
+    g.add_argument("--max-minutes", type=float, default=t.max_minutes,
+                   help="time budget: training stops there and the bundle is written (0: none)")
+    g.add_argument("--max-tokens", type=int, default=t.max_tokens,
+                   help="token budget: training stops there and the bundle is written (0: none)")
     g.add_argument("--seed", type=int, default=t.seed, help="random seed (initialisation, dropout, samples)")
     g.add_argument("--device", default=t.device, help="auto (CUDA when present), cpu, cuda, cuda:N")
     g.add_argument("--threads", type=int, default=t.threads,
                    help="CPU threads (0: all cores, shared out among the processes of this machine)")
     g.add_argument("--precision", choices=PRECISIONS, default=t.precision,
                    help="auto: bfloat16 autocast on a CUDA GPU that supports it, float32 elsewhere")
-    g.add_argument("--nproc", type=int, default=0, metavar="N",
+    g.add_argument("--nproc", type=int, default=1, metavar="N",
                    help="train as N processes on this machine (torchrun --standalone; DDP, gloo "
                    "on the CPU, NCCL on GPUs); for several machines run torchrun yourself (README)")
     g = p.add_argument_group("export and output")
@@ -248,16 +258,53 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--quantize", action="store_true", help="int8 dynamic quantization of the graph")
     g.add_argument("--dry-run", action="store_true", help="one batch, export, parity check")
     g.add_argument("--ksr-words", type=int, default=t.eval_max_words,
-                   help=f"held-out words scored for keystroke savings (0: skip; default {t.eval_max_words})")
+                   help=f"held-out words scored for keystroke savings (0: not measured; default {t.eval_max_words})")
     g.add_argument("--write-heldout", type=Path, metavar="FILE",
-                   help="write the text held out of the corpus to FILE (JSON), to compare models on it")
+                   help="write the text held out of the corpus to FILE (JSON), to compare models on it: a "
+                   "new file, or one an earlier run wrote (replaced); never a file of the corpus")
     g.add_argument("--progress-json", action="store_true", help="JSON lines on stdout (events: see the module docstring)")
     g.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     g.add_argument("--verbose", "-v", action="store_true", help="more log lines; tracebacks on errors")
     return p
 
 
+def check_options(args: argparse.Namespace) -> None:
+    """Numbers no run can use, refused in the command line's own terms (``ValueError``, one
+    sentence naming the option) before anything is read; the configs check again, in theirs."""
+    def number(option: str, value: float, ok: bool, rule: str) -> None:
+        if not ok or value != value:  # NaN passes no comparison but "!="
+            raise ValueError(f"{option} must be {rule}, not {value:g}")
+
+    for option, dest in (("--embedding-dim", "embedding_dim"), ("--hidden-size", "hidden_size"),
+                         ("--layers", "layers"), ("--batch-size", "batch_size"), ("--bptt", "bptt"),
+                         ("--epochs", "epochs"), ("--patience", "patience"),
+                         ("--evals-per-epoch", "evals_per_epoch"), ("--nproc", "nproc")):
+        number(option, getattr(args, dest), getattr(args, dest) >= 1, "1 or more")
+    if args.projection is not None:
+        number("--projection", args.projection, args.projection >= 1, "1 or more")
+    number("--min-count", args.min_count, args.min_count >= 1, "1 or more")
+    number("--vocab-size", args.vocab_size, args.vocab_size >= 0, "0 (every word seen --min-count times) or more")
+    number("--max-new-words", args.max_new_words, args.max_new_words >= 0, "0 or more")
+    number("--lr", args.lr, 0 < args.lr < math.inf, "more than 0")
+    number("--weight-decay", args.weight_decay, 0 <= args.weight_decay < math.inf, "0 or more")
+    number("--clip", args.clip, 0 < args.clip < math.inf, "more than 0")
+    number("--warmup", args.warmup, args.warmup >= 0, "0 (none) or more")
+    number("--exact", args.exact, args.exact >= 0, "0 or more")
+    number("--samples", args.samples, args.samples >= 0, "0 or more")
+    number("--max-minutes", args.max_minutes, 0 <= args.max_minutes < math.inf, "0 (no time budget) or more")
+    number("--max-tokens", args.max_tokens, args.max_tokens >= 0, "0 (no token budget) or more")
+    number("--ksr-words", args.ksr_words, args.ksr_words >= 0, "0 (keystroke savings not measured) or more")
+    number("--threads", args.threads, args.threads >= 0, "0 (all cores) or more")
+    if not DEVICE.fullmatch(args.device):
+        raise ValueError(f"--device must be auto, cpu, cuda or cuda:N (N a GPU's number), not {args.device!r}")
+
+
+#: What ``--device`` accepts, as its help says.
+DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
+
+
 def configs_from_args(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfig]:
+    check_options(args)
     model = ModelConfig(
         embedding_dim=args.embedding_dim, hidden_size=args.hidden_size, num_layers=args.layers,
         cell=args.cell, dropout=args.dropout, tied=not args.untied, projection=args.projection,
@@ -276,12 +323,6 @@ def configs_from_args(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfi
         prep_memory_gb=args.prep_memory, keep_prepared=args.keep_prepared,
         phrases_limit_mb=args.phrases_limit, compress_phrases=args.compress_phrases,
     )
-    if args.min_count < 1 or args.vocab_size < 0:
-        raise ValueError("--min-count must be at least 1 and --vocab-size not negative")
-    if args.epochs < 1 or args.patience < 1:
-        raise ValueError("--epochs and --patience must be at least 1")
-    if args.nproc < 0:
-        raise ValueError("--nproc must be 1 or more")
     return model, train
 
 
@@ -354,12 +395,27 @@ def main(argv: list[str] | None = None) -> int:
                     configs_from_args(args)
                 except ValueError:  # bad settings: said once, as by a one-process run
                     return _main(args)
-                if (not args.out and not args.dry_run) or _missing_checkpoint(args):
+                if (not args.out and not args.dry_run) or _out_is_top_folder(args) or _missing_checkpoint(args):
                     return _main(args)  # the same: one sentence, before N processes start
                 return launch_local(args.nproc, argv, args.threads)
         return _main(args)
     finally:
         logging.getLogger().removeHandler(handler)
+
+
+def _say_unused_with_init_from(argv: list[str], model: ModelConfig, train: TrainConfig) -> None:
+    """A fine-tune keeps its source's architecture and vocabulary: the options that would set
+    them are said to be unused rather than dropped silently."""
+    unused = sorted({option for key, (option, _) in asked_settings(argv, model, train).items()
+                     if (key.startswith("model.") and key != "model.dropout") or key == "train.vocab_size"})
+    if unused:
+        log.warning("%s not used with --init-from: the source model's architecture and vocabulary are kept "
+                    "(the vocabulary grows by at most --max-new-words of your words)", ", ".join(unused))
+
+
+def _out_is_top_folder(args: argparse.Namespace) -> bool:
+    """``--out /``: a folder with no name to stage a bundle beside, and no rename can replace it."""
+    return bool(args.out) and not Path(os.path.abspath(args.out)).name
 
 
 def _missing_checkpoint(args: argparse.Namespace) -> bool:
@@ -409,12 +465,18 @@ def _main(args: argparse.Namespace) -> int:
 
     if not args.out and not args.dry_run:
         return fail("--out BUNDLE is required (the bundle folder to write)", EXIT_BAD_INPUT)
+    if _out_is_top_folder(args):
+        return fail(f"{args.out}: the model folder is the top folder of the disk, which cannot be replaced; "
+                    f"name a new folder inside it, such as {Path(os.path.abspath(args.out)) / 'model'}",
+                    EXIT_BAD_INPUT)
     try:
         model_cfg, train_cfg = configs_from_args(args)
     except ValueError as e:
         return fail(str(e), EXIT_BAD_INPUT)
     if args.resume is not None and args.init_from:
         return fail("--resume and --init-from cannot be used together", EXIT_BAD_INPUT)
+    if args.init_from and not _torchrun_rank():
+        _say_unused_with_init_from(getattr(args, "argv", []), model_cfg, train_cfg)
 
     trainer_box: list = []
 
@@ -498,8 +560,6 @@ def _run_rank(args, model_cfg, train_cfg, progress, trainer_box, fail, dist, agr
         resume = Path(args.resume) if args.resume else work / "checkpoint.pt"
         if not resume.is_file():
             return fail(f"{resume}: no checkpoint to resume from", EXIT_BAD_INPUT)
-    if args.write_heldout is not None and not args.write_heldout.resolve().parent.is_dir():
-        return fail(f"{args.write_heldout}: its folder does not exist (--write-heldout)", EXIT_BAD_INPUT)
     name = args.name or out.name
     try:
         try:

@@ -180,6 +180,16 @@ class TrainConfig:
                              f"{PHRASES_LIMIT_MB:,.2f} MB (what the app accepts)")
         if not self.checkpoint_minutes >= 0:  # also refuses NaN
             raise ValueError("checkpoint minutes must be 0 (epoch ends only) or more")
+        if not 0.0 < self.lr < float("inf"):  # also refuses NaN
+            raise ValueError("the learning rate (--lr) must be more than 0")
+        if self.warmup_steps < 0:
+            raise ValueError("the warm-up steps (--warmup) must be 0 or more")
+        if self.max_tokens < 0 or not 0.0 <= self.max_minutes < float("inf"):
+            raise ValueError("the budgets (--max-tokens, --max-minutes) must be 0 (none) or more")
+        if self.eval_max_words < 0:
+            raise ValueError("the words scored for keystroke savings (--ksr-words) must be 0 (not measured) or more")
+        if self.threads < 0:
+            raise ValueError("the threads (--threads) must be 0 (all cores) or more")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -125,6 +125,9 @@ class ParityReport:
     full_max_diff: float  # ORT one run vs PyTorch, largest |difference|
     step_max_diff: float  # ORT one token at a time vs PyTorch one run
     tolerance: float
+    # int8 only: the graph's step-by-step run vs its own full run, the figure checked
+    # against ``tolerance`` (the two above are then int8 rounding, not checked)
+    quantized_own: float | None = None
 
 
 def check_parity(
@@ -170,7 +173,7 @@ def check_parity(
                 f"the int8 graph's step-by-step run differs from its full run by {own:.3g} "
                 f"(allowed {QUANT_STEP_ATOL})"
             )
-        return ParityReport(full_diff, step_diff, QUANT_STEP_ATOL)
+        return ParityReport(full_diff, step_diff, QUANT_STEP_ATOL, own)
     if not (full_diff <= PARITY_ATOL and step_diff <= PARITY_ATOL):
         raise ExportError(
             f"the ONNX graph differs from PyTorch by {max(full_diff, step_diff):.3g} "

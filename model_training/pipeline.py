@@ -12,6 +12,7 @@ import logging
 import math
 import os
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -43,6 +44,9 @@ from .vocabulary import build_vocabulary, corpus_lexicon, count_corpus_tokens, g
 log = logging.getLogger(__name__)
 
 MAX_HELDOUT_BYTES = 1_500_000  # ~250k tokens: validation stays a small part of an epoch
+#: Fewer held-out tokens than this (whole lines) cannot judge a model: validation falls
+#: back on a slice of the training text (``_prepare``), as when no line could be held out.
+MIN_HELDOUT_TOKENS = 100
 #: Weights (pairs, triples) tried for the user's own phrase tables after a fine-tune, and
 #: the held-out words each is scored on (KSR at k = 3 through the engine).
 USER_PHRASE_GRID = tuple((p, t) for p in (0.0, 0.1, 0.2) for t in (0.0, 0.15, 0.3, 0.45))
@@ -210,7 +214,7 @@ def _train_bundle(
     if not dist.is_main:  # under torchrun: rank 0 prepares, checkpoints and exports
         return _follow_rank0(dist, work, progress, trainer_hook)
     prep = _prepare(corpus, out, work, model_config, train_config, resume, init_from, progress, dist=dist,
-                    asked=asked)
+                    asked=asked, heldout_out=heldout_out)
     (files, splits, counts, vocab, lexicon, init_source, model_config, train_config, encoded,
      train_ids, heldout_ids, ckpt, tokenizer, device, prepared) = prep
 
@@ -232,7 +236,7 @@ def _train_bundle(
         # then copied into the bundle's folder): a disk without room says so before training.
         check_room(out, 3 * 4 * count_parameters(model)
                    + 2 * (tables_bytes(phrases) + tables_bytes(user_phrases) + lexicon_bytes(lexicon)))
-        if init_source is not None:
+        if init_source is not None and ckpt is None:  # resumed: the checkpoint holds the weights
             from .init_from import init_new_words, transfer_weights
 
             transfer_weights(init_source, model, vocab)
@@ -256,9 +260,11 @@ def _train_bundle(
             model, vocab, train_config, train_ids, heldout_ids, device=device, progress=progress, dist=dist
         )
         trainer.extra = {"corpus_sha256": counts.sha256,
-                         "init_from": str(init_from) if init_from is not None else None}
-        if init_source is not None and (train_config.anchor > 0.0 or train_config.interpolate < 1.0):
-            trainer.set_anchor(len(init_source.vocab))
+                         "init_from": str(init_from) if init_from is not None else None,
+                         # where --resume finds the source again, whatever its folder then
+                         "init_from_path": os.path.abspath(init_from) if init_from is not None else None}
+        if init_source is not None and ckpt is None and (train_config.anchor > 0.0 or train_config.interpolate < 1.0):
+            trainer.set_anchor(len(init_source.vocab))  # resumed: the checkpoint holds the anchor
         if ckpt is not None:
             saved = ckpt.get("extra", {})
             if saved.get("corpus_sha256") not in (None, counts.sha256):
@@ -268,10 +274,12 @@ def _train_bundle(
                 )
             init_from = saved.get("init_from")
             trainer.extra["init_from"] = init_from
+            trainer.extra["init_from_path"] = saved.get("init_from_path")
             trainer.restore(ckpt)
         if trainer_hook is not None:
             trainer_hook(trainer)
         counters = trainer.run(None if train_config.dry_run else work / CHECKPOINT_FILE)
+        say_budget_stop(trainer, progress)
         if trainer.anchor_weights is not None and train_config.interpolate < 1.0:
             trainer.interpolate_toward_anchor(train_config.interpolate)  # the best weights, blended
         model = trainer.model
@@ -307,10 +315,16 @@ def _train_bundle(
             quantized=train_config.quantize, corpus=corpus_info, training=training, metrics=metrics,
         )
         hook = tune = None
+        if not encoded.heldout_texts and not train_config.dry_run:
+            say_no_heldout_text(heldout_out, train_config.eval_max_words > 0)
         if heldout_out is not None:  # the app compares models on exactly this text
             from keyboard_app.heldout import write_heldout
 
-            write_heldout(heldout_out, encoded.heldout_texts)
+            try:
+                write_heldout(heldout_out, encoded.heldout_texts)
+            except OSError as e:  # checked before reading the corpus; the disk may have changed since
+                raise OSError(e.errno, f"the held-out text could not be written ({e.strerror or e}), "
+                              "so no model was written either", str(heldout_out)) from e
         if train_config.eval_max_words > 0 and encoded.heldout_texts and not train_config.dry_run:
             hook = lambda folder: engine_metrics(  # noqa: E731
                 folder, encoded.heldout_texts, train_config.eval_max_words, progress
@@ -330,11 +344,7 @@ def _train_bundle(
     trainer.bundle_written = True
     if "quantization" in result.manifest["metrics"]:
         progress.write(format_quantization(result.manifest["metrics"]["quantization"]))
-    progress.write(
-        f"bundle written to {out} ({result.onnx_bytes / 1e6:.1f} MB model); ONNX parity "
-        f"{max(result.parity.full_max_diff, result.parity.step_max_diff):.2g} "
-        f"(tolerance {result.parity.tolerance:g})"
-    )
+    progress.write(f"bundle written to {out} ({result.onnx_bytes / 1e6:.1f} MB model); {parity_sentence(result.parity)}")
     return RunResult(out, result.manifest, counters, result)
 
 
@@ -401,14 +411,20 @@ def _difference(option: str, theirs: Any, value: Any, given: str) -> str:
 
 
 def _prepare(corpus, out: Path, work: Path, model_config: ModelConfig, train_config: TrainConfig,
-             resume, init_from, progress: Progress, *, dist=None, asked=None):
+             resume, init_from, progress: Progress, *, dist=None, asked=None, heldout_out=None):
     """Everything before the model: the checks of the destination, the two passes over
     the corpus (vocabulary, lexicon, encoded ids) and the checkpoint to resume.
     Under torchrun rank 0 alone runs it; the training ids then go to the work folder
-    whatever their number, for the other ranks to map."""
+    whatever their number, for the other ranks to map.
+
+    A resumed fine-tune (``--init-from``, then ``--resume``) loads its source model again,
+    from the path the checkpoint recorded: its lexicon and phrase tables are the bundle's
+    as they would have been without the stop (the network's weights are the checkpoint's)."""
     ckpt = None
     if resume is not None:
         ckpt = load_checkpoint(Path(resume))
+        saved = ckpt.get("extra", {})
+        init_from = saved.get("init_from_path") or saved.get("init_from")
         run = train_config  # the work-folder settings are this command's, not the checkpoint's
         taken = list(RUN_SETTINGS) + [name for name in GIVEN_SETTINGS if f"train.{name}" in (asked or {})]
         train_config = TrainConfig.from_dict(ckpt["train_config"]).replace(
@@ -422,7 +438,11 @@ def _prepare(corpus, out: Path, work: Path, model_config: ModelConfig, train_con
     # cannot write, is refused now rather than after hours of training.
     recover(out)
     check_destination(out, inputs=corpus)
+    if init_from is not None:
+        check_not_source(out, Path(init_from))
     check_work_dir(work, out, corpus)
+    if heldout_out is not None:
+        check_heldout_file(Path(heldout_out), corpus)
     fault_point("train.destination-checked")
 
     skipped: list = []
@@ -436,12 +456,13 @@ def _prepare(corpus, out: Path, work: Path, model_config: ModelConfig, train_con
         if f.encoding.guessed:
             progress.emit("encoding", path=str(f.path), encoding=f.encoding.label)
     init_source = None
-    if init_from is not None and ckpt is None:
+    if init_from is not None:
         from .init_from import load_source
 
-        init_source = load_source(Path(init_from))
-        # the architecture is the source's; dropout is a training setting, this run's
-        model_config = replace(init_source.config, dropout=model_config.dropout)
+        init_source = load_source(Path(init_from)) if ckpt is None else resumed_source(Path(init_from), ckpt, resume)
+        if ckpt is None:  # resumed, the checkpoint's architecture is the source's already
+            # the architecture is the source's; dropout is a training setting, this run's
+            model_config = replace(init_source.config, dropout=model_config.dropout)
     # --keep-prepared: what an earlier run over the same files and settings kept
     store = PreparedStore(work)
     key = prepared_key(files, train_config, init_from)
@@ -493,16 +514,23 @@ def _prepare(corpus, out: Path, work: Path, model_config: ModelConfig, train_con
     model_config = ModelConfig.from_dict({**model_config.to_dict(), "vocab_size": len(vocab)})
     prepared = store if kept is not None or train_config.keep_prepared else None
     train_ids, heldout_ids = encoded.train, encoded.heldout
-    if len(heldout_ids) < 2:
-        # Files too short (or one long line) to hold lines out: hold out ids instead.
-        # At the end of the text, or at its start where the newest is to be learned.
-        n = max(2, int(len(train_ids) * max(train_config.heldout_fraction, 0.05)))
+    n = max(2, int(len(train_ids) * max(train_config.heldout_fraction, 0.05)))
+    if len(heldout_ids) < 2 or (len(heldout_ids) < MIN_HELDOUT_TOKENS and n > len(heldout_ids)):
+        # Files too short (or one long line) to hold lines out, or whole lines too few to
+        # judge a model by (a title line: validation and early stopping would rest on a
+        # handful of tokens): hold out ids instead.  At the end of the text, or at its
+        # start where the newest is to be learned.
+        where = "first" if train_config.heldout_at == "start" else "last"
+        if len(heldout_ids) < 2:
+            log.warning("no whole lines could be held out; validating on the %s %d tokens", where, n)
+        else:
+            log.warning("only %d tokens could be held out as whole lines, too few to judge the model by; "
+                        "validating on the %s %d training tokens instead (not trained on)",
+                        len(heldout_ids), where, n)
         if train_config.heldout_at == "start":
             train_ids, heldout_ids = train_ids[n:], np.asarray(train_ids[:n])
         else:
             train_ids, heldout_ids = train_ids[:-n], np.asarray(train_ids[-n:])
-        log.warning("no whole lines could be held out; validating on the %s %d tokens",
-                    "first" if train_config.heldout_at == "start" else "last", n)
     streams = train_config.batch_size * (dist.world_size if dist is not None else 1)
     if len(train_ids) < 2 * streams + 1:
         processes = f" on each of {dist.world_size} processes" if streams > train_config.batch_size else ""
@@ -516,6 +544,120 @@ def _prepare(corpus, out: Path, work: Path, model_config: ModelConfig, train_con
     )
     return (files, splits, counts, vocab, lexicon, init_source, model_config, train_config, encoded,
             train_ids, heldout_ids, ckpt, tokenizer, device, prepared)
+
+
+def check_not_source(out: Path, source: Path) -> None:
+    """The new bundle may not replace, hold or lie inside the model it is fine-tuned from:
+    the source must stay as it is until the new model is complete (a failed run, or one
+    worse than its source, would otherwise leave the user with neither)."""
+    dest, src = Path(os.path.abspath(out)).resolve(), Path(os.path.abspath(source)).resolve()
+    relation = ("is" if dest == src else "lies inside" if src in dest.parents
+                else "holds" if dest in src.parents else None)
+    if relation is not None:
+        example = "" if relation == "holds" else f", such as {src.with_name(src.name + '-adapted')}"
+        raise DestinationError(
+            f"{out}: the model folder {relation} the model being fine-tuned ({source}), which must stay "
+            f"as it is until the new model is complete; write the new model to another folder{example}."
+        )
+
+
+def check_heldout_file(path: Path, corpus: Sequence[str | os.PathLike]) -> None:
+    """Where ``--write-heldout`` may write, checked before the corpus is read: never a
+    file of the corpus or inside it, never a folder, never an existing file other than a
+    held-out text file this program wrote (which is replaced, atomically), and a folder
+    that can be written.  ``DestinationError`` (one sentence naming ``path``) otherwise."""
+    from keyboard_app.heldout import HeldoutError, read_heldout
+
+    resolved = Path(os.path.abspath(path)).resolve()
+    for source in corpus:
+        source_path = Path(source).resolve()
+        if resolved == source_path or source_path in resolved.parents:
+            raise DestinationError(
+                f"{path}: the held-out file {'is' if resolved == source_path else 'lies inside'} the corpus "
+                f"{source}; name a file elsewhere with --write-heldout, so that nothing of the corpus "
+                "can be replaced."
+            )
+    if path.is_symlink():
+        raise DestinationError(f"{path}: the held-out file is a symbolic link; name the file itself "
+                               "with --write-heldout.")
+    if path.is_dir():
+        raise DestinationError(f"{path}: the held-out file is a folder; name a file in it with "
+                               f"--write-heldout, such as {path / 'heldout.json'}.")
+    parent = resolved.parent
+    if not parent.is_dir():
+        raise DestinationError(f"{path}: its folder does not exist (--write-heldout).")
+    if path.exists():
+        if not path.is_file():
+            raise DestinationError(f"{path}: the held-out file is not a regular file; name a new file "
+                                   "with --write-heldout.")
+        try:
+            read_heldout(path)
+        except HeldoutError:
+            raise DestinationError(
+                f"{path}: the file exists and is not a held-out text file keyboard-train wrote, so it "
+                "is not replaced; name a new file with --write-heldout (or move this one away)."
+            ) from None
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".keyboard-probe-", dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise DestinationError(f"{path}: the held-out file cannot be written in {parent} "
+                               f"({e.strerror or e}).") from None
+
+
+def resumed_source(path: Path, ckpt: dict[str, Any], resume) -> Any:
+    """The model a resumed fine-tune started from (``init_from.load_source``), for its
+    lexicon and phrase tables; ``InitError`` when it is gone or is no longer the one the
+    checkpoint's vocabulary grew from."""
+    from keyboard_app.engine.bundle import ModelLoadError
+
+    from .init_from import InitError, load_source
+
+    try:
+        source = load_source(path)
+    except (InitError, ModelLoadError) as e:
+        raise InitError(
+            f"{resume}: this run fine-tunes {path}, whose words and phrase tables the new model "
+            f"keeps, but it cannot be read now ({str(e).rstrip('.')}); put it back and resume again."
+        ) from None
+    if list(ckpt["vocab"]["tokens"][:len(source.vocab)]) != list(source.vocab.tokens):
+        raise InitError(
+            f"{resume}: {path}, the model this run fine-tunes, has changed since the run started (its "
+            "vocabulary differs); start the run afresh without --resume."
+        )
+    return source
+
+
+def say_no_heldout_text(heldout_out, ksr_asked: bool) -> None:
+    """No whole line was held out: what is missing because of it, said once."""
+    missing = [what for what, asked in (("keystroke savings are not measured", ksr_asked),
+                                        (f"the held-out file {heldout_out} holds no text to compare models on",
+                                         heldout_out is not None)) if asked]
+    if missing:
+        log.warning("no whole lines were held out, so %s (a corpus of more, shorter lines gives them)",
+                    " and ".join(missing))
+
+
+def say_budget_stop(trainer: Trainer, progress: Progress) -> None:
+    """One line when ``--max-tokens`` or ``--max-minutes`` ended the training early."""
+    counters, config = trainer.counters, trainer.config
+    budgets = {"token budget reached": f"the token budget (--max-tokens {config.max_tokens:,})",
+               "time budget reached": f"the time budget (--max-minutes {config.max_minutes:g})"}
+    if counters.stop_reason in budgets:
+        done = counters.epoch + counters.batch / max(1, len(trainer.batches))
+        progress.write(f"training stopped at {budgets[counters.stop_reason]} after {done:.2f} of "
+                       f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}")
+
+
+def parity_sentence(parity) -> str:
+    """What the export's check of the ONNX graph compared, and against what tolerance."""
+    if parity.quantized_own is not None:  # int8: the graph against itself; PyTorch is not its measure
+        return (f"ONNX parity of the int8 graph: step by step vs one run {parity.quantized_own:.2g} "
+                f"(tolerance {parity.tolerance:g}); distance to the float32 network "
+                f"{max(parity.full_max_diff, parity.step_max_diff):.2g} (int8 rounding, not checked)")
+    return (f"ONNX parity with PyTorch: largest difference {max(parity.full_max_diff, parity.step_max_diff):.2g} "
+            f"(tolerance {parity.tolerance:g})")
 
 
 def _follow_rank0(dist, work: Path, progress: Progress, trainer_hook) -> None:
@@ -712,8 +854,9 @@ def heldout_metrics(
         "top5": round(scores["top5"], 4),
         "topk_definition": "next token among the model's k most likely (all tokens, PyTorch)",
     }
-    progress.write(
-        f"held-out: perplexity {metrics['perplexity']:.2f}, top-1 {metrics['top1']:.1%}, "
+    progress.write(  # the network's own figures: keyboard-eval's (the engine, words only) differ
+        f"held-out, the network alone (every token, punctuation too): perplexity {metrics['perplexity']:.2f}, "
+        f"top-1 {metrics['top1']:.1%}, "
         f"top-3 {metrics['top3']:.1%}, top-5 {metrics['top5']:.1%} "
         f"({metrics['heldout_tokens']:,} tokens, vocabulary {vocab_size:,})"
     )

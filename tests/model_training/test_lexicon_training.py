@@ -9,15 +9,15 @@ import sys
 import numpy as np
 
 from keyboard_app.engine.bundle import load_bundle
-from keyboard_app.engine.predictor import Predictor, RecencySettings
+from keyboard_app.engine.predictor import PhraseSettings, Predictor, RecencySettings
 from model_training.add_lexicon import add_lexicon
 
 RARE = "Once a Xylophone played for Quixote.\n\n"  # words seen once: below min_count 2
 OFF = RecencySettings.off()  # what the lexicon does, not the document cache
 
 
-def completions(path, text):
-    predictor = Predictor.load(path, recency=OFF)
+def completions(path, text, **settings):
+    predictor = Predictor.load(path, recency=OFF, **settings)
     try:
         return [s.text for s in predictor.suggest(text, 3)]
     finally:
@@ -32,8 +32,12 @@ def test_training_writes_the_words_beyond_the_vocabulary(tmp_path, patterned_tex
     assert bundle.manifest["lexicon"] == {"file": "lexicon.json", "words": len(bundle.lexicon)}
     assert "Xylophone" in completions(path, "The xy")  # as it was written
     assert completions(path, "The Qui")[:1] == ["Quixote"]
-    # the phrase tables know lexicon words as contexts and as followers
-    assert completions(path, "Then a Xylophone played for ")[:1] == ["Quixote"]
+    # the phrase tables know lexicon words as contexts and as followers: with the fixed weights
+    # a context seen once puts its one follower first; the engine's own, which weigh a context
+    # by how often it was seen (phrases.EVIDENCE), no longer do so for this one-off
+    fixed = PhraseSettings()  # (evidence 0)
+    assert completions(path, "Then a Xylophone played for ", phrases=fixed)[:1] == ["Quixote"]
+    assert completions(path, "Then a Xylophone played for ")[:1] != ["Quixote"]
 
 
 def test_fine_tuning_keeps_the_source_lexicon(tmp_path, patterned_text, tiny_bundle_factory):
