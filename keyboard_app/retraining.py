@@ -189,12 +189,21 @@ def training_advice() -> TrainingAdvice:
             "in the project's README), then start the app again:",
             SOURCE_INSTALL_COMMAND,
         )
-    command = [sys.executable, "-m", "pip", "install", *requirements, "--extra-index-url", PYTORCH_CPU_INDEX]
+    command = [_console_python(), "-m", "pip", "install", *requirements, "--extra-index-url", PYTORCH_CPU_INDEX]
     return TrainingAdvice(
         "To enable training, install the training extra's packages into the Python this app "
         "runs on with this command, then start the app again:",
         _shell_command(command),
     )
+
+
+def _console_python() -> str:
+    """The Python to give a terminal: on Windows the app runs on ``pythonw.exe``, which shows
+    nothing (pip's progress and errors would go nowhere); ``python.exe`` beside it does."""
+    path = Path(sys.executable)
+    if path.name.lower() == "pythonw.exe" and path.with_name("python.exe").exists():
+        return str(path.with_name("python.exe"))
+    return sys.executable
 
 
 def _train_requirements() -> list[str]:
@@ -608,7 +617,9 @@ def recover_runs(folder: Path) -> list[UnaddedModel]:
                 found.append(unadded)
         if whose != "dead":
             continue  # this process's own run, under way or being added, or another copy's
-        stamp = match["stamp"] if match else _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        # a fresh stamp: the claim is this process's run from now on, and a process that
+        # started after the run's first stamp would make it look like another program's
+        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         tag = match["tag"] if match else uuid.uuid4().hex[:6]
         claimed = folder / f"run-{stamp}-p{os.getpid()}-{tag}"
         try:

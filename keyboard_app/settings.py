@@ -12,7 +12,7 @@ default, or is clamped into range, with a log warning; the rest are kept.
 File names are bytes on POSIX, and one that is not valid UTF-8 (a Latin-1
 "caf\xe9.txt" from an old disk) reaches Python as text with lone surrogates
 (``os.fsdecode``), which no UTF-8 file can hold.  The settings file writes
-those characters as JSON escapes (``\udce9``, ``dumps``), which the JSON
+those characters as JSON escapes (``\udce9``, ``storage.json_text``), which the JSON
 reader turns back into the same characters, so such a file is remembered in
 the recent files and opened again by the same bytes; every other character
 is written as itself.
@@ -20,10 +20,8 @@ is written as itself.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -31,7 +29,7 @@ from typing import Any, Callable
 from . import paths
 from .engine import jsonfile
 from .checks import checked_fields, clamped, choice as _choice, flag as _flag, text as _text
-from .storage import atomic_write_text, set_aside
+from .storage import atomic_write_json, set_aside
 
 log = logging.getLogger(__name__)
 
@@ -191,16 +189,6 @@ class SettingsStore:
         )
 
     def save(self, settings: Settings) -> None:
-        atomic_write_text(self.path, dumps(settings.to_dict()))
+        atomic_write_json(self.path, settings.to_dict())
 
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def dumps(data: Any) -> str:
-    """``data`` as the settings file's JSON text: as ``storage.atomic_write_json`` writes it,
-    except that a lone surrogate (an undecodable byte of a file name, ``os.fsdecode``) is
-    written as its escape, which reads back as the same character.  A surrogate can only be
-    inside a JSON string here (the keys and numbers are ASCII), where an escape is valid."""
-    text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)

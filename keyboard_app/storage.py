@@ -99,9 +99,20 @@ def atomic_write_text(path: str | os.PathLike, text: str, *, encoding: str = "ut
     return atomic_write_bytes(path, text.encode(encoding))
 
 
-def atomic_write_json(path: str | os.PathLike, data: Any) -> Path:
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_text(data: Any) -> str:
+    """``data`` as the JSON text the app writes: indented, keys sorted, UTF-8 as it is, except
+    a lone surrogate (an undecodable byte of a file name, ``os.fsdecode``), written as its
+    escape, which reads back as the same character (UTF-8 cannot hold it).  A surrogate can
+    only be inside a JSON string, where an escape is valid."""
     text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-    return atomic_write_text(path, text)
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+
+
+def atomic_write_json(path: str | os.PathLike, data: Any) -> Path:
+    return atomic_write_text(path, json_text(data))
 
 
 def set_aside(path: str | os.PathLike) -> tuple[Path | None, str | None]:

@@ -222,10 +222,18 @@ def _capital_letter(written: str) -> bool:
     return len(written) == 1 and written.isupper() and written != "I"
 
 
+# Names of months and days keep their capital whatever their endings ("March": "marched";
+# "Sat": "sated"), as English writes them.
+_CALENDAR = frozenset(("january february march april may june july august september october "
+                       "november december jan feb mar apr jun jul aug sep sept oct nov dec monday "
+                       "tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur "
+                       "thurs fri sat sun").split())
+
+
 def _capital_by_habit(token: str, written: str, vocab: "Vocabulary") -> bool:
     """Whether ``written`` has a capital its own endings have not ("Government":
-    "governments"; "Miss": "missed"), where "Monday", "English" and "I" have none."""
-    if _small(written) or len(token) < _STEM or written.lower() != token:
+    "governments"; "Miss": "missed"), where "Monday", "English", "March" and "I" have none."""
+    if _small(written) or len(token) < _STEM or written.lower() != token or token in _CALENDAR:
         return False
     endings = [token + ending for ending in _ENDINGS]
     if token.endswith("y"):
@@ -248,7 +256,9 @@ class Completions:
         # what small letters typed count against: words written with a capital, but the pronoun,
         # and those whose capital is a habit where they are written in small letters (``small_forms``)
         self._capitals_shown = ~(self._small | np.array([_pronoun(t) for t in vocab.tokens], bool))
-        self._capitals = self._capitals_shown & ~self._by_habit
+        # (nor the names of months and days: "see you on fri" means Friday, typed small or not)
+        calendar = np.array([t in _CALENDAR for t in vocab.tokens], bool)
+        self._capitals = self._capitals_shown & ~self._by_habit & ~calendar
         marked = np.zeros(len(vocab), bool)
         for token in identifiers:
             if token in vocab:

@@ -82,7 +82,10 @@ def label(encoding: str) -> str:
 def shown(name: str | os.PathLike) -> str:
     """A file name or path as the user reads it: a byte that is not UTF-8 (a lone surrogate
     from ``os.fsdecode``) as U+FFFD.  For showing only; the file is opened by ``name``."""
-    return os.fsencode(name).decode("utf-8", "replace")
+    try:
+        return os.fsencode(name).decode("utf-8", "replace")
+    except UnicodeError:  # a surrogate no file name can hold (a crafted settings file's "\ud800")
+        return os.fspath(name).encode("utf-8", "replace").decode("utf-8")
 
 
 def decode(data: bytes) -> tuple[str, str]:

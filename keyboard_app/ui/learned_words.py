@@ -198,7 +198,7 @@ class LearnedWordsDialog(QDialog):
         if not chosen:
             return
         shown = self._shown_items()
-        row = min(shown.index(item) for item in self.list.selectedItems() if item in shown)
+        row = next(i for i, item in enumerate(shown) if item.isSelected())  # (one pass: 50,000 words)
         for kind, token in chosen:
             if kind == LEARNED:
                 self.personal.forget(token)

@@ -146,3 +146,14 @@ def test_every_retrain_writes_its_phrase_tables_compressed(tmp_path):
                                           work_dir=tmp_path / "run" / "work", name="x", init_from=init_from)
         _, args = request.command()
         assert "--compress-phrases" in args
+
+
+def test_the_install_command_names_the_python_that_shows_its_output(monkeypatch, tmp_path):
+    """H51: on Windows the app runs on pythonw.exe, and pip run by it in a terminal shows no
+    progress and no error: the command names python.exe beside it."""
+    for name in ("pythonw.exe", "python.exe"):
+        (tmp_path / name).write_bytes(b"")
+    monkeypatch.setattr(retraining.sys, "executable", str(tmp_path / "pythonw.exe"))
+    assert retraining._console_python() == str(tmp_path / "python.exe")
+    monkeypatch.setattr(retraining.sys, "executable", str(tmp_path / "python3"))
+    assert retraining._console_python() == str(tmp_path / "python3")

@@ -20,27 +20,9 @@ import pytest
 from keyboard_app.engine.completions import CompletionSettings, _capital_by_habit
 from keyboard_app.engine.predictor import Edit, Predictor
 from keyboard_app.engine.ranking import in_capitals, written_form
-from keyboard_app.paths import default_model_path
+from test_completions import engine, p, texts  # noqa: F401  (the strip tests' default model and helper)
 
 ON = CompletionSettings()
-
-
-@pytest.fixture(scope="module")
-def engine() -> Predictor:
-    predictor = Predictor.load(default_model_path())
-    yield predictor
-    predictor.close()
-
-
-@pytest.fixture
-def p(engine) -> Predictor:
-    engine.completions = CompletionSettings()
-    engine.reset()
-    return engine
-
-
-def texts(predictor: Predictor, text: str, k: int = 3) -> list[str]:
-    return [s.text for s in predictor.suggest(text, k)]
 
 
 # -- typed in capitals: letters only ------------------------------------------------------
@@ -212,3 +194,11 @@ def test_a_strip_of_k_is_the_first_k_of_more_under_the_new_rules(p, settings):
 def test_settings_out_of_range_are_refused(field, value):
     with pytest.raises(ValueError, match=field):
         CompletionSettings(**{field: value})
+
+
+@pytest.mark.parametrize("text, word", [("We met on the first of mar", "March"),
+                                        ("see you on fri", "Friday"), ("it closes on sat", "Saturday")])
+def test_months_and_days_keep_their_capital_typed_in_small_letters(p, text, word):
+    """H51: "marched" made "March" a capital by habit ("mar" offered "march"), and small
+    letters counted against "Friday": months and days are written with a capital."""
+    assert word in texts(p, text)

@@ -21,16 +21,9 @@ from model_training.config import ModelConfig, TrainConfig
 from model_training.export import ParityReport
 from model_training.pipeline import train_bundle
 from model_training.train import Stop
+from training_helpers import TINY_ARGS, run_main
 
-TINY = ["--embedding-dim", "16", "--hidden-size", "24", "--batch-size", "4", "--bptt", "8",
-        "--vocab-size", "0", "--min-count", "1", "--heldout-fraction", "0.1", "--quiet",
-        "--threads", "1", "--ksr-words", "0", "--warmup", "5", "--lr", "0.01"]
-
-
-def run_main(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
+TINY = TINY_ARGS
 
 
 def refused_before_reading(capsys, *argv) -> str:

@@ -7,10 +7,9 @@ from pathlib import Path
 
 from keyboard_app.progress_events import Decoded, Skipped, Start, parse_line
 from model_training.cli import main
+from training_helpers import TINY_ARGS
 
-TINY = ["--embedding-dim", "16", "--hidden-size", "24", "--batch-size", "4", "--bptt", "8",
-        "--vocab-size", "0", "--min-count", "1", "--heldout-fraction", "0.1", "--quiet",
-        "--threads", "1", "--ksr-words", "0", "--warmup", "5", "--lr", "0.01", "--epochs", "1"]
+TINY = [*TINY_ARGS, "--epochs", "1"]
 
 
 def test_skipped_and_decoded_files_are_progress_events_after_start(tmp_path, capsys, patterned_text):

@@ -9,10 +9,9 @@ import json
 import pytest
 
 from model_training.cli import asked_settings, build_parser, configs_from_args, main
+from training_helpers import TINY_ARGS
 
-TINY = ["--embedding-dim", "16", "--hidden-size", "24", "--batch-size", "4", "--bptt", "8",
-        "--vocab-size", "0", "--min-count", "1", "--heldout-fraction", "0.1", "--quiet",
-        "--threads", "1", "--ksr-words", "0", "--warmup", "5", "--lr", "0.01", "--epochs", "1"]
+TINY = [*TINY_ARGS, "--epochs", "1"]
 
 
 @pytest.fixture(scope="module")

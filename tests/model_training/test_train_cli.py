@@ -15,18 +15,10 @@ import pytest
 
 from keyboard_app.engine.bundle import ModelLoadError, load_bundle
 from model_training.cli import main
-from training_helpers import next_word
+from training_helpers import TINY_ARGS, next_word, run_main
 
 # Tiny and fast; every run below goes through main() like the console script.
-TINY = ["--embedding-dim", "16", "--hidden-size", "24", "--batch-size", "4", "--bptt", "8",
-        "--vocab-size", "0", "--min-count", "1", "--heldout-fraction", "0.1", "--quiet",
-        "--threads", "1", "--ksr-words", "0", "--warmup", "5", "--lr", "0.01"]
-
-
-def run_main(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
+TINY = TINY_ARGS
 
 
 @pytest.fixture

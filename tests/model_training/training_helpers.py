@@ -34,3 +34,18 @@ def next_word(bundle_path: Path, context: str) -> str:
         return bundle.vocab.tokens[int(log_probs[0].argmax())]
     finally:
         bundle.close()
+
+
+# A tiny, fast network for keyboard-train's command line (``main``), as the console script runs it.
+TINY_ARGS = ["--embedding-dim", "16", "--hidden-size", "24", "--batch-size", "4", "--bptt", "8",
+             "--vocab-size", "0", "--min-count", "1", "--heldout-fraction", "0.1", "--quiet",
+             "--threads", "1", "--ksr-words", "0", "--warmup", "5", "--lr", "0.01"]
+
+
+def run_main(capsys, *argv) -> tuple[int, str, str]:
+    """keyboard-train's ``main`` on ``argv``: (exit status, stdout, stderr)."""
+    from model_training.cli import main
+
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err

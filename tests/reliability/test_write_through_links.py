@@ -12,6 +12,8 @@ import pytest
 
 from keyboard_app.storage import atomic_write_bytes, atomic_write_text
 
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="symbolic links and pipes as POSIX has them")
+
 
 def test_a_write_through_a_link_replaces_the_file_it_names_and_keeps_the_link(tmp_path):
     cloud = tmp_path / "cloud"

@@ -328,3 +328,17 @@ def test_a_run_whose_process_number_another_program_has_now_is_offered(qtbot, wi
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+def test_a_claimed_run_is_this_copys_for_any_other_process(qtbot, window, tiny_bundle):
+    """H51: a claimed run kept its first stamp with the claimer's number, and the claimer
+    started after that stamp, so another copy judged the run dead and could take it while
+    this one was adding it.  A claim stamps the run anew."""
+    earlier = time.strftime("%Y%m%d-%H%M%S", time.localtime(time.time() - 3600))
+    left_run(tiny_bundle, pid=dead_pid(), stamp=earlier)
+    [model] = retraining.recover_runs(retrain_dialog.training_dir())
+    script = ("import sys; from pathlib import Path; from keyboard_app import retraining; "
+              "print([whose for _, _, whose in retraining._runs(Path(sys.argv[1]))])")
+    other = subprocess.run([sys.executable, "-c", script, str(retrain_dialog.training_dir())],
+                           capture_output=True, text=True, timeout=60)
+    assert other.stdout.strip() == "['live']", other.stderr

@@ -60,7 +60,7 @@ def test_a_source_install_without_torch_gets_the_extra_from_pytorchs_index(qtbot
     assert "PyTorch, which is not installed" in page_text(dialog)
     command = dialog.install_command.text()
     # the Python this app runs on, the train extra's pinned CPU build, and the index that has it
-    assert command.startswith(f"{sys.executable} -m pip install ")
+    assert command.startswith(f"{retraining._shell_command([retraining._console_python()])} -m pip install ")
     assert "torch==" in command and "+cpu" in command
     assert command.endswith("--extra-index-url https://download.pytorch.org/whl/cpu")
     assert '"predictive-keyboard[train]"' not in command

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from PySide6.QtCore import Qt
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="symbolic links and pipes as POSIX has them")
 
 
 def test_saving_a_document_opened_through_a_link_updates_the_linked_file(qtbot, window, boxes, tmp_path):
