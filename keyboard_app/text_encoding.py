@@ -3,14 +3,19 @@ opens such a file (``ui.documents``), and the trainer, which asks for it as UTF-
 (``model_training.corpus``), so the two never read the same file two ways.
 
 ``mostly_controls`` is the trainer's test for binary data in a file that is not UTF-8
-(which it reads as Windows-1252); the editor's ``documents.decode`` still counts bytes
-0x80-0x9F as control characters, as Latin-1 has them."""
+(which it reads as Windows-1252); ``decode``, the editor's and keyboard-eval's reading of a
+whole file, still counts bytes 0x80-0x9F as control characters, as Latin-1 has them."""
 
 from __future__ import annotations
 
 #: More control characters than this share of a file's start, read byte for byte, and it is
 #: not prose (an image, an archive, a program) but binary data, even without a NUL byte.
 MAX_CONTROL_SHARE = 0.05
+SNIFF_BYTES = 64 * 1024  # the start of the file decides whether it is text (``decode``)
+
+
+class NotTextError(ValueError):
+    """The bytes are not a text file; the message completes "NAME ..."."""
 
 
 def utf16_without_mark(head: bytes) -> str | None:
@@ -39,3 +44,29 @@ def mostly_controls(head: bytes) -> bool:
 
 
 CONTROL_BYTES = bytes([*range(0x20), 0x7F, 0x81, 0x8D, 0x8F, 0x90, 0x9D]).translate(None, b"\t\n\r\f")
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """The text and the encoding it was read with; ``NotTextError`` for binary data."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            pass
+    if b"\x00" in data[:SNIFF_BYTES]:
+        wide = utf16_without_mark(data[:SNIFF_BYTES])
+        if wide is not None:
+            try:
+                return data.decode(wide), wide
+            except UnicodeDecodeError:
+                pass
+        raise NotTextError("is not a text file (it holds binary data)")
+    try:
+        return data.decode("utf-8-sig"), ("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8")
+    except UnicodeDecodeError:
+        pass
+    head = data[:SNIFF_BYTES].decode("latin-1")
+    controls = sum(1 for c in head if (c < " " and c not in "\t\n\r\f") or "\x7f" <= c < "\xa0")
+    if head and controls / len(head) > MAX_CONTROL_SHARE:
+        raise NotTextError("is not a text file (it holds binary data)")
+    return data.decode("latin-1"), "latin-1"

@@ -87,7 +87,13 @@ MAX_TEXT_BYTES = 256 * 1024**2  # a held-out text of 40M words: far more than is
 MAX_THREADS = 64
 
 
-def _read_text(path: str) -> str:
+def _read_texts(path: str) -> list[str]:
+    """The texts of one file: a held-out file the trainer wrote (``--write-heldout``) gives
+    its texts; any other file is one text, read as the editor reads it (UTF-8, UTF-16 with a
+    byte-order mark, else Latin-1: said on stderr)."""
+    from ..heldout import HeldoutError, read_heldout
+    from ..text_encoding import NotTextError, decode
+
     try:
         info = Path(path).stat()
         if not stat.S_ISREG(info.st_mode):
@@ -95,11 +101,20 @@ def _read_text(path: str) -> str:
         if info.st_size > MAX_TEXT_BYTES:
             raise _Failure(f"{path}: {info.st_size / 1e6:,.0f} MB is more text than keyboard-eval reads "
                            f"(at most {MAX_TEXT_BYTES / 1e6:,.0f} MB); cut it, --max-words scores a part anyway.")
-        return Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
+        if data.lstrip()[:1] == b"{":
+            try:
+                return read_heldout(path)  # (its JSON scored as prose counted braces and keys)
+            except HeldoutError:
+                pass  # some other JSON: scored as the text it is
+        text, encoding = decode(data)
+        if encoding not in ("utf-8", "utf-8-sig"):
+            print(f"keyboard-eval: {path} is not UTF-8: read as {encoding}.", file=sys.stderr)
+        return [text]
     except FileNotFoundError as e:
         raise _Failure(f"{path}: no such file.") from e
-    except UnicodeDecodeError as e:
-        raise _Failure(f"{path}: not UTF-8 text (byte {e.start} cannot be decoded).") from e
+    except NotTextError as e:
+        raise _Failure(f"{path} {e}.") from e
     except MemoryError as e:
         raise _Failure(f"{path}: too large to read into memory.") from e
     except OSError as e:
@@ -184,7 +199,9 @@ def _eval(argv: Sequence[str] | None) -> int:
         "(definitions: docs/EVALUATION.md).",
     )
     parser.add_argument("bundle", help="model bundle: a folder or a .zip")
-    parser.add_argument("texts", nargs="+", metavar="TEXT", help="UTF-8 text file(s), each a document")
+    parser.add_argument("texts", nargs="+", metavar="TEXT", help="text file(s), each a document (UTF-8; UTF-16 with a byte-order mark "
+                        "and Latin-1 are read as the editor reads them), or a held-out file keyboard-train "
+                        "wrote (--write-heldout): its texts")
     parser.add_argument("--max-words", type=_positive, default=None, help="score at most this many words")
     parser.add_argument("--threads", type=_threads, default=1, help=f"inference threads (default 1, at most {MAX_THREADS})")
     parser.add_argument("--jobs", type=_threads, default=None,
@@ -197,7 +214,7 @@ def _eval(argv: Sequence[str] | None) -> int:
                              "beside the KSR without them, from the same simulation")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     args = parser.parse_args(argv)
-    texts = [_read_text(path) for path in args.texts]
+    texts = [text for path in args.texts for text in _read_texts(path)]
     predictor = _load(args.bundle, args.threads, args.network_only)
     from .evaluate import evaluate
 

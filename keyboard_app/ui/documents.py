@@ -51,7 +51,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox, QPl
 
 from ..settings import Settings
 from ..storage import atomic_write_bytes, leftover_temps
-from ..text_encoding import utf16_without_mark
+from ..text_encoding import NotTextError, decode  # noqa: F401  (decode: the editor's reading of a file)
 
 log = logging.getLogger(__name__)
 
@@ -61,18 +61,12 @@ TEXT_FILTER = f"{TEXT_FILES};;All files (*)"
 TEXT_SUFFIX = ".txt"
 UNTITLED = "Untitled"
 UTF8 = ("utf-8", "utf-8-sig")
-SNIFF_BYTES = 64 * 1024  # the start of the file decides whether it is text
-MAX_CONTROL_SHARE = 0.05  # more control characters than this, and it is not prose
 _LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (with a byte-order mark)", "utf-16": "UTF-16",
            "utf-16-le": "UTF-16 (little-endian, no byte-order mark)",
            "utf-16-be": "UTF-16 (big-endian, no byte-order mark)", "latin-1": "Latin-1 (ISO 8859-1)"}
 _umask_lock = threading.Lock()
 #: Added to the name of a kept text whose keep was killed (``adopt_interrupted_keeps``).
 POSSIBLY_INCOMPLETE = " (possibly incomplete)"
-
-
-class NotTextError(ValueError):
-    """The bytes are not a text file; the message completes "NAME ..."."""
 
 
 def label(encoding: str) -> str:
@@ -88,30 +82,6 @@ def shown(name: str | os.PathLike) -> str:
         return os.fspath(name).encode("utf-8", "replace").decode("utf-8")
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """The text and the encoding it was read with; ``NotTextError`` for binary data."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError:
-            pass
-    if b"\x00" in data[:SNIFF_BYTES]:
-        wide = utf16_without_mark(data[:SNIFF_BYTES])
-        if wide is not None:
-            try:
-                return data.decode(wide), wide
-            except UnicodeDecodeError:
-                pass
-        raise NotTextError("is not a text file (it holds binary data)")
-    try:
-        return data.decode("utf-8-sig"), ("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8")
-    except UnicodeDecodeError:
-        pass
-    head = data[:SNIFF_BYTES].decode("latin-1")
-    controls = sum(1 for c in head if (c < " " and c not in "\t\n\r\f") or "\x7f" <= c < "\xa0")
-    if head and controls / len(head) > MAX_CONTROL_SHARE:
-        raise NotTextError("is not a text file (it holds binary data)")
-    return data.decode("latin-1"), "latin-1"
 
 
 def unfit_character(text: str, encoding: str) -> str | None:

@@ -49,6 +49,36 @@ def test_eval_prints_a_table(random_bundle, tmp_path, capsys):
         assert needle in out
 
 
+def test_eval_reads_latin1_as_the_editor_does_and_says_so(random_bundle, tmp_path, capsys):
+    """H47: the trainer and the editor read a Latin-1 file; keyboard-eval refused it."""
+    utf8, latin1 = tmp_path / "utf8.txt", tmp_path / "latin1.txt"
+    text = SAMPLE_TEXT + " Caf\u00e9 cr\u00e8me."
+    utf8.write_text(text, encoding="utf-8")
+    latin1.write_bytes(text.encode("latin-1"))
+    assert eval_main([str(random_bundle), str(utf8), "--json"]) == 0
+    expected = json.loads(capsys.readouterr().out)
+    assert eval_main([str(random_bundle), str(latin1), "--json"]) == 0
+    out, err = capsys.readouterr()
+    got = json.loads(out)
+    assert (got["ksr"], got["words"]) == (expected["ksr"], expected["words"])
+    assert "latin1.txt is not UTF-8: read as latin-1" in err
+
+
+def test_eval_scores_the_texts_of_a_held_out_file_not_its_json(random_bundle, tmp_path, capsys):
+    """H47: keyboard-eval scored the trainer's --write-heldout file as prose, braces and keys."""
+    from keyboard_app.heldout import write_heldout
+
+    plain = tmp_path / "plain.txt"
+    plain.write_text(SAMPLE_TEXT, encoding="utf-8")
+    assert eval_main([str(random_bundle), str(plain), "--json"]) == 0
+    expected = json.loads(capsys.readouterr().out)
+    held = write_heldout(tmp_path / "heldout.json", [SAMPLE_TEXT])
+    assert eval_main([str(random_bundle), str(held), "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert (got["ksr"], got["words"], got["perplexity"]) == (expected["ksr"], expected["words"],
+                                                             expected["perplexity"])
+
+
 def test_eval_json(random_bundle, tmp_path, capsys):
     a, b = tmp_path / "a.txt", tmp_path / "b.txt"
     a.write_text(SAMPLE_TEXT, encoding="utf-8")
@@ -86,20 +116,20 @@ def test_eval_network_only_is_the_engine_without_its_document_cache_and_phrases(
 def bad_inputs(random_bundle, tmp_path):
     text = tmp_path / "ok.txt"
     text.write_text("hello there", encoding="utf-8")
-    latin1 = tmp_path / "latin1.txt"
-    latin1.write_bytes("caf\u00e9 cr\u00e8me".encode("latin-1"))
+    binary = tmp_path / "program.bin"
+    binary.write_bytes(bytes(range(256)) * 64)
     corrupt = shutil.copytree(random_bundle, tmp_path / "corrupt")
     (corrupt / "vocab.json").write_text("{}", encoding="utf-8")
     return {
         "missing bundle": ([str(tmp_path / "nowhere"), str(text)], "nowhere"),
         "missing text": ([str(random_bundle), str(tmp_path / "absent.txt")], "absent.txt"),
-        "not UTF-8": ([str(random_bundle), str(latin1)], "latin1.txt: not UTF-8"),
+        "binary": ([str(random_bundle), str(binary)], "program.bin is not a text file"),
         "corrupt bundle": ([str(corrupt), str(text)], "vocab.json"),
         "a text file as bundle": ([str(text), str(text)], "ok.txt: not a model bundle"),
     }
 
 
-@pytest.mark.parametrize("case", ["missing bundle", "missing text", "not UTF-8", "corrupt bundle",
+@pytest.mark.parametrize("case", ["missing bundle", "missing text", "binary", "corrupt bundle",
                                   "a text file as bundle"])
 def test_eval_bad_input_is_one_sentence_and_exit_2(bad_inputs, case, capsys):
     args, needle = bad_inputs[case]
