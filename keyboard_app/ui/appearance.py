@@ -145,6 +145,19 @@ def _ringed(widget: QWidget | None) -> bool:
     return isinstance(widget, (QAbstractItemView, QTextBrowser))
 
 
+def _outline(painter: QPainter, option: QStyleOption) -> bool:
+    """Save ``painter`` and set it to draw an edge in the palette's edge colour, unfilled;
+    False (nothing saved) where the palette needs none.  The caller draws, then restores."""
+    color = edge_color(option.palette)
+    if color is None:
+        return False
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    painter.setPen(QPen(color, 1.0))
+    painter.setBrush(QColor(0, 0, 0, 0))
+    return True
+
+
 class FramedIndicators(QProxyStyle):
     """The style as it is, with check boxes', radio buttons' and fields' edges drawn visibly on
     a dark palette and in high contrast, and the focus drawn so it can be seen (module
@@ -161,13 +174,8 @@ class FramedIndicators(QProxyStyle):
             self._edge(painter, option)
         if element not in INDICATORS:
             return
-        color = edge_color(option.palette)
-        if color is None:
+        if not _outline(painter, option):
             return
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.setPen(QPen(color, 1.0))
-        painter.setBrush(QColor(0, 0, 0, 0))
         rect = QRectF(option.rect).adjusted(0.5, 0.5, -1.5, -1.5)
         if element == QStyle.PrimitiveElement.PE_IndicatorRadioButton:
             painter.drawEllipse(rect)
@@ -197,13 +205,8 @@ class FramedIndicators(QProxyStyle):
     @staticmethod
     def _edge(painter: QPainter, option: QStyleOption) -> None:
         """A field's edge again, where the style's is lost in a dark or high-contrast window."""
-        color = edge_color(option.palette)
-        if color is None:
+        if not _outline(painter, option):
             return
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.setPen(QPen(color, 1.0))
-        painter.setBrush(QColor(0, 0, 0, 0))
         painter.drawRoundedRect(QRectF(option.rect).adjusted(0.5, 0.5, -0.5, -0.5), 2.0, 2.0)
         painter.restore()
 
