@@ -188,6 +188,8 @@ class FramedIndicators(QProxyStyle):
         super().drawComplexControl(control, option, painter, widget)
         if control in FIELDS:
             self._edge(painter, option)
+            if option.state & QStyle.StateFlag.State_HasFocus:  # (the style's own is 1 px, faint)
+                self._ring(painter, QRectF(option.rect), focus_color(option.palette))
 
     def drawControl(self, element: QStyle.ControlElement, option: QStyleOption,  # noqa: N802 - Qt API
                     painter: QPainter, widget: QWidget | None = None) -> None:
@@ -198,8 +200,8 @@ class FramedIndicators(QProxyStyle):
             option = QStyleOptionButton(option)
             option.icon = QIcon()
         super().drawControl(element, option, painter, widget)
-        if (element == CE.CE_ShapedFrame and option.state & QStyle.StateFlag.State_HasFocus
-                and _ringed(widget)):
+        focused = bool(option.state & QStyle.StateFlag.State_HasFocus)
+        if focused and (element == CE.CE_PushButton or (element == CE.CE_ShapedFrame and _ringed(widget))):
             self._ring(painter, QRectF(option.rect), focus_color(option.palette))
 
     @staticmethod
