@@ -25,13 +25,12 @@ import logging
 import os
 import re
 import stat
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Iterator
 
 from .engine.faults import fault_point
-from .engine.staging import fsync_dir, process_alive
+from .engine.staging import atomic_file, fsync_dir, process_alive
 
 try:
     import fcntl
@@ -58,24 +57,10 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, mode: int | None
     path = _regular_destination(Path(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(path.parent, name=path.name)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        if mode is None and path.exists():
-            mode = path.stat().st_mode & 0o7777
-        if mode is not None:
-            os.chmod(tmp_name, mode)
-        fault_point("storage.before-rename")
-        os.replace(tmp_name, path)
-    except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except OSError:
-            pass
-        raise
+    if mode is None and path.exists():
+        mode = path.stat().st_mode & 0o7777
+    with atomic_file(path, mode=mode, before_rename=lambda: fault_point("storage.before-rename")) as f:
+        f.write(data)
     fsync_dir(path.parent)
     return path
 

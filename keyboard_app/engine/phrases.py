@@ -79,7 +79,6 @@ import mmap
 import os
 import re
 import struct
-import tempfile
 import threading
 import zipfile
 from dataclasses import dataclass
@@ -88,7 +87,7 @@ from pathlib import Path
 import numpy as np
 
 from .contract import PHRASE_ARRAYS_MAX_BYTES
-from .staging import fsync_dir, process_alive
+from .staging import atomic_file, fsync_dir, process_alive
 from .vocab import VocabError
 
 log = logging.getLogger(__name__)
@@ -556,16 +555,8 @@ def _write_copy(arrays: dict[str, np.ndarray], copy: Path) -> None:
             match = _COPY_TEMP.match(path.name)
             if match and not process_alive(int(match["pid"])):
                 path.unlink(missing_ok=True)  # a write that was cut short
-        fd, temp = tempfile.mkstemp(prefix=f".{copy.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                write_aligned_npz(f, arrays)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(temp, copy)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        with atomic_file(copy) as f:
+            write_aligned_npz(f, arrays)
         fsync_dir(folder)
         copies = sorted((p for p in folder.iterdir() if _COPY_NAME.match(p.name) and p != copy),
                         key=lambda p: p.stat().st_mtime, reverse=True)
@@ -835,21 +826,12 @@ def compress_file(path: Path) -> None:
     and takes several times as long to write, seconds of every retrain
     (benchmarks/adapted_bundle_size.py prints both)."""
     path = Path(path)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            with zipfile.ZipFile(path) as source, \
-                    zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as archive:
-                for info in source.infolist():  # (a name, so that the archive's level applies)
-                    with source.open(info) as src, archive.open(info.filename, "w") as dst:
-                        while chunk := src.read(1 << 20):
-                            dst.write(chunk)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as f, zipfile.ZipFile(path) as source, \
+            zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as archive:
+        for info in source.infolist():  # (a name, so that the archive's level applies)
+            with source.open(info) as src, archive.open(info.filename, "w") as dst:
+                while chunk := src.read(1 << 20):
+                    dst.write(chunk)
 
 
 def copy_bundle(source, dest, *, compressed: bool = False) -> Path:

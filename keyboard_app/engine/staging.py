@@ -34,7 +34,7 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import BinaryIO, Iterable, Iterator
 
 from . import jsonfile
 
@@ -293,6 +293,31 @@ def _linux_start_time(pid: int) -> float | None:
         return boot + ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError, StopIteration):
         return None
+
+
+@contextlib.contextmanager
+def atomic_file(path: Path, *, mode: int | None = None, before_rename=None) -> Iterator[BinaryIO]:
+    """Write ``path`` through a file beside it: the block writes to the binary file yielded,
+    a temporary ``.NAME.PID.RANDOM.tmp`` (its process id tells a killed writer's leftover from
+    a write under way), which is flushed and fsynced, given ``mode`` if one is given, and
+    renamed over ``path`` (``before_rename`` called just before: a fault point) only if the
+    block ends without an exception; otherwise it is removed.  The folder is not fsynced
+    (``fsync_dir``: the caller's, once its renames are done)."""
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        if mode is not None:
+            os.chmod(temp, mode)
+        if before_rename is not None:
+            before_rename()
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):  # (the write's own error is the one to tell)
+            os.unlink(temp)
+        raise
 
 
 def fsync_dir(path: Path) -> None:
