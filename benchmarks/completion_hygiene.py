@@ -67,6 +67,12 @@ VARIANTS = {
     "typed word third x2": replace(ON, typed_word_within=2.0),
     "typed word third x2.5": replace(ON, typed_word_within=2.5),
     "typed word third x3": replace(ON, typed_word_within=3.0),
+    # capitals written small in at least this share of a word's uses inside a sentence (the
+    # bundle's small_letters) dropped where small letters are typed (0.2 in "after")
+    "small share off": replace(ON, small_share=1.0),
+    "small share 0.1": replace(ON, small_share=0.1),
+    "small share 0.15": replace(ON, small_share=0.15),
+    "small share 0.25": replace(ON, small_share=0.25),
 }
 DEFAULT_VARIANTS = ("before", "after", "typed word first", "capitals", "identifiers", "floors")
 # The examples: the text before the cursor, and what the strip did wrong there.

@@ -48,6 +48,13 @@ and each is a rule here, switched by ``CompletionSettings`` and measured by
   "governments"), the capital is the corpus's habit and the word is written
   in small letters inside a sentence typed so, as a next word there too;
   "Monday", "English", "London" and "I" have no such ending and keep it.
+  Where the bundle counts the small-letter uses (``lexicon.json``'s
+  ``small_letters``), a word written small in at least ``small_share`` of its
+  uses inside a sentence is so written too, though its endings say nothing:
+  Austen's "the Parsonage" (a house's name, 26% small) and the addresses'
+  "Secretary of the Interior" (40%) gave "we walked to the pars" Parsonage
+  and "the inter" Interior; "London" (never small), "Python" (3%) and
+  "PostgreSQL" (9%) keep their capital.
 * **A word far less likely than the best word leaves its slot.**  The
   lexicon's words (the corpus's words beyond the vocabulary: names, jargon)
   are ranked by their counts alone, whatever the context, so "Then we ate"
@@ -96,6 +103,9 @@ _OPENERS = frozenset("\n\"'([{<\u201c\u2018\u00ab\u2039\u201e\u201a:;-\u2013\u20
 # its spelling.  Words of fewer letters than ``_STEM`` are left as they are ("I": "is").
 _ENDINGS = ("s", "es", "ed", "ing", "ly")
 _STEM = 3
+# A word's share of small letters is read only where it was seen this often inside a sentence:
+# a name seen five times, once in a title's small letters, is no word people write small.
+SHARE_EVIDENCE = 20
 TYPED_WORD_SLOT = 2  # where ``typed_word_within`` puts the typed word: the third slot
 
 
@@ -115,6 +125,11 @@ class CompletionSettings:
     small_letter_evidence: float = 0.3
     letters_as_typed: bool = True  # a one-letter word written as a capital ("C", "J") only where one is typed
     small_forms: bool = True  # inside a sentence typed in small letters, capitals by habit dropped ("government")
+    # ... and those of the words the corpus writes in small letters in at least this share of their uses
+    # inside a sentence ("Parsonage": 26%; the bundle's ``small_letters``; 1.0: none, as no word written
+    # with a capital is written small half the time).  Of 0.1 / 0.15 / 0.2 / 0.25 (H56), 0.2 keeps more
+    # names ("Bible", "Arabic", "XML": 13-15%) and drops the capital of "Windows" (22%).
+    small_share: float = 0.2
     # The typed word in the third slot when a longer word is likelier, but by no more than this
     # factor (0.0: never; the first slot when none is likelier, as ``typed_word_first`` says).
     # Of 2 / 2.5 / 3 (H43), 2 keeps held-out KSR@3 within 0.05 (-0.03) and leaves out the typed
@@ -131,7 +146,7 @@ class CompletionSettings:
         for name in ("lexicon_floor", "vocabulary_floor"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ValueError(f"{name} must be in [0, 1), not {getattr(self, name)}")
-        for name in ("capital_evidence", "small_letter_evidence"):
+        for name in ("capital_evidence", "small_letter_evidence", "small_share"):
             if not 0.0 < getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in (0, 1], not {getattr(self, name)}")
         if not (self.typed_word_within == 0.0 or self.typed_word_within >= 1.0):
@@ -167,6 +182,7 @@ class Rules:
     #: bool per vocabulary id: written with a capital that ``upper_penalty`` lowers (not the pronoun "I")
     capitals: np.ndarray | None = None
     capital_letters: np.ndarray | None = None  # bool per vocabulary id: a capital letter ("C"), left out here
+    lowered_words: frozenset[str] = frozenset()  # the lexicon's words written as their token here ("lowered")
 
     def adjust(self, pool: list[tuple], scores: "Scores") -> list[tuple]:
         """``Ranker``'s pool entries ``(negated log-probability, source, key, token)``
@@ -192,7 +208,7 @@ class Rules:
                 written = scores.others_display.get(key) or self.lexicon.display_of(key)
                 if letters is not None and _capital_letter(written):
                     continue
-                small = _small(written) or (upper and _pronoun(key))
+                small = _small(written) or (upper and _pronoun(key)) or (source == 2 and key in self.lowered_words)
             penalty = lower if small else upper
             out.append((negative + penalty, source, key, token) if penalty else entry)
         return out
@@ -241,6 +257,19 @@ def _capital_by_habit(token: str, written: str, vocab: "Vocabulary") -> bool:
     return any(_small(vocab.display[vocab.id(ending)]) for ending in endings if ending in vocab)
 
 
+def _small_by_share(token: str, small: int, inside: int, share: float) -> bool:
+    """Whether a word written with a capital is written in small letters often enough inside a
+    sentence (``small`` of ``inside`` uses) to be so written where small letters are typed; never
+    the pronoun "I", a one-letter word (``letters_as_typed``'s) or a month or day."""
+    return (inside >= SHARE_EVIDENCE and small >= share * inside and len(token) > 1
+            and not _pronoun(token) and token not in _CALENDAR)
+
+
+def _capital_of(token: str, written: str) -> bool:
+    """Whether ``written`` is ``token`` with a capital first letter (as "Parsonage" is, "iPhone" not)."""
+    return not _small(written) and written.lower() == token
+
+
 class Completions:
     """The rules over one model's words: its vocabulary, lexicon and identifier marks."""
 
@@ -250,15 +279,15 @@ class Completions:
         self.vocab = vocab
         self.lexicon = lexicon
         self._small = np.array([_small(d) for d in vocab.display], bool)
-        self._by_habit = np.array([_capital_by_habit(token, written, vocab)
-                                   for token, written in zip(vocab.tokens, vocab.display)], bool)
+        self._by_endings = np.array([_capital_by_habit(token, written, vocab)
+                                     for token, written in zip(vocab.tokens, vocab.display)], bool)
         self._capital_letters = np.array([_capital_letter(d) for d in vocab.display], bool)
         # what small letters typed count against: words written with a capital, but the pronoun,
         # and those whose capital is a habit where they are written in small letters (``small_forms``)
         self._capitals_shown = ~(self._small | np.array([_pronoun(t) for t in vocab.tokens], bool))
         # (nor the names of months and days: "see you on fri" means Friday, typed small or not)
-        calendar = np.array([t in _CALENDAR for t in vocab.tokens], bool)
-        self._capitals = self._capitals_shown & ~self._by_habit & ~calendar
+        self._not_calendar = ~np.array([t in _CALENDAR for t in vocab.tokens], bool)
+        self._habits: dict[float, tuple[np.ndarray, np.ndarray, frozenset[str]]] = {}  # (``habits``)
         marked = np.zeros(len(vocab), bool)
         for token in identifiers:
             if token in vocab:
@@ -274,6 +303,8 @@ class Completions:
             tokens, view.length, settings.identifier_window)
         penalty = upper_penalty = 0.0
         lowered = None
+        lowered_words: frozenset[str] = frozenset()
+        habits = self.habits(settings.small_share)
         typed = view.partial
         small_typed = not typed[:1].isupper()  # (nothing typed yet counts: a next word)
         if small_typed:
@@ -288,7 +319,8 @@ class Completions:
                 else:
                     if typed:
                         upper_penalty = -math.log(settings.small_letter_evidence)
-                    lowered = self._by_habit if settings.small_forms else None
+                    lowered = habits[0] if settings.small_forms else None
+                    lowered_words = habits[2] if settings.small_forms else frozenset()
         letters = self._capital_letters if settings.letters_as_typed and typed[:1].islower() else None
         gaps = [-math.log(floor) if floor > 0.0 and typed else math.inf
                 for floor in (settings.lexicon_floor, settings.vocabulary_floor)]
@@ -297,7 +329,29 @@ class Completions:
             return None
         return Rules(self._marked_vocab if hide else None, self._marked_words if hide else frozenset(),
                      penalty, self._small, self.lexicon, *gaps, upper_penalty, lowered,
-                     self._capitals if settings.small_forms else self._capitals_shown, letters)
+                     habits[1] if settings.small_forms else self._capitals_shown, letters, lowered_words)
+
+    def habits(self, share: float) -> tuple[np.ndarray, np.ndarray, frozenset[str]]:
+        """The capitals dropped inside a sentence typed in small letters, for ``small_share``
+        ``share``: per vocabulary id, those dropped (by the word's endings or its share of
+        small letters) and those small letters count against (the rest, but months and days),
+        and the lexicon's words dropped.  Made once a share (a settings change, not a keystroke)."""
+        found = self._habits.get(share)
+        if found is None:
+            vocab, lexicon = self.vocab, self.lexicon
+            by_habit = self._by_endings.copy()
+            words = set()
+            for token, (small, inside) in lexicon.small_letters.items():
+                if not _small_by_share(token, small, inside, share):
+                    continue
+                if token in vocab:
+                    i = vocab.id(token)
+                    by_habit[i] |= _capital_of(token, vocab.display[i])
+                elif token in lexicon and _capital_of(token, lexicon.display_of(token)):
+                    words.add(token)
+            found = self._habits[share] = (by_habit, self._capitals_shown & ~by_habit & self._not_calendar,
+                                           frozenset(words))
+        return found
 
     def _document_uses_identifiers(self, tokens: "TokenCache", length: int, window: int) -> bool:
         """Whether the ``window`` tokens before the cursor hold a marked word (once per word boundary)."""
@@ -337,6 +391,8 @@ class Completions:
             lowered = rules is not None and rules.lowered is not None and rules.lowered[i]
             display = token if lowered else self.vocab.display[i]
             capital = rules is not None and rules.capitals is not None and rules.capitals[i]
+        elif rules is not None and token in rules.lowered_words and token not in scores.others:
+            display, capital = token, False  # (the document's own words are written as it writes them)
         else:
             display = scores.others_display.get(token) or self.lexicon.display_of(token)
             capital = not _small(display) and not _pronoun(token)

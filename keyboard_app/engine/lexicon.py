@@ -19,6 +19,14 @@ lexicon marked as code identifiers from the corpus's documentation
 only once the document uses such words (``identifiers``; the rule and how
 the marks are made are in the model card).  A bundle without the list
 marks nothing, and an engine that does not know the field ignores it.
+
+It may also hold ``small_letters``: for the words (of the vocabulary or the
+lexicon) written with a capital, how many of their training occurrences
+inside a sentence are in small letters, and how many there are: "Parsonage"
+(Austen's house) and "Interior" (the Department) are written small in a
+quarter and more of their uses, "London" never, so the strip may write the
+first two as typed inside a sentence typed in small letters
+(``completions``).  A bundle without it keeps every capital it has.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from __future__ import annotations
 import json
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +46,7 @@ LEXICON_FORMAT = "keyboard-lexicon"
 LEXICON_FORMAT_VERSION = 1
 _BEYOND = "\U0010ffff"
 MAX_IDENTIFIERS = 1_000_000  # more marks than any vocabulary and lexicon hold: not a lexicon file
+MAX_SMALL_LETTERS = 1_000_000  # the same for the counts of small letters
 _SCANNED = 8  # words of one lowercase key compared one by one before that key gets a dictionary
 
 
@@ -49,6 +58,9 @@ class Lexicon:
     unknown_total: int  # training occurrences outside the vocabulary, these and rarer ones
     #: tokens (of the vocabulary or of this lexicon) marked as documentation identifiers
     identifiers: frozenset[str] = field(default_factory=frozenset)
+    #: token -> (occurrences inside a sentence written in small letters, occurrences inside a
+    #: sentence), for the words written with a capital that are ever written small there
+    small_letters: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not (len(self.words) == len(self.display) == len(self.counts)):
@@ -74,6 +86,8 @@ class Lexicon:
         }
         if self.identifiers:  # optional: a lexicon without marks is written as before
             data["identifiers"] = sorted(self.identifiers)
+        if self.small_letters:  # optional too
+            data["small_letters"] = {word: list(self.small_letters[word]) for word in sorted(self.small_letters)}
         return data
 
     @classmethod
@@ -88,7 +102,7 @@ class Lexicon:
         if (not isinstance(marked, list) or len(marked) > MAX_IDENTIFIERS
                 or not all(isinstance(word, str) and word for word in marked)):
             raise VocabError("its identifiers are not a list of words")
-        return cls(words, display, counts, total, frozenset(marked))
+        return cls(words, display, counts, total, frozenset(marked), _small_letters(data.get("small_letters", {})))
 
     def save(self, path: Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), ensure_ascii=False), encoding="utf-8")
@@ -126,6 +140,40 @@ def build_lexicon(
     return Lexicon(kept, [display_form(t) for t in kept], [int(counts[t]) for t in kept], int(unknown_total))
 
 
+def _small_letters(data) -> dict[str, tuple[int, int]]:
+    """``small_letters`` as read: word -> (small, inside), 0 <= small <= inside."""
+    if not isinstance(data, dict) or len(data) > MAX_SMALL_LETTERS:
+        raise VocabError("its small_letters are not a mapping of words to two counts")
+    out = {}
+    for word, pair in data.items():
+        if (not word or not isinstance(pair, list) or len(pair) != 2
+                or not all(type(n) is int for n in pair) or not 0 <= pair[0] <= pair[1]):
+            raise VocabError(f"its small_letters give {word!r} {pair!r}, not two counts, the first at most the second")
+        out[word] = (pair[0], pair[1])
+    return out
+
+
+def small_letter_counts(written: Iterable[tuple[str, str]], inside: Mapping[str, int],
+                        forms: Mapping[str, Mapping[str, int]]) -> dict[str, tuple[int, int]]:
+    """``Lexicon.small_letters`` from a corpus count: for each ``(token, display form)`` of
+    ``written`` whose display form starts with a capital, its occurrences inside a sentence
+    written in small letters and all of them, where the first is not 0.  ``inside`` counts
+    each token's occurrences inside a sentence, ``forms`` their written forms other than the
+    token itself (``model_training.vocabulary.CorpusCounts``' ``non_initial`` and ``forms``)."""
+    out = {}
+    for token, display in written:
+        n = inside.get(token, 0)
+        if not n or not display[:1].isupper():
+            continue
+        others = forms.get(token) or {}
+        small = sum(c for form, c in others.items() if not form[:1].isupper())
+        if not token[:1].isupper():  # the token as written: the uses no other form took
+            small += n - sum(others.values())
+        if small > 0:
+            out[token] = (small, n)
+    return out
+
+
 class LexiconIndex:
     """The lexicon's words not in the vocabulary, by lowercase prefix, ranked by count."""
 
@@ -149,6 +197,8 @@ class LexiconIndex:
         self._crowds: dict[str, dict[str, int]] = {}  # (``_crowded``)
         self.words = [words[i] for i in kept]
         self.display = [lexicon.display[i] for i in kept] if lexicon is not None else []
+        #: the bundle's counts of small letters (``Lexicon.small_letters``), of the vocabulary's words too
+        self.small_letters = lexicon.small_letters if lexicon is not None else {}
         counts = np.array([lexicon.counts[i] for i in kept] if lexicon is not None else [], np.float64)
         total = lexicon.unknown_total if lexicon is not None else 1
         #: log(count / unknown_total): add the network's log P(<unk>) for a log-probability

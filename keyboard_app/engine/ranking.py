@@ -168,6 +168,7 @@ class Ranker:
         # inside a sentence typed in small letters, words the bundle writes with a capital
         # only by habit ("Government": "governments") are written as typed (``completions``)
         lowered = rules.lowered if rules is not None else None
+        lowered_words = rules.lowered_words if rules is not None else frozenset()
         while True:
             best = scores.mixture.best(lo, hi, want)
             pool = [(-score, 0, token_id, vocab_tokens[token_id]) for token_id, score in best]
@@ -206,7 +207,7 @@ class Ranker:
             for negative, source, key, token in pool:
                 if negative > floor or (negative == floor != math.inf):
                     break  # a word not fetched may rank here, or tie with this one: fetch more
-                if lowered is not None and source == 0 and lowered[key]:
+                if (lowered is not None and source == 0 and lowered[key]) or (source == 2 and key in lowered_words):
                     text = token
                 else:
                     text = written_form(self._display_of(source, key, scores), typed, sentence_start)
