@@ -34,7 +34,13 @@ atomically), never a file of the corpus, a folder or another existing file.  A
 replacement cut short by a kill is repaired on the next run (the previous
 bundle is restored; see ``engine.staging``).  Numbers no run can use (``--lr 0``,
 ``--threads -1``, ``--device tpu`` ...) are refused in one sentence naming the
-option, before anything is read.
+option, before anything is read, as is a GPU this machine does not have (``--device
+cuda`` without one, ``cuda:7`` with fewer; under ``--nproc N`` before any process starts).
+
+For a person, standard error shows a bar while the corpus is counted and encoded (at
+a terminal only) and one while training (neither with ``--quiet``); with ``--max-minutes``
+the training bar says so, and the time it shows left, as the ``progress`` events'
+``eta_s``, never passes the budget.
 
 Exit codes: 0 done; 2 bad input or settings (one sentence on stderr, no
 traceback); 1 an unexpected error; 130 stopped by Ctrl-C (SIGINT) and 143 by
@@ -395,7 +401,8 @@ def main(argv: list[str] | None = None) -> int:
                     configs_from_args(args)
                 except ValueError:  # bad settings: said once, as by a one-process run
                     return _main(args)
-                if (not args.out and not args.dry_run) or _out_is_top_folder(args) or _missing_checkpoint(args):
+                if ((not args.out and not args.dry_run) or _out_is_top_folder(args) or _missing_checkpoint(args)
+                        or _no_gpu(args)):
                     return _main(args)  # the same: one sentence, before N processes start
                 return launch_local(args.nproc, argv, args.threads)
         return _main(args)
@@ -424,14 +431,34 @@ def _missing_checkpoint(args: argparse.Namespace) -> bool:
         return False
     if args.resume:
         return not Path(args.resume).is_file()
-    return not (_work_folder(args) / "checkpoint.pt").is_file()
+    return not _checkpoint_in(_work_folder(args)).is_file()
+
+
+def _no_gpu(args: argparse.Namespace) -> bool:
+    """``--device cuda`` on a machine without a CUDA GPU, which every one of N processes
+    would say (and torchrun then report, traceback and all, as a failed run)."""
+    if not args.device.startswith("cuda"):
+        return False
+    import torch
+
+    return not torch.cuda.is_available()
 
 
 def _work_folder(args: argparse.Namespace) -> Path:
     """The work folder the options name (``pipeline.default_work_dir``'s rule, without
     importing it: it imports torch)."""
+    from keyboard_app.engine.bundle import WORK_SUFFIX
+
     out = Path(os.path.abspath(args.out or "."))
-    return Path(args.work_dir) if args.work_dir else out.with_name(out.name + ".work")
+    return Path(args.work_dir) if args.work_dir else out.with_name(out.name + WORK_SUFFIX)
+
+
+def _checkpoint_in(work: Path) -> Path:
+    """The checkpoint a run keeps in its work folder (named where a checkpoint given for a
+    bundle is recognized: ``engine.bundle``)."""
+    from keyboard_app.engine.bundle import CHECKPOINT_FILE
+
+    return work / CHECKPOINT_FILE
 
 
 def _torchrun_rank() -> int:
@@ -459,6 +486,7 @@ def _main(args: argparse.Namespace) -> int:
         if not message.endswith("."):
             message += "."
         progress.on_closed = None  # a reader gone by now changes nothing: we are stopping
+        progress.close()  # a reading bar cut short: the sentence on a line of its own
         progress.emit("error", message=message)
         print(f"keyboard-train: error: {message}", file=sys.stderr, flush=True)
         return code
@@ -557,7 +585,7 @@ def _run_rank(args, model_cfg, train_cfg, progress, trainer_box, fail, dist, agr
     work = Path(args.work_dir) if args.work_dir else default_work_dir(out)
     resume = None
     if args.resume is not None:
-        resume = Path(args.resume) if args.resume else work / "checkpoint.pt"
+        resume = Path(args.resume) if args.resume else _checkpoint_in(work)
         if not resume.is_file():
             return fail(f"{resume}: no checkpoint to resume from", EXIT_BAD_INPUT)
     name = args.name or out.name
@@ -582,7 +610,7 @@ def _run_rank(args, model_cfg, train_cfg, progress, trainer_box, fail, dist, agr
         signum = trainer.stop_signal or signal.SIGINT
         if not main_rank:
             return 128 + int(signum)
-        ckpt = work / "checkpoint.pt"
+        ckpt = _checkpoint_in(work)
         saved = ckpt.is_file()  # a dry run writes none
         progress.emit("cancelled", checkpoint=str(ckpt) if saved else None,
                       signal=signal.Signals(signum).name)
@@ -648,9 +676,10 @@ def _report_interrupted(signum: int, work: Path | None, progress, *, main_rank: 
     work folder to continue from."""
     if not main_rank:
         return 128 + signum
-    ckpt = work / "checkpoint.pt" if work is not None else None
+    ckpt = _checkpoint_in(work) if work is not None else None
     saved = ckpt is not None and ckpt.is_file()
     progress.on_closed = None  # a reader gone by now changes nothing: we are stopping
+    progress.close()  # a reading bar cut short: the sentence on a line of its own
     progress.emit("cancelled", checkpoint=str(ckpt) if saved else None, signal=signal.Signals(signum).name)
     print("keyboard-train: stopped; no bundle was written"
           + (f"; the checkpoint {ckpt} is kept (continue with --resume)." if saved else "."),

@@ -194,7 +194,7 @@ def init(device_name: str) -> DistContext:
     cuda = device_name.startswith("cuda") or (device_name == "auto" and torch.cuda.is_available())
     if cuda:
         if not torch.cuda.is_available():
-            raise ValueError("--device cuda was asked for but no CUDA GPU is available")
+            raise ValueError(f"--device {device_name} was asked for but no CUDA GPU is available")
         if ":" in device_name and rank == 0:
             log.warning("under torchrun each process uses the GPU of its local rank; %s is ignored",
                         device_name)

@@ -21,6 +21,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from keyboard_app.engine.bundle import CHECKPOINT_FILE, WORK_SUFFIX  # the work folder's names
 from keyboard_app.engine.phrases import build_phrases, phrase_index, renumbering
 from keyboard_app.engine.faults import fault_point
 from keyboard_app.engine.staging import (
@@ -52,7 +53,6 @@ MIN_HELDOUT_TOKENS = 100
 USER_PHRASE_GRID = tuple((p, t) for p in (0.0, 0.1, 0.2) for t in (0.0, 0.15, 0.3, 0.45))
 TUNE_MAX_WORDS = 1000
 METRIC_MAX_TOKENS = 300_000  # held-out tokens scored for the manifest's perplexity/top-k
-CHECKPOINT_FILE = "checkpoint.pt"  # in the work folder
 
 
 @dataclass
@@ -65,7 +65,7 @@ class RunResult:
 
 def default_work_dir(out: Path) -> Path:
     out = Path(out)
-    return out.with_name(out.name + ".work")
+    return out.with_name(out.name + WORK_SUFFIX)
 
 
 def train_bundle(
@@ -477,9 +477,10 @@ def _prepare(corpus, out: Path, work: Path, model_config: ModelConfig, train_con
         progress.write(f"reading {len(files)} file(s), {total_bytes / 1e6:.1f} MB")
         ids_folder = store.start() if train_config.keep_prepared else work
         memory = prep_memory_bytes(train_config)
+        progress.begin_reading("count", total_bytes)
         counts = count_corpus_tokens(
             files, splits, tokenizer,
-            progress=lambda done: progress.emit("reading", bytes=done, total=total_bytes, phase="count"),
+            progress=lambda done: progress.reading("count", done, total_bytes),
             # bounded (spilled to the work folder) but for fine-tuning, whose small corpus
             # is merged with the source's lexicon word by word
             max_types=max_word_types(memory) if init_from is None else None, spill_dir=work,
@@ -498,10 +499,11 @@ def _prepare(corpus, out: Path, work: Path, model_config: ModelConfig, train_con
             vocab = build_vocabulary(counts, train_config.vocab_size, train_config.min_count)
         lexicon = corpus_lexicon(counts, vocab, init_source.lexicon if init_source is not None else None)
 
+        progress.begin_reading("encode", total_bytes)
         encoded = encode_corpus(
             files, splits, vocab, tokenizer,
             train_tokens=counts.train_tokens, heldout_tokens=counts.heldout_tokens, work_dir=ids_folder,
-            progress=lambda done: progress.emit("reading", bytes=done, total=total_bytes, phase="encode"),
+            progress=lambda done: progress.reading("encode", done, total_bytes),
             map_ids=(dist is not None and dist.enabled) or train_config.keep_prepared,
         )
         if train_config.keep_prepared:

@@ -19,6 +19,10 @@ from keyboard_app import progress_events
 from keyboard_app.progress_events import ProgressEvent
 
 
+#: The passes over the corpus (the ``reading`` event's ``phase``), as the bar names them.
+READING = {"count": "counting words", "encode": "encoding the text"}
+
+
 class Progress:
     def __init__(
         self,
@@ -33,6 +37,7 @@ class Progress:
         self.stream = stream or sys.stdout
         self.interval_s = interval_s
         self._bar = None
+        self._logging = None  # while a bar is open: log lines go above it (``_open_bar``)
         self._last = 0.0
         self.on_closed: Callable[[], None] | None = None  # the JSON reader went away
 
@@ -64,14 +69,39 @@ class Progress:
         if self.on_closed is not None:
             self.on_closed()
 
+    def begin_reading(self, phase: str, total: int) -> None:
+        """A pass over the corpus of ``total`` bytes begins (``phase``: one of ``READING``):
+        for a person at a terminal, a bar until its last file (a 50 MB corpus takes a
+        minute to count; without one the run looks frozen).  Not into a file or a pipe,
+        where a bar redrawn in place is only noise, nor with ``--quiet``."""
+        if self.show_bar and total and sys.stderr.isatty():
+            self._open_bar(total=total, unit="B", unit_scale=True, desc=READING[phase], leave=False)
+
+    def reading(self, phase: str, done: int, total: int) -> None:
+        """The pass has read ``done`` of its ``total`` bytes (after each file): the
+        ``reading`` event, and the bar moved on, gone once the pass is over."""
+        self.emit("reading", phase=phase, bytes=done, total=total)
+        if self._bar is not None:
+            self._bar.update(done - self._bar.n)
+            if done >= total:
+                self.close()
+
     def start(self, total: int, done: int = 0, desc: str = "training") -> None:
         if self.show_bar:
-            from tqdm import tqdm
+            self._open_bar(total=total, initial=done, unit="tok", unit_scale=True, desc=desc, smoothing=0.05)
 
-            self._bar = tqdm(
-                total=total, initial=done, unit="tok", unit_scale=True, desc=desc,
-                dynamic_ncols=True, smoothing=0.05, file=sys.stderr, mininterval=0.5,
-            )
+    def _open_bar(self, **options: Any) -> None:
+        """A tqdm bar on stderr.  At a terminal, until it closes, log lines (a file's
+        invalid bytes, a warning) are written above it by tqdm's logging redirection,
+        not into the line it redraws."""
+        from tqdm import tqdm
+        from tqdm.contrib.logging import logging_redirect_tqdm
+
+        self.close()
+        self._bar = tqdm(dynamic_ncols=True, file=sys.stderr, mininterval=0.5, **options)
+        if sys.stderr.isatty():
+            self._logging = logging_redirect_tqdm()
+            self._logging.__enter__()
 
     def update(
         self, *, tokens: int, total: int, loss: float, tokens_per_s: float, force: bool = False
@@ -101,3 +131,6 @@ class Progress:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+        if self._logging is not None:
+            self._logging.__exit__(None, None, None)
+            self._logging = None

@@ -83,11 +83,21 @@ def param_groups(model: RNNLM, weight_decay: float) -> list[dict[str, Any]]:
 
 
 def resolve_device(name: str) -> torch.device:
+    """``--device`` as torch's device, or ``ValueError`` (one sentence naming what was asked)
+    when this machine has no such GPU: said before the corpus is read, where torch would
+    only fail once the model is moved there (a GPU number past the last: "invalid device
+    ordinal", after minutes of reading)."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda was asked for but no CUDA GPU is available")
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if not count:
+            raise ValueError(f"--device {name} was asked for but no CUDA GPU is available")
+        if device.index is not None and device.index >= count:
+            gpus = "cuda:0" if count == 1 else f"cuda:0 to cuda:{count - 1}"
+            raise ValueError(f"--device {name} was asked for but this machine has {count} CUDA "
+                             f"GPU{'s' if count > 1 else ''} ({gpus})")
     return device
 
 
@@ -221,6 +231,19 @@ class Trainer:
         per_batch = self.batches.tokens / len(self.batches)
         return max(int(self.counters.horizon * per_batch), self.counters.tokens)
 
+    def shown_tokens(self, rate: float) -> int:
+        """The tokens the bar and the ``progress`` events count toward, and so the time
+        they show left: the planned ones, but under a time budget (``--max-minutes``)
+        no more than the time left allows at ``rate``, from the first step on (the plan
+        itself is cut once, after the warm-up: ``_adjust_horizon``), so a run capped at
+        10 minutes is never shown as taking an hour."""
+        c, counters = self.config, self.counters
+        planned = self.planned_tokens
+        if c.max_minutes and rate > 0:
+            left_s = max(0.0, c.max_minutes * 60 - counters.elapsed_s)
+            planned = min(planned, counters.tokens + int(left_s * rate))
+        return planned
+
     # -- one step -----------------------------------------------------------------
     def train_step(self, x: Tensor, y: Tensor) -> float:
         model = self.model
@@ -290,7 +313,8 @@ class Trainer:
         eval_at = self.eval_points()
         start_time = time.monotonic()
         start_elapsed, start_tokens = counters.elapsed_s, counters.tokens
-        self.progress.start(self.planned_tokens, counters.tokens)
+        self.progress.start(self.planned_tokens, counters.tokens,
+                            desc=f"training (at most {c.max_minutes:g} min)" if c.max_minutes else "training")
         smooth_loss = counters.smooth_loss
         rate = 0.0
         self._last_save = start_time
@@ -323,7 +347,7 @@ class Trainer:
                 rate = (counters.tokens - start_tokens) / max(1e-9, counters.elapsed_s - start_elapsed)
                 self._adjust_horizon(rate)
                 self.progress.update(
-                    tokens=counters.tokens, total=self.planned_tokens, loss=smooth_loss,
+                    tokens=counters.tokens, total=self.shown_tokens(rate), loss=smooth_loss,
                     tokens_per_s=rate,
                 )
                 budget = self._budget_reached()

@@ -100,6 +100,41 @@ class ModelLoadError(Exception):
     """A bundle cannot be used; the message is one sentence naming the file."""
 
 
+#: What keyboard-train keeps while it trains (``model_training.pipeline``): a checkpoint in a
+#: work folder, by default the bundle's folder name and this suffix beside it.  Given in
+#: place of the bundle they are named for what they are (``TrainingFilesError``).
+WORK_SUFFIX = ".work"
+CHECKPOINT_FILE = "checkpoint.pt"
+
+
+class TrainingFilesError(ModelLoadError):
+    """A training checkpoint or a training run's work folder where a bundle was expected.
+    ``bundle``: the folder the run writes its bundle to, where the work folder's name tells
+    it (the default ``BUNDLE.work``), else None; it may not exist yet (the run is not done)."""
+
+    def __init__(self, source: Path, what: str, bundle: Path | None) -> None:
+        super().__init__(f"{source} is {what}, not a model bundle.")
+        self.source, self.what, self.bundle = source, what, bundle
+
+
+def _training_files(source: Path, what: str, work: Path) -> TrainingFilesError:
+    """The error for ``source``, kept in the work folder ``work``."""
+    named = work if work.name else Path(os.path.abspath(work))  # "." has no name
+    stem = named.name[: -len(WORK_SUFFIX)] if named.name.endswith(WORK_SUFFIX) else ""
+    return TrainingFilesError(source, what, named.with_name(stem) if stem else None)
+
+
+def _is_work_folder(folder: Path) -> bool:
+    """A training run's work folder (never a bundle's: it has no manifest)."""
+    return (Path(os.path.abspath(folder)).name.endswith(WORK_SUFFIX)
+            or (folder / CHECKPOINT_FILE).is_file()) and not (folder / MANIFEST).exists()
+
+
+def _is_torch_checkpoint(names: list[str]) -> bool:
+    """The members of ``torch.save``'s archive: ``NAME/data.pkl`` and the tensors beside it."""
+    return any(name.count("/") == 1 and name.endswith("/data.pkl") for name in names)
+
+
 class ChecksumMemo(Protocol):
     """Checksums confirmed by earlier loads, by file identity (the app keeps one in the
     user's cache folder: ``keyboard_app.checksum_memo``).  Sound only where the identity's
@@ -341,6 +376,8 @@ def _zip_members(archive: zipfile.ZipFile, source: Path) -> list[tuple[zipfile.Z
     """The archive's files and their names in the bundle, judged by the sizes the
     archive declares before anything is extracted (zip bombs, path tricks)."""
     members = [m for m in archive.infolist() if not m.is_dir()]
+    if _is_torch_checkpoint([m.filename for m in members]):
+        raise _training_files(source, "a training checkpoint", source.parent)
     if len(members) > MAX_ZIP_MEMBERS:
         raise ModelLoadError(f"{source}: the archive holds {len(members)} files, too many for a model bundle.")
     # A bundle zipped with its folder has one top-level directory.
@@ -423,6 +460,8 @@ def load_bundle(path: str | os.PathLike, *, phrase_cache: str | os.PathLike | No
         raise ModelLoadError(f"{source}: no such model bundle.")
     tmp = None
     folder = source
+    if source.is_dir() and _is_work_folder(source):
+        raise _training_files(source, "the work folder of a training run", source)
     if source.is_file():
         if not zipfile.is_zipfile(source):
             raise ModelLoadError(f"{source}: not a model bundle (expected a folder or a .zip).")

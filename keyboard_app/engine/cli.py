@@ -4,7 +4,10 @@
     keyboard-eval BUNDLE TEXT... [--max-words N] [--phrases] [--json]
 
 Bad input (a missing or corrupt bundle, a missing or non-UTF-8 text) gives
-one sentence on stderr and exit status 2, never a traceback.
+one sentence on stderr and exit status 2, never a traceback.  Something else
+given for the bundle (a training checkpoint or a run's work folder, a corpus, a
+text, the model and the text swapped) is named for what it is, with what to
+pass instead (``not_a_bundle``).
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ def phrase_copies() -> Path:
     return paths.phrase_cache_dir() / COMMAND_COPIES
 
 
-def _load(path: str, threads: int, network_only: bool = False):
+def _load(path: str, threads: int, network_only: bool = False, *, usage: str):
     """The bundle's predictor.  Compressed phrase tables are read from a stored copy in the
     user's cache folder (``phrase_copies``), written by the first call on that file: without
     it every call would inflate them again (issue 17).  The files' checksums confirmed
@@ -75,11 +78,97 @@ def _load(path: str, threads: int, network_only: bool = False):
             bundle.close()
             raise
     except ModelLoadError as e:
-        raise _Failure(str(e)) from e
+        raise _Failure(not_a_bundle(path, e, usage)) from e
     except (ValueError, OSError, MemoryError, RecursionError) as e:
         # Loading checks every file and turns its problems into ModelLoadError;
         # should one slip through, the user still gets a sentence naming the bundle.
         raise _Failure(f"{path}: the model bundle cannot be used ({type(e).__name__}: {e}).") from e
+
+
+#: What to pass instead of something that is not a model bundle.
+PASS_BUNDLE = "pass the folder keyboard-train wrote with --out"
+#: How many files of a folder given as the model are looked at to tell a corpus (``not_a_bundle``).
+LOOKED_AT_FILES = 50
+
+
+def not_a_bundle(path: str, error, usage: str) -> str:
+    """``error``'s sentence (a ``ModelLoadError`` of ``path``), and where ``path`` is something
+    a newcomer passes for a model, a training checkpoint or work folder, a text or a folder of
+    them, what it is and what to pass instead (``usage``: the command's own order of its
+    arguments, for a text given first)."""
+    from .. import paths
+    from .bundle import MANIFEST, TrainingFilesError
+
+    if isinstance(error, TrainingFilesError):
+        return _training_files_sentence(error)
+    given = Path(path)
+    if given.is_file() and _is_text(given):
+        return f"{path}: not a model bundle but a text file: {usage}."
+    if given.is_dir() and not _says_bundle(given / MANIFEST) and _holds_text(given):
+        return (f"{path} is a folder of text (a corpus?), not a model bundle: {PASS_BUNDLE}, "
+                f"or the built-in model ({_shown(paths.default_model_path())}).")
+    return str(error)
+
+
+def _says_bundle(manifest: Path) -> bool:
+    """Whether ``manifest`` is (or may be, damaged) a bundle's: not when there is none, nor when
+    it is some other program's JSON (a corpus's own manifest.json)."""
+    from . import jsonfile
+    from .contract import BUNDLE_FORMAT
+
+    if not manifest.exists():
+        return False
+    try:
+        data = jsonfile.load(manifest, max_bytes=1 << 20)
+    except (OSError, jsonfile.JSONFileError):
+        return True  # unreadable or damaged: the load's own sentence says so
+    return isinstance(data, dict) and data.get("format") == BUNDLE_FORMAT
+
+
+def _training_files_sentence(error) -> str:
+    """A checkpoint or a work folder: the bundle of the same run, where its name tells it."""
+    from .bundle import MANIFEST
+
+    start = f"{error.source} is {error.what}, not a model bundle"
+    if error.bundle is None:
+        return f"{start}: {PASS_BUNDLE}."
+    if (error.bundle / MANIFEST).is_file():
+        return f"{start}: {PASS_BUNDLE} ({error.bundle})."
+    return (f"{start}: keyboard-train writes the bundle to its --out folder ({error.bundle}) once the run "
+            "is done (a stopped run continues with --resume).")
+
+
+def _is_text(path: Path) -> bool:
+    """The start of the file reads as text, as the editor reads it (not a zip, not binary)."""
+    from ..text_encoding import SNIFF_BYTES, NotTextError, decode
+
+    try:
+        with open(path, "rb") as f:
+            decode(f.read(SNIFF_BYTES))
+    except (OSError, NotTextError):
+        return False
+    return True
+
+
+def _holds_text(folder: Path) -> bool:
+    """One of the first ``LOOKED_AT_FILES`` files in ``folder`` (and its subfolders) is text."""
+    looked = 0
+    for root, _dirs, files in os.walk(folder):
+        for name in sorted(files):
+            if _is_text(Path(root) / name):
+                return True
+            looked += 1
+            if looked >= LOOKED_AT_FILES:
+                return False
+    return False
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the current folder when it lies inside it, else whole."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 JOB_WORDS = 2000  # keyboard-eval's default: one process per this many words (starting one takes ~1 s)
@@ -93,9 +182,12 @@ def _read_texts(path: str) -> list[str]:
     byte-order mark, else Latin-1: said on stderr)."""
     from ..heldout import HeldoutError, read_heldout
     from ..text_encoding import NotTextError, decode
+    from .contract import MANIFEST
 
     try:
         info = Path(path).stat()
+        if stat.S_ISDIR(info.st_mode) and (Path(path) / MANIFEST).is_file():
+            raise _Failure(f"{path} is a model bundle, not a text: {EVAL_USAGE}.")
         if not stat.S_ISREG(info.st_mode):
             raise _Failure(f"{path}: not a regular file (a folder, a pipe or a device).")
         if info.st_size > MAX_TEXT_BYTES:
@@ -155,6 +247,8 @@ def _silence_stdout() -> None:
 
 # -- keyboard-suggest ---------------------------------------------------------
 
+SUGGEST_USAGE = f'{PASS_BUNDLE}, then the text before the cursor (keyboard-suggest MODEL "see you tom")'
+
 
 def _suggest(argv: Sequence[str] | None) -> int:
     parser = argparse.ArgumentParser(
@@ -167,7 +261,7 @@ def _suggest(argv: Sequence[str] | None) -> int:
     parser.add_argument("--threads", type=_threads, default=1, help=f"inference threads (default 1, at most {MAX_THREADS})")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     args = parser.parse_args(argv)
-    predictor = _load(args.bundle, args.threads)
+    predictor = _load(args.bundle, args.threads, usage=SUGGEST_USAGE)
     try:
         suggestions = predictor.suggest(args.text, args.k)
     finally:
@@ -189,6 +283,8 @@ def suggest_main(argv: Sequence[str] | None = None) -> int:
 
 
 # -- keyboard-eval --------------------------------------------------------------
+
+EVAL_USAGE = "give the model first, then the texts to score (keyboard-eval MODEL TEXT...)"
 
 
 def _eval(argv: Sequence[str] | None) -> int:
@@ -215,7 +311,7 @@ def _eval(argv: Sequence[str] | None) -> int:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     args = parser.parse_args(argv)
     texts = [text for path in args.texts for text in _read_texts(path)]
-    predictor = _load(args.bundle, args.threads, args.network_only)
+    predictor = _load(args.bundle, args.threads, args.network_only, usage=EVAL_USAGE)
     from .evaluate import evaluate
 
     progress = None
