@@ -26,7 +26,6 @@ from pathlib import Path
 
 from keyboard_app.engine.bundle import ModelLoadError, load_bundle, write_bundle
 from keyboard_app.engine.contract import LEXICON_FILE, PHRASES_FILE
-from keyboard_app.engine.lexicon import small_letter_counts
 from keyboard_app.engine.tokenizer import Tokenizer
 
 from .config import HELDOUT_AT
@@ -64,8 +63,6 @@ def add_lexicon(bundle_path: Path, corpus: list[Path], out: Path, *, whole: bool
             log.warning("this corpus is not the one the model was trained on (its hash differs)")
         lexicon = corpus_lexicon(counts, bundle.vocab)
         kept_marks(bundle, lexicon)
-        if lexicon is not None:
-            lexicon.small_letters = small_letters(counts, bundle.vocab, lexicon)
         phrases, _ = corpus_phrases(files, splits, bundle.vocab, lexicon, tokenizer)
         if lexicon is None and phrases is None:
             raise CorpusError("the corpus has no word beyond the model's vocabulary and no phrase.")
@@ -119,15 +116,6 @@ def kept_marks(bundle, lexicon) -> None:
     if len(lexicon.identifiers) < len(old):
         log.info("%d of %d identifier marks kept (the other words are no longer in the corpus)",
                  len(lexicon.identifiers), len(old))
-
-
-def small_letters(counts, vocab, lexicon) -> dict[str, tuple[int, int]]:
-    """The lexicon's ``small_letters``: of the vocabulary's and the lexicon's words written
-    with a capital, how often ``counts`` (the corpus's) has them in small letters inside a
-    sentence, where the strip may drop a capital the corpus gives by habit
-    ("Parsonage", "Interior"; ``engine/completions.py``)."""
-    written = [*zip(vocab.tokens, vocab.display), *zip(lexicon.words, lexicon.display)]
-    return small_letter_counts(written, counts.non_initial, counts.forms)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from keyboard_app.engine.lexicon import Lexicon, build_lexicon
+from keyboard_app.engine.lexicon import Lexicon, build_lexicon, small_letter_counts
 from keyboard_app.engine.ranking import is_suggestable
 from keyboard_app.engine.tokenizer import SPECIAL_TOKENS, Tokenizer
 from keyboard_app.engine.vocab import Vocabulary
@@ -204,8 +204,26 @@ def corpus_lexicon(counts: CorpusCounts, vocab: Vocabulary, base: Lexicon | None
         # uses itself: a user who writes "fromhex" is offered it as any other word
         lexicon.identifiers = base.identifiers - counts.counts.keys()
     if lexicon is not None:
+        # how often its words written with a capital are written small inside a sentence
+        # (lexicon.json's small_letters; engine/completions.py), the source's counts and this corpus's
+        written = [*zip(vocab.tokens, vocab.display), *zip(lexicon.words, lexicon.display)]
+        lexicon.small_letters = merged_small_letters(
+            small_letter_counts(written, counts.non_initial, counts.forms), counts.non_initial,
+            base.small_letters if base is not None else {})
         log.info("lexicon: %d words beyond the vocabulary", len(lexicon))
     return lexicon
+
+
+def merged_small_letters(counted: dict[str, tuple[int, int]], inside: dict[str, int],
+                         base: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+    """A fine-tune's ``small_letters``: the source model's counts with this corpus's added,
+    its uses inside a sentence too where it never writes the word small (``counted`` lists
+    only the words it does), so a user who writes "Parsonage" every time moves the share."""
+    merged = dict(counted)
+    for token, (small, seen) in base.items():
+        more_small, more_seen = counted.get(token, (0, inside.get(token, 0)))
+        merged[token] = (small + more_small, seen + more_seen)
+    return merged
 
 
 #: Occurrences inside a sentence (not at its start) of a known word in the user's text
