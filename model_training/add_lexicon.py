@@ -26,6 +26,7 @@ from pathlib import Path
 
 from keyboard_app.engine.bundle import ModelLoadError, load_bundle, write_bundle
 from keyboard_app.engine.contract import LEXICON_FILE, PHRASES_FILE
+from keyboard_app.engine.phrases import compress_file, is_compressed
 from keyboard_app.engine.tokenizer import Tokenizer
 
 from .config import HELDOUT_AT
@@ -66,6 +67,8 @@ def add_lexicon(bundle_path: Path, corpus: list[Path], out: Path, *, whole: bool
         phrases, _ = corpus_phrases(files, splits, bundle.vocab, lexicon, tokenizer)
         if lexicon is None and phrases is None:
             raise CorpusError("the corpus has no word beyond the model's vocabulary and no phrase.")
+        old_phrases = (manifest.get("phrases") or {}).get("file")
+        was_compressed = bool(old_phrases) and is_compressed(bundle.path / old_phrases)
         with tempfile.TemporaryDirectory(prefix="keyboard-lexicon-") as tmp:
             # The user's phrase tables are numbered over the old lexicon: they go too.
             replaced = {LEXICON_FILE, PHRASES_FILE, (manifest.get("user_phrases") or {}).get("file")}
@@ -79,6 +82,8 @@ def add_lexicon(bundle_path: Path, corpus: list[Path], out: Path, *, whole: bool
                 manifest["lexicon"] = {"file": LEXICON_FILE, "words": len(lexicon)}
             if phrases is not None:
                 phrases.save(Path(tmp) / PHRASES_FILE)
+                if was_compressed:
+                    compress_file(Path(tmp) / PHRASES_FILE)
                 files_in[PHRASES_FILE] = Path(tmp) / PHRASES_FILE
                 manifest["phrases"] = phrases_entry(phrases)
 

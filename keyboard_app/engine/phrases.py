@@ -365,7 +365,7 @@ class Phrases:
         is inflated as before and the copy is written, on the thread ``copying``, for the
         next load (see "The stored copy" below)."""
         copy = Path(cache_folder) / f"{sha256}.npz" if cache_folder is not None and sha256 else None
-        if copy is not None and _compressed(path):
+        if copy is not None and is_compressed(path):
             # the copy gets every check; the compressed file's headers matter only to inflate it
             phrases = cls._load_copy(copy, vocab_size, lexicon_size, unk_id, entries)
             if phrases is not None:
@@ -495,7 +495,7 @@ def _mapped_arrays(path: Path) -> tuple[dict[str, np.ndarray] | None, mmap.mmap 
     return arrays, mapped
 
 
-def _compressed(path: Path) -> bool:
+def is_compressed(path: Path) -> bool:
     """Whether ``path`` is a zip archive with a compressed member (its central directory
     only); False for anything unreadable, which ``_read`` then names."""
     try:

@@ -3,12 +3,16 @@ and adds to an older bundle."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import shutil
 import subprocess
 import sys
 
 import numpy as np
 
 from keyboard_app.engine.bundle import load_bundle
+from keyboard_app.engine.phrases import compress_file
 from keyboard_app.engine.predictor import PhraseSettings, Predictor, RecencySettings
 from model_training.add_lexicon import add_lexicon
 
@@ -71,6 +75,28 @@ def test_add_lexicon_can_count_the_lines_training_held_out(tmp_path, tiny_bundle
     part, whole = load_bundle(tmp_path / "part"), load_bundle(tmp_path / "whole")
     assert "zanzibar" not in part.vocab and "zanzibar" not in (part.lexicon.words if part.lexicon else [])
     assert "zanzibar" in whole.lexicon.words
+
+
+def test_add_lexicon_keeps_the_phrase_tables_compressed_where_they_were(tmp_path, tiny_bundle, patterned_text):
+    # the built-in model's tables are compressed (9.8 MB, 44 MB stored): a recount must not
+    # quadruple the bundle, nor compress a user's memory-mapped ones
+    from keyboard_app.engine.phrases import is_compressed
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(RARE + patterned_text, encoding="utf-8")
+    add_lexicon(tiny_bundle, [corpus], tmp_path / "stored")
+    stored = load_bundle(tmp_path / "stored")
+    assert not is_compressed(stored.path / stored.manifest["phrases"]["file"])
+    packed = tmp_path / "packed"
+    shutil.copytree(tmp_path / "stored", packed)
+    compress_file(packed / stored.manifest["phrases"]["file"])
+    manifest = json.loads((packed / "manifest.json").read_text())
+    manifest["files"]["phrases.npz"] = hashlib.sha256((packed / "phrases.npz").read_bytes()).hexdigest()
+    (packed / "manifest.json").write_text(json.dumps(manifest))
+    add_lexicon(packed, [corpus], tmp_path / "again")
+    again = load_bundle(tmp_path / "again")
+    assert is_compressed(again.path / "phrases.npz")
+    assert len(again.phrases) == len(stored.phrases)
 
 
 def test_add_lexicon_command_reports_a_bad_bundle_in_one_sentence(tmp_path):
