@@ -257,8 +257,9 @@ def process_alive(pid: int, *, since: float | None = None) -> bool:
     ``since``: when the thing it is asked for was made (seconds since the epoch).  A process
     with that number that started later is another program that was given the same number
     (after a reboot numbers come round again): False.  Where a start time cannot be read
-    (not Linux or Windows), the number alone answers."""
-    if pid == os.getpid():
+    (not Linux or Windows), the number alone answers.  That holds for this very process
+    too: a record bearing its number, made before it started, is a dead program's."""
+    if pid == os.getpid() and since is None:
         return True
     if os.name != "posix":
         try:

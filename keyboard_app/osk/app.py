@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QMessageBox
 from .backend import InjectionError, Injector, injection_problem, open_injector
 from .context import x11_active_window, x11_focus_window, x11_window_class
 from .controller import OskController
+from .dock import x11_dock
 from .settings import OskSettingsStore
 from .switches import X11KeyGrab
 from .window import OnScreenKeyboard
@@ -109,12 +110,20 @@ def make_keyboard(*, worker: Any, injector: Injector, personal: Any = None,
                                 active_window=x11_active_window() if desktop else None,
                                 window_class=x11_window_class() if desktop else None,
                                 switch_keys=X11KeyGrab if desktop else None,
-                                focus_window=x11_focus_window() if desktop else None)
+                                focus_window=x11_focus_window() if desktop else None,
+                                dock=x11_dock() if desktop and _on_x11() else None)
     controller.setParent(keyboard)
     if problem:
         keyboard.problems.insert(0, problem)
         keyboard.show_status(problem)
     return keyboard
+
+
+def _on_x11() -> bool:
+    """Whether Qt draws on X11 (docking's window properties mean nothing elsewhere)."""
+    from PySide6.QtGui import QGuiApplication
+
+    return QGuiApplication.platformName() == "xcb"
 
 
 def instance_name() -> str:

@@ -1,7 +1,9 @@
 """Typing into other applications: key events injected into the desktop.
 
 ``Injector`` is what the keyboard needs: ``type_text`` for characters (any
-Unicode letter), ``press`` for the action keys, ``prepare`` to know that a
+Unicode letter), ``press`` for the action keys, ``chord`` for a key with
+Ctrl, Alt, Super or Shift held (Ctrl+S, Alt+F4: the key reaches the
+application as a modified key, as a keyboard's does), ``prepare`` to know that a
 text can be typed before anything is erased for it, and ``restore`` to undo
 what typing changed on the desktop.  ``open_injector()`` gives the one for
 this desktop: on X11 ``xtest.XTestTyper`` (XTest events, which every program
@@ -30,6 +32,8 @@ log = logging.getLogger(__name__)
 
 #: Action keys the injector presses (layout actions that type into the target).
 KEY_ACTIONS = ("backspace", "enter", "tab", "escape", "left", "right", "up", "down")
+#: The keys a chord may press besides a character (``Injector.chord``).
+CHORD_KEYS = (*KEY_ACTIONS, "space", *(f"f{n}" for n in range(1, 13)))
 
 
 class InjectionError(RuntimeError):
@@ -47,6 +51,10 @@ class Injector(Protocol):
     def type_text(self, text: str) -> None: ...
 
     def press(self, action: str) -> None: ...
+
+    def chord(self, modifiers: tuple[str, ...], key: str) -> None:
+        """Press ``key`` (one character, or one of ``CHORD_KEYS``) with ``modifiers`` ("ctrl",
+        "alt", "super", "shift") held down, and release them all."""
 
     def restore(self) -> None: ...
 
@@ -91,8 +99,11 @@ class PynputInjector:
         key = keyboard.Key
         self._keys = {
             "backspace": key.backspace, "enter": key.enter, "tab": key.tab, "escape": key.esc,
-            "left": key.left, "right": key.right, "up": key.up, "down": key.down,
+            "left": key.left, "right": key.right, "up": key.up, "down": key.down, "space": key.space,
+            **{f"f{n}": getattr(key, f"f{n}") for n in range(1, 13)},
         }
+        # Super is pynput's "cmd": the Windows key, or Command on macOS.
+        self._modifiers = {"ctrl": key.ctrl, "alt": key.alt, "super": key.cmd, "shift": key.shift}
 
     def prepare(self, text: str) -> None:
         """Nothing to find beforehand: pynput's back ends here type any character."""
@@ -111,6 +122,14 @@ class PynputInjector:
         except Exception as e:  # noqa: BLE001
             raise InjectionError(f"Keys could not be sent ({str(e).strip() or type(e).__name__}).") from e
 
+    def chord(self, modifiers: tuple[str, ...], key: str) -> None:
+        """The modifiers pressed, the key tapped, the modifiers released (pynput's ``pressed``)."""
+        try:
+            with self._controller.pressed(*(self._modifiers[m] for m in modifiers)):
+                self._controller.tap(self._keys.get(key, key))
+        except Exception as e:  # noqa: BLE001
+            raise InjectionError(f"Keys could not be sent ({str(e).strip() or type(e).__name__}).") from e
+
     def restore(self) -> None:
         """Nothing changed on the desktop."""
 
@@ -120,7 +139,7 @@ class RecordingInjector:
 
     def __init__(self) -> None:
         self.text = ""
-        self.events: list[tuple[str, str]] = []
+        self.events: list[tuple[str, ...]] = []
         self.restores = 0
 
     def prepare(self, text: str) -> None:
@@ -141,3 +160,7 @@ class RecordingInjector:
             self.text += "\n"
         elif action == "tab":
             self.text += "\t"
+
+    def chord(self, modifiers: tuple[str, ...], key: str) -> None:
+        """Kept as an event ("ctrl+alt", "s"): a chord types no text."""
+        self.events.append(("chord", "+".join(modifiers), key))

@@ -9,6 +9,18 @@ so it works in any text field.  Shift is one-shot (a key or a suggestion
 uses it up), Caps stays on (letters only); neither is sent to the target:
 the keyboard types the character.
 
+Ctrl, Alt, Super and Fn are sticky, as on Onboard: a click latches one for
+the next key, a second click locks it until a third; they combine with each
+other and with Shift (Ctrl, Shift, Z: Ctrl+Shift+Z).  A key pressed with Ctrl,
+Alt or Super goes to the target as that key with those modifiers held (the
+injector's ``chord``), Caps left out (Ctrl+S with Caps on is not Ctrl+Shift+S);
+Fn makes a key with a function key (the digits' F1-F12) send that one.  Shift
+on an action key is a chord too (Shift+Tab, Shift+arrows).  A chord types no
+text, so nothing is added to the context, and since most chords change the
+text or the cursor (Ctrl+Z, Ctrl+V, Ctrl+Left) the context starts again, as
+after a cursor key.  A suggestion types plain text: it uses up the latched
+modifiers, the locked ones stay.
+
 Capitals follow the letters typed where the keyboard cannot know better.
 The text before what it typed is unknown (another application, or the focus
 just moved), so the engine's sentence start there is a guess: a word begun
@@ -37,9 +49,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from ..capitals import without_sentence_capitals, written_form
 from ..engine.tokenizer import Tokenizer
 from ..learning import PersonalModel, local_context
-from .backend import KEY_ACTIONS, InjectionError, Injector
+from .backend import CHORD_KEYS, KEY_ACTIONS, InjectionError, Injector
 from .context import TypedContext
-from .layout import Key
+from .layout import MODIFIERS, Key
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +60,7 @@ SPACE_EATERS = frozenset(".,!?;:")
 RETRY_MS = 40  # the predictor was busy (a model loading, the editor's big paste): ask again soon
 #: Keys after which the keyboard no longer knows the text at the target's cursor.
 CONTEXT_LOST = frozenset({"tab", "escape", "left", "right", "up", "down"})
+LATCHED, LOCKED = "latched", "locked"  # a sticky modifier's states (off: not in ``sticky``)
 
 
 @dataclass
@@ -72,6 +85,7 @@ class KeyStats:
 class OskController(QObject):
     suggestions_changed = Signal(list)  # the Suggestions now shown (may be empty)
     modifiers_changed = Signal(bool, bool)  # shift, caps
+    sticky_changed = Signal(dict)  # the sticky modifiers on: {"ctrl": "latched", "fn": "locked"...}
     stats_changed = Signal(object)  # KeyStats
     status_changed = Signal(str)  # what the row says when it has no suggestions
     learned = Signal()  # the personal layer counted a word
@@ -96,6 +110,7 @@ class OskController(QObject):
         self.stats = KeyStats()
         self.shift = False
         self.caps = False
+        self.sticky: dict[str, str] = {}  # the sticky modifiers on (``MODIFIERS``): LATCHED or LOCKED
         self.suggestions: list = []
         self._shown_for: str | None = None
         self._auto_space = False  # the last thing typed is the space after an accepted suggestion
@@ -178,7 +193,11 @@ class OskController(QObject):
     def press(self, key: Key) -> None:
         """One activation of ``key`` (a click, a dwell or a scan select)."""
         self.stats.activations += 1
-        if key.action == "shift":
+        if key.action in MODIFIERS:
+            self._cycle(key.action)
+        elif self._chorded(key):
+            self._chord(key)
+        elif key.action == "shift":
             self.shift = not self.shift
             self.modifiers_changed.emit(self.shift, self.caps)
         elif key.action == "caps":
@@ -191,11 +210,57 @@ class OskController(QObject):
         else:
             shifted = self.shift != (self.caps and key.char.isalpha())
             self._type(key.text(shifted))
-            if self.shift:
-                self.shift = False
-                self.modifiers_changed.emit(self.shift, self.caps)
+            self._use_up_shift()
+        if key.action not in MODIFIERS + ("shift", "caps"):
+            self._use_up_sticky()
         self.stats_changed.emit(self.stats)
         self.refresh()
+
+    # --- sticky modifiers ---------------------------------------------------
+    def _cycle(self, modifier: str) -> None:
+        """Off -> latched -> locked -> off."""
+        state = self.sticky.get(modifier)
+        if state is None:
+            self.sticky[modifier] = LATCHED
+        elif state == LATCHED:
+            self.sticky[modifier] = LOCKED
+        else:
+            del self.sticky[modifier]
+        self.sticky_changed.emit(dict(self.sticky))
+
+    def _use_up_sticky(self) -> None:
+        """A key (or a suggestion) was pressed: the latched modifiers are off again."""
+        kept = {m: state for m, state in self.sticky.items() if state == LOCKED}
+        if kept != self.sticky:
+            self.sticky = kept
+            self.sticky_changed.emit(dict(self.sticky))
+
+    def _use_up_shift(self) -> None:
+        if self.shift:
+            self.shift = False
+            self.modifiers_changed.emit(self.shift, self.caps)
+
+    def _chorded(self, key: Key) -> bool:
+        """Whether ``key`` goes out as a chord: Ctrl, Alt or Super is on; Fn is, and the key has a
+        function key (Fn on a key without one leaves it as it is); or Shift is, on an action key
+        (Shift+Tab goes back through a dialog, Shift+arrows select: Shift is sent, not typed)."""
+        if key.action and key.action not in CHORD_KEYS:
+            return False
+        return (any(m in self.sticky for m in ("ctrl", "alt", "super")) or ("fn" in self.sticky and bool(key.fn))
+                or (self.shift and key.action in KEY_ACTIONS))
+
+    def _chord(self, key: Key) -> None:
+        modifiers = tuple(m for m in ("ctrl", "alt", "super") if m in self.sticky)
+        if self.shift:
+            modifiers += ("shift",)
+        if "fn" in self.sticky and key.fn:
+            target = key.fn.lower()
+        else:
+            target = key.action or key.text(self.shift)  # (Caps is the keyboard's, not the target's)
+        self._auto_space = False
+        if self._sent(lambda k: self.injector.chord(modifiers, k), target):
+            self.context.reset()  # Ctrl+Z, Ctrl+V, Ctrl+Left...: the text at the cursor is unknown
+        self._use_up_shift()
 
     def _type(self, char: str) -> None:
         eat_space = char in SPACE_EATERS and self._auto_space and self.context.text.endswith(" ")
@@ -289,9 +354,9 @@ class OskController(QObject):
             self.refresh()
             return False
         self._auto_space = replacement.endswith(" ")
-        if self.shift:  # one-shot: used up by the word, or it capitalised the next word's first letter
-            self.shift = False
-            self.modifiers_changed.emit(self.shift, self.caps)
+        # One-shot: used up by the word, or it capitalised the next word's first letter.
+        self._use_up_shift()
+        self._use_up_sticky()
         self.stats.activations += 1
         self.stats.accepts += 1
         self.stats.chars_accepted += max(0, len(replacement) - len(partial))

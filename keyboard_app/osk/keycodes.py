@@ -23,7 +23,11 @@ record of another display is left for a keyboard there, and removed once it
 is a week old; one that cannot be read is removed with its dead process.
 A record another host wrote (a home folder shared between machines) is left
 alone: whether its process lives cannot be told from here.  (A record without
-a host, an earlier version's ``PID.json``, counts as this host's.)
+a host, an earlier version's ``PID.json``, counts as this host's.)  A record
+whose process number has been given to another program since (after a reboot
+numbers come round again) is a dead copy's: its process started after the
+record was written.  That holds for this very process too, when an earlier
+version's ``PID.json`` carries its number.
 """
 
 from __future__ import annotations
@@ -117,7 +121,7 @@ class KeycodeLedger:
                 continue  # another machine's process: alive or not, it cannot be told here
             # (a process that started after the record was written is another program that
             # was given the same number: the record's writer is gone)
-            alive = pid == self.pid or process_alive(pid, since=_written_at(path))
+            alive = process_alive(pid, since=_written_at(path))  # (this process's own: written since it started)
             if display == self.display and keycodes is not None:
                 if alive:
                     live.update(keycodes)

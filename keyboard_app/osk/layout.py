@@ -14,8 +14,10 @@ so a user adds AZERTY, QWERTZ or a frequency layout without code::
     }
 
 A key is a character (its shifted form is its capital, where it has one
-capital letter) or an object: ``{"char", "shift"?, "label"?, "width"?}`` for a
-character, ``{"action", "label"?, "width"?}`` for one of ``ACTIONS``.  A file
+capital letter) or an object: ``{"char", "shift"?, "fn"?, "label"?, "width"?}``
+for a character (``fn``: the function key, "F1" to "F12", it sends while Fn is
+on), ``{"action", "label"?, "width"?}`` for one of ``ACTIONS``.  Ctrl, Alt,
+Super and Fn are sticky (``MODIFIERS``, see ``controller``).  A file
 that cannot be used gives the built-in layout and one sentence naming the
 file and what is wrong (``load_layout``); no Qt here, so it is testable
 without a display.
@@ -51,7 +53,15 @@ ACTIONS: dict[str, str] = {
     "right": "→",
     "up": "↑",
     "down": "↓",
+    "ctrl": "Ctrl",
+    "alt": "Alt",
+    "super": "Super",
+    "fn": "Fn",
 }
+#: The sticky modifier keys: a click latches one for the next key, a second click locks it.
+MODIFIERS = ("ctrl", "alt", "super", "fn")
+#: The function keys a character key may send while Fn is on (its "fn").
+FUNCTION_KEYS = tuple(f"F{n}" for n in range(1, 13))
 
 
 class LayoutError(ValueError):
@@ -64,6 +74,7 @@ class Key:
 
     char: str = ""
     shift: str = ""
+    fn: str = ""  # the function key it sends while Fn is on ("F4"), or ""
     action: str = ""
     label: str = ""
     width: float = 1.0
@@ -76,7 +87,9 @@ class Key:
         """What the key types (a character key), with or without Shift."""
         return self.shift if shifted else self.char
 
-    def caption(self, shifted: bool) -> str:
+    def caption(self, shifted: bool, fn: bool = False) -> str:
+        if fn and self.fn:
+            return self.fn
         if self.label:
             return self.label
         return self.text(shifted) if self.is_char else ACTIONS[self.action]
@@ -114,22 +127,26 @@ def _shifted(char: str) -> str:
 # The built-in layout, in the file format (parsed by the same code as a user's file).  Every
 # printable ASCII character has a key, most where a US keyboard has them (= and +, [ and {,
 # \ and |), so paths, URLs and commands can be typed; ` and ~ share a key by the digits, and
-# / and < > come after "?", which stays unshifted for writing.
+# / and < > come after "?", which stays unshifted for writing.  Ctrl, Alt, Super and Fn sit
+# right of Space, as on a laptop, where they cost the keys before them no scan step; Fn turns
+# the digits into F1-F12 (Alt+F4).  No row has more than 14 keys, so the window is no wider
+# than before they came: one Shift is enough on a keyboard clicked with one pointer, so Esc
+# has the right Shift's place, and ß moved to the end of the home row.
 QWERTY: dict[str, Any] = {
     "format": LAYOUT_FORMAT,
     "name": "QWERTY",
     "rows": [
-        [{"char": c, "shift": s} for c, s in zip("1234567890-=`", "!@#$%^&*()_+~")]
-        + [{"action": "backspace", "width": 1.5}],
+        [{"char": c, "shift": s, "fn": f} for c, s, f in zip("1234567890-=", "!@#$%^&*()_+", FUNCTION_KEYS)]
+        + [{"char": "`", "shift": "~"}, {"action": "backspace", "width": 1.5}],
         [{"action": "tab", "width": 1.5}, *"qwertyuiop", {"char": "[", "shift": "{"},
          {"char": "]", "shift": "}"}, "é"],
-        [{"action": "caps", "width": 1.75}, *"asdfghjkl",
-         {"char": "'", "shift": '"'}, {"char": "\\", "shift": "|"}, {"action": "enter", "width": 1.75}],
+        [{"action": "caps", "width": 1.75}, *"asdfghjkl", {"char": "'", "shift": '"'},
+         {"char": "\\", "shift": "|"}, {"char": "ß", "shift": "ß"}, {"action": "enter", "width": 1.75}],
         [{"action": "shift", "width": 1.5}, *"zxcvbnm", {"char": ",", "shift": ";"},
          {"char": ".", "shift": ":"}, {"char": "?", "shift": "!"}, "/", {"char": "<", "shift": ">"},
-         {"action": "shift", "width": 1.5}],
-        [{"action": "escape"}, "à", "ç", "ë", "ü", "ö", {"char": "ß", "shift": "ß"},
-         {"action": "space", "width": 4}, {"action": "left"}, {"action": "up"}, {"action": "down"},
+         {"action": "escape", "width": 1.5}],
+        ["à", "ç", "ë", "ü", "ö", {"action": "space", "width": 3}, {"action": "ctrl"}, {"action": "alt"},
+         {"action": "super"}, {"action": "fn"}, {"action": "left"}, {"action": "up"}, {"action": "down"},
          {"action": "right"}],
     ],
 }
@@ -168,7 +185,7 @@ def _parse_key(item: Any, row: int, column: int) -> Key:
         item = {"char": item}
     if not isinstance(item, dict):
         raise LayoutError(f"{where} is neither a character nor an object")
-    unknown = set(item) - {"char", "shift", "action", "label", "width"}
+    unknown = set(item) - {"char", "shift", "fn", "action", "label", "width"}
     if unknown:
         raise LayoutError(f"{where} has unknown field {sorted(unknown)[0]!r}")
     width = item.get("width", 1.0)
@@ -181,7 +198,7 @@ def _parse_key(item: Any, row: int, column: int) -> Key:
         action = item["action"]
         if action not in ACTIONS:
             raise LayoutError(f"{where} has action {str(action)[:20]!r}; known: {', '.join(ACTIONS)}")
-        if "char" in item or "shift" in item:
+        if "char" in item or "shift" in item or "fn" in item:
             raise LayoutError(f"{where} has both an action and a character")
         return Key(action=action, label=label, width=float(width))
     char = item.get("char")
@@ -190,7 +207,10 @@ def _parse_key(item: Any, row: int, column: int) -> Key:
     shift = item.get("shift", _shifted(char))
     if not _is_one_char(shift):
         raise LayoutError(f"{where} has shift {str(shift)[:20]!r}, not one printable character")
-    return Key(char=char, shift=shift, label=label, width=float(width))
+    fn = item.get("fn", "")
+    if fn and fn not in FUNCTION_KEYS:
+        raise LayoutError(f"{where} has fn {str(fn)[:20]!r}, not one of F1 to F12")
+    return Key(char=char, shift=shift, fn=fn, label=label, width=float(width))
 
 
 def _is_one_char(value: Any) -> bool:

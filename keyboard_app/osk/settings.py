@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 OSK_SETTINGS_FORMAT = "keyboard-app-osk-settings"
 OSK_SETTINGS_VERSION = 1
 ACCESS_METHODS = ("pointer", "dwell", "scan")
+DOCK_EDGES = ("bottom", "top", "none")  # "none": the window floats where it is put
 DWELL_MS = (300, 2000)
 SCAN_INTERVAL_MS = (250, 5000)
 SLOTS = (3, 5)
@@ -48,7 +49,10 @@ class OskSettings:
     layout_path: str = ""  # a layout file (see ``layout``); "" is the built-in QWERTY
     # Opt-in, like the editor's: count the words typed on the keyboard (counts, never text).
     learn_from_typing: bool = False
-    window_geometry: str = ""  # base64 of QWidget.saveGeometry()
+    window_geometry: str = ""  # base64 of QWidget.saveGeometry() (floating: a docked place is not kept)
+    # Docked to the screen's bottom edge by default (X11; ``dock``): other windows and their
+    # dialogs are kept above it, where a floating keyboard covered their buttons.
+    dock: str = "bottom"
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "format": OSK_SETTINGS_FORMAT, "format_version": OSK_SETTINGS_VERSION}
@@ -86,6 +90,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "layout_path": _text,
     "learn_from_typing": flag,
     "window_geometry": _text,
+    "dock": choice(*DOCK_EDGES),
 }
 
 

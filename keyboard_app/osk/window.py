@@ -5,6 +5,13 @@ was in: a tool window that stays on top with ``WindowDoesNotAcceptFocus``
 (on X11 its input hint is off, which window managers honour), shown without
 activating, and buttons that never take the focus either.
 
+On X11 it is docked to the screen's bottom edge by default (``dock``;
+⚙ → Position: the top edge, or floating): the window manager keeps other
+windows and their dialogs out of its strip, where a keyboard floating on
+top hid their buttons.  Docked, it spans the screen's width, is as high as
+its keys need, and has no title bar (⚙ → Close keyboard closes it); the
+floating place is kept for when it is undocked.
+
 Three ways to press a key, each usable alone (``OskSettings.access``):
 a pointer click; dwell (rest the pointer on a key; it fills up, then
 presses); switch scanning (``access.Scanner``: the suggestion row first,
@@ -57,8 +64,9 @@ from ..ui.appearance import is_dark
 from ..ui.elide import fitting_font
 from .access import Clock, Dwell, Scanner
 from .context import FocusWatcher, is_terminal
-from .controller import KeyStats, OskController
-from .layout import Key, Layout, load_layout
+from .controller import LATCHED, LOCKED, KeyStats, OskController
+from .dock import Rect
+from .layout import MODIFIERS, Key, Layout, load_layout
 from .menu_access import MenuAccess
 from .settings import SLOTS, OskSettings, OskSettingsStore
 
@@ -75,6 +83,8 @@ DIALOG_WIDTH = 720  # the ⚙ menu's dialogs at least this wide: the file dialog
 TITLE_ROOM = 32  # kept for a dialog's title bar when it is placed beside the keyboard
 ZOOM_STEP = 25  # "Larger keys" and "Smaller keys" change the size by this many percent
 TOO_LARGE = "The keys are as large as this screen allows."
+STICKY_TIP = "{}: click once for the next key, twice to keep it on until clicked again"
+MAX_DOCK_MOVES = 3  # a docked keyboard moved elsewhere is put back on its edge this often at most
 LARGER_KEYS = 1.5  # the editor's "Larger suggestion buttons": keys this much taller (the strip's 60 / 40 px)
 
 STYLE = """
@@ -82,6 +92,7 @@ QWidget#osk { background: #e8eaed; }
 QPushButton { background: #ffffff; color: #1b1b1b; border: 1px solid #9aa0a6; border-radius: 6px; }
 QPushButton:hover { background: #d2e3fc; }
 QPushButton:pressed, QPushButton[latched="true"] { background: #8ab4f8; }
+QPushButton[latched="locked"] { background: #8ab4f8; border: 3px solid #1b1b1b; font-weight: bold; }
 QPushButton[role="suggestion"] { background: #fef7e0; font-weight: bold; }
 QPushButton[scan="group"] { border: 3px solid #e37400; }
 QPushButton[scan="key"] { border: 4px solid #d93025; background: #fce8e6; }
@@ -93,6 +104,7 @@ QWidget#osk { background: #000000; }
 QPushButton { background: #000000; color: #ffff00; border: 2px solid #ffffff; border-radius: 4px; }
 QPushButton:hover { background: #003a8c; }
 QPushButton:pressed, QPushButton[latched="true"] { background: #ffff00; color: #000000; }
+QPushButton[latched="locked"] { background: #ffff00; color: #000000; border: 4px solid #00ffff; font-weight: bold; }
 QPushButton[role="suggestion"] { color: #00ffff; font-weight: bold; }
 QPushButton[scan="group"] { border: 4px solid #ff8c00; }
 QPushButton[scan="key"] { border: 5px solid #ff0000; background: #400000; }
@@ -103,6 +115,7 @@ QWidget#osk { background: #2b2b2b; }
 QPushButton { background: #3c3c3c; color: #e8e8e8; border: 1px solid #6a6a6a; border-radius: 6px; }
 QPushButton:hover { background: #284a7e; }
 QPushButton:pressed, QPushButton[latched="true"] { background: #3d7bd9; color: #ffffff; }
+QPushButton[latched="locked"] { background: #3d7bd9; color: #ffffff; border: 3px solid #ffffff; font-weight: bold; }
 QPushButton[role="suggestion"] { background: #463f26; font-weight: bold; }
 QPushButton[scan="group"] { border: 3px solid #f9a825; }
 QPushButton[scan="key"] { border: 4px solid #ff6e60; background: #5c2622; }
@@ -115,6 +128,7 @@ QWidget#osk { background: #ffffff; }
 QPushButton { background: #ffffff; color: #000000; border: 2px solid #000000; border-radius: 4px; }
 QPushButton:hover { background: #c6dafc; }
 QPushButton:pressed, QPushButton[latched="true"] { background: #000000; color: #ffffff; }
+QPushButton[latched="locked"] { background: #000000; color: #ffffff; border: 4px solid #0000c0; font-weight: bold; }
 QPushButton[role="suggestion"] { color: #0000c0; font-weight: bold; }
 QPushButton[scan="group"] { border: 4px solid #b35900; }
 QPushButton[scan="key"] { border: 5px solid #c00000; background: #ffe0e0; }
@@ -224,6 +238,7 @@ class OnScreenKeyboard(QWidget):
         window_class: Callable[[Hashable], tuple[str, str] | None] | None = None,
         switch_keys: Callable[[tuple[str, ...]], Any] | None = None,
         focus_window: Callable[[Hashable], Any] | None = None,
+        dock: Any = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -250,6 +265,11 @@ class OnScreenKeyboard(QWidget):
         self._focus_window = focus_window  # gives a window the focus again (None: cannot)
         self._dialog: QDialog | None = None  # a dialog of the ⚙ menu's, while it is open
         self._key_height = 0  # the keys' height as last applied (a change fits the window again)
+        self._docker = dock  # an ``X11Dock`` (None: docking is not available here)
+        self._docked_edge: str | None = None  # the edge it is docked to now
+        self._floating_geometry: QByteArray | None = None  # its place before it was docked
+        self._docked_at = QPoint()  # where it was put on its edge
+        self._dock_moves = 0  # moves back there since (``moveEvent``)
         self.layout_data, problem = load_layout(settings.layout_path)
         if problem:
             self.problems.append(problem)
@@ -274,6 +294,7 @@ class OnScreenKeyboard(QWidget):
 
         controller.suggestions_changed.connect(self._show_suggestions)
         controller.modifiers_changed.connect(self._show_modifiers)
+        controller.sticky_changed.connect(self._show_modifiers)
         controller.stats_changed.connect(self._show_stats)
         controller.status_changed.connect(self.status.setText)
         controller.send_failed.connect(self.show_status)
@@ -284,6 +305,7 @@ class OnScreenKeyboard(QWidget):
             self.restoreGeometry(QByteArray.fromBase64(settings.window_geometry.encode()))
         else:
             self.resize(960, 330)
+        self._apply_dock()
         if self.problems:
             self.show_status(self.problems[0])
         controller.refresh()
@@ -371,6 +393,8 @@ class OnScreenKeyboard(QWidget):
             for key in row:
                 button = KeyButton(key.caption(False))
                 button.setObjectName(f"key-{key.action or key.char}")
+                if key.action in MODIFIERS:
+                    button.setToolTip(STICKY_TIP.format(key.caption(False)))
                 button.clicked.connect(lambda _=False, b=button: self.press_button(b))
                 self._watch(button)
                 line.addWidget(button, max(1, round(key.width * WIDTH_UNIT)))
@@ -378,6 +402,7 @@ class OnScreenKeyboard(QWidget):
                 self._keys[button] = key
             self.rows_layout.addLayout(line, 1)
             self.key_buttons.append(buttons)
+        self._show_modifiers()
         self._update_scan_groups()
 
     def _watch(self, button: KeyButton) -> None:
@@ -427,6 +452,15 @@ class OnScreenKeyboard(QWidget):
         menu.addSeparator()
         menu.addAction("Layout file…", self._choose_layout)
         menu.addAction("Built-in QWERTY layout", lambda: self.update_settings(layout_path=""))
+        menu.addSeparator()
+        position = menu.addMenu("Position")
+        self._choices(position, "dock", [("bottom", "Docked at the bottom (windows keep clear of it)"),
+                                         ("top", "Docked at the top (windows keep clear of it)"),
+                                         ("none", "Floating (over other windows, move it anywhere)")])
+        if self._docker is None:  # (Wayland, Windows, macOS, or no X11 display)
+            position.setTitle("Position (docking needs an X11 session)")
+            position.menuAction().setEnabled(False)
+        menu.addAction("Close keyboard", self.close)  # (docked, it has no title bar)
         return menu
 
     # --- settings ---------------------------------------------------------------
@@ -449,6 +483,8 @@ class OnScreenKeyboard(QWidget):
                                    interval=settings.scan_interval_ms / 1000, switches=settings.scan_switches)
         self.menu_access.switch_keysyms = self._switch_keysyms(settings)
         self._apply_look()
+        if settings.dock != old.dock:
+            self._apply_dock()
         for button in self._all_buttons():
             button.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, settings.access == "scan")
             button.set_fill(0)
@@ -476,7 +512,7 @@ class OnScreenKeyboard(QWidget):
         if self.notice.text() == TOO_LARGE:
             self.show_status("")
         self.update_settings(zoom_percent=old + step)
-        screen = (self.screen() or QApplication.primaryScreen()).availableGeometry()
+        screen = self._screen_area()
         need = self.layout().totalMinimumSize()
         if step > 0 and (need.width() > screen.width() or need.height() > screen.height()):
             self.update_settings(zoom_percent=old)
@@ -524,7 +560,11 @@ class OnScreenKeyboard(QWidget):
         """The window as high as its content and inside the screen's available area: keys that
         grow move it up (or left) rather than past the screen's edge, where larger keys had put
         the bottom row, and keys that shrink shrink it again.  The width is the user's, within
-        what the keys need and the screen gives."""
+        what the keys need and the screen gives.  Docked, it stays on its edge, its strip
+        growing or shrinking with it."""
+        if self._docked_edge is not None:
+            self._place_docked(self._docked_edge)
+            return
         frame, inner = self.frameGeometry(), self.geometry()  # (before the layout resizes the window)
         extra_w, extra_h = frame.width() - inner.width(), frame.height() - inner.height()  # the title bar
         layout = self.layout()
@@ -538,6 +578,78 @@ class OnScreenKeyboard(QWidget):
         y = max(screen.top(), min(frame.y(), screen.bottom() + 1 - need.height() - extra_h))
         if (x, y) != (frame.x(), frame.y()):
             self.move(x, y)
+
+    # --- docking ----------------------------------------------------------------
+    def dock_edge(self) -> str | None:
+        """The edge the keyboard is to be docked to: None when it floats, or where docking is
+        not available (the setting is kept for an X11 session)."""
+        return self.settings.dock if self._docker is not None and self.settings.dock != "none" else None
+
+    def _apply_dock(self) -> None:
+        """Dock, move to the other edge or undock, as the setting says.  The window manager reads
+        a window's type when it maps it: a window docked or undocked while shown is hidden and
+        shown again, and undocked it is given its floating place back."""
+        edge, was = self.dock_edge(), self._docked_edge
+        if edge is None and was is None:
+            return
+        if edge is not None:
+            if was is None:
+                self._floating_geometry = self.saveGeometry()
+            self._place_docked(edge)
+        else:
+            try:
+                self._docker.undock(int(self.winId()))
+            except Exception as e:  # noqa: BLE001 - a lost display: nothing is reserved any more
+                log.info("the keyboard's strip could not be given back: %s", e)
+            self._docked_edge = None
+            if self._floating_geometry is not None:
+                self.restoreGeometry(self._floating_geometry)
+        if (edge is None) != (was is None) and self.isVisible():
+            self.hide()
+            self.show()
+
+    def _place_docked(self, edge: str) -> None:
+        """Across the whole screen at ``edge``, as high as the keys need, its strip reserved."""
+        screen = self.screen() or QApplication.primaryScreen()
+        area = screen.geometry()  # (the available area is less our own strip once docked)
+        layout = self.layout()
+        layout.invalidate()
+        layout.activate()
+        height = min(layout.totalMinimumSize().height(), area.height())
+        y = area.bottom() + 1 - height if edge == "bottom" else area.top()
+        self.setGeometry(area.left(), y, area.width(), height)  # (a dock has no frame)
+        self._docked_at, self._dock_moves = QPoint(area.left(), y), 0
+        ratio = screen.devicePixelRatio()  # struts are in the X screen's own pixels
+        root = screen.virtualGeometry()
+        native = Rect(round(area.left() * ratio), round(y * ratio), round(area.width() * ratio),
+                      round(height * ratio))
+        try:
+            self._docker.dock(int(self.winId()), edge, native, round((root.y() + root.height()) * ratio))
+        except Exception as e:  # noqa: BLE001 - a lost display: it stays where it is, undocked
+            log.info("the keyboard could not be docked: %s", e)
+            return
+        self._docked_edge = edge
+
+    def moveEvent(self, event) -> None:  # noqa: N802 - Qt API
+        """Docked, it stays where it was put.  Qt reads the window's place again when the window
+        manager takes it in, and under openbox now and then got (0, 0), from before the window
+        was on its edge: the menu and the dialogs were then placed by that.  Put back, the
+        window manager reports the right place; a few times at most, should one keep it elsewhere."""
+        super().moveEvent(event)
+        if self._docked_edge is not None and self.geometry().topLeft() != self._docked_at \
+                and self._dock_moves < MAX_DOCK_MOVES:
+            self._dock_moves += 1
+            QTimer.singleShot(0, self._back_to_dock)
+
+    def _back_to_dock(self) -> None:
+        if self._docked_edge is not None:
+            self.setGeometry(QRect(self._docked_at, self.size()))
+
+    def _screen_area(self) -> QRect:
+        """Where the keyboard may be: the screen's available area, or, docked, the whole screen
+        (the available area leaves out the keyboard's own strip)."""
+        screen = self.screen() or QApplication.primaryScreen()
+        return screen.geometry() if self._docked_edge is not None else screen.availableGeometry()
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt API
         super().changeEvent(event)
@@ -813,13 +925,21 @@ class OnScreenKeyboard(QWidget):
             self.status.setText(self._stats_text(self.controller.stats))
         self._update_scan_groups()
 
-    def _show_modifiers(self, shift: bool, caps: bool) -> None:
+    def _show_modifiers(self, *_: Any) -> None:
+        """The keys' captions (shifted, or the digits' F1-F12 while Fn is on) and the modifiers'
+        states: latched ("true"), locked (a sticky one clicked twice) or not ("false")."""
+        controller = self.controller
+        fn = "fn" in controller.sticky
         for button, key in self._keys.items():
             if key.is_char:
-                shifted = shift != (caps and key.char.isalpha())
-                button.setText(key.caption(shifted))
+                shifted = controller.shift != (controller.caps and key.char.isalpha())
+                button.setText(key.caption(shifted, fn))
             elif key.action in ("shift", "caps"):
-                button.set_state("latched", "true" if (shift if key.action == "shift" else caps) else "false")
+                on = controller.shift if key.action == "shift" else controller.caps
+                button.set_state("latched", "true" if on else "false")
+            elif key.action in MODIFIERS:
+                state = controller.sticky.get(key.action)
+                button.set_state("latched", {LATCHED: "true", LOCKED: "locked"}.get(state, "false"))
 
     def _show_stats(self, stats: KeyStats) -> None:
         self.status.setText(self._stats_text(stats))
@@ -846,7 +966,8 @@ class OnScreenKeyboard(QWidget):
             self._switch_grab.stop()
             self._switch_grab = None
         self.controller.injector.restore()  # the keycodes borrowed for characters go back
-        geometry = bytes(self.saveGeometry().toBase64()).decode()
+        floating = self._floating_geometry if self._docked_edge is not None else self.saveGeometry()
+        geometry = bytes(floating.toBase64()).decode()
         if geometry != self.settings.window_geometry:
             self.settings = self.settings.with_(window_geometry=geometry)
             self._save()

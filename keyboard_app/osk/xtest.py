@@ -20,6 +20,12 @@ borrowed is written down (``keycodes.KeycodeLedger``), so that the next
 keyboard to open gives back the keycodes of a copy that was killed
 (``give_back_leftovers``).
 
+``chord`` presses a key with modifiers held (Ctrl+S, Alt+F4): the modifier
+keys are pressed through XTest as well, so the application gets the key with
+the modifier state a keyboard gives it; they are released at once, since a
+modifier left down would change the pointer's clicks too (Alt+click moves a
+window).
+
 ``prepare`` says, pressing nothing, whether a text can be typed, so that a
 caller about to erase something for it can leave it; a failure while
 typing says how much was typed (``InjectionError.delivered``).
@@ -38,8 +44,11 @@ log = logging.getLogger(__name__)
 
 #: The action keys' keysyms (X11's keysymdef.h).
 ACTION_KEYSYMS = {"backspace": 0xFF08, "tab": 0xFF09, "enter": 0xFF0D, "escape": 0xFF1B,
-                  "left": 0xFF51, "up": 0xFF52, "right": 0xFF53, "down": 0xFF54}
+                  "left": 0xFF51, "up": 0xFF52, "right": 0xFF53, "down": 0xFF54, "space": 0x20,
+                  **{f"f{n}": 0xFFBE + n - 1 for n in range(1, 13)}}  # (F1 is 0xFFBE)
 SHIFT_L = 0xFFE1
+#: The modifiers' keysyms (the left-hand keys): Shift_L, Control_L, Alt_L, Super_L.
+MODIFIER_KEYSYMS = {"shift": SHIFT_L, "ctrl": 0xFFE3, "alt": 0xFFE9, "super": 0xFFEB}
 CONTROL_KEYSYMS = {"\n": 0xFF0D, "\t": 0xFF09}
 KEY_PRESS, KEY_RELEASE, MAPPING_NOTIFY = 2, 3, 34  # X.KeyPress, X.KeyRelease, X.MappingNotify
 
@@ -164,25 +173,48 @@ class XTestTyper:
         A character that has no keysym at all is refused before any key is pressed."""
         self._guarded(lambda: [keysym_for(char) for char in text])
         for done, char in enumerate(text):
-            self._guarded(lambda: self._tap(*self._key_for(char)), text[:done])
+            self._guarded(lambda: self._type_char(char), text[:done])
+
+    def _type_char(self, char: str) -> None:
+        keycode, shift = self._key_for(char)
+        self._tap(keycode, [] if shift is None else [shift])
 
     def press(self, action: str) -> None:
         """Press and release an action key (``ACTION_KEYSYMS``)."""
+        self._guarded(lambda: self._tap(self._action_keycode(action), []))
+
+    def _action_keycode(self, action: str) -> int:
+        found = self._find(ACTION_KEYSYMS[action], self._keymap())
+        if found is None:
+            raise InjectionError(f"This keyboard map has no {action} key.")
+        return found[0]
+
+    def chord(self, modifiers: tuple[str, ...], key: str) -> None:
+        """Press ``key`` (a character, or an action of ``ACTION_KEYSYMS``) with ``modifiers``
+        held down: Ctrl+Shift+Z is Control, Shift, z pressed and released in reverse order."""
         def tap() -> None:
-            found = self._find(ACTION_KEYSYMS[action], self._keymap())
-            if found is None:
-                raise InjectionError(f"This keyboard map has no {action} key.")
-            self._tap(found[0], None)
+            mapping = self._keymap()
+            held = []
+            for modifier in modifiers:
+                found = self._find(MODIFIER_KEYSYMS[modifier], mapping)
+                if found is None:
+                    raise InjectionError(f"This keyboard map has no {modifier.capitalize()} key.")
+                held.append(found[0])
+            keycode, shift = self._key_for(key) if len(key) == 1 else (self._action_keycode(key), None)
+            if shift is not None and shift not in held:
+                held.append(shift)  # the character is on the key's second level (Ctrl+"?")
+            self._tap(keycode, held)
         self._guarded(tap)
 
-    def _tap(self, keycode: int, shift: int | None) -> None:
+    def _tap(self, keycode: int, held: list[int]) -> None:
+        """Press and release ``keycode`` with the keycodes ``held`` (modifiers) down."""
         fake = self.display.xtest_fake_input
-        if shift is not None:
-            fake(KEY_PRESS, shift)
+        for modifier in held:
+            fake(KEY_PRESS, modifier)
         fake(KEY_PRESS, keycode)
         fake(KEY_RELEASE, keycode)
-        if shift is not None:
-            fake(KEY_RELEASE, shift)
+        for modifier in reversed(held):
+            fake(KEY_RELEASE, modifier)
         self.display.sync()  # one key at a time, in order, and an error surfaces here
 
     def _guarded(self, call, delivered: str = ""):
