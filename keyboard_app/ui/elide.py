@@ -5,6 +5,13 @@
 its end is what tells "internationally" from "internationalization"); ``ElidingStatusBar`` does the same
 for the temporary messages of a status bar, between its left edge and its
 permanent widgets, and puts the whole message in its tooltip.
+
+A dialog that does not fit its screen scrolls instead of running off it
+(H53's finding 3: at 200 % on a 1280x800 or 1024x768 screen the Preferences,
+the model manager and the retrain dialog were taller or wider than the
+screen, their buttons below its edge): ``Scrolling`` holds a dialog's content
+above its buttons, and ``fit_to_screen`` sizes the dialog to what it asks
+for, within its screen's available geometry.
 """
 
 from __future__ import annotations
@@ -13,7 +20,11 @@ from typing import Any
 
 from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPalette
-from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
+from PySide6.QtWidgets import QApplication, QFrame, QLabel, QScrollArea, QSizePolicy, QStatusBar, QWidget
+
+# What a window manager's title bar and frame take beyond a window's own size (logical
+# pixels, generous: the size of a title bar is not known before the window is shown).
+FRAME_ROOM = QSize(16, 48)
 
 
 def fitting_font(font: QFont, text: str, width: float, shrink: float) -> QFont:
@@ -55,6 +66,10 @@ class ElidedLabel(QLabel):
     def drawn_font(self) -> QFont:
         """The font the text is drawn in: the label's, or smaller (see ``shrink``, ``fitting_font``)."""
         return fitting_font(self.font(), self.text(), self.contentsRect().width(), self._shrink)
+
+    def smallest_font(self) -> QFont:
+        """The smallest font the text may be drawn in, where it is short of room."""
+        return fitting_font(self.font(), self.text(), 0, self._shrink)
 
     def elided_text(self) -> str:
         """The text as drawn at the current width."""
@@ -133,3 +148,38 @@ class ElidingStatusBar(QStatusBar):
         painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
         painter.drawText(self.message_rect(), int(Qt.AlignmentFlag.AlignLeading | Qt.AlignmentFlag.AlignVCenter
                                                   | Qt.TextFlag.TextSingleLine), self.elided_message())
+
+
+class Scrolling(QScrollArea):
+    """A dialog's content, scrolled where the screen is too small for it.
+
+    It asks for its content's whole size (a plain scroll area asks for at most 24
+    lines), so on a screen with room the dialog shows everything and no scroll bar;
+    it has no frame and is no Tab stop (the controls in it are, and Tab scrolls to
+    them).
+    """
+
+    def __init__(self, content: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidget(content)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        # Room for the vertical scroll bar too, which a capped height brings.
+        hint = self.widget().sizeHint()
+        return QSize(hint.width() + self.verticalScrollBar().sizeHint().width(), hint.height())
+
+
+def screen_room(window: QWidget) -> QSize:
+    """The most a window may take on its screen (its parent's, before it is shown): the
+    screen's available geometry, less the window manager's frame."""
+    screen = window.screen() or QApplication.primaryScreen()
+    return screen.availableGeometry().size() - FRAME_ROOM
+
+
+def fit_to_screen(window: QWidget, size: QSize | None = None) -> None:
+    """Resize ``window`` to ``size`` (its size hint by default), but no larger than its
+    screen has room for; its layout must let it be that small (``Scrolling``)."""
+    window.resize((size or window.sizeHint()).boundedTo(screen_room(window)))

@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from .. import learning, paths
 from ..learning import LearnedWordsFileError, PersonalModel
+from .elide import fit_to_screen
 
 LEARNED, BLOCKED = "learned", "blocked"
 FILE_FILTER = "Learned words (*.json);;All files (*)"
@@ -145,7 +146,7 @@ class LearnedWordsDialog(QDialog):
         self.export_button.clicked.connect(self.export_words)
         self.import_button.clicked.connect(self.import_words)
         self.list.installEventFilter(self)  # Delete in the list removes (in the search field it edits)
-        self.resize(520, 440)
+        fit_to_screen(self, QSize(520, 440))
         self.refresh()
         self.search.setFocus()
 

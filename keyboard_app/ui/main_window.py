@@ -16,15 +16,19 @@ import logging
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QFrame,
     QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
     QProgressBar,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -38,7 +42,7 @@ from . import appearance, mnemonics
 from .controller import KeystrokeStats, SuggestionController
 from .documents import Documents
 from .editor import Editor
-from .elide import ElidingStatusBar
+from .elide import ElidingStatusBar, fit_to_screen
 from .model_controller import LOADING, ModelController
 from .preferences import LEARNING_HELP
 from .strip import WORD_SCALE, SuggestionStrip
@@ -142,7 +146,7 @@ class MainWindow(QMainWindow):
         if self.settings.window_geometry:
             self.restoreGeometry(QByteArray.fromBase64(self.settings.window_geometry.encode()))
         else:
-            self.resize(900, 640)
+            fit_to_screen(self, QSize(900, 640))
 
         model_problem = self.models.start(model_path, self.settings.model)
         if model_problem:
@@ -236,7 +240,7 @@ class MainWindow(QMainWindow):
         self.accept_actions = []
         for i in range(MAX_SUGGESTIONS):
             action = self._action(
-                f"Accept Suggestion &{i + 1}", lambda _=False, i=i: self.controller.accept(i),
+                f"Accept Suggestion &{i + 1}", lambda _=False, i=i: self._accept_shown(i),
                 [K(f"Alt+{i + 1}"), K(f"Ctrl+{i + 1}")],
                 tip=f"Put in suggestion {i + 1} (Alt+{i + 1} or Ctrl+{i + 1})",
             )
@@ -633,6 +637,12 @@ class MainWindow(QMainWindow):
         self._update_learning_actions()
         self.controller.refresh(force=True)
 
+    def _accept_shown(self, index: int) -> None:
+        """Alt/Ctrl+number: the suggestion in that slot, if the strip shows it; a narrow
+        window hides the last slots, and their words would go in unseen."""
+        if index < self.strip.shown_count():
+            self.controller.accept(index)
+
     def _forget_suggestion(self, index: int) -> None:
         suggestions = self.strip.suggestions()
         if index < len(suggestions):
@@ -693,7 +703,7 @@ class MainWindow(QMainWindow):
         """Suggestions ▸ Never Suggest: the words on the strip, reachable from the keyboard."""
         menu: QMenu = self.never_menu
         menu.clear()
-        suggestions = self.strip.suggestions()
+        suggestions = self.strip.suggestions()[: self.strip.shown_count()]
         for i, suggestion in enumerate(suggestions):
             action = menu.addAction(f"&{i + 1} {suggestion.text}")
             action.setEnabled(suggestion.kind != "phrase")  # words only (``PersonalModel.block``)
@@ -888,11 +898,22 @@ class MainWindow(QMainWindow):
             f"<tr><td style='padding-right:16px'><b>{keys}</b></td><td>{what}</td></tr>"
             for keys, what in SHORTCUTS
         )
-        box = QMessageBox(self)
+        box = QDialog(self)  # not a message box: those cannot scroll, and ran off a small screen (H53)
+        box.setObjectName("KeyboardShortcuts")
         box.setWindowTitle("Keyboard Shortcuts")
-        box.setTextFormat(Qt.TextFormat.RichText)
-        box.setText(f"<table>{rows}</table>")
-        box.setStandardButtons(QMessageBox.StandardButton.Close)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        table = QTextBrowser()
+        table.setAccessibleName("Keyboard shortcuts")
+        table.setFrameShape(QFrame.Shape.NoFrame)
+        table.viewport().setAutoFillBackground(False)
+        table.setHtml(f"<table>{rows}</table>")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setText("&Close")
+        buttons.rejected.connect(box.reject)
+        layout = QVBoxLayout(box)
+        layout.addWidget(table)
+        layout.addWidget(buttons)
+        fit_to_screen(box, QSize(620, 600))
         box.open()
 
     def show_about(self) -> None:

@@ -15,10 +15,11 @@ import logging
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QBoxLayout,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -38,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..model_store import ModelInfo, ModelStoreError, slugify
+from .elide import fit_to_screen, screen_room
 from .model_controller import ModelController
 from .tasks import run_task
 from .worker import LoadedModel
@@ -217,9 +219,11 @@ class ModelManagerDialog(QDialog):
         close.button(QDialogButtonBox.StandardButton.Close).setText("&Close")
         close.rejected.connect(self.reject)
 
+        views = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        views.addWidget(self.list, 1)
+        views.addWidget(details_box, 2)
         top = QHBoxLayout()
-        top.addWidget(self.list, 1)
-        top.addWidget(details_box, 2)
+        top.addLayout(views, 1)
         top.addLayout(buttons)
         layout = QVBoxLayout(self)
         layout.addLayout(top, 1)
@@ -228,11 +232,20 @@ class ModelManagerDialog(QDialog):
         # Made the default once it is in the dialog: set before, QDialog did not know it and
         # chose the first button of the focus chain (H48's finding 3).
         self.use_button.setDefault(True)
-        self.resize(860, 420)
+        self._fit_views(views)
+        fit_to_screen(self, QSize(860, 420))
 
         controller.ready.connect(self._model_switched)
         controller.failed.connect(self._model_failed)
         self.refresh(select=controller.current_key())
+
+    def _fit_views(self, views: QBoxLayout) -> None:
+        """The list and the details side by side where the screen has room for both; on a
+        narrow one (200 % on a 1024 px screen: H53's finding 3) the details go under the list,
+        as wide as it, so the buttons beside them stay on the screen."""
+        if self.minimumSizeHint().width() > screen_room(self).width():
+            views.setDirection(QBoxLayout.Direction.TopToBottom)
+            self.details.setMinimumWidth(self.list.minimumWidth())
 
     # --- list --------------------------------------------------------------------
     def refresh(self, select: str | None = None) -> None:

@@ -4,6 +4,13 @@ Every control writes its field of the window's ``Settings`` (validated and
 saved like the rest, see ``keyboard_app.settings``) and the window applies
 it at once: there is no OK button to forget.  Every control has a mnemonic
 on its label and an accessible name for screen readers.
+
+The groups scroll above the buttons where the screen is too small for them
+(``elide.Scrolling``).
+
+"Restore Defaults" asks first (a box whose Cancel is the default, and Escape
+answers it): applied at once like the rest, the defaults would have thrown
+away every choice made here with no way back (H53's finding 2).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QLabel,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -25,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..settings import MAX_FONT_SIZE, MAX_SUGGESTIONS, MIN_FONT_SIZE, MIN_SUGGESTIONS, Settings
+from .elide import Scrolling, fit_to_screen
 
 
 class SettingsHost(Protocol):
@@ -132,11 +141,16 @@ class PreferencesDialog(QDialog):
         close = buttons.button(QDialogButtonBox.StandardButton.Close)
         close.setAccessibleName("Close")
         buttons.rejected.connect(self.reject)
-        self.defaults_button.clicked.connect(self.restore_defaults)
+        self.defaults_button.clicked.connect(self.ask_to_restore_defaults)
 
-        layout = QVBoxLayout(self)
+        groups = QWidget()
+        groups_layout = QVBoxLayout(groups)
+        groups_layout.setContentsMargins(0, 0, 0, 0)
         for group in (typing, learning, look):
-            layout.addWidget(group)
+            groups_layout.addWidget(group)
+        groups_layout.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(Scrolling(groups), 1)
         layout.addWidget(buttons)
         # Tab as they are laid out: the button box put Close before Restore Defaults, to its left.
         QWidget.setTabOrder(self.contrast_check, self.defaults_button)
@@ -158,6 +172,7 @@ class PreferencesDialog(QDialog):
         self.large_check.toggled.connect(lambda v: self._set("large_strip_buttons", v))
         self.contrast_check.toggled.connect(lambda v: self._set("high_contrast", v))
         self.count_spin.setFocus()
+        fit_to_screen(self)
 
     @staticmethod
     def _combo(items: list[tuple[str, str]]) -> QComboBox:
@@ -213,6 +228,18 @@ class PreferencesDialog(QDialog):
 
         self.learning_help.setText(LEARNING_HELP[state])
         self._changed(change)
+
+    def ask_to_restore_defaults(self) -> None:
+        """The button: the defaults only once the person says so, since they apply at once."""
+        SB = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self, "Restore Defaults",
+            "Put every preference in this window back to its default? Your own choices here "
+            "will be lost; learning, and what was learned from your typing, stay as they are.",
+            SB.RestoreDefaults | SB.Cancel, SB.Cancel,
+        )
+        if answer == SB.RestoreDefaults:
+            self.restore_defaults()
 
     def restore_defaults(self) -> None:
         """Every preference here back to its default (the learning switch and what was learned stay)."""

@@ -39,9 +39,10 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QElapsedTimer, QEvent, QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtCore import QElapsedTimer, QEvent, QItemSelectionModel, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFocusEvent, QFontDatabase, QGuiApplication, QHideEvent, QPalette
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QButtonGroup,
     QCheckBox,
     QComboBox,
@@ -60,6 +61,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QRadioButton,
     QStackedWidget,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -84,6 +86,7 @@ from ..progress_events import (
 )
 from ..retraining import COMPARE_K, ModelScore, TrainRequest, UnaddedModel, format_duration
 from ..settings import Settings
+from .elide import Scrolling, fit_to_screen, screen_room
 from .eta import RunEstimate, busy_factor, estimate_before_start
 from .model_controller import ModelController
 from .strip import AA_CONTRAST, contrast_ratio
@@ -146,6 +149,27 @@ class CorpusList(QListWidget):
 def training_dir() -> Path:
     """Staging for runs in progress: bundles are moved to the models folder when kept."""
     return paths.user_data_dir() / "training"
+
+
+def radio_note(radio: QRadioButton, text: str) -> QLabel:
+    """``text`` under ``radio``, wrapped, in line with its label: a radio button's text does
+    not wrap, and the long ones were wider than a small screen (H53's finding 3)."""
+    note = QLabel(text)
+    note.setWordWrap(True)
+    style = radio.style()
+    note.setIndent(style.pixelMetric(QStyle.PixelMetric.PM_ExclusiveIndicatorWidth, None, radio)
+                   + style.pixelMetric(QStyle.PixelMetric.PM_RadioButtonLabelSpacing, None, radio))
+    return note
+
+
+def scrolled_page(content: QWidget, buttons: QBoxLayout) -> QWidget:
+    """A page of the dialog: ``content``, scrolled where the screen is too small for it,
+    above its row of ``buttons``, which stay on the screen."""
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    layout.addWidget(Scrolling(content), 1)
+    layout.addLayout(buttons)
+    return page
 
 
 class RetrainDialog(QDialog):
@@ -222,11 +246,13 @@ class RetrainDialog(QDialog):
         self._tick = QTimer(self, interval=1000)
         self._tick.timeout.connect(self._update_times)
         if available:
-            self.resize(760, 560)
+            fit_to_screen(self, QSize(760, 560))
             self._restore_sources()
         else:  # a few sentences: as tall as they are at a reading width, no empty page below
-            self.setMinimumWidth(560)
-            self.resize(560, self.heightForWidth(560) if self.hasHeightForWidth() else self.sizeHint().height())
+            width = min(560, screen_room(self).width())
+            self.setMinimumWidth(width)
+            fit_to_screen(self, QSize(width, self.heightForWidth(width) if self.hasHeightForWidth()
+                                      else self.sizeHint().height()))
 
     def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt API
         super().hideEvent(event)
@@ -289,8 +315,9 @@ class RetrainDialog(QDialog):
         return page
 
     def _build_setup_page(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(0, 0, 0, 0)
         intro = QLabel(
             "Teach the keyboard your own words and phrasing. Choose some of your writing "
             "(text files, or folders of them). Everything stays on this computer. The new "
@@ -335,17 +362,25 @@ class RetrainDialog(QDialog):
         layout.addWidget(self.notes_label)
 
         form = QFormLayout()
-        self.adapt_radio = QRadioButton("&Adapt the current model (recommended: quick, works with little text)")
-        self.scratch_radio = QRadioButton("Train a ne&w model from scratch (needs a large corpus)")
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # (a small screen: label above)
+        self.adapt_radio = QRadioButton("&Adapt the current model (recommended)")
+        self.scratch_radio = QRadioButton("Train a ne&w model from scratch")
         self.adapt_radio.setChecked(True)
         self.mode_group = QButtonGroup(self)
         self.mode_group.addButton(self.adapt_radio)
         self.mode_group.addButton(self.scratch_radio)
         mode_box = QVBoxLayout()
-        mode_box.addWidget(self.adapt_radio)
-        mode_box.addWidget(self.scratch_radio)
+        for radio, note in ((self.adapt_radio, "Quick, and works with little text."),
+                            (self.scratch_radio, "Needs a large corpus.")):
+            radio.setAccessibleDescription(note)
+            mode_box.addWidget(radio)
+            mode_box.addWidget(radio_note(radio, note))
         form.addRow("Method:", mode_box)
         self.size_combo = QComboBox()
+        # As narrow as a small screen needs (a long size's text is elided); as wide as the
+        # longest where there is room.
+        self.size_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.size_combo.setMinimumContentsLength(20)
         for key, preset in retraining.SIZES.items():
             self.size_combo.addItem(preset.label, key)
         self.size_combo.setCurrentIndex(max(0, self.size_combo.findData(retraining.DEFAULT_SIZE)))
@@ -377,7 +412,6 @@ class RetrainDialog(QDialog):
         buttons.addStretch(1)
         buttons.addWidget(close)
         buttons.addWidget(self.start_button)
-        layout.addLayout(buttons)
 
         for signal_ in (self.adapt_radio.toggled, self.size_combo.currentIndexChanged,
                         self.limit_spin.valueChanged):
@@ -386,14 +420,15 @@ class RetrainDialog(QDialog):
             self.scratch_radio.setChecked(True)
             self.adapt_radio.setEnabled(False)
         self._update_estimate()
-        return page
+        return scrolled_page(content, buttons)
 
     def _build_training_page(self) -> QWidget:
         import pyqtgraph as pg  # imported here: it costs start-up time
 
         pg.setConfigOptions(antialias=True, background="w", foreground="k")
-        page = QWidget()
-        layout = QVBoxLayout(page)
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(0, 0, 0, 0)
         self.phase_label = QLabel("Starting…")
         self.phase_label.setObjectName("phaseLabel")
         font = self.phase_label.font()
@@ -470,12 +505,12 @@ class RetrainDialog(QDialog):
         buttons.addStretch(1)
         buttons.addWidget(self.back_button)
         buttons.addWidget(self.cancel_button)
-        layout.addLayout(buttons)
-        return page
+        return scrolled_page(content, buttons)
 
     def _build_results_page(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(0, 0, 0, 0)
         self.results_title = QLabel("<h3>Training finished</h3>")
         layout.addWidget(self.results_title)
         self.eval_label = QLabel(COMPARING.format(part="held-out part"))
@@ -520,13 +555,14 @@ class RetrainDialog(QDialog):
         self.use_new_button.setEnabled(False)  # until the new model exists
         self.use_new_button.clicked.connect(self.use_new_model)
         self.keep_current_button.clicked.connect(self.keep_current_model)
-        buttons = QHBoxLayout()
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.keep_current_button)
+        row.addWidget(self.use_new_button)
+        buttons = QVBoxLayout()  # the box on a line of its own: beside the buttons it was wider than a small screen
         buttons.addWidget(self.keep_new_check)
-        buttons.addStretch(1)
-        buttons.addWidget(self.keep_current_button)
-        buttons.addWidget(self.use_new_button)
-        layout.addLayout(buttons)
-        return page
+        buttons.addLayout(row)
+        return scrolled_page(content, buttons)
 
     # --- corpus ------------------------------------------------------------------------
     def corpus_paths(self) -> list[Path]:

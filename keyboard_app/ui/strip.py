@@ -16,7 +16,12 @@ empty slots beside words (or beside the placeholder) are hidden, and a word
 that does not fit beside the number's balancing space gets that space too.
 Where the words do not fit at full size (a narrow window, five long words),
 the gaps between and inside the slots narrow first, then the words are
-drawn smaller, and only then elided.  The strip
+drawn smaller, and only then elided, never below ``READABLE_LETTERS`` of a
+long word: the strip shows as many words as it can say legibly, in rank
+order, and hides the slots after them (a narrow window with five slots and
+a large font showed "i…t", "i…l" and two lone "…", H53's finding 1).  The
+shown words keep their numbers, so Alt+1 … Alt+n stay right, and only they
+are named to a screen reader (``shown_count``).  The strip
 has a minimum width at which each slot still shows a few letters, and its
 look follows the preferences: the word size (the editor's zoom, or its
 own), larger buttons, high contrast.  Its colours are written into its style sheet from the
@@ -32,6 +37,7 @@ announced to a screen reader, since the buttons never have the focus.
 
 from __future__ import annotations
 
+from math import ceil
 from typing import Any, Sequence
 
 from PySide6.QtCore import QPoint, Qt, Signal
@@ -42,6 +48,7 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetrics,
+    QFontMetricsF,
     QPalette,
 )
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QMenu, QPushButton, QSizePolicy, QWidget
@@ -60,6 +67,7 @@ BUTTON_HEIGHT, LARGE_BUTTON_HEIGHT = 40, 60  # the least: a slot grows with its 
 WORD_PADDING = 2  # above and below the word, inside a slot
 BORDER_ROOM = 4  # the thickest border a slot is drawn with (the first, in high contrast)
 WORD_SCALE = 1.25  # the words are this much larger than the editor's text
+READABLE_LETTERS = 10  # the fewest letters of a long word a slot shows (its start and end), or it is hidden
 AA_CONTRAST = 4.5  # WCAG 2 AA for normal text
 
 
@@ -104,10 +112,24 @@ class SuggestionButton(QPushButton):
         if not self.word.text():
             return 0
         compact = self.compact if compact is None else compact
+        return self._room(self.word.fontMetrics().horizontalAdvance(self.word.text()), compact=compact)
+
+    def legible_width(self) -> int:
+        """The narrowest the slot can be and still say which word it holds, with the narrower
+        gaps: the word whole at its smallest size, or a long word elided to its first and last
+        letters, ``READABLE_LETTERS`` in all (and a pixel for the layout's rounding)."""
+        text = self.word.text()
+        if len(text) > READABLE_LETTERS:
+            head = (READABLE_LETTERS + 1) // 2
+            text = text[:head] + "…" + text[head - READABLE_LETTERS:]
+        return self._room(QFontMetricsF(self.word.smallest_font()).horizontalAdvance(text), compact=True) + 1
+
+    def _room(self, text_width: float, *, compact: bool) -> int:
+        """The slot's width around a text ``text_width`` wide: the gaps, the number, the
+        space balancing it, and the border (thicker on the first slot and in high contrast)."""
         margin, spacing = (COMPACT_SLOT_MARGIN, COMPACT_SLOT_SPACING) if compact else (SLOT_MARGIN, SLOT_SPACING)
-        return (self.word.fontMetrics().horizontalAdvance(self.word.text()) + 2 * margin
-                + 2 * spacing + self.hint.sizeHint().width() + self.spacer.width()
-                + 4)  # the border, thicker on the first slot and in high contrast
+        return (ceil(text_width) + 2 * margin + 2 * spacing + self.hint.sizeHint().width() + self.spacer.width()
+                + BORDER_ROOM)
 
     def set_compact(self, compact: bool) -> None:
         """Narrower gaps around and beside the word, where the words do not fit otherwise."""
@@ -224,7 +246,8 @@ class SuggestionStrip(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(STRIP_MARGIN, 6, STRIP_MARGIN, 6)
         layout.setSpacing(STRIP_SPACING)
-        self.compact = False  # the narrower gaps of a strip whose words do not fit (``_fit_gaps``)
+        self.compact = False  # the narrower gaps of a strip whose words do not fit (``_share_width``)
+        self._shown = 0  # how many of the suggestions have a slot (``shown_count``)
         self.buttons: list[SuggestionButton] = []
         for i in range(MAX_SUGGESTIONS):
             button = SuggestionButton(index=i)
@@ -252,7 +275,8 @@ class SuggestionStrip(QWidget):
         self._word_size = size
         for button in self.buttons:
             button.set_word_font(size, bold=self._high_contrast)
-        self._share_width(placeholder=not self._suggestions and bool(self._placeholder))  # by the new size
+        self._share_width()  # by the new size
+        self._tell_screen_reader(announce=False)
 
     def set_large_buttons(self, large: bool) -> None:
         self._large = large
@@ -329,6 +353,11 @@ class SuggestionStrip(QWidget):
     def words(self) -> list[str]:
         return [s.text for s in self._suggestions]
 
+    def shown_count(self) -> int:
+        """How many of the suggestions are shown: the first ones, as many as the width shows
+        legibly (the others are kept, and come back when the window is wider)."""
+        return self._shown
+
     def placeholder(self) -> str:
         return self._placeholder
 
@@ -355,50 +384,76 @@ class SuggestionStrip(QWidget):
                 button.set_word("")
                 button.setEnabled(False)
                 button.setToolTip(f"Suggestion {i + 1} (Alt+{i + 1} or Ctrl+{i + 1})")
-        self._share_width(placeholder=not self._suggestions and bool(placeholder))
+        self._share_width()
         self._tell_screen_reader()
 
-    def _tell_screen_reader(self) -> None:
-        """The strip's name says the words; a change is announced (politely: after what is
-        being read).  Its buttons never take the focus, so a screen reader heard nothing of
-        the suggestions while the user typed (H48's finding 6)."""
-        words = [f"{i + 1} {b.spoken}" for i, b in enumerate(self.buttons[: len(self._suggestions)])]
+    def _tell_screen_reader(self, *, announce: bool = True) -> None:
+        """The strip's name says the words shown; a change is announced (politely: after what
+        is being read), unless it is only the window's width showing more or fewer of them.
+        Its buttons never take the focus, so a screen reader heard nothing of the
+        suggestions while the user typed (H48's finding 6)."""
+        words = [f"{i + 1} {b.spoken}" for i, b in enumerate(self.buttons[: self._shown])]
         name = "Suggestions: " + ", ".join(words) if words else "Suggestions: none"
         if name == self.accessibleName():
             return
         self.setAccessibleName(name)  # (Qt sends the name's change itself)
-        if words:
+        if words and announce:
             QAccessible.updateAccessibility(QAccessibleAnnouncementEvent(self, name))
 
-    def _share_width(self, *, placeholder: bool) -> None:
+    def _share_width(self) -> None:
         """Give the width to what is shown.  A placeholder sentence may use the whole
         strip, and empty slots beside words give way to them.  Words share by what
         they need, but no less than a short word's share each, so a strip of short
         words keeps equal slots and does not move at every keystroke, while a long
-        word takes room from short ones before it is elided."""
+        word takes room from short ones before it is elided.  Where the words do not
+        fit, the gaps narrow, and each shown word gets at least its legible width."""
         layout = self.layout()
-        filled = len(self._suggestions)
+        placeholder = not self._suggestions and bool(self._placeholder)
+        self._shown = filled = self._legible_count()
         # Every slot while none holds anything (numbered, dashed: where words will come);
         # beside a word or the placeholder an empty slot would only take their width.
         shown = max(filled, 1) if filled or placeholder else self._slots
         for i, button in enumerate(self.buttons):
             button.setVisible(i < shown)
-        if placeholder or not filled:
+        needs = [b.needed_width(compact=False) for b in self.buttons[:filled]]
+        gaps = (filled - 1) * STRIP_SPACING + 2 * STRIP_MARGIN
+        compact = bool(filled) and sum(needs) + gaps > self.width()
+        if not filled:
             stretches = [1] * shown
-        else:
+        elif compact:
+            stretches = self._legible_shares(needs)
+        else:  # short words' equal shares, unless they would cost a long word letters
             short = self.buttons[0].word.fontMetrics().horizontalAdvance("m" * 8)
-            stretches = [max(short, b.needed_width(compact=False)) for b in self.buttons[:filled]]
+            steady = [max(short, need) for need in needs]
+            stretches = steady if sum(steady) + gaps <= self.width() else needs
         for i, stretch in enumerate(stretches):
             layout.setStretch(i, stretch)
-        self._fit_gaps()
+        self._set_compact(compact)
 
-    def _fit_gaps(self) -> None:
+    def _legible_count(self) -> int:
+        """How many of the words, in rank order, fit the width legibly with the narrower gaps
+        (``SuggestionButton.legible_width``); the first is shown even where it does not."""
+        room = self.width() - 2 * COMPACT_STRIP_MARGIN + COMPACT_STRIP_SPACING
+        count = 0
+        for button in self.buttons[: len(self._suggestions)]:
+            room -= max(MIN_SLOT_WIDTH, button.legible_width()) + COMPACT_STRIP_SPACING
+            if room < 0:
+                break
+            count += 1
+        return max(count, min(1, len(self._suggestions)))
+
+    def _legible_shares(self, needs: list[int]) -> list[int]:
+        """The shown slots' widths where the words do not fit at full size: each its legible
+        width, and what is left over shared by what the words need (the layout's stretch
+        factors: it gives them the width in these proportions)."""
+        least = [max(MIN_SLOT_WIDTH, b.legible_width()) for b in self.buttons[: len(needs)]]
+        room = self.width() - 2 * COMPACT_STRIP_MARGIN - (len(needs) - 1) * COMPACT_STRIP_SPACING
+        spare = max(0, room - sum(least))
+        return [width + spare * need // sum(needs) for width, need in zip(least, needs)]
+
+    def _set_compact(self, compact: bool) -> None:
         """Narrow the gaps between and inside the slots where the words need more than the
         width (before they are drawn smaller or elided); widen them again where they fit."""
-        filled = self.buttons[: len(self._suggestions)]
-        needed = (sum(b.needed_width(compact=False) for b in filled)
-                  + (len(filled) - 1) * STRIP_SPACING + 2 * STRIP_MARGIN)
-        compact = bool(filled) and needed > self.width()
         if compact != self.compact:
             self.compact = compact
             margin, spacing = ((COMPACT_STRIP_MARGIN, COMPACT_STRIP_SPACING) if compact
@@ -410,7 +465,8 @@ class SuggestionStrip(QWidget):
 
     def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)
-        self._fit_gaps()
+        self._share_width()  # the width decides how many words are shown
+        self._tell_screen_reader(announce=False)
 
     def _context_menu(self, index: int, pos: QPoint) -> None:
         if index >= len(self._suggestions):

@@ -8,7 +8,16 @@ import re
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAccessible, QPalette
-from PySide6.QtWidgets import QAbstractButton, QApplication, QCheckBox, QComboBox, QLabel, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QLabel,
+    QMessageBox,
+    QSpinBox,
+    QWidget,
+)
 
 from keyboard_app.settings import SettingsStore
 from keyboard_app.ui import appearance
@@ -193,7 +202,7 @@ def test_learning_on_off_paused(qtbot, window, prefs):
     assert combo.currentData() == "on"
 
 
-def test_larger_buttons_and_high_contrast(qtbot, window, prefs):
+def test_larger_buttons_and_high_contrast(qtbot, window, prefs, boxes):
     assert window.strip.buttons[0].minimumHeight() == BUTTON_HEIGHT
     prefs.large_check.setChecked(True)
     assert window.strip.buttons[0].minimumHeight() == LARGE_BUTTON_HEIGHT
@@ -203,6 +212,7 @@ def test_larger_buttons_and_high_contrast(qtbot, window, prefs):
     text = QApplication.palette().color(QPalette.ColorRole.WindowText)
     assert window.strip.hint_color() == text
     assert saved().high_contrast and saved().large_strip_buttons
+    boxes.answers.append(QMessageBox.StandardButton.RestoreDefaults)  # it asks first (H53)
     prefs.defaults_button.click()
     assert window.strip.buttons[0].minimumHeight() == BUTTON_HEIGHT
     assert not prefs.contrast_check.isChecked() and not saved().high_contrast
@@ -228,7 +238,7 @@ def test_corrections_of_typing_slips_on_by_default_and_off(qtbot, window, prefs)
     qtbot.waitUntil(lambda: "London" in window.strip.words())
 
 
-def test_phrase_suggestions_on_by_default_off_and_saved(qtbot, window, prefs, make_window):
+def test_phrase_suggestions_on_by_default_off_and_saved(qtbot, window, prefs, make_window, boxes):
     assert prefs.phrases_check.isChecked() and window.settings.phrase_suggestions
     assert window.controller.offer_phrases
     phrase_shown = lambda: any(s.kind == "phrase" for s in window.strip.suggestions())  # noqa: E731
@@ -248,5 +258,6 @@ def test_phrase_suggestions_on_by_default_off_and_saved(qtbot, window, prefs, ma
     prefs.phrases_check.setChecked(True)
     qtbot.waitUntil(phrase_shown, timeout=5000)
     prefs.phrases_check.setChecked(False)
+    boxes.answers.append(QMessageBox.StandardButton.RestoreDefaults)  # it asks first (H53)
     prefs.defaults_button.click()
     assert prefs.phrases_check.isChecked() and saved().phrase_suggestions is True

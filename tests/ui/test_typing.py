@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QTextCursor
-from PySide6.QtWidgets import QMessageBox, QPlainTextEdit
+from PySide6.QtWidgets import QDialog, QMessageBox, QPlainTextEdit, QTextBrowser
 
 
 
@@ -229,8 +229,9 @@ def test_shortcuts_are_in_tooltips_and_help(qtbot, window, boxes):
     assert shortcuts[1] == ["Alt+2", "Ctrl+2"] and texts[1] == "Accept Suggestion &2"
     assert "Tab" in window.accept_first_action.text()
     window.show_shortcuts()
-    box = window.findChild(QMessageBox)
-    assert "Alt+1" in box.text() and "Esc" in box.text() and "Tab" in box.text()
+    box = window.findChild(QDialog, "KeyboardShortcuts")  # a dialog that scrolls (H53)
+    text = box.findChild(QTextBrowser).toPlainText()
+    assert "Alt+1" in text and "Esc" in text and "Tab" in text
     box.close()
 
 
