@@ -29,20 +29,24 @@ from keyboard_app.engine.contract import LEXICON_FILE, PHRASES_FILE
 from keyboard_app.engine.phrases import compress_file, is_compressed
 from keyboard_app.engine.tokenizer import Tokenizer
 
-from .config import HELDOUT_AT
+from .config import HELDOUT_AT, TrainConfig
 from .corpus import CorpusError, find_files, heldout_splits
 from .export import phrases_entry
-from .pipeline import MAX_HELDOUT_BYTES, corpus_phrases
+from .pipeline import MAX_HELDOUT_BYTES, corpus_phrases, phrase_bytes
 from .streaming import SpilledPhrases
 from .vocabulary import corpus_lexicon, count_corpus_tokens
 
 log = logging.getLogger(__name__)
 
 
-def add_lexicon(bundle_path: Path, corpus: list[Path], out: Path, *, whole: bool = False) -> tuple[int, int]:
+def add_lexicon(bundle_path: Path, corpus: list[Path], out: Path, *, whole: bool = False,
+                phrases_limit_mb: float | None = None) -> tuple[int, int]:
     """Write ``out``: the bundle with its corpus's lexicon and phrases;
     returns the number of lexicon words and of phrase entries.  ``whole``:
-    count the validation lines that training held out too."""
+    count the validation lines that training held out too.  ``phrases_limit_mb``:
+    the phrase tables cut to fit that many MB stored (keyboard-train's
+    ``--phrases-limit``: the rarest entries go first), as the built-in model's
+    are to keep the standalone program within its size."""
     bundle = load_bundle(bundle_path)
     phrases = None
     try:
@@ -64,7 +68,9 @@ def add_lexicon(bundle_path: Path, corpus: list[Path], out: Path, *, whole: bool
             log.warning("this corpus is not the one the model was trained on (its hash differs)")
         lexicon = corpus_lexicon(counts, bundle.vocab)
         kept_marks(bundle, lexicon)
-        phrases, _ = corpus_phrases(files, splits, bundle.vocab, lexicon, tokenizer)
+        limit = {} if phrases_limit_mb is None else {
+            "max_bytes": phrase_bytes(TrainConfig(phrases_limit_mb=phrases_limit_mb))}
+        phrases, _ = corpus_phrases(files, splits, bundle.vocab, lexicon, tokenizer, **limit)
         if lexicon is None and phrases is None:
             raise CorpusError("the corpus has no word beyond the model's vocabulary and no phrase.")
         old_phrases = (manifest.get("phrases") or {}).get("file")
@@ -131,10 +137,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--whole-corpus", action="store_true",
                         help="count the lines training held out for validation too (as Presage's database "
                         "does); the manifest's engine metrics, measured on those lines, then flatter the model")
+    parser.add_argument("--phrases-limit", type=float, metavar="MB",
+                        help="cut the phrase tables to this many MB stored, the rarest entries first")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        words, entries = add_lexicon(args.bundle, args.corpus, args.out or args.bundle, whole=args.whole_corpus)
+        words, entries = add_lexicon(args.bundle, args.corpus, args.out or args.bundle, whole=args.whole_corpus,
+                                     phrases_limit_mb=args.phrases_limit)
+    except ValueError as e:  # a limit TrainConfig refuses
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     except (ModelLoadError, CorpusError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

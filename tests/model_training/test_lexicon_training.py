@@ -99,6 +99,22 @@ def test_add_lexicon_keeps_the_phrase_tables_compressed_where_they_were(tmp_path
     assert len(again.phrases) == len(stored.phrases)
 
 
+def test_add_lexicon_cuts_the_phrase_tables_to_a_limit_rarest_first(tmp_path, tiny_bundle, patterned_text):
+    rng = np.random.default_rng(5)
+    words = [f"zo{a}{b}" for a in "bdfgk" for b in "lmnprstv"]  # 40 lexicon words: 1,600 pairs seen often
+    babble = "\n".join(" ".join(rng.choice(words, 12)) + "." for _ in range(3000))
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(patterned_text + "\n\n" + babble + "\n", encoding="utf-8")
+    _, whole = add_lexicon(tiny_bundle, [corpus], tmp_path / "whole")
+    _, cut = add_lexicon(tiny_bundle, [corpus], tmp_path / "cut", phrases_limit_mb=0.05)
+    assert 0 < cut < whole
+    full, small = load_bundle(tmp_path / "whole").phrases, load_bundle(tmp_path / "cut").phrases
+    # (the limit counts the arrays; the archive adds its headers and alignment)
+    assert (tmp_path / "cut" / "phrases.npz").stat().st_size < 60_000 < (tmp_path / "whole" / "phrases.npz").stat().st_size
+    rarest = min(int(t.counts.min()) for t in full.tables.values())
+    assert min(int(t.counts.min()) for t in small.tables.values()) > rarest  # the rarest went first
+
+
 def test_add_lexicon_command_reports_a_bad_bundle_in_one_sentence(tmp_path):
     (tmp_path / "corpus.txt").write_text("words\n")
     done = subprocess.run(
