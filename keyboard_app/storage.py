@@ -13,7 +13,9 @@ when the app starts.
 
 ``locked(path)`` serialises read-modify-write cycles on one file between
 processes (an advisory ``flock`` on ``NAME.lock`` beside it; a no-op where
-there is no ``fcntl``).
+there is no ``fcntl``).  ``hold(path)`` claims one file for as long as a copy
+of the app works on it (a kept text in its editor): a ``flock`` on the file
+itself, which the kernel lets go when the process ends, however it ends.
 """
 
 from __future__ import annotations
@@ -189,3 +191,42 @@ def locked(path: str | os.PathLike, *, timeout: float = LOCK_TIMEOUT_SECONDS) ->
         yield
     finally:
         os.close(fd)  # closing releases the lock
+
+
+class Hold:
+    """A claim on one file (``hold``), until ``release`` (idempotent) or the process's end."""
+
+    def __init__(self, fd: int | None) -> None:
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def hold(path: str | os.PathLike) -> Hold | None:
+    """Claim the file at ``path`` for this process: an exclusive advisory lock on the file
+    itself (``flock``), held until ``Hold.release``; the kernel lets it go when the process
+    ends, however it ends (a crash, SIGKILL), so nothing stays claimed by a copy that is
+    gone.  None when another process (or another ``hold`` in this one) has it, or the file
+    is gone.  A file replaced (by a rename) while this waited is held as it is now, never as
+    it was.  Without ``fcntl`` (Windows) nothing is locked (a file kept open there could be
+    neither replaced nor removed): the single-instance guard (``ui.app``) is all there is."""
+    if fcntl is None:
+        return Hold(None) if os.path.isfile(path) else None
+    for _ in range(3):  # (replaced between the open and the lock: take the new one)
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            mine, now = os.fstat(fd), os.stat(path)
+        except OSError:  # another holds it (BlockingIOError), or it went away meanwhile
+            os.close(fd)
+            return None
+        if (mine.st_dev, mine.st_ino) == (now.st_dev, now.st_ino):
+            return Hold(fd)
+        os.close(fd)
+    return None

@@ -324,8 +324,10 @@ def _tell_in_window(window: Any, title: str, text: str) -> None:
 def keep_unsaved_text(window: Any, again: bool = False) -> bool:
     """Write the editor's unsaved text to a file of its own in the user's data folder, and
     say where; True if there was none or it was written.  Not over the document's own file:
-    the user had not chosen to save their changes there.  A failure is said on stderr and in
-    the window (``again``: the second try, after which the app quits without the text)."""
+    the user had not chosen to save their changes there.  A kept text restored at this start
+    and not saved since (``Documents.kept``) is written back over its own kept file, so that
+    one file holds it, offered once, under the name it had.  A failure is said on stderr and
+    in the window (``again``: the second try, after which the app quits without the text)."""
     documents = window.documents
     if not documents.is_modified():
         return True
@@ -335,7 +337,8 @@ def keep_unsaved_text(window: Any, again: bool = False) -> bool:
     folder = paths.unsaved_texts_dir()
     existed = folder.is_dir()
     try:
-        path = unused_name(folder, f"{stem} {datetime.now():%Y-%m-%d %H-%M-%S}", ".txt")
+        path = (documents.kept.path if documents.kept is not None
+                else unused_name(folder, f"{stem} {datetime.now():%Y-%m-%d %H-%M-%S}", ".txt"))
         atomic_write_text(path, window.editor.toPlainText())
     except Exception as e:  # noqa: BLE001 - whatever it is, the window must stay usable
         if isinstance(e, OSError) and e.errno == errno.EEXIST and folder.exists() and not folder.is_dir():

@@ -32,8 +32,13 @@ read as U+FFFD (``shown``): Qt would silently drop them.
 
 The texts a signal's close kept (``ui.app.keep_unsaved_text``) are offered
 at the next start (``MainWindow``); ``adopt_interrupted_keeps`` adds those
-whose keep was itself killed, and ``moved_to`` follows one the window moved
-out of the offered folder once it was open.
+whose keep was itself killed.  A kept text is offered by one copy of the app
+at a time (``take_kept_text``: it holds the file, ``storage.hold``), and
+``Documents.restore`` puts it in the editor as the unsaved document it was:
+the title says so, closing asks, and Save asks where.  The kept file is
+removed once the text is saved or the user discards it, never before: killed
+again meanwhile, the app keeps the text in the same file (one copy, offered
+again), and a crash leaves it there to be offered again.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import re
 import sys
 import threading
 from pathlib import Path
@@ -50,7 +56,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox, QPlainTextEdit, QWidget
 
 from ..settings import Settings
-from ..storage import atomic_write_bytes, leftover_temps
+from ..storage import Hold, atomic_write_bytes, hold, leftover_temps
 from ..text_encoding import NotTextError, decode  # noqa: F401  (decode: the editor's reading of a file)
 
 log = logging.getLogger(__name__)
@@ -67,6 +73,10 @@ _LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (with a byte-order mark)", "utf
 _umask_lock = threading.Lock()
 #: Added to the name of a kept text whose keep was killed (``adopt_interrupted_keeps``).
 POSSIBLY_INCOMPLETE = " (possibly incomplete)"
+#: What ``keep_unsaved_text``, ``unused_name`` and ``adopt_interrupted_keeps`` add to the name of
+#: the document a text was kept from ("letter 2026-12-02 10-00-00 2 (possibly incomplete)").
+_KEPT_STEM = re.compile(r"^(?P<name>.+?) \d{4}-\d{2}-\d{2} \d{2}-\d{2}-\d{2}(?: \d+)?"
+                        r"(?: \(possibly incomplete\)(?: \d+)?)?$")
 
 
 def label(encoding: str) -> str:
@@ -200,6 +210,58 @@ def adopt_interrupted_keeps(folder: Path) -> list[Path]:
     return adopted
 
 
+class KeptText:
+    """A kept text this copy of the app holds (``storage.hold``): no other copy offers or
+    restores it until it is let go (``release``), removed (``remove``), or this process ends."""
+
+    def __init__(self, path: Path, held: Hold) -> None:
+        self.path = path
+        self._held = held
+
+    @property
+    def document_name(self) -> str:
+        """The name of the document the text was kept from ("letter" for "letter 2026-12-02
+        10-00-00.txt"; the keep drops the extension): what the restored document is called."""
+        match = _KEPT_STEM.match(self.path.stem)
+        return match["name"] if match else self.path.stem
+
+    def release(self) -> None:
+        """Let another copy (or the next start) offer it (idempotent)."""
+        self._held.release()
+
+    def remove(self) -> None:
+        """Delete the kept file (the text was saved, or the user discarded it); raises
+        ``OSError`` if it cannot be, and lets it go either way."""
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+        finally:
+            self.release()
+
+
+def take_kept_text(folder: Path) -> tuple[KeptText | None, int]:
+    """The newest kept text in ``folder`` that no other copy of the app holds, held by this
+    one, and how many more are there for the user (held by none).  (None, 0) when there is
+    none.  Each is held while it is looked at, so two copies starting at once never both
+    take the same one; those not taken are let go.  Never raises: this is a start-up question."""
+    try:
+        found = [p for p in folder.iterdir() if p.suffix == ".txt" and p.is_file()]
+        found.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    except OSError:
+        return None, 0
+    free = []
+    for path in found:
+        held = hold(path)
+        if held is not None:
+            free.append(KeptText(path, held))
+    if not free:
+        return None, 0
+    for other in free[1:]:
+        other.release()
+    return free[0], len(free) - 1
+
+
 class Documents(QObject):
     """The file behind the editor's text; its boxes are children of ``parent``."""
 
@@ -228,11 +290,14 @@ class Documents(QObject):
         self.path: Path | None = None
         self.encoding = "utf-8"  # how the open file was read, and is written back
         self._encoding_confirmed = True  # the user agreed to write it in that encoding
+        self.untitled_name = UNTITLED  # the name of a document with no file (a restored one's own)
+        #: The kept text in the editor (``restore``), until it is saved or discarded.
+        self.kept: KeptText | None = None
 
     # --- state ---------------------------------------------------------------------
     @property
     def name(self) -> str:
-        return shown(self.path.name) if self.path else UNTITLED
+        return shown(self.path.name) if self.path else self.untitled_name
 
     def is_modified(self) -> bool:
         return self.editor.document().isModified()
@@ -260,7 +325,10 @@ class Documents(QObject):
         )
         if answer == QMessageBox.StandardButton.Save:
             return self.save()
-        return answer == QMessageBox.StandardButton.Discard
+        if answer != QMessageBox.StandardButton.Discard:
+            return False
+        self._drop_kept()  # the user said to discard it: its kept copy too
+        return True
 
     def new(self) -> None:
         if not self.maybe_save("starting a new document"):
@@ -269,9 +337,68 @@ class Documents(QObject):
         self.editor.document().clearUndoRedoStacks()
         self.editor.document().setModified(False)
         self.path = None
+        self.untitled_name = UNTITLED
+        self._let_go_of_kept()
         self.encoding, self._encoding_confirmed = "utf-8", True
         self.opened.emit()
         self.changed.emit()
+
+    def restore(self, kept: KeptText) -> bool:
+        """Put a kept text in the editor as the unsaved document it was (``kept.document_name``,
+        no file: Save asks where, closing asks first), and keep the kept file until the text
+        is saved or discarded (``_drop_kept``).  False if it could not be read (said why) or
+        the user kept the text already in the editor; ``kept`` is then the caller's still."""
+        try:
+            text, _ = decode(kept.path.read_bytes())
+        except OSError as e:
+            self._error("Cannot open the kept text", f"{shown(kept.path)}: {e.strerror or e}.")
+            return False
+        except NotTextError as e:
+            self._error("Cannot open the kept text", f"{shown(kept.path.name)} {e}, so it was not opened.")
+            return False
+        if not self.maybe_save("opening the kept text"):
+            return False
+        self._put_text(text)
+        self.editor.document().setModified(True)  # it is in no file of the user's yet
+        self.path = None
+        self.untitled_name = kept.document_name
+        self.encoding, self._encoding_confirmed = "utf-8", True
+        self._let_go_of_kept()
+        self.kept = kept
+        self.opened.emit()
+        self.changed.emit()
+        self.message.emit(f"Restored the text kept in {shown(kept.path.name)}; save it to keep it (the kept "
+                          "copy is removed once it is saved).", 10000)
+        return True
+
+    def _put_text(self, text: str) -> None:
+        """The editor's text replaced by ``text``, the cursor at its end."""
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # a long file takes a moment to lay out
+        try:
+            self.editor.setPlainText(text)
+        finally:
+            QApplication.restoreOverrideCursor()
+        self.editor.moveCursor(self.editor.textCursor().MoveOperation.End)
+
+    def _let_go_of_kept(self) -> None:
+        """Another text replaced a restored one that was neither saved nor discarded (a
+        signal's keep had written it back and marked it unchanged): its kept file stays, for
+        the next start to offer."""
+        if self.kept is not None:
+            self.kept.release()
+            self.kept = None
+
+    def _drop_kept(self) -> None:
+        """The restored text was saved or discarded: its kept copy goes.  One that cannot be
+        removed is logged and offered again at the next start (where the user may delete it)."""
+        kept, self.kept = self.kept, None
+        if kept is None:
+            return
+        try:
+            kept.remove()
+        except OSError as e:
+            log.warning("could not remove the kept text %s (%s); the next start offers it again",
+                        kept.path, e.strerror or e)
 
     def open(self, path: Path | None = None) -> bool:
         """Open ``path``, or the file the user picks.  A file named beforehand (the command
@@ -298,14 +425,10 @@ class Documents(QObject):
             return False
         if not asked and not self.maybe_save(f"opening “{shown(path.name)}”"):
             return False
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # a long file takes a moment to lay out
-        try:
-            self.editor.setPlainText(text)
-        finally:
-            QApplication.restoreOverrideCursor()
-        self.editor.moveCursor(self.editor.textCursor().MoveOperation.End)
+        self._put_text(text)
         self.editor.document().setModified(False)
         self.path = path
+        self._let_go_of_kept()
         self.encoding = encoding
         self._encoding_confirmed = encoding in UTF8
         if not self._encoding_confirmed:
@@ -325,7 +448,7 @@ class Documents(QObject):
         return self._write(self.path)
 
     def save_as(self) -> bool:
-        start = str(self.path) if self.path else str(Path(self.start_directory()) / f"{UNTITLED}{TEXT_SUFFIX}")
+        start = str(self.path or Path(self.start_directory()) / f"{self.untitled_name}{TEXT_SUFFIX}")
         while True:
             name, chosen = QFileDialog.getSaveFileName(self._parent, "Save As", start, TEXT_FILTER)
             if not name:
@@ -383,6 +506,7 @@ class Documents(QObject):
         self.path = path
         self.encoding, self._encoding_confirmed = encoding, True
         self.editor.document().setModified(False)
+        self._drop_kept()  # saved where the user chose: the kept copy has done its work
         self._remember(path)
         self.changed.emit()
         saved = f"Saved {shown(path.name)} as {label(encoding)}." if converted else f"Saved {shown(path.name)}."
@@ -394,17 +518,6 @@ class Documents(QObject):
         self.settings.add_recent_file(str(path))
         self.settings.last_directory = str(Path(path).resolve().parent)
         self._save_settings()
-
-    def moved_to(self, path: Path) -> None:
-        """The app moved the open file to ``path`` (a kept text, once it is open:
-        ``MainWindow._offer_kept_texts``): the document is that file now, in the title, the
-        next save and the recent files (where its old place no longer is)."""
-        if self.path is not None:
-            old = str(Path(self.path).resolve())
-            self.settings.recent_files = [p for p in self.settings.recent_files if p != old]
-        self.path = path
-        self._remember(path)
-        self.changed.emit()
 
     def _forget_recent(self, path: Path) -> None:
         resolved = str(Path(path).resolve())

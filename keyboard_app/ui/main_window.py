@@ -502,55 +502,41 @@ class MainWindow(QMainWindow):
 
     def _offer_kept_texts(self) -> None:
         """Text the editor held unsaved when a terminal's Ctrl-C or a signal closed the app was
-        kept in a file of its own (``app.keep_unsaved_text``): offer to open it, once.  It is
-        opened where it is, and moved to ``unsaved/opened`` only once it is in the editor, so
-        that it is not offered again and saving it does not write into the folder that is
-        offered: a crash (or a failure) while it opens leaves it to be offered again.  A keep
-        that was itself killed is offered too, named as possibly incomplete
+        kept in a file of its own (``app.keep_unsaved_text``): offer it.  The newest one no
+        other copy of the app holds is taken (``documents.take_kept_text``), so two copies
+        never both offer it; Open restores it as the unsaved document it was
+        (``Documents.restore``), which removes the kept file once the text is saved or
+        discarded, so that it is offered until then and never after.  No (or a text that
+        cannot be opened) leaves it to be offered at the next start.  A keep that was itself
+        killed is offered too, named as possibly incomplete
         (``documents.adopt_interrupted_keeps``)."""
-        from .documents import adopt_interrupted_keeps, shown, unused_name
+        from .documents import adopt_interrupted_keeps, shown, take_kept_text
 
         folder = paths.unsaved_texts_dir()
         adopt_interrupted_keeps(folder)
-        try:
-            kept = sorted((p for p in folder.iterdir() if p.is_file() and p.suffix == ".txt"),
-                          key=lambda p: p.stat().st_mtime)
-        except OSError:
+        kept, more = take_kept_text(folder)
+        if kept is None:
             return
-        if not kept:
-            return
-        newest = kept[-1]
-        others = f" ({len(kept) - 1} older there too)" if len(kept) > 1 else ""
+        others = f" ({more} older there too)" if more else ""
         SB = QMessageBox.StandardButton
         answer = QMessageBox.question(
             self, "Unsaved Text Kept",
             f"When the app was last stopped without a question (Ctrl-C in a terminal, or the system "
-            f"closing it), the text you had not saved was kept in \u201c{shown(newest.name)}\u201d, in "
+            f"closing it), the text you had not saved was kept in \u201c{shown(kept.path.name)}\u201d, in "
             f"{shown(folder)}{others}. Open it now? (No asks again at the next start.)",
             SB.Open | SB.Discard | SB.No, SB.Open)
+        if answer == SB.Open and self.documents.restore(kept):
+            return  # the document has it now
         if answer == SB.Discard:
             sure = QMessageBox.question(
-                self, "Delete Kept Text?", f"Delete \u201c{shown(newest.name)}\u201d? It cannot be recovered.",
+                self, "Delete Kept Text?", f"Delete \u201c{shown(kept.path.name)}\u201d? It cannot be recovered.",
                 SB.Yes | SB.No, SB.No)
             if sure == SB.Yes:
                 try:
-                    newest.unlink()
+                    kept.remove()
                 except OSError as e:
-                    self.warn("Unsaved Text Kept", f"{shown(newest)} could not be deleted: {e.strerror or e}.")
-            return
-        if answer != SB.Open:
-            return
-        if not self.documents.open(newest):
-            return  # it said why; the file is where it was, offered again next time
-        try:
-            opened = unused_name(folder / "opened", newest.stem, newest.suffix)
-            opened.parent.mkdir(parents=True, exist_ok=True)
-            newest.rename(opened)
-        except OSError as e:
-            self.warn("Unsaved Text Kept", f"{shown(newest.name)} is open, but it could not be moved to "
-                      f"{shown(folder / 'opened')} ({e.strerror or e}), so the next start offers it again.")
-            return
-        self.documents.moved_to(opened)
+                    self.warn("Unsaved Text Kept", f"{shown(kept.path)} could not be deleted: {e.strerror or e}.")
+        kept.release()
 
     def _tell_of_unadded_models(self) -> None:
         """A retrain that finished just before the app was killed (or crashed) left its model

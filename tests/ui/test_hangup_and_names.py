@@ -291,9 +291,10 @@ def test_a_keep_killed_before_its_rename_is_offered_at_the_next_start(tmp_path, 
     qtbot.waitUntil(lambda: window.editor.toPlainText() == TEXT, timeout=10_000)
     [(kind, title, text)] = boxes.shown
     assert title == "Unsaved Text Kept" and "(possibly incomplete).txt" in text
-    assert not temp.exists() and kept_files(app) == []
-    [opened] = (app.data / "unsaved" / "opened").glob("*.txt")
-    assert opened.read_text(encoding="utf-8") == TEXT and window.documents.path == opened
+    assert not temp.exists()
+    [offered] = kept_files(app)  # kept until the text is saved or discarded
+    assert offered.name.endswith(" (possibly incomplete).txt") and offered.read_text(encoding="utf-8") == TEXT
+    assert window.documents.kept.path == offered and window.documents.path is None
 
 
 def put_temp(name: str, data: bytes, pid: int) -> Path:
@@ -320,7 +321,7 @@ def test_only_a_dead_writers_temp_with_text_is_offered(qtbot, make_window, boxes
     assert offered.read_text() == "half a le"
 
 
-def test_a_kept_text_stays_offered_until_it_is_open_in_the_window(qtbot, make_window, boxes, monkeypatch):
+def test_a_kept_text_stays_where_it_is_while_it_is_restored_and_after(qtbot, make_window, boxes, monkeypatch):
     from keyboard_app.ui.documents import Documents
 
     folder = paths.unsaved_texts_dir()
@@ -328,21 +329,20 @@ def test_a_kept_text_stays_offered_until_it_is_open_in_the_window(qtbot, make_wi
     kept = folder / "Untitled 2026-12-02 10-00-00.txt"
     kept.write_text("the only copy", encoding="utf-8")
     where_while_opening = []
-    real_open = Documents.open
+    real_restore = Documents.restore
 
-    def open_and_look(self, path=None):
-        where_while_opening.append((path, kept.exists()))  # a crash here must not hide it
-        return real_open(self, path)
+    def restore_and_look(self, kept_text):
+        where_while_opening.append((kept_text.path, kept.exists()))  # a crash here must not hide it
+        return real_restore(self, kept_text)
 
-    monkeypatch.setattr(Documents, "open", open_and_look)
+    monkeypatch.setattr(Documents, "restore", restore_and_look)
     boxes.answers.append(QMessageBox.StandardButton.Open)
     window = make_window()
     qtbot.waitUntil(lambda: window.editor.toPlainText() == "the only copy", timeout=10_000)
     assert where_while_opening == [(kept, True)]
-    opened = folder / "opened" / kept.name
-    assert not kept.exists() and opened.read_text(encoding="utf-8") == "the only copy"
-    assert window.documents.path == opened
-    assert window.settings.recent_files == [str(opened.resolve())]  # not the place it left
+    assert kept.read_text(encoding="utf-8") == "the only copy"  # until it is saved or discarded
+    assert window.documents.path is None and window.documents.is_modified()
+    assert window.settings.recent_files == []  # the app's data folder is no file of the user's
 
 
 def test_a_latin1_named_document_saves_under_its_own_bytes_and_is_shown_readably(tmp_path, window, qtbot):
