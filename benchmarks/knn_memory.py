@@ -163,8 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     predictor.add_component(knn, first=True)
     text = cut(args.unseen.read_text(encoding="utf-8"), predictor.tokenizer, args.skip)
     base = None
+    weights = [0.0] + [w for w in args.weights if w != 0]  # the network alone first: the changes' base
     for temperature in args.temperatures:
-        for weight in args.weights:
+        for weight in weights:
             if weight == 0 and base is not None:
                 continue
             knn.weight, knn.temperature = weight, temperature

@@ -137,6 +137,12 @@ class QuietProgress:
     def start(self, total: int, done: int = 0, desc: str = "training") -> None:
         pass
 
+    def begin_reading(self, phase: str, total: int) -> None:
+        pass
+
+    def reading(self, phase: str, done: int, total: int) -> None:
+        pass
+
     def update(self, **fields: Any) -> None:
         pass
 

@@ -104,7 +104,8 @@ def not_a_bundle(path: str, error, usage: str) -> str:
     given = Path(path)
     if given.is_file() and _is_text(given):
         return f"{path}: not a model bundle but a text file: {usage}."
-    if given.is_dir() and not _says_bundle(given / MANIFEST) and _holds_text(given):
+    if (given.is_dir() and not _says_bundle(given / MANIFEST) and not _bundle_files(given)
+            and _holds_text(given)):
         return (f"{path} is a folder of text (a corpus?), not a model bundle: {PASS_BUNDLE}, "
                 f"or the built-in model ({_shown(paths.default_model_path())}).")
     return str(error)
@@ -123,6 +124,14 @@ def _says_bundle(manifest: Path) -> bool:
     except (OSError, jsonfile.JSONFileError):
         return True  # unreadable or damaged: the load's own sentence says so
     return isinstance(data, dict) and data.get("format") == BUNDLE_FORMAT
+
+
+def _bundle_files(folder: Path) -> bool:
+    """Whether ``folder`` holds a bundle's own files (its manifest lost, say): the load's
+    sentence ("manifest.json is missing") says more than "a folder of text" would."""
+    from .contract import ONNX_FILE, VOCAB_FILE
+
+    return (folder / ONNX_FILE).exists() or (folder / VOCAB_FILE).exists()
 
 
 def _training_files_sentence(error) -> str:
@@ -155,7 +164,8 @@ def _holds_text(folder: Path) -> bool:
     looked = 0
     for root, _dirs, files in os.walk(folder):
         for name in sorted(files):
-            if _is_text(Path(root) / name):
+            file = Path(root) / name
+            if file.is_file() and _is_text(file):  # (never a pipe: opened, it would wait for a writer)
                 return True
             looked += 1
             if looked >= LOOKED_AT_FILES:
@@ -186,7 +196,7 @@ def _read_texts(path: str) -> list[str]:
 
     try:
         info = Path(path).stat()
-        if stat.S_ISDIR(info.st_mode) and (Path(path) / MANIFEST).is_file():
+        if stat.S_ISDIR(info.st_mode) and _says_bundle(Path(path) / MANIFEST):  # (not a corpus's own)
             raise _Failure(f"{path} is a model bundle, not a text: {EVAL_USAGE}.")
         if not stat.S_ISREG(info.st_mode):
             raise _Failure(f"{path}: not a regular file (a folder, a pipe or a device).")

@@ -80,6 +80,7 @@ and one that typed its way there agree (Contract 3).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
@@ -107,6 +108,8 @@ _STEM = 3
 # a name seen five times, once in a title's small letters, is no word people write small.
 SHARE_EVIDENCE = 20
 TYPED_WORD_SLOT = 2  # where ``typed_word_within`` puts the typed word: the third slot
+_WORD = re.compile(r"[^\W\d_][\w'\u2019]*")
+_SENTENCE_LOOK_BACK = 200  # characters of the sentence read for its capitals (``_writes_capitals``)
 
 
 @dataclass(frozen=True)
@@ -257,6 +260,15 @@ def _capital_by_habit(token: str, written: str, vocab: "Vocabulary") -> bool:
     return any(_small(vocab.display[vocab.id(ending)]) for ending in endings if ending in vocab)
 
 
+def _writes_capitals(text: str, end: int) -> bool:
+    """Whether a word of the sentence before ``end``, after its first, starts with a capital
+    (but "I"): the person writes capitals, and a next word is offered with the capital the
+    corpus gives it in most of its uses, not small for the share it does not (``small_share``)."""
+    span = text[max(0, end - _SENTENCE_LOOK_BACK) : end]
+    words = _WORD.findall(span[max(span.rfind(c) for c in ".!?\n") + 1 :])
+    return any(word[:1].isupper() and not _pronoun(word.lower()) for word in words[1:])
+
+
 def _small_by_share(token: str, small: int, inside: int, share: float) -> bool:
     """Whether a word written with a capital is written in small letters often enough inside a
     sentence (``small`` of ``inside`` uses) to be so written where small letters are typed; never
@@ -319,8 +331,12 @@ class Completions:
                 else:
                     if typed:
                         upper_penalty = -math.log(settings.small_letter_evidence)
-                    lowered = habits[0] if settings.small_forms else None
-                    lowered_words = habits[2] if settings.small_forms else frozenset()
+                    # A next word (nothing typed) in a sentence whose writer writes capitals ("It runs
+                    # on Microsoft "): the capital most of the word's uses have stays ("Windows"),
+                    # only the endings' habits go; letters typed small are the evidence otherwise.
+                    by_share = bool(typed) or not _writes_capitals(text, view.partial_start)
+                    lowered = (habits[0] if by_share else self._by_endings) if settings.small_forms else None
+                    lowered_words = habits[2] if settings.small_forms and by_share else frozenset()
         letters = self._capital_letters if settings.letters_as_typed and typed[:1].islower() else None
         gaps = [-math.log(floor) if floor > 0.0 and typed else math.inf
                 for floor in (settings.lexicon_floor, settings.vocabulary_floor)]

@@ -15,7 +15,8 @@ other and with Shift (Ctrl, Shift, Z: Ctrl+Shift+Z).  A key pressed with Ctrl,
 Alt or Super goes to the target as that key with those modifiers held (the
 injector's ``chord``), Caps left out (Ctrl+S with Caps on is not Ctrl+Shift+S);
 Fn makes a key with a function key (the digits' F1-F12) send that one.  Shift
-on an action key is a chord too (Shift+Tab, Shift+arrows).  A chord types no
+on Tab or an arrow is a chord too (Shift+Tab, Shift+arrows; Backspace and Enter
+are pressed as before, Shift kept for the next letter).  A chord types no
 text, so nothing is added to the context, and since most chords change the
 text or the cursor (Ctrl+Z, Ctrl+V, Ctrl+Left) the context starts again, as
 after a cursor key.  A suggestion types plain text: it uses up the latched
@@ -60,6 +61,9 @@ SPACE_EATERS = frozenset(".,!?;:")
 RETRY_MS = 40  # the predictor was busy (a model loading, the editor's big paste): ask again soon
 #: Keys after which the keyboard no longer knows the text at the target's cursor.
 CONTEXT_LOST = frozenset({"tab", "escape", "left", "right", "up", "down"})
+#: The action keys Shift goes out with (Shift+Tab, Shift+arrows); Backspace, Enter and Esc are
+#: pressed as before, Shift kept for the next letter and the context followed.
+SHIFT_CHORDS = frozenset({"tab", "left", "right", "up", "down"})
 LATCHED, LOCKED = "latched", "locked"  # a sticky modifier's states (off: not in ``sticky``)
 
 
@@ -111,6 +115,9 @@ class OskController(QObject):
         self.shift = False
         self.caps = False
         self.sticky: dict[str, str] = {}  # the sticky modifiers on (``MODIFIERS``): LATCHED or LOCKED
+        # Keys grabbed as scanning switches ("f9", "f10"; set by the window while it grabs them):
+        # sent, they would reach the grab, not the target, and count as a switch press.
+        self.reserved_keys: frozenset[str] = frozenset()
         self.suggestions: list = []
         self._shown_for: str | None = None
         self._auto_space = False  # the last thing typed is the space after an accepted suggestion
@@ -242,12 +249,12 @@ class OskController(QObject):
 
     def _chorded(self, key: Key) -> bool:
         """Whether ``key`` goes out as a chord: Ctrl, Alt or Super is on; Fn is, and the key has a
-        function key (Fn on a key without one leaves it as it is); or Shift is, on an action key
+        function key (Fn on a key without one leaves it as it is); or Shift is, on Tab or an arrow
         (Shift+Tab goes back through a dialog, Shift+arrows select: Shift is sent, not typed)."""
         if key.action and key.action not in CHORD_KEYS:
             return False
         return (any(m in self.sticky for m in ("ctrl", "alt", "super")) or ("fn" in self.sticky and bool(key.fn))
-                or (self.shift and key.action in KEY_ACTIONS))
+                or (self.shift and key.action in SHIFT_CHORDS))
 
     def _chord(self, key: Key) -> None:
         modifiers = tuple(m for m in ("ctrl", "alt", "super") if m in self.sticky)
@@ -258,7 +265,10 @@ class OskController(QObject):
         else:
             target = key.action or key.text(self.shift)  # (Caps is the keyboard's, not the target's)
         self._auto_space = False
-        if self._sent(lambda k: self.injector.chord(modifiers, k), target):
+        if target in self.reserved_keys:  # the switch-key grab would take it (``switches``)
+            self._report(InjectionError(f"{target.upper()} is a switch key while scanning, so the keyboard "
+                                        "cannot send it (⚙ → Switch keys… can choose others)."))
+        elif self._sent(lambda k: self.injector.chord(modifiers, k), target):
             self.context.reset()  # Ctrl+Z, Ctrl+V, Ctrl+Left...: the text at the cursor is unknown
         self._use_up_shift()
 

@@ -10,7 +10,9 @@ when the key is released (the grab holds the keyboard until then).
 The keys must be keys the keyboard never types itself: its own injected
 events would be grabbed too.  So Space, Enter, letters and digits are
 refused (``parse_switch_keys``); function keys, Scroll Lock, Pause, Insert
-and the keypad's keys are what switch interfaces can be set to send.
+and the keypad's keys are what switch interfaces can be set to send.  The
+keyboard's Fn makes F1-F12 of its digits: while a function key is grabbed
+as a switch, the keyboard does not send it (``OskController.reserved_keys``).
 """
 
 from __future__ import annotations

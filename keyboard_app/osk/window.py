@@ -223,6 +223,18 @@ class KeyButton(QPushButton):
             painter.end()
 
 
+def _screen_beyond(area: QRect, edge: str) -> bool:
+    """Whether another screen lies below (``edge`` "bottom") or above ("top") ``area``, across
+    some of its width (monitors stacked one above the other)."""
+    for other in QApplication.screens():
+        g = other.geometry()
+        if g == area or g.right() < area.left() or g.left() > area.right():
+            continue
+        if (edge == "bottom" and g.top() > area.bottom()) or (edge == "top" and g.bottom() < area.top()):
+            return True
+    return False
+
+
 class OnScreenKeyboard(QWidget):
     settings_changed = Signal(object)  # OskSettings
     closed = Signal()  # a tool window is not the app's "last window": its runner quits on this
@@ -612,6 +624,11 @@ class OnScreenKeyboard(QWidget):
         """Across the whole screen at ``edge``, as high as the keys need, its strip reserved."""
         screen = self.screen() or QApplication.primaryScreen()
         area = screen.geometry()  # (the available area is less our own strip once docked)
+        if _screen_beyond(area, edge):
+            # A strut counts from the edge of the whole X screen: one here would reserve the
+            # other monitor's height as well, so the keyboard stays where it is, floating.
+            log.info("the keyboard is not docked: another monitor lies beyond this one's %s edge", edge)
+            return
         layout = self.layout()
         layout.invalidate()
         layout.activate()
@@ -673,6 +690,7 @@ class OnScreenKeyboard(QWidget):
         if self._switch_grab is not None and (not wanted or old.switch_keys != self.settings.switch_keys):
             self._switch_grab.stop()
             self._switch_grab = None
+            self.controller.reserved_keys = frozenset()
         if wanted and self._switch_grab is None:
             from .switches import parse_switch_keys
 
@@ -684,6 +702,8 @@ class OnScreenKeyboard(QWidget):
                 self.show_status(problem)
             else:
                 self._switch_grab = grab
+                # the keyboard's own F9 (Fn, 9) would be grabbed too: a switch press, not a key
+                self.controller.reserved_keys = frozenset(key.lower() for key in grab.keys)
 
     def _switch_key(self, index: int) -> None:
         # The first key selects, the second steps (with one switch, both select).

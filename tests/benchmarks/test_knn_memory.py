@@ -43,3 +43,13 @@ def test_the_table_has_a_row_per_setting(tmp_path, tiny_bundle, patterned_text, 
     assert code == 0
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("w ")]
     assert [row.split()[1] for row in rows] == ["0", "0.3"]
+
+
+def test_the_network_alone_is_measured_first_whatever_the_weights_given(tmp_path, tiny_bundle, patterned_text, capsys):
+    (tmp_path / "train.txt").write_text(patterned_text)
+    (tmp_path / "unseen.txt").write_text(patterned_text)
+    code = km.main([str(tiny_bundle), str(tmp_path / "train.txt"), str(tmp_path / "unseen.txt"), "--skip", "0",
+                    "--words", "60", "--weights", "0.3", "--dims", "8", "--lists", "4", "--probe", "2"])
+    assert code == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("w ")]
+    assert [row.split()[1] for row in rows] == ["0", "0.3"]

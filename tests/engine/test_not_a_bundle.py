@@ -125,3 +125,28 @@ def test_the_model_and_the_text_swapped_say_the_order(run, capsys):
     line = error_line(capsys, eval_main(["held.txt", "runs/x"]))  # the texts are read first
     assert line == ("keyboard-eval: error: runs/x is a model bundle, not a text: give the model first, "
                     "then the texts to score (keyboard-eval MODEL TEXT...).")
+
+
+def test_a_corpus_folder_given_as_the_text_is_not_called_a_model_bundle(run, capsys):
+    """scripts/build_corpus.py writes a manifest.json of its own into the corpus folder."""
+    corpus = run / "corpus"
+    (corpus / "train").mkdir(parents=True)
+    (corpus / MANIFEST).write_text(json.dumps({"builder": "scripts/build_corpus.py"}), encoding="utf-8")
+    line = error_line(capsys, eval_main(["runs/x", "corpus"]))
+    assert line == "keyboard-eval: error: corpus: not a regular file (a folder, a pipe or a device)."
+
+
+def test_a_folder_holding_a_pipe_is_answered_not_waited_on(run, capsys):
+    import os
+
+    folder = run / "pipes"
+    folder.mkdir()
+    os.mkfifo(folder / "a")  # opened for reading, it would wait for a writer for ever
+    line = error_line(capsys, suggest_main(["pipes", "we met"]))
+    assert line.startswith("keyboard-suggest: error: pipes")
+
+
+def test_a_bundle_without_its_manifest_is_said_to_lack_it_not_to_be_a_corpus(run, capsys):
+    (run / "runs" / "x" / MANIFEST).unlink()  # a copy that left it out; vocab.json and the card are text
+    line = error_line(capsys, suggest_main(["runs/x", "we met"]))
+    assert "manifest.json is missing" in line and "corpus" not in line

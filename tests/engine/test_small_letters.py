@@ -212,3 +212,11 @@ def test_a_strip_of_k_is_the_first_k_of_more_and_a_fresh_engine_agrees(p):
         p.reset()
         fresh = Predictor(p.bundle, p.session)
         assert fresh.suggest(text, 5) == five
+
+
+@pytest.mark.parametrize("text, word", [("It runs on Microsoft ", "Windows"), ("The Secretary of the ", "Interior")])
+def test_a_next_word_keeps_its_capital_where_the_sentence_is_written_with_capitals(p, text, word):
+    """Nothing typed yet: the share of small letters alone (22% for "Windows", 40% for "Interior")
+    is no reason to offer the minority form to a person who writes capitals."""
+    assert word in texts(p, text, 5)
+    assert word.lower() in texts(p, text.lower(), 5)  # the sentence typed small: as before

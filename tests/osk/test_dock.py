@@ -212,3 +212,29 @@ def test_a_docked_keyboard_qt_places_elsewhere_goes_back_to_its_edge(make_docked
         keyboard.move(0, 0)
         qtbot.wait(10)
     assert keyboard.pos() == QPoint(0, 0)
+
+
+def test_no_strut_where_another_monitor_lies_beyond_the_edge(monkeypatch):
+    """Monitors stacked one above the other: a bottom strut on the upper one, counted from the
+    X screen's bottom, would reserve the whole lower monitor too."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtWidgets import QApplication
+
+    from keyboard_app.osk import window
+
+    class Screen:
+        def __init__(self, *rect):
+            self.rect = QRect(*rect)
+
+        def geometry(self):
+            return self.rect
+
+    upper, lower, beside = QRect(0, 0, 1920, 1080), QRect(0, 1080, 1920, 1080), QRect(1920, 0, 2560, 1440)
+    monkeypatch.setattr(QApplication, "screens", staticmethod(lambda: [Screen(0, 0, 1920, 1080),
+                                                                       Screen(0, 1080, 1920, 1080)]))
+    assert window._screen_beyond(upper, "bottom") and not window._screen_beyond(upper, "top")
+    assert window._screen_beyond(lower, "top") and not window._screen_beyond(lower, "bottom")
+    monkeypatch.setattr(QApplication, "screens", staticmethod(lambda: [Screen(0, 0, 1920, 1080),
+                                                                       Screen(1920, 0, 2560, 1440)]))
+    assert not window._screen_beyond(upper, "bottom")  # side by side: the strut is the space below
+    assert not window._screen_beyond(beside, "bottom")

@@ -306,3 +306,18 @@ def test_shift_on_an_action_key_is_sent_shift_tab_goes_back_through_a_dialog(mak
     press(keyboard, "tab")
     assert chords(injector) == [("chord", "shift", "tab"), ("chord", "shift", "left")]
     assert ("press", "tab") in injector.events and not keyboard.controller.shift
+
+
+def test_shift_then_backspace_erases_as_before_and_keeps_shift_for_the_next_letter(make_keyboard):
+    """A capital on its way, then a slip seen: Backspace erases, the keyboard still knows the
+    text, and the next letter is the capital Shift was pressed for."""
+    keyboard, injector = make_keyboard()
+    press_char(keyboard, "h")
+    press_char(keyboard, "i")
+    press(keyboard, "space")
+    press_char(keyboard, "x")
+    press(keyboard, "shift")
+    press(keyboard, "backspace")
+    press_char(keyboard, "y")
+    assert chords(injector) == []
+    assert keyboard.controller.context.text == "hi Y" and injector.text == "hi Y"

@@ -228,3 +228,33 @@ def test_switch_keys_are_grabbed_only_while_scanning_and_drive_it(make_keyboard,
     assert injector.text == "q"
     keyboard.update_settings(access="pointer")
     assert not grab.running
+
+
+def test_a_function_key_grabbed_as_a_switch_is_not_sent_while_scanning(make_keyboard, worker, clock, qtbot):
+    """Fn, 9 sends F9; while F9 is the select switch the keyboard's own F9 reached its grab (a
+    select, not a key for the target): it is refused with a sentence, and sent again once
+    scanning is off."""
+    from keyboard_app.osk.backend import RecordingInjector
+    from keyboard_app.osk.controller import OskController
+    from keyboard_app.osk.settings import OskSettings
+    from keyboard_app.osk.window import OnScreenKeyboard
+
+    injector = RecordingInjector()
+    keyboard = OnScreenKeyboard(controller=OskController(worker=worker, injector=injector),
+                                settings=OskSettings(), clock=clock, switch_keys=FakeGrab)
+    qtbot.addWidget(keyboard)
+    keyboard.update_settings(access="scan", scan_switches=2, switch_keys="F9 F10")
+    controller = keyboard.controller
+    fn = next(key for row in keyboard.layout_data.rows for key in row if key.action == "fn")
+    nine = next(key for row in keyboard.layout_data.rows for key in row if key.char == "9")
+    five = next(key for row in keyboard.layout_data.rows for key in row if key.char == "5")
+    failed: list[str] = []
+    controller.send_failed.connect(failed.append)
+    for key in (fn, nine, fn, five):
+        controller.press(key)
+    assert injector.events == [("chord", "", "f5")]  # F9 never went out; F5 did
+    assert failed[0].startswith("F9 is a switch key while scanning")
+    keyboard.update_settings(access="pointer")
+    for key in (fn, nine):
+        controller.press(key)
+    assert injector.events[-1] == ("chord", "", "f9")

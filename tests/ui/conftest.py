@@ -110,6 +110,18 @@ def window(make_window):
     return make_window()
 
 
+@pytest.fixture
+def prefs(qtbot, window):
+    """The window's Preferences dialog, shown; the theme given back after."""
+    from keyboard_app.ui import appearance
+
+    dialog = window.open_preferences()
+    qtbot.waitExposed(dialog)
+    yield dialog
+    appearance.apply_theme("system")  # the palette is the application's: give it back
+    dialog.close()
+
+
 
 @pytest.fixture
 def editor(qtbot):

@@ -25,15 +25,6 @@ from keyboard_app.ui.preferences import FOLLOW_ZOOM, PreferencesDialog
 from keyboard_app.ui.strip import BUTTON_HEIGHT, LARGE_BUTTON_HEIGHT, contrast_ratio
 
 
-@pytest.fixture
-def prefs(qtbot, window):
-    dialog = window.open_preferences()
-    qtbot.waitExposed(dialog)
-    yield dialog
-    appearance.apply_theme("system")  # the palette is the application's: give it back
-    dialog.close()
-
-
 def controls(dialog) -> list[QWidget]:
     kinds = (QSpinBox, QComboBox, QCheckBox, QAbstractButton)
     return [w for w in dialog.findChildren(QWidget) if isinstance(w, kinds) and w.isVisibleTo(dialog)

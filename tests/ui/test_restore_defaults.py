@@ -17,19 +17,9 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from keyboard_app.settings import SettingsStore
-from keyboard_app.ui import appearance
 
 REAL_QUESTION = QMessageBox.question  # (the ``boxes`` fixture replaces it during each test)
 SB = QMessageBox.StandardButton
-
-
-@pytest.fixture
-def prefs(qtbot, window):
-    dialog = window.open_preferences()
-    qtbot.waitExposed(dialog)
-    yield dialog
-    appearance.apply_theme("system")  # the palette is the application's: give it back
-    dialog.close()
 
 
 def personalise(prefs) -> dict:
