@@ -45,7 +45,7 @@ CONTRACTIONS = {
     "aint": "ain't", "yall": "y'all",
 }
 _WORD = re.compile(r"(?<![\w'])([A-Za-z]+)(?![\w'])")
-_I_FORMS = re.compile(r"(?<![\w'])i(?=(?:'(?:m|ve|ll|d))?(?![\w']))")
+_I_FORMS = re.compile(r"(?<![\w'])i(?=(?:'(?:m|ve|ll|d))?(?![\w']))(?!\.\w)")  # (not "i.e.")
 _ONLY_PUNCTUATION = re.compile(r"^[.!?,;:…]+$")
 
 

@@ -30,6 +30,7 @@ def test_contractions_get_their_apostrophe_back_where_the_bare_form_is_no_word()
     # "i" alone, and in its own contractions, is a capital; inside words it is not touched
     assert chitchat.clean_message("i think i'm ok, i've an iPhone") == "I think I'm ok, I've an iPhone"
     assert chitchat.clean_message("it\u2019s  fine\u00a0now") == "it's fine now"
+    assert chitchat.clean_message("i.e. the small one, i guess") == "i.e. the small one, I guess"
 
 
 def test_each_message_is_a_paragraph_and_punctuation_alone_ends_the_one_before():
