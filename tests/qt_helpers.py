@@ -33,3 +33,19 @@ def type_on_keyboard(keyboard, text: str) -> None:
         if shifted:
             keyboard.press_key(*layout.find_action("shift"))
         keyboard.press_key(row, column)
+
+
+def kept(name: str, text: str, age_s: float = 0.0) -> Path:
+    """A text the app kept when it was stopped (``<data>/unsaved/NAME``), ``age_s`` old."""
+    import os
+
+    from keyboard_app import paths
+
+    folder = paths.unsaved_texts_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    if age_s:
+        stamp = path.stat().st_mtime - age_s
+        os.utime(path, (stamp, stamp))
+    return path

@@ -3,22 +3,11 @@ start: opened if the user says so (and then not offered again), offered again if
 
 from __future__ import annotations
 
-import os
 
 from PySide6.QtWidgets import QMessageBox
 
-from keyboard_app import paths
+from qt_helpers import kept
 
-
-def kept(name: str, text: str, age_s: float = 0.0):
-    folder = paths.unsaved_texts_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text(text, encoding="utf-8")
-    if age_s:
-        stamp = path.stat().st_mtime - age_s
-        os.utime(path, (stamp, stamp))
-    return path
 
 
 def questions(boxes):

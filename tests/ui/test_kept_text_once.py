@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from keyboard_app import paths
 from keyboard_app.ui.app import keep_unsaved_text
+from qt_helpers import kept
 
 REPO = Path(__file__).resolve().parents[2]
 SB = QMessageBox.StandardButton
@@ -32,16 +33,6 @@ FIRST = "Meeting notes for the garden club. "
 MORE = "Bring seeds. "
 STEP_TIMEOUT = 60.0  # one reaction on a busy 2-core machine (not a timing assertion)
 
-
-def kept(name: str, text: str, age_s: float = 0.0) -> Path:
-    folder = paths.unsaved_texts_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text(text, encoding="utf-8")
-    if age_s:
-        stamp = path.stat().st_mtime - age_s
-        os.utime(path, (stamp, stamp))
-    return path
 
 
 def everything_kept() -> list[str]:
