@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
+from .packages import package_folders
 from .source import Context
 from .text import Document, norm_space
 
@@ -14,13 +14,9 @@ CHATTERBOT_SKIP = {"coding.yml"}  # program code, not conversation
 
 def find_chatterbot_data(ctx: Context) -> Path | None:
     """Locate chatterbot_corpus/data/english (installed anywhere, or in the cache)."""
-    candidates: list[Path] = [ctx.cache_dir / "pip" / "chatterbot_corpus"]
-    spec = importlib.util.find_spec("chatterbot_corpus")
-    if spec and spec.submodule_search_locations:
-        candidates = [Path(p) for p in spec.submodule_search_locations] + candidates
-    for c in candidates:
-        if (c / "data" / "english").is_dir():
-            return c / "data" / "english"
+    for folder in package_folders("chatterbot_corpus", ctx):
+        if (folder / "data" / "english").is_dir():
+            return folder / "data" / "english"
     return None
 
 

@@ -24,11 +24,11 @@ to see:
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from pathlib import Path
 
+from .packages import package_folders
 from .source import Context
 from .text import Document, norm_space
 
@@ -51,13 +51,9 @@ _ONLY_PUNCTUATION = re.compile(r"^[.!?,;:…]+$")
 
 def find_chitchat_json(ctx: Context) -> Path | None:
     """chitchat_dataset/dataset.json, installed anywhere or in the cache."""
-    candidates: list[Path] = [ctx.cache_dir / "pip" / "chitchat_dataset"]
-    spec = importlib.util.find_spec("chitchat_dataset")
-    if spec and spec.submodule_search_locations:
-        candidates = [Path(p) for p in spec.submodule_search_locations] + candidates
-    for c in candidates:
-        if (c / "dataset.json").is_file():
-            return c / "dataset.json"
+    for folder in package_folders("chitchat_dataset", ctx):
+        if (folder / "dataset.json").is_file():
+            return folder / "dataset.json"
     return None
 
 

