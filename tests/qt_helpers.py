@@ -1,10 +1,14 @@
-"""What the Qt test folders share: fail a test on any Qt warning but the offscreen platform's noise."""
+"""What the Qt test folders share: fail a test on any Qt warning but the offscreen platform's noise;
+type on the on-screen keyboard; write a text the app kept."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+from keyboard_app import paths
 
 QT_NOISE = [
     r"This plugin does not support propagateSizeHints\(\)",  # offscreen platform
@@ -37,10 +41,6 @@ def type_on_keyboard(keyboard, text: str) -> None:
 
 def kept(name: str, text: str, age_s: float = 0.0) -> Path:
     """A text the app kept when it was stopped (``<data>/unsaved/NAME``), ``age_s`` old."""
-    import os
-
-    from keyboard_app import paths
-
     folder = paths.unsaved_texts_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name

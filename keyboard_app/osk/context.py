@@ -93,7 +93,7 @@ def is_terminal(wm_class: tuple[str, ...] | None) -> bool:
     return any(name in TERMINALS or "terminal" in name for name in names)
 
 
-def _x11_connection(purpose: str):
+def x11_connection(purpose: str):
     """A connection of its own to the X11 display (python-xlib), or None where there is none."""
     if not os.environ.get("DISPLAY"):
         return None
@@ -111,7 +111,7 @@ def _x11_connection(purpose: str):
 def x11_window_class() -> Callable[[int], tuple[str, str] | None] | None:
     """A function giving an X11 window's ``WM_CLASS`` (instance, class) by id, or None where
     there is no X11 display: how ``--osk`` tells the app's own windows from others'."""
-    connection = _x11_connection("window classes")
+    connection = x11_connection("window classes")
     if connection is None:
         return None
 
@@ -127,7 +127,7 @@ def x11_window_class() -> Callable[[int], tuple[str, str] | None] | None:
 
 def x11_active_window() -> Callable[[], int | None] | None:
     """A function giving the X11 active window's id, or None where there is no X11 display."""
-    connection = _x11_connection("watching the focus")
+    connection = x11_connection("watching the focus")
     if connection is None:
         return None
     from Xlib import X
@@ -148,7 +148,7 @@ def x11_focus_window() -> Callable[[int], None] | None:
     """A function giving an X11 window (by id) the focus again, or None where there is no X11
     display.  The window manager is asked, as a taskbar asks it (``_NET_ACTIVE_WINDOW``), so it
     raises the window and keeps its own idea of the active window right."""
-    connection = _x11_connection("giving the focus back")
+    connection = x11_connection("giving the focus back")
     if connection is None:
         return None
     from Xlib import X

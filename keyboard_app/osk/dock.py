@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from typing import NamedTuple
 
-from .context import _x11_connection
+from .context import x11_connection
 
 log = logging.getLogger(__name__)
 
@@ -96,5 +96,5 @@ class X11Dock:
 
 def x11_dock() -> X11Dock | None:
     """An ``X11Dock`` on a connection of its own, or None where there is no X11 display."""
-    connection = _x11_connection("docking")
+    connection = x11_connection("docking")
     return X11Dock(connection) if connection is not None else None
