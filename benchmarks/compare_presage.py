@@ -11,7 +11,7 @@ and ``libpresage.so.1``) and our own engine from the project's venv::
         [--work /tmp/presage-work] [--json out.json]
 
 Time, measured on the 2-core development machine with the default corpus
-(5.4M training words): building Presage's database takes about 8 minutes the
+(5.4M training words; 6.6M since the chat, stop 31): building Presage's database takes 3-11 minutes the
 first time (text2ngram inserts into sqlite row by row; it is then reused);
 Presage then needs about 25 ms a prediction, some 70 ms a word, so the ten
 held-out texts at the default 2000 words take about a quarter of an hour.

@@ -13,7 +13,10 @@ bundle is written atomically and checked by the engine before it replaces
 anything (``--out`` defaults to the bundle itself).  The identifier marks of
 scripts/mark_identifiers.py are kept for the words still there, and the
 lexicon counts how often the words written with a capital are written in
-small letters inside a sentence (``small_letters``).  Nothing else changes.
+small letters inside a sentence (``small_letters``); ``--casual chitchat`` names
+files of casual writing (chat typed in small letters, with its slips): how they write a
+word counts only for the words no other file writes, and the words only they have stay
+out of the lexicon.  Nothing else changes.
 """
 
 from __future__ import annotations
@@ -34,19 +37,20 @@ from .corpus import CorpusError, find_files, heldout_splits
 from .export import phrases_entry
 from .pipeline import MAX_HELDOUT_BYTES, corpus_phrases, phrase_bytes
 from .streaming import SpilledPhrases
-from .vocabulary import corpus_lexicon, count_corpus_tokens
+from .vocabulary import corpus_lexicon, count_corpus_tokens, is_casual
 
 log = logging.getLogger(__name__)
 
 
 def add_lexicon(bundle_path: Path, corpus: list[Path], out: Path, *, whole: bool = False,
-                phrases_limit_mb: float | None = None) -> tuple[int, int]:
+                phrases_limit_mb: float | None = None, casual: tuple[str, ...] = ()) -> tuple[int, int]:
     """Write ``out``: the bundle with its corpus's lexicon and phrases;
     returns the number of lexicon words and of phrase entries.  ``whole``:
     count the validation lines that training held out too.  ``phrases_limit_mb``:
     the phrase tables cut to fit that many MB stored (keyboard-train's
     ``--phrases-limit``: the rarest entries go first), as the built-in model's
-    are to keep the standalone program within its size."""
+    are to keep the standalone program within its size.  ``casual``: the corpus files of casual
+    writing (``vocabulary.count_corpus_tokens``)."""
     bundle = load_bundle(bundle_path)
     phrases = None
     try:
@@ -60,9 +64,14 @@ def add_lexicon(bundle_path: Path, corpus: list[Path], out: Path, *, whole: bool
             raise ModelLoadError(f"{bundle_path / 'manifest.json'}: 'training.heldout_at' is {at!r}, "
                                  "not \"end\" or \"start\".")
         files = find_files(corpus)
+        unmatched = [name for name in casual if not any(is_casual(f.name, (name,)) for f in files)]
+        if unmatched:
+            raise CorpusError(f"no corpus file is named {', '.join(map(repr, unmatched))} (--casual names files "
+                              f"of the corpus by name or stem: {', '.join(f.name for f in files[:8])}"
+                              f"{', ...' if len(files) > 8 else ''}).")
         splits = heldout_splits(files, fraction, MAX_HELDOUT_BYTES, at)
         tokenizer = Tokenizer(bundle.tokenizer_settings)
-        counts = count_corpus_tokens(files, splits, tokenizer)
+        counts = count_corpus_tokens(files, splits, tokenizer, casual=casual)
         expected = manifest.get("corpus", {}).get("sha256")
         if expected and expected != counts.sha256:
             log.warning("this corpus is not the one the model was trained on (its hash differs)")
@@ -86,6 +95,8 @@ def add_lexicon(bundle_path: Path, corpus: list[Path], out: Path, *, whole: bool
                 lexicon.save(Path(tmp) / LEXICON_FILE)
                 files_in[LEXICON_FILE] = Path(tmp) / LEXICON_FILE
                 manifest["lexicon"] = {"file": LEXICON_FILE, "words": len(lexicon)}
+                if casual:  # how it was counted (for the record; the engine does not read it)
+                    manifest["lexicon"]["casual"] = sorted(casual)
             if phrases is not None:
                 phrases.save(Path(tmp) / PHRASES_FILE)
                 if was_compressed:
@@ -139,11 +150,17 @@ def main(argv: list[str] | None = None) -> int:
                         "does); the manifest's engine metrics, measured on those lines, then flatter the model")
     parser.add_argument("--phrases-limit", type=float, metavar="MB",
                         help="cut the phrase tables to this many MB stored, the rarest entries first")
+    parser.add_argument("--casual", metavar="NAMES", default="",
+                        help="comma-separated corpus files (name or stem, e.g. chitchat) of casual writing, "
+                        "such as chat typed in small letters and with its slips: how they write a word counts "
+                        "only for words no other file writes, and the words only they have are left out of "
+                        "the lexicon")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         words, entries = add_lexicon(args.bundle, args.corpus, args.out or args.bundle, whole=args.whole_corpus,
-                                     phrases_limit_mb=args.phrases_limit)
+                                     phrases_limit_mb=args.phrases_limit,
+                                     casual=tuple(n.strip() for n in args.casual.split(",") if n.strip()))
     except ValueError as e:  # a limit TrainConfig refuses
         print(f"error: {e}", file=sys.stderr)
         return 2

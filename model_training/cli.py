@@ -40,7 +40,10 @@ cuda`` without one, ``cuda:7`` with fewer; under ``--nproc N`` before any proces
 For a person, standard error shows a bar while the corpus is counted and encoded (at
 a terminal only) and one while training (neither with ``--quiet``); with ``--max-minutes``
 the training bar says so, and the time it shows left, as the ``progress`` events'
-``eta_s``, never passes the budget.
+``eta_s``, never passes the budget.  Where standard error is not a terminal (``2> train.log``,
+``nohup``) training is shown as plain lines instead of a bar redrawn in place: one each
+5 % of the way and at least once a minute, each with the tokens, speed, loss, time spent
+and time left (``progress.PlainLines``).
 
 Exit codes: 0 done; 2 bad input or settings (one sentence on stderr, no
 traceback); 1 an unexpected error; 130 stopped by Ctrl-C (SIGINT) and 143 by

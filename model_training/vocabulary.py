@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from keyboard_app.engine.lexicon import Lexicon, build_lexicon, small_letter_counts
 from keyboard_app.engine.ranking import is_suggestable
@@ -44,6 +45,8 @@ class CorpusCounts:
     # Occurrences of the tokens a count spilled to disk left out (``streaming.keep_top``):
     # too rare for the vocabulary and the lexicon, unknown words either way.
     dropped: int = 0
+    # The words only casual files have (``count_corpus_tokens``' ``casual``): kept out of the lexicon.
+    casual_only: frozenset = frozenset()
 
     @property
     def train_tokens(self) -> int:
@@ -72,6 +75,7 @@ def count_corpus_tokens(
     spill_dir: Path | None = None,
     keep_words: int | None = None,
     min_count: int = 1,
+    casual: Collection[str] = (),
 ) -> CorpusCounts:
     """Pass 1: token counts and written forms (training part), token totals, hash.
 
@@ -81,16 +85,34 @@ def count_corpus_tokens(
     only what the vocabulary (``keep_words`` tokens, or all seen ``min_count`` times
     when None) and the lexicon can use is kept (``streaming.keep_top``), exactly as
     counting in memory would choose it.
+
+    ``casual`` names files (by name, file name or stem: "chitchat") of casual writing,
+    chat typed in small letters and with its slips: "christmas", "korea", "joe",
+    "studnet", "acutally".  Their words are counted as any file's, but how they write a
+    word (``non_initial``, ``forms``: the display form and ``small_letters``) counts only
+    for the words no other file writes inside a sentence ("BYU", "iPhone"), and the words
+    no other file has are listed in ``casual_only`` (``corpus_lexicon`` leaves them out).
     """
     from .streaming import SpillFolder, keep_top, spill_counts
 
+    if isinstance(casual, str):  # one name, not its letters
+        casual = (casual,)
+    if casual and max_types is not None:
+        # the casual evidence is kept apart, in memory, and the lexicon's cap would be filled
+        # before its words are left out: not for a count bounded by spilling
+        raise ValueError("casual files cannot be counted with a bounded memory (max_types)")
     result = CorpusCounts()
     spill = spilled = None
     check_every = max(1, min(1 << 16, (max_types or 0) // 4))  # tokens between two looks at the size
     counts, non_initial, forms = result.counts, result.non_initial, result.forms
+    casual_inside: Counter = Counter()  # the casual files' evidence, kept apart (never spilled)
+    casual_forms: dict[str, Counter] = {}
+    casual_counts: Counter = Counter()
     digest = hashlib.sha256()
     done = 0
     for file in files:
+        casual_file = is_casual(file.name, casual)
+        inside, written = (casual_inside, casual_forms) if casual_file else (non_initial, forms)
         digest.update(file.name.encode() + b"\0")
         stats = ReadStats(digest=digest)
         entry = FileCount(file.name)
@@ -107,12 +129,14 @@ def count_corpus_tokens(
                     spilled.append(spill_counts(counts, non_initial, forms, spill))
                 word = token.token
                 counts[word] += 1
+                if casual_file:
+                    casual_counts[word] += 1
                 if not token.initial:
-                    non_initial[word] += 1
+                    inside[word] += 1
                     if token.surface != word and token.surface:
-                        by_form = forms.get(word)
+                        by_form = written.get(word)
                         if by_form is None:
-                            by_form = forms[word] = Counter()
+                            by_form = written[word] = Counter()
                         by_form[token.surface] += 1
         digest.update(b"\0")
         warn_invalid(file.path, stats)
@@ -129,7 +153,23 @@ def count_corpus_tokens(
         finally:
             spill.close()
         log.info("vocabulary count: %d spills merged, %d tokens kept", len(spilled), len(result.counts))
+    result.casual_only = frozenset(w for w, n in casual_counts.items() if result.counts.get(w) == n)
+    for word, n in casual_inside.items():
+        if word in result.counts and not result.non_initial.get(word):
+            result.non_initial[word] = n
+            if word in casual_forms:
+                result.forms[word] = casual_forms[word]
     return result
+
+
+def is_casual(name: str, casual: Collection[str]) -> bool:
+    """Whether the corpus file ``name`` is one of ``casual`` (its name, file name or stem)."""
+    if not casual:
+        return False
+    if isinstance(casual, str):  # one name, not its letters
+        casual = (casual,)
+    path = PurePosixPath(name.replace("\\", "/"))
+    return name in casual or path.name in casual or path.stem in casual
 
 
 def build_vocabulary(counts: CorpusCounts, size: int, min_count: int) -> Vocabulary:
@@ -183,7 +223,9 @@ def build_vocabulary(counts: CorpusCounts, size: int, min_count: int) -> Vocabul
 def corpus_lexicon(counts: CorpusCounts, vocab: Vocabulary, base: Lexicon | None = None) -> Lexicon | None:
     """The bundle's lexicon: the corpus's words beyond ``vocab``,
     added to ``base``'s (the lexicon of a model being fine-tuned), so that
-    the engine can still complete them (see ``keyboard_app.engine.lexicon``)."""
+    the engine can still complete them (see ``keyboard_app.engine.lexicon``).  Not the
+    words only casual files have (``CorpusCounts.casual_only``: mostly their slips), but
+    where ``base`` has them."""
     special = set(SPECIAL_TOKENS)
     merged: Counter = Counter({t: n for t, n in counts.counts.items() if t not in special})
     display = {}
@@ -194,8 +236,11 @@ def corpus_lexicon(counts: CorpusCounts, vocab: Vocabulary, base: Lexicon | None
             if word not in counts.counts:
                 display[word] = form
         extra_unknown += base.unknown_total - sum(base.counts)  # its words rarer than it kept
+    casual_only = counts.casual_only - set(base.words) if base is not None else counts.casual_only
+    # (their occurrences stay in the unknown words' total)
     lexicon = build_lexicon(
-        merged, lambda t: display.get(t) or counts.display_form(t), lambda t: t in vocab, is_suggestable
+        merged, lambda t: display.get(t) or counts.display_form(t), lambda t: t in vocab,
+        (lambda t: is_suggestable(t) and t not in casual_only) if casual_only else is_suggestable,
     )
     if lexicon is not None and extra_unknown > 0:
         lexicon = Lexicon(lexicon.words, lexicon.display, lexicon.counts, lexicon.unknown_total + extra_unknown)

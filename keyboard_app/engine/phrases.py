@@ -45,7 +45,7 @@ context such a word gets a tiny share that the network already does better.
 A lexicon word is kept only with at least 1% of its context: after "the" a
 thousand rare words each get a sliver, which would cost time at every word
 boundary and change nothing the strip shows.
-For the default corpus (6.2M tokens, 46k lexicon words) that keeps 0.58M
+For stop 29's default corpus (6.2M tokens, 46k lexicon words) that keeps 0.58M
 word pairs and 2.59M triples, 9.8 MB compressed.
 
 The file is a NumPy ``.npz`` archive (read without pickle): ``vocab_size`` and

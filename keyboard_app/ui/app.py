@@ -63,7 +63,7 @@ except ImportError:  # a build without QtNetwork: two copies are possible (their
 
 from .. import __version__, paths
 from ..storage import atomic_write_text, remove_stale_temps
-from .documents import UNTITLED, shown, unused_name
+from .documents import UNTITLED, shown, unused_name, write_origin
 
 log = logging.getLogger(__name__)
 
@@ -326,7 +326,9 @@ def keep_unsaved_text(window: Any, again: bool = False) -> bool:
     say where; True if there was none or it was written.  Not over the document's own file:
     the user had not chosen to save their changes there.  A kept text restored at this start
     and not saved since (``Documents.kept``) is written back over its own kept file, so that
-    one file holds it, offered once, under the name it had.  A failure is said on stderr and
+    one file holds it, offered once, under the name it had.  The path of the document's file
+    (or of the file a restored text was kept from) is written beside it (``write_origin``),
+    so that Save As offers it again after the restore.  A failure is said on stderr and
     in the window (``again``: the second try, after which the app quits without the text)."""
     documents = window.documents
     if not documents.is_modified():
@@ -360,6 +362,10 @@ def keep_unsaved_text(window: Any, again: bool = False) -> bool:
         log.warning("%s", said[0].lower() + said[1:])
         _tell_in_window(window, "Unsaved Text Not Kept", said)
         return False
+    try:  # after the text: without it the text is still kept, restored as a new document
+        write_origin(path, documents.path or documents.origin)
+    except Exception as e:  # noqa: BLE001 - the text is kept; only Save As's first suggestion is lost
+        log.warning("the path of “%s” could not be kept beside its text (%s).", name, _reason(e))
     log.warning("the unsaved text of “%s” was kept in %s.", name, shown(path))
     documents.editor.document().setModified(False)
     return True

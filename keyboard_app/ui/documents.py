@@ -39,11 +39,21 @@ the title says so, closing asks, and Save asks where.  The kept file is
 removed once the text is saved or the user discards it, never before: killed
 again meanwhile, the app keeps the text in the same file (one copy, offered
 again), and a crash leaves it there to be offered again.
+
+A text kept from a file ("/home/u/notes/todo.md") has that path beside it, in
+"KEPT.txt.origin.json" (``write_origin``, ``KeptText.origin``): restored, the
+document is named "todo.md" and Save As starts at that folder and name, but
+is never written there without the file dialog (the file may have changed
+since the text was kept, so the user chooses, and the dialog asks before
+replacing it).  ``tidy_kept_folder`` removes what earlier versions and
+removed texts left in the folder that holds nothing of the user's: an empty
+``opened/`` folder, a path whose kept text is gone.
 """
 
 from __future__ import annotations
 
 import errno
+import json
 import logging
 import os
 import re
@@ -56,7 +66,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox, QPlainTextEdit, QWidget
 
 from ..settings import Settings
-from ..storage import Hold, atomic_write_bytes, hold, leftover_temps
+from ..storage import Hold, atomic_write_bytes, atomic_write_json, hold, leftover_temps
 from ..text_encoding import NotTextError, decode  # noqa: F401  (decode: the editor's reading of a file)
 
 log = logging.getLogger(__name__)
@@ -73,6 +83,10 @@ _LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (with a byte-order mark)", "utf
 _umask_lock = threading.Lock()
 #: Added to the name of a kept text whose keep was killed (``adopt_interrupted_keeps``).
 POSSIBLY_INCOMPLETE = " (possibly incomplete)"
+#: Beside a kept text "NAME.txt", the path of the file it was kept from: "NAME.txt.origin.json".
+ORIGIN_SUFFIX = ".origin.json"
+#: Where versions before H57's fix moved a kept text they opened (``tidy_kept_folder``).
+OLD_OPENED_FOLDER = "opened"
 #: What ``keep_unsaved_text``, ``unused_name`` and ``adopt_interrupted_keeps`` add to the name of
 #: the document a text was kept from ("letter 2026-12-02 10-00-00 2 (possibly incomplete)").
 _KEPT_STEM = re.compile(r"^(?P<name>.+?) \d{4}-\d{2}-\d{2} \d{2}-\d{2}-\d{2}(?: \d+)?"
@@ -173,6 +187,79 @@ def unused_name(folder: Path, stem: str, suffix: str) -> Path:
     return path
 
 
+def origin_file(kept: Path) -> Path:
+    """Where the path of the file ``kept`` was kept from is written (``ORIGIN_SUFFIX``)."""
+    return kept.with_name(kept.name + ORIGIN_SUFFIX)
+
+
+def write_origin(kept: Path, origin: Path | None) -> None:
+    """Write beside ``kept`` the path of the file its text was kept from (atomically, after
+    the text: a kill between leaves the text, restored as a document with no file), or
+    remove a stale one where there is none.  Raises ``OSError``."""
+    record = origin_file(kept)
+    if origin is None:
+        try:
+            os.unlink(record)
+        except FileNotFoundError:
+            pass
+        return
+    atomic_write_json(record, {"path": os.fspath(Path(origin).absolute())})
+
+
+def read_origin(kept: Path) -> Path | None:
+    """The file ``kept``'s text was kept from (``write_origin``); None where it had none, or
+    the record cannot be read (the text is then restored as a document with no file).
+    Never raises."""
+    try:
+        record = json.loads(origin_file(kept).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        log.info("the path beside %s cannot be read (%s); restoring it as a new document", kept, e)
+        return None
+    path = record.get("path") if isinstance(record, dict) else None
+    if not isinstance(path, str) or not path or "\0" in path or not Path(path).is_absolute():
+        log.info("the path beside %s is not a file's path; restoring it as a new document", kept)
+        return None
+    return Path(path)
+
+
+def tidy_kept_folder(folder: Path) -> None:
+    """Remove what holds nothing of the user's in the kept texts' folder: the ``opened/``
+    folder versions before H57's fix moved restored texts into, when it is empty (one with
+    files in it is the user's: those texts were saved there, and are left where they are),
+    and a kept text's origin record (``ORIGIN_SUFFIX``) whose text is gone.  Never raises:
+    this is housekeeping before a question."""
+    try:
+        os.rmdir(folder / OLD_OPENED_FOLDER)  # only ever an empty one
+        log.info("removed the empty folder %s left by an earlier version", folder / OLD_OPENED_FOLDER)
+    except OSError:
+        pass  # not there, not empty, or not a folder: left as it is
+    try:
+        records = [entry for entry in os.scandir(folder) if entry.name.endswith(ORIGIN_SUFFIX)]
+    except OSError:
+        return
+    for entry in records:
+        text = folder / entry.name[: -len(ORIGIN_SUFFIX)]
+        try:
+            if entry.is_file(follow_symlinks=False) and not os.path.lexists(text):
+                os.unlink(entry.path)
+        except OSError as e:
+            log.debug("could not remove %s: %s", entry.path, e)
+
+
+def _copy_origin(kept: Path, adopted: Path) -> None:
+    """A restored text's keep, killed, adopted as ``adopted``: the path of its file goes
+    with it (``kept`` keeps its own).  Never raises."""
+    origin = read_origin(kept)
+    if origin is None:
+        return
+    try:
+        write_origin(adopted, origin)
+    except OSError as e:
+        log.debug("could not keep the path of %s beside %s: %s", kept, adopted, e)
+
+
 def adopt_interrupted_keeps(folder: Path) -> list[Path]:
     """Offer the text of a keep that was itself killed; the paths it now has.
 
@@ -204,6 +291,7 @@ def adopt_interrupted_keeps(folder: Path) -> list[Path]:
                     raise
                 os.rename(temp, target)  # a file system without hard links
             adopted.append(target)
+            _copy_origin(folder / name, target)
             log.info("offering %s, left by a keep that was stopped before it finished", target)
         except OSError as e:
             log.debug("could not take over %s: %s", temp, e)
@@ -217,6 +305,8 @@ class KeptText:
     def __init__(self, path: Path, held: Hold) -> None:
         self.path = path
         self._held = held
+        #: The file the text was kept from (``read_origin``); None for a text that had none.
+        self.origin = read_origin(path)
 
     @property
     def document_name(self) -> str:
@@ -238,6 +328,10 @@ class KeptText:
             pass
         finally:
             self.release()
+        try:
+            write_origin(self.path, None)
+        except OSError as e:  # the text is gone: the next start's tidy_kept_folder removes it
+            log.debug("could not remove %s: %s", origin_file(self.path), e)
 
 
 def take_kept_text(folder: Path) -> tuple[KeptText | None, int]:
@@ -291,6 +385,8 @@ class Documents(QObject):
         self.encoding = "utf-8"  # how the open file was read, and is written back
         self._encoding_confirmed = True  # the user agreed to write it in that encoding
         self.untitled_name = UNTITLED  # the name of a document with no file (a restored one's own)
+        #: The file a restored text was kept from: where Save As starts, never written unasked.
+        self.origin: Path | None = None
         #: The kept text in the editor (``restore``), until it is saved or discarded.
         self.kept: KeptText | None = None
 
@@ -338,6 +434,7 @@ class Documents(QObject):
         self.editor.document().setModified(False)
         self.path = None
         self.untitled_name = UNTITLED
+        self.origin = None
         self._let_go_of_kept()
         self.encoding, self._encoding_confirmed = "utf-8", True
         self.opened.emit()
@@ -345,9 +442,11 @@ class Documents(QObject):
 
     def restore(self, kept: KeptText) -> bool:
         """Put a kept text in the editor as the unsaved document it was (``kept.document_name``,
-        no file: Save asks where, closing asks first), and keep the kept file until the text
-        is saved or discarded (``_drop_kept``).  False if it could not be read (said why) or
-        the user kept the text already in the editor; ``kept`` is then the caller's still."""
+        or the name of the file it was kept from, ``kept.origin``; no file: Save asks where,
+        starting at that file's folder and name, and closing asks first), and keep the kept
+        file until the text is saved or discarded (``_drop_kept``).  False if it could not be
+        read (said why) or the user kept the text already in the editor; ``kept`` is then the
+        caller's still."""
         try:
             text, _ = decode(kept.path.read_bytes())
         except OSError as e:
@@ -361,14 +460,19 @@ class Documents(QObject):
         self._put_text(text)
         self.editor.document().setModified(True)  # it is in no file of the user's yet
         self.path = None
-        self.untitled_name = kept.document_name
+        self.origin = kept.origin
+        self.untitled_name = kept.origin.name if kept.origin is not None else kept.document_name
         self.encoding, self._encoding_confirmed = "utf-8", True
         self._let_go_of_kept()
         self.kept = kept
         self.opened.emit()
         self.changed.emit()
-        self.message.emit(f"Restored the text kept in {shown(kept.path.name)}; save it to keep it (the kept "
-                          "copy is removed once it is saved).", 10000)
+        if kept.origin is not None:
+            self.message.emit(f"Restored the unsaved text of {shown(kept.origin)}: Save As offers that name; "
+                              "the file there may have changed since.", 10000)
+        else:
+            self.message.emit(f"Restored the text kept in {shown(kept.path.name)}; save it to keep it (the kept "
+                              "copy is removed once it is saved).", 10000)
         return True
 
     def _put_text(self, text: str) -> None:
@@ -428,6 +532,7 @@ class Documents(QObject):
         self._put_text(text)
         self.editor.document().setModified(False)
         self.path = path
+        self.origin = None
         self._let_go_of_kept()
         self.encoding = encoding
         self._encoding_confirmed = encoding in UTF8
@@ -448,7 +553,8 @@ class Documents(QObject):
         return self._write(self.path)
 
     def save_as(self) -> bool:
-        start = str(self.path or Path(self.start_directory()) / f"{self.untitled_name}{TEXT_SUFFIX}")
+        start = str(self.path or self._origin_start()
+                    or Path(self.start_directory()) / f"{self.untitled_name}{TEXT_SUFFIX}")
         while True:
             name, chosen = QFileDialog.getSaveFileName(self._parent, "Save As", start, TEXT_FILTER)
             if not name:
@@ -459,6 +565,19 @@ class Documents(QObject):
             if path.name == Path(name).name or not path.exists() or self._may_replace(path):
                 return self._write(path)
             start = str(path)
+
+    def _origin_start(self) -> Path | None:
+        """Where Save As starts for a restored text kept from a file: that file's folder and
+        name, or its name in the usual folder where its folder is gone."""
+        if self.origin is None:
+            return None
+        try:
+            there = self.origin.parent.is_dir()
+        except OSError:  # (3.11 raises for a folder it may not look into, or a dead mount)
+            there = False
+        if there:
+            return self.origin
+        return Path(self.start_directory()) / self.origin.name
 
     def _may_replace(self, path: Path) -> bool:
         answer = QMessageBox.question(
@@ -504,6 +623,7 @@ class Documents(QObject):
         # write the next save asks again.
         converted = encoding != self.encoding
         self.path = path
+        self.origin = None
         self.encoding, self._encoding_confirmed = encoding, True
         self.editor.document().setModified(False)
         self._drop_kept()  # saved where the user chose: the kept copy has done its work

@@ -509,20 +509,22 @@ class MainWindow(QMainWindow):
         discarded, so that it is offered until then and never after.  No (or a text that
         cannot be opened) leaves it to be offered at the next start.  A keep that was itself
         killed is offered too, named as possibly incomplete
-        (``documents.adopt_interrupted_keeps``)."""
-        from .documents import adopt_interrupted_keeps, shown, take_kept_text
+        (``documents.adopt_interrupted_keeps``).  A text kept from a file names it."""
+        from .documents import adopt_interrupted_keeps, shown, take_kept_text, tidy_kept_folder
 
         folder = paths.unsaved_texts_dir()
-        adopt_interrupted_keeps(folder)
+        adopt_interrupted_keeps(folder)  # first: it takes over the path beside the text it was for
+        tidy_kept_folder(folder)
         kept, more = take_kept_text(folder)
         if kept is None:
             return
         others = f" ({more} older there too)" if more else ""
+        of_file = f" to \u201c{shown(kept.origin)}\u201d" if kept.origin is not None else ""
         SB = QMessageBox.StandardButton
         answer = QMessageBox.question(
             self, "Unsaved Text Kept",
             f"When the app was last stopped without a question (Ctrl-C in a terminal, or the system "
-            f"closing it), the text you had not saved was kept in \u201c{shown(kept.path.name)}\u201d, in "
+            f"closing it), the text you had not saved{of_file} was kept in \u201c{shown(kept.path.name)}\u201d, in "
             f"{shown(folder)}{others}. Open it now? (No asks again at the next start.)",
             SB.Open | SB.Discard | SB.No, SB.Open)
         if answer == SB.Open and self.documents.restore(kept):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QPalette, QShortcut
+from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QPalette, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QBoxLayout,
@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..model_store import ModelInfo, ModelStoreError, slugify
-from .elide import fit_to_screen, screen_room
+from .elide import fit_to_screen
 from .model_controller import ModelController
 from .tasks import run_task
 from .worker import LoadedModel
@@ -57,6 +57,10 @@ DETAIL_ROWS = [
 #: the list's own font, so that it follows the font and its size.
 TYPICAL_ENTRY = "My writing 2026-12-03 (2)"
 IN_USE = "   (in use)"
+#: The details are at least this many average characters of their font wide: beside the
+#: list where the dialog is wide enough for both (an 800 px window is), under it where it is
+#: not (200 % on a small screen). A fixed 400 px put them under the list at 800 px (H59).
+DETAILS_CHARS = 44
 #: The Rename box's field shows this many average characters of its font: a typical name
 #: with room to add to it (QInputDialog.getText's field is as wide as the box's short label
 #: and its buttons, and cut a typical name off while it was edited).
@@ -76,7 +80,7 @@ def measured_text(manifest: dict) -> str:
     """The figures the trainer measured on the text it held out, each with what it was
     measured on, in words (H33's finding 6): the retrain dialog's comparison scores both
     models afresh on another sample of the held-out text (``retraining.EVAL_MAX_WORDS``
-    words) and README's headline on the held-out texts of ten sources, so the same model
+    words) and README's headline on the held-out texts of eleven sources, so the same model
     shows other figures there, and only the sample says why.  The next-word figure is the
     one of the suggestions shown (the manifest's ``strip_topk``), as the retrain dialog's
     is; the trainer's ``top3`` (the next word or punctuation mark among the network's three
@@ -186,7 +190,7 @@ class ModelManagerDialog(QDialog):
         self.details.setAccessibleName("Model details")
         self.details.setOpenLinks(False)
         self.details.setFrameShape(QFrame.Shape.NoFrame)
-        self.details.setMinimumWidth(400)
+        self.details.setMinimumWidth(self.details.fontMetrics().averageCharWidth() * DETAILS_CHARS)
         self.details.viewport().setAutoFillBackground(False)
         self.values: dict[str, str] = {}  # the details as plain text (for tests and tools)
         details_box = self.details
@@ -219,7 +223,7 @@ class ModelManagerDialog(QDialog):
         close.button(QDialogButtonBox.StandardButton.Close).setText("&Close")
         close.rejected.connect(self.reject)
 
-        views = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self.views = views = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         views.addWidget(self.list, 1)
         views.addWidget(details_box, 2)
         top = QHBoxLayout()
@@ -232,20 +236,43 @@ class ModelManagerDialog(QDialog):
         # Made the default once it is in the dialog: set before, QDialog did not know it and
         # chose the first button of the focus chain (H48's finding 3).
         self.use_button.setDefault(True)
-        self._fit_views(views)
+        self._side_by_side_width = self._measure_arrangements()
         fit_to_screen(self, QSize(860, 420))
+        self._arrange(self.width())
 
         controller.ready.connect(self._model_switched)
         controller.failed.connect(self._model_failed)
         self.refresh(select=controller.current_key())
 
-    def _fit_views(self, views: QBoxLayout) -> None:
-        """The list and the details side by side where the screen has room for both; on a
-        narrow one (200 % on a 1024 px screen: H53's finding 3) the details go under the list,
-        as wide as it, so the buttons beside them stay on the screen."""
-        if self.minimumSizeHint().width() > screen_room(self).width():
-            views.setDirection(QBoxLayout.Direction.TopToBottom)
-            self.details.setMinimumWidth(self.list.minimumWidth())
+    def _measure_arrangements(self) -> int:
+        """The width the list and the details need side by side; the dialog's own minimum
+        width is made the narrower one of the details under the list, so that it can be
+        made narrow (a small screen, 200 %) and the layout follows its width (``_arrange``)."""
+        widths = {}
+        for direction in (QBoxLayout.Direction.TopToBottom, QBoxLayout.Direction.LeftToRight):
+            self.views.setDirection(direction)
+            self.layout().activate()  # (invalidate() left the outer layouts' sizes as they were)
+            widths[direction] = self.layout().totalMinimumSize().width()
+        self.setMinimumWidth(widths[QBoxLayout.Direction.TopToBottom])
+        return widths[QBoxLayout.Direction.LeftToRight]
+
+    def _arrange(self, width: int) -> None:
+        """The details beside the list where ``width`` has room for both, under it where
+        it has not (200 % on a 1280 or 1024 px screen: H53's finding 3), so that the
+        buttons beside them stay on the screen."""
+        direction = (QBoxLayout.Direction.LeftToRight if width >= self._side_by_side_width
+                     else QBoxLayout.Direction.TopToBottom)
+        if self.views.direction() != direction:
+            self.views.setDirection(direction)
+            # under the list the details take more of the height: they are what is read
+            self.views.setStretchFactor(self.details, 2 if direction == QBoxLayout.Direction.LeftToRight else 3)
+
+    def side_by_side(self) -> bool:
+        return self.views.direction() == QBoxLayout.Direction.LeftToRight
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
+        self._arrange(event.size().width())
+        super().resizeEvent(event)
 
     # --- list --------------------------------------------------------------------
     def refresh(self, select: str | None = None) -> None:

@@ -83,8 +83,11 @@ def test_a_stock_phrase_of_the_corpus_names_who_comes_next(predictor):
 
 
 def test_the_first_words_of_a_document_do_not_crowd_out_the_model(predictor):
-    # four words in, the document cache has little to go on: the network's word shows
-    assert "world" in _words(predictor, "For God so loved the ")
+    # four words in, the document cache has little to go on: the network's words show, and
+    # none of the document's own ("God", "so", "loved")
+    shown = _words(predictor, "For God so loved the ", 5)
+    assert "world" in shown
+    assert not {"for", "god", "so", "loved", "the"} & {word.lower() for word in shown}
 
 
 SENTENCE = ("It was on this point that I thought the Onan river, ISIS and the washing "
@@ -108,10 +111,24 @@ def test_a_strip_of_three_is_the_first_three_of_a_longer_list(predictor):
         ("I don't ", "know"),
         ("Thank you very ", "much"),
         ("What do you ", "think"),
-        ("Where are you ", "going"),
+        ("Where are you ", "from"),
+        ("What are you ", "doing"),
+        ("I'll see you ", "later"),
+        ("Let me ", "know"),
+        ("Sounds ", "like"),
+        ("That's so ", "cool"),
+        ("Have a nice ", "day"),
+        ("Nice to meet ", "you"),
+        ("How was your ", "day"),
     ],
 )
 def test_everyday_conversation(predictor, text, expected):
-    # Issue 19's conversational contexts that this corpus does teach; "Nice to meet " and
-    # "Have a nice " it does not (the model card's "Against Presage": conversation is scarce).
+    # Issue 19's conversational contexts: since everyday chat joined the corpus (stop 31),
+    # "Nice to meet " and "Have a nice " too, which the model before it did not know.
     assert expected in _words(predictor, text)
+
+
+@pytest.mark.xfail(strict=True, reason="since the chat's 'smiths' joined the vocabulary, the endings rule "
+                   "(completions.small_forms) takes the capital of 'Smith' for a habit (model card, stop 31)")
+def test_a_name_after_mrs_keeps_its_capital(predictor):
+    assert "Smith" in _words(predictor, "We spoke to Mrs ")

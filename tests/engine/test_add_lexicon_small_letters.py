@@ -24,3 +24,44 @@ def test_add_lexicon_counts_the_small_letters_inside_sentences(tmp_path, tiny_bu
     assert lexicon.small_letters["bob"] == (1, 1 + patterned_text.count("met Bob"))
     # never small inside a sentence: not listed; nor words written small ("mat")
     assert not {"london", "alice", "paris", "monday", "mat", "i"} & lexicon.small_letters.keys()
+
+
+def test_a_casual_file_neither_writes_the_words_of_others_nor_gives_the_lexicon_its_slips(tmp_path, tiny_bundle,
+                                                                                       patterned_text):
+    from model_training.add_lexicon import main
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "prose.txt").write_text(patterned_text + EXTRA, encoding="utf-8")
+    (corpus / "chitchat.txt").write_text("we sat in the parsonage lol.\n" * 20 + "my studnet gardens.\n",
+                                         encoding="utf-8")
+    assert main([str(tiny_bundle), str(corpus), "--whole-corpus", "--out", str(tmp_path / "plain")]) == 0
+    assert main([str(tiny_bundle), str(corpus), "--whole-corpus", "--out", str(tmp_path / "casual"),
+                 "--casual", "chitchat"]) == 0
+    plain, casual = (load_bundle(tmp_path / name).lexicon for name in ("plain", "casual"))
+    assert plain.display[plain.words.index("parsonage")] == "parsonage"  # the chat outvoted the prose
+    assert casual.display[casual.words.index("parsonage")] == "Parsonage"
+    assert casual.small_letters["parsonage"] == (1, 3)  # the prose's count alone
+    # a slip only the chat has is no word to complete; a word the prose has too stays
+    assert "studnet" in plain.words and "studnet" not in casual.words
+    assert "gardens" in casual.words and "lol" in plain.words and "lol" not in casual.words
+    assert casual.unknown_total == plain.unknown_total  # their occurrences still unknown words
+
+
+def test_a_casual_name_that_matches_no_file_is_refused_in_one_sentence(tmp_path, tiny_bundle, patterned_text,
+                                                                        capsys):
+    from model_training.add_lexicon import main
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "prose.txt").write_text(patterned_text + EXTRA, encoding="utf-8")
+    (corpus / "chat.txt").write_text("we sat in the parsonage lol.\n" * 5, encoding="utf-8")
+    # "chitchat" is no file here (nor is it read as "chat" by its letters)
+    assert main([str(tiny_bundle), str(corpus), "--out", str(tmp_path / "out"), "--casual", "chitchat"]) == 2
+    err = capsys.readouterr().err
+    assert "no corpus file is named 'chitchat'" in err and "chat.txt" in err
+    assert err.count("\n") == 1 and err.endswith("\n")  # one sentence
+    assert not (tmp_path / "out").exists()
+    assert main([str(tiny_bundle), str(corpus), "--whole-corpus", "--out", str(tmp_path / "out"),
+                 "--casual", "chat"]) == 0
+    assert load_bundle(tmp_path / "out").manifest["lexicon"]["casual"] == ["chat"]

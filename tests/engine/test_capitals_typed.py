@@ -105,10 +105,10 @@ def test_a_capital_then_small_letters_is_not_widened_to_capitals(p):
 
 def test_small_letters_put_the_small_word_before_the_name(p):
     assert texts(p, "toilet paper, washing")[0] == "washing"
-    assert "Washington" not in texts(p, "the box was")
+    assert "Washington" not in texts(p, "the dog was")
     assert texts(p, "I called my")[0] == "my"
     p.completions = replace(ON, small_letter_evidence=1.0)
-    assert "Washington" in texts(p, "the box was")  # without the rule: H41's strip
+    assert "Washington" in texts(p, "the dog was")  # without the rule: H41's strip ("the box was" then)
 
 
 @pytest.mark.parametrize("text, letters", [("we went to lon", 3), ("she lives in washin", 6), ("I love pyth", 4),
@@ -166,7 +166,8 @@ def test_the_typed_word_is_kept_third_when_a_longer_word_is_barely_likelier(p):
     assert "late" not in texts(p, "I'm running a bit late")
 
 
-@pytest.mark.parametrize("text, typed", [("I went for a run", "run"), ("I paid for next day", "day")])
+# ("I went for a run" was the other case until the chat joined the corpus: "run" is now first)
+@pytest.mark.parametrize("text, typed", [("I paid for next day", "day")])
 def test_by_default_a_typed_word_half_as_likely_as_the_first_is_kept_third(p, text, typed):
     shown = p.suggest(text, 3)
     assert shown[2].text == typed and shown[0].text.startswith(typed) and shown[0].text != typed

@@ -140,11 +140,13 @@ def strip(predictor, text, settings) -> list[str]:
     return [s.text for s in predictor.suggest(text, 3)]
 
 
+# (H41's contexts, "training all" -> "attract" and the like, are no longer in the tables since
+# they were cut to the standalone build's size, stop 31; these are from the chat's held-out text)
 @pytest.mark.parametrize("text, context, word", [
-    ("I'm stuck in training all ", ("training", "all"), "attract"),
-    ("Bananas, apples, orange juice, ", ("juice", ","), "kilogoogle"),
-    ("Let me know if that works for you.\n\nBest regards,\n", ("regards", ","), "attention"),
-    ("Hey Sam, are you still up for tonight? ", ("tonight", "?"), "Chinatown"),
+    ("Do you call people ", ("call", "people"), "by"),
+    ("Let's talk, to get your mind off ", ("mind", "off"), "of"),
+    ("Yes, but extremely ", ("but", "extremely"), "elegant"),
+    ("We saw a tower on top of giant ", ("of", "giant"), "parties"),
 ])
 def test_a_one_off_follower_of_a_rare_context_leaves_the_strip(default, text, context, word):
     assert 0 < seen(default, *context) < 5
@@ -156,8 +158,8 @@ def test_a_one_off_follower_of_a_rare_context_leaves_the_strip(default, text, co
 
 @pytest.mark.parametrize("text, context, word", [
     ("Mr ", ("<s>", "mr"), "Elliot"),
-    ("Mrs ", ("<s>", "mrs"), "Smith"),
-    ("The King of ", ("king", "of"), "Judah"),
+    ("But this was the only point of ", ("point", "of"), "view"),
+    ("He was very unkind to his ", ("to", "his"), "father"),
 ])
 def test_a_follower_of_a_context_seen_hundreds_of_times_stays(default, text, context, word):
     assert seen(default, *context) >= 100

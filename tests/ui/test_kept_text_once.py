@@ -209,3 +209,132 @@ def test_the_real_app_keeps_a_restored_text_once_on_sigterm_and_loses_nothing_to
     assert status == -signal.SIGKILL
     assert sorted(p.name for p in folder.rglob("*")) == [NAME]
     assert (folder / NAME).read_text(encoding="utf-8") == FIRST + MORE  # still there, offered again
+
+
+# --- a text kept from a file keeps its path (H59) ---------------------------------------------
+# Before: the kept text lost the path of the file it was kept from: restored, "todo.md" was
+# "todo", and Save As offered "todo.txt" in whatever folder the dialogs last used.
+
+TODO = "# Todo\n\n- buy milk\n"
+ADDED = "- call the plumber\n"
+
+
+def save_dialog(monkeypatch, answer):
+    """QFileDialog.getSaveFileName scripted to answer ``answer``; returns where it started each time."""
+    from PySide6.QtWidgets import QFileDialog
+
+    started = []
+
+    def ask(parent, title, start, *args, **kwargs):
+        started.append(start)
+        return (str(answer), "Text files (*.txt *.md *.text)") if answer else ("", "")
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(ask))
+    return started
+
+
+def kept_from_a_file(qtbot, make_window, tmp_path) -> tuple[Path, Path]:
+    """``notes/todo.md`` opened, a line added, and the app stopped by a signal: (the file, the kept text)."""
+    todo = tmp_path / "notes" / "todo.md"
+    todo.parent.mkdir()
+    todo.write_text(TODO, encoding="utf-8")
+    window = make_window()
+    assert window.documents.open(todo)
+    window.editor.moveCursor(window.editor.textCursor().MoveOperation.End)
+    window.editor.insertPlainText(ADDED)
+    assert keep_unsaved_text(window)  # what SIGTERM, SIGHUP or Ctrl-C does first
+    [name] = [n for n in everything_kept() if n.endswith(".txt")]
+    return todo, paths.unsaved_texts_dir() / name
+
+
+def test_a_text_kept_from_a_file_is_restored_under_its_name_and_save_as_starts_there(
+        qtbot, make_window, boxes, tmp_path, monkeypatch):
+    todo, path = kept_from_a_file(qtbot, make_window, tmp_path)
+    assert everything_kept() == sorted([path.name, path.name + ".origin.json"])
+    window = restored(qtbot, make_window, boxes, TODO + ADDED)
+    [offer] = offers(boxes)
+    assert f"the text you had not saved to “{todo}” was kept in “{path.name}”" in offer
+    documents = window.documents
+    assert documents.path is None and documents.is_modified()  # never written there unasked
+    assert documents.name == "todo.md" and window.windowTitle().startswith("todo.md[*]")
+
+    started = save_dialog(monkeypatch, "")  # Save asks where, starting at the file it was: cancelled
+    assert not documents.save()
+    assert started == [str(todo)]
+    assert todo.read_text(encoding="utf-8") == TODO and path.exists()  # nothing written, nothing lost
+
+    started = save_dialog(monkeypatch, todo)  # the user chose its old place (the dialog asked to replace it)
+    assert documents.save()
+    assert todo.read_text(encoding="utf-8") == TODO + ADDED and documents.path == todo
+    assert everything_kept() == []  # the kept text and its path, both gone once saved
+
+
+def test_a_restored_text_kept_again_keeps_its_files_path(qtbot, make_window, boxes, tmp_path, monkeypatch):
+    todo, path = kept_from_a_file(qtbot, make_window, tmp_path)
+    window = restored(qtbot, make_window, boxes, TODO + ADDED)
+    window.editor.insertPlainText(MORE)
+    assert keep_unsaved_text(window)  # killed again: the same kept file, and the path beside it
+    assert everything_kept() == sorted([path.name, path.name + ".origin.json"])
+    window.documents.kept.release()  # (the process ends)
+
+    again = restored(qtbot, make_window, boxes, TODO + ADDED + MORE)
+    started = save_dialog(monkeypatch, tmp_path / "elsewhere.md")
+    assert again.documents.save()
+    assert started == [str(todo)] and todo.read_text(encoding="utf-8") == TODO
+    assert everything_kept() == []
+
+
+def test_save_as_offers_the_files_name_where_its_folder_is_gone(qtbot, make_window, boxes, tmp_path, monkeypatch):
+    todo, _ = kept_from_a_file(qtbot, make_window, tmp_path)
+    todo.unlink()
+    todo.parent.rmdir()
+    window = restored(qtbot, make_window, boxes, TODO + ADDED)
+    started = save_dialog(monkeypatch, "")
+    window.documents.save()
+    assert started == [str(Path(window.documents.start_directory()) / "todo.md")]
+
+
+@pytest.mark.parametrize("record", ["not json", '{"path": "notes/todo.md"}', '["/a/b.md"]', '{"path": 3}'])
+def test_a_damaged_path_record_restores_the_text_as_before(qtbot, make_window, boxes, monkeypatch, record):
+    path = kept("todo 2026-12-03 16-45-03.txt", FIRST)
+    (path.parent / (path.name + ".origin.json")).write_text(record, encoding="utf-8")
+    window = restored(qtbot, make_window, boxes, FIRST)
+    assert window.documents.name == "todo"  # the kept name, as for a text with no file
+    started = save_dialog(monkeypatch, "")
+    window.documents.save()
+    assert started == [str(Path(window.documents.start_directory()) / "todo.txt")]
+
+
+def test_the_start_removes_an_empty_opened_folder_and_paths_of_texts_gone(qtbot, make_window, boxes):
+    folder = paths.unsaved_texts_dir()
+    (folder / "opened").mkdir(parents=True)  # left by versions before H57's fix
+    (folder / "gone 2026-12-01 09-00-00.txt.origin.json").write_text('{"path": "/tmp/gone.md"}')
+    make_window()
+    qtbot.wait(100)
+    assert not (folder / "opened").exists() and everything_kept() == []
+    assert offers(boxes) == []
+
+
+def test_an_opened_folder_with_a_users_text_in_it_is_left_alone(qtbot, make_window, boxes):
+    folder = paths.unsaved_texts_dir() / "opened"
+    folder.mkdir(parents=True)
+    (folder / "letter.txt").write_text("Dear Ann,")  # an earlier version saved the user's text here
+    make_window()
+    qtbot.wait(100)
+    assert (folder / "letter.txt").read_text() == "Dear Ann,"
+
+
+def test_a_killed_keep_of_a_restored_text_is_offered_with_its_files_path(qtbot, make_window, boxes, tmp_path,
+                                                                         monkeypatch):
+    todo, path = kept_from_a_file(qtbot, make_window, tmp_path)
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)
+    # a restored text kept again, SIGKILLed before the rename: the text only in the keep's temporary file
+    (path.parent / f".{path.name}.{int(ended.stdout)}.abcd1234.tmp").write_text(TODO + ADDED + MORE)
+    path.unlink()  # (its older copy removed meanwhile: the adopted one is the newest and only)
+    window = restored(qtbot, make_window, boxes, TODO + ADDED + MORE)
+    assert window.documents.kept.path.name == path.stem + " (possibly incomplete).txt"
+    assert window.documents.name == "todo.md"
+    started = save_dialog(monkeypatch, "")
+    window.documents.save()
+    assert started == [str(todo)]

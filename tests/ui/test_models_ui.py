@@ -195,10 +195,46 @@ def test_the_model_list_shows_a_typical_name_in_use_whole(qtbot, window, model_s
     assert entry.text() == f"{TYPICAL}   (in use)" and entry.font().bold()
     assert fits(dialog.list, entry)
     assert not dialog.list.horizontalScrollBar().isVisible()
-    if dialog.details.x() > dialog.list.x():  # side by side, where the screen has room for both
-        assert dialog.details.width() >= 400  # the details keep their room
-    else:  # under the list: side by side they need 801 px, one more than the tests' screen has (H53)
+    if dialog.details.x() > dialog.list.x():  # side by side, where the dialog has room for both
+        assert dialog.details.width() >= details_room(dialog)  # the details keep their room
+    else:  # under the list, as wide as it (H53)
         assert dialog.details.width() >= dialog.list.width()
+    dialog.close()
+
+
+def details_room(dialog) -> int:
+    from keyboard_app.ui.model_manager import DETAILS_CHARS
+
+    return dialog.details.fontMetrics().averageCharWidth() * DETAILS_CHARS
+
+
+def beside(dialog) -> bool:
+    """The details to the right of the list, side by side with it, the buttons right of both."""
+    list_, details = dialog.list.geometry(), dialog.details.geometry()
+    return (details.left() > list_.right() and details.top() == list_.top()
+            and dialog.use_button.geometry().left() > details.right())
+
+
+def test_at_800_px_the_details_are_beside_the_list_and_narrower_under_it(qtbot, window, model_store,
+                                                                         second_model):
+    # H59: the details asked for 400 px, so at an 800 px wide dialog they went under the
+    # list, both a strip of the window's height, the details scrolled
+    dialog = manager(qtbot, window, model_store)
+    dialog.resize(800, 420)
+    qtbot.waitUntil(lambda: dialog.width() == 800 and beside(dialog))
+    assert dialog.details.width() >= details_room(dialog)
+    assert not dialog.details.verticalScrollBar().isVisible()  # every row of the details shown
+    # made narrower (a small screen, 200 %) the details go under the list ...
+    assert dialog.minimumWidth() < 600
+    dialog.resize(dialog.minimumWidth(), 420)
+    qtbot.waitUntil(lambda: dialog.details.y() > dialog.list.geometry().bottom())
+    assert dialog.details.x() == dialog.list.x() and dialog.details.width() == dialog.list.width()
+    assert dialog.rect().contains(dialog.use_button.geometry()) and dialog.use_button.x() > dialog.list.geometry().right()
+    entry = dialog.list.item(0)
+    assert fits(dialog.list, entry)
+    # ... and beside it again when it is wide again
+    dialog.resize(800, 420)
+    qtbot.waitUntil(lambda: beside(dialog))
     dialog.close()
 
 
@@ -244,13 +280,15 @@ def test_the_measured_figures_say_what_they_were_measured_on():
 
     manifest = json.loads((paths.default_model_path() / "manifest.json").read_text(encoding="utf-8"))
     m = manifest["metrics"]
+    # (the default model is a fine-tune since stop 31: it held out the start of each file)
+    assert manifest["training"]["heldout_at"] == "start"
     typed, perplexity = measured_text(manifest).split("\n")
     assert typed == (f"Keystrokes saved {m['ksr']['3']:.1f}% (3 suggestions shown), next word among the 3 shown "
                      f"{m['strip_topk']['3'] * 100:.1f}%: on the first {m['ksr_words']:,} words of the text held "
-                     "out of training (the end of each file)")
+                     "out of training (the start of each file)")
     assert perplexity == (f"The network's perplexity {m['perplexity']:.1f} (lower is better): on all "
                           f"{m['heldout_tokens']:,} words and punctuation marks of the text held out of training "
-                          "(the end of each file)")
+                          "(the start of each file)")
     adapted = {"training": {"heldout_at": "start", "eval_max_words": 1000},
                "metrics": {"ksr": {"3": 62.5}, "ksr_words": 640, "top3": 0.362, "perplexity": 107.9,
                            "heldout_tokens": 7232}}
@@ -259,4 +297,7 @@ def test_the_measured_figures_say_what_they_were_measured_on():
                      "network's 3 likeliest 36.2%: on all 640 words of the text held out of training "
                      "(the start of each file)")
     assert "107.9" in perplexity and "all 7,232 words" in perplexity
+    # a model trained from scratch held out the end of each file (as the default model did up to stop 30)
+    scratch = dict(manifest, training={k: v for k, v in manifest["training"].items() if k != "heldout_at"})
+    assert all(line.endswith("(the end of each file)") for line in measured_text(scratch).split("\n"))
     assert measured_text({"metrics": {"perplexity": "?"}}) == "not measured"
