@@ -363,7 +363,7 @@ def keep_unsaved_text(window: Any, again: bool = False) -> bool:
         _tell_in_window(window, "Unsaved Text Not Kept", said)
         return False
     try:  # after the text: without it the text is still kept, restored as a new document
-        write_origin(path, documents.path or documents.origin)
+        write_origin(path, documents.path or documents.origin, documents.encoding)
     except Exception as e:  # noqa: BLE001 - the text is kept; only Save As's first suggestion is lost
         log.warning("the path of “%s” could not be kept beside its text (%s).", name, _reason(e))
     log.warning("the unsaved text of “%s” was kept in %s.", name, shown(path))

@@ -52,6 +52,7 @@ removed texts left in the folder that holds nothing of the user's: an empty
 
 from __future__ import annotations
 
+import codecs
 import errno
 import json
 import logging
@@ -192,10 +193,11 @@ def origin_file(kept: Path) -> Path:
     return kept.with_name(kept.name + ORIGIN_SUFFIX)
 
 
-def write_origin(kept: Path, origin: Path | None) -> None:
-    """Write beside ``kept`` the path of the file its text was kept from (atomically, after
-    the text: a kill between leaves the text, restored as a document with no file), or
-    remove a stale one where there is none.  Raises ``OSError``."""
+def write_origin(kept: Path, origin: Path | None, encoding: str = "utf-8") -> None:
+    """Write beside ``kept`` the path of the file its text was kept from and the encoding
+    that file was read in (atomically, after the text: a kill between leaves the text,
+    restored as a document with no file), or remove a stale one where there is none.
+    Raises ``OSError``."""
     record = origin_file(kept)
     if origin is None:
         try:
@@ -203,7 +205,23 @@ def write_origin(kept: Path, origin: Path | None) -> None:
         except FileNotFoundError:
             pass
         return
-    atomic_write_json(record, {"path": os.fspath(Path(origin).absolute())})
+    atomic_write_json(record, {"path": os.fspath(Path(origin).absolute()), "encoding": encoding})
+
+
+def read_origin_encoding(kept: Path) -> str:
+    """The encoding the file ``kept``'s text was kept from was read in (``write_origin``),
+    so that saving the restored text there asks before writing it otherwise (a Latin-1
+    file is not turned into UTF-8 unasked); "utf-8" where the record has none or names no
+    codec Python knows.  Never raises."""
+    try:
+        record = json.loads(origin_file(kept).read_text(encoding="utf-8"))
+        encoding = record.get("encoding") if isinstance(record, dict) else None
+        if isinstance(encoding, str) and encoding:
+            codecs.lookup(encoding)
+            return encoding
+    except (OSError, ValueError, LookupError):
+        pass
+    return "utf-8"
 
 
 def read_origin(kept: Path) -> Path | None:
@@ -255,7 +273,7 @@ def _copy_origin(kept: Path, adopted: Path) -> None:
     if origin is None:
         return
     try:
-        write_origin(adopted, origin)
+        write_origin(adopted, origin, read_origin_encoding(kept))
     except OSError as e:
         log.debug("could not keep the path of %s beside %s: %s", kept, adopted, e)
 
@@ -307,6 +325,8 @@ class KeptText:
         self._held = held
         #: The file the text was kept from (``read_origin``); None for a text that had none.
         self.origin = read_origin(path)
+        #: The encoding that file was read in ("utf-8" for a text that had none).
+        self.origin_encoding = read_origin_encoding(path) if self.origin is not None else "utf-8"
 
     @property
     def document_name(self) -> str:
@@ -402,8 +422,11 @@ class Documents(QObject):
         """Where the file dialogs start: the last folder used, else the home folder
         (never the folder the app happened to be started from)."""
         last = self.settings.last_directory
-        if last and Path(last).is_dir():
-            return last
+        try:
+            if last and Path(last).is_dir():
+                return last
+        except OSError:  # (3.11 raises for a folder it may not look into, or a dead mount)
+            pass
         return str(Path.home())
 
     # --- new, open ------------------------------------------------------------------
@@ -462,7 +485,10 @@ class Documents(QObject):
         self.path = None
         self.origin = kept.origin
         self.untitled_name = kept.origin.name if kept.origin is not None else kept.document_name
-        self.encoding, self._encoding_confirmed = "utf-8", True
+        # the encoding its file was read in: written back so only if the user says so, as for
+        # the file opened (a Latin-1 file is not rewritten as UTF-8 unasked)
+        self.encoding = kept.origin_encoding
+        self._encoding_confirmed = self.encoding in UTF8
         self._let_go_of_kept()
         self.kept = kept
         self.opened.emit()

@@ -338,3 +338,53 @@ def test_a_killed_keep_of_a_restored_text_is_offered_with_its_files_path(qtbot, 
     started = save_dialog(monkeypatch, "")
     window.documents.save()
     assert started == [str(todo)]
+
+
+def test_a_restored_text_of_a_latin1_file_is_written_back_in_latin1_only_if_the_user_says_so(
+        qtbot, make_window, boxes, tmp_path, monkeypatch):
+    # H60: the path alone was kept, so Save As over the original wrote it as UTF-8 unasked
+    import keyboard_app.ui.documents as documents_module
+
+    letter = tmp_path / "notes" / "lettre.txt"
+    letter.parent.mkdir()
+    letter.write_bytes("Chère Anne,\n".encode("latin-1"))
+    window = make_window()
+    assert window.documents.open(letter)
+    read_as = window.documents.encoding
+    assert read_as not in documents_module.UTF8
+    window.editor.moveCursor(window.editor.textCursor().MoveOperation.End)
+    window.editor.insertPlainText("à bientôt.\n")
+    assert keep_unsaved_text(window)
+    [name] = [n for n in everything_kept() if n.endswith(".txt")]
+    record = json.loads((paths.unsaved_texts_dir() / (name + ".origin.json")).read_text(encoding="utf-8"))
+    assert record == {"path": str(letter), "encoding": read_as}
+
+    again = restored(qtbot, make_window, boxes, "Chère Anne,\nà bientôt.\n")
+    asked = []
+
+    def answer(parent, shown_name, encoding, keeps_text, unfit=None):
+        asked.append((shown_name, encoding, keeps_text))
+        return encoding  # "Keep Latin-1"
+
+    monkeypatch.setattr(documents_module, "ask_encoding", answer)
+    save_dialog(monkeypatch, letter)
+    assert again.documents.save()
+    assert asked == [("lettre.txt", read_as, True)]
+    assert letter.read_bytes() == "Chère Anne,\nà bientôt.\n".encode("latin-1")
+
+
+def test_save_as_passes_over_a_folder_it_cannot_look_into(qtbot, make_window, boxes, tmp_path, monkeypatch):
+    # H60: Path.is_dir raises on 3.11 for a permission error or a dead mount; it stopped Save As
+    todo, _ = kept_from_a_file(qtbot, make_window, tmp_path)
+    window = restored(qtbot, make_window, boxes, TODO + ADDED)
+    real_is_dir = Path.is_dir
+
+    def is_dir(self, *args, **kwargs):
+        if self == todo.parent:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_is_dir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "is_dir", is_dir)
+    started = save_dialog(monkeypatch, "")
+    assert not window.documents.save()  # cancelled in the dialog, which was offered
+    assert started == [str(Path(window.documents.start_directory()) / "todo.md")]
