@@ -54,7 +54,10 @@ and each is a rule here, switched by ``CompletionSettings`` and measured by
   Austen's "the Parsonage" (a house's name, 26% small) and the addresses'
   "Secretary of the Interior" (40%) gave "we walked to the pars" Parsonage
   and "the inter" Interior; "London" (never small), "Python" (3%) and
-  "PostgreSQL" (9%) keep their capital.
+  "PostgreSQL" (9%) keep their capital.  In a sentence written with
+  capitals the endings' habit is dropped for a next word only where the
+  corpus writes the word small in at least ``NAME_SHARE`` of its uses: the
+  chat's "smiths" had "Dear Mrs " offer "smith" (small 3%).
 * **A word far less likely than the best word leaves its slot.**  The
   lexicon's words (the corpus's words beyond the vocabulary: names, jargon)
   are ranked by their counts alone, whatever the context, so "Then we ate"
@@ -107,6 +110,11 @@ _STEM = 3
 # A word's share of small letters is read only where it was seen this often inside a sentence:
 # a name seen five times, once in a title's small letters, is no word people write small.
 SHARE_EVIDENCE = 20
+# A word the corpus writes with its capital in all but this share of its uses inside a sentence
+# keeps it for a next word in a sentence written with capitals, whatever its endings say ("Dear
+# Mrs " Smith: small 3% of the time, but the chat's "smiths" made it a habit; "Jean", "Korean");
+# "Government" (small 30%) still loses it there.  Only where the bundle counts small letters.
+NAME_SHARE = 0.05
 TYPED_WORD_SLOT = 2  # where ``typed_word_within`` puts the typed word: the third slot
 _WORD = re.compile(r"[^\W\d_][\w'\u2019]*")
 _SENTENCE_LOOK_BACK = 200  # characters of the sentence read for its capitals (``_writes_capitals``)
@@ -293,6 +301,14 @@ class Completions:
         self._small = np.array([_small(d) for d in vocab.display], bool)
         self._by_endings = np.array([_capital_by_habit(token, written, vocab)
                                      for token, written in zip(vocab.tokens, vocab.display)], bool)
+        # ... and those of them a sentence written with capitals drops (``NAME_SHARE``)
+        counted = lexicon.small_letters
+        self._by_endings_in_capitals = self._by_endings.copy()
+        if counted:
+            for i in np.flatnonzero(self._by_endings):
+                small, inside = counted.get(vocab.tokens[i], (0, 0))
+                if small < NAME_SHARE * inside or not inside:
+                    self._by_endings_in_capitals[i] = False
         self._capital_letters = np.array([_capital_letter(d) for d in vocab.display], bool)
         # what small letters typed count against: words written with a capital, but the pronoun,
         # and those whose capital is a habit where they are written in small letters (``small_forms``)
@@ -335,7 +351,8 @@ class Completions:
                     # on Microsoft "): the capital most of the word's uses have stays ("Windows"),
                     # only the endings' habits go; letters typed small are the evidence otherwise.
                     by_share = bool(typed) or not _writes_capitals(text, view.partial_start)
-                    lowered = (habits[0] if by_share else self._by_endings) if settings.small_forms else None
+                    lowered = ((habits[0] if by_share else self._by_endings_in_capitals) if settings.small_forms
+                               else None)
                     lowered_words = habits[2] if settings.small_forms and by_share else frozenset()
         letters = self._capital_letters if settings.letters_as_typed and typed[:1].islower() else None
         gaps = [-math.log(floor) if floor > 0.0 and typed else math.inf
