@@ -71,6 +71,8 @@ class Settings:
     large_strip_buttons: bool = False  # taller buttons, easier to hit
     high_contrast: bool = False  # black on white (white on black when dark), thick borders
     retrain_sources: list[str] = field(default_factory=list)  # the files last chosen to retrain on
+    # The user was told where earlier versions left texts (``unsaved/opened/``): said once.
+    told_of_old_opened_texts: bool = False
 
     def add_recent_file(self, path: str) -> None:
         path = str(Path(path).resolve())
@@ -146,6 +148,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "phrase_suggestions": _flag,
     "high_contrast": _flag,
     "retrain_sources": _path_list(MAX_RETRAIN_SOURCES),
+    "told_of_old_opened_texts": _flag,
 }
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtCore import QEvent, QFileSystemWatcher, QObject, QTimer
-from PySide6.QtWidgets import QMessageBox
 
+from ..ui import boxes
 from .backend import InjectionError, Injector, injection_problem, open_injector
 from .context import x11_active_window, x11_focus_window, x11_window_class
 from .controller import OskController
@@ -189,7 +189,7 @@ def toggle_for_window(window: Any, *, injector: Injector | None = None) -> OnScr
             except InjectionError as e:
                 problem = str(e)
             if injector is None:
-                QMessageBox.warning(window, "On-Screen Keyboard", problem or "")
+                boxes.warning(window, "On-Screen Keyboard", problem or "")
                 return None
         keyboard = make_keyboard(worker=window.worker, injector=injector, personal=window.personal)
         # What it learns is saved with the editor's counts (the window saves them, debounced).

@@ -380,6 +380,7 @@ class OnScreenKeyboard(QWidget):
                                       anchor=lambda: QRect(button.mapToGlobal(QPoint(0, 0)), button.size()))
         outer.addLayout(top, 1)
         self.notice = QLabel("")  # a problem with a file of the user's, until it is dealt with
+        self.notice.setTextFormat(Qt.TextFormat.PlainText)  # its path as it is, never markup
         self.notice.setObjectName("notice")
         self.notice.setWordWrap(True)
         self.notice.hide()

@@ -315,6 +315,7 @@ def _tell_in_window(window: Any, title: str, text: str) -> None:
         window.statusBar().showMessage(text)
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, window)
         box.setObjectName("keepFailedBox")
+        box.setTextFormat(Qt.TextFormat.PlainText)  # it names the document and a folder (``boxes``)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
     except Exception as e:  # noqa: BLE001 - stderr has said it already

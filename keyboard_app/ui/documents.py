@@ -47,7 +47,9 @@ is never written there without the file dialog (the file may have changed
 since the text was kept, so the user chooses, and the dialog asks before
 replacing it).  ``tidy_kept_folder`` removes what earlier versions and
 removed texts left in the folder that holds nothing of the user's: an empty
-``opened/`` folder, a path whose kept text is gone.
+``opened/`` folder, a path whose kept text is gone.  An ``opened/`` folder with
+files in it holds texts those versions saved there: they are never moved or
+removed, and the start says once where they are (``old_opened_texts``).
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox, QPl
 from ..settings import Settings
 from ..storage import Hold, atomic_write_bytes, atomic_write_json, hold, leftover_temps
 from ..text_encoding import NotTextError, decode  # noqa: F401  (decode: the editor's reading of a file)
+from . import boxes
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +152,7 @@ def ask_encoding(parent: QWidget, name: str, encoding: str, keeps_text: bool,
     box.setObjectName("encodingBox")
     box.setIcon(QMessageBox.Icon.Question)
     box.setWindowTitle("Keep the File's Encoding?")
+    box.setTextFormat(Qt.TextFormat.PlainText)  # the file's name as it is, never markup (``boxes``)
     what = label(encoding)
     short = what.split(" ")[0]  # "Latin-1"
     if keeps_text:
@@ -264,6 +268,18 @@ def tidy_kept_folder(folder: Path) -> None:
                 os.unlink(entry.path)
         except OSError as e:
             log.debug("could not remove %s: %s", entry.path, e)
+
+
+def old_opened_texts(folder: Path) -> list[str]:
+    """The names of the files in the ``opened/`` folder of the kept texts' ``folder``: texts
+    versions before H57's fix moved there when the user opened them, and saved there on
+    Ctrl+S without asking, so the user may believe them saved elsewhere.  Empty where there
+    is no such folder or it cannot be read.  Never raises: this is a start-up question."""
+    try:
+        return sorted(entry.name for entry in os.scandir(folder / OLD_OPENED_FOLDER)
+                      if entry.is_file(follow_symlinks=False))
+    except OSError:
+        return []
 
 
 def _copy_origin(kept: Path, adopted: Path) -> None:
@@ -436,7 +452,7 @@ class Documents(QObject):
         window closing, a new document, the file being opened)."""
         if not self.is_modified():
             return True
-        answer = QMessageBox.warning(
+        answer = boxes.warning(
             self._parent, "Unsaved Changes", f"Save the changes to “{self.name}” before {before}?",
             QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
             | QMessageBox.StandardButton.Cancel,
@@ -606,7 +622,7 @@ class Documents(QObject):
         return Path(self.start_directory()) / self.origin.name
 
     def _may_replace(self, path: Path) -> bool:
-        answer = QMessageBox.question(
+        answer = boxes.question(
             self._parent, "Replace File?",
             f"“{shown(path.name)}” already exists in {shown(path.parent)}. Replace it?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No,

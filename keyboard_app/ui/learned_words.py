@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -41,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from .. import learning, paths
 from ..learning import LearnedWordsFileError, PersonalModel
+from . import boxes
 from .elide import fit_to_screen
 
 LEARNED, BLOCKED = "learned", "blocked"
@@ -112,7 +112,7 @@ class LearnedWordsDialog(QDialog):
         self.import_button.setObjectName("import")
         self.import_button.setAccessibleName("Import learned and blocked words from a file")
         self.import_button.setToolTip("Add the words of an exported file to those learned here")
-        self.status = QLabel()
+        self.status = boxes.plain_label()  # names the file exported or imported
         self.status.setObjectName("status")
         self.status.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -236,14 +236,14 @@ class LearnedWordsDialog(QDialog):
         path = Path(name)
         own = paths.learned_data_path()
         if path.resolve() == own.resolve():  # an export is another format: the app would set it aside
-            QMessageBox.warning(self, "Export Learned Words",
-                                f"{path} is the app's own file of learned words: choose another name or folder.")
+            boxes.warning(self, "Export Learned Words",
+                          f"{path} is the app's own file of learned words: choose another name or folder.")
             return None
         try:
             count = self.personal.export_words(path)
         except OSError as e:
-            QMessageBox.warning(self, "Export Learned Words",
-                                f"The learned words could not be written to {path} ({e.strerror or e}).")
+            boxes.warning(self, "Export Learned Words",
+                          f"The learned words could not be written to {path} ({e.strerror or e}).")
             return None
         blocked = len(self.personal.blocked)
         self.status.setText(f"Exported {count:,} learned {_words(count)} and {blocked:,} blocked "
@@ -259,7 +259,7 @@ class LearnedWordsDialog(QDialog):
         try:
             imported = self.personal.import_words(name)
         except LearnedWordsFileError as e:
-            QMessageBox.warning(self, "Import Learned Words", str(e))
+            boxes.warning(self, "Import Learned Words", str(e))
             return False
         n = imported.dropped
         dropped = (f"; {n:,} little-used {_words(n)} {'was' if n == 1 else 'were'} dropped to keep at most "

@@ -12,6 +12,7 @@ given instead of the window.
 
 from __future__ import annotations
 
+import html
 import logging
 from pathlib import Path
 from typing import Any, Callable
@@ -38,7 +39,7 @@ from ..learning import LearnedWordsSaver, PersonalModel
 from ..model_store import ModelStore
 from ..predictors import load_predictor
 from ..settings import MAX_FONT_SIZE, MAX_SUGGESTIONS, MIN_FONT_SIZE, Settings, SettingsStore
-from . import appearance, mnemonics
+from . import appearance, boxes, mnemonics
 from .controller import KeystrokeStats, SuggestionController
 from .documents import Documents
 from .editor import Editor
@@ -159,7 +160,7 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         bar = ElidingStatusBar()
         self.setStatusBar(bar)
-        self.model_label = QLabel(LOADING)
+        self.model_label = boxes.plain_label(LOADING)  # a model's name, never markup
         self.model_label.setObjectName("modelLabel")
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)
@@ -383,13 +384,14 @@ class MainWindow(QMainWindow):
             self.warn(title, "\n\n".join(text for _, text in problems))
 
     def warn(self, title: str, text: str) -> None:
-        """A warning the user must see (a modal box; tests replace QMessageBox.warning)."""
+        """A warning the user must see (a modal box, its text shown as it is; tests replace
+        QMessageBox.warning)."""
         log.warning("%s: %s", title, text)
-        QMessageBox.warning(self, title, text)
+        boxes.warning(self, title, text)
 
     def error(self, title: str, text: str) -> None:
         log.error("%s: %s", title, text)
-        QMessageBox.critical(self, title, text)
+        boxes.critical(self, title, text)
 
     # --- models --------------------------------------------------------------
     @property
@@ -498,6 +500,7 @@ class MainWindow(QMainWindow):
     def _start_up_questions(self) -> None:
         """What the last session left for the user to decide, one box after the other."""
         self._offer_kept_texts()
+        self._tell_of_old_opened_texts()
         self._tell_of_unadded_models()
 
     def _offer_kept_texts(self) -> None:
@@ -521,7 +524,7 @@ class MainWindow(QMainWindow):
         others = f" ({more} older there too)" if more else ""
         of_file = f" to \u201c{shown(kept.origin)}\u201d" if kept.origin is not None else ""
         SB = QMessageBox.StandardButton
-        answer = QMessageBox.question(
+        answer = boxes.question(
             self, "Unsaved Text Kept",
             f"When the app was last stopped without a question (Ctrl-C in a terminal, or the system "
             f"closing it), the text you had not saved{of_file} was kept in \u201c{shown(kept.path.name)}\u201d, in "
@@ -530,7 +533,7 @@ class MainWindow(QMainWindow):
         if answer == SB.Open and self.documents.restore(kept):
             return  # the document has it now
         if answer == SB.Discard:
-            sure = QMessageBox.question(
+            sure = boxes.question(
                 self, "Delete Kept Text?", f"Delete \u201c{shown(kept.path.name)}\u201d? It cannot be recovered.",
                 SB.Yes | SB.No, SB.No)
             if sure == SB.Yes:
@@ -539,6 +542,32 @@ class MainWindow(QMainWindow):
                 except OSError as e:
                     self.warn("Unsaved Text Kept", f"{shown(kept.path)} could not be deleted: {e.strerror or e}.")
         kept.release()
+
+    def _tell_of_old_opened_texts(self) -> None:
+        """Versions before H57's fix moved a kept text the user opened into ``unsaved/opened/``
+        and saved it there on Ctrl+S without asking: texts the user may believe saved where
+        they chose.  Say once where they are (``Settings.told_of_old_opened_texts``); they are
+        never moved or removed."""
+        from .documents import OLD_OPENED_FOLDER, old_opened_texts, shown
+
+        if self.settings.told_of_old_opened_texts:
+            return
+        folder = paths.unsaved_texts_dir()
+        names = old_opened_texts(folder)
+        if not names:
+            return
+        listed = ", ".join(f"\u201c{shown(name)}\u201d" for name in names[:5])
+        if len(names) > 5:
+            listed += f" and {len(names) - 5} more"
+        texts = "1 text is" if len(names) == 1 else f"{len(names)} texts are"
+        boxes.information(
+            self, "Texts Saved by an Earlier Version",
+            "An earlier version of the app moved the unsaved texts you opened at its start into "
+            f"{shown(folder / OLD_OPENED_FOLDER)}, and Ctrl+S saved them there. {texts} still there "
+            f"({listed}), untouched: open them with File \u25b8 Open and save them where you want them. "
+            "(This is said only once.)")
+        self.settings.told_of_old_opened_texts = True
+        self.save_settings()
 
     def _tell_of_unadded_models(self) -> None:
         """A retrain that finished just before the app was killed (or crashed) left its model
@@ -833,7 +862,7 @@ class MainWindow(QMainWindow):
         dialog = self.retrain_dialog
         stopping = dialog is not None and dialog.is_training()
         if stopping:
-            answer = QMessageBox.question(
+            answer = boxes.question(
                 self, "Retraining Under Way",
                 f"{dialog.under_way()} Stop and quit? Nothing of it will be kept.",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
@@ -907,14 +936,15 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         from .. import __version__
 
-        model = self.current_model.name if self.current_model else "none"
+        # rich text on purpose: the model's name and the folder's path escaped (``boxes``)
+        model = html.escape(self.current_model.name) if self.current_model else "none"
         QMessageBox.about(
             self, f"About {APP_TITLE}",
             f"<b>{APP_TITLE}</b> {__version__}<br>"
             "A word-level LSTM suggests the next word and completes the current one.<br>"
             f"Model in use: {model}.<br><br>"
             "Everything runs on this computer; what it learns from your typing never leaves it.<br>"
-            f"Your models and learned words: {paths.user_data_dir()}",
+            f"Your models and learned words: {html.escape(str(paths.user_data_dir()))}",
         )
 
 

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QInputDialog,
-    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -39,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..model_store import ModelInfo, ModelStoreError, slugify
+from . import boxes
 from .elide import fit_to_screen
 from .model_controller import ModelController
 from .tasks import run_task
@@ -216,7 +216,7 @@ class ModelManagerDialog(QDialog):
             buttons.addWidget(button)
         buttons.addStretch(1)
 
-        self.message = QLabel()
+        self.message = boxes.plain_label()  # names models and files
         self.message.setObjectName("managerMessage")
         self.message.setWordWrap(True)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -420,7 +420,7 @@ class ModelManagerDialog(QDialog):
         try:
             self.controller.rename(info.key, name)  # the status bar follows, by a signal
         except ModelStoreError as e:
-            QMessageBox.critical(self, "Cannot rename", str(e))
+            boxes.critical(self, "Cannot rename", str(e))
             return
         self.refresh(select=info.key)
         self._say(f"Renamed to “{name.strip()}”.")
@@ -444,7 +444,7 @@ class ModelManagerDialog(QDialog):
 
         def failed(message: str) -> None:
             self._say("The export failed.")
-            QMessageBox.critical(self, "Cannot export", message)
+            boxes.critical(self, "Cannot export", message)
 
         self._tasks.append(run_task(
             lambda: store.export(key, dest, replace=True), parent=self,
@@ -453,7 +453,7 @@ class ModelManagerDialog(QDialog):
 
     def _confirm(self, title: str, question: str) -> bool:
         """Yes or Cancel, Cancel by default."""
-        answer = QMessageBox.question(
+        answer = boxes.question(
             self, title, question, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel,
         )
@@ -468,7 +468,7 @@ class ModelManagerDialog(QDialog):
         try:
             self.store.delete(info.key)
         except ModelStoreError as e:
-            QMessageBox.critical(self, "Cannot delete", str(e))
+            boxes.critical(self, "Cannot delete", str(e))
             return
         self._say(f"Deleted “{info.name}”.")
         self.refresh(select=self.controller.current_key())

@@ -86,6 +86,7 @@ from ..progress_events import (
 )
 from ..retraining import COMPARE_K, ModelScore, TrainRequest, UnaddedModel, format_duration
 from ..settings import Settings
+from . import boxes
 from .elide import Scrolling, fit_to_screen, screen_room
 from .eta import RunEstimate, busy_factor, estimate_before_start
 from .model_controller import ModelController
@@ -352,10 +353,10 @@ class RetrainDialog(QDialog):
         corpus_row.addWidget(self.corpus_list, 1)
         corpus_row.addLayout(side)
         layout.addLayout(corpus_row)
-        self.count_label = QLabel("No text chosen yet.")
+        self.count_label = boxes.plain_label("No text chosen yet.")  # a file's name in its messages
         self.count_label.setObjectName("countLabel")
         layout.addWidget(self.count_label)
-        self.notes_label = QLabel("")  # files skipped or read as Windows-1252; their paths in its tooltip
+        self.notes_label = boxes.plain_label()  # files skipped or read as Windows-1252; their paths in its tooltip
         self.notes_label.setObjectName("corpusNotesLabel")
         self.notes_label.setWordWrap(True)
         self.notes_label.hide()
@@ -443,10 +444,10 @@ class RetrainDialog(QDialog):
         self.time_label.setObjectName("timeLabel")
         self.detail_label = QLabel("")
         self.detail_label.setObjectName("detailLabel")
-        self.subtitle_label = QLabel("")
+        self.subtitle_label = boxes.plain_label()  # the current model's name
         self.subtitle_label.setObjectName("subtitleLabel")
         self.subtitle_label.setWordWrap(True)
-        self.training_notes_label = QLabel("")  # the trainer's own "skipped" and "encoding" lines
+        self.training_notes_label = boxes.plain_label()  # the trainer's own "skipped" and "encoding" lines
         self.training_notes_label.setObjectName("trainingNotesLabel")
         self.training_notes_label.setWordWrap(True)
         self.training_notes_label.hide()
@@ -490,7 +491,7 @@ class RetrainDialog(QDialog):
         plots.addWidget(self.ppl_plot)
         layout.addLayout(plots, 1)
 
-        self.error_label = QLabel("")
+        self.error_label = boxes.plain_label()  # the trainer's message, which may name files
         self.error_label.setObjectName("errorLabel")
         self.error_label.setWordWrap(True)
         self._color_error_label()
@@ -513,7 +514,7 @@ class RetrainDialog(QDialog):
         layout.setContentsMargins(0, 0, 0, 0)
         self.results_title = QLabel("<h3>Training finished</h3>")
         layout.addWidget(self.results_title)
-        self.eval_label = QLabel(COMPARING.format(part="held-out part"))
+        self.eval_label = boxes.plain_label(COMPARING.format(part="held-out part"))
         self.eval_label.setObjectName("evalLabel")
         self.eval_label.setWordWrap(True)
         layout.addWidget(self.eval_label)
@@ -534,7 +535,8 @@ class RetrainDialog(QDialog):
         for row, (key, text) in enumerate(rows, start=1):
             grid.addWidget(QLabel(text), row, 0)
             for col, which in enumerate(("current", "new"), start=1):
-                value = QLabel("…")
+                # the name row shows the models' names as they are; the figures' rows are bolded
+                value = boxes.plain_label("…") if key == "name" else QLabel("…")
                 value.setObjectName(f"score_{which}_{key}")
                 value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
                 grid.addWidget(value, row, col)
@@ -1160,7 +1162,7 @@ class RetrainDialog(QDialog):
         row = QFrame()
         row.setObjectName("unaddedModel")
         row.setFrameShape(QFrame.Shape.StyledPanel)
-        text = QLabel(model.describe())
+        text = boxes.plain_label(model.describe())  # the model's name and its files
         text.setWordWrap(True)
         add = QPushButton("Add to My &Models")
         add.setToolTip(f"Check the model and add it to the model list, without using it yet ({model.bundle})")
@@ -1206,7 +1208,7 @@ class RetrainDialog(QDialog):
     def discard_unadded(self, model: UnaddedModel) -> None:
         """The user said so, twice (it may have taken hours to train): the recovered model
         is deleted."""
-        sure = QMessageBox.question(
+        sure = boxes.question(
             self, "Delete Retrained Model?",
             f"Delete \u201c{model.name}\u201d? It was never added to your models and cannot be recovered.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
@@ -1259,7 +1261,7 @@ class RetrainDialog(QDialog):
         elif self._comparing_now():
             question = f"{self.under_way()} Stop? The new model will not be kept."
         if question:
-            answer = QMessageBox.question(
+            answer = boxes.question(
                 self, "Stop Training?", question,
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.No,

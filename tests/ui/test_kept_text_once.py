@@ -324,6 +324,31 @@ def test_an_opened_folder_with_a_users_text_in_it_is_left_alone(qtbot, make_wind
     assert (folder / "letter.txt").read_text() == "Dear Ann,"
 
 
+def test_the_start_says_once_where_earlier_versions_saved_texts_and_leaves_them_there(qtbot, make_window, boxes):
+    folder = paths.unsaved_texts_dir() / "opened"
+    folder.mkdir(parents=True)
+    (folder / "letter.txt").write_text("Dear Ann,")  # opened and saved with Ctrl+S by an earlier version
+    (folder / "<b>notes.txt").write_text("Seeds.")
+    make_window()
+    qtbot.waitUntil(lambda: "information" in boxes.kinds(), timeout=10_000)
+    [(title, text)] = [(t, x) for k, t, x in boxes.shown if k == "information"]
+    assert title == "Texts Saved by an Earlier Version"
+    assert f"into {folder}, and Ctrl+S saved them there. 2 texts are still there (“<b>notes.txt”, “letter.txt”)" in text
+    make_window()  # the next start: said already
+    qtbot.wait(100)
+    assert boxes.kinds().count("information") == 1
+    assert sorted(p.name for p in folder.iterdir()) == ["<b>notes.txt", "letter.txt"]
+    assert (folder / "letter.txt").read_text() == "Dear Ann," and (folder / "<b>notes.txt").read_text() == "Seeds."
+
+
+def test_an_empty_or_missing_opened_folder_is_not_mentioned(qtbot, make_window, boxes):
+    make_window()
+    (paths.unsaved_texts_dir() / "opened").mkdir(parents=True)
+    make_window()
+    qtbot.wait(100)
+    assert "information" not in boxes.kinds()
+
+
 def test_a_killed_keep_of_a_restored_text_is_offered_with_its_files_path(qtbot, make_window, boxes, tmp_path,
                                                                          monkeypatch):
     todo, path = kept_from_a_file(qtbot, make_window, tmp_path)

@@ -1,0 +1,74 @@
+"""Message boxes that show the user's file, folder and model names as they are.
+
+A ``QMessageBox`` shows its text as HTML when it looks like markup (``Qt::AutoText``),
+so a box naming a file called "<b>x</b>.txt" showed a bold "x.txt", and one called
+"<img src=…>" a picture instead of its name.  ``question``, ``warning``, ``critical``
+and ``information`` are Qt's static functions with the text shown literally; a box
+built by hand calls ``setTextFormat(Qt.TextFormat.PlainText)`` itself, and a label
+that shows such a name is made with ``plain_label``.  A box or label that means its
+markup (the About box) escapes the user's part with ``html.escape`` instead.
+
+The static functions are still what is called (the tests replace them to answer):
+the box they make is set to plain text as it is polished, before it is laid out.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QWidget
+
+SB = QMessageBox.StandardButton
+
+
+class _PlainText(QObject):
+    """While installed on the application: a message box left at ``AutoText`` shows plain text."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        if (event.type() == QEvent.Type.Polish and isinstance(watched, QMessageBox)
+                and watched.textFormat() == Qt.TextFormat.AutoText):
+            watched.setTextFormat(Qt.TextFormat.PlainText)
+        return False
+
+
+def _show(kind: str, parent: QWidget | None, title: str, text: str,
+          buttons: SB | None, default: SB | None) -> SB:
+    # Only what was given is passed on: Qt's own defaults otherwise (Yes | No for a question).
+    given = () if buttons is None else (buttons,) if default is None else (buttons, default)
+    app = QApplication.instance()
+    plain = _PlainText()
+    app.installEventFilter(plain)
+    try:
+        return getattr(QMessageBox, kind)(parent, title, text, *given)
+    finally:
+        app.removeEventFilter(plain)
+
+
+def question(parent: QWidget | None, title: str, text: str,
+             buttons: SB | None = None, default: SB | None = None) -> SB:
+    """``QMessageBox.question`` with ``text`` shown as it is."""
+    return _show("question", parent, title, text, buttons, default)
+
+
+def warning(parent: QWidget | None, title: str, text: str,
+            buttons: SB | None = None, default: SB | None = None) -> SB:
+    """``QMessageBox.warning`` with ``text`` shown as it is."""
+    return _show("warning", parent, title, text, buttons, default)
+
+
+def critical(parent: QWidget | None, title: str, text: str,
+             buttons: SB | None = None, default: SB | None = None) -> SB:
+    """``QMessageBox.critical`` with ``text`` shown as it is."""
+    return _show("critical", parent, title, text, buttons, default)
+
+
+def information(parent: QWidget | None, title: str, text: str,
+                buttons: SB | None = None, default: SB | None = None) -> SB:
+    """``QMessageBox.information`` with ``text`` shown as it is."""
+    return _show("information", parent, title, text, buttons, default)
+
+
+def plain_label(text: str = "") -> QLabel:
+    """A label that shows ``text`` (and every later ``setText``) as it is, never as markup."""
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
