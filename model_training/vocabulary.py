@@ -95,8 +95,6 @@ def count_corpus_tokens(
     """
     from .streaming import SpillFolder, keep_top, spill_counts
 
-    if isinstance(casual, str):  # one name, not its letters
-        casual = (casual,)
     if casual and max_types is not None:
         # the casual evidence is kept apart, in memory, and the lexicon's cap would be filled
         # before its words are left out: not for a count bounded by spilling

@@ -1,9 +1,10 @@
 """What the Qt test folders share: fail a test on any Qt warning but the offscreen platform's noise;
-type on the on-screen keyboard; write a text the app kept."""
+type on the on-screen keyboard; write a text the app kept; show a suggestion strip."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,29 @@ def kept(name: str, text: str, age_s: float = 0.0) -> Path:
         stamp = path.stat().st_mtime - age_s
         os.utime(path, (stamp, stamp))
     return path
+
+
+@dataclass(frozen=True)
+class Word:  # what the strip needs of a suggestion
+    text: str
+    token: str = ""
+    kind: str = "word"
+
+
+def shown_strip(qtbot, slots: int, words: list[str], width: int | None = None, size: float | None = None,
+                height: int = 52, settle: bool = False):
+    """A suggestion strip of ``slots`` showing ``words`` at ``size`` points (the editor's default
+    13 pt's, else), ``width`` pixels wide (else its minimum), shown; ``settle``: laid out too,
+    once the slots shown are chosen (tests/ui/test_strip_narrow.py)."""
+    from keyboard_app.ui.strip import WORD_SCALE, SuggestionStrip
+
+    strip = SuggestionStrip(slots=slots)
+    qtbot.addWidget(strip)
+    strip.set_word_point_size(13 * WORD_SCALE if size is None else size)
+    strip.set_suggestions([Word(w) for w in words])
+    strip.resize(width or strip.minimumWidth(), height)
+    strip.show()
+    qtbot.waitExposed(strip)
+    if settle:
+        qtbot.wait(1)
+    return strip

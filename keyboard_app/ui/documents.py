@@ -212,38 +212,31 @@ def write_origin(kept: Path, origin: Path | None, encoding: str = "utf-8") -> No
     atomic_write_json(record, {"path": os.fspath(Path(origin).absolute()), "encoding": encoding})
 
 
-def read_origin_encoding(kept: Path) -> str:
-    """The encoding the file ``kept``'s text was kept from was read in (``write_origin``),
-    so that saving the restored text there asks before writing it otherwise (a Latin-1
-    file is not turned into UTF-8 unasked); "utf-8" where the record has none or names no
-    codec Python knows.  Never raises."""
-    try:
-        record = json.loads(origin_file(kept).read_text(encoding="utf-8"))
-        encoding = record.get("encoding") if isinstance(record, dict) else None
-        if isinstance(encoding, str) and encoding:
-            codecs.lookup(encoding)
-            return encoding
-    except (OSError, ValueError, LookupError):
-        pass
-    return "utf-8"
-
-
-def read_origin(kept: Path) -> Path | None:
-    """The file ``kept``'s text was kept from (``write_origin``); None where it had none, or
-    the record cannot be read (the text is then restored as a document with no file).
-    Never raises."""
+def read_origin(kept: Path) -> tuple[Path | None, str]:
+    """The file ``kept``'s text was kept from and the encoding it was read in
+    (``write_origin``), so that saving the restored text there asks before writing it
+    otherwise (a Latin-1 file is not turned into UTF-8 unasked).  (None, "utf-8") where it
+    had none, or the record cannot be read (the text is then restored as a document with no
+    file); "utf-8" where the record names no codec Python knows.  Never raises."""
     try:
         record = json.loads(origin_file(kept).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return None
+        return None, "utf-8"
     except (OSError, ValueError) as e:
         log.info("the path beside %s cannot be read (%s); restoring it as a new document", kept, e)
-        return None
+        return None, "utf-8"
     path = record.get("path") if isinstance(record, dict) else None
     if not isinstance(path, str) or not path or "\0" in path or not Path(path).is_absolute():
         log.info("the path beside %s is not a file's path; restoring it as a new document", kept)
-        return None
-    return Path(path)
+        return None, "utf-8"
+    encoding = record.get("encoding")
+    try:
+        if not isinstance(encoding, str) or not encoding:
+            raise LookupError(encoding)
+        codecs.lookup(encoding)
+    except LookupError:
+        encoding = "utf-8"
+    return Path(path), encoding
 
 
 def tidy_kept_folder(folder: Path) -> None:
@@ -285,11 +278,11 @@ def old_opened_texts(folder: Path) -> list[str]:
 def _copy_origin(kept: Path, adopted: Path) -> None:
     """A restored text's keep, killed, adopted as ``adopted``: the path of its file goes
     with it (``kept`` keeps its own).  Never raises."""
-    origin = read_origin(kept)
+    origin, encoding = read_origin(kept)
     if origin is None:
         return
     try:
-        write_origin(adopted, origin, read_origin_encoding(kept))
+        write_origin(adopted, origin, encoding)
     except OSError as e:
         log.debug("could not keep the path of %s beside %s: %s", kept, adopted, e)
 
@@ -339,10 +332,9 @@ class KeptText:
     def __init__(self, path: Path, held: Hold) -> None:
         self.path = path
         self._held = held
-        #: The file the text was kept from (``read_origin``); None for a text that had none.
-        self.origin = read_origin(path)
-        #: The encoding that file was read in ("utf-8" for a text that had none).
-        self.origin_encoding = read_origin_encoding(path) if self.origin is not None else "utf-8"
+        #: The file the text was kept from (``read_origin``), None for a text that had none,
+        #: and the encoding that file was read in ("utf-8" for a text that had none).
+        self.origin, self.origin_encoding = read_origin(path)
 
     @property
     def document_name(self) -> str:

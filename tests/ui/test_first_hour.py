@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,12 +16,7 @@ from PySide6.QtWidgets import QAbstractButton, QFileDialog, QLabel, QMessageBox
 
 from keyboard_app.ui import appearance
 from keyboard_app.ui.strip import MIN_SLOT_WIDTH, contrast_ratio, muted_color
-
-
-@dataclass(frozen=True)
-class Word:  # what the strip needs of a suggestion
-    text: str
-    token: str = ""
+from qt_helpers import Word
 
 
 def type_text(qtbot, window, text: str) -> None:

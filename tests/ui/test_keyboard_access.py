@@ -4,23 +4,15 @@ a dialog's main action, visible focus, names for a screen reader, a sensible Tab
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication, QMenu, QVBoxLayout, QWidget
 
 from keyboard_app.ui.strip import SuggestionStrip
+from qt_helpers import Word
 
 ALT = Qt.KeyboardModifier.AltModifier
-
-
-@dataclass(frozen=True)
-class Word:  # what the strip needs of a suggestion
-    text: str
-    token: str = ""
-    kind: str = "word"
 
 
 # --- the strip's height (finding 1) ---------------------------------------------------------

@@ -6,8 +6,6 @@ width: the room is now the words'.  Built standalone, at the words' size in the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 from PySide6.QtGui import QFontMetricsF
 
@@ -19,27 +17,9 @@ from keyboard_app.ui.strip import (
     WORD_SCALE,
     SuggestionStrip,
 )
+from qt_helpers import Word, shown_strip
 
 WORD_SIZE = 13 * WORD_SCALE  # the words' size at the editor's default (13 pt)
-
-
-@dataclass(frozen=True)
-class Word:  # what the strip needs of a suggestion
-    text: str
-    token: str = ""
-    kind: str = "word"
-
-
-def shown_strip(qtbot, slots: int, words: list[str], width: int | None = None,
-                size: float = WORD_SIZE) -> SuggestionStrip:
-    strip = SuggestionStrip(slots=slots)
-    qtbot.addWidget(strip)
-    strip.set_word_point_size(size)
-    strip.set_suggestions([Word(w) for w in words])
-    strip.resize(width or strip.minimumWidth(), 52)
-    strip.show()
-    qtbot.waitExposed(strip)
-    return strip
 
 
 def shown(strip: SuggestionStrip) -> list[str]:

@@ -10,37 +10,17 @@ what is shown.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 from PySide6.QtGui import QAccessibleEvent
 
 from keyboard_app.settings import MAX_FONT_SIZE
 from keyboard_app.ui import strip as strip_module
 from keyboard_app.ui.strip import READABLE_LETTERS, WORD_SCALE, SuggestionStrip
+from qt_helpers import Word, shown_strip
 
 WORD_SIZE = 13 * WORD_SCALE  # the words' size at the editor's default (13 pt)
 LONG = ["international", "internationalize", "internationalization", "internationally", "internationalized"]
 SHORT = ["the", "you", "it", "I", "a"]
-
-
-@dataclass(frozen=True)
-class Word:  # what the strip needs of a suggestion
-    text: str
-    token: str = ""
-    kind: str = "word"
-
-
-def shown_strip(qtbot, words: list[str], *, size: float, width: int | None = None) -> SuggestionStrip:
-    strip = SuggestionStrip(slots=5)
-    qtbot.addWidget(strip)
-    strip.set_word_point_size(size)
-    strip.set_suggestions([Word(w) for w in words])
-    strip.resize(width or strip.minimumWidth(), 80)
-    strip.show()
-    qtbot.waitExposed(strip)
-    qtbot.wait(1)  # the layout, once the slots shown are chosen
-    return strip
 
 
 def visible(strip: SuggestionStrip) -> list:
@@ -59,7 +39,7 @@ def legible(text: str, word: str) -> bool:
 @pytest.mark.parametrize("size", [WORD_SIZE, MAX_FONT_SIZE], ids=["default size", "largest size"])
 @pytest.mark.parametrize("words", [LONG, SHORT], ids=["long words", "short words"])
 def test_every_slot_shown_says_its_word_in_the_narrowest_strip(qtbot, size, words):
-    strip = shown_strip(qtbot, words, size=size)
+    strip = shown_strip(qtbot, 5, words, size=size, height=80, settle=True)
     buttons = visible(strip)
     assert buttons, "the first word is always shown"
     assert buttons == strip.buttons[: len(buttons)]  # the first ones, in rank order
@@ -72,13 +52,13 @@ def test_every_slot_shown_says_its_word_in_the_narrowest_strip(qtbot, size, word
 
 def test_at_the_largest_size_long_words_leave_stubs_out(qtbot):
     # H53: 460 px, 40 pt: "i…t", "i…l", "i…n", "…", "…"
-    strip = shown_strip(qtbot, LONG, size=MAX_FONT_SIZE)
+    strip = shown_strip(qtbot, 5, LONG, size=MAX_FONT_SIZE, height=80, settle=True)
     assert 1 <= strip.shown_count() < 5
     assert all(b.word.elided_text() not in ("", "…") for b in visible(strip))
 
 
 def test_a_wider_strip_brings_the_hidden_words_back(qtbot):
-    strip = shown_strip(qtbot, LONG, size=MAX_FONT_SIZE)
+    strip = shown_strip(qtbot, 5, LONG, size=MAX_FONT_SIZE, height=80, settle=True)
     narrow = strip.shown_count()
     strip.resize(3000, 80)
     qtbot.waitUntil(lambda: [b.word.elided_text() for b in visible(strip)] == LONG)
@@ -88,7 +68,7 @@ def test_a_wider_strip_brings_the_hidden_words_back(qtbot):
 
 
 def test_the_screen_reader_hears_the_words_shown_and_a_resize_is_not_announced(qtbot, monkeypatch):
-    strip = shown_strip(qtbot, LONG, size=MAX_FONT_SIZE)
+    strip = shown_strip(qtbot, 5, LONG, size=MAX_FONT_SIZE, height=80, settle=True)
     count = strip.shown_count()
     named = ", ".join(f"{i + 1} {w}" for i, w in enumerate(LONG[:count]))
     assert strip.accessibleName() == f"Suggestions: {named}"
