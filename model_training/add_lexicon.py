@@ -11,7 +11,8 @@ left out, from the bundle's ``training.heldout_fraction`` and ``heldout_at``; wi
 ``--whole-corpus``, every line, as the default model's were), and the new
 bundle is written atomically and checked by the engine before it replaces
 anything (``--out`` defaults to the bundle itself).  The identifier marks of
-scripts/mark_identifiers.py are kept for the words still there, and the
+scripts/mark_identifiers.py and the slips of scripts/mark_slips.py are kept for the
+words still there, and the
 lexicon counts how often the words written with a capital are written in
 small letters inside a sentence (``small_letters``); ``--casual chitchat`` names
 files of casual writing (chat typed in small letters, with its slips): how they write a
@@ -122,22 +123,25 @@ def add_lexicon(bundle_path: Path, corpus: list[Path], out: Path, *, whole: bool
 
 
 def kept_marks(bundle, lexicon) -> None:
-    """Give ``lexicon`` (the corpus's, new) the bundle's identifier marks of the words it still
-    has: of the vocabulary, or of the new lexicon.  The marks were made from the corpus's
+    """Give ``lexicon`` (the corpus's, new) the bundle's identifier marks and slips of the words
+    it still has: of the vocabulary, or of the new lexicon.  The marks were made from the corpus's
     manuals (scripts/mark_identifiers.py), which a new count of the same corpus does not
     change; a word the new count no longer has loses its mark with it."""
     old = bundle.lexicon.identifiers if bundle.lexicon is not None else frozenset()
-    if not old:
+    slips = bundle.lexicon.slips if bundle.lexicon is not None else {}
+    if not old and not slips:
         return
     if lexicon is None:
-        log.warning("%d identifier marks dropped: the corpus has no word beyond the vocabulary, so the bundle "
-                    "keeps no lexicon file to hold them", len(old))
+        log.warning("%d identifier and %d slip marks dropped: the corpus has no word beyond the vocabulary, so "
+                    "the bundle keeps no lexicon file to hold them", len(old), len(slips))
         return
     present = set(lexicon.words)
     lexicon.identifiers = frozenset(word for word in old if word in bundle.vocab or word in present)
-    if len(lexicon.identifiers) < len(old):
-        log.info("%d of %d identifier marks kept (the other words are no longer in the corpus)",
-                 len(lexicon.identifiers), len(old))
+    # (and its slips, scripts/mark_slips.py: made from the same corpus's casual files)
+    lexicon.slips = {word: meant for word, meant in slips.items() if word in bundle.vocab or word in present}
+    if len(lexicon.identifiers) < len(old) or len(lexicon.slips) < len(slips):
+        log.info("%d of %d identifier marks and %d of %d slips kept (the other words are no longer in the corpus)",
+                 len(lexicon.identifiers), len(old), len(lexicon.slips), len(slips))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,6 +26,8 @@ from .corpus import CorpusError, CorpusFile, ReadStats, Split, read_lines, warn_
 log = logging.getLogger(__name__)
 
 LEXICON_MAX_WORDS = 100_000  # engine.lexicon.build_lexicon's default max_words
+# A fine-tune's corpus that writes one of the source's slips this often makes it a word again.
+OWN_SLIP = 3
 
 
 @dataclass
@@ -246,6 +248,12 @@ def corpus_lexicon(counts: CorpusCounts, vocab: Vocabulary, base: Lexicon | None
         # the source's identifier marks (engine/completions.py), less the words this corpus
         # uses itself: a user who writes "fromhex" is offered it as any other word
         lexicon.identifiers = base.identifiers - counts.counts.keys()
+    if lexicon is not None and base is not None and base.slips:
+        # the source's misspellings (scripts/mark_slips.py), less those this corpus writes
+        # OWN_SLIP times or more: a user's habit ("alot") is their spelling, a slip of theirs is not
+        listed = set(lexicon.words)
+        lexicon.slips = {w: meant for w, meant in base.slips.items()
+                         if counts.counts.get(w, 0) < OWN_SLIP and (w in vocab or w in listed)}
     if lexicon is not None:
         # how often its words written with a capital are written small inside a sentence
         # (lexicon.json's small_letters; engine/completions.py), the source's counts and this corpus's

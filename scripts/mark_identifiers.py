@@ -156,6 +156,22 @@ def mark(vocab, lexicon: Lexicon, by_file: Mapping[str, Counter], documentation:
     return frozenset(found)
 
 
+def write_lexicon(bundle, lexicon: Lexicon, dest: Path) -> None:
+    """Write ``bundle`` (loaded) to ``dest`` (its own folder or another) with ``lexicon`` in
+    place of its lexicon, atomically (``bundle.write_bundle``): only ``lexicon.json`` and its
+    checksum in the manifest change."""
+    from keyboard_app.engine.bundle import MANIFEST, write_bundle
+
+    manifest = json.loads((bundle.path / MANIFEST).read_text(encoding="utf-8"))
+    name = manifest["lexicon"]["file"]
+    with tempfile.TemporaryDirectory(prefix="lexicon-") as tmp:
+        lexicon.save(Path(tmp) / name)
+        bundle_files = {n: bundle.path / n for n in manifest["files"]}
+        bundle_files[name] = Path(tmp) / name
+        same = dest.resolve() == bundle.path.resolve()
+        write_bundle(dest, manifest, bundle_files, inputs=[] if same else [bundle.path])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("bundle", type=Path)
@@ -170,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vocab-below", type=int, default=VOCAB_BELOW)
     args = parser.parse_args(argv)
 
-    from keyboard_app.engine.bundle import MANIFEST, ModelLoadError, load_bundle, write_bundle
+    from keyboard_app.engine.bundle import ModelLoadError, load_bundle
 
     files = sorted(args.corpus.glob("*.txt")) if args.corpus.is_dir() else []
     if not files:
@@ -196,15 +212,8 @@ def main(argv: list[str] | None = None) -> int:
                      share=args.share, vocab_below=args.vocab_below)
         lexicon = bundle.lexicon
         lexicon.identifiers = marks
-        manifest = json.loads((bundle.path / MANIFEST).read_text(encoding="utf-8"))
-        name = manifest["lexicon"]["file"]
-        with tempfile.TemporaryDirectory(prefix="identifiers-") as tmp:
-            lexicon.save(Path(tmp) / name)
-            bundle_files = {n: bundle.path / n for n in manifest["files"]}
-            bundle_files[name] = Path(tmp) / name
-            dest = args.out or args.bundle
-            same = dest.resolve() == args.bundle.resolve()
-            write_bundle(dest, manifest, bundle_files, inputs=[] if same else [args.bundle])
+        dest = args.out or args.bundle
+        write_lexicon(bundle, lexicon, dest)
     finally:
         bundle.close()
     in_vocab = sorted(w for w in marks if w in bundle.vocab)

@@ -18,11 +18,13 @@
 #   OUT=runs/chat2 MINUTES=55 LR=3e-4 WARMUP=100 PATIENCE=100 INIT_FROM=runs/chat1 \
 #       MAX_NEW_WORDS=0 scripts/train_default_model.sh
 # then its lexicon and phrase tables were counted over the whole training folder,
-# validation lines included, within the standalone build's size, and the manuals'
-# code identifiers marked:
+# validation lines included, within the standalone build's size, the manuals'
+# code identifiers marked, and the chat's misspellings in the vocabulary (stop 32;
+# needs Debian's wordnet-base and wamerican):
 #   .venv/bin/python -m model_training.add_lexicon runs/chat2 corpus/train --whole-corpus \
 #       --phrases-limit 36 --casual chitchat --out assets/models/default
 #   .venv/bin/python scripts/mark_identifiers.py assets/models/default corpus/train
+#   .venv/bin/python scripts/mark_slips.py assets/models/default corpus/train
 # and the phrase tables compressed (keyboard_app.engine.phrases.compress_file).
 # (CORPUS, LR, WARMUP, PATIENCE, EPOCHS, DROPOUT, THREADS, INIT_FROM and MAX_NEW_WORDS
 # override the settings below.)

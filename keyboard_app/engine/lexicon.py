@@ -27,6 +27,13 @@ inside a sentence are in small letters, and how many there are: "Parsonage"
 quarter and more of their uses, "London" never, so the strip may write the
 first two as typed inside a sentence typed in small letters
 (``completions``).  A bundle without it keeps every capital it has.
+
+And it may hold ``slips``: words of the vocabulary or the lexicon that are
+misspellings its corpus's casual text wrote ("becuase", "roomate", "alot"),
+each with the word or words meant ("because", "roommate", "a lot"), made by
+``scripts/mark_slips.py``.  The engine never offers a slip; typed in full, its
+correction is offered first and auto-correction puts it in (``predictor``).
+A bundle without the list offers every word it has.
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ LEXICON_FORMAT_VERSION = 1
 _BEYOND = "\U0010ffff"
 MAX_IDENTIFIERS = 1_000_000  # more marks than any vocabulary and lexicon hold: not a lexicon file
 MAX_SMALL_LETTERS = 1_000_000  # the same for the counts of small letters
+MAX_SLIPS = 1_000_000  # the same for the slips
 _SCANNED = 8  # words of one lowercase key compared one by one before that key gets a dictionary
 
 
@@ -61,6 +69,9 @@ class Lexicon:
     #: token -> (occurrences inside a sentence written in small letters, occurrences inside a
     #: sentence), for the words written with a capital that are ever written small there
     small_letters: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: token (of the vocabulary or of this lexicon) -> the word or words meant, for the
+    #: misspellings never offered ("becuase" -> "because", "alot" -> "a lot")
+    slips: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not (len(self.words) == len(self.display) == len(self.counts)):
@@ -88,6 +99,8 @@ class Lexicon:
             data["identifiers"] = sorted(self.identifiers)
         if self.small_letters:  # optional too
             data["small_letters"] = {word: list(self.small_letters[word]) for word in sorted(self.small_letters)}
+        if self.slips:  # optional too
+            data["slips"] = {word: self.slips[word] for word in sorted(self.slips)}
         return data
 
     @classmethod
@@ -102,7 +115,8 @@ class Lexicon:
         if (not isinstance(marked, list) or len(marked) > MAX_IDENTIFIERS
                 or not all(isinstance(word, str) and word for word in marked)):
             raise VocabError("its identifiers are not a list of words")
-        return cls(words, display, counts, total, frozenset(marked), _small_letters(data.get("small_letters", {})))
+        return cls(words, display, counts, total, frozenset(marked), _small_letters(data.get("small_letters", {})),
+                   _slips(data.get("slips", {})))
 
     def save(self, path: Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), ensure_ascii=False), encoding="utf-8")
@@ -153,6 +167,17 @@ def _small_letters(data) -> dict[str, tuple[int, int]]:
     return out
 
 
+def _slips(data) -> dict[str, str]:
+    """``slips`` as read: a misspelling -> the word or words meant (one space between them)."""
+    if not isinstance(data, dict) or len(data) > MAX_SLIPS:
+        raise VocabError("its slips are not a mapping of words to the words meant")
+    for word, meant in data.items():
+        if (not word or " " in word or not isinstance(meant, str) or meant.lower() == word.lower()
+                or meant.split(" ") != meant.split() or not meant):
+            raise VocabError(f"its slips give {word!r} {meant!r}, not a word and the word or words meant")
+    return dict(data)
+
+
 def small_letter_counts(written: Iterable[tuple[str, str]], inside: Mapping[str, int],
                         forms: Mapping[str, Mapping[str, int]]) -> dict[str, tuple[int, int]]:
     """``Lexicon.small_letters`` from a corpus count: for each ``(token, display form)`` of
@@ -175,7 +200,7 @@ def small_letter_counts(written: Iterable[tuple[str, str]], inside: Mapping[str,
 
 
 class LexiconIndex:
-    """The lexicon's words not in the vocabulary, by lowercase prefix, ranked by count."""
+    """The lexicon's words not in the vocabulary (nor its slips), by lowercase prefix, ranked by count."""
 
     def __init__(self, lexicon: Lexicon | None, vocabulary_words) -> None:
         kept: list[int] = []
@@ -184,7 +209,8 @@ class LexiconIndex:
         if lexicon is not None:
             words = lexicon.words
             known = vocabulary_words.__contains__
-            kept = [i for i, w in enumerate(words) if not known(w)]
+            slips = lexicon.slips  # (never offered: ``predictor``)
+            kept = [i for i, w in enumerate(words) if not known(w) and w not in slips]
             lowered = [w if (low := w.lower()) == w else low for w in words]  # (the same string kept)
             # By lowercase form, then most frequent, then word: three stable sorts on plain
             # keys, each nearly in order already, instead of one sort of 50k built tuples

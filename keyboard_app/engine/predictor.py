@@ -145,7 +145,9 @@ class Predictor:
         self.bundle = bundle
         self.session = session
         self.tokenizer = Tokenizer(bundle.tokenizer_settings)
-        self.words = WordIndex(bundle.vocab)
+        #: the bundle's misspellings, never offered, and the word or words each means (``Lexicon.slips``)
+        self.slips: dict[str, str] = bundle.lexicon.slips if bundle.lexicon is not None else {}
+        self.words = WordIndex(bundle.vocab, hidden=self.slips)
         self._tokens = TokenCache(self.tokenizer, bundle.vocab)
         self._states = state_cache(session)
         self._lock = threading.Lock()
@@ -402,8 +404,15 @@ class Predictor:
         floor = shown[-1].log_prob if len(shown) >= k else -math.inf
         found = self.typos.corrections(typed, scores.log_probs, scores.lexicon_base, k, floor=floor,
                                        best_completion=shown[0].log_prob if shown else None)
+        meant = self._slip_meant(typed, view)
+        if meant is not None:  # a known misspelling typed in full: the word meant first
+            first = self._slip_log_prob(meant, scores)
+            if shown or found:
+                first = max(first, *(s.log_prob for s in shown), *(c.score for c in found))
+            shown = [Suggestion(meant, meant.lower(), first, True, kind="correction")] + [
+                s for s in shown if s.text.lower() != meant.lower()]
         if not found:
-            return shown
+            return shown[:k]
         seen = {s.text.lower() for s in shown}
         merged = list(shown)
         for correction in found:
@@ -411,8 +420,21 @@ class Predictor:
             if text.lower() not in seen:
                 seen.add(text.lower())
                 merged.append(Suggestion(text, correction.word, correction.score, True, kind="correction"))
-        merged.sort(key=lambda s: -s.log_prob)
+        merged.sort(key=lambda s: -s.log_prob)  # (stable: the word meant by a slip stays first)
         return merged[:k]
+
+    def _slip_meant(self, typed: str, view: View) -> str | None:
+        """What ``typed`` means when it is one of the bundle's slips, written as typed
+        ("Alot" -> "A lot", "BECUASE" -> "BECAUSE"); None when it is none."""
+        meant = self.slips.get(typed.lower().replace("\u2019", "'")) if self.slips else None
+        if meant is None:
+            return None
+        return written_form(self.typos.display(meant) if " " not in meant else meant, typed, view.sentence_start)
+
+    def _slip_log_prob(self, meant: str, scores: Scores) -> float:
+        """The log-probability of the first word ``meant`` (a slip's correction) here."""
+        first = meant.split(" ", 1)[0].lower()
+        return self.typos.word_score(first, scores.log_probs, scores.lexicon_base)
 
     # -- phrases ----------------------------------------------------------------
 
@@ -507,10 +529,14 @@ class Predictor:
             if not typed:
                 return None
             word = typed
-            found = self.typos.replacement(typed, scores.log_probs, scores.lexicon_base,
-                                           AUTO_CORRECT_MARGIN, AUTO_CORRECT_MINIMUM)
+            meant = self._slip_meant(typed, view)
+            found = None if meant is not None else self.typos.replacement(
+                typed, scores.log_probs, scores.lexicon_base, AUTO_CORRECT_MARGIN, AUTO_CORRECT_MINIMUM)
             blocked = {t for c in self._at_keystroke for t in c.excluded()}
-            if found is not None and found.word not in blocked:  # never type a word the user blocked
+            if meant is not None:  # a known misspelling: the word or words it means, unless blocked
+                if not blocked.intersection(meant.lower().split(" ")):
+                    word = meant
+            elif found is not None and found.word not in blocked:  # never type a word the user blocked
                 word = written_form(self.typos.display(found.word), typed, view.sentence_start)
             elif typed.islower() and typed.replace("\u2019", "'") in _PRONOUN_I:
                 display = self.typos.display(typed)

@@ -25,7 +25,7 @@ import re
 from bisect import bisect_left
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Collection
 
 import numpy as np
 
@@ -62,10 +62,11 @@ def is_suggestable(token: str) -> bool:
 
 
 class WordIndex:
-    """The suggestable words of a vocabulary, by id and by lowercase form."""
+    """The suggestable words of a vocabulary, by id and by lowercase form; ``hidden``: tokens
+    never offered though they look like words (the bundle's slips: ``lexicon.Lexicon.slips``)."""
 
-    def __init__(self, vocab: Vocabulary) -> None:
-        ids = [i for i, token in enumerate(vocab.tokens) if is_suggestable(token)]
+    def __init__(self, vocab: Vocabulary, hidden: Collection[str] = ()) -> None:
+        ids = [i for i, token in enumerate(vocab.tokens) if is_suggestable(token) and token not in hidden]
         keys = [vocab.tokens[i].lower() for i in ids]
         order = sorted(range(len(ids)), key=keys.__getitem__)  # stable: ties by id, as ids ascend
         self.word_ids = np.array(ids, np.int64)

@@ -145,3 +145,30 @@ def test_a_name_its_endings_call_a_habit_keeps_its_capital_where_the_sentence_ha
     assert "smith" in _words(predictor, "we spoke to mrs ")  # typed small: the person's own way
     shown = _words(predictor, "The Government of the United States and the ", 5)
     assert "government" in shown and "Government" not in shown
+
+
+@pytest.mark.parametrize("text, slips", [
+    ("My room", {"roomate", "roomates"}),  # the strip was roommate, roommates, roomates
+    ("I like it bec", {"becuase", "becasue"}),
+    ("She was sup", {"suprised"}),
+    ("I like it a", {"alot", "alittle", "atleast"}),
+])
+def test_the_chats_slips_are_never_offered(predictor, text, slips):
+    """The chat's misspellings in the vocabulary (scripts/mark_slips.py) leave the strip, for
+    a next word or the letters typed; typed in full, the word meant comes first."""
+    assert not slips & {w.lower() for w in _words(predictor, text, 20)}
+
+
+@pytest.mark.parametrize("text, meant", [
+    ("I like it becuase", "because"), ("We like it alot", "a lot"), ("He was suprised", "surprised"),
+    ("my roomate", "roommate"), ("Teh", "The"),
+])
+def test_a_slip_of_the_chat_typed_in_full_is_corrected(predictor, text, meant):
+    predictor.typo_tolerance = True
+    predictor.auto_correct = True
+    try:
+        assert _words(predictor, text)[0] == meant
+        edit = predictor.autocorrect(text)
+        assert text[: edit.start] + edit.replacement + text[edit.end :] == text[: -len(text.split()[-1])] + meant
+    finally:
+        predictor.typo_tolerance = predictor.auto_correct = False

@@ -21,3 +21,19 @@ def test_the_sources_marks_are_kept_but_not_for_the_users_own_words():
     assert lexicon.identifiers == {"fromhex", "runsql"}  # "runserver": the user writes it
     assert "tomahawk" in lexicon.words and "fromhex" in lexicon.words
     assert corpus_lexicon(counts, vocab).identifiers == frozenset()  # no source: nothing marked
+
+
+def test_the_sources_slips_are_kept_but_not_a_misspelling_the_user_writes_as_a_habit():
+    """scripts/mark_slips.py's marks: kept by a fine-tune, but a slip the user's own text writes
+    three times or more (``OWN_SLIP``) is their spelling, and once is a slip of theirs too."""
+    from model_training.vocabulary import OWN_SLIP
+
+    tokens = list(SPECIAL_TOKENS) + ["the", "teh", "alot", "becuase"]
+    vocab = Vocabulary(tokens, tokens, [0] * len(SPECIAL_TOKENS) + [50, 9, 8, 7])
+    base = Lexicon(["gyroscope", "tomatoe"], ["gyroscope", "tomatoe"], [9, 4], 20,
+                   slips={"teh": "the", "alot": "a lot", "becuase": "because", "tomatoe": "tomato", "gone": "go"})
+    counts = CorpusCounts(counts=Counter({"the": 30, "alot": OWN_SLIP, "teh": 1, "zebra": 1}))
+    lexicon = corpus_lexicon(counts, vocab, base)
+    # "alot": the user's habit; "gone": in neither the vocabulary nor the lexicon
+    assert lexicon.slips == {"teh": "the", "becuase": "because", "tomatoe": "tomato"}
+    assert corpus_lexicon(counts, vocab).slips == {}  # no source: nothing marked

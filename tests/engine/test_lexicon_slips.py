@@ -1,0 +1,107 @@
+"""Slips in lexicon.json (scripts/mark_slips.py): misspellings the corpus's chat wrote, read,
+written, checked, never offered, and, typed in full, corrected to the word or words meant."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from engine_helpers import WORDS, FakeGraph, make_vocab, write_placeholder_bundle
+from keyboard_app.engine.bundle import ModelLoadError, load_bundle, write_bundle
+from keyboard_app.engine.lexicon import Lexicon
+from keyboard_app.engine.predictor import Predictor, RecencySettings
+from keyboard_app.engine.vocab import VocabError
+
+# "teh" and "alot" are vocabulary words here (as the chat's slips are in the default model's),
+# "tomatoe" a lexicon word; all three are marked
+VOCAB_WORDS = WORDS + [("teh", "teh"), ("alot", "alot"), ("lot", "lot")]
+LEXICON = Lexicon(
+    words=["tomato", "tomatoe", "tomahawk"],
+    display=["tomato", "tomatoe", "tomahawk"],
+    counts=[30, 20, 5],
+    unknown_total=100_000,
+    slips={"teh": "the", "alot": "a lot", "tomatoe": "tomato"},
+)
+
+
+@pytest.fixture(scope="module")
+def slips_bundle(tmp_path_factory):
+    return write_placeholder_bundle(tmp_path_factory.mktemp("slips") / "bundle", make_vocab(VOCAB_WORDS),
+                                    lexicon=LEXICON)
+
+
+@pytest.fixture()
+def predictor(slips_bundle):
+    bundle = load_bundle(slips_bundle)
+    predictor = Predictor(bundle, FakeGraph(bundle.vocab), recency=RecencySettings.off())
+    yield predictor
+    predictor.close()
+
+
+def words(predictor: Predictor, text: str, k: int = 40) -> list[str]:
+    return [s.text for s in predictor.suggest(text, k)]
+
+
+def test_slips_round_trip_and_a_lexicon_without_them_is_written_as_before(tmp_path):
+    LEXICON.save(tmp_path / "slips.json")
+    assert Lexicon.load(tmp_path / "slips.json") == LEXICON
+    assert json.loads((tmp_path / "slips.json").read_text())["slips"] == {
+        "alot": "a lot", "teh": "the", "tomatoe": "tomato"}
+    plain = replace(LEXICON, slips={})
+    assert "slips" not in plain.to_dict()
+    assert Lexicon.from_dict(plain.to_dict()).slips == {}
+
+
+@pytest.mark.parametrize("slips", ["teh", ["teh"], {"teh": 1}, {"teh": ""}, {"teh": "teh"}, {"": "the"},
+                                   {"teh": " the"}, {"alot": "a  lot"}, {"teh": "the\n"}, {"a lot": "alot"}])
+def test_malformed_slips_are_one_clear_error(tmp_path, slips_bundle, slips):
+    with pytest.raises(VocabError, match="slips"):
+        Lexicon.from_dict({**LEXICON.to_dict(), "slips": slips})
+    src = tmp_path / "lexicon.json"
+    src.write_text(json.dumps({**LEXICON.to_dict(), "slips": slips}))
+    bundle = load_bundle(slips_bundle)
+    files = {n: bundle.path / n for n in bundle.manifest["files"]}
+    files["lexicon.json"] = src
+    with pytest.raises(ModelLoadError) as caught:
+        write_bundle(tmp_path / "bad", bundle.manifest, files)
+    assert "lexicon.json" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_slip_is_never_offered(predictor):
+    assert "teh" not in words(predictor, "see you te")
+    assert "tea" in words(predictor, "see you te")  # the other words still are
+    assert not {"teh", "alot"} & set(words(predictor, "see you "))  # nor as a next word
+    assert "alot" not in words(predictor, "we met al")
+    shown = words(predictor, "a tomat")
+    assert "tomato" in shown and "tomatoe" not in shown  # a slip of the lexicon too
+    assert words(predictor, "see you teh", 3) == []  # typed in full, no correction asked: not the typed word
+
+
+def test_a_slip_typed_in_full_offers_the_word_meant_first(predictor):
+    predictor.typo_tolerance = True
+    first = predictor.suggest("see you teh", 3)[0]
+    assert (first.text, first.kind) == ("the", "correction")
+    assert words(predictor, "we met alot", 3)[0] == "a lot"
+    assert words(predictor, "we met ALOT", 3)[0] == "A LOT"
+    assert words(predictor, "Alot", 3)[0] == "A lot"  # a sentence's start
+    assert words(predictor, "a tomatoe", 3)[0] == "tomato"
+    assert words(predictor, "see you te", 3)[0] != "the"  # not before the word is typed in full
+
+
+def test_auto_correction_puts_in_the_word_meant(predictor):
+    predictor.auto_correct = True
+    text = "we met alot"
+    edit = predictor.autocorrect(text)
+    assert text[: edit.start] + edit.replacement == "we met a lot"
+    edit = predictor.autocorrect("Teh")
+    assert (edit.start, edit.end, edit.replacement) == (0, 3, "The")
+    assert predictor.autocorrect("we met lot") is None  # a word is left alone
+
+
+def test_accepting_the_correction_types_both_words(predictor):
+    predictor.typo_tolerance = True
+    text = "we met alot"
+    edit = predictor.accept(text, predictor.suggest(text, 3)[0])
+    assert text[: edit.start] + edit.replacement == "we met a lot "
