@@ -8,12 +8,18 @@ built by hand calls ``setTextFormat(Qt.TextFormat.PlainText)`` itself, and a lab
 that shows such a name is made with ``plain_label``.  A box or label that means its
 markup (the About box) escapes the user's part with ``html.escape`` instead.
 
+A tooltip is shown as HTML on the same guess, and has no format of its own to set: one
+that holds such a name is set to ``plain_tooltip(text)``.
+
 The static functions are still what is called (the tests replace them to answer):
 the box they make is set to plain text as it is polished, before it is laid out.
 """
 
 from __future__ import annotations
 
+import html
+
+from PySide6 import QtGui
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QWidget
 
@@ -72,3 +78,17 @@ def plain_label(text: str = "") -> QLabel:
     label = QLabel(text)
     label.setTextFormat(Qt.TextFormat.PlainText)
     return label
+
+
+def plain_tooltip(text: str) -> str:
+    """``text`` for ``setToolTip`` so that the tooltip shows it as it is, never as markup.
+
+    A tooltip is a label left at ``AutoText``: text that ``Qt.mightBeRichText`` takes for
+    markup ("<b>x</b>.txt", "a &lt; b") is rendered as HTML.  That text is escaped into a
+    paragraph that keeps its spaces and line breaks (``white-space: pre-wrap``; Qt's
+    ``convertFromPlainText`` drops a line's leading spaces and blank lines); any other text
+    is returned unchanged, so it looks as before.
+    """
+    if not QtGui.Qt.mightBeRichText(text):
+        return text
+    return f"<p style='white-space:pre-wrap'>{html.escape(text)}</p>"

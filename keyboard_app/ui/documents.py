@@ -684,7 +684,7 @@ class Documents(QObject):
         menu.clear()
         for i, name in enumerate(self.settings.recent_files):
             action = menu.addAction(f"&{i + 1} {shown(Path(name).name)}")
-            action.setToolTip(shown(name))
+            action.setToolTip(boxes.plain_tooltip(shown(name)))  # the status tip is drawn as plain text
             action.setStatusTip(shown(name))
             action.triggered.connect(lambda _=False, p=name: self.open(Path(p)))
         if not self.settings.recent_files:

@@ -22,6 +22,8 @@ from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QFrame, QLabel, QScrollArea, QSizePolicy, QStatusBar, QWidget
 
+from .boxes import plain_tooltip
+
 # What a window manager's title bar and frame take beyond a window's own size (logical
 # pixels, generous: the size of a title bar is not known before the window is shown).
 FRAME_ROOM = QSize(16, 48)
@@ -119,7 +121,7 @@ class ElidingStatusBar(QStatusBar):
                 layout = self.layout()
                 if layout is not None:
                     layout.activate()  # the room they leave, before the message is measured
-        self.setToolTip(message if message and message != self.elided_message() else "")
+        self.setToolTip(plain_tooltip(message) if message and message != self.elided_message() else "")
         self.update()
 
     def message_rect(self) -> QRect:

@@ -196,7 +196,7 @@ class MainWindow(QMainWindow):
         self.model_label.setText(metrics.elidedText(text, Qt.TextElideMode.ElideRight, MODEL_LABEL_WIDTH))
         self.model_label.setAccessibleName(text)
         if tooltip:
-            self.model_label.setToolTip(tooltip)
+            self.model_label.setToolTip(boxes.plain_tooltip(tooltip))
 
     def _action(self, text: str, slot: Callable, shortcut: Any = None, tip: str = "",
                 checkable: bool = False) -> QAction:

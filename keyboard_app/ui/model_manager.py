@@ -291,7 +291,7 @@ class ModelManagerDialog(QDialog):
             text = info.name + (IN_USE if info.key == current else "")
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, info.key)
-            item.setToolTip(str(info.path))
+            item.setToolTip(boxes.plain_tooltip(str(info.path)))
             if info.key == current:
                 font = item.font()
                 font.setBold(True)

@@ -1165,7 +1165,8 @@ class RetrainDialog(QDialog):
         text = boxes.plain_label(model.describe())  # the model's name and its files
         text.setWordWrap(True)
         add = QPushButton("Add to My &Models")
-        add.setToolTip(f"Check the model and add it to the model list, without using it yet ({model.bundle})")
+        add.setToolTip(boxes.plain_tooltip(
+            f"Check the model and add it to the model list, without using it yet ({model.bundle})"))
         discard = QPushButton("&Discard")
         discard.setToolTip("Delete this model")
         add.clicked.connect(lambda: self.add_unadded(model))
@@ -1229,7 +1230,7 @@ class RetrainDialog(QDialog):
         """A line of ``retraining.corpus_notes`` under the count (or the training's title),
         every file in its tooltip; hidden when there is nothing to say."""
         label.setText(text)
-        label.setToolTip(details)
+        label.setToolTip(boxes.plain_tooltip(details))
         label.setVisible(bool(text))
 
     def stop_and_wait(self, timeout_ms: int | None = None, *, drop_run: bool = False) -> None:

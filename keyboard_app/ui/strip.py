@@ -16,10 +16,12 @@ empty slots beside words (or beside the placeholder) are hidden, and a word
 that does not fit beside the number's balancing space gets that space too.
 Where the words do not fit at full size (a narrow window, five long words),
 the gaps between and inside the slots narrow first, then the words are
-drawn smaller, and only then elided, never below ``READABLE_LETTERS`` of a
-long word: the strip shows as many words as it can say legibly, in rank
-order, and hides the slots after them (a narrow window with five slots and
-a large font showed "i…t", "i…l" and two lone "…", H53's finding 1).  The
+drawn smaller, and only then elided (across the strip too: no word is
+elided beside one drawn larger than it must be), never below
+``READABLE_LETTERS`` of a long word: the strip shows as many words as it
+can say legibly, in rank order, and hides the slots after them (a narrow
+window with five slots and a large font showed "i…t", "i…l" and two lone
+"…", H53's finding 1).  The
 shown words keep their numbers, so Alt+1 … Alt+n stay right, and only they
 are named to a screen reader (``shown_count``).  The strip
 has a minimum width at which each slot still shows a few letters, and its
@@ -55,6 +57,7 @@ from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QMenu, QPushBut
 
 from ..settings import DEFAULT_SUGGESTIONS, MAX_SUGGESTIONS, MIN_SUGGESTIONS
 from .appearance import contrast_ratio
+from .boxes import plain_tooltip
 from .elide import ElidedLabel
 
 MIN_SLOT_WIDTH = 84  # the number, and six or seven letters of a word before the "…"
@@ -123,6 +126,14 @@ class SuggestionButton(QPushButton):
             head = (READABLE_LETTERS + 1) // 2
             text = text[:head] + "…" + text[head - READABLE_LETTERS:]
         return self._room(QFontMetricsF(self.word.smallest_font()).horizontalAdvance(text), compact=True) + 1
+
+    def whole_width(self, font: QFont) -> int:
+        """The narrowest the slot shows its whole word in ``font``, with the narrower gaps and
+        without the balancing space (``_balance`` hides it where the word does not fit beside
+        it; the border's room is kept, and a pixel for the layout's rounding)."""
+        text_width = QFontMetricsF(font).horizontalAdvance(self.word.text())
+        return (ceil(text_width) + 2 * COMPACT_SLOT_MARGIN + COMPACT_SLOT_SPACING + self.hint.sizeHint().width()
+                + BORDER_ROOM + 1)
 
     def _room(self, text_width: float, *, compact: bool) -> int:
         """The slot's width around a text ``text_width`` wide: the gaps, the number, the
@@ -373,13 +384,13 @@ class SuggestionStrip(QWidget):
                 button.setEnabled(True)
                 keys = f"{self.accept_key}, " if i == 0 and self.accept_key else ""
                 action = "Correct to" if correction else "Insert the phrase" if kind == "phrase" else "Insert"
-                button.setToolTip(
+                button.setToolTip(plain_tooltip(
                     f"{action} “{word}” ({keys}Alt+{i + 1} or Ctrl+{i + 1})\nRight-click for more"
-                )
+                ))
             elif i == 0 and not self._suggestions and placeholder:
                 button.set_word(placeholder, placeholder=True)
                 button.setEnabled(False)
-                button.setToolTip(placeholder)
+                button.setToolTip(plain_tooltip(placeholder))  # may quote an error's file name
             else:
                 button.set_word("")
                 button.setEnabled(False)
@@ -443,13 +454,27 @@ class SuggestionStrip(QWidget):
         return max(count, min(1, len(self._suggestions)))
 
     def _legible_shares(self, needs: list[int]) -> list[int]:
-        """The shown slots' widths where the words do not fit at full size: each its legible
-        width, and what is left over shared by what the words need (the layout's stretch
-        factors: it gives them the width in these proportions)."""
-        least = [max(MIN_SLOT_WIDTH, b.legible_width()) for b in self.buttons[: len(needs)]]
+        """The shown slots' widths where the words do not fit at full size (the layout's
+        stretch factors: it gives them the width in these proportions): each its legible
+        width; then, as far as the width goes, each its word whole at the smallest size, then
+        whole at its own size, each short of it by a like share of what it lacks; what is
+        left over shared by what the words need.  So across the strip, as in a slot, the
+        words are drawn smaller before any is elided: the width shared by need alone elided
+        the first word, the longest, beside words drawn larger than they had to be
+        ("internati…alization" beside a whole "internationalize" at 13.8 pt, 650 px)."""
+        buttons = self.buttons[: len(needs)]
+        widths = [max(MIN_SLOT_WIDTH, b.legible_width()) for b in buttons]
         room = self.width() - 2 * COMPACT_STRIP_MARGIN - (len(needs) - 1) * COMPACT_STRIP_SPACING
-        spare = max(0, room - sum(least))
-        return [width + spare * need // sum(needs) for width, need in zip(least, needs)]
+        for wanted in ([b.whole_width(b.word.smallest_font()) for b in buttons],
+                       [b.whole_width(b.word.font()) for b in buttons]):
+            lacking = [max(0, want - width) for want, width in zip(wanted, widths)]
+            spare = room - sum(widths)
+            if spare <= 0 or not sum(lacking):
+                continue
+            given = min(spare, sum(lacking))
+            widths = [width + given * lack // sum(lacking) for width, lack in zip(widths, lacking)]
+        spare = max(0, room - sum(widths))
+        return [width + spare * need // sum(needs) for width, need in zip(widths, needs)]
 
     def _set_compact(self, compact: bool) -> None:
         """Narrow the gaps between and inside the slots where the words need more than the
