@@ -10,7 +10,9 @@ On X11 it is docked to the screen's bottom edge by default (``dock``;
 windows and their dialogs out of its strip, where a keyboard floating on
 top hid their buttons.  Docked, it spans the screen's width, is as high as
 its keys need, and has no title bar (⚙ → Close keyboard closes it); the
-floating place is kept for when it is undocked.
+floating place is kept for when it is undocked.  When the screens change (a
+new resolution, a monitor added or removed) it docks again across its
+screen, or, floating, is kept inside the available area (``_follow_screens``).
 
 Three ways to press a key, each usable alone (``OskSettings.access``):
 a pointer click; dwell (rest the pointer on a key; it fills up, then
@@ -42,7 +44,7 @@ import time
 from typing import Any, Callable, Hashable
 
 from PySide6.QtCore import QByteArray, QEvent, QPoint, QRect, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QActionGroup, QColor, QFont, QMouseEvent, QPainter
+from PySide6.QtGui import QActionGroup, QColor, QFont, QMouseEvent, QPainter, QScreen
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -282,6 +284,18 @@ class OnScreenKeyboard(QWidget):
         self._floating_geometry: QByteArray | None = None  # its place before it was docked
         self._docked_at = QPoint()  # where it was put on its edge
         self._dock_moves = 0  # moves back there since (``moveEvent``)
+        self._strut: tuple | None = None  # the strip as last reserved (``_place_docked``)
+        # A change of the screens (a new resolution, a monitor added or removed) comes as a burst
+        # of signals: the keyboard follows once they are through (``_follow_screens``).
+        self._screens_settle = QTimer(self, singleShot=True, interval=0)
+        self._screens_settle.timeout.connect(self._follow_screens)
+        self._watched_window: Any = None  # the QWindow whose screenChanged is connected (``showEvent``)
+        application = QApplication.instance()
+        application.screenAdded.connect(self._screen_added)
+        for signal in (application.screenRemoved, application.primaryScreenChanged):
+            signal.connect(self._screens_changed)
+        for screen in QApplication.screens():
+            self._watch_screen(screen)
         self.layout_data, problem = load_layout(settings.layout_path)
         if problem:
             self.problems.append(problem)
@@ -608,45 +622,100 @@ class OnScreenKeyboard(QWidget):
         if edge is not None:
             if was is None:
                 self._floating_geometry = self.saveGeometry()
-            self._place_docked(edge)
+            self._place_docked(edge)  # (or undocked: another monitor now lies beyond that edge)
         else:
-            try:
-                self._docker.undock(int(self.winId()))
-            except Exception as e:  # noqa: BLE001 - a lost display: nothing is reserved any more
-                log.info("the keyboard's strip could not be given back: %s", e)
-            self._docked_edge = None
-            if self._floating_geometry is not None:
-                self.restoreGeometry(self._floating_geometry)
-        if (edge is None) != (was is None) and self.isVisible():
+            self._undock()
+        if (self._docked_edge is None) != (was is None) and self.isVisible():
             self.hide()
             self.show()
 
+    def _undock(self) -> None:
+        """Its strip given back, its floating place given back to it."""
+        try:
+            self._docker.undock(int(self.winId()))
+        except Exception as e:  # noqa: BLE001 - a lost display: nothing is reserved any more
+            log.info("the keyboard's strip could not be given back: %s", e)
+        self._docked_edge = self._strut = None
+        if self._floating_geometry is not None:
+            self.restoreGeometry(self._floating_geometry)
+
     def _place_docked(self, edge: str) -> None:
-        """Across the whole screen at ``edge``, as high as the keys need, its strip reserved."""
+        """Across the whole screen at ``edge``, as high as the keys need, its strip reserved.  The
+        strip is reserved anew only where it differs from the one reserved last: our own strip
+        changes the screen's available area, which calls ``_follow_screens`` again, and that call
+        ends here."""
         screen = self.screen() or QApplication.primaryScreen()
         area = screen.geometry()  # (the available area is less our own strip once docked)
         if _screen_beyond(area, edge):
             # A strut counts from the edge of the whole X screen: one here would reserve the
-            # other monitor's height as well, so the keyboard stays where it is, floating.
+            # other monitor's height as well, so the keyboard stays where it is, floating (and
+            # one docked before that monitor came is undocked: its strut would now be wrong).
             log.info("the keyboard is not docked: another monitor lies beyond this one's %s edge", edge)
+            if self._docked_edge is not None:
+                self._undock()
             return
         layout = self.layout()
         layout.invalidate()
         layout.activate()
         height = min(layout.totalMinimumSize().height(), area.height())
         y = area.bottom() + 1 - height if edge == "bottom" else area.top()
-        self.setGeometry(area.left(), y, area.width(), height)  # (a dock has no frame)
-        self._docked_at, self._dock_moves = QPoint(area.left(), y), 0
+        place = QRect(area.left(), y, area.width(), height)  # (a dock has no frame)
+        if self.geometry() != place or self._docked_edge != edge:
+            self.setGeometry(place)
+            self._docked_at, self._dock_moves = place.topLeft(), 0
         ratio = screen.devicePixelRatio()  # struts are in the X screen's own pixels
         root = screen.virtualGeometry()
         native = Rect(round(area.left() * ratio), round(y * ratio), round(area.width() * ratio),
                       round(height * ratio))
+        strut = (edge, native, round((root.y() + root.height()) * ratio))
+        if self._docked_edge == edge and strut == self._strut:
+            return
         try:
-            self._docker.dock(int(self.winId()), edge, native, round((root.y() + root.height()) * ratio))
+            self._docker.dock(int(self.winId()), *strut)
         except Exception as e:  # noqa: BLE001 - a lost display: it stays where it is, undocked
             log.info("the keyboard could not be docked: %s", e)
             return
-        self._docked_edge = edge
+        self._docked_edge, self._strut = edge, strut
+
+    # --- following the screens ----------------------------------------------------
+    def _watch_screen(self, screen: QScreen) -> None:
+        """Follow ``screen``'s size and available area (every screen's: another one's size moves
+        the X screen's edge, from which the strip is counted, and may put it beyond ours)."""
+        screen.geometryChanged.connect(self._screens_changed)
+        screen.availableGeometryChanged.connect(self._screens_changed)
+
+    def _screen_added(self, screen: QScreen) -> None:
+        self._watch_screen(screen)
+        self._screens_changed()
+
+    def _screens_changed(self, *_: Any) -> None:
+        self._screens_settle.start()
+
+    def _moved_to_screen(self, _screen: QScreen) -> None:
+        """Docked, it docks across its new screen.  Floating, it is where the user dragged it:
+        kept inside one screen, a window dragged across to the next one would jump."""
+        if self._docked_edge is not None or self.dock_edge() is not None:
+            self._screens_settle.start()
+
+    def _follow_screens(self) -> None:
+        """The screens changed (a new resolution, a monitor added or removed, the keyboard on
+        another screen): docked, it is put on its edge again, across the new width, its strip
+        reserved anew; floating, it is kept inside the available area.  A docked one left its
+        old place and strut: too wide, or mid-screen, or short of the edge, its strip reserving
+        the wrong area."""
+        if self.dock_edge() is not None:
+            self._apply_dock()
+            if self._docked_edge is not None:
+                return
+        if self.isVisible():
+            self.fit_to_content()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        handle = self.windowHandle()  # (there is one once it is shown; a new one if Qt made it anew)
+        if handle is not None and handle is not self._watched_window:
+            handle.screenChanged.connect(self._moved_to_screen)
+            self._watched_window = handle
 
     def moveEvent(self, event) -> None:  # noqa: N802 - Qt API
         """Docked, it stays where it was put.  Qt reads the window's place again when the window

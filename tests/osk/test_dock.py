@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QPoint, QRect
+from PySide6.QtWidgets import QApplication
 
 from keyboard_app.osk.dock import Rect, X11Dock, strut_partial
 from keyboard_app.osk.settings import OskSettings, OskSettingsStore
@@ -238,3 +239,63 @@ def test_no_strut_where_another_monitor_lies_beyond_the_edge(monkeypatch):
                                                                        Screen(1920, 0, 2560, 1440)]))
     assert not window._screen_beyond(upper, "bottom")  # side by side: the strut is the space below
     assert not window._screen_beyond(beside, "bottom")
+
+
+# --- following the screen (H63) -------------------------------------------------------------------
+
+class ResizedScreen:
+    """The keyboard's screen after a change of resolution (``test_dock_resize_x11`` does it for real)."""
+
+    def __init__(self, screen, width: int, height: int) -> None:
+        from PySide6.QtCore import QRect
+
+        self.screen, self.rect = screen, QRect(0, 0, width, height)
+
+    def geometry(self):
+        return self.rect
+
+    def availableGeometry(self):  # noqa: N802 - QScreen's
+        return self.rect
+
+    def virtualGeometry(self):  # noqa: N802 - QScreen's
+        return self.rect
+
+    def devicePixelRatio(self) -> float:  # noqa: N802 - QScreen's
+        return 1.0
+
+
+@pytest.mark.parametrize("edge", ["bottom", "top"])
+def test_a_docked_keyboard_follows_its_screen_to_a_new_size(make_docked, qtbot, monkeypatch, edge):
+    dock = FakeDock()
+    keyboard = make_docked(dock, dock=edge)
+    real = keyboard.screen()
+    height = keyboard.height()
+    place = Rect(0, 480 - height if edge == "bottom" else 0, 640, height)
+    monkeypatch.setattr(keyboard, "screen", lambda: ResizedScreen(real, 640, 480))
+    real.geometryChanged.emit(QRect(0, 0, 640, 480))  # (what Qt sends when xrandr resizes it)
+    qtbot.waitUntil(lambda: dock.rect == place)
+    assert keyboard.geometry() == QRect(*place)
+    assert dock.calls[-1] == ("dock", edge, place, 480)
+
+
+def test_its_own_strip_changing_the_available_area_does_not_dock_it_again(make_docked, qtbot):
+    """The strut takes the strip out of the screen's available area, which Qt then reports:
+    docking again on that would set the strut again, and so on."""
+    dock = FakeDock()
+    keyboard = make_docked(dock)
+    calls, place = list(dock.calls), keyboard.geometry()
+    screen = keyboard.screen()
+    screen.availableGeometryChanged.emit(screen.geometry().adjusted(0, 0, 0, -place.height()))
+    QApplication.instance().primaryScreenChanged.emit(screen)
+    qtbot.wait(50)
+    assert dock.calls == calls and keyboard.geometry() == place
+
+
+def test_a_floating_keyboard_is_kept_on_a_smaller_screen(make_docked, qtbot, monkeypatch):
+    keyboard = make_docked(FakeDock(), dock="none")
+    real = keyboard.screen()
+    keyboard.setGeometry(300, 250, 700, keyboard.layout().totalMinimumSize().height())
+    qtbot.waitUntil(lambda: keyboard.geometry().left() == 300)
+    monkeypatch.setattr(keyboard, "screen", lambda: ResizedScreen(real, 800, 480))
+    real.geometryChanged.emit(QRect(0, 0, 800, 480))
+    qtbot.waitUntil(lambda: QRect(0, 0, 800, 480).contains(keyboard.frameGeometry()))
