@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -26,8 +26,10 @@ from .corpus import CorpusError, CorpusFile, ReadStats, Split, read_lines, warn_
 log = logging.getLogger(__name__)
 
 LEXICON_MAX_WORDS = 100_000  # engine.lexicon.build_lexicon's default max_words
-# A fine-tune's corpus that writes one of the source's slips this often makes it a word again.
+# A fine-tune's corpus that writes one of the source's slips this often, and at least a tenth as
+# often as the word meant, makes it the writer's spelling (``own_spelling``).
 OWN_SLIP = 3
+OWN_SLIP_SHARE = 10
 
 
 @dataclass
@@ -249,11 +251,10 @@ def corpus_lexicon(counts: CorpusCounts, vocab: Vocabulary, base: Lexicon | None
         # uses itself: a user who writes "fromhex" is offered it as any other word
         lexicon.identifiers = base.identifiers - counts.counts.keys()
     if lexicon is not None and base is not None and base.slips:
-        # the source's misspellings (scripts/mark_slips.py), less those this corpus writes
-        # OWN_SLIP times or more: a user's habit ("alot") is their spelling, a slip of theirs is not
+        # the source's misspellings (scripts/mark_slips.py), less the user's habits (``own_spelling``)
         listed = set(lexicon.words)
         lexicon.slips = {w: meant for w, meant in base.slips.items()
-                         if counts.counts.get(w, 0) < OWN_SLIP and (w in vocab or w in listed)}
+                         if not own_spelling(w, meant, counts.counts) and (w in vocab or w in listed)}
     if lexicon is not None:
         # how often its words written with a capital are written small inside a sentence
         # (lexicon.json's small_letters; engine/completions.py), the source's counts and this corpus's
@@ -263,6 +264,15 @@ def corpus_lexicon(counts: CorpusCounts, vocab: Vocabulary, base: Lexicon | None
             base.small_letters if base is not None else {})
         log.info("lexicon: %d words beyond the vocabulary", len(lexicon))
     return lexicon
+
+
+def own_spelling(slip: str, meant: str, counts: Mapping[str, int]) -> bool:
+    """Whether a fine-tune's corpus (``counts``) writes ``slip`` as its writer's own spelling: at
+    least ``OWN_SLIP`` times, and at least a tenth as often as the rarest word of ``meant`` ("alot"
+    for "a lot": as often as "lot").  A slip of theirs ("teh" 3 times beside "the" 50,000 times)
+    is not, and stays marked."""
+    seen = counts.get(slip, 0)
+    return seen >= OWN_SLIP and seen * OWN_SLIP_SHARE >= min(counts.get(word, 0) for word in meant.split(" "))
 
 
 def merged_small_letters(counted: dict[str, tuple[int, int]], inside: dict[str, int],

@@ -34,7 +34,14 @@ model card lists the 23 words they mark and the near misses they leave):
 * **or two words written as one** ("alot", "atleast", "eachother"): both
   dictionary words the bundle has, and the corpus writes them apart ``--ratio``
   times as often as together ("everyone" and "anytime" are written together
-  more often, and stay).
+  more often, and stay);
+* and the casual files themselves write the word or words meant at least 3
+  times as often as the slip (``CASUAL_RATIO``): the books' "game play" and
+  "never mind" say nothing of the chat's "gameplay" and "nevermind", which the
+  chat writes as often as it writes them apart.
+
+A slang word one vowel from a word ("hangry") would still be marked, and then
+auto-corrected: the printed list is for reading before a model ships.
 
 The bundle is rewritten atomically (``mark_identifiers.write_lexicon``): only
 ``lexicon.json`` changes.  Needs the lexicon (``model_training.add_lexicon``
@@ -67,6 +74,7 @@ CASUAL_SHARE = 0.75
 RATIO = 10  # how much more often the word meant is written than the slip
 DOUBLE_RATIO = 5  # ... where the slip leaves out one letter of a double ("roomate")
 SHORT_RATIO = 1000  # ... for a slip of three letters ("teh": "fro" is a word, "lil" slang)
+CASUAL_RATIO = 3  # and how much more often inside the casual files, where the slip was written
 _VOWELS = "aeiou"
 _LETTERS = "abcdefghijklmnopqrstuvwxyz'"
 _SHAPE = re.compile(r"[a-z][a-z']{2,}")
@@ -97,43 +105,64 @@ def one_slip_from(slip: str) -> Iterable[tuple[str, str]]:
                         yield slip[:i] + vowel + slip[i + 1:], "vowel"
 
 
-def mark(words: Collection[str], by_file: Mapping[str, Mapping[str, int]], casual: Collection[str],
-         dictionary: frozenset[str], pairs: Mapping[tuple[str, str], int] | None = None, *,
-         casual_share: float = CASUAL_SHARE, ratio: float = RATIO) -> dict[str, str]:
-    """The slips among ``words`` (the bundle's vocabulary and lexicon tokens) and the word or
-    words each means, from the corpus's per-file counts ``by_file`` (file stem -> token counts),
-    the ``casual`` file stems and ``pairs``, the corpus's counts of two tokens in a row (those
-    ``glue_candidates`` names; None: no glued words are marked)."""
+def counted(by_file: Mapping[str, Mapping[str, int]], casual: Collection[str]) -> tuple[Counter, Counter]:
+    """Each token's count in all the files, and in the ``casual`` ones (file stems)."""
     total: Counter = Counter()
     in_casual: Counter = Counter()
     for name, counts in by_file.items():
         total.update(counts)
         if name in casual:
             in_casual.update(counts)
+    return total, in_casual
+
+
+def candidates(words: Iterable[str], total: Mapping[str, int], in_casual: Mapping[str, int],
+               dictionary: frozenset[str], casual_share: float = CASUAL_SHARE) -> Iterable[str]:
+    """The words that may be slips: shaped like a word, the casual files' (``casual_share`` of
+    their uses), and no dictionary's (module docstring)."""
+    for word in words:
+        seen = total.get(word, 0)
+        if (seen and _SHAPE.fullmatch(word) and is_suggestable(word)
+                and in_casual.get(word, 0) >= casual_share * seen and not in_dictionary(word, dictionary)):
+            yield word
+
+
+def mark(words: Collection[str], by_file: Mapping[str, Mapping[str, int]], casual: Collection[str],
+         dictionary: frozenset[str], pairs: tuple[Mapping[tuple[str, str], int], Mapping[tuple[str, str], int]]
+         | None = None, *, casual_share: float = CASUAL_SHARE, ratio: float = RATIO) -> dict[str, str]:
+    """The slips among ``words`` (the bundle's vocabulary and lexicon tokens) and the word or
+    words each means, from the corpus's per-file counts ``by_file`` (file stem -> token counts),
+    the ``casual`` file stems and ``pairs``, the counts of two tokens in a row in all the files
+    and in the casual ones (``count_pairs`` of those ``glue_candidates`` names; None: no glued
+    words are marked).  The word meant must be the likelier in the casual files too, where the
+    slip was written (``CASUAL_RATIO``): the books write "game play" and "never mind" far more
+    often than the chat writes "gameplay" and "nevermind", but the chat itself does not."""
+    total, in_casual = counted(by_file, casual)
+    pairs, casual_pairs = pairs if pairs is not None else (None, {})
     known = set(words)
 
     def meant_by(word: str) -> str | None:
-        n = total[word]
+        n, in_chat = total[word], in_casual[word]
         best = None
         for meant, kind in one_slip_from(word):
             needed = SHORT_RATIO if len(word) == 3 else DOUBLE_RATIO if kind == "double" else ratio
             seen = total.get(meant, 0)
-            if (meant != word and meant in known and seen >= needed * n and in_dictionary(meant, dictionary)
+            if (meant != word and meant in known and seen >= needed * n
+                    and in_casual.get(meant, 0) >= CASUAL_RATIO * in_chat and in_dictionary(meant, dictionary)
                     and (best is None or seen > total[best])):
                 best = meant
         if best is None and pairs is not None:
             for first, second in _splits(word, known, dictionary):
-                if pairs.get((first, second), 0) >= ratio * n:
+                if pairs.get((first, second), 0) >= ratio * n and casual_pairs.get((first, second), 0) >= (
+                        CASUAL_RATIO * in_chat):
                     return f"{first} {second}"
         return best
 
     found = {}
-    for word in words:
-        if (_SHAPE.fullmatch(word) and is_suggestable(word) and total[word]
-                and in_casual[word] >= casual_share * total[word] and not in_dictionary(word, dictionary)):
-            meant = meant_by(word)
-            if meant is not None:
-                found[word] = meant
+    for word in candidates(words, total, in_casual, dictionary, casual_share):
+        meant = meant_by(word)
+        if meant is not None:
+            found[word] = meant
     return found
 
 
@@ -149,32 +178,32 @@ def _splits(word: str, known: Collection[str], dictionary: frozenset[str]) -> It
 def glue_candidates(words: Collection[str], by_file: Mapping[str, Mapping[str, int]], casual: Collection[str],
                     dictionary: frozenset[str], casual_share: float = CASUAL_SHARE) -> set[tuple[str, str]]:
     """The pairs of tokens whose counts ``mark`` needs for the glued words (a second pass)."""
-    total: Counter = Counter()
-    in_casual: Counter = Counter()
-    for name, counts in by_file.items():
-        total.update(counts)
-        if name in casual:
-            in_casual.update(counts)
+    total, in_casual = counted(by_file, casual)
     known = set(words)
-    return {pair for word in words
-            if _SHAPE.fullmatch(word) and total[word] and in_casual[word] >= casual_share * total[word]
-            and not in_dictionary(word, dictionary) for pair in _splits(word, known, dictionary)}
+    return {pair for word in candidates(words, total, in_casual, dictionary, casual_share)
+            for pair in _splits(word, known, dictionary)}
 
 
-def count_pairs(paths: Iterable[Path], tokenizer: Tokenizer, wanted: set[tuple[str, str]]) -> Counter:
-    """How often each pair of ``wanted`` is written, token after token, in the files."""
+def count_pairs(paths: Iterable[Path], tokenizer: Tokenizer, wanted: set[tuple[str, str]],
+                casual: Collection[str] = ()) -> tuple[Counter, Counter]:
+    """How often each pair of ``wanted`` is written, token after token, in the files, and in
+    those of them that are ``casual`` (file stems)."""
     found: Counter = Counter()
+    in_casual: Counter = Counter()
     if not wanted:
-        return found
+        return found, in_casual
     firsts = {first for first, _ in wanted}
     for path in paths:
+        here = in_casual if Path(path).stem in casual else None
         with open(path, encoding="utf-8") as f:
             for line in f:
                 tokens = tokenizer.tokenize(line)
                 for a, b in zip(tokens, tokens[1:]):
                     if a in firsts and (a, b) in wanted:
                         found[(a, b)] += 1
-    return found
+                        if here is not None:
+                            here[(a, b)] += 1
+    return found, in_casual
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -221,8 +250,8 @@ def main(argv: list[str] | None = None) -> int:
         by_file = count_files(files, tokenizer)
         dictionary = dictionary_words(args.dictionary) | word_list(args.words)
         words = [t for t in bundle.vocab.tokens] + list(bundle.lexicon.words)
-        pairs = count_pairs(files, tokenizer, glue_candidates(words, by_file, casual, dictionary,
-                                                              args.casual_share))
+        pairs = count_pairs(files, tokenizer, glue_candidates(words, by_file, casual, dictionary, args.casual_share),
+                            casual)
         slips = mark(words, by_file, casual, dictionary, pairs, casual_share=args.casual_share, ratio=args.ratio)
         lexicon = bundle.lexicon
         lexicon.slips = slips

@@ -159,10 +159,12 @@ class DocumentCache(Component):
     """The document cache as a stage: recent words, and the words that followed the last
     one or two tokens earlier in the text (``document_cache``; ``weights.recency``)."""
 
-    def __init__(self, counted: np.ndarray, unknown_id: int) -> None:
+    def __init__(self, counted: np.ndarray, unknown_id: int, hidden: Collection[str] = ()) -> None:
         self.counted = counted  # bool per vocabulary id: a word the cache counts
         self._unknown_id = unknown_id
         self._recent: RecentWords | None = None
+        #: words beyond the vocabulary it never counts, though typed (the bundle's slips: "upto")
+        self.hidden = frozenset(hidden)
 
     def stage(self, at: Cursor) -> Stage | None:
         settings = at.weights.recency
@@ -171,7 +173,14 @@ class DocumentCache(Component):
         recent = self._recent
         if recent is None or recent.settings is not settings:
             recent = self._recent = RecentWords(self.counted, settings, self._unknown_id)
-        cache = recent.distribution(at.ids, at.length, at.unknown_words)
+        unknown_words = at.unknown_words
+        if self.hidden:
+            hidden = self.hidden
+
+            def unknown_words(lo: int, hi: int) -> list[tuple[int, str, str]]:
+                return [found for found in at.unknown_words(lo, hi) if found[1] not in hidden]
+
+        cache = recent.distribution(at.ids, at.length, unknown_words)
         if cache.empty:
             return None
         single = settings.weight

@@ -55,6 +55,7 @@ _BEYOND = "\U0010ffff"
 MAX_IDENTIFIERS = 1_000_000  # more marks than any vocabulary and lexicon hold: not a lexicon file
 MAX_SMALL_LETTERS = 1_000_000  # the same for the counts of small letters
 MAX_SLIPS = 1_000_000  # the same for the slips
+MAX_MEANT = 64  # characters of the words a slip means ("a lot"): more is no correction but a crafted file
 _SCANNED = 8  # words of one lowercase key compared one by one before that key gets a dictionary
 
 
@@ -169,12 +170,19 @@ def _small_letters(data) -> dict[str, tuple[int, int]]:
 
 def _slips(data) -> dict[str, str]:
     """``slips`` as read: a misspelling -> the word or words meant (one space between them)."""
+    from .ranking import is_suggestable
+
     if not isinstance(data, dict) or len(data) > MAX_SLIPS:
         raise VocabError("its slips are not a mapping of words to the words meant")
     for word, meant in data.items():
-        if (not word or " " in word or not isinstance(meant, str) or meant.lower() == word.lower()
-                or meant.split(" ") != meant.split() or not meant):
-            raise VocabError(f"its slips give {word!r} {meant!r}, not a word and the word or words meant")
+        # a token as the engine looks it up (small letters, a straight apostrophe), and words
+        # meant that are words (no markup, no control characters, no slip again), one space apart
+        if (not is_suggestable(word) or word != word.lower() or "\u2019" in word or not isinstance(meant, str)
+                or not meant or len(meant) > MAX_MEANT or meant.split(" ") != meant.split()
+                or meant.lower() == word or not all(is_suggestable(w) and w.lower() not in data
+                                                    for w in meant.split(" "))):
+            raise VocabError(f"its slips give {word!r} {meant!r}, not a word in small letters and the word "
+                             "or words meant")
     return dict(data)
 
 
@@ -206,11 +214,14 @@ class LexiconIndex:
         kept: list[int] = []
         words: list[str] = []
         lowered: list[str] = []
+        self._hidden_ids: dict[str, int] = {}
         if lexicon is not None:
             words = lexicon.words
             known = vocabulary_words.__contains__
             slips = lexicon.slips  # (never offered: ``predictor``)
             kept = [i for i, w in enumerate(words) if not known(w) and w not in slips]
+            # ... but still a context of the phrase tables, which number it (``lexicon_id``)
+            self._hidden_ids = {w: i for i, w in enumerate(words) if w in slips and not known(w)}
             lowered = [w if (low := w.lower()) == w else low for w in words]  # (the same string kept)
             # By lowercase form, then most frequent, then word: three stable sorts on plain
             # keys, each nearly in order already, instead of one sort of 50k built tuples
@@ -275,9 +286,9 @@ class LexiconIndex:
 
     def lexicon_id(self, word: str) -> int | None:
         """``word``'s id in the bundle's lexicon; None when it is not listed here (a
-        vocabulary word is not)."""
+        vocabulary word is not), but for a slip, which is left out of the rest."""
         i = self._position(word)
-        return None if i is None else int(self._lexicon_ids[i])
+        return self._hidden_ids.get(word) if i is None else int(self._lexicon_ids[i])
 
     def display_of(self, word: str) -> str:
         """How ``word`` is written (the word itself when it is not listed)."""

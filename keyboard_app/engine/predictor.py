@@ -185,7 +185,7 @@ class Predictor:
         bundle, vocab = self.bundle, self.bundle.vocab
         counted = np.zeros(len(vocab), bool)
         counted[self.words.word_ids] = True  # not <unk>: unknown words count by their written form
-        components: list[Component] = [DocumentCache(counted, vocab.unk_id)]
+        components: list[Component] = [DocumentCache(counted, vocab.unk_id, hidden=self.slips)]
         tables = [(table, field) for table, field in ((bundle.phrases, "phrases"),
                                                       (bundle.user_phrases, "user_phrases")) if table is not None]
         if tables:
@@ -319,6 +319,8 @@ class Predictor:
         excluded = set().union(*(c.excluded() for c in components))
         typed = view.partial
         offers = [offer for offer in (c.candidates(at, typed) for c in components) if offer is not None]
+        if self.slips:  # (the user's learned words too: a slip typed is counted, never offered)
+            offers = [offer._replace(words=[c for c in offer.words if c.token not in self.slips]) for offer in offers]
         if not offers and not excluded:
             return self._ranked(scores, view, k, rules)
         shown = self._ranked(scores, view, max(self.weights.pool, k + len(excluded)), rules)
@@ -405,6 +407,8 @@ class Predictor:
         found = self.typos.corrections(typed, scores.log_probs, scores.lexicon_base, k, floor=floor,
                                        best_completion=shown[0].log_prob if shown else None)
         meant = self._slip_meant(typed, view)
+        if meant is not None and self._blocked().intersection(meant.lower().split(" ")):
+            meant = None  # never offer a word the user blocked
         if meant is not None:  # a known misspelling typed in full: the word meant first
             first = self._slip_log_prob(meant, scores)
             if shown or found:
@@ -429,7 +433,12 @@ class Predictor:
         meant = self.slips.get(typed.lower().replace("\u2019", "'")) if self.slips else None
         if meant is None:
             return None
-        return written_form(self.typos.display(meant) if " " not in meant else meant, typed, view.sentence_start)
+        display = " ".join(self.typos.display(word) for word in meant.split(" "))  # ("i think": "I think")
+        return written_form(display, typed, view.sentence_start)
+
+    def _blocked(self) -> set[str]:
+        """The words the user blocked (the keystroke components' ``excluded``)."""
+        return {t for c in self._at_keystroke for t in c.excluded()}
 
     def _slip_log_prob(self, meant: str, scores: Scores) -> float:
         """The log-probability of the first word ``meant`` (a slip's correction) here."""
@@ -532,7 +541,7 @@ class Predictor:
             meant = self._slip_meant(typed, view)
             found = None if meant is not None else self.typos.replacement(
                 typed, scores.log_probs, scores.lexicon_base, AUTO_CORRECT_MARGIN, AUTO_CORRECT_MINIMUM)
-            blocked = {t for c in self._at_keystroke for t in c.excluded()}
+            blocked = self._blocked()
             if meant is not None:  # a known misspelling: the word or words it means, unless blocked
                 if not blocked.intersection(meant.lower().split(" ")):
                     word = meant

@@ -372,7 +372,10 @@ class OskController(QObject):
         self.stats.chars_accepted += max(0, len(replacement) - len(partial))
         self.stats_changed.emit(self.stats)
         context = local_context(self._tokenizer(), text[:edit.start])
-        self._learn(context.tokens[-1], replacement.strip(), context.sentence_start)
+        previous, initial = context.tokens[-1], context.sentence_start
+        for each in replacement.strip().split(" "):  # a phrase, a slip's "a lot": each word after the one before
+            self._learn(previous, each, initial)
+            previous, initial = each.lower(), False
         self.refresh()
         return True
 

@@ -312,8 +312,8 @@ class SuggestionController(QObject):
         self.stats_changed.emit(self.stats)
         word = edit.replacement.strip()
         previous, initial = context.tokens[-1], context.sentence_start
-        for each in word.split(" ") if getattr(suggestion, "kind", "word") == "phrase" else [word]:
-            self._learn(previous, each, initial)  # a phrase: each of its words after the one before
+        for each in word.split(" "):
+            self._learn(previous, each, initial)  # a phrase, a slip's "a lot": each word after the one before
             previous, initial = each.lower(), False
         self.accepted.emit(word)
         return True

@@ -172,3 +172,14 @@ def test_a_slip_of_the_chat_typed_in_full_is_corrected(predictor, text, meant):
         assert text[: edit.start] + edit.replacement + text[edit.end :] == text[: -len(text.split()[-1])] + meant
     finally:
         predictor.typo_tolerance = predictor.auto_correct = False
+
+
+@pytest.mark.parametrize("text, not_offered", [
+    ("Dear Mr ", "dear"), ("Hello Mrs ", "hello"), ("Dear Mrs ", "dear"),
+])
+def test_the_word_before_a_name_slot_is_not_offered_again(predictor, text, not_offered):
+    """At a document's start the single-word cache counts a word or two, and where the network
+    is unsure (a name comes next) such a word took the first slot ("Dear Mr " -> dear, Elliot,
+    shepherd): the cache leaves out the word just typed and the one before it (``skip``)."""
+    assert not_offered not in [w.lower() for w in _words(predictor, text, 5)]
+    assert _words(predictor, text)[0][:1].isupper()  # a name

@@ -63,7 +63,7 @@ def test_a_short_text_has_a_smaller_say_than_a_long_one(make_predictor):
     flat, _ = make_predictor(recency=ON).next_word_log_probs(text)
     mixed, _ = make_predictor(recency=ramp).next_word_log_probs(text)
     tea = make_predictor().bundle.vocab.id("tea")
-    single = 0.1 * 6 / (6 + 30)  # six words counted: the one just typed is left out
+    single = 0.1 * 5 / (5 + 30)  # five words counted: the one just typed and the one before are left out
     assert float(mixed[tea]) == pytest.approx(float(network[tea]) + math.log(1 - single), rel=1e-6)
     assert float(flat[tea]) == pytest.approx(float(network[tea]) + math.log(0.9), rel=1e-6)
     with pytest.raises(ValueError):
@@ -188,3 +188,25 @@ def test_pairs_and_triples_are_the_words_that_followed_the_same_tokens(seed):
             assert got_probs == pytest.approx([expected[i] for i in sorted(expected)], rel=1e-9)
             checked += bool(expected)
     assert checked > 300  # most positions have evidence of both kinds
+
+
+@pytest.mark.parametrize("skip", [1, 2, 3, 5])
+def test_the_single_words_are_those_before_the_last_skip_tokens_however_few(skip):
+    """``skip`` tokens before the cursor are left out of the single-word part, also where the
+    text holds fewer (a slice from the end once took words it should not, and a skip of 3 on a
+    two-word text raised IndexError)."""
+    from keyboard_app.engine.document_cache import RecentWords
+
+    counted = np.ones(9, bool)
+    counted[0] = False
+    settings = RecencySettings(window=50, decay=100.0, skip=skip)
+    cache = RecentWords(counted, settings, 0)
+    ids = np.array([1, 2, 3, 4, 5, 6, 7, 8], np.int64)  # ids[0]: <s>
+    for length in range(2, len(ids) + 1):
+        got = cache.distribution(ids, length, lambda lo, hi: [])
+        words = ids[1:length].tolist()
+        expected = words[: max(0, len(words) - skip)]
+        assert got.ids.tolist() == sorted(expected), (skip, length)
+        if expected:
+            weights = [math.exp(-(len(words) - 1 - i) / 100.0) for i in range(len(expected))]
+            assert got.probs.tolist() == pytest.approx([w / sum(weights) for w in weights], rel=1e-9)

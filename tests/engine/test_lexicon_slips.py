@@ -16,13 +16,13 @@ from keyboard_app.engine.vocab import VocabError
 
 # "teh" and "alot" are vocabulary words here (as the chat's slips are in the default model's),
 # "tomatoe" a lexicon word; all three are marked
-VOCAB_WORDS = WORDS + [("teh", "teh"), ("alot", "alot"), ("lot", "lot")]
+VOCAB_WORDS = WORDS + [("teh", "teh"), ("alot", "alot"), ("lot", "lot"), ("ithink", "ithink"), ("think", "think")]
 LEXICON = Lexicon(
     words=["tomato", "tomatoe", "tomahawk"],
     display=["tomato", "tomatoe", "tomahawk"],
     counts=[30, 20, 5],
     unknown_total=100_000,
-    slips={"teh": "the", "alot": "a lot", "tomatoe": "tomato"},
+    slips={"teh": "the", "alot": "a lot", "tomatoe": "tomato", "ithink": "i think"},
 )
 
 
@@ -48,14 +48,17 @@ def test_slips_round_trip_and_a_lexicon_without_them_is_written_as_before(tmp_pa
     LEXICON.save(tmp_path / "slips.json")
     assert Lexicon.load(tmp_path / "slips.json") == LEXICON
     assert json.loads((tmp_path / "slips.json").read_text())["slips"] == {
-        "alot": "a lot", "teh": "the", "tomatoe": "tomato"}
+        "alot": "a lot", "ithink": "i think", "teh": "the", "tomatoe": "tomato"}
     plain = replace(LEXICON, slips={})
     assert "slips" not in plain.to_dict()
     assert Lexicon.from_dict(plain.to_dict()).slips == {}
 
 
 @pytest.mark.parametrize("slips", ["teh", ["teh"], {"teh": 1}, {"teh": ""}, {"teh": "teh"}, {"": "the"},
-                                   {"teh": " the"}, {"alot": "a  lot"}, {"teh": "the\n"}, {"a lot": "alot"}])
+                                   {"teh": " the"}, {"alot": "a  lot"}, {"teh": "the\n"}, {"a lot": "alot"},
+                                   {"alot": "a " + "lot" * 40}, {"teh": "<unk>"}, {"teh": "\x00evil\u202e"},
+                                   {"teh": "hte", "hte": "the"}, {"Teh": "the"}, {"don\u2019t": "do not"},
+                                   {"teh": "<b>the</b>"}])
 def test_malformed_slips_are_one_clear_error(tmp_path, slips_bundle, slips):
     with pytest.raises(VocabError, match="slips"):
         Lexicon.from_dict({**LEXICON.to_dict(), "slips": slips})
@@ -105,3 +108,61 @@ def test_accepting_the_correction_types_both_words(predictor):
     text = "we met alot"
     edit = predictor.accept(text, predictor.suggest(text, 3)[0])
     assert text[: edit.start] + edit.replacement == "we met a lot "
+
+
+def test_a_slip_the_document_uses_is_still_never_offered(slips_bundle):
+    """The document cache counts the words beyond the vocabulary by their written form: a
+    slip of the lexicon typed three times is not offered the fourth."""
+    bundle = load_bundle(slips_bundle)
+    predictor = Predictor(bundle, FakeGraph(bundle.vocab))  # the document cache on
+    text = "a tomatoe and a tomatoe and a tomatoe . see you teh teh . a toma"
+    assert "tomatoe" not in words(predictor, text)
+    assert "tomato" in words(predictor, text)
+    assert "teh" not in words(predictor, "see you teh teh . we te")
+    predictor.typo_tolerance = True
+    assert words(predictor, "a tomatoe and a tomatoe", 3)[0] == "tomato"  # not the typed word
+
+
+def test_the_words_meant_are_written_as_the_model_writes_them(predictor):
+    predictor.typo_tolerance = True
+    assert words(predictor, "we met ithink", 3)[0] == "I think"  # the pronoun's capital
+
+
+def test_a_blocked_word_is_never_the_correction(predictor):
+    from keyboard_app.engine.components import Component
+
+    class Blocks(Component):
+        def excluded(self):
+            return {"lot"}
+
+    predictor.typo_tolerance = predictor.auto_correct = True
+    predictor.add_component(Blocks())
+    assert "a lot" not in words(predictor, "we met alot", 3)
+    assert predictor.autocorrect("we met alot") is None
+
+
+def test_typed_one_key_at_a_time_the_strip_is_a_fresh_engines(slips_bundle):
+    """Contract 3 with slips: every prefix of a text full of them, typed into one engine, gives
+    exactly what a fresh engine gives for it."""
+    bundle = load_bundle(slips_bundle)
+    typing = Predictor(bundle, FakeGraph(bundle.vocab))
+    typing.typo_tolerance = True
+    text = "we met alot . Teh tomatoe and teh cat , ithink alot"
+    for end in range(1, len(text) + 1):
+        fresh = Predictor(bundle, FakeGraph(bundle.vocab))
+        fresh.typo_tolerance = True
+        assert typing.suggest(text[:end], 5) == fresh.suggest(text[:end], 5), text[:end]
+
+
+def test_a_components_offer_of_a_slip_is_left_out(predictor):
+    """The app's learned words (a keystroke component) count a slip the user typed, but the
+    strip never shows it."""
+    from keyboard_app.engine.components import Candidate, Candidates, Component
+
+    class Learned(Component):
+        def candidates(self, at, typed):
+            return Candidates(0.5, [Candidate(w, w, 0.4) for w in ("alot", "along") if w.startswith(typed)])
+
+    predictor.add_component(Learned())
+    shown = words(predictor, "we met al")
+    assert "along" in shown and "alot" not in shown

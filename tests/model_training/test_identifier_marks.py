@@ -25,15 +25,20 @@ def test_the_sources_marks_are_kept_but_not_for_the_users_own_words():
 
 def test_the_sources_slips_are_kept_but_not_a_misspelling_the_user_writes_as_a_habit():
     """scripts/mark_slips.py's marks: kept by a fine-tune, but a slip the user's own text writes
-    three times or more (``OWN_SLIP``) is their spelling, and once is a slip of theirs too."""
+    three times or more (``OWN_SLIP``) and at least a tenth as often as the word meant is their
+    spelling; a slip of theirs, rare beside the word meant, stays marked."""
     from model_training.vocabulary import OWN_SLIP
 
-    tokens = list(SPECIAL_TOKENS) + ["the", "teh", "alot", "becuase"]
-    vocab = Vocabulary(tokens, tokens, [0] * len(SPECIAL_TOKENS) + [50, 9, 8, 7])
+    tokens = list(SPECIAL_TOKENS) + ["the", "teh", "alot", "becuase", "a", "lot"]
+    vocab = Vocabulary(tokens, tokens, [0] * len(SPECIAL_TOKENS) + [50, 9, 8, 7, 6, 5])
     base = Lexicon(["gyroscope", "tomatoe"], ["gyroscope", "tomatoe"], [9, 4], 20,
                    slips={"teh": "the", "alot": "a lot", "becuase": "because", "tomatoe": "tomato", "gone": "go"})
-    counts = CorpusCounts(counts=Counter({"the": 30, "alot": OWN_SLIP, "teh": 1, "zebra": 1}))
+    counts = CorpusCounts(counts=Counter({"the": 30_000, "a": 9_000, "lot": 20, "alot": OWN_SLIP, "teh": 5,
+                                         "zebra": 1}))
     lexicon = corpus_lexicon(counts, vocab, base)
-    # "alot": the user's habit; "gone": in neither the vocabulary nor the lexicon
+    # "alot": the user's habit (as often as "lot"); "teh": five times beside "the" 30,000 times, a slip;
+    # "gone": in neither the vocabulary nor the lexicon
     assert lexicon.slips == {"teh": "the", "becuase": "because", "tomatoe": "tomato"}
+    counts.counts["teh"] = 3_000  # a tenth as often as "the": their spelling
+    assert "teh" not in corpus_lexicon(counts, vocab, base).slips
     assert corpus_lexicon(counts, vocab).slips == {}  # no source: nothing marked

@@ -27,7 +27,11 @@ CHAT = Counter({"becuase": 26, "roomate": 10, "teh": 26, "definately": 8, "supri
 BOOKS = Counter({"because": 4574, "the": 420_000, "definitely": 853, "surprised": 200, "a": 170_000,
                  "lot": 2000, "every": 3000, "one": 20_000, "so": 20_000, "oh": 5000, "just": 7000,
                  "have": 26_000, "jsut": 10, "fixme": 1, "everyone": 400})
-PAIRS = {("a", "lot"): 2613, ("every", "one"): 300}
+CHAT.update({"gameplay": 20, "game": 300, "play": 200, "the": 60_000, "definitely": 200, "surprised": 60})
+BOOKS.update({"game": 900, "play": 2000})
+DICTIONARY |= {"game", "play"}
+PAIRS = ({("a", "lot"): 2613, ("every", "one"): 300, ("game", "play"): 400},  # all the files
+         {("a", "lot"): 1900, ("every", "one"): 100, ("game", "play"): 12})  # the chat
 
 
 def marked(**options) -> dict[str, str]:
@@ -50,6 +54,7 @@ def test_the_chats_misspellings_are_marked_with_the_word_meant():
 def test_what_is_left_alone():
     found = marked()
     assert "everyone" not in found  # written together more often than apart
+    assert "gameplay" not in found  # the books write "game play", the chat writes "gameplay"
     assert "fro" not in found  # a dictionary's word ("to and fro")
     assert not {"sooo", "ohh"} & found.keys()  # an extra letter: the chat's stress, no slip
     assert "jsut" not in found  # edited text writes it as often as the chat: not the chat's slip
@@ -70,7 +75,7 @@ def corpus_and_bundle(tmp_path_factory, tiny_bundle_factory):
     """A book and a chat; the model trained on both (words seen once or twice: its lexicon)."""
     root = tmp_path_factory.mktemp("slips")
     book = make_patterned_text() + "We drank a lot of tea.\n" * 20  # "park" 40-odd times, "a lot" 20
-    chat = "lol the dog ran to the prak\ni like it alot\nthe dog ran to the park\n"
+    chat = "lol the dog ran to the prak\ni like it alot\n" + "the dog ran to the park\nthanks a lot\n" * 3
     corpus = root / "corpus"
     corpus.mkdir()
     (corpus / "book.txt").write_text(book, encoding="utf-8")
