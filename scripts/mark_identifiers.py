@@ -44,7 +44,7 @@ import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Collection, Iterable, Mapping
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -131,17 +131,22 @@ def code_shaped(written: str, token: str, counts: Mapping[str, int], dictionary:
     return glued(token, counts, last) and not in_dictionary(token, dictionary)
 
 
+def counted(by_file: Mapping[str, Mapping[str, int]], some: Collection[str]) -> tuple[Counter, Counter]:
+    """Each token's count in all the files (``count_files``), and in ``some`` of them (file stems)."""
+    total: Counter = Counter()
+    in_some: Counter = Counter()
+    for name, counts in by_file.items():
+        total.update(counts)
+        if name in some:
+            in_some.update(counts)
+    return total, in_some
+
+
 def mark(vocab, lexicon: Lexicon, by_file: Mapping[str, Counter], documentation: Iterable[str],
          dictionary: frozenset[str], *, share: float = DOCUMENTATION_SHARE,
          vocab_below: int = VOCAB_BELOW) -> frozenset[str]:
     """The tokens of ``vocab`` and ``lexicon`` to mark (module docstring)."""
-    documentation = set(documentation)
-    total: Counter = Counter()
-    in_docs: Counter = Counter()
-    for name, counts in by_file.items():
-        total.update(counts)
-        if name in documentation:
-            in_docs.update(counts)
+    total, in_docs = counted(by_file, set(documentation))
     vocab_counts = {t: c for t, c in zip(vocab.tokens, vocab.counts) if is_suggestable(t)}
     lexicon_counts = dict(zip(lexicon.words, lexicon.counts))
 
@@ -172,40 +177,59 @@ def write_lexicon(bundle, lexicon: Lexicon, dest: Path) -> None:
         write_bundle(dest, manifest, bundle_files, inputs=[] if same else [bundle.path])
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def bundle_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments every marking script takes: the bundle, its corpus, --out, --dictionary."""
     parser.add_argument("bundle", type=Path)
     parser.add_argument("corpus", type=Path, help="the folder of the training texts (*.txt), e.g. corpus/train")
     parser.add_argument("--out", type=Path, default=None, help="where to write the bundle (default: over BUNDLE)")
-    parser.add_argument("--documentation", default=None,
-                        help="comma-separated file names (without .txt) that are documentation "
-                             "(default: scripts/build_corpus.py's TECH_SOURCES)")
     parser.add_argument("--dictionary", type=Path, default=DEFAULT_DICTIONARY,
                         help=f"WordNet's dict folder (default {DEFAULT_DICTIONARY}, Debian's wordnet-base)")
-    parser.add_argument("--share", type=float, default=DOCUMENTATION_SHARE)
-    parser.add_argument("--vocab-below", type=int, default=VOCAB_BELOW)
-    args = parser.parse_args(argv)
 
-    from keyboard_app.engine.bundle import ModelLoadError, load_bundle
 
+def corpus_files(parser: argparse.ArgumentParser, args: argparse.Namespace, names: Iterable[str] = ()) -> list[Path]:
+    """The corpus's ``*.txt``, once WordNet and the files ``names`` (stems) are found there; an
+    error of one sentence (``parser.error``) otherwise."""
     files = sorted(args.corpus.glob("*.txt")) if args.corpus.is_dir() else []
     if not files:
         parser.error(f"{args.corpus} is not a folder of .txt files")
     if not (args.dictionary / "index.noun").is_file():
         parser.error(f"{args.dictionary} holds no WordNet index (install Debian's wordnet-base, "
                      "or name its folder with --dictionary)")
-    documentation = (documentation_sources() if args.documentation is None
-                     else tuple(filter(None, args.documentation.split(","))))
-    missing = [name for name in documentation if not (args.corpus / f"{name}.txt").is_file()]
+    missing = [name for name in names if not (args.corpus / f"{name}.txt").is_file()]
     if missing:
         parser.error(f"{args.corpus} has no {', '.join(n + '.txt' for n in missing)}")
+    return files
+
+
+def load_with_lexicon(parser: argparse.ArgumentParser, path: Path):
+    """The bundle at ``path``, which must have a lexicon; an error of one sentence otherwise."""
+    from keyboard_app.engine.bundle import ModelLoadError, load_bundle
+
     try:
-        bundle = load_bundle(args.bundle)
+        bundle = load_bundle(path)
     except ModelLoadError as e:
         parser.error(str(e))
+    if bundle.lexicon is None:
+        bundle.close()
+        parser.error(f"{path} has no lexicon (python -m model_training.add_lexicon adds one)")
+    return bundle
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    bundle_arguments(parser)
+    parser.add_argument("--documentation", default=None,
+                        help="comma-separated file names (without .txt) that are documentation "
+                             "(default: scripts/build_corpus.py's TECH_SOURCES)")
+    parser.add_argument("--share", type=float, default=DOCUMENTATION_SHARE)
+    parser.add_argument("--vocab-below", type=int, default=VOCAB_BELOW)
+    args = parser.parse_args(argv)
+
+    documentation = (documentation_sources() if args.documentation is None
+                     else tuple(filter(None, args.documentation.split(","))))
+    files = corpus_files(parser, args, documentation)
+    bundle = load_with_lexicon(parser, args.bundle)
     try:
-        if bundle.lexicon is None:
-            parser.error(f"{args.bundle} has no lexicon (python -m model_training.add_lexicon adds one)")
         tokenizer = Tokenizer(bundle.tokenizer_settings)
         by_file = count_files(files, tokenizer)
         marks = mark(bundle.vocab, bundle.lexicon, by_file, documentation, dictionary_words(args.dictionary),

@@ -63,8 +63,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from mark_identifiers import (DEFAULT_DICTIONARY, count_files, dictionary_words,  # noqa: E402
-                              in_dictionary, write_lexicon)
+from mark_identifiers import (bundle_arguments, corpus_files, count_files, counted,  # noqa: E402
+                              dictionary_words, in_dictionary, load_with_lexicon, write_lexicon)
 
 from keyboard_app.engine.ranking import is_suggestable  # noqa: E402
 from keyboard_app.engine.tokenizer import Tokenizer  # noqa: E402
@@ -103,17 +103,6 @@ def one_slip_from(slip: str) -> Iterable[tuple[str, str]]:
                 for vowel in _VOWELS:
                     if vowel != slip[i]:
                         yield slip[:i] + vowel + slip[i + 1:], "vowel"
-
-
-def counted(by_file: Mapping[str, Mapping[str, int]], casual: Collection[str]) -> tuple[Counter, Counter]:
-    """Each token's count in all the files, and in the ``casual`` ones (file stems)."""
-    total: Counter = Counter()
-    in_casual: Counter = Counter()
-    for name, counts in by_file.items():
-        total.update(counts)
-        if name in casual:
-            in_casual.update(counts)
-    return total, in_casual
 
 
 def candidates(words: Iterable[str], total: Mapping[str, int], in_casual: Mapping[str, int],
@@ -208,44 +197,29 @@ def count_pairs(paths: Iterable[Path], tokenizer: Tokenizer, wanted: set[tuple[s
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("bundle", type=Path)
-    parser.add_argument("corpus", type=Path, help="the folder of the training texts (*.txt), e.g. corpus/train")
-    parser.add_argument("--out", type=Path, default=None, help="where to write the bundle (default: over BUNDLE)")
+    bundle_arguments(parser)
     parser.add_argument("--casual", default=None,
                         help="comma-separated file names (without .txt) of casual writing (default: those the "
                              "bundle's manifest records in lexicon.casual)")
-    parser.add_argument("--dictionary", type=Path, default=DEFAULT_DICTIONARY,
-                        help=f"WordNet's dict folder (default {DEFAULT_DICTIONARY}, Debian's wordnet-base)")
     parser.add_argument("--words", type=Path, default=DEFAULT_WORDS,
                         help=f"a word list, one a line (default {DEFAULT_WORDS}, Debian's wamerican)")
     parser.add_argument("--casual-share", type=float, default=CASUAL_SHARE)
     parser.add_argument("--ratio", type=float, default=RATIO)
     args = parser.parse_args(argv)
 
-    from keyboard_app.engine.bundle import MANIFEST, ModelLoadError, load_bundle
+    from keyboard_app.engine.bundle import MANIFEST
 
-    files = sorted(args.corpus.glob("*.txt")) if args.corpus.is_dir() else []
-    if not files:
-        parser.error(f"{args.corpus} is not a folder of .txt files")
-    if not (args.dictionary / "index.noun").is_file():
-        parser.error(f"{args.dictionary} holds no WordNet index (install Debian's wordnet-base, "
-                     "or name its folder with --dictionary)")
+    files = corpus_files(parser, args)
     if not args.words.is_file():
         parser.error(f"{args.words} is no word list (install Debian's wamerican, or name one with --words)")
+    bundle = load_with_lexicon(parser, args.bundle)
     try:
-        bundle = load_bundle(args.bundle)
-    except ModelLoadError as e:
-        parser.error(str(e))
-    try:
-        if bundle.lexicon is None:
-            parser.error(f"{args.bundle} has no lexicon (python -m model_training.add_lexicon adds one)")
         manifest = json.loads((bundle.path / MANIFEST).read_text(encoding="utf-8"))
         casual = (tuple(manifest.get("lexicon", {}).get("casual", ())) if args.casual is None
                   else tuple(filter(None, args.casual.split(","))))
-        missing = [name for name in casual if not (args.corpus / f"{name}.txt").is_file()]
-        if not casual or missing:
-            parser.error(f"{args.corpus} has no {', '.join(n + '.txt' for n in missing)}" if missing else
-                         "name the casual files with --casual (the bundle's manifest records none)")
+        if not casual:
+            parser.error("name the casual files with --casual (the bundle's manifest records none)")
+        corpus_files(parser, args, casual)
         tokenizer = Tokenizer(bundle.tokenizer_settings)
         by_file = count_files(files, tokenizer)
         dictionary = dictionary_words(args.dictionary) | word_list(args.words)

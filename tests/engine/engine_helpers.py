@@ -149,6 +149,25 @@ She drinks hot tea every morning, and the bird sang in the tree while we went to
 """
 
 
+def assert_lexicon_refused(bundle_path: Path, content: dict, dest: Path) -> None:
+    """Writing the bundle at ``bundle_path`` with ``content`` as its lexicon.json to ``dest``
+    is refused in one sentence naming lexicon.json, and nothing is left at ``dest``."""
+    import json
+
+    from keyboard_app.engine.bundle import ModelLoadError, load_bundle
+
+    src = dest.parent / f"{dest.name}-lexicon.json"
+    src.write_text(json.dumps(content))
+    bundle = load_bundle(bundle_path)
+    files = {n: bundle.path / n for n in bundle.manifest["files"]}
+    files["lexicon.json"] = src
+    with pytest.raises(ModelLoadError) as caught:
+        write_bundle(dest, bundle.manifest, files)
+    message = str(caught.value)
+    assert "lexicon.json" in message and "\n" not in message
+    assert not dest.exists()
+
+
 def random_bundle_at(dest: Path, *, cell: str = "lstm", quantize: bool = False, layers: int = 2,
                      hidden: int = 32, embedding: int = 16, seed: int = 0, phrases: bool = False) -> Path:
     """Export a random-weight model over ``SAMPLE_TEXT``'s words with model_training's code

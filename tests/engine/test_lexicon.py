@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from engine_helpers import FakeGraph, make_vocab, write_placeholder_bundle
+from engine_helpers import FakeGraph, assert_lexicon_refused, make_vocab, write_placeholder_bundle
 from keyboard_app.engine.bundle import ModelLoadError, load_bundle, write_bundle
 from keyboard_app.engine.lexicon import Lexicon, LexiconIndex, build_lexicon
 from keyboard_app.engine.predictor import Predictor, RecencySettings
@@ -102,16 +102,7 @@ def test_a_foreign_or_malformed_lexicon_is_one_clear_error(tmp_path, lexicon_bun
         ("counts", {**LEXICON.to_dict(), "counts": [1, 2]}),
         ("total", {**LEXICON.to_dict(), "unknown_total": 3}),
     ]:
-        src = tmp_path / f"{name}.json"
-        src.write_text(json.dumps(content))
-        bundle = load_bundle(lexicon_bundle)
-        files = {n: bundle.path / n for n in bundle.manifest["files"]}
-        files["lexicon.json"] = src
-        with pytest.raises(ModelLoadError) as caught:
-            write_bundle(tmp_path / name, bundle.manifest, files)
-        message = str(caught.value)
-        assert "lexicon.json" in message and "\n" not in message
-        assert not (tmp_path / name).exists()
+        assert_lexicon_refused(lexicon_bundle, content, tmp_path / name)
 
 
 def test_a_lexicon_named_but_missing_is_caught(tmp_path, lexicon_bundle):

@@ -9,8 +9,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from engine_helpers import FakeGraph, make_vocab, write_placeholder_bundle
-from keyboard_app.engine.bundle import ModelLoadError, load_bundle, write_bundle
+from engine_helpers import FakeGraph, assert_lexicon_refused, make_vocab, write_placeholder_bundle
+from keyboard_app.engine.bundle import load_bundle
 from keyboard_app.engine.completions import CompletionSettings
 from keyboard_app.engine.lexicon import Lexicon
 from keyboard_app.engine.predictor import Predictor, RecencySettings
@@ -56,14 +56,7 @@ def test_marks_round_trip_and_a_lexicon_without_them_is_written_as_before(tmp_pa
 def test_malformed_marks_are_one_clear_error(tmp_path, marked_bundle, marks):
     with pytest.raises(VocabError, match="identifiers"):
         Lexicon.from_dict({**LEXICON.to_dict(), "identifiers": marks})
-    src = tmp_path / "lexicon.json"
-    src.write_text(json.dumps({**LEXICON.to_dict(), "identifiers": marks}))
-    bundle = load_bundle(marked_bundle)
-    files = {n: bundle.path / n for n in bundle.manifest["files"]}
-    files["lexicon.json"] = src
-    with pytest.raises(ModelLoadError) as caught:
-        write_bundle(tmp_path / "bad", bundle.manifest, files)
-    assert "lexicon.json" in str(caught.value) and "\n" not in str(caught.value)
+    assert_lexicon_refused(marked_bundle, {**LEXICON.to_dict(), "identifiers": marks}, tmp_path / "bad")
 
 
 def test_a_marked_word_is_left_out_of_a_document_that_uses_none(marked_bundle):

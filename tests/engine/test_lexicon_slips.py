@@ -8,8 +8,8 @@ from dataclasses import replace
 
 import pytest
 
-from engine_helpers import WORDS, FakeGraph, make_vocab, write_placeholder_bundle
-from keyboard_app.engine.bundle import ModelLoadError, load_bundle, write_bundle
+from engine_helpers import WORDS, FakeGraph, assert_lexicon_refused, make_vocab, write_placeholder_bundle
+from keyboard_app.engine.bundle import load_bundle
 from keyboard_app.engine.lexicon import Lexicon
 from keyboard_app.engine.predictor import Predictor, RecencySettings
 from keyboard_app.engine.vocab import VocabError
@@ -62,14 +62,7 @@ def test_slips_round_trip_and_a_lexicon_without_them_is_written_as_before(tmp_pa
 def test_malformed_slips_are_one_clear_error(tmp_path, slips_bundle, slips):
     with pytest.raises(VocabError, match="slips"):
         Lexicon.from_dict({**LEXICON.to_dict(), "slips": slips})
-    src = tmp_path / "lexicon.json"
-    src.write_text(json.dumps({**LEXICON.to_dict(), "slips": slips}))
-    bundle = load_bundle(slips_bundle)
-    files = {n: bundle.path / n for n in bundle.manifest["files"]}
-    files["lexicon.json"] = src
-    with pytest.raises(ModelLoadError) as caught:
-        write_bundle(tmp_path / "bad", bundle.manifest, files)
-    assert "lexicon.json" in str(caught.value) and "\n" not in str(caught.value)
+    assert_lexicon_refused(slips_bundle, {**LEXICON.to_dict(), "slips": slips}, tmp_path / "bad")
 
 
 def test_a_slip_is_never_offered(predictor):
