@@ -269,9 +269,12 @@ def _suggest(argv: Sequence[str] | None) -> int:
     parser.add_argument("text", help='the text before the cursor, e.g. "see you tom"')
     parser.add_argument("-k", type=_positive, default=3, help="number of suggestions (default 3)")
     parser.add_argument("--threads", type=_threads, default=1, help=f"inference threads (default 1, at most {MAX_THREADS})")
+    parser.add_argument("--no-corrections", action="store_true",
+                        help="completions only: no corrections of typing slips (the app offers them by default)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     args = parser.parse_args(argv)
     predictor = _load(args.bundle, args.threads, usage=SUGGEST_USAGE)
+    predictor.typo_tolerance = not args.no_corrections  # as the app's strip ("alot" -> "a lot")
     try:
         suggestions = predictor.suggest(args.text, args.k)
     finally:
@@ -283,7 +286,7 @@ def _suggest(argv: Sequence[str] | None) -> int:
     else:
         width = max(len(s.text) for s in suggestions)
         for s in suggestions:
-            kind = "completion" if s.is_completion else "next word"
+            kind = s.kind if s.kind != "word" else "completion" if s.is_completion else "next word"
             print(f"{s.text:<{width}}  {s.log_prob:8.3f}  {kind}")
     return 0
 

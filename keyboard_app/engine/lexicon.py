@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -56,6 +57,8 @@ MAX_IDENTIFIERS = 1_000_000  # more marks than any vocabulary and lexicon hold: 
 MAX_SMALL_LETTERS = 1_000_000  # the same for the counts of small letters
 MAX_SLIPS = 1_000_000  # the same for the slips
 MAX_MEANT = 64  # characters of the words a slip means ("a lot"): more is no correction but a crafted file
+# a word a slip means: letters, with an apostrophe or a hyphen inside ("don't", "well-known")
+_MEANT_WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")
 _SCANNED = 8  # words of one lowercase key compared one by one before that key gets a dictionary
 
 
@@ -176,14 +179,22 @@ def _slips(data) -> dict[str, str]:
         raise VocabError("its slips are not a mapping of words to the words meant")
     for word, meant in data.items():
         # a token as the engine looks it up (small letters, a straight apostrophe), and words
-        # meant that are words (no markup, no control characters, no slip again), one space apart
+        # meant that are words of letters (no markup, no control or format characters, no slip
+        # again), one space apart
         if (not is_suggestable(word) or word != word.lower() or "\u2019" in word or not isinstance(meant, str)
                 or not meant or len(meant) > MAX_MEANT or meant.split(" ") != meant.split()
-                or meant.lower() == word or not all(is_suggestable(w) and w.lower() not in data
+                or meant.lower() == word or not all(_MEANT_WORD.fullmatch(w) and w.lower() not in data
                                                     for w in meant.split(" "))):
-            raise VocabError(f"its slips give {word!r} {meant!r}, not a word in small letters and the word "
-                             "or words meant")
+            raise VocabError(f"its slips give {_brief(word)} {_brief(meant)}, not a word in small letters and the "
+                             f"word or words meant (letters, {MAX_MEANT} characters at most)")
     return dict(data)
+
+
+def _brief(value, most: int = 24) -> str:
+    """``value`` as Python writes it, cut to ``most`` characters: a crafted file's value may be
+    megabytes long, and the message is one sentence in a dialog."""
+    shown = repr(value)
+    return shown if len(shown) <= most else shown[: most - 1] + "\u2026"
 
 
 def small_letter_counts(written: Iterable[tuple[str, str]], inside: Mapping[str, int],

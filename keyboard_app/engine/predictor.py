@@ -89,6 +89,8 @@ __all__ = ["Component", "Edit", "MixtureWeights", "ModelLoadError", "PhraseSetti
 
 # The pronoun "I" and its contractions: auto-correct capitalises these only.
 _PRONOUN_I = frozenset({"i", "i'm", "i'll", "i'd", "i've"})
+# A word right after these is a hashtag, a mention or part of a path: auto-correction leaves it.
+_NOT_PROSE = frozenset("#@/\\")
 # After these characters a next word is put in without a space before it.
 _NO_SPACE_AFTER = set("([{<\"'\u201c\u2018\u00ab\u2039\u201e\u201a\u00bf\u00a1-\u2010\u2013\u2014/\\@#_~")
 # Before these characters an accepted word gets no space after it ("rep|." -> "report|.").
@@ -527,7 +529,8 @@ class Predictor:
         words keep the letters as typed: the vocabulary records only each word's most
         frequent form, not how often it is written in small letters, so capitalising
         "london" would also turn "fox" into "Fox" (a name in the corpus); the strip
-        still offers the capitalised form.  Keeping the old word for a Backspace right
+        still offers the capitalised form.  A word right after "#", "@", "/" or "\\" (a
+        hashtag, a mention, a path) is left alone.  Keeping the old word for a Backspace right
         after is the caller's (an ordinary undo of this edit).
         """
         if not self.auto_correct:
@@ -535,8 +538,8 @@ class Predictor:
         with self._lock:
             scores, view, _ = self._distribution(text_before_cursor, None)
             typed = view.partial
-            if not typed:
-                return None
+            if not typed or text_before_cursor[view.partial_start - 1 : view.partial_start] in _NOT_PROSE:
+                return None  # ("#teh", "@alot", "/home/teh": a tag, a name or a path, not a slip)
             word = typed
             meant = self._slip_meant(typed, view)
             found = None if meant is not None else self.typos.replacement(

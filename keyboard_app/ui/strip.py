@@ -505,7 +505,8 @@ class SuggestionStrip(QWidget):
         insert = QAction(f"&Insert “{suggestion.text}”", menu)
         insert.triggered.connect(lambda: self.activated.emit(index))
         forget = QAction(f"&Forget “{suggestion.text}” (learned from my typing)", menu)
-        phrase = suggestion.kind == "phrase"  # learning and blocking keep single words only
+        # learning and blocking keep single words only: not a phrase, nor a slip's "a lot"
+        phrase = suggestion.kind == "phrase" or " " in suggestion.text.strip()
         forget.setEnabled(not phrase and bool(self.can_forget(suggestion)))
         forget.triggered.connect(lambda: self.forget_requested.emit(index))
         block = QAction(f"&Never Suggest “{suggestion.text}”", menu)

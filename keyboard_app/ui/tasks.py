@@ -13,7 +13,12 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QThread, Signal
 
+from ..engine.bundle import ModelLoadError
+
 log = logging.getLogger(__name__)
+
+# what a function says to the user in one sentence: not a defect of ours
+_SAID = (ModelLoadError, OSError, ValueError)
 
 
 class Task(QThread):
@@ -38,7 +43,9 @@ class Task(QThread):
             else:
                 result = self._fn()
         except Exception as e:  # noqa: BLE001 - reported to the user, never raised in Qt
-            log.warning("background task failed: %s", e, exc_info=True)
+            # A file the user chose that is no model, a full disk: one line, as the dialog says it;
+            # anything else is a defect, and its traceback goes to the log.
+            log.warning("background task failed: %s", e, exc_info=not isinstance(e, _SAID))
             self.failed.emit(str(e) or e.__class__.__name__)
             return
         self.succeeded.emit(result)

@@ -40,6 +40,18 @@ def test_suggest_with_nothing_to_suggest(random_bundle, capsys):
     assert capsys.readouterr().out.strip() == "(no suggestions)"
 
 
+def test_suggest_offers_corrections_as_the_app_does(capsys):
+    """The default model's slip "alot" (lexicon.json's slips): the command line offers "a lot",
+    marked as a correction, as the app's strip does; ``--no-corrections`` gives completions only."""
+    from keyboard_app.paths import default_model_path
+
+    assert suggest_main([str(default_model_path()), "I like it alot"]) == 0
+    first = capsys.readouterr().out.splitlines()[0].split()
+    assert first[:2] == ["a", "lot"] and first[-1] == "correction"
+    assert suggest_main([str(default_model_path()), "I like it alot", "--no-corrections"]) == 0
+    assert "a lot" not in capsys.readouterr().out
+
+
 def test_eval_prints_a_table(random_bundle, tmp_path, capsys):
     text = tmp_path / "heldout.txt"
     text.write_text(SAMPLE_TEXT, encoding="utf-8")

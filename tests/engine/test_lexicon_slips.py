@@ -58,7 +58,8 @@ def test_slips_round_trip_and_a_lexicon_without_them_is_written_as_before(tmp_pa
                                    {"teh": " the"}, {"alot": "a  lot"}, {"teh": "the\n"}, {"a lot": "alot"},
                                    {"alot": "a " + "lot" * 40}, {"teh": "<unk>"}, {"teh": "\x00evil\u202e"},
                                    {"teh": "hte", "hte": "the"}, {"Teh": "the"}, {"don\u2019t": "do not"},
-                                   {"teh": "<b>the</b>"}])
+                                   {"teh": "<b>the</b>"}, {"and": "&amp;"}, {"ahve": "a\u202elot"},
+                                   {"teh": "a\x1b[31mred"}])
 def test_malformed_slips_are_one_clear_error(tmp_path, slips_bundle, slips):
     with pytest.raises(VocabError, match="slips"):
         Lexicon.from_dict({**LEXICON.to_dict(), "slips": slips})
@@ -159,3 +160,17 @@ def test_a_components_offer_of_a_slip_is_left_out(predictor):
     predictor.add_component(Learned())
     shown = words(predictor, "we met al")
     assert "along" in shown and "alot" not in shown
+
+
+def test_a_huge_crafted_meaning_is_named_briefly():
+    with pytest.raises(VocabError) as caught:
+        Lexicon.from_dict({**LEXICON.to_dict(), "slips": {"alot": "a" * 300_000}})
+    assert len(str(caught.value)) < 200 and "64 characters" in str(caught.value)
+
+
+@pytest.mark.parametrize("text", ["#alot", "see @teh", "/home/teh", "C:\\alot"])
+def test_auto_correction_leaves_a_tag_a_name_or_a_path_alone(predictor, text):
+    predictor.auto_correct = True
+    assert predictor.autocorrect(text) is None
+    assert predictor.autocorrect(text.replace("#", "").replace("@", "").replace("/home/", "").replace(
+        "C:\\", "")) is not None  # the same word in prose is corrected

@@ -49,3 +49,41 @@ def test_taking_a_slips_correction_types_its_words_and_learns_each(qtbot, make_w
     assert "met bob" not in personal.unigrams
     qtbot.keyClick(window.editor, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # one undo step
     assert window.editor.toPlainText() == "Alice metbob"
+
+
+def test_a_corrections_two_words_cannot_be_chosen_to_never_suggest(qtbot):
+    """Blocking keeps single words: the strip's menu does not offer to block "a lot" (it said
+    it could not, after offering), as for a phrase; a one-word correction can be blocked."""
+    from qt_helpers import Word
+
+    from keyboard_app.ui.strip import SuggestionStrip
+
+    strip = SuggestionStrip(slots=3)
+    qtbot.addWidget(strip)
+    strip.set_suggestions([Word("a lot", "a lot", kind="correction"), Word("the", "the", kind="correction")])
+    blocks = [[a for a in strip.context_menu(i).actions() if a.text().startswith("&Never")][0] for i in (0, 1)]
+    assert not blocks[0].isEnabled() and blocks[1].isEnabled()
+
+
+def test_a_model_file_refused_in_the_background_is_one_line_in_the_log(qtbot, caplog):
+    """A background task's failure the user is told of in one sentence (a file that is no
+    model, a full disk) is logged in one line; an unexpected one keeps its traceback."""
+    import errno
+
+    from keyboard_app.engine.bundle import ModelLoadError
+    from keyboard_app.ui.tasks import Task
+
+    def fails(error):
+        def run():
+            raise error
+        return run
+
+    for error, traceback in [(ModelLoadError("x.zip is not a model"), False), (OSError(errno.ENOSPC, "full"), False),
+                             (AttributeError("a defect"), True)]:
+        caplog.clear()
+        task = Task(fails(error))
+        with qtbot.waitSignal(task.failed, timeout=5000):
+            task.start()
+        task.wait()
+        logged = [r for r in caplog.records if "background task failed" in r.getMessage()]
+        assert len(logged) == 1 and bool(logged[0].exc_info) is traceback, error
