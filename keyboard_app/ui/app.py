@@ -34,8 +34,24 @@ next start offers, named as possibly incomplete (``documents.adopt_interrupted_k
 
 Losing the X server is not one of these: Qt's xcb platform ends the process
 itself (``The X11 connection broke``, exit 1) from inside its event loop,
-with no hook for the app to run first, so the text is kept only if it was
-saved.
+with no hook for the app to run first; nor are SIGKILL, the OOM killer, a
+segfault in a native library or a power cut.  For those the unsaved text is
+written as the user types (``Documents.write_recovery``): 2 s after typing
+pauses, and at least every 20 s while it goes on, never per keystroke, to a
+file in the same ``unsaved`` folder with this process's id and when it wrote
+it beside the text, so that no other copy offers it while this one runs (and a
+process given the same number later is told apart by its start time,
+``process_alive``'s ``since``).  The next start offers it as it offers a kept
+text, as "Unsaved Text Recovered": what was typed up to 2 s (20 s, typing
+without a pause) before the app stopped, under its file's name and encoding.
+It is removed when the text is saved, discarded or replaced, and when the window
+closes as the user chose; a signal's keep writes over it, so one file holds the
+text (``Documents.recovery_path``, ``recovery_kept``).  A copy that cannot be
+written (a full disk, an unwritable data folder) is said once in the status
+bar and tried again later; the typing goes on.  Measured for a 5.3 MB text:
+about 10 ms to take the text from the editor and 7 ms to write and fsync it
+(80 ms the first time, cold), once per pause, on the GUI thread: nothing is
+written while the text is unchanged.
 """
 
 from __future__ import annotations
@@ -48,7 +64,6 @@ import signal
 import socket
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
@@ -63,7 +78,7 @@ except ImportError:  # a build without QtNetwork: two copies are possible (their
 
 from .. import __version__, paths
 from ..storage import atomic_write_text, remove_stale_temps
-from .documents import UNTITLED, shown, unused_name, write_origin
+from .documents import kept_name, shown, write_origin
 
 log = logging.getLogger(__name__)
 
@@ -326,8 +341,10 @@ def keep_unsaved_text(window: Any, again: bool = False) -> bool:
     """Write the editor's unsaved text to a file of its own in the user's data folder, and
     say where; True if there was none or it was written.  Not over the document's own file:
     the user had not chosen to save their changes there.  A kept text restored at this start
-    and not saved since (``Documents.kept``) is written back over its own kept file, so that
-    one file holds it, offered once, under the name it had.  The path of the document's file
+    and not saved since (``Documents.kept``), or a text with a copy written for a crash
+    (``Documents.recovery_path``), is written back over that file, so that one file holds
+    it, offered once (as kept, not recovered: ``write_origin`` without a writer), under the
+    name it had.  The path of the document's file
     (or of the file a restored text was kept from) is written beside it (``write_origin``),
     so that Save As offers it again after the restore.  A failure is said on stderr and
     in the window (``again``: the second try, after which the app quits without the text)."""
@@ -335,13 +352,11 @@ def keep_unsaved_text(window: Any, again: bool = False) -> bool:
     if not documents.is_modified():
         return True
     name = documents.name  # as shown: bytes that are not UTF-8 read as U+FFFD (``shown``)
-    # A file name has 255 bytes at most, and the temporary file's name adds some 30 to this one's.
-    stem = Path(name).stem.encode("utf-8")[:120].decode("utf-8", "ignore") or UNTITLED
     folder = paths.unsaved_texts_dir()
     existed = folder.is_dir()
     try:
-        path = (documents.kept.path if documents.kept is not None
-                else unused_name(folder, f"{stem} {datetime.now():%Y-%m-%d %H-%M-%S}", ".txt"))
+        # Over the text's copy for a crash, if it has one: one file holds the text, offered once.
+        path = documents.recovery_path() or kept_name(folder, name)
         atomic_write_text(path, window.editor.toPlainText())
     except Exception as e:  # noqa: BLE001 - whatever it is, the window must stay usable
         if isinstance(e, OSError) and e.errno == errno.EEXIST and folder.exists() and not folder.is_dir():
@@ -363,8 +378,9 @@ def keep_unsaved_text(window: Any, again: bool = False) -> bool:
         log.warning("%s", said[0].lower() + said[1:])
         _tell_in_window(window, "Unsaved Text Not Kept", said)
         return False
+    documents.recovery_kept()  # a kept text now: nothing of this process's removes it
     try:  # after the text: without it the text is still kept, restored as a new document
-        write_origin(path, documents.path or documents.origin, documents.encoding)
+        write_origin(path, documents.path or documents.origin, documents.encoding)  # (no writer: kept)
     except Exception as e:  # noqa: BLE001 - the text is kept; only Save As's first suggestion is lost
         log.warning("the path of “%s” could not be kept beside its text (%s).", name, _reason(e))
     log.warning("the unsaved text of “%s” was kept in %s.", name, shown(path))

@@ -50,6 +50,17 @@ removed texts left in the folder that holds nothing of the user's: an empty
 ``opened/`` folder, a path whose kept text is gone.  An ``opened/`` folder with
 files in it holds texts those versions saved there: they are never moved or
 removed, and the start says once where they are (``old_opened_texts``).
+
+While the text has unsaved changes a copy of it is written to the same folder
+for a crash (``write_recovery``): 2 s after typing pauses, at least every 20 s
+while it goes on, only when it changed, atomically (``storage``), as
+"NAME DATE.txt" with its record beside it naming this process
+(``write_origin``'s ``writer``; a restored kept text's copy is its kept file).
+While that process runs the copy is never offered (``written_by_a_live_copy``);
+once it is gone the next start offers it as recovered (``KeptText.recovered``).
+It is removed when the text is saved, discarded or replaced, or the window
+closed as the user chose (``discard_recovery``); a signal's keep takes it over
+(``recovery_path``, ``recovery_kept``).
 """
 
 from __future__ import annotations
@@ -62,14 +73,18 @@ import os
 import re
 import sys
 import threading
+import time
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox, QPlainTextEdit, QWidget
 
+from .. import paths
+from ..engine.staging import process_alive
 from ..settings import Settings
-from ..storage import Hold, atomic_write_bytes, atomic_write_json, hold, leftover_temps
+from ..storage import Hold, atomic_write_bytes, atomic_write_json, atomic_write_text, hold, leftover_temps
 from ..text_encoding import NotTextError, decode  # noqa: F401  (decode: the editor's reading of a file)
 from . import boxes
 
@@ -93,6 +108,10 @@ ORIGIN_SUFFIX = ".origin.json"
 OLD_OPENED_FOLDER = "opened"
 #: What ``keep_unsaved_text``, ``unused_name`` and ``adopt_interrupted_keeps`` add to the name of
 #: the document a text was kept from ("letter 2026-12-02 10-00-00 2 (possibly incomplete)").
+#: The copy of the unsaved text kept for a crash (``Documents.write_recovery``) is written this
+#: long after typing pauses, and at least this often while typing goes on without a pause.
+RECOVERY_PAUSE_MS = 2_000
+RECOVERY_LIMIT_MS = 20_000
 _KEPT_STEM = re.compile(r"^(?P<name>.+?) \d{4}-\d{2}-\d{2} \d{2}-\d{2}-\d{2}(?: \d+)?"
                         r"(?: \(possibly incomplete\)(?: \d+)?)?$")
 
@@ -197,19 +216,64 @@ def origin_file(kept: Path) -> Path:
     return kept.with_name(kept.name + ORIGIN_SUFFIX)
 
 
-def write_origin(kept: Path, origin: Path | None, encoding: str = "utf-8") -> None:
+def write_origin(kept: Path, origin: Path | None, encoding: str = "utf-8", *,
+                 writer: tuple[int, float] | None = None) -> None:
     """Write beside ``kept`` the path of the file its text was kept from and the encoding
     that file was read in (atomically, after the text: a kill between leaves the text,
     restored as a document with no file), or remove a stale one where there is none.
-    Raises ``OSError``."""
+    ``writer``: (process id, when the record was made) of the process that keeps ``kept``
+    up to date as the user types (``Documents.write_recovery``): while that process lives
+    the text is its own, never offered; once it is gone, the text is offered as recovered
+    (``read_writer``).  Raises ``OSError``."""
     record = origin_file(kept)
-    if origin is None:
+    if origin is None and writer is None:
         try:
             os.unlink(record)
         except FileNotFoundError:
             pass
         return
-    atomic_write_json(record, {"path": os.fspath(Path(origin).absolute()), "encoding": encoding})
+    data: dict = {"encoding": encoding}
+    if origin is not None:
+        data["path"] = os.fspath(Path(origin).absolute())
+    if writer is not None:
+        data["writer"] = {"pid": writer[0], "since": writer[1]}
+    atomic_write_json(record, data)
+
+
+def _read_record(kept: Path) -> dict | None:
+    """The record beside ``kept`` (``write_origin``); None where there is none or it cannot
+    be read.  Never raises."""
+    try:
+        record = json.loads(origin_file(kept).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        log.info("the record beside %s cannot be read (%s); restoring it as a new document", kept, e)
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def read_writer(kept: Path) -> tuple[int, float] | None:
+    """The process that keeps ``kept`` up to date as the user types and when it said so
+    (``write_origin``'s ``writer``); None for a text kept once and for all (a signal's
+    keep) or a record that cannot be read.  Never raises."""
+    writer = (_read_record(kept) or {}).get("writer")
+    if not isinstance(writer, dict):
+        return None
+    pid, since = writer.get("pid"), writer.get("since")
+    if (not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0
+            or not isinstance(since, (int, float)) or isinstance(since, bool) or since != since):
+        return None
+    return pid, float(since)
+
+
+def written_by_a_live_copy(kept: Path) -> bool:
+    """``kept`` is the recovery copy of a copy of the app that still runs (this one
+    included): its text is that copy's, not to be offered.  A process that has the number
+    but started after the record was made is another program (``process_alive``'s
+    ``since``)."""
+    writer = read_writer(kept)
+    return writer is not None and process_alive(writer[0], since=writer[1])
 
 
 def read_origin(kept: Path) -> tuple[Path | None, str]:
@@ -218,14 +282,10 @@ def read_origin(kept: Path) -> tuple[Path | None, str]:
     otherwise (a Latin-1 file is not turned into UTF-8 unasked).  (None, "utf-8") where it
     had none, or the record cannot be read (the text is then restored as a document with no
     file); "utf-8" where the record names no codec Python knows.  Never raises."""
-    try:
-        record = json.loads(origin_file(kept).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None, "utf-8"
-    except (OSError, ValueError) as e:
-        log.info("the path beside %s cannot be read (%s); restoring it as a new document", kept, e)
-        return None, "utf-8"
-    path = record.get("path") if isinstance(record, dict) else None
+    record = _read_record(kept)
+    if record is None or ("path" not in record and "writer" in record):
+        return None, "utf-8"  # (a recovery copy of a document with no file)
+    path = record.get("path")
     if not isinstance(path, str) or not path or "\0" in path or not Path(path).is_absolute():
         log.info("the path beside %s is not a file's path; restoring it as a new document", kept)
         return None, "utf-8"
@@ -237,6 +297,14 @@ def read_origin(kept: Path) -> tuple[Path | None, str]:
     except LookupError:
         encoding = "utf-8"
     return Path(path), encoding
+
+
+def kept_name(folder: Path, document_name: str) -> Path:
+    """Where a text of the document ``document_name`` is kept: "STEM DATE.txt" in
+    ``folder``, unused (the extension dropped; the stem cut to 120 bytes, as a file name
+    has 255 at most and the temporary file's name adds some 30)."""
+    stem = Path(document_name).stem.encode("utf-8")[:120].decode("utf-8", "ignore") or UNTITLED
+    return unused_name(folder, f"{stem} {datetime.now():%Y-%m-%d %H-%M-%S}", ".txt")
 
 
 def tidy_kept_folder(folder: Path) -> None:
@@ -335,6 +403,15 @@ class KeptText:
         #: The file the text was kept from (``read_origin``), None for a text that had none,
         #: and the encoding that file was read in ("utf-8" for a text that had none).
         self.origin, self.origin_encoding = read_origin(path)
+        #: When it was last written (seconds since the epoch), for the recovery copy of a copy
+        #: of the app that stopped without closing (``Documents.write_recovery``); None for a
+        #: text a signal's close kept.
+        self.recovered: float | None = None
+        if read_writer(path) is not None:
+            try:
+                self.recovered = path.stat().st_mtime
+            except OSError:
+                self.recovered = time.time()
 
     @property
     def document_name(self) -> str:
@@ -363,10 +440,11 @@ class KeptText:
 
 
 def take_kept_text(folder: Path) -> tuple[KeptText | None, int]:
-    """The newest kept text in ``folder`` that no other copy of the app holds, held by this
-    one, and how many more are there for the user (held by none).  (None, 0) when there is
-    none.  Each is held while it is looked at, so two copies starting at once never both
-    take the same one; those not taken are let go.  Never raises: this is a start-up question."""
+    """The newest kept text in ``folder`` that no other copy of the app holds or writes
+    (``written_by_a_live_copy``), held by this one, and how many more are there for the
+    user (held by none).  (None, 0) when there is none.  Each is held while it is looked at,
+    so two copies starting at once never both take the same one; those not taken are let go.
+    Never raises: this is a start-up question."""
     try:
         found = [p for p in folder.iterdir() if p.suffix == ".txt" and p.is_file()]
         found.sort(key=lambda p: p.stat().st_mtime, reverse=True)
@@ -374,6 +452,8 @@ def take_kept_text(folder: Path) -> tuple[KeptText | None, int]:
         return None, 0
     free = []
     for path in found:
+        if written_by_a_live_copy(path):
+            continue  # another copy's text as it is typed (or this one's): never offered
         held = hold(path)
         if held is not None:
             free.append(KeptText(path, held))
@@ -417,6 +497,18 @@ class Documents(QObject):
         self.origin: Path | None = None
         #: The kept text in the editor (``restore``), until it is saved or discarded.
         self.kept: KeptText | None = None
+        # The copy of the unsaved text for a crash (``write_recovery``): its file (a restored
+        # kept text's is the kept file), the record written beside it, whether the text
+        # changed since, and whether a failure was said (once, until a write succeeds).
+        self._recovery_path: Path | None = None
+        self._recovery_record: tuple | None = None
+        self._recovery_due = False
+        self._recovery_failed = False
+        self._recovery_pause = QTimer(self, singleShot=True, interval=RECOVERY_PAUSE_MS)
+        self._recovery_limit = QTimer(self, singleShot=True, interval=RECOVERY_LIMIT_MS)
+        self._recovery_pause.timeout.connect(self.write_recovery)
+        self._recovery_limit.timeout.connect(self.write_recovery)
+        editor.document().contentsChanged.connect(self._text_changed)
 
     # --- state ---------------------------------------------------------------------
     @property
@@ -455,14 +547,17 @@ class Documents(QObject):
         if answer != QMessageBox.StandardButton.Discard:
             return False
         self._drop_kept()  # the user said to discard it: its kept copy too
+        self.discard_recovery()
         return True
 
     def new(self) -> None:
         if not self.maybe_save("starting a new document"):
             return
+        self.discard_recovery()  # (the text had no changes left: nothing to recover)
         self.editor.clear()
         self.editor.document().clearUndoRedoStacks()
         self.editor.document().setModified(False)
+        self._recovery_idle()
         self.path = None
         self.untitled_name = UNTITLED
         self.origin = None
@@ -488,8 +583,10 @@ class Documents(QObject):
             return False
         if not self.maybe_save("opening the kept text"):
             return False
+        self.discard_recovery()
         self._put_text(text)
         self.editor.document().setModified(True)  # it is in no file of the user's yet
+        self._recovery_idle()  # the kept file holds this text; typing rewrites it (``write_recovery``)
         self.path = None
         self.origin = kept.origin
         self.untitled_name = kept.origin.name if kept.origin is not None else kept.document_name
@@ -505,7 +602,8 @@ class Documents(QObject):
             self.message.emit(f"Restored the unsaved text of {shown(kept.origin)}: Save As offers that name; "
                               "the file there may have changed since.", 10000)
         else:
-            self.message.emit(f"Restored the text kept in {shown(kept.path.name)}; save it to keep it (the kept "
+            how = "recovered" if kept.recovered is not None else "kept"
+            self.message.emit(f"Restored the text {how} in {shown(kept.path.name)}; save it to keep it (the {how} "
                               "copy is removed once it is saved).", 10000)
         return True
 
@@ -563,8 +661,10 @@ class Documents(QObject):
             return False
         if not asked and not self.maybe_save(f"opening “{shown(path.name)}”"):
             return False
+        self.discard_recovery()
         self._put_text(text)
         self.editor.document().setModified(False)
+        self._recovery_idle()
         self.path = path
         self.origin = None
         self._let_go_of_kept()
@@ -661,11 +761,100 @@ class Documents(QObject):
         self.encoding, self._encoding_confirmed = encoding, True
         self.editor.document().setModified(False)
         self._drop_kept()  # saved where the user chose: the kept copy has done its work
+        self.discard_recovery()
         self._remember(path)
         self.changed.emit()
         saved = f"Saved {shown(path.name)} as {label(encoding)}." if converted else f"Saved {shown(path.name)}."
         self.message.emit(saved, 3000)
         return True
+
+    # --- the copy for a crash --------------------------------------------------------
+    def _text_changed(self) -> None:
+        """A keystroke (or any change): the copy is written once typing pauses, and at least
+        every ``RECOVERY_LIMIT_MS`` while it goes on; restarting a timer is all a keystroke costs."""
+        self._recovery_due = True
+        self._recovery_pause.start()
+        if not self._recovery_limit.isActive():
+            self._recovery_limit.start()
+
+    def _recovery_idle(self) -> None:
+        """The text on disk is the text in the editor (just opened, restored or cleared)."""
+        self._recovery_pause.stop()
+        self._recovery_limit.stop()
+        self._recovery_due = False
+
+    def write_recovery(self) -> None:
+        """Write the unsaved text, as it is now, to a file in the kept texts' folder, so that a
+        crash, a kill or the loss of the display loses at most the last seconds of typing: the
+        next start offers it as it offers a text a signal's close kept (``take_kept_text``,
+        ``KeptText.recovered``).  A new document's copy is "NAME DATE.txt" (``kept_name``),
+        with the path and the encoding of its file and this process's id beside it
+        (``write_origin``'s ``writer``: while this process runs, no other copy offers it); a
+        restored kept text's copy is its kept file.  Written atomically and fsynced
+        (``storage``), only when the text changed.  A text with no changes left (undone to
+        what was saved) has no copy.  A failure (a full disk, an unwritable folder) never
+        stops the typing: it is said once in the status bar and tried again later."""
+        self._recovery_pause.stop()
+        self._recovery_limit.stop()
+        if not self.is_modified():
+            self.discard_recovery()
+            return
+        if not self._recovery_due:
+            return
+        folder = paths.unsaved_texts_dir()
+        try:
+            path = (self.kept.path if self.kept is not None
+                    else self._recovery_path or kept_name(folder, self.name))
+            if self.kept is None:
+                self._recovery_path = path
+            record = (path, self.path or self.origin, self.encoding)
+            if record != self._recovery_record:  # first, so that the text is never taken for a kept one
+                write_origin(path, record[1], record[2], writer=(os.getpid(), time.time()))
+                self._recovery_record = record
+            atomic_write_text(path, self.editor.toPlainText())
+        except Exception as e:  # noqa: BLE001 - whatever it is, typing goes on
+            why = e.strerror if isinstance(e, OSError) and e.strerror else (str(e) or type(e).__name__)
+            log.warning("the copy of the unsaved text of “%s” could not be written in %s (%s)",
+                        self.name, shown(folder), why)
+            if not self._recovery_failed:
+                self._recovery_failed = True
+                self.message.emit(f"A copy of the unsaved text cannot be kept in {shown(folder)} ({why}), so a crash "
+                                  "would lose it; it is tried again as you type. Save the text to keep it.", 15000)
+            self._recovery_limit.start()  # again later, typing or not
+            return
+        self._recovery_due = False
+        if self._recovery_failed:
+            self._recovery_failed = False
+            log.info("the copy of the unsaved text of “%s” is written again", self.name)
+
+    def discard_recovery(self) -> None:
+        """The text was saved, discarded or replaced, or the window closed as asked: its copy
+        for a crash goes (a restored kept text's is its kept file: ``_drop_kept``).  Never
+        raises: a copy that cannot be removed is offered at the next start."""
+        self._recovery_idle()
+        path, self._recovery_path = self._recovery_path, None
+        self._recovery_record = None
+        if path is None:
+            return
+        for leftover in (path, origin_file(path)):
+            try:
+                os.unlink(leftover)
+            except FileNotFoundError:
+                pass
+            except OSError as e:
+                log.warning("could not remove %s (%s)", leftover, e.strerror or e)
+
+    def recovery_path(self) -> Path | None:
+        """Where the text's copy for a crash is: a signal's close keeps the text in that file,
+        so that one file holds it (``ui.app.keep_unsaved_text``)."""
+        return self.kept.path if self.kept is not None else self._recovery_path
+
+    def recovery_kept(self) -> None:
+        """A signal's close kept the text in the copy's file (``recovery_path``): it is a kept
+        text now, not this process's copy, so nothing here removes it."""
+        self._recovery_idle()
+        self._recovery_path = None
+        self._recovery_record = None
 
     # --- recent files ------------------------------------------------------------------
     def _remember(self, path: Path) -> None:

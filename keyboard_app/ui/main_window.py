@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import logging
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
@@ -512,8 +513,12 @@ class MainWindow(QMainWindow):
         discarded, so that it is offered until then and never after.  No (or a text that
         cannot be opened) leaves it to be offered at the next start.  A keep that was itself
         killed is offered too, named as possibly incomplete
-        (``documents.adopt_interrupted_keeps``).  A text kept from a file names it."""
-        from .documents import adopt_interrupted_keeps, shown, take_kept_text, tidy_kept_folder
+        (``documents.adopt_interrupted_keeps``).  A text kept from a file names it.  So is the
+        copy of an unsaved text written as the user typed (``Documents.write_recovery``), once
+        the copy of the app that wrote it is gone (it crashed, was killed, lost its display),
+        as "Unsaved Text Recovered", with when it was last written."""
+        from .documents import (RECOVERY_LIMIT_MS, RECOVERY_PAUSE_MS, adopt_interrupted_keeps, shown, take_kept_text,
+                                tidy_kept_folder)
 
         folder = paths.unsaved_texts_dir()
         adopt_interrupted_keeps(folder)  # first: it takes over the path beside the text it was for
@@ -523,13 +528,21 @@ class MainWindow(QMainWindow):
             return
         others = f" ({more} older there too)" if more else ""
         of_file = f" to \u201c{shown(kept.origin)}\u201d" if kept.origin is not None else ""
+        where = f"\u201c{shown(kept.path.name)}\u201d, in {shown(folder)}{others}"
         SB = QMessageBox.StandardButton
-        answer = boxes.question(
-            self, "Unsaved Text Kept",
-            f"When the app was last stopped without a question (Ctrl-C in a terminal, or the system "
-            f"closing it), the text you had not saved{of_file} was kept in \u201c{shown(kept.path.name)}\u201d, in "
-            f"{shown(folder)}{others}. Open it now? (No asks again at the next start.)",
-            SB.Open | SB.Discard | SB.No, SB.Open)
+        if kept.recovered is not None:
+            title, said = "Unsaved Text Recovered", (
+                f"The app stopped without closing (it crashed, was killed, or lost its display). The text "
+                f"you had not saved{of_file} was recovered in {where}: everything you had typed up to "
+                f"{RECOVERY_PAUSE_MS // 1000} seconds before the app stopped ({RECOVERY_LIMIT_MS // 1000} "
+                f"seconds if you were typing without a pause); it was last written at "
+                f"{datetime.fromtimestamp(kept.recovered):%Y-%m-%d %H:%M:%S}.")
+        else:
+            title, said = "Unsaved Text Kept", (
+                f"When the app was last stopped without a question (Ctrl-C in a terminal, or the system "
+                f"closing it), the text you had not saved{of_file} was kept in {where}.")
+        answer = boxes.question(self, title, f"{said} Open it now? (No asks again at the next start.)",
+                                SB.Open | SB.Discard | SB.No, SB.Open)
         if answer == SB.Open and self.documents.restore(kept):
             return  # the document has it now
         if answer == SB.Discard:
@@ -540,7 +553,7 @@ class MainWindow(QMainWindow):
                 try:
                     kept.remove()
                 except OSError as e:
-                    self.warn("Unsaved Text Kept", f"{shown(kept.path)} could not be deleted: {e.strerror or e}.")
+                    self.warn(title, f"{shown(kept.path)} could not be deleted: {e.strerror or e}.")
         kept.release()
 
     def _tell_of_old_opened_texts(self) -> None:
@@ -723,7 +736,8 @@ class MainWindow(QMainWindow):
         suggestions = self.strip.suggestions()[: self.strip.shown_count()]
         for i, suggestion in enumerate(suggestions):
             action = menu.addAction(f"&{i + 1} {suggestion.text}")
-            action.setEnabled(suggestion.kind != "phrase")  # words only (``PersonalModel.block``)
+            # words only (``PersonalModel.block``): not a phrase, nor a slip's "a lot"
+            action.setEnabled(suggestion.kind != "phrase" and " " not in suggestion.text.strip())
             action.triggered.connect(lambda _=False, i=i: self._block_suggestion(i))
         if not suggestions:
             menu.addAction("No suggestions shown").setEnabled(False)
@@ -874,6 +888,7 @@ class MainWindow(QMainWindow):
         if not self.maybe_save():
             event.ignore()
             return
+        self.documents.discard_recovery()  # closed as the user chose: nothing to recover
         self.finish_closing(drop_run=stopping)  # as the box said, even if it ended meanwhile
         event.accept()
 

@@ -1,0 +1,227 @@
+"""The copy of the unsaved text kept for a crash (``Documents.write_recovery``): written a
+moment after typing pauses (and at least every so often while it goes on), never per
+keystroke; removed when the text is saved, discarded, replaced or the window closed as asked;
+a failure said once while typing goes on; a signal's keep takes it over (one file); and the
+copy of a copy of the app that is gone offered at the next start, as a kept text is."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from keyboard_app import paths
+from keyboard_app.ui import documents as documents_module
+from keyboard_app.ui.documents import RECOVERY_LIMIT_MS, RECOVERY_PAUSE_MS, origin_file, write_origin
+from qt_helpers import kept
+
+SB = QMessageBox.StandardButton
+
+
+def copies() -> list:
+    folder = paths.unsaved_texts_dir()
+    return sorted(folder.glob("*.txt")) if folder.is_dir() else []
+
+
+def records() -> list:
+    folder = paths.unsaved_texts_dir()
+    return sorted(folder.glob("*.origin.json")) if folder.is_dir() else []
+
+
+@pytest.fixture
+def writes(monkeypatch):
+    """Every text the copy writes, in order (the real write still happens)."""
+    done = []
+    real = documents_module.atomic_write_text
+
+    def counting(path, text, **kwargs):
+        done.append(text)
+        return real(path, text, **kwargs)
+
+    monkeypatch.setattr(documents_module, "atomic_write_text", counting)
+    return done
+
+
+def dead_pid() -> int:
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)
+    return int(ended.stdout)
+
+
+def test_the_copy_is_written_once_typing_pauses_not_per_keystroke(qtbot, window, writes):
+    qtbot.keyClicks(window.editor, "Dear Ann, the plans changed")
+    assert writes == [] and copies() == []  # 27 keystrokes, nothing written yet
+    qtbot.waitUntil(lambda: len(copies()) == 1, timeout=RECOVERY_PAUSE_MS + 5_000)
+    qtbot.wait(300)
+    assert writes == ["Dear Ann, the plans changed"]  # one write, after the pause
+    [copy] = copies()
+    assert copy.read_text(encoding="utf-8") == "Dear Ann, the plans changed"
+    assert copy.name.startswith("Untitled ")
+    record = json.loads(origin_file(copy).read_text(encoding="utf-8"))
+    assert record["writer"]["pid"] == os.getpid() and "path" not in record
+    qtbot.wait(RECOVERY_PAUSE_MS + 300)
+    assert len(writes) == 1  # nothing changed: not written again
+
+
+def test_typing_without_a_pause_restarts_the_pause_but_not_the_limit(qtbot, window, writes):
+    documents = window.documents
+    qtbot.keyClick(window.editor, "a")
+    assert documents._recovery_pause.isActive() and documents._recovery_limit.isActive()
+    limit_left = documents._recovery_limit.remainingTime()
+    qtbot.wait(400)
+    qtbot.keyClick(window.editor, "b")
+    assert documents._recovery_pause.remainingTime() > RECOVERY_PAUSE_MS - 300  # started again
+    assert documents._recovery_limit.remainingTime() < limit_left - 300  # not: it fires however fast one types
+    assert RECOVERY_LIMIT_MS <= 30_000 and writes == []
+    documents._recovery_limit.timeout.emit()  # the limit reached while typing goes on
+    assert writes == ["ab"] and not documents._recovery_pause.isActive()
+
+
+def test_a_large_document_is_written_only_when_it_changed(qtbot, window, writes):
+    window.editor.insertPlainText("the quick brown fox jumps over the lazy dog\n" * 120_000)  # 5.3 MB, pasted
+    window.documents.write_recovery()
+    window.documents.write_recovery()
+    window.documents.write_recovery()
+    assert len(writes) == 1 and copies()[0].stat().st_size == 5_280_000
+
+
+@pytest.mark.parametrize("action", ["save", "discard on new", "discard on open", "close and discard",
+                                    "undo to the saved text", "close after saving"])
+def test_the_copy_is_removed_when_the_text_is_saved_discarded_or_closed(qtbot, window, boxes, tmp_path, action):
+    other = tmp_path / "other.txt"
+    other.write_text("another file", encoding="utf-8")
+    saved = tmp_path / "saved.txt"
+    if action in ("undo to the saved text", "close after saving"):
+        boxes.files.append(saved)
+        qtbot.keyClicks(window.editor, "first ")
+        assert window.documents.save()
+    qtbot.keyClicks(window.editor, "words not saved")
+    window.documents.write_recovery()
+    assert len(copies()) == 1 and len(records()) == 1
+    if action == "save":
+        boxes.files.append(saved)
+        assert window.documents.save()
+    elif action == "discard on new":
+        boxes.answers.append(SB.Discard)
+        window.new_document()
+    elif action == "discard on open":
+        boxes.answers.append(SB.Discard)
+        boxes.files.append(other)
+        assert window.open_document()
+    elif action == "close and discard":
+        boxes.answers.append(SB.Discard)
+        assert window.close()
+    elif action == "undo to the saved text":
+        while window.documents.is_modified():
+            window.editor.undo()
+        window.documents.write_recovery()  # (the timer's slot)
+    else:
+        assert window.documents.save()
+        assert window.close()
+    assert copies() == [] and records() == []
+
+
+def test_a_copy_that_cannot_be_written_is_said_once_and_typing_goes_on(qtbot, window, monkeypatch):
+    said = []
+    window.documents.message.connect(lambda text, ms: said.append(text))
+
+    def full(path, text, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    real = documents_module.atomic_write_text
+    monkeypatch.setattr(documents_module, "atomic_write_text", full)
+    for word in ("one ", "two ", "three "):
+        qtbot.keyClicks(window.editor, word)
+        window.documents.write_recovery()
+    assert window.editor.toPlainText() == "one two three "
+    [sentence] = [s for s in said if "copy of the unsaved text" in s]
+    assert "No space left on device" in sentence and str(paths.unsaved_texts_dir()) in sentence
+    assert "No space left on device" in window.statusBar().currentMessage()
+    assert window.documents._recovery_limit.isActive()  # tried again later, typing or not
+    monkeypatch.setattr(documents_module, "atomic_write_text", real)  # room again
+    window.documents._recovery_limit.timeout.emit()
+    [copy] = copies()
+    assert copy.read_text(encoding="utf-8") == "one two three "
+
+
+def test_an_unwritable_data_folder_is_said_once(qtbot, window):
+    said = []
+    window.documents.message.connect(lambda text, ms: said.append(text))
+    folder = paths.unsaved_texts_dir()
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.write_text("a file where the folder would go", encoding="utf-8")
+    for word in ("one ", "two "):
+        qtbot.keyClicks(window.editor, word)
+        window.documents.write_recovery()
+    assert window.editor.toPlainText() == "one two "
+    assert len([s for s in said if "copy of the unsaved text" in s]) == 1
+
+
+def test_a_signals_keep_takes_the_copy_over_and_it_is_offered_once_as_kept(qtbot, make_window, boxes):
+    from keyboard_app.ui.app import keep_unsaved_text
+
+    window = make_window()
+    qtbot.keyClicks(window.editor, "typed before the pause ")
+    window.documents.write_recovery()
+    [copy] = copies()
+    qtbot.keyClicks(window.editor, "and after it")
+    assert keep_unsaved_text(window)
+    assert copies() == [copy]  # one file
+    assert copy.read_text(encoding="utf-8") == "typed before the pause and after it"
+    assert not origin_file(copy).exists()  # a kept text now, not this process's copy
+    window.documents.write_recovery()
+    assert copy.exists()  # nothing of this window's removes it
+
+    boxes.shown.clear()
+    make_window()
+    qtbot.waitUntil(lambda: len(boxes.shown) == 1, timeout=10_000)
+    [(kind, title, text)] = boxes.shown
+    assert title == "Unsaved Text Kept" and copy.name in text
+
+
+def test_the_copy_of_a_running_copy_is_not_offered(qtbot, make_window, boxes):
+    first = make_window()
+    qtbot.keyClicks(first.editor, "this window's own text")
+    first.documents.write_recovery()
+    assert len(copies()) == 1
+    make_window()  # (as a second copy started beside it would)
+    qtbot.wait(300)
+    assert boxes.shown == []
+
+
+@pytest.mark.parametrize("who", ["a process that ended", "a process whose number came round again"])
+def test_the_copy_of_a_copy_that_is_gone_is_offered_as_recovered_and_restored(qtbot, make_window, boxes, tmp_path,
+                                                                             who):
+    original = tmp_path / "lettre.txt"
+    original.write_bytes("Chère Anne".encode("latin-1"))
+    copy = kept("lettre 2026-12-03 10-00-00.txt", "Chère Anne, les plans ont changé")
+    stamp = time.time() - 90
+    os.utime(copy, (stamp, stamp))
+    # ``since`` before this process started: the number is this process's now, not the writer's
+    writer = (dead_pid(), time.time()) if who == "a process that ended" else (os.getpid(), 1_000_000.0)
+    write_origin(copy, original, "latin-1", writer=writer)
+    boxes.answers.append(SB.Open)
+    window = make_window()
+    qtbot.waitUntil(lambda: window.editor.toPlainText() == "Chère Anne, les plans ont changé", timeout=10_000)
+    [(kind, title, text)] = boxes.shown
+    assert title == "Unsaved Text Recovered"
+    assert "stopped without closing" in text and f"up to {RECOVERY_PAUSE_MS // 1000} seconds before" in text
+    assert time.strftime("%H:%M:%S", time.localtime(stamp)) in text and str(original) in text
+    documents = window.documents
+    assert documents.is_modified() and documents.name == "lettre.txt" and documents.encoding == "latin-1"
+    assert window.windowTitle().startswith("lettre.txt")
+    # typed on: this process's copy now, the same file
+    qtbot.keyClicks(window.editor, "!")
+    documents.write_recovery()
+    assert copies() == [copy] and copy.read_text(encoding="utf-8").endswith("changé!")
+    record = json.loads(origin_file(copy).read_text(encoding="utf-8"))
+    assert record["writer"]["pid"] == os.getpid() and record["encoding"] == "latin-1"
+    boxes.answers.append(SB.Discard)
+    window.new_document()
+    assert copies() == [] and records() == []
