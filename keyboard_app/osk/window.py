@@ -162,6 +162,8 @@ class KeyButton(QPushButton):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.fill = 0.0  # dwell progress, 0..1
         self._base_font: QFont | None = None
+        #: a suggestion that corrects the typed letters ("alot" -> "a lot"): italics, underlined
+        self.correction = False
         self.setText(text)
 
     def set_base_font(self, font: QFont) -> None:
@@ -185,10 +187,23 @@ class KeyButton(QPushButton):
         rect = self.style().subElementRect(QStyle.SubElement.SE_PushButtonContents, option, self)
         return rect.width() - 2 * LABEL_MARGIN_PX
 
+    def set_correction(self, correction: bool) -> None:
+        """Mark the suggestion as a correction of the typed letters, as the editor's strip
+        does: in italics, underlined, and named so to a screen reader."""
+        if correction != self.correction:
+            self.correction = correction
+            self._fit_label()
+        self.setAccessibleName(f"{self.text()} (correction)" if correction and self.text() else "")
+
     def _fit_label(self) -> None:
-        if self._base_font is None:
+        base = QFont(self.font() if self._base_font is None else self._base_font)
+        base.setItalic(self.correction)
+        base.setUnderline(self.correction)
+        if self._base_font is None:  # (no size to fit to yet: only the marks)
+            if base != self.font():
+                self.setFont(base)
             return
-        font = fitting_font(self._base_font, self.text(), self.label_width(), LABEL_SHRINK)
+        font = fitting_font(base, self.text(), self.label_width(), LABEL_SHRINK)
         if font != self.font():
             self.setFont(font)
 
@@ -1005,6 +1020,7 @@ class OnScreenKeyboard(QWidget):
         for index, button in enumerate(self.suggestion_buttons):
             word = suggestions[index].text if index < len(suggestions) and index < slots else ""
             button.setText(word)
+            button.set_correction(bool(word) and getattr(suggestions[index], "kind", "word") == "correction")
             # An empty slot is not shown (as on the editor's strip), but keeps its place, so the
             # words stay where the pointer expects them; the slots beyond the setting's give theirs.
             policy = button.sizePolicy()

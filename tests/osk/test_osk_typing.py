@@ -509,3 +509,16 @@ def test_the_main_windows_keyboard_follows_the_preferences_dialog(make_window, q
         prefs.close()
     finally:
         keyboard.close()
+
+
+def test_a_correction_is_marked_as_on_the_editors_strip(make_keyboard):
+    """A suggestion that corrects the typed letters is drawn in italics, underlined, and named
+    so to a screen reader (H64: the keyboard showed it as any word); the next words are not."""
+    keyboard, _ = make_keyboard()
+    keyboard._show_suggestions([Suggestion("a lot", "a lot", -1.0, True, kind="correction"),
+                                Suggestion("along", "along", -2.0, True)])
+    first, second = keyboard.suggestion_buttons[:2]
+    assert first.font().italic() and first.font().underline() and first.accessibleName() == "a lot (correction)"
+    assert not second.font().italic() and not second.font().underline() and second.accessibleName() == ""
+    keyboard._show_suggestions([Suggestion("all", "all", -1.0, True)])
+    assert not first.font().italic() and first.accessibleName() == ""
