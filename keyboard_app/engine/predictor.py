@@ -103,7 +103,8 @@ _SPACES = frozenset(" \t")
 @dataclass(frozen=True)
 class Edit:
     """Replace ``text[start:end]`` with ``replacement`` (offsets into the text before the
-    cursor), then move the cursor ``skip`` characters on, over a space already there."""
+    cursor, then on into the text after it: ``accept`` with the cursor inside a word), then
+    move the cursor ``skip`` characters on, over a space already there."""
 
     start: int
     end: int
@@ -562,25 +563,75 @@ class Predictor:
         """How to put ``suggestion`` in: replace the word being typed, add a space.
 
         A next word right after punctuation or a word ("Hello.|") gets a space
-        before it too; after an opening bracket or quote it does not.  In the
-        middle of a text the characters after the cursor decide the space after
-        it (only the first one is looked at, so a caller may pass a short
-        slice): a space already there is not doubled, the cursor moves over it
-        instead ("The function| returns" -> "The functions |returns"), and
-        closing punctuation gets none before it ("Send the rep|." ->
-        "Send the report|.").
+        before it too; after an opening bracket or quote it does not.  With the
+        cursor inside a word, the word's letters after the cursor are replaced
+        too, so the ``Edit`` then ends past the cursor: its offsets run on into
+        ``text_after_cursor`` ("We like it alo|t" + "along" -> "We like it
+        along |"; ``end`` is ``len(text_before_cursor)`` plus the letters
+        after it).  A possessive or a contraction's ending after them stays,
+        unless the word chosen has an apostrophe of its own ("Joh|n's" +
+        "Johnson" -> "Johnson's"; "do|nt" + "don't" -> "don't").  The
+        suggestions themselves are for the text before the cursor only.  The
+        character after the word then decides the space after it (a caller
+        may pass a short slice of the text after the cursor, long enough to
+        hold the rest of the word and one more): a space already there is not
+        doubled, the cursor moves over it instead ("The function| returns" ->
+        "The functions |returns"), and closing punctuation gets none before it
+        ("Send the rep|." -> "Send the report|.").
         """
         end = len(text_before_cursor)
         start = partial_start(text_before_cursor, end)
         replacement = suggestion.text
         if start == end and end and _needs_space(text_before_cursor[end - 1]):
             replacement = " " + replacement
-        following = text_after_cursor[:1]
+        rest, glued = _word_rest(text_after_cursor, replacement) if start < end else (0, False)
+        if glued:  # an ending kept ("'s"): no space between it and the word
+            return Edit(start, end + rest, replacement)
+        following = text_after_cursor[rest : rest + 1]
         if following in _SPACES:
-            return Edit(start, end, replacement, skip=1)
+            return Edit(start, end + rest, replacement, skip=1)
         if following in _NO_SPACE_BEFORE:
-            return Edit(start, end, replacement)
-        return Edit(start, end, replacement + " ")
+            return Edit(start, end + rest, replacement)
+        return Edit(start, end + rest, replacement + " ")
+
+
+def _word_rest(after: str, chosen: str) -> tuple[int, bool]:
+    """How many characters at the start of ``after`` (the text after a cursor inside a word)
+    belong to the word that ``chosen`` replaces, and whether an ending stays glued to it
+    after them ("n's" -> 1, True, unless ``chosen`` has an apostrophe: 3, False).  The word
+    is the tokenizer's partial word (letters and digits, parts joined by apostrophes, a
+    final apostrophe); one glued to a number ("ab|c12") is left as it is: 0."""
+    letters = _letters_end(after, 0)
+    end = letters
+    while end < len(after) and after[end] in _APOSTROPHES:
+        part = _letters_end(after, end + 1)
+        ending = after[end + 1 : part]
+        if letters == 0 and not ending:
+            break  # "word|' ": a closing quote, not the word's
+        if (end == letters and ending.lower() in _KEPT_ENDINGS and after[part : part + 1] not in _APOSTROPHES
+                and not any(c in _APOSTROPHES for c in chosen)):
+            return letters, True
+        end = part
+        if not ending:
+            break  # a final apostrophe ends the word
+    if any(c.isdigit() for c in after[:end]):
+        return 0, False
+    return end, False
+
+
+def _letters_end(text: str, start: int) -> int:
+    """Where the run of letters and digits from ``start`` ends (``[^\\W_]``, as the tokenizer's)."""
+    end = start
+    while end < len(text) and text[end].isalnum():
+        end += 1
+    return end
+
+
+#: Apostrophes that join a word's parts (the tokenizer's).
+_APOSTROPHES = frozenset("'\u2019\u02bc")
+#: Endings after a word the cursor is inside that stay when the word is replaced: a possessive
+#: ("'s", and the plural's bare "'") or a contraction's clitic ("'ll", "'re", ...).
+_KEPT_ENDINGS = frozenset({"", "s", "d", "ll", "re", "ve", "m"})
 
 
 def _needs_space(previous: str) -> bool:

@@ -6,11 +6,22 @@ an accepted suggestion as one undo step; it counts the keystrokes the
 suggestions saved; and, when learning is on, it feeds the words the user
 types or accepts to the personal layer (counts only).
 
-With auto-correction on (a preference; the engine's ``auto_correct``), a
-space typed after a mistyped word replaces it with the word meant ("teh" ->
-"the"), and a Backspace right after puts back exactly what was typed, the
-space removed, as phone keyboards do; a space typed after the word then
-leaves it as it is.
+With auto-correction on (a preference; the engine's ``auto_correct``), the
+key that ends a mistyped word replaces it with the word meant ("teh" ->
+"the"): a space, Enter, or closing punctuation (``CORRECTING_MARKS``: "alot."
+-> "a lot.", "(alot)" -> "(a lot)").  A Backspace right after takes back that
+key and the correction together, as phone keyboards do for the space: the
+word as typed, the caret right after it ("a lot," -> "alot"), which is what
+the Backspace would have left with auto-correction off; the same key or
+another one ending the word then leaves it as it is.  A word glued to what
+comes before it ("www.teh", "3.teh": a web address, a number, a path) is left
+alone, and so is one glued to what follows: a letter or digit typed right
+after the mark that corrected it ("alot.com", "i.e") puts back what was typed.
+A word the user has just accepted is never corrected.
+
+With the caret inside a word, an accepted suggestion replaces the whole word
+(the engine's ``accept`` reaches past the caret: "alo|t" + "along" ->
+"along "); the strip's suggestions are still for the text before the caret.
 
 The predictor is given the end of the text before the cursor, not all of
 it (``context_window``: the part its answer depends on), so a keystroke
@@ -47,6 +58,16 @@ log = logging.getLogger(__name__)
 BIG_CHANGE_CHARS = 2000
 #: Typed right after an accepted suggestion, these replace the space it added.
 SPACE_EATERS = frozenset(".,!?;:")
+#: Typed after a word, these end it and let auto-correction replace it: white space, a line
+#: break, closing punctuation and closing quotes.  Not the apostrophes (' and ’), which also join
+#: a word's parts ("isn't": "isn" is no word to correct).
+CORRECTING_MARKS = frozenset(" \n,.!?;:)]}\"\u201d\u00bb\u203a\u2026")
+#: Before a word auto-correction may replace: white space (or nothing), an opening bracket, quote or
+#: dash.  Anything else glues it to a web address, a number, a path ("www.teh", "3.teh").
+_WORD_OPENERS = frozenset("([{<\"'\u201c\u2018\u00ab\u2039\u201e\u201a\u00bf\u00a1\u2013\u2014")
+_APOSTROPHES = frozenset("'\u2019\u02bc")
+#: Characters after the caret read for an accepted word (its rest, when the caret is inside it).
+AFTER_CHARS = 256
 
 
 @dataclass
@@ -74,12 +95,13 @@ class KeystrokeStats:
 
 @dataclass(frozen=True)
 class AutoCorrection:
-    """What a space just replaced, so a Backspace right after can put it back."""
+    """What the key ending a word just replaced, so a Backspace right after can put it back."""
 
     start: int  # where the word starts (Qt's position)
     typed: str  # the letters as typed ("teh")
     corrected: str  # what replaced them ("the")
-    caret: int  # the caret (Qt's position) right after the space
+    caret: int  # the caret (Qt's position) right after the mark
+    mark: str = " "  # the key that ended the word: a space, a line break, closing punctuation
 
 
 _MODIFIER_KEYS = frozenset((Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta,
@@ -122,6 +144,8 @@ class SuggestionController(QObject):
         self._fallback_tokenizer = Tokenizer()
         self._auto_space_at: int | None = None  # caret right after an accepted word's space
         self._autocorrected: AutoCorrection | None = None  # the last auto-correction, until the next key
+        self._corrected_before: AutoCorrection | None = None  # the one the key being typed follows
+        self._accepted_at: int | None = None  # caret right after an accepted word (never auto-corrected)
         self._kept: tuple[int, str] | None = None  # a word put back by Backspace: (start, letters), left alone
         self._refreshed_key: tuple[int, int] | None = None
         self._requested_for: str | None = None  # the text a worker request is out for
@@ -202,6 +226,8 @@ class SuggestionController(QObject):
     def _cursor_moved(self) -> None:
         if self._auto_space_at is not None and self.editor.textCursor().position() != self._auto_space_at:
             self._auto_space_at = None
+        if self._accepted_at is not None and self.editor.textCursor().position() != self._accepted_at:
+            self._accepted_at = None
         corrected = self._autocorrected
         if corrected is not None and self.editor.textCursor().position() not in (corrected.caret - 1, corrected.caret):
             self._autocorrected = None  # (the caret passes caret - 1 before the space goes in)
@@ -280,7 +306,8 @@ class SuggestionController(QObject):
 
     def accept(self, index: int) -> bool:
         """Put suggestion ``index`` in place of the partial word, with a space (unless the
-        text after the cursor has one, or closing punctuation): one undo step."""
+        text after the cursor has one, or closing punctuation): one undo step.  With the
+        caret inside a word, the word's letters after it go too (the engine's ``accept``)."""
         if self._hidden:
             return False
         window = self.window.current()
@@ -291,7 +318,7 @@ class SuggestionController(QObject):
         if self._shown_for != text or index >= len(suggestions):
             return False
         suggestion = suggestions[index]
-        after = self.editor.text_after_cursor(1)  # the space after the word depends on it
+        after = self.editor.text_after_cursor(AFTER_CHARS)  # the rest of the word, and the space after it
         try:
             # The engine's own accept: the personal layer's forwards the text before the cursor only.
             edit = self.worker.try_call(lambda p: p.accept(text, suggestion, after))
@@ -302,11 +329,13 @@ class SuggestionController(QObject):
             return False
         if not self.space_after:
             edit = replace(edit, replacement=edit.replacement.rstrip(" "), skip=0)
-        partial = text[edit.start : edit.end]
+        beyond = after[: max(0, edit.end - len(text))]  # the word's letters after the caret, if any
+        partial = text[edit.start : edit.end] + beyond
+        end = window.position(min(edit.end, len(text))) + len(beyond.encode("utf-16-le")) // 2
         context = local_context(self.tokenizer, text[: edit.start])
-        self.editor.replace_range(window.position(edit.start), window.position(edit.end), edit.replacement,
-                                  edit.skip)
+        self.editor.replace_range(window.position(edit.start), end, edit.replacement, edit.skip)
         self._auto_space_at = self.editor.textCursor().position() if edit.replacement.endswith(" ") else None
+        self._accepted_at = self.editor.textCursor().position()
         self.stats.accepts += 1
         self.stats.chars_accepted += max(0, len(edit.replacement) - len(partial))
         self.stats_changed.emit(self.stats)
@@ -325,13 +354,19 @@ class SuggestionController(QObject):
                 if self._undo_autocorrection():
                     return True
             if event.key() not in _MODIFIER_KEYS:
-                self._autocorrected = None
+                # (``_on_typing`` still needs it: a letter right after "a lot." puts "alot." back)
+                self._corrected_before, self._autocorrected = self._autocorrected, None
         return super().eventFilter(watched, event)
 
-    def _autocorrect(self) -> None:
-        """A space is about to go in: let the engine replace the word just typed."""
+    def _autocorrect(self, mark: str) -> None:
+        """``mark`` (``CORRECTING_MARKS``) is about to go in: let the engine replace the word
+        just typed, unless the user just accepted it, or it is glued to something before
+        it (a web address, a number) or goes on after the caret."""
         cursor = self.editor.textCursor()
         if cursor.hasSelection():
+            return
+        kept, self._kept = self._kept, None
+        if cursor.position() == self._accepted_at or _goes_on(self.editor.text_after_cursor(2)):
             return
         context = self.window.current()
         text = context.text
@@ -340,34 +375,51 @@ class SuggestionController(QObject):
         except Exception:  # noqa: BLE001 - an engine error must not lose the user's text
             log.exception("auto-correction failed")
             return
-        kept, self._kept = self._kept, None
         if edit is None or not edit.replacement:
             return
+        before = text[edit.start - 1 : edit.start]
+        if before and not before.isspace() and before not in _WORD_OPENERS:
+            return  # "www.teh", "3.teh", "path-teh": part of something else, not a slip
         typed = text[edit.start : edit.end]
         start = context.position(edit.start)
         if kept == (start, typed):
             return  # the user just took this correction back: the word stays as typed
         self.editor.replace_range(start, context.position(edit.end), edit.replacement)
-        self._autocorrected = AutoCorrection(start, typed, edit.replacement, self.editor.position() + 1)
+        self._autocorrected = AutoCorrection(start, typed, edit.replacement, self.editor.position() + len(mark),
+                                             mark)
 
     def _undo_autocorrection(self) -> bool:
-        """Backspace right after an auto-correction: the letters as typed, without the space."""
+        """Backspace right after an auto-correction: the letters as typed, without the mark
+        that ended them (a space, a line break, a comma...)."""
         corrected, self._autocorrected = self._autocorrected, None
         cursor = self.editor.textCursor()
         if corrected is None or cursor.hasSelection() or cursor.position() != corrected.caret:
             return False
         end = cursor.position()
-        if self.editor.text_at(corrected.start, end) != corrected.corrected + " ":
+        if self.editor.text_at(corrected.start, end) != corrected.corrected + corrected.mark:
             return False
         self.editor.replace_range(corrected.start, end, corrected.typed)
         self._kept = (corrected.start, corrected.typed)
         return True
 
+    def _put_back_glued(self, corrected: AutoCorrection) -> None:
+        """A letter or digit is about to go in right after the mark that corrected a word: the
+        word was part of a web address, a number or an abbreviation ("alot.com", "i.e"), so
+        it is put back as typed, the mark kept."""
+        cursor = self.editor.textCursor()
+        if corrected.mark.isspace() or cursor.hasSelection() or cursor.position() != corrected.caret:
+            return
+        if self.editor.text_at(corrected.start, corrected.caret) == corrected.corrected + corrected.mark:
+            self.editor.replace_range(corrected.start, corrected.caret, corrected.typed + corrected.mark)
+
     def _on_typing(self, typed: str) -> None:
         self.stats.keys_typed += 1
         self.stats_changed.emit(self.stats)
-        if typed == " ":
-            self._autocorrect()
+        corrected, self._corrected_before = self._corrected_before, None
+        if corrected is not None and typed[:1].isalnum():
+            self._put_back_glued(corrected)
+        if typed in CORRECTING_MARKS and not (typed in SPACE_EATERS and self._auto_space_at is not None):
+            self._autocorrect(typed)  # (not on the space an accepted word just got: see below)
         if typed in SPACE_EATERS and self._auto_space_at is not None:
             # "mat |" + "." gives "mat." : the space the suggestion added goes away.
             cursor = self.editor.textCursor()
@@ -393,3 +445,8 @@ class SuggestionController(QObject):
             return
         if self.personal.observe(previous, word, initial=initial):
             self.learned.emit()
+
+
+def _goes_on(after: str) -> bool:
+    """Whether the text after the caret continues the word before it ("al|ot", "isn|'t")."""
+    return after[:1].isalnum() or (after[:1] in _APOSTROPHES and after[1:2].isalnum())

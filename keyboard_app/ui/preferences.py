@@ -96,8 +96,9 @@ class PreferencesDialog(QDialog):
             self.space_check: ("Add a space after an accepted word", ""),
             self.capitals_check: ("Capital letter at the start of a sentence",
                                   "Suggestions at a sentence start begin with a capital"),
-            self.autocorrect_check: ("Correct typing slips automatically on space",
-                                     "A space replaces \"teh\" with \"the\"; Backspace right after undoes it"),
+            self.autocorrect_check: ("Correct typing slips automatically at a word's end",
+                                     "A space, Enter or closing punctuation replaces \"teh\" with \"the\"; "
+                                     "Backspace right after undoes it"),
             self.typos_check: ("Offer corrections for typing slips",
                                "\"recieve\" offers \"receive\", shown in italics as a correction"),
             self.phrases_check: ("Offer whole phrases",

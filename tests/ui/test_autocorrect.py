@@ -82,7 +82,7 @@ def test_the_preference_switches_it_live_and_is_saved(qtbot, window):
     qtbot.waitExposed(dialog)
     box = dialog.autocorrect_check
     assert not box.isChecked()
-    assert "&" in box.text() and box.accessibleName() == "Correct typing slips automatically on space"
+    assert "&" in box.text() and box.accessibleName() == "Correct typing slips automatically at a word's end"
     box.setChecked(True)
     assert window.worker.predictor.auto_correct is True
     assert SettingsStore().load()[0].auto_correct is True
