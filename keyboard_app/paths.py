@@ -9,6 +9,7 @@ first write (see ``storage``), so merely starting the app writes nothing.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -56,9 +57,23 @@ def user_data_dir() -> Path:
 
 
 def unsaved_texts_dir() -> Path:
-    """Where the editor keeps the text it held unsaved when a signal closed it (not created
-    here); the next start offers it (``ui.app.keep_unsaved_text``, ``MainWindow``)."""
+    """Where the editor keeps the text it held unsaved when a signal closed it, and the copy
+    of an unsaved text for a crash (not created here: ``private_folder``); the next start
+    offers it (``ui.app.keep_unsaved_text``, ``MainWindow``)."""
     return user_data_dir() / "unsaved"
+
+
+def private_folder(folder: Path) -> Path:
+    """``folder``, made if need be, readable by its owner alone (0700): the names of the texts
+    kept there are the names of the user's documents.  One made looser by an earlier version
+    is tightened; a folder that cannot be changed is left as it is."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        if os.name == "posix" and folder.stat().st_mode & 0o077:
+            folder.chmod(0o700)
+    except OSError:
+        pass
+    return folder
 
 
 def user_config_dir() -> Path:

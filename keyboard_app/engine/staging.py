@@ -270,24 +270,44 @@ def process_alive(pid: int, *, since: float | None = None) -> bool:
             return psutil.pid_exists(pid) and (since is None or psutil.Process(pid).create_time() <= since + 2)
         except psutil.Error:
             return False
+    if not 0 < pid <= MAX_PID:
+        return False  # (a crafted record's number: os.kill would raise OverflowError)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except OSError:  # EPERM: someone else's process
         pass
+    fields = _linux_stat(pid)
+    if fields is not None and fields[0] in (b"Z", b"X"):
+        return False  # it ended, and its parent has not reaped it yet (a launcher that never does)
     if since is not None:
-        started = _linux_start_time(pid)
+        started = _linux_start_time(pid, fields)
         if started is not None and started > since + 2:  # (the clock's tick and the stamp's second)
             return False
     return True
 
 
-def _linux_start_time(pid: int) -> float | None:
-    """When process ``pid`` started (seconds since the epoch), from /proc; None elsewhere."""
+#: The largest process number a system gives (Linux's PID_MAX_LIMIT, 2^22).
+MAX_PID = 1 << 22
+
+
+def _linux_stat(pid: int) -> list[bytes] | None:
+    """The fields of /proc/PID/stat after the program's name (the state first); None elsewhere."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
-            fields = f.read().rsplit(b")", 1)[1].split()  # the name may hold spaces and ")"
+            return f.read().rsplit(b")", 1)[1].split()  # the name may hold spaces and ")"
+    except (OSError, IndexError):
+        return None
+
+
+def _linux_start_time(pid: int, fields: list[bytes] | None = None) -> float | None:
+    """When process ``pid`` started (seconds since the epoch), from /proc; None elsewhere."""
+    try:
+        if fields is None:
+            fields = _linux_stat(pid)
+            if fields is None:
+                return None
         ticks = int(fields[19])  # field 22, starttime: clock ticks after the boot
         with open("/proc/stat", "rb") as f:
             boot = next(int(line.split()[1]) for line in f if line.startswith(b"btime "))

@@ -356,6 +356,7 @@ def keep_unsaved_text(window: Any, again: bool = False) -> bool:
     existed = folder.is_dir()
     try:
         # Over the text's copy for a crash, if it has one: one file holds the text, offered once.
+        paths.private_folder(folder)
         path = documents.recovery_path() or kept_name(folder, name)
         atomic_write_text(path, window.editor.toPlainText())
     except Exception as e:  # noqa: BLE001 - whatever it is, the window must stay usable

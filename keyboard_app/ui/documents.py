@@ -509,6 +509,9 @@ class Documents(QObject):
         self._recovery_pause.timeout.connect(self.write_recovery)
         self._recovery_limit.timeout.connect(self.write_recovery)
         editor.document().contentsChanged.connect(self._text_changed)
+        # undone back to what was saved: no copy to keep, at once rather than at the next pause
+        editor.document().modificationChanged.connect(self._modification_changed)
+        self._discard_pending = False  # the user said Discard; done once the text is replaced
 
     # --- state ---------------------------------------------------------------------
     @property
@@ -546,14 +549,24 @@ class Documents(QObject):
             return self.save()
         if answer != QMessageBox.StandardButton.Discard:
             return False
-        self._drop_kept()  # the user said to discard it: its kept copy too
-        self.discard_recovery()
+        # The user said to discard it, its kept copy and its copy for a crash too, but only once
+        # the text is replaced (``replacing``): a file dialog cancelled, or a file that cannot
+        # be read, leaves the text on screen, and its copies with it (H68).
+        self._discard_pending = True
         return True
+
+    def replacing(self) -> None:
+        """The text is about to be replaced or closed, as the user chose (``maybe_save``): its
+        copy for a crash goes, and a restored kept text's file too if the user discarded it."""
+        if self._discard_pending:
+            self._drop_kept()
+        self._discard_pending = False
+        self.discard_recovery()
 
     def new(self) -> None:
         if not self.maybe_save("starting a new document"):
             return
-        self.discard_recovery()  # (the text had no changes left: nothing to recover)
+        self.replacing()
         self.editor.clear()
         self.editor.document().clearUndoRedoStacks()
         self.editor.document().setModified(False)
@@ -583,7 +596,7 @@ class Documents(QObject):
             return False
         if not self.maybe_save("opening the kept text"):
             return False
-        self.discard_recovery()
+        self.replacing()
         self._put_text(text)
         self.editor.document().setModified(True)  # it is in no file of the user's yet
         self._recovery_idle()  # the kept file holds this text; typing rewrites it (``write_recovery``)
@@ -639,7 +652,15 @@ class Documents(QObject):
     def open(self, path: Path | None = None) -> bool:
         """Open ``path``, or the file the user picks.  A file named beforehand (the command
         line, another start, the recent files) is read before the unsaved-changes question,
-        so one that cannot be opened says so and leaves the text as it is, unasked."""
+        so one that cannot be opened says so and leaves the text as it is, unasked.  The text
+        left on screen (the dialog cancelled, a file that cannot be read) keeps its copies,
+        though the user said to discard it."""
+        try:
+            return self._open(path)
+        finally:
+            self._discard_pending = False
+
+    def _open(self, path: Path | None) -> bool:
         asked = path is None
         if path is None:
             if not self.maybe_save("opening another file"):
@@ -661,7 +682,7 @@ class Documents(QObject):
             return False
         if not asked and not self.maybe_save(f"opening “{shown(path.name)}”"):
             return False
-        self.discard_recovery()
+        self.replacing()
         self._put_text(text)
         self.editor.document().setModified(False)
         self._recovery_idle()
@@ -777,6 +798,10 @@ class Documents(QObject):
         if not self._recovery_limit.isActive():
             self._recovery_limit.start()
 
+    def _modification_changed(self, modified: bool) -> None:
+        if not modified and self._recovery_path is not None:
+            self.discard_recovery()
+
     def _recovery_idle(self) -> None:
         """The text on disk is the text in the editor (just opened, restored or cleared)."""
         self._recovery_pause.stop()
@@ -803,6 +828,7 @@ class Documents(QObject):
             return
         folder = paths.unsaved_texts_dir()
         try:
+            paths.private_folder(folder)
             path = (self.kept.path if self.kept is not None
                     else self._recovery_path or kept_name(folder, self.name))
             if self.kept is None:
@@ -814,12 +840,14 @@ class Documents(QObject):
             atomic_write_text(path, self.editor.toPlainText())
         except Exception as e:  # noqa: BLE001 - whatever it is, typing goes on
             why = e.strerror if isinstance(e, OSError) and e.strerror else (str(e) or type(e).__name__)
-            log.warning("the copy of the unsaved text of “%s” could not be written in %s (%s)",
-                        self.name, shown(folder), why)
+            # (logged once a run of failures, with the folder; the status bar's sentence is short
+            # enough for a narrow window to show its advice)
+            (log.debug if self._recovery_failed else log.warning)(
+                "the copy of the unsaved text of “%s” could not be written in %s (%s); tried again as the "
+                "user types", self.name, shown(folder), why)
             if not self._recovery_failed:
                 self._recovery_failed = True
-                self.message.emit(f"A copy of the unsaved text cannot be kept in {shown(folder)} ({why}), so a crash "
-                                  "would lose it; it is tried again as you type. Save the text to keep it.", 15000)
+                self.message.emit(f"Save the text to keep it: no copy for a crash can be kept ({why}).", 15000)
             self._recovery_limit.start()  # again later, typing or not
             return
         self._recovery_due = False

@@ -888,7 +888,7 @@ class MainWindow(QMainWindow):
         if not self.maybe_save():
             event.ignore()
             return
-        self.documents.discard_recovery()  # closed as the user chose: nothing to recover
+        self.documents.replacing()  # closed as the user chose: nothing to recover
         self.finish_closing(drop_run=stopping)  # as the box said, even if it ended meanwhile
         event.accept()
 

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -319,3 +320,31 @@ def test_where_os_kill_cannot_ask_whether_a_process_lives_psutil_answers(monkeyp
     assert staging.process_alive(4242) and not staging.process_alive(4243)
     monkeypatch.setitem(sys.modules, "psutil", None)  # not installed: cannot tell
     assert staging.process_alive(4243)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
+def test_a_process_that_ended_but_was_not_reaped_is_not_alive():
+    """A zombie (ended, its parent not waiting for it yet: a launcher that never does) still
+    answers os.kill(pid, 0): the copy of an unsaved text it wrote was then never offered (H68)."""
+    import time
+
+    from keyboard_app.engine import staging
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        deadline = time.monotonic() + 10
+        while staging._linux_stat(child.pid)[0] != b"Z" and time.monotonic() < deadline:
+            time.sleep(0.02)  # (not waited for: it stays a zombie)
+        assert staging._linux_stat(child.pid)[0] == b"Z"
+        assert not staging.process_alive(child.pid)
+        assert not staging.process_alive(child.pid, since=time.time() - 60)
+    finally:
+        child.wait()
+    assert staging.process_alive(os.getpid())
+
+
+@pytest.mark.parametrize("pid", [0, -1, 2**31, 2**64])
+def test_a_number_no_process_has_is_not_alive_and_raises_nothing(pid):
+    from keyboard_app.engine import staging
+
+    assert not staging.process_alive(pid, since=1.0)

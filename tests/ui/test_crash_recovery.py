@@ -140,8 +140,8 @@ def test_a_copy_that_cannot_be_written_is_said_once_and_typing_goes_on(qtbot, wi
         qtbot.keyClicks(window.editor, word)
         window.documents.write_recovery()
     assert window.editor.toPlainText() == "one two three "
-    [sentence] = [s for s in said if "copy of the unsaved text" in s]
-    assert "No space left on device" in sentence and str(paths.unsaved_texts_dir()) in sentence
+    [sentence] = [s for s in said if "no copy for a crash" in s]
+    assert "No space left on device" in sentence and sentence.startswith("Save the text to keep it")
     assert "No space left on device" in window.statusBar().currentMessage()
     assert window.documents._recovery_limit.isActive()  # tried again later, typing or not
     monkeypatch.setattr(documents_module, "atomic_write_text", real)  # room again
@@ -160,7 +160,7 @@ def test_an_unwritable_data_folder_is_said_once(qtbot, window):
         qtbot.keyClicks(window.editor, word)
         window.documents.write_recovery()
     assert window.editor.toPlainText() == "one two "
-    assert len([s for s in said if "copy of the unsaved text" in s]) == 1
+    assert len([s for s in said if "no copy for a crash" in s]) == 1
 
 
 def test_a_signals_keep_takes_the_copy_over_and_it_is_offered_once_as_kept(qtbot, make_window, boxes):
@@ -225,3 +225,59 @@ def test_the_copy_of_a_copy_that_is_gone_is_offered_as_recovered_and_restored(qt
     boxes.answers.append(SB.Discard)
     window.new_document()
     assert copies() == [] and records() == []
+
+
+@pytest.mark.parametrize("how", ["the dialog cancelled", "a file that cannot be read"])
+def test_discard_then_no_file_opened_keeps_the_copy_of_the_text_left_on_screen(qtbot, window, boxes, tmp_path, how):
+    """H68: Discard, then the Open dialog cancelled, removed the copy (and stopped its timers)
+    while the text stayed on screen: a crash then lost it.  The copy goes only with the text."""
+    qtbot.keyClicks(window.editor, "precious words")
+    window.documents.write_recovery()
+    [copy] = copies()
+    boxes.answers.append(SB.Discard)
+    if how == "a file that cannot be read":
+        boxes.files.append(tmp_path / "missing.txt")
+    assert not window.open_document()
+    assert window.editor.toPlainText() == "precious words" and window.documents.is_modified()
+    assert copies() == [copy] and copy.read_text(encoding="utf-8") == "precious words"
+    qtbot.keyClicks(window.editor, " and more")
+    window.documents.write_recovery()
+    assert copy.read_text(encoding="utf-8") == "precious words and more"  # and it is kept up to date
+    boxes.answers.append(SB.Discard)
+    window.new_document()  # now the text goes: its copy with it
+    assert copies() == [] and records() == []
+
+
+def test_undoing_back_to_the_saved_text_removes_the_copy_at_once(qtbot, window, boxes, tmp_path):
+    boxes.files.append(tmp_path / "saved.txt")
+    qtbot.keyClicks(window.editor, "first ")
+    assert window.documents.save()
+    qtbot.keyClicks(window.editor, "more")
+    window.documents.write_recovery()
+    assert len(copies()) == 1
+    while window.documents.is_modified():
+        window.editor.undo()
+    assert copies() == [] and records() == []  # not at the next pause: a crash now offers nothing stale
+
+
+def test_the_kept_texts_folder_is_its_owners_alone(qtbot, window):
+    folder = paths.unsaved_texts_dir()
+    folder.mkdir(parents=True, mode=0o755)
+    folder.chmod(0o755)  # as an earlier version made it
+    qtbot.keyClicks(window.editor, "resignation letter")
+    window.documents.write_recovery()
+    assert folder.stat().st_mode & 0o777 == 0o700 and len(copies()) == 1
+
+
+def test_a_crafted_writer_number_is_no_live_copy_and_the_other_texts_are_still_offered(qtbot, make_window, boxes):
+    """A record whose writer's number no system gives made os.kill raise OverflowError out of
+    the start-up questions, and no kept text was offered."""
+    folder = paths.unsaved_texts_dir()
+    folder.mkdir(parents=True)
+    copy = folder / "Untitled 2026-12-01 10-00-00.txt"
+    copy.write_text("the text typed before the crash", encoding="utf-8")
+    write_origin(copy, None, "utf-8", writer=(2**31, 1.0))
+    boxes.answers.append(SB.Open)
+    window = make_window()
+    qtbot.waitUntil(lambda: window.editor.toPlainText() == "the text typed before the crash", timeout=5000)
+    assert any(title == "Unsaved Text Recovered" for _, title, _ in boxes.shown)
