@@ -95,7 +95,8 @@ _NOT_PROSE = frozenset("#@/\\")
 _NO_SPACE_AFTER = set("([{<\"'\u201c\u2018\u00ab\u2039\u201e\u201a\u00bf\u00a1-\u2010\u2013\u2014/\\@#_~")
 # Before these characters an accepted word gets no space after it ("rep|." -> "report|.").
 # Straight quotes are left out: one may open the next phrase as well as close this one.
-_NO_SPACE_BEFORE = frozenset(".,;:!?)]}>\u201d\u2019\u00bb\u203a\u2026")
+# (and the editor and the on-screen keyboard take an accepted word's space back before these)
+NO_SPACE_BEFORE = frozenset(".,;:!?)]}>\u201d\u2019\u00bb\u203a\u2026")
 # A space already here after the cursor is used instead of a new one.
 _SPACES = frozenset(" \t")
 
@@ -590,7 +591,7 @@ class Predictor:
         following = text_after_cursor[rest : rest + 1]
         if following in _SPACES:
             return Edit(start, end + rest, replacement, skip=1)
-        if following in _NO_SPACE_BEFORE:
+        if following in NO_SPACE_BEFORE:
             return Edit(start, end + rest, replacement)
         return Edit(start, end + rest, replacement + " ")
 

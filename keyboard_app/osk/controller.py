@@ -48,6 +48,7 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..capitals import without_sentence_capitals, written_form
+from ..engine.predictor import NO_SPACE_BEFORE
 from ..engine.tokenizer import Tokenizer
 from ..learning import PersonalModel, local_context
 from .backend import CHORD_KEYS, KEY_ACTIONS, InjectionError, Injector
@@ -57,7 +58,9 @@ from .layout import MODIFIERS, Key
 log = logging.getLogger(__name__)
 
 #: Typed right after an accepted suggestion, these replace the space it added ("mat ." -> "mat.").
-SPACE_EATERS = frozenset(".,!?;:")
+# The characters that take back the space an accepted word added ("mat |" + ")" -> "mat)"):
+# those the engine puts no space before (closing punctuation, brackets and quotes).
+SPACE_EATERS = NO_SPACE_BEFORE
 RETRY_MS = 40  # the predictor was busy (a model loading, the editor's big paste): ask again soon
 #: Keys after which the keyboard no longer knows the text at the target's cursor.
 CONTEXT_LOST = frozenset({"tab", "escape", "left", "right", "up", "down"})

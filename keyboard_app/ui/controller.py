@@ -45,6 +45,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from ..capitals import phrase_without_sentence_capital, without_sentence_capitals, written_form
 from ..engine.beam import place
 from ..engine.token_cache import common_prefix_length
+from ..engine.predictor import NO_SPACE_BEFORE
 from ..engine.tokenizer import Tokenizer
 from ..learning import PersonalModel, local_context
 from ..settings import DEFAULT_SUGGESTIONS
@@ -57,7 +58,9 @@ log = logging.getLogger(__name__)
 
 BIG_CHANGE_CHARS = 2000
 #: Typed right after an accepted suggestion, these replace the space it added.
-SPACE_EATERS = frozenset(".,!?;:")
+# The characters that take back the space an accepted word added ("mat |" + ")" -> "mat)"):
+# those the engine puts no space before (closing punctuation, brackets and quotes).
+SPACE_EATERS = NO_SPACE_BEFORE
 #: Typed after a word, these end it and let auto-correction replace it: white space, a line
 #: break, closing punctuation and closing quotes.  Not the apostrophes (' and ’), which also join
 #: a word's parts ("isn't": "isn" is no word to correct).

@@ -182,3 +182,21 @@ def test_the_strip_after_an_undo_or_a_backspace_is_the_one_for_that_text(qtbot, 
         text = press(qtbot, window, Qt.Key.Key_Backspace)
     assert text == "The cat sat on the "
     assert [(s.text, s.log_prob) for s in strip.suggestions()] == shown[text]
+
+
+@pytest.mark.parametrize("closing", [")", "]", "\u201d", "\u2026"])
+def test_a_closing_bracket_or_quote_takes_back_the_accepted_words_space_too(qtbot, window, closing):
+    """As a full stop does: "(on the mat )" was left with the space (H67's finding)."""
+    editor = window.editor
+    qtbot.keyClicks(editor, "(The cat sat on the m")
+    assert press(qtbot, window, Qt.Key.Key_Tab) == "(The cat sat on the mat "
+    if closing.isascii():
+        qtbot.keyClicks(editor, closing)
+    else:  # (keyClicks cannot type it: a key event that carries it, as a layout with it sends)
+        from PySide6.QtCore import QEvent
+        from PySide6.QtGui import QKeyEvent
+        from PySide6.QtWidgets import QApplication
+
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            QApplication.sendEvent(editor, QKeyEvent(kind, 0, Qt.KeyboardModifier.NoModifier, closing))
+    assert editor.toPlainText() == "(The cat sat on the mat" + closing
