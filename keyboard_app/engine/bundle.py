@@ -464,6 +464,9 @@ def load_bundle(path: str | os.PathLike, *, phrase_cache: str | os.PathLike | No
         raise _training_files(source, "the work folder of a training run", source)
     if source.is_file():
         if not zipfile.is_zipfile(source):
+            if source.suffix.lower() == ".zip":  # (H69: "expected a .zip" said of a file named .zip)
+                raise ModelLoadError(f"{source}: not a model bundle: named .zip, but no zip archive "
+                                     "(damaged, or not a model; expected a folder or a .zip).")
             raise ModelLoadError(f"{source}: not a model bundle (expected a folder or a .zip).")
         folder, tmp = _extract_zip(source)
     try:

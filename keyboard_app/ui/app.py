@@ -349,8 +349,8 @@ def keep_unsaved_text(window: Any, again: bool = False) -> bool:
     so that Save As offers it again after the restore.  A failure is said on stderr and
     in the window (``again``: the second try, after which the app quits without the text)."""
     documents = window.documents
-    if not documents.is_modified():
-        return True
+    if not documents.is_modified() or not window.editor.document().characterCount() > 1:
+        return True  # (a text typed and deleted again: nothing to offer at the next start, H69)
     name = documents.name  # as shown: bytes that are not UTF-8 read as U+FFFD (``shown``)
     folder = paths.unsaved_texts_dir()
     existed = folder.is_dir()

@@ -821,7 +821,7 @@ class Documents(QObject):
         stops the typing: it is said once in the status bar and tried again later."""
         self._recovery_pause.stop()
         self._recovery_limit.stop()
-        if not self.is_modified():
+        if not self.is_modified() or self.editor.document().characterCount() <= 1:  # (empty: nothing to offer)
             self.discard_recovery()
             return
         if not self._recovery_due:

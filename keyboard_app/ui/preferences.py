@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from ..settings import MAX_FONT_SIZE, MAX_SUGGESTIONS, MIN_FONT_SIZE, MIN_SUGGESTIONS, Settings
 from .elide import Scrolling, fit_to_screen
+from .strip import WORD_SCALE
 
 
 class SettingsHost(Protocol):
@@ -59,6 +60,22 @@ LEARNING_HELP = {
 FOLLOW_ZOOM = MIN_FONT_SIZE - 1  # the spin box's lowest value: "follows the text size"
 
 
+class _SizeSpin(QSpinBox):
+    """The suggestion text size: its lowest value says it follows the editor's size, and a
+    step up from there goes one point above the size it followed, not to the smallest size
+    (H69: Up, to make the words larger, made them 8 pt)."""
+
+    def __init__(self, followed: Callable[[], int]) -> None:
+        super().__init__()
+        self._followed = followed
+
+    def stepBy(self, steps: int) -> None:  # noqa: N802 - Qt API
+        if self.value() == self.minimum() and steps > 0:
+            self.setValue(min(self.maximum(), max(self.minimum() + 1, self._followed() + steps)))
+            return
+        super().stepBy(steps)
+
+
 class PreferencesDialog(QDialog):
     def __init__(self, *, window: SettingsHost, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,7 +86,7 @@ class PreferencesDialog(QDialog):
 
         self.count_spin = QSpinBox()
         self.count_spin.setRange(MIN_SUGGESTIONS, MAX_SUGGESTIONS)
-        self.size_spin = QSpinBox()
+        self.size_spin = _SizeSpin(lambda: round(window.settings.editor_font_size * WORD_SCALE))
         self.size_spin.setRange(FOLLOW_ZOOM, MAX_FONT_SIZE)
         self.size_spin.setSpecialValueText("Follows the text size (zoom)")
         self.size_spin.setSuffix(" pt")
@@ -78,7 +95,7 @@ class PreferencesDialog(QDialog):
         self.space_check = QCheckBox("Add a s&pace after an accepted word")
         self.capitals_check = QCheckBox("&Capital letter at the start of a sentence")
         self.typos_check = QCheckBox("Offer c&orrections for typing slips")
-        self.autocorrect_check = QCheckBox("Correct typing slips a&utomatically on space")
+        self.autocorrect_check = QCheckBox("Correct typing slips a&utomatically at a word's end")
         self.phrases_check = QCheckBox("Offer &whole phrases (the next few words in one slot)")
         self.learning_combo = self._combo(LEARNING)
         self.learning_help = QLabel()

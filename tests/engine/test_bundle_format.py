@@ -110,6 +110,9 @@ def test_missing_and_foreign_paths(tmp_path):
     (tmp_path / "notes.txt").write_text("hello")
     with pytest.raises(ModelLoadError, match="expected a folder or a .zip"):
         load_bundle(tmp_path / "notes.txt")
+    (tmp_path / "fake_model.zip").write_text("not an archive")  # a file named .zip is told it is no archive
+    with pytest.raises(ModelLoadError, match="named .zip, but no zip archive"):
+        load_bundle(tmp_path / "fake_model.zip")
     (tmp_path / "empty").mkdir()
     with pytest.raises(ModelLoadError, match="manifest.json is missing"):
         load_bundle(tmp_path / "empty")

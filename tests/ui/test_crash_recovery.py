@@ -281,3 +281,20 @@ def test_a_crafted_writer_number_is_no_live_copy_and_the_other_texts_are_still_o
     window = make_window()
     qtbot.waitUntil(lambda: window.editor.toPlainText() == "the text typed before the crash", timeout=5000)
     assert any(title == "Unsaved Text Recovered" for _, title, _ in boxes.shown)
+
+
+def test_a_text_typed_and_deleted_again_leaves_nothing_to_offer(qtbot, window):
+    """H69: a signal's close kept a 0-byte "unsaved text" of an empty Untitled*, which the next
+    start would offer; nor is an empty text's copy for a crash kept."""
+    from keyboard_app.ui.app import keep_unsaved_text
+
+    qtbot.keyClicks(window.editor, "a few words")
+    window.documents.write_recovery()
+    assert len(copies()) == 1
+    window.editor.selectAll()
+    window.editor.textCursor().removeSelectedText()
+    assert window.documents.is_modified() and window.editor.toPlainText() == ""
+    window.documents.write_recovery()
+    assert copies() == [] and records() == []
+    assert keep_unsaved_text(window)
+    assert copies() == []

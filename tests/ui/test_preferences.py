@@ -132,6 +132,19 @@ def test_strip_font_size_follows_zoom_or_its_own(qtbot, window, prefs):
         window.settings.editor_font_size * 1.25)
 
 
+def test_up_from_following_the_zoom_makes_the_words_larger_not_smallest(qtbot, window, prefs):
+    """H69: one Up arrow, asking for larger words, went from "follows the text size" (16 pt
+    words at 13 pt text) to the smallest size, 8 pt."""
+    followed = window.strip.buttons[0].word.font().pointSizeF()
+    assert prefs.size_spin.value() == FOLLOW_ZOOM
+    prefs.size_spin.setFocus()
+    qtbot.keyClick(prefs.size_spin, Qt.Key.Key_Up)
+    assert prefs.size_spin.value() > followed
+    assert window.strip.buttons[0].word.font().pointSizeF() == prefs.size_spin.value()
+    qtbot.keyClick(prefs.size_spin, Qt.Key.Key_Down)
+    assert prefs.size_spin.value() == round(followed)  # and a step down from there is a step down
+
+
 def test_theme_dark_light_system(qtbot, window, prefs):
     system = QApplication.palette().color(QPalette.ColorRole.Window)
     prefs.theme_combo.setCurrentIndex(prefs.theme_combo.findData("dark"))
