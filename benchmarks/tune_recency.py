@@ -68,7 +68,8 @@ def label(weights: MixtureWeights) -> str:
     """A table row's name: the values the grid varies."""
     s, ph = weights.recency, weights.phrases
     return (f"w {s.weight:g} win {s.window} dec {s.decay:g} pair {s.pair_weight:g}/{s.pair_decay:g} "
-            f"tri {s.triple_weight:g} skip {s.skip} ramp {s.ramp:g} phrases {ph.pair_weight:g}/{ph.triple_weight:g}")
+            f"tri {s.triple_weight:g} skip {s.skip} ramp {s.ramp:g} b {s.evidence:g} "
+            f"phrases {ph.pair_weight:g}/{ph.triple_weight:g}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,8 +85,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pair-weights", type=floats, default=floats("0.15"))
     p.add_argument("--pair-decays", type=floats, default=floats("2000"))
     p.add_argument("--triple-weights", type=floats, default=floats("0.15"))
-    p.add_argument("--skips", type=floats, default=floats("1"))
+    p.add_argument("--skips", type=floats, default=floats(str(RecencySettings().skip)))
     p.add_argument("--ramps", type=floats, default=floats(str(RecencySettings().ramp)))
+    p.add_argument("--evidences", type=floats, default=floats(str(RecencySettings().evidence)),
+                   help="b of the pair and triple parts' T / (T + b), T their context's earlier copies")
     p.add_argument("--phrase-weights", type=weight_pairs, default=[MixtureWeights().phrases],
                    help="pair/triple weights of the phrase tables, comma-separated")
     p.add_argument("--no-lexicon-row", action="store_true",
@@ -103,10 +106,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(texts)} sources, words {args.skip}..{args.skip + args.words} of each; KSR at k={args.k}")
 
     grid = [
-        MixtureWeights(recency=RecencySettings(w, int(n), d, pw, pd, tw, int(sk), ramp), phrases=phrases)
-        for w, n, d, pw, pd, tw, sk, ramp, phrases in itertools.product(
+        MixtureWeights(recency=RecencySettings(w, int(n), d, pw, pd, tw, int(sk), ramp, b), phrases=phrases)
+        for w, n, d, pw, pd, tw, sk, ramp, b, phrases in itertools.product(
             args.weights, args.windows, args.decays, args.pair_weights, args.pair_decays, args.triple_weights,
-            args.skips, args.ramps, args.phrase_weights)
+            args.skips, args.ramps, args.evidences, args.phrase_weights)
     ]
     rows = [(label(weights), weights, True) for weights in grid]
     off = MixtureWeights.off()

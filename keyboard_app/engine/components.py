@@ -190,10 +190,13 @@ class DocumentCache(Component):
         if single > 0.0:
             words = {word: math.log(p) for word, p in cache.others.items()}
             parts.append(Part(single, cache.ids, np.log(cache.probs), words))
+        b = settings.evidence  # (a context seen once in the document gives its follower less than its weight)
         if len(cache.pair_ids):
-            parts.append(Part(settings.pair_weight, cache.pair_ids, np.log(cache.pair_probs)))
+            weight = settings.pair_weight * (cache.pair_seen / (cache.pair_seen + b) if b else 1.0)
+            parts.append(Part(weight, cache.pair_ids, np.log(cache.pair_probs)))
         if len(cache.triple_ids):
-            parts.append(Part(settings.triple_weight, cache.triple_ids, np.log(cache.triple_probs)))
+            weight = settings.triple_weight * (cache.triple_seen / (cache.triple_seen + b) if b else 1.0)
+            parts.append(Part(weight, cache.triple_ids, np.log(cache.triple_probs)))
         return Stage(parts, cache.display)
 
 

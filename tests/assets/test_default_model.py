@@ -183,3 +183,10 @@ def test_the_word_before_a_name_slot_is_not_offered_again(predictor, text, not_o
     shepherd): the cache leaves out the word just typed and the one before it (``skip``)."""
     assert not_offered not in [w.lower() for w in _words(predictor, text, 5)]
     assert _words(predictor, text)[0][:1].isupper()  # a name
+
+
+def test_a_word_taken_once_after_the_does_not_lead_after_every_the(predictor):
+    """H69: "four", taken once after "the", was offered first after every later "the": the
+    document's pair part had its whole weight on one copy of its context (``evidence``)."""
+    text = "Once she walked near the four trees. Every day she walked to the "
+    assert _words(predictor, text)[0] != "four"

@@ -158,7 +158,7 @@ def test_a_phrase_the_document_repeats_earns_its_slot_through_its_copies(word_bu
 
 
     vocab = load_bundle(word_bundle).vocab
-    recency = RecencySettings(weight=0.0, pair_weight=0.15, triple_weight=0.15)
+    recency = RecencySettings(weight=0.0, pair_weight=0.15, triple_weight=0.15, evidence=0.0)
     predictor = make_predictor(recency=recency, **with_probabilities(
         vocab, {"see": {"you": 0.5, "the": 0.2, "i": 0.15}, "you": {"tomorrow": 0.1}}))
     predictor.phrase_beam = BeamSettings(budget=None, mixture=True)

@@ -125,11 +125,11 @@ def test_settings_are_checked():
 
 @pytest.mark.parametrize("settings, text, no_evidence", [
     # "in" was followed by "london" once; "tea" has never been followed by anything
-    (RecencySettings(weight=0.0, pair_weight=0.2, triple_weight=0.0),
+    (RecencySettings(weight=0.0, pair_weight=0.2, triple_weight=0.0, evidence=0.0),
      "we met in London, then tea in ", "we met in London, then tea "),
     # "met in" was followed by "london" ("in" alone also by "tea", which only a pair
     # cache would count); after an unknown word there is nothing to look up
-    (RecencySettings(weight=0.0, pair_weight=0.0, triple_weight=0.3),
+    (RecencySettings(weight=0.0, pair_weight=0.0, triple_weight=0.3, evidence=0.0),
      "we met in London, tea in tea, we met in ", "zorp in tea, zorp "),
 ])
 def test_a_word_that_followed_the_same_words_before_is_likelier(make_predictor, settings, text, no_evidence):
@@ -210,3 +210,22 @@ def test_the_single_words_are_those_before_the_last_skip_tokens_however_few(skip
         if expected:
             weights = [math.exp(-(len(words) - 1 - i) / 100.0) for i in range(len(expected))]
             assert got.probs.tolist() == pytest.approx([w / sum(weights) for w in weights], rel=1e-9)
+
+
+
+def test_a_context_seen_once_gives_its_follower_a_share_of_its_weight(make_predictor):
+    """With ``evidence`` b, a pair's weight is scaled by T / (T + b), T the earlier copies of the
+    token before the cursor: a word taken once after "in" is not pushed after every later "in"
+    with the pair's whole weight (H69: "four" first after every "the")."""
+    b = 3.0
+    settings = RecencySettings(weight=0.0, pair_weight=0.2, triple_weight=0.0, evidence=b)
+    on, off = make_predictor(recency=settings), make_predictor(recency=OFF)
+    london = on.bundle.vocab.id("london")
+    for text, seen in (("we met in London, then tea in ", 1), ("in London, in London, then tea in ", 2)):
+        mixed, network = on.next_word_log_probs(text)[0], off.next_word_log_probs(text)[0]
+        share = 0.2 * seen / (seen + b)
+        expected = math.log((1 - share) * math.exp(float(network[london])) + share)
+        assert float(mixed[london]) == pytest.approx(expected, rel=1e-6), text
+    assert RecencySettings().evidence == 3.0
+    with pytest.raises(ValueError):
+        RecencySettings(evidence=-1.0)

@@ -66,12 +66,15 @@ def reference_mix(p: Predictor, network: np.ndarray, length: int) -> np.ndarray:
         s = p.recency
         single = s.weight * (cache.words / (cache.words + s.ramp) if s.ramp > 0.0 else 1.0)
         pairs, triples = len(cache.pair_ids) > 0, len(cache.triple_ids) > 0
-        keep = math.log1p(-single - (s.pair_weight if pairs else 0.0) - (s.triple_weight if triples else 0.0))
+        b = s.evidence  # a part's weight times T / (T + b), T its context's earlier copies
+        pair_weight = s.pair_weight * (cache.pair_seen / (cache.pair_seen + b) if b else 1.0)
+        triple_weight = s.triple_weight * (cache.triple_seen / (cache.triple_seen + b) if b else 1.0)
+        keep = math.log1p(-single - (pair_weight if pairs else 0.0) - (triple_weight if triples else 0.0))
         log_probs = network + keep
         if single > 0.0 and len(cache.ids):
             log_probs[cache.ids] = np.logaddexp(log_probs[cache.ids], math.log(single) + np.log(cache.probs))
-        for used, weight, where, probs in ((pairs, s.pair_weight, cache.pair_ids, cache.pair_probs),
-                                           (triples, s.triple_weight, cache.triple_ids, cache.triple_probs)):
+        for used, weight, where, probs in ((pairs, pair_weight, cache.pair_ids, cache.pair_probs),
+                                           (triples, triple_weight, cache.triple_ids, cache.triple_probs)):
             if used:
                 log_probs[where] = np.logaddexp(log_probs[where], math.log(weight) + np.log(probs))
     for phrases in stages:
