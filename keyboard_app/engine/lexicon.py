@@ -48,6 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .ranking import is_suggestable
 from .vocab import VocabError, Vocabulary, check_header, read_json, word_lists
 
 LEXICON_FORMAT = "keyboard-lexicon"
@@ -173,8 +174,6 @@ def _small_letters(data) -> dict[str, tuple[int, int]]:
 
 def _slips(data) -> dict[str, str]:
     """``slips`` as read: a misspelling -> the word or words meant (one space between them)."""
-    from .ranking import is_suggestable
-
     if not isinstance(data, dict) or len(data) > MAX_SLIPS:
         raise VocabError("its slips are not a mapping of words to the words meant")
     for word, meant in data.items():

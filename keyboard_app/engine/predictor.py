@@ -79,7 +79,7 @@ from .ranking import Ranker, Suggestion, WordIndex, written_form
 from .session import RecurrentSession
 from .state_cache import StateCache
 from .token_cache import TokenCache, View
-from .tokenizer import BOS, Tokenizer, partial_start
+from .tokenizer import BOS, WORD_APOSTROPHES, Tokenizer, normalise_apostrophes, partial_start
 from .typos import AUTO_CORRECT_MARGIN, AUTO_CORRECT_MINIMUM, ErrorModel, TypoChannel
 
 log = logging.getLogger(__name__)
@@ -89,8 +89,10 @@ __all__ = ["Component", "Edit", "MixtureWeights", "ModelLoadError", "PhraseSetti
 
 # The pronoun "I" and its contractions: auto-correct capitalises these only.
 _PRONOUN_I = frozenset({"i", "i'm", "i'll", "i'd", "i've"})
-# A word right after these is a hashtag, a mention or part of a path: auto-correction leaves it.
-_NOT_PROSE = frozenset("#@/\\")
+# Before a word auto-correction may replace: white space (or nothing), an opening bracket, quote
+# or dash.  Anything else glues it to a tag, a name, a path, a web address or a number ("#teh",
+# "@alot", "/home/teh", "www.teh", "3.teh"): left alone.
+WORD_OPENERS = frozenset("([{<\"'\u201c\u2018\u00ab\u2039\u201e\u201a\u00bf\u00a1\u2013\u2014")
 # After these characters a next word is put in without a space before it.
 _NO_SPACE_AFTER = set("([{<\"'\u201c\u2018\u00ab\u2039\u201e\u201a\u00bf\u00a1-\u2010\u2013\u2014/\\@#_~")
 # Before these characters an accepted word gets no space after it ("rep|." -> "report|.").
@@ -434,7 +436,7 @@ class Predictor:
     def _slip_meant(self, typed: str, view: View) -> str | None:
         """What ``typed`` means when it is one of the bundle's slips, written as typed
         ("Alot" -> "A lot", "BECUASE" -> "BECAUSE"); None when it is none."""
-        meant = self.slips.get(typed.lower().replace("\u2019", "'")) if self.slips else None
+        meant = self.slips.get(normalise_apostrophes(typed.lower())) if self.slips else None
         if meant is None:
             return None
         display = " ".join(self.typos.display(word) for word in meant.split(" "))  # ("i think": "I think")
@@ -531,17 +533,19 @@ class Predictor:
         words keep the letters as typed: the vocabulary records only each word's most
         frequent form, not how often it is written in small letters, so capitalising
         "london" would also turn "fox" into "Fox" (a name in the corpus); the strip
-        still offers the capitalised form.  A word right after "#", "@", "/" or "\\" (a
-        hashtag, a mention, a path) is left alone.  Keeping the old word for a Backspace right
-        after is the caller's (an ordinary undo of this edit).
+        still offers the capitalised form.  A word glued to what comes before it (a
+        hashtag, a mention, a path, a web address, a number: ``WORD_OPENERS``) is left
+        alone.  Keeping the old word for a Backspace right after is the caller's (an
+        ordinary undo of this edit).
         """
         if not self.auto_correct:
             return None
         with self._lock:
             scores, view, _ = self._distribution(text_before_cursor, None)
             typed = view.partial
-            if not typed or text_before_cursor[view.partial_start - 1 : view.partial_start] in _NOT_PROSE:
-                return None  # ("#teh", "@alot", "/home/teh": a tag, a name or a path, not a slip)
+            before = text_before_cursor[view.partial_start - 1 : view.partial_start]
+            if not typed or (before and not before.isspace() and before not in WORD_OPENERS):
+                return None  # part of something else, not a slip (``WORD_OPENERS``)
             word = typed
             meant = self._slip_meant(typed, view)
             found = None if meant is not None else self.typos.replacement(
@@ -604,13 +608,13 @@ def _word_rest(after: str, chosen: str) -> tuple[int, bool]:
     final apostrophe); one glued to a number ("ab|c12") is left as it is: 0."""
     letters = _letters_end(after, 0)
     end = letters
-    while end < len(after) and after[end] in _APOSTROPHES:
+    while end < len(after) and after[end] in WORD_APOSTROPHES:
         part = _letters_end(after, end + 1)
         ending = after[end + 1 : part]
         if letters == 0 and not ending:
             break  # "word|' ": a closing quote, not the word's
-        if (end == letters and ending.lower() in _KEPT_ENDINGS and after[part : part + 1] not in _APOSTROPHES
-                and not any(c in _APOSTROPHES for c in chosen)):
+        if (end == letters and ending.lower() in _KEPT_ENDINGS and after[part : part + 1] not in WORD_APOSTROPHES
+                and not any(c in WORD_APOSTROPHES for c in chosen)):
             return letters, True
         end = part
         if not ending:
@@ -627,9 +631,6 @@ def _letters_end(text: str, start: int) -> int:
         end += 1
     return end
 
-
-#: Apostrophes that join a word's parts (the tokenizer's).
-_APOSTROPHES = frozenset("'\u2019\u02bc")
 #: Endings after a word the cursor is inside that stay when the word is replaced: a possessive
 #: ("'s", and the plural's bare "'") or a contraction's clitic ("'ll", "'re", ...).
 _KEPT_ENDINGS = frozenset({"", "s", "d", "ll", "re", "ve", "m"})

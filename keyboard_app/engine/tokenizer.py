@@ -46,6 +46,8 @@ PUNCTUATION = ".,!?;:"
 _PUNCT = "|".join(re.escape(mark) + "+" for mark in PUNCTUATION)  # a run of one mark
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'", "\u2018": "'"})
+#: The apostrophes that join a word's parts ("isn't", "isn’t"), as the patterns below read them.
+WORD_APOSTROPHES = frozenset("'\u2019\u02bc")
 
 _PATTERN = re.compile(
     r"""

@@ -15,8 +15,9 @@ word as typed, the caret right after it ("a lot," -> "alot"), which is what
 the Backspace would have left with auto-correction off; the same key or
 another one ending the word then leaves it as it is.  A word glued to what
 comes before it ("www.teh", "3.teh": a web address, a number, a path) is left
-alone, and so is one glued to what follows: a letter or digit typed right
-after the mark that corrected it ("alot.com", "i.e") puts back what was typed.
+alone (the engine's ``autocorrect`` decides), and so is one glued to what
+follows: a letter or digit typed right after the mark that corrected it
+("alot.com", "i.e") puts back what was typed.
 A word the user has just accepted is never corrected.
 
 With the caret inside a word, an accepted suggestion replaces the whole word
@@ -44,9 +45,9 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 
 from ..capitals import phrase_without_sentence_capital, without_sentence_capitals, written_form
 from ..engine.beam import place
-from ..engine.token_cache import common_prefix_length
 from ..engine.predictor import NO_SPACE_BEFORE
-from ..engine.tokenizer import Tokenizer
+from ..engine.token_cache import common_prefix_length
+from ..engine.tokenizer import WORD_APOSTROPHES, Tokenizer
 from ..learning import PersonalModel, local_context
 from ..settings import DEFAULT_SUGGESTIONS
 from .context_window import ContextWindow
@@ -65,10 +66,6 @@ SPACE_EATERS = NO_SPACE_BEFORE
 #: break, closing punctuation and closing quotes.  Not the apostrophes (' and ’), which also join
 #: a word's parts ("isn't": "isn" is no word to correct).
 CORRECTING_MARKS = frozenset(" \n,.!?;:)]}\"\u201d\u00bb\u203a\u2026")
-#: Before a word auto-correction may replace: white space (or nothing), an opening bracket, quote or
-#: dash.  Anything else glues it to a web address, a number, a path ("www.teh", "3.teh").
-_WORD_OPENERS = frozenset("([{<\"'\u201c\u2018\u00ab\u2039\u201e\u201a\u00bf\u00a1\u2013\u2014")
-_APOSTROPHES = frozenset("'\u2019\u02bc")
 #: Characters after the caret read for an accepted word (its rest, when the caret is inside it).
 AFTER_CHARS = 256
 
@@ -363,8 +360,8 @@ class SuggestionController(QObject):
 
     def _autocorrect(self, mark: str) -> None:
         """``mark`` (``CORRECTING_MARKS``) is about to go in: let the engine replace the word
-        just typed, unless the user just accepted it, or it is glued to something before
-        it (a web address, a number) or goes on after the caret."""
+        just typed, unless the user just accepted it or it goes on after the caret (one glued
+        to something before it, a web address or a number, the engine leaves alone)."""
         cursor = self.editor.textCursor()
         if cursor.hasSelection():
             return
@@ -380,9 +377,6 @@ class SuggestionController(QObject):
             return
         if edit is None or not edit.replacement:
             return
-        before = text[edit.start - 1 : edit.start]
-        if before and not before.isspace() and before not in _WORD_OPENERS:
-            return  # "www.teh", "3.teh", "path-teh": part of something else, not a slip
         typed = text[edit.start : edit.end]
         start = context.position(edit.start)
         if kept == (start, typed):
@@ -452,4 +446,4 @@ class SuggestionController(QObject):
 
 def _goes_on(after: str) -> bool:
     """Whether the text after the caret continues the word before it ("al|ot", "isn|'t")."""
-    return after[:1].isalnum() or (after[:1] in _APOSTROPHES and after[1:2].isalnum())
+    return after[:1].isalnum() or (after[:1] in WORD_APOSTROPHES and after[1:2].isalnum())

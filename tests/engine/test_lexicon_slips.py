@@ -168,9 +168,11 @@ def test_a_huge_crafted_meaning_is_named_briefly():
     assert len(str(caught.value)) < 200 and "64 characters" in str(caught.value)
 
 
-@pytest.mark.parametrize("text", ["#alot", "see @teh", "/home/teh", "C:\\alot"])
-def test_auto_correction_leaves_a_tag_a_name_or_a_path_alone(predictor, text):
+@pytest.mark.parametrize("glued, prose", [("#alot", "alot"), ("see @teh", "see teh"), ("/home/teh", "teh"),
+                                          ("C:\\alot", "alot"), ("see www.teh", "see teh"), ("3.teh", "teh")])
+def test_auto_correction_leaves_a_word_glued_to_what_comes_before_it_alone(predictor, glued, prose):
+    """A tag, a name, a path, a web address, a number: part of something else, not a slip."""
     predictor.auto_correct = True
-    assert predictor.autocorrect(text) is None
-    assert predictor.autocorrect(text.replace("#", "").replace("@", "").replace("/home/", "").replace(
-        "C:\\", "")) is not None  # the same word in prose is corrected
+    assert predictor.autocorrect(glued) is None
+    assert predictor.autocorrect(prose) is not None  # the same word in prose is corrected
+    assert predictor.autocorrect("(" + prose) is not None  # (an opening bracket opens a word)
