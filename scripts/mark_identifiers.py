@@ -177,6 +177,20 @@ def write_lexicon(bundle, lexicon: Lexicon, dest: Path) -> None:
         write_bundle(dest, manifest, bundle_files, inputs=[] if same else [bundle.path])
 
 
+def write_or_say(parser: argparse.ArgumentParser, bundle, lexicon: Lexicon, dest: Path) -> None:
+    """``write_lexicon``, or one sentence and exit 2 where it cannot (``dest`` a folder of the
+    user's own files, a full disk), never a traceback."""
+    from keyboard_app.engine.bundle import ModelLoadError
+    from keyboard_app.engine.staging import DestinationError
+
+    try:
+        write_lexicon(bundle, lexicon, dest)
+    except (DestinationError, ModelLoadError) as e:
+        parser.error(str(e))
+    except OSError as e:
+        parser.error(f"{dest}: {e.strerror or e}; nothing was replaced.")
+
+
 def bundle_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments every marking script takes: the bundle, its corpus, --out, --dictionary."""
     parser.add_argument("bundle", type=Path)
@@ -237,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         lexicon = bundle.lexicon
         lexicon.identifiers = marks
         dest = args.out or args.bundle
-        write_lexicon(bundle, lexicon, dest)
+        write_or_say(parser, bundle, lexicon, dest)
     finally:
         bundle.close()
     in_vocab = sorted(w for w in marks if w in bundle.vocab)

@@ -64,7 +64,7 @@ if str(ROOT) not in sys.path:
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from mark_identifiers import (bundle_arguments, corpus_files, count_files, counted,  # noqa: E402
-                              dictionary_words, in_dictionary, load_with_lexicon, write_lexicon)
+                              dictionary_words, in_dictionary, load_with_lexicon, write_or_say)
 
 from keyboard_app.engine.ranking import is_suggestable  # noqa: E402
 from keyboard_app.engine.tokenizer import Tokenizer  # noqa: E402
@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         lexicon = bundle.lexicon
         lexicon.slips = slips
         dest = args.out or args.bundle
-        write_lexicon(bundle, lexicon, dest)
+        write_or_say(parser, bundle, lexicon, dest)
     finally:
         bundle.close()
     for word in sorted(slips):

@@ -128,3 +128,13 @@ def test_add_lexicon_keeps_the_marks_of_the_words_still_there(corpus_and_bundle,
     assert "parktree" not in kept.words and "parktree" not in kept.identifiers
     assert {"greenapple", "catmat"} <= kept.identifiers
     assert kept.identifiers <= set(kept.words) | set(load_bundle(fewer).vocab.tokens)
+
+
+def test_out_a_folder_of_the_users_files_is_one_sentence_and_they_stay(corpus_and_bundle, tmp_path):
+    corpus, wordnet, bundle = corpus_and_bundle
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.txt").write_text("chapter one", encoding="utf-8")
+    done = run(bundle, corpus, "--out", mine, "--documentation", "manual", "--dictionary", wordnet)
+    assert done.returncode == 2 and "thesis.txt" in done.stderr and "Traceback" not in done.stderr
+    assert [p.name for p in mine.iterdir()] == ["thesis.txt"]

@@ -124,3 +124,14 @@ def test_bad_input_is_one_sentence(corpus_and_bundle, args, says):
     extra = [] if "--words" in args else ["--words", words]
     done = run(bundle, *[a.format(corpus=corpus) for a in args], "--dictionary", wordnet, *extra)
     assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr
+
+
+def test_out_a_folder_of_the_users_files_is_one_sentence_and_they_stay(corpus_and_bundle, tmp_path):
+    corpus, wordnet, words, bundle = corpus_and_bundle
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.txt").write_text("chapter one", encoding="utf-8")
+    done = run(bundle, corpus, "--out", mine, "--casual", "chat", "--dictionary", wordnet, "--words", words)
+    assert done.returncode == 2 and "thesis.txt" in done.stderr and "Traceback" not in done.stderr
+    assert [p.name for p in mine.iterdir()] == ["thesis.txt"]
+    assert (mine / "thesis.txt").read_text(encoding="utf-8") == "chapter one"
