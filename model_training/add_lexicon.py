@@ -17,7 +17,8 @@ lexicon counts how often the words written with a capital are written in
 small letters inside a sentence (``small_letters``); ``--casual chitchat`` names
 files of casual writing (chat typed in small letters, with its slips): how they write a
 word counts only for the words no other file writes, and the words only they have stay
-out of the lexicon.  Nothing else changes.
+out of the lexicon, but those a word list knows (``--known-words /usr/share/dict/words``,
+Debian's ``wamerican``: "marshmallow", "homesick", "Pinocchio").  Nothing else changes.
 """
 
 from __future__ import annotations
@@ -38,20 +39,22 @@ from .corpus import CorpusError, find_files, heldout_splits
 from .export import phrases_entry
 from .pipeline import MAX_HELDOUT_BYTES, corpus_phrases, phrase_bytes
 from .streaming import SpilledPhrases
-from .vocabulary import corpus_lexicon, count_corpus_tokens, is_casual
+from .vocabulary import corpus_lexicon, count_corpus_tokens, is_casual, read_word_list
 
 log = logging.getLogger(__name__)
 
 
 def add_lexicon(bundle_path: Path, corpus: list[Path], out: Path, *, whole: bool = False,
-                phrases_limit_mb: float | None = None, casual: tuple[str, ...] = ()) -> tuple[int, int]:
+                phrases_limit_mb: float | None = None, casual: tuple[str, ...] = (),
+                known_words: Path | None = None) -> tuple[int, int]:
     """Write ``out``: the bundle with its corpus's lexicon and phrases;
     returns the number of lexicon words and of phrase entries.  ``whole``:
     count the validation lines that training held out too.  ``phrases_limit_mb``:
     the phrase tables cut to fit that many MB stored (keyboard-train's
     ``--phrases-limit``: the rarest entries go first), as the built-in model's
     are to keep the standalone program within its size.  ``casual``: the corpus files of casual
-    writing (``vocabulary.count_corpus_tokens``)."""
+    writing (``vocabulary.count_corpus_tokens``); ``known_words``: a word list whose words the
+    casual files alone have are kept all the same (``vocabulary.corpus_lexicon``)."""
     bundle = load_bundle(bundle_path)
     phrases = None
     try:
@@ -76,7 +79,8 @@ def add_lexicon(bundle_path: Path, corpus: list[Path], out: Path, *, whole: bool
         expected = manifest.get("corpus", {}).get("sha256")
         if expected and expected != counts.sha256:
             log.warning("this corpus is not the one the model was trained on (its hash differs)")
-        lexicon = corpus_lexicon(counts, bundle.vocab)
+        known = read_word_list(known_words) if known_words is not None else None
+        lexicon = corpus_lexicon(counts, bundle.vocab, known=known)
         kept_marks(bundle, lexicon)
         limit = {} if phrases_limit_mb is None else {
             "max_bytes": phrase_bytes(TrainConfig(phrases_limit_mb=phrases_limit_mb))}
@@ -98,6 +102,8 @@ def add_lexicon(bundle_path: Path, corpus: list[Path], out: Path, *, whole: bool
                 manifest["lexicon"] = {"file": LEXICON_FILE, "words": len(lexicon)}
                 if casual:  # how it was counted (for the record; the engine does not read it)
                     manifest["lexicon"]["casual"] = sorted(casual)
+                    if known_words is not None:
+                        manifest["lexicon"]["casual_known_words"] = known_words.name
             if phrases is not None:
                 phrases.save(Path(tmp) / PHRASES_FILE)
                 if was_compressed:
@@ -159,12 +165,18 @@ def main(argv: list[str] | None = None) -> int:
                         "such as chat typed in small letters and with its slips: how they write a word counts "
                         "only for words no other file writes, and the words only they have are left out of "
                         "the lexicon")
+    parser.add_argument("--known-words", type=Path, metavar="FILE",
+                        help="a word list, one word a line (Debian's wamerican: /usr/share/dict/words): the "
+                        "words only the --casual files have that it lists are kept in the lexicon")
     args = parser.parse_args(argv)
+    if args.known_words is not None and not args.casual:
+        parser.error("--known-words keeps words only the --casual files have: name them with --casual")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         words, entries = add_lexicon(args.bundle, args.corpus, args.out or args.bundle, whole=args.whole_corpus,
                                      phrases_limit_mb=args.phrases_limit,
-                                     casual=tuple(n.strip() for n in args.casual.split(",") if n.strip()))
+                                     casual=tuple(n.strip() for n in args.casual.split(",") if n.strip()),
+                                     known_words=args.known_words)
     except ValueError as e:  # a limit TrainConfig refuses
         print(f"error: {e}", file=sys.stderr)
         return 2

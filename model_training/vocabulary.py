@@ -222,15 +222,41 @@ def build_vocabulary(counts: CorpusCounts, size: int, min_count: int) -> Vocabul
     return vocab
 
 
-def corpus_lexicon(counts: CorpusCounts, vocab: Vocabulary, base: Lexicon | None = None) -> Lexicon | None:
+def read_word_list(path: Path) -> dict[str, str]:
+    """A word list, one word a line (Debian's ``wamerican``: /usr/share/dict/words): each word's
+    token (small letters) and how the list writes it, in small letters where it lists the word
+    small at all ("Hubble", "Pinocchio", but "bill" beside "Bill").  An unreadable file raises
+    ``CorpusError``, one sentence."""
+    words: dict[str, str] = {}
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                written = line.strip()
+                if written:
+                    token = written.lower()
+                    if words.get(token) != token:
+                        words[token] = token if written == token else words.get(token, written)
+    except OSError as e:
+        raise CorpusError(f"cannot read the word list {path}: {e.strerror or e}.") from None
+    return words
+
+
+def corpus_lexicon(counts: CorpusCounts, vocab: Vocabulary, base: Lexicon | None = None,
+                   known: Mapping[str, str] | None = None) -> Lexicon | None:
     """The bundle's lexicon: the corpus's words beyond ``vocab``,
     added to ``base``'s (the lexicon of a model being fine-tuned), so that
     the engine can still complete them (see ``keyboard_app.engine.lexicon``).  Not the
     words only casual files have (``CorpusCounts.casual_only``: mostly their slips), but
-    where ``base`` has them."""
+    where ``base`` has them or the word list ``known`` (``read_word_list``) does: those are
+    real words ("marshmallow", "homesick"), shown as the list writes them where the casual
+    files write them small ("Pinocchio")."""
     special = set(SPECIAL_TOKENS)
     merged: Counter = Counter({t: n for t, n in counts.counts.items() if t not in special})
     display = {}
+    if known:
+        for word in counts.casual_only & known.keys():
+            if counts.display_form(word) == word:
+                display[word] = known[word]
     extra_unknown = counts.dropped  # the rare words a spilled count left out
     if base is not None:
         for word, form, n in zip(base.words, base.display, base.counts):
@@ -239,6 +265,8 @@ def corpus_lexicon(counts: CorpusCounts, vocab: Vocabulary, base: Lexicon | None
                 display[word] = form
         extra_unknown += base.unknown_total - sum(base.counts)  # its words rarer than it kept
     casual_only = counts.casual_only - set(base.words) if base is not None else counts.casual_only
+    if known:
+        casual_only = casual_only - known.keys()
     # (their occurrences stay in the unknown words' total)
     lexicon = build_lexicon(
         merged, lambda t: display.get(t) or counts.display_form(t), lambda t: t in vocab,

@@ -68,6 +68,7 @@ from mark_identifiers import (bundle_arguments, corpus_files, count_files, count
 
 from keyboard_app.engine.ranking import is_suggestable  # noqa: E402
 from keyboard_app.engine.tokenizer import Tokenizer  # noqa: E402
+from model_training.vocabulary import read_word_list  # noqa: E402
 
 DEFAULT_WORDS = Path("/usr/share/dict/words")
 CASUAL_SHARE = 0.75
@@ -82,8 +83,7 @@ _SHAPE = re.compile(r"[a-z][a-z']{2,}")
 
 def word_list(path: Path) -> frozenset[str]:
     """The words of a word list (one a line), lowercase."""
-    with open(path, encoding="utf-8", errors="replace") as f:
-        return frozenset(line.strip().lower() for line in f if line.strip())
+    return frozenset(read_word_list(path))
 
 
 def one_slip_from(slip: str) -> Iterable[tuple[str, str]]:

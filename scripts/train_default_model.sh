@@ -22,7 +22,8 @@
 # code identifiers marked, and the chat's misspellings in the vocabulary (stop 32;
 # needs Debian's wordnet-base and wamerican):
 #   .venv/bin/python -m model_training.add_lexicon runs/chat2 corpus/train --whole-corpus \
-#       --phrases-limit 36 --casual chitchat --out assets/models/default
+#       --phrases-limit 36 --casual chitchat --known-words /usr/share/dict/words \
+#       --out assets/models/default   # (stop 33: the chat's words wamerican knows kept)
 #   .venv/bin/python scripts/mark_identifiers.py assets/models/default corpus/train
 #   .venv/bin/python scripts/mark_slips.py assets/models/default corpus/train
 # and the phrase tables compressed (keyboard_app.engine.phrases.compress_file).

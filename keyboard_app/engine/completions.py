@@ -339,7 +339,7 @@ class Completions:
             wanted = (settings.small_letter_evidence < 1.0 and typed) or settings.small_forms
         else:
             wanted = settings.capital_evidence < 1.0 and not in_capitals(typed)
-        if wanted and not view.sentence_start:
+        if wanted and not view.capital_next:
             before = text[max(0, view.partial_start - 16) : view.partial_start].rstrip(" \t")
             if before and before[-1] not in _OPENERS:  # inside a sentence
                 if not small_typed:
@@ -437,7 +437,7 @@ class Completions:
             if not within or k <= TYPED_WORD_SLOT or score < shown[0].log_prob - math.log(within):
                 return shown
             slot = TYPED_WORD_SLOT  # but a close second: the typed word stays in sight
-        text = written_form(display, typed, view.sentence_start)
+        text = written_form(display, typed, view.capital_next)
         if text.lower() != typed.lower():
             text = typed  # (a display form that is not this word's letters: keep the letters)
         elif in_capitals(display) and typed[:1].isupper() and not in_capitals(typed) and len(typed) > 1:

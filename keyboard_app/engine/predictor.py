@@ -309,9 +309,9 @@ class Predictor:
     def _ranked(self, scores: Scores, view: View, k: int, rules: Rules | None = None) -> list[Suggestion]:
         """The engine's own strip: the best words for the typed letters (``completions``'
         rules applied), and corrections."""
-        shown = self._ranker.rank(scores, view.partial, view.sentence_start, k, rules)
+        shown = self._ranker.rank(scores, view.partial, view.capital_next, k, rules)
         shown = self._completions.finish(shown, self.completions, rules, scores, view, k,
-                                         lambda: self._ranker.rank(scores, view.partial, view.sentence_start, k))
+                                         lambda: self._ranker.rank(scores, view.partial, view.capital_next, k))
         if self.typo_tolerance and len(view.partial) >= self.typo_model.min_typed:
             shown = self._with_corrections(shown, scores, view, k)
         return shown
@@ -339,7 +339,7 @@ class Predictor:
             return float(scores.log_probs[vocab.id(token)]) if token in vocab else None
 
         def suggestion(candidate: Candidate) -> Suggestion:
-            text = written_form(candidate.display, typed, view.sentence_start)
+            text = written_form(candidate.display, typed, view.capital_next)
             return Suggestion(text, candidate.token, math.log(max(candidate.prob, 1e-12)), bool(typed))
 
         for i, offer in enumerate(offers):
@@ -426,7 +426,7 @@ class Predictor:
         seen = {s.text.lower() for s in shown}
         merged = list(shown)
         for correction in found:
-            text = written_form(self.typos.display(correction.word), typed, view.sentence_start)
+            text = written_form(self.typos.display(correction.word), typed, view.capital_next)
             if text.lower() not in seen:
                 seen.add(text.lower())
                 merged.append(Suggestion(text, correction.word, correction.score, True, kind="correction"))
@@ -440,7 +440,7 @@ class Predictor:
         if meant is None:
             return None
         display = " ".join(self.typos.display(word) for word in meant.split(" "))  # ("i think": "I think")
-        return written_form(display, typed, view.sentence_start)
+        return written_form(display, typed, view.capital_next)
 
     def _blocked(self) -> set[str]:
         """The words the user blocked (the keystroke components' ``excluded``)."""
@@ -493,7 +493,7 @@ class Predictor:
                 return []
             vocab = self.bundle.vocab
             if k is None:  # whatever the strip: the likeliest words
-                shown = [Suggestion(written_form(vocab.display[i], "", view.sentence_start), vocab.tokens[i], p, False)
+                shown = [Suggestion(written_form(vocab.display[i], "", view.capital_next), vocab.tokens[i], p, False)
                          for i, p in scores.mixture.best(0, len(self.words), settings.width)]
             else:  # the strip's words, as ``suggest`` gives them (its completion rules too)
                 rules = self._completions.rules(self.completions, view, self._tokens, text)
@@ -555,7 +555,7 @@ class Predictor:
                 if not blocked.intersection(meant.lower().split(" ")):
                     word = meant
             elif found is not None and found.word not in blocked:  # never type a word the user blocked
-                word = written_form(self.typos.display(found.word), typed, view.sentence_start)
+                word = written_form(self.typos.display(found.word), typed, view.capital_next)
             elif typed.islower() and typed.replace("\u2019", "'") in _PRONOUN_I:
                 display = self.typos.display(typed)
                 if display[:1].isupper() and display.lower() == typed:

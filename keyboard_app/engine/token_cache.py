@@ -50,6 +50,15 @@ class View:
     partial_start: int  # its offset in the text
     sentence_start: bool  # the next word starts a sentence
     changed_from: int | None  # the branch's ids changed from this index on (None: not at all)
+    # the next word is written with a capital: a sentence's start, or a name after a title
+    # written with its capital ("Mrs Clay", "Dr Brown"; ``NAME_TITLES``)
+    capital_next: bool = False
+
+
+#: Titles before a name, as written with their capital: the word after one is shown with a
+#: capital ("Mrs " offers Clay, not clay); "mrs " typed small asks for nothing.
+NAME_TITLES = frozenset({"Mr", "Mrs", "Ms", "Mx", "Dr", "Messrs", "Mme", "Mlle", "Prof"})
+_ENDS_SENTENCE, _BEFORE_NAME = 1, 2  # TokenCache._ends_sentence's marks
 
 
 def last_restart_point(text: str, limit: int) -> int:
@@ -124,7 +133,7 @@ class TokenCache:
         self._end = 0  # where its committed part ends
         self.ids = array("q", [self._bos])  # token ids of the committed part, BOS first
         self._starts = array("q", [-1])  # their offsets (BOS: before the text)
-        self._ends_sentence = bytearray([1])  # 1 where a token ends a sentence
+        self._ends_sentence = bytearray([_ENDS_SENTENCE])  # where a token ends a sentence (or is a title)
         # out-of-vocabulary words of the branch: their indexes, and (index, word, written form)
         self._unknown_at = array("q")
         self._unknown: list[tuple[int, str, str]] = []
@@ -157,7 +166,8 @@ class TokenCache:
         del self.ids[keep:], self._starts[keep:], self._ends_sentence[keep:]
         self.ids.extend(ids)
         self._starts.extend(starts)
-        self._ends_sentence.extend(self._tokenizer.is_sentence_end(t.token) for t in tokens)
+        self._ends_sentence.extend(_ENDS_SENTENCE if self._tokenizer.is_sentence_end(t.token)
+                                   else _BEFORE_NAME if t.surface in NAME_TITLES else 0 for t in tokens)
         self._note_unknown(keep, tokens, ids)
         self._text, self._end = text, start
         self.generation += 1
@@ -175,7 +185,7 @@ class TokenCache:
             token = tokens[j]
             if is_suggestable(token.token):
                 index = keep + j
-                initial = self._ends_sentence[index - 1]  # its capital may be the sentence's
+                initial = self._ends_sentence[index - 1] == _ENDS_SENTENCE  # its capital may be the sentence's
                 self._unknown_at.append(index)
                 self._unknown.append((index, token.token, "" if initial else token.surface))
 
@@ -195,4 +205,5 @@ class TokenCache:
         return next(self._tokenizer.iter_tokens(self._text, self._starts[index], self._end)).token
 
     def _view(self, length: int, partial: str, start: int, changed: int | None) -> View:
-        return View(length, partial, start, bool(self._ends_sentence[length - 1]), changed)
+        mark = self._ends_sentence[length - 1]
+        return View(length, partial, start, mark == _ENDS_SENTENCE, changed, bool(mark))

@@ -185,6 +185,25 @@ def test_the_word_before_a_name_slot_is_not_offered_again(predictor, text, not_o
     assert _words(predictor, text)[0][:1].isupper()  # a name
 
 
+@pytest.mark.parametrize("text, name", [("I met Mrs ", "Clay"), ("We saw Mr ", "Shepherd"), ("Mrs Cl", "Clay")])
+def test_a_name_after_a_title_is_offered_with_its_capital(predictor, text, name):
+    """"clay" is written small in most of the corpus (the material), but after "Mrs " it is a
+    name: a title written with its capital asks for one (``token_cache.NAME_TITLES``); typed
+    small ("mrs "), the person writes small and gets small letters."""
+    assert name in _words(predictor, text, 5)
+    assert name.lower() not in _words(predictor, text, 5)
+    assert name.lower() in _words(predictor, text.lower(), 5)
+
+
+@pytest.mark.parametrize("text, word", [("I watched Pinoc", "Pinocchio"), ("I saw a platyp", "platypus"),
+                                        ("I was so homes", "homesick")])
+def test_the_real_words_only_the_chat_writes_are_completed(predictor, text, word):
+    """Words only the chat writes were all left out of the lexicon with its slips; those Debian's
+    word list knows are kept (``add_lexicon --known-words``), written as it writes them."""
+    assert word in _words(predictor, text, 5)
+    assert predictor.bundle.manifest["lexicon"]["casual_known_words"] == "words"
+
+
 def test_a_word_taken_once_after_the_does_not_lead_after_every_the(predictor):
     """H69: "four", taken once after "the", was offered first after every later "the": the
     document's pair part had its whole weight on one copy of its context (``evidence``)."""

@@ -4,6 +4,8 @@ the lexicon's, and only those ever written small."""
 
 from __future__ import annotations
 
+import pytest
+
 from keyboard_app.engine.bundle import load_bundle
 from model_training.add_lexicon import add_lexicon
 
@@ -65,3 +67,53 @@ def test_a_casual_name_that_matches_no_file_is_refused_in_one_sentence(tmp_path,
     assert main([str(tiny_bundle), str(corpus), "--whole-corpus", "--out", str(tmp_path / "out"),
                  "--casual", "chat"]) == 0
     assert load_bundle(tmp_path / "out").manifest["lexicon"]["casual"] == ["chat"]
+
+
+def test_the_words_only_the_chat_has_that_a_word_list_knows_stay_completable(tmp_path, tiny_bundle, patterned_text):
+    """The chat alone writes "marshmallows" and "pinocchio" (small, as it writes everything) and its
+    slip "studnet": a word list (Debian's wamerican) keeps the first two, "Pinocchio" as it writes it."""
+    from model_training.add_lexicon import main
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "prose.txt").write_text(patterned_text + EXTRA, encoding="utf-8")
+    (corpus / "chitchat.txt").write_text("we ate marshmallows and read pinocchio lol.\n" * 4 + "my studnet gardens.\n",
+                                         encoding="utf-8")
+    words = tmp_path / "words"
+    words.write_text("bill\nBill\nmarshmallows\nPinocchio\nPinocchio's\ngardens\n", encoding="utf-8")
+    assert main([str(tiny_bundle), str(corpus), "--whole-corpus", "--out", str(tmp_path / "known"),
+                 "--casual", "chitchat", "--known-words", str(words)]) == 0
+    assert main([str(tiny_bundle), str(corpus), "--whole-corpus", "--out", str(tmp_path / "casual"),
+                 "--casual", "chitchat"]) == 0
+    known, casual = (load_bundle(tmp_path / name).lexicon for name in ("known", "casual"))
+    assert "marshmallows" not in casual.words and "pinocchio" not in casual.words
+    assert known.display[known.words.index("marshmallows")] == "marshmallows"
+    assert known.display[known.words.index("pinocchio")] == "Pinocchio"
+    assert "studnet" not in known.words and "lol" not in known.words  # the word list does not know them
+    assert set(known.words) - set(casual.words) == {"marshmallows", "pinocchio"}
+    assert known.unknown_total == casual.unknown_total
+    assert load_bundle(tmp_path / "known").manifest["lexicon"]["casual_known_words"] == "words"
+
+
+def test_a_word_list_keeps_a_words_small_letters_where_it_lists_them(tmp_path):
+    from model_training.vocabulary import read_word_list
+
+    words = tmp_path / "words"
+    words.write_text("Bill\nbill\nHubble\nLondon\nlondon\nNASA\n\n", encoding="utf-8")
+    assert read_word_list(words) == {"bill": "bill", "hubble": "Hubble", "london": "london", "nasa": "NASA"}
+
+
+def test_a_word_list_that_cannot_be_read_is_one_sentence(tmp_path, tiny_bundle, patterned_text, capsys):
+    from model_training.add_lexicon import main
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "prose.txt").write_text(patterned_text + EXTRA, encoding="utf-8")
+    (corpus / "chitchat.txt").write_text("we ate marshmallows lol.\n" * 4, encoding="utf-8")
+    assert main([str(tiny_bundle), str(corpus), "--out", str(tmp_path / "out"), "--casual", "chitchat",
+                 "--known-words", str(tmp_path / "missing")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot read the word list" in err and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(SystemExit):  # a word list without --casual means nothing: said, not ignored
+        main([str(tiny_bundle), str(corpus), "--out", str(tmp_path / "out"), "--known-words", str(tmp_path / "w")])

@@ -124,6 +124,19 @@ def test_changed_from_is_the_first_changed_token():
     assert cache.update("").length == 1
 
 
+def test_a_title_written_with_its_capital_asks_a_capital_of_the_next_word():
+    vocab = make_vocab()
+    cache = TokenCache(tok, vocab)
+    view = cache.update("we met Mrs ")
+    assert view.capital_next and not view.sentence_start  # a name, inside the sentence
+    assert cache.update("we met Mrs cl").capital_next
+    assert not cache.update("we met mrs ").capital_next  # typed small: the person's way
+    assert not cache.update("we met Mrs Clay and ").capital_next
+    view = cache.update("we met. ")
+    assert view.capital_next and view.sentence_start
+    assert not cache.update("we met ").capital_next
+
+
 def test_typing_at_the_end_of_a_long_text_rescans_only_its_end(monkeypatch):
     vocab = make_vocab()
     own = Tokenizer()  # counted; the full scans of _check use ``tok``
