@@ -12,13 +12,13 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from keyboard_app.engine.lexicon import Lexicon, build_lexicon, small_letter_counts
 from keyboard_app.engine.ranking import is_suggestable
-from keyboard_app.engine.tokenizer import SPECIAL_TOKENS, Tokenizer
+from keyboard_app.engine.tokenizer import BOS, SPECIAL_TOKENS, Token, Tokenizer
 from keyboard_app.engine.vocab import Vocabulary
 
 from .corpus import CorpusError, CorpusFile, ReadStats, Split, read_lines, warn_invalid
@@ -51,6 +51,13 @@ class CorpusCounts:
     dropped: int = 0
     # The words only casual files have (``count_corpus_tokens``' ``casual``): kept out of the lexicon.
     casual_only: frozenset = frozenset()
+    # token -> {written form: n}: those of ``non_initial`` and ``forms`` that stood in runs of words
+    # in capitals (``telling_forms``), whose capitals may be the run's ("WITHOUT ANY WARRANTY")
+    run_forms: dict[str, Counter] = field(default_factory=dict)
+
+    def outside_runs(self, token: str) -> int:
+        """How often ``token`` is written inside a sentence, not in a run of words in capitals."""
+        return self.non_initial.get(token, 0) - sum(self.run_forms.get(token, {}).values())
 
     @property
     def train_tokens(self) -> int:
@@ -60,11 +67,17 @@ class CorpusCounts:
     def heldout_tokens(self) -> int:
         return sum(f.heldout_tokens for f in self.files)
 
-    def display_form(self, token: str) -> str:
+    def display_form(self, token: str, *, runs: bool = True) -> str:
+        """The form ``token`` is most often written in inside a sentence (module docstring);
+        ``runs=False``: leaving out runs of words in capitals (``outside_runs``)."""
         others = self.forms.get(token)
+        in_runs = None if runs else self.run_forms.get(token)
+        if in_runs:
+            others = Counter(others) - in_runs
         if not others:
             return token
-        lowercase_n = self.non_initial[token] - sum(others.values())
+        lowercase_n = self.outside_runs(token) if in_runs else self.non_initial[token]
+        lowercase_n -= sum(others.values())
         form, n = max(others.items(), key=lambda item: (item[1], item[0]))
         return form if n > lowercase_n else token
 
@@ -110,6 +123,7 @@ def count_corpus_tokens(
     casual_inside: Counter = Counter()  # the casual files' evidence, kept apart (never spilled)
     casual_forms: dict[str, Counter] = {}
     casual_counts: Counter = Counter()
+    run_forms: dict[str, Counter] = {}  # the forms of words in runs of capitals (``telling_forms``)
     digest = hashlib.sha256()
     done = 0
     for file in files:
@@ -123,23 +137,27 @@ def count_corpus_tokens(
             if held_out:
                 entry.heldout_tokens += sum(1 for _ in tokenizer.iter_stream(lines))
                 continue
-            for token in tokenizer.iter_stream(lines):
-                entry.train_tokens += 1
-                if max_types is not None and not entry.train_tokens % check_every and len(counts) > max_types:
-                    if spill is None:
-                        spill, spilled = SpillFolder(spill_dir), []
-                    spilled.append(spill_counts(counts, non_initial, forms, spill))
-                word = token.token
-                counts[word] += 1
-                if casual_file:
-                    casual_counts[word] += 1
-                if not token.initial:
+            for token, told, in_run in telling_forms(tokenizer.iter_stream(lines)):
+                if token is not None:
+                    entry.train_tokens += 1
+                    if max_types is not None and not entry.train_tokens % check_every and len(counts) > max_types:
+                        if spill is None:
+                            spill, spilled = SpillFolder(spill_dir), []
+                        spilled.append(spill_counts(counts, non_initial, forms, spill))
+                    word = token.token
+                    counts[word] += 1
+                    if casual_file:
+                        casual_counts[word] += 1
+                if told is not None:  # written inside a sentence
+                    word = told.token
+                    if in_run:  # (its capitals may be the run's: noted apart too)
+                        run_forms.setdefault(word, Counter())[told.surface] += 1
                     inside[word] += 1
-                    if token.surface != word and token.surface:
+                    if told.surface != word and told.surface:
                         by_form = written.get(word)
                         if by_form is None:
                             by_form = written[word] = Counter()
-                        by_form[token.surface] += 1
+                        by_form[told.surface] += 1
         digest.update(b"\0")
         warn_invalid(file.path, stats)
         result.files.append(entry)
@@ -156,12 +174,58 @@ def count_corpus_tokens(
             spill.close()
         log.info("vocabulary count: %d spills merged, %d tokens kept", len(spilled), len(result.counts))
     result.casual_only = frozenset(w for w, n in casual_counts.items() if result.counts.get(w) == n)
+    result.run_forms = {word: by_form for word, by_form in run_forms.items() if word in result.counts}
     for word, n in casual_inside.items():
         if word in result.counts and not result.non_initial.get(word):
             result.non_initial[word] = n
             if word in casual_forms:
                 result.forms[word] = casual_forms[word]
     return result
+
+
+def telling_forms(tokens: Iterable[Token]) -> Iterator[tuple[Token | None, Token | None, bool]]:
+    """Each token of ``tokens``, in order, beside a token whose written form says how its word is
+    written inside a sentence (``CorpusCounts.non_initial`` and ``forms``), or None, and whether
+    that one stands in a run of words written in capitals ("WITHOUT WARRANTY OF ANY KIND, EXPRESS
+    OR IMPLIED"), whose capitals are the run's: a licence's disclaimers made "KIND" and "OUT" the
+    way a fine-tuned model wrote its known words (``grow_vocabulary`` leaves runs out; a word of a
+    manual written in capitals in runs, "NO MAXVALUE", "ICMP ECHO", is still shown so).  A sentence's first word says nothing (its
+    capital is the sentence's).  A word in capitals is told one word late, once the next word
+    shows whether the run goes on, so a triple may be (None, word, run) at the end; a run needs
+    two words in capitals side by side, one of two letters or more ("the GNU General" is none)."""
+    held: Token | None = None  # a word in capitals, waiting for the next word
+    held_after_capitals = False  # ... which came right after a word in capitals
+    previous: str | None = None  # the last word as written, since the paragraph's start
+    for token in tokens:
+        is_word = token.token[:1].isalpha()
+        if held is not None and (is_word or token.token == BOS):
+            yield None, held, held_after_capitals or (is_word and _run_of_capitals(held.surface, token.surface))
+            held = None
+        if token.token == BOS:
+            previous = None
+        told = None
+        if not token.initial:  # (a sentence's first word: its capital is the sentence's)
+            if is_word and _in_capitals(token.surface):
+                held = token
+                held_after_capitals = previous is not None and _run_of_capitals(previous, token.surface)
+            else:
+                told = token  # (a mark or a number too, as ever)
+        if is_word:
+            previous = token.surface
+        yield token, told, False
+    if held is not None:
+        yield None, held, held_after_capitals
+
+
+def _run_of_capitals(first: str, second: str) -> bool:
+    """Whether two words side by side are a run of capitals: both in capitals, one of them
+    two letters or more ("OF ANY", "FOR A"; not "A I")."""
+    return (_in_capitals(first) and _in_capitals(second)) and (len(first) > 1 or len(second) > 1)
+
+
+def _in_capitals(surface: str) -> bool:
+    """Letters, every one a capital ("KIND", "A", "I'M")."""
+    return surface.isupper()
 
 
 def is_casual(name: str, casual: Collection[str]) -> bool:
@@ -335,8 +399,9 @@ def grow_vocabulary(base: Vocabulary, new: Vocabulary, max_new: int,
     tokens, display, counts = list(base.tokens), list(base.display), list(base.counts)
     if written is not None:
         for i, token in enumerate(tokens):
-            if written.non_initial.get(token, 0) >= MIN_FORM_EVIDENCE:
-                form = written.display_form(token)
+            # (a licence's "WITHOUT WARRANTY OF ANY KIND" says nothing of how "kind" is written)
+            if written.outside_runs(token) >= MIN_FORM_EVIDENCE:
+                form = written.display_form(token, runs=False)
                 if form != token:
                     display[i] = form
     room = max_new
