@@ -24,6 +24,8 @@ from PySide6.QtWidgets import QApplication, QFrame, QLabel, QScrollArea, QSizePo
 
 from .boxes import plain_tooltip
 
+QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no maximum" for a widget's size
+
 # What a window manager's title bar and frame take beyond a window's own size (logical
 # pixels, generous: the size of a title bar is not known before the window is shown).
 FRAME_ROOM = QSize(16, 48)
@@ -92,14 +94,19 @@ class ElidedLabel(QLabel):
 class ElidingStatusBar(QStatusBar):
     """A status bar whose messages are elided to the room left by its permanent widgets.
 
-    Permanent widgets added with ``yields=True`` (the model's name, the keystroke
-    count) step aside while a message that would not fit beside them is shown.
+    The permanent widgets (the model's name, the keystroke count) stay in view while a
+    message is shown: they stepped aside for a long one, and a newcomer lost the count
+    and the model's name to every long message (H72).  Those added with ``yields=True``
+    (elided labels) are narrowed instead, elided, where a message would otherwise have
+    less than ``MESSAGE_SHARE`` of the bar; the message is elided to what is left, the
+    whole of it in the bar's tooltip.
     """
+
+    MESSAGE_SHARE = 0.5  # of the bar's width, the least a long message keeps beside narrowed widgets
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._yielding: list[QWidget] = []
-        self._stepped_aside: list[QWidget] = []
         self.messageChanged.connect(self._message_changed)
 
     def addPermanentWidget(self, widget: QWidget, stretch: int = 0, *, yields: bool = False) -> None:  # noqa: N802
@@ -108,21 +115,31 @@ class ElidingStatusBar(QStatusBar):
             self._yielding.append(widget)
 
     def _message_changed(self, message: str) -> None:
-        if not message:
-            for widget in self._stepped_aside:
-                widget.show()
-            self._stepped_aside = []
-        elif not self._stepped_aside:
-            needed = self.fontMetrics().horizontalAdvance(message) + 12
-            if needed > self.message_rect().width():
-                self._stepped_aside = [w for w in self._yielding if w.isVisible()]
-                for widget in self._stepped_aside:
-                    widget.hide()
-                layout = self.layout()
-                if layout is not None:
-                    layout.activate()  # the room they leave, before the message is measured
+        self._make_room(message)
         self.setToolTip(plain_tooltip(message) if message and message != self.elided_message() else "")
         self.update()
+
+    def _make_room(self, message: str) -> None:
+        """Narrow the yielding widgets while ``message`` needs their room (never below their
+        own minimum, never hidden); give it back once the message is gone or fits."""
+        for widget in self._yielding:
+            widget.setMaximumWidth(QWIDGETSIZE_MAX)
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()  # the room they leave at their own width, before it is measured
+        if not message:
+            return
+        lacking = min(self.fontMetrics().horizontalAdvance(message) + 12,
+                      int(self.width() * self.MESSAGE_SHARE)) - self.message_rect().width()
+        for widget in self._yielding:
+            if lacking <= 0 or not widget.isVisible():
+                continue
+            width = widget.width()
+            narrowed = max(widget.minimumSizeHint().width(), width - lacking)
+            widget.setMaximumWidth(narrowed)
+            lacking -= width - narrowed
+        if layout is not None:
+            layout.activate()
 
     def message_rect(self) -> QRect:
         """Where the message is drawn: from the left edge to the first permanent widget."""

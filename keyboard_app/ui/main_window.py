@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QProgressBar,
+    QSizePolicy,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -44,7 +45,7 @@ from . import appearance, boxes, mnemonics
 from .controller import KeystrokeStats, SuggestionController
 from .documents import Documents
 from .editor import Editor
-from .elide import ElidingStatusBar, fit_to_screen
+from .elide import ElidedLabel, ElidingStatusBar, fit_to_screen
 from .model_controller import LOADING, ModelController
 from .preferences import LEARNING_HELP
 from .strip import WORD_SCALE, SuggestionStrip
@@ -71,7 +72,19 @@ SHORTCUTS = [
     ("Ctrl+,", "Preferences"),
     ("Ctrl+M", "Manage models"),
     ("Ctrl+Shift+T", "Retrain on your own writing"),
-    ("F1", "This list"),
+    ("F10", "Open the first menu (File); the arrow keys walk the menus, Esc closes them"),
+    ("F1", "This help: the keys, and what the suggestions’ marks mean"),
+]
+
+# What the strip's marks mean, shown below the shortcuts (plain words, no jargon).
+STRIP_HELP = [
+    ("Corrections", "A suggestion in <i><u>italics, underlined</u></i> is a correction: the letters "
+                    "you typed look like a slip, and putting it in replaces the word you typed "
+                    "with it (Ctrl+Z puts your letters back). With Preferences ▸ “Correct typing "
+                    "slips automatically at a word’s end”, the space or punctuation typed after "
+                    "a slip puts the correction in by itself; Backspace right after takes it back."),
+    ("Phrases", "A suggestion on a tinted background with » after it is a phrase: several "
+                "words that often come next. Putting it in types all of them at once."),
 ]
 
 
@@ -161,7 +174,10 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         bar = ElidingStatusBar()
         self.setStatusBar(bar)
-        self.model_label = boxes.plain_label(LOADING)  # a model's name, never markup
+        # A model's name, never markup; elided further while a long message needs its room.
+        self.model_label = ElidedLabel(LOADING)
+        self.model_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.model_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self.model_label.setObjectName("modelLabel")
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)
@@ -191,8 +207,9 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.ksr_label, yields=True)
 
     def set_model_label(self, text: str, tooltip: str | None = None) -> None:
-        """The status bar's model name, elided to MODEL_LABEL_WIDTH (the whole in its
-        accessible name); ``tooltip``, when given, the model's path."""
+        """The status bar's model name, elided to MODEL_LABEL_WIDTH, and further while a long
+        message needs its room (``ElidingStatusBar``); the whole in its accessible name;
+        ``tooltip``, when given, the model's path."""
         metrics = self.model_label.fontMetrics()
         self.model_label.setText(metrics.elidedText(text, Qt.TextElideMode.ElideRight, MODEL_LABEL_WIDTH))
         self.model_label.setAccessibleName(text)
@@ -289,6 +306,9 @@ class MainWindow(QMainWindow):
             "&Actual Size", lambda: self.set_font_size(Settings().editor_font_size), K("Ctrl+0"),
         )
         self.shortcuts_action = self._action("&Keyboard Shortcuts", self.show_shortcuts, K.StandardKey.HelpContents)
+        # F10 opens the first menu, as in GNOME and KDE apps (Qt's menu bar answers Alt alone,
+        # not F10); F10 again (``eventFilter``), or Esc, closes it, the keyboard back in the editor.
+        self.menu_key_action = self._action("Open the Menus", self.open_first_menu, K(Qt.Key.Key_F10))
         self.about_action = self._action(f"&About {APP_TITLE}", self.show_about)
 
     def _build_menus(self) -> None:
@@ -342,6 +362,32 @@ class MainWindow(QMainWindow):
         help_menu.addActions([self.shortcuts_action, self.about_action])
         for action in bar.actions():
             action.menu().aboutToHide.connect(self._menu_closed)
+        for menu in bar.findChildren(QMenu):  # (the window's F10 is not heard in an open menu)
+            menu.installEventFilter(self)
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802 - Qt API
+        """F10 in an open menu closes the menus, as in GNOME and KDE apps; the keyboard goes
+        back to the editor."""
+        if (event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_F10
+                and not event.modifiers() and isinstance(watched, QMenu)):
+            while isinstance(popup := QApplication.activePopupWidget(), QMenu):
+                popup.close()
+            self._back_to_the_editor()
+            return True
+        return super().eventFilter(watched, event)
+
+    def open_first_menu(self) -> None:
+        """F10: the menu bar's first menu (File), open, its first item chosen, for the
+        keyboard to walk the menus (as Alt+F opens it); F10 in an open menu closes it."""
+        bar = self.menuBar()
+        first = next((a for a in bar.actions() if a.isVisible() and a.isEnabled()), None)
+        if first is None or not bar.isVisible():
+            return
+        bar.setActiveAction(first)
+        menu = first.menu()
+        item = next((a for a in menu.actions() if a.isEnabled() and a.isVisible() and not a.isSeparator()), None)
+        if item is not None:
+            menu.setActiveAction(item)
 
     def _menu_closed(self) -> None:
         """A menu of the menu bar closed.  Closed with Esc (no action), Qt left the keyboard
@@ -938,7 +984,8 @@ class MainWindow(QMainWindow):
         table.setAccessibleName("Keyboard shortcuts")
         table.setFrameShape(QFrame.Shape.NoFrame)
         table.viewport().setAutoFillBackground(False)
-        table.setHtml(f"<table>{rows}</table>")
+        marks = "".join(f"<p><b>{title}.</b> {text}</p>" for title, text in STRIP_HELP)
+        table.setHtml(f"<table>{rows}</table><h3>The suggestions</h3>{marks}")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.button(QDialogButtonBox.StandardButton.Close).setText("&Close")
         buttons.rejected.connect(box.reject)

@@ -10,10 +10,15 @@ more), so a large size never cuts a word's top or descenders off.
 Text that does not fit is drawn a little smaller, then elided with "…" (a
 word in its middle: it keeps the start that was typed and the end that
 tells it from the other completions), never clipped; the whole text is in
-the tooltip and the accessible name.  The width goes to the words: slots
-share it by what their words need (equally while the words are short),
-empty slots beside words (or beside the placeholder) are hidden, and a word
-that does not fit beside the number's balancing space gets that space too.
+the tooltip and the accessible name.  While every word fits an equal share
+of the strip (at its own size, or a little smaller where every slot holds a
+word), the slots have equal shares, empty ones too, and keep their place and
+width at every keystroke, as on a phone's keyboard (H72: with five slots
+they were shared by the words' lengths, and the strip jittered under the
+eyes).  Otherwise the width goes to the words: slots share it by what their
+words need (equally while the words are short), empty slots beside words (or
+beside the placeholder) are hidden, and a word that does not fit beside the
+number's balancing space gets that space too.
 Where the words do not fit at full size (a narrow window, five long words),
 the gaps between and inside the slots narrow first, then the words are
 drawn smaller, and only then elided (across the strip too: no word is
@@ -126,6 +131,15 @@ class SuggestionButton(QPushButton):
             head = (READABLE_LETTERS + 1) // 2
             text = text[:head] + "…" + text[head - READABLE_LETTERS:]
         return self._room(QFontMetricsF(self.word.smallest_font()).horizontalAdvance(text), compact=True) + 1
+
+    def shrunk_width(self) -> int:
+        """The narrowest the slot shows its whole word at its smallest size with the usual
+        gaps (the balancing space hidden, as ``_balance`` hides it where the word does not fit
+        beside it; a phrase keeps its "»"), and a pixel for the layout's rounding."""
+        text_width = QFontMetricsF(self.word.smallest_font()).horizontalAdvance(self.word.text())
+        phrase = SLOT_SPACING + self.spacer.width() if self.spacer.text() else 0
+        return (ceil(text_width) + 2 * SLOT_MARGIN + SLOT_SPACING + self.hint.sizeHint().width() + phrase
+                + BORDER_ROOM + 1)
 
     def whole_width(self, font: QFont) -> int:
         """The narrowest the slot shows its whole word in ``font``, with the narrower gaps and
@@ -412,34 +426,70 @@ class SuggestionStrip(QWidget):
             QAccessible.updateAccessibility(QAccessibleAnnouncementEvent(self, name))
 
     def _share_width(self) -> None:
-        """Give the width to what is shown.  A placeholder sentence may use the whole
-        strip, and empty slots beside words give way to them.  Words share by what
-        they need, but no less than a short word's share each, so a strip of short
-        words keeps equal slots and does not move at every keystroke, while a long
-        word takes room from short ones before it is elided.  Where the words do not
-        fit, the gaps narrow, and each shown word gets at least its legible width."""
-        layout = self.layout()
+        """Give the width to what is shown.  While every word fits an equal share of the
+        strip, every slot has that share, empty ones too (``_steady_share``): the slots keep
+        their place and width as the words change at each keystroke.  Otherwise (a narrow
+        window, a word too long for its share) the width is fitted to the words: a
+        placeholder sentence may use the whole strip, and empty slots beside words give
+        way to them.  Words share by what they need, but no less than a short word's
+        share each, while a long word takes room from short ones before it is elided.
+        Where the words do not fit, the gaps narrow, and each shown word gets at least its
+        legible width."""
         placeholder = not self._suggestions and bool(self._placeholder)
+        if not placeholder and self._steady_share():
+            self._shown = len(self._suggestions)
+            self._lay_out(self._slots, [1] * self._slots, compact=False)
+            return
         self._shown = filled = self._legible_count()
         # Every slot while none holds anything (numbered, dashed: where words will come);
         # beside a word or the placeholder an empty slot would only take their width.
         shown = max(filled, 1) if filled or placeholder else self._slots
-        for i, button in enumerate(self.buttons):
-            button.setVisible(i < shown)
         needs = [b.needed_width(compact=False) for b in self.buttons[:filled]]
         gaps = (filled - 1) * STRIP_SPACING + 2 * STRIP_MARGIN
         compact = bool(filled) and sum(needs) + gaps > self.width()
         if not filled:
-            stretches = [1] * shown
+            stretches = [1] * self._slots
         elif compact:
             stretches = self._legible_shares(needs)
         else:  # short words' equal shares, unless they would cost a long word letters
             short = self.buttons[0].word.fontMetrics().horizontalAdvance("m" * 8)
             steady = [max(short, need) for need in needs]
             stretches = steady if sum(steady) + gaps <= self.width() else needs
-        for i, stretch in enumerate(stretches):
+        self._lay_out(shown, stretches, compact=compact)
+
+    def _lay_out(self, shown: int, stretches: list[int], *, compact: bool) -> None:
+        """Show the first ``shown`` slots, give them the width in the proportions of
+        ``stretches``, and set the gaps, laid out at once: a change made while the strip is
+        resized (from the steady shares to fitted ones) would otherwise wait for an event."""
+        layout = self.layout()
+        changed = [b.isVisibleTo(self) for b in self.buttons] != [i < shown for i in range(len(self.buttons))]
+        for i, button in enumerate(self.buttons):
+            button.setVisible(i < shown)
+            stretch = stretches[i] if i < len(stretches) else 0
+            changed = changed or layout.stretch(i) != stretch
             layout.setStretch(i, stretch)
         self._set_compact(compact)
+        if changed:
+            layout.activate()
+
+    def _steady_share(self) -> bool:
+        """Whether every word fits whole in an equal share of the strip (its slot count's,
+        with the usual gaps): at its own size, or, where every slot holds a word, drawn a
+        little smaller.  The slots then stay where they are while the user types, as on a
+        phone's keyboard; with five slots they were shared by the words' lengths and moved
+        at every keystroke (H72).  A word that does not fit so is never elided in its share
+        beside others drawn larger than they must be: the width is fitted to the words
+        instead (``_legible_shares``).  An empty slot is kept beside a word only where the
+        word need not be drawn smaller for it (H18: empty slots took a word's room)."""
+        words = self.buttons[: len(self._suggestions)]
+        if not words:
+            return False
+        share = (self.width() - 2 * STRIP_MARGIN - (self._slots - 1) * STRIP_SPACING) // self._slots
+        if share < MIN_SLOT_WIDTH:
+            return False
+        if all(b.needed_width(compact=False) <= share for b in words):
+            return True
+        return len(words) == self._slots and all(b.shrunk_width() <= share for b in words)
 
     def _legible_count(self) -> int:
         """How many of the words, in rank order, fit the width legibly with the narrower gaps
