@@ -578,17 +578,17 @@ class MainWindow(QMainWindow):
         SB = QMessageBox.StandardButton
         if kept.recovered is not None:
             title, said = "Unsaved Text Recovered", (
-                f"The app stopped without closing (it crashed, was killed, or lost its display). The text "
-                f"you had not saved{of_file} was recovered in {where}: everything you had typed up to "
+                f"The app stopped without closing. The text you had not saved{of_file} was recovered, "
+                f"as written at {datetime.fromtimestamp(kept.recovered):%Y-%m-%d %H:%M:%S}: up to "
                 f"{RECOVERY_PAUSE_MS // 1000} seconds before the app stopped ({RECOVERY_LIMIT_MS // 1000} "
-                f"seconds if you were typing without a pause); it was last written at "
-                f"{datetime.fromtimestamp(kept.recovered):%Y-%m-%d %H:%M:%S}.")
+                f"if you were typing without a pause).\n\nOpen it now? No asks again at the next start. "
+                f"(The copy is {where}.)")
         else:
             title, said = "Unsaved Text Kept", (
                 f"When the app was last stopped without a question (Ctrl-C in a terminal, or the system "
-                f"closing it), the text you had not saved{of_file} was kept in {where}.")
-        answer = boxes.question(self, title, f"{said} Open it now? (No asks again at the next start.)",
-                                SB.Open | SB.Discard | SB.No, SB.Open)
+                f"closing it), the text you had not saved{of_file} was kept in {where}.\n\n"
+                "Open it now? No asks again at the next start.")
+        answer = boxes.question(self, title, said, SB.Open | SB.Discard | SB.No, SB.Open)
         if answer == SB.Open and self.documents.restore(kept):
             return  # the document has it now
         if answer == SB.Discard:
