@@ -39,8 +39,17 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QElapsedTimer, QEvent, QItemSelectionModel, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFocusEvent, QFontDatabase, QGuiApplication, QHideEvent, QPalette
+from PySide6.QtCore import QElapsedTimer, QEvent, QItemSelectionModel, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFocusEvent,
+    QFontDatabase,
+    QGuiApplication,
+    QHideEvent,
+    QPaintEvent,
+    QPalette,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QBoxLayout,
     QButtonGroup,
@@ -60,8 +69,11 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QRadioButton,
+    QSizePolicy,
     QStackedWidget,
     QStyle,
+    QStyleOptionProgressBar,
+    QStylePainter,
     QVBoxLayout,
     QWidget,
 )
@@ -96,11 +108,36 @@ from .trainer_process import RunResult, TrainerRun
 
 log = logging.getLogger(__name__)
 
-PPL_TITLE = "Validation perplexity"
+#: The charts' titles and what they show, in plain words (their tooltips name the figures).
+LOSS_TITLE = "How far off its guesses are"
+LOSS_TIP = ("While it learns: how far off the model's guesses of the next word of your text are "
+            "(the training loss, in nats). It falls as the model learns. The words read count "
+            "punctuation marks too, and every pass over your text.")
+PPL_TITLE = "Uncertainty about the next word"
+PPL_TIP = ("Measured on part of your text that the model does not learn from (the validation "
+           "perplexity): the model is as unsure of each next word as if it chose among this many "
+           "words. Lower is better.")
+CHART_MIN_HEIGHT = 200
 #: the trainer holds out the start of the files when adapting (their newest text is learned)
-COMPARING = "Comparing the two models on the {part} of your files…"
+COMPARING = "Comparing the two models on the {part} of your files, which the new model did not learn from…"
 #: The name a retrain proposes for its model (see ``proposed_name``).
 DEFAULT_NAME = "My writing {date}"
+#: The trainer's passes over the text before it trains (``Reading.phase``), in order, and what
+#: each is called here.  (A trainer that does not report its phrase counting, the longest
+#: wait on a single file, shows a busy bar then.)
+READING_PASSES = {"count": "Counting words…", "encode": "Preparing the text…", "phrases": "Finding your phrases…"}
+#: The rows of the comparison: key, heading, tooltip.
+RESULT_ROWS = (
+    ("name", "Model", "The model in use now, and the one just trained"),
+    ("ksr", "Keystrokes saved",
+     f"The share of the keystrokes that choosing a suggestion (among {COMPARE_K}) spared in typing "
+     "the text: how much typing each model saves you. The recommendation rests on it."),
+    ("top_k", f"Next word among the {COMPARE_K} suggestions",
+     f"How often the word that came next was among the {COMPARE_K} suggestions before its first letter"),
+    ("perplexity", "Uncertainty (perplexity)",
+     "The model is as unsure of each next word as if it chose among this many words; lower is "
+     "better. A model that knows more words often scores higher and still saves more typing."),
+)
 #: Below this gain in keystrokes saved (points) the two models do "about equally well".
 EQUAL_KSR = 0.5
 #: Reds for the error text: a deep one for light backgrounds, a light one for dark ones; the
@@ -116,6 +153,33 @@ def error_color(palette: QPalette) -> QColor:
         if contrast_ratio(red, background) >= AA_CONTRAST:
             return red
     return palette.color(QPalette.ColorRole.WindowText)
+
+
+def perplexity_note(current: ModelScore, new: ModelScore, *, new_recommended: bool, new_worse: bool) -> str:
+    """A plain sentence or two where the perplexities point the other way from the
+    recommendation (which rests on the keystrokes saved), else "".
+
+    A newcomer read "perplexity 723 -> 2,279" beside "using it is recommended" as a
+    contradiction: an adapted model that knows more words spreads its guesses over more of
+    them, and its perplexity rises while it saves more typing."""
+    higher = new.perplexity > current.perplexity
+    if not ((new_recommended and higher) or (new_worse and not higher)):
+        return ""
+    words = new.vocab_size - current.vocab_size
+    why = ""
+    if words and (words > 0) == higher:  # more words to choose from: more uncertain
+        why = (f" The new model knows {abs(words):,} {'more' if higher else 'fewer'} words, "
+               f"which {'raises' if higher else 'lowers'} it.")
+    return (
+        "The recommendation rests on the keystrokes saved on your own text. The new model's "
+        f"uncertainty (perplexity) is {'higher' if higher else 'lower'}, {format_perplexity(new.perplexity)} "
+        f"against {format_perplexity(current.perplexity)}: it measures how unsure a model is of the "
+        "exact next word, not how much typing its suggestions save." + why
+    )
+
+
+def format_perplexity(value: float) -> str:
+    return f"{value:,.2f}" if value < 10 else f"{value:,.1f}"
 
 
 def proposed_name(store: ModelStore, today: _dt.date | None = None) -> str:
@@ -145,6 +209,68 @@ class CorpusList(QListWidget):
         if 0 <= row < self.count():
             self.setCurrentRow(row, QItemSelectionModel.SelectionFlag.ClearAndSelect)
             self.scrollToItem(self.item(row))
+
+
+class ProgressBar(QProgressBar):
+    """A progress bar whose busy state (a range of 0 to 0: nothing reports progress) is a
+    block sliding to and fro across the groove.
+
+    The style's own busy bar (Fusion's) is the whole groove filled, its stripes drifting a
+    pixel at a time: while the text was prepared, 8 s on 129k words, a newcomer read it as a
+    full bar that did not move.  A screen reader still hears a busy bar (the range is 0-0)."""
+
+    #: one way across, and the block's share of the groove
+    SWEEP_MS = 1500
+    BLOCK = 0.25
+    FRAME_MS = 40
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        clock = QElapsedTimer()
+        clock.start()
+        self.elapsed_ms: Callable[[], int] = clock.elapsed  # (tests set it)
+        self._frames = QTimer(self, interval=self.FRAME_MS)
+        self._frames.timeout.connect(lambda: self.is_busy() and self.update())
+
+    def is_busy(self) -> bool:
+        return self.minimum() == 0 and self.maximum() == 0
+
+    def busy_position(self) -> float:
+        """Where the block is, from 0 (at the left) to 1 (at the right): there and back."""
+        phase = (self.elapsed_ms() % (2 * self.SWEEP_MS)) / self.SWEEP_MS
+        return phase if phase <= 1.0 else 2.0 - phase
+
+    def block_rect(self) -> QRect:
+        """The sliding block's rectangle in the bar, while it is busy."""
+        option = QStyleOptionProgressBar()
+        self.initStyleOption(option)
+        groove = self.style().subElementRect(QStyle.SubElement.SE_ProgressBarContents, option, self)
+        width = max(1, round(groove.width() * self.BLOCK))
+        x = groove.x() + round((groove.width() - width) * self.busy_position())
+        return QRect(x, groove.y(), width, groove.height())
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        self._frames.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt API
+        super().hideEvent(event)
+        self._frames.stop()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
+        if not self.is_busy():
+            super().paintEvent(event)
+            return
+        painter = QStylePainter(self)
+        option = QStyleOptionProgressBar()
+        self.initStyleOption(option)
+        painter.drawControl(QStyle.ControlElement.CE_ProgressBarGroove, option)
+        block = QStyleOptionProgressBar(option)
+        block.rect = self.block_rect()
+        block.minimum, block.maximum, block.progress = 0, 1, 1  # the block drawn as a bar's full chunk
+        block.textVisible = False
+        block.styleObject = None  # (not the style's own busy animation)
+        painter.drawControl(QStyle.ControlElement.CE_ProgressBarContents, block)
 
 
 def training_dir() -> Path:
@@ -322,8 +448,7 @@ class RetrainDialog(QDialog):
         intro = QLabel(
             "Teach the keyboard your own words and phrasing. Choose some of your writing "
             "(text files, or folders of them). Everything stays on this computer. The new "
-            "model is stored compactly, like the built-in one (8-bit weights, compressed phrase tables), "
-            "so it is as fast."
+            "model is stored compactly, like the built-in one, so it suggests as fast."
         )
         intro.setWordWrap(True)
         self.unadded_box = QWidget()  # the finished models a kill left unadded (``_recover_runs``)
@@ -338,6 +463,9 @@ class RetrainDialog(QDialog):
         self.corpus_list.setObjectName("corpusList")
         self.corpus_list.setAccessibleName("Text to learn from")
         self.corpus_list.setMinimumHeight(110)
+        # What room the page has, no more: its own size hint (192 px) scrolled the estimate out
+        # of sight on a 768 px screen when a recovered model was offered above it.
+        self.corpus_list.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         self.corpus_list.setToolTip("The files and folders to learn from")
         add_files = QPushButton("Add &Files…")
         add_folder = QPushButton("Add F&older…")
@@ -352,7 +480,7 @@ class RetrainDialog(QDialog):
         corpus_row = QHBoxLayout()
         corpus_row.addWidget(self.corpus_list, 1)
         corpus_row.addLayout(side)
-        layout.addLayout(corpus_row)
+        layout.addLayout(corpus_row, 1)
         self.count_label = boxes.plain_label("No text chosen yet.")  # a file's name in its messages
         self.count_label.setObjectName("countLabel")
         layout.addWidget(self.count_label)
@@ -372,7 +500,7 @@ class RetrainDialog(QDialog):
         self.mode_group.addButton(self.scratch_radio)
         mode_box = QVBoxLayout()
         for radio, note in ((self.adapt_radio, "Quick, and works with little text."),
-                            (self.scratch_radio, "Needs a large corpus.")):
+                            (self.scratch_radio, "Needs a lot of text.")):
             radio.setAccessibleDescription(note)
             mode_box.addWidget(radio)
             mode_box.addWidget(radio_note(radio, note))
@@ -401,8 +529,7 @@ class RetrainDialog(QDialog):
         self.estimate_label = QLabel("")
         self.estimate_label.setObjectName("estimateLabel")
         self.estimate_label.setWordWrap(True)
-        layout.addWidget(self.estimate_label)
-        layout.addStretch(1)
+        layout.addWidget(self.estimate_label)  # (the list, above, takes what room is left)
 
         self.start_button = QPushButton("&Start Training")
         self.start_button.setEnabled(False)
@@ -436,7 +563,7 @@ class RetrainDialog(QDialog):
         font.setPointSizeF(font.pointSizeF() * 1.15)
         font.setBold(True)
         self.phase_label.setFont(font)
-        self.progress = QProgressBar()
+        self.progress = ProgressBar()
         self.progress.setObjectName("trainingProgress")
         self.progress.setRange(0, 1000)
         self.progress.setFormat("%p%")
@@ -444,6 +571,8 @@ class RetrainDialog(QDialog):
         self.time_label.setObjectName("timeLabel")
         self.detail_label = QLabel("")
         self.detail_label.setObjectName("detailLabel")
+        self.detail_label.setToolTip("Counted in tokens: words and punctuation marks, every pass over "
+                                     "your text counted again")
         self.subtitle_label = boxes.plain_label()  # the current model's name
         self.subtitle_label.setObjectName("subtitleLabel")
         self.subtitle_label.setWordWrap(True)
@@ -461,16 +590,18 @@ class RetrainDialog(QDialog):
         times.addWidget(self.detail_label)
         layout.addLayout(times)
 
-        self.loss_plot = pg.PlotWidget(title="Training loss")
-        self.loss_plot.setAccessibleName("Training loss chart")
-        self.loss_plot.setLabel("bottom", "tokens seen (thousands)")
-        self.loss_plot.setLabel("left", "loss (nats)")
+        self.loss_plot = pg.PlotWidget(title=LOSS_TITLE)
+        self.loss_plot.setAccessibleName("Guessing error chart")
+        self.loss_plot.setToolTip(LOSS_TIP)
+        self.loss_plot.setLabel("bottom", "words read (thousands)")
+        self.loss_plot.setLabel("left", "error (lower is better)")
         self.loss_plot.showGrid(x=True, y=True, alpha=0.2)
         self.loss_curve = self.loss_plot.plot([], [], pen=pg.mkPen("#1f77b4", width=2))
         self.ppl_plot = pg.PlotWidget(title=PPL_TITLE)
-        self.ppl_plot.setAccessibleName("Validation perplexity chart")
-        self.ppl_plot.setLabel("bottom", "epoch")
-        self.ppl_plot.setLabel("left", "perplexity")
+        self.ppl_plot.setAccessibleName("Uncertainty chart")
+        self.ppl_plot.setToolTip(PPL_TIP)
+        self.ppl_plot.setLabel("bottom", "passes over your text")
+        self.ppl_plot.setLabel("left", "uncertainty (lower is better)")
         self.ppl_plot.showGrid(x=True, y=True, alpha=0.2)
         self.ppl_curve = self.ppl_plot.plot(
             [], [], pen=pg.mkPen("#d62728", width=2), symbol="o", symbolSize=7,
@@ -479,7 +610,11 @@ class RetrainDialog(QDialog):
         for plot in (self.loss_plot, self.ppl_plot):
             for side in ("left", "bottom"):
                 plot.getAxis(side).enableAutoSIPrefix(False)  # no "(x0.001)" on the labels
-            plot.setMinimumHeight(200)
+            plot.setMinimumHeight(CHART_MIN_HEIGHT)
+            # As tall as the page leaves them, no taller: their own size hint (381 px) made the
+            # page taller than the dialog on a 768 px screen, the charts cut off at the bottom
+            # in a scrolled page (a page with wrapped labels is given its preferred height).
+            plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
             plot.setMenuEnabled(False)
             # Not Tab stops: they showed no focus and took four Tabs before Cancel Training
             # (H48's finding 7); what they show is said in the labels above them.
@@ -514,11 +649,11 @@ class RetrainDialog(QDialog):
         layout.setContentsMargins(0, 0, 0, 0)
         self.results_title = QLabel("<h3>Training finished</h3>")
         layout.addWidget(self.results_title)
-        self.eval_label = boxes.plain_label(COMPARING.format(part="held-out part"))
+        self.eval_label = boxes.plain_label(COMPARING.format(part="part"))
         self.eval_label.setObjectName("evalLabel")
         self.eval_label.setWordWrap(True)
         layout.addWidget(self.eval_label)
-        self.eval_progress = QProgressBar()
+        self.eval_progress = ProgressBar()
         self.eval_progress.setRange(0, 1000)
         layout.addWidget(self.eval_progress)
 
@@ -529,11 +664,13 @@ class RetrainDialog(QDialog):
         for col, text in enumerate(headers):
             label = QLabel(f"<b>{text}</b>")
             grid.addWidget(label, 0, col)
-        rows = [("name", "Model"), ("perplexity", "Perplexity (lower is better)"),
-                ("top_k", f"Next word among the {COMPARE_K} shown"),
-                ("ksr", f"Keystrokes saved ({COMPARE_K} shown)")]
-        for row, (key, text) in enumerate(rows, start=1):
-            grid.addWidget(QLabel(text), row, 0)
+        # Keystrokes saved first: the recommendation rests on it.  The perplexity last, named
+        # and explained: shown as the table's first figure it was read as the verdict, and a
+        # new model that knows more words has a higher one while it saves more typing.
+        for row, (key, text, tip) in enumerate(RESULT_ROWS, start=1):
+            header = QLabel(text)
+            header.setToolTip(tip)
+            grid.addWidget(header, row, 0)
             for col, which in enumerate(("current", "new"), start=1):
                 # the name row shows the models' names as they are; the figures' rows are bolded
                 value = boxes.plain_label("…") if key == "name" else QLabel("…")
@@ -541,11 +678,20 @@ class RetrainDialog(QDialog):
                 value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
                 grid.addWidget(value, row, col)
                 self.table[(which, key)] = value
-        layout.addLayout(grid)
+        # The verdict heads the figures: what to do, and the keystrokes it rests on.
         self.verdict_label = QLabel("")
         self.verdict_label.setObjectName("verdictLabel")
         self.verdict_label.setWordWrap(True)
+        layout.addSpacing(6)
         layout.addWidget(self.verdict_label)
+        layout.addSpacing(6)
+        layout.addLayout(grid)
+        layout.addSpacing(6)
+        self.figures_note_label = QLabel("")  # where the perplexity seems to say otherwise
+        self.figures_note_label.setObjectName("figuresNoteLabel")
+        self.figures_note_label.setWordWrap(True)
+        self.figures_note_label.hide()
+        layout.addWidget(self.figures_note_label)
         layout.addStretch(1)
 
         self.keep_new_check = QCheckBox("Keep the new model in the model &list")
@@ -777,16 +923,19 @@ class RetrainDialog(QDialog):
         """Show one progress event of the trainer."""
         match event:
             case Start(files=files):
-                self.phase_label.setText(f"Reading {files} file(s)…")
+                self.phase_label.setText(f"Reading {files:,} file{'s' if files != 1 else ''}…")
             case Skipped() | Decoded():
                 (self._skipped if isinstance(event, Skipped) else self._decoded).append(event)
                 self._show_notes(self.training_notes_label, *retraining.corpus_notes(
                     self._skipped, [(e.path, e.encoding) for e in self._decoded]))
             case Reading(bytes=done, total=total, phase=phase):
-                if total and done < total:
-                    self.phase_label.setText(f"{'Counting words' if phase == 'count' else 'Preparing the text'}…")
+                if total and done < total and phase in READING_PASSES:
+                    # (after each file) the passes over the text as one bar, not one that
+                    # fills and starts again from nothing
+                    self.phase_label.setText(READING_PASSES[phase])
+                    passes = list(READING_PASSES)
                     self.progress.setRange(0, 1000)
-                    self.progress.setValue(int(1000 * done / total))
+                    self.progress.setValue(int(1000 * (passes.index(phase) + done / total) / len(passes)))
                 else:
                     # A pass over the text is over; what follows it (the next pass, setting up
                     # the model) reports no progress: a busy bar, not a full one.
@@ -799,7 +948,7 @@ class RetrainDialog(QDialog):
                     self._val_x.append(epoch)
                     self._val_y.append(ppl)
                     self.ppl_curve.setData(self._val_x, self._val_y)
-                    self.ppl_plot.setTitle(f"Validation perplexity: {ppl:,.1f}")
+                    self.ppl_plot.setTitle(f"{PPL_TITLE}: {ppl:,.1f}")
             case Tuning(step=step, total=total) | Evaluating(words=step, total=total):
                 # after training: fitting the weights of your own phrases, then measuring
                 # the new model on your held-out text; each reports its own steps
@@ -823,7 +972,7 @@ class RetrainDialog(QDialog):
                 # read as the end while the time left still counted the comparison.
                 scoring = ("compare the two models" if self.controller.current is not None
                            else "measure the new model")
-                self.phase_label.setText(f"Trained. Getting ready to {scoring} on your held-out text…")
+                self.phase_label.setText(f"Trained. Getting ready to {scoring} on the text it did not learn from…")
                 self._trained = 1.0
                 self.progress.setRange(0, 1000)
                 self.progress.setValue(1000)
@@ -844,7 +993,7 @@ class RetrainDialog(QDialog):
             self._loss_y.append(event.loss)
             self.loss_curve.setData(self._loss_x, self._loss_y)
         if event.tokens_per_s is not None:
-            self.detail_label.setText(f"{tokens:,} of {total:,} tokens · {event.tokens_per_s:,.0f} tokens/s")
+            self.detail_label.setText(f"{tokens:,} of {total:,} words read · {event.tokens_per_s:,.0f} a second")
         self._eta_s = event.eta_s
         if self.estimate is not None:
             self.estimate.training(self.now(), tokens=tokens, total=total, eta_s=self._eta_s,
@@ -958,6 +1107,8 @@ class RetrainDialog(QDialog):
         self.eval_progress.show()
         self.eval_progress.setValue(0)
         self.eval_label.setText(self._comparing())
+        self.verdict_label.setText("")  # (a verdict of an earlier run of this dialog)
+        self.figures_note_label.hide()
 
         models = {"current": (current_path, current_name), "new": (new_bundle, new_name)}
 
@@ -978,7 +1129,7 @@ class RetrainDialog(QDialog):
         return "start" if adapting else "end"
 
     def _comparing(self) -> str:
-        return COMPARING.format(part=f"held-out {self._held_part()}")
+        return COMPARING.format(part=self._held_part())
 
     def _comparison_progress(self, fraction: float) -> None:
         self.eval_progress.setValue(int(1000 * fraction))
@@ -1001,38 +1152,38 @@ class RetrainDialog(QDialog):
         current = scores.get("current")
         words = new.words if new else 0
         self.eval_label.setText(
-            f"Both models were scored on {words:,} words from the {self._held_part()} of your files, "
-            "which the new model did not train on."
+            f"Both models were tested on {words:,} words from the {self._held_part()} of your files, "
+            "which the new model did not learn from."
         )
         for which, score in scores.items():
             self.table[(which, "name")].setText(score.name)
-            self.table[(which, "perplexity")].setText(
-                f"{score.perplexity:,.2f}" if score.perplexity < 10 else f"{score.perplexity:,.1f}")
+            self.table[(which, "perplexity")].setText(format_perplexity(score.perplexity))
             self.table[(which, "top_k")].setText(f"{score.top_k * 100:.1f}%")
             self.table[(which, "ksr")].setText(f"{score.ksr:.1f}%")
         if current is None:
             for key in ("name", "perplexity", "top_k", "ksr"):
                 self.table[("current", key)].setText("—")
-        verdict = ""
+        verdict = note = ""
         new_recommended = True  # nothing to compare with: the new model is the one there is
         new_worse = False
         if current is not None and new is not None:
             gain = new.ksr - current.ksr
             new_recommended = gain >= EQUAL_KSR
             new_worse = gain <= -EQUAL_KSR
+            # ksr is a percentage of keystrokes: a gain of 0.6 points is 0.6 keystrokes in 100
             if abs(gain) < EQUAL_KSR:
-                verdict = "The two models do about equally well on your text."
+                verdict = "The two models save about as many keystrokes on your text."
             elif gain > 0:
-                verdict = (f"The new model saves {gain:.1f} points more keystrokes on your text: "
+                verdict = (f"The new model saves {gain:.1f} more keystrokes in every 100 on your text: "
                            "using it is recommended.")
             else:
-                verdict = (f"The new model saves {-gain:.1f} points fewer keystrokes on your text: "
+                verdict = (f"The new model saves {-gain:.1f} fewer keystrokes in every 100 on your text: "
                            "keeping the current model is recommended.")
-            if new.vocab_size != current.vocab_size:
-                verdict += (" The two vocabularies differ, so their perplexities are not directly "
-                            "comparable; the keystroke savings are.")
+            note = perplexity_note(current, new, new_recommended=new_recommended, new_worse=new_worse)
             self._mark_better(current, new)
-        self.verdict_label.setText(verdict)
+        self.verdict_label.setText(f"<b>{verdict}</b>" if verdict else "")
+        self.figures_note_label.setText(note)
+        self.figures_note_label.setVisible(bool(note))
         self.use_new_button.setEnabled(True)
         self._follow_verdict(keep_new=not new_worse)
         self._make_default(self.use_new_button if new_recommended else self.keep_current_button)

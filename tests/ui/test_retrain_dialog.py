@@ -206,7 +206,7 @@ def test_a_new_run_starts_clean(qtbot, window, corpus, fake_trainer):
     with qtbot.waitSignal(dialog.run_finished, timeout=30_000) as finished:
         dialog.start_button.click()
     assert finished.args == ["failed"]
-    assert ppl_title(dialog) == "Validation perplexity: 110.9"
+    assert ppl_title(dialog) == f"{retrain_dialog.PPL_TITLE}: 110.9"
     dialog.back_button.click()
     fake_trainer(READ)
     start_and_wait_for(qtbot, dialog, "reading")
@@ -214,7 +214,7 @@ def test_a_new_run_starts_clean(qtbot, window, corpus, fake_trainer):
     assert dialog.phase_label.text() == "Preparing the text…"
     # read to the end, preparing what follows: busy, not a full bar
     assert dialog.progress.isVisible() and dialog.progress.maximum() == 0
-    assert ppl_title(dialog) == "Validation perplexity"
+    assert ppl_title(dialog) == retrain_dialog.PPL_TITLE
     assert not dialog._val_y and not dialog._loss_y
     assert dialog.error_label.text() == "" and dialog.detail_label.text() == ""
     with qtbot.waitSignal(dialog.run_finished, timeout=10_000):
@@ -228,7 +228,7 @@ def test_a_line_that_is_not_a_progress_event_is_logged_once_and_skipped(qtbot, w
                   {"event": "rewinding"}, *TRAINED_A_QUARTER[len(READ):]])
     start_and_wait_for(qtbot, dialog, "epoch")
     assert kinds(dialog) == ["start", "reading", "reading", "progress", "epoch"]  # the rest was read
-    assert dialog._loss_y == [5.0] and ppl_title(dialog) == "Validation perplexity: 110.9"
+    assert dialog._loss_y == [5.0] and ppl_title(dialog) == f"{retrain_dialog.PPL_TITLE}: 110.9"
     with qtbot.waitSignal(dialog.run_finished, timeout=10_000):
         dialog.cancel_button.click()
     assert dialog.rejected == [
@@ -881,7 +881,7 @@ def test_only_the_better_comparable_figures_are_bold(qtbot, window):
                                     words=1500, vocab_size=20_000)
     new = retraining.ModelScore(name="new", perplexity=54.05, top_k=0.38, ksr=41.3, words=1500, vocab_size=517)
     dialog._show_scores({"current": current, "new": new})
-    assert "not directly comparable" in dialog.verdict_label.text()
+    assert "rests on the keystrokes saved" in dialog.figures_note_label.text()
     assert marked(dialog) == {("current", "top_k"): "<b>50.0%</b>", ("current", "ksr"): "<b>58.3%</b>"}
     dialog.close()
     # one vocabulary: the lower perplexity is the better; figures that read the same: no bold
@@ -897,7 +897,7 @@ def test_after_training_the_header_says_the_comparison_is_next(qtbot, window, co
     dialog = open_dialog(qtbot, window, corpus)
     dialog.handle_event(progress_events.Done(bundle="/nowhere", metrics={}))
     assert dialog.phase_label.text() == (
-        "Trained. Getting ready to compare the two models on your held-out text…")
+        "Trained. Getting ready to compare the two models on the text it did not learn from…")
     dialog.close()
 
 
