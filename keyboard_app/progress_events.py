@@ -102,7 +102,8 @@ class Decoded(ProgressEvent):
 
 @dataclass(frozen=True)
 class Reading(ProgressEvent):
-    """After each corpus file, in the two passes over the text ("count", then "encode")."""
+    """After each corpus file, in the passes over the text ("count", "encode", then "phrases":
+    the word pairs and triples counted, unless an earlier run's were kept)."""
 
     EVENT: ClassVar[str] = "reading"
     bytes: int

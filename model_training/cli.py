@@ -81,7 +81,7 @@ written; human messages and warnings go to standard error.  Events:
     a file left out of the corpus, one line each, right after ``start``.
 ``{"event": "encoding", "path": p, "encoding": "Windows-1252"|"Latin-1"}``
     a file that is not UTF-8, read in that encoding, one line each.
-``{"event": "reading", "phase": "count"|"encode", "bytes": n, "total": n}``
+``{"event": "reading", "phase": "count"|"encode"|"phrases", "bytes": n, "total": n}``
     after each corpus file, in the two passes over the text.
 ``{"event": "progress", "tokens": n, "total": n, "loss": x, "tokens_per_s": x, "eta_s": x|null}``
     about twice a second while training; ``tokens`` seen so far of the

@@ -201,17 +201,23 @@ def _encode_file(file, split, train, heldout, pos_t, pos_h, texts, text_budget, 
 
 
 def phrase_ids(
-    files: list[CorpusFile], splits: dict[Path, Split], index: dict[str, int], unk: int, tokenizer: Tokenizer
+    files: list[CorpusFile], splits: dict[Path, Split], index: dict[str, int], unk: int, tokenizer: Tokenizer,
+    progress=None,
 ) -> np.ndarray:
     """The training part's ids for the phrase tables, ``index`` mapping each token
-    (``engine.phrases.phrase_index``: vocabulary and lexicon), ``unk`` the rest."""
+    (``engine.phrases.phrase_index``: vocabulary and lexicon), ``unk`` the rest;
+    ``progress(bytes_done)`` after each file."""
     chunks, ids = [], []
+    done = 0
     for file in files:
         for token in training_tokens(file, splits[file.path], tokenizer, ReadStats()):
             ids.append(index.get(token.token, unk))
             if len(ids) >= 1 << 20:
                 chunks.append(np.array(ids, np.int64))
                 ids = []
+        done += file.size
+        if progress is not None:
+            progress(done)
     chunks.append(np.array(ids, np.int64))
     return np.concatenate(chunks)
 

@@ -230,7 +230,7 @@ def _train_bundle(
     # corpus whose tables must be cut to fit (``--phrases-limit``) says so now, not
     # after hours of training.  Their files go when the run ends, however it ends.
     phrases, user_phrases = phrase_tables(prepared, files, splits, vocab, lexicon, tokenizer,
-                                          init_source, train_config, work)
+                                          init_source, train_config, work, progress)
     try:
         # The graphs as above, and the tables and the lexicon twice (staged for the export,
         # then copied into the bundle's folder): a disk without room says so before training.
@@ -713,9 +713,10 @@ def check_work_dir(work: Path, out: Path, corpus: Sequence[str | os.PathLike]) -
 
 
 def phrase_tables(prepared, files, splits, vocab: Vocabulary, lexicon, tokenizer: Tokenizer, init_source,
-                  train_config: TrainConfig, work: Path):
+                  train_config: TrainConfig, work: Path, progress=None):
     """The bundle's phrase tables and the user's (None when not made): an earlier
-    run's from ``--keep-prepared``, or counted now (``corpus_phrases``) and kept."""
+    run's from ``--keep-prepared``, or counted now (``corpus_phrases``) and kept;
+    ``progress`` (``progress.Progress``) hears the pass over the text as its "phrases" reading."""
     kept = prepared.phrases() if prepared is not None else None
     if kept is not None:  # --keep-prepared, an earlier run's (its key holds the limit)
         phrases, user_phrases = kept
@@ -724,11 +725,14 @@ def phrase_tables(prepared, files, splits, vocab: Vocabulary, lexicon, tokenizer
                 user_phrases.close()
             user_phrases = None
         return phrases, user_phrases
+    total = sum(f.size for f in files)
+    if progress is not None:
+        progress.begin_reading("phrases", total)
     try:
-        phrases, user_phrases = corpus_phrases(files, splits, vocab, lexicon, tokenizer, init_source,
-                                               memory_bytes=prep_memory_bytes(train_config), spill_dir=work,
-                                               user_tables=train_config.user_phrases,
-                                               max_bytes=phrase_bytes(train_config))
+        phrases, user_phrases = corpus_phrases(
+            files, splits, vocab, lexicon, tokenizer, init_source, memory_bytes=prep_memory_bytes(train_config),
+            spill_dir=work, user_tables=train_config.user_phrases, max_bytes=phrase_bytes(train_config),
+            progress=None if progress is None else lambda done: progress.reading("phrases", done, total))
     except OSError as e:
         if e.errno not in (errno.ENOSPC, errno.EDQUOT):
             raise
@@ -774,7 +778,7 @@ PHRASE_SCALARS_BYTES = 4096  # the format, version, sizes and orders: ~120 bytes
 
 def corpus_phrases(files, splits, vocab: Vocabulary, lexicon, tokenizer: Tokenizer, source=None, *,
                    memory_bytes: int | None = None, spill_dir: Path | None = None, user_tables: bool = True,
-                   max_bytes: int | None = phrase_bytes(TrainConfig())):
+                   max_bytes: int | None = phrase_bytes(TrainConfig()), progress=None):
     """The bundle's phrase tables: the training part's word pairs and triples, over
     the vocabulary and the lexicon (``engine.phrases``), added to those of the model
     being fine-tuned (``source``, whose words are renumbered to the new model's);
@@ -787,7 +791,8 @@ def corpus_phrases(files, splits, vocab: Vocabulary, lexicon, tokenizer: Tokeniz
     (``streaming.SpilledPhrases``: ``save`` them into a bundle, then ``close`` them);
     ``memory_bytes=0`` counts in memory in one piece (``Phrases``: the same tables,
     the tests compare the two).  ``max_bytes``: each set of tables is cut to fit
-    (``streaming.fit_phrases``; by default ``--phrases-limit``'s default, None: never)."""
+    (``streaming.fit_phrases``; by default ``--phrases-limit``'s default, None: never).
+    ``progress(bytes_done)``: after each file is read."""
     from .streaming import DEFAULT_PREP_MEMORY_GB, GB, fit_phrases, stream_phrases
 
     index = phrase_index(vocab.tokens, lexicon)
@@ -802,11 +807,11 @@ def corpus_phrases(files, splits, vocab: Vocabulary, lexicon, tokenizer: Tokeniz
         phrases, user = stream_phrases(
             files, splits, index, len(vocab), len(lexicon or ()), vocab.unk_id, tokenizer,
             memory_bytes=memory_bytes, spill_parent=spill_dir, base=base, base_ids=base_ids,
-            user_tables=source is not None and user_tables, max_bytes=max_bytes)
+            user_tables=source is not None and user_tables, max_bytes=max_bytes, progress=progress)
         if phrases is not None:
             log.info("phrases: %d word pairs and triples", len(phrases))
         return phrases, user
-    ids = phrase_ids(files, splits, index, vocab.unk_id, tokenizer)
+    ids = phrase_ids(files, splits, index, vocab.unk_id, tokenizer, progress)
     phrases = build_phrases(ids, len(vocab), len(lexicon or ()), vocab.unk_id, base=base, base_ids=base_ids)
     if max_bytes is not None:
         phrases = fit_phrases(phrases, max_bytes)

@@ -26,7 +26,7 @@ from keyboard_app.progress_events import ProgressEvent
 
 
 #: The passes over the corpus (the ``reading`` event's ``phase``), as the bar names them.
-READING = {"count": "counting words", "encode": "encoding the text"}
+READING = {"count": "counting words", "encode": "encoding the text", "phrases": "counting phrases"}
 
 #: Training's plain lines (stderr not a terminal): a line each this many percent of the
 #: way, and one at least this often where the run moves slower than that.

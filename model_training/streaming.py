@@ -106,8 +106,9 @@ def save_array(path: Path, array: np.ndarray) -> None:
 # -- the phrase tables ---------------------------------------------------------------
 
 def _stream_ids(files: list[CorpusFile], splits, index: dict[str, int], unk: int, tokenizer: Tokenizer,
-                size: int) -> Iterator[np.ndarray]:
-    """The training part's phrase ids (``data.phrase_ids``'s stream) in arrays of ``size``."""
+                size: int, progress=None) -> Iterator[np.ndarray]:
+    """The training part's phrase ids (``data.phrase_ids``'s stream) in arrays of ``size``;
+    ``progress(bytes_done)`` after each file."""
     out = np.empty(size, np.int64)
     n = 0
     pending: list[int] = []
@@ -123,11 +124,15 @@ def _stream_ids(files: list[CorpusFile], splits, index: dict[str, int], unk: int
                 yield out
                 out, n = np.empty(size, np.int64), 0
 
+    done = 0
     for file in files:
         for token in training_tokens(file, splits[file.path], tokenizer, ReadStats()):
             pending.append(index.get(token.token, unk))
             if len(pending) >= 8192:
                 yield from flush()
+        done += file.size
+        if progress is not None:
+            progress(done)
     yield from flush()
     if n:
         yield out[:n]
@@ -137,14 +142,14 @@ _shard_codes = ngram_codes  # the n-grams of one shard, as the in-memory path co
 
 
 def count_phrase_runs(files, splits, index: dict[str, int], unk: int, tokenizer: Tokenizer, space: int,
-                      spill: SpillFolder, memory_bytes: int) -> dict[int, list[tuple[Path, Path]]]:
+                      spill: SpillFolder, memory_bytes: int, progress=None) -> dict[int, list[tuple[Path, Path]]]:
     """Count every pair and triple of the training text in shards; each shard's sorted
     (codes, counts) per order is written to ``spill``.  The n-grams that cross a shard
     boundary are counted once, in the shard where they end."""
     runs: dict[int, list[tuple[Path, Path]]] = {order: [] for order in ORDERS}
     keep = max(ORDERS) - 1
     tail = np.empty(0, np.int64)  # the last ids of the previous shard
-    for shard in _stream_ids(files, splits, index, unk, tokenizer, shard_tokens(memory_bytes)):
+    for shard in _stream_ids(files, splits, index, unk, tokenizer, shard_tokens(memory_bytes), progress):
         ids = np.concatenate([tail, shard])
         for order in ORDERS:
             first = max(0, len(tail) - (order - 1))  # n-grams ending in this shard only
@@ -692,7 +697,7 @@ def _base_entries(base: Phrases, order: int, base_ids: np.ndarray, space: int, u
 def stream_phrases(files, splits, index: dict[str, int], vocab_size: int, lexicon_size: int, unk_id: int,
                    tokenizer: Tokenizer, *, memory_bytes: int, spill_parent: Path | None,
                    base: Phrases | None = None, base_ids: np.ndarray | None = None,
-                   user_tables: bool = False, max_bytes: int | None = None,
+                   user_tables: bool = False, max_bytes: int | None = None, progress=None,
                    ) -> tuple[SpilledPhrases | None, SpilledPhrases | None]:
     """``engine.phrases.build_phrases`` over the training text, in bounded memory.
 
@@ -700,7 +705,7 @@ def stream_phrases(files, splits, index: dict[str, int], vocab_size: int, lexico
     fine-tuning) and, when ``user_tables``, the corpus's own tables alone, in files
     (``SpilledPhrases``; ``close`` them when done).  ``max_bytes``: each set of
     tables is cut to fit a ``phrases.npz`` whose arrays take at most this many
-    bytes (``fit_phrases``).
+    bytes (``fit_phrases``).  ``progress(bytes_done)``: after each file is read.
     """
     space = vocab_size + lexicon_size
     # The kept tables' files are open from the start, so they outlive their folder's
@@ -711,7 +716,7 @@ def stream_phrases(files, splits, index: dict[str, int], vocab_size: int, lexico
     user: dict[int, SpilledTable] = {}
     try:
         with SpillFolder(spill_parent) as spill:
-            runs = count_phrase_runs(files, splits, index, unk_id, tokenizer, space, spill, memory_bytes)
+            runs = count_phrase_runs(files, splits, index, unk_id, tokenizer, space, spill, memory_bytes, progress)
             n_runs = max(1, max(len(r) for r in runs.values()) + 1)
             block = max(4096, int(memory_bytes * 0.25 / (MERGE_BYTES_PER_ENTRY * n_runs)))
             for order in ORDERS:

@@ -59,3 +59,23 @@ def test_each_reason_to_skip_has_its_short_kind_and_stays_the_warnings_sentence(
     assert all(isinstance(s, SkippedFile) and s == f"{s.path}: {s.reason}" for s in skipped)
     assert SkippedFile(folder / "x", "it cannot be read (Permission denied)").kind == "unreadable"
     assert SkippedFile(folder / "x", "something new").kind == "skipped"
+
+
+def test_the_phrase_counting_pass_is_told_as_a_reading_after_each_file(tmp_path, capsys, patterned_text):
+    """The trainer's third pass over the text (its word pairs and triples) was silent: on one file of
+    130k words the dialog's bar waited ~4 s with no event after "encode" (H70)."""
+    from keyboard_app.progress_events import Reading, Training
+
+    corpus = tmp_path / "writing"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(patterned_text[:6000], encoding="utf-8")
+    (corpus / "b.txt").write_text(patterned_text[6000:9000], encoding="utf-8")
+    assert main([str(corpus), "--out", str(tmp_path / "model"), "--progress-json", *TINY]) == 0
+    events = [parse_line(line) for line in capsys.readouterr().out.splitlines()]
+    readings = [e for e in events if isinstance(e, Reading)]
+    total = sum(f.stat().st_size for f in corpus.iterdir())
+    assert [e.phase for e in readings] == ["count"] * 2 + ["encode"] * 2 + ["phrases"] * 2
+    phrases = [e for e in readings if e.phase == "phrases"]
+    assert phrases[-1].bytes == phrases[-1].total == total and phrases[0].bytes < total
+    first_training = next(i for i, e in enumerate(events) if isinstance(e, Training))
+    assert events.index(phrases[-1]) < first_training  # before the training starts
