@@ -79,7 +79,7 @@ SIZES: dict[str, SizePreset] = {
         tokens_per_s=2000,
     ),
     "large": SizePreset(
-        "Large — for big corpora; slow without a GPU",
+        "Large — for many millions of words; takes hours on most computers",
         ("--embedding-dim", "384", "--hidden-size", "768", "--layers", "2", "--vocab-size", "30000"),
         tokens_per_s=600,
     ),
