@@ -23,6 +23,7 @@ from .backend import InjectionError, Injector, injection_problem, open_injector
 from .context import x11_active_window, x11_focus_window, x11_window_class
 from .controller import OskController
 from .dock import x11_dock
+from .physical import X11InputListener
 from .settings import OskSettingsStore
 from .switches import X11KeyGrab
 from .window import OnScreenKeyboard
@@ -111,7 +112,8 @@ def make_keyboard(*, worker: Any, injector: Injector, personal: Any = None,
                                 window_class=x11_window_class() if desktop else None,
                                 switch_keys=X11KeyGrab if desktop else None,
                                 focus_window=x11_focus_window() if desktop else None,
-                                dock=x11_dock() if desktop and _on_x11() else None)
+                                dock=x11_dock() if desktop and _on_x11() else None,
+                                input_listener=X11InputListener() if desktop else None)
     controller.setParent(keyboard)
     if problem:
         keyboard.problems.insert(0, problem)

@@ -36,6 +36,18 @@ typed (the injector's ``prepare`` comes before the Backspaces), so a failure
 never costs the user text of their own; it is said in one sentence
 (``send_failed``).
 
+Keys typed on the physical keyboard, in any application, reach the context
+too (``physical_key``, from ``physical.X11InputListener``): a character is
+added, Backspace takes one away, Enter is a new line, and a cursor key, Tab,
+Escape or a shortcut (Ctrl+V: unknown text) starts it again, as the
+keyboard's own keys do; a click in another window (``cursor_moved``) may put
+the cursor anywhere, so it starts again too.  The keyboard's own keys come
+back from the listener as well: ``own_keys`` (told by the injector) leaves
+them out.  These keys are the user's, not the keyboard's: they count in no
+statistic and teach the personal layer nothing (a password typed in a
+browser must never be learned).  The suggestions follow once a burst of
+keys is through (``PHYSICAL_REFRESH_MS``).
+
 No widgets here: ``window`` shows the state and forwards the presses.
 """
 
@@ -54,6 +66,7 @@ from ..learning import PersonalModel, local_context
 from .backend import CHORD_KEYS, KEY_ACTIONS, InjectionError, Injector
 from .context import TypedContext
 from .layout import MODIFIERS, Key
+from .physical import OwnKeys, PhysicalKey, key_effect
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +75,7 @@ log = logging.getLogger(__name__)
 # those the engine puts no space before (closing punctuation, brackets and quotes).
 SPACE_EATERS = NO_SPACE_BEFORE
 RETRY_MS = 40  # the predictor was busy (a model loading, the editor's big paste): ask again soon
+PHYSICAL_REFRESH_MS = 30  # keys typed on the physical keyboard: the suggestions once a burst is through
 #: Keys after which the keyboard no longer knows the text at the target's cursor.
 CONTEXT_LOST = frozenset({"tab", "escape", "left", "right", "up", "down"})
 #: The action keys Shift goes out with (Shift+Tab, Shift+arrows); Backspace, Enter and Esc are
@@ -129,6 +143,11 @@ class OskController(QObject):
         self._fallback_tokenizer = Tokenizer()
         self._retry = QTimer(self, singleShot=True, interval=RETRY_MS)
         self._retry.timeout.connect(self.refresh)
+        self.own_keys = OwnKeys()  # the keys the injector pressed (it is told, ``xtest``)
+        if hasattr(injector, "own_keys"):
+            injector.own_keys = self.own_keys
+        self._physical_refresh = QTimer(self, singleShot=True, interval=PHYSICAL_REFRESH_MS)
+        self._physical_refresh.timeout.connect(self.refresh)
 
     # --- suggestions ------------------------------------------------------
     def refresh(self) -> None:
@@ -198,6 +217,30 @@ class OskController(QObject):
         self.context.reset()
         self._auto_space = False
         self.refresh()
+
+    # --- the physical keyboard and the pointer ------------------------------
+    def physical_key(self, key: PhysicalKey) -> None:
+        """A key pressed on the desktop: the keyboard's own is left alone, a switch key too;
+        the user's changes the context as the same key on the keyboard would (``key_effect``)."""
+        if self.own_keys.is_own(key.keycode, key.received) or key.name.lower() in self.reserved_keys:
+            return
+        effect, chars = key_effect(key)
+        if effect == "ignore":
+            return
+        self._auto_space = False  # (a full stop typed there comes after the space, as typed)
+        if effect == "type":
+            self.context.type(chars)
+        elif effect == "backspace":
+            self.context.backspace()
+        else:
+            self.context.reset()
+        self._physical_refresh.start()
+
+    def cursor_moved(self) -> None:
+        """A click in another window: the text cursor may be anywhere, start a sentence."""
+        self.context.reset()
+        self._auto_space = False
+        self._physical_refresh.start()
 
     # --- keys -------------------------------------------------------------
     def press(self, key: Key) -> None:

@@ -9,8 +9,9 @@ On X11 it is docked to the screen's bottom edge by default (``dock``;
 ⚙ → Position: the top edge, or floating): the window manager keeps other
 windows and their dialogs out of its strip, where a keyboard floating on
 top hid their buttons.  Docked, it spans the screen's width, is as high as
-its keys need, and has no title bar (⚙ → Close keyboard closes it); the
-floating place is kept for when it is undocked.  When the screens change (a
+its keys need, at 100 % no more than about a third of a short screen (its
+keys lower there, ``docked_key_px``), and has no title bar (⚙ → Close
+keyboard closes it); the floating place is kept for when it is undocked.  When the screens change (a
 new resolution, a monitor added or removed) it docks again across its
 screen, or, floating, is kept inside the available area (``_follow_screens``).
 
@@ -29,7 +30,9 @@ gets the focus back (``focus_window``).
 
 The window only shows and forwards: ``OskController`` does the typing and
 the predicting, ``FocusWatcher`` tells it when the target changes (and
-whether the new one is a terminal, by its ``WM_CLASS``).
+whether the new one is a terminal, by its ``WM_CLASS``), and the input
+listener (``physical``, while the keyboard is shown) the keys typed on the
+physical keyboard and the clicks outside the keyboard and its menu.
 
 Its look follows the editor's: the application's palette (the theme, set by
 ``ui.appearance``) chooses the light or the dark colours, and the editor's
@@ -88,6 +91,13 @@ TOO_LARGE = "The keys are as large as this screen allows."
 STICKY_TIP = "{}: click once for the next key, twice to keep it on until clicked again"
 MAX_DOCK_MOVES = 3  # a docked keyboard moved elsewhere is put back on its edge this often at most
 LARGER_KEYS = 1.5  # the editor's "Larger suggestion buttons": keys this much taller (the strip's 60 / 40 px)
+#: Docked, the keyboard takes at most this share of its screen's height at 100 % (as Onboard
+#: docks: about a third), with keys no lower than ``MIN_KEY_PX`` (about 8 mm on a laptop's screen).
+DOCK_SHARE = 1 / 3
+MIN_KEY_PX = 34
+OUTER_MARGIN, OUTER_SPACING = 6, 4  # around the rows, and between them
+#: The widest statistics line, kept room for, so that it stays on one line.
+WIDEST_STATS = "Keystrokes saved: 100% (9999 of 9999)"
 
 STYLE = """
 QWidget#osk { background: #e8eaed; }
@@ -136,6 +146,14 @@ QPushButton[scan="group"] { border: 4px solid #b35900; }
 QPushButton[scan="key"] { border: 5px solid #c00000; background: #ffe0e0; }
 QLabel#status, QLabel#notice { color: #000000; }
 """
+
+
+def docked_key_px(base: float, screen_height: int, rows: int) -> float:
+    """The keys' height that lets ``rows`` rows (the suggestions' and the keys'), their margins
+    and spacing take ``DOCK_SHARE`` of ``screen_height``: at most ``base``, at least ``MIN_KEY_PX``.
+    (A notice, while one is shown, comes on top.)"""
+    room = screen_height * DOCK_SHARE - 2 * OUTER_MARGIN - OUTER_SPACING * (rows - 1)
+    return max(MIN_KEY_PX, min(base, room / rows))
 
 
 def style_sheet(*, dark: bool, high_contrast: bool) -> str:
@@ -268,6 +286,7 @@ class OnScreenKeyboard(QWidget):
         switch_keys: Callable[[tuple[str, ...]], Any] | None = None,
         focus_window: Callable[[Hashable], Any] | None = None,
         dock: Any = None,
+        input_listener: Any = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -333,6 +352,13 @@ class OnScreenKeyboard(QWidget):
             self._focus_timer.timeout.connect(self.poll_focus)
             self._focus_timer.start()
 
+        # The physical keyboard's keys and the pointer's clicks (``physical.X11InputListener``;
+        # None: the keyboard knows only its own keys).  It listens while the keyboard is shown.
+        self._input_listener = input_listener
+        self._listening = False
+        if input_listener is not None:
+            input_listener.key.connect(self._physical_key)
+            input_listener.click.connect(self._pointer_clicked)
         controller.suggestions_changed.connect(self._show_suggestions)
         controller.modifiers_changed.connect(self._show_modifiers)
         controller.sticky_changed.connect(self._show_modifiers)
@@ -366,6 +392,49 @@ class OnScreenKeyboard(QWidget):
         self._classify(window)
         self.controller.focus_changed()
 
+    def _physical_key(self, key: Any) -> None:
+        """A key pressed on the desktop (``physical.PhysicalKey``): while the keyboard's menu is
+        open it goes to the menu (Escape closes it), not to the window typed into."""
+        if QApplication.activePopupWidget() is None:
+            self.controller.physical_key(key)
+
+    def _pointer_clicked(self, click: Any) -> None:
+        """A mouse button pressed on the desktop (``physical.PointerClick``): outside the keyboard
+        and its menu it may have moved the text cursor anywhere (the wheel moves none)."""
+        from .physical import WHEEL_BUTTONS
+
+        if click.button in WHEEL_BUTTONS or self._owns_point(click.x, click.y):
+            return
+        self.controller.cursor_moved()
+
+    def _owns_point(self, x: int, y: int) -> bool:
+        """Whether the screen's pixel (x, y) lies on the keyboard or on its ⚙ menu."""
+        ratio = (self.screen() or QApplication.primaryScreen()).devicePixelRatio()
+        widget = QApplication.topLevelAt(QPoint(round(x / ratio), round(y / ratio)))
+        if widget is self:
+            return True
+        while isinstance(widget, QMenu):  # (a submenu's parent is its menu)
+            widget = widget.parentWidget()
+            if widget is self:
+                return True
+        return False
+
+    def _listen(self, on: bool) -> None:
+        """Start or stop following the physical keyboard; why it cannot, logged once."""
+        listener = self._input_listener
+        if listener is None or on == self._listening:
+            return
+        if not on:
+            listener.stop()
+            self._listening = False
+            return
+        problem = listener.start()
+        if problem:
+            log.info("%s; the suggestions follow the on-screen keyboard's own keys only", problem)
+            self._input_listener = None  # (said once; it would fail the same way again)
+            return
+        self._listening = True
+
     def _classify(self, window: Hashable | None) -> None:
         self._target = window
         terminal = False
@@ -379,8 +448,8 @@ class OnScreenKeyboard(QWidget):
     # --- building -----------------------------------------------------------
     def _build(self) -> None:
         outer = QVBoxLayout(self)
-        outer.setContentsMargins(6, 6, 6, 6)
-        outer.setSpacing(4)
+        outer.setContentsMargins(OUTER_MARGIN, OUTER_MARGIN, OUTER_MARGIN, OUTER_MARGIN)
+        outer.setSpacing(OUTER_SPACING)
         top = QHBoxLayout()
         top.setSpacing(4)
         for index in range(SLOTS[1]):
@@ -392,7 +461,9 @@ class OnScreenKeyboard(QWidget):
             self.suggestion_buttons.append(button)
         self.status = QLabel("")
         self.status.setObjectName("status")
-        self.status.setWordWrap(True)
+        # One line, with room kept for the widest statistics (``_apply_look``): wrapped, the
+        # narrow label took two lines on a laptop's screen.
+        self.status.setWordWrap(False)
         self.status.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         top.addWidget(self.status, 2)
         # ⚙ is a key like the others (a click, a dwell or a scan select opens the menu), and the
@@ -524,7 +595,9 @@ class OnScreenKeyboard(QWidget):
         self.menu_access.configure(access=settings.access, dwell_seconds=settings.dwell_ms / 1000,
                                    interval=settings.scan_interval_ms / 1000, switches=settings.scan_switches)
         self.menu_access.switch_keysyms = self._switch_keysyms(settings)
-        self._apply_look()
+        # (docked or undocked next: a fit to the keys' new size first would place it, and save
+        # its floating place, as it is leaving)
+        self._apply_look(fit=settings.dock == old.dock)
         if settings.dock != old.dock:
             self._apply_dock()
         for button in self._all_buttons():
@@ -570,8 +643,9 @@ class OnScreenKeyboard(QWidget):
         """Drawn in high contrast: the keyboard's own choice or the editor's."""
         return self.settings.high_contrast or self.editor_high_contrast
 
-    def _apply_look(self) -> None:
-        """The colours (the palette's light or dark, high contrast) and the keys' sizes."""
+    def _apply_look(self, *, fit: bool = True) -> None:
+        """The colours (the palette's light or dark, high contrast) and the keys' sizes (the
+        window fitted to them, unless ``fit`` is False: it is docked or undocked next)."""
         high_contrast = self.high_contrast()
         self._contrast_action.setChecked(high_contrast)
         # Turned on in the editor, it is turned off there: the keyboard cannot override it.
@@ -585,17 +659,34 @@ class OnScreenKeyboard(QWidget):
                 self.setStyleSheet(sheet)
             finally:
                 self._styling = False
+        self.status.setMinimumWidth(self.status.fontMetrics().horizontalAdvance(WIDEST_STATS) + 8)
+        self._size_keys(fit=fit)
+
+    def key_height(self) -> int:
+        """The keys' height: the base size, taller with the editor's larger buttons, times the
+        keyboard's own zoom.  Docked, the base is what lets the keyboard take ``DOCK_SHARE`` of
+        its screen's height (down to ``MIN_KEY_PX``), where the usual size takes more: on a
+        1366x768 laptop it took 40 % (58 % with larger buttons), hiding much of the window
+        typed into.  The keyboard's own "Larger keys" still makes it larger from there."""
+        base = BASE_KEY_PX * (LARGER_KEYS if self.editor_larger_buttons else 1.0)
+        if self.dock_edge() is not None:
+            screen = (self.screen() or QApplication.primaryScreen()).geometry()
+            base = docked_key_px(base, screen.height(), len(self.layout_data.rows) + 1)
+        return round(base * self.settings.zoom_percent / 100)
+
+    def _size_keys(self, *, fit: bool = True) -> None:
+        """The keys' fonts and sizes (``key_height``); a change fits the window again (``fit``)."""
         zoom = self.settings.zoom_percent / 100
         font = QFont(self.font())
         font.setPointSizeF(BASE_FONT_PT * zoom)
-        height = BASE_KEY_PX * zoom * (LARGER_KEYS if self.editor_larger_buttons else 1.0)
+        height = self.key_height()
         for button in self._all_buttons():
             button.set_base_font(font)
-            button.setMinimumHeight(round(height))
+            button.setMinimumHeight(height)
             button.setMinimumWidth(round(BASE_KEY_PX * zoom * 0.8))
-        if round(height) != self._key_height:
-            self._key_height = round(height)
-            if self.isVisible():
+        if height != self._key_height:
+            self._key_height = height
+            if fit and self.isVisible():
                 self.fit_to_content()
 
     def fit_to_content(self) -> None:
@@ -669,6 +760,7 @@ class OnScreenKeyboard(QWidget):
             if self._docked_edge is not None:
                 self._undock()
             return
+        self._size_keys(fit=False)  # (a share of this screen's height)
         layout = self.layout()
         layout.invalidate()
         layout.activate()
@@ -727,6 +819,12 @@ class OnScreenKeyboard(QWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().showEvent(event)
+        self._listen(True)
+        # Closed from the editor's menu and shown again: the timers ``closeEvent`` stopped.
+        if self.focus_watcher is not None and not self._focus_timer.isActive():
+            self._focus_timer.start()
+        if self.settings.access in ("dwell", "scan") and not self._tick.isActive():
+            self._tick.start()
         handle = self.windowHandle()  # (there is one once it is shown; a new one if Qt made it anew)
         if handle is not None and handle is not self._watched_window:
             handle.screenChanged.connect(self._moved_to_screen)
@@ -1068,6 +1166,7 @@ class OnScreenKeyboard(QWidget):
             self._dialog.reject()
         self._tick.stop()
         self._focus_timer.stop()
+        self._listen(False)
         if self._switch_grab is not None:
             self._switch_grab.stop()
             self._switch_grab = None

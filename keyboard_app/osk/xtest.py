@@ -26,6 +26,9 @@ the modifier state a keyboard gives it; they are released at once, since a
 modifier left down would change the pointer's clicks too (Alt+click moves a
 window).
 
+Each key pressed is told to ``own_keys`` first (``physical.OwnKeys``), so that the
+listener that follows the physical keyboard does not count it as the user's.
+
 ``prepare`` says, pressing nothing, whether a text can be typed, so that a
 caller about to erase something for it can leave it; a failure while
 typing says how much was typed (``InjectionError.delivered``).
@@ -76,6 +79,7 @@ class XTestTyper:
         self._count = display.display.info.max_keycode - self._first + 1
         self._mapping: list[list[int]] | None = None
         self._borrowed: OrderedDict[int, int] = OrderedDict()  # keycode -> keysym, oldest use first
+        self.own_keys: Any = None  # a ``physical.OwnKeys`` told of each key pressed (None: nobody listens)
 
     @classmethod
     def open(cls) -> "XTestTyper":
@@ -209,6 +213,8 @@ class XTestTyper:
     def _tap(self, keycode: int, held: list[int]) -> None:
         """Press and release ``keycode`` with the keycodes ``held`` (modifiers) down."""
         fake = self.display.xtest_fake_input
+        if self.own_keys is not None:  # (before they go: the listener may see them at once)
+            self.own_keys.sent([*held, keycode])
         for modifier in held:
             fake(KEY_PRESS, modifier)
         fake(KEY_PRESS, keycode)
