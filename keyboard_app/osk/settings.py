@@ -49,6 +49,10 @@ class OskSettings:
     layout_path: str = ""  # a layout file (see ``layout``); "" is the built-in QWERTY
     # Opt-in, like the editor's: count the words typed on the keyboard (counts, never text).
     learn_from_typing: bool = False
+    # Follow the keys typed on the physical keyboard (X11; ``physical``): its context then
+    # matches the text, at the price of hearing every key while it is shown, a password too
+    # (kept in memory for the suggestions, never stored, never learned).
+    follow_physical_keys: bool = True
     window_geometry: str = ""  # base64 of QWidget.saveGeometry() (floating: a docked place is not kept)
     # Docked to the screen's bottom edge by default (X11; ``dock``): other windows and their
     # dialogs are kept above it, where a floating keyboard covered their buttons.
@@ -89,6 +93,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "high_contrast": flag,
     "layout_path": _text,
     "learn_from_typing": flag,
+    "follow_physical_keys": flag,
     "window_geometry": _text,
     "dock": choice(*DOCK_EDGES),
 }

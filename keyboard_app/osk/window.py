@@ -420,8 +420,10 @@ class OnScreenKeyboard(QWidget):
         return False
 
     def _listen(self, on: bool) -> None:
-        """Start or stop following the physical keyboard; why it cannot, logged once."""
+        """Start or stop following the physical keyboard (never where the settings say not to,
+        ``follow_physical_keys``); why it cannot, logged once."""
         listener = self._input_listener
+        on = on and self.settings.follow_physical_keys
         if listener is None or on == self._listening:
             return
         if not on:
@@ -432,6 +434,7 @@ class OnScreenKeyboard(QWidget):
         if problem:
             log.info("%s; the suggestions follow the on-screen keyboard's own keys only", problem)
             self._input_listener = None  # (said once; it would fail the same way again)
+            self._follow_action.setEnabled(False)
             return
         self._listening = True
 
@@ -562,6 +565,13 @@ class OnScreenKeyboard(QWidget):
                                       "suggestions; only counts are kept, never your text.")
         menu.setToolTipsVisible(True)
         self._learn_action.triggered.connect(lambda on: self.update_settings(learn_from_typing=on))
+        self._follow_action = menu.addAction("Follow the physical keyboard")
+        self._follow_action.setCheckable(True)
+        self._follow_action.setToolTip(
+            "Suggests from what you type on the physical keyboard too, so that the two never run "
+            "words together. It hears every key while it is shown, a password too: kept in memory "
+            "for the suggestions only, never stored or learned. Turn it off to keep it out.")
+        self._follow_action.triggered.connect(lambda on: self.update_settings(follow_physical_keys=on))
         menu.addSeparator()
         menu.addAction("Layout file…", self._choose_layout)
         menu.addAction("Built-in QWERTY layout", lambda: self.update_settings(layout_path=""))
@@ -589,6 +599,12 @@ class OnScreenKeyboard(QWidget):
         self._show_choices()
         self._learn_action.setChecked(settings.learn_from_typing)
         self.controller.learning = settings.learn_from_typing
+        self._follow_action.setChecked(settings.follow_physical_keys)
+        self._follow_action.setEnabled(self._input_listener is not None)
+        if settings.follow_physical_keys != old.follow_physical_keys:
+            self._listen(settings.follow_physical_keys and self.isVisible())
+            if not settings.follow_physical_keys:
+                self.controller.cursor_moved()  # (what it heard is forgotten: a sentence start)
         self.dwell = Dwell(settings.dwell_ms / 1000, clock=self.clock)
         self.scanner = Scanner(self._scan_sizes(), switches=settings.scan_switches,
                                interval=settings.scan_interval_ms / 1000, clock=self.clock)

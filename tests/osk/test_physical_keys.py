@@ -281,3 +281,29 @@ def test_on_windows_and_macos_the_x11_listener_does_not_start(monkeypatch, platf
     monkeypatch.setattr("sys.platform", platform)
     monkeypatch.setenv("DISPLAY", ":0")  # (XQuartz on a Mac)
     assert "X11 desktop only" in X11InputListener().start()
+
+
+def test_following_the_physical_keyboard_can_be_turned_off_and_forgets_what_it_heard(qtbot, keyboard_with,
+                                                                                  tmp_path):
+    """It hears every key while shown, a password too: a person may keep it out (⚙ menu), and the
+    choice is kept. Off, the listener stops, what it heard is forgotten, and keys change nothing."""
+    listener = FakeListener()
+    keyboard = keyboard_with(listener)
+    assert keyboard.settings.follow_physical_keys and listener.starts == 1
+    listener.type("my secret ")
+    keyboard._follow_action.trigger()  # unchecked
+    assert not keyboard.settings.follow_physical_keys and listener.stops == 1
+    assert keyboard.controller.context.text == ""
+    assert OskSettingsStore(tmp_path / "osk.json").load()[0].follow_physical_keys is False
+    keyboard.hide()
+    keyboard.show()
+    assert listener.starts == 1  # shown again: still not listening
+    keyboard._follow_action.trigger()
+    assert keyboard.settings.follow_physical_keys and listener.starts == 2
+    listener.type("the ")
+    assert keyboard.controller.context.text == "the "
+
+
+def test_the_choice_is_greyed_where_the_physical_keyboard_cannot_be_heard(keyboard_with):
+    keyboard = keyboard_with(FakeListener(problem="the X server has no RECORD extension"))
+    assert not keyboard._follow_action.isEnabled()
