@@ -313,12 +313,17 @@ def corpus_lexicon(counts: CorpusCounts, vocab: Vocabulary, base: Lexicon | None
     words only casual files have (``CorpusCounts.casual_only``: mostly their slips), but
     where ``base`` has them or the word list ``known`` (``read_word_list``) does: those are
     real words ("marshmallow", "homesick"), shown as the list writes them where the casual
-    files write them small ("Pinocchio")."""
+    files write them small ("Pinocchio").  A name the list has only with its capital counts
+    only where the casual files write it so at least once ("Pinocchio", "Boise"): their
+    "como" is Spanish, not the lake, and one letter from "acomo" it kept the typo search
+    from "accommodate"."""
     special = set(SPECIAL_TOKENS)
     merged: Counter = Counter({t: n for t, n in counts.counts.items() if t not in special})
     display = {}
     if known:
-        for word in counts.casual_only & known.keys():
+        known = {word: form for word, form in known.items() if word in counts.casual_only and (
+            form == word or any(written[:1].isupper() for written in counts.forms.get(word, ())))}
+        for word in known:
             if counts.display_form(word) == word:
                 display[word] = known[word]
     extra_unknown = counts.dropped  # the rare words a spilled count left out

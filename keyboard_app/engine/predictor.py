@@ -75,7 +75,7 @@ from .document_cache import RecencySettings
 from .lexicon import LexiconIndex, PhraseIds
 from .mixture import MixtureWeights, Scores, combine, mix_candidates
 from .phrases import PhraseSettings
-from .ranking import Ranker, Suggestion, WordIndex, written_form
+from .ranking import Ranker, Suggestion, WordIndex, in_capitals, written_form
 from .session import RecurrentSession
 from .state_cache import StateCache
 from .token_cache import TokenCache, View
@@ -442,6 +442,19 @@ class Predictor:
         display = " ".join(self.typos.display(word) for word in meant.split(" "))  # ("i think": "I think")
         return written_form(display, typed, view.capital_next)
 
+    def _own_word(self, typed: str, view: View, scores: Scores, at: Cursor) -> bool:
+        """Whether ``typed``, a finished word, is the writer's own rather than a slip: a name
+        written with a capital inside a sentence ("Anya"; not a word in capitals, "TEH"), a
+        word beyond the vocabulary the document has (``Scores.others``), or one a keystroke
+        component offers for these letters (the user's learned words)."""
+        if typed[:1].isupper() and not view.sentence_start and not in_capitals(typed):
+            return True
+        lowered = typed.lower()
+        if any(word.lower() == lowered for word in scores.others):
+            return True
+        offers = (c.candidates(at, typed) for c in self._at_keystroke)
+        return any(c.token == lowered for offer in offers if offer is not None for c in offer.words)
+
     def _blocked(self) -> set[str]:
         """The words the user blocked (the keystroke components' ``excluded``)."""
         return {t for c in self._at_keystroke for t in c.excluded()}
@@ -535,20 +548,23 @@ class Predictor:
         "london" would also turn "fox" into "Fox" (a name in the corpus); the strip
         still offers the capitalised form.  A word glued to what comes before it (a
         hashtag, a mention, a path, a web address, a number: ``WORD_OPENERS``) is left
-        alone.  Keeping the old word for a Backspace right after is the caller's (an
-        ordinary undo of this edit).
+        alone, and so is a word the document or the user's learned words have (the
+        components' words beyond the vocabulary) and one written with a capital inside a
+        sentence, a name ("I met Anya" became "I met Any"); the bundle's slips are put
+        right all the same.  Keeping the old word for a Backspace right after is the
+        caller's (an ordinary undo of this edit).
         """
         if not self.auto_correct:
             return None
         with self._lock:
-            scores, view, _ = self._distribution(text_before_cursor, None)
+            scores, view, at = self._distribution(text_before_cursor, None)
             typed = view.partial
             before = text_before_cursor[view.partial_start - 1 : view.partial_start]
             if not typed or (before and not before.isspace() and before not in WORD_OPENERS):
                 return None  # part of something else, not a slip (``WORD_OPENERS``)
             word = typed
             meant = self._slip_meant(typed, view)
-            found = None if meant is not None else self.typos.replacement(
+            found = None if meant is not None or self._own_word(typed, view, scores, at) else self.typos.replacement(
                 typed, scores.log_probs, scores.lexicon_base, AUTO_CORRECT_MARGIN, AUTO_CORRECT_MINIMUM)
             blocked = self._blocked()
             if meant is not None:  # a known misspelling: the word or words it means, unless blocked

@@ -77,10 +77,10 @@ def test_the_words_only_the_chat_has_that_a_word_list_knows_stay_completable(tmp
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "prose.txt").write_text(patterned_text + EXTRA, encoding="utf-8")
-    (corpus / "chitchat.txt").write_text("we ate marshmallows and read pinocchio lol.\n" * 4 + "my studnet gardens.\n",
-                                         encoding="utf-8")
+    (corpus / "chitchat.txt").write_text("we ate marshmallows and read pinocchio lol.\n" * 4 + "my studnet gardens.\n"
+                                         + "she said como estas.\nwe read Pinocchio.\n", encoding="utf-8")
     words = tmp_path / "words"
-    words.write_text("bill\nBill\nmarshmallows\nPinocchio\nPinocchio's\ngardens\n", encoding="utf-8")
+    words.write_text("bill\nBill\nmarshmallows\nPinocchio\nPinocchio's\ngardens\nComo\n", encoding="utf-8")
     assert main([str(tiny_bundle), str(corpus), "--whole-corpus", "--out", str(tmp_path / "known"),
                  "--casual", "chitchat", "--known-words", str(words)]) == 0
     assert main([str(tiny_bundle), str(corpus), "--whole-corpus", "--out", str(tmp_path / "casual"),
@@ -90,6 +90,8 @@ def test_the_words_only_the_chat_has_that_a_word_list_knows_stay_completable(tmp
     assert known.display[known.words.index("marshmallows")] == "marshmallows"
     assert known.display[known.words.index("pinocchio")] == "Pinocchio"
     assert "studnet" not in known.words and "lol" not in known.words  # the word list does not know them
+    # a name the list writes only with its capital, never so in the chat: not that name ("como estas")
+    assert "como" not in known.words
     assert set(known.words) - set(casual.words) == {"marshmallows", "pinocchio"}
     assert known.unknown_total == casual.unknown_total
     assert load_bundle(tmp_path / "known").manifest["lexicon"]["casual_known_words"] == "words"

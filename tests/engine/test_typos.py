@@ -229,3 +229,45 @@ def test_auto_correct_never_types_a_word_the_user_blocked(predictor):
             predictor.remove_component(blocker)
     finally:
         predictor.auto_correct = False
+
+
+@pytest.mark.parametrize("text, left", [
+    ("I met Anya", True),  # a name: a capital inside a sentence
+    ("I met anya", False),  # small letters: a slip of "any"
+    ("Anya came. Then I met anya", True),  # the document has it: the writer's own word
+    ("Teh", False),  # a sentence's first word: its capital is the sentence's
+    ("I said TEH", False),  # capitals throughout: no name
+])
+def test_auto_correct_leaves_a_name_and_a_word_of_the_document(predictor, text, left):
+    """A word written with a capital inside a sentence is a name ("I met Anya" became "I met Any"),
+    and a word the document already has (or the user's learned words: ``Scores.others``) is the
+    writer's, not a slip: a space leaves them as typed."""
+    predictor.auto_correct = True
+    try:
+        edit = predictor.autocorrect(text)
+        assert (edit is None) == left, edit
+    finally:
+        predictor.auto_correct = False
+
+
+def test_auto_correct_leaves_a_word_the_user_taught(predictor):
+    from keyboard_app.engine.components import Component
+
+    from keyboard_app.engine.components import Candidate, Candidates
+
+    class Learned(Component):  # the app's learned words offer what the user typed before
+        def candidates(self, at, typed):
+            words = [Candidate("anya", "Anya", 0.2)] if "anya".startswith(typed.lower()) else []
+            return Candidates(0.1, words) if words else None
+
+    predictor.auto_correct = True
+    try:
+        assert predictor.autocorrect("I met anya").replacement == "any"
+        learned = Learned()
+        predictor.add_component(learned)
+        try:
+            assert predictor.autocorrect("I met anya") is None
+        finally:
+            predictor.remove_component(learned)
+    finally:
+        predictor.auto_correct = False
