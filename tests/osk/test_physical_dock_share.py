@@ -5,7 +5,7 @@ now takes about a third of its screen, as Onboard does, with keys still big enou
 from __future__ import annotations
 
 import pytest
-from test_dock import FakeDock
+from test_dock import FakeDock, make_docked  # noqa: F401 - (its fixture)
 
 from keyboard_app.osk.controller import KeyStats
 from keyboard_app.osk.window import BASE_KEY_PX, DOCK_SHARE, LARGER_KEYS, MIN_KEY_PX, docked_key_px
@@ -48,22 +48,3 @@ def test_the_keystrokes_saved_stay_on_one_line(make_docked):
     assert text.startswith("Keystrokes saved: ") and "(" in text
     assert not label.wordWrap()
     assert label.width() >= label.fontMetrics().horizontalAdvance(text)
-
-
-@pytest.fixture
-def make_docked(qtbot, worker, clock, tmp_path):
-    from keyboard_app.osk.backend import RecordingInjector
-    from keyboard_app.osk.controller import OskController
-    from keyboard_app.osk.settings import OskSettings, OskSettingsStore
-    from keyboard_app.osk.window import OnScreenKeyboard
-
-    def make(docker):
-        controller = OskController(worker=worker, injector=RecordingInjector())
-        keyboard = OnScreenKeyboard(controller=controller, settings=OskSettings(),
-                                    store=OskSettingsStore(tmp_path / "osk.json"), clock=clock, dock=docker)
-        qtbot.addWidget(keyboard)
-        keyboard.show()
-        qtbot.waitExposed(keyboard)
-        return keyboard
-
-    return make

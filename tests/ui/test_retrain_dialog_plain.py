@@ -18,13 +18,7 @@ from keyboard_app import progress_events, retraining
 from keyboard_app.ui import retrain_dialog
 from keyboard_app.ui.retrain_dialog import RetrainDialog
 
-READ = [{"event": "start", "files": 1, "bytes": 1000},
-        {"event": "reading", "phase": "count", "bytes": 1000, "total": 1000},
-        {"event": "reading", "phase": "encode", "bytes": 1000, "total": 1000}]
-TRAINED_A_QUARTER = READ + [
-    {"event": "progress", "tokens": 250, "total": 1000, "loss": 5.0, "tokens_per_s": 100, "eta_s": 8},
-    {"event": "epoch", "epoch": 1, "val_ppl": 110.9, "train_loss": 5.0, "step": 10},
-]
+from test_retrain_dialog import READ, TRAINED_A_QUARTER  # noqa: E402 - the same fake run's events
 
 
 def shown_dialog(qtbot, window) -> RetrainDialog:
