@@ -48,10 +48,11 @@ It is removed when the text is saved, discarded or replaced, and when the window
 closes as the user chose; a signal's keep writes over it, so one file holds the
 text (``Documents.recovery_path``, ``recovery_kept``).  A copy that cannot be
 written (a full disk, an unwritable data folder) is said once in the status
-bar and tried again later; the typing goes on.  Measured for a 5.3 MB text:
-about 10 ms to take the text from the editor and 7 ms to write and fsync it
-(80 ms the first time, cold), once per pause, on the GUI thread: nothing is
-written while the text is unchanged.
+bar and tried again later; the typing goes on.  Only taking the text from the
+editor is done on the GUI thread (5.3 MB: about 11 ms; 20 MB: 53-85 ms); a
+thread of the document's own encodes, writes and fsyncs it (9 ms; 21-40 ms:
+``documents.RecoveryWriter``, ``benchmarks/recovery_copy.py``), once per pause:
+nothing is written while the text is unchanged.
 """
 
 from __future__ import annotations

@@ -56,6 +56,11 @@ for a crash (``write_recovery``): 2 s after typing pauses, at least every 20 s
 while it goes on, only when it changed, atomically (``storage``), as
 "NAME DATE.txt" with its record beside it naming this process
 (``write_origin``'s ``writer``; a restored kept text's copy is its kept file).
+Only taking the text from the editor is done on the GUI thread; a thread of the
+document's own encodes, writes and fsyncs it (``RecoveryWriter``), the newest text
+replacing one that waits, never an older over a newer; removing the copy first
+stops a write under way (none lands after), and quitting lets one finish, for a
+few seconds at most (``finish_recovery_writes``).
 While that process runs the copy is never offered (``written_by_a_live_copy``);
 once it is gone the next start offers it as recovered (``KeptText.recovered``).
 It is removed when the text is saved, discarded or replaced, or the window
@@ -65,6 +70,7 @@ closed as the user chose (``discard_recovery``); a signal's keep takes it over
 
 from __future__ import annotations
 
+import atexit
 import codecs
 import errno
 import json
@@ -74,6 +80,7 @@ import re
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
@@ -82,9 +89,10 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox, QPlainTextEdit, QWidget
 
 from .. import paths
-from ..engine.staging import process_alive
+from ..engine.staging import atomic_file, fsync_dir, process_alive
 from ..settings import Settings
-from ..storage import Hold, atomic_write_bytes, atomic_write_json, atomic_write_text, hold, leftover_temps
+from ..storage import (Hold, atomic_write_bytes, atomic_write_json, hold, json_text, leftover_temps,
+                       remove_stale_temps)
 from ..text_encoding import NotTextError, decode  # noqa: F401  (decode: the editor's reading of a file)
 from . import boxes
 
@@ -112,6 +120,10 @@ OLD_OPENED_FOLDER = "opened"
 #: long after typing pauses, and at least this often while typing goes on without a pause.
 RECOVERY_PAUSE_MS = 2_000
 RECOVERY_LIMIT_MS = 20_000
+#: The copy is encoded and written this many characters at a time (``write_copy``).
+RECOVERY_PIECE_CHARS = 1 << 18
+#: Quitting waits this long at most for a copy being written (``finish_recovery_writes``).
+RECOVERY_QUIT_WAIT_S = 5.0
 _KEPT_STEM = re.compile(r"^(?P<name>.+?) \d{4}-\d{2}-\d{2} \d{2}-\d{2}-\d{2}(?: \d+)?"
                         r"(?: \(possibly incomplete\)(?: \d+)?)?$")
 
@@ -232,12 +244,17 @@ def write_origin(kept: Path, origin: Path | None, encoding: str = "utf-8", *,
         except FileNotFoundError:
             pass
         return
+    atomic_write_json(record, _record_data(origin, encoding, writer))
+
+
+def _record_data(origin: Path | None, encoding: str, writer: tuple[int, float] | None) -> dict:
+    """What ``write_origin`` writes beside a kept text."""
     data: dict = {"encoding": encoding}
     if origin is not None:
         data["path"] = os.fspath(Path(origin).absolute())
     if writer is not None:
         data["writer"] = {"pid": writer[0], "since": writer[1]}
-    atomic_write_json(record, data)
+    return data
 
 
 def _read_record(kept: Path) -> dict | None:
@@ -464,6 +481,220 @@ def take_kept_text(folder: Path) -> tuple[KeptText | None, int]:
     return free[0], len(free) - 1
 
 
+class _Moot(Exception):
+    """The write was made moot (the copy removed, or taken over by a signal's keep) before
+    its rename: nothing of it may land (``RecoveryWriter.cancel``)."""
+
+
+@dataclass(frozen=True)
+class RecoveryJob:
+    """One copy for a crash to write (``Documents.write_recovery``): the text as it was taken
+    from the editor, where it goes, and what the record beside it says (``write_origin``)."""
+
+    generation: int  # the writer's count: a higher one was taken later
+    path: Path
+    text: str
+    origin: Path | None
+    encoding: str
+
+
+class WriteGuard:
+    """What one write of ``RecoveryWriter`` asks before it goes on: ``check`` between pieces
+    of the text (the write stops early once moot), ``hold_renames`` just before its rename
+    (``staging.atomic_file``'s ``before_rename``): from there until ``let_renames_go`` no
+    ``cancel`` can come between the last check and the rename."""
+
+    def __init__(self, writer: RecoveryWriter, generation: int) -> None:
+        self._writer = writer
+        self._generation = generation
+        self._held = False
+
+    def check(self) -> None:
+        if self._writer.moot(self._generation):
+            raise _Moot
+
+    def hold_renames(self) -> None:
+        self._writer._renames.acquire()
+        self._held = True
+        self.check()
+
+    def let_renames_go(self) -> None:
+        if self._held:
+            self._held = False
+            self._writer._renames.release()
+
+
+def write_copy(path: Path, text: str, guard: WriteGuard) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically and fsynced, as ``storage.atomic_write_text``
+    does (a temporary file beside it, renamed over it; an existing file's mode kept), a piece
+    at a time: each piece's encoding holds the interpreter's lock for well under a
+    millisecond, so the GUI thread is never held up by it, and a write made moot stops at the
+    next piece (``guard``).  Raises ``OSError`` (or ``UnicodeEncodeError``), or ``_Moot``."""
+    remove_stale_temps(path.parent, name=path.name)
+    try:
+        mode = os.stat(path).st_mode & 0o7777
+    except OSError:
+        mode = None
+    try:
+        with atomic_file(path, mode=mode, before_rename=guard.hold_renames) as f:
+            for start in range(0, len(text), RECOVERY_PIECE_CHARS):
+                guard.check()
+                f.write(text[start:start + RECOVERY_PIECE_CHARS].encode("utf-8"))
+            guard.check()  # (before the fsync, the slowest part)
+    finally:
+        guard.let_renames_go()
+    fsync_dir(path.parent)
+
+
+def _why(e: BaseException) -> str:
+    return e.strerror if isinstance(e, OSError) and e.strerror else (str(e) or type(e).__name__)
+
+
+class RecoveryWriter(QObject):
+    """Writes the copies for a crash of one editor's text off the GUI thread, one at a time.
+
+    ``submit`` hands it a text taken from the editor; one thread of its own writes it (the
+    record beside it first, when it changed: ``write_origin``), then the next.  A text
+    submitted while one is being written waits, and a newer one replaces it (the newest
+    wins; as the texts are written in the order they were taken, an older one never lands
+    over a newer).  ``cancel`` makes every text submitted so far moot: none lands after it
+    returns (the rename of each is checked under a lock ``cancel`` takes), a write under way
+    stops at its next piece and removes its temporary file, so the copy can be removed, or
+    written over by a signal's keep, at once.  ``wait`` lets a write under way finish, for a
+    bounded time (quitting).  The outcome comes back on the GUI thread: ``written``, or
+    ``failed`` with the reason (a full disk, an unwritable folder)."""
+
+    #: A text was written (its generation).
+    written = Signal(int)
+    #: A text could not be written (its generation, and why, in a few words).
+    failed = Signal(int, str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._lock = threading.RLock()  # everything below; taken after ``_renames``, never before
+        self._renames = threading.Lock()  # held from a write's last check to its rename's end
+        self._idle = threading.Condition(self._lock)
+        self._pending: RecoveryJob | None = None
+        self._busy = False
+        self._thread: threading.Thread | None = None
+        self._generation = 0  # of the last text submitted
+        self._moot_up_to = 0  # texts up to this generation are never to land (``cancel``)
+        self._record: tuple | None = None  # (path, origin, encoding) the record on disk says
+
+    def submit(self, path: Path, text: str, origin: Path | None, encoding: str) -> int:
+        """Write ``text`` to ``path`` as soon as the write under way (if any) is done; its
+        generation."""
+        with self._lock:
+            self._generation += 1
+            self._pending = RecoveryJob(self._generation, path, text, origin, encoding)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="recovery-copy", daemon=True)
+                _writer_threads.add(self._thread)
+                self._thread.start()
+            return self._generation
+
+    def moot(self, generation: int) -> bool:
+        """Whether the text of ``generation`` was cancelled (it must not land)."""
+        with self._lock:
+            return generation <= self._moot_up_to
+
+    def latest(self, generation: int) -> bool:
+        """Whether ``generation`` is the last text submitted, and not cancelled."""
+        with self._lock:
+            return generation == self._generation > self._moot_up_to
+
+    def cancel(self) -> bool:
+        """No text submitted so far lands after this returns (one being renamed right now
+        is waited for: a rename's time); the next write rewrites the record.  Whether a text
+        was waiting or being written."""
+        with self._renames, self._lock:
+            under_way = self._pending is not None or self._busy
+            self._moot_up_to = self._generation
+            self._pending = None
+            self._record = None
+            return under_way
+
+    def busy(self) -> bool:
+        """A text is being written or waits to be."""
+        with self._lock:
+            return self._busy or self._pending is not None
+
+    def wait(self, timeout: float) -> bool:
+        """Let the writes under way finish, ``timeout`` seconds at most; whether they did."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while self._busy or self._pending is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._idle.wait(left)
+        return True
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                job, self._pending = self._pending, None
+                self._busy = job is not None
+                if job is None:
+                    _writer_threads.discard(self._thread)
+                    self._thread = None
+                    self._idle.notify_all()
+                    return
+            try:
+                self._write(job)
+            except _Moot:
+                log.debug("the copy %s was removed or taken over while it was written", job.path)
+            except Exception as e:  # noqa: BLE001 - whatever it is, it is said, and typing goes on
+                self._tell(self.failed, job.generation, _why(e))
+            else:
+                self._tell(self.written, job.generation)
+            finally:
+                with self._lock:
+                    self._busy = False
+
+    def _tell(self, signal, generation: int, *args) -> None:
+        """Say how the text of ``generation`` went (queued to the GUI thread, where the
+        receiver lives), unless it was cancelled: nothing is said after ``cancel`` returns
+        (the window closing) of what was submitted before it."""
+        with self._lock:
+            if generation <= self._moot_up_to:
+                return
+            try:
+                signal.emit(generation, *args)
+            except RuntimeError:  # the window is gone (the app quitting): nobody to tell
+                pass
+
+    def _write(self, job: RecoveryJob) -> None:
+        guard = WriteGuard(self, job.generation)
+        paths.private_folder(job.path.parent)
+        record = (job.path, job.origin, job.encoding)
+        with self._lock:
+            unchanged = record == self._record
+        if not unchanged:  # first, so that the text is never taken for a kept one
+            data = _record_data(job.origin, job.encoding, (os.getpid(), time.time()))
+            write_copy(origin_file(job.path), json_text(data), guard)
+            with self._lock:
+                if job.generation > self._moot_up_to:  # (a cancel since forgot the record)
+                    self._record = record
+        write_copy(job.path, job.text, guard)
+
+
+#: The threads writing a copy for a crash, waited for (``RECOVERY_QUIT_WAIT_S`` at most) when
+#: the interpreter exits, so that quitting does not cut a write short (``finish_recovery_writes``).
+_writer_threads: set[threading.Thread] = set()
+
+
+@atexit.register
+def finish_recovery_writes(timeout: float | None = None) -> bool:
+    """Let the copies for a crash being written finish, ``RECOVERY_QUIT_WAIT_S`` at most in
+    all: a write cut short by the process's end would leave its temporary file, offered at the
+    next start as possibly incomplete.  Whether they all did."""
+    deadline = time.monotonic() + (RECOVERY_QUIT_WAIT_S if timeout is None else timeout)
+    for thread in list(_writer_threads):
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return not any(thread.is_alive() for thread in list(_writer_threads))
+
+
 class Documents(QObject):
     """The file behind the editor's text; its boxes are children of ``parent``."""
 
@@ -498,10 +729,13 @@ class Documents(QObject):
         #: The kept text in the editor (``restore``), until it is saved or discarded.
         self.kept: KeptText | None = None
         # The copy of the unsaved text for a crash (``write_recovery``): its file (a restored
-        # kept text's is the kept file), the record written beside it, whether the text
-        # changed since, and whether a failure was said (once, until a write succeeds).
+        # kept text's is the kept file), whether the text changed since it was last handed to
+        # the writer (which writes it, and the record beside it, off the GUI thread), and
+        # whether a failure was said (once, until a write succeeds).
         self._recovery_path: Path | None = None
-        self._recovery_record: tuple | None = None
+        self._recovery_writer = RecoveryWriter(self)
+        self._recovery_writer.written.connect(self._recovery_written)
+        self._recovery_writer.failed.connect(self._recovery_not_written)
         self._recovery_due = False
         self._recovery_failed = False
         self._recovery_pause = QTimer(self, singleShot=True, interval=RECOVERY_PAUSE_MS)
@@ -643,6 +877,7 @@ class Documents(QObject):
         kept, self.kept = self.kept, None
         if kept is None:
             return
+        self._recovery_writer.cancel()  # its copy being written lands nowhere once it is gone
         try:
             kept.remove()
         except OSError as e:
@@ -803,10 +1038,13 @@ class Documents(QObject):
             self.discard_recovery()
 
     def _recovery_idle(self) -> None:
-        """The text on disk is the text in the editor (just opened, restored or cleared)."""
+        """The text on disk is the text in the editor (just opened, restored or cleared), or
+        its copy goes (``discard_recovery``, ``recovery_kept``): no copy being written lands
+        after this (``RecoveryWriter.cancel``)."""
         self._recovery_pause.stop()
         self._recovery_limit.stop()
         self._recovery_due = False
+        self._recovery_writer.cancel()
 
     def write_recovery(self) -> None:
         """Write the unsaved text, as it is now, to a file in the kept texts' folder, so that a
@@ -815,10 +1053,11 @@ class Documents(QObject):
         ``KeptText.recovered``).  A new document's copy is "NAME DATE.txt" (``kept_name``),
         with the path and the encoding of its file and this process's id beside it
         (``write_origin``'s ``writer``: while this process runs, no other copy offers it); a
-        restored kept text's copy is its kept file.  Written atomically and fsynced
-        (``storage``), only when the text changed.  A text with no changes left (undone to
-        what was saved) has no copy.  A failure (a full disk, an unwritable folder) never
-        stops the typing: it is said once in the status bar and tried again later."""
+        restored kept text's copy is its kept file.  Only the text is taken here, on the GUI
+        thread; it is written off it, atomically and fsynced (``RecoveryWriter``), only when it
+        changed.  A text with no changes left (undone to what was saved) has no copy.  A
+        failure (a full disk, an unwritable folder) never stops the typing: it is said once in
+        the status bar and tried again later."""
         self._recovery_pause.stop()
         self._recovery_limit.stop()
         if not self.is_modified() or self.editor.document().characterCount() <= 1:  # (empty: nothing to offer)
@@ -826,42 +1065,50 @@ class Documents(QObject):
             return
         if not self._recovery_due:
             return
-        folder = paths.unsaved_texts_dir()
-        try:
-            paths.private_folder(folder)
-            path = (self.kept.path if self.kept is not None
-                    else self._recovery_path or kept_name(folder, self.name))
-            if self.kept is None:
-                self._recovery_path = path
-            record = (path, self.path or self.origin, self.encoding)
-            if record != self._recovery_record:  # first, so that the text is never taken for a kept one
-                write_origin(path, record[1], record[2], writer=(os.getpid(), time.time()))
-                self._recovery_record = record
-            atomic_write_text(path, self.editor.toPlainText())
-        except Exception as e:  # noqa: BLE001 - whatever it is, typing goes on
-            why = e.strerror if isinstance(e, OSError) and e.strerror else (str(e) or type(e).__name__)
-            # (logged once a run of failures, with the folder; the status bar's sentence is short
-            # enough for a narrow window to show its advice)
-            (log.debug if self._recovery_failed else log.warning)(
-                "the copy of the unsaved text of “%s” could not be written in %s (%s); tried again as the "
-                "user types", self.name, shown(folder), why)
-            if not self._recovery_failed:
-                self._recovery_failed = True
-                self.message.emit(f"Save the text to keep it: no copy for a crash can be kept ({why}).", 15000)
-            self._recovery_limit.start()  # again later, typing or not
-            return
+        path = (self.kept.path if self.kept is not None
+                else self._recovery_path or kept_name(paths.unsaved_texts_dir(), self.name))
+        if self.kept is None:
+            self._recovery_path = path
         self._recovery_due = False
-        if self._recovery_failed:
+        # Only the text is taken here (the editor's document is the GUI thread's alone); the
+        # encoding, the writes and their fsyncs are the writer's (``RecoveryWriter``).
+        self._recovery_writer.submit(path, self.editor.toPlainText(), self.path or self.origin, self.encoding)
+
+    def _recovery_written(self, generation: int) -> None:
+        if self._recovery_failed and self._recovery_writer.latest(generation):
             self._recovery_failed = False
             log.info("the copy of the unsaved text of “%s” is written again", self.name)
+
+    def _recovery_not_written(self, generation: int, why: str) -> None:
+        """A copy could not be written (a full disk, an unwritable folder): said once in the
+        status bar, logged once with the folder, and tried again later, typing or not; nothing
+        is said of one made moot since (the text saved, discarded or kept)."""
+        if self._recovery_writer.moot(generation):
+            return
+        # (logged once a run of failures, with the folder; the status bar's sentence is short
+        # enough for a narrow window to show its advice)
+        (log.debug if self._recovery_failed else log.warning)(
+            "the copy of the unsaved text of “%s” could not be written in %s (%s); tried again as the "
+            "user types", self.name, shown(paths.unsaved_texts_dir()), why)
+        if not self._recovery_failed:
+            self._recovery_failed = True
+            self.message.emit(f"Save the text to keep it: no copy for a crash can be kept ({why}).", 15000)
+        if self._recovery_writer.latest(generation):
+            self._recovery_due = True  # (the text on disk is older than the editor's)
+            self._recovery_limit.start()  # again later, typing or not
+
+    def finish_recovery_writes(self, timeout: float = RECOVERY_QUIT_WAIT_S) -> bool:
+        """Let the copy being written finish, ``timeout`` seconds at most (quitting: a write
+        cut short leaves its temporary file, offered at the next start as possibly
+        incomplete); whether it did."""
+        return self._recovery_writer.wait(timeout)
 
     def discard_recovery(self) -> None:
         """The text was saved, discarded or replaced, or the window closed as asked: its copy
         for a crash goes (a restored kept text's is its kept file: ``_drop_kept``).  Never
         raises: a copy that cannot be removed is offered at the next start."""
-        self._recovery_idle()
+        self._recovery_idle()  # (first: a copy being written lands nowhere after this)
         path, self._recovery_path = self._recovery_path, None
-        self._recovery_record = None
         if path is None:
             return
         for leftover in (path, origin_file(path)):
@@ -874,7 +1121,12 @@ class Documents(QObject):
 
     def recovery_path(self) -> Path | None:
         """Where the text's copy for a crash is: a signal's close keeps the text in that file,
-        so that one file holds it (``ui.app.keep_unsaved_text``)."""
+        so that one file holds it (``ui.app.keep_unsaved_text``).  A copy being written is
+        stopped first (``RecoveryWriter.cancel``), so that it never lands over the keep's
+        newer text; if the keep fails, the copy is written again at the next pause."""
+        if self._recovery_writer.cancel():
+            self._recovery_due = True
+            self._recovery_limit.start()
         return self.kept.path if self.kept is not None else self._recovery_path
 
     def recovery_kept(self) -> None:
@@ -882,7 +1134,6 @@ class Documents(QObject):
         text now, not this process's copy, so nothing here removes it."""
         self._recovery_idle()
         self._recovery_path = None
-        self._recovery_record = None
 
     # --- recent files ------------------------------------------------------------------
     def _remember(self, path: Path) -> None:

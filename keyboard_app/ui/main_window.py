@@ -969,6 +969,7 @@ class MainWindow(QMainWindow):
         self.models.shutdown()
         self.worker.stop()
         self.learned_saver.close()
+        self.documents.finish_recovery_writes()  # a copy for a crash being written finishes (5 s at most)
 
     # --- help -----------------------------------------------------------------
     def show_shortcuts(self) -> None:
