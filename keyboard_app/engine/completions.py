@@ -147,6 +147,9 @@ class CompletionSettings:
     # word a third less often on everyday texts (36 -> 24 of 604 words).
     typed_word_within: float = 2.0
     hide_identifiers: bool = True  # marked identifiers only in documents that use them
+    # Chat's stretched words ("yesss", "helloooo": a letter three times or more, one or two of it
+    # a word the model knows) only once the person stretches one (``elongated``).
+    hide_elongations: bool = True
     identifier_window: int = 2000  # tokens before the cursor searched for the document's own
     # A lexicon word less likely than this share of the likeliest word is not offered (0.0: all are);
     # the same for the vocabulary's words, far lower: the network saw their context.
@@ -251,6 +254,30 @@ def _capital_letter(written: str) -> bool:
 
 # Names of months and days keep their capital whatever their endings ("March": "marched";
 # "Sat": "sated"), as English writes them.
+_STRETCHED = re.compile(r"([^\W\d_])\1{2,}")  # a letter three times or more in a row
+
+
+def elongated(token: str, known: Callable[[str], bool]) -> bool:
+    """Whether ``token`` is a word stretched for emphasis, as chat writes them ("yesss",
+    "helloooo", "soooo"): a letter three times or more in a row, and the word with each such
+    run cut to one or two letters is ``known`` ("yes", "hello", "so").  Not "hahaha", nor a
+    roman numeral ("viii": written in capitals, the caller leaves those out)."""
+    runs = len(_STRETCHED.findall(token))
+    if not runs or runs > 3:
+        return False
+    forms = {_STRETCHED.sub(lambda m: m.group(1) * n, token) for n in (1, 2)}  # every run cut alike
+    for j in range(runs if runs > 1 else 0):  # ... or one run cut to two letters, the others to one
+        count = iter(range(runs))
+        forms.add(_STRETCHED.sub(lambda m: m.group(1) * (2 if next(count) == j else 1), token))
+    return any(known(form) for form in forms)
+
+
+def _stretching(typed: str) -> bool:
+    """Whether the letters typed stretch a word themselves ("sooo"): then its stretched forms
+    are what the person is typing."""
+    return bool(_STRETCHED.search(typed.lower()))
+
+
 _CALENDAR = frozenset(("january february march april may june july august september october "
                        "november december jan feb mar apr jun jul aug sep sept oct nov dec monday "
                        "tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur "
@@ -323,12 +350,23 @@ class Completions:
         self._marked_vocab = marked
         self._marked_words = frozenset(w for w in identifiers if w not in vocab)
         self._has_marks = bool(identifiers)
+        # chat's stretched words (``elongated``), and the marks and them together
+        known = lambda word: word in vocab or word in lexicon  # noqa: E731
+        self._stretched_vocab = np.array([not display.isupper() and elongated(token, known)
+                                          for token, display in zip(vocab.tokens, vocab.display)], bool)
+        self._stretched_words = frozenset(w for w in lexicon.words
+                                          if elongated(w, known) and not lexicon.display_of(w).isupper())
+        self._hidden_both = (self._marked_vocab | self._stretched_vocab,
+                             self._marked_words | self._stretched_words)
         self._memo: tuple[tuple[int, int], bool] | None = None
 
     def rules(self, settings: CompletionSettings, view: "View", tokens: "TokenCache", text: str) -> Rules | None:
         """The rules at this keystroke (None: none applies, the ranking is the distribution's)."""
         hide = settings.hide_identifiers and self._has_marks and not self._document_uses_identifiers(
             tokens, view.length, settings.identifier_window)
+        stretch = settings.hide_elongations and not _stretching(view.partial)
+        hidden = (self._hidden_both if hide and stretch else (self._marked_vocab, self._marked_words) if hide
+                  else (self._stretched_vocab, self._stretched_words) if stretch else (None, frozenset()))
         penalty = upper_penalty = 0.0
         lowered = None
         lowered_words: frozenset[str] = frozenset()
@@ -357,11 +395,10 @@ class Completions:
         letters = self._capital_letters if settings.letters_as_typed and typed[:1].islower() else None
         gaps = [-math.log(floor) if floor > 0.0 and typed else math.inf
                 for floor in (settings.lexicon_floor, settings.vocabulary_floor)]
-        if (not hide and not penalty and not upper_penalty and lowered is None and letters is None
+        if (hidden[0] is None and not penalty and not upper_penalty and lowered is None and letters is None
                 and gaps == [math.inf, math.inf]):
             return None
-        return Rules(self._marked_vocab if hide else None, self._marked_words if hide else frozenset(),
-                     penalty, self._small, self.lexicon, *gaps, upper_penalty, lowered,
+        return Rules(*hidden, penalty, self._small, self.lexicon, *gaps, upper_penalty, lowered,
                      habits[1] if settings.small_forms else self._capitals_shown, letters, lowered_words)
 
     def habits(self, share: float) -> tuple[np.ndarray, np.ndarray, frozenset[str]]:

@@ -204,6 +204,17 @@ def test_the_real_words_only_the_chat_writes_are_completed(predictor, text, word
     assert predictor.bundle.manifest["lexicon"]["casual_known_words"] == "words"
 
 
+@pytest.mark.parametrize("text, stretched, stretching", [
+    ("I said hell", "helloooo", "I said hellooo"), ("well so", "soooo", "well sooo"),
+    ("oh hm", "hmmm", "oh hmmm"), ("I said ye", "yesss", "I said yesss"),
+])
+def test_the_chats_stretched_words_wait_until_the_person_stretches_one(predictor, text, stretched, stretching):
+    """The chat's "helloooo", "yesss" took slots from words ("hell" offered hello, helloooo): they
+    are offered once the letters typed stretch a word themselves ("sooo")."""
+    assert stretched not in [w.lower() for w in _words(predictor, text, 5)]
+    assert stretched in [w.lower() for w in _words(predictor, stretching, 5)]
+
+
 def test_a_word_taken_once_after_the_does_not_lead_after_every_the(predictor):
     """H69: "four", taken once after "the", was offered first after every later "the": the
     document's pair part had its whole weight on one copy of its context (``evidence``)."""

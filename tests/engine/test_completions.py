@@ -209,3 +209,14 @@ def test_with_the_floor_a_strip_of_k_is_still_the_first_k_of_more(p):
             assert p.suggest(text, k) == five[:k]
         p.reset()
         assert Predictor(p.bundle, p.session).suggest(text, 5) == five  # a fresh engine agrees
+
+
+@pytest.mark.parametrize("token, stretched", [
+    ("yesss", True), ("helloooo", True), ("soooo", True), ("nooooope", True), ("ohhhhh", True),
+    ("hahaha", False), ("www", False), ("bossship", False), ("yes", False), ("zzz", False),
+])
+def test_a_stretched_word_is_a_known_word_with_a_letter_three_times_or_more(token, stretched):
+    from keyboard_app.engine.completions import elongated
+
+    known = {"yes", "hello", "so", "nope", "oh", "ha", "boss", "ship"}.__contains__
+    assert elongated(token, known) is stretched
