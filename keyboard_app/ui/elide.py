@@ -102,7 +102,7 @@ class ElidingStatusBar(QStatusBar):
     whole of it in the bar's tooltip.
     """
 
-    MESSAGE_SHARE = 0.5  # of the bar's width, the least a long message keeps beside narrowed widgets
+    MESSAGE_SHARE = 1 / 3  # of the bar's width, the least a long message keeps beside narrowed widgets
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

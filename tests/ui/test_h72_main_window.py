@@ -164,3 +164,22 @@ def test_f10_in_an_open_menu_closes_it(qtbot, window):
     qtbot.waitUntil(window.editor.hasFocus, timeout=2_000)
     qtbot.keyClicks(QApplication.focusWidget(), "ok")
     assert window.editor.toPlainText() == "ok"
+
+
+STATUS_MESSAGE = "Saved my_document_with_a_long_name_about_the_quarterly_report_of_the_committee.txt."
+
+
+@pytest.mark.parametrize("width", [600, 450])
+def test_a_long_message_is_the_one_cut_the_models_name_stays_readable(qtbot, window, width):
+    """H74: after Save As to a long name a 600 px window showed the message whole and
+    "Model: English (de…", 450 px "Mo…": the message is the one to shorten (its whole in the
+    tooltip) while it keeps a third of the bar; only then does the name give way, a little."""
+    window.resize(width, 500)
+    qtbot.waitUntil(lambda: window.width() <= max(width, window.minimumWidth()))
+    window.statusBar().showMessage(STATUS_MESSAGE)
+    qtbot.wait(50)
+    name = window.model_label.elided_text()
+    whole = window.model_label.text()
+    assert name == whole if width == 600 else (name.startswith("Model: ") and len(name) >= len(whole) * 2 // 3), name
+    shown = window.statusBar().elided_message()
+    assert shown.endswith("…") and STATUS_MESSAGE.startswith(shown[:-1])
