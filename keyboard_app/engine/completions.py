@@ -101,7 +101,9 @@ if TYPE_CHECKING:
 LEXICON_FLOOR = 1 / 300  # the model card: 1/1000, 1/300 and 1/100 measured for the lexicon,
 VOCABULARY_FLOOR = 1e-4  # 1/10000 and 1/3000 for the vocabulary
 # A capital right after these (and at the start of a line) is the position's, not the word's.
-_OPENERS = frozenset("\n\"'([{<\u201c\u2018\u00ab\u2039\u201e\u201a:;-\u2013\u2014")
+#: What a sentence or a line may begin after, a capital then being its place's, not a name's
+#: (a line break, a quote, a bracket, a colon, a dash, a list's bullet).
+OPENERS = frozenset("\n\"'([{<\u201c\u2018\u00ab\u2039\u201e\u201a:;-\u2013\u2014*\u2022>")
 # A word's own endings: where the bundle writes them in small letters ("governments",
 # "missed"), the word's capital is the corpus's habit ("Government", Austen's "Miss"), not
 # its spelling.  Words of fewer letters than ``_STEM`` are left as they are ("I": "is").
@@ -379,7 +381,7 @@ class Completions:
             wanted = settings.capital_evidence < 1.0 and not in_capitals(typed)
         if wanted and not view.capital_next:
             before = text[max(0, view.partial_start - 16) : view.partial_start].rstrip(" \t")
-            if before and before[-1] not in _OPENERS:  # inside a sentence
+            if before and before[-1] not in OPENERS:  # inside a sentence
                 if not small_typed:
                     penalty = -math.log(settings.capital_evidence)
                 else:

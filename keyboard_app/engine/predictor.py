@@ -68,7 +68,7 @@ import numpy as np
 
 from .beam import BeamSettings, BeamStats, PhraseBeam
 from .bundle import Bundle, ModelLoadError, load_bundle
-from .completions import CompletionSettings, Completions, Rules
+from .completions import OPENERS, CompletionSettings, Completions, Rules
 from .components import Candidate, Component, Cursor, DocumentCache, PhraseTables, hooked
 from .continuations import Continuations
 from .document_cache import RecencySettings
@@ -433,22 +433,30 @@ class Predictor:
         merged.sort(key=lambda s: -s.log_prob)  # (stable: the word meant by a slip stays first)
         return merged[:k]
 
-    def _slip_meant(self, typed: str, view: View) -> str | None:
+    def _slip_meant(self, typed: str, view: View, capital: bool | None = None) -> str | None:
         """What ``typed`` means when it is one of the bundle's slips, written as typed
-        ("Alot" -> "A lot", "BECUASE" -> "BECAUSE"); None when it is none."""
+        ("Alot" -> "A lot", "BECUASE" -> "BECAUSE"), with a capital where ``capital`` asks
+        (default: where the strip gives one, ``View.capital_next``); None when it is none."""
         meant = self.slips.get(normalise_apostrophes(typed.lower())) if self.slips else None
         if meant is None:
             return None
         display = " ".join(self.typos.display(word) for word in meant.split(" "))  # ("i think": "I think")
-        return written_form(display, typed, view.capital_next)
+        return written_form(display, typed, view.capital_next if capital is None else capital)
 
-    def _own_word(self, typed: str, view: View, scores: Scores, at: Cursor) -> bool:
-        """Whether ``typed``, a finished word, is the writer's own rather than a slip: a name
-        written with a capital inside a sentence ("Anya"; not a word in capitals, "TEH"), a
-        word beyond the vocabulary the document has (``Scores.others``), or one a keystroke
+    @staticmethod
+    def _written_as_a_name(typed: str, view: View, text: str) -> bool:
+        """Whether ``typed`` is written with a capital that only a name explains: inside a
+        sentence ("I met Anya", "Mr Teh"), not at the start of a sentence, a line or a list's
+        item ("Hi Tom,\nThnaks", "- Recieve"), and not in capitals throughout ("TEH")."""
+        if not typed[:1].isupper() or view.sentence_start or in_capitals(typed):
+            return False
+        before = text[max(0, view.partial_start - 16) : view.partial_start].rstrip(" \t")
+        return bool(before) and before[-1] not in OPENERS
+
+    def _own_word(self, typed: str, scores: Scores, at: Cursor) -> bool:
+        """Whether ``typed``, a finished word, is the writer's own rather than a slip: a word
+        beyond the vocabulary the document has (``Scores.others``), or one a keystroke
         component offers for these letters (the user's learned words)."""
-        if typed[:1].isupper() and not view.sentence_start and not in_capitals(typed):
-            return True
         lowered = typed.lower()
         if any(word.lower() == lowered for word in scores.others):
             return True
@@ -548,10 +556,11 @@ class Predictor:
         "london" would also turn "fox" into "Fox" (a name in the corpus); the strip
         still offers the capitalised form.  A word glued to what comes before it (a
         hashtag, a mention, a path, a web address, a number: ``WORD_OPENERS``) is left
-        alone, and so is a word the document or the user's learned words have (the
-        components' words beyond the vocabulary) and one written with a capital inside a
-        sentence, a name ("I met Anya" became "I met Any"); the bundle's slips are put
-        right all the same.  Keeping the old word for a Backspace right after is the
+        alone, and so is a word written with a capital inside a sentence, a name ("I met
+        Anya" became "I met Any"; "Mr Teh", though "teh" is one of the bundle's slips:
+        ``_written_as_a_name``), and a word the document or the user's learned words have
+        (the components' words beyond the vocabulary).  A correction keeps the letters'
+        case as typed, with a capital at a sentence's start only.  Keeping the old word for a Backspace right after is the
         caller's (an ordinary undo of this edit).
         """
         if not self.auto_correct:
@@ -563,15 +572,17 @@ class Predictor:
             if not typed or (before and not before.isspace() and before not in WORD_OPENERS):
                 return None  # part of something else, not a slip (``WORD_OPENERS``)
             word = typed
-            meant = self._slip_meant(typed, view)
-            found = None if meant is not None or self._own_word(typed, view, scores, at) else self.typos.replacement(
+            name = self._written_as_a_name(typed, view, text_before_cursor)
+            # (written as typed, or at a sentence's start: a title's capital is the strip's offer only)
+            meant = None if name else self._slip_meant(typed, view, view.sentence_start)
+            found = None if meant is not None or name or self._own_word(typed, scores, at) else self.typos.replacement(
                 typed, scores.log_probs, scores.lexicon_base, AUTO_CORRECT_MARGIN, AUTO_CORRECT_MINIMUM)
             blocked = self._blocked()
             if meant is not None:  # a known misspelling: the word or words it means, unless blocked
                 if not blocked.intersection(meant.lower().split(" ")):
                     word = meant
             elif found is not None and found.word not in blocked:  # never type a word the user blocked
-                word = written_form(self.typos.display(found.word), typed, view.capital_next)
+                word = written_form(self.typos.display(found.word), typed, view.sentence_start)
             elif typed.islower() and typed.replace("\u2019", "'") in _PRONOUN_I:
                 display = self.typos.display(typed)
                 if display[:1].isupper() and display.lower() == typed:

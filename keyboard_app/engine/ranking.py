@@ -124,12 +124,27 @@ def in_capitals(typed: str) -> bool:
     return len(letters) >= 2 and all(c.isupper() for c in letters)
 
 
-def written_form(display: str, typed: str, sentence_start: bool) -> str:
+#: ``written_form``'s ``capital`` after a title written with its capital ("Mrs "): a name's
+#: capital, which the small words of a sentence do not take ("Mrs Clay", not "Mrs And").
+NAME_CAPITAL = 2
+SMALL_WORDS = frozenset("""
+a an the and or but nor so yet for of in on at to by with from as into onto upon about over under
+after before than then if is are was were be been being am do does did has have had will would can
+could shall should may might must it its this that these those he she we they you me him her us
+them my your his our their not no who whom which what when where why how all any some there here
+up down out off just only very too also
+""".split())
+
+
+def written_form(display: str, typed: str, capital: int) -> str:
     """How a suggestion is written: ``typed`` in capitals ("LON") gives "LONDON",
-    a typed capital ("Lon") or a sentence start gives "London", else the display form."""
+    a typed capital ("Lon") or ``capital`` (a sentence start, or ``NAME_CAPITAL`` but for
+    ``SMALL_WORDS``) gives "London", else the display form."""
     if in_capitals(typed):
         return display.upper()
-    if sentence_start or typed[:1].isupper():
+    if capital == NAME_CAPITAL and display in SMALL_WORDS:
+        capital = False
+    if capital or typed[:1].isupper():
         return display[:1].upper() + display[1:]
     return display
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .ranking import is_suggestable
+from .ranking import NAME_CAPITAL, is_suggestable
 from .tokenizer import BOS, Tokenizer, normalise_apostrophes, partial_start
 from .vocab import Vocabulary
 
@@ -50,15 +50,16 @@ class View:
     partial_start: int  # its offset in the text
     sentence_start: bool  # the next word starts a sentence
     changed_from: int | None  # the branch's ids changed from this index on (None: not at all)
-    # the next word is written with a capital: a sentence's start, or a name after a title
-    # written with its capital ("Mrs Clay", "Dr Brown"; ``NAME_TITLES``)
-    capital_next: bool = False
+    # the next word is written with a capital: a sentence's start (1), or a name after a title
+    # written with its capital (``ranking.NAME_CAPITAL``: "Mrs Clay", "Dr Brown", but "Dr and";
+    # ``NAME_TITLES``); 0: none
+    capital_next: int = 0
 
 
 #: Titles before a name, as written with their capital: the word after one is shown with a
 #: capital ("Mrs " offers Clay, not clay); "mrs " typed small asks for nothing.
 NAME_TITLES = frozenset({"Mr", "Mrs", "Ms", "Mx", "Dr", "Messrs", "Mme", "Mlle", "Prof"})
-_ENDS_SENTENCE, _BEFORE_NAME = 1, 2  # TokenCache._ends_sentence's marks
+_ENDS_SENTENCE, _BEFORE_NAME = 1, NAME_CAPITAL  # TokenCache._ends_sentence's marks
 
 
 def last_restart_point(text: str, limit: int) -> int:
@@ -205,5 +206,5 @@ class TokenCache:
         return next(self._tokenizer.iter_tokens(self._text, self._starts[index], self._end)).token
 
     def _view(self, length: int, partial: str, start: int, changed: int | None) -> View:
-        mark = self._ends_sentence[length - 1]
-        return View(length, partial, start, mark == _ENDS_SENTENCE, changed, bool(mark))
+        mark = self._ends_sentence[length - 1]  # (0, 1 or ``ranking.NAME_CAPITAL``, as ``capital_next`` says)
+        return View(length, partial, start, mark == _ENDS_SENTENCE, changed, mark)

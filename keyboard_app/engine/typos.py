@@ -109,6 +109,9 @@ class ErrorModel:
     transpose: float = -5.5  # two neighbouring letters swapped: "teh", "recieve"
     omit: float = -6.5  # a letter of the word left out
     omit_double: float = -5.0  # one of a double letter left out: "acomodate"
+    # a contraction's apostrophe left out ("dont", "theyre", "cant"): a shortcut people take on
+    # purpose, not a slip; at ``omit`` "cant" became "can" and "theyre" "there" (H74)
+    omit_apostrophe: float = -1.5
     insert: float = -7.5  # an extra letter typed
     insert_near: float = -5.5  # an extra letter repeating or neighbouring a letter beside it
     first_letter: float = -2.5  # added to an edit on the first letter
@@ -261,6 +264,8 @@ class TypoIndex:
                 wanted = set()
                 if base - m.omit_double <= budget:
                     wanted.update((here, previous))
+                if base - m.omit_apostrophe <= budget:
+                    wanted.add("'")
                 if base - m.substitute_near <= budget:
                     wanted.update(near.get(here, ()))
                 if base - m.substitute_vowel <= budget and here in VOWELS:
@@ -270,7 +275,8 @@ class TypoIndex:
             for letter in letters:
                 room = min(budget, best_under(before + letter) - floor) if narrow else budget
                 # the letter meant was ``letter`` and was left out (``here`` is the next one)
-                cost = base - (m.omit_double if letter == here or letter == previous else m.omit)
+                cost = base - (m.omit_apostrophe if letter == "'" else
+                               m.omit_double if letter == here or letter == previous else m.omit)
                 if cost <= room:
                     add(before + letter + here + after, cost, i + 1)
                 if letter == here:
