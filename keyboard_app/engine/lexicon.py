@@ -42,7 +42,7 @@ import json
 import math
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -220,7 +220,9 @@ def small_letter_counts(written: Iterable[tuple[str, str]], inside: Mapping[str,
 class LexiconIndex:
     """The lexicon's words not in the vocabulary (nor its slips), by lowercase prefix, ranked by count."""
 
-    def __init__(self, lexicon: Lexicon | None, vocabulary_words) -> None:
+    def __init__(self, lexicon: Lexicon | None, vocabulary_words, hidden: Collection[str] | None = None) -> None:
+        """``hidden``: words never offered (default the lexicon's slips; ``predictor`` adds
+        ``offensive.OFFENSIVE``)."""
         kept: list[int] = []
         words: list[str] = []
         lowered: list[str] = []
@@ -228,7 +230,7 @@ class LexiconIndex:
         if lexicon is not None:
             words = lexicon.words
             known = vocabulary_words.__contains__
-            slips = lexicon.slips  # (never offered: ``predictor``)
+            slips = lexicon.slips if hidden is None else hidden  # (never offered: ``predictor``)
             kept = [i for i, w in enumerate(words) if not known(w) and w not in slips]
             # ... but still a context of the phrase tables, which number it (``lexicon_id``)
             self._hidden_ids = {w: i for i, w in enumerate(words) if w in slips and not known(w)}

@@ -74,6 +74,7 @@ from .continuations import Continuations
 from .document_cache import RecencySettings
 from .lexicon import LexiconIndex, PhraseIds
 from .mixture import MixtureWeights, Scores, combine, mix_candidates
+from .offensive import OFFENSIVE
 from .phrases import PhraseSettings
 from .ranking import Ranker, Suggestion, WordIndex, in_capitals, written_form
 from .session import RecurrentSession
@@ -153,12 +154,14 @@ class Predictor:
         self.tokenizer = Tokenizer(bundle.tokenizer_settings)
         #: the bundle's misspellings, never offered, and the word or words each means (``Lexicon.slips``)
         self.slips: dict[str, str] = bundle.lexicon.slips if bundle.lexicon is not None else {}
-        self.words = WordIndex(bundle.vocab, hidden=self.slips)
+        #: never offered, though typed: the slips and the slurs and strong profanity (``offensive``)
+        self.never_offered: frozenset[str] = frozenset(self.slips) | OFFENSIVE
+        self.words = WordIndex(bundle.vocab, hidden=self.never_offered)
         self._tokens = TokenCache(self.tokenizer, bundle.vocab)
         self._states = state_cache(session)
         self._lock = threading.Lock()
         vocab = bundle.vocab
-        self.lexicon = LexiconIndex(bundle.lexicon, vocab)
+        self.lexicon = LexiconIndex(bundle.lexicon, vocab, self.never_offered)
         self._ranker = Ranker(self.words, vocab, self.lexicon)
         self.phrases = bundle.phrases
         self._components: list = self._built_in_components()
@@ -191,7 +194,7 @@ class Predictor:
         bundle, vocab = self.bundle, self.bundle.vocab
         counted = np.zeros(len(vocab), bool)
         counted[self.words.word_ids] = True  # not <unk>: unknown words count by their written form
-        components: list[Component] = [DocumentCache(counted, vocab.unk_id, hidden=self.slips)]
+        components: list[Component] = [DocumentCache(counted, vocab.unk_id, hidden=self.never_offered)]
         tables = [(table, field) for table, field in ((bundle.phrases, "phrases"),
                                                       (bundle.user_phrases, "user_phrases")) if table is not None]
         if tables:
@@ -325,8 +328,9 @@ class Predictor:
         excluded = set().union(*(c.excluded() for c in components))
         typed = view.partial
         offers = [offer for offer in (c.candidates(at, typed) for c in components) if offer is not None]
-        if self.slips:  # (the user's learned words too: a slip typed is counted, never offered)
-            offers = [offer._replace(words=[c for c in offer.words if c.token not in self.slips]) for offer in offers]
+        # (the user's learned words too: a slip or a slur typed is counted, never offered)
+        hidden = self.never_offered
+        offers = [offer._replace(words=[c for c in offer.words if c.token not in hidden]) for offer in offers]
         if not offers and not excluded:
             return self._ranked(scores, view, k, rules)
         shown = self._ranked(scores, view, max(self.weights.pool, k + len(excluded)), rules)
@@ -456,8 +460,12 @@ class Predictor:
     def _own_word(self, typed: str, scores: Scores, at: Cursor) -> bool:
         """Whether ``typed``, a finished word, is the writer's own rather than a slip: a word
         beyond the vocabulary the document has (``Scores.others``), or one a keystroke
-        component offers for these letters (the user's learned words)."""
+        component offers for these letters (the user's learned words), or a word never offered
+        but typed in full (``offensive``: hidden from the typo search, it would be "corrected"
+        to its neighbour, "whore" to "where")."""
         lowered = typed.lower()
+        if lowered in OFFENSIVE:
+            return True
         if any(word.lower() == lowered for word in scores.others):
             return True
         offers = (c.candidates(at, typed) for c in self._at_keystroke)

@@ -215,6 +215,24 @@ def test_the_chats_stretched_words_wait_until_the_person_stretches_one(predictor
     assert stretched in [w.lower() for w in _words(predictor, stretching, 5)]
 
 
+@pytest.mark.parametrize("text, word", [
+    ("I saw a squa", "squaw"),  # the word list's, kept with the chat's words
+    ("she is a slu", "slut"), ("what a fuc", "fucking"), ("he is reta", "retarded"), ("a whor", "whore"),
+    ("It was a shitty day. It was shi", "shitty"),  # the document's own word: not offered again
+])
+def test_slurs_and_profanity_are_never_offered(predictor, text, word):
+    """``offensive.OFFENSIVE``: hidden as the slips are, from the vocabulary, the lexicon and
+    the document alike; typed in full they are left as typed."""
+    predictor.typo_tolerance = predictor.auto_correct = True
+    try:
+        assert word not in [w.lower() for w in _words(predictor, text, 10)]
+        assert predictor.autocorrect(text[: text.rindex(" ") + 1] + word) is None
+    finally:
+        predictor.typo_tolerance = predictor.auto_correct = False
+    # the corpus has it, or the document does
+    assert word in predictor.bundle.vocab or word in predictor.bundle.lexicon.words or word in text
+
+
 def test_a_word_taken_once_after_the_does_not_lead_after_every_the(predictor):
     """H69: "four", taken once after "the", was offered first after every later "the": the
     document's pair part had its whole weight on one copy of its context (``evidence``)."""
