@@ -254,8 +254,6 @@ def _capital_letter(written: str) -> bool:
     return len(written) == 1 and written.isupper() and written != "I"
 
 
-# Names of months and days keep their capital whatever their endings ("March": "marched";
-# "Sat": "sated"), as English writes them.
 _STRETCHED = re.compile(r"([^\W\d_])\1{2,}")  # a letter three times or more in a row
 
 
@@ -280,6 +278,8 @@ def _stretching(typed: str) -> bool:
     return bool(_STRETCHED.search(typed.lower()))
 
 
+# Names of months and days keep their capital whatever their endings ("March": "marched";
+# "Sat": "sated"), as English writes them.
 _CALENDAR = frozenset(("january february march april may june july august september october "
                        "november december jan feb mar apr jun jul aug sep sept oct nov dec monday "
                        "tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur "
@@ -360,13 +360,14 @@ class Completions:
                                           if elongated(w, known) and not lexicon.display_of(w).isupper())
         self._hidden_both = (self._marked_vocab | self._stretched_vocab,
                              self._marked_words | self._stretched_words)
+        self._has_stretched = bool(self._stretched_vocab.any() or self._stretched_words)
         self._memo: tuple[tuple[int, int], bool] | None = None
 
     def rules(self, settings: CompletionSettings, view: "View", tokens: "TokenCache", text: str) -> Rules | None:
         """The rules at this keystroke (None: none applies, the ranking is the distribution's)."""
         hide = settings.hide_identifiers and self._has_marks and not self._document_uses_identifiers(
             tokens, view.length, settings.identifier_window)
-        stretch = settings.hide_elongations and not _stretching(view.partial)
+        stretch = settings.hide_elongations and self._has_stretched and not _stretching(view.partial)
         hidden = (self._hidden_both if hide and stretch else (self._marked_vocab, self._marked_words) if hide
                   else (self._stretched_vocab, self._stretched_words) if stretch else (None, frozenset()))
         penalty = upper_penalty = 0.0

@@ -568,8 +568,8 @@ class Predictor:
         Anya" became "I met Any"; "Mr Teh", though "teh" is one of the bundle's slips:
         ``_written_as_a_name``), and a word the document or the user's learned words have
         (the components' words beyond the vocabulary).  A correction keeps the letters'
-        case as typed, with a capital at a sentence's start only.  Keeping the old word for a Backspace right after is the
-        caller's (an ordinary undo of this edit).
+        case as typed, with a capital at a sentence's start only.  Keeping the old word
+        for a Backspace right after is the caller's (an ordinary undo of this edit).
         """
         if not self.auto_correct:
             return None
