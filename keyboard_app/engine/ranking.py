@@ -125,12 +125,13 @@ def in_capitals(typed: str) -> bool:
 
 
 #: ``written_form``'s ``capital`` after a title written with its capital ("Mrs "): a name's
-#: capital, which the small words of a sentence do not take ("Mrs Clay", not "Mrs And").
+#: capital, which the small words of a sentence do not take ("Mrs Clay", not "Mrs And"; not
+#: "may" nor "will", which are names too: "Mrs May").
 NAME_CAPITAL = 2
 SMALL_WORDS = frozenset("""
 a an the and or but nor so yet for of in on at to by with from as into onto upon about over under
-after before than then if is are was were be been being am do does did has have had will would can
-could shall should may might must it its this that these those he she we they you me him her us
+after before than then if is are was were be been being am do does did has have had would can
+could shall should might must it its this that these those he she we they you me him her us
 them my your his our their not no who whom which what when where why how all any some there here
 up down out off just only very too also
 """.split())
