@@ -1,15 +1,17 @@
 """The held-out text of a training run, as the trainer hands it to the app.
 
 ``keyboard-train --write-heldout FILE`` writes the text it held out of the
-corpus (the end of each file, whole lines: ``model_training.corpus``) to
-``FILE``; the app's retrain dialog compares the old and the new model on
-exactly that text, instead of splitting the corpus again by a rule kept in
-step by hand.  Both sides import this module (it needs neither torch nor
+corpus (the end of each file, or its start when adapting a model: whole lines,
+or, in a file of one or a few long lines, from a sentence end inside one:
+``model_training.corpus``) to ``FILE``; the app's retrain dialog compares the
+old and the new model on exactly that text, instead of splitting the corpus
+again by a rule kept in step by hand.  Both sides import this module (it needs neither torch nor
 Qt: the engine's bounded JSON reader and the app's atomic writer), so the
 file's shape is defined once.
 
 The file is JSON: ``{"format": "keyboard-heldout", "format_version": 1,
-"texts": [one string per corpus file that held lines out]}``, written
+"texts": [one string per corpus file that held text out]}`` (none where every
+file was too short to cut a part from: the app then says so), written
 atomically, read through ``jsonfile`` (bounded), and refused with one
 sentence (``HeldoutError``) when it is anything else.
 """

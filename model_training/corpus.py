@@ -4,8 +4,12 @@ Files are read line by line (long lines in bounded pieces), so memory never
 depends on the corpus size.  Each file is split by bytes (``Split``): the
 lines in the last ``heldout_fraction`` of the file are held out for
 validation, or in its first when adapting a model to a person's writing
-(``config.HELDOUT_AT``), and the rest is training text.  Knowing the split before
-reading means one pass can count the vocabulary on training text only.
+(``config.HELDOUT_AT``), and the rest is training text.  Where whole lines
+would hold out less than half of that share (a file on one line, with no line
+breaks, or of a few long paragraphs), the split is inside the line, after a
+sentence end near the share's edge, else between two words (``cut_in_line``):
+every file holds out its share.  Knowing the split before reading means one
+pass can count the vocabulary on training text only.
 
 Text is UTF-8, or UTF-16 or UTF-32 with a byte-order mark (as Windows
 editors save it; a UTF-8 mark is dropped too), or, for a file that is not
@@ -337,7 +341,7 @@ def heldout_start(path: Path, split: int) -> int:
 
 @dataclass(frozen=True)
 class Split:
-    """The held-out lines of a file, bytes ``[start, stop)``; the rest trains."""
+    """The held-out part of a file, bytes ``[start, stop)``; the rest trains."""
 
     start: int
     stop: int
@@ -371,8 +375,11 @@ def line_start_before(path: Path, split: int) -> int:
 
 def heldout_splits(files: list[CorpusFile], fraction: float, max_bytes: int,
                    at: str = "end") -> dict[Path, Split]:
-    """Each file's held-out lines: ``fraction`` of its bytes (less where the corpus's
-    held-out part would pass ``max_bytes``), whole lines, at its ``end`` or ``start``."""
+    """Each file's held-out part: ``fraction`` of its bytes (less where the corpus's
+    held-out part would pass ``max_bytes``) at its ``end`` or ``start``, whole lines
+    where they hold at least half of that, else cut inside the line (``cut_in_line``).
+    The split depends only on the file's bytes and these settings: a resumed run, and
+    the prepared data kept for the same files and settings, find the same one."""
     if at not in HELDOUT_AT:
         raise ValueError(f"the held-out part is at the end or the start of a file, not {at!r}")
     total = sum(f.size for f in files)
@@ -380,9 +387,97 @@ def heldout_splits(files: list[CorpusFile], fraction: float, max_bytes: int,
         fraction = max_bytes / total
     if fraction <= 0:
         return {f.path: Split(f.size, f.size) for f in files}
-    if at == "start":  # the lines before the one holding the split: a one-line file trains, as at the end
-        return {f.path: Split(0, line_start_before(f.path, int(f.size * fraction))) for f in files}
-    return {f.path: Split(heldout_start(f.path, int(f.size * (1.0 - fraction))), f.size) for f in files}
+    if at == "start":
+        return {f.path: Split(0, _start_split(f, int(f.size * fraction))) for f in files}
+    return {f.path: Split(_end_split(f, int(f.size * (1.0 - fraction))), f.size) for f in files}
+
+
+def _end_split(file: CorpusFile, split: int) -> int:
+    """Where the held-out end of ``file`` starts, for a share from byte ``split`` on:
+    the first line start after it, unless that holds less than half the share of a
+    file that has ``MIN_CUT_SHARE`` to hold out (a file on one line holds none)."""
+    start = heldout_start(file.path, split)
+    share = file.size - split
+    if file.size - start >= share / 2 or share < MIN_CUT_SHARE:  # whole lines hold enough, or it is a note
+        return start
+    cut = cut_in_line(file, split, share)
+    return start if cut is None else cut
+
+
+def _start_split(file: CorpusFile, split: int) -> int:
+    """Where the held-out start of ``file`` stops, for a share of ``split`` bytes."""
+    stop = line_start_before(file.path, split)
+    if stop >= split / 2 or split < MIN_CUT_SHARE:
+        return stop
+    cut = cut_in_line(file, split, split)
+    return stop if cut is None else cut
+
+
+#: The characters a cut inside a line looks for: a cut comes after a run of spaces, and is
+#: after a sentence end where the run follows one of ``SENTENCE_ENDS`` (then closing marks).
+SPACES = (" ", "\t", "\r", "\n", "\f", "\v", "\u00a0")
+SENTENCE_ENDS = (".", "!", "?")
+CLOSERS = ('"', "'", ")", "]", "\u201d", "\u2019", "\u00bb")
+#: A share smaller than this (about 35 words) is not cut out of a line: a short note of a line
+#: or two trains whole, as it did, rather than hold out its last word or two.
+MIN_CUT_SHARE = 200
+
+
+def cut_in_line(file: CorpusFile, split: int, share: int) -> int | None:
+    """A place near byte ``split`` to cut a file inside a line: just before the word after
+    the sentence end nearest ``split`` (a line start counts as one), else before the word
+    nearest it; looked for within half the held-out ``share`` of it (at most
+    ``PIECE_BYTES``), so the held-out part keeps between half and one and a half times
+    its share.  None where there is no space at all there (one
+    long "word"): the file is then split at whole lines.  The cut is on a code-unit
+    boundary of the file's encoding, after its byte-order mark, and leaves a part on each
+    side; only the bytes around ``split`` are read."""
+    encoding = file.encoding if file.encoding.bom or file.encoding.codec != "utf-8" else file_encoding(file.path)
+    unit = encoding.unit
+    reach = min(PIECE_BYTES, share // 2)
+    low = max(encoding.bom, split - reach)
+    low += -low % unit
+    high = min(file.size, split + reach)
+    high -= high % unit
+    if high - low < 2 * unit:
+        return None
+    with open(file.path, "rb") as f:
+        f.seek(low)
+        buf = f.read(high - low)
+    spaces = {c.encode(encoding.codec, errors="ignore") for c in SPACES} - {b""}
+    ends = {c.encode(encoding.codec, errors="ignore") for c in SENTENCE_ENDS} - {b""}
+    closers = [c.encode(encoding.codec, errors="ignore") for c in CLOSERS]
+    closers = [c for c in closers if c]
+
+    def is_space(i: int) -> bool:  # the code unit at buf[i] (i aligned)
+        return buf[i : i + unit] in spaces
+
+    best_sentence = best_word = None
+    for i in range(unit, len(buf) - len(buf) % unit, unit):
+        if not is_space(i - unit) or is_space(i):
+            continue
+        cut = low + i  # a word starts here, after a run of spaces
+        if cut <= encoding.bom or cut >= file.size:
+            continue
+        j = i - unit  # back over the spaces, then any closing marks, to what ends the sentence
+        while j >= 0 and is_space(j):
+            j -= unit
+        newline = j + unit < i and buf[j + unit : i].find(encoding.newline) >= 0
+        k = j + unit  # buf[:k] ends where the spaces begin
+        stripped = True
+        while stripped:
+            stripped = False
+            for closer in closers:
+                if k - len(closer) >= 0 and buf[k - len(closer) : k] == closer:
+                    k -= len(closer)
+                    stripped = True
+        sentence = newline or (k >= unit and buf[k - unit : k] in ends)
+        distance = abs(cut - split)
+        if sentence and (best_sentence is None or distance < abs(best_sentence - split)):
+            best_sentence = cut
+        if best_word is None or distance < abs(best_word - split):
+            best_word = cut
+    return best_sentence if best_sentence is not None else best_word
 
 
 def training_tokens(file: CorpusFile, split: Split, tokenizer, stats: "ReadStats") -> Iterator:
@@ -480,7 +575,8 @@ def read_lines(
 ) -> Iterator[str]:
     """Decoded lines (long lines in pieces) of bytes ``[start, stop)`` of a file.
 
-    ``start`` and ``stop`` must be line starts (see ``heldout_start``).  A
+    ``start`` and ``stop`` are line starts (see ``heldout_start``) or cuts between two
+    words inside a line (``cut_in_line``): a piece that runs past ``stop`` ends there.  A
     byte-order mark says the encoding and is not part of the text.  ``encoding``:
     the file's, as ``find_files`` chose it (``CorpusFile.encoding``); without it,
     what a byte-order mark announces, else UTF-8.
@@ -493,8 +589,10 @@ def read_lines(
         else:
             pieces = _wide_pieces(f, start, encoding.codec)
         for offset, raw in pieces:
-            if stop is not None and offset >= stop:
-                return
+            if stop is not None:
+                if offset >= stop:
+                    return
+                raw = raw[: stop - offset]  # a cut inside a line: the rest is the other part's
             if stats.digest is not None:
                 stats.digest.update(raw)
             yield _decode(raw[encoding.bom :] if offset == 0 else raw, encoding.codec, stats)

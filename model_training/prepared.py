@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 
 PREPARED_DIR = "prepared"
 FORMAT = "keyboard-train-prepared"
-VERSION = 2  # 2: the phrase tables kept as ``streaming.SpilledPhrases`` files, not one .npz
+VERSION = 3  # 2: the phrase tables kept as ``streaming.SpilledPhrases`` files, not one .npz; 3: a file of long
+# lines holds out a part cut inside a line (``corpus.cut_in_line``), where it held out nothing
 PHRASES_DIR = "phrases"  # main/ and user/ in it
 KEY_FILE, META_FILE = "key.json", "meta.json"
 TRAIN_IDS, HELDOUT_IDS = "train_ids.npy", "heldout_ids.npy"

@@ -118,6 +118,7 @@ PPL_TIP = ("Measured on part of your text that the model does not learn from (th
            "perplexity): the model is as unsure of each next word as if it chose among this many "
            "words. Lower is better.")
 CHART_MIN_HEIGHT = 200
+EMPTY_CHART_RANGE = (0.0, 1.0)  #: an empty chart's axes, as pyqtgraph draws them before any run
 #: the trainer holds out the start of the files when adapting (their newest text is learned)
 COMPARING = "Comparing the two models on the {part} of your files, which the new model did not learn from…"
 #: The name a retrain proposes for its model (see ``proposed_name``).
@@ -138,6 +139,19 @@ RESULT_ROWS = (
      "The model is as unsure of each next word as if it chose among this many words; lower is "
      "better. A model that knows more words often scores higher and still saves more typing."),
 )
+#: Why the comparison could not be made when the trainer held no text out: every file is a
+#: short note of a line or two, too short to cut a part from (``model_training.corpus``'s
+#: ``MIN_CUT_SHARE``: about 350 words at a tenth held out); a file of many lines holds out its
+#: last (or first) lines however short they are.
+NOTHING_HELD_OUT = ("each of your files is too short to set part of it aside to test the two models on "
+                    "(a file of a line or two needs a few hundred words). Put short notes together in "
+                    "one file, one to a line, and the next retrain can compare them.")
+
+
+class NothingHeldOut(ValueError):
+    """The trainer held no text out of the user's files (``NOTHING_HELD_OUT``)."""
+
+
 #: Below this gain in keystrokes saved (points) the two models do "about equally well".
 EQUAL_KSR = 0.5
 #: Reds for the error text: a deep one for light backgrounds, a light one for dark ones; the
@@ -180,6 +194,17 @@ def perplexity_note(current: ModelScore, new: ModelScore, *, new_recommended: bo
 
 def format_perplexity(value: float) -> str:
     return f"{value:,.2f}" if value < 10 else f"{value:,.1f}"
+
+
+def held_out_nothing(request: TrainRequest) -> bool:
+    """The trainer wrote its held-out text for ``request`` and it holds none (every file too
+    short to cut a part from); False when it wrote no file at all (another failure)."""
+    from ..heldout import HeldoutError
+
+    try:
+        return not retraining.heldout_texts(request)
+    except HeldoutError:
+        return False
 
 
 def proposed_name(store: ModelStore, today: _dt.date | None = None) -> str:
@@ -657,7 +682,12 @@ class RetrainDialog(QDialog):
         self.eval_progress.setRange(0, 1000)
         layout.addWidget(self.eval_progress)
 
-        grid = QGridLayout()
+        # the figures in a widget of their own: hidden when nothing could be measured (a table of
+        # "…" under "could not be compared" looked like work still under way)
+        self.figures_table = QWidget()
+        self.figures_table.setObjectName("figuresTable")
+        grid = QGridLayout(self.figures_table)
+        grid.setContentsMargins(0, 0, 0, 0)
         grid.setHorizontalSpacing(24)
         self.table: dict[tuple[str, str], QLabel] = {}
         headers = ["", "Current model", "New model"]
@@ -685,7 +715,7 @@ class RetrainDialog(QDialog):
         layout.addSpacing(6)
         layout.addWidget(self.verdict_label)
         layout.addSpacing(6)
-        layout.addLayout(grid)
+        layout.addWidget(self.figures_table)
         layout.addSpacing(6)
         self.figures_note_label = QLabel("")  # where the perplexity seems to say otherwise
         self.figures_note_label.setObjectName("figuresNoteLabel")
@@ -882,6 +912,11 @@ class RetrainDialog(QDialog):
         self._loss_x, self._loss_y, self._val_x, self._val_y = [], [], [], []
         self.loss_curve.setData([], [])
         self.ppl_curve.setData([], [])
+        for plot in (self.loss_plot, self.ppl_plot):
+            # the empty charts of a new run: the first run's range, not the last run's
+            # (0-35 thousand words and 75-86 stayed up while "Starting the trainer…")
+            plot.setRange(xRange=EMPTY_CHART_RANGE, yRange=EMPTY_CHART_RANGE, padding=0)
+            plot.enableAutoRange()  # (setRange turned it off) the new run's curves fit again
         self.ppl_plot.setTitle(PPL_TITLE)
         self.phase_label.setText("Starting the trainer…")
         self.progress.setRange(0, 0)
@@ -1109,11 +1144,19 @@ class RetrainDialog(QDialog):
         self.eval_label.setText(self._comparing())
         self.verdict_label.setText("")  # (a verdict of an earlier run of this dialog)
         self.figures_note_label.hide()
+        for cell in self.table.values():  # not an earlier run's figures, in bold, while comparing
+            cell.setText("…")
+        self.figures_table.show()
 
         models = {"current": (current_path, current_name), "new": (new_bundle, new_name)}
 
         def work(report) -> dict[str, ModelScore]:
-            return retraining.compare_models(request, models, progress=report)
+            try:
+                return retraining.compare_models(request, models, progress=report)
+            except ValueError:
+                if held_out_nothing(request):
+                    raise NothingHeldOut(NOTHING_HELD_OUT) from None
+                raise
 
         task = Task(work, with_progress=True, parent=self)
         task.progress.connect(self._comparison_progress)
@@ -1209,11 +1252,14 @@ class RetrainDialog(QDialog):
         button.setFocus()
 
     def _mark_better(self, current: ModelScore, new: ModelScore) -> None:
-        """Bold the better figure of each row; none where the two read the same, and none for
-        the perplexities of two vocabularies, which are not comparable (the lower one is often
-        the worse model's: fewer words to choose from)."""
+        """Bold the better figure of each row; none where the two read the same.  The lower
+        perplexity is bolded where its model knows as many words as the other or more: a
+        model that knows fewer words has fewer to choose from, and its lower perplexity is
+        often the worse model's, but one that knows more and is still less unsure is the
+        better (an adapted model, which grows the vocabulary, had its lower figure plain)."""
         pairs = {"top_k": (new.top_k, current.top_k), "ksr": (new.ksr, current.ksr)}
-        if new.vocab_size == current.vocab_size:  # lower is better
+        lower, other = (new, current) if new.perplexity < current.perplexity else (current, new)
+        if lower.vocab_size >= other.vocab_size:  # lower is better
             pairs["perplexity"] = (-new.perplexity, -current.perplexity)
         for key, (new_value, current_value) in pairs.items():
             if self.table[("new", key)].text() != self.table[("current", key)].text():
@@ -1225,6 +1271,10 @@ class RetrainDialog(QDialog):
             return
         self._eval_task = None
         self.eval_progress.hide()
+        self.figures_table.hide()  # nothing was measured: no table of placeholders
+        message = message.strip()
+        if not message.endswith((".", "!", "?")):
+            message += "."
         self.eval_label.setText(f"The models could not be compared: {message}")
         self.use_new_button.setEnabled(True)
         self._follow_verdict(keep_new=True)  # no evidence against it

@@ -264,9 +264,10 @@ def test_keyboard_train_holds_out_the_start_when_adapting_and_the_end_otherwise(
 
 
 def test_with_no_whole_line_to_hold_out_the_start_is_still_what_is_held_out(tmp_path, tiny_bundle_factory, caplog):
-    """One long line (a note pasted without line breaks): tokens are held out instead of
-    lines, and from the start when the newest text is to be learned (the second reader)."""
-    line = " ".join(["the cat sat on the mat and the dog ran to the park ."] * 60) + "\n"
+    """One line too short to cut a part from (``corpus.MIN_CUT_SHARE``; a longer one is cut
+    at a sentence end): tokens are held out instead of lines, and from the start when the
+    newest text is to be learned (the second reader)."""
+    line = " ".join(["the cat sat on the mat and the dog ran to the park ."] * 30) + "\n"
     with caplog.at_level("WARNING"):
         tiny_bundle_factory(tmp_path, line, epochs=1, eval_max_words=0, heldout_at="start")
     assert "no whole lines could be held out; validating on the first" in caplog.text

@@ -248,8 +248,9 @@ def test_a_budget_that_stops_the_run_is_said(corpus, tmp_path, capsys):
 
 
 def test_too_few_held_out_tokens_fall_back_on_a_slice_of_the_text_and_say_so(tmp_path, capsys):
-    # one long paragraph and a short last line: the whole lines held out are that line alone
-    text = " ".join(["the cat sat on the mat and the dog ran to the park ."] * 60) + "\nThe end.\n"
+    # a paragraph too short to cut a part from (``corpus.MIN_CUT_SHARE``) and a short last
+    # line: the whole lines held out are that line alone
+    text = " ".join(["the cat sat on the mat and the dog ran to the park ."] * 30) + "\nThe end.\n"
     (tmp_path / "notes.txt").write_text(text)
     code, _, err = run_main(capsys, tmp_path / "notes.txt", "--out", tmp_path / "model", *TINY,
                             "--max-tokens", "100")
@@ -280,7 +281,8 @@ def test_options_a_fine_tune_does_not_use_are_said(corpus, tmp_path, capsys):
 
 
 def test_a_corpus_with_no_whole_line_held_out_says_what_is_missing(tmp_path, capsys):
-    (tmp_path / "one.txt").write_text(" ".join(["the cat sat on the mat and the dog ran ."] * 80))
+    # one line too short to cut a part from (``corpus.MIN_CUT_SHARE``; a longer one is cut at a sentence end)
+    (tmp_path / "one.txt").write_text(" ".join(["the cat sat on the mat and the dog ran ."] * 40))
     heldout = tmp_path / "heldout.json"
     code, _, err = run_main(capsys, tmp_path / "one.txt", "--out", tmp_path / "model", *TINY,
                             "--max-tokens", "100", "--ksr-words", "50", "--write-heldout", heldout)
