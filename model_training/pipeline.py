@@ -637,8 +637,8 @@ def say_no_heldout_text(heldout_out, ksr_asked: bool) -> None:
                                         (f"the held-out file {heldout_out} holds no text to compare models on",
                                          heldout_out is not None)) if asked]
     if missing:
-        log.warning("no whole lines were held out, so %s (a corpus of more, shorter lines gives them)",
-                    " and ".join(missing))
+        log.warning("no text was held out (each file is a note too short to set part of it aside), so %s "
+                    "(put short notes together in one file, one to a line)", " and ".join(missing))
 
 
 def say_budget_stop(trainer: Trainer, progress: Progress) -> None:

@@ -287,6 +287,7 @@ def test_a_corpus_with_no_whole_line_held_out_says_what_is_missing(tmp_path, cap
     code, _, err = run_main(capsys, tmp_path / "one.txt", "--out", tmp_path / "model", *TINY,
                             "--max-tokens", "100", "--ksr-words", "50", "--write-heldout", heldout)
     assert code == 0, err
-    assert (f"keyboard-train: no whole lines were held out, so keystroke savings are not measured and the "
-            f"held-out file {heldout} holds no text to compare models on") in err
+    assert (f"keyboard-train: no text was held out (each file is a note too short to set part of it aside), so "
+            f"keystroke savings are not measured and the held-out file {heldout} holds no text to compare models "
+            "on (put short notes together in one file, one to a line)") in err
     assert read_heldout(heldout) == []
