@@ -1,9 +1,12 @@
 """What the keyboard typed since the focus last changed: the context it predicts from.
 
 The keyboard cannot read the other application's text, so it predicts from
-what it typed itself.  ``TypedContext`` keeps that text; a change of the
-active window (``FocusWatcher``) or a cursor key resets it to a sentence
-start, because the text around the cursor is then unknown.  No Qt here.
+what it typed itself, and what it heard typed on the physical keyboard.
+``TypedContext`` keeps that text; a change of the active window
+(``FocusWatcher``) resets it to a sentence start, and a cursor key, a
+shortcut or a menu makes the word under way unknown until the next space
+(``TypedContext``'s rule), because the text around the cursor is then
+unknown.  No Qt here.
 
 A terminal (``is_terminal``, by the window's ``WM_CLASS``) takes commands,
 file names and options, where a capital the keyboard added would break the
@@ -28,22 +31,70 @@ log = logging.getLogger(__name__)
 MAX_CONTEXT_CHARS = 4000  # the predictor needs the last paragraph or so; older text is dropped
 
 
+#: How much of what comes next the keyboard did not hear (``TypedContext.unheard``).
+HEARD = 0  # the text before the cursor is what it heard since a sentence start it assumes
+WORD_UNHEARD = 1  # the cursor may be inside a word whose start it did not hear
+MENU_OPEN = 2  # the keys may be going to a menu, not to the text
+
+
 class TypedContext:
+    """The text before the target's cursor as far as the keyboard heard it, and whether the
+    word under way began where it could not hear (``unheard``).
+
+    The rule, so that a suggestion never types a word's tail onto a start the keyboard did not
+    see ("wor" pasted, "ld" typed, "ldap" offered: "worldap "), nor a word glued onto one
+    ("yourThe"):
+
+    * ``reset`` (another window, a click in the text; Tab to a field and Ctrl+A unless a menu
+      may be open): a sentence start, the next word begun where the keyboard sees it (``HEARD``).
+    * ``lose(WORD_UNHEARD)`` (a cursor key, Escape, a shortcut such as Ctrl+V, following turned
+      back on, a Backspace past what it heard): the cursor may be inside a word; what is typed
+      up to the next space or new line is not taken, and the suggestions wait for it (the
+      controller offers nothing while ``unheard``).  After that space the next word is heard
+      whole, from a sentence start.
+    * ``lose(MENU_OPEN)`` (an Alt or Super chord, Alt alone, F10, the Menu key): the keys may be
+      going to a menu, where a letter picks an item and Space or Enter activates one, after which
+      the cursor is back where it was, maybe inside a word.  So two spaces or new lines (a word
+      ended where the keyboard saw its end, then one heard whole) bring it back; a click in the
+      text only as far as ``WORD_UNHEARD`` (it may have been on a menu's item), another window
+      at once.
+    * ``lose`` never lowers what is unheard (an arrow key in a menu keeps it ``MENU_OPEN``)."""
+
     def __init__(self) -> None:
         self.text = ""
         self.resets = 0
+        self.unheard = HEARD
 
-    def reset(self) -> None:
-        """Forget the text: the next word starts a sentence."""
+    def reset(self, unheard: int = HEARD) -> None:
+        """Forget the text: the next word starts a sentence, heard from its start (or, given
+        ``unheard``, after that many word ends: a click while a menu may be open)."""
         self.text = ""
+        self.unheard = unheard
+        self.resets += 1
+
+    def lose(self, unheard: int) -> None:
+        """Forget the text, and take nothing typed for a word until ``unheard`` word ends
+        (spaces or new lines) have been typed: see the class's rule."""
+        self.text = ""
+        self.unheard = max(self.unheard, unheard)
         self.resets += 1
 
     def type(self, chars: str) -> None:
+        while self.unheard and chars:
+            char, chars = chars[0], chars[1:]
+            if char.isspace():
+                self.unheard -= 1  # (the space itself: a sentence start needs none)
         self.text += chars
         if len(self.text) > MAX_CONTEXT_CHARS:
             self.text = self.text[-MAX_CONTEXT_CHARS // 2:]
 
     def backspace(self, count: int = 1) -> None:
+        if self.unheard:
+            return  # (still inside what it did not hear)
+        if count > len(self.text):
+            # Back past what it heard: into text it never saw, maybe inside a word.
+            self.lose(WORD_UNHEARD)
+            return
         self.text = self.text[: max(0, len(self.text) - count)]
 
 

@@ -38,12 +38,35 @@ never costs the user text of their own; it is said in one sentence
 
 Keys typed on the physical keyboard, in any application, reach the context
 too (``physical_key``, from ``physical.X11InputListener``): a character is
-added, Backspace takes one away, Enter is a new line, and a cursor key, Tab,
-Escape or a shortcut (Ctrl+V: unknown text) starts it again, as the
-keyboard's own keys do; a click in another window (``cursor_moved``) may put
-the cursor anywhere, so it starts again too.  The keyboard's own keys come
-back from the listener as well: ``own_keys`` (told by the injector) leaves
-them out.  These keys are the user's, not the keyboard's: they count in no
+added, Backspace takes one away, Enter is a new line; a click in another
+place (``cursor_moved``) or another window starts a sentence there.
+
+Where the text before the cursor is unknown, nothing is offered rather than a
+wrong word (``context.TypedContext``'s rule; ``refresh`` shows an empty row
+and ``accept`` types nothing): a suggestion types the rest of a word, or a
+word after the one typed, so one offered for a word whose start the keyboard
+did not hear glues onto it ("wor" pasted, "ld" typed, "ldap" taken:
+"worldap ").  So, the keyboard's own keys and the physical ones alike:
+
+* a cursor key, Escape, a shortcut (Ctrl+V, Ctrl+Z), Backspace past what was
+  heard, a Tab in a terminal (it completes a name, maybe halfway), and
+  following the physical keyboard turned back on (``keys_went_unheard``): the
+  cursor may be inside a word; what is typed up to the next space or new line
+  is not completed, the word after it is;
+* a key that may open a menu (Alt or Super held or pressed alone, F10, the
+  Menu key; ``physical.key_effect``): the keys after it may pick a menu's items
+  ("k" after Alt+V is no word begun); they are taken again after two spaces
+  or new lines, a click (then after one more: it may have been a menu item's),
+  or another window;
+* a click in the text, another window, a Tab outside a terminal (the next
+  field; in the editor, a suggestion taken with its space), Ctrl+A (what is
+  typed next replaces all): a word's start, completed at once.  (A click
+  inside a word, or a window gone back to with its cursor inside one, is
+  taken for a word's start too: clicking into a field to type there is the
+  common case, and the keyboard cannot see which it was.)
+
+The keyboard's own keys come back from the listener as well: ``own_keys``
+(told by the injector) leaves them out.  These keys are the user's, not the keyboard's: they count in no
 statistic and teach the personal layer nothing (a password typed in a
 browser must never be learned).  The suggestions follow once a burst of
 keys is through (``PHYSICAL_REFRESH_MS``).
@@ -64,7 +87,7 @@ from ..engine.predictor import NO_SPACE_BEFORE
 from ..engine.tokenizer import Tokenizer
 from ..learning import PersonalModel, local_context
 from .backend import CHORD_KEYS, KEY_ACTIONS, InjectionError, Injector
-from .context import TypedContext
+from .context import HEARD, MENU_OPEN, WORD_UNHEARD, TypedContext
 from .layout import MODIFIERS, Key
 from .physical import OwnKeys, PhysicalKey, key_effect
 
@@ -76,8 +99,11 @@ log = logging.getLogger(__name__)
 SPACE_EATERS = NO_SPACE_BEFORE
 RETRY_MS = 40  # the predictor was busy (a model loading, the editor's big paste): ask again soon
 PHYSICAL_REFRESH_MS = 30  # keys typed on the physical keyboard: the suggestions once a burst is through
-#: Keys after which the keyboard no longer knows the text at the target's cursor.
+#: Keys after which the keyboard no longer knows the text at the target's cursor (Tab: the next
+#: field, a word's start, except in a terminal; the others: maybe inside a word).
 CONTEXT_LOST = frozenset({"tab", "escape", "left", "right", "up", "down"})
+#: The keyboard's own keys that may open a menu, as ``physical.MENU_KEYSYMS`` (Alt and Super chords too).
+MENU_KEYS = frozenset({"f10", "menu"})
 #: The action keys Shift goes out with (Shift+Tab, Shift+arrows); Backspace, Enter and Esc are
 #: pressed as before, Shift kept for the next letter and the context followed.
 SHIFT_CHORDS = frozenset({"tab", "left", "right", "up", "down"})
@@ -153,6 +179,10 @@ class OskController(QObject):
     def refresh(self) -> None:
         """Ask the predictor for the context's suggestions and show them."""
         text = self.context.text
+        if self.context.unheard:  # the word under way began unheard, or keys may go to a menu
+            self._retry.stop()
+            self._show([], text)
+            return
         if self.worker.predictor is None:
             self._show([], text)
             if not self._no_model:  # (after a failure the window shows why, and nothing is loading)
@@ -232,15 +262,46 @@ class OskController(QObject):
             self.context.type(chars)
         elif effect == "backspace":
             self.context.backspace()
+        elif effect == "menu":
+            self.context.lose(MENU_OPEN)
+        elif effect == "field":
+            self._tabbed()
+        elif effect == "start":
+            self._at_start()
         else:
-            self.context.reset()
+            self.context.lose(WORD_UNHEARD)
         self._physical_refresh.start()
 
+    def _tabbed(self) -> None:
+        """Tab: the next field (its text selected, or none) or, in the editor, a suggestion taken
+        with its space, a word's start; in a terminal a name completed, maybe halfway."""
+        if self.terminal:
+            self.context.lose(WORD_UNHEARD)
+        else:
+            self._at_start()
+
+    def _at_start(self) -> None:
+        """What is typed next begins the text (Tab to a field, Ctrl+A), unless a menu may have
+        the keys: there they move in the menu."""
+        if self.context.unheard == MENU_OPEN:
+            self.context.lose(MENU_OPEN)
+        else:
+            self.context.reset()
+
     def cursor_moved(self) -> None:
-        """A click in another window: the text cursor may be anywhere, start a sentence."""
-        self.context.reset()
+        """A click in another place: a sentence starts there, and the word typed next is heard
+        whole; but while a menu may be open the click may have been on its item, the cursor
+        then back where it was, maybe inside a word."""
+        self.context.reset(WORD_UNHEARD if self.context.unheard == MENU_OPEN else HEARD)
         self._auto_space = False
         self._physical_refresh.start()
+
+    def keys_went_unheard(self) -> None:
+        """Following the physical keyboard starts again (turned back on, the keyboard shown
+        again): keys typed meanwhile went unheard, the cursor may be inside a word."""
+        self.context.lose(WORD_UNHEARD)
+        self._auto_space = False
+        self.refresh()
 
     # --- keys -------------------------------------------------------------
     def press(self, key: Key) -> None:
@@ -315,7 +376,15 @@ class OskController(QObject):
             self._report(InjectionError(f"{target.upper()} is a switch key while scanning, so the keyboard "
                                         "cannot send it (⚙ → Switch keys… can choose others)."))
         elif self._sent(lambda k: self.injector.chord(modifiers, k), target):
-            self.context.reset()  # Ctrl+Z, Ctrl+V, Ctrl+Left...: the text at the cursor is unknown
+            # Alt+F, F10: a menu may take the next keys; Ctrl+A: all selected (a shell: the line's
+            # start), what is typed next begins the text; Ctrl+Z, Ctrl+V, Ctrl+Left...: the text at
+            # the cursor is unknown, maybe inside a word.
+            if target in MENU_KEYS or any(m in modifiers for m in ("alt", "super")):
+                self.context.lose(MENU_OPEN)
+            elif modifiers == ("ctrl",) and target.lower() == "a":
+                self._at_start()
+            else:
+                self.context.lose(WORD_UNHEARD)
         self._use_up_shift()
 
     def _type(self, char: str) -> None:
@@ -373,15 +442,17 @@ class OskController(QObject):
         elif action == "enter":
             self._learn_partial(self.context.text)
             self.context.type("\n")
+        elif action == "tab":
+            self._tabbed()
         elif action in CONTEXT_LOST:
-            self.context.reset()
+            self.context.lose(WORD_UNHEARD)
 
     # --- suggestions put in -------------------------------------------------
     def accept(self, index: int) -> bool:
         """Put suggestion ``index`` in: the rest of the word and a space (or Backspaces and the
         word, when what was typed differs from it in case)."""
         text = self.context.text
-        if self._shown_for != text or not 0 <= index < len(self.suggestions):
+        if self.context.unheard or self._shown_for != text or not 0 <= index < len(self.suggestions):
             return False
         suggestion = self.suggestions[index]
         try:

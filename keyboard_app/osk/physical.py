@@ -10,7 +10,19 @@ build, see build.spec, and gives no keycodes, which tell the keyboard's own
 keys from the user's).  A thread of its own reads them and hands each to the
 UI thread as a signal; ``OskController.physical_key`` applies it to the
 context (``key_effect``), and a click outside the keyboard (``PointerClick``)
-starts the context again, as a cursor key does.
+starts the context again.
+
+A key heard did not always go into the text, and keys typed went unheard: the
+rule is to offer nothing rather than a wrong word (``context.TypedContext``).
+A cursor key, Escape, a shortcut (Ctrl+V pastes text it cannot see) put the
+cursor where the keyboard may be inside a word: what is typed up to the next
+space is not completed.  A key that may open a menu (``key_effect``'s "menu":
+Alt or Super held, or pressed alone, F10, the Menu key) sends the next keys to
+the menu, where a letter picks an item ("k": View -> On-Screen Keyboard, not a
+word begun) and the cursor goes back where it was, maybe inside a word: keys
+are taken again after two spaces or new lines, a click in the text (then after
+one), or another window.  Following turned back on (keys typed meanwhile went
+unheard) is as a cursor key.
 
 The keyboard's own keys are XTest events, which RECORD reports like any
 other.  ``OwnKeys`` keeps the keycodes the injector pressed (``xtest``), and
@@ -43,6 +55,11 @@ KEY_PRESS, BUTTON_PRESS = 2, 4  # X.KeyPress, X.ButtonPress (KeyRelease, 3, lies
 SHIFT, LOCK, CONTROL = 1, 2, 4  # the core modifier masks; Mod1-Mod5 follow (8 ... 128)
 WHEEL_BUTTONS = frozenset({4, 5, 6, 7})  # scrolling moves no cursor
 BACKSPACE = 0xFF08
+TABS = frozenset({0xFF09, 0xFE20})  # Tab, ISO_Left_Tab (Shift+Tab)
+#: Keys that may send the keys after them to a menu or a launcher: Meta, Alt, Super and Hyper
+#: (alone, a tap shows the menu bar in Firefox or LibreOffice, the overview's search in GNOME;
+#: held, Alt+F opens a menu), the Menu key and F10 (Shift+F10 too: a context menu).
+MENU_KEYSYMS = frozenset({*range(0xFFE7, 0xFFEF), 0xFF67, 0xFFC7})
 NEWLINES = frozenset({0xFF0D, 0xFF8D, 0xFF0A})  # Return, KP_Enter, Linefeed
 #: Keys that change neither the text nor the cursor: modifiers and locks (Shift_L ... Hyper_R,
 #: Mode_switch, Num_Lock, the ISO level and group keys), Scroll_Lock, Pause, Sys_Req, Print,
@@ -63,6 +80,7 @@ class PhysicalKey:
     name: str = ""  # the keysym's name ("a", "BackSpace", "F9"): the switch keys are left alone
     char: str = ""  # the character it types; "" for none
     chord: bool = False  # Ctrl, Alt or Super held: a shortcut, not text
+    alt: bool = False  # Alt or Super held: the chord may open a menu (Alt+F) or a launcher
     received: float = 0.0  # ``time.monotonic()`` when the server's report came
 
 
@@ -78,14 +96,23 @@ class PointerClick:
 
 def key_effect(key: PhysicalKey) -> tuple[str, str]:
     """What ``key`` did to the text before the cursor: ("type", chars), ("backspace", ""),
-    ("reset", "") where that text is now unknown (a cursor key, a shortcut such as Ctrl+V,
-    Tab, Escape, a function key, a dead key), or ("ignore", "") for a key that changes neither
-    the text nor the cursor (Shift, Caps Lock, Delete...)."""
+    ("menu", "") where the keys after it may go to a menu (``MENU_KEYSYMS``, an Alt or Super
+    chord), ("field", "") for Tab (the next field, or a completion in a terminal), ("start", "")
+    for Ctrl+A (what is typed next replaces all, or begins a shell's line), ("reset", "")
+    where that text is now unknown, maybe inside a word (a cursor key, a shortcut such as
+    Ctrl+V, Escape, a function key, a dead key), or ("ignore", "") for a key that changes
+    neither the text nor the cursor (Shift, Ctrl, Caps Lock, Delete...)."""
     keysym = key.keysym
+    if keysym in MENU_KEYSYMS or key.alt:
+        return "menu", ""
     if keysym in IGNORED_KEYSYMS or any(low <= keysym <= high for low, high in _IGNORED_RANGES):
         return "ignore", ""
+    if key.chord and key.char.lower() == "a":
+        return "start", ""  # Ctrl+A: all selected (a shell: the line's start), what comes next begins it
     if key.chord:
-        return "reset", ""  # Ctrl+V, Ctrl+Z, Ctrl+Backspace, Alt+Tab: the text is unknown
+        return "reset", ""  # Ctrl+V, Ctrl+Z, Ctrl+Backspace: the text is unknown
+    if keysym in TABS:
+        return "field", ""
     if keysym == BACKSPACE:
         return "backspace", ""
     if keysym in NEWLINES:
@@ -116,7 +143,8 @@ class Keymap:
 
     def __init__(self, rows: list[list[int]], first: int, masks: dict[str, int]) -> None:
         self.rows, self.first = rows, first
-        self.chord_mask = CONTROL | masks.get("alt", 0) | masks.get("super", 0)
+        self.alt_mask = masks.get("alt", 0) | masks.get("super", 0)
+        self.chord_mask = CONTROL | self.alt_mask
         self.level3_mask = masks.get("level3", 0)
         self.numlock_mask = masks.get("numlock", 0)
 
@@ -163,7 +191,8 @@ class Keymap:
         if shifted and not upper and char.isalpha():
             char = char.upper()
         return PhysicalKey(keycode=keycode, keysym=keysym, name=keysym_name(keysym), char=char,
-                           chord=bool(state & self.chord_mask), received=received)
+                           chord=bool(state & self.chord_mask), alt=bool(state & self.alt_mask),
+                           received=received)
 
 
 _NAMES: dict[int, str] | None = None

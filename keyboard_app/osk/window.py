@@ -356,6 +356,7 @@ class OnScreenKeyboard(QWidget):
         # None: the keyboard knows only its own keys).  It listens while the keyboard is shown.
         self._input_listener = input_listener
         self._listening = False
+        self._listened = False  # it listened before: keys typed since it stopped went unheard
         if input_listener is not None:
             input_listener.key.connect(self._physical_key)
             input_listener.click.connect(self._pointer_clicked)
@@ -421,7 +422,9 @@ class OnScreenKeyboard(QWidget):
 
     def _listen(self, on: bool) -> None:
         """Start or stop following the physical keyboard (never where the settings say not to,
-        ``follow_physical_keys``); why it cannot, logged once."""
+        ``follow_physical_keys``); why it cannot, logged once.  Started again (turned back on,
+        the keyboard shown again after it closed), it missed the keys typed meanwhile: the word
+        under way is not completed (``OskController.keys_went_unheard``)."""
         listener = self._input_listener
         on = on and self.settings.follow_physical_keys
         if listener is None or on == self._listening:
@@ -437,6 +440,9 @@ class OnScreenKeyboard(QWidget):
             self._follow_action.setEnabled(False)
             return
         self._listening = True
+        if self._listened:
+            self.controller.keys_went_unheard()
+        self._listened = True
 
     def _classify(self, window: Hashable | None) -> None:
         self._target = window
