@@ -81,7 +81,8 @@ from .session import RecurrentSession
 from .state_cache import StateCache
 from .token_cache import TokenCache, View
 from .tokenizer import BOS, WORD_APOSTROPHES, Tokenizer, normalise_apostrophes, partial_start
-from .typos import AUTO_CORRECT_MARGIN, AUTO_CORRECT_MINIMUM, ErrorModel, TypoChannel
+from .typos import (AUTO_CORRECT_MARGIN, AUTO_CORRECT_MINIMUM, AUTO_CORRECT_SHORT, AUTO_CORRECT_SHORT_ERROR, ErrorModel,
+                    TypoChannel)
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,9 @@ __all__ = ["Component", "Edit", "MixtureWeights", "ModelLoadError", "PhraseSetti
 
 # The pronoun "I" and its contractions: auto-correct capitalises these only.
 _PRONOUN_I = frozenset({"i", "i'm", "i'll", "i'd", "i've"})
+# ... and typed without its apostrophe where that is no other word ("im"; "ive" is found by the
+# typo search, "id" and "ill" are words): what auto-correction writes for it.
+_PRONOUN_I_SHORT = {"im": "I'm"}
 # Before a word auto-correction may replace: white space (or nothing), an opening bracket, quote
 # or dash.  Anything else glues it to a tag, a name, a path, a web address or a number ("#teh",
 # "@alot", "/home/teh", "www.teh", "3.teh"): left alone.
@@ -585,6 +589,8 @@ class Predictor:
             meant = None if name else self._slip_meant(typed, view, view.sentence_start)
             found = None if meant is not None or name or self._own_word(typed, scores, at) else self.typos.replacement(
                 typed, scores.log_probs, scores.lexicon_base, AUTO_CORRECT_MARGIN, AUTO_CORRECT_MINIMUM)
+            if found is not None and len(typed) <= AUTO_CORRECT_SHORT and found.error < AUTO_CORRECT_SHORT_ERROR:
+                found = None  # a short word: a hand's slip only ("thx" is no slip of "the")
             blocked = self._blocked()
             if meant is not None:  # a known misspelling: the word or words it means, unless blocked
                 if not blocked.intersection(meant.lower().split(" ")):
@@ -595,6 +601,8 @@ class Predictor:
                 display = self.typos.display(typed)
                 if display[:1].isupper() and display.lower() == typed:
                     word = display
+            elif typed.lower() in _PRONOUN_I_SHORT and not in_capitals(typed):
+                word = _PRONOUN_I_SHORT[typed.lower()]  # "im", "Im": "I'm"
             if word == typed:
                 return None
             return Edit(view.partial_start, len(text_before_cursor), word)

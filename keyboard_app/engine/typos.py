@@ -62,7 +62,7 @@ import numpy as np
 
 from .ranking import top_k
 
-__all__ = ["AUTO_CORRECT_MARGIN", "AUTO_CORRECT_MINIMUM", "Correction", "ErrorModel", "TypoChannel", "TypoIndex",
+__all__ = ["AUTO_CORRECT_MARGIN", "AUTO_CORRECT_MINIMUM", "AUTO_CORRECT_SHORT", "AUTO_CORRECT_SHORT_ERROR", "Correction", "ErrorModel", "TypoChannel", "TypoIndex",
            "best_corrections", "keyboard_neighbours"]
 
 _BEYOND = "\U0010ffff"  # sorts after every character a word can hold
@@ -76,6 +76,11 @@ GROUP = 3  # letters: a channel bounds the best word under each prefix this long
 # as typed (a word the model does not know counts as impossible) and not below e^-15.
 AUTO_CORRECT_MARGIN = math.log(20.0)
 AUTO_CORRECT_MINIMUM = -15.0
+# ... and a word of three letters or fewer only for a slip a hand makes (a neighbouring key, two
+# letters swapped, a double letter: an edit at least this likely), not any letter for another:
+# chat's "thx" became "the" (H77), while "teh", "hte" and "adn" are still put right.
+AUTO_CORRECT_SHORT = 3
+AUTO_CORRECT_SHORT_ERROR = -6.0
 
 
 def keyboard_neighbours(rows: Sequence[str] = QWERTY, offsets: Sequence[float] = _ROW_OFFSETS,

@@ -48,3 +48,15 @@ def test_no_small_word_is_offered_with_a_capital_after_a_title(predictor, text):
     shown = [s.text for s in predictor.suggest(text, 5)]
     small = {"And", "With", "In", "The", "As", "A", "On", "Is", "Are", "For", "I"} - {"I"}
     assert not small.intersection(shown), shown
+
+
+@pytest.mark.parametrize("text, after", [
+    ("ok thx", None),  # chat's "thanks": no slip of "the" (any letter for another, H77)
+    ("hey, thx", None),
+    ("I went hte", "I went the"),  # two letters swapped: a hand's slip, still put right
+    ("cat adn", "cat and"),
+    ("Im", "I'm"), ("I think im", "I think I'm"),  # the pronoun's contraction without its apostrophe
+    ("IM", None),  # in capitals: an abbreviation
+])
+def test_a_short_word_is_corrected_only_for_a_slip_of_the_hand(predictor, text, after):
+    assert _after(predictor, text) == after
