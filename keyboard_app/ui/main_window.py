@@ -581,13 +581,13 @@ class MainWindow(QMainWindow):
                 f"The app stopped without closing. The text you had not saved{of_file} was recovered, "
                 f"as written at {datetime.fromtimestamp(kept.recovered):%Y-%m-%d %H:%M:%S}: up to "
                 f"{RECOVERY_PAUSE_MS // 1000} seconds before the app stopped ({RECOVERY_LIMIT_MS // 1000} "
-                f"if you were typing without a pause).\n\nOpen it now? No asks again at the next start. "
+                f"if you were typing without a pause).\n\nOpen it now? (Choose No to be asked again at the next start.) "
                 f"(The copy is {where}.)")
         else:
             title, said = "Unsaved Text Kept", (
                 f"When the app was last stopped without a question (Ctrl-C in a terminal, or the system "
                 f"closing it), the text you had not saved{of_file} was kept in {where}.\n\n"
-                "Open it now? No asks again at the next start.")
+                "Open it now? (Choose No to be asked again at the next start.)")
         answer = boxes.question(self, title, said, SB.Open | SB.Discard | SB.No, SB.Open)
         if answer == SB.Open and self.documents.restore(kept):
             return  # the document has it now
@@ -805,8 +805,8 @@ class MainWindow(QMainWindow):
     def clear_learned(self) -> None:
         answer = QMessageBox.question(
             self, "Clear Everything Learned",
-            "Forget every word and word pair learned from your typing, and show the words "
-            "you chose never to see again?",
+            "Forget every word and word pair learned from your typing? The words you chose "
+            "never to see (Never Suggest) will be suggested again too.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel,
         )
@@ -1004,7 +1004,7 @@ class MainWindow(QMainWindow):
         QMessageBox.about(
             self, f"About {APP_TITLE}",
             f"<b>{APP_TITLE}</b> {__version__}<br>"
-            "A word-level LSTM suggests the next word and completes the current one.<br>"
+            "A neural network trained on English text suggests the next word and completes the current one.<br>"
             f"Model in use: {model}.<br><br>"
             "Everything runs on this computer; what it learns from your typing never leaves it.<br>"
             f"Your models and learned words: {html.escape(str(paths.user_data_dir()))}",
