@@ -82,7 +82,7 @@ class ModelInfo:
             more = f" and {len(files) - 3} more" if len(files) > 3 else ""
             parts.append(", ".join(names) + more)
         if isinstance(tokens, int):
-            parts.append(f"{tokens:,} training tokens")
+            parts.append(f"{tokens:,} words and punctuation marks")
         return "; ".join(parts) or "not recorded"
 
     def size_text(self) -> str:

@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from ..engine.bundle import ModelLoadError
 from ..model_store import DEFAULT_KEY, ModelStore, ModelStoreError
 from ..predictors import check_loads
 from .tasks import run_task
@@ -37,6 +38,10 @@ NO_MODEL = "No model"
 def label_for(name: str) -> str:
     """The status bar's text for the model called ``name``."""
     return f"Model: {name}"
+
+
+#: Said after an import's refusal of a file that is no model (a text file, as a newcomer tried).
+TEXT_FILE_HINT = "To teach the app your own writing from a text file, use Models → Retrain on My Writing."
 
 
 class ModelController(QObject):
@@ -158,8 +163,17 @@ class ModelController(QObject):
         it; ``done(key)``, or ``done(None)`` after the failure's sentence (``error``)."""
         store = self.store
         self.status.emit(f"Checking {source.name}…", 0)
-        self._run(lambda: store.import_bundle(source, validate=check_loads), "This model cannot be used",
-                  lambda key: f"Imported “{store.info(key).name}”.", use, done)
+
+        def work() -> str:
+            try:
+                return store.import_bundle(source, validate=check_loads)
+            except ModelLoadError as e:
+                if source.is_file() and source.suffix.lower() != ".zip":
+                    # a newcomer with a text of theirs looks for a way to teach it (H77)
+                    raise ModelLoadError(f"{e} {TEXT_FILE_HINT}") from None
+                raise
+
+        self._run(work, "This model cannot be used", lambda key: f"Imported “{store.info(key).name}”.", use, done)
 
     def adopt(self, folder: Path, *, name: str, use: bool = False,
               done: Callable[[str | None], None] | None = None) -> None:

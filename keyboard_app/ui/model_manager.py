@@ -95,7 +95,9 @@ def measured_text(manifest: dict) -> str:
     strip = m.get("strip_topk") if isinstance(m.get("strip_topk"), dict) else {}
     typed = []
     if number(ksr.get("3")):
-        typed.append(f"Keystrokes saved {ksr['3']:.1f}% (3 suggestions shown)")
+        # (the most its suggestions can save: a typist who takes every right one; the status bar
+        # counts what a person saved, often far less, and a newcomer doubted the app, H77)
+        typed.append(f"Keystrokes saved {ksr['3']:.1f}% (3 suggestions shown, every right one taken)")
     if number(strip.get("3")):
         typed.append(f"{'n' if typed else 'N'}ext word among the 3 shown {strip['3'] * 100:.1f}%")
     elif number(m.get("top3")):
@@ -117,7 +119,8 @@ def measured_text(manifest: dict) -> str:
             on = f"{first} {tokens:,} words and punctuation marks of {held}"
         else:
             on = held
-        lines.append(f"The network's perplexity {m['perplexity']:.1f} (lower is better): on {on}")
+        lines.append(f"How unsure it is of the next word (perplexity) {m['perplexity']:.1f}, lower is "
+                     f"better: on {on}")
     return "\n".join(lines) or "not measured"
 
 
@@ -324,15 +327,15 @@ class ModelManagerDialog(QDialog):
         m = info.manifest.get("model", {}) or {}
         shape = ""
         if m:
-            shape = (
-                f"{str(m.get('cell', '?')).upper()}, {m.get('num_layers', '?')} × {m.get('hidden_size', '?')}, "
-                f"vocabulary {m.get('vocab_size', 0):,}"
-            )
+            # words first, the network's make-up after it (plain words: a newcomer read "LSTM, int8")
+            shape = f"{m.get('vocab_size', 0):,} words known; a network of "
             params = m.get("parameters")
             if isinstance(params, int):
-                shape += f", {params / 1e6:.1f}M parameters" if params >= 1e6 else f", {params:,} parameters"
-            if m.get("quantized"):
-                shape += ", int8"
+                shape += f"{params / 1e6:.1f} million numbers" if params >= 1e6 else f"{params:,} numbers"
+            else:
+                shape += "unknown size"
+            shape += (f" ({str(m.get('cell', '?')).upper()}, {m.get('num_layers', '?')} × {m.get('hidden_size', '?')}"
+                      f"{', stored compactly' if m.get('quantized') else ''})")
         self.values = {
             "name": info.name,
             "origin": ORIGINS.get(info.origin, info.origin),

@@ -57,6 +57,22 @@ def test_a_corrupt_bundle_is_refused_and_the_app_keeps_its_model(qtbot, window, 
     assert window.strip.words()[0] == "mat"  # still predicting
 
 
+def test_a_text_file_offered_as_a_model_points_to_retraining(qtbot, window, boxes, tmp_path):
+    """A newcomer with a letter of theirs chose Import Model (H77): the refusal says where a
+    text is taught to the app; a broken .zip is not told so."""
+    letter = tmp_path / "letter.txt"
+    letter.write_text("Dear Anna, thank you for the books.\n", encoding="utf-8")
+    window.import_model(letter, use=True)
+    qtbot.waitUntil(lambda: boxes.kinds() == ["critical"], timeout=10_000)
+    assert "not a model bundle" in boxes.texts()[0] and "Retrain on My Writing" in boxes.texts()[0]
+    assert window.current_key() == DEFAULT_KEY
+    archive = tmp_path / "model.zip"
+    archive.write_text("not a zip", encoding="utf-8")
+    window.import_model(archive, use=True)
+    qtbot.waitUntil(lambda: len(boxes.kinds()) == 2, timeout=10_000)
+    assert "Retrain" not in boxes.texts()[1]
+
+
 def test_a_model_broken_after_import_fails_to_load_and_the_previous_stays(
     qtbot, window, boxes, model_store, second_model
 ):
@@ -283,17 +299,19 @@ def test_the_measured_figures_say_what_they_were_measured_on():
     # (the default model is a fine-tune since stop 31: it held out the start of each file)
     assert manifest["training"]["heldout_at"] == "start"
     typed, perplexity = measured_text(manifest).split("\n")
-    assert typed == (f"Keystrokes saved {m['ksr']['3']:.1f}% (3 suggestions shown), next word among the 3 shown "
+    assert typed == (f"Keystrokes saved {m['ksr']['3']:.1f}% (3 suggestions shown, every right one taken), "
+                     "next word among the 3 shown "
                      f"{m['strip_topk']['3'] * 100:.1f}%: on the first {m['ksr_words']:,} words of the text held "
                      "out of training (the start of each file)")
-    assert perplexity == (f"The network's perplexity {m['perplexity']:.1f} (lower is better): on all "
+    assert perplexity == (f"How unsure it is of the next word (perplexity) {m['perplexity']:.1f}, lower is better: on all "
                           f"{m['heldout_tokens']:,} words and punctuation marks of the text held out of training "
                           "(the start of each file)")
     adapted = {"training": {"heldout_at": "start", "eval_max_words": 1000},
                "metrics": {"ksr": {"3": 62.5}, "ksr_words": 640, "top3": 0.362, "perplexity": 107.9,
                            "heldout_tokens": 7232}}
     typed, perplexity = measured_text(adapted).split("\n")
-    assert typed == ("Keystrokes saved 62.5% (3 suggestions shown), next word or punctuation mark among the "
+    assert typed == ("Keystrokes saved 62.5% (3 suggestions shown, every right one taken), next word or "
+                     "punctuation mark among the "
                      "network's 3 likeliest 36.2%: on all 640 words of the text held out of training "
                      "(the start of each file)")
     assert "107.9" in perplexity and "all 7,232 words" in perplexity
