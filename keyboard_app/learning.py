@@ -165,8 +165,8 @@ class PersonalModel:
         about how the user writes it.  Returns False if the word was ignored.
         """
         token = word.lower()
-        if not _is_word(token):
-            return False
+        if not _is_word(token) or (len(token) == 1 and token not in _ONE_LETTER_WORDS):
+            return False  # (a letter alone is an initial's or an abbreviation's: "P.S." taught "P" and "s", H77)
         self.hidden.discard(token)
         if token not in self.unigrams:
             self._sorted = None
@@ -883,6 +883,9 @@ CONTEXT_TOKENS = frozenset((BOS, NUM, URL, EMAIL, *PUNCTUATION))
 
 def _is_context(token: str) -> bool:
     return token in CONTEXT_TOKENS or _is_word(token)
+
+
+_ONE_LETTER_WORDS = frozenset("ai")  # the letters learned alone: English's two words of one letter
 
 
 def _is_word(token: str) -> bool:

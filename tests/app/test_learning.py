@@ -397,3 +397,11 @@ def test_a_small_import_under_the_cap_drops_nothing(tmp_path):
     typed(model, "once")
     imported = model.import_words(exported_counts(tmp_path, {"frabnitz": 2}))
     assert imported.dropped == 0 and set(model.unigrams) == {"once", "frabnitz"}
+
+
+def test_a_letter_alone_is_not_learned_but_a_and_i_are():
+    """"P.S." taught "P" and "s" as words, and the strip then offered "S" at a sentence's start (H77)."""
+    model = PersonalModel()
+    for previous, word in (("<s>", "P"), (".", "S"), (".", "Thanks"), ("<s>", "I"), ("i", "saw"), ("saw", "a")):
+        model.observe(previous, word)
+    assert {"p", "s"}.isdisjoint(model.unigrams) and {"thanks", "i", "a", "saw"} <= set(model.unigrams)
