@@ -414,17 +414,20 @@ class ModelManagerDialog(QDialog):
         info = self.selected()
         if info is None or not info.key.startswith("user:"):
             return
-        box = rename_box(self, info.name)
-        ok = box.exec() == QDialog.DialogCode.Accepted
-        name = box.textValue()
-        box.deleteLater()
-        if not ok or not name.strip():
-            return
-        try:
-            self.controller.rename(info.key, name)  # the status bar follows, by a signal
-        except ModelStoreError as e:
-            boxes.critical(self, "Cannot rename", str(e))
-            return
+        name = info.name
+        while True:  # a refused name is asked again, as typed (it was lost with the box, H77)
+            box = rename_box(self, name)
+            ok = box.exec() == QDialog.DialogCode.Accepted
+            name = box.textValue()
+            box.deleteLater()
+            if not ok or not name.strip():
+                return
+            try:
+                self.controller.rename(info.key, name)  # the status bar follows, by a signal
+            except ModelStoreError as e:
+                boxes.critical(self, "Cannot rename", str(e))
+                continue
+            break
         self.refresh(select=info.key)
         self._say(f"Renamed to “{name.strip()}”.")
 

@@ -319,3 +319,26 @@ def test_the_measured_figures_say_what_they_were_measured_on():
     scratch = dict(manifest, training={k: v for k, v in manifest["training"].items() if k != "heldout_at"})
     assert all(line.endswith("(the end of each file)") for line in measured_text(scratch).split("\n"))
     assert measured_text({"metrics": {"perplexity": "?"}}) == "not measured"
+
+
+def test_a_refused_name_is_asked_again_as_typed(qtbot, window, model_store, second_model, monkeypatch, boxes):
+    """Renaming to a name another model has is refused in a sentence; the box then came back no
+    more and the name typed was lost (H77): it is asked again, holding what was typed."""
+    from PySide6.QtWidgets import QDialog, QInputDialog
+
+    third = model_store.import_bundle(model_store.path_for(second_model))
+    model_store.rename(third, "Taken")
+    dialog = manager(qtbot, window, model_store)
+    dialog.select_key(second_model)
+    shown, answers = [], iter([("Taken", True), ("Taken 2", True)])
+
+    def exec_(box):
+        shown.append(box.textValue())
+        text, ok = next(answers)
+        box.setTextValue(text)
+        return QDialog.DialogCode.Accepted if ok else QDialog.DialogCode.Rejected
+
+    monkeypatch.setattr(QInputDialog, "exec", exec_)
+    dialog.rename_selected()
+    assert boxes.kinds() == ["critical"] and shown[1] == "Taken"  # asked again, as typed
+    assert model_store.info(second_model).name == "Taken 2"
