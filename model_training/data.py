@@ -156,6 +156,9 @@ def encode_corpus(
             except ValueError as e:  # more tokens than the first pass counted: the file grew
                 raise CorpusError(f"{file.path}: the file changed while it was being read; run again "
                                   "once it is saved.") from e
+            if _size_now(file.path) != file.size:  # (each pass reads the bytes the split was made for)
+                raise CorpusError(f"{file.path}: the file changed while it was being read; run again "
+                                  "once it is saved.")
             done += file.size
             if progress is not None:
                 progress(done)
@@ -198,6 +201,13 @@ def _encode_file(file, split, train, heldout, pos_t, pos_h, texts, text_budget, 
             texts.append(text[:text_budget])
             text_budget -= len(text)
     return pos_t, pos_h, text_budget
+
+
+def _size_now(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return None
 
 
 def phrase_ids(
