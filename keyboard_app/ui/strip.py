@@ -343,7 +343,9 @@ class SuggestionStrip(QWidget):
             return p.color(role).name()
 
         muted = self.hint_color().name()
-        tint = _mixed(p.color(R.Base), p.color(R.Highlight), 0.15).name()  # a phrase's background
+        # a phrase's background (its border is any slot's: a frame in the highlight's colour is the
+        # first slot's, the one Tab takes; two yellow frames in high contrast left it unclear, H77)
+        tint = _mixed(p.color(R.Base), p.color(R.Highlight), 0.15).name()
         hc = self._high_contrast
         border = f"3px solid {c(R.WindowText)}" if hc else f"1px solid {c(R.Mid)}"
         first = "4px" if hc else "2px"
@@ -354,7 +356,7 @@ class SuggestionStrip(QWidget):
             QPushButton:hover:enabled {{ background: {c(R.AlternateBase)}; border-color: {c(R.Highlight)}; }}
             QPushButton:pressed {{ background: {c(R.Midlight)}; }}
             QPushButton[first="true"]:enabled {{ border: {first} solid {c(R.Highlight)}; }}
-            QPushButton[phrase="true"]:enabled {{ background: {tint}; border-color: {c(R.Highlight)}; }}
+            QPushButton[phrase="true"]:enabled {{ background: {tint}; }}
             QPushButton:disabled {{ border-style: dashed; }}
             QLabel#hint {{ color: {muted}; {bold} }}
             QLabel#word {{ color: {c(R.Text)}; }}

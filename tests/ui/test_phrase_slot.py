@@ -151,3 +151,26 @@ def test_without_auto_capitals_a_phrase_at_a_sentence_start_is_written_as_its_wo
         assert window.strip.suggestions()[phrase_slot(window)].text == expected
         window.strip.set_suggestions(words)  # as shown before the phrase came
         controller._shown_words = words
+
+
+def test_the_phrase_slot_is_tinted_but_only_the_first_slot_is_framed_in_the_highlight(qtbot, window):
+    """High contrast drew two yellow frames, the first slot's and the phrase's, and which one Tab
+    takes was unclear (H77): the phrase keeps its tint, its frame is any slot's."""
+    from PySide6.QtGui import QPalette
+
+    qtbot.keyClicks(window.editor, "Alice ")
+    qtbot.waitUntil(lambda: phrase_slot(window) is not None, timeout=5000)
+    strip, slot = window.strip, phrase_slot(window)
+    highlight = strip.colors().color(QPalette.ColorRole.Highlight)
+
+    def frame(i):  # the colour of a button's left border, half way down
+        image = strip.buttons[i].grab().toImage()
+        return image.pixelColor(0, image.height() // 2)
+
+    def near(a, b):
+        return max(abs(a.red() - b.red()), abs(a.green() - b.green()), abs(a.blue() - b.blue())) < 60
+
+    assert near(frame(0), highlight)  # the first slot: Tab's
+    assert not near(frame(slot), highlight)
+    other = next(i for i in range(len(strip.suggestions())) if i not in (0, slot))
+    assert near(frame(slot), frame(other))
