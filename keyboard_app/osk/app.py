@@ -37,7 +37,7 @@ class EditorChoices:
 
     model: str = "default"  # the model chosen in the editor (``--osk`` loads it)
     learning: bool = False  # the editor's learning is on and not paused
-    auto_capitalise: bool = True  # "Capital letter at the start of a sentence"
+    auto_capitalise: bool = True  # "Capital letter on suggestions at a sentence start"
     theme: str = "system"  # Appearance: "system", "light" or "dark"
     high_contrast: bool = False
     larger_buttons: bool = False  # "Larger suggestion buttons": the keys are taller too

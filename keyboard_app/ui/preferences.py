@@ -93,7 +93,7 @@ class PreferencesDialog(QDialog):
         self.theme_combo = self._combo(THEMES)
         self.accept_combo = self._combo(ACCEPT_KEYS)
         self.space_check = QCheckBox("Add a s&pace after an accepted word")
-        self.capitals_check = QCheckBox("&Capital letter at the start of a sentence")
+        self.capitals_check = QCheckBox("&Capital letter on suggestions at a sentence start")
         self.typos_check = QCheckBox("Offer c&orrections for typing slips")
         self.autocorrect_check = QCheckBox("Correct typing slips a&utomatically at a word's end")
         self.phrases_check = QCheckBox("Offer &whole phrases (the next few words in one slot)")
@@ -111,8 +111,8 @@ class PreferencesDialog(QDialog):
             self.theme_combo: ("Theme", "Light, dark, or the same as the system"),
             self.accept_combo: ("Accept key", "The key that puts in the first suggestion"),
             self.space_check: ("Add a space after an accepted word", ""),
-            self.capitals_check: ("Capital letter at the start of a sentence",
-                                  "Suggestions at a sentence start begin with a capital"),
+            self.capitals_check: ("Capital letter on suggestions at a sentence start",
+                                  "Suggestions at a sentence start begin with a capital; what you type is left as you type it"),
             self.autocorrect_check: ("Correct typing slips automatically at a word's end",
                                      "A space, Enter or closing punctuation replaces \"teh\" with \"the\"; "
                                      "Backspace right after undoes it"),
