@@ -3,7 +3,9 @@
 The keyboard cannot read the other application's text, so it predicts from
 what it typed itself, and what it heard typed on the physical keyboard.
 ``TypedContext`` keeps that text; a change of the active window
-(``FocusWatcher``) resets it to a sentence start, and a cursor key, a
+(``FocusWatcher``) resets it to a sentence start, unless the keyboard was in
+that window before (``WindowContexts`` then gives back what it had there, in
+memory only), and a cursor key, a
 shortcut or a menu makes the word under way unknown until the next space
 (``TypedContext``'s rule), because the text around the cursor is then
 unknown.  No Qt here.
@@ -24,11 +26,14 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Callable, Hashable
 
 log = logging.getLogger(__name__)
 
 MAX_CONTEXT_CHARS = 4000  # the predictor needs the last paragraph or so; older text is dropped
+MAX_WINDOWS = 32  # the windows whose context is remembered (``WindowContexts``); the least recent goes
 
 
 #: How much of what comes next the keyboard did not hear (``TypedContext.unheard``).
@@ -88,6 +93,12 @@ class TypedContext:
         if len(self.text) > MAX_CONTEXT_CHARS:
             self.text = self.text[-MAX_CONTEXT_CHARS // 2:]
 
+    def restore(self, text: str, unheard: int) -> None:
+        """Take up a context kept before (``WindowContexts``): the window left and come back to."""
+        self.text = text
+        self.unheard = unheard
+        self.resets += 1
+
     def backspace(self, count: int = 1) -> None:
         if self.unheard:
             return  # (still inside what it did not hear)
@@ -96,6 +107,57 @@ class TypedContext:
             self.lose(WORD_UNHEARD)
             return
         self.text = self.text[: max(0, len(self.text) - count)]
+
+
+@dataclass(frozen=True)
+class SavedContext:
+    """A window's context as the keyboard left it: its text, how much of what comes next went
+    unheard (``TypedContext.unheard``), whether it is a terminal, and its ``WM_CLASS`` (a window
+    id X gives again to another window after one closed is not the same window)."""
+
+    text: str
+    unheard: int
+    terminal: bool = False
+    wm_class: tuple[str, ...] | None = None
+
+
+class WindowContexts:
+    """The contexts of the windows the keyboard left, by window id, kept in memory only (never
+    on disk: it is what the user typed) and bounded: ``limit`` windows, the least recently left
+    forgotten first, so a window that closed simply ages out."""
+
+    def __init__(self, limit: int = MAX_WINDOWS) -> None:
+        self.limit = limit
+        self._saved: OrderedDict[Hashable, SavedContext] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._saved)
+
+    def __contains__(self, window: Hashable) -> bool:
+        return window in self._saved
+
+    def save(self, window: Hashable, saved: SavedContext) -> None:
+        self._saved.pop(window, None)
+        self._saved[window] = saved
+        while len(self._saved) > self.limit:
+            self._saved.popitem(last=False)
+
+    def take(self, window: Hashable, wm_class: tuple[str, ...] | None = None) -> SavedContext | None:
+        """What was kept for ``window`` (and forget it: it is the keyboard's context again), or
+        None: never left, aged out, or now another application's window (``wm_class`` differs)."""
+        saved = self._saved.pop(window, None)
+        if saved is None or saved.wm_class != wm_class:
+            return None
+        return saved
+
+    def lose(self, unheard: int) -> None:
+        """Keys went unheard in any window (the physical keyboard followed again): each kept
+        context loses its text as ``TypedContext.lose`` does."""
+        for window, saved in self._saved.items():
+            self._saved[window] = SavedContext("", max(saved.unheard, unheard), saved.terminal, saved.wm_class)
+
+    def clear(self) -> None:
+        self._saved.clear()
 
 
 class FocusWatcher:

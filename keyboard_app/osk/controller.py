@@ -27,7 +27,7 @@ The text before what it typed is unknown (another application, or the focus
 just moved), so the engine's sentence start there is a guess: a word begun
 in small letters is completed in small letters ("ech" -> "echo", not
 "Echo").  In a terminal (``set_target``) no capital is added at all; the
-editor's "Capital letter at the start of a sentence" turned off does the
+editor's "Capital letter on suggestions at a sentence start" turned off does the
 same everywhere (``capitals``).
 
 The context holds only what reached the target: a text the injector could
@@ -40,6 +40,16 @@ Keys typed on the physical keyboard, in any application, reach the context
 too (``physical_key``, from ``physical.X11InputListener``): a character is
 added, Backspace takes one away, Enter is a new line; a click in another
 place (``cursor_moved``) or another window starts a sentence there.
+
+Each window has its own context: the one left is kept (``WindowContexts``, in
+memory only, the last few dozen windows) and given back when that window is
+active again (``focus_changed``), so a sentence half written before looking
+something up elsewhere goes on where it was.  It is not given back where the
+cursor there may have moved: a click activated the window (the click is taken
+for the new window's, ``focus_settled``), or keys went unheard meanwhile
+(``keys_went_unheard``: the physical keyboard followed again).  Keys that may
+have been the switch (Alt+Tab: an Alt or Super chord) are left out of the
+context kept.
 
 Where the text before the cursor is unknown, nothing is offered rather than a
 wrong word (``context.TypedContext``'s rule; ``refresh`` shows an empty row
@@ -58,7 +68,8 @@ did not hear glues onto it ("wor" pasted, "ld" typed, "ldap" taken:
   ("k" after Alt+V is no word begun); they are taken again after two spaces
   or new lines, a click (then after one more: it may have been a menu item's),
   or another window;
-* a click in the text, another window, a Tab outside a terminal (the next
+* a click in the text, another window (one not typed into before, or gone
+  back to with a click), a Tab outside a terminal (the next
   field; in the editor, a suggestion taken with its space), Ctrl+A (what is
   typed next replaces all): a word's start, completed at once.  (A click
   inside a word, or a window gone back to with its cursor inside one, is
@@ -87,7 +98,7 @@ from ..engine.predictor import NO_SPACE_BEFORE
 from ..engine.tokenizer import Tokenizer
 from ..learning import PersonalModel, local_context
 from .backend import CHORD_KEYS, KEY_ACTIONS, InjectionError, Injector
-from .context import HEARD, MENU_OPEN, WORD_UNHEARD, TypedContext
+from .context import HEARD, MENU_OPEN, WORD_UNHEARD, SavedContext, TypedContext, WindowContexts
 from .layout import MODIFIERS, Key
 from .physical import OwnKeys, PhysicalKey, key_effect
 
@@ -154,6 +165,14 @@ class OskController(QObject):
         # the keyboard then leaves them to it, or each word would count twice.
         self.target_learns: Callable[[], bool] = lambda: False
         self.context = TypedContext()
+        # The contexts of the windows left, given back on coming back (``focus_changed``).
+        self.windows = WindowContexts()
+        self.window: Any = None  # the window the context is for (None: unknown)
+        self._wm_class: tuple[str, ...] | None = None  # its WM_CLASS
+        # The context before the keys or the click that may have been the switch to another
+        # window (Alt+Tab, a click in it; ``_maybe_switching``), kept for the window left.
+        self._before_switch: tuple[str, int] | None = None
+        self._clicked = 0  # polls for which a click may still be the one that activated a window
         self.stats = KeyStats()
         self.shift = False
         self.caps = False
@@ -226,14 +245,18 @@ class OskController(QObject):
         context = local_context(self._tokenizer(), text)
         return context.partial[:1].islower() and not text[: context.partial_start].strip()
 
-    def set_target(self, *, terminal: bool) -> None:
-        """The window typed into is (or is not) a terminal (``context.is_terminal``)."""
+    def set_target(self, *, terminal: bool, window: Any = None,
+                   wm_class: tuple[str, ...] | None = None) -> None:
+        """The window typed into is (or is not) a terminal (``context.is_terminal``); given
+        ``window`` (the first one seen), the context is that window's (kept when it is left)."""
+        if window is not None:
+            self.window, self._wm_class = window, wm_class
         if terminal != self.terminal:
             self.terminal = terminal
             self.refresh()
 
     def set_auto_capitalise(self, on: bool) -> None:
-        """Follow the editor's "Capital letter at the start of a sentence" (shown at once)."""
+        """Follow the editor's "Capital letter on suggestions at a sentence start" (shown at once)."""
         if on != self.auto_capitalise:
             self.auto_capitalise = on
             self.refresh()
@@ -242,11 +265,47 @@ class OskController(QObject):
         self.slots = slots
         self.refresh()
 
-    def focus_changed(self) -> None:
-        """Another window has the focus: its text is unknown, start a sentence."""
-        self.context.reset()
+    def focus_changed(self, window: Any = None, *, wm_class: tuple[str, ...] | None = None,
+                      terminal: bool | None = None) -> None:
+        """Another window has the focus.  The context of the one left is kept (as it was before
+        the keys or the click that switched, ``_maybe_switching``); the new one's is given back
+        if the keyboard was there before and nothing says its cursor moved since (a click that
+        activated it may have put the cursor anywhere), else its text is unknown: a sentence start."""
+        if self.window is not None:
+            text, unheard = self._before_switch or (self.context.text, self.context.unheard)
+            self.windows.save(self.window, SavedContext(text, unheard, self.terminal, self._wm_class))
+        saved = self.windows.take(window, wm_class) if window is not None else None
+        if self._clicked:
+            saved = None  # (the click went to the new window: its cursor moved)
+        self.window, self._wm_class = window, wm_class
+        self._before_switch, self._clicked = None, 0
+        if saved is not None:
+            self.context.restore(saved.text, saved.unheard)
+        else:
+            self.context.reset()
         self._auto_space = False
+        if terminal is not None and terminal != self.terminal:
+            self.terminal = terminal  # (refreshed below)
         self.refresh()
+
+    def focus_settled(self) -> None:
+        """The active window was looked at and had not changed: a click before it stayed in this
+        window (after one more look: the window manager may not have told of the change yet)."""
+        if self._clicked:
+            self._clicked -= 1
+            if not self._clicked:
+                self._before_switch = None
+
+    def _maybe_switching(self) -> None:
+        """A key that may switch windows (an Alt or Super chord: Alt+Tab) or a click is coming:
+        should the window change next, the one left keeps the context from before it."""
+        if self._before_switch is None:
+            self._before_switch = (self.context.text, self.context.unheard)
+
+    def _typing(self) -> None:
+        """A key that edits the text: the window did not change before it (a click just before
+        may still be the one that activated a window the keyboard has not seen yet)."""
+        self._before_switch = None
 
     # --- the physical keyboard and the pointer ------------------------------
     def physical_key(self, key: PhysicalKey) -> None:
@@ -258,6 +317,10 @@ class OskController(QObject):
         if effect == "ignore":
             return
         self._auto_space = False  # (a full stop typed there comes after the space, as typed)
+        if effect == "menu":
+            self._maybe_switching()
+        else:
+            self._typing()
         if effect == "type":
             self.context.type(chars)
         elif effect == "backspace":
@@ -288,10 +351,14 @@ class OskController(QObject):
         else:
             self.context.reset()
 
-    def cursor_moved(self) -> None:
+    def cursor_moved(self, *, click: bool = True) -> None:
         """A click in another place: a sentence starts there, and the word typed next is heard
         whole; but while a menu may be open the click may have been on its item, the cursor
-        then back where it was, maybe inside a word."""
+        then back where it was, maybe inside a word.  The click may also be the one that
+        activated another window (``focus_changed``), whose cursor it then moved."""
+        if click:
+            self._maybe_switching()
+            self._clicked = 2  # (``focus_settled``)
         self.context.reset(WORD_UNHEARD if self.context.unheard == MENU_OPEN else HEARD)
         self._auto_space = False
         self._physical_refresh.start()
@@ -300,6 +367,7 @@ class OskController(QObject):
         """Following the physical keyboard starts again (turned back on, the keyboard shown
         again): keys typed meanwhile went unheard, the cursor may be inside a word."""
         self.context.lose(WORD_UNHEARD)
+        self.windows.lose(WORD_UNHEARD)  # (the keys may have gone to any window)
         self._auto_space = False
         self.refresh()
 
@@ -307,6 +375,11 @@ class OskController(QObject):
     def press(self, key: Key) -> None:
         """One activation of ``key`` (a click, a dwell or a scan select)."""
         self.stats.activations += 1
+        if key.action not in MODIFIERS + ("shift", "caps"):
+            if any(m in self.sticky for m in ("alt", "super")):
+                self._maybe_switching()  # (Alt, Tab on the keyboard: maybe another window)
+            else:
+                self._typing()
         if key.action in MODIFIERS:
             self._cycle(key.action)
         elif self._chorded(key):
@@ -462,6 +535,7 @@ class OskController(QObject):
             return False
         if edit is None:
             return False
+        self._typing()
         partial = text[edit.start:edit.end]
         replacement = edit.replacement
         self._auto_space = False

@@ -380,22 +380,26 @@ class OnScreenKeyboard(QWidget):
 
     # --- the window typed into --------------------------------------------------
     def poll_focus(self) -> None:
-        """Look at the active window once (the timer's beat): a new one resets the context,
-        and the first one seen, or a new one, is classified (a terminal or not)."""
+        """Look at the active window once (the timer's beat, and before each physical key): a
+        new one takes its context (its own, kept from before, or a sentence start) and is
+        classified (a terminal or not), and so is the first one seen."""
         if self.focus_watcher is None:
             return
-        self.focus_watcher.poll()  # a change calls ``_focus_changed``
+        if not self.focus_watcher.poll():  # a change calls ``_focus_changed``
+            self.controller.focus_settled()
         current = self.focus_watcher.current
         if current is not None and current != self._target:
-            self._classify(current)
+            wm_class, terminal = self._classify(current)
+            self.controller.set_target(terminal=terminal, window=current, wm_class=wm_class)
 
     def _focus_changed(self, window: Hashable | None) -> None:
-        self._classify(window)
-        self.controller.focus_changed()
+        wm_class, terminal = self._classify(window)
+        self.controller.focus_changed(window, wm_class=wm_class, terminal=terminal)
 
     def _physical_key(self, key: Any) -> None:
         """A key pressed on the desktop (``physical.PhysicalKey``): while the keyboard's menu is
         open it goes to the menu (Escape closes it), not to the window typed into."""
+        self.poll_focus()  # (a key right after a switch goes to the new window, not the old one's context)
         if QApplication.activePopupWidget() is None:
             self.controller.physical_key(key)
 
@@ -444,15 +448,18 @@ class OnScreenKeyboard(QWidget):
             self.controller.keys_went_unheard()
         self._listened = True
 
-    def _classify(self, window: Hashable | None) -> None:
+    def _classify(self, window: Hashable | None) -> tuple[tuple[str, ...] | None, bool]:
+        """The window typed into from now on: its ``WM_CLASS`` (None: unknown) and whether it
+        is a terminal."""
         self._target = window
-        terminal = False
+        wm_class = None
         if window is not None and self._window_class is not None:
             try:
-                terminal = is_terminal(self._window_class(window))
+                found = self._window_class(window)
+                wm_class = tuple(found) if found else None
             except Exception as e:  # noqa: BLE001 - a window gone, a lost display: not a terminal
                 log.debug("the class of window %s is unknown: %s", window, e)
-        self.controller.set_target(terminal=terminal)
+        return wm_class, is_terminal(wm_class)
 
     # --- building -----------------------------------------------------------
     def _build(self) -> None:
@@ -610,7 +617,7 @@ class OnScreenKeyboard(QWidget):
         if settings.follow_physical_keys != old.follow_physical_keys:
             self._listen(settings.follow_physical_keys and self.isVisible())
             if not settings.follow_physical_keys:
-                self.controller.cursor_moved()  # (what it heard is forgotten: a sentence start)
+                self.controller.cursor_moved(click=False)  # (what it heard is forgotten: a sentence start)
         self.dwell = Dwell(settings.dwell_ms / 1000, clock=self.clock)
         self.scanner = Scanner(self._scan_sizes(), switches=settings.scan_switches,
                                interval=settings.scan_interval_ms / 1000, clock=self.clock)
@@ -1036,13 +1043,17 @@ class OnScreenKeyboard(QWidget):
     def press_button(self, button: KeyButton) -> None:
         key = self._keys.get(button)
         if key is not None:
+            self.poll_focus()  # (a window just activated: the key is typed into its context)
             self.controller.press(key)
 
     def press_key(self, row: int, column: int) -> None:
         self.press_button(self.key_buttons[row][column])
 
     def press_suggestion(self, index: int) -> None:
-        self.controller.accept(index)
+        window = self.controller.window
+        self.poll_focus()
+        if self.controller.window == window:  # (else the row was the window left's: nothing is typed)
+            self.controller.accept(index)
 
     def switch(self, number: int = 0) -> None:
         """A scanning switch was pressed (0: the select switch with one switch, the step one with two)."""
