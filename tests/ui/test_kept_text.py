@@ -38,7 +38,7 @@ def test_a_kept_text_the_user_does_not_open_stays_where_it_is(qtbot, make_window
     window = make_window()
     qtbot.wait(100)
     [(_, text)] = questions(boxes)
-    assert str(path.parent) in text and "asks again" in text  # where it is, and what No does
+    assert str(path.parent) in text and "asked again" in text  # where it is, and what No does
     assert window.editor.toPlainText() == ""
     assert path.read_text() == "keep me"
 
