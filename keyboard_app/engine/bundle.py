@@ -602,9 +602,10 @@ def zip_bundle(folder: str | os.PathLike, dest: str | os.PathLike) -> Path:
     """Export a bundle folder as a .zip (written atomically)."""
     folder, dest = Path(folder), Path(dest)
     load_bundle(folder)
-    from .staging import recover, staging_prefix
+    from .staging import new_file_mode, recover, staging_prefix
 
     recover(dest)
+    mode = new_file_mode(dest)  # (an exported file is the user's: 0644 under umask 022, not 0600, H77)
     fd, tmp_name = tempfile.mkstemp(prefix=staging_prefix(dest, "zip"), dir=dest.parent)
     os.close(fd)
     try:
@@ -612,6 +613,7 @@ def zip_bundle(folder: str | os.PathLike, dest: str | os.PathLike) -> Path:
             for path in sorted(folder.iterdir()):
                 if path.is_file():
                     archive.write(path, path.name)
+        os.chmod(tmp_name, mode)
         os.replace(tmp_name, dest)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)

@@ -30,7 +30,9 @@ import logging
 import os
 import re
 import shutil
+import sys
 import tempfile
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -74,14 +76,35 @@ def unmark(folder: Path) -> None:
         (folder / MARKER).unlink()
 
 
+_umask_lock = threading.Lock()
+
+
+def umask_mode(full: int = 0o666) -> int:
+    """What the process's umask leaves of ``full``: a new file's mode (0o666, the default: 0644
+    under the common 022) or a folder's (0o777), as a program that creates it directly gets,
+    where ``tempfile`` gives 0600.  Windows: ``full``."""
+    if sys.platform == "win32":
+        return full
+    with _umask_lock:  # reading the umask means setting it: keep the window short
+        mask = os.umask(0o077)
+        os.umask(mask)
+    return full & ~mask
+
+
 def new_folder_mode(dest: Path) -> int:
     """The mode a folder at ``dest`` should have: the one it has, or what the umask gives."""
     try:
         return dest.stat().st_mode & 0o7777
     except OSError:
-        mask = os.umask(0o022)
-        os.umask(mask)
-        return 0o777 & ~mask
+        return umask_mode(0o777)
+
+
+def new_file_mode(dest: Path) -> int:
+    """The mode a file written at ``dest`` should have: the one it has, or what the umask gives."""
+    try:
+        return dest.stat().st_mode & 0o7777
+    except OSError:
+        return umask_mode(0o666)
 
 
 def staging_prefix(dest: str | os.PathLike, kind: str) -> str:

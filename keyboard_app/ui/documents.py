@@ -77,7 +77,6 @@ import json
 import logging
 import os
 import re
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -89,7 +88,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox, QPlainTextEdit, QWidget
 
 from .. import paths
-from ..engine.staging import atomic_file, fsync_dir, process_alive
+from ..engine.staging import atomic_file, fsync_dir, process_alive, umask_mode
 from ..settings import Settings
 from ..storage import (Hold, atomic_write_bytes, atomic_write_json, hold, json_text, leftover_temps,
                        remove_stale_temps)
@@ -107,7 +106,6 @@ UTF8 = ("utf-8", "utf-8-sig")
 _LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (with a byte-order mark)", "utf-16": "UTF-16",
            "utf-16-le": "UTF-16 (little-endian, no byte-order mark)",
            "utf-16-be": "UTF-16 (big-endian, no byte-order mark)", "latin-1": "Latin-1 (ISO 8859-1)"}
-_umask_lock = threading.Lock()
 #: Added to the name of a kept text whose keep was killed (``adopt_interrupted_keeps``).
 POSSIBLY_INCOMPLETE = " (possibly incomplete)"
 #: Beside a kept text "NAME.txt", the path of the file it was kept from: "NAME.txt.origin.json".
@@ -164,12 +162,7 @@ def with_text_suffix(path: Path, chosen_filter: str) -> Path:
 
 def new_file_mode() -> int:
     """The mode a new file gets under the process's umask (0o666 less the umask)."""
-    if sys.platform == "win32":
-        return 0o666
-    with _umask_lock:  # reading the umask means setting it: keep the window short
-        umask = os.umask(0o077)
-        os.umask(umask)
-    return 0o666 & ~umask
+    return umask_mode(0o666)
 
 
 def ask_encoding(parent: QWidget, name: str, encoding: str, keeps_text: bool,

@@ -44,6 +44,21 @@ def test_import_folder_and_zip(store, tiny_bundle, tmp_path):
     assert all(m.origin == "imported" for m in store.list()[1:])
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
+def test_an_exported_zip_gets_the_mode_a_new_file_of_the_users_gets(store, tiny_bundle, tmp_path):
+    """It was 0600 (the temporary file's) where the user's texts are 0644 (H77)."""
+    key = store.import_bundle(tiny_bundle)
+    old = os.umask(0o022)
+    try:
+        zipped = store.export(key, tmp_path / "exported.zip")
+        assert zipped.stat().st_mode & 0o777 == 0o644
+        os.chmod(zipped, 0o640)  # an existing file's mode is kept when it is replaced
+        store.export(key, zipped, replace=True)
+        assert zipped.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)
+
+
 def test_a_corrupt_bundle_is_refused_with_the_engines_message(store, tiny_bundle, tmp_path):
     bad = tmp_path / "bad"
     shutil.copytree(tiny_bundle, bad)
