@@ -104,6 +104,14 @@ VOCABULARY_FLOOR = 1e-4  # 1/10000 and 1/3000 for the vocabulary
 #: What a sentence or a line may begin after, a capital then being its place's, not a name's
 #: (a line break, a quote, a bracket, a colon, a dash, a list's bullet).
 OPENERS = frozenset("\n\"'([{<\u201c\u2018\u00ab\u2039\u201e\u201a:;-\u2013\u2014*\u2022>")
+
+
+def inside_a_sentence(text: str, at: int) -> bool:
+    """Whether the word starting at offset ``at`` of ``text`` stands inside a sentence: a word
+    before it on its line, not an opener (``OPENERS``) right before it.  (The tokenizer's
+    sentence start is the caller's to check too.)"""
+    before = text[max(0, at - 16) : at].rstrip(" \t")
+    return bool(before) and before[-1] not in OPENERS
 # A word's own endings: where the bundle writes them in small letters ("governments",
 # "missed"), the word's capital is the corpus's habit ("Government", Austen's "Miss"), not
 # its spelling.  Words of fewer letters than ``_STEM`` are left as they are ("I": "is").
@@ -381,8 +389,7 @@ class Completions:
         else:
             wanted = settings.capital_evidence < 1.0 and not in_capitals(typed)
         if wanted and not view.capital_next:
-            before = text[max(0, view.partial_start - 16) : view.partial_start].rstrip(" \t")
-            if before and before[-1] not in OPENERS:  # inside a sentence
+            if inside_a_sentence(text, view.partial_start):
                 if not small_typed:
                     penalty = -math.log(settings.capital_evidence)
                 else:

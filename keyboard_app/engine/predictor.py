@@ -68,7 +68,7 @@ import numpy as np
 
 from .beam import BeamSettings, BeamStats, PhraseBeam
 from .bundle import Bundle, ModelLoadError, load_bundle
-from .completions import OPENERS, CompletionSettings, Completions, Rules
+from .completions import CompletionSettings, Completions, Rules, inside_a_sentence
 from .components import Candidate, Component, Cursor, DocumentCache, PhraseTables, hooked
 from .continuations import Continuations
 from .document_cache import RecencySettings
@@ -458,8 +458,7 @@ class Predictor:
         item ("Hi Tom,\nThnaks", "- Recieve"), and not in capitals throughout ("TEH")."""
         if not typed[:1].isupper() or view.sentence_start or in_capitals(typed):
             return False
-        before = text[max(0, view.partial_start - 16) : view.partial_start].rstrip(" \t")
-        return bool(before) and before[-1] not in OPENERS
+        return inside_a_sentence(text, view.partial_start)
 
     def _own_word(self, typed: str, scores: Scores, at: Cursor) -> bool:
         """Whether ``typed``, a finished word, is the writer's own rather than a slip: a word
